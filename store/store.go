@@ -1,0 +1,133 @@
+// Package store is pnwbot's data layer: sqlc-generated queries over PostgreSQL
+// (see ../queries) plus the pool, the transaction helper and migrations.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+
+	"pnwbot/migrations"
+)
+
+// ErrNotFound is returned instead of pgx.ErrNoRows.
+var ErrNotFound = errors.New("not found")
+
+// Store wraps the pool and the generated queries.
+type Store struct {
+	*Queries
+	Pool *pgxpool.Pool
+}
+
+// Open connects to PostgreSQL and checks the connection.
+func Open(ctx context.Context, databaseURL string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(databaseURL)
+	if err != nil {
+		// pgx's parse errors can quote the URL, password included.
+		return nil, errors.New("parse DATABASE_URL: invalid connection string")
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to database: %w", err)
+	}
+	return Wrap(pool), nil
+}
+
+// Wrap wraps an existing pool.
+func Wrap(pool *pgxpool.Pool) *Store {
+	return &Store{Queries: &Queries{db: pool}, Pool: pool}
+}
+
+// Close closes the pool.
+func (s *Store) Close() { s.Pool.Close() }
+
+// InTx runs fn in one transaction, committed when fn returns nil.
+func (s *Store) InTx(ctx context.Context, fn func(*Queries) error) error {
+	tx, err := s.Pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after commit
+	if err := fn(s.WithTx(tx)); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// NotFound maps pgx.ErrNoRows to ErrNotFound and leaves other errors alone.
+func NotFound(err error) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ErrNotFound
+	}
+	return err
+}
+
+// IsUniqueViolation reports whether err is a unique violation on constraint
+// (any constraint when constraint is "").
+func IsUniqueViolation(err error, constraint string) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23505" &&
+		(constraint == "" || pgErr.ConstraintName == constraint)
+}
+
+// Migrate runs a goose command ("up", "down", "reset", "status") with the
+// embedded migrations.
+func Migrate(ctx context.Context, pool *pgxpool.Pool, command string) error {
+	db := stdlib.OpenDBFromPool(pool)
+	defer db.Close()
+	provider, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS)
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	switch command {
+	case "up":
+		results, err := provider.Up(ctx)
+		logResults(results)
+		return err
+	case "down":
+		result, err := provider.Down(ctx)
+		if result != nil {
+			logResults([]*goose.MigrationResult{result})
+		}
+		return err
+	case "reset":
+		results, err := provider.DownTo(ctx, 0)
+		logResults(results)
+		return err
+	case "status":
+		statuses, err := provider.Status(ctx)
+		if err != nil {
+			return err
+		}
+		for _, st := range statuses {
+			applied := "pending"
+			if st.State == goose.StateApplied {
+				applied = "applied " + st.AppliedAt.Format("2006-01-02 15:04:05")
+			}
+			fmt.Printf("%-30s %s\n", st.Source.Path, applied)
+		}
+		return nil
+	default:
+		return fmt.Errorf("unknown migrate command %q (want up, down, reset or status)", command)
+	}
+}
+
+func logResults(results []*goose.MigrationResult) {
+	for _, r := range results {
+		slog.Info("migration", "direction", r.Direction, "file", r.Source.Path, "duration", r.Duration)
+	}
+}
