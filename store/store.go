@@ -131,3 +131,23 @@ func logResults(results []*goose.MigrationResult) {
 		slog.Info("migration", "direction", r.Direction, "file", r.Source.Path, "duration", r.Duration)
 	}
 }
+
+// DeleteAccount removes a user and every personal row in one transaction:
+// keys, sessions, manager and admin rows go by cascade; audit and usage rows
+// keep the event without the link. The audit row for the deletion itself is
+// written first, so it survives with the same anonymisation.
+func (s *Store) DeleteAccount(ctx context.Context, userID int64, audit AuditLogInsertParams) error {
+	return s.InTx(ctx, func(q *Queries) error {
+		if _, err := q.AuditLogInsert(ctx, audit); err != nil {
+			return fmt.Errorf("audit account deletion: %w", err)
+		}
+		n, err := q.UserDelete(ctx, userID)
+		if err != nil {
+			return fmt.Errorf("delete user: %w", err)
+		}
+		if n == 0 {
+			return ErrNotFound
+		}
+		return nil
+	})
+}

@@ -1,0 +1,57 @@
+-- name: AllianceManagerUpsert :one
+INSERT INTO alliance_managers (user_id, alliance_id, role, permissions, assigned_by)
+VALUES (@user_id, @alliance_id, @role, @permissions, @assigned_by)
+ON CONFLICT (user_id, alliance_id) DO UPDATE
+SET role = EXCLUDED.role, permissions = EXCLUDED.permissions, assigned_by = EXCLUDED.assigned_by,
+    is_active = true, updated_at = now()
+RETURNING *;
+
+-- name: AllianceManagerGet :one
+SELECT * FROM alliance_managers
+WHERE user_id = @user_id AND alliance_id = @alliance_id AND is_active;
+
+-- name: AllianceManagerListByUser :many
+SELECT sqlc.embed(m), a.pnw_alliance_id, a.name AS alliance_name
+FROM alliance_managers m
+JOIN alliances a ON a.id = m.alliance_id
+WHERE m.user_id = @user_id AND m.is_active
+ORDER BY a.name;
+
+-- name: AllianceManagerListByAlliance :many
+SELECT sqlc.embed(m), u.discord_id, u.discord_username, u.pnw_nation_id
+FROM alliance_managers m
+JOIN users u ON u.id = m.user_id
+WHERE m.alliance_id = @alliance_id AND m.is_active
+ORDER BY m.role DESC, m.id;
+
+-- name: AllianceManagerSetKey :one
+UPDATE alliance_managers
+SET manager_api_key = @manager_api_key, key_permissions = @key_permissions,
+    key_verified_at = now(), key_revoked_at = NULL, updated_at = now()
+WHERE id = @id
+RETURNING *;
+
+-- name: AllianceManagerClearKey :exec
+UPDATE alliance_managers
+SET manager_api_key = NULL, key_permissions = NULL, key_verified_at = NULL, key_revoked_at = NULL, updated_at = now()
+WHERE id = @id;
+
+-- name: AllianceManagerMarkKeyRevoked :exec
+UPDATE alliance_managers SET key_revoked_at = now(), updated_at = now()
+WHERE id = @id AND manager_api_key IS NOT NULL AND key_revoked_at IS NULL;
+
+-- name: AllianceManagerDeactivate :execrows
+UPDATE alliance_managers SET is_active = false, manager_api_key = NULL, updated_at = now()
+WHERE user_id = @user_id AND alliance_id = @alliance_id AND is_active;
+
+-- name: AllianceManagerListKeys :many
+-- A page of stored manager keys with their owner's salt, for re-encryption.
+SELECT m.id, m.user_id, m.alliance_id, u.key_salt, m.manager_api_key
+FROM alliance_managers m
+JOIN users u ON u.id = m.user_id
+WHERE m.manager_api_key IS NOT NULL AND m.id > @after_id
+ORDER BY m.id LIMIT @row_limit;
+
+-- name: AllianceManagerReplaceKey :execrows
+UPDATE alliance_managers SET manager_api_key = @new_key
+WHERE id = @id AND manager_api_key = @old_key;

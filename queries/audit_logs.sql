@@ -1,0 +1,22 @@
+-- name: AuditLogInsert :one
+INSERT INTO audit_logs (user_id, alliance_id, action, resource_type, resource_id, old_values, new_values, success, ip_address, user_agent)
+VALUES (@user_id, @alliance_id, @action, @resource_type, @resource_id, @old_values, @new_values, @success, @ip_address, @user_agent)
+RETURNING *;
+
+-- name: AuditLogList :many
+-- Newest first, keyset-paginated on (created_at, id): pass the last row's
+-- values as the cursor for the next page; rows inserted meanwhile never shift it.
+SELECT * FROM audit_logs
+WHERE (sqlc.narg(user_id)::bigint IS NULL OR user_id = sqlc.narg(user_id))
+  AND (sqlc.narg(alliance_id)::bigint IS NULL OR alliance_id = sqlc.narg(alliance_id))
+  AND (sqlc.narg(action)::text IS NULL OR action = sqlc.narg(action))
+  AND (sqlc.narg(since)::timestamptz IS NULL OR created_at >= sqlc.narg(since))
+  AND (sqlc.narg(cursor_time)::timestamptz IS NULL
+       OR (created_at, id) < (sqlc.narg(cursor_time)::timestamptz, sqlc.narg(cursor_id)::bigint))
+ORDER BY created_at DESC, id DESC
+LIMIT @row_limit;
+
+-- name: AuditLogDeleteBefore :execrows
+DELETE FROM audit_logs WHERE id IN (
+    SELECT l.id FROM audit_logs l WHERE l.created_at < @before::timestamptz ORDER BY l.created_at LIMIT @batch_size
+);

@@ -1,0 +1,61 @@
+-- name: UserUpsertByDiscordID :one
+-- key_salt is only used when the row is created; a user keeps one salt.
+INSERT INTO users (discord_id, discord_username, key_salt, last_login_at)
+VALUES (@discord_id, @discord_username, @key_salt, now())
+ON CONFLICT (discord_id) DO UPDATE
+SET discord_username = EXCLUDED.discord_username, last_login_at = now(), updated_at = now()
+RETURNING *;
+
+-- name: UserGetByDiscordID :one
+SELECT * FROM users WHERE discord_id = @discord_id;
+
+-- name: UserGetByID :one
+SELECT * FROM users WHERE id = @id;
+
+-- name: UserGetByNationID :one
+SELECT * FROM users WHERE pnw_nation_id = @pnw_nation_id;
+
+-- name: UserLinkNation :one
+-- Fails with users_pnw_nation_id_key when another user holds the nation.
+UPDATE users
+SET pnw_nation_id = @pnw_nation_id, pnw_api_key = @pnw_api_key, key_permissions = @key_permissions,
+    key_verified_at = now(), key_revoked_at = NULL, updated_at = now()
+WHERE id = @id
+RETURNING *;
+
+-- name: UserUnlink :one
+-- The key proved the nation, so both go together.
+UPDATE users
+SET pnw_nation_id = NULL, pnw_api_key = NULL, key_permissions = NULL,
+    key_verified_at = NULL, key_revoked_at = NULL, updated_at = now()
+WHERE id = @id
+RETURNING *;
+
+-- name: UserMarkKeyRevoked :exec
+UPDATE users SET key_revoked_at = now(), updated_at = now()
+WHERE id = @id AND pnw_api_key IS NOT NULL AND key_revoked_at IS NULL;
+
+-- name: UserSetPreferences :one
+UPDATE users SET preferences = @preferences, updated_at = now()
+WHERE id = @id
+RETURNING *;
+
+-- name: UserDelete :execrows
+DELETE FROM users WHERE id = @id;
+
+-- name: UserList :many
+SELECT * FROM users WHERE id > @after_id ORDER BY id LIMIT @row_limit;
+
+-- name: UserCount :one
+SELECT count(*)::bigint AS users, count(pnw_api_key)::bigint AS linked FROM users;
+
+-- name: UserListKeys :many
+-- A page of stored keys for re-encryption, in id order.
+SELECT id, key_salt, pnw_api_key FROM users
+WHERE pnw_api_key IS NOT NULL AND id > @after_id
+ORDER BY id LIMIT @row_limit;
+
+-- name: UserReplaceKey :execrows
+-- Compare-and-swap so a key relinked meanwhile is never overwritten.
+UPDATE users SET pnw_api_key = @new_key
+WHERE id = @id AND pnw_api_key = @old_key;
