@@ -1,0 +1,263 @@
+// Package config reads pnwbot's settings from the environment, once, and
+// reports every problem in one error.
+package config
+
+import (
+	"crypto/ed25519"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+
+	"pnwbot/secrets"
+)
+
+// Secret holds a value that must never be printed or logged.
+type Secret string
+
+// String hides the value from fmt.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return "[redacted]"
+}
+
+// LogValue hides the value from slog.
+func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// GoString hides the value from %#v.
+func (s Secret) GoString() string { return s.String() }
+
+// MarshalText hides the value from encoders.
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// Key is a decoded master key; like Secret, it never prints.
+type Key []byte
+
+func (k Key) String() string               { return Secret(k).String() }
+func (k Key) GoString() string             { return k.String() }
+func (k Key) LogValue() slog.Value         { return slog.StringValue(k.String()) }
+func (k Key) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// Config is every setting pnwbot reads.
+type Config struct {
+	DatabaseURL          Secret // may hold a password
+	RedisURL             Secret // optional: without it cache and rate limits live in PostgreSQL
+	EncryptionKey        Key    // ENCRYPTION_KEY, decoded
+	EncryptionKeyOld     Key    // ENCRYPTION_KEY_OLD, decoded; only for rotate-key
+	DiscordToken         Secret // bare token, without "Bot "
+	DiscordAPIURL        string
+	DiscordGuildID       string
+	DiscordPublicKey     ed25519.PublicKey // optional: enables POST /interactions
+	PNWAPIURL            string
+	PNWAPIKey            Secret
+	PNWBotKey            Secret
+	HTTPAddr             string
+	SuperAdminDiscordIDs []string
+	LogLevel             slog.Level
+	LogFormat            string // "json" or "text"
+}
+
+// Names of the settings, as set in the environment.
+const (
+	DatabaseURL          = "DATABASE_URL"
+	RedisURL             = "REDIS_URL"
+	EncryptionKey        = "ENCRYPTION_KEY"
+	EncryptionKeyOld     = "ENCRYPTION_KEY_OLD"
+	DiscordToken         = "DISCORD_TOKEN"
+	DiscordAPIURL        = "DISCORD_API_URL"
+	DiscordGuildID       = "DISCORD_GUILD_ID"
+	DiscordPublicKey     = "DISCORD_PUBLIC_KEY"
+	PNWAPIURL            = "PNW_API_URL"
+	PNWAPIKey            = "PNW_API_KEY"
+	PNWBotKey            = "PNW_BOT_KEY"
+	HTTPAddr             = "HTTP_ADDR"
+	SuperAdminDiscordIDs = "SUPER_ADMIN_DISCORD_IDS"
+	LogLevel             = "LOG_LEVEL"
+	LogFormat            = "LOG_FORMAT"
+)
+
+// Setting describes one environment variable for --help and error messages.
+type Setting struct {
+	Name    string
+	Secret  bool // also read from NAME_FILE
+	Default string
+	Help    string
+}
+
+// Settings lists every variable, in the order --help shows them.
+var Settings = []Setting{
+	{DatabaseURL, true, "", "PostgreSQL URL, e.g. postgres://pnwbot:password@localhost:5432/pnwbot"},
+	{RedisURL, true, "", "Redis URL, e.g. redis://localhost:6379/0 (optional: without it cache and rate limits live in PostgreSQL)"},
+	{EncryptionKey, true, "", "master key for stored API keys: base64 of 32 bytes; make one with `pnwbot genkey`"},
+	{EncryptionKeyOld, true, "", "previous master key, only while running `pnwbot rotate-key`"},
+	{DiscordToken, true, "", "bot token from the Discord developer portal (Bot tab)"},
+	{DiscordAPIURL, false, "https://discord.com", "Discord API base URL (a REST proxy or a local fake)"},
+	{DiscordGuildID, false, "", "register commands in this guild only (instant; global registration can take an hour)"},
+	{DiscordPublicKey, false, "", "application public key (hex); enables POST /interactions"},
+	{PNWAPIURL, false, "https://api.politicsandwar.com/graphql", "Politics and War GraphQL endpoint"},
+	{PNWAPIKey, true, "", "the bot's own Politics and War API key, for public lookups"},
+	{PNWBotKey, true, "", "Politics and War bot key, for bank withdrawals (optional)"},
+	{HTTPAddr, false, ":8080", "address of the HTTP server (health, metrics, interactions)"},
+	{SuperAdminDiscordIDs, false, "", "comma-separated Discord user ids made super admins at start"},
+	{LogLevel, false, "info", "debug, info, warn or error"},
+	{LogFormat, false, "json", "json or text"},
+}
+
+var snowflake = regexp.MustCompile(`^[0-9]{1,20}$`)
+
+// Load reads the environment through getenv and validates it. required names
+// the settings the command at hand cannot run without. Every problem found is
+// listed in the one error returned.
+func Load(getenv func(string) string, required ...string) (*Config, error) {
+	var problems []string
+	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+
+	values := make(map[string]string, len(Settings))
+	for _, s := range Settings {
+		v := getenv(s.Name)
+		if s.Secret {
+			if file := getenv(s.Name + "_FILE"); file != "" {
+				if v != "" {
+					bad("%s and %s_FILE are both set: keep one", s.Name, s.Name)
+				}
+				b, err := os.ReadFile(file)
+				if err != nil {
+					bad("%s_FILE: cannot read %s: %v", s.Name, file, errors.Unwrap(err))
+				}
+				v = strings.TrimRight(string(b), "\r\n")
+			}
+		}
+		if v == "" {
+			v = s.Default
+		}
+		values[s.Name] = v
+	}
+	for _, name := range required {
+		if values[name] == "" {
+			bad("%s is not set: %s (or set %s_FILE to a file holding it)", name, help(name), name)
+		}
+	}
+
+	cfg := &Config{
+		DatabaseURL:    Secret(values[DatabaseURL]),
+		RedisURL:       Secret(values[RedisURL]),
+		DiscordToken:   Secret(strings.TrimPrefix(values[DiscordToken], "Bot ")),
+		DiscordAPIURL:  strings.TrimRight(values[DiscordAPIURL], "/"),
+		DiscordGuildID: values[DiscordGuildID],
+		PNWAPIURL:      values[PNWAPIURL],
+		PNWAPIKey:      Secret(values[PNWAPIKey]),
+		PNWBotKey:      Secret(values[PNWBotKey]),
+		HTTPAddr:       values[HTTPAddr],
+		LogFormat:      values[LogFormat],
+	}
+	if v := values[DatabaseURL]; v != "" {
+		if u, err := url.Parse(v); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+			bad("%s must be a postgres:// URL", DatabaseURL)
+		}
+	}
+	if v := values[RedisURL]; v != "" {
+		if u, err := url.Parse(v); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
+			bad("%s must be a redis:// or rediss:// URL", RedisURL)
+		}
+	}
+	for _, name := range []string{EncryptionKey, EncryptionKeyOld} {
+		if v := values[name]; v != "" {
+			key, err := secrets.ParseKey(v)
+			if err != nil {
+				bad("%s: %v", name, err)
+			}
+			if name == EncryptionKey {
+				cfg.EncryptionKey = key
+			} else {
+				cfg.EncryptionKeyOld = key
+			}
+		}
+	}
+	for _, name := range []string{DiscordAPIURL, PNWAPIURL} {
+		if u, err := url.Parse(values[name]); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("%s must be an http(s) URL, got %q", name, values[name])
+		}
+	}
+	if v := values[DiscordGuildID]; v != "" && !snowflake.MatchString(v) {
+		bad("%s must be a Discord id (digits only), got %q", DiscordGuildID, v)
+	}
+	if v := values[DiscordPublicKey]; v != "" {
+		key, err := hex.DecodeString(v)
+		if err != nil || len(key) != ed25519.PublicKeySize {
+			bad("%s must be the 64 hex characters shown as Public Key in the developer portal", DiscordPublicKey)
+		}
+		cfg.DiscordPublicKey = key
+	}
+	if strings.ContainsAny(string(cfg.DiscordToken), " \t\n") {
+		bad("%s must be the bare token from the developer portal", DiscordToken)
+	}
+	for _, id := range strings.Split(values[SuperAdminDiscordIDs], ",") {
+		id = strings.TrimSpace(id)
+		if id == "" {
+			continue
+		}
+		if !snowflake.MatchString(id) {
+			bad("%s: %q is not a Discord user id", SuperAdminDiscordIDs, id)
+			continue
+		}
+		cfg.SuperAdminDiscordIDs = append(cfg.SuperAdminDiscordIDs, id)
+	}
+	if err := cfg.LogLevel.UnmarshalText([]byte(values[LogLevel])); err != nil {
+		bad("%s must be debug, info, warn or error, got %q", LogLevel, values[LogLevel])
+	}
+	if cfg.LogFormat != "json" && cfg.LogFormat != "text" {
+		bad("%s must be json or text, got %q", LogFormat, cfg.LogFormat)
+	}
+
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("configuration:\n  - %s", strings.Join(problems, "\n  - "))
+	}
+	return cfg, nil
+}
+
+func help(name string) string {
+	for _, s := range Settings {
+		if s.Name == name {
+			return s.Help
+		}
+	}
+	return ""
+}
+
+// LogValue lists the settings for a start-up log line, secrets redacted and
+// the database password hidden.
+func (c *Config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("database", redactURL(string(c.DatabaseURL))),
+		slog.String("redis", redactURL(string(c.RedisURL))),
+		slog.String("discord_api_url", c.DiscordAPIURL),
+		slog.String("discord_guild_id", c.DiscordGuildID),
+		slog.Bool("http_interactions", c.DiscordPublicKey != nil),
+		slog.String("pnw_api_url", c.PNWAPIURL),
+		slog.Bool("pnw_bot_key", c.PNWBotKey != ""),
+		slog.String("http_addr", c.HTTPAddr),
+		slog.Int("super_admins", len(c.SuperAdminDiscordIDs)),
+		slog.String("log_level", c.LogLevel.String()),
+	)
+}
+
+// String prints the settings as LogValue does.
+func (c *Config) String() string { return c.LogValue().String() }
+
+// redactURL drops the password from a connection URL.
+func redactURL(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "[unparsable]"
+	}
+	return u.Redacted()
+}

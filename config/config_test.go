@@ -1,0 +1,120 @@
+package config_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"pnwbot/config"
+	"pnwbot/secrets"
+)
+
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+func valid() map[string]string {
+	return map[string]string{
+		config.DatabaseURL:   "postgres://pnwbot:hunter2@db:5432/pnwbot",
+		config.EncryptionKey: secrets.GenerateKey(),
+		config.DiscordToken:  "Bot abc.def.ghi",
+		config.PNWAPIKey:     "pnwkey1234567890",
+	}
+}
+
+var runNeeds = []string{config.DatabaseURL, config.EncryptionKey, config.DiscordToken, config.PNWAPIKey}
+
+func TestLoad(t *testing.T) {
+	t.Parallel()
+
+	t.Run("DefaultsAndBotPrefix", func(t *testing.T) {
+		cfg, err := config.Load(env(valid()), runNeeds...)
+		require.NoError(t, err)
+		require.Equal(t, config.Secret("abc.def.ghi"), cfg.DiscordToken)
+		require.Equal(t, "https://discord.com", cfg.DiscordAPIURL)
+		require.Equal(t, "https://api.politicsandwar.com/graphql", cfg.PNWAPIURL)
+		require.Equal(t, ":8080", cfg.HTTPAddr)
+		require.Equal(t, slog.LevelInfo, cfg.LogLevel)
+		require.Len(t, cfg.EncryptionKey, 32)
+		require.Nil(t, cfg.DiscordPublicKey)
+	})
+
+	t.Run("EveryProblemListedOnce", func(t *testing.T) {
+		_, err := config.Load(env(map[string]string{
+			config.EncryptionKey:        "short",
+			config.DiscordPublicKey:     "zz",
+			config.SuperAdminDiscordIDs: "123, abc",
+			config.LogLevel:             "loud",
+			config.RedisURL:             "http://x",
+		}), runNeeds...)
+		require.Error(t, err)
+		msg := err.Error()
+		for _, want := range []string{
+			"DATABASE_URL is not set", "DISCORD_TOKEN is not set", "PNW_API_KEY is not set",
+			"ENCRYPTION_KEY: not valid base64", "DISCORD_PUBLIC_KEY must be", `"abc" is not a Discord user id`,
+			"LOG_LEVEL must be", "REDIS_URL must be",
+		} {
+			require.Contains(t, msg, want)
+		}
+		require.Contains(t, msg, "pnwbot genkey", "a missing key should say how to make one")
+	})
+
+	t.Run("OnlyWhatTheCommandNeeds", func(t *testing.T) {
+		_, err := config.Load(env(map[string]string{config.DatabaseURL: "postgres://localhost/x"}), config.DatabaseURL)
+		require.NoError(t, err)
+	})
+
+	t.Run("FileVariants", func(t *testing.T) {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "token")
+		require.NoError(t, os.WriteFile(path, []byte("file.token\n"), 0o600))
+		vars := valid()
+		delete(vars, config.DiscordToken)
+		vars[config.DiscordToken+"_FILE"] = path
+		cfg, err := config.Load(env(vars), runNeeds...)
+		require.NoError(t, err)
+		require.Equal(t, config.Secret("file.token"), cfg.DiscordToken)
+
+		vars[config.DiscordToken] = "also"
+		_, err = config.Load(env(vars), runNeeds...)
+		require.ErrorContains(t, err, "DISCORD_TOKEN and DISCORD_TOKEN_FILE are both set")
+
+		vars = valid()
+		vars[config.PNWAPIKey+"_FILE"] = filepath.Join(dir, "missing")
+		delete(vars, config.PNWAPIKey)
+		_, err = config.Load(env(vars), runNeeds...)
+		require.ErrorContains(t, err, "PNW_API_KEY_FILE: cannot read")
+	})
+
+	t.Run("SecretsNeverPrinted", func(t *testing.T) {
+		vars := valid()
+		vars[config.PNWBotKey] = "botkey-secret-value"
+		vars[config.RedisURL] = "redis://:redispass@cache:6379/0"
+		cfg, err := config.Load(env(vars), runNeeds...)
+		require.NoError(t, err)
+
+		var logged bytes.Buffer
+		slog.New(slog.NewJSONHandler(&logged, nil)).Info("start", "config", cfg)
+		js, err := json.Marshal(cfg)
+		require.NoError(t, err)
+		outputs := []string{
+			fmt.Sprint(cfg), fmt.Sprintf("%+v", *cfg), fmt.Sprintf("%#v", *cfg), fmt.Sprintf("%x", cfg.EncryptionKey),
+			logged.String(), string(js),
+		}
+		key := vars[config.EncryptionKey]
+		for _, out := range outputs {
+			for _, secret := range []string{"hunter2", "redispass", "abc.def.ghi", "pnwkey1234567890", "botkey-secret-value", key} {
+				require.NotContains(t, out, secret)
+			}
+			require.False(t, strings.Contains(out, string(cfg.EncryptionKey)), "raw key bytes printed")
+		}
+		require.Contains(t, logged.String(), "db:5432", "the log line should still say where the database is")
+	})
+}
