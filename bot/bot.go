@@ -1,0 +1,323 @@
+// Package bot runs pnwbot on Discord: the gateway session, the HTTP
+// interactions endpoint, the router and the middleware every interaction goes
+// through. Handlers (package commands) return responses; only this package
+// talks to Discord.
+package bot
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+
+	"pnwbot/store"
+)
+
+// DefaultAPIBaseURL is Discord's.
+const DefaultAPIBaseURL = "https://discord.com"
+
+// tokenLifetime bounds a handler: an interaction token lives 15 minutes.
+const tokenLifetime = 15 * time.Minute
+
+// Options configure a Bot.
+type Options struct {
+	// Token is the bot token, with or without its "Bot " prefix.
+	Token string
+	// APIBaseURL replaces https://discord.com for every REST call and the
+	// gateway lookup: a REST proxy or a local fake.
+	APIBaseURL string
+	// AppID is the application's ID; empty takes it from the gateway's READY.
+	AppID string
+	// GuildID registers the commands in one guild, instantly; empty registers
+	// them globally.
+	GuildID string
+	// PublicKey enables InteractionsHandler.
+	PublicKey ed25519.PublicKey
+	Router    *Router
+	// Redis holds the rate limits when set, under RedisPrefix; else Store's
+	// rate_limits table does; with neither, there is no rate limit.
+	Redis       *redis.Client
+	RedisPrefix string
+	Store       *store.Store
+	// RateLimit is per user; zero means 30 requests a minute.
+	RateLimit Rate
+	// PrefersEphemeral reports whether a user wants private replies; nil
+	// means nobody does.
+	PrefersEphemeral func(ctx context.Context, userID string) bool
+	Logger           *slog.Logger
+	// Registerer gets the interaction metrics; nil keeps them unregistered.
+	Registerer prometheus.Registerer
+	// DeferAfter is how long a handler may run before the bot defers; zero
+	// means 2 s.
+	DeferAfter time.Duration
+}
+
+// Bot is a Discord session serving a router's commands.
+type Bot struct {
+	opts    Options
+	session *discordgo.Session
+	logger  *slog.Logger
+	// middleware wraps every handler, outermost first.
+	middleware []Middleware
+
+	// ctx outlives the requests that start handlers (an HTTP interaction's
+	// handler goes on after its deferral is written); Close cancels it.
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu       sync.Mutex
+	closed   bool
+	inflight sync.WaitGroup
+}
+
+// New builds the bot; Start connects it.
+func New(opts Options) (*Bot, error) {
+	token := strings.TrimPrefix(strings.TrimSpace(opts.Token), "Bot ")
+	if token == "" {
+		return nil, errors.New("bot: no Discord token")
+	}
+	if opts.Router == nil {
+		return nil, errors.New("bot: no router")
+	}
+	if opts.APIBaseURL == "" {
+		opts.APIBaseURL = DefaultAPIBaseURL
+	}
+	base, err := url.Parse(opts.APIBaseURL)
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return nil, fmt.Errorf("bot: Discord API URL %q is not an http(s) URL", opts.APIBaseURL)
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Registerer == nil {
+		opts.Registerer = prometheus.NewRegistry()
+	}
+	if opts.DeferAfter == 0 {
+		opts.DeferAfter = 2 * time.Second
+	}
+	if opts.RateLimit == (Rate{}) {
+		opts.RateLimit = Rate{Requests: 30, Window: time.Minute}
+	}
+	if opts.RedisPrefix == "" {
+		opts.RedisPrefix = "pnwbot:"
+	}
+	metrics, err := NewMetrics(opts.Registerer)
+	if err != nil {
+		return nil, fmt.Errorf("bot: metrics: %w", err)
+	}
+
+	s, err := discordgo.New("Bot " + token)
+	if err != nil {
+		return nil, fmt.Errorf("bot: %w", err)
+	}
+	s.Identify.Intents = discordgo.IntentsNone
+	s.StateEnabled = false
+	s.Client = &http.Client{Timeout: 20 * time.Second, Transport: rewriteHost(base)}
+
+	b := &Bot{opts: opts, session: s, logger: opts.Logger}
+	b.ctx, b.cancel = context.WithCancel(context.Background())
+	b.middleware = []Middleware{Observe(b.logger, metrics), AutoDefer(opts.DeferAfter), Recover()}
+	switch {
+	case opts.Redis != nil:
+		b.middleware = append(b.middleware, RateLimit(NewRedisLimiter(opts.Redis, opts.RedisPrefix, opts.RateLimit), b.logger))
+	case opts.Store != nil:
+		b.middleware = append(b.middleware, RateLimit(NewPostgresLimiter(opts.Store, opts.RateLimit), b.logger))
+	}
+	s.AddHandler(b.onInteraction)
+	s.AddHandler(func(s *discordgo.Session, _ *discordgo.Connect) {
+		b.logger.Info("gateway connected")
+		if b.isClosed() {
+			// discordgo's reconnect loop can reopen after Close.
+			go s.Close() //nolint:errcheck
+		}
+	})
+	s.AddHandler(func(_ *discordgo.Session, _ *discordgo.Disconnect) { b.logger.Info("gateway disconnected") })
+	s.AddHandler(func(_ *discordgo.Session, _ *discordgo.Resumed) { b.logger.Info("gateway session resumed") })
+	return b, nil
+}
+
+// rewriteHost sends every request to base's scheme and host, paths unchanged,
+// so a proxy or a fake stands in for discord.com without touching
+// discordgo's package-level endpoints.
+func rewriteHost(base *url.URL) http.RoundTripper {
+	if base.String() == DefaultAPIBaseURL {
+		return http.DefaultTransport
+	}
+	return roundTripper(func(r *http.Request) (*http.Response, error) {
+		r = r.Clone(r.Context())
+		r.URL.Scheme, r.URL.Host, r.Host = base.Scheme, base.Host, ""
+		return http.DefaultTransport.RoundTrip(r)
+	})
+}
+
+type roundTripper func(*http.Request) (*http.Response, error)
+
+func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// Start opens the gateway and registers the router's commands with one bulk
+// overwrite. discordgo reconnects on its own afterwards, resuming the session
+// when it can.
+func (b *Bot) Start(ctx context.Context) error {
+	if err := b.session.Open(); err != nil {
+		return fmt.Errorf("bot: open gateway: %w", err)
+	}
+	appID := b.opts.AppID
+	if appID == "" {
+		b.session.State.RLock()
+		if app := b.session.State.Application; app != nil {
+			appID = app.ID
+		}
+		b.session.State.RUnlock()
+	}
+	if appID == "" {
+		b.session.Close() //nolint:errcheck
+		return errors.New("bot: READY named no application; set the application ID")
+	}
+	cmds, err := b.session.ApplicationCommandBulkOverwrite(appID, b.opts.GuildID, b.opts.Router.Definitions(), discordgo.WithContext(ctx))
+	if err != nil {
+		b.session.Close() //nolint:errcheck
+		return fmt.Errorf("bot: register commands: %w", err)
+	}
+	b.logger.InfoContext(ctx, "commands registered", "count", len(cmds), "guild_id", b.opts.GuildID)
+	return nil
+}
+
+// Close stops accepting interactions, closes the gateway and waits for the
+// interactions in flight to finish. When ctx ends first, it cancels them.
+func (b *Bot) Close(ctx context.Context) error {
+	b.mu.Lock()
+	b.closed = true
+	b.mu.Unlock()
+	err := b.session.Close()
+	done := make(chan struct{})
+	go func() {
+		b.inflight.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = fmt.Errorf("bot: interactions still running: %w", ctx.Err())
+	}
+	b.cancel()
+	return err
+}
+
+func (b *Bot) isClosed() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.closed
+}
+
+// track counts an interaction in flight, unless the bot is closing.
+func (b *Bot) track() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return false
+	}
+	b.inflight.Add(1)
+	return true
+}
+
+func (b *Bot) onInteraction(s *discordgo.Session, e *discordgo.InteractionCreate) {
+	if !b.track() {
+		return
+	}
+	defer b.inflight.Done()
+	b.handle(e.Interaction, func(ctx context.Context, resp *discordgo.InteractionResponse) error {
+		return s.InteractionRespond(e.Interaction, resp, discordgo.WithContext(ctx))
+	})
+}
+
+// exchange is what the bot has told Discord about one interaction so far.
+type exchange struct {
+	// initial sends the first response: a REST callback for the gateway, the
+	// HTTP response for the interactions endpoint.
+	initial  func(context.Context, *discordgo.InteractionResponse) error
+	deferred discordgo.InteractionResponseType // 0 until deferred
+	// private is whether the deferral was ephemeral.
+	private bool
+}
+
+// handle is the one code path of every interaction, from either transport.
+func (b *Bot) handle(i *discordgo.Interaction, initial func(context.Context, *discordgo.InteractionResponse) error) {
+	ctx, cancel := context.WithTimeout(b.ctx, tokenLifetime)
+	defer cancel()
+	req, h := b.opts.Router.match(i)
+	x := &exchange{initial: initial}
+	req.deferral = func(ctx context.Context) { b.deferResponse(ctx, req, x) }
+	if b.opts.PrefersEphemeral != nil && req.User != nil && i.Type != discordgo.InteractionApplicationCommandAutocomplete {
+		req.Ephemeral = req.Ephemeral || b.opts.PrefersEphemeral(ctx, req.User.ID)
+	}
+
+	resp, err := Chain(Chain(h, b.opts.Router.mw...), b.middleware...)(ctx, req)
+	if err == nil {
+		err = resp.check()
+	}
+	if err == nil && x.deferred != 0 && (resp.Type == TypeModal || resp.Type == TypeChoices) {
+		err = errors.New("a modal or autocomplete handler took too long and was deferred")
+	}
+	if err != nil {
+		resp = errorResponse(ctx, b.logger, req, err)
+	}
+	if resp.Type == TypeMessage {
+		resp.Ephemeral = resp.Ephemeral || req.Ephemeral
+	}
+	if err := b.deliver(ctx, i, x, resp); err != nil {
+		b.logger.ErrorContext(ctx, "reply failed", append(attrs(req), slog.Any("error", err))...)
+	}
+}
+
+// deferResponse acknowledges the interaction so that the handler may take up
+// to 15 minutes: components as a deferred update of their message, the rest
+// as a deferred message, private when the reply will be.
+func (b *Bot) deferResponse(ctx context.Context, req *Request, x *exchange) {
+	resp := &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource}
+	if req.Interaction.Type == discordgo.InteractionMessageComponent {
+		resp.Type = discordgo.InteractionResponseDeferredMessageUpdate
+	} else if req.Ephemeral {
+		resp.Data = &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral}
+	}
+	if err := x.initial(ctx, resp); err != nil {
+		// Answering late beats not answering: deliver tries a first response.
+		b.logger.WarnContext(ctx, "defer failed", append(attrs(req), slog.Any("error", err))...)
+		return
+	}
+	x.deferred, x.private = resp.Type, req.Ephemeral
+}
+
+// deliver sends the final response: as the first response when there was no
+// deferral, else as an edit of the deferred message or as a follow-up.
+func (b *Bot) deliver(ctx context.Context, i *discordgo.Interaction, x *exchange, resp *Response) error {
+	opt := discordgo.WithContext(ctx)
+	switch {
+	case x.deferred == 0:
+		return x.initial(ctx, resp.interactionResponse())
+	case x.deferred == discordgo.InteractionResponseDeferredMessageUpdate && resp.Type == TypeMessage,
+		x.deferred == discordgo.InteractionResponseDeferredChannelMessageWithSource && resp.Ephemeral && !x.private:
+		// A new message after a deferred update, or a private one after a
+		// public deferral (a message cannot turn private): a follow-up,
+		// after removing the public "thinking" message.
+		if x.deferred == discordgo.InteractionResponseDeferredChannelMessageWithSource {
+			if err := b.session.InteractionResponseDelete(i, opt); err != nil {
+				return err
+			}
+		}
+		_, err := b.session.FollowupMessageCreate(i, true, resp.followup(), opt)
+		return err
+	default:
+		_, err := b.session.InteractionResponseEdit(i, resp.edit(), opt)
+		return err
+	}
+}

@@ -1,0 +1,105 @@
+package bot
+
+import (
+	"context"
+	"log/slog"
+	"runtime/debug"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Recover turns a handler's panic into an error, which the error path logs
+// and answers with a reference.
+func Recover() Middleware {
+	return func(next Handler) Handler {
+		return func(ctx context.Context, req *Request) (resp *Response, err error) {
+			defer func() {
+				if v := recover(); v != nil {
+					resp, err = nil, &panicError{value: v, stack: debug.Stack()}
+				}
+			}()
+			return next(ctx, req)
+		}
+	}
+}
+
+// Metrics are the interaction metrics.
+type Metrics struct {
+	interactions *prometheus.CounterVec
+	latency      *prometheus.HistogramVec
+}
+
+// NewMetrics registers the interaction metrics on reg.
+func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
+	m := &Metrics{
+		interactions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pnwbot_interactions_total",
+			Help: "Interactions handled, by route, interaction type and outcome.",
+		}, []string{"route", "type", "outcome"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "pnwbot_interaction_duration_seconds",
+			Help:    "Time from receiving an interaction to its handler's answer.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2, 3, 5, 10, 30},
+		}, []string{"route", "type"}),
+	}
+	for _, c := range []prometheus.Collector{m.interactions, m.latency} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// Observe logs one line per interaction (id, route, user, latency, outcome;
+// never option values) and counts it in m.
+func Observe(logger *slog.Logger, m *Metrics) Middleware {
+	return func(next Handler) Handler {
+		return func(ctx context.Context, req *Request) (*Response, error) {
+			start := time.Now()
+			resp, err := next(ctx, req)
+			latency := time.Since(start)
+			result := outcome(err)
+			typ := interactionType(req.Interaction.Type)
+			m.interactions.WithLabelValues(req.Route, typ, result).Inc()
+			m.latency.WithLabelValues(req.Route, typ).Observe(latency.Seconds())
+			logger.InfoContext(ctx, "interaction", append(attrs(req),
+				slog.Duration("latency", latency), slog.String("outcome", result))...)
+			return resp, err
+		}
+	}
+}
+
+// AutoDefer sends a deferred response when the handler has not answered
+// after the given time, so Discord's 3 s deadline is never missed; the bot
+// edits the answer in later. Autocomplete cannot be deferred, and neither can
+// a modal: handlers that open modals must be fast.
+func AutoDefer(after time.Duration) Middleware {
+	return func(next Handler) Handler {
+		return func(ctx context.Context, req *Request) (*Response, error) {
+			if req.deferral == nil || req.Interaction.Type == discordgo.InteractionApplicationCommandAutocomplete {
+				return next(ctx, req)
+			}
+			type result struct {
+				resp *Response
+				err  error
+			}
+			done := make(chan result, 1)
+			go func() {
+				resp, err := next(ctx, req)
+				done <- result{resp, err}
+			}()
+			timer := time.NewTimer(after)
+			defer timer.Stop()
+			select {
+			case r := <-done:
+				return r.resp, r.err
+			case <-timer.C:
+				req.deferral(ctx)
+				r := <-done
+				return r.resp, r.err
+			}
+		}
+	}
+}

@@ -1,0 +1,140 @@
+package bot
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+	"github.com/redis/go-redis/v9"
+
+	"pnwbot/store"
+)
+
+// Rate is a number of requests allowed in a sliding window.
+type Rate struct {
+	Requests int
+	Window   time.Duration
+}
+
+// Limiter decides whether key may make one more request now; when it may not,
+// retryAfter says when it may.
+type Limiter interface {
+	Allow(ctx context.Context, key string) (ok bool, retryAfter time.Duration, err error)
+}
+
+// RateLimit denies a user's requests over the limiter's rate with a
+// RateLimitedError. Autocomplete, sent on every keystroke, is not counted.
+// When the limiter fails, the request goes through: an outage of Redis or
+// PostgreSQL must not lock everyone out.
+func RateLimit(l Limiter, logger *slog.Logger) Middleware {
+	return func(next Handler) Handler {
+		return func(ctx context.Context, req *Request) (*Response, error) {
+			if req.Interaction.Type == discordgo.InteractionApplicationCommandAutocomplete || req.User == nil {
+				return next(ctx, req)
+			}
+			ok, retryAfter, err := l.Allow(ctx, "user:"+req.User.ID)
+			if err != nil {
+				logger.WarnContext(ctx, "rate limiter failed, allowing", append(attrs(req), slog.Any("error", err))...)
+			} else if !ok {
+				return nil, &RateLimitedError{RetryAfter: retryAfter}
+			}
+			return next(ctx, req)
+		}
+	}
+}
+
+// slidingLog keeps one sorted-set member per allowed request, scored by its
+// time in milliseconds, and admits a request while fewer than the limit are
+// younger than the window. It returns 0 when allowed, else the milliseconds
+// until the oldest request leaves the window.
+const slidingLog = `
+local now = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local limit = tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) < limit then
+  redis.call('ZADD', KEYS[1], now, ARGV[4])
+  redis.call('PEXPIRE', KEYS[1], window)
+  return 0
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return math.max(1, tonumber(oldest[2]) + window - now)
+`
+
+// RedisLimiter is a sliding-window log in Redis, checked and updated
+// atomically by one script.
+type RedisLimiter struct {
+	client *redis.Client
+	prefix string
+	rate   Rate
+	script *redis.Script
+}
+
+// NewRedisLimiter returns a limiter keeping its keys under prefix.
+func NewRedisLimiter(client *redis.Client, prefix string, rate Rate) *RedisLimiter {
+	return &RedisLimiter{client: client, prefix: prefix, rate: rate, script: redis.NewScript(slidingLog)}
+}
+
+// Allow implements Limiter.
+func (l *RedisLimiter) Allow(ctx context.Context, key string) (bool, time.Duration, error) {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	now := time.Now().UnixMilli()
+	wait, err := l.script.Run(ctx, l.client, []string{l.prefix + "ratelimit:" + key},
+		now, l.rate.Window.Milliseconds(), l.rate.Requests, hex.EncodeToString(b[:])).Int64()
+	if err != nil {
+		return false, 0, fmt.Errorf("rate limit: %w", err)
+	}
+	return wait == 0, time.Duration(wait) * time.Millisecond, nil
+}
+
+// PostgresLimiter estimates a sliding window from the counts of the current
+// and the previous fixed windows in the rate_limits table: the previous one
+// weighs by how much of it the sliding window still covers. Denied requests
+// count too, so a user who keeps hammering stays limited.
+type PostgresLimiter struct {
+	store *store.Store
+	rate  Rate
+}
+
+// NewPostgresLimiter returns a limiter over the rate_limits table.
+func NewPostgresLimiter(s *store.Store, rate Rate) *PostgresLimiter {
+	return &PostgresLimiter{store: s, rate: rate}
+}
+
+// Allow implements Limiter.
+func (l *PostgresLimiter) Allow(ctx context.Context, key string) (bool, time.Duration, error) {
+	now := time.Now()
+	start := now.Truncate(l.rate.Window)
+	hit, err := l.store.RateLimitHit(ctx, store.RateLimitHitParams{
+		Identifier:  key,
+		WindowStart: start,
+		WindowEnd:   start.Add(l.rate.Window),
+		MaxRequests: int32(l.rate.Requests),
+	})
+	if err != nil {
+		return false, 0, fmt.Errorf("rate limit: %w", err)
+	}
+	both, err := l.store.RateLimitCount(ctx, store.RateLimitCountParams{Identifier: key, Since: start.Add(-l.rate.Window)})
+	if err != nil {
+		return false, 0, fmt.Errorf("rate limit: %w", err)
+	}
+	current := float64(hit.Requests)
+	previous := float64(both) - current
+	elapsed := float64(now.Sub(start)) / float64(l.rate.Window)
+	if previous*(1-elapsed)+current <= float64(l.rate.Requests) {
+		return true, 0, nil
+	}
+	// The next request fits once the previous window's weight has fallen
+	// enough; when the current window alone is full, only its end helps.
+	limit := float64(l.rate.Requests)
+	wait := hit.WindowEnd.Sub(now)
+	if current+1 <= limit && previous > 0 {
+		wait = time.Duration((1 - (limit-current-1)/previous - elapsed) * float64(l.rate.Window))
+	}
+	return false, max(wait, time.Second), nil
+}
