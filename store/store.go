@@ -2,6 +2,8 @@
 // (see ../queries) plus the pool, the transaction helper and migrations.
 package store
 
+//go:generate go tool sqlc generate -f ../sqlc.yaml
+
 import (
 	"context"
 	"errors"

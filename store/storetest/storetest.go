@@ -1,7 +1,7 @@
 // Package storetest gives each test its own PostgreSQL database and its own
 // Redis key space, so tests talk to the real servers and still run in parallel.
 //
-// TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test) and
+// TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres) and
 // TEST_REDIS_URL (default redis://127.0.0.1:6379/0) point at the servers.
 package storetest
 
@@ -30,7 +30,7 @@ func DatabaseURL() string {
 	if u := os.Getenv("TEST_DATABASE_URL"); u != "" {
 		return u
 	}
-	return "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 }
 
 // RedisURL is the URL of the test Redis.

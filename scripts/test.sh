@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The one test command: what a newcomer runs and what CI runs.
+# Starts PostgreSQL and Redis when they are not running (installing them with
+# apt-get when missing), then checks formatting, vet, generated code, and runs
+# every test with the race detector.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+GO_VERSION=1.26.8
+log() { printf '\n== %s\n' "$*"; }
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+apt_install() {
+  log "installing $*"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+# Go, from the module proxy's toolchain zip when the machine has none.
+export PATH="$PATH:/usr/local/go/bin:$HOME/go/bin"
+if ! command -v go >/dev/null; then
+  command -v curl >/dev/null && command -v unzip >/dev/null || apt_install curl unzip ca-certificates
+  log "installing Go $GO_VERSION"
+  tmp=$(mktemp -d)
+  curl -fsSL -o "$tmp/go.zip" "${GOPROXY_URL:-https://proxy.golang.org}/golang.org/toolchain/@v/v0.0.1-go$GO_VERSION.linux-amd64.zip"
+  unzip -q "$tmp/go.zip" -d "$tmp"
+  as_root mv "$tmp/golang.org/toolchain@v0.0.1-go$GO_VERSION.linux-amd64" /usr/local/go
+  as_root chmod -R a+rx /usr/local/go
+fi
+command -v gcc >/dev/null || apt_install gcc libc6-dev   # the race detector needs cgo
+
+# PostgreSQL on 127.0.0.1:5432.
+if ! listening 5432; then
+  if ! ls /etc/postgresql/*/main >/dev/null 2>&1; then
+    apt_install postgresql
+    # A fresh cluster asks for a password over TCP: trust local test connections.
+    hba=$(ls /etc/postgresql/*/main/pg_hba.conf)
+    as_root sed -i '1i host all postgres 127.0.0.1/32 trust' "$hba"
+  fi
+  log "starting PostgreSQL"
+  as_root pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -1)" main start
+fi
+# Redis on 127.0.0.1:6379.
+if ! listening 6379; then
+  command -v redis-server >/dev/null || apt_install redis-server
+  log "starting Redis"
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null
+fi
+for _ in $(seq 1 50); do listening 5432 && listening 6379 && break; sleep 0.2; done
+
+log "gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+[ -z "$unformatted" ] || { echo "gofmt would change: $unformatted"; exit 1; }
+
+log "go vet"
+go vet ./...
+
+log "generated code is fresh"
+go tool sqlc diff
+generated() { grep -rl --include='*.go' '^// Code generated .* DO NOT EDIT\.$' . | sort | xargs sha256sum; }
+before=$(generated)
+go generate ./...
+[ "$before" = "$(generated)" ] || { echo "generated code was stale (now regenerated): review and commit it"; exit 1; }
+
+log "go test -race"
+go test -race -count=1 -timeout 10m ./...
