@@ -100,6 +100,21 @@ type RateLimit struct {
 	UpdatedAt   time.Time `json:"updated_at"`
 }
 
+type SeenAlliance struct {
+	AllianceID int64     `json:"alliance_id"`
+	Name       string    `json:"name"`
+	Acronym    string    `json:"acronym"`
+	SeenAt     time.Time `json:"seen_at"`
+}
+
+type SeenNation struct {
+	NationID   int64     `json:"nation_id"`
+	NationName string    `json:"nation_name"`
+	LeaderName string    `json:"leader_name"`
+	AllianceID int64     `json:"alliance_id"`
+	SeenAt     time.Time `json:"seen_at"`
+}
+
 type SystemAdmin struct {
 	ID          int64           `json:"id"`
 	UserID      int64           `json:"user_id"`
