@@ -22,7 +22,8 @@ SELECT sqlc.embed(m), u.discord_id, u.discord_username, u.pnw_nation_id
 FROM alliance_managers m
 JOIN users u ON u.id = m.user_id
 WHERE m.alliance_id = @alliance_id AND m.is_active
-ORDER BY m.role DESC, m.id;
+-- Highest role first; role is text, so rank it rather than sort it.
+ORDER BY array_position(ARRAY['admin', 'manager', 'viewer'], m.role), m.id;
 
 -- name: AllianceManagerSetKey :one
 UPDATE alliance_managers

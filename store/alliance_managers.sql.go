@@ -75,7 +75,7 @@ SELECT m.id, m.user_id, m.alliance_id, m.role, m.permissions, m.manager_api_key,
 FROM alliance_managers m
 JOIN users u ON u.id = m.user_id
 WHERE m.alliance_id = $1 AND m.is_active
-ORDER BY m.role DESC, m.id
+ORDER BY array_position(ARRAY['admin', 'manager', 'viewer'], m.role), m.id
 `
 
 type AllianceManagerListByAllianceRow struct {
@@ -85,6 +85,7 @@ type AllianceManagerListByAllianceRow struct {
 	PnwNationID     *int64          `json:"pnw_nation_id"`
 }
 
+// Highest role first; role is text, so rank it rather than sort it.
 func (q *Queries) AllianceManagerListByAlliance(ctx context.Context, allianceID int64) ([]AllianceManagerListByAllianceRow, error) {
 	rows, err := q.db.Query(ctx, allianceManagerListByAlliance, allianceID)
 	if err != nil {
