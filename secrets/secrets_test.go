@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -255,4 +257,22 @@ func BenchmarkOpen(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+func TestToken(t *testing.T) {
+	t.Parallel()
+	kr, _ := newKeyring(t, nil)
+	now := time.Now()
+	token := kr.SignToken("delete:42", now.Add(time.Minute))
+	require.LessOrEqual(t, len(token), 40)
+
+	require.True(t, kr.VerifyToken(token, "delete:42", now))
+	require.False(t, kr.VerifyToken(token, "delete:43", now), "another subject")
+	require.False(t, kr.VerifyToken(token, "delete:42", now.Add(2*time.Minute)), "expired")
+	other, _ := newKeyring(t, nil)
+	require.False(t, other.VerifyToken(token, "delete:42", now), "another master key")
+	exp, mac, _ := strings.Cut(token, ".")
+	require.False(t, kr.VerifyToken("zzzzzz."+mac, "delete:42", now), "extended expiry")
+	require.False(t, kr.VerifyToken(exp+"."+mac[:len(mac)-2], "delete:42", now), "truncated")
+	require.False(t, kr.VerifyToken("garbage", "delete:42", now))
 }
