@@ -1,0 +1,148 @@
+package pnw
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/redis/go-redis/v9"
+
+	"pnwbot/store"
+)
+
+// Cache stores API results. RedisCache and PostgresCache implement it.
+type Cache interface {
+	// Get returns the entry under key; ok is false when there is none.
+	Get(ctx context.Context, key string) (e Entry, ok bool, err error)
+	// Set stores e under key for keep (its TTL plus the stale window),
+	// reachable through each tag.
+	Set(ctx context.Context, key string, e Entry, tags []string, keep time.Duration) error
+	// InvalidateTag deletes every entry stored with tag.
+	InvalidateTag(ctx context.Context, tag string) error
+}
+
+// Entry is one cached result.
+type Entry struct {
+	Data       json.RawMessage `json:"data"`
+	FetchedAt  time.Time       `json:"fetched_at"`
+	FreshUntil time.Time       `json:"fresh_until"` // past this it is stale
+}
+
+// RedisCache keeps entries as JSON strings and each tag as a set of keys.
+type RedisCache struct {
+	rdb    redis.UniversalClient
+	prefix string
+}
+
+// NewRedisCache returns a cache in rdb with every key under prefix.
+func NewRedisCache(rdb redis.UniversalClient, prefix string) *RedisCache {
+	return &RedisCache{rdb: rdb, prefix: prefix}
+}
+
+func (r *RedisCache) Get(ctx context.Context, key string) (Entry, bool, error) {
+	b, err := r.rdb.Get(ctx, r.prefix+key).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return Entry{}, false, nil
+	}
+	if err != nil {
+		return Entry{}, false, fmt.Errorf("redis cache get: %w", err)
+	}
+	var e Entry
+	if err := json.Unmarshal(b, &e); err != nil {
+		return Entry{}, false, fmt.Errorf("redis cache decode: %w", err)
+	}
+	return e, true, nil
+}
+
+func (r *RedisCache) Set(ctx context.Context, key string, e Entry, tags []string, keep time.Duration) error {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("redis cache encode: %w", err)
+	}
+	_, err = r.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Set(ctx, r.prefix+key, b, keep)
+		for _, tag := range tags {
+			tk := r.tagKey(tag)
+			p.SAdd(ctx, tk, key)
+			// A tag set lives as long as its longest-lived entry.
+			p.ExpireNX(ctx, tk, keep)
+			p.ExpireGT(ctx, tk, keep)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("redis cache set: %w", err)
+	}
+	return nil
+}
+
+func (r *RedisCache) InvalidateTag(ctx context.Context, tag string) error {
+	tk := r.tagKey(tag)
+	keys, err := r.rdb.SMembers(ctx, tk).Result()
+	if err != nil {
+		return fmt.Errorf("redis cache tag: %w", err)
+	}
+	del := []string{tk}
+	for _, k := range keys {
+		del = append(del, r.prefix+k)
+	}
+	if err := r.rdb.Del(ctx, del...).Err(); err != nil {
+		return fmt.Errorf("redis cache invalidate: %w", err)
+	}
+	return nil
+}
+
+func (r *RedisCache) tagKey(tag string) string { return r.prefix + "tag:" + tag }
+
+// PostgresCache keeps entries in pnw_data_cache, for installs without Redis.
+type PostgresCache struct {
+	q *store.Queries
+}
+
+// NewPostgresCache returns a cache over the pnw_data_cache table.
+func NewPostgresCache(q *store.Queries) *PostgresCache {
+	return &PostgresCache{q: q}
+}
+
+func (p *PostgresCache) Get(ctx context.Context, key string) (Entry, bool, error) {
+	row, err := p.q.CacheGet(ctx, key)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Entry{}, false, nil
+	}
+	if err != nil {
+		return Entry{}, false, fmt.Errorf("postgres cache get: %w", err)
+	}
+	if !row.ExpiresAt.After(time.Now()) { // retention has not swept it yet
+		return Entry{}, false, nil
+	}
+	var e Entry
+	if err := json.Unmarshal(row.Data, &e); err != nil {
+		return Entry{}, false, fmt.Errorf("postgres cache decode: %w", err)
+	}
+	return e, true, nil
+}
+
+func (p *PostgresCache) Set(ctx context.Context, key string, e Entry, tags []string, keep time.Duration) error {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("postgres cache encode: %w", err)
+	}
+	if tags == nil {
+		tags = []string{}
+	}
+	err = p.q.CacheSet(ctx, store.CacheSetParams{CacheKey: key, Data: b, Tags: tags, ExpiresAt: time.Now().Add(keep)})
+	if err != nil {
+		return fmt.Errorf("postgres cache set: %w", err)
+	}
+	return nil
+}
+
+func (p *PostgresCache) InvalidateTag(ctx context.Context, tag string) error {
+	if _, err := p.q.CacheInvalidateTag(ctx, tag); err != nil {
+		return fmt.Errorf("postgres cache invalidate: %w", err)
+	}
+	return nil
+}

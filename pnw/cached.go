@@ -1,0 +1,168 @@
+package pnw
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// Result is data from the game, fresh or from the cache. Treat Data as
+// read-only: concurrent callers may share it.
+type Result[T any] struct {
+	Data      T
+	FetchedAt time.Time // when the game returned it
+	Stale     bool      // past its TTL, served because the game could not answer
+}
+
+// Age is how old the data is.
+func (r Result[T]) Age() time.Duration { return time.Since(r.FetchedAt) }
+
+// How long each kind of data is fresh.
+const (
+	ttlNation   = 5 * time.Minute
+	ttlAlliance = 15 * time.Minute
+	ttlMembers  = 10 * time.Minute
+	ttlWars     = 2 * time.Minute
+	ttlBank     = 2 * time.Minute
+	ttlTrades   = 5 * time.Minute
+	ttlPrices   = 5 * time.Minute
+)
+
+// cacheVersion prefixes every cache key, so a change of stored shape starts
+// from an empty cache.
+const cacheVersion = "pnw:v1:"
+
+// cacheTimeout bounds each cache operation: a slow cache costs a miss, not a
+// slow command.
+const cacheTimeout = 2 * time.Second
+
+// NationTag and AllianceTag name the cache tags InvalidateTag accepts.
+func NationTag(id int) string { return "nation:" + strconv.Itoa(id) }
+
+// AllianceTag: see NationTag. Private alliance data (bank, records, trades)
+// is tagged with it too, in every key scope.
+func AllianceTag(id int) string { return "alliance:" + strconv.Itoa(id) }
+
+// spec describes one cached lookup.
+type spec struct {
+	op    string // operation name, for metrics and the usage log
+	query string // the operation's text, hashed into the usage log
+	key   string // cache key; private data includes the key's scope
+	ttl   time.Duration
+}
+
+// cached serves s from the cache when fresh, else fetches it once for all
+// concurrent callers and caches it; when the game fails it falls back to
+// the stale entry, marked as such.
+func cached[T any](ctx context.Context, c *Client, s spec, fetch func(context.Context) (T, []string, error)) (Result[T], error) {
+	start := time.Now()
+	ctx, tr := withTrace(ctx)
+	key := cacheVersion + s.key
+	entry, found := c.cacheGet(ctx, key)
+	if found && start.Before(entry.FreshUntil) {
+		var v T
+		if err := json.Unmarshal(entry.Data, &v); err == nil {
+			c.metrics.cache.WithLabelValues(s.op, "hit").Inc()
+			c.finish(ctx, s, tr, start, "ok", nil)
+			return Result[T]{Data: v, FetchedAt: entry.FetchedAt}, nil
+		}
+	}
+	if c.cache != nil {
+		c.metrics.cache.WithLabelValues(s.op, "miss").Inc()
+	}
+	res, err := coalesce(ctx, c, key, func(ctx context.Context) (Result[T], error) {
+		v, tags, err := fetch(ctx)
+		if err != nil {
+			return Result[T]{}, err
+		}
+		now := time.Now()
+		c.cacheSet(ctx, key, v, now, s.ttl, tags)
+		return Result[T]{Data: v, FetchedAt: now}, nil
+	})
+	if err != nil && found && (errors.Is(err, ErrGameDown) || errors.Is(err, ErrRateLimited)) {
+		var v T
+		if json.Unmarshal(entry.Data, &v) == nil {
+			c.metrics.cache.WithLabelValues(s.op, "stale").Inc()
+			c.log.WarnContext(ctx, "pnw serving stale data", "op", s.op, "age", time.Since(entry.FetchedAt).Round(time.Second), "err", err)
+			c.finish(ctx, s, tr, start, "stale", nil)
+			return Result[T]{Data: v, FetchedAt: entry.FetchedAt, Stale: true}, nil
+		}
+	}
+	c.finish(ctx, s, tr, start, outcome(err), err)
+	return res, err
+}
+
+// coalesce runs fetch once for all concurrent callers with the same key.
+// The shared fetch does not stop when the caller that started it gives up.
+func coalesce[T any](ctx context.Context, c *Client, key string, fetch func(context.Context) (T, error)) (T, error) {
+	ch := c.flights.DoChan(key, func() (any, error) {
+		fctx := context.WithoutCancel(ctx)
+		if deadline, ok := ctx.Deadline(); ok {
+			var cancel context.CancelFunc
+			fctx, cancel = context.WithDeadline(fctx, deadline)
+			defer cancel()
+		}
+		return fetch(fctx)
+	})
+	var zero T
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			return zero, r.Err
+		}
+		return r.Val.(T), nil
+	case <-ctx.Done():
+		return zero, fmt.Errorf("pnw: %w", ctx.Err())
+	}
+}
+
+// finish counts a call and, when it sent no request itself (cache hit,
+// coalesced, or failed fast), logs it; requests are logged as they are sent.
+func (c *Client) finish(ctx context.Context, s spec, tr *trace, start time.Time, outcome string, err error) {
+	c.metrics.calls.WithLabelValues(s.op, outcome).Inc()
+	if tr.upstream.Load() == 0 {
+		c.usage.record(ctx, s.op, queryHash(s.query), statusOf(err), time.Since(start), err == nil)
+	}
+}
+
+func (c *Client) cacheGet(ctx context.Context, key string) (Entry, bool) {
+	if c.cache == nil {
+		return Entry{}, false
+	}
+	ctx, cancel := context.WithTimeout(ctx, cacheTimeout)
+	defer cancel()
+	e, ok, err := c.cache.Get(ctx, key)
+	if err != nil {
+		c.log.WarnContext(ctx, "pnw cache read failed", "err", err)
+	}
+	return e, ok && err == nil
+}
+
+func (c *Client) cacheSet(ctx context.Context, key string, v any, now time.Time, ttl time.Duration, tags []string) {
+	if c.cache == nil {
+		return
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		c.log.ErrorContext(ctx, "pnw cache encode failed", "err", err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cacheTimeout)
+	defer cancel()
+	e := Entry{Data: data, FetchedAt: now, FreshUntil: now.Add(ttl)}
+	if err := c.cache.Set(ctx, key, e, tags, ttl+c.staleFor); err != nil {
+		c.log.WarnContext(ctx, "pnw cache write failed", "err", err)
+	}
+}
+
+// InvalidateTag drops every cached entry tagged tag (see NationTag and
+// AllianceTag), in every key scope.
+func (c *Client) InvalidateTag(ctx context.Context, tag string) error {
+	if c.cache == nil {
+		return nil
+	}
+	return c.cache.InvalidateTag(ctx, tag)
+}

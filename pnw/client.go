@@ -1,0 +1,410 @@
+package pnw
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/Khan/genqlient/graphql"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+	"golang.org/x/sync/singleflight"
+)
+
+// DefaultURL is the game's GraphQL endpoint.
+const DefaultURL = "https://api.politicsandwar.com/graphql"
+
+const (
+	defaultTimeout     = 10 * time.Second
+	defaultStaleFor    = 24 * time.Hour
+	defaultBatchWindow = 5 * time.Millisecond
+	// maxRetries bounds the retries after a 429.
+	maxRetries = 3
+	// maxRateWait is the longest wait for a reset; a key whose reset is
+	// further away (its daily limit) rests and calls fail fast until then.
+	maxRateWait = time.Minute
+	// The breaker opens after breakerThreshold consecutive game-down errors
+	// and fails calls fast for breakerCooldown.
+	breakerThreshold = 5
+	breakerCooldown  = 30 * time.Second
+	maxResponseBytes = 32 << 20
+)
+
+// Options configures a Client. Zero values get the defaults noted; a nil
+// Cache, Usage or Registerer turns that feature off.
+type Options struct {
+	URL        string        // the GraphQL endpoint; default DefaultURL
+	APIKey     string        // the bot's own key, used for public lookups
+	BotKey     string        // X-Bot-Key, required for mutations
+	HTTPClient *http.Client  // default: a plain client (Timeout bounds each request)
+	Timeout    time.Duration // per upstream request; default 10s
+	Cache      Cache         // nil: nothing is cached
+	Usage      UsageStore    // nil: calls are not logged to api_usage_logs
+	Registerer prometheus.Registerer
+	Logger     *slog.Logger
+	// StaleFor is how long data is kept past its TTL, to be served (marked
+	// stale) while the game is down; default 24h.
+	StaleFor time.Duration
+	// BatchWindow is how long Nation waits to merge concurrent lookups into
+	// one query; default 5ms.
+	BatchWindow time.Duration
+}
+
+// Client calls the game's API. It is safe for concurrent use; Close it to
+// flush the usage log.
+type Client struct {
+	base     *url.URL
+	apiKey   string
+	botKey   string
+	http     *http.Client
+	timeout  time.Duration
+	staleFor time.Duration
+	cache    Cache
+	usage    *usageWriter
+	metrics  *metrics
+	log      *slog.Logger
+	flights  singleflight.Group
+	nations  *batcher
+	limits   limiter
+	breaker  breaker
+}
+
+// New builds a client and registers its metrics on opts.Registerer.
+func New(opts Options) (*Client, error) {
+	if opts.URL == "" {
+		opts.URL = DefaultURL
+	}
+	base, err := url.Parse(opts.URL)
+	if err != nil || base.Scheme == "" || base.Host == "" {
+		return nil, errors.New("pnw: invalid API URL")
+	}
+	base.RawQuery = ""
+	c := &Client{
+		base:     base,
+		apiKey:   opts.APIKey,
+		botKey:   opts.BotKey,
+		http:     orDefault(opts.HTTPClient, &http.Client{}),
+		timeout:  orDefault(opts.Timeout, defaultTimeout),
+		staleFor: orDefault(opts.StaleFor, defaultStaleFor),
+		cache:    opts.Cache,
+		log:      orDefault(opts.Logger, slog.New(slog.DiscardHandler)),
+		limits:   limiter{until: map[string]time.Time{}},
+	}
+	if c.metrics, err = newMetrics(opts.Registerer); err != nil {
+		return nil, err
+	}
+	c.nations = &batcher{c: c, window: orDefault(opts.BatchWindow, defaultBatchWindow)}
+	if opts.Usage != nil {
+		c.usage = newUsageWriter(opts.Usage, c.metrics.usageDropped, c.log)
+	}
+	return c, nil
+}
+
+// orDefault returns v, or def when v is the zero value.
+func orDefault[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+// Close flushes the usage log, waiting at most until ctx is done.
+func (c *Client) Close(ctx context.Context) error {
+	if c.usage == nil {
+		return nil
+	}
+	return c.usage.close(ctx)
+}
+
+// Caller identifies who a call is made for, for the usage log: the bot's own
+// users.id and alliances.id (not game ids); zero means none.
+type Caller struct {
+	UserID     int64
+	AllianceID int64
+}
+
+type callerKey struct{}
+
+// WithCaller attaches the caller recorded in api_usage_logs for calls made
+// with ctx.
+func WithCaller(ctx context.Context, caller Caller) context.Context {
+	return context.WithValue(ctx, callerKey{}, caller)
+}
+
+// trace counts the upstream requests made on behalf of one call, so a call
+// that made none is logged as served from cache.
+type trace struct{ upstream atomic.Int32 }
+
+type traceKey struct{}
+
+func withTrace(ctx context.Context) (context.Context, *trace) {
+	t := &trace{}
+	return context.WithValue(ctx, traceKey{}, t), t
+}
+
+// keyID names a key in cache keys and logs without revealing it.
+func keyID(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:8])
+}
+
+func queryHash(query string) string {
+	sum := sha256.Sum256([]byte(query))
+	return hex.EncodeToString(sum[:8])
+}
+
+// keyed is a genqlient client bound to one key.
+type keyed struct {
+	c        *Client
+	key      string
+	mutation bool
+}
+
+func (k keyed) MakeRequest(ctx context.Context, req *graphql.Request, resp *graphql.Response) error {
+	return k.c.do(ctx, k.key, k.mutation, req, resp)
+}
+
+// do sends one operation, waiting out short rate limits and retrying 429s.
+func (c *Client) do(ctx context.Context, key string, mutation bool, req *graphql.Request, resp *graphql.Response) error {
+	op := req.OpName
+	if key == "" {
+		return &Error{Kind: ErrInvalidKey, Op: op, Message: "no API key"}
+	}
+	if mutation && c.botKey == "" {
+		return &Error{Kind: ErrPermission, Op: op, Message: "no bot key configured"}
+	}
+	body, err := json.Marshal(req)
+	if err != nil {
+		return fmt.Errorf("pnw %s: encode request: %w", op, err)
+	}
+	kid, qh := keyID(key), queryHash(req.Query)
+	for attempt := 0; ; attempt++ {
+		if err := c.limits.wait(ctx, kid, op); err != nil {
+			return err
+		}
+		if !c.breaker.allow() {
+			return &Error{Kind: ErrGameDown, Op: op, Message: "circuit open after repeated failures"}
+		}
+		start := time.Now()
+		status, header, err := c.send(ctx, key, mutation, op, body, resp)
+		elapsed := time.Since(start)
+		c.limits.observe(kid, status, header)
+		c.breaker.record(status, err)
+		c.metrics.observeUpstream(op, status, elapsed)
+		c.usage.record(ctx, op, qh, status, elapsed, false)
+		if t, ok := ctx.Value(traceKey{}).(*trace); ok {
+			t.upstream.Add(1)
+		}
+		if err == nil {
+			return nil
+		}
+		c.log.WarnContext(ctx, "pnw request failed", "op", op, "key_id", kid, "status", status, "attempt", attempt+1, "err", err)
+		if status != http.StatusTooManyRequests || attempt >= maxRetries {
+			return err
+		}
+	}
+}
+
+// send makes one HTTP request. The key goes in the URL for queries and in
+// headers for mutations, and never into the returned error.
+func (c *Client) send(ctx context.Context, key string, mutation bool, op string, body []byte, resp *graphql.Response) (int, http.Header, error) {
+	u := *c.base
+	if !mutation {
+		u.RawQuery = url.Values{"api_key": {key}}.Encode()
+	}
+	rctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(rctx, http.MethodPost, u.String(), bytes.NewReader(body))
+	if err != nil {
+		return 0, nil, &Error{Kind: ErrInvalidQuery, Op: op, Message: "cannot build request"}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	if mutation {
+		req.Header.Set("X-Api-Key", key)
+		req.Header.Set("X-Bot-Key", c.botKey)
+	}
+	res, err := c.http.Do(req)
+	if err != nil {
+		if ctx.Err() != nil { // the caller gave up: not the game's fault
+			return 0, nil, fmt.Errorf("pnw %s: %w", op, ctx.Err())
+		}
+		return 0, nil, &Error{Kind: ErrGameDown, Op: op, Err: c.redactURL(err)}
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(res.Body, maxResponseBytes))
+	if err != nil {
+		if ctx.Err() != nil {
+			return res.StatusCode, res.Header, fmt.Errorf("pnw %s: %w", op, ctx.Err())
+		}
+		return res.StatusCode, res.Header, &Error{Kind: ErrGameDown, Op: op, Status: res.StatusCode, Err: c.redactURL(err)}
+	}
+
+	e := &Error{Op: op, Status: res.StatusCode}
+	if res.StatusCode == http.StatusOK {
+		if err := json.Unmarshal(raw, resp); err != nil {
+			e.Kind, e.Message = ErrGameDown, "malformed response"
+			return res.StatusCode, res.Header, e
+		}
+		if len(resp.Errors) == 0 {
+			return res.StatusCode, res.Header, nil
+		}
+		msg, category := firstError(resp.Errors)
+		e.Kind, e.Message = classify(msg, category), redact(msg, key)
+	} else {
+		// Error bodies may be JSON GraphQL errors or an HTML page.
+		var body graphql.Response
+		if json.Unmarshal(raw, &body) == nil && len(body.Errors) > 0 {
+			msg, _ := firstError(body.Errors)
+			e.Message = redact(msg, key)
+		}
+		switch {
+		case res.StatusCode == http.StatusUnauthorized:
+			e.Kind = ErrInvalidKey
+		case res.StatusCode == http.StatusForbidden:
+			e.Kind = ErrPermission
+		case res.StatusCode == http.StatusTooManyRequests:
+			e.Kind = ErrRateLimited
+		case res.StatusCode >= 500:
+			e.Kind = ErrGameDown
+		case e.Message != "":
+			e.Kind = classify(e.Message, "")
+		default:
+			e.Kind = ErrInvalidQuery
+		}
+	}
+	if e.Kind == ErrRateLimited {
+		e.Reset = resetTime(res.Header, time.Now())
+	}
+	return res.StatusCode, res.Header, e
+}
+
+func firstError(errs gqlerror.List) (message, category string) {
+	first := errs[0]
+	category, _ = first.Extensions["category"].(string)
+	message = first.Message
+	if len(message) > 300 {
+		message = message[:300] + "…"
+	}
+	return message, category
+}
+
+// redact removes the key from text that came from the game.
+func redact(s, key string) string {
+	if key == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, key, "[redacted]")
+}
+
+// redactURL replaces the URL in a *url.Error (it carries ?api_key=) with the
+// bare endpoint.
+func (c *Client) redactURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return &url.Error{Op: ue.Op, URL: c.base.String(), Err: ue.Err}
+	}
+	return err
+}
+
+// resetTime reads when a rate limit ends from the response headers.
+func resetTime(h http.Header, now time.Time) time.Time {
+	if s, err := strconv.ParseFloat(h.Get("X-RateLimit-Reset-After"), 64); err == nil && s >= 0 {
+		return now.Add(time.Duration(s * float64(time.Second)))
+	}
+	if u, err := strconv.ParseInt(h.Get("X-RateLimit-Reset"), 10, 64); err == nil && u > 0 {
+		return time.Unix(u, 0)
+	}
+	if s, err := strconv.Atoi(h.Get("Retry-After")); err == nil && s >= 0 {
+		return now.Add(time.Duration(s) * time.Second)
+	}
+	return now.Add(time.Second)
+}
+
+// limiter remembers, per key, until when the game will refuse it.
+type limiter struct {
+	mu    sync.Mutex
+	until map[string]time.Time // by keyID
+}
+
+// wait returns at once when the key may call, sleeps through a short rest
+// that fits in ctx, and otherwise fails fast with ErrRateLimited.
+func (l *limiter) wait(ctx context.Context, kid, op string) error {
+	l.mu.Lock()
+	until, ok := l.until[kid]
+	d := time.Until(until)
+	if ok && d <= 0 {
+		delete(l.until, kid)
+	}
+	l.mu.Unlock()
+	if !ok || d <= 0 {
+		return nil
+	}
+	if deadline, has := ctx.Deadline(); d > maxRateWait || has && time.Now().Add(d).After(deadline) {
+		return &Error{Kind: ErrRateLimited, Op: op, Reset: until, Message: "key resting until its reset"}
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("pnw %s: %w", op, ctx.Err())
+	}
+}
+
+// observe records a 429 or an exhausted X-RateLimit-Remaining.
+func (l *limiter) observe(kid string, status int, h http.Header) {
+	if status != http.StatusTooManyRequests && h.Get("X-RateLimit-Remaining") != "0" {
+		return
+	}
+	reset := resetTime(h, time.Now())
+	l.mu.Lock()
+	if reset.After(l.until[kid]) {
+		l.until[kid] = reset
+	}
+	l.mu.Unlock()
+}
+
+// breaker fails calls fast while the game is down instead of piling up
+// timeouts. After the cooldown calls go through again; the first game-down
+// error reopens it.
+type breaker struct {
+	mu        sync.Mutex
+	failures  int
+	openUntil time.Time
+}
+
+func (b *breaker) allow() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return !time.Now().Before(b.openUntil)
+}
+
+func (b *breaker) record(status int, err error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	switch {
+	case errors.Is(err, ErrGameDown):
+		b.failures++
+		if b.failures >= breakerThreshold {
+			b.openUntil = time.Now().Add(breakerCooldown)
+		}
+	case status != 0: // the game answered
+		b.failures = 0
+	}
+}

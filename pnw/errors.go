@@ -1,0 +1,139 @@
+package pnw
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Kinds of failure; test with errors.Is, then errors.As to *Error for details.
+var (
+	// ErrInvalidKey: the key is unknown or revoked (HTTP 401, or a GraphQL
+	// error about the key). Do not retry; tell the key's owner.
+	ErrInvalidKey = errors.New("invalid or revoked API key")
+	// ErrPermission: the key (or the bot key) lacks a permission, or its
+	// nation may not see the data.
+	ErrPermission = errors.New("permission missing")
+	// ErrRateLimited: the key is out of requests until Error.Reset.
+	ErrRateLimited = errors.New("rate limited")
+	// ErrGameDown: 5xx, timeout, connection failure, or the circuit breaker
+	// is open after repeated failures.
+	ErrGameDown = errors.New("game API unavailable")
+	// ErrInvalidQuery: the game rejected the request itself; a bug on our side.
+	ErrInvalidQuery = errors.New("invalid query")
+	// ErrNotFound: no nation or alliance with that id.
+	ErrNotFound = errors.New("not found")
+)
+
+// Error is a failed call. Its text never contains an API key.
+type Error struct {
+	Kind    error     // one of the Err* kinds above
+	Op      string    // the GraphQL operation, e.g. "nationsByID"
+	Status  int       // HTTP status; 0 when no response arrived
+	Reset   time.Time // with ErrRateLimited: when calls may resume
+	Message string    // the game's message, key redacted
+	Err     error     // the cause, key redacted
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "pnw %s: %v", e.Op, e.Kind)
+	if e.Status != 0 {
+		fmt.Fprintf(&b, " (HTTP %d)", e.Status)
+	}
+	if !e.Reset.IsZero() {
+		fmt.Fprintf(&b, " until %s", e.Reset.UTC().Format(time.RFC3339))
+	}
+	if e.Message != "" {
+		b.WriteString(": " + e.Message)
+	}
+	if e.Err != nil {
+		b.WriteString(": " + e.Err.Error())
+	}
+	return b.String()
+}
+
+// Is makes errors.Is(err, ErrRateLimited) and friends work.
+func (e *Error) Is(target error) bool { return e.Kind == target }
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// classify maps the game's GraphQL error messages to a kind. The game has no
+// error codes for these, so this goes by wording.
+func classify(message, category string) error {
+	m := strings.ToLower(message)
+	has := func(words ...string) bool {
+		for _, w := range words {
+			if strings.Contains(m, w) {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case has("bot key", "whitelist"):
+		return ErrPermission
+	case has("api key", "api_key", "apikey") && has("invalid", "revoked", "not found", "does not exist", "doesn't exist", "incorrect", "unknown", "expired"),
+		has("unauthenticated", "not authenticated"):
+		return ErrInvalidKey
+	case has("permission", "not authorized", "unauthorized", "scope", "not allowed"):
+		return ErrPermission
+	case has("rate limit", "too many requests", "maximum number of requests", "max requests"):
+		return ErrRateLimited
+	case category == "internal", has("internal server error", "server error"):
+		return ErrGameDown
+	default:
+		return ErrInvalidQuery
+	}
+}
+
+// outcome names an error for metrics.
+func outcome(err error) string {
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.Is(err, ErrNotFound):
+		return "not_found"
+	case errors.Is(err, ErrInvalidKey):
+		return "invalid_key"
+	case errors.Is(err, ErrPermission):
+		return "permission"
+	case errors.Is(err, ErrRateLimited):
+		return "rate_limited"
+	case errors.Is(err, ErrGameDown):
+		return "game_down"
+	case errors.Is(err, ErrInvalidQuery):
+		return "invalid_query"
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return "canceled"
+	default:
+		return "error"
+	}
+}
+
+// statusOf is the status recorded in the usage log for a call's outcome.
+func statusOf(err error) int {
+	var e *Error
+	switch {
+	case err == nil:
+		return 200
+	case errors.As(err, &e) && e.Status != 0:
+		return e.Status
+	case errors.Is(err, ErrNotFound):
+		return 404
+	case errors.Is(err, ErrInvalidKey):
+		return 401
+	case errors.Is(err, ErrPermission):
+		return 403
+	case errors.Is(err, ErrRateLimited):
+		return 429
+	case errors.Is(err, ErrGameDown):
+		return 503
+	case errors.Is(err, ErrInvalidQuery):
+		return 400
+	default:
+		return 0
+	}
+}

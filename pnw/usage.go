@@ -1,0 +1,162 @@
+package pnw
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"pnwbot/store"
+)
+
+// UsageStore receives the usage log; *store.Store implements it.
+type UsageStore interface {
+	APIUsageLogInsertBatch(ctx context.Context, rows []store.APIUsageLogInsertBatchParams) (int64, error)
+}
+
+const (
+	usageBuffer   = 4096
+	usageBatch    = 256
+	usageInterval = time.Second
+	usageTimeout  = 10 * time.Second
+)
+
+// usageWriter writes api_usage_logs rows in batches off the request path.
+// A full buffer drops rows (counted) rather than slow a command down.
+type usageWriter struct {
+	db       UsageStore
+	rows     chan store.APIUsageLogInsertBatchParams
+	done     chan struct{}
+	stopped  chan struct{}
+	stopOnce sync.Once
+	dropped  prometheus.Counter
+	log      *slog.Logger
+}
+
+func newUsageWriter(db UsageStore, dropped prometheus.Counter, log *slog.Logger) *usageWriter {
+	w := &usageWriter{
+		db:      db,
+		rows:    make(chan store.APIUsageLogInsertBatchParams, usageBuffer),
+		done:    make(chan struct{}),
+		stopped: make(chan struct{}),
+		dropped: dropped,
+		log:     log,
+	}
+	go w.run()
+	return w
+}
+
+// record queues one row; it never blocks. A nil writer records nothing.
+func (w *usageWriter) record(ctx context.Context, op, queryHash string, status int, elapsed time.Duration, cacheHit bool) {
+	if w == nil {
+		return
+	}
+	row := store.APIUsageLogInsertBatchParams{
+		Endpoint:       op,
+		QueryHash:      queryHash,
+		StatusCode:     int32(min(max(status, 0), 599)),
+		ResponseTimeMs: int32(min(elapsed.Milliseconds(), 1<<31-1)),
+		CacheHit:       cacheHit,
+		CreatedAt:      time.Now(),
+	}
+	if c, ok := ctx.Value(callerKey{}).(Caller); ok {
+		if c.UserID != 0 {
+			row.UserID = &c.UserID
+		}
+		if c.AllianceID != 0 {
+			row.AllianceID = &c.AllianceID
+		}
+	}
+	select {
+	case <-w.done:
+		w.dropped.Inc()
+		return
+	default:
+	}
+	select {
+	case w.rows <- row:
+	default:
+		w.dropped.Inc()
+	}
+}
+
+func (w *usageWriter) run() {
+	defer close(w.stopped)
+	ticker := time.NewTicker(usageInterval)
+	defer ticker.Stop()
+	batch := make([]store.APIUsageLogInsertBatchParams, 0, usageBatch)
+	flush := func() {
+		if len(batch) > 0 {
+			w.write(batch)
+			batch = batch[:0]
+		}
+	}
+	for {
+		select {
+		case row := <-w.rows:
+			if batch = append(batch, row); len(batch) >= usageBatch {
+				flush()
+			}
+		case <-ticker.C:
+			flush()
+		case <-w.done:
+			for {
+				select {
+				case row := <-w.rows:
+					if batch = append(batch, row); len(batch) >= usageBatch {
+						flush()
+					}
+				default:
+					flush()
+					return
+				}
+			}
+		}
+	}
+}
+
+func (w *usageWriter) write(batch []store.APIUsageLogInsertBatchParams) {
+	ctx, cancel := context.WithTimeout(context.Background(), usageTimeout)
+	defer cancel()
+	_, err := w.db.APIUsageLogInsertBatch(ctx, batch)
+	if isForeignKeyViolation(err) {
+		// A user or alliance was deleted since the call: keep its rows,
+		// without the identity that no longer resolves.
+		for _, row := range batch {
+			_, err := w.db.APIUsageLogInsertBatch(ctx, []store.APIUsageLogInsertBatchParams{row})
+			if isForeignKeyViolation(err) {
+				row.UserID, row.AllianceID = nil, nil
+				_, err = w.db.APIUsageLogInsertBatch(ctx, []store.APIUsageLogInsertBatchParams{row})
+			}
+			if err != nil {
+				w.dropped.Inc()
+				w.log.Warn("pnw usage log write failed", "rows", 1, "err", err)
+			}
+		}
+		return
+	}
+	if err != nil {
+		w.dropped.Add(float64(len(batch)))
+		w.log.Warn("pnw usage log write failed", "rows", len(batch), "err", err)
+	}
+}
+
+// close flushes what is queued and stops the writer.
+func (w *usageWriter) close(ctx context.Context) error {
+	w.stopOnce.Do(func() { close(w.done) })
+	select {
+	case <-w.stopped:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func isForeignKeyViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23503"
+}
