@@ -1,6 +1,7 @@
 -- name: CacheGet :one
+-- An expired entry is a miss even before retention deletes it.
 SELECT data, expires_at, created_at FROM pnw_data_cache
-WHERE cache_key = @cache_key;
+WHERE cache_key = @cache_key AND expires_at > now();
 
 -- name: CacheSet :exec
 INSERT INTO pnw_data_cache (cache_key, data, tags, expires_at)

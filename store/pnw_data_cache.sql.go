@@ -42,7 +42,7 @@ func (q *Queries) CacheDeleteExpired(ctx context.Context, arg CacheDeleteExpired
 
 const cacheGet = `-- name: CacheGet :one
 SELECT data, expires_at, created_at FROM pnw_data_cache
-WHERE cache_key = $1
+WHERE cache_key = $1 AND expires_at > now()
 `
 
 type CacheGetRow struct {
@@ -51,6 +51,7 @@ type CacheGetRow struct {
 	CreatedAt time.Time       `json:"created_at"`
 }
 
+// An expired entry is a miss even before retention deletes it.
 func (q *Queries) CacheGet(ctx context.Context, cacheKey string) (CacheGetRow, error) {
 	row := q.db.QueryRow(ctx, cacheGet, cacheKey)
 	var i CacheGetRow
