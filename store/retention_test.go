@@ -1,0 +1,110 @@
+package store_test
+
+import (
+	"crypto/sha256"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"pnwbot/store"
+	"pnwbot/store/storetest"
+)
+
+func TestPrune(t *testing.T) {
+	t.Parallel()
+
+	type testBundle struct{ now time.Time }
+
+	// setup writes, for every table with retention, rows just past it and rows
+	// just inside it. Old usage rows outnumber one delete batch.
+	setup := func(t *testing.T) (*store.Store, *testBundle) {
+		t.Helper()
+		s := storetest.NewDB(t)
+		ctx := t.Context()
+		b := &testBundle{now: time.Now()}
+		u := newUser(t, s, "1")
+
+		var usage []store.APIUsageLogInsertBatchParams
+		for i := range 2500 {
+			usage = append(usage, store.APIUsageLogInsertBatchParams{
+				UserID: &u.ID, Endpoint: "nation", StatusCode: 200,
+				CreatedAt: b.now.Add(-store.UsageRetention - time.Hour - time.Duration(i)*time.Second),
+			})
+		}
+		for range 10 {
+			usage = append(usage, store.APIUsageLogInsertBatchParams{
+				UserID: &u.ID, Endpoint: "recent", StatusCode: 200, CreatedAt: b.now.Add(-store.UsageRetention + time.Hour),
+			})
+		}
+		_, err := s.APIUsageLogInsertBatch(ctx, usage)
+		require.NoError(t, err)
+
+		for _, age := range []time.Duration{store.AuditRetention + time.Hour, store.AuditRetention + 24*time.Hour, store.AuditRetention - time.Hour} {
+			_, err := s.Pool.Exec(ctx, "INSERT INTO audit_logs (action, created_at) VALUES ('login', $1)", b.now.Add(-age))
+			require.NoError(t, err)
+		}
+
+		for key, ttl := range map[string]time.Duration{"old1": -time.Hour, "old2": -time.Second, "fresh": time.Hour} {
+			require.NoError(t, s.CacheSet(ctx, store.CacheSetParams{CacheKey: key, Data: []byte(`{}`), Tags: []string{}, ExpiresAt: b.now.Add(ttl)}))
+		}
+
+		window := b.now.Truncate(time.Minute)
+		for _, start := range []time.Time{window.Add(-2 * time.Minute), window.Add(-time.Minute), window} {
+			_, err := s.RateLimitHit(ctx, store.RateLimitHitParams{Identifier: "user:1", WindowStart: start, WindowEnd: start.Add(time.Minute), MaxRequests: 30})
+			require.NoError(t, err)
+		}
+
+		for token, expires := range map[string]string{"expired": "now() - interval '1 minute'", "active": "now() + interval '1 hour'", "revoked": "now() + interval '1 hour'"} {
+			h := sha256.Sum256([]byte(token))
+			_, err := s.Pool.Exec(ctx, `INSERT INTO user_sessions (user_id, token_hash, expires_at, created_at)
+				VALUES ($1, $2, `+expires+`, now() - interval '1 day')`, u.ID, h[:])
+			require.NoError(t, err)
+		}
+		h := sha256.Sum256([]byte("revoked"))
+		_, err = s.UserSessionRevoke(ctx, h[:])
+		require.NoError(t, err)
+		return s, b
+	}
+
+	t.Run("DeletesOnlyPastRetention", func(t *testing.T) {
+		t.Parallel()
+		s, b := setup(t)
+
+		deleted, err := s.Prune(t.Context(), b.now)
+		require.NoError(t, err)
+		require.Equal(t, map[string]int64{
+			"api_usage_logs": 2500, // three batches
+			"audit_logs":     2,
+			"pnw_data_cache": 2,
+			"rate_limits":    2,
+			"user_sessions":  1,
+		}, deleted)
+
+		require.Equal(t, 10, count(t, s, "api_usage_logs"))
+		require.Equal(t, 10, count(t, s, "api_usage_logs WHERE endpoint = 'recent'"))
+		require.Equal(t, 1, count(t, s, "audit_logs WHERE created_at > $1", b.now.Add(-store.AuditRetention)))
+		require.Equal(t, 1, count(t, s, "audit_logs"))
+		require.Equal(t, 1, count(t, s, "pnw_data_cache WHERE cache_key = 'fresh'"))
+		require.Equal(t, 1, count(t, s, "pnw_data_cache"))
+		require.Equal(t, 1, count(t, s, "rate_limits WHERE window_end > now()"))
+		require.Equal(t, 1, count(t, s, "rate_limits"))
+		// A revoked session stays until it expires; only expiry removes it.
+		require.Equal(t, 2, count(t, s, "user_sessions"))
+		require.Zero(t, count(t, s, "user_sessions WHERE expires_at < now()"))
+	})
+
+	t.Run("SecondRunDeletesNothing", func(t *testing.T) {
+		t.Parallel()
+		s, b := setup(t)
+
+		_, err := s.Prune(t.Context(), b.now)
+		require.NoError(t, err)
+		deleted, err := s.Prune(t.Context(), b.now)
+		require.NoError(t, err)
+		for table, n := range deleted {
+			require.Zero(t, n, table)
+		}
+		require.Len(t, deleted, 5)
+	})
+}
