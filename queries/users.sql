@@ -1,9 +1,10 @@
 -- name: UserUpsertByDiscordID :one
--- key_salt is only used when the row is created; a user keeps one salt.
-INSERT INTO users (discord_id, discord_username, key_salt, last_login_at)
-VALUES (@discord_id, @discord_username, @key_salt, now())
+-- key_salt is only used when the row is created; a user keeps one salt. An
+-- empty username (an id known only from configuration) keeps the stored one.
+INSERT INTO users (discord_id, discord_username, key_salt)
+VALUES (@discord_id, @discord_username, @key_salt)
 ON CONFLICT (discord_id) DO UPDATE
-SET discord_username = EXCLUDED.discord_username, last_login_at = now(), updated_at = now()
+SET discord_username = coalesce(nullif(EXCLUDED.discord_username, ''), users.discord_username), updated_at = now()
 RETURNING *;
 
 -- name: UserGetByDiscordID :one

@@ -336,10 +336,10 @@ func (q *Queries) UserUnlink(ctx context.Context, id int64) (User, error) {
 }
 
 const userUpsertByDiscordID = `-- name: UserUpsertByDiscordID :one
-INSERT INTO users (discord_id, discord_username, key_salt, last_login_at)
-VALUES ($1, $2, $3, now())
+INSERT INTO users (discord_id, discord_username, key_salt)
+VALUES ($1, $2, $3)
 ON CONFLICT (discord_id) DO UPDATE
-SET discord_username = EXCLUDED.discord_username, last_login_at = now(), updated_at = now()
+SET discord_username = coalesce(nullif(EXCLUDED.discord_username, ''), users.discord_username), updated_at = now()
 RETURNING id, discord_id, discord_username, pnw_nation_id, pnw_api_key, key_salt, key_permissions, key_verified_at, key_revoked_at, preferences, permissions, last_login_at, created_at, updated_at
 `
 
@@ -349,7 +349,8 @@ type UserUpsertByDiscordIDParams struct {
 	KeySalt         []byte `json:"key_salt"`
 }
 
-// key_salt is only used when the row is created; a user keeps one salt.
+// key_salt is only used when the row is created; a user keeps one salt. An
+// empty username (an id known only from configuration) keeps the stored one.
 func (q *Queries) UserUpsertByDiscordID(ctx context.Context, arg UserUpsertByDiscordIDParams) (User, error) {
 	row := q.db.QueryRow(ctx, userUpsertByDiscordID, arg.DiscordID, arg.DiscordUsername, arg.KeySalt)
 	var i User
