@@ -39,7 +39,11 @@ func TestUsers(t *testing.T) {
 		require.Equal(t, first.ID, again.ID)
 		require.Equal(t, first.KeySalt, again.KeySalt)
 		require.Equal(t, "renamed", again.DiscordUsername)
-		require.False(t, again.LastLoginAt.Before(*first.LastLoginAt))
+
+		// An id known only from configuration carries no username.
+		again, err = s.UserUpsertByDiscordID(t.Context(), store.UserUpsertByDiscordIDParams{DiscordID: "1", KeySalt: salt()})
+		require.NoError(t, err)
+		require.Equal(t, "renamed", again.DiscordUsername)
 
 		got, err := s.UserGetByDiscordID(t.Context(), "1")
 		require.NoError(t, err)
