@@ -123,4 +123,3 @@ func TestMigrate(t *testing.T) {
 		require.ErrorContains(t, err, `unknown migrate command "sideways"`)
 	})
 }
-
