@@ -8,8 +8,8 @@ SET requests = rate_limits.requests + 1, updated_at = now()
 RETURNING requests, max_requests, window_end;
 
 -- name: RateLimitCount :one
--- Requests counted for identifier in windows ending after since: with the
--- previous window this gives a sliding-window estimate.
+-- Requests counted for identifier in windows starting at or after since: with
+-- the previous window this gives a sliding-window estimate.
 SELECT coalesce(sum(requests), 0)::bigint FROM rate_limits
 WHERE identifier = @identifier AND window_start >= @since;
 

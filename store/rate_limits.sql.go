@@ -20,8 +20,8 @@ type RateLimitCountParams struct {
 	Since      time.Time `json:"since"`
 }
 
-// Requests counted for identifier in windows ending after since: with the
-// previous window this gives a sliding-window estimate.
+// Requests counted for identifier in windows starting at or after since: with
+// the previous window this gives a sliding-window estimate.
 func (q *Queries) RateLimitCount(ctx context.Context, arg RateLimitCountParams) (int64, error) {
 	row := q.db.QueryRow(ctx, rateLimitCount, arg.Identifier, arg.Since)
 	var column_1 int64
