@@ -192,10 +192,10 @@ func (c *Client) do(ctx context.Context, key string, mutation bool, req *graphql
 		return fmt.Errorf("pnw %s: encode request: %w", op, err)
 	}
 	kid, qh := keyID(key), queryHash(req.Query)
+	if err := c.limits.wait(ctx, kid, op); err != nil {
+		return err
+	}
 	for attempt := 0; ; attempt++ {
-		if err := c.limits.wait(ctx, kid, op); err != nil {
-			return err
-		}
 		if !c.breaker.allow() {
 			return &Error{Kind: ErrGameDown, Op: op, Message: "circuit open after repeated failures"}
 		}
@@ -213,7 +213,9 @@ func (c *Client) do(ctx context.Context, key string, mutation bool, req *graphql
 			return nil
 		}
 		c.log.WarnContext(ctx, "pnw request failed", "op", op, "key_id", kid, "status", status, "attempt", attempt+1, "err", err)
-		if status != http.StatusTooManyRequests || attempt >= maxRetries {
+		// A 429 was not executed, so even a mutation may be retried, once
+		// the reset comes within reach.
+		if status != http.StatusTooManyRequests || attempt >= maxRetries || c.limits.wait(ctx, kid, op) != nil {
 			return err
 		}
 	}
