@@ -79,10 +79,11 @@ func (c *Client) Nations(ctx context.Context, ids []int) (Result[[]Nation], erro
 	return out, nil
 }
 
-// NationsByName returns the nations named name (at most 50).
+// NationsByName returns the nations named name (at most 50). Search terms
+// are user input of any length, so cache keys hold their hash.
 func (c *Client) NationsByName(ctx context.Context, name string) (Result[[]Nation], error) {
 	name = strings.TrimSpace(name)
-	s := spec{op: "nationsByName", query: nationsByName_Operation, key: "nations:name:" + strings.ToLower(name), ttl: ttlNation}
+	s := spec{op: "nationsByName", query: nationsByName_Operation, key: "nations:name:" + queryHash(strings.ToLower(name)), ttl: ttlNation}
 	return cached(ctx, c, s, func(ctx context.Context) ([]Nation, []string, error) {
 		resp, err := nationsByName(ctx, c.public(), []string{name}, maxSearchResult)
 		if err != nil {
@@ -144,7 +145,7 @@ func (c *Client) Alliance(ctx context.Context, id int) (Result[Alliance], error)
 // AlliancesByName returns the alliances named name (at most 50).
 func (c *Client) AlliancesByName(ctx context.Context, name string) (Result[[]Alliance], error) {
 	name = strings.TrimSpace(name)
-	s := spec{op: "alliancesByName", query: alliancesByName_Operation, key: "alliances:name:" + strings.ToLower(name), ttl: ttlAlliance}
+	s := spec{op: "alliancesByName", query: alliancesByName_Operation, key: "alliances:name:" + queryHash(strings.ToLower(name)), ttl: ttlAlliance}
 	return cached(ctx, c, s, func(ctx context.Context) ([]Alliance, []string, error) {
 		resp, err := alliancesByName(ctx, c.public(), []string{name}, maxSearchResult)
 		if err != nil {

@@ -49,7 +49,7 @@ type Options struct {
 	URL        string        // the GraphQL endpoint; default DefaultURL
 	APIKey     string        // the bot's own key, used for public lookups
 	BotKey     string        // X-Bot-Key, required for mutations
-	HTTPClient *http.Client  // default: a plain client (Timeout bounds each request)
+	HTTPClient *http.Client  // default: a client that follows no redirects (Timeout bounds each request)
 	Timeout    time.Duration // per upstream request; default 10s
 	Cache      Cache         // nil: nothing is cached
 	Usage      UsageStore    // nil: calls are not logged to api_usage_logs
@@ -96,7 +96,7 @@ func New(opts Options) (*Client, error) {
 		base:     base,
 		apiKey:   opts.APIKey,
 		botKey:   opts.BotKey,
-		http:     orDefault(opts.HTTPClient, &http.Client{}),
+		http:     orDefault(opts.HTTPClient, &http.Client{CheckRedirect: noRedirects}),
 		timeout:  orDefault(opts.Timeout, defaultTimeout),
 		staleFor: orDefault(opts.StaleFor, defaultStaleFor),
 		cache:    opts.Cache,
@@ -112,6 +112,10 @@ func New(opts Options) (*Client, error) {
 	}
 	return c, nil
 }
+
+// noRedirects keeps the key headers from following a redirect to another
+// host.
+func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // orDefault returns v, or def when v is the zero value.
 func orDefault[T comparable](v, def T) T {
@@ -266,13 +270,13 @@ func (c *Client) send(ctx context.Context, key string, mutation bool, op string,
 			return res.StatusCode, res.Header, nil
 		}
 		msg, category := firstError(resp.Errors)
-		e.Kind, e.Message = classify(msg, category), redact(msg, key)
+		e.Kind, e.Message = classify(msg, category), c.redact(msg, key)
 	} else {
 		// Error bodies may be JSON GraphQL errors or an HTML page.
 		var body graphql.Response
 		if json.Unmarshal(raw, &body) == nil && len(body.Errors) > 0 {
 			msg, _ := firstError(body.Errors)
-			e.Message = redact(msg, key)
+			e.Message = c.redact(msg, key)
 		}
 		switch {
 		case res.StatusCode == http.StatusUnauthorized:
@@ -305,12 +309,14 @@ func firstError(errs gqlerror.List) (message, category string) {
 	return message, category
 }
 
-// redact removes the key from text that came from the game.
-func redact(s, key string) string {
-	if key == "" {
-		return s
+// redact removes the key and the bot key from text that came from the game.
+func (c *Client) redact(s, key string) string {
+	for _, k := range []string{key, c.botKey} {
+		if k != "" {
+			s = strings.ReplaceAll(s, k, "[redacted]")
+		}
 	}
-	return strings.ReplaceAll(s, key, "[redacted]")
+	return s
 }
 
 // redactURL replaces the URL in a *url.Error (it carries ?api_key=) with the

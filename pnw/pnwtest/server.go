@@ -106,7 +106,8 @@ func New(t testing.TB) *Server {
 }
 
 // AddKey registers an API key owned by nationID with the given permissions,
-// named as in ApiKeyPermissions (e.g. "alliance_view_bank").
+// named as in ApiKeyPermissions (e.g. "alliance_view_bank"); it panics on
+// an unknown name.
 func (s *Server) AddKey(key string, nationID int, perms ...string) {
 	def := s.schema.Types["ApiKeyPermissions"]
 	set := map[string]bool{}
@@ -122,7 +123,8 @@ func (s *Server) AddKey(key string, nationID int, perms ...string) {
 }
 
 // SetKeyLimit sets key's daily allowance and how many requests it has made
-// today. A key that reaches its allowance gets 429s until midnight UTC.
+// today (key must have been added). A key that reaches its allowance gets
+// 429s until midnight UTC.
 func (s *Server) SetKeyLimit(key string, maxRequests, used int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -228,6 +230,7 @@ type gqlRequest struct {
 	Variables     map[string]any `json:"variables"`
 }
 
+// ServeHTTP answers one GraphQL request like the game's endpoint.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.requests.Add(1)
 	s.mu.Lock()
