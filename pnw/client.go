@@ -46,15 +46,15 @@ const (
 // Options configures a Client. Zero values get the defaults noted; a nil
 // Cache, Usage or Registerer turns that feature off.
 type Options struct {
-	URL        string        // the GraphQL endpoint; default DefaultURL
-	APIKey     string        // the bot's own key, used for public lookups
-	BotKey     string        // X-Bot-Key, required for mutations
-	HTTPClient *http.Client  // default: a client that follows no redirects (Timeout bounds each request)
-	Timeout    time.Duration // per upstream request; default 10s
-	Cache      Cache         // nil: nothing is cached
-	Usage      UsageStore    // nil: calls are not logged to api_usage_logs
-	Registerer prometheus.Registerer
-	Logger     *slog.Logger
+	URL        string                // the GraphQL endpoint; default DefaultURL
+	APIKey     string                // the bot's own key, used for public lookups
+	BotKey     string                // X-Bot-Key, required for mutations
+	HTTPClient *http.Client          // default: a client that follows no redirects (Timeout bounds each request)
+	Timeout    time.Duration         // per upstream request; default 10s
+	Cache      Cache                 // NewRedisCache or NewPostgresCache; nil: nothing is cached
+	Usage      UsageStore            // usually the *store.Store; nil: no api_usage_logs rows
+	Registerer prometheus.Registerer // where the metrics go; nil: not registered
+	Logger     *slog.Logger          // default: discard
 	// StaleFor is how long data is kept past its TTL, to be served (marked
 	// stale) while the game is down; default 24h.
 	StaleFor time.Duration
