@@ -1,0 +1,100 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"pnwbot/bot"
+	"pnwbot/store"
+)
+
+// deleteConfirmTTL is how long the confirmation button works.
+const deleteConfirmTTL = 2 * time.Minute
+
+const (
+	routeDeleteConfirm = "account/delete/{token}"
+	routeDeleteCancel  = "account/cancel"
+)
+
+func (d *Deps) deleteAccountCommand() bot.Command {
+	return bot.Command{
+		Definition: &discordgo.ApplicationCommand{
+			Name:        "delete-account",
+			Description: "Delete your pnwbot account and every piece of personal data it holds",
+		},
+		Routes: []bot.Route{
+			{Path: "/delete-account", Handler: d.deleteAccount, Ephemeral: true},
+			{Path: routeDeleteConfirm, Handler: d.deleteAccountConfirm, Ephemeral: true},
+			{Path: routeDeleteCancel, Handler: d.deleteAccountCancel, Ephemeral: true},
+		},
+	}
+}
+
+func deleteSubject(userID int64) string { return "delete-account:" + strconv.FormatInt(userID, 10) }
+
+func (d *Deps) deleteAccount(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	u, err := d.findUser(ctx, req)
+	if errors.Is(err, errNoAccount) {
+		return &bot.Response{Content: "pnwbot holds no data about you: there is nothing to delete.", Ephemeral: true}, nil
+	} else if err != nil {
+		return nil, err
+	}
+	if err := d.require(ctx, req, u, PermDeleteAccount); err != nil {
+		return nil, err
+	}
+	expires := d.Now().Add(deleteConfirmTTL)
+	token := d.Keys.SignToken(deleteSubject(u.ID), expires)
+	return &bot.Response{
+		Ephemeral: true,
+		Embeds: []*discordgo.MessageEmbed{{
+			Title: "Delete your pnwbot account?",
+			Description: "This deletes your linked nation, your stored API keys, your alliance roles, " +
+				"your sessions and your preferences. Audit records stay, without your name. " +
+				"It cannot be undone.\n\nThis button expires <t:" + strconv.FormatInt(expires.Unix(), 10) + ":R>.",
+			Color: colorDanger,
+		}},
+		Components: []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
+			discordgo.Button{Label: "Delete my account", Style: discordgo.DangerButton, CustomID: bot.CustomID(routeDeleteConfirm, token)},
+			discordgo.Button{Label: "Cancel", Style: discordgo.SecondaryButton, CustomID: routeDeleteCancel},
+		}}},
+	}, nil
+}
+
+func (d *Deps) deleteAccountConfirm(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	u, err := d.findUser(ctx, req)
+	if errors.Is(err, errNoAccount) {
+		return updated("Your account is already deleted."), nil
+	} else if err != nil {
+		return nil, err
+	}
+	// The token names the user it was made for, so a button shown to one
+	// user cannot delete another's account, and it stops working on expiry.
+	if !d.Keys.VerifyToken(req.Var("token"), deleteSubject(u.ID), d.Now()) {
+		return updated("This confirmation has expired. Run /delete-account again."), nil
+	}
+	if err := d.require(ctx, req, u, PermDeleteAccount); err != nil {
+		return nil, err
+	}
+	audit := auditEntry{user: &u.ID, action: "user.delete", resource: "user", resourceID: strconv.FormatInt(u.ID, 10), success: true,
+		oldValues: map[string]any{"linked_nation": u.PnwNationID != nil}}
+	err = d.Store.DeleteAccount(ctx, u.ID, audit.params())
+	if errors.Is(err, store.ErrNotFound) {
+		return updated("Your account is already deleted."), nil
+	} else if err != nil {
+		return nil, err
+	}
+	return updated("Your account and every piece of personal data pnwbot held about you are deleted."), nil
+}
+
+func (d *Deps) deleteAccountCancel(context.Context, *bot.Request) (*bot.Response, error) {
+	return updated("Cancelled: nothing was deleted."), nil
+}
+
+// updated replaces the message a button sits on, removing its buttons.
+func updated(content string) *bot.Response {
+	return &bot.Response{Type: bot.TypeUpdate, Content: content, Components: []discordgo.MessageComponent{}, Embeds: []*discordgo.MessageEmbed{}}
+}

@@ -1,0 +1,135 @@
+package commands_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+	"github.com/stretchr/testify/require"
+
+	"pnwbot/bot"
+	"pnwbot/store"
+)
+
+// deleteButton runs /delete-account and returns the confirm button's custom_id.
+func deleteButton(t *testing.T, b *testBundle, user string) string {
+	t.Helper()
+	resp := b.reply(t, "delete_account", "user", user)
+	require.True(t, resp.Ephemeral)
+	buttons := resp.Components[0].(discordgo.ActionsRow).Components
+	confirm := buttons[0].(discordgo.Button)
+	require.Equal(t, discordgo.DangerButton, confirm.Style)
+	require.True(t, strings.HasPrefix(confirm.CustomID, "account/delete/"))
+	require.LessOrEqual(t, len(confirm.CustomID), 100)
+	return confirm.CustomID
+}
+
+func TestDeleteAccount(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+
+	t.Run("ConfirmDeletesEverythingPersonal", func(t *testing.T) {
+		t.Parallel()
+		_, b := setup(t)
+		_, err := b.link(t, aliceID, aliceKey)
+		require.NoError(t, err)
+		alice := b.user(t, aliceID)
+		a, err := b.st.AllianceUpsert(ctx, store.AllianceUpsertParams{PnwAllianceID: rose, Name: "Rose", RouteSlug: "rose"})
+		require.NoError(t, err)
+		_, err = b.st.AllianceManagerUpsert(ctx, store.AllianceManagerUpsertParams{UserID: alice.ID, AllianceID: a.ID, Role: "admin", Permissions: []byte(`{}`)})
+		require.NoError(t, err)
+
+		resp := b.reply(t, "button", "custom_id", deleteButton(t, b, aliceID))
+		require.Equal(t, bot.TypeUpdate, resp.Type)
+		require.Contains(t, resp.Content, "deleted")
+		require.Empty(t, resp.Components, "the buttons go away")
+
+		_, err = b.st.UserGetByDiscordID(ctx, aliceID)
+		require.ErrorIs(t, store.NotFound(err), store.ErrNotFound)
+		managers, err := b.st.AllianceManagerListByAlliance(ctx, a.ID)
+		require.NoError(t, err)
+		require.Empty(t, managers)
+
+		audit := b.auditActions(t)
+		require.Equal(t, "user.delete", audit[0].Action)
+		for _, row := range audit {
+			require.Nil(t, row.UserID, "audit rows keep the event without the person")
+		}
+	})
+
+	t.Run("CancelKeepsAccount", func(t *testing.T) {
+		t.Parallel()
+		_, b := setup(t)
+		_, err := b.link(t, aliceID, aliceKey)
+		require.NoError(t, err)
+		deleteButton(t, b, aliceID)
+		resp := b.reply(t, "button", "custom_id", "account/cancel")
+		require.Contains(t, resp.Content, "nothing was deleted")
+		require.NotNil(t, b.user(t, aliceID).PnwApiKey)
+	})
+
+	t.Run("ExpiredButton", func(t *testing.T) {
+		t.Parallel()
+		_, b := setup(t)
+		_, err := b.link(t, aliceID, aliceKey)
+		require.NoError(t, err)
+		id := deleteButton(t, b, aliceID)
+		b.now = b.now.Add(3 * time.Minute)
+		resp := b.reply(t, "button", "custom_id", id)
+		require.Contains(t, resp.Content, "expired")
+		b.user(t, aliceID) // still there
+	})
+
+	t.Run("AnotherUsersButton", func(t *testing.T) {
+		t.Parallel()
+		_, b := setup(t)
+		for user, key := range map[string]string{aliceID: aliceKey, bobID: bobKey} {
+			_, err := b.link(t, user, key)
+			require.NoError(t, err)
+		}
+		id := deleteButton(t, b, aliceID)
+		resp := b.reply(t, "button", "custom_id", id, "user", bobID)
+		require.Contains(t, resp.Content, "expired")
+		b.user(t, aliceID)
+		b.user(t, bobID)
+	})
+
+	t.Run("NoAccount", func(t *testing.T) {
+		t.Parallel()
+		_, b := setup(t)
+		resp := b.reply(t, "delete_account")
+		require.Contains(t, resp.Content, "nothing to delete")
+		require.Empty(t, resp.Components)
+	})
+}
+
+func TestPreferences(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	_, b := setup(t)
+
+	resp := b.reply(t, "preferences", "replies", "private")
+	require.True(t, resp.Ephemeral)
+	require.Contains(t, resp.Content, "private")
+	require.True(t, b.deps.PrefersPrivate(ctx, aliceID))
+	require.False(t, b.deps.PrefersPrivate(ctx, bobID))
+
+	audit := b.auditActions(t)
+	require.Equal(t, "user.preferences", audit[0].Action)
+	require.JSONEq(t, `{"private": false}`, string(audit[0].OldValues))
+	require.JSONEq(t, `{"private": true}`, string(audit[0].NewValues))
+
+	// Keys this version does not know survive an update.
+	_, err := b.st.Pool.Exec(ctx, `UPDATE users SET preferences = preferences || '{"theme": "dark"}'`)
+	require.NoError(t, err)
+	b.reply(t, "preferences", "replies", "public")
+	require.False(t, b.deps.PrefersPrivate(ctx, aliceID))
+	require.JSONEq(t, `{"private": false, "theme": "dark"}`, string(b.user(t, aliceID).Preferences))
+
+	// Without an option it only shows the setting.
+	resp = b.reply(t, "preferences", "replies", "")
+	require.Contains(t, resp.Content, "public")
+	require.Len(t, b.auditActions(t), 2)
+}

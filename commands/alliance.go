@@ -1,0 +1,136 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/bwmarrin/discordgo"
+
+	"pnwbot/bot"
+	"pnwbot/pnw"
+	"pnwbot/store"
+)
+
+func (d *Deps) allianceCommand() bot.Command {
+	return bot.Command{
+		Definition: &discordgo.ApplicationCommand{
+			Name:        "alliance",
+			Description: "Alliances: look them up and run yours",
+			Options: []*discordgo.ApplicationCommandOption{{
+				Type:        discordgo.ApplicationCommandOptionSubCommand,
+				Name:        "info",
+				Description: "Show an alliance's card",
+				Options: []*discordgo.ApplicationCommandOption{
+					{Type: discordgo.ApplicationCommandOptionString, Name: "alliance", Description: "Alliance name, acronym or id", Autocomplete: true},
+				},
+			}},
+		},
+		Routes: []bot.Route{{Path: "/alliance/info", Handler: d.allianceInfo, Autocomplete: d.allianceAutocomplete}},
+	}
+}
+
+func (d *Deps) allianceInfo(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	var opts struct {
+		Alliance string `discord:"alliance"`
+	}
+	if err := req.Options(&opts); err != nil {
+		return nil, err
+	}
+	var id int
+	var err error
+	if q := strings.TrimSpace(opts.Alliance); q != "" {
+		id, err = d.resolveAlliance(ctx, q)
+	} else {
+		id, err = d.ownAlliance(ctx, req)
+	}
+	if err != nil {
+		return nil, err
+	}
+	r, err := d.Game.Alliance(ctx, id)
+	if errors.Is(err, pnw.ErrNotFound) {
+		return nil, bot.UserErrorf("The game has no alliance with id %d.", id)
+	} else if err != nil {
+		return nil, gameError(err, "")
+	}
+	d.rememberAlliance(ctx, int64(id), r.Data.Name, r.Data.Acronym)
+	return &bot.Response{Embeds: []*discordgo.MessageEmbed{allianceEmbed(r)}}, nil
+}
+
+// ownAlliance is the alliance of the caller's linked nation.
+func (d *Deps) ownAlliance(ctx context.Context, req *bot.Request) (int, error) {
+	nationID, err := d.linkedNation(ctx, req.User.ID, "You haven't linked a nation yet: use /link, or give an alliance name.")
+	if err != nil {
+		return 0, err
+	}
+	r, err := d.Game.Nation(ctx, nationID)
+	if err != nil {
+		return 0, gameError(err, "")
+	}
+	id, _ := strconv.Atoi(r.Data.AllianceId)
+	if id == 0 {
+		return 0, bot.UserError("Your nation is not in an alliance. Give an alliance name to look one up.")
+	}
+	return id, nil
+}
+
+func (d *Deps) resolveAlliance(ctx context.Context, query string) (int, error) {
+	if id, err := strconv.Atoi(query); err == nil && id > 0 {
+		return id, nil
+	}
+	seen, err := d.Store.SeenAllianceByName(ctx, query)
+	if err == nil {
+		return int(seen.AllianceID), nil
+	} else if err = store.NotFound(err); !errors.Is(err, store.ErrNotFound) {
+		return 0, fmt.Errorf("seen alliances: %w", err)
+	}
+	r, err := d.Game.AlliancesByName(ctx, query)
+	if err != nil {
+		return 0, gameError(err, "")
+	}
+	for _, a := range r.Data {
+		if strings.EqualFold(a.Name, query) || strings.EqualFold(a.Acronym, query) {
+			id, _ := strconv.Atoi(a.Id)
+			return id, nil
+		}
+	}
+	rows, err := d.Store.SeenAllianceSearch(ctx, store.SeenAllianceSearchParams{Query: query[:min(len(query), 3)], RowLimit: 100})
+	if err != nil {
+		return 0, fmt.Errorf("seen alliances: %w", err)
+	}
+	names := make([]string, len(rows))
+	for i, row := range rows {
+		names[i] = row.Name
+	}
+	return 0, unknownName("alliance", query, names)
+}
+
+func (d *Deps) allianceAutocomplete(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	var opts struct {
+		Alliance string `discord:"alliance"`
+	}
+	if err := req.Options(&opts); err != nil {
+		return nil, err
+	}
+	rows, err := d.Store.SeenAllianceSearch(ctx, store.SeenAllianceSearchParams{Query: strings.TrimSpace(opts.Alliance), RowLimit: 25})
+	if err != nil {
+		return nil, fmt.Errorf("seen alliances: %w", err)
+	}
+	choices := make([]*discordgo.ApplicationCommandOptionChoice, len(rows))
+	for i, row := range rows {
+		name := row.Name
+		if row.Acronym != "" {
+			name += " (" + row.Acronym + ")"
+		}
+		choices[i] = &discordgo.ApplicationCommandOptionChoice{Name: truncate(name, 100), Value: strconv.FormatInt(row.AllianceID, 10)}
+	}
+	return bot.Choices(choices...), nil
+}
+
+func (d *Deps) rememberAlliance(ctx context.Context, id int64, name, acronym string) {
+	if err := d.Store.SeenAllianceUpsert(ctx, store.SeenAllianceUpsertParams{AllianceID: id, Name: name, Acronym: acronym}); err != nil {
+		d.Logger.WarnContext(ctx, "remember alliance name", "error", err)
+	}
+}

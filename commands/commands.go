@@ -1,0 +1,159 @@
+// Package commands holds pnwbot's slash commands: each file defines a command
+// beside its handlers, and All lists them for the router and registration.
+package commands
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"pnwbot/bot"
+	"pnwbot/pnw"
+	"pnwbot/secrets"
+	"pnwbot/store"
+)
+
+// Deps is what the handlers need.
+type Deps struct {
+	Store  *store.Store
+	Game   *pnw.Client
+	Keys   *secrets.Keyring
+	Logger *slog.Logger
+	// BotKey is the bot's own game key, for public lookups.
+	BotKey string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// All returns every command, for bot.NewRouter.
+func All(d *Deps) []bot.Command {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	return []bot.Command{
+		d.linkCommand(),
+		d.unlinkCommand(),
+		d.meCommand(),
+		d.preferencesCommand(),
+		d.deleteAccountCommand(),
+		d.nationCommand(),
+		d.allianceCommand(),
+	}
+}
+
+// Member permissions, as stored in users.permissions.
+const (
+	PermViewOwnData    = "canViewOwnData"
+	PermEditOwnProfile = "canEditOwnProfile"
+	PermLinkAPIKey     = "canLinkApiKey"
+	PermDeleteAccount  = "canDeleteAccount"
+)
+
+// errNoAccount answers commands that need an account the caller never made.
+var errNoAccount = bot.UserError("You haven't linked a nation yet. Use /link to link yours.")
+
+// findUser returns the caller's row, or errNoAccount.
+func (d *Deps) findUser(ctx context.Context, req *bot.Request) (store.User, error) {
+	u, err := d.Store.UserGetByDiscordID(ctx, req.User.ID)
+	if err = store.NotFound(err); errors.Is(err, store.ErrNotFound) {
+		return u, errNoAccount
+	} else if err != nil {
+		return u, fmt.Errorf("load user: %w", err)
+	}
+	return u, nil
+}
+
+// ensureUser returns the caller's row, creating it on first contact.
+func (d *Deps) ensureUser(ctx context.Context, req *bot.Request) (store.User, error) {
+	u, err := d.Store.UserUpsertByDiscordID(ctx, store.UserUpsertByDiscordIDParams{
+		DiscordID:       req.User.ID,
+		DiscordUsername: req.User.Username,
+		KeySalt:         secrets.NewSalt(),
+	})
+	if err != nil {
+		return u, fmt.Errorf("create user: %w", err)
+	}
+	return u, nil
+}
+
+// require checks a member permission on the caller's row; a denial is
+// audited and answered with a clear message.
+func (d *Deps) require(ctx context.Context, req *bot.Request, u store.User, perm string) error {
+	var perms map[string]bool
+	if err := json.Unmarshal(u.Permissions, &perms); err != nil {
+		return fmt.Errorf("user %d permissions: %w", u.ID, err)
+	}
+	if perms[perm] {
+		return nil
+	}
+	d.audit(ctx, auditEntry{user: &u.ID, action: "permission.denied", resource: "user", success: false,
+		newValues: map[string]any{"permission": perm, "route": req.Route}})
+	return bot.UserErrorf("You are not allowed to do this (missing permission %s). Ask the bot's admins if you think you should be.", perm)
+}
+
+type auditEntry struct {
+	user       *int64
+	alliance   *int64
+	action     string
+	resource   string
+	resourceID string
+	oldValues  any
+	newValues  any
+	success    bool
+}
+
+func (e auditEntry) params() store.AuditLogInsertParams {
+	marshal := func(v any) json.RawMessage {
+		if v == nil {
+			return nil
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			panic(err) // audit values are plain maps built here
+		}
+		return b
+	}
+	return store.AuditLogInsertParams{
+		UserID: e.user, AllianceID: e.alliance, Action: e.action, ResourceType: e.resource,
+		ResourceID: e.resourceID, OldValues: marshal(e.oldValues), NewValues: marshal(e.newValues), Success: e.success,
+	}
+}
+
+// audit writes an audit row. A failure is logged, not returned: the change
+// it records has already happened.
+func (d *Deps) audit(ctx context.Context, e auditEntry) {
+	if _, err := d.Store.AuditLogInsert(ctx, e.params()); err != nil {
+		d.Logger.ErrorContext(ctx, "audit write failed", "action", e.action, "error", err)
+	}
+}
+
+// preferences is the shape of users.preferences.
+type preferences struct {
+	// Private makes every reply ephemeral.
+	Private bool `json:"private"`
+}
+
+func userPreferences(u store.User) preferences {
+	var p preferences
+	_ = json.Unmarshal(u.Preferences, &p) // a CHECK keeps it an object; unknown keys are ignored
+	return p
+}
+
+// PrefersPrivate reports whether a Discord user asked for private replies;
+// it feeds bot.Options.PrefersEphemeral.
+func (d *Deps) PrefersPrivate(ctx context.Context, discordID string) bool {
+	u, err := d.Store.UserGetByDiscordID(ctx, discordID)
+	if err != nil {
+		if !errors.Is(store.NotFound(err), store.ErrNotFound) {
+			d.Logger.WarnContext(ctx, "load preferences", "error", err)
+		}
+		return false
+	}
+	return userPreferences(u).Private
+}

@@ -1,0 +1,155 @@
+package commands
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/bwmarrin/discordgo"
+
+	"pnwbot/bot"
+	"pnwbot/pnw"
+	"pnwbot/secrets"
+	"pnwbot/store"
+)
+
+const (
+	routeLinkSubmit = "link/submit"
+	inputAPIKey     = "api_key"
+)
+
+// apiKeyPattern is what a game key looks like; anything else is refused
+// before it costs a request.
+var apiKeyPattern = regexp.MustCompile(`^[A-Za-z0-9]{8,64}$`)
+
+func (d *Deps) linkCommand() bot.Command {
+	return bot.Command{
+		Definition: &discordgo.ApplicationCommand{
+			Name:        "link",
+			Description: "Link your Politics and War nation with your API key",
+		},
+		Routes: []bot.Route{
+			{Path: "/link", Handler: d.link, Ephemeral: true},
+			{Path: routeLinkSubmit, Handler: d.linkSubmit, Ephemeral: true},
+		},
+	}
+}
+
+func (d *Deps) unlinkCommand() bot.Command {
+	return bot.Command{
+		Definition: &discordgo.ApplicationCommand{
+			Name:        "unlink",
+			Description: "Forget your stored API key and the nation it linked",
+		},
+		Routes: []bot.Route{{Path: "/unlink", Handler: d.unlink, Ephemeral: true}},
+	}
+}
+
+// link opens the modal; it must answer at once, so it touches nothing.
+func (d *Deps) link(context.Context, *bot.Request) (*bot.Response, error) {
+	return bot.Modal(routeLinkSubmit, "Link your nation", &discordgo.TextInput{
+		CustomID:    inputAPIKey,
+		Label:       "Your Politics and War API key",
+		Style:       discordgo.TextInputShort,
+		Placeholder: "In the game: Account, then API Key",
+		Required:    true,
+		MinLength:   8,
+		MaxLength:   64,
+	}), nil
+}
+
+func (d *Deps) linkSubmit(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	var in struct {
+		Key string `discord:"api_key"`
+	}
+	if err := req.Options(&in); err != nil {
+		return nil, err
+	}
+	key := strings.TrimSpace(in.Key)
+	if !apiKeyPattern.MatchString(key) {
+		return nil, bot.UserError("That does not look like an API key: it should be letters and digits only. " +
+			"Copy it from Account, then API Key, in the game, and run /link again.")
+	}
+	u, err := d.ensureUser(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.require(ctx, req, u, PermLinkAPIKey); err != nil {
+		return nil, err
+	}
+
+	info, err := d.Game.Me(ctx, key)
+	switch {
+	case errors.Is(err, pnw.ErrInvalidKey):
+		return nil, bot.UserError("The game refused this key: it is wrong, revoked, or has no nation. " +
+			"Copy it again from Account, then API Key, in the game, and run /link again. Nothing was saved.")
+	case err != nil:
+		return nil, gameError(err, "Nothing was saved.")
+	}
+	nationID, err := strconv.ParseInt(info.Nation.Id, 10, 64)
+	if err != nil {
+		return nil, fmt.Errorf("me: nation id %q: %w", info.Nation.Id, err)
+	}
+
+	// The key proves ownership of its nation; a nation already linked to
+	// another Discord account stays with it.
+	if holder, err := d.Store.UserGetByNationID(ctx, &nationID); err == nil && holder.ID != u.ID {
+		return nil, d.refuseTakenNation(ctx, u, nationID, info.Nation.NationName)
+	} else if err = store.NotFound(err); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("nation holder: %w", err)
+	}
+
+	sealed, err := d.Keys.Seal(key, u.KeySalt, secrets.NationKey(u.ID))
+	if err != nil {
+		return nil, fmt.Errorf("seal key: %w", err)
+	}
+	perms, err := json.Marshal(info.Permissions)
+	if err != nil {
+		return nil, err
+	}
+	linked, err := d.Store.UserLinkNation(ctx, store.UserLinkNationParams{
+		ID: u.ID, PnwNationID: &nationID, PnwApiKey: sealed, KeyPermissions: perms,
+	})
+	if store.IsUniqueViolation(err, "users_pnw_nation_id_key") {
+		return nil, d.refuseTakenNation(ctx, u, nationID, info.Nation.NationName) // linked by someone else meanwhile
+	} else if err != nil {
+		return nil, fmt.Errorf("link nation: %w", err)
+	}
+	d.rememberNation(ctx, nationID, info.Nation.NationName, info.Nation.LeaderName, info.Nation.AllianceId)
+	d.audit(ctx, auditEntry{user: &u.ID, action: "user.link", resource: "nation", resourceID: info.Nation.Id, success: true,
+		oldValues: map[string]any{"nation_id": u.PnwNationID, "had_key": u.PnwApiKey != nil},
+		newValues: map[string]any{"nation_id": linked.PnwNationID, "key": "[redacted]", "key_permissions": json.RawMessage(perms)}})
+
+	return &bot.Response{Ephemeral: true, Content: fmt.Sprintf(
+		"Linked to **%s** (led by %s). Your key is stored encrypted and is never shown again; /unlink forgets it.",
+		info.Nation.NationName, info.Nation.LeaderName)}, nil
+}
+
+func (d *Deps) refuseTakenNation(ctx context.Context, u store.User, nationID int64, name string) error {
+	d.audit(ctx, auditEntry{user: &u.ID, action: "user.link", resource: "nation", resourceID: strconv.FormatInt(nationID, 10),
+		success: false, newValues: map[string]any{"reason": "nation linked to another account"}})
+	return bot.UserErrorf("**%s** is already linked to another Discord account. If it is yours, run /unlink from that account first. Nothing was saved.", name)
+}
+
+func (d *Deps) unlink(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	u, err := d.findUser(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if u.PnwNationID == nil {
+		return &bot.Response{Content: "You have no linked nation: there is nothing to unlink.", Ephemeral: true}, nil
+	}
+	if err := d.require(ctx, req, u, PermLinkAPIKey); err != nil {
+		return nil, err
+	}
+	if _, err := d.Store.UserUnlink(ctx, u.ID); err != nil {
+		return nil, fmt.Errorf("unlink: %w", err)
+	}
+	d.audit(ctx, auditEntry{user: &u.ID, action: "user.unlink", resource: "nation", resourceID: strconv.FormatInt(*u.PnwNationID, 10), success: true,
+		oldValues: map[string]any{"nation_id": u.PnwNationID, "key": "[redacted]"}})
+	return &bot.Response{Content: "Done: your key is deleted and your nation unlinked. Use /link to link again.", Ephemeral: true}, nil
+}

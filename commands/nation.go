@@ -1,0 +1,156 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/bwmarrin/discordgo"
+
+	"pnwbot/bot"
+	"pnwbot/pnw"
+	"pnwbot/store"
+)
+
+// maxSuggestions is how many close names an unknown-name answer offers.
+const maxSuggestions = 5
+
+func (d *Deps) nationCommand() bot.Command {
+	return bot.Command{
+		Definition: &discordgo.ApplicationCommand{
+			Name:        "nation",
+			Description: "Show a nation's card",
+			Options: []*discordgo.ApplicationCommandOption{
+				{Type: discordgo.ApplicationCommandOptionString, Name: "nation", Description: "Nation name or id", Autocomplete: true},
+				{Type: discordgo.ApplicationCommandOptionUser, Name: "user", Description: "A Discord user with a linked nation"},
+			},
+		},
+		Routes: []bot.Route{{Path: "/nation", Handler: d.nation, Autocomplete: d.nationAutocomplete}},
+	}
+}
+
+func (d *Deps) nation(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	var opts struct {
+		Nation string          `discord:"nation"`
+		User   *discordgo.User `discord:"user"`
+	}
+	if err := req.Options(&opts); err != nil {
+		return nil, err
+	}
+	var id int
+	var err error
+	switch {
+	case strings.TrimSpace(opts.Nation) != "":
+		id, err = d.resolveNation(ctx, strings.TrimSpace(opts.Nation))
+	case opts.User != nil:
+		id, err = d.linkedNation(ctx, opts.User.ID, fmt.Sprintf("<@%s> has not linked a nation.", opts.User.ID))
+	default:
+		id, err = d.linkedNation(ctx, req.User.ID, "You haven't linked a nation yet: use /link, or give a nation name.")
+	}
+	if err != nil {
+		return nil, err
+	}
+	r, err := d.Game.Nation(ctx, id)
+	if errors.Is(err, pnw.ErrNotFound) {
+		return nil, bot.UserErrorf("The game has no nation with id %d.", id)
+	} else if err != nil {
+		return nil, gameError(err, "")
+	}
+	d.rememberNation(ctx, int64(id), r.Data.NationName, r.Data.LeaderName, r.Data.AllianceId)
+	return &bot.Response{Embeds: []*discordgo.MessageEmbed{nationEmbed(r)}}, nil
+}
+
+// linkedNation returns the nation a Discord user linked, or says notLinked.
+func (d *Deps) linkedNation(ctx context.Context, discordID, notLinked string) (int, error) {
+	u, err := d.Store.UserGetByDiscordID(ctx, discordID)
+	if err = store.NotFound(err); errors.Is(err, store.ErrNotFound) || (err == nil && u.PnwNationID == nil) {
+		return 0, bot.UserError(notLinked)
+	} else if err != nil {
+		return 0, fmt.Errorf("load user: %w", err)
+	}
+	return int(*u.PnwNationID), nil
+}
+
+// resolveNation turns what the user typed (an id, an autocomplete choice, or
+// a name) into a nation id, asking the game only for names the bot has
+// never seen.
+func (d *Deps) resolveNation(ctx context.Context, query string) (int, error) {
+	if id, err := strconv.Atoi(query); err == nil && id > 0 {
+		return id, nil
+	}
+	seen, err := d.Store.SeenNationByName(ctx, query)
+	if err == nil {
+		return int(seen.NationID), nil
+	} else if err = store.NotFound(err); !errors.Is(err, store.ErrNotFound) {
+		return 0, fmt.Errorf("seen nations: %w", err)
+	}
+	r, err := d.Game.NationsByName(ctx, query)
+	if err != nil {
+		return 0, gameError(err, "")
+	}
+	for _, n := range r.Data {
+		if strings.EqualFold(n.NationName, query) {
+			id, _ := strconv.Atoi(n.Id)
+			return id, nil
+		}
+	}
+	rows, err := d.Store.SeenNationSearch(ctx, store.SeenNationSearchParams{Query: query[:min(len(query), 3)], RowLimit: 100})
+	if err != nil {
+		return 0, fmt.Errorf("seen nations: %w", err)
+	}
+	names := make([]string, len(rows))
+	for i, row := range rows {
+		names[i] = row.NationName
+	}
+	return 0, unknownName("nation", query, names)
+}
+
+func (d *Deps) nationAutocomplete(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	var opts struct {
+		Nation string `discord:"nation"`
+	}
+	if err := req.Options(&opts); err != nil {
+		return nil, err
+	}
+	rows, err := d.Store.SeenNationSearch(ctx, store.SeenNationSearchParams{Query: strings.TrimSpace(opts.Nation), RowLimit: 25})
+	if err != nil {
+		return nil, fmt.Errorf("seen nations: %w", err)
+	}
+	choices := make([]*discordgo.ApplicationCommandOptionChoice, len(rows))
+	for i, row := range rows {
+		choices[i] = &discordgo.ApplicationCommandOptionChoice{
+			Name:  truncate(fmt.Sprintf("%s (%s)", row.NationName, row.LeaderName), 100),
+			Value: strconv.FormatInt(row.NationID, 10),
+		}
+	}
+	return bot.Choices(choices...), nil
+}
+
+// rememberNation records a nation's name for autocomplete; a failure only
+// costs a suggestion, so it is logged.
+func (d *Deps) rememberNation(ctx context.Context, id int64, name, leader, allianceID string) {
+	aid, _ := strconv.ParseInt(allianceID, 10, 64)
+	err := d.Store.SeenNationUpsert(ctx, store.SeenNationUpsertParams{NationID: id, NationName: name, LeaderName: leader, AllianceID: aid})
+	if err != nil {
+		d.Logger.WarnContext(ctx, "remember nation name", "error", err)
+	}
+}
+
+// unknownName answers a name nobody knows, with the closest known names.
+func unknownName(kind, query string, known []string) error {
+	close := closest(query, known, maxSuggestions)
+	if len(close) == 0 {
+		return bot.UserErrorf("No %s is named %q. Check the spelling, or use its id.", kind, query)
+	}
+	return bot.UserErrorf("No %s is named %q. Did you mean: %s?", kind, query, strings.Join(close, ", "))
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}

@@ -1,0 +1,86 @@
+package commands
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/bwmarrin/discordgo"
+
+	"pnwbot/bot"
+	"pnwbot/store"
+)
+
+const (
+	repliesPrivate = "private"
+	repliesPublic  = "public"
+)
+
+func (d *Deps) preferencesCommand() bot.Command {
+	return bot.Command{
+		Definition: &discordgo.ApplicationCommand{
+			Name:        "preferences",
+			Description: "See or change your pnwbot settings",
+			Options: []*discordgo.ApplicationCommandOption{{
+				Type:        discordgo.ApplicationCommandOptionString,
+				Name:        "replies",
+				Description: "Who sees the bot's replies to your commands",
+				Choices: []*discordgo.ApplicationCommandOptionChoice{
+					{Name: "Private: only me", Value: repliesPrivate},
+					{Name: "Public: everyone in the channel", Value: repliesPublic},
+				},
+			}},
+		},
+		Routes: []bot.Route{{Path: "/preferences", Handler: d.preferences, Ephemeral: true}},
+	}
+}
+
+func (d *Deps) preferences(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	var set struct {
+		Replies string `discord:"replies"`
+	}
+	if err := req.Options(&set); err != nil {
+		return nil, err
+	}
+	u, err := d.ensureUser(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	old := userPreferences(u)
+	if set.Replies != repliesPrivate && set.Replies != repliesPublic {
+		return &bot.Response{Content: describePreferences(old), Ephemeral: true}, nil
+	}
+	if err := d.require(ctx, req, u, PermEditOwnProfile); err != nil {
+		return nil, err
+	}
+	updatedPrefs := old
+	updatedPrefs.Private = set.Replies == repliesPrivate
+	raw, err := mergePreferences(u.Preferences, updatedPrefs)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := d.Store.UserSetPreferences(ctx, store.UserSetPreferencesParams{ID: u.ID, Preferences: raw}); err != nil {
+		return nil, fmt.Errorf("save preferences: %w", err)
+	}
+	d.audit(ctx, auditEntry{user: &u.ID, action: "user.preferences", resource: "user", success: true,
+		oldValues: old, newValues: updatedPrefs})
+	return &bot.Response{Content: "Saved. " + describePreferences(updatedPrefs), Ephemeral: true}, nil
+}
+
+func describePreferences(p preferences) string {
+	if p.Private {
+		return "Replies to your commands are private: only you see them."
+	}
+	return "Replies to your commands are public, except those about your account and keys, which are always private."
+}
+
+// mergePreferences writes p over the stored object, keeping keys this
+// version does not know.
+func mergePreferences(stored json.RawMessage, p preferences) (json.RawMessage, error) {
+	all := map[string]any{}
+	if err := json.Unmarshal(stored, &all); err != nil {
+		return nil, fmt.Errorf("stored preferences: %w", err)
+	}
+	all["private"] = p.Private
+	return json.Marshal(all)
+}
