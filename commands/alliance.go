@@ -96,7 +96,7 @@ func (d *Deps) resolveAlliance(ctx context.Context, query string) (int, error) {
 			return id, nil
 		}
 	}
-	rows, err := d.Store.SeenAllianceSearch(ctx, store.SeenAllianceSearchParams{Query: query[:min(len(query), 3)], RowLimit: 100})
+	rows, err := d.Store.SeenAllianceSearch(ctx, store.SeenAllianceSearchParams{Query: suggestionPrefix(query), RowLimit: 200})
 	if err != nil {
 		return 0, fmt.Errorf("seen alliances: %w", err)
 	}

@@ -53,3 +53,10 @@ func editDistance(a, b string) int {
 	}
 	return prev[len(rb)]
 }
+
+// suggestionPrefix is what candidate names for a suggestion are searched by:
+// the first two letters, so a typo after them still finds its name.
+func suggestionPrefix(query string) string {
+	r := []rune(query)
+	return string(r[:min(len(r), 2)])
+}

@@ -1,0 +1,221 @@
+package commands_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"pnwbot/bot"
+	"pnwbot/pnw/pnwtest"
+	"pnwbot/store"
+)
+
+func TestMe(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+
+	t.Run("NotLinked", func(t *testing.T) {
+		t.Parallel()
+		_, b := setup(t)
+		_, err := b.serve(t, "me")
+		require.ErrorContains(t, err, "Use /link")
+	})
+
+	t.Run("Profile", func(t *testing.T) {
+		t.Parallel()
+		_, b := setup(t)
+		_, err := b.link(t, aliceID, aliceKey)
+		require.NoError(t, err)
+		alice := b.user(t, aliceID)
+		a, err := b.st.AllianceUpsert(ctx, store.AllianceUpsertParams{PnwAllianceID: rose, Name: "Rose", RouteSlug: "rose"})
+		require.NoError(t, err)
+		_, err = b.st.AllianceManagerUpsert(ctx, store.AllianceManagerUpsertParams{UserID: alice.ID, AllianceID: a.ID, Role: "manager", Permissions: []byte(`{}`)})
+		require.NoError(t, err)
+		require.NoError(t, b.deps.BootstrapSuperAdmins(ctx, []string{aliceID}))
+
+		resp := b.reply(t, "me")
+		require.True(t, resp.Ephemeral)
+		text := embedText(resp.Embeds[0])
+		for _, want := range []string{"Aliceland", "Alice", "Rose", "Officer", "Manager of [Rose]", "System super admin", "Stored encrypted, verified", "2 of 18 permissions", "Public"} {
+			require.Contains(t, text, want)
+		}
+		require.NotContains(t, text, aliceKey)
+	})
+
+	t.Run("RevokedKey", func(t *testing.T) {
+		t.Parallel()
+		_, b := setup(t)
+		_, err := b.link(t, aliceID, aliceKey)
+		require.NoError(t, err)
+		require.NoError(t, b.st.UserMarkKeyRevoked(ctx, b.user(t, aliceID).ID))
+		text := embedText(b.reply(t, "me").Embeds[0])
+		require.Contains(t, text, "Refused by the game")
+		require.Contains(t, text, "/link")
+	})
+
+	t.Run("GameDownStillAnswers", func(t *testing.T) {
+		t.Parallel()
+		_, b := setup(t)
+		_, err := b.link(t, aliceID, aliceKey)
+		require.NoError(t, err)
+		b.game.Fail(pnwtest.Failure{Status: 500})
+		text := embedText(b.reply(t, "me").Embeds[0])
+		require.Contains(t, text, "Nation 1001")
+		require.Contains(t, text, "not answering")
+	})
+}
+
+func TestNation(t *testing.T) {
+	t.Parallel()
+
+	t.Run("ByIDThenByName", func(t *testing.T) {
+		t.Parallel()
+		_, b := setup(t)
+		resp := b.reply(t, "nation", "nation", "1001")
+		require.False(t, resp.Ephemeral)
+		e := resp.Embeds[0]
+		require.Equal(t, "Aliceland", e.Title)
+		require.Equal(t, "https://politicsandwar.com/nation/id=1001", e.URL)
+		text := embedText(e)
+		for _, want := range []string{"Leader: Alice", "[Rose](https://politicsandwar.com/alliance/id=77) · Officer", "Score: 2500.50", "Cities: 21",
+			"Color: Purple", "150,000 soldiers", "12,500 tanks", "2 offensive · 0 defensive", "Last active: <t:"} {
+			require.Contains(t, text, want)
+		}
+
+		// A name seen once resolves without asking the game for the name.
+		requests := b.game.RequestsFor("nationsByName")
+		require.Equal(t, "Aliceland", b.reply(t, "nation", "nation", "aliceland").Embeds[0].Title)
+		require.Equal(t, requests, b.game.RequestsFor("nationsByName"))
+	})
+
+	t.Run("NameNeverSeenAsksTheGame", func(t *testing.T) {
+		t.Parallel()
+		_, b := setup(t)
+		require.Equal(t, "Bobistan", b.reply(t, "nation", "nation", "Bobistan").Embeds[0].Title)
+		require.Equal(t, 1, b.game.RequestsFor("nationsByName"))
+	})
+
+	t.Run("UnknownNameSuggestsCloseOnes", func(t *testing.T) {
+		t.Parallel()
+		_, b := setup(t)
+		b.reply(t, "nation", "nation", "1001")
+		b.reply(t, "nation", "nation", "1003")
+		_, err := b.serve(t, "nation", "nation", "Alicelnd")
+		require.ErrorContains(t, err, `No nation is named "Alicelnd". Did you mean: Aliceland`)
+		_, err = b.serve(t, "nation", "nation", "Zzyzx")
+		require.ErrorContains(t, err, `No nation is named "Zzyzx". Check the spelling`)
+	})
+
+	t.Run("DefaultIsOwnNation", func(t *testing.T) {
+		t.Parallel()
+		_, b := setup(t)
+		_, err := b.serve(t, "nation_default")
+		require.ErrorContains(t, err, "use /link")
+		_, err = b.link(t, aliceID, aliceKey)
+		require.NoError(t, err)
+		require.Equal(t, "Aliceland", b.reply(t, "nation_default").Embeds[0].Title)
+	})
+
+	t.Run("ByDiscordUser", func(t *testing.T) {
+		t.Parallel()
+		_, b := setup(t)
+		_, err := b.serve(t, "nation_user", "target", bobID)
+		require.ErrorContains(t, err, "<@"+bobID+"> has not linked a nation")
+		_, err = b.link(t, bobID, bobKey)
+		require.NoError(t, err)
+		require.Equal(t, "Bobistan", b.reply(t, "nation_user", "target", bobID).Embeds[0].Title)
+	})
+
+	t.Run("UnknownID", func(t *testing.T) {
+		t.Parallel()
+		_, b := setup(t)
+		_, err := b.serve(t, "nation", "nation", "999999")
+		require.ErrorContains(t, err, "no nation with id 999999")
+	})
+
+	t.Run("RateLimited", func(t *testing.T) {
+		t.Parallel()
+		_, b := setup(t)
+		b.game.Fail(pnwtest.Failure{Status: 429})
+		_, err := b.serve(t, "nation", "nation", "1002")
+		require.ErrorContains(t, err, "limit is reached. Try again <t:")
+	})
+
+	t.Run("Autocomplete", func(t *testing.T) {
+		t.Parallel()
+		_, b := setup(t)
+		b.reply(t, "nation", "nation", "1001")
+		b.reply(t, "nation", "nation", "1002")
+		b.reply(t, "nation", "nation", "1003")
+		requests := b.game.Requests()
+
+		resp := b.reply(t, "nation_autocomplete", "nation", "ali")
+		require.Equal(t, bot.TypeChoices, resp.Type)
+		var names []string
+		for _, c := range resp.Choices {
+			names = append(names, c.Name)
+		}
+		require.ElementsMatch(t, []string{"Aliceland (Alice)", "Alicia (Other)"}, names)
+		require.Equal(t, "1001", choiceValue(resp, "Aliceland (Alice)"))
+		require.Equal(t, requests, b.game.Requests(), "autocomplete must not call the game")
+
+		require.Empty(t, b.reply(t, "nation_autocomplete", "nation", "qqq").Choices)
+	})
+}
+
+func choiceValue(resp *bot.Response, name string) any {
+	for _, c := range resp.Choices {
+		if c.Name == name {
+			return c.Value
+		}
+	}
+	return nil
+}
+
+func TestAllianceInfo(t *testing.T) {
+	t.Parallel()
+
+	t.Run("ByIDNameAndAcronym", func(t *testing.T) {
+		t.Parallel()
+		_, b := setup(t)
+		e := b.reply(t, "alliance_info", "alliance", "77").Embeds[0]
+		require.Equal(t, "Rose (Rose)", e.Title)
+		text := embedText(e)
+		for _, want := range []string{"Rank: #3", "Score: 123456.78", "Members: 1", "Color: Purple", "Recruiting: Yes"} {
+			require.Contains(t, text, want)
+		}
+		require.Equal(t, "Rose (Rose)", b.reply(t, "alliance_info", "alliance", "rose").Embeds[0].Title)
+	})
+
+	t.Run("DefaultIsOwnAlliance", func(t *testing.T) {
+		t.Parallel()
+		_, b := setup(t)
+		_, err := b.link(t, aliceID, aliceKey)
+		require.NoError(t, err)
+		require.Equal(t, "Rose (Rose)", b.reply(t, "alliance_info_default").Embeds[0].Title)
+
+		_, err = b.link(t, bobID, bobKey)
+		require.NoError(t, err)
+		_, err = b.serve(t, "alliance_info_default", "user", bobID)
+		require.ErrorContains(t, err, "not in an alliance")
+	})
+
+	t.Run("UnknownName", func(t *testing.T) {
+		t.Parallel()
+		_, b := setup(t)
+		b.reply(t, "alliance_info", "alliance", "77")
+		_, err := b.serve(t, "alliance_info", "alliance", "Roze")
+		require.ErrorContains(t, err, "Did you mean: Rose")
+	})
+
+	t.Run("Autocomplete", func(t *testing.T) {
+		t.Parallel()
+		_, b := setup(t)
+		b.reply(t, "alliance_info", "alliance", "77")
+		resp := b.reply(t, "alliance_autocomplete", "alliance", "ro")
+		require.Len(t, resp.Choices, 1)
+		require.Equal(t, "Rose (Rose)", resp.Choices[0].Name)
+		require.Equal(t, "77", resp.Choices[0].Value)
+	})
+}
