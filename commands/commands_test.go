@@ -42,7 +42,7 @@ type testBundle struct {
 	now    time.Time
 }
 
-func setup(t *testing.T) (*bot.Router, *testBundle) {
+func setup(t testing.TB) (*bot.Router, *testBundle) {
 	t.Helper()
 	st := storetest.NewDB(t)
 	fake := pnwtest.New(t)
@@ -73,7 +73,7 @@ func setup(t *testing.T) (*bot.Router, *testBundle) {
 
 // interaction loads testdata/name.json, replacing {{placeholders}}; the
 // invoker defaults to Alice.
-func interaction(t *testing.T, name string, vars ...string) *discordgo.Interaction {
+func interaction(t testing.TB, name string, vars ...string) *discordgo.Interaction {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join("testdata", name+".json"))
 	require.NoError(t, err)
@@ -88,13 +88,13 @@ func interaction(t *testing.T, name string, vars ...string) *discordgo.Interacti
 }
 
 // serve runs an interaction through the router as the bot would.
-func (b *testBundle) serve(t *testing.T, name string, vars ...string) (*bot.Response, error) {
+func (b *testBundle) serve(t testing.TB, name string, vars ...string) (*bot.Response, error) {
 	t.Helper()
 	return b.router.Serve(context.Background(), interaction(t, name, vars...))
 }
 
 // reply serves an interaction that must succeed.
-func (b *testBundle) reply(t *testing.T, name string, vars ...string) *bot.Response {
+func (b *testBundle) reply(t testing.TB, name string, vars ...string) *bot.Response {
 	t.Helper()
 	resp, err := b.serve(t, name, vars...)
 	require.NoError(t, err)
@@ -102,7 +102,7 @@ func (b *testBundle) reply(t *testing.T, name string, vars ...string) *bot.Respo
 	return resp
 }
 
-func (b *testBundle) link(t *testing.T, user, key string) (*bot.Response, error) {
+func (b *testBundle) link(t testing.TB, user, key string) (*bot.Response, error) {
 	t.Helper()
 	return b.serve(t, "link_submit", "key", key, "user", user)
 }
