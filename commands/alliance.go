@@ -76,35 +76,33 @@ func (d *Deps) ownAlliance(ctx context.Context, req *bot.Request) (int, error) {
 	return id, nil
 }
 
+// resolveAlliance turns an id, an autocomplete choice, a name or an acronym
+// into an alliance id.
 func (d *Deps) resolveAlliance(ctx context.Context, query string) (int, error) {
-	if id, err := strconv.Atoi(query); err == nil && id > 0 {
-		return id, nil
-	}
-	seen, err := d.Store.SeenAllianceByName(ctx, query)
-	if err == nil {
-		return int(seen.AllianceID), nil
-	} else if err = store.NotFound(err); !errors.Is(err, store.ErrNotFound) {
-		return 0, fmt.Errorf("seen alliances: %w", err)
-	}
-	r, err := d.Game.AlliancesByName(ctx, query)
-	if err != nil {
-		return 0, gameError(err, "")
-	}
-	for _, a := range r.Data {
-		if strings.EqualFold(a.Name, query) || strings.EqualFold(a.Acronym, query) {
-			id, _ := strconv.Atoi(a.Id)
-			return id, nil
-		}
-	}
-	rows, err := d.Store.SeenAllianceSearch(ctx, store.SeenAllianceSearchParams{Query: suggestionPrefix(query), RowLimit: 200})
-	if err != nil {
-		return 0, fmt.Errorf("seen alliances: %w", err)
-	}
-	names := make([]string, len(rows))
-	for i, row := range rows {
-		names[i] = row.Name
-	}
-	return 0, unknownName("alliance", query, names)
+	return nameLookup{
+		kind: "alliance",
+		seen: func(ctx context.Context, name string) (int64, error) {
+			row, err := d.Store.SeenAllianceByName(ctx, name)
+			return row.AllianceID, err
+		},
+		game: func(ctx context.Context, name string) (string, error) {
+			r, err := d.Game.AlliancesByName(ctx, name)
+			for _, a := range r.Data {
+				if strings.EqualFold(a.Name, name) || strings.EqualFold(a.Acronym, name) {
+					return a.Id, nil
+				}
+			}
+			return "", err
+		},
+		similar: func(ctx context.Context, prefix string) ([]string, error) {
+			rows, err := d.Store.SeenAllianceSearch(ctx, store.SeenAllianceSearchParams{Query: prefix, RowLimit: maxCandidates})
+			names := make([]string, len(rows))
+			for i, row := range rows {
+				names[i] = row.Name
+			}
+			return names, err
+		},
+	}.resolve(ctx, query)
 }
 
 func (d *Deps) allianceAutocomplete(ctx context.Context, req *bot.Request) (*bot.Response, error) {

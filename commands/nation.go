@@ -14,9 +14,6 @@ import (
 	"pnwbot/store"
 )
 
-// maxSuggestions is how many close names an unknown-name answer offers.
-const maxSuggestions = 5
-
 func (d *Deps) nationCommand() bot.Command {
 	return bot.Command{
 		Definition: &discordgo.ApplicationCommand{
@@ -74,37 +71,32 @@ func (d *Deps) linkedNation(ctx context.Context, discordID, notLinked string) (i
 }
 
 // resolveNation turns what the user typed (an id, an autocomplete choice, or
-// a name) into a nation id, asking the game only for names the bot has
-// never seen.
+// a name) into a nation id.
 func (d *Deps) resolveNation(ctx context.Context, query string) (int, error) {
-	if id, err := strconv.Atoi(query); err == nil && id > 0 {
-		return id, nil
-	}
-	seen, err := d.Store.SeenNationByName(ctx, query)
-	if err == nil {
-		return int(seen.NationID), nil
-	} else if err = store.NotFound(err); !errors.Is(err, store.ErrNotFound) {
-		return 0, fmt.Errorf("seen nations: %w", err)
-	}
-	r, err := d.Game.NationsByName(ctx, query)
-	if err != nil {
-		return 0, gameError(err, "")
-	}
-	for _, n := range r.Data {
-		if strings.EqualFold(n.NationName, query) {
-			id, _ := strconv.Atoi(n.Id)
-			return id, nil
-		}
-	}
-	rows, err := d.Store.SeenNationSearch(ctx, store.SeenNationSearchParams{Query: suggestionPrefix(query), RowLimit: 200})
-	if err != nil {
-		return 0, fmt.Errorf("seen nations: %w", err)
-	}
-	names := make([]string, len(rows))
-	for i, row := range rows {
-		names[i] = row.NationName
-	}
-	return 0, unknownName("nation", query, names)
+	return nameLookup{
+		kind: "nation",
+		seen: func(ctx context.Context, name string) (int64, error) {
+			row, err := d.Store.SeenNationByName(ctx, name)
+			return row.NationID, err
+		},
+		game: func(ctx context.Context, name string) (string, error) {
+			r, err := d.Game.NationsByName(ctx, name)
+			for _, n := range r.Data {
+				if strings.EqualFold(n.NationName, name) {
+					return n.Id, nil
+				}
+			}
+			return "", err
+		},
+		similar: func(ctx context.Context, prefix string) ([]string, error) {
+			rows, err := d.Store.SeenNationSearch(ctx, store.SeenNationSearchParams{Query: prefix, RowLimit: maxCandidates})
+			names := make([]string, len(rows))
+			for i, row := range rows {
+				names[i] = row.NationName
+			}
+			return names, err
+		},
+	}.resolve(ctx, query)
 }
 
 func (d *Deps) nationAutocomplete(ctx context.Context, req *bot.Request) (*bot.Response, error) {
@@ -136,15 +128,6 @@ func (d *Deps) rememberNation(ctx context.Context, id int64, name, leader, allia
 	if err != nil {
 		d.Logger.WarnContext(ctx, "remember nation name", "error", err)
 	}
-}
-
-// unknownName answers a name nobody knows, with the closest known names.
-func unknownName(kind, query string, known []string) error {
-	close := closest(query, known, maxSuggestions)
-	if len(close) == 0 {
-		return bot.UserErrorf("No %s is named %q. Check the spelling, or use its id.", kind, query)
-	}
-	return bot.UserErrorf("No %s is named %q. Did you mean: %s?", kind, query, strings.Join(close, ", "))
 }
 
 func truncate(s string, n int) string {

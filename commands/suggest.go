@@ -1,9 +1,60 @@
 package commands
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+
+	"pnwbot/bot"
+	"pnwbot/store"
 )
+
+const (
+	// maxSuggestions is how many close names an unknown-name answer offers.
+	maxSuggestions = 5
+	// maxCandidates bounds the known names compared with an unknown one.
+	maxCandidates = 200
+)
+
+// nameLookup resolves what a user typed into a game id: an id as is, a name
+// the bot has seen from the database, any other name from the game, and an
+// unknown name into an answer suggesting close known names.
+type nameLookup struct {
+	kind    string                                                     // "nation", "alliance": for messages
+	seen    func(ctx context.Context, name string) (int64, error)      // a known exact name, or ErrNoRows
+	game    func(ctx context.Context, name string) (string, error)     // the game's exact match, or ""
+	similar func(ctx context.Context, prefix string) ([]string, error) // known names to suggest from
+}
+
+func (l nameLookup) resolve(ctx context.Context, query string) (int, error) {
+	if id, err := strconv.Atoi(query); err == nil && id > 0 {
+		return id, nil
+	}
+	id, err := l.seen(ctx, query)
+	if err == nil {
+		return int(id), nil
+	} else if err = store.NotFound(err); !errors.Is(err, store.ErrNotFound) {
+		return 0, fmt.Errorf("known %s names: %w", l.kind, err)
+	}
+	gameID, err := l.game(ctx, query)
+	if err != nil {
+		return 0, gameError(err, "")
+	}
+	if id, err := strconv.Atoi(gameID); err == nil {
+		return id, nil
+	}
+	names, err := l.similar(ctx, suggestionPrefix(query))
+	if err != nil {
+		return 0, fmt.Errorf("known %s names: %w", l.kind, err)
+	}
+	if close := closest(query, names, maxSuggestions); len(close) > 0 {
+		return 0, bot.UserErrorf("No %s is named %q. Did you mean: %s?", l.kind, query, strings.Join(close, ", "))
+	}
+	return 0, bot.UserErrorf("No %s is named %q. Check the spelling, or use its id.", l.kind, query)
+}
 
 // closest returns up to n of names nearest to query by edit distance,
 // nearest first, leaving out names too far off to be a typo.
