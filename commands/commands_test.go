@@ -36,6 +36,7 @@ const (
 type testBundle struct {
 	st     *store.Store
 	game   *pnwtest.Server
+	client *pnw.Client
 	keys   *secrets.Keyring
 	router *bot.Router
 	deps   *commands.Deps
@@ -65,7 +66,7 @@ func setup(t testing.TB) (*bot.Router, *testBundle) {
 	keys, err := secrets.NewKeyring(master, nil)
 	require.NoError(t, err)
 
-	b := &testBundle{st: st, game: fake, keys: keys, now: time.Now()}
+	b := &testBundle{st: st, game: fake, client: game, keys: keys, now: time.Now()}
 	b.deps = &commands.Deps{Store: st, Game: game, Keys: keys, BotKey: botKey, Now: func() time.Time { return b.now }}
 	b.router = bot.NewRouter(commands.All(b.deps)...)
 	return b.router, b

@@ -82,7 +82,7 @@ func (d *Deps) linkSubmit(ctx context.Context, req *bot.Request) (*bot.Response,
 		return nil, err
 	}
 
-	info, err := d.Game.Me(ctx, key)
+	info, err := d.Game.Me(pnw.WithCaller(ctx, pnw.Caller{UserID: u.ID}), key)
 	switch {
 	case errors.Is(err, pnw.ErrInvalidKey):
 		return nil, bot.UserError("The game refused this key: it is wrong, revoked, or has no nation. " +

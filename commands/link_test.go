@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bwmarrin/discordgo"
 	"github.com/stretchr/testify/require"
@@ -12,6 +13,7 @@ import (
 	"pnwbot/bot"
 	"pnwbot/pnw/pnwtest"
 	"pnwbot/secrets"
+	"pnwbot/store"
 )
 
 func TestLink(t *testing.T) {
@@ -60,6 +62,13 @@ func TestLink(t *testing.T) {
 		require.True(t, audit[0].Success)
 		require.NotContains(t, string(audit[0].NewValues), aliceKey)
 		require.Contains(t, string(audit[0].NewValues), "[redacted]")
+
+		// The key check is in the usage log, on Alice's account.
+		require.NoError(t, b.client.Close(ctx)) // flushes the usage log
+		usage, err := b.st.APIUsageLogSummary(ctx, store.APIUsageLogSummaryParams{UserID: &u.ID, Since: b.now.Add(-time.Minute)})
+		require.NoError(t, err)
+		require.Len(t, usage, 1)
+		require.Equal(t, "me", usage[0].Endpoint)
 
 		// The nation's name is now known to autocomplete.
 		seen, err := b.st.SeenNationByName(ctx, "aliceland")

@@ -10,6 +10,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"pnwbot/bot"
+	"pnwbot/pnw"
 	"pnwbot/store"
 )
 
@@ -40,7 +41,7 @@ func (d *Deps) me(ctx context.Context, req *bot.Request) (*bot.Response, error) 
 		field("Nation", "Not linked: use /link.")
 	} else {
 		nation := fmt.Sprintf("Nation %d", *u.PnwNationID)
-		r, err := d.Game.Nation(ctx, int(*u.PnwNationID))
+		r, err := d.Game.Nation(pnw.WithCaller(ctx, pnw.Caller{UserID: u.ID}), int(*u.PnwNationID))
 		switch {
 		case err == nil:
 			n := r.Data

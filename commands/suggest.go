@@ -50,8 +50,8 @@ func (l nameLookup) resolve(ctx context.Context, query string) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("known %s names: %w", l.kind, err)
 	}
-	if close := closest(query, names, maxSuggestions); len(close) > 0 {
-		return 0, bot.UserErrorf("No %s is named %q. Did you mean: %s?", l.kind, query, strings.Join(close, ", "))
+	if near := closest(query, names, maxSuggestions); len(near) > 0 {
+		return 0, bot.UserErrorf("No %s is named %q. Did you mean: %s?", l.kind, query, strings.Join(near, ", "))
 	}
 	return 0, bot.UserErrorf("No %s is named %q. Check the spelling, or use its id.", l.kind, query)
 }
