@@ -60,6 +60,9 @@ type Options struct {
 	// DeferAfter is how long a handler may run before the bot defers; zero
 	// means 2 s.
 	DeferAfter time.Duration
+	// NoReconnect is for tests: discordgo would retry a vanished gateway
+	// forever.
+	NoReconnect bool
 }
 
 // Bot is a Discord session serving a router's commands.
@@ -67,6 +70,7 @@ type Bot struct {
 	opts    Options
 	session *discordgo.Session
 	logger  *slog.Logger
+	metrics *Metrics
 	// middleware wraps every handler, outermost first.
 	middleware []Middleware
 
@@ -122,9 +126,10 @@ func New(opts Options) (*Bot, error) {
 	}
 	s.Identify.Intents = discordgo.IntentsNone
 	s.StateEnabled = false
+	s.ShouldReconnectOnError = !opts.NoReconnect
 	s.Client = &http.Client{Timeout: 20 * time.Second, Transport: rewriteHost(base)}
 
-	b := &Bot{opts: opts, session: s, logger: opts.Logger}
+	b := &Bot{opts: opts, session: s, logger: opts.Logger, metrics: metrics}
 	b.ctx, b.cancel = context.WithCancel(context.Background())
 	b.middleware = []Middleware{Observe(b.logger, metrics), AutoDefer(opts.DeferAfter), Recover()}
 	switch {

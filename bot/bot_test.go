@@ -1,0 +1,372 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"regexp"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/stretchr/testify/require"
+
+	"pnwbot/bot/discordtest"
+	"pnwbot/store/storetest"
+)
+
+type testBundle struct {
+	fake *discordtest.Fake
+	logs *syncBuffer
+	reg  *prometheus.Registry
+}
+
+// syncBuffer collects log lines written from several goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// setup returns a bot serving cmds against a fresh fake Discord; opts fill
+// in what the test cares about.
+func setup(t *testing.T, opts Options, cmds ...Command) (*Bot, *testBundle) {
+	t.Helper()
+	tb := &testBundle{fake: discordtest.New(t), logs: &syncBuffer{}, reg: prometheus.NewRegistry()}
+	opts.Token = discordtest.Token
+	opts.APIBaseURL = tb.fake.URL
+	opts.Router = NewRouter(cmds...)
+	opts.Logger = slog.New(slog.NewJSONHandler(tb.logs, nil))
+	opts.Registerer = tb.reg
+	opts.NoReconnect = true
+	b, err := New(opts)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("bot logs:\n%s", tb.logs)
+		}
+	})
+	return b, tb
+}
+
+// waitCtx bounds a wait on the fake.
+func waitCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// route is a command /name served by h.
+func route(name string, h Handler, ephemeral bool) Command {
+	return Command{
+		Definition: &discordgo.ApplicationCommand{Name: name, Description: name},
+		Routes:     []Route{{Path: "/" + name, Handler: h, Ephemeral: ephemeral}},
+	}
+}
+
+// serve runs i through the bot as the HTTP endpoint would and returns the
+// first response.
+func serve(b *Bot, i *discordgo.Interaction) *discordgo.InteractionResponse {
+	var first *discordgo.InteractionResponse
+	b.handle(i, func(_ context.Context, resp *discordgo.InteractionResponse) error {
+		first = resp
+		return nil
+	})
+	return first
+}
+
+// gateway runs i as if it came over the gateway: responses go to the fake.
+func gateway(b *Bot, i *discordgo.Interaction) {
+	b.onInteraction(b.session, &discordgo.InteractionCreate{Interaction: i})
+}
+
+var referencePattern = regexp.MustCompile("reference `([0-9a-f]{8})`")
+
+func requireFriendlyError(t *testing.T, content string, flags discordgo.MessageFlags, mentions *discordgo.MessageAllowedMentions) string {
+	t.Helper()
+	m := referencePattern.FindStringSubmatch(content)
+	require.NotNil(t, m, content)
+	require.Equal(t, discordgo.MessageFlagsEphemeral, flags)
+	require.NotNil(t, mentions)
+	require.Empty(t, mentions.Parse)
+	return m[1]
+}
+
+func TestErrorPath(t *testing.T) {
+	t.Parallel()
+	b, tb := setup(t, Options{},
+		route("boom", func(context.Context, *Request) (*Response, error) { panic("nil map somewhere") }, false),
+		route("fail", func(context.Context, *Request) (*Response, error) {
+			return nil, errors.New("connect to postgres://bot:hunter2@db failed")
+		}, false),
+		route("refuse", func(context.Context, *Request) (*Response, error) {
+			return nil, fmtWrap(UserError("Link your nation first with /link."))
+		}, false),
+		route("empty", func(context.Context, *Request) (*Response, error) { return &Response{}, nil }, false),
+	)
+
+	t.Run("PanicRecovered", func(t *testing.T) {
+		i := discordtest.Command("/boom")
+		resp := serve(b, i)
+		require.Equal(t, discordgo.InteractionResponseChannelMessageWithSource, resp.Type)
+		ref := requireFriendlyError(t, resp.Data.Content, resp.Data.Flags, resp.Data.AllowedMentions)
+		require.NotContains(t, resp.Data.Content, "nil map")
+		logs := tb.logs.String()
+		require.Contains(t, logs, `"ref":"`+ref+`"`)
+		require.Contains(t, logs, "nil map somewhere")
+		require.Contains(t, logs, `"outcome":"panic"`)
+		require.Contains(t, logs, `"interaction_id":"`+i.ID+`"`)
+	})
+
+	t.Run("RawErrorsNeverShown", func(t *testing.T) {
+		resp := serve(b, discordtest.Command("/fail"))
+		ref := requireFriendlyError(t, resp.Data.Content, resp.Data.Flags, resp.Data.AllowedMentions)
+		require.NotContains(t, resp.Data.Content, "hunter2")
+		require.Contains(t, tb.logs.String(), ref)
+	})
+
+	t.Run("UserErrorShownAsIs", func(t *testing.T) {
+		resp := serve(b, discordtest.Command("/refuse"))
+		require.Equal(t, "Link your nation first with /link.", resp.Data.Content)
+		require.Equal(t, discordgo.MessageFlagsEphemeral, resp.Data.Flags)
+	})
+
+	t.Run("EmptyMessageIsAnError", func(t *testing.T) {
+		resp := serve(b, discordtest.Command("/empty"))
+		requireFriendlyError(t, resp.Data.Content, resp.Data.Flags, resp.Data.AllowedMentions)
+	})
+
+	t.Run("AutocompleteErrorsGiveNoChoices", func(t *testing.T) {
+		resp := serve(b, discordtest.Autocomplete("/boom"))
+		require.Equal(t, discordgo.InteractionApplicationCommandAutocompleteResult, resp.Type)
+		require.Empty(t, resp.Data.Choices)
+	})
+
+	t.Run("Metrics", func(t *testing.T) {
+		require.Equal(t, 1.0, testutil.ToFloat64(b.metrics.interactions.WithLabelValues("/boom", "command", OutcomePanic)))
+		require.Equal(t, 1.0, testutil.ToFloat64(b.metrics.interactions.WithLabelValues("/refuse", "command", OutcomeUserError)))
+		n, err := testutil.GatherAndCount(tb.reg, "pnwbot_interaction_duration_seconds")
+		require.NoError(t, err)
+		require.Positive(t, n)
+	})
+}
+
+func fmtWrap(err error) error { return errors.Join(errors.New("linking"), err) }
+
+func TestLogsHoldNoOptionValues(t *testing.T) {
+	t.Parallel()
+	ok := func(context.Context, *Request) (*Response, error) { return Reply("done"), nil }
+	b, tb := setup(t, Options{}, Command{
+		Definition: &discordgo.ApplicationCommand{Name: "nation", Description: "n"},
+		Routes:     []Route{{Path: "/nation", Handler: ok}, {Path: "link/submit", Handler: ok}},
+	})
+	serve(b, discordtest.Command("/nation", discordtest.Option("nation", "Typed-Nation-Name")))
+	serve(b, discordtest.ModalSubmit("link/submit", map[string]string{"key": "s3cr3t-api-key"}))
+	logs := tb.logs.String()
+	require.NotContains(t, logs, "Typed-Nation-Name")
+	require.NotContains(t, logs, "s3cr3t-api-key")
+	for _, attr := range []string{`"route":"/nation"`, `"route":"link/submit"`, `"user_id":"` + discordtest.UserID + `"`, `"latency":`, `"outcome":"ok"`} {
+		require.Contains(t, logs, attr)
+	}
+}
+
+func TestRateLimit(t *testing.T) {
+	t.Parallel()
+	rate := Rate{Requests: 3, Window: time.Minute}
+	ok := func(context.Context, *Request) (*Response, error) { return Reply("fine"), nil }
+	for name, opts := range map[string]func(t *testing.T) Options{
+		"Redis": func(t *testing.T) Options {
+			client, prefix := storetest.NewRedis(t)
+			return Options{Redis: client, RedisPrefix: prefix, RateLimit: rate}
+		},
+		"PostgreSQL": func(t *testing.T) Options {
+			return Options{Store: storetest.NewDB(t), RateLimit: rate}
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			b, _ := setup(t, opts(t), route("ping", ok, false))
+			for range rate.Requests {
+				require.Equal(t, "fine", serve(b, discordtest.Command("/ping")).Data.Content)
+			}
+			resp := serve(b, discordtest.Command("/ping"))
+			require.Regexp(t, `^You are sending commands too fast\. Try again in \d+ seconds\.$`, resp.Data.Content)
+			require.Equal(t, discordgo.MessageFlagsEphemeral, resp.Data.Flags)
+			require.Equal(t, 1.0, testutil.ToFloat64(b.metrics.interactions.WithLabelValues("/ping", "command", OutcomeRateLimited)))
+
+			// Another user is not affected, and autocomplete is not counted.
+			other := discordtest.Command("/ping")
+			other.Member.User.ID = "200000000000000099"
+			require.Equal(t, "fine", serve(b, other).Data.Content)
+		})
+	}
+}
+
+func TestLimiters(t *testing.T) {
+	t.Parallel()
+	rate := Rate{Requests: 2, Window: 10 * time.Second}
+	client, prefix := storetest.NewRedis(t)
+	for name, l := range map[string]Limiter{
+		"Redis":      NewRedisLimiter(client, prefix, rate),
+		"PostgreSQL": NewPostgresLimiter(storetest.NewDB(t), rate),
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			for range rate.Requests {
+				ok, _, err := l.Allow(ctx, "user:1")
+				require.NoError(t, err)
+				require.True(t, ok)
+			}
+			ok, retry, err := l.Allow(ctx, "user:1")
+			require.NoError(t, err)
+			require.False(t, ok)
+			require.Greater(t, retry, time.Duration(0))
+			require.LessOrEqual(t, retry, rate.Window)
+			ok, _, err = l.Allow(ctx, "user:2")
+			require.NoError(t, err)
+			require.True(t, ok)
+		})
+	}
+}
+
+func TestAutoDefer(t *testing.T) {
+	t.Parallel()
+	const slow = 300 * time.Millisecond
+	sleep := func(resp *Response, err error) Handler {
+		return func(ctx context.Context, _ *Request) (*Response, error) {
+			time.Sleep(slow)
+			return resp, err
+		}
+	}
+	b, tb := setup(t, Options{
+		DeferAfter:       50 * time.Millisecond,
+		PrefersEphemeral: func(_ context.Context, userID string) bool { return userID == "200000000000000077" },
+	},
+		route("slow", sleep(Reply("late but here"), nil), false),
+		route("slow-private", sleep(Reply("psst"), nil), true),
+		route("slow-refusal", sleep(nil, UserError("No.")), false),
+		route("slow-modal", sleep(Modal("m/x", "Too late"), nil), false),
+		Command{Routes: []Route{
+			{Path: "confirm/{id}", Handler: sleep(&Response{Type: TypeUpdate, Content: "Confirmed."}, nil)},
+			{Path: "again/{id}", Handler: sleep(Reply("A new message."), nil)},
+		}},
+	)
+
+	t.Run("PublicCommand", func(t *testing.T) {
+		t.Parallel()
+		i := discordtest.Command("/slow")
+		gateway(b, i)
+		first, err := tb.fake.WaitResponse(waitCtx(t), i.ID)
+		require.NoError(t, err)
+		require.Equal(t, discordgo.InteractionResponseDeferredChannelMessageWithSource, first.Type)
+		require.False(t, first.Ephemeral())
+		edit, err := tb.fake.WaitEdit(waitCtx(t), i.Token)
+		require.NoError(t, err)
+		require.Equal(t, "late but here", edit.Content)
+	})
+
+	t.Run("EphemeralRoute", func(t *testing.T) {
+		t.Parallel()
+		i := discordtest.Command("/slow-private")
+		gateway(b, i)
+		first, err := tb.fake.WaitResponse(waitCtx(t), i.ID)
+		require.NoError(t, err)
+		require.Equal(t, discordgo.InteractionResponseDeferredChannelMessageWithSource, first.Type)
+		require.True(t, first.Ephemeral())
+		edit, err := tb.fake.WaitEdit(waitCtx(t), i.Token)
+		require.NoError(t, err)
+		require.Equal(t, "psst", edit.Content)
+	})
+
+	t.Run("UserPrefersPrivate", func(t *testing.T) {
+		t.Parallel()
+		i := discordtest.Command("/slow")
+		i.Member.User.ID = "200000000000000077"
+		gateway(b, i)
+		first, err := tb.fake.WaitResponse(waitCtx(t), i.ID)
+		require.NoError(t, err)
+		require.True(t, first.Ephemeral())
+	})
+
+	t.Run("ErrorAfterPublicDeferral", func(t *testing.T) {
+		t.Parallel()
+		// The public "thinking" message goes; the refusal comes privately.
+		i := discordtest.Command("/slow-refusal")
+		gateway(b, i)
+		followup, err := tb.fake.WaitFollowup(waitCtx(t), i.Token)
+		require.NoError(t, err)
+		require.Equal(t, "No.", followup.Content)
+		require.True(t, followup.Ephemeral())
+		require.True(t, tb.fake.Deleted(i.Token))
+	})
+
+	t.Run("ModalAfterDeferral", func(t *testing.T) {
+		t.Parallel()
+		i := discordtest.Command("/slow-modal")
+		gateway(b, i)
+		followup, err := tb.fake.WaitFollowup(waitCtx(t), i.Token)
+		require.NoError(t, err)
+		requireFriendlyError(t, followup.Content, followup.Flags, followup.AllowedMentions)
+	})
+
+	t.Run("ComponentUpdate", func(t *testing.T) {
+		t.Parallel()
+		i := discordtest.Component("confirm/42")
+		gateway(b, i)
+		first, err := tb.fake.WaitResponse(waitCtx(t), i.ID)
+		require.NoError(t, err)
+		require.Equal(t, discordgo.InteractionResponseDeferredMessageUpdate, first.Type)
+		edit, err := tb.fake.WaitEdit(waitCtx(t), i.Token)
+		require.NoError(t, err)
+		require.Equal(t, "Confirmed.", edit.Content)
+	})
+
+	t.Run("ComponentNewMessage", func(t *testing.T) {
+		t.Parallel()
+		i := discordtest.Component("again/42")
+		gateway(b, i)
+		followup, err := tb.fake.WaitFollowup(waitCtx(t), i.Token)
+		require.NoError(t, err)
+		require.Equal(t, "A new message.", followup.Content)
+		require.False(t, tb.fake.Deleted(i.Token))
+	})
+
+	t.Run("FastHandlerNotDeferred", func(t *testing.T) {
+		t.Parallel()
+		fast, ftb := setup(t, Options{DeferAfter: time.Second},
+			route("fast", func(context.Context, *Request) (*Response, error) { return Reply("quick"), nil }, false))
+		i := discordtest.Command("/fast")
+		gateway(fast, i)
+		first, err := ftb.fake.WaitResponse(waitCtx(t), i.ID)
+		require.NoError(t, err)
+		require.Equal(t, discordgo.InteractionResponseChannelMessageWithSource, first.Type)
+		require.Equal(t, "quick", first.Content)
+	})
+}
+
+func TestFakeRateLimitIsRetried(t *testing.T) {
+	t.Parallel()
+	b, tb := setup(t, Options{}, route("ping", func(context.Context, *Request) (*Response, error) { return Reply("pong"), nil }, false))
+	tb.fake.RateLimit(1)
+	i := discordtest.Command("/ping")
+	gateway(b, i)
+	first, err := tb.fake.WaitResponse(waitCtx(t), i.ID)
+	require.NoError(t, err)
+	require.Equal(t, "pong", first.Content)
+}

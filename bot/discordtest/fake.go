@@ -1,0 +1,507 @@
+// Package discordtest is a fake Discord on 127.0.0.1 for tests: the REST
+// endpoints pnwbot uses and a gateway websocket. Point bot.Options.APIBaseURL
+// at Fake.URL and use Token as the token. It behaves like Discord where tests
+// could be fooled: it checks the token, refuses a second callback to one
+// interaction, and answers 429 with a JSON body.
+package discordtest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/bwmarrin/discordgo"
+	"github.com/gorilla/websocket"
+)
+
+// Identities the fake answers with.
+const (
+	Token     = "test-token"
+	AppID     = "100000000000000001"
+	BotUserID = "100000000000000002"
+)
+
+// Fake is a fake Discord. Its methods are safe for concurrent use.
+type Fake struct {
+	// URL is the base URL, to use as bot.Options.APIBaseURL.
+	URL string
+	srv *httptest.Server
+
+	mu          sync.Mutex
+	changed     chan struct{} // closed and replaced on every change
+	commands    map[string][]*discordgo.ApplicationCommand
+	identify    *discordgo.Identify
+	callbacks   map[string]*Reply   // by interaction ID
+	edits       map[string][]*Reply // by interaction token
+	followups   map[string][]*Reply // by interaction token
+	deleted     map[string]bool     // by interaction token
+	conn        *gatewayConn
+	connections int
+	rateLimited int
+	nextID      int64
+	seq         int64 // of the last dispatch
+}
+
+// Reply is what the bot sent: an interaction callback, an edit of the
+// original response, or a follow-up.
+type Reply struct {
+	// Type is a callback's; 0 for edits and follow-ups.
+	Type            discordgo.InteractionResponseType
+	Content         string
+	Embeds          []*discordgo.MessageEmbed
+	Components      []discordgo.MessageComponent
+	Flags           discordgo.MessageFlags
+	AllowedMentions *discordgo.MessageAllowedMentions
+	// CustomID and Title are a modal's.
+	CustomID string
+	Title    string
+	Choices  []*discordgo.ApplicationCommandOptionChoice
+}
+
+// Ephemeral reports whether the reply is private.
+func (r *Reply) Ephemeral() bool { return r.Flags&discordgo.MessageFlagsEphemeral != 0 }
+
+// New starts a fake Discord, stopped when the test ends.
+func New(t testing.TB) *Fake {
+	f := &Fake{
+		changed:   make(chan struct{}),
+		commands:  map[string][]*discordgo.ApplicationCommand{},
+		callbacks: map[string]*Reply{},
+		edits:     map[string][]*Reply{},
+		followups: map[string][]*Reply{},
+		deleted:   map[string]bool{},
+		nextID:    500000000000000000,
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/v9/gateway", f.gateway)
+	mux.HandleFunc("GET /api/v9/gateway/bot", f.authorized(f.gateway))
+	mux.HandleFunc("GET /api/v9/users/@me", f.authorized(f.me))
+	mux.HandleFunc("PUT /api/v9/applications/{app}/commands", f.authorized(f.overwriteCommands))
+	mux.HandleFunc("PUT /api/v9/applications/{app}/guilds/{guild}/commands", f.authorized(f.overwriteCommands))
+	mux.HandleFunc("POST /api/v9/interactions/{id}/{token}/callback", f.callback)
+	mux.HandleFunc("PATCH /api/v9/webhooks/{app}/{token}/messages/{message}", f.edit)
+	mux.HandleFunc("DELETE /api/v9/webhooks/{app}/{token}/messages/{message}", f.deleteMessage)
+	mux.HandleFunc("POST /api/v9/webhooks/{app}/{token}", f.followup)
+	mux.HandleFunc("GET /gateway/", f.serveGateway)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, 0, "404: Not Found")
+	})
+	f.srv = httptest.NewServer(f.limit(mux))
+	f.URL = f.srv.URL
+	t.Cleanup(f.Close)
+	return f
+}
+
+// Close stops the fake; New arranges it for the end of the test.
+func (f *Fake) Close() {
+	f.mu.Lock()
+	if f.conn != nil {
+		f.conn.ws.Close()
+	}
+	f.mu.Unlock()
+	f.srv.Close()
+}
+
+// Commands returns the commands last registered in guildID ("" for global).
+func (f *Fake) Commands(guildID string) []*discordgo.ApplicationCommand {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.commands[guildID]
+}
+
+// Identify returns the last IDENTIFY payload received, nil before any.
+func (f *Fake) Identify() *discordgo.Identify {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.identify
+}
+
+// RateLimit makes the next n REST requests fail with 429.
+func (f *Fake) RateLimit(n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.rateLimited = n
+}
+
+// WaitResponse waits for the callback to the interaction.
+func (f *Fake) WaitResponse(ctx context.Context, interactionID string) (*Reply, error) {
+	var r *Reply
+	err := f.wait(ctx, func() bool { r = f.callbacks[interactionID]; return r != nil })
+	return r, err
+}
+
+// WaitEdit waits for the first edit of the original response of the
+// interaction with this token.
+func (f *Fake) WaitEdit(ctx context.Context, token string) (*Reply, error) {
+	var r *Reply
+	err := f.wait(ctx, func() bool {
+		if len(f.edits[token]) > 0 {
+			r = f.edits[token][0]
+		}
+		return r != nil
+	})
+	return r, err
+}
+
+// WaitFollowup waits for the first follow-up of the interaction with this
+// token.
+func (f *Fake) WaitFollowup(ctx context.Context, token string) (*Reply, error) {
+	var r *Reply
+	err := f.wait(ctx, func() bool {
+		if len(f.followups[token]) > 0 {
+			r = f.followups[token][0]
+		}
+		return r != nil
+	})
+	return r, err
+}
+
+// Deleted reports whether the original response of the interaction with this
+// token was deleted.
+func (f *Fake) Deleted(token string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.deleted[token]
+}
+
+// wait calls done under the lock until it returns true or ctx ends.
+func (f *Fake) wait(ctx context.Context, done func() bool) error {
+	for {
+		f.mu.Lock()
+		ok, changed := done(), f.changed
+		f.mu.Unlock()
+		if ok {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// notify wakes the waiters; f.mu must be held.
+func (f *Fake) notify() {
+	close(f.changed)
+	f.changed = make(chan struct{})
+}
+
+// id returns a new snowflake-like ID; f.mu must be held.
+func (f *Fake) id() string {
+	f.nextID++
+	return strconv.FormatInt(f.nextID, 10)
+}
+
+func (f *Fake) limit(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		limited := f.rateLimited > 0 && strings.HasPrefix(r.URL.Path, "/api/")
+		if limited {
+			f.rateLimited--
+		}
+		f.mu.Unlock()
+		if !limited {
+			next.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("X-RateLimit-Limit", "1")
+		w.Header().Set("X-RateLimit-Remaining", "0")
+		w.Header().Set("X-RateLimit-Reset-After", "0.010")
+		w.Header().Set("X-RateLimit-Bucket", "fake")
+		w.Header().Set("X-RateLimit-Scope", "user")
+		writeJSON(w, http.StatusTooManyRequests, map[string]any{
+			"message": "You are being rate limited.", "retry_after": 0.01, "global": false,
+		})
+	})
+}
+
+func (f *Fake) authorized(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bot "+Token {
+			writeError(w, http.StatusUnauthorized, 0, "401: Unauthorized")
+			return
+		}
+		next(w, r)
+	}
+}
+
+func (f *Fake) gateway(w http.ResponseWriter, r *http.Request) {
+	url := "ws" + strings.TrimPrefix(f.URL, "http") + "/gateway"
+	writeJSON(w, http.StatusOK, map[string]any{
+		"url": url, "shards": 1,
+		"session_start_limit": map[string]int{"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1},
+	})
+}
+
+func (f *Fake) me(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, botUser())
+}
+
+func botUser() *discordgo.User {
+	return &discordgo.User{ID: BotUserID, Username: "pnwbot", Bot: true}
+}
+
+func (f *Fake) overwriteCommands(w http.ResponseWriter, r *http.Request) {
+	if r.PathValue("app") != AppID {
+		writeError(w, http.StatusForbidden, 50001, "Missing Access")
+		return
+	}
+	var cmds []*discordgo.ApplicationCommand
+	if err := json.NewDecoder(r.Body).Decode(&cmds); err != nil {
+		writeError(w, http.StatusBadRequest, 50035, "Invalid Form Body")
+		return
+	}
+	f.mu.Lock()
+	for _, c := range cmds {
+		c.ID, c.ApplicationID, c.GuildID, c.Version = f.id(), AppID, r.PathValue("guild"), "1"
+	}
+	f.commands[r.PathValue("guild")] = cmds
+	f.notify()
+	f.mu.Unlock()
+	writeJSON(w, http.StatusOK, cmds)
+}
+
+func (f *Fake) callback(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Type discordgo.InteractionResponseType `json:"type"`
+		Data json.RawMessage                   `json:"data"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+		writeError(w, http.StatusBadRequest, 50035, "Invalid Form Body")
+		return
+	}
+	reply := &Reply{}
+	if len(body.Data) > 0 && string(body.Data) != "null" {
+		var err error
+		if reply, err = decodeReply(body.Data); err != nil {
+			writeError(w, http.StatusBadRequest, 50035, "Invalid Form Body: "+err.Error())
+			return
+		}
+	}
+	reply.Type = body.Type
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	id := r.PathValue("id")
+	if f.callbacks[id] != nil {
+		writeError(w, http.StatusBadRequest, 40060, "Interaction has already been acknowledged.")
+		return
+	}
+	f.callbacks[id] = reply
+	f.notify()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (f *Fake) edit(w http.ResponseWriter, r *http.Request) {
+	f.record(w, r, f.edits, r.PathValue("message"))
+}
+
+func (f *Fake) followup(w http.ResponseWriter, r *http.Request) {
+	f.record(w, r, f.followups, "")
+}
+
+// record stores an edit or a follow-up and answers with the message.
+func (f *Fake) record(w http.ResponseWriter, r *http.Request, into map[string][]*Reply, messageID string) {
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, 50035, "Invalid Form Body")
+		return
+	}
+	reply, err := decodeReply(raw)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, 50035, "Invalid Form Body: "+err.Error())
+		return
+	}
+	f.mu.Lock()
+	token := r.PathValue("token")
+	into[token] = append(into[token], reply)
+	if messageID == "" || messageID == "@original" {
+		messageID = f.id()
+	}
+	f.notify()
+	f.mu.Unlock()
+	writeJSON(w, http.StatusOK, &discordgo.Message{
+		ID: messageID, Content: reply.Content, Embeds: reply.Embeds, Flags: reply.Flags,
+		Author: botUser(), WebhookID: r.PathValue("app"),
+	})
+}
+
+func (f *Fake) deleteMessage(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	f.deleted[r.PathValue("token")] = true
+	f.notify()
+	f.mu.Unlock()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func decodeReply(raw []byte) (*Reply, error) {
+	var v struct {
+		Content         string                                      `json:"content"`
+		Embeds          []*discordgo.MessageEmbed                   `json:"embeds"`
+		Components      []json.RawMessage                           `json:"components"`
+		Flags           discordgo.MessageFlags                      `json:"flags"`
+		AllowedMentions *discordgo.MessageAllowedMentions           `json:"allowed_mentions"`
+		CustomID        string                                      `json:"custom_id"`
+		Title           string                                      `json:"title"`
+		Choices         []*discordgo.ApplicationCommandOptionChoice `json:"choices"`
+	}
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return nil, err
+	}
+	r := &Reply{
+		Content: v.Content, Embeds: v.Embeds, Flags: v.Flags, AllowedMentions: v.AllowedMentions,
+		CustomID: v.CustomID, Title: v.Title, Choices: v.Choices,
+	}
+	for _, c := range v.Components {
+		mc, err := discordgo.MessageComponentFromJSON(c)
+		if err != nil {
+			return nil, fmt.Errorf("component: %w", err)
+		}
+		r.Components = append(r.Components, mc)
+	}
+	return r, nil
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// writeError answers like Discord: a JSON body with a code and a message.
+func writeError(w http.ResponseWriter, status, code int, message string) {
+	writeJSON(w, status, map[string]any{"code": code, "message": message})
+}
+
+// gatewayConn is one gateway websocket.
+type gatewayConn struct {
+	ws *websocket.Conn
+	mu sync.Mutex // one writer at a time
+}
+
+func (c *gatewayConn) send(v any) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ws.WriteJSON(v)
+}
+
+type payload struct {
+	Op   int             `json:"op"`
+	Data json.RawMessage `json:"d,omitempty"`
+	Seq  int64           `json:"s,omitempty"`
+	Type string          `json:"t,omitempty"`
+}
+
+// serveGateway speaks enough of the gateway: HELLO, IDENTIFY or RESUME,
+// READY or RESUMED, heartbeats and their ACKs, dispatches from the test.
+func (f *Fake) serveGateway(w http.ResponseWriter, r *http.Request) {
+	ws, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
+	if err != nil {
+		return
+	}
+	c := &gatewayConn{ws: ws}
+	defer ws.Close()
+	if c.send(map[string]any{"op": 10, "d": map[string]int{"heartbeat_interval": 45000}}) != nil {
+		return
+	}
+	var hello payload
+	if err := ws.ReadJSON(&hello); err != nil {
+		return
+	}
+	switch hello.Op {
+	case 2:
+		var id discordgo.Identify
+		if err := json.Unmarshal(hello.Data, &id); err != nil || id.Token != "Bot "+Token {
+			_ = ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(4004, "Authentication failed."))
+			return
+		}
+		f.mu.Lock()
+		f.identify = &id
+		f.seq = 1
+		f.mu.Unlock()
+		ready, _ := json.Marshal(map[string]any{
+			"v": 10, "session_id": "fake-session", "user": botUser(),
+			"application": map[string]any{"id": AppID, "flags": 0}, "guilds": []any{},
+		})
+		err = c.send(payload{Op: 0, Type: "READY", Seq: 1, Data: ready})
+	case 6:
+		err = c.send(payload{Op: 0, Type: "RESUMED", Seq: 1, Data: json.RawMessage(`{}`)})
+	default:
+		_ = ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(4003, "Not authenticated."))
+		return
+	}
+	if err != nil {
+		return
+	}
+	f.mu.Lock()
+	f.conn = c
+	f.connections++
+	f.notify()
+	f.mu.Unlock()
+	defer func() {
+		f.mu.Lock()
+		if f.conn == c {
+			f.conn = nil
+		}
+		f.mu.Unlock()
+	}()
+	for {
+		var p payload
+		if err := ws.ReadJSON(&p); err != nil {
+			return
+		}
+		if p.Op == 1 {
+			if c.send(payload{Op: 11}) != nil {
+				return
+			}
+		}
+	}
+}
+
+// WaitConnections waits until n gateway sessions have been established,
+// counting resumed ones.
+func (f *Fake) WaitConnections(ctx context.Context, n int) error {
+	return f.wait(ctx, func() bool { return f.connections >= n })
+}
+
+// Disconnect drops the gateway connection without a close frame, as a
+// network failure would.
+func (f *Fake) Disconnect() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.conn != nil {
+		f.conn.ws.Close()
+		f.conn = nil
+	}
+}
+
+// SendInteraction dispatches i as INTERACTION_CREATE on the gateway; its ID
+// and token must be set (the builders in this package set them).
+func (f *Fake) SendInteraction(i *discordgo.Interaction) error {
+	raw, err := MarshalInteraction(i)
+	if err != nil {
+		return err
+	}
+	return f.SendInteractionJSON(raw)
+}
+
+// SendInteractionJSON dispatches raw interaction JSON, as recorded from
+// Discord, as INTERACTION_CREATE.
+func (f *Fake) SendInteractionJSON(raw []byte) error {
+	f.mu.Lock()
+	c := f.conn
+	f.seq++
+	seq := f.seq
+	f.mu.Unlock()
+	if c == nil {
+		return fmt.Errorf("discordtest: no gateway connection")
+	}
+	return c.send(payload{Op: 0, Type: "INTERACTION_CREATE", Seq: seq, Data: raw})
+}
