@@ -37,7 +37,7 @@ type Fake struct {
 	mu          sync.Mutex
 	changed     chan struct{} // closed and replaced on every change
 	commands    map[string][]*discordgo.ApplicationCommand
-	identify    *discordgo.Identify
+	identify    *Identify
 	callbacks   map[string]*Reply   // by interaction ID
 	edits       map[string][]*Reply // by interaction token
 	followups   map[string][]*Reply // by interaction token
@@ -116,8 +116,14 @@ func (f *Fake) Commands(guildID string) []*discordgo.ApplicationCommand {
 	return f.commands[guildID]
 }
 
+// Identify is what the fake keeps of an IDENTIFY payload.
+type Identify struct {
+	Token   string           `json:"token"`
+	Intents discordgo.Intent `json:"intents"`
+}
+
 // Identify returns the last IDENTIFY payload received, nil before any.
-func (f *Fake) Identify() *discordgo.Identify {
+func (f *Fake) Identify() *Identify {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.identify
@@ -417,7 +423,8 @@ func (f *Fake) serveGateway(w http.ResponseWriter, r *http.Request) {
 	}
 	switch hello.Op {
 	case 2:
-		var id discordgo.Identify
+		// Not discordgo.Identify: it cannot decode its own presence.
+		var id Identify
 		if err := json.Unmarshal(hello.Data, &id); err != nil || id.Token != "Bot "+Token {
 			_ = ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(4004, "Authentication failed."))
 			return
