@@ -1,0 +1,93 @@
+// Package web is pnwbot's HTTP server: health, readiness, metrics and
+// Discord's interactions endpoint.
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Check is one dependency /readyz pings, such as store.Pool.Ping or
+// func(ctx context.Context) error { return rdb.Ping(ctx).Err() }.
+type Check struct {
+	Name string
+	Ping func(context.Context) error
+}
+
+// Options configure the server.
+type Options struct {
+	// Addr is where to listen, ":8080" when empty.
+	Addr string
+	// Checks are pinged by /readyz.
+	Checks []Check
+	// Gatherer is served at /metrics.
+	Gatherer prometheus.Gatherer
+	// Interactions is served at /interactions when not nil.
+	Interactions http.Handler
+	Logger       *slog.Logger
+}
+
+// checkTimeout bounds each readiness ping.
+const checkTimeout = 2 * time.Second
+
+// New returns the server, every timeout set; run it with ListenAndServe and
+// stop it with Shutdown, which waits for requests in flight.
+func New(opts Options) *http.Server {
+	if opts.Addr == "" {
+		opts.Addr = ":8080"
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", readyz(opts.Checks, opts.Logger))
+	if opts.Gatherer != nil {
+		mux.Handle("GET /metrics", promhttp.HandlerFor(opts.Gatherer, promhttp.HandlerOpts{}))
+	}
+	if opts.Interactions != nil {
+		mux.Handle("/interactions", opts.Interactions)
+	}
+	return &http.Server{
+		Addr:              opts.Addr,
+		Handler:           mux,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		// Discord waits 3 s for an interaction's answer; metrics and pings
+		// are quick.
+		WriteTimeout:   10 * time.Second,
+		IdleTimeout:    60 * time.Second,
+		MaxHeaderBytes: 64 << 10,
+		ErrorLog:       slog.NewLogLogger(opts.Logger.Handler(), slog.LevelWarn),
+	}
+}
+
+// readyz answers 200 when every check passes, else 503 naming the failures;
+// the errors themselves go to the log, not to the caller.
+func readyz(checks []Check, logger *slog.Logger) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var failed []string
+		for _, c := range checks {
+			ctx, cancel := context.WithTimeout(r.Context(), checkTimeout)
+			err := c.Ping(ctx)
+			cancel()
+			if err != nil {
+				logger.WarnContext(r.Context(), "readiness check failed", "check", c.Name, "error", err)
+				failed = append(failed, c.Name)
+			}
+		}
+		if len(failed) > 0 {
+			http.Error(w, "not ready: "+strings.Join(failed, ", "), http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ok\n"))
+	}
+}

@@ -1,0 +1,114 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/stretchr/testify/require"
+
+	"pnwbot/store/storetest"
+)
+
+func get(t *testing.T, srv *http.Server, path string) (int, string) {
+	t.Helper()
+	w := httptest.NewRecorder()
+	srv.Handler.ServeHTTP(w, httptest.NewRequest(http.MethodGet, path, nil))
+	body, err := io.ReadAll(w.Result().Body)
+	require.NoError(t, err)
+	return w.Code, string(body)
+}
+
+func TestServer(t *testing.T) {
+	t.Parallel()
+	db := storetest.NewDB(t)
+	rdb, _ := storetest.NewRedis(t)
+	reg := prometheus.NewRegistry()
+	counter := prometheus.NewCounter(prometheus.CounterOpts{Name: "pnwbot_test_total", Help: "A test counter."})
+	reg.MustRegister(counter)
+	counter.Inc()
+
+	srv := New(Options{
+		Checks: []Check{
+			{Name: "postgres", Ping: db.Pool.Ping},
+			{Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
+		},
+		Gatherer: reg,
+		Interactions: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusTeapot)
+		}),
+	})
+	require.Equal(t, ":8080", srv.Addr)
+	require.NotZero(t, srv.ReadTimeout)
+	require.NotZero(t, srv.ReadHeaderTimeout)
+	require.NotZero(t, srv.WriteTimeout)
+	require.NotZero(t, srv.IdleTimeout)
+
+	code, body := get(t, srv, "/healthz")
+	require.Equal(t, http.StatusOK, code)
+	require.Equal(t, "ok\n", body)
+
+	code, _ = get(t, srv, "/readyz")
+	require.Equal(t, http.StatusOK, code)
+
+	code, body = get(t, srv, "/metrics")
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, body, "pnwbot_test_total 1")
+
+	w := httptest.NewRecorder()
+	srv.Handler.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/interactions", nil))
+	require.Equal(t, http.StatusTeapot, w.Code)
+}
+
+func TestReadyzReportsFailures(t *testing.T) {
+	t.Parallel()
+	srv := New(Options{Checks: []Check{
+		{Name: "postgres", Ping: func(context.Context) error { return nil }},
+		{Name: "redis", Ping: func(context.Context) error { return errors.New("dial tcp 10.0.0.1:6379: refused") }},
+	}})
+	code, body := get(t, srv, "/readyz")
+	require.Equal(t, http.StatusServiceUnavailable, code)
+	require.Contains(t, body, "redis")
+	require.NotContains(t, body, "10.0.0.1")
+
+	code, _ = get(t, srv, "/interactions")
+	require.Equal(t, http.StatusNotFound, code, "no interactions handler, no route")
+	code, _ = get(t, srv, "/metrics")
+	require.Equal(t, http.StatusNotFound, code)
+}
+
+func TestShutdownWaitsForRequests(t *testing.T) {
+	t.Parallel()
+	arrived, release := make(chan struct{}), make(chan struct{})
+	srv := New(Options{Addr: "127.0.0.1:0", Interactions: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(arrived)
+		<-release
+		_, _ = w.Write([]byte("done"))
+	})})
+	ts := httptest.NewUnstartedServer(srv.Handler)
+	ts.Config = srv
+	ts.Start()
+	defer ts.Close()
+
+	result := make(chan string)
+	go func() {
+		resp, err := http.Post(ts.URL+"/interactions", "application/json", nil)
+		if err != nil {
+			result <- err.Error()
+			return
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		result <- string(b)
+	}()
+	<-arrived
+	shutdown := make(chan error)
+	go func() { shutdown <- srv.Shutdown(context.Background()) }()
+	close(release)
+	require.Equal(t, "done", <-result)
+	require.NoError(t, <-shutdown)
+}
