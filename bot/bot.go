@@ -276,8 +276,10 @@ func (b *Bot) handle(i *discordgo.Interaction, initial func(context.Context, *di
 	if err != nil {
 		resp = errorResponse(ctx, b.logger, req, err)
 	}
-	if resp.Type == TypeMessage {
-		resp.Ephemeral = resp.Ephemeral || req.Ephemeral
+	if resp.Type == TypeMessage && req.Ephemeral && !resp.Ephemeral {
+		private := *resp // handlers may share a response value
+		private.Ephemeral = true
+		resp = &private
 	}
 	if err := b.deliver(ctx, i, x, resp); err != nil {
 		b.logger.ErrorContext(ctx, "reply failed", append(attrs(req), slog.Any("error", err))...)
