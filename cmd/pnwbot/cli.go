@@ -1,0 +1,190 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"runtime/debug"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"pnwbot/config"
+	"pnwbot/secrets"
+	"pnwbot/store"
+)
+
+// version is set at build time with -ldflags "-X main.version=v1.2.3".
+var version = ""
+
+const usage = `pnwbot: the Politics and War alliance manager for Discord.
+
+Usage:
+  pnwbot [command]
+
+Commands:
+  run                   apply pending migrations, then run the bot and its HTTP server (default)
+  migrate up            apply pending migrations
+  migrate down          roll back the latest migration
+  migrate reset         roll back every migration (deletes all data)
+  migrate status        list migrations and whether each is applied
+  rotate-key            re-encrypt stored API keys from ENCRYPTION_KEY_OLD to ENCRYPTION_KEY
+  genkey                print a fresh ENCRYPTION_KEY
+  healthcheck           exit 0 when the local HTTP server answers /healthz (for Docker)
+  version               print the version
+  help                  print this help
+
+Configuration comes from the environment. Secrets may instead be read from a
+file named by NAME_FILE (for example DISCORD_TOKEN_FILE=/run/secrets/token).
+`
+
+func printUsage(w io.Writer) {
+	fmt.Fprint(w, usage)
+	fmt.Fprintln(w, "\nEnvironment:")
+	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
+	for _, s := range config.Settings {
+		help := s.Help
+		if s.Default != "" {
+			help += " (default " + s.Default + ")"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\n", s.Name, help)
+	}
+	tw.Flush()
+}
+
+// runNeeds are the settings `pnwbot run` cannot start without.
+var runNeeds = []string{config.DatabaseURL, config.EncryptionKey, config.DiscordToken, config.PNWAPIKey}
+
+func cli(ctx context.Context, args []string, getenv func(string) string) error {
+	cmd := "run"
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "run":
+		cfg, err := config.Load(getenv, runNeeds...)
+		if err != nil {
+			return err
+		}
+		return run(ctx, cfg)
+	case "migrate":
+		if len(args) != 1 {
+			return errors.New("usage: pnwbot migrate up|down|reset|status")
+		}
+		cfg, err := config.Load(getenv, config.DatabaseURL)
+		if err != nil {
+			return err
+		}
+		setupLogger(cfg)
+		st, err := store.Open(ctx, string(cfg.DatabaseURL))
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		return store.Migrate(ctx, st.Pool, args[0])
+	case "rotate-key":
+		cfg, err := config.Load(getenv, config.DatabaseURL, config.EncryptionKey, config.EncryptionKeyOld)
+		if err != nil {
+			return err
+		}
+		return rotateKey(ctx, cfg, os.Stdout)
+	case "genkey":
+		fmt.Println(secrets.GenerateKey())
+		return nil
+	case "healthcheck":
+		cfg, err := config.Load(getenv)
+		if err != nil {
+			return err
+		}
+		return healthcheck(ctx, cfg.HTTPAddr)
+	case "version":
+		fmt.Println(buildVersion())
+		return nil
+	case "help", "-h", "--help":
+		printUsage(os.Stdout)
+		return nil
+	default:
+		printUsage(os.Stderr)
+		return fmt.Errorf("unknown command %q", cmd)
+	}
+}
+
+func setupLogger(cfg *config.Config) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	var h slog.Handler = slog.NewJSONHandler(os.Stderr, opts)
+	if cfg.LogFormat == "text" {
+		h = slog.NewTextHandler(os.Stderr, opts)
+	}
+	logger := slog.New(h)
+	slog.SetDefault(logger)
+	return logger
+}
+
+func rotateKey(ctx context.Context, cfg *config.Config, out io.Writer) error {
+	setupLogger(cfg)
+	kr, err := secrets.NewKeyring(cfg.EncryptionKey, cfg.EncryptionKeyOld)
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, string(cfg.DatabaseURL))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	progress := func(s secrets.RotateStats) {
+		fmt.Fprintf(out, "rotated %d, already current %d, unreadable %d\n", s.Rotated, s.Current, s.Failed)
+	}
+	stats, err := secrets.Rotate(ctx, st, kr, 500, progress)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "done: %d keys re-encrypted, %d were already current. ENCRYPTION_KEY_OLD can now be removed.\n", stats.Rotated, stats.Current)
+	return nil
+}
+
+func healthcheck(ctx context.Context, addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("HTTP_ADDR %q: %w", addr, err)
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+"/healthz", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthcheck: /healthz answered %s", resp.Status)
+	}
+	return nil
+}
+
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "devel"
+	}
+	v := info.Main.Version
+	for _, s := range info.Settings {
+		if s.Key == "vcs.revision" {
+			v = strings.TrimSpace(v + " " + s.Value)
+		}
+	}
+	return v
+}

@@ -1,0 +1,181 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+	"github.com/stretchr/testify/require"
+
+	"pnwbot/bot/discordtest"
+	"pnwbot/config"
+	"pnwbot/pnw/pnwtest"
+	"pnwbot/secrets"
+	"pnwbot/store"
+	"pnwbot/store/storetest"
+)
+
+// TestEndToEnd runs pnwbot as `pnwbot run` does, against a fake Discord
+// (REST and gateway) and the fake game, on a fresh database and Redis: from
+// command registration through /link, /me, /nation and /delete-account.
+func TestEndToEnd(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	discord := discordtest.New(t)
+	game := pnwtest.New(t)
+	const botKey, playerKey = "botkey00000000000000", "playerkey00000000000"
+	game.AddKey(botKey, 1)
+	game.AddKey(playerKey, 4242, "nation_view_resources")
+	game.AddAlliance(pnwtest.Alliance{ID: 9, Name: "Rose", Acronym: "Rose", Rank: 4, Color: "purple"})
+	game.AddNation(pnwtest.Nation{ID: 1, NationName: "Bot Nation", LeaderName: "Bot"})
+	game.AddNation(pnwtest.Nation{ID: 4242, NationName: "Testonia", LeaderName: "Tess", AllianceID: 9, NumCities: 30, Color: "purple"})
+
+	dbURL := storetest.NewEmptyDB(t)
+	rdb, _ := storetest.NewRedis(t)
+	t.Cleanup(func() { // pnwbot's own keys live under "pnwbot:"
+		for _, k := range rdb.Keys(context.Background(), "pnwbot:*").Val() {
+			rdb.Del(context.Background(), k)
+		}
+	})
+	env := map[string]string{
+		config.DatabaseURL:          dbURL,
+		config.RedisURL:             storetest.RedisURL(),
+		config.EncryptionKey:        secrets.GenerateKey(),
+		config.DiscordToken:         "Bot " + discordtest.Token,
+		config.DiscordAPIURL:        discord.URL,
+		config.DiscordGuildID:       discordtest.GuildID,
+		config.PNWAPIURL:            game.URL,
+		config.PNWAPIKey:            botKey,
+		config.HTTPAddr:             "127.0.0.1:0",
+		config.SuperAdminDiscordIDs: "200000000000000099",
+	}
+	cfg, err := config.Load(func(k string) string { return env[k] }, runNeeds...)
+	require.NoError(t, err)
+
+	logs := &syncBuffer{}
+	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	a, err := start(ctx, cfg, logger)
+	require.NoError(t, err)
+	runCtx, stop := context.WithCancel(ctx)
+	served := make(chan error, 1)
+	go func() { served <- a.serve(runCtx) }()
+	base := "http://" + a.listener.Addr().String()
+
+	// Registration: one bulk overwrite in the configured guild.
+	var names []string
+	for _, c := range discord.Commands(discordtest.GuildID) {
+		names = append(names, c.Name)
+	}
+	require.ElementsMatch(t, []string{"link", "unlink", "me", "preferences", "delete-account", "nation", "alliance"}, names)
+
+	send := func(i *discordgo.Interaction) *discordtest.Reply {
+		t.Helper()
+		require.NoError(t, discord.SendInteraction(i))
+		r, err := discord.WaitResponse(ctx, i.ID)
+		require.NoError(t, err)
+		return r
+	}
+
+	// /link opens the modal; submitting it links the nation.
+	r := send(discordtest.Command("/link"))
+	require.Equal(t, discordgo.InteractionResponseModal, r.Type)
+	require.Equal(t, "link/submit", r.CustomID)
+	r = send(discordtest.ModalSubmit("link/submit", map[string]string{"api_key": playerKey}))
+	require.Equal(t, discordgo.InteractionResponseChannelMessageWithSource, r.Type)
+	require.True(t, r.Ephemeral())
+	require.Contains(t, r.Content, "Testonia")
+
+	st := a.st
+	u, err := st.UserGetByDiscordID(ctx, discordtest.UserID)
+	require.NoError(t, err)
+	require.EqualValues(t, 4242, *u.PnwNationID)
+	require.NotContains(t, string(u.PnwApiKey), playerKey)
+
+	// /me shows the profile, privately, and never the key.
+	r = send(discordtest.Command("/me"))
+	require.True(t, r.Ephemeral())
+	require.Len(t, r.Embeds, 1)
+	var me strings.Builder
+	for _, f := range r.Embeds[0].Fields {
+		me.WriteString(f.Name + ": " + f.Value + "\n")
+	}
+	require.Contains(t, me.String(), "Testonia")
+	require.Contains(t, me.String(), "Stored encrypted")
+	require.NotContains(t, me.String(), playerKey)
+
+	// /nation by name, publicly.
+	r = send(discordtest.Command("/nation", discordtest.Option("nation", "Testonia")))
+	require.False(t, r.Ephemeral())
+	require.Equal(t, "Testonia", r.Embeds[0].Title)
+	r = send(discordtest.Autocomplete("/nation", discordtest.Focused(discordtest.Option("nation", "tes"))))
+	require.Equal(t, discordgo.InteractionApplicationCommandAutocompleteResult, r.Type)
+	require.Len(t, r.Choices, 1)
+
+	// /delete-account, then its button, removes the account.
+	r = send(discordtest.Command("/delete-account"))
+	require.True(t, r.Ephemeral())
+	confirm := r.Components[0].(*discordgo.ActionsRow).Components[0].(*discordgo.Button)
+	r = send(discordtest.Component(confirm.CustomID))
+	require.Equal(t, discordgo.InteractionResponseUpdateMessage, r.Type)
+	require.Contains(t, r.Content, "deleted")
+	_, err = st.UserGetByDiscordID(ctx, discordtest.UserID)
+	require.ErrorIs(t, store.NotFound(err), store.ErrNotFound)
+	audit, err := st.AuditLogList(ctx, store.AuditLogListParams{RowLimit: 10})
+	require.NoError(t, err)
+	require.Equal(t, "user.delete", audit[0].Action)
+
+	// The super admin from the configuration exists.
+	admin, err := st.UserGetByDiscordID(ctx, "200000000000000099")
+	require.NoError(t, err)
+	level, err := st.SystemAdminGetByUser(ctx, admin.ID)
+	require.NoError(t, err)
+	require.Equal(t, "super_admin", level.Level)
+
+	// Health, readiness and metrics.
+	for path, want := range map[string]string{
+		"/healthz": "ok",
+		"/readyz":  "ok",
+		"/metrics": `pnwbot_interactions_total{outcome="ok",route="/me",type="command"} 1`,
+	} {
+		resp, err := http.Get(base + path)
+		require.NoError(t, err)
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode, path)
+		require.Contains(t, string(body), want, path)
+	}
+	require.NoError(t, healthcheck(ctx, a.listener.Addr().String()))
+
+	// Graceful shutdown; the key never reached a log line.
+	stop()
+	require.NoError(t, <-served)
+	require.NotContains(t, logs.String(), playerKey)
+	require.NotContains(t, logs.String(), botKey)
+	require.Contains(t, logs.String(), "commands registered")
+}
+
+// syncBuffer collects log lines written from the bot's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

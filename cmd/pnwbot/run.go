@@ -1,0 +1,191 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
+
+	"pnwbot/bot"
+	"pnwbot/commands"
+	"pnwbot/config"
+	"pnwbot/pnw"
+	"pnwbot/secrets"
+	"pnwbot/store"
+	"pnwbot/web"
+)
+
+const (
+	shutdownTimeout = 20 * time.Second
+	pruneInterval   = time.Hour
+)
+
+// run starts pnwbot and blocks until SIGINT or SIGTERM, then shuts down.
+func run(ctx context.Context, cfg *config.Config) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	logger := setupLogger(cfg)
+	logger.Info("starting pnwbot", "version", buildVersion(), "config", cfg)
+	a, err := start(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	return a.serve(ctx)
+}
+
+// app is a running pnwbot: everything start opened, for serve to close.
+type app struct {
+	logger   *slog.Logger
+	st       *store.Store
+	rdb      *redis.Client // nil without REDIS_URL
+	game     *pnw.Client
+	bot      *bot.Bot
+	server   *http.Server
+	listener net.Listener
+}
+
+// start opens the database (applying pending migrations), Redis, the game
+// client, the HTTP listener and the Discord session. On error it closes what
+// it opened.
+func start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (a *app, err error) {
+	a = &app{logger: logger}
+	defer func() {
+		if err != nil {
+			a.close(context.Background())
+		}
+	}()
+
+	if a.st, err = store.Open(ctx, string(cfg.DatabaseURL)); err != nil {
+		return nil, err
+	}
+	if err = store.Migrate(ctx, a.st.Pool, "up"); err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	checks := []web.Check{{Name: "postgres", Ping: a.st.Pool.Ping}}
+	var cache pnw.Cache = pnw.NewPostgresCache(a.st.Queries)
+	if cfg.RedisURL != "" {
+		opts, err := redis.ParseURL(string(cfg.RedisURL))
+		if err != nil {
+			return nil, errors.New("REDIS_URL: not a valid redis:// URL")
+		}
+		a.rdb = redis.NewClient(opts)
+		if err := a.rdb.Ping(ctx).Err(); err != nil {
+			return nil, fmt.Errorf("connect to Redis at %s: %w", opts.Addr, err)
+		}
+		cache = pnw.NewRedisCache(a.rdb, "pnwbot:cache:")
+		checks = append(checks, web.Check{Name: "redis", Ping: func(ctx context.Context) error { return a.rdb.Ping(ctx).Err() }})
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.game, err = pnw.New(pnw.Options{
+		URL: cfg.PNWAPIURL, APIKey: string(cfg.PNWAPIKey), BotKey: string(cfg.PNWBotKey),
+		Cache: cache, Usage: a.st, Registerer: reg, Logger: logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	keys, err := secrets.NewKeyring(cfg.EncryptionKey, cfg.EncryptionKeyOld)
+	if err != nil {
+		return nil, err
+	}
+	deps := &commands.Deps{Store: a.st, Game: a.game, Keys: keys, Logger: logger, BotKey: string(cfg.PNWAPIKey)}
+	router := bot.NewRouter(commands.All(deps)...)
+	if err = deps.BootstrapSuperAdmins(ctx, cfg.SuperAdminDiscordIDs); err != nil {
+		return nil, err
+	}
+
+	a.bot, err = bot.New(bot.Options{
+		Token: string(cfg.DiscordToken), APIBaseURL: cfg.DiscordAPIURL, GuildID: cfg.DiscordGuildID,
+		PublicKey: cfg.DiscordPublicKey, Router: router, Redis: a.rdb, RedisPrefix: "pnwbot:", Store: a.st,
+		PrefersEphemeral: deps.PrefersPrivate, Logger: logger, Registerer: reg,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if a.listener, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+		return nil, fmt.Errorf("HTTP_ADDR: %w", err)
+	}
+	a.server = web.New(web.Options{Checks: checks, Gatherer: reg, Interactions: a.bot.InteractionsHandler(), Logger: logger})
+	if err = a.bot.Start(ctx); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// serve runs the HTTP server and retention until ctx ends, then shuts down.
+func (a *app) serve(ctx context.Context) error {
+	errc := make(chan error, 1)
+	go func() { errc <- a.server.Serve(a.listener) }()
+	go a.pruneLoop(ctx)
+	a.logger.Info("pnwbot is running", "http", a.listener.Addr().String())
+
+	var err error
+	select {
+	case <-ctx.Done():
+		a.logger.Info("shutting down")
+	case err = <-errc:
+		err = fmt.Errorf("HTTP server: %w", err)
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	a.close(shutdownCtx)
+	return err
+}
+
+// close stops, in reverse order of start, whatever start opened.
+func (a *app) close(ctx context.Context) {
+	if a.server != nil {
+		if err := a.server.Shutdown(ctx); err != nil {
+			a.logger.Warn("HTTP shutdown", "error", err)
+		}
+	}
+	if a.listener != nil {
+		a.listener.Close() // when start failed before Serve took it over
+	}
+	if a.bot != nil {
+		if err := a.bot.Close(ctx); err != nil {
+			a.logger.Warn("bot shutdown", "error", err)
+		}
+	}
+	if a.game != nil {
+		if err := a.game.Close(ctx); err != nil {
+			a.logger.Warn("game client shutdown", "error", err)
+		}
+	}
+	if a.rdb != nil {
+		a.rdb.Close()
+	}
+	if a.st != nil {
+		a.st.Close()
+	}
+}
+
+// pruneLoop deletes rows past their retention every hour.
+func (a *app) pruneLoop(ctx context.Context) {
+	t := time.NewTicker(pruneInterval)
+	defer t.Stop()
+	for {
+		deleted, err := a.st.Prune(ctx, time.Now())
+		if err != nil && ctx.Err() == nil {
+			a.logger.Error("retention", "error", err)
+		} else if err == nil {
+			a.logger.Debug("retention", "deleted", deleted)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
