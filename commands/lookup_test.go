@@ -3,6 +3,7 @@ package commands_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -48,10 +49,37 @@ func TestMe(t *testing.T) {
 		_, b := setup(t)
 		_, err := b.link(t, aliceID, aliceKey)
 		require.NoError(t, err)
-		require.NoError(t, b.st.UserMarkKeyRevoked(ctx, b.user(t, aliceID).ID))
+		// A check a day old is repeated; the game now refuses the key.
+		_, err = b.st.Pool.Exec(ctx, `UPDATE users SET key_verified_at = now() - interval '25 hours'`)
+		require.NoError(t, err)
+		b.game.Fail(pnwtest.Failure{Status: 401, Times: 1})
 		text := embedText(b.reply(t, "me").Embeds[0])
 		require.Contains(t, text, "Refused by the game")
 		require.Contains(t, text, "/link")
+		require.NotNil(t, b.user(t, aliceID).KeyRevokedAt)
+		require.Equal(t, "user.key_revoked", b.auditActions(t)[0].Action)
+
+		// Relinking clears it.
+		_, err = b.link(t, aliceID, aliceKey)
+		require.NoError(t, err)
+		require.Nil(t, b.user(t, aliceID).KeyRevokedAt)
+	})
+
+	t.Run("RecheckRefreshesStatus", func(t *testing.T) {
+		t.Parallel()
+		_, b := setup(t)
+		_, err := b.link(t, aliceID, aliceKey)
+		require.NoError(t, err)
+		calls := b.game.RequestsFor("me")
+		b.reply(t, "me")
+		require.Equal(t, calls, b.game.RequestsFor("me"), "a fresh check is not repeated")
+
+		_, err = b.st.Pool.Exec(ctx, `UPDATE users SET key_verified_at = now() - interval '25 hours'`)
+		require.NoError(t, err)
+		text := embedText(b.reply(t, "me").Embeds[0])
+		require.Equal(t, calls+1, b.game.RequestsFor("me"))
+		require.Contains(t, text, "Stored encrypted, verified")
+		require.WithinDuration(t, time.Now(), *b.user(t, aliceID).KeyVerifiedAt, time.Minute)
 	})
 
 	t.Run("GameDownStillAnswers", func(t *testing.T) {

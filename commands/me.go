@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/bwmarrin/discordgo"
 
 	"pnwbot/bot"
 	"pnwbot/pnw"
+	"pnwbot/secrets"
 	"pnwbot/store"
 )
 
@@ -32,6 +34,8 @@ func (d *Deps) me(ctx context.Context, req *bot.Request) (*bot.Response, error) 
 	if err := d.require(ctx, req, u, PermViewOwnData); err != nil {
 		return nil, err
 	}
+	ctx = pnw.WithCaller(ctx, pnw.Caller{UserID: u.ID})
+	u = d.recheckKey(ctx, u)
 	e := &discordgo.MessageEmbed{Title: "Your pnwbot profile", Color: colorDefault}
 	field := func(name, value string) {
 		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: name, Value: value})
@@ -41,7 +45,7 @@ func (d *Deps) me(ctx context.Context, req *bot.Request) (*bot.Response, error) 
 		field("Nation", "Not linked: use /link.")
 	} else {
 		nation := fmt.Sprintf("Nation %d", *u.PnwNationID)
-		r, err := d.Game.Nation(pnw.WithCaller(ctx, pnw.Caller{UserID: u.ID}), int(*u.PnwNationID))
+		r, err := d.Game.Nation(ctx, int(*u.PnwNationID))
 		switch {
 		case err == nil:
 			n := r.Data
@@ -71,6 +75,52 @@ func (d *Deps) me(ctx context.Context, req *bot.Request) (*bot.Response, error) 
 	prefs := userPreferences(u)
 	field("Replies", map[bool]string{true: "Private", false: "Public"}[prefs.Private]+" (change with /preferences)")
 	return &bot.Response{Embeds: []*discordgo.MessageEmbed{e}, Ephemeral: true}, nil
+}
+
+// keyRecheck is how old the last check of a stored key may be before /me
+// asks the game again: a key costs one request a day at most this way.
+const keyRecheck = 24 * time.Hour
+
+// recheckKey asks the game about the stored key when its last check is old,
+// records the answer, and returns the updated row. A game outage leaves the
+// stored status as it was.
+func (d *Deps) recheckKey(ctx context.Context, u store.User) store.User {
+	if u.PnwApiKey == nil || u.KeyRevokedAt != nil || (u.KeyVerifiedAt != nil && d.Now().Sub(*u.KeyVerifiedAt) < keyRecheck) {
+		return u
+	}
+	key, err := d.Keys.Open(u.PnwApiKey, u.KeySalt, secrets.NationKey(u.ID))
+	if err != nil {
+		d.Logger.ErrorContext(ctx, "stored key does not open: is ENCRYPTION_KEY the one it was sealed with?", "user_id", u.ID)
+		return u
+	}
+	info, err := d.Game.Me(ctx, key)
+	now := d.Now()
+	switch {
+	case errors.Is(err, pnw.ErrInvalidKey):
+		n, err := d.Store.UserMarkKeyRevoked(ctx, u.ID)
+		if err != nil {
+			d.Logger.ErrorContext(ctx, "mark key revoked", "error", err)
+			return u
+		}
+		if n == 1 {
+			d.audit(ctx, auditEntry{user: &u.ID, action: "user.key_revoked", resource: "user", success: true,
+				newValues: map[string]any{"reason": "the game refused the stored key"}})
+		}
+		u.KeyRevokedAt = &now
+	case err != nil:
+		d.Logger.WarnContext(ctx, "re-check key", "error", err)
+	default:
+		perms, err := json.Marshal(info.Permissions)
+		if err == nil {
+			err = d.Store.UserKeyVerified(ctx, store.UserKeyVerifiedParams{ID: u.ID, PnwApiKey: u.PnwApiKey, KeyPermissions: perms})
+		}
+		if err != nil {
+			d.Logger.ErrorContext(ctx, "record key check", "error", err)
+			return u
+		}
+		u.KeyVerifiedAt, u.KeyPermissions = &now, perms
+	}
+	return u
 }
 
 // keyStatus describes the stored key without revealing anything of it.

@@ -32,7 +32,7 @@ SET pnw_nation_id = NULL, pnw_api_key = NULL, key_permissions = NULL,
 WHERE id = @id
 RETURNING *;
 
--- name: UserMarkKeyRevoked :exec
+-- name: UserMarkKeyRevoked :execrows
 UPDATE users SET key_revoked_at = now(), updated_at = now()
 WHERE id = @id AND pnw_api_key IS NOT NULL AND key_revoked_at IS NULL;
 
@@ -60,3 +60,8 @@ ORDER BY id LIMIT @row_limit;
 -- Compare-and-swap so a key relinked meanwhile is never overwritten.
 UPDATE users SET pnw_api_key = @new_key
 WHERE id = @id AND pnw_api_key = @old_key;
+
+-- name: UserKeyVerified :exec
+-- Records a successful re-check of the stored key, unless it changed meanwhile.
+UPDATE users SET key_permissions = @key_permissions, key_verified_at = now(), key_revoked_at = NULL
+WHERE id = @id AND pnw_api_key = @pnw_api_key;

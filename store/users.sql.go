@@ -116,6 +116,23 @@ func (q *Queries) UserGetByNationID(ctx context.Context, pnwNationID *int64) (Us
 	return i, err
 }
 
+const userKeyVerified = `-- name: UserKeyVerified :exec
+UPDATE users SET key_permissions = $1, key_verified_at = now(), key_revoked_at = NULL
+WHERE id = $2 AND pnw_api_key = $3
+`
+
+type UserKeyVerifiedParams struct {
+	KeyPermissions json.RawMessage `json:"key_permissions"`
+	ID             int64           `json:"id"`
+	PnwApiKey      []byte          `json:"pnw_api_key"`
+}
+
+// Records a successful re-check of the stored key, unless it changed meanwhile.
+func (q *Queries) UserKeyVerified(ctx context.Context, arg UserKeyVerifiedParams) error {
+	_, err := q.db.Exec(ctx, userKeyVerified, arg.KeyPermissions, arg.ID, arg.PnwApiKey)
+	return err
+}
+
 const userLinkNation = `-- name: UserLinkNation :one
 UPDATE users
 SET pnw_nation_id = $1, pnw_api_key = $2, key_permissions = $3,
@@ -241,14 +258,17 @@ func (q *Queries) UserListKeys(ctx context.Context, arg UserListKeysParams) ([]U
 	return items, nil
 }
 
-const userMarkKeyRevoked = `-- name: UserMarkKeyRevoked :exec
+const userMarkKeyRevoked = `-- name: UserMarkKeyRevoked :execrows
 UPDATE users SET key_revoked_at = now(), updated_at = now()
 WHERE id = $1 AND pnw_api_key IS NOT NULL AND key_revoked_at IS NULL
 `
 
-func (q *Queries) UserMarkKeyRevoked(ctx context.Context, id int64) error {
-	_, err := q.db.Exec(ctx, userMarkKeyRevoked, id)
-	return err
+func (q *Queries) UserMarkKeyRevoked(ctx context.Context, id int64) (int64, error) {
+	result, err := q.db.Exec(ctx, userMarkKeyRevoked, id)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const userReplaceKey = `-- name: UserReplaceKey :execrows

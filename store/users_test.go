@@ -125,7 +125,8 @@ func TestUsers(t *testing.T) {
 		_, err := link(t, s, u.ID, 42, "sealed")
 		require.NoError(t, err)
 
-		require.NoError(t, s.UserMarkKeyRevoked(t.Context(), u.ID))
+		_, err = s.UserMarkKeyRevoked(t.Context(), u.ID)
+		require.NoError(t, err)
 		u, err = s.UserGetByID(t.Context(), u.ID)
 		require.NoError(t, err)
 		require.NotNil(t, u.KeyRevokedAt)
