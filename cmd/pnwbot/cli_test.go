@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
+
+	"pnwbot/config"
+	"pnwbot/secrets"
+	"pnwbot/store"
+	"pnwbot/store/storetest"
+)
+
+func envOf(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+func tableCount(t *testing.T, dbURL string) int {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), dbURL)
+	require.NoError(t, err)
+	defer conn.Close(context.Background())
+	var n int
+	require.NoError(t, conn.QueryRow(context.Background(),
+		`SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> 'goose_db_version'`).Scan(&n))
+	return n
+}
+
+func TestMigrateCommand(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dbURL := storetest.NewEmptyDB(t)
+	env := envOf(map[string]string{config.DatabaseURL: dbURL, config.LogLevel: "error"})
+
+	require.NoError(t, cli(ctx, []string{"migrate", "up"}, env))
+	require.Equal(t, 12, tableCount(t, dbURL))
+	require.NoError(t, cli(ctx, []string{"migrate", "reset"}, env))
+	require.Zero(t, tableCount(t, dbURL))
+	require.NoError(t, cli(ctx, []string{"migrate", "up"}, env))
+	require.Equal(t, 12, tableCount(t, dbURL))
+	require.NoError(t, cli(ctx, []string{"migrate", "status"}, env))
+
+	require.ErrorContains(t, cli(ctx, []string{"migrate"}, env), "usage: pnwbot migrate up|down|reset|status")
+	require.ErrorContains(t, cli(ctx, []string{"migrate", "sideways"}, env), `unknown migrate command "sideways"`)
+}
+
+func TestMissingSettings(t *testing.T) {
+	t.Parallel()
+	err := cli(context.Background(), []string{"run"}, envOf(nil))
+	for _, name := range runNeeds {
+		require.ErrorContains(t, err, name+" is not set")
+	}
+	err = cli(context.Background(), []string{"migrate", "up"}, envOf(nil))
+	require.ErrorContains(t, err, "DATABASE_URL is not set")
+	require.NotContains(t, err.Error(), "DISCORD_TOKEN", "migrate needs only the database")
+	require.ErrorContains(t, cli(context.Background(), []string{"frobnicate"}, envOf(nil)), `unknown command "frobnicate"`)
+}
+
+func TestRotateKeyCommand(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := storetest.NewDB(t)
+	oldKey, newKey := secrets.GenerateKey(), secrets.GenerateKey()
+	oldMaster, err := secrets.ParseKey(oldKey)
+	require.NoError(t, err)
+	oldRing, err := secrets.NewKeyring(oldMaster, nil)
+	require.NoError(t, err)
+	u, err := st.UserUpsertByDiscordID(ctx, store.UserUpsertByDiscordIDParams{DiscordID: "1", KeySalt: secrets.NewSalt()})
+	require.NoError(t, err)
+	sealed, err := oldRing.Seal("the-key", u.KeySalt, secrets.NationKey(u.ID))
+	require.NoError(t, err)
+	nation := int64(5)
+	_, err = st.UserLinkNation(ctx, store.UserLinkNationParams{ID: u.ID, PnwNationID: &nation, PnwApiKey: sealed})
+	require.NoError(t, err)
+
+	dbURL := st.Pool.Config().ConnString()
+	err = cli(ctx, []string{"rotate-key"}, envOf(map[string]string{config.DatabaseURL: dbURL, config.EncryptionKey: newKey}))
+	require.ErrorContains(t, err, "ENCRYPTION_KEY_OLD is not set")
+
+	env := envOf(map[string]string{config.DatabaseURL: dbURL, config.EncryptionKey: newKey, config.EncryptionKeyOld: oldKey, config.LogLevel: "error"})
+	require.NoError(t, cli(ctx, []string{"rotate-key"}, env))
+	newMaster, err := secrets.ParseKey(newKey)
+	require.NoError(t, err)
+	newOnly, err := secrets.NewKeyring(newMaster, nil)
+	require.NoError(t, err)
+	row, err := st.UserGetByID(ctx, u.ID)
+	require.NoError(t, err)
+	plain, err := newOnly.Open(row.PnwApiKey, row.KeySalt, secrets.NationKey(u.ID))
+	require.NoError(t, err)
+	require.Equal(t, "the-key", plain)
+}
+
+func TestHealthcheckWithoutServer(t *testing.T) {
+	t.Parallel()
+	require.ErrorContains(t, healthcheck(context.Background(), "127.0.0.1:1"), "healthcheck")
+}
