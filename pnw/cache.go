@@ -115,9 +115,6 @@ func (p *PostgresCache) Get(ctx context.Context, key string) (Entry, bool, error
 	if err != nil {
 		return Entry{}, false, fmt.Errorf("postgres cache get: %w", err)
 	}
-	if !row.ExpiresAt.After(time.Now()) { // retention has not swept it yet
-		return Entry{}, false, nil
-	}
 	var e Entry
 	if err := json.Unmarshal(row.Data, &e); err != nil {
 		return Entry{}, false, fmt.Errorf("postgres cache decode: %w", err)
