@@ -34,19 +34,26 @@ if ! listening 5432; then
   if ! ls /etc/postgresql/*/main >/dev/null 2>&1; then
     apt_install postgresql
     # A fresh cluster asks for a password over TCP: trust local test connections.
-    hba=$(ls /etc/postgresql/*/main/pg_hba.conf)
+    hba=$(ls /etc/postgresql/*/main/pg_hba.conf | sort -V | tail -1)
     as_root sed -i '1i host all postgres 127.0.0.1/32 trust' "$hba"
   fi
   log "starting PostgreSQL"
-  as_root pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -1)" main start
+  cluster=$(ls /etc/postgresql | sort -V | tail -1)
+  # The package may have started it already, before the trust line: restart.
+  as_root pg_ctlcluster --skip-systemctl-redirect "$cluster" main stop >/dev/null 2>&1 || true
+  as_root pg_ctlcluster --skip-systemctl-redirect "$cluster" main start
 fi
 # Redis on 127.0.0.1:6379.
 if ! listening 6379; then
   command -v redis-server >/dev/null || apt_install redis-server
-  log "starting Redis"
-  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null
+  if ! listening 6379; then # the package may have started one
+    log "starting Redis"
+    redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null
+  fi
 fi
 for _ in $(seq 1 50); do listening 5432 && listening 6379 && break; sleep 0.2; done
+listening 5432 || { echo "PostgreSQL is not listening on 127.0.0.1:5432"; exit 1; }
+listening 6379 || { echo "Redis is not listening on 127.0.0.1:6379"; exit 1; }
 
 log "gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
