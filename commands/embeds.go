@@ -60,13 +60,14 @@ func relative(gameTime string) string {
 	return fmt.Sprintf("<t:%d:R>", t.Unix())
 }
 
-// staleNote marks data served from the cache while the game is down.
+// staleNote dates an embed and, for data served from the cache while the
+// game is down, says so with its age.
 func staleNote[T any](e *discordgo.MessageEmbed, r pnw.Result[T]) {
 	e.Timestamp = r.FetchedAt.UTC().Format(time.RFC3339)
+	e.Footer = &discordgo.MessageEmbedFooter{Text: "Politics and War, fetched"}
 	if r.Stale {
-		e.Footer = &discordgo.MessageEmbedFooter{Text: "The game's API is not answering: cached data, fetched"}
-	} else {
-		e.Footer = &discordgo.MessageEmbedFooter{Text: "Politics and War, fetched"}
+		note := fmt.Sprintf("⚠️ The game's API is not answering: this is cached data from <t:%d:R>.", r.FetchedAt.Unix())
+		e.Description = strings.TrimSpace(note + "\n" + e.Description)
 	}
 }
 

@@ -155,6 +155,24 @@ func TestNation(t *testing.T) {
 		require.Equal(t, "Bobistan", b.reply(t, "nation_user", "target", bobID).Embeds[0].Title)
 	})
 
+	t.Run("GameDownServesCachedDataWithItsAge", func(t *testing.T) {
+		t.Parallel()
+		_, b := setup(t)
+		b.reply(t, "nation", "nation", "1001")
+		// The cached copy is past its TTL, and the game is down.
+		_, err := b.st.Pool.Exec(context.Background(),
+			`UPDATE pnw_data_cache SET data = jsonb_set(data, '{fresh_until}', '"2000-01-01T00:00:00Z"')`)
+		require.NoError(t, err)
+		b.game.Fail(pnwtest.Failure{Status: 503})
+		e := b.reply(t, "nation", "nation", "1001").Embeds[0]
+		require.Equal(t, "Aliceland", e.Title)
+		require.Contains(t, e.Description, "not answering: this is cached data from <t:")
+
+		// With nothing cached, the user is told so.
+		_, err = b.serve(t, "nation", "nation", "1002")
+		require.ErrorContains(t, err, "not answering right now")
+	})
+
 	t.Run("UnknownID", func(t *testing.T) {
 		t.Parallel()
 		_, b := setup(t)
