@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/hex"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -38,6 +41,7 @@ func TestEndToEnd(t *testing.T) {
 	game.AddNation(pnwtest.Nation{ID: 1, NationName: "Bot Nation", LeaderName: "Bot"})
 	game.AddNation(pnwtest.Nation{ID: 4242, NationName: "Testonia", LeaderName: "Tess", AllianceID: 9, NumCities: 30, Color: "purple"})
 
+	pub, priv := discordtest.NewKey(t)
 	dbURL := storetest.NewEmptyDB(t)
 	rdb, _ := storetest.NewRedis(t)
 	t.Cleanup(func() { // pnwbot's own keys live under "pnwbot:"
@@ -52,6 +56,7 @@ func TestEndToEnd(t *testing.T) {
 		config.DiscordToken:         "Bot " + discordtest.Token,
 		config.DiscordAPIURL:        discord.URL,
 		config.DiscordGuildID:       discordtest.GuildID,
+		config.DiscordPublicKey:     hex.EncodeToString(pub),
 		config.PNWAPIURL:            game.URL,
 		config.PNWAPIKey:            botKey,
 		config.HTTPAddr:             "127.0.0.1:0",
@@ -118,6 +123,29 @@ func TestEndToEnd(t *testing.T) {
 	r = send(discordtest.Autocomplete("/nation", discordtest.Focused(discordtest.Option("nation", "tes"))))
 	require.Equal(t, discordgo.InteractionApplicationCommandAutocompleteResult, r.Type)
 	require.Len(t, r.Choices, 1)
+
+	// The same commands over the HTTP interactions endpoint, answered inline.
+	body, err := discordtest.MarshalInteraction(discordtest.Command("/alliance/info", discordtest.Option("alliance", "9")))
+	require.NoError(t, err)
+	signed := discordtest.SignedRequest(priv, body, time.Now())
+	post, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/interactions", bytes.NewReader(body))
+	require.NoError(t, err)
+	post.Header = signed.Header
+	resp, err := http.DefaultClient.Do(post)
+	require.NoError(t, err)
+	var inline discordgo.InteractionResponse
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&inline))
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Equal(t, "Rose (Rose)", inline.Data.Embeds[0].Title)
+	post, err = http.NewRequestWithContext(ctx, http.MethodPost, base+"/interactions", bytes.NewReader(body))
+	require.NoError(t, err)
+	post.Header = signed.Header.Clone()
+	post.Header.Set("X-Signature-Ed25519", strings.Repeat("0", 128))
+	resp, err = http.DefaultClient.Do(post)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 
 	// /delete-account, then its button, removes the account.
 	r = send(discordtest.Command("/delete-account"))
