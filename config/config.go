@@ -250,7 +250,9 @@ func (c *Config) LogValue() slog.Value {
 // String prints the settings as LogValue does.
 func (c *Config) String() string { return c.LogValue().String() }
 
-// redactURL drops the password from a connection URL.
+// redactURL keeps what says where a server is (scheme, user, host,
+// database) and drops the password, wherever it was written: before the host
+// or as a query parameter.
 func redactURL(raw string) string {
 	if raw == "" {
 		return ""
@@ -259,5 +261,9 @@ func redactURL(raw string) string {
 	if err != nil {
 		return "[unparsable]"
 	}
-	return u.Redacted()
+	if u.User != nil {
+		u.User = url.User(u.User.Username())
+	}
+	u.RawQuery = ""
+	return u.String()
 }

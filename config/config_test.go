@@ -97,6 +97,7 @@ func TestLoad(t *testing.T) {
 		vars := valid()
 		vars[config.PNWBotKey] = "botkey-secret-value"
 		vars[config.RedisURL] = "redis://:redispass@cache:6379/0"
+		vars[config.DatabaseURL] = "postgres://pnwbot:hunter2@db:5432/pnwbot?sslmode=require&password=querypass"
 		cfg, err := config.Load(env(vars), runNeeds...)
 		require.NoError(t, err)
 
@@ -110,7 +111,7 @@ func TestLoad(t *testing.T) {
 		}
 		key := vars[config.EncryptionKey]
 		for _, out := range outputs {
-			for _, secret := range []string{"hunter2", "redispass", "abc.def.ghi", "pnwkey1234567890", "botkey-secret-value", key} {
+			for _, secret := range []string{"hunter2", "querypass", "redispass", "abc.def.ghi", "pnwkey1234567890", "botkey-secret-value", key} {
 				require.NotContains(t, out, secret)
 			}
 			require.False(t, strings.Contains(out, string(cfg.EncryptionKey)), "raw key bytes printed")
