@@ -24,7 +24,7 @@ func (d *Deps) allianceCommand() bot.Command {
 				Name:        "info",
 				Description: "Show an alliance's card",
 				Options: []*discordgo.ApplicationCommandOption{
-					{Type: discordgo.ApplicationCommandOptionString, Name: "alliance", Description: "Alliance name, acronym or id", Autocomplete: true},
+					{Type: discordgo.ApplicationCommandOptionString, Name: "alliance", Description: "Alliance name, acronym or id", Autocomplete: true, MaxLength: maxNameLength},
 				},
 			}},
 		},

@@ -2,6 +2,7 @@ package commands_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -171,6 +172,14 @@ func TestNation(t *testing.T) {
 		// With nothing cached, the user is told so.
 		_, err = b.serve(t, "nation", "nation", "1002")
 		require.ErrorContains(t, err, "not answering right now")
+	})
+
+	t.Run("TooLongName", func(t *testing.T) {
+		t.Parallel()
+		_, b := setup(t)
+		_, err := b.serve(t, "nation", "nation", strings.Repeat("n", 101))
+		require.ErrorContains(t, err, "too long")
+		require.Zero(t, b.game.Requests())
 	})
 
 	t.Run("UnknownID", func(t *testing.T) {

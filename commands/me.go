@@ -97,7 +97,7 @@ func (d *Deps) recheckKey(ctx context.Context, u store.User) store.User {
 	now := d.Now()
 	switch {
 	case errors.Is(err, pnw.ErrInvalidKey):
-		n, err := d.Store.UserMarkKeyRevoked(ctx, u.ID)
+		n, err := d.Store.UserMarkKeyRevoked(ctx, store.UserMarkKeyRevokedParams{ID: u.ID, PnwApiKey: u.PnwApiKey})
 		if err != nil {
 			d.Logger.ErrorContext(ctx, "mark key revoked", "error", err)
 			return u

@@ -20,7 +20,7 @@ func (d *Deps) nationCommand() bot.Command {
 			Name:        "nation",
 			Description: "Show a nation's card",
 			Options: []*discordgo.ApplicationCommandOption{
-				{Type: discordgo.ApplicationCommandOptionString, Name: "nation", Description: "Nation name or id", Autocomplete: true},
+				{Type: discordgo.ApplicationCommandOptionString, Name: "nation", Description: "Nation name or id", Autocomplete: true, MaxLength: maxNameLength},
 				{Type: discordgo.ApplicationCommandOptionUser, Name: "user", Description: "A Discord user with a linked nation"},
 			},
 		},

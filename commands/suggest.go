@@ -17,6 +17,9 @@ const (
 	maxSuggestions = 5
 	// maxCandidates bounds the known names compared with an unknown one.
 	maxCandidates = 200
+	// maxNameLength bounds what a user may type as a name (Discord enforces
+	// it on the option); game names are far shorter.
+	maxNameLength = 100
 )
 
 // nameLookup resolves what a user typed into a game id: an id as is, a name
@@ -30,6 +33,9 @@ type nameLookup struct {
 }
 
 func (l nameLookup) resolve(ctx context.Context, query string) (int, error) {
+	if len([]rune(query)) > maxNameLength {
+		return 0, bot.UserErrorf("That %s name is too long: names have at most %d characters.", l.kind, maxNameLength)
+	}
 	if id, err := strconv.Atoi(query); err == nil && id > 0 {
 		return id, nil
 	}

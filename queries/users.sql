@@ -33,8 +33,9 @@ WHERE id = @id
 RETURNING *;
 
 -- name: UserMarkKeyRevoked :execrows
+-- Only the key that was refused: a key relinked meanwhile stays valid.
 UPDATE users SET key_revoked_at = now(), updated_at = now()
-WHERE id = @id AND pnw_api_key IS NOT NULL AND key_revoked_at IS NULL;
+WHERE id = @id AND pnw_api_key = @pnw_api_key AND key_revoked_at IS NULL;
 
 -- name: UserSetPreferences :one
 UPDATE users SET preferences = @preferences, updated_at = now()

@@ -260,11 +260,17 @@ func (q *Queries) UserListKeys(ctx context.Context, arg UserListKeysParams) ([]U
 
 const userMarkKeyRevoked = `-- name: UserMarkKeyRevoked :execrows
 UPDATE users SET key_revoked_at = now(), updated_at = now()
-WHERE id = $1 AND pnw_api_key IS NOT NULL AND key_revoked_at IS NULL
+WHERE id = $1 AND pnw_api_key = $2 AND key_revoked_at IS NULL
 `
 
-func (q *Queries) UserMarkKeyRevoked(ctx context.Context, id int64) (int64, error) {
-	result, err := q.db.Exec(ctx, userMarkKeyRevoked, id)
+type UserMarkKeyRevokedParams struct {
+	ID        int64  `json:"id"`
+	PnwApiKey []byte `json:"pnw_api_key"`
+}
+
+// Only the key that was refused: a key relinked meanwhile stays valid.
+func (q *Queries) UserMarkKeyRevoked(ctx context.Context, arg UserMarkKeyRevokedParams) (int64, error) {
+	result, err := q.db.Exec(ctx, userMarkKeyRevoked, arg.ID, arg.PnwApiKey)
 	if err != nil {
 		return 0, err
 	}

@@ -125,8 +125,13 @@ func TestUsers(t *testing.T) {
 		_, err := link(t, s, u.ID, 42, "sealed")
 		require.NoError(t, err)
 
-		_, err = s.UserMarkKeyRevoked(t.Context(), u.ID)
+		// A refusal of a key that was replaced meanwhile changes nothing.
+		n, err := s.UserMarkKeyRevoked(t.Context(), store.UserMarkKeyRevokedParams{ID: u.ID, PnwApiKey: []byte("older")})
 		require.NoError(t, err)
+		require.Zero(t, n)
+		n, err = s.UserMarkKeyRevoked(t.Context(), store.UserMarkKeyRevokedParams{ID: u.ID, PnwApiKey: []byte("sealed")})
+		require.NoError(t, err)
+		require.EqualValues(t, 1, n)
 		u, err = s.UserGetByID(t.Context(), u.ID)
 		require.NoError(t, err)
 		require.NotNil(t, u.KeyRevokedAt)
