@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strings"
 	"sync"
 	"time"
 
@@ -31,7 +30,8 @@ const tokenLifetime = 15 * time.Minute
 
 // Options configure a Bot.
 type Options struct {
-	// Token is the bot token, with or without its "Bot " prefix.
+	// Token is the bare bot token, without the "Bot " prefix (config strips
+	// it).
 	Token string
 	// APIBaseURL replaces https://discord.com for every REST call and the
 	// gateway lookup: a REST proxy or a local fake.
@@ -86,8 +86,7 @@ type Bot struct {
 
 // New builds the bot; Start connects it.
 func New(opts Options) (*Bot, error) {
-	token := strings.TrimPrefix(strings.TrimSpace(opts.Token), "Bot ")
-	if token == "" {
+	if opts.Token == "" {
 		return nil, errors.New("bot: no Discord token")
 	}
 	if opts.Router == nil {
@@ -120,7 +119,7 @@ func New(opts Options) (*Bot, error) {
 		return nil, fmt.Errorf("bot: metrics: %w", err)
 	}
 
-	s, err := discordgo.New("Bot " + token)
+	s, err := discordgo.New("Bot " + opts.Token)
 	if err != nil {
 		return nil, fmt.Errorf("bot: %w", err)
 	}

@@ -75,11 +75,11 @@ func TestSession(t *testing.T) {
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 }
 
-func TestSessionGlobalRegistrationAndBotPrefix(t *testing.T) {
+func TestSessionGlobalRegistration(t *testing.T) {
 	t.Parallel()
 	tb := &testBundle{fake: discordtest.New(t)}
 	b, err := New(Options{
-		Token:       "Bot " + discordtest.Token,
+		Token:       discordtest.Token,
 		APIBaseURL:  tb.fake.URL,
 		Router:      NewRouter(route("ping", func(context.Context, *Request) (*Response, error) { return Reply("pong"), nil }, false)),
 		NoReconnect: true,
