@@ -79,7 +79,7 @@ func (d *Deps) deleteAccountConfirm(ctx context.Context, req *bot.Request) (*bot
 	if err := d.require(ctx, req, u, PermDeleteAccount); err != nil {
 		return nil, err
 	}
-	audit := auditEntry{user: &u.ID, action: "user.delete", resource: "user", resourceID: strconv.FormatInt(u.ID, 10), success: true,
+	audit := auditEntry{user: &u.ID, action: "user.delete", resource: "account", resourceID: strconv.FormatInt(u.ID, 10),
 		oldValues: map[string]any{"linked_nation": u.PnwNationID != nil}}
 	err = d.Store.DeleteAccount(ctx, u.ID, audit.params())
 	if errors.Is(err, store.ErrNotFound) {

@@ -56,7 +56,13 @@ func TestDeleteAccount(t *testing.T) {
 		require.Equal(t, "user.delete", audit[0].Action)
 		for _, row := range audit {
 			require.Nil(t, row.UserID, "audit rows keep the event without the person")
+			if row.Action == "user.link" {
+				require.Empty(t, row.ResourceID, "the nation id identifies the player")
+				require.Nil(t, row.OldValues)
+				require.Nil(t, row.NewValues)
+			}
 		}
+		require.Contains(t, actions(audit), "user.link")
 	})
 
 	t.Run("CancelKeepsAccount", func(t *testing.T) {
@@ -131,5 +137,13 @@ func TestPreferences(t *testing.T) {
 	// Without an option it only shows the setting.
 	resp = b.reply(t, "preferences", "replies", "")
 	require.Contains(t, resp.Content, "public")
-	require.Len(t, b.auditActions(t), 2)
+	require.Len(t, b.auditActions(t), 3, "user.create and two changes; showing is no change")
+}
+
+func actions(rows []store.AuditLog) []string {
+	out := make([]string, len(rows))
+	for i, r := range rows {
+		out[i] = r.Action
+	}
+	return out
 }

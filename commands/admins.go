@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"pnwbot/secrets"
 	"pnwbot/store"
@@ -40,11 +41,14 @@ func (d *Deps) BootstrapSuperAdmins(ctx context.Context, discordIDs []string) er
 		} else if err = store.NotFound(err); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("super admin %s: %w", id, err)
 		}
-		if _, err := d.Store.SystemAdminUpsert(ctx, store.SystemAdminUpsertParams{UserID: u.ID, Level: "super_admin", Permissions: perms}); err != nil {
+		err = d.change(ctx, func(q *store.Queries) (auditEntry, error) {
+			_, err := q.SystemAdminUpsert(ctx, store.SystemAdminUpsertParams{UserID: u.ID, Level: "super_admin", Permissions: perms})
+			return auditEntry{user: &u.ID, action: "admin.bootstrap", resource: "system_admin", resourceID: strconv.FormatInt(u.ID, 10),
+				oldValues: map[string]any{"level": before.Level}, newValues: map[string]any{"level": "super_admin", "source": "SUPER_ADMIN_DISCORD_IDS"}}, err
+		})
+		if err != nil {
 			return fmt.Errorf("super admin %s: %w", id, err)
 		}
-		d.audit(ctx, auditEntry{user: &u.ID, action: "admin.bootstrap", resource: "system_admin", resourceID: id, success: true,
-			oldValues: map[string]any{"level": before.Level}, newValues: map[string]any{"level": "super_admin", "source": "SUPER_ADMIN_DISCORD_IDS"}})
 	}
 	return nil
 }

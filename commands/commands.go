@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"pnwbot/bot"
@@ -69,14 +70,19 @@ func (d *Deps) findUser(ctx context.Context, req *bot.Request) (store.User, erro
 	return u, nil
 }
 
-// ensureUser returns the caller's row, creating it on first contact.
+// ensureUser returns the caller's row, creating it (audited) on first contact.
 func (d *Deps) ensureUser(ctx context.Context, req *bot.Request) (store.User, error) {
-	u, err := d.Store.UserUpsertByDiscordID(ctx, store.UserUpsertByDiscordIDParams{
-		DiscordID:       req.User.ID,
-		DiscordUsername: req.User.Username,
-		KeySalt:         secrets.NewSalt(),
+	u, err := d.findUser(ctx, req)
+	if !errors.Is(err, errNoAccount) {
+		return u, err
+	}
+	err = d.change(ctx, func(q *store.Queries) (auditEntry, error) {
+		u, err = q.UserCreate(ctx, store.UserCreateParams{DiscordID: req.User.ID, DiscordUsername: req.User.Username, KeySalt: secrets.NewSalt()})
+		return auditEntry{user: &u.ID, action: "user.create", resource: "user", resourceID: strconv.FormatInt(u.ID, 10)}, err
 	})
-	if err != nil {
+	if errors.Is(store.NotFound(err), store.ErrNotFound) {
+		return d.findUser(ctx, req) // created by a concurrent interaction
+	} else if err != nil {
 		return u, fmt.Errorf("create user: %w", err)
 	}
 	return u, nil
@@ -92,20 +98,22 @@ func (d *Deps) require(ctx context.Context, req *bot.Request, u store.User, perm
 	if perms[perm] {
 		return nil
 	}
-	d.audit(ctx, auditEntry{user: &u.ID, action: "permission.denied", resource: "user", success: false,
+	d.audit(ctx, auditEntry{user: &u.ID, action: "permission.denied", resource: "permission", resourceID: perm, failed: true,
 		newValues: map[string]any{"permission": perm, "route": req.Route}})
 	return bot.UserErrorf("You are not allowed to do this (missing permission %s). Ask the bot's admins if you think you should be.", perm)
 }
 
+// auditEntry is one audit row. Resource "user" and "nation" rows are about
+// the acting user itself, and lose their details if the account is deleted.
 type auditEntry struct {
 	user       *int64
 	alliance   *int64
 	action     string
 	resource   string
 	resourceID string
-	oldValues  any
+	oldValues  any // secrets redacted by the caller
 	newValues  any
-	success    bool
+	failed     bool // a refusal or denial: nothing changed
 }
 
 func (e auditEntry) params() store.AuditLogInsertParams {
@@ -121,12 +129,27 @@ func (e auditEntry) params() store.AuditLogInsertParams {
 	}
 	return store.AuditLogInsertParams{
 		UserID: e.user, AllianceID: e.alliance, Action: e.action, ResourceType: e.resource,
-		ResourceID: e.resourceID, OldValues: marshal(e.oldValues), NewValues: marshal(e.newValues), Success: e.success,
+		ResourceID: e.resourceID, OldValues: marshal(e.oldValues), NewValues: marshal(e.newValues), Success: !e.failed,
 	}
 }
 
-// audit writes an audit row. A failure is logged, not returned: the change
-// it records has already happened.
+// change runs a state change and writes the audit row it returns in one
+// transaction, so no change is ever left unaudited.
+func (d *Deps) change(ctx context.Context, fn func(q *store.Queries) (auditEntry, error)) error {
+	return d.Store.InTx(ctx, func(q *store.Queries) error {
+		e, err := fn(q)
+		if err != nil {
+			return err
+		}
+		if _, err := q.AuditLogInsert(ctx, e.params()); err != nil {
+			return fmt.Errorf("audit %s: %w", e.action, err)
+		}
+		return nil
+	})
+}
+
+// audit records a refusal or denial, which changes nothing else. A failure
+// is logged: the refusal stands either way.
 func (d *Deps) audit(ctx context.Context, e auditEntry) {
 	if _, err := d.Store.AuditLogInsert(ctx, e.params()); err != nil {
 		d.Logger.ErrorContext(ctx, "audit write failed", "action", e.action, "error", err)

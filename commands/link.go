@@ -111,8 +111,11 @@ func (d *Deps) linkSubmit(ctx context.Context, req *bot.Request) (*bot.Response,
 	if err != nil {
 		return nil, err
 	}
-	linked, err := d.Store.UserLinkNation(ctx, store.UserLinkNationParams{
-		ID: u.ID, PnwNationID: &nationID, PnwApiKey: sealed, KeyPermissions: perms,
+	err = d.change(ctx, func(q *store.Queries) (auditEntry, error) {
+		_, err := q.UserLinkNation(ctx, store.UserLinkNationParams{ID: u.ID, PnwNationID: &nationID, PnwApiKey: sealed, KeyPermissions: perms})
+		return auditEntry{user: &u.ID, action: "user.link", resource: "nation", resourceID: info.Nation.Id,
+			oldValues: map[string]any{"nation_id": u.PnwNationID, "had_key": u.PnwApiKey != nil},
+			newValues: map[string]any{"nation_id": nationID, "key": "[redacted]", "key_permissions": json.RawMessage(perms)}}, err
 	})
 	if store.IsUniqueViolation(err, "users_pnw_nation_id_key") {
 		return nil, d.refuseTakenNation(ctx, u, nationID, info.Nation.NationName) // linked by someone else meanwhile
@@ -120,9 +123,6 @@ func (d *Deps) linkSubmit(ctx context.Context, req *bot.Request) (*bot.Response,
 		return nil, fmt.Errorf("link nation: %w", err)
 	}
 	d.rememberNation(ctx, nationID, info.Nation.NationName, info.Nation.LeaderName, info.Nation.AllianceId)
-	d.audit(ctx, auditEntry{user: &u.ID, action: "user.link", resource: "nation", resourceID: info.Nation.Id, success: true,
-		oldValues: map[string]any{"nation_id": u.PnwNationID, "had_key": u.PnwApiKey != nil},
-		newValues: map[string]any{"nation_id": linked.PnwNationID, "key": "[redacted]", "key_permissions": json.RawMessage(perms)}})
 
 	return &bot.Response{Ephemeral: true, Content: fmt.Sprintf(
 		"Linked to **%s** (led by %s). Your key is stored encrypted and is never shown again; /unlink forgets it.",
@@ -131,7 +131,7 @@ func (d *Deps) linkSubmit(ctx context.Context, req *bot.Request) (*bot.Response,
 
 func (d *Deps) refuseTakenNation(ctx context.Context, u store.User, nationID int64, name string) error {
 	d.audit(ctx, auditEntry{user: &u.ID, action: "user.link", resource: "nation", resourceID: strconv.FormatInt(nationID, 10),
-		success: false, newValues: map[string]any{"reason": "nation linked to another account"}})
+		failed: true, newValues: map[string]any{"reason": "nation linked to another account"}})
 	return bot.UserErrorf("**%s** is already linked to another Discord account. If it is yours, run /unlink from that account first. Nothing was saved.", name)
 }
 
@@ -146,10 +146,13 @@ func (d *Deps) unlink(ctx context.Context, req *bot.Request) (*bot.Response, err
 	if err := d.require(ctx, req, u, PermLinkAPIKey); err != nil {
 		return nil, err
 	}
-	if _, err := d.Store.UserUnlink(ctx, u.ID); err != nil {
+	err = d.change(ctx, func(q *store.Queries) (auditEntry, error) {
+		_, err := q.UserUnlink(ctx, u.ID)
+		return auditEntry{user: &u.ID, action: "user.unlink", resource: "nation", resourceID: strconv.FormatInt(*u.PnwNationID, 10),
+			oldValues: map[string]any{"nation_id": u.PnwNationID, "key": "[redacted]"}}, err
+	})
+	if err != nil {
 		return nil, fmt.Errorf("unlink: %w", err)
 	}
-	d.audit(ctx, auditEntry{user: &u.ID, action: "user.unlink", resource: "nation", resourceID: strconv.FormatInt(*u.PnwNationID, 10), success: true,
-		oldValues: map[string]any{"nation_id": u.PnwNationID, "key": "[redacted]"}})
 	return &bot.Response{Content: "Done: your key is deleted and your nation unlinked. Use /link to link again.", Ephemeral: true}, nil
 }

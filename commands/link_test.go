@@ -57,7 +57,8 @@ func TestLink(t *testing.T) {
 		require.False(t, perms["alliance_withdraw_bank"])
 
 		audit := b.auditActions(t)
-		require.Len(t, audit, 1)
+		require.Len(t, audit, 2)
+		require.Equal(t, "user.create", audit[1].Action, "first contact creates the account")
 		require.Equal(t, "user.link", audit[0].Action)
 		require.True(t, audit[0].Success)
 		require.NotContains(t, string(audit[0].NewValues), aliceKey)

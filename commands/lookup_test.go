@@ -81,6 +81,7 @@ func TestMe(t *testing.T) {
 		require.Equal(t, calls+1, b.game.RequestsFor("me"))
 		require.Contains(t, text, "Stored encrypted, verified")
 		require.WithinDuration(t, time.Now(), *b.user(t, aliceID).KeyVerifiedAt, time.Minute)
+		require.Equal(t, "user.key_checked", b.auditActions(t)[0].Action)
 	})
 
 	t.Run("GameDownStillAnswers", func(t *testing.T) {

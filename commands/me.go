@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -88,37 +89,48 @@ func (d *Deps) recheckKey(ctx context.Context, u store.User) store.User {
 	if u.PnwApiKey == nil || u.KeyRevokedAt != nil || (u.KeyVerifiedAt != nil && d.Now().Sub(*u.KeyVerifiedAt) < keyRecheck) {
 		return u
 	}
+	orig := u
 	key, err := d.Keys.Open(u.PnwApiKey, u.KeySalt, secrets.NationKey(u.ID))
 	if err != nil {
 		d.Logger.ErrorContext(ctx, "stored key does not open: is ENCRYPTION_KEY the one it was sealed with?", "user_id", u.ID)
 		return u
 	}
 	info, err := d.Game.Me(ctx, key)
-	now := d.Now()
-	switch {
-	case errors.Is(err, pnw.ErrInvalidKey):
-		n, err := d.Store.UserMarkKeyRevoked(ctx, store.UserMarkKeyRevokedParams{ID: u.ID, PnwApiKey: u.PnwApiKey})
-		if err != nil {
-			d.Logger.ErrorContext(ctx, "mark key revoked", "error", err)
-			return u
-		}
-		if n == 1 {
-			d.audit(ctx, auditEntry{user: &u.ID, action: "user.key_revoked", resource: "user", success: true,
-				newValues: map[string]any{"reason": "the game refused the stored key"}})
-		}
-		u.KeyRevokedAt = &now
-	case err != nil:
+	if err != nil && !errors.Is(err, pnw.ErrInvalidKey) {
 		d.Logger.WarnContext(ctx, "re-check key", "error", err)
-	default:
-		perms, err := json.Marshal(info.Permissions)
-		if err == nil {
-			err = d.Store.UserKeyVerified(ctx, store.UserKeyVerifiedParams{ID: u.ID, PnwApiKey: u.PnwApiKey, KeyPermissions: perms})
+		return u
+	}
+	now := d.Now()
+	// Both updates match only the key that was checked, so a key relinked
+	// meanwhile is left alone; then nothing is recorded.
+	errStale := errors.New("key changed meanwhile")
+	err = d.change(ctx, func(q *store.Queries) (auditEntry, error) {
+		e := auditEntry{user: &u.ID, resource: "user", resourceID: strconv.FormatInt(u.ID, 10)}
+		var n int64
+		var err error
+		if info == nil {
+			e.action, e.newValues = "user.key_revoked", map[string]any{"reason": "the game refused the stored key"}
+			n, err = q.UserMarkKeyRevoked(ctx, store.UserMarkKeyRevokedParams{ID: u.ID, PnwApiKey: u.PnwApiKey})
+			u.KeyRevokedAt = &now
+		} else {
+			var perms []byte
+			if perms, err = json.Marshal(info.Permissions); err != nil {
+				return e, err
+			}
+			e.action, e.oldValues, e.newValues = "user.key_checked", json.RawMessage(u.KeyPermissions), json.RawMessage(perms)
+			n, err = q.UserKeyVerified(ctx, store.UserKeyVerifiedParams{ID: u.ID, PnwApiKey: u.PnwApiKey, KeyPermissions: perms})
+			u.KeyVerifiedAt, u.KeyPermissions = &now, perms
 		}
-		if err != nil {
+		if err == nil && n == 0 {
+			err = errStale
+		}
+		return e, err
+	})
+	if err != nil {
+		if !errors.Is(err, errStale) {
 			d.Logger.ErrorContext(ctx, "record key check", "error", err)
-			return u
 		}
-		u.KeyVerifiedAt, u.KeyPermissions = &now, perms
+		return orig
 	}
 	return u
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -59,11 +60,14 @@ func (d *Deps) preferences(ctx context.Context, req *bot.Request) (*bot.Response
 	if err != nil {
 		return nil, err
 	}
-	if _, err := d.Store.UserSetPreferences(ctx, store.UserSetPreferencesParams{ID: u.ID, Preferences: raw}); err != nil {
+	err = d.change(ctx, func(q *store.Queries) (auditEntry, error) {
+		_, err := q.UserSetPreferences(ctx, store.UserSetPreferencesParams{ID: u.ID, Preferences: raw})
+		return auditEntry{user: &u.ID, action: "user.preferences", resource: "user", resourceID: strconv.FormatInt(u.ID, 10),
+			oldValues: old, newValues: updatedPrefs}, err
+	})
+	if err != nil {
 		return nil, fmt.Errorf("save preferences: %w", err)
 	}
-	d.audit(ctx, auditEntry{user: &u.ID, action: "user.preferences", resource: "user", success: true,
-		oldValues: old, newValues: updatedPrefs})
 	return &bot.Response{Content: "Saved. " + describePreferences(updatedPrefs), Ephemeral: true}, nil
 }
 

@@ -20,3 +20,9 @@ LIMIT @row_limit;
 DELETE FROM audit_logs WHERE id IN (
     SELECT l.id FROM audit_logs l WHERE l.created_at < @before::timestamptz ORDER BY l.created_at LIMIT @batch_size
 );
+
+-- name: AuditLogScrubPersonal :execrows
+-- Before an account goes: its rows about itself (its nation, keys and
+-- settings) keep the event and lose the details that identify the player.
+UPDATE audit_logs SET resource_id = '', old_values = NULL, new_values = NULL
+WHERE user_id = @user_id AND resource_type IN ('user', 'nation');

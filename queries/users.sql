@@ -62,7 +62,14 @@ ORDER BY id LIMIT @row_limit;
 UPDATE users SET pnw_api_key = @new_key
 WHERE id = @id AND pnw_api_key = @old_key;
 
--- name: UserKeyVerified :exec
+-- name: UserKeyVerified :execrows
 -- Records a successful re-check of the stored key, unless it changed meanwhile.
 UPDATE users SET key_permissions = @key_permissions, key_verified_at = now(), key_revoked_at = NULL
 WHERE id = @id AND pnw_api_key = @pnw_api_key;
+
+-- name: UserCreate :one
+-- Returns no row when the Discord id exists already (a concurrent first contact).
+INSERT INTO users (discord_id, discord_username, key_salt)
+VALUES (@discord_id, @discord_username, @key_salt)
+ON CONFLICT (discord_id) DO NOTHING
+RETURNING *;

@@ -145,3 +145,18 @@ func (q *Queries) AuditLogList(ctx context.Context, arg AuditLogListParams) ([]A
 	}
 	return items, nil
 }
+
+const auditLogScrubPersonal = `-- name: AuditLogScrubPersonal :execrows
+UPDATE audit_logs SET resource_id = '', old_values = NULL, new_values = NULL
+WHERE user_id = $1 AND resource_type IN ('user', 'nation')
+`
+
+// Before an account goes: its rows about itself (its nation, keys and
+// settings) keep the event and lose the details that identify the player.
+func (q *Queries) AuditLogScrubPersonal(ctx context.Context, userID *int64) (int64, error) {
+	result, err := q.db.Exec(ctx, auditLogScrubPersonal, userID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}

@@ -136,11 +136,15 @@ func logResults(results []*goose.MigrationResult) {
 
 // DeleteAccount removes a user and every personal row in one transaction:
 // keys, sessions, manager and admin rows go by cascade; audit and usage rows
-// keep the event without the link. The user is deleted before the audit row
+// keep the event without the link, and audit rows about the user itself lose
+// their details (AuditLogScrubPersonal). The user is deleted before the audit row
 // is written, so a missing user is ErrNotFound rather than a foreign-key
 // error; the audit row then cannot name the deleted user, only another actor.
 func (s *Store) DeleteAccount(ctx context.Context, userID int64, audit AuditLogInsertParams) error {
 	return s.InTx(ctx, func(q *Queries) error {
+		if _, err := q.AuditLogScrubPersonal(ctx, &userID); err != nil {
+			return fmt.Errorf("scrub audit rows: %w", err)
+		}
 		n, err := q.UserDelete(ctx, userID)
 		if err != nil {
 			return fmt.Errorf("delete user: %w", err)

@@ -26,6 +26,42 @@ func (q *Queries) UserCount(ctx context.Context) (UserCountRow, error) {
 	return i, err
 }
 
+const userCreate = `-- name: UserCreate :one
+INSERT INTO users (discord_id, discord_username, key_salt)
+VALUES ($1, $2, $3)
+ON CONFLICT (discord_id) DO NOTHING
+RETURNING id, discord_id, discord_username, pnw_nation_id, pnw_api_key, key_salt, key_permissions, key_verified_at, key_revoked_at, preferences, permissions, last_login_at, created_at, updated_at
+`
+
+type UserCreateParams struct {
+	DiscordID       string `json:"discord_id"`
+	DiscordUsername string `json:"discord_username"`
+	KeySalt         []byte `json:"key_salt"`
+}
+
+// Returns no row when the Discord id exists already (a concurrent first contact).
+func (q *Queries) UserCreate(ctx context.Context, arg UserCreateParams) (User, error) {
+	row := q.db.QueryRow(ctx, userCreate, arg.DiscordID, arg.DiscordUsername, arg.KeySalt)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.DiscordID,
+		&i.DiscordUsername,
+		&i.PnwNationID,
+		&i.PnwApiKey,
+		&i.KeySalt,
+		&i.KeyPermissions,
+		&i.KeyVerifiedAt,
+		&i.KeyRevokedAt,
+		&i.Preferences,
+		&i.Permissions,
+		&i.LastLoginAt,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
 const userDelete = `-- name: UserDelete :execrows
 DELETE FROM users WHERE id = $1
 `
@@ -116,7 +152,7 @@ func (q *Queries) UserGetByNationID(ctx context.Context, pnwNationID *int64) (Us
 	return i, err
 }
 
-const userKeyVerified = `-- name: UserKeyVerified :exec
+const userKeyVerified = `-- name: UserKeyVerified :execrows
 UPDATE users SET key_permissions = $1, key_verified_at = now(), key_revoked_at = NULL
 WHERE id = $2 AND pnw_api_key = $3
 `
@@ -128,9 +164,12 @@ type UserKeyVerifiedParams struct {
 }
 
 // Records a successful re-check of the stored key, unless it changed meanwhile.
-func (q *Queries) UserKeyVerified(ctx context.Context, arg UserKeyVerifiedParams) error {
-	_, err := q.db.Exec(ctx, userKeyVerified, arg.KeyPermissions, arg.ID, arg.PnwApiKey)
-	return err
+func (q *Queries) UserKeyVerified(ctx context.Context, arg UserKeyVerifiedParams) (int64, error) {
+	result, err := q.db.Exec(ctx, userKeyVerified, arg.KeyPermissions, arg.ID, arg.PnwApiKey)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const userLinkNation = `-- name: UserLinkNation :one
