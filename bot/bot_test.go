@@ -200,7 +200,13 @@ func TestRateLimit(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			b, _ := setup(t, opts(t), route("ping", ok, false))
+			choices := func(context.Context, *Request) (*Response, error) {
+				return Choices(&discordgo.ApplicationCommandOptionChoice{Name: "pong", Value: "pong"}), nil
+			}
+			b, _ := setup(t, opts(t), Command{
+				Definition: &discordgo.ApplicationCommand{Name: "ping", Description: "ping"},
+				Routes:     []Route{{Path: "/ping", Handler: ok, Autocomplete: choices}},
+			})
 			for range rate.Requests {
 				require.Equal(t, "fine", serve(b, discordtest.Command("/ping")).Data.Content)
 			}
@@ -209,7 +215,13 @@ func TestRateLimit(t *testing.T) {
 			require.Equal(t, discordgo.MessageFlagsEphemeral, resp.Data.Flags)
 			require.Equal(t, 1.0, testutil.ToFloat64(b.metrics.interactions.WithLabelValues("/ping", "command", OutcomeRateLimited)))
 
-			// Another user is not affected, and autocomplete is not counted.
+			// Autocomplete past the limit is served: it is not counted.
+			resp = serve(b, discordtest.Autocomplete("/ping"))
+			require.Equal(t, discordgo.InteractionApplicationCommandAutocompleteResult, resp.Type)
+			require.Len(t, resp.Data.Choices, 1)
+			require.Equal(t, "pong", resp.Data.Choices[0].Name)
+
+			// Another user is not affected.
 			other := discordtest.Command("/ping")
 			other.Member.User.ID = "200000000000000099"
 			require.Equal(t, "fine", serve(b, other).Data.Content)
