@@ -29,7 +29,15 @@ type Deps struct {
 	Now func() time.Time
 }
 
-// All returns every command, for bot.NewRouter.
+// Router returns the routing table of every command, with the middleware
+// the handlers rely on.
+func (d *Deps) Router() *bot.Router {
+	r := bot.NewRouter(All(d)...)
+	r.Use(d.loadCaller)
+	return r
+}
+
+// All returns every command, for registration.
 func All(d *Deps) []bot.Command {
 	if d.Now == nil {
 		d.Now = time.Now
@@ -59,20 +67,37 @@ const (
 // errNoAccount answers commands that need an account the caller never made.
 var errNoAccount = bot.UserError("You haven't linked a nation yet. Use /link to link yours.")
 
-// findUser returns the caller's row, or errNoAccount.
-func (d *Deps) findUser(ctx context.Context, req *bot.Request) (store.User, error) {
-	u, err := d.Store.UserGetByDiscordID(ctx, req.User.ID)
-	if err = store.NotFound(err); errors.Is(err, store.ErrNotFound) {
+type callerKey struct{}
+
+// loadCaller reads the caller's account once per interaction, for the
+// handlers (findUser) and to attribute game API usage to it.
+func (d *Deps) loadCaller(next bot.Handler) bot.Handler {
+	return func(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+		u, err := d.Store.UserGetByDiscordID(ctx, req.User.ID)
+		switch err = store.NotFound(err); {
+		case err == nil:
+			ctx = context.WithValue(ctx, callerKey{}, u)
+			ctx = pnw.WithCaller(ctx, pnw.Caller{UserID: u.ID})
+		case !errors.Is(err, store.ErrNotFound):
+			return nil, fmt.Errorf("load user: %w", err)
+		}
+		return next(ctx, req)
+	}
+}
+
+// findUser returns the caller's account as the interaction began, or
+// errNoAccount.
+func (d *Deps) findUser(ctx context.Context) (store.User, error) {
+	u, ok := ctx.Value(callerKey{}).(store.User)
+	if !ok {
 		return u, errNoAccount
-	} else if err != nil {
-		return u, fmt.Errorf("load user: %w", err)
 	}
 	return u, nil
 }
 
 // ensureUser returns the caller's row, creating it (audited) on first contact.
 func (d *Deps) ensureUser(ctx context.Context, req *bot.Request) (store.User, error) {
-	u, err := d.findUser(ctx, req)
+	u, err := d.findUser(ctx)
 	if !errors.Is(err, errNoAccount) {
 		return u, err
 	}
@@ -80,8 +105,11 @@ func (d *Deps) ensureUser(ctx context.Context, req *bot.Request) (store.User, er
 		u, err = q.UserCreate(ctx, store.UserCreateParams{DiscordID: req.User.ID, DiscordUsername: req.User.Username, KeySalt: secrets.NewSalt()})
 		return auditEntry{user: &u.ID, action: "user.create", resource: "user", resourceID: strconv.FormatInt(u.ID, 10)}, err
 	})
-	if errors.Is(store.NotFound(err), store.ErrNotFound) {
-		return d.findUser(ctx, req) // created by a concurrent interaction
+	if errors.Is(store.NotFound(err), store.ErrNotFound) { // created by a concurrent interaction
+		if u, err = d.Store.UserGetByDiscordID(ctx, req.User.ID); err != nil {
+			return u, fmt.Errorf("load user: %w", err)
+		}
+		return u, nil
 	} else if err != nil {
 		return u, fmt.Errorf("create user: %w", err)
 	}

@@ -82,7 +82,7 @@ func (d *Deps) linkSubmit(ctx context.Context, req *bot.Request) (*bot.Response,
 		return nil, err
 	}
 
-	info, err := d.Game.Me(pnw.WithCaller(ctx, pnw.Caller{UserID: u.ID}), key)
+	info, err := d.Game.Me(pnw.WithCaller(ctx, pnw.Caller{UserID: u.ID}), key) // u may be new
 	switch {
 	case errors.Is(err, pnw.ErrInvalidKey):
 		return nil, bot.UserError("The game refused this key: it is wrong, revoked, or has no nation. " +
@@ -136,7 +136,7 @@ func (d *Deps) refuseTakenNation(ctx context.Context, u store.User, nationID int
 }
 
 func (d *Deps) unlink(ctx context.Context, req *bot.Request) (*bot.Response, error) {
-	u, err := d.findUser(ctx, req)
+	u, err := d.findUser(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -145,6 +145,17 @@ func TestNation(t *testing.T) {
 		_, err = b.link(t, aliceID, aliceKey)
 		require.NoError(t, err)
 		require.Equal(t, "Aliceland", b.reply(t, "nation_default").Embeds[0].Title)
+
+		// The lookup is in the usage log, on Alice's account.
+		require.NoError(t, b.client.Close(context.Background()))
+		alice := b.user(t, aliceID)
+		usage, err := b.st.APIUsageLogSummary(context.Background(), store.APIUsageLogSummaryParams{UserID: &alice.ID, Since: b.now.Add(-time.Minute)})
+		require.NoError(t, err)
+		var endpoints []string
+		for _, u := range usage {
+			endpoints = append(endpoints, u.Endpoint)
+		}
+		require.ElementsMatch(t, []string{"me", "nationsByID"}, endpoints)
 	})
 
 	t.Run("ByDiscordUser", func(t *testing.T) {

@@ -28,14 +28,13 @@ func (d *Deps) meCommand() bot.Command {
 }
 
 func (d *Deps) me(ctx context.Context, req *bot.Request) (*bot.Response, error) {
-	u, err := d.findUser(ctx, req)
+	u, err := d.findUser(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if err := d.require(ctx, req, u, PermViewOwnData); err != nil {
 		return nil, err
 	}
-	ctx = pnw.WithCaller(ctx, pnw.Caller{UserID: u.ID})
 	u = d.recheckKey(ctx, u)
 	e := &discordgo.MessageEmbed{Title: "Your pnwbot profile", Color: colorDefault}
 	field := func(name, value string) {

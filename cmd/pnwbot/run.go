@@ -100,7 +100,7 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (a *app
 		return nil, err
 	}
 	deps := &commands.Deps{Store: a.st, Game: a.game, Keys: keys, Logger: logger, BotKey: string(cfg.PNWAPIKey)}
-	router := bot.NewRouter(commands.All(deps)...)
+	router := deps.Router()
 	if err = deps.BootstrapSuperAdmins(ctx, cfg.SuperAdminDiscordIDs); err != nil {
 		return nil, err
 	}
