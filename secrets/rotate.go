@@ -13,7 +13,12 @@ type RotateStats struct {
 	Rotated int // re-sealed under the new master key
 	Current int // already under the new master key (an earlier, interrupted run)
 	Failed  int // opened with neither key: left untouched
+	Changed int // relinked while being rotated: looked at again
 }
+
+// maxRotatePasses bounds the passes over rows that keep changing under a
+// rotation, as they do when the bot still seals with the old key.
+const maxRotatePasses = 3
 
 // storedKey is one sealed key row, whichever table it lives in.
 type storedKey struct {
@@ -21,7 +26,7 @@ type storedKey struct {
 	sealed  []byte
 	salt    []byte
 	owner   Owner
-	replace func(ctx context.Context, newKey []byte) error
+	replace func(ctx context.Context, newKey []byte) (swapped int64, err error)
 }
 
 // Rotate re-seals every stored key (members' and managers') under kr's current
@@ -33,32 +38,51 @@ func Rotate(ctx context.Context, st *store.Store, kr *Keyring, batch int32, prog
 		return RotateStats{}, errors.New("rotation needs the old master key (ENCRYPTION_KEY_OLD)")
 	}
 	var stats RotateStats
-	for _, list := range []func(ctx context.Context, after int64) ([]storedKey, error){
-		userKeys(st, batch), managerKeys(st, batch),
-	} {
-		for after := int64(0); ; {
-			keys, err := list(ctx, after)
-			if err != nil {
-				return stats, err
-			}
-			for _, k := range keys {
-				if err := kr.rotateOne(ctx, k, &stats); err != nil {
-					return stats, err
-				}
-				after = k.id
-			}
-			if progress != nil && len(keys) > 0 {
-				progress(stats)
-			}
-			if len(keys) < int(batch) {
-				break
-			}
+	for pass := 1; ; pass++ {
+		changed := stats.Changed
+		stats.Current, stats.Failed = 0, 0 // each pass sees every row again
+		if err := kr.rotatePass(ctx, st, batch, &stats, progress); err != nil {
+			return stats, err
+		}
+		if stats.Changed == changed {
+			break
+		}
+		if pass == maxRotatePasses {
+			return stats, errors.New("stored keys keep changing under the old master key: " +
+				"restart the bot with the new ENCRYPTION_KEY (and the old one as ENCRYPTION_KEY_OLD), then run rotate-key again")
 		}
 	}
 	if stats.Failed > 0 {
 		return stats, fmt.Errorf("%d stored keys open with neither ENCRYPTION_KEY nor ENCRYPTION_KEY_OLD and were left untouched", stats.Failed)
 	}
 	return stats, nil
+}
+
+// rotatePass goes once over every stored key.
+func (kr *Keyring) rotatePass(ctx context.Context, st *store.Store, batch int32, stats *RotateStats, progress func(RotateStats)) error {
+	for _, list := range []func(ctx context.Context, after int64) ([]storedKey, error){
+		userKeys(st, batch), managerKeys(st, batch),
+	} {
+		for after := int64(0); ; {
+			keys, err := list(ctx, after)
+			if err != nil {
+				return err
+			}
+			for _, k := range keys {
+				if err := kr.rotateOne(ctx, k, stats); err != nil {
+					return err
+				}
+				after = k.id
+			}
+			if progress != nil && len(keys) > 0 {
+				progress(*stats)
+			}
+			if len(keys) < int(batch) {
+				break
+			}
+		}
+	}
+	return nil
 }
 
 func (kr *Keyring) rotateOne(ctx context.Context, k storedKey, stats *RotateStats) error {
@@ -75,10 +99,13 @@ func (kr *Keyring) rotateOne(ctx context.Context, k storedKey, stats *RotateStat
 	if err != nil {
 		return err
 	}
-	// A swap that matches no row means the owner relinked or unlinked
-	// meanwhile, and the row already holds a value sealed under the new key.
-	if err := k.replace(ctx, resealed); err != nil {
+	swapped, err := k.replace(ctx, resealed)
+	if err != nil {
 		return fmt.Errorf("re-seal key of %s for user %d: %w", k.owner.Purpose, k.owner.UserID, err)
+	}
+	if swapped == 0 { // relinked or unlinked meanwhile: the next pass looks again
+		stats.Changed++
+		return nil
 	}
 	stats.Rotated++
 	return nil
@@ -93,9 +120,8 @@ func userKeys(st *store.Store, batch int32) func(context.Context, int64) ([]stor
 		keys := make([]storedKey, len(rows))
 		for i, r := range rows {
 			keys[i] = storedKey{id: r.ID, sealed: r.PnwApiKey, salt: r.KeySalt, owner: NationKey(r.ID),
-				replace: func(ctx context.Context, newKey []byte) error {
-					_, err := st.UserReplaceKey(ctx, store.UserReplaceKeyParams{ID: r.ID, OldKey: r.PnwApiKey, NewKey: newKey})
-					return err
+				replace: func(ctx context.Context, newKey []byte) (int64, error) {
+					return st.UserReplaceKey(ctx, store.UserReplaceKeyParams{ID: r.ID, OldKey: r.PnwApiKey, NewKey: newKey})
 				}}
 		}
 		return keys, nil
@@ -111,9 +137,8 @@ func managerKeys(st *store.Store, batch int32) func(context.Context, int64) ([]s
 		keys := make([]storedKey, len(rows))
 		for i, r := range rows {
 			keys[i] = storedKey{id: r.ID, sealed: r.ManagerApiKey, salt: r.KeySalt, owner: AllianceKey(r.UserID, r.AllianceID),
-				replace: func(ctx context.Context, newKey []byte) error {
-					_, err := st.AllianceManagerReplaceKey(ctx, store.AllianceManagerReplaceKeyParams{ID: r.ID, OldKey: r.ManagerApiKey, NewKey: newKey})
-					return err
+				replace: func(ctx context.Context, newKey []byte) (int64, error) {
+					return st.AllianceManagerReplaceKey(ctx, store.AllianceManagerReplaceKeyParams{ID: r.ID, OldKey: r.ManagerApiKey, NewKey: newKey})
 				}}
 		}
 		return keys, nil

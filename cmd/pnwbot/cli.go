@@ -137,7 +137,7 @@ func rotateKey(ctx context.Context, cfg *config.Config, out io.Writer) error {
 	}
 	defer st.Close()
 	progress := func(s secrets.RotateStats) {
-		fmt.Fprintf(out, "rotated %d, already current %d, unreadable %d\n", s.Rotated, s.Current, s.Failed)
+		fmt.Fprintf(out, "rotated %d, already current %d, unreadable %d, changed meanwhile %d\n", s.Rotated, s.Current, s.Failed, s.Changed)
 	}
 	stats, err := secrets.Rotate(ctx, st, kr, 500, progress)
 	if err != nil {
