@@ -28,6 +28,15 @@ const DefaultAPIBaseURL = "https://discord.com"
 // tokenLifetime bounds a handler: an interaction token lives 15 minutes.
 const tokenLifetime = 15 * time.Minute
 
+// Discord wants a first response within 3 s. The preference lookup runs
+// before the auto-defer clock starts, so the worst case before the bot sends
+// one is preferenceTimeout + defaultDeferAfter = 2 s, leaving 1 s for the
+// deferral to reach Discord.
+const (
+	preferenceTimeout = 300 * time.Millisecond
+	defaultDeferAfter = 1700 * time.Millisecond
+)
+
 // Options configure a Bot.
 type Options struct {
 	// Token is the bare bot token, without the "Bot " prefix (config strips
@@ -52,13 +61,13 @@ type Options struct {
 	// RateLimit is per user; zero means 30 requests a minute.
 	RateLimit Rate
 	// PrefersEphemeral reports whether a user wants private replies; nil
-	// means nobody does.
+	// means nobody does. It gets 300 ms and must return false when ctx ends.
 	PrefersEphemeral func(ctx context.Context, userID string) bool
 	Logger           *slog.Logger
 	// Registerer gets the interaction metrics; nil keeps them unregistered.
 	Registerer prometheus.Registerer
 	// DeferAfter is how long a handler may run before the bot defers; zero
-	// means 2 s.
+	// means 1.7 s.
 	DeferAfter time.Duration
 	// NoReconnect is for tests: discordgo would retry a vanished gateway
 	// forever.
@@ -106,7 +115,7 @@ func New(opts Options) (*Bot, error) {
 		opts.Registerer = prometheus.NewRegistry()
 	}
 	if opts.DeferAfter == 0 {
-		opts.DeferAfter = 2 * time.Second
+		opts.DeferAfter = defaultDeferAfter
 	}
 	if opts.RateLimit == (Rate{}) {
 		opts.RateLimit = Rate{Requests: 30, Window: time.Minute}
@@ -261,8 +270,8 @@ func (b *Bot) handle(i *discordgo.Interaction, initial func(context.Context, *di
 	req, h := b.opts.Router.match(i)
 	x := &exchange{initial: initial}
 	req.deferral = func(ctx context.Context) { b.deferResponse(ctx, req, x) }
-	if b.opts.PrefersEphemeral != nil && req.User != nil && i.Type != discordgo.InteractionApplicationCommandAutocomplete {
-		req.Ephemeral = req.Ephemeral || b.opts.PrefersEphemeral(ctx, req.User.ID)
+	if b.opts.PrefersEphemeral != nil && req.User != nil && !req.Ephemeral && i.Type != discordgo.InteractionApplicationCommandAutocomplete {
+		req.Ephemeral = b.prefersEphemeral(ctx, req.User.ID)
 	}
 
 	resp, err := Chain(Chain(h, b.opts.Router.mw...), b.middleware...)(ctx, req)
@@ -283,6 +292,14 @@ func (b *Bot) handle(i *discordgo.Interaction, initial func(context.Context, *di
 	if err := b.deliver(ctx, i, x, resp); err != nil {
 		b.logger.ErrorContext(ctx, "reply failed", append(attrs(req), slog.Any("error", err))...)
 	}
+}
+
+// prefersEphemeral asks Options.PrefersEphemeral within preferenceTimeout: a
+// slow database must not cost the first response.
+func (b *Bot) prefersEphemeral(ctx context.Context, userID string) bool {
+	ctx, cancel := context.WithTimeout(ctx, preferenceTimeout)
+	defer cancel()
+	return b.opts.PrefersEphemeral(ctx, userID)
 }
 
 // deferResponse acknowledges the interaction so that the handler may take up

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"regexp"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -370,6 +371,37 @@ func TestAutoDefer(t *testing.T) {
 		require.Equal(t, discordgo.InteractionResponseChannelMessageWithSource, first.Type)
 		require.Equal(t, "quick", first.Content)
 	})
+}
+
+func TestSlowPreferenceLookup(t *testing.T) {
+	t.Parallel()
+	var lookups atomic.Int32
+	ok := func(context.Context, *Request) (*Response, error) { return Reply("fine"), nil }
+	choices := func(context.Context, *Request) (*Response, error) { return Choices(), nil }
+	b, _ := setup(t, Options{PrefersEphemeral: func(ctx context.Context, _ string) bool {
+		lookups.Add(1)
+		<-ctx.Done() // a database that does not answer
+		return false
+	}}, Command{
+		Definition: &discordgo.ApplicationCommand{Name: "ping", Description: "ping"},
+		Routes:     []Route{{Path: "/ping", Handler: ok, Autocomplete: choices}},
+	}, route("private", ok, true))
+
+	served := make(chan *discordgo.InteractionResponse, 1)
+	go func() { served <- serve(b, discordtest.Command("/ping")) }()
+	select {
+	case resp := <-served:
+		require.Equal(t, "fine", resp.Data.Content)
+		require.Zero(t, resp.Data.Flags, "no answer means not private")
+	case <-time.After(time.Second):
+		t.Fatal("the preference lookup held up the response")
+	}
+	require.Equal(t, int32(1), lookups.Load())
+
+	// Replies that are private anyway, and autocomplete, need no lookup.
+	require.Equal(t, discordgo.MessageFlagsEphemeral, serve(b, discordtest.Command("/private")).Data.Flags)
+	serve(b, discordtest.Autocomplete("/ping"))
+	require.Equal(t, int32(1), lookups.Load())
 }
 
 func TestFakeRateLimitIsRetried(t *testing.T) {
