@@ -23,8 +23,6 @@ type Deps struct {
 	Game   *pnw.Client
 	Keys   *secrets.Keyring
 	Logger *slog.Logger
-	// BotKey is the bot's own game key, for public lookups.
-	BotKey string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }

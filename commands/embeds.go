@@ -110,12 +110,6 @@ func nationEmbed(r pnw.Result[pnw.Nation]) *discordgo.MessageEmbed {
 
 func allianceEmbed(r pnw.Result[pnw.Alliance]) *discordgo.MessageEmbed {
 	a := r.Data
-	members := 0
-	for _, m := range a.Nations {
-		if m.AlliancePosition != pnw.AlliancePositionEnumAPPLICANT {
-			members++
-		}
-	}
 	title := a.Name
 	if a.Acronym != "" {
 		title += " (" + a.Acronym + ")"
@@ -127,7 +121,7 @@ func allianceEmbed(r pnw.Result[pnw.Alliance]) *discordgo.MessageEmbed {
 		Fields: []*discordgo.MessageEmbedField{
 			{Name: "Rank", Value: "#" + number(a.Rank), Inline: true},
 			{Name: "Score", Value: strconv.FormatFloat(a.Score, 'f', 2, 64), Inline: true},
-			{Name: "Members", Value: number(members), Inline: true},
+			{Name: "Members", Value: number(a.MemberCount()), Inline: true},
 			{Name: "Average score", Value: strconv.FormatFloat(a.AverageScore, 'f', 2, 64), Inline: true},
 			{Name: "Color", Value: capitalize(a.Color), Inline: true},
 			{Name: "Recruiting", Value: map[bool]string{true: "Yes", false: "No"}[a.AcceptMembers], Inline: true},

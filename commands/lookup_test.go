@@ -228,6 +228,8 @@ func TestNation(t *testing.T) {
 		require.Equal(t, requests, b.game.Requests(), "autocomplete must not call the game")
 
 		require.Empty(t, b.reply(t, "nation_autocomplete", "nation", "qqq").Choices)
+		require.Empty(t, b.reply(t, "nation_autocomplete", "nation", "%").Choices, "typed wildcards match literally")
+		require.Empty(t, b.reply(t, "nation_autocomplete", "nation", "A_i").Choices)
 	})
 }
 

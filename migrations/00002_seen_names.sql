@@ -1,4 +1,8 @@
 -- +goose Up
+-- like_escape makes text match itself literally in a LIKE pattern.
+CREATE FUNCTION like_escape(t text) RETURNS text LANGUAGE sql IMMUTABLE STRICT
+AS $$ SELECT replace(replace(replace(t, '\', '\\'), '%', '\%'), '_', '\_') $$;
+
 -- Names of nations and alliances the bot has fetched from the game, so
 -- autocomplete and "did you mean" answer without spending API requests.
 CREATE TABLE seen_nations (
@@ -24,3 +28,4 @@ CREATE INDEX seen_alliances_seen_at_idx ON seen_alliances (seen_at);
 -- +goose Down
 DROP TABLE seen_alliances;
 DROP TABLE seen_nations;
+DROP FUNCTION like_escape(text);

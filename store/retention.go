@@ -6,10 +6,12 @@ import (
 	"time"
 )
 
-// Retention periods from the product: usage logs 90 days, audit logs a year.
+// Retention periods from the product: usage logs 90 days, audit logs a year;
+// names the bot has not seen for half a year leave autocomplete.
 const (
 	UsageRetention = 90 * 24 * time.Hour
 	AuditRetention = 365 * 24 * time.Hour
+	SeenRetention  = 180 * 24 * time.Hour
 )
 
 // pruneBatch bounds each DELETE so retention never holds long locks.
@@ -33,6 +35,12 @@ func (s *Store) Prune(ctx context.Context, now time.Time) (map[string]int64, err
 		}},
 		{"rate_limits", func() (int64, error) {
 			return s.RateLimitDeleteExpired(ctx, RateLimitDeleteExpiredParams{Before: now, BatchSize: pruneBatch})
+		}},
+		{"seen_nations", func() (int64, error) {
+			return s.SeenNationDeleteBefore(ctx, SeenNationDeleteBeforeParams{Before: now.Add(-SeenRetention), BatchSize: pruneBatch})
+		}},
+		{"seen_alliances", func() (int64, error) {
+			return s.SeenAllianceDeleteBefore(ctx, SeenAllianceDeleteBeforeParams{Before: now.Add(-SeenRetention), BatchSize: pruneBatch})
 		}},
 		{"user_sessions", func() (int64, error) {
 			return s.UserSessionDeleteExpired(ctx, UserSessionDeleteExpiredParams{Before: now, BatchSize: pruneBatch})

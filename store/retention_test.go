@@ -61,6 +61,12 @@ func TestPrune(t *testing.T) {
 				VALUES ($1, $2, `+expires+`, now() - interval '1 day')`, u.ID, h[:])
 			require.NoError(t, err)
 		}
+		for id, age := range map[int64]time.Duration{1: store.SeenRetention + time.Hour, 2: store.SeenRetention - time.Hour} {
+			_, err := s.Pool.Exec(ctx, "INSERT INTO seen_nations (nation_id, nation_name, seen_at) VALUES ($1, 'n', $2)", id, b.now.Add(-age))
+			require.NoError(t, err)
+			_, err = s.Pool.Exec(ctx, "INSERT INTO seen_alliances (alliance_id, name, seen_at) VALUES ($1, 'a', $2)", id, b.now.Add(-age))
+			require.NoError(t, err)
+		}
 		h := sha256.Sum256([]byte("revoked"))
 		_, err = s.UserSessionRevoke(ctx, h[:])
 		require.NoError(t, err)
@@ -78,8 +84,12 @@ func TestPrune(t *testing.T) {
 			"audit_logs":     2,
 			"pnw_data_cache": 2,
 			"rate_limits":    2,
+			"seen_nations":   1,
+			"seen_alliances": 1,
 			"user_sessions":  1,
 		}, deleted)
+		require.Equal(t, 1, count(t, s, "seen_nations WHERE nation_id = 2"))
+		require.Equal(t, 1, count(t, s, "seen_alliances WHERE alliance_id = 2"))
 
 		require.Equal(t, 10, count(t, s, "api_usage_logs"))
 		require.Equal(t, 10, count(t, s, "api_usage_logs WHERE endpoint = 'recent'"))
@@ -105,6 +115,6 @@ func TestPrune(t *testing.T) {
 		for table, n := range deleted {
 			require.Zero(t, n, table)
 		}
-		require.Len(t, deleted, 5)
+		require.Len(t, deleted, 7)
 	})
 }

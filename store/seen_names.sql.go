@@ -7,6 +7,7 @@ package store
 
 import (
 	"context"
+	"time"
 )
 
 const seenAllianceByName = `-- name: SeenAllianceByName :one
@@ -29,10 +30,29 @@ func (q *Queries) SeenAllianceByName(ctx context.Context, name string) (SeenAlli
 	return i, err
 }
 
+const seenAllianceDeleteBefore = `-- name: SeenAllianceDeleteBefore :execrows
+DELETE FROM seen_alliances WHERE alliance_id IN (
+    SELECT s.alliance_id FROM seen_alliances s WHERE s.seen_at < $1::timestamptz ORDER BY s.seen_at LIMIT $2
+)
+`
+
+type SeenAllianceDeleteBeforeParams struct {
+	Before    time.Time `json:"before"`
+	BatchSize int32     `json:"batch_size"`
+}
+
+func (q *Queries) SeenAllianceDeleteBefore(ctx context.Context, arg SeenAllianceDeleteBeforeParams) (int64, error) {
+	result, err := q.db.Exec(ctx, seenAllianceDeleteBefore, arg.Before, arg.BatchSize)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const seenAllianceSearch = `-- name: SeenAllianceSearch :many
 SELECT alliance_id, name, acronym FROM seen_alliances
-WHERE lower(name) LIKE '%' || lower($1::text) || '%' OR lower(acronym) = lower($1::text)
-ORDER BY lower(acronym) = lower($1::text) DESC, lower(name) LIKE lower($1::text) || '%' DESC, seen_at DESC, name
+WHERE lower(name) LIKE '%' || like_escape(lower($1::text)) || '%' OR lower(acronym) = lower($1::text)
+ORDER BY lower(acronym) = lower($1::text) DESC, lower(name) LIKE like_escape(lower($1::text)) || '%' DESC, seen_at DESC, name
 LIMIT $2
 `
 
@@ -105,10 +125,29 @@ func (q *Queries) SeenNationByName(ctx context.Context, nationName string) (Seen
 	return i, err
 }
 
+const seenNationDeleteBefore = `-- name: SeenNationDeleteBefore :execrows
+DELETE FROM seen_nations WHERE nation_id IN (
+    SELECT s.nation_id FROM seen_nations s WHERE s.seen_at < $1::timestamptz ORDER BY s.seen_at LIMIT $2
+)
+`
+
+type SeenNationDeleteBeforeParams struct {
+	Before    time.Time `json:"before"`
+	BatchSize int32     `json:"batch_size"`
+}
+
+func (q *Queries) SeenNationDeleteBefore(ctx context.Context, arg SeenNationDeleteBeforeParams) (int64, error) {
+	result, err := q.db.Exec(ctx, seenNationDeleteBefore, arg.Before, arg.BatchSize)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const seenNationSearch = `-- name: SeenNationSearch :many
 SELECT nation_id, nation_name, leader_name FROM seen_nations
-WHERE lower(nation_name) LIKE '%' || lower($1::text) || '%'
-ORDER BY lower(nation_name) LIKE lower($1::text) || '%' DESC, seen_at DESC, nation_name
+WHERE lower(nation_name) LIKE '%' || like_escape(lower($1::text)) || '%'
+ORDER BY lower(nation_name) LIKE like_escape(lower($1::text)) || '%' DESC, seen_at DESC, nation_name
 LIMIT $2
 `
 
@@ -124,6 +163,7 @@ type SeenNationSearchRow struct {
 }
 
 // Prefix matches first, then names containing the text; most recent first.
+// The text is matched literally: LIKE's wildcards in it are escaped.
 func (q *Queries) SeenNationSearch(ctx context.Context, arg SeenNationSearchParams) ([]SeenNationSearchRow, error) {
 	rows, err := q.db.Query(ctx, seenNationSearch, arg.Query, arg.RowLimit)
 	if err != nil {

@@ -26,6 +26,7 @@ import (
 )
 
 const (
+	// shutdownTimeout stays under docker-compose.yml's stop_grace_period.
 	shutdownTimeout = 20 * time.Second
 	pruneInterval   = time.Hour
 )
@@ -99,7 +100,7 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (a *app
 	if err != nil {
 		return nil, err
 	}
-	deps := &commands.Deps{Store: a.st, Game: a.game, Keys: keys, Logger: logger, BotKey: string(cfg.PNWAPIKey)}
+	deps := &commands.Deps{Store: a.st, Game: a.game, Keys: keys, Logger: logger}
 	router := deps.Router()
 	if err = deps.BootstrapSuperAdmins(ctx, cfg.SuperAdminDiscordIDs); err != nil {
 		return nil, err
@@ -127,7 +128,12 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (a *app
 func (a *app) serve(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- a.server.Serve(a.listener) }()
-	go a.pruneLoop(ctx)
+	pruneCtx, stopPrune := context.WithCancel(ctx)
+	pruned := make(chan struct{})
+	go func() {
+		defer close(pruned)
+		a.pruneLoop(pruneCtx)
+	}()
 	a.logger.Info("pnwbot is running", "http", a.listener.Addr().String())
 
 	var err error
@@ -137,6 +143,8 @@ func (a *app) serve(ctx context.Context) error {
 	case err = <-errc:
 		err = fmt.Errorf("HTTP server: %w", err)
 	}
+	stopPrune()
+	<-pruned // it uses the store, closed next
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	a.close(shutdownCtx)
