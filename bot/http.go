@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -51,24 +52,41 @@ func (b *Bot) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if i.Type == discordgo.InteractionPing {
-		writeJSON(w, &discordgo.InteractionResponse{Type: discordgo.InteractionResponsePong})
+		_ = writeJSON(w, &discordgo.InteractionResponse{Type: discordgo.InteractionResponsePong})
 		return
 	}
 	if !b.track() {
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	first := make(chan *discordgo.InteractionResponse, 1)
+	// The first response is the HTTP response. The handler waits until it has
+	// been written: Discord refuses edits and follow-ups of an interaction it
+	// has not seen answered.
+	first := make(chan *discordgo.InteractionResponse)
+	done := make(chan struct{}) // closed when serveHTTP is through with w
+	var written error           // set before done is closed
 	go func() {
 		defer b.inflight.Done()
-		b.handle(&i, func(_ context.Context, resp *discordgo.InteractionResponse) error {
-			first <- resp
-			return nil
+		b.handle(&i, func(ctx context.Context, resp *discordgo.InteractionResponse) error {
+			select {
+			case first <- resp:
+			case <-done:
+				return errors.New("the interactions request ended before the first response")
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			select {
+			case <-done:
+				return written
+			case <-ctx.Done():
+				return ctx.Err()
+			}
 		})
 	}()
+	defer close(done)
 	select {
 	case resp := <-first:
-		writeJSON(w, resp)
+		written = writeJSON(w, resp)
 	case <-r.Context().Done():
 	}
 }
@@ -83,7 +101,17 @@ func fresh(timestamp string, now time.Time) bool {
 	return skew <= maxClockSkew && skew >= -maxClockSkew
 }
 
-func writeJSON(w http.ResponseWriter, v any) {
+// writeJSON writes v and flushes it, so that it is on its way to Discord when
+// writeJSON returns.
+func writeJSON(w http.ResponseWriter, v any) error {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(v)
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	if _, err := w.Write(body); err != nil {
+		return err
+	}
+	return http.NewResponseController(w).Flush()
 }

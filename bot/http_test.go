@@ -90,11 +90,15 @@ func TestInteractionsEndpoint(t *testing.T) {
 	})
 
 	t.Run("SlowHandlerDefersInlineAndEditsLater", func(t *testing.T) {
+		// The deferral takes longer to reach Discord than the handler takes
+		// to finish: the edit must still come after it.
 		i := discordtest.Command("/slow")
-		w, resp := do(discordtest.SignedRequest(priv, body(i), time.Now()))
+		w := tb.fake.ServeInteraction(h, discordtest.SignedRequest(priv, body(i), time.Now()), 500*time.Millisecond)
 		require.Equal(t, http.StatusOK, w.Code)
-		require.Equal(t, discordgo.InteractionResponseDeferredChannelMessageWithSource, resp.Type)
-		require.Equal(t, discordgo.MessageFlagsEphemeral, resp.Data.Flags)
+		first, err := tb.fake.WaitResponse(waitCtx(t), i.ID)
+		require.NoError(t, err)
+		require.Equal(t, discordgo.InteractionResponseDeferredChannelMessageWithSource, first.Type)
+		require.True(t, first.Ephemeral())
 		edit, err := tb.fake.WaitEdit(waitCtx(t), i.Token)
 		require.NoError(t, err)
 		require.Equal(t, "worth the wait", edit.Content)

@@ -2,10 +2,12 @@
 // endpoints pnwbot uses and a gateway websocket. Point bot.Options.APIBaseURL
 // at Fake.URL and use Token as the token. It behaves like Discord where tests
 // could be fooled: it checks the token, refuses a second callback to one
-// interaction, and answers 429 with a JSON body.
+// interaction and edits or follow-ups before the first, and answers 429 with a
+// JSON body.
 package discordtest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -16,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/bwmarrin/discordgo"
 	"github.com/gorilla/websocket"
@@ -39,6 +42,7 @@ type Fake struct {
 	commands    map[string][]*discordgo.ApplicationCommand
 	identify    *Identify
 	callbacks   map[string]*Reply   // by interaction ID
+	answered    map[string]bool     // interaction tokens with a callback
 	edits       map[string][]*Reply // by interaction token
 	followups   map[string][]*Reply // by interaction token
 	deleted     map[string]bool     // by interaction token
@@ -74,6 +78,7 @@ func New(t testing.TB) *Fake {
 		changed:   make(chan struct{}),
 		commands:  map[string][]*discordgo.ApplicationCommand{},
 		callbacks: map[string]*Reply{},
+		answered:  map[string]bool{},
 		edits:     map[string][]*Reply{},
 		followups: map[string][]*Reply{},
 		deleted:   map[string]bool{},
@@ -276,33 +281,90 @@ func (f *Fake) overwriteCommands(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *Fake) callback(w http.ResponseWriter, r *http.Request) {
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, 50035, "Invalid Form Body")
+		return
+	}
+	reply, err := decodeCallback(raw)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, 50035, "Invalid Form Body: "+err.Error())
+		return
+	}
+	if !f.answer(r.PathValue("id"), r.PathValue("token"), reply) {
+		writeError(w, http.StatusBadRequest, 40060, "Interaction has already been acknowledged.")
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// answer records the first response to an interaction; it reports false when
+// there already was one.
+func (f *Fake) answer(id, token string, reply *Reply) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.callbacks[id] != nil {
+		return false
+	}
+	f.callbacks[id] = reply
+	f.answered[token] = true
+	f.notify()
+	return true
+}
+
+// decodeCallback decodes an interaction response.
+func decodeCallback(raw []byte) (*Reply, error) {
 	var body struct {
 		Type discordgo.InteractionResponseType `json:"type"`
 		Data json.RawMessage                   `json:"data"`
 	}
-	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
-		writeError(w, http.StatusBadRequest, 50035, "Invalid Form Body")
-		return
+	if err := json.Unmarshal(raw, &body); err != nil {
+		return nil, err
 	}
 	reply := &Reply{}
 	if len(body.Data) > 0 && string(body.Data) != "null" {
 		var err error
 		if reply, err = decodeReply(body.Data); err != nil {
-			writeError(w, http.StatusBadRequest, 50035, "Invalid Form Body: "+err.Error())
-			return
+			return nil, err
 		}
 	}
 	reply.Type = body.Type
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	id := r.PathValue("id")
-	if f.callbacks[id] != nil {
-		writeError(w, http.StatusBadRequest, 40060, "Interaction has already been acknowledged.")
-		return
+	return reply, nil
+}
+
+// ServeInteraction plays Discord's part for an Interactions Endpoint URL: it
+// serves r, a signed interaction, with h and takes a 200 answer as the
+// interaction's callback once it has been written, which takes latency.
+func (f *Fake) ServeInteraction(h http.Handler, r *http.Request, latency time.Duration) *httptest.ResponseRecorder {
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		panic(err)
 	}
-	f.callbacks[id] = reply
-	f.notify()
-	w.WriteHeader(http.StatusNoContent)
+	r.Body = io.NopCloser(bytes.NewReader(raw))
+	var i struct{ ID, Token string }
+	_ = json.Unmarshal(raw, &i) // a bad body gets no callback
+	w := &endpointWriter{ResponseRecorder: httptest.NewRecorder(), f: f, id: i.ID, token: i.Token, latency: latency}
+	h.ServeHTTP(w, r)
+	return w.ResponseRecorder
+}
+
+// endpointWriter takes the interactions endpoint's answer to Discord.
+type endpointWriter struct {
+	*httptest.ResponseRecorder
+	f         *Fake
+	id, token string
+	latency   time.Duration
+}
+
+func (w *endpointWriter) Write(p []byte) (int, error) {
+	time.Sleep(w.latency)
+	n, err := w.ResponseRecorder.Write(p)
+	if w.Code == http.StatusOK {
+		if reply, err := decodeCallback(w.Body.Bytes()); err == nil {
+			w.f.answer(w.id, w.token, reply)
+		}
+	}
+	return n, err
 }
 
 func (f *Fake) edit(w http.ResponseWriter, r *http.Request) {
@@ -315,6 +377,10 @@ func (f *Fake) followup(w http.ResponseWriter, r *http.Request) {
 
 // record stores an edit or a follow-up and answers with the message.
 func (f *Fake) record(w http.ResponseWriter, r *http.Request, into map[string][]*Reply, messageID string) {
+	if !f.isAnswered(r.PathValue("token")) {
+		writeError(w, http.StatusNotFound, 10015, "Unknown Webhook")
+		return
+	}
 	raw, err := io.ReadAll(r.Body)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, 50035, "Invalid Form Body")
@@ -340,11 +406,23 @@ func (f *Fake) record(w http.ResponseWriter, r *http.Request, into map[string][]
 }
 
 func (f *Fake) deleteMessage(w http.ResponseWriter, r *http.Request) {
+	if !f.isAnswered(r.PathValue("token")) {
+		writeError(w, http.StatusNotFound, 10015, "Unknown Webhook")
+		return
+	}
 	f.mu.Lock()
 	f.deleted[r.PathValue("token")] = true
 	f.notify()
 	f.mu.Unlock()
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// isAnswered reports whether the interaction with this token has had its
+// callback: Discord knows no webhook for it before.
+func (f *Fake) isAnswered(token string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.answered[token]
 }
 
 func decodeReply(raw []byte) (*Reply, error) {
