@@ -64,10 +64,9 @@ go vet ./...
 
 log "generated code is fresh"
 go tool sqlc diff
-generated() { grep -rl --include='*.go' '^// Code generated .* DO NOT EDIT\.$' . | sort | xargs sha256sum; }
-before=$(generated)
-go generate ./...
-[ "$before" = "$(generated)" ] || { echo "generated code was stale (now regenerated): review and commit it"; exit 1; }
+before=$(sha256sum pnw/generated.go)
+go generate ./pnw   # genqlient; store's go:generate is the sqlc just diffed
+[ "$before" = "$(sha256sum pnw/generated.go)" ] || { echo "pnw/generated.go was stale (now regenerated): review and commit it"; exit 1; }
 
 log "go test -race"
 go test -race -count=1 -timeout 10m ./...
