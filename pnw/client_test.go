@@ -3,8 +3,10 @@ package pnw_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -333,11 +335,19 @@ func TestErrorKinds(t *testing.T) {
 			c, b := setup(t, withoutCache)
 			b.fake.Fail(tc.failure)
 			_, err := c.Alliance(t.Context(), allianceID)
-			require.ErrorIs(t, err, tc.kind)
+			for _, kind := range []error{pnw.ErrInvalidKey, pnw.ErrPermission, pnw.ErrRateLimited, pnw.ErrGameDown, pnw.ErrInvalidQuery, pnw.ErrNotFound} {
+				require.Equal(t, kind == tc.kind, errors.Is(err, kind), "errors.Is(err, %v)", kind)
+			}
 			var e *pnw.Error
 			require.ErrorAs(t, err, &e)
 			require.Equal(t, tc.status, e.Status)
 			require.Equal(t, "alliancesByID", e.Op)
+			want := fmt.Sprintf("pnw alliancesByID: %v (HTTP %d)", tc.kind, tc.status)
+			if tc.kind == pnw.ErrRateLimited {
+				require.WithinDuration(t, tc.failure.Reset, e.Reset, time.Second)
+				want += " until " + e.Reset.UTC().Format(time.RFC3339)
+			}
+			require.True(t, strings.HasPrefix(err.Error(), want), "%q does not start with %q", err, want)
 		})
 	}
 
@@ -489,12 +499,4 @@ func TestStaleDataWhenTheGameIsDown(t *testing.T) {
 			require.Less(t, refreshed.Age(), time.Minute)
 		})
 	}
-}
-
-func TestErrorsAreTypedForCallers(t *testing.T) {
-	t.Parallel()
-	err := error(&pnw.Error{Kind: pnw.ErrRateLimited, Op: "me", Status: 429, Reset: time.Unix(1700000000, 0)})
-	require.True(t, errors.Is(err, pnw.ErrRateLimited))
-	require.False(t, errors.Is(err, pnw.ErrGameDown))
-	require.Equal(t, "pnw me: rate limited (HTTP 429) until 2023-11-14T22:13:20Z", err.Error())
 }
