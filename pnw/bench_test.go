@@ -5,8 +5,11 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/redis/go-redis/v9"
+
 	"pnwbot/pnw"
 	"pnwbot/pnw/pnwtest"
+	"pnwbot/store"
 	"pnwbot/store/storetest"
 )
 
@@ -59,58 +62,97 @@ func BenchmarkColdLookup(b *testing.B) {
 	})
 }
 
-// BenchmarkEconomy: 1,000 nation lookups over 50 distinct nations from 20
-// concurrent callers, starting from an empty cache, must cost at most 50
-// upstream requests.
+// BenchmarkEconomy measures the economy bound, the upstream requests per
+// round (see economy).
 func BenchmarkEconomy(b *testing.B) {
-	const callers, perCaller, distinct, budget = 20, 50, 50, 50
 	for name := range backends() {
 		b.Run(name, func(b *testing.B) {
-			fake := pnwtest.New(b)
-			seed(fake)
-			fake.SetKeyLimit(botKey, 1<<30, 0)
-			for id := range distinct {
-				fake.AddNation(pnwtest.Nation{ID: 2000 + id, NationName: fmt.Sprint("N", id), AllianceID: allianceID})
-			}
-			rdb, prefix := storetest.NewRedis(b)
-			db := storetest.NewDB(b)
+			e := newEconomy(b, name)
 			total, rounds := 0, 0
 			for b.Loop() {
 				b.StopTimer()
-				cache := pnw.Cache(pnw.NewRedisCache(rdb, fmt.Sprintf("%s%d:", prefix, rounds)))
-				if name == "postgres" {
-					if _, err := db.Pool.Exec(b.Context(), "TRUNCATE pnw_data_cache"); err != nil {
-						b.Fatal(err)
-					}
-					cache = pnw.NewPostgresCache(db.Queries)
-				}
-				c, err := pnw.New(pnw.Options{URL: fake.URL, APIKey: botKey, Cache: cache})
-				if err != nil {
-					b.Fatal(err)
-				}
-				before := fake.Requests()
+				c := e.client(b)
 				b.StartTimer()
-
-				var wg sync.WaitGroup
-				for g := range callers {
-					wg.Go(func() {
-						for j := range perCaller {
-							if _, err := c.Nation(b.Context(), 2000+(g*7+j)%distinct); err != nil {
-								b.Error(err)
-							}
-						}
-					})
-				}
-				wg.Wait()
-
-				requests := fake.Requests() - before
-				if requests > budget {
-					b.Fatalf("%d lookups cost %d upstream requests, want at most %d", callers*perCaller, requests, budget)
-				}
-				total += requests
+				total += e.round(b, c)
 				rounds++
 			}
 			b.ReportMetric(float64(total)/float64(rounds), "requests/op")
 		})
 	}
+}
+
+// TestEconomy holds the economy bound in every test run.
+func TestEconomy(t *testing.T) {
+	t.Parallel()
+	for name := range backends() {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			e := newEconomy(t, name)
+			e.round(t, e.client(t))
+		})
+	}
+}
+
+// economy: 1,000 nation lookups over 50 distinct nations from 20 concurrent
+// callers, starting from an empty cache, must cost at most 50 upstream
+// requests.
+type economy struct {
+	fake    *pnwtest.Server
+	backend string
+	rdb     *redis.Client
+	prefix  string
+	db      *store.Store
+	clients int
+}
+
+const economyCallers, economyPerCaller, economyDistinct, economyBudget = 20, 50, 50, 50
+
+func newEconomy(tb testing.TB, backend string) *economy {
+	e := &economy{fake: pnwtest.New(tb), backend: backend, db: storetest.NewDB(tb)}
+	e.rdb, e.prefix = storetest.NewRedis(tb)
+	seed(e.fake)
+	e.fake.SetKeyLimit(botKey, 1<<30, 0)
+	for id := range economyDistinct {
+		e.fake.AddNation(pnwtest.Nation{ID: 2000 + id, NationName: fmt.Sprint("N", id), AllianceID: allianceID})
+	}
+	return e
+}
+
+// client returns a client with an empty cache.
+func (e *economy) client(tb testing.TB) *pnw.Client {
+	cache := pnw.Cache(pnw.NewRedisCache(e.rdb, fmt.Sprintf("%s%d:", e.prefix, e.clients)))
+	e.clients++
+	if e.backend == "postgres" {
+		if _, err := e.db.Pool.Exec(tb.Context(), "TRUNCATE pnw_data_cache"); err != nil {
+			tb.Fatal(err)
+		}
+		cache = pnw.NewPostgresCache(e.db.Queries)
+	}
+	c, err := pnw.New(pnw.Options{URL: e.fake.URL, APIKey: botKey, Cache: cache})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
+// round makes the lookups with c, fails when they cost more than the budget
+// and returns what they cost.
+func (e *economy) round(tb testing.TB, c *pnw.Client) int {
+	before := e.fake.Requests()
+	var wg sync.WaitGroup
+	for g := range economyCallers {
+		wg.Go(func() {
+			for j := range economyPerCaller {
+				if _, err := c.Nation(tb.Context(), 2000+(g*7+j)%economyDistinct); err != nil {
+					tb.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	requests := e.fake.Requests() - before
+	if requests > economyBudget {
+		tb.Fatalf("%d lookups cost %d upstream requests, want at most %d", economyCallers*economyPerCaller, requests, economyBudget)
+	}
+	return requests
 }
