@@ -20,7 +20,7 @@ type batcher struct {
 
 	mu      sync.Mutex
 	pending map[int][]chan nationResult
-	ctx     context.Context // the first waiter's, for its deadline, caller and trace
+	ctx     context.Context // the first waiter's, for its caller and trace
 	timer   *time.Timer
 }
 
@@ -69,16 +69,7 @@ func (b *batcher) flush() {
 	}
 	slices.Sort(ids)
 
-	// Waiters are callers of coalesce, whose contexts outlive their callers.
-	resp, err := nationsByID(ctx, b.c.public(), ids, len(ids))
-	found := map[int]Nation{}
-	if err == nil {
-		for _, n := range resp.Nations.Data {
-			if id, perr := strconv.Atoi(n.Id); perr == nil {
-				found[id] = n
-			}
-		}
-	}
+	found, err := b.fetch(ctx, ids)
 	for id, waiters := range pending {
 		r := nationResult{err: err}
 		if err == nil {
@@ -92,4 +83,23 @@ func (b *batcher) flush() {
 			w <- r
 		}
 	}
+}
+
+// fetch runs the merged query for every waiter: on none's cancellation or
+// deadline (each waits on its own), and with a panic turned into an error,
+// since flush may run on the timer's goroutine. The request is logged for
+// the first waiter; the others log their own calls as served without one.
+func (b *batcher) fetch(ctx context.Context, ids []int) (found map[int]Nation, err error) {
+	defer b.c.recoverTo("nationsByID", &err)
+	resp, err := nationsByID(context.WithoutCancel(ctx), b.c.public(), ids, len(ids))
+	if err != nil {
+		return nil, err
+	}
+	found = map[int]Nation{}
+	for _, n := range resp.Nations.Data {
+		if id, perr := strconv.Atoi(n.Id); perr == nil {
+			found[id] = n
+		}
+	}
+	return found, nil
 }

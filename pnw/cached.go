@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"strconv"
 	"time"
 )
@@ -95,17 +96,16 @@ func cached[T any](ctx context.Context, c *Client, s spec, fetch func(context.Co
 	return res, err
 }
 
-// coalesce runs fetch once for all concurrent callers with the same key.
-// The shared fetch does not stop when the caller that started it gives up.
+// coalesce runs fetch once for all concurrent callers with the same key. The
+// shared fetch runs on no caller's cancellation or deadline (each caller
+// waits on its own; each request is bounded by the client's timeout), and a
+// panic in it becomes an error for all of them. Its requests are logged for
+// the caller that started it; the others log their own calls as served
+// without one.
 func coalesce[T any](ctx context.Context, c *Client, key string, fetch func(context.Context) (T, error)) (T, error) {
-	ch := c.flights.DoChan(key, func() (any, error) {
-		fctx := context.WithoutCancel(ctx)
-		if deadline, ok := ctx.Deadline(); ok {
-			var cancel context.CancelFunc
-			fctx, cancel = context.WithDeadline(fctx, deadline)
-			defer cancel()
-		}
-		return fetch(fctx)
+	ch := c.flights.DoChan(key, func() (v any, err error) {
+		defer c.recoverTo(key, &err)
+		return fetch(context.WithoutCancel(ctx))
 	})
 	var zero T
 	select {
@@ -116,6 +116,15 @@ func coalesce[T any](ctx context.Context, c *Client, key string, fetch func(cont
 		return r.Val.(T), nil
 	case <-ctx.Done():
 		return zero, fmt.Errorf("pnw: %w", ctx.Err())
+	}
+}
+
+// recoverTo turns a panic in work shared by several callers into *err for
+// all of them: on its own goroutine, the panic would end the process.
+func (c *Client) recoverTo(what string, err *error) {
+	if v := recover(); v != nil {
+		c.log.Error("pnw panic", "in", what, "panic", v, "stack", string(debug.Stack()))
+		*err = fmt.Errorf("pnw %s: panic: %v", what, v)
 	}
 }
 

@@ -150,6 +150,57 @@ func TestIdenticalQueriesAreCoalesced(t *testing.T) {
 	require.Equal(t, 1, b.fake.Requests())
 }
 
+func TestSharedLookupsOutliveTheirFirstCaller(t *testing.T) {
+	t.Parallel()
+	// The first caller gives up before the shared request is made or
+	// answered; the second, merged into it, still gets its answer.
+	first := func(t *testing.T) (context.Context, chan error) {
+		ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+		t.Cleanup(cancel)
+		return ctx, make(chan error, 1)
+	}
+
+	t.Run("merged nation lookups", func(t *testing.T) {
+		t.Parallel()
+		c, b := setup(t, withoutCache, func(o *pnw.Options, _ *testBundle) { o.BatchWindow = 300 * time.Millisecond })
+		ctx, errc := first(t)
+		go func() { _, err := c.Nation(ctx, officerID); errc <- err }()
+		time.Sleep(20 * time.Millisecond) // the first lookup opens the batch
+		r, err := c.Nation(t.Context(), memberID)
+		require.NoError(t, err)
+		require.Equal(t, "Caladan", r.Data.NationName)
+		require.ErrorIs(t, <-errc, context.DeadlineExceeded)
+		require.Equal(t, 1, b.fake.RequestsFor("nationsByID"))
+	})
+
+	t.Run("coalesced queries", func(t *testing.T) {
+		t.Parallel()
+		c, b := setup(t, withoutCache)
+		b.fake.SetDelay(300 * time.Millisecond)
+		ctx, errc := first(t)
+		go func() { _, err := c.Alliance(ctx, allianceID); errc <- err }()
+		time.Sleep(20 * time.Millisecond) // the first query is under way
+		r, err := c.Alliance(t.Context(), allianceID)
+		require.NoError(t, err)
+		require.Equal(t, "Rose", r.Data.Name)
+		require.ErrorIs(t, <-errc, context.DeadlineExceeded)
+		require.Equal(t, 1, b.fake.Requests())
+	})
+
+	t.Run("a panic is an error, not a crash", func(t *testing.T) {
+		t.Parallel()
+		c, _ := setup(t, withoutCache, func(o *pnw.Options, _ *testBundle) { o.HTTPClient = &http.Client{Transport: panicking{}} })
+		_, err := c.Nation(t.Context(), officerID) // on the batcher's timer
+		require.ErrorContains(t, err, "panic: a bug")
+		_, err = c.Alliance(t.Context(), allianceID) // in singleflight
+		require.ErrorContains(t, err, "panic: a bug")
+	})
+}
+
+type panicking struct{}
+
+func (panicking) RoundTrip(*http.Request) (*http.Response, error) { panic("a bug") }
+
 func TestSearches(t *testing.T) {
 	t.Parallel()
 	c, b := setup(t)
@@ -402,18 +453,29 @@ func TestRateLimits(t *testing.T) {
 		require.Equal(t, 2, b.fake.Requests())
 	})
 
-	t.Run("the wait is bounded by the caller's context", func(t *testing.T) {
+	t.Run("a reset out of reach fails fast", func(t *testing.T) {
 		t.Parallel()
 		c, b := setup(t, withoutCache)
-		reset := time.Now().Add(5 * time.Second)
+		reset := time.Now().Add(2 * time.Minute)
 		b.fake.Fail(pnwtest.Failure{Status: 429, Reset: reset, Times: 1})
-		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
-		defer cancel()
-		_, err := c.Alliance(ctx, allianceID)
+		_, err := c.Alliance(t.Context(), allianceID)
 		require.ErrorIs(t, err, pnw.ErrRateLimited)
 		var e *pnw.Error
 		require.ErrorAs(t, err, &e)
-		require.WithinDuration(t, reset, e.Reset, 50*time.Millisecond)
+		require.WithinDuration(t, reset, e.Reset, time.Second)
+		require.Equal(t, 1, b.fake.Requests())
+	})
+
+	t.Run("a caller waits for the reset only as long as its context", func(t *testing.T) {
+		t.Parallel()
+		c, b := setup(t, withoutCache)
+		b.fake.Fail(pnwtest.Failure{Status: 429, Reset: time.Now().Add(5 * time.Second), Times: 1})
+		ctx, cancel := context.WithTimeout(t.Context(), 500*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		_, err := c.Alliance(ctx, allianceID)
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		require.Less(t, time.Since(start), 2*time.Second)
 		require.Equal(t, 1, b.fake.Requests())
 	})
 
