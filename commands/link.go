@@ -74,15 +74,18 @@ func (d *Deps) linkSubmit(ctx context.Context, req *bot.Request) (*bot.Response,
 		return nil, bot.UserError("That does not look like an API key: it should be letters and digits only. " +
 			"Copy it from Account, then API Key, in the game, and run /link again.")
 	}
-	u, err := d.ensureUser(ctx, req)
-	if err != nil {
-		return nil, err
+	// A known account must hold the permission; a new one is created only
+	// once the game accepts the key, so a refused key leaves nothing behind.
+	u, err := d.findUser(ctx)
+	known := err == nil
+	if known {
+		err = d.require(ctx, req, u, PermLinkAPIKey)
 	}
-	if err := d.require(ctx, req, u, PermLinkAPIKey); err != nil {
+	if err != nil && !errors.Is(err, errNoAccount) {
 		return nil, err
 	}
 
-	info, err := d.Game.Me(pnw.WithCaller(ctx, pnw.Caller{UserID: u.ID}), key) // u may be new
+	info, err := d.Game.Me(ctx, key)
 	switch {
 	case errors.Is(err, pnw.ErrInvalidKey):
 		return nil, bot.UserError("The game refused this key: it is wrong, revoked, or has no nation. " +
@@ -93,6 +96,11 @@ func (d *Deps) linkSubmit(ctx context.Context, req *bot.Request) (*bot.Response,
 	nationID, err := strconv.ParseInt(info.Nation.Id, 10, 64)
 	if err != nil {
 		return nil, fmt.Errorf("me: nation id %q: %w", info.Nation.Id, err)
+	}
+	if !known {
+		if u, err = d.ensureUser(ctx, req); err != nil {
+			return nil, err
+		}
 	}
 
 	// The key proves ownership of its nation; a nation already linked to

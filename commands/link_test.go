@@ -64,7 +64,9 @@ func TestLink(t *testing.T) {
 		require.NotContains(t, string(audit[0].NewValues), aliceKey)
 		require.Contains(t, string(audit[0].NewValues), "[redacted]")
 
-		// The key check is in the usage log, on Alice's account.
+		// A key check by a known account is in the usage log, on its name.
+		_, err = b.link(t, aliceID, aliceKey)
+		require.NoError(t, err)
 		require.NoError(t, b.client.Close(ctx)) // flushes the usage log
 		usage, err := b.st.APIUsageLogSummary(ctx, store.APIUsageLogSummaryParams{UserID: &u.ID, Since: b.now.Add(-time.Minute)})
 		require.NoError(t, err)
@@ -96,7 +98,9 @@ func TestLink(t *testing.T) {
 		require.ErrorContains(t, err, "The game refused this key")
 		require.ErrorContains(t, err, "Nothing was saved")
 		require.NotContains(t, err.Error(), "unknownkey0000000000")
-		require.Nil(t, b.user(t, aliceID).PnwApiKey)
+		_, err = b.st.UserGetByDiscordID(ctx, aliceID)
+		require.Error(t, err, "a refused key creates no account")
+		require.Empty(t, b.auditActions(t))
 	})
 
 	t.Run("GameDown", func(t *testing.T) {
@@ -106,7 +110,8 @@ func TestLink(t *testing.T) {
 		_, err := b.link(t, aliceID, aliceKey)
 		require.ErrorContains(t, err, "not answering")
 		require.ErrorContains(t, err, "Nothing was saved")
-		require.Nil(t, b.user(t, aliceID).PnwNationID)
+		_, err = b.st.UserGetByDiscordID(ctx, aliceID)
+		require.Error(t, err, "nothing is saved while the game is down")
 	})
 
 	t.Run("NationOfAnotherUserRefused", func(t *testing.T) {

@@ -155,7 +155,8 @@ func TestNation(t *testing.T) {
 		for _, u := range usage {
 			endpoints = append(endpoints, u.Endpoint)
 		}
-		require.ElementsMatch(t, []string{"me", "nationsByID"}, endpoints)
+		// The first key check came before the account existed.
+		require.ElementsMatch(t, []string{"nationsByID"}, endpoints)
 	})
 
 	t.Run("ByDiscordUser", func(t *testing.T) {
