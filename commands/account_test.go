@@ -116,7 +116,12 @@ func TestPreferences(t *testing.T) {
 	ctx := context.Background()
 	_, b := setup(t)
 
-	resp := b.reply(t, "preferences", "replies", "private")
+	resp := b.reply(t, "preferences", "replies", "")
+	require.Contains(t, resp.Content, "public")
+	_, err := b.st.UserGetByDiscordID(ctx, aliceID)
+	require.Error(t, err, "looking at the settings creates no account")
+
+	resp = b.reply(t, "preferences", "replies", "private")
 	require.True(t, resp.Ephemeral)
 	require.Contains(t, resp.Content, "private")
 	require.True(t, b.deps.PrefersPrivate(ctx, aliceID))
@@ -128,7 +133,7 @@ func TestPreferences(t *testing.T) {
 	require.JSONEq(t, `{"private": true}`, string(audit[0].NewValues))
 
 	// Keys this version does not know survive an update.
-	_, err := b.st.Pool.Exec(ctx, `UPDATE users SET preferences = preferences || '{"theme": "dark"}'`)
+	_, err = b.st.Pool.Exec(ctx, `UPDATE users SET preferences = preferences || '{"theme": "dark"}'`)
 	require.NoError(t, err)
 	b.reply(t, "preferences", "replies", "public")
 	require.False(t, b.deps.PrefersPrivate(ctx, aliceID))

@@ -43,14 +43,15 @@ func (d *Deps) preferences(ctx context.Context, req *bot.Request) (*bot.Response
 	if err := req.Options(&set); err != nil {
 		return nil, err
 	}
+	if set.Replies != repliesPrivate && set.Replies != repliesPublic {
+		u, _ := d.findUser(ctx) // without an account, the defaults
+		return &bot.Response{Content: describePreferences(userPreferences(u)), Ephemeral: true}, nil
+	}
 	u, err := d.ensureUser(ctx, req)
 	if err != nil {
 		return nil, err
 	}
 	old := userPreferences(u)
-	if set.Replies != repliesPrivate && set.Replies != repliesPublic {
-		return &bot.Response{Content: describePreferences(old), Ephemeral: true}, nil
-	}
 	if err := d.require(ctx, req, u, PermEditOwnProfile); err != nil {
 		return nil, err
 	}
