@@ -9,10 +9,17 @@ cd "$(dirname "$0")/.."
 GO_VERSION=1.26.8
 log() { printf '\n== %s\n' "$*"; }
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"
+  elif command -v sudo >/dev/null; then sudo "$@"
+  else echo "installing or starting services needs root (or sudo): $*" >&2; exit 1
+  fi
+}
+apt_updated=
 apt_install() {
   log "installing $*"
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  [ -n "$apt_updated" ] || as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  apt_updated=1
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 
@@ -22,7 +29,9 @@ if ! command -v go >/dev/null; then
   command -v curl >/dev/null && command -v unzip >/dev/null || apt_install curl unzip ca-certificates
   log "installing Go $GO_VERSION"
   tmp=$(mktemp -d)
-  curl -fsSL -o "$tmp/go.zip" "${GOPROXY_URL:-https://proxy.golang.org}/golang.org/toolchain/@v/v0.0.1-go$GO_VERSION.linux-amd64.zip"
+  # The first real proxy of GOPROXY (Go is not there yet to ask).
+  proxy=$(printf '%s' "${GOPROXY:-https://proxy.golang.org}" | tr ',|' '\n\n' | grep -vxE 'direct|off' | head -1)
+  curl -fsSL -o "$tmp/go.zip" "${proxy:-https://proxy.golang.org}/golang.org/toolchain/@v/v0.0.1-go$GO_VERSION.linux-amd64.zip"
   unzip -q "$tmp/go.zip" -d "$tmp"
   as_root mv "$tmp/golang.org/toolchain@v0.0.1-go$GO_VERSION.linux-amd64" /usr/local/go
   as_root chmod -R a+rx /usr/local/go
@@ -39,9 +48,12 @@ if ! listening 5432; then
   fi
   log "starting PostgreSQL"
   cluster=$(ls /etc/postgresql | sort -V | tail -1)
-  # The package may have started it already, before the trust line: restart.
-  as_root pg_ctlcluster --skip-systemctl-redirect "$cluster" main stop >/dev/null 2>&1 || true
-  as_root pg_ctlcluster --skip-systemctl-redirect "$cluster" main start
+  # The package may have started it already, before the trust line: reload.
+  if as_root pg_ctlcluster --skip-systemctl-redirect "$cluster" main status >/dev/null 2>&1; then
+    as_root pg_ctlcluster --skip-systemctl-redirect "$cluster" main reload
+  else
+    as_root pg_ctlcluster --skip-systemctl-redirect "$cluster" main start
+  fi
 fi
 # Redis on 127.0.0.1:6379.
 if ! listening 6379; then

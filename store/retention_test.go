@@ -97,7 +97,7 @@ func TestPrune(t *testing.T) {
 		require.Equal(t, 1, count(t, s, "audit_logs"))
 		require.Equal(t, 1, count(t, s, "pnw_data_cache WHERE cache_key = 'fresh'"))
 		require.Equal(t, 1, count(t, s, "pnw_data_cache"))
-		require.Equal(t, 1, count(t, s, "rate_limits WHERE window_end > now()"))
+		require.Equal(t, 1, count(t, s, "rate_limits WHERE window_end > $1", b.now))
 		require.Equal(t, 1, count(t, s, "rate_limits"))
 		// A revoked session stays until it expires; only expiry removes it.
 		require.Equal(t, 2, count(t, s, "user_sessions"))
