@@ -3,7 +3,6 @@ package commands
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -42,7 +41,7 @@ func (d *Deps) allianceInfo(ctx context.Context, req *bot.Request) (*bot.Respons
 	var id int
 	var err error
 	if q := strings.TrimSpace(opts.Alliance); q != "" {
-		id, err = d.resolveAlliance(ctx, q)
+		id, err = d.allianceNames().resolve(ctx, q)
 	} else {
 		id, err = d.ownAlliance(ctx, req)
 	}
@@ -76,9 +75,8 @@ func (d *Deps) ownAlliance(ctx context.Context, req *bot.Request) (int, error) {
 	return id, nil
 }
 
-// resolveAlliance turns an id, an autocomplete choice, a name or an acronym
-// into an alliance id.
-func (d *Deps) resolveAlliance(ctx context.Context, query string) (int, error) {
+// allianceNames looks up alliances by name or acronym.
+func (d *Deps) allianceNames() nameLookup {
 	return nameLookup{
 		kind: "alliance",
 		seen: func(ctx context.Context, name string) (int64, error) {
@@ -94,15 +92,19 @@ func (d *Deps) resolveAlliance(ctx context.Context, query string) (int, error) {
 			}
 			return "", err
 		},
-		similar: func(ctx context.Context, prefix string) ([]string, error) {
-			rows, err := d.Store.SeenAllianceSearch(ctx, store.SeenAllianceSearchParams{Query: prefix, RowLimit: maxCandidates})
-			names := make([]string, len(rows))
+		search: func(ctx context.Context, text string, limit int32) ([]knownName, error) {
+			rows, err := d.Store.SeenAllianceSearch(ctx, store.SeenAllianceSearchParams{Query: text, RowLimit: limit})
+			names := make([]knownName, len(rows))
 			for i, row := range rows {
-				names[i] = row.Name
+				label := row.Name
+				if row.Acronym != "" {
+					label += " (" + row.Acronym + ")"
+				}
+				names[i] = knownName{id: row.AllianceID, name: row.Name, label: label}
 			}
 			return names, err
 		},
-	}.resolve(ctx, query)
+	}
 }
 
 func (d *Deps) allianceAutocomplete(ctx context.Context, req *bot.Request) (*bot.Response, error) {
@@ -112,19 +114,7 @@ func (d *Deps) allianceAutocomplete(ctx context.Context, req *bot.Request) (*bot
 	if err := req.Options(&opts); err != nil {
 		return nil, err
 	}
-	rows, err := d.Store.SeenAllianceSearch(ctx, store.SeenAllianceSearchParams{Query: strings.TrimSpace(opts.Alliance), RowLimit: 25})
-	if err != nil {
-		return nil, fmt.Errorf("seen alliances: %w", err)
-	}
-	choices := make([]*discordgo.ApplicationCommandOptionChoice, len(rows))
-	for i, row := range rows {
-		name := row.Name
-		if row.Acronym != "" {
-			name += " (" + row.Acronym + ")"
-		}
-		choices[i] = &discordgo.ApplicationCommandOptionChoice{Name: truncate(name, 100), Value: strconv.FormatInt(row.AllianceID, 10)}
-	}
-	return bot.Choices(choices...), nil
+	return d.allianceNames().autocomplete(ctx, opts.Alliance)
 }
 
 func (d *Deps) rememberAlliance(ctx context.Context, id int64, name, acronym string) {

@@ -40,7 +40,7 @@ func (d *Deps) nation(ctx context.Context, req *bot.Request) (*bot.Response, err
 	var err error
 	switch {
 	case strings.TrimSpace(opts.Nation) != "":
-		id, err = d.resolveNation(ctx, strings.TrimSpace(opts.Nation))
+		id, err = d.nationNames().resolve(ctx, strings.TrimSpace(opts.Nation))
 	case opts.User != nil:
 		id, err = d.linkedNation(ctx, opts.User.ID, fmt.Sprintf("<@%s> has not linked a nation.", opts.User.ID))
 	default:
@@ -70,9 +70,8 @@ func (d *Deps) linkedNation(ctx context.Context, discordID, notLinked string) (i
 	return int(*u.PnwNationID), nil
 }
 
-// resolveNation turns what the user typed (an id, an autocomplete choice, or
-// a name) into a nation id.
-func (d *Deps) resolveNation(ctx context.Context, query string) (int, error) {
+// nationNames looks up nations by name.
+func (d *Deps) nationNames() nameLookup {
 	return nameLookup{
 		kind: "nation",
 		seen: func(ctx context.Context, name string) (int64, error) {
@@ -88,15 +87,15 @@ func (d *Deps) resolveNation(ctx context.Context, query string) (int, error) {
 			}
 			return "", err
 		},
-		similar: func(ctx context.Context, prefix string) ([]string, error) {
-			rows, err := d.Store.SeenNationSearch(ctx, store.SeenNationSearchParams{Query: prefix, RowLimit: maxCandidates})
-			names := make([]string, len(rows))
+		search: func(ctx context.Context, text string, limit int32) ([]knownName, error) {
+			rows, err := d.Store.SeenNationSearch(ctx, store.SeenNationSearchParams{Query: text, RowLimit: limit})
+			names := make([]knownName, len(rows))
 			for i, row := range rows {
-				names[i] = row.NationName
+				names[i] = knownName{id: row.NationID, name: row.NationName, label: fmt.Sprintf("%s (%s)", row.NationName, row.LeaderName)}
 			}
 			return names, err
 		},
-	}.resolve(ctx, query)
+	}
 }
 
 func (d *Deps) nationAutocomplete(ctx context.Context, req *bot.Request) (*bot.Response, error) {
@@ -106,18 +105,7 @@ func (d *Deps) nationAutocomplete(ctx context.Context, req *bot.Request) (*bot.R
 	if err := req.Options(&opts); err != nil {
 		return nil, err
 	}
-	rows, err := d.Store.SeenNationSearch(ctx, store.SeenNationSearchParams{Query: strings.TrimSpace(opts.Nation), RowLimit: 25})
-	if err != nil {
-		return nil, fmt.Errorf("seen nations: %w", err)
-	}
-	choices := make([]*discordgo.ApplicationCommandOptionChoice, len(rows))
-	for i, row := range rows {
-		choices[i] = &discordgo.ApplicationCommandOptionChoice{
-			Name:  truncate(fmt.Sprintf("%s (%s)", row.NationName, row.LeaderName), 100),
-			Value: strconv.FormatInt(row.NationID, 10),
-		}
-	}
-	return bot.Choices(choices...), nil
+	return d.nationNames().autocomplete(ctx, opts.Nation)
 }
 
 // rememberNation records a nation's name for autocomplete; a failure only

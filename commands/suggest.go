@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/bwmarrin/discordgo"
+
 	"pnwbot/bot"
 	"pnwbot/store"
 )
@@ -22,14 +24,35 @@ const (
 	maxNameLength = 100
 )
 
-// nameLookup resolves what a user typed into a game id: an id as is, a name
-// the bot has seen from the database, any other name from the game, and an
-// unknown name into an answer suggesting close known names.
+// knownName is a name the bot has seen in the game's answers.
+type knownName struct {
+	id    int64
+	name  string
+	label string // what an autocomplete choice shows
+}
+
+// nameLookup turns what a user types into a game id. It resolves an id as
+// is, a name the bot has seen from the database, any other name from the
+// game, and answers an unknown name with close known names; autocomplete
+// offers known names only, so typing costs no API request.
 type nameLookup struct {
-	kind    string                                                     // "nation", "alliance": for messages
-	seen    func(ctx context.Context, name string) (int64, error)      // a known exact name, or ErrNoRows
-	game    func(ctx context.Context, name string) (string, error)     // the game's exact match, or ""
-	similar func(ctx context.Context, prefix string) ([]string, error) // known names to suggest from
+	kind   string                                                                   // "nation", "alliance": for messages
+	seen   func(ctx context.Context, name string) (int64, error)                    // a known exact name, or ErrNoRows
+	game   func(ctx context.Context, name string) (string, error)                   // the game's exact match, or ""
+	search func(ctx context.Context, text string, limit int32) ([]knownName, error) // known names containing text
+}
+
+// autocomplete answers with the known names containing what is typed.
+func (l nameLookup) autocomplete(ctx context.Context, typed string) (*bot.Response, error) {
+	names, err := l.search(ctx, strings.TrimSpace(typed), 25)
+	if err != nil {
+		return nil, fmt.Errorf("known %s names: %w", l.kind, err)
+	}
+	choices := make([]*discordgo.ApplicationCommandOptionChoice, len(names))
+	for i, n := range names {
+		choices[i] = &discordgo.ApplicationCommandOptionChoice{Name: truncate(n.label, 100), Value: strconv.FormatInt(n.id, 10)}
+	}
+	return bot.Choices(choices...), nil
 }
 
 func (l nameLookup) resolve(ctx context.Context, query string) (int, error) {
@@ -52,9 +75,13 @@ func (l nameLookup) resolve(ctx context.Context, query string) (int, error) {
 	if id, err := strconv.Atoi(gameID); err == nil {
 		return id, nil
 	}
-	names, err := l.similar(ctx, suggestionPrefix(query))
+	known, err := l.search(ctx, suggestionPrefix(query), maxCandidates)
 	if err != nil {
 		return 0, fmt.Errorf("known %s names: %w", l.kind, err)
+	}
+	names := make([]string, len(known))
+	for i, n := range known {
+		names[i] = n.name
 	}
 	if near := closest(query, names, maxSuggestions); len(near) > 0 {
 		return 0, bot.UserErrorf("No %s is named %q. Did you mean: %s?", l.kind, query, strings.Join(near, ", "))
