@@ -43,12 +43,7 @@ func TestEndToEnd(t *testing.T) {
 
 	pub, priv := discordtest.NewKey(t)
 	dbURL := storetest.NewEmptyDB(t)
-	rdb, _ := storetest.NewRedis(t)
-	t.Cleanup(func() { // pnwbot's own keys live under "pnwbot:"
-		for _, k := range rdb.Keys(context.Background(), "pnwbot:*").Val() {
-			rdb.Del(context.Background(), k)
-		}
-	})
+	_, prefix := storetest.NewRedis(t) // this run's keys, deleted afterwards
 	env := map[string]string{
 		config.DatabaseURL:          dbURL,
 		config.RedisURL:             storetest.RedisURL(),
@@ -67,7 +62,7 @@ func TestEndToEnd(t *testing.T) {
 
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	a, err := start(ctx, cfg, logger)
+	a, err := start(ctx, cfg, logger, prefix)
 	require.NoError(t, err)
 	runCtx, stop := context.WithCancel(ctx)
 	served := make(chan error, 1)

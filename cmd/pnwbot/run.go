@@ -25,9 +25,12 @@ import (
 	"pnwbot/web"
 )
 
+// Shutdown budgets: the sum stays under docker-compose.yml's 30 s
+// stop_grace_period, and the usage log's flush keeps its own share however
+// long interactions in flight take.
 const (
-	// shutdownTimeout stays under docker-compose.yml's stop_grace_period.
-	shutdownTimeout = 20 * time.Second
+	drainTimeout = 15 * time.Second // HTTP requests and interactions in flight
+	flushTimeout = 10 * time.Second // the game client's usage log
 	pruneInterval   = time.Hour
 )
 
@@ -37,7 +40,7 @@ func run(ctx context.Context, cfg *config.Config) error {
 	defer stop()
 	logger := setupLogger(cfg)
 	logger.Info("starting pnwbot", "version", buildVersion(), "config", cfg)
-	a, err := start(ctx, cfg, logger)
+	a, err := start(ctx, cfg, logger, redisPrefix)
 	if err != nil {
 		return err
 	}
@@ -55,14 +58,17 @@ type app struct {
 	listener net.Listener
 }
 
-// start opens the database (applying pending migrations), Redis, the game
-// client, the HTTP listener and the Discord session. On error it closes what
-// it opened.
-func start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (a *app, err error) {
+// redisPrefix starts every key pnwbot writes to Redis.
+const redisPrefix = "pnwbot:"
+
+// start opens the database (applying pending migrations), Redis (keys under
+// prefix), the game client, the HTTP listener and the Discord session. On
+// error it closes what it opened.
+func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix string) (a *app, err error) {
 	a = &app{logger: logger}
 	defer func() {
 		if err != nil {
-			a.close(context.Background())
+			a.close()
 		}
 	}()
 
@@ -83,7 +89,7 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (a *app
 		if err := a.rdb.Ping(ctx).Err(); err != nil {
 			return nil, fmt.Errorf("connect to Redis at %s: %w", opts.Addr, err)
 		}
-		cache = pnw.NewRedisCache(a.rdb, "pnwbot:cache:")
+		cache = pnw.NewRedisCache(a.rdb, prefix+"cache:")
 		checks = append(checks, web.Check{Name: "redis", Ping: func(ctx context.Context) error { return a.rdb.Ping(ctx).Err() }})
 	}
 
@@ -108,7 +114,7 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (a *app
 
 	a.bot, err = bot.New(bot.Options{
 		Token: string(cfg.DiscordToken), APIBaseURL: cfg.DiscordAPIURL, GuildID: cfg.DiscordGuildID,
-		PublicKey: cfg.DiscordPublicKey, Router: router, Redis: a.rdb, RedisPrefix: "pnwbot:", Store: a.st,
+		PublicKey: cfg.DiscordPublicKey, Router: router, Redis: a.rdb, RedisPrefix: prefix, Store: a.st,
 		PrefersEphemeral: deps.PrefersPrivate, Logger: logger, Registerer: reg,
 	})
 	if err != nil {
@@ -144,15 +150,15 @@ func (a *app) serve(ctx context.Context) error {
 		err = fmt.Errorf("HTTP server: %w", err)
 	}
 	stopPrune()
-	<-pruned // it uses the store, closed next
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-	defer cancel()
-	a.close(shutdownCtx)
+	<-pruned // it uses the store, closed last
+	a.close()
 	return err
 }
 
 // close stops, in reverse order of start, whatever start opened.
-func (a *app) close(ctx context.Context) {
+func (a *app) close() {
+	ctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
+	defer cancel()
 	if a.server != nil {
 		if err := a.server.Shutdown(ctx); err != nil {
 			a.logger.Warn("HTTP shutdown", "error", err)
@@ -167,6 +173,8 @@ func (a *app) close(ctx context.Context) {
 		}
 	}
 	if a.game != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), flushTimeout)
+		defer cancel()
 		if err := a.game.Close(ctx); err != nil {
 			a.logger.Warn("game client shutdown", "error", err)
 		}
