@@ -31,6 +31,18 @@ func blocColor(color string) int {
 	return colorDefault
 }
 
+// maxFieldValue is Discord's limit on an embed field's value.
+const maxFieldValue = 1024
+
+// fieldValue makes text fit an embed field: Discord refuses an empty value,
+// and the game leaves some names empty.
+func fieldValue(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return "—"
+	}
+	return truncate(s, maxFieldValue)
+}
+
 func nationURL(id string) string   { return gameURL + "/nation/id=" + id }
 func allianceURL(id string) string { return gameURL + "/alliance/id=" + id }
 
@@ -81,15 +93,15 @@ func nationEmbed(r pnw.Result[pnw.Nation]) *discordgo.MessageEmbed {
 		}
 	}
 	e := &discordgo.MessageEmbed{
-		Title: n.NationName,
+		Title: truncate(n.NationName, 256),
 		URL:   nationURL(n.Id),
 		Color: blocColor(n.Color),
 		Fields: []*discordgo.MessageEmbedField{
-			{Name: "Leader", Value: n.LeaderName, Inline: true},
+			{Name: "Leader", Value: fieldValue(n.LeaderName), Inline: true},
 			{Name: "Alliance", Value: alliance, Inline: true},
 			{Name: "Score", Value: strconv.FormatFloat(n.Score, 'f', 2, 64), Inline: true},
 			{Name: "Cities", Value: number(n.NumCities), Inline: true},
-			{Name: "Color", Value: capitalize(n.Color), Inline: true},
+			{Name: "Color", Value: fieldValue(capitalize(n.Color)), Inline: true},
 			{Name: "Last active", Value: relative(n.LastActive), Inline: true},
 			{Name: "Military", Value: fmt.Sprintf("🪖 %s soldiers · %s tanks · ✈️ %s aircraft · 🚢 %s ships · 🚀 %s missiles · ☢️ %s nukes",
 				number(n.Soldiers), number(n.Tanks), number(n.Aircraft), number(n.Ships), number(n.Missiles), number(n.Nukes))},
@@ -115,7 +127,7 @@ func allianceEmbed(r pnw.Result[pnw.Alliance]) *discordgo.MessageEmbed {
 		title += " (" + a.Acronym + ")"
 	}
 	e := &discordgo.MessageEmbed{
-		Title: title,
+		Title: truncate(title, 256),
 		URL:   allianceURL(a.Id),
 		Color: blocColor(a.Color),
 		Fields: []*discordgo.MessageEmbedField{
@@ -123,7 +135,7 @@ func allianceEmbed(r pnw.Result[pnw.Alliance]) *discordgo.MessageEmbed {
 			{Name: "Score", Value: strconv.FormatFloat(a.Score, 'f', 2, 64), Inline: true},
 			{Name: "Members", Value: number(a.MemberCount()), Inline: true},
 			{Name: "Average score", Value: strconv.FormatFloat(a.AverageScore, 'f', 2, 64), Inline: true},
-			{Name: "Color", Value: capitalize(a.Color), Inline: true},
+			{Name: "Color", Value: fieldValue(capitalize(a.Color)), Inline: true},
 			{Name: "Recruiting", Value: map[bool]string{true: "Yes", false: "No"}[a.AcceptMembers], Inline: true},
 		},
 	}
@@ -134,7 +146,7 @@ func allianceEmbed(r pnw.Result[pnw.Alliance]) *discordgo.MessageEmbed {
 		}
 	}
 	if len(links) > 0 {
-		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: "Links", Value: strings.Join(links, " · ")})
+		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: "Links", Value: fieldValue(strings.Join(links, " · "))})
 	}
 	if strings.HasPrefix(a.Flag, "https://") {
 		e.Thumbnail = &discordgo.MessageEmbedThumbnail{URL: a.Flag}

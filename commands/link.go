@@ -49,7 +49,8 @@ func (d *Deps) unlinkCommand() bot.Command {
 	}
 }
 
-// link opens the modal; it must answer at once, so it touches nothing.
+// link opens the modal. A modal cannot be deferred, so it must answer at
+// once: it calls nothing itself.
 func (d *Deps) link(context.Context, *bot.Request) (*bot.Response, error) {
 	return bot.Modal(routeLinkSubmit, "Link your nation", &discordgo.TextInput{
 		CustomID:    inputAPIKey,

@@ -187,6 +187,20 @@ func TestNation(t *testing.T) {
 		require.ErrorContains(t, err, "not answering right now")
 	})
 
+	t.Run("EmptyGameFieldsAndHugeIDs", func(t *testing.T) {
+		t.Parallel()
+		_, b := setup(t)
+		b.game.AddNation(pnwtest.Nation{ID: 2000, NationName: "Nameless"})
+		text := embedText(b.reply(t, "nation", "nation", "2000").Embeds[0])
+		require.Contains(t, text, "Leader: —", "Discord refuses an empty field value")
+		require.Contains(t, text, "Color: —")
+
+		requests := b.game.Requests()
+		_, err := b.serve(t, "nation", "nation", "99999999999")
+		require.ErrorContains(t, err, "No nation has id 99999999999")
+		require.Equal(t, requests, b.game.Requests(), "an id past 32 bits would fail the whole merged query")
+	})
+
 	t.Run("TooLongName", func(t *testing.T) {
 		t.Parallel()
 		_, b := setup(t)

@@ -38,7 +38,7 @@ func (d *Deps) me(ctx context.Context, req *bot.Request) (*bot.Response, error) 
 	u = d.recheckKey(ctx, u)
 	e := &discordgo.MessageEmbed{Title: "Your pnwbot profile", Color: colorDefault}
 	field := func(name, value string) {
-		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: name, Value: value})
+		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: name, Value: fieldValue(value)})
 	}
 
 	if u.PnwNationID == nil {

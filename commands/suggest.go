@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -59,8 +60,13 @@ func (l nameLookup) resolve(ctx context.Context, query string) (int, error) {
 	if len([]rune(query)) > maxNameLength {
 		return 0, bot.UserErrorf("That %s name is too long: names have at most %d characters.", l.kind, maxNameLength)
 	}
-	if id, err := strconv.Atoi(query); err == nil && id > 0 {
-		return id, nil
+	if id, err := strconv.ParseInt(query, 10, 64); err == nil && id > 0 {
+		// The game's ids are GraphQL Int (32 bits): a larger one would fail
+		// the whole query, with every lookup merged into it.
+		if id > math.MaxInt32 {
+			return 0, bot.UserErrorf("No %s has id %d.", l.kind, id)
+		}
+		return int(id), nil
 	}
 	id, err := l.seen(ctx, query)
 	if err == nil {
