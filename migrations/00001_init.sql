@@ -10,7 +10,9 @@ BEGIN
     WHEN 'string' THEN
         RETURN true;
     WHEN 'number' THEN
-        RETURN value ~ '^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$';
+        -- The cast rejects what a float64 cannot hold, such as 1e999.
+        RETURN value ~ '^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$'
+            AND value::double precision IS NOT NULL;
     WHEN 'boolean' THEN
         RETURN value IN ('true', 'false');
     WHEN 'json' THEN
@@ -19,7 +21,9 @@ BEGIN
     ELSE
         RETURN false;
     END CASE;
-EXCEPTION WHEN invalid_text_representation THEN
+-- Any failure to parse (bad syntax, \u0000 in JSON, nesting too deep, a
+-- number out of range) is a value that does not match its type.
+EXCEPTION WHEN others THEN
     RETURN false;
 END;
 $$;

@@ -168,6 +168,7 @@ func TestConstraints(t *testing.T) {
 			{"number", "", false},
 			{"number", "12.", false},
 			{"number", "1 2", false},
+			{"number", "1e999", false}, // out of float64's range
 			{"boolean", "true", true},
 			{"boolean", "false", true},
 			{"boolean", "yes", false},
@@ -178,6 +179,8 @@ func TestConstraints(t *testing.T) {
 			{"json", `"s"`, true},
 			{"json", `{x`, false},
 			{"json", ``, false},
+			{"json", `"\u0000"`, false},                 // jsonb has no NUL
+			{"json", strings.Repeat("[", 10000), false}, // too deep to parse
 		}
 		for _, c := range cases {
 			_, err := s.AppConfigSet(t.Context(), store.AppConfigSetParams{
