@@ -41,6 +41,8 @@ const (
 	breakerThreshold = 5
 	breakerCooldown  = 30 * time.Second
 	maxResponseBytes = 32 << 20
+	// maxMessageRunes bounds the game's error message kept in an Error.
+	maxMessageRunes = 300
 )
 
 // Options configures a Client. Zero values get the defaults noted; a nil
@@ -269,14 +271,13 @@ func (c *Client) send(ctx context.Context, key string, mutation bool, op string,
 		if len(resp.Errors) == 0 {
 			return res.StatusCode, res.Header, nil
 		}
-		msg, category := firstError(resp.Errors)
-		e.Kind, e.Message = classify(msg, category), c.redact(msg, key)
+		msg, category := c.firstError(resp.Errors, key)
+		e.Kind, e.Message = classify(msg, category), msg
 	} else {
 		// Error bodies may be JSON GraphQL errors or an HTML page.
 		var body graphql.Response
 		if json.Unmarshal(raw, &body) == nil && len(body.Errors) > 0 {
-			msg, _ := firstError(body.Errors)
-			e.Message = c.redact(msg, key)
+			e.Message, _ = c.firstError(body.Errors, key)
 		}
 		switch {
 		case res.StatusCode == http.StatusUnauthorized:
@@ -299,14 +300,22 @@ func (c *Client) send(ctx context.Context, key string, mutation bool, op string,
 	return res.StatusCode, res.Header, e
 }
 
-func firstError(errs gqlerror.List) (message, category string) {
-	first := errs[0]
-	category, _ = first.Extensions["category"].(string)
-	message = first.Message
-	if len(message) > 300 {
-		message = message[:300] + "…"
+// firstError returns the first non-null error's message, redacted and then
+// cut to maxMessageRunes: cut first, a key across the cut would survive in
+// part.
+func (c *Client) firstError(errs gqlerror.List, key string) (message, category string) {
+	for _, e := range errs {
+		if e == nil {
+			continue
+		}
+		category, _ = e.Extensions["category"].(string)
+		message = c.redact(e.Message, key)
+		if r := []rune(message); len(r) > maxMessageRunes {
+			message = string(r[:maxMessageRunes]) + "…"
+		}
+		return message, category
 	}
-	return message, category
+	return "", ""
 }
 
 // redact removes the key and the bot key from text that came from the game.

@@ -1,8 +1,11 @@
 package pnw_test
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 
@@ -112,4 +115,39 @@ func dumpMetrics(t testing.TB, b *testBundle) string {
 		sb.WriteString(f.String() + "\n")
 	}
 	return sb.String()
+}
+
+// TestLongErrorMessages: the game's message is redacted before it is cut, so
+// a key across the cut never shows in part, and the cut keeps whole runes.
+func TestLongErrorMessages(t *testing.T) {
+	t.Parallel()
+	for name, msg := range map[string]string{
+		"key across the cut":  "a" + strings.Repeat("é", 145) + memberKey + " was refused.",
+		"rune across the cut": "a" + strings.Repeat("é", 200),
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c, b := setup(t, withoutCache)
+			b.fake.Fail(pnwtest.Failure{Message: msg, Times: 1})
+			_, err := c.AllianceBank(t.Context(), memberKey, allianceID)
+			var e *pnw.Error
+			require.ErrorAs(t, err, &e)
+			require.NotContains(t, err.Error(), memberKey[:8])
+			require.True(t, utf8.ValidString(e.Message), "%q", e.Message)
+			require.LessOrEqual(t, utf8.RuneCountInString(e.Message), 301)
+		})
+	}
+}
+
+// TestNullGraphQLError: "errors":[null] is an error like any other.
+func TestNullGraphQLError(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"data":null,"errors":[null]}`))
+	}))
+	t.Cleanup(srv.Close)
+	c, _ := setup(t, withoutCache, func(o *pnw.Options, _ *testBundle) { o.URL = srv.URL + "/graphql" })
+	_, err := c.Alliance(t.Context(), allianceID)
+	require.ErrorIs(t, err, pnw.ErrInvalidQuery)
 }
