@@ -85,13 +85,15 @@ func (b *batcher) flush() {
 	}
 }
 
-// fetch runs the merged query for every waiter: on none's cancellation or
-// deadline (each waits on its own), and with a panic turned into an error,
-// since flush may run on the timer's goroutine. The request is logged for
-// the first waiter; the others log their own calls as served without one.
+// fetch runs the merged query for every waiter on a shared context, with a
+// panic turned into an error, since flush may run on the timer's goroutine.
+// The request is logged for the first waiter; the others log their own calls
+// as served without one.
 func (b *batcher) fetch(ctx context.Context, ids []int) (found map[int]Nation, err error) {
 	defer b.c.recoverTo("nationsByID", &err)
-	resp, err := nationsByID(context.WithoutCancel(ctx), b.c.public(), ids, len(ids))
+	ctx, cancel := shared(ctx)
+	defer cancel()
+	resp, err := nationsByID(ctx, b.c.public(), ids, len(ids))
 	if err != nil {
 		return nil, err
 	}

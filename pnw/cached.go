@@ -96,16 +96,27 @@ func cached[T any](ctx context.Context, c *Client, s spec, fetch func(context.Co
 	return res, err
 }
 
-// coalesce runs fetch once for all concurrent callers with the same key. The
-// shared fetch runs on no caller's cancellation or deadline (each caller
-// waits on its own; each request is bounded by the client's timeout), and a
-// panic in it becomes an error for all of them. Its requests are logged for
-// the caller that started it; the others log their own calls as served
-// without one.
+// sharedTimeout bounds work shared by several callers: room for a request,
+// a short rate-limit wait and a retry. A reset beyond it fails fast.
+const sharedTimeout = 20 * time.Second
+
+// shared is the context of work shared by several callers: on no caller's
+// cancellation or deadline (each waits on its own), but bounded by
+// sharedTimeout. It keeps ctx's values: the caller and the trace.
+func shared(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), sharedTimeout)
+}
+
+// coalesce runs fetch once for all concurrent callers with the same key, on
+// a shared context, and a panic in it becomes an error for all of them. Its
+// requests are logged for the caller that started it; the others log their
+// own calls as served without one.
 func coalesce[T any](ctx context.Context, c *Client, key string, fetch func(context.Context) (T, error)) (T, error) {
 	ch := c.flights.DoChan(key, func() (v any, err error) {
 		defer c.recoverTo(key, &err)
-		return fetch(context.WithoutCancel(ctx))
+		ctx, cancel := shared(ctx)
+		defer cancel()
+		return fetch(ctx)
 	})
 	var zero T
 	select {

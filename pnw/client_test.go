@@ -479,6 +479,21 @@ func TestRateLimits(t *testing.T) {
 		require.Equal(t, 1, b.fake.Requests())
 	})
 
+	t.Run("a shared lookup does not wait out a long reset", func(t *testing.T) {
+		t.Parallel()
+		// The callers have no deadline, but the shared fetch does: a reset
+		// within maxRateWait yet beyond it fails fast.
+		c, b := setup(t, withoutCache)
+		b.fake.Fail(pnwtest.Failure{Status: 429, Reset: time.Now().Add(45 * time.Second)})
+		start := time.Now()
+		_, err := c.Alliance(t.Context(), allianceID)
+		require.ErrorIs(t, err, pnw.ErrRateLimited)
+		_, err = c.Nation(t.Context(), officerID)
+		require.ErrorIs(t, err, pnw.ErrRateLimited)
+		require.Less(t, time.Since(start), 5*time.Second)
+		require.Equal(t, 1, b.fake.Requests(), "the key rests until the reset")
+	})
+
 	t.Run("a key out of daily requests rests until the reset", func(t *testing.T) {
 		t.Parallel()
 		c, b := setup(t, withoutCache)
