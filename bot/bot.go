@@ -25,8 +25,14 @@ import (
 // DefaultAPIBaseURL is Discord's.
 const DefaultAPIBaseURL = "https://discord.com"
 
-// tokenLifetime bounds a handler: an interaction token lives 15 minutes.
-const tokenLifetime = 15 * time.Minute
+// A handler gets defaultHandlerTimeout (a hung database must not keep the
+// user waiting for the token's 15 minutes); the reply then gets its own
+// deliverTimeout, so that an error reply goes out even when the handler
+// used up its time.
+const (
+	defaultHandlerTimeout = time.Minute
+	deliverTimeout        = 10 * time.Second
+)
 
 // Discord wants a first response within 3 s. The preference lookup runs
 // before the auto-defer clock starts, so the worst case before the bot sends
@@ -69,6 +75,8 @@ type Options struct {
 	// DeferAfter is how long a handler may run before the bot defers; zero
 	// means 1.7 s.
 	DeferAfter time.Duration
+	// HandlerTimeout bounds a handler; zero means 60 s.
+	HandlerTimeout time.Duration
 	// NoReconnect is for tests: discordgo would retry a vanished gateway
 	// forever.
 	NoReconnect bool
@@ -116,6 +124,9 @@ func New(opts Options) (*Bot, error) {
 	}
 	if opts.DeferAfter == 0 {
 		opts.DeferAfter = defaultDeferAfter
+	}
+	if opts.HandlerTimeout == 0 {
+		opts.HandlerTimeout = defaultHandlerTimeout
 	}
 	if opts.RateLimit == (Rate{}) {
 		opts.RateLimit = Rate{Requests: 30, Window: time.Minute}
@@ -261,11 +272,14 @@ type exchange struct {
 	deferred discordgo.InteractionResponseType // 0 until deferred
 	// private is whether the deferral was ephemeral.
 	private bool
+	// deleted is whether a public deferral has been removed, to make way
+	// for a private follow-up.
+	deleted bool
 }
 
 // handle is the one code path of every interaction, from either transport.
 func (b *Bot) handle(i *discordgo.Interaction, initial func(context.Context, *discordgo.InteractionResponse) error) {
-	ctx, cancel := context.WithTimeout(b.ctx, tokenLifetime)
+	ctx, cancel := context.WithTimeout(b.ctx, b.opts.HandlerTimeout)
 	defer cancel()
 	req, h := b.opts.Router.match(i)
 	x := &exchange{initial: initial}
@@ -289,9 +303,23 @@ func (b *Bot) handle(i *discordgo.Interaction, initial func(context.Context, *di
 		private.Ephemeral = true
 		resp = &private
 	}
-	if err := b.deliver(ctx, i, x, resp); err != nil {
+	ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), deliverTimeout)
+	defer cancel()
+	err = b.deliver(ctx, i, x, resp)
+	if refused(err) {
+		// Discord refused the reply (an embed over a limit, say): the user
+		// gets the error message instead, and the log says why.
+		err = b.deliver(ctx, i, x, errorResponse(ctx, b.logger, req, fmt.Errorf("discord refused the reply: %w", err)))
+	}
+	if err != nil {
 		b.logger.ErrorContext(ctx, "reply failed", append(attrs(req), slog.Any("error", err))...)
 	}
+}
+
+// refused reports whether Discord answered a request with a 4xx.
+func refused(err error) bool {
+	var re *discordgo.RESTError
+	return errors.As(err, &re) && re.Response != nil && re.Response.StatusCode >= 400 && re.Response.StatusCode < 500
 }
 
 // prefersEphemeral asks Options.PrefersEphemeral within preferenceTimeout: a
@@ -302,8 +330,8 @@ func (b *Bot) prefersEphemeral(ctx context.Context, userID string) bool {
 	return b.opts.PrefersEphemeral(ctx, userID)
 }
 
-// deferResponse acknowledges the interaction so that the handler may take up
-// to 15 minutes: components as a deferred update of their message, the rest
+// deferResponse acknowledges the interaction so that the handler may take
+// longer than 3 s: components as a deferred update of their message, the rest
 // as a deferred message, private when the reply will be.
 func (b *Bot) deferResponse(ctx context.Context, req *Request, x *exchange) {
 	resp := &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource}
@@ -332,10 +360,11 @@ func (b *Bot) deliver(ctx context.Context, i *discordgo.Interaction, x *exchange
 		// A new message after a deferred update, or a private one after a
 		// public deferral (a message cannot turn private): a follow-up,
 		// after removing the public "thinking" message.
-		if x.deferred == discordgo.InteractionResponseDeferredChannelMessageWithSource {
+		if x.deferred == discordgo.InteractionResponseDeferredChannelMessageWithSource && !x.deleted {
 			if err := b.session.InteractionResponseDelete(i, opt); err != nil {
 				return err
 			}
+			x.deleted = true
 		}
 		_, err := b.session.FollowupMessageCreate(i, true, resp.followup(), opt)
 		return err

@@ -414,3 +414,71 @@ func TestFakeRateLimitIsRetried(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "pong", first.Content)
 }
+
+func TestHandlerTimeout(t *testing.T) {
+	t.Parallel()
+	hang := func(ctx context.Context, _ *Request) (*Response, error) {
+		<-ctx.Done() // a database that does not answer
+		return nil, ctx.Err()
+	}
+
+	t.Run("BeforeTheDeferral", func(t *testing.T) {
+		t.Parallel()
+		b, tb := setup(t, Options{HandlerTimeout: 100 * time.Millisecond, DeferAfter: time.Second}, route("hang", hang, false))
+		i := discordtest.Command("/hang")
+		gateway(b, i)
+		first, err := tb.fake.WaitResponse(waitCtx(t), i.ID)
+		require.NoError(t, err)
+		require.Equal(t, discordgo.InteractionResponseChannelMessageWithSource, first.Type)
+		requireFriendlyError(t, first.Content, first.Flags, first.AllowedMentions)
+	})
+
+	t.Run("AfterTheDeferral", func(t *testing.T) {
+		t.Parallel()
+		b, tb := setup(t, Options{HandlerTimeout: 200 * time.Millisecond, DeferAfter: 50 * time.Millisecond}, route("hang", hang, false))
+		i := discordtest.Command("/hang")
+		gateway(b, i)
+		followup, err := tb.fake.WaitFollowup(waitCtx(t), i.Token)
+		require.NoError(t, err)
+		requireFriendlyError(t, followup.Content, followup.Flags, followup.AllowedMentions)
+	})
+}
+
+func TestRefusedReplyFallsBack(t *testing.T) {
+	t.Parallel()
+	// Discord refuses an embed field without a value with 400.
+	bad := &Response{Embeds: []*discordgo.MessageEmbed{{Title: "Nation", Fields: []*discordgo.MessageEmbedField{{Name: "Alliance"}}}}}
+	b, tb := setup(t, Options{DeferAfter: 50 * time.Millisecond},
+		route("bad", func(context.Context, *Request) (*Response, error) { return bad, nil }, false),
+		route("slow-bad", func(context.Context, *Request) (*Response, error) {
+			time.Sleep(200 * time.Millisecond)
+			return bad, nil
+		}, true),
+	)
+
+	t.Run("FirstResponse", func(t *testing.T) {
+		t.Parallel()
+		i := discordtest.Command("/bad")
+		gateway(b, i)
+		first, err := tb.fake.WaitResponse(waitCtx(t), i.ID)
+		require.NoError(t, err)
+		ref := requireFriendlyError(t, first.Content, first.Flags, first.AllowedMentions)
+		require.Empty(t, first.Embeds)
+		require.Contains(t, tb.logs.String(), ref)
+		require.Contains(t, tb.logs.String(), "discord refused the reply")
+	})
+
+	t.Run("Edit", func(t *testing.T) {
+		t.Parallel()
+		i := discordtest.Command("/slow-bad")
+		gateway(b, i)
+		first, err := tb.fake.WaitResponse(waitCtx(t), i.ID)
+		require.NoError(t, err)
+		require.Equal(t, discordgo.InteractionResponseDeferredChannelMessageWithSource, first.Type)
+		edit, err := tb.fake.WaitEdit(waitCtx(t), i.Token)
+		require.NoError(t, err)
+		ref := requireFriendlyError(t, edit.Content, first.Flags, edit.AllowedMentions)
+		require.Empty(t, edit.Embeds)
+		require.Contains(t, tb.logs.String(), ref)
+	})
+}

@@ -2,8 +2,8 @@
 // endpoints pnwbot uses and a gateway websocket. Point bot.Options.APIBaseURL
 // at Fake.URL and use Token as the token. It behaves like Discord where tests
 // could be fooled: it checks the token, refuses a second callback to one
-// interaction and edits or follow-ups before the first, and answers 429 with a
-// JSON body.
+// interaction and edits or follow-ups before the first, refuses (400) an
+// embed field without a name or value, and answers 429 with a JSON body.
 package discordtest
 
 import (
@@ -438,6 +438,13 @@ func decodeReply(raw []byte) (*Reply, error) {
 	}
 	if err := json.Unmarshal(raw, &v); err != nil {
 		return nil, err
+	}
+	for i, e := range v.Embeds {
+		for j, f := range e.Fields {
+			if f.Name == "" || f.Value == "" {
+				return nil, fmt.Errorf("embeds.%d.fields.%d: a field needs a name and a value", i, j)
+			}
+		}
 	}
 	r := &Reply{
 		Content: v.Content, Embeds: v.Embeds, Flags: v.Flags, AllowedMentions: v.AllowedMentions,
