@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -32,6 +33,8 @@ type Entry struct {
 }
 
 // RedisCache keeps entries as JSON strings and each tag as a set of keys.
+// An entry keeps its tags, so that overwriting it takes the key out of the
+// tags it no longer has.
 type RedisCache struct {
 	rdb    redis.UniversalClient
 	prefix string
@@ -42,28 +45,47 @@ func NewRedisCache(rdb redis.UniversalClient, prefix string) *RedisCache {
 	return &RedisCache{rdb: rdb, prefix: prefix}
 }
 
+// redisEntry is an Entry as RedisCache stores it.
+type redisEntry struct {
+	Entry
+	Tags []string `json:"tags,omitempty"`
+}
+
 func (r *RedisCache) Get(ctx context.Context, key string) (Entry, bool, error) {
+	e, ok, err := r.get(ctx, key)
+	return e.Entry, ok, err
+}
+
+func (r *RedisCache) get(ctx context.Context, key string) (redisEntry, bool, error) {
 	b, err := r.rdb.Get(ctx, r.prefix+key).Bytes()
 	if errors.Is(err, redis.Nil) {
-		return Entry{}, false, nil
+		return redisEntry{}, false, nil
 	}
 	if err != nil {
-		return Entry{}, false, fmt.Errorf("redis cache get: %w", err)
+		return redisEntry{}, false, fmt.Errorf("redis cache get: %w", err)
 	}
-	var e Entry
+	var e redisEntry
 	if err := json.Unmarshal(b, &e); err != nil {
-		return Entry{}, false, fmt.Errorf("redis cache decode: %w", err)
+		return redisEntry{}, false, fmt.Errorf("redis cache decode: %w", err)
 	}
 	return e, true, nil
 }
 
 func (r *RedisCache) Set(ctx context.Context, key string, e Entry, tags []string, keep time.Duration) error {
-	b, err := json.Marshal(e)
+	b, err := json.Marshal(redisEntry{Entry: e, Tags: tags})
 	if err != nil {
 		return fmt.Errorf("redis cache encode: %w", err)
 	}
+	// Without the old entry there is nothing to clean up; a stale member
+	// costs at most an extra miss after InvalidateTag.
+	old, _, _ := r.get(ctx, key)
 	_, err = r.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.Set(ctx, r.prefix+key, b, keep)
+		for _, tag := range old.Tags {
+			if !slices.Contains(tags, tag) {
+				p.SRem(ctx, r.tagKey(tag), key)
+			}
+		}
 		for _, tag := range tags {
 			tk := r.tagKey(tag)
 			p.SAdd(ctx, tk, key)

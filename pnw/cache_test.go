@@ -56,6 +56,7 @@ func TestCacheBackends(t *testing.T) {
 			require.JSONEq(t, `{"v":"c2"}`, string(got.Data))
 
 			require.NoError(t, cache.InvalidateTag(ctx, "alliance:7"))
+			require.NoError(t, cache.InvalidateTag(ctx, "nation:2"), "c is no longer tagged nation:2")
 			for key, want := range map[string]bool{"a": false, "b": false, "c": true} {
 				_, ok, err := cache.Get(ctx, key)
 				require.NoError(t, err)
