@@ -40,7 +40,9 @@ type RedisCache struct {
 	prefix string
 }
 
-// NewRedisCache returns a cache in rdb with every key under prefix.
+// NewRedisCache returns a cache in rdb with every key under prefix. Build rdb
+// with ContextTimeoutEnabled: otherwise go-redis ignores ctx deadlines on the
+// socket, and a hung Redis holds each call for its read timeout.
 func NewRedisCache(rdb redis.UniversalClient, prefix string) *RedisCache {
 	return &RedisCache{rdb: rdb, prefix: prefix}
 }

@@ -1,10 +1,14 @@
 package pnw_test
 
 import (
+	"context"
 	"encoding/json"
+	"io"
+	"net"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
 	"pnwbot/pnw"
@@ -70,4 +74,36 @@ func TestCacheBackends(t *testing.T) {
 			require.False(t, ok, "gone after keep")
 		})
 	}
+}
+
+// TestRedisCacheHonoursDeadlines: with ContextTimeoutEnabled, as production
+// builds its client, a Redis that never answers costs a cache call no more
+// than its deadline.
+func TestRedisCacheHonoursDeadlines(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() { // reads, never answers, until the client hangs up
+				defer conn.Close()
+				_, _ = io.Copy(io.Discard, conn)
+			}()
+		}
+	}()
+	rdb := redis.NewClient(&redis.Options{Addr: l.Addr().String(), ContextTimeoutEnabled: true})
+	t.Cleanup(func() { rdb.Close() })
+	cache := pnw.NewRedisCache(rdb, "hung:")
+
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, _, err = cache.Get(ctx, "k")
+	require.Error(t, err)
+	require.Less(t, time.Since(start), time.Second, "go-redis would wait out its own socket timeouts")
 }

@@ -85,6 +85,9 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 		if err != nil {
 			return nil, errors.New("REDIS_URL: not a valid redis:// URL")
 		}
+		// Else go-redis ignores ctx deadlines on the socket and a hung Redis
+		// holds each call for its own socket timeouts, seconds long.
+		opts.ContextTimeoutEnabled = true
 		a.rdb = redis.NewClient(opts)
 		if err := a.rdb.Ping(ctx).Err(); err != nil {
 			return nil, fmt.Errorf("connect to Redis at %s: %w", opts.Addr, err)
