@@ -29,9 +29,9 @@ import (
 // stop_grace_period, and the usage log's flush keeps its own share however
 // long interactions in flight take.
 const (
-	drainTimeout = 15 * time.Second // HTTP requests and interactions in flight
-	flushTimeout = 10 * time.Second // the game client's usage log
-	pruneInterval   = time.Hour
+	drainTimeout  = 15 * time.Second // HTTP requests and interactions in flight
+	flushTimeout  = 10 * time.Second // the game client's usage log
+	pruneInterval = time.Hour
 )
 
 // run starts pnwbot and blocks until SIGINT or SIGTERM, then shuts down.
