@@ -44,7 +44,7 @@ func (d *Deps) nation(ctx context.Context, req *bot.Request) (*bot.Response, err
 	case opts.User != nil:
 		id, err = d.linkedNation(ctx, opts.User.ID, fmt.Sprintf("<@%s> has not linked a nation.", opts.User.ID))
 	default:
-		id, err = d.linkedNation(ctx, req.User.ID, "You haven't linked a nation yet: use /link, or give a nation name.")
+		id, err = d.callerNation(ctx, "You haven't linked a nation yet: use /link, or give a nation name.")
 	}
 	if err != nil {
 		return nil, err
@@ -59,7 +59,16 @@ func (d *Deps) nation(ctx context.Context, req *bot.Request) (*bot.Response, err
 	return &bot.Response{Embeds: []*discordgo.MessageEmbed{nationEmbed(r)}}, nil
 }
 
-// linkedNation returns the nation a Discord user linked, or says notLinked.
+// callerNation returns the nation the caller linked, or says notLinked.
+func (d *Deps) callerNation(ctx context.Context, notLinked string) (int, error) {
+	u, err := d.findUser(ctx)
+	if err != nil || u.PnwNationID == nil {
+		return 0, bot.UserError(notLinked)
+	}
+	return int(*u.PnwNationID), nil
+}
+
+// linkedNation returns the nation another Discord user linked, or says notLinked.
 func (d *Deps) linkedNation(ctx context.Context, discordID, notLinked string) (int, error) {
 	u, err := d.Store.UserGetByDiscordID(ctx, discordID)
 	if err = store.NotFound(err); errors.Is(err, store.ErrNotFound) || (err == nil && u.PnwNationID == nil) {
