@@ -188,10 +188,24 @@ type roundTripper func(*http.Request) (*http.Response, error)
 
 func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
-// Start opens the gateway and registers the router's commands with one bulk
-// overwrite. discordgo reconnects on its own afterwards, resuming the session
-// when it can.
+// ErrTokenRefused is Start's error when Discord answers 401 to the token.
+var ErrTokenRefused = errors.New("bot: Discord refused the token (401 Unauthorized)")
+
+// Start checks the token, opens the gateway and registers the router's
+// commands with one bulk overwrite. discordgo reconnects on its own
+// afterwards, resuming the session when it can.
 func (b *Bot) Start(ctx context.Context) error {
+	// A REST call first: a wrong token then fails with a plain 401, not as a
+	// gateway close code after the websocket handshake.
+	me, err := b.session.User("@me", discordgo.WithContext(ctx))
+	var re *discordgo.RESTError
+	switch {
+	case errors.As(err, &re) && re.Response != nil && re.Response.StatusCode == http.StatusUnauthorized:
+		return ErrTokenRefused
+	case err != nil:
+		return fmt.Errorf("bot: reach Discord: %w", err)
+	}
+	b.logger.InfoContext(ctx, "Discord token accepted", "bot_user", me.Username, "bot_user_id", me.ID)
 	if err := b.session.Open(); err != nil {
 		return fmt.Errorf("bot: open gateway: %w", err)
 	}

@@ -111,5 +111,5 @@ func TestStartFailsOnBadToken(t *testing.T) {
 	fake := discordtest.New(t)
 	b, err := New(Options{Token: "wrong", APIBaseURL: fake.URL, Router: NewRouter(), NoReconnect: true})
 	require.NoError(t, err)
-	require.Error(t, b.Start(waitCtx(t)))
+	require.ErrorIs(t, b.Start(waitCtx(t)), ErrTokenRefused)
 }

@@ -8,9 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"pnwbot/secrets"
@@ -119,17 +121,20 @@ func Load(getenv func(string) string, required ...string) (*Config, error) {
 	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 
 	values := make(map[string]string, len(Settings))
+	// reported holds the settings already named in a problem, so that one
+	// mistake gives one message, not a second one saying the value is missing.
+	reported := map[string]bool{}
 	for _, s := range Settings {
 		v := getenv(s.Name)
-		if s.Secret {
-			if file := getenv(s.Name + "_FILE"); file != "" {
-				if v != "" {
-					bad("%s and %s_FILE are both set: keep one", s.Name, s.Name)
-				}
-				b, err := os.ReadFile(file)
-				if err != nil {
-					bad("%s_FILE: cannot read %s: %v", s.Name, file, errors.Unwrap(err))
-				}
+		if file := getenv(s.Name + "_FILE"); s.Secret && file != "" {
+			switch b, err := os.ReadFile(file); {
+			case v != "":
+				bad("%s and %s_FILE are both set: unset one of them", s.Name, s.Name)
+				reported[s.Name] = true
+			case err != nil:
+				bad("%s_FILE: cannot read %s: %v", s.Name, file, errors.Unwrap(err))
+				reported[s.Name] = true
+			default:
 				v = strings.TrimRight(string(b), "\r\n")
 			}
 		}
@@ -139,7 +144,7 @@ func Load(getenv func(string) string, required ...string) (*Config, error) {
 		values[s.Name] = v
 	}
 	for _, name := range required {
-		if values[name] == "" {
+		if values[name] == "" && !reported[name] {
 			bad("%s is not set: %s (or set %s_FILE to a file holding it)", name, help(name), name)
 		}
 	}
@@ -194,8 +199,14 @@ func Load(getenv func(string) string, required ...string) (*Config, error) {
 		}
 		cfg.DiscordPublicKey = key
 	}
-	if strings.ContainsAny(string(cfg.DiscordToken), " \t\n") {
+	switch {
+	case values[DiscordToken] != "" && cfg.DiscordToken == "":
+		bad("%s holds only \"Bot \": put the token itself after it, or just the token (Bot tab of the developer portal)", DiscordToken)
+	case strings.ContainsAny(string(cfg.DiscordToken), " \t\n"):
 		bad("%s must be the bare token from the developer portal", DiscordToken)
+	}
+	if !validAddr(cfg.HTTPAddr) {
+		bad("%s must be host:port or :port, e.g. :8080 or 127.0.0.1:8080, got %q", HTTPAddr, cfg.HTTPAddr)
 	}
 	for _, id := range strings.Split(values[SuperAdminDiscordIDs], ",") {
 		id = strings.TrimSpace(id)
@@ -215,10 +226,24 @@ func Load(getenv func(string) string, required ...string) (*Config, error) {
 		bad("%s must be json or text, got %q", LogFormat, cfg.LogFormat)
 	}
 
-	if len(problems) > 0 {
+	switch len(problems) {
+	case 0:
+		return cfg, nil
+	case 1:
+		return nil, fmt.Errorf("configuration: %s", problems[0])
+	default:
 		return nil, fmt.Errorf("configuration:\n  - %s", strings.Join(problems, "\n  - "))
 	}
-	return cfg, nil
+}
+
+// validAddr reports whether addr is host:port or :port, a numeric port.
+func validAddr(addr string) bool {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	n, err := strconv.Atoi(port)
+	return err == nil && n >= 0 && n <= 65535
 }
 
 func help(name string) string {

@@ -82,15 +82,42 @@ func TestLoad(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, config.Secret("file.token"), cfg.DiscordToken)
 
+		// Both set, the file unreadable: one message, not three.
 		vars[config.DiscordToken] = "also"
+		vars[config.DiscordToken+"_FILE"] = filepath.Join(dir, "missing")
 		_, err = config.Load(env(vars), runNeeds...)
-		require.ErrorContains(t, err, "DISCORD_TOKEN and DISCORD_TOKEN_FILE are both set")
+		require.EqualError(t, err, "configuration: DISCORD_TOKEN and DISCORD_TOKEN_FILE are both set: unset one of them")
 
 		vars = valid()
 		vars[config.PNWAPIKey+"_FILE"] = filepath.Join(dir, "missing")
 		delete(vars, config.PNWAPIKey)
 		_, err = config.Load(env(vars), runNeeds...)
 		require.ErrorContains(t, err, "PNW_API_KEY_FILE: cannot read")
+		require.NotContains(t, err.Error(), "PNW_API_KEY is not set")
+	})
+
+	t.Run("CaughtBeforeConnecting", func(t *testing.T) {
+		for name, c := range map[string]struct{ name, value, want string }{
+			"PortOnly":       {config.HTTPAddr, "8080", `configuration: HTTP_ADDR must be host:port or :port, e.g. :8080 or 127.0.0.1:8080, got "8080"`},
+			"PortOutOfRange": {config.HTTPAddr, ":80800", `HTTP_ADDR must be host:port or :port`},
+			"NamedPort":      {config.HTTPAddr, ":http", `HTTP_ADDR must be host:port or :port`},
+			"OnlyBotPrefix":  {config.DiscordToken, "Bot ", `configuration: DISCORD_TOKEN holds only "Bot ": put the token itself after it`},
+			"SpaceInToken":   {config.DiscordToken, "abc def", `DISCORD_TOKEN must be the bare token`},
+		} {
+			t.Run(name, func(t *testing.T) {
+				vars := valid()
+				vars[c.name] = c.value
+				_, err := config.Load(env(vars), runNeeds...)
+				require.ErrorContains(t, err, c.want)
+				require.NotContains(t, err.Error(), "\n", "one problem, one line")
+			})
+		}
+		for _, addr := range []string{":8080", "127.0.0.1:0", "[::1]:9090", "localhost:8080"} {
+			vars := valid()
+			vars[config.HTTPAddr] = addr
+			_, err := config.Load(env(vars), runNeeds...)
+			require.NoError(t, err, addr)
+		}
 	})
 
 	t.Run("SecretsNeverPrinted", func(t *testing.T) {

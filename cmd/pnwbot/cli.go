@@ -14,6 +14,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"pnwbot/config"
 	"pnwbot/secrets"
 	"pnwbot/store"
@@ -122,7 +124,17 @@ func setupLogger(cfg *config.Config) *slog.Logger {
 	}
 	logger := slog.New(h)
 	slog.SetDefault(logger)
+	redis.SetLogger(redisLogger{logger})
 	return logger
+}
+
+// redisLogger sends go-redis's own messages (it logs only trouble: failed
+// dials, bad connections) through slog, instead of plain text amid the JSON.
+type redisLogger struct{ logger *slog.Logger }
+
+func (r redisLogger) Printf(ctx context.Context, format string, args ...any) {
+	msg := strings.TrimPrefix(fmt.Sprintf(format, args...), "redis: ")
+	r.logger.WarnContext(ctx, msg, "component", "go-redis")
 }
 
 func rotateKey(ctx context.Context, cfg *config.Config, out io.Writer) error {

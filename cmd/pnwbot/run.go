@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -61,19 +63,26 @@ type app struct {
 // redisPrefix starts every key pnwbot writes to Redis.
 const redisPrefix = "pnwbot:"
 
+// connectTimeout bounds each connection made at start: a firewalled host
+// fails the start with its cause instead of hanging until the OS gives up.
+const connectTimeout = 15 * time.Second
+
 // start opens the database (applying pending migrations), Redis (keys under
 // prefix), the game client, the HTTP listener and the Discord session. On
-// error it closes what it opened.
-func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix string) (a *app, err error) {
-	a = &app{logger: logger}
+// error it closes what it opened, and the error says what failed and what to
+// do, on one line.
+func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix string) (_ *app, err error) {
+	a := &app{logger: logger}
 	defer func() {
 		if err != nil {
 			a.close()
 		}
 	}()
 
-	if a.st, err = store.Open(ctx, string(cfg.DatabaseURL)); err != nil {
-		return nil, err
+	connectCtx, cancel := context.WithTimeout(ctx, connectTimeout)
+	defer cancel()
+	if a.st, err = store.Open(connectCtx, string(cfg.DatabaseURL)); err != nil {
+		return nil, todo(err, "check DATABASE_URL and that PostgreSQL is running")
 	}
 	if err = store.Migrate(ctx, a.st.Pool, "up"); err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
@@ -89,8 +98,9 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 		// holds each call for its own socket timeouts, seconds long.
 		opts.ContextTimeoutEnabled = true
 		a.rdb = redis.NewClient(opts)
-		if err := a.rdb.Ping(ctx).Err(); err != nil {
-			return nil, fmt.Errorf("connect to Redis at %s: %w", opts.Addr, err)
+		if err := a.rdb.Ping(connectCtx).Err(); err != nil {
+			return nil, todo(fmt.Errorf("connect to Redis at %s: %w", opts.Addr, err),
+				"check REDIS_URL and that Redis is running, or unset REDIS_URL to keep the cache in PostgreSQL")
 		}
 		cache = pnw.NewRedisCache(a.rdb, prefix+"cache:")
 		checks = append(checks, web.Check{Name: "redis", Ping: func(ctx context.Context) error { return a.rdb.Ping(ctx).Err() }})
@@ -103,6 +113,9 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 		Cache: cache, Usage: a.st, Registerer: reg, Logger: logger,
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err = checkGameKey(connectCtx, a.game, string(cfg.PNWAPIKey), logger); err != nil {
 		return nil, err
 	}
 	keys, err := secrets.NewKeyring(cfg.EncryptionKey, cfg.EncryptionKeyOld)
@@ -124,14 +137,56 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 		return nil, err
 	}
 	if a.listener, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
-		return nil, fmt.Errorf("HTTP_ADDR: %w", err)
+		return nil, todo(fmt.Errorf("HTTP_ADDR: %w", err), "set HTTP_ADDR to a free port, or stop what listens there")
 	}
 	a.server = web.New(web.Options{Checks: checks, Gatherer: reg, Interactions: a.bot.InteractionsHandler(), Logger: logger})
-	if err = a.bot.Start(ctx); err != nil {
-		return nil, err
+	switch err = a.bot.Start(ctx); {
+	case errors.Is(err, bot.ErrTokenRefused):
+		return nil, todo(errors.New("DISCORD_TOKEN: Discord refused the token"),
+			"copy it again from the Bot tab at https://discord.com/developers/applications (Reset Token)")
+	case err != nil:
+		return nil, todo(err, "check the network, DISCORD_API_URL, and https://discordstatus.com")
 	}
 	return a, nil
 }
+
+// checkGameKey asks the game about the bot's own key (one `me` query). A
+// refused key stops the start; a game that is down or rate limited does not,
+// since the bot still answers what it has cached.
+func checkGameKey(ctx context.Context, game *pnw.Client, key string, logger *slog.Logger) error {
+	info, err := game.Me(ctx, key)
+	switch {
+	case errors.Is(err, pnw.ErrInvalidKey), errors.Is(err, pnw.ErrPermission):
+		return todo(fmt.Errorf("PNW_API_KEY: the game refuses this key: %w", err),
+			"copy it again from Account → API Key in the game (or generate a new one there)")
+	case err != nil:
+		logger.WarnContext(ctx, "could not check PNW_API_KEY with the game; starting anyway", "error", err)
+	default:
+		logger.InfoContext(ctx, "PNW_API_KEY accepted", "nation_id", info.Nation.Id)
+	}
+	return nil
+}
+
+// todo adds to a failed start's cause what the operator should do about it,
+// on one line: pgx, for one, lists each address it tried on a line of its own.
+func todo(cause error, what string) error {
+	var lines []string
+	for _, l := range strings.Split(cause.Error(), "\n") {
+		if l = strings.TrimSpace(l); l != "" && !slices.Contains(lines, l) {
+			lines = append(lines, l)
+		}
+	}
+	return &startError{cause: cause, text: strings.Join(lines, " ") + "; " + what}
+}
+
+// startError is a failed start's cause, flattened to one line, and what to do.
+type startError struct {
+	cause error
+	text  string
+}
+
+func (e *startError) Error() string { return e.text }
+func (e *startError) Unwrap() error { return e.cause }
 
 // serve runs the HTTP server and retention until ctx ends, then shuts down.
 func (a *app) serve(ctx context.Context) error {
