@@ -44,11 +44,20 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
+// newFake starts a fake Discord, stopped when the test ends.
+func newFake(t testing.TB) *discordtest.Fake {
+	t.Helper()
+	f, err := discordtest.New()
+	require.NoError(t, err)
+	t.Cleanup(f.Close)
+	return f
+}
+
 // setup returns a bot serving cmds against a fresh fake Discord; opts fill
 // in what the test cares about.
 func setup(t *testing.T, opts Options, cmds ...Command) (*Bot, *testBundle) {
 	t.Helper()
-	tb := &testBundle{fake: discordtest.New(t), logs: &syncBuffer{}, reg: prometheus.NewRegistry()}
+	tb := &testBundle{fake: newFake(t), logs: &syncBuffer{}, reg: prometheus.NewRegistry()}
 	opts.Token = discordtest.Token
 	opts.APIBaseURL = tb.fake.URL
 	opts.Router = NewRouter(cmds...)

@@ -16,7 +16,7 @@ import (
 
 func TestInteractionsEndpoint(t *testing.T) {
 	t.Parallel()
-	pub, priv := discordtest.NewKey(t)
+	pub, priv := discordtest.NewKey()
 	b, tb := setup(t, Options{PublicKey: pub, DeferAfter: 50 * time.Millisecond},
 		route("ping", func(context.Context, *Request) (*Response, error) { return Reply("pong"), nil }, false),
 		route("slow", func(context.Context, *Request) (*Response, error) {
@@ -69,7 +69,7 @@ func TestInteractionsEndpoint(t *testing.T) {
 		w, _ := do(r)
 		require.Equal(t, http.StatusUnauthorized, w.Code)
 
-		_, other := discordtest.NewKey(t)
+		_, other := discordtest.NewKey()
 		w, _ = do(discordtest.SignedRequest(other, body(discordtest.Command("/ping")), time.Now()))
 		require.Equal(t, http.StatusUnauthorized, w.Code)
 

@@ -77,7 +77,7 @@ func TestSession(t *testing.T) {
 
 func TestSessionGlobalRegistration(t *testing.T) {
 	t.Parallel()
-	tb := &testBundle{fake: discordtest.New(t)}
+	tb := &testBundle{fake: newFake(t)}
 	b, err := New(Options{
 		Token:       discordtest.Token,
 		APIBaseURL:  tb.fake.URL,
@@ -108,7 +108,7 @@ func TestSessionReconnects(t *testing.T) {
 
 func TestStartFailsOnBadToken(t *testing.T) {
 	t.Parallel()
-	fake := discordtest.New(t)
+	fake := newFake(t)
 	b, err := New(Options{Token: "wrong", APIBaseURL: fake.URL, Router: NewRouter(), NoReconnect: true})
 	require.NoError(t, err)
 	require.ErrorIs(t, b.Start(waitCtx(t)), ErrTokenRefused)

@@ -46,7 +46,9 @@ type testBundle struct {
 func setup(t testing.TB) (*bot.Router, *testBundle) {
 	t.Helper()
 	st := storetest.NewDB(t)
-	fake := pnwtest.New(t)
+	fake, err := pnwtest.New()
+	require.NoError(t, err)
+	t.Cleanup(fake.Close)
 	fake.AddKey(botKey, 1)
 	fake.AddKey(aliceKey, aliceNation, "nation_view_resources", "alliance_view_bank")
 	fake.AddKey(bobKey, bobNation)

@@ -108,7 +108,7 @@ type economy struct {
 const economyCallers, economyPerCaller, economyDistinct, economyBudget = 20, 50, 50, 50
 
 func newEconomy(tb testing.TB, backend string) *economy {
-	e := &economy{fake: pnwtest.New(tb), backend: backend, db: storetest.NewDB(tb)}
+	e := &economy{fake: newFake(tb), backend: backend, db: storetest.NewDB(tb)}
 	e.rdb, e.prefix = storetest.NewRedis(tb)
 	seed(e.fake)
 	e.fake.SetKeyLimit(botKey, 1<<30, 0)

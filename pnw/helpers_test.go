@@ -44,11 +44,20 @@ type testBundle struct {
 	reg    *prometheus.Registry
 }
 
+// newFake starts a fake game API, stopped when the test ends.
+func newFake(t testing.TB) *pnwtest.Server {
+	t.Helper()
+	f, err := pnwtest.New()
+	require.NoError(t, err)
+	t.Cleanup(f.Close)
+	return f
+}
+
 // setup returns a client over a fake world, caching in Redis and logging
 // usage to a fresh database; opts adjust the options.
 func setup(t testing.TB, opts ...func(*pnw.Options, *testBundle)) (*pnw.Client, *testBundle) {
 	t.Helper()
-	b := &testBundle{fake: pnwtest.New(t), db: storetest.NewDB(t), logs: &lockedBuffer{}, reg: prometheus.NewRegistry()}
+	b := &testBundle{fake: newFake(t), db: storetest.NewDB(t), logs: &lockedBuffer{}, reg: prometheus.NewRegistry()}
 	b.rdb, b.prefix = storetest.NewRedis(t)
 	seed(b.fake)
 	o := pnw.Options{

@@ -1,6 +1,6 @@
-// Package discordtest is a fake Discord on 127.0.0.1 for tests: the REST
-// endpoints pnwbot uses and a gateway websocket. Point bot.Options.APIBaseURL
-// at Fake.URL and use Token as the token. It behaves like Discord where tests
+// Package discordtest is a fake Discord on 127.0.0.1, for tests and for
+// `pnwbot demo`: the REST endpoints pnwbot uses and a gateway websocket.
+// Point bot.Options.APIBaseURL at Fake.URL and use Token as the token. It behaves like Discord where tests
 // could be fooled: it checks the token, refuses a second callback to one
 // interaction and edits or follow-ups before the first, refuses (400) an
 // embed field without a name or value, and answers 429 with a JSON body.
@@ -12,12 +12,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -35,7 +35,7 @@ const (
 type Fake struct {
 	// URL is the base URL, to use as bot.Options.APIBaseURL.
 	URL string
-	srv *httptest.Server
+	srv *http.Server
 
 	mu          sync.Mutex
 	changed     chan struct{} // closed and replaced on every change
@@ -72,8 +72,12 @@ type Reply struct {
 // Ephemeral reports whether the reply is private.
 func (r *Reply) Ephemeral() bool { return r.Flags&discordgo.MessageFlagsEphemeral != 0 }
 
-// New starts a fake Discord, stopped when the test ends.
-func New(t testing.TB) *Fake {
+// New starts a fake Discord on 127.0.0.1; Close stops it.
+func New() (*Fake, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("discordtest: %w", err)
+	}
 	f := &Fake{
 		changed:   make(chan struct{}),
 		commands:  map[string][]*discordgo.ApplicationCommand{},
@@ -98,13 +102,13 @@ func New(t testing.TB) *Fake {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, 0, "404: Not Found")
 	})
-	f.srv = httptest.NewServer(f.limit(mux))
-	f.URL = f.srv.URL
-	t.Cleanup(f.Close)
-	return f
+	f.srv = &http.Server{Handler: f.limit(mux), ReadHeaderTimeout: 5 * time.Second}
+	f.URL = "http://" + l.Addr().String()
+	go func() { _ = f.srv.Serve(l) }() // returns when Close closes l
+	return f, nil
 }
 
-// Close stops the fake; New arranges it for the end of the test.
+// Close stops the fake.
 func (f *Fake) Close() {
 	f.mu.Lock()
 	if f.conn != nil {

@@ -9,10 +9,8 @@ import (
 	"math/big"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strconv"
 	"strings"
-	"testing"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -143,26 +141,11 @@ func MarshalInteraction(i *discordgo.Interaction) ([]byte, error) {
 	}{(*alias)(i), modal{d.CustomID, d.Components}})
 }
 
-// LoadInteraction reads an interaction recorded as JSON.
-func LoadInteraction(t testing.TB, path string) *discordgo.Interaction {
-	t.Helper()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("discordtest: %v", err)
-	}
-	var i discordgo.Interaction
-	if err := json.Unmarshal(raw, &i); err != nil {
-		t.Fatalf("discordtest: %s: %v", path, err)
-	}
-	return &i
-}
-
 // NewKey returns an Ed25519 key pair for the interactions endpoint.
-func NewKey(t testing.TB) (ed25519.PublicKey, ed25519.PrivateKey) {
-	t.Helper()
+func NewKey() (ed25519.PublicKey, ed25519.PrivateKey) {
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
-		t.Fatalf("discordtest: %v", err)
+		panic(err) // crypto/rand does not fail
 	}
 	return pub, priv
 }

@@ -32,8 +32,12 @@ func TestEndToEnd(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
-	discord := discordtest.New(t)
-	game := pnwtest.New(t)
+	discord, err := discordtest.New()
+	require.NoError(t, err)
+	t.Cleanup(discord.Close)
+	game, err := pnwtest.New()
+	require.NoError(t, err)
+	t.Cleanup(game.Close)
 	const botKey, playerKey = "botkey00000000000000", "playerkey00000000000"
 	game.AddKey(botKey, 1)
 	game.AddKey(playerKey, 4242, "nation_view_resources")
@@ -41,7 +45,7 @@ func TestEndToEnd(t *testing.T) {
 	game.AddNation(pnwtest.Nation{ID: 1, NationName: "Bot Nation", LeaderName: "Bot"})
 	game.AddNation(pnwtest.Nation{ID: 4242, NationName: "Testonia", LeaderName: "Tess", AllianceID: 9, NumCities: 30, Color: "purple"})
 
-	pub, priv := discordtest.NewKey(t)
+	pub, priv := discordtest.NewKey()
 	dbURL := storetest.NewEmptyDB(t)
 	_, prefix := storetest.NewRedis(t) // this run's keys, deleted afterwards
 	env := map[string]string{

@@ -1,5 +1,5 @@
 // Package pnwtest is an in-process fake of the Politics and War GraphQL API,
-// for tests of package pnw and of the bot.
+// for tests of package pnw and of the bot, and for `pnwbot demo`.
 //
 // Like the real server it validates every query against the game's schema
 // (pnw.Schema) and answers invalid ones with GraphQL errors; it requires a
@@ -8,7 +8,8 @@
 // exactly the selected fields come back. Switches simulate the game's
 // failures: Fail (401, 429, 500, GraphQL errors) and SetDelay (slowness).
 //
-//	fake := pnwtest.New(t)
+//	fake, err := pnwtest.New()
+//	defer fake.Close()
 //	fake.AddKey("key", 100, "alliance_view_bank")
 //	fake.AddNation(pnwtest.Nation{ID: 100, NationName: "Arrakis", AllianceID: 7})
 //	client, _ := pnw.New(pnw.Options{URL: fake.URL, APIKey: "key"})
@@ -17,12 +18,11 @@ package pnwtest
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"testing"
 	"time"
 
 	"github.com/vektah/gqlparser/v2"
@@ -42,6 +42,7 @@ type Server struct {
 	// URL is the GraphQL endpoint, for pnw.Options.URL.
 	URL string
 
+	srv      *http.Server
 	schema   *ast.Schema
 	requests atomic.Int64
 
@@ -84,12 +85,15 @@ type Failure struct {
 	Times int
 }
 
-// New starts a fake on 127.0.0.1, stopped when the test ends.
-func New(t testing.TB) *Server {
-	t.Helper()
+// New starts a fake on 127.0.0.1; Close stops it.
+func New() (*Server, error) {
 	schema, err := gqlparser.LoadSchema(&ast.Source{Name: "schema.graphql", Input: pnw.Schema()})
 	if err != nil {
-		t.Fatalf("pnwtest: schema: %v", err)
+		return nil, fmt.Errorf("pnwtest: schema: %w", err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("pnwtest: %w", err)
 	}
 	s := &Server{
 		schema:    schema,
@@ -99,11 +103,14 @@ func New(t testing.TB) *Server {
 		ops:       map[string]int{},
 		nextID:    1_000_000,
 	}
-	srv := httptest.NewServer(s) // listens on 127.0.0.1
-	t.Cleanup(srv.Close)
-	s.URL = srv.URL + "/graphql"
-	return s
+	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 5 * time.Second}
+	s.URL = "http://" + l.Addr().String() + "/graphql"
+	go func() { _ = s.srv.Serve(l) }() // returns when Close closes l
+	return s, nil
 }
+
+// Close stops the fake.
+func (s *Server) Close() { s.srv.Close() }
 
 // AddKey registers an API key owned by nationID with the given permissions,
 // named as in ApiKeyPermissions (e.g. "alliance_view_bank"); it panics on

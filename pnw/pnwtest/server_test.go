@@ -32,7 +32,9 @@ func post(t *testing.T, url, key, query string, vars map[string]any) response {
 }
 
 func setup(t *testing.T) *pnwtest.Server {
-	f := pnwtest.New(t)
+	f, err := pnwtest.New()
+	require.NoError(t, err)
+	t.Cleanup(f.Close)
 	f.AddKey("k", 1)
 	f.AddAlliance(pnwtest.Alliance{ID: 9, Name: "Nine", Bank: pnwtest.Resources{Money: 5}})
 	f.AddNation(pnwtest.Nation{ID: 1, NationName: "One", AllianceID: 9, LastActive: time.Date(2025, 5, 6, 7, 8, 9, 0, time.UTC)})
