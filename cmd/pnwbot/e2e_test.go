@@ -32,12 +32,7 @@ func TestEndToEnd(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
-	discord, err := discordtest.New()
-	require.NoError(t, err)
-	t.Cleanup(discord.Close)
-	game, err := pnwtest.New()
-	require.NoError(t, err)
-	t.Cleanup(game.Close)
+	discord, game := newFakes(t)
 	const botKey, playerKey = "botkey00000000000000", "playerkey00000000000"
 	game.AddKey(botKey, 1)
 	game.AddKey(playerKey, 4242, "nation_view_resources")
@@ -187,6 +182,18 @@ func TestEndToEnd(t *testing.T) {
 	require.NotContains(t, logs.String(), playerKey)
 	require.NotContains(t, logs.String(), botKey)
 	require.Contains(t, logs.String(), "commands registered")
+}
+
+// newFakes starts a fake Discord and a fake game, stopped when the test ends.
+func newFakes(t *testing.T) (*discordtest.Fake, *pnwtest.Server) {
+	t.Helper()
+	discord, err := discordtest.New()
+	require.NoError(t, err)
+	t.Cleanup(discord.Close)
+	game, err := pnwtest.New()
+	require.NoError(t, err)
+	t.Cleanup(game.Close)
+	return discord, game
 }
 
 // syncBuffer collects log lines written from the bot's goroutines.

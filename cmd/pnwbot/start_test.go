@@ -69,8 +69,7 @@ func freeAddr(t *testing.T) string {
 // cause and what to do, and exits 1.
 func TestFailedStarts(t *testing.T) {
 	t.Parallel()
-	discord := discordtest.New(t)
-	game := pnwtest.New(t)
+	discord, game := newFakes(t)
 	const gameKey = "botkey00000000000000"
 	game.AddKey(gameKey, 1)
 	game.AddNation(pnwtest.Nation{ID: 1, NationName: "Bot Nation", LeaderName: "Bot"})
