@@ -34,14 +34,10 @@ const (
 	deliverTimeout        = 10 * time.Second
 )
 
-// Discord wants a first response within 3 s. The preference lookup runs
-// before the auto-defer clock starts, so the worst case before the bot sends
-// one is preferenceTimeout + defaultDeferAfter = 2 s, leaving 1 s for the
+// Discord wants a first response within 3 s. The auto-defer clock starts
+// with the interaction (the caller load runs inside it), leaving 1 s for the
 // deferral to reach Discord.
-const (
-	preferenceTimeout = 300 * time.Millisecond
-	defaultDeferAfter = 1700 * time.Millisecond
-)
+const defaultDeferAfter = 2 * time.Second
 
 // Options configure a Bot.
 type Options struct {
@@ -66,14 +62,11 @@ type Options struct {
 	Store       *store.Store
 	// RateLimit is per user; zero means 30 requests a minute.
 	RateLimit Rate
-	// PrefersEphemeral reports whether a user wants private replies; nil
-	// means nobody does. It gets 300 ms and must return false when ctx ends.
-	PrefersEphemeral func(ctx context.Context, userID string) bool
-	Logger           *slog.Logger
+	Logger    *slog.Logger
 	// Registerer gets the interaction metrics; nil keeps them unregistered.
 	Registerer prometheus.Registerer
-	// DeferAfter is how long a handler may run before the bot defers; zero
-	// means 1.7 s.
+	// DeferAfter is how long an interaction may take (the caller load
+	// included) before the bot defers; zero means 2 s.
 	DeferAfter time.Duration
 	// HandlerTimeout bounds a handler; zero means 60 s.
 	HandlerTimeout time.Duration
@@ -298,11 +291,8 @@ func (b *Bot) handle(i *discordgo.Interaction, initial func(context.Context, *di
 	req, h := b.opts.Router.match(i)
 	x := &exchange{initial: initial}
 	req.deferral = func(ctx context.Context) { b.deferResponse(ctx, req, x) }
-	if b.opts.PrefersEphemeral != nil && req.User != nil && !req.Ephemeral && i.Type != discordgo.InteractionApplicationCommandAutocomplete {
-		req.Ephemeral = b.prefersEphemeral(ctx, req.User.ID)
-	}
 
-	resp, err := Chain(Chain(h, b.opts.Router.mw...), b.middleware...)(ctx, req)
+	resp, err := Chain(b.opts.Router.chain(h), b.middleware...)(ctx, req)
 	if err == nil {
 		err = resp.check()
 	}
@@ -312,11 +302,7 @@ func (b *Bot) handle(i *discordgo.Interaction, initial func(context.Context, *di
 	if err != nil {
 		resp = errorResponse(ctx, b.logger, req, err)
 	}
-	if resp.Type == TypeMessage && req.Ephemeral && !resp.Ephemeral {
-		private := *resp // handlers may share a response value
-		private.Ephemeral = true
-		resp = &private
-	}
+	resp = privateIfNeeded(req, resp)
 	ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), deliverTimeout)
 	defer cancel()
 	err = b.deliver(ctx, i, x, resp)
@@ -336,22 +322,16 @@ func refused(err error) bool {
 	return errors.As(err, &re) && re.Response != nil && re.Response.StatusCode >= 400 && re.Response.StatusCode < 500
 }
 
-// prefersEphemeral asks Options.PrefersEphemeral within preferenceTimeout: a
-// slow database must not cost the first response.
-func (b *Bot) prefersEphemeral(ctx context.Context, userID string) bool {
-	ctx, cancel := context.WithTimeout(ctx, preferenceTimeout)
-	defer cancel()
-	return b.opts.PrefersEphemeral(ctx, userID)
-}
-
 // deferResponse acknowledges the interaction so that the handler may take
 // longer than 3 s: components as a deferred update of their message, the rest
-// as a deferred message, private when the reply will be.
+// as a deferred message, private when the reply is known to be (a caller
+// still loading makes it public; a private reply then follows it up).
 func (b *Bot) deferResponse(ctx context.Context, req *Request, x *exchange) {
+	private := req.private()
 	resp := &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource}
 	if req.Interaction.Type == discordgo.InteractionMessageComponent {
 		resp.Type = discordgo.InteractionResponseDeferredMessageUpdate
-	} else if req.Ephemeral {
+	} else if private {
 		resp.Data = &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral}
 	}
 	if err := x.initial(ctx, resp); err != nil {
@@ -359,7 +339,7 @@ func (b *Bot) deferResponse(ctx context.Context, req *Request, x *exchange) {
 		b.logger.WarnContext(ctx, "defer failed", append(attrs(req), slog.Any("error", err))...)
 		return
 	}
-	x.deferred, x.private = resp.Type, req.Ephemeral
+	x.deferred, x.private = resp.Type, private
 }
 
 // deliver sends the final response: as the first response when there was no

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"regexp"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -129,6 +128,7 @@ func TestErrorPath(t *testing.T) {
 		}, false),
 		route("empty", func(context.Context, *Request) (*Response, error) { return &Response{}, nil }, false),
 	)
+	b.opts.Router.LoadCaller(func(_ context.Context, u *discordgo.User) (any, bool, error) { return u.ID, false, nil })
 
 	t.Run("PanicRecovered", func(t *testing.T) {
 		i := discordtest.Command("/boom")
@@ -167,9 +167,27 @@ func TestErrorPath(t *testing.T) {
 		require.Empty(t, resp.Data.Choices)
 	})
 
+	t.Run("NoUser", func(t *testing.T) {
+		// Every route's middleware runs, the caller load included: it must
+		// not see a request without a user.
+		i := discordtest.Command("/fail")
+		i.Member, i.User = nil, nil
+		resp := serve(b, i)
+		ref := requireFriendlyError(t, resp.Data.Content, resp.Data.Flags, resp.Data.AllowedMentions)
+		logs := tb.logs.String()
+		require.Regexp(t, `"ref":"`+ref+`".*has no user`, logs)
+		require.NotContains(t, logs, "nil pointer")
+	})
+
 	t.Run("Metrics", func(t *testing.T) {
-		require.Equal(t, 1.0, testutil.ToFloat64(b.metrics.interactions.WithLabelValues("/boom", "command", OutcomePanic)))
-		require.Equal(t, 1.0, testutil.ToFloat64(b.metrics.interactions.WithLabelValues("/refuse", "command", OutcomeUserError)))
+		count := func(route, outcome string) float64 {
+			return testutil.ToFloat64(b.metrics.interactions.WithLabelValues(route, "command", outcome))
+		}
+		panics, refusals := count("/boom", OutcomePanic), count("/refuse", OutcomeUserError)
+		serve(b, discordtest.Command("/boom"))
+		serve(b, discordtest.Command("/refuse"))
+		require.Equal(t, panics+1, count("/boom", OutcomePanic))
+		require.Equal(t, refusals+1, count("/refuse", OutcomeUserError))
 		n, err := testutil.GatherAndCount(tb.reg, "pnwbot_interaction_duration_seconds")
 		require.NoError(t, err)
 		require.Positive(t, n)
@@ -269,26 +287,30 @@ func TestLimiters(t *testing.T) {
 
 func TestAutoDefer(t *testing.T) {
 	t.Parallel()
-	const slow = 300 * time.Millisecond
-	sleep := func(resp *Response, err error) Handler {
-		return func(ctx context.Context, _ *Request) (*Response, error) {
-			time.Sleep(slow)
+	// A slow handler answers once Discord has its deferral: no sleeps.
+	var fake *discordtest.Fake
+	slow := func(resp *Response, err error) Handler {
+		return func(ctx context.Context, req *Request) (*Response, error) {
+			if _, werr := fake.WaitResponse(ctx, req.Interaction.ID); werr != nil {
+				return nil, werr
+			}
 			return resp, err
 		}
 	}
-	b, tb := setup(t, Options{
-		DeferAfter:       50 * time.Millisecond,
-		PrefersEphemeral: func(_ context.Context, userID string) bool { return userID == "200000000000000077" },
-	},
-		route("slow", sleep(Reply("late but here"), nil), false),
-		route("slow-private", sleep(Reply("psst"), nil), true),
-		route("slow-refusal", sleep(nil, UserError("No.")), false),
-		route("slow-modal", sleep(Modal("m/x", "Too late"), nil), false),
+	b, tb := setup(t, Options{DeferAfter: 200 * time.Millisecond},
+		route("slow", slow(Reply("late but here"), nil), false),
+		route("slow-private", slow(Reply("psst"), nil), true),
+		route("slow-refusal", slow(nil, UserError("No.")), false),
+		route("slow-modal", slow(Modal("m/x", "Too late"), nil), false),
 		Command{Routes: []Route{
-			{Path: "confirm/{id}", Handler: sleep(&Response{Type: TypeUpdate, Content: "Confirmed."}, nil)},
-			{Path: "again/{id}", Handler: sleep(Reply("A new message."), nil)},
+			{Path: "confirm/{id}", Handler: slow(&Response{Type: TypeUpdate, Content: "Confirmed."}, nil)},
+			{Path: "again/{id}", Handler: slow(Reply("A new message."), nil)},
 		}},
 	)
+	fake = tb.fake
+	b.opts.Router.LoadCaller(func(_ context.Context, u *discordgo.User) (any, bool, error) {
+		return nil, u.ID == "200000000000000077", nil
+	})
 
 	t.Run("PublicCommand", func(t *testing.T) {
 		t.Parallel()
@@ -382,35 +404,35 @@ func TestAutoDefer(t *testing.T) {
 	})
 }
 
-func TestSlowPreferenceLookup(t *testing.T) {
+func TestSlowCallerLoad(t *testing.T) {
 	t.Parallel()
-	var lookups atomic.Int32
-	ok := func(context.Context, *Request) (*Response, error) { return Reply("fine"), nil }
-	choices := func(context.Context, *Request) (*Response, error) { return Choices(), nil }
-	b, _ := setup(t, Options{PrefersEphemeral: func(ctx context.Context, _ string) bool {
-		lookups.Add(1)
-		<-ctx.Done() // a database that does not answer
-		return false
-	}}, Command{
-		Definition: &discordgo.ApplicationCommand{Name: "ping", Description: "ping"},
-		Routes:     []Route{{Path: "/ping", Handler: ok, Autocomplete: choices}},
-	}, route("private", ok, true))
+	release := make(chan struct{})
+	b, tb := setup(t, Options{DeferAfter: 50 * time.Millisecond},
+		route("ping", func(context.Context, *Request) (*Response, error) { return Reply("fine"), nil }, false))
+	b.opts.Router.LoadCaller(func(ctx context.Context, _ *discordgo.User) (any, bool, error) {
+		<-release // a database that answers late
+		return nil, true, nil
+	})
 
-	served := make(chan *discordgo.InteractionResponse, 1)
-	go func() { served <- serve(b, discordtest.Command("/ping")) }()
-	select {
-	case resp := <-served:
-		require.Equal(t, "fine", resp.Data.Content)
-		require.Zero(t, resp.Data.Flags, "no answer means not private")
-	case <-time.After(time.Second):
-		t.Fatal("the preference lookup held up the response")
-	}
-	require.Equal(t, int32(1), lookups.Load())
-
-	// Replies that are private anyway, and autocomplete, need no lookup.
-	require.Equal(t, discordgo.MessageFlagsEphemeral, serve(b, discordtest.Command("/private")).Data.Flags)
-	serve(b, discordtest.Autocomplete("/ping"))
-	require.Equal(t, int32(1), lookups.Load())
+	// The deferral goes out while the caller loads, public since the
+	// preference is not known yet; the private reply then replaces it.
+	i := discordtest.Command("/ping")
+	handled := make(chan struct{})
+	go func() {
+		defer close(handled)
+		gateway(b, i)
+	}()
+	first, err := tb.fake.WaitResponse(waitCtx(t), i.ID)
+	require.NoError(t, err)
+	require.Equal(t, discordgo.InteractionResponseDeferredChannelMessageWithSource, first.Type)
+	require.False(t, first.Ephemeral())
+	close(release)
+	<-handled
+	followup, err := tb.fake.WaitFollowup(waitCtx(t), i.Token)
+	require.NoError(t, err)
+	require.Equal(t, "fine", followup.Content)
+	require.True(t, followup.Ephemeral())
+	require.True(t, tb.fake.Deleted(i.Token))
 }
 
 func TestFakeRateLimitIsRetried(t *testing.T) {

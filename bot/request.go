@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"strconv"
+	"sync/atomic"
 
 	"github.com/bwmarrin/discordgo"
 )
@@ -22,9 +23,17 @@ type Request struct {
 	GuildID string
 	// Focused is the option being typed, for autocomplete.
 	Focused string
-	// Ephemeral is true when the reply will be private, because the route says
-	// so or the user prefers it; the bot makes the reply ephemeral then.
+	// Ephemeral is true when the route's replies are private; the bot makes
+	// them ephemeral then, and also when the caller prefers private replies.
 	Ephemeral bool
+	// Caller is what the router's CallerLoader returned for the invoker
+	// (their account, say), loaded once before the handler runs; nil
+	// without a loader or a user.
+	Caller any
+
+	// prefersPrivate is set by the caller load; the deferral reads it
+	// while the handler may still be loading the caller.
+	prefersPrivate atomic.Bool
 
 	path     string // the command path or the custom_id
 	vars     map[string]string
@@ -75,6 +84,10 @@ func newRequest(i *discordgo.Interaction) *Request {
 	}
 	return req
 }
+
+// private reports whether the reply will be private: the route says so, or
+// the caller, once loaded, prefers it.
+func (r *Request) private() bool { return r.Ephemeral || r.prefersPrivate.Load() }
 
 // Var returns a variable of the route's custom_id pattern.
 func (r *Request) Var(name string) string { return r.vars[name] }

@@ -59,6 +59,17 @@ func Choices(choices ...*discordgo.ApplicationCommandOptionChoice) *Response {
 	return &Response{Type: TypeChoices, Choices: choices[:min(len(choices), maxChoices)]}
 }
 
+// privateIfNeeded returns resp made private when it is a message and req's
+// reply must be: the route says so or the caller prefers it.
+func privateIfNeeded(req *Request, resp *Response) *Response {
+	if resp == nil || resp.Type != TypeMessage || resp.Ephemeral || !req.private() {
+		return resp
+	}
+	private := *resp // handlers may share a response value
+	private.Ephemeral = true
+	return &private
+}
+
 // check rejects a response Discord would refuse.
 func (r *Response) check() error {
 	switch {

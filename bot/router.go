@@ -59,7 +59,14 @@ type Router struct {
 	exact    map[string]*Route
 	patterns []pattern
 	mw       []Middleware
+	loader   CallerLoader
 }
+
+// CallerLoader reads the invoker's account, once per interaction and before
+// the router's middleware and the handler: caller goes to Request.Caller,
+// and private makes every reply private, the deferral included when the
+// load ends before it. An error fails the interaction.
+type CallerLoader func(ctx context.Context, user *discordgo.User) (caller any, private bool, err error)
 
 type pattern struct {
 	segments []string
@@ -139,14 +146,44 @@ func (r *Router) addCustomID(route *Route) {
 // recovery, rate limiting), around every handler of this router.
 func (r *Router) Use(mw ...Middleware) { r.mw = append(r.mw, mw...) }
 
+// LoadCaller sets the router's CallerLoader.
+func (r *Router) LoadCaller(l CallerLoader) { r.loader = l }
+
 // Definitions returns the commands to register.
 func (r *Router) Definitions() []*discordgo.ApplicationCommand { return r.defs }
 
-// Serve routes i and runs its handler with the router's middleware only, for
-// tests that feed recorded interactions to handlers.
+// Serve routes i and runs its handler after the caller load and the
+// router's middleware, without the bot's, for tests that feed recorded
+// interactions to handlers. A message comes back private when the user
+// would see it so.
 func (r *Router) Serve(ctx context.Context, i *discordgo.Interaction) (*Response, error) {
 	req, h := r.match(i)
-	return Chain(h, r.mw...)(ctx, req)
+	resp, err := r.chain(h)(ctx, req)
+	return privateIfNeeded(req, resp), err
+}
+
+// chain wraps a matched handler, whatever it is (the "no user" and unknown
+// ones included), in the caller load and the router's middleware.
+func (r *Router) chain(h Handler) Handler {
+	return r.loadCaller(Chain(h, r.mw...))
+}
+
+func (r *Router) loadCaller(next Handler) Handler {
+	if r.loader == nil {
+		return next
+	}
+	return func(ctx context.Context, req *Request) (*Response, error) {
+		if req.User == nil {
+			return next(ctx, req)
+		}
+		caller, private, err := r.loader(ctx, req.User)
+		if err != nil {
+			return nil, fmt.Errorf("load caller: %w", err)
+		}
+		req.Caller = caller
+		req.prefersPrivate.Store(private)
+		return next(ctx, req)
+	}
 }
 
 // RouteUnknown is the Route of requests that match no route.

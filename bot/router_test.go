@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -170,6 +171,54 @@ func TestRouter(t *testing.T) {
 		}
 		require.Equal(t, []string{"alliance", "nation", "link", "delete-account"}, names)
 	})
+}
+
+// TestCallerLoad: the caller is loaded once, before the router's middleware,
+// for every handler: the "no user" and unknown ones go through the same
+// middleware, and a request without a user loads nothing.
+func TestCallerLoad(t *testing.T) {
+	t.Parallel()
+	var got *Request
+	r := NewRouter(testCommands(&got)...)
+	var loads []string
+	r.LoadCaller(func(_ context.Context, u *discordgo.User) (any, bool, error) {
+		loads = append(loads, u.ID)
+		return "account of " + u.ID, u.ID == "200000000000000002", nil
+	})
+	var seen []string // what the router's middleware saw: route and caller
+	r.Use(func(next Handler) Handler {
+		return func(ctx context.Context, req *Request) (*Response, error) {
+			seen = append(seen, fmt.Sprint(req.Route, " ", req.Caller))
+			return next(ctx, req)
+		}
+	})
+
+	resp, err := r.Serve(context.Background(), discordtest.Command("/nation"))
+	require.NoError(t, err)
+	require.Equal(t, "account of "+discordtest.UserID, got.Caller)
+	require.False(t, resp.Ephemeral)
+
+	other := discordtest.Command("/nation")
+	other.Member.User.ID = "200000000000000002"
+	resp, err = r.Serve(context.Background(), other)
+	require.NoError(t, err)
+	require.True(t, resp.Ephemeral, "the caller prefers private replies")
+
+	_, err = r.Serve(context.Background(), discordtest.Command("/retired"))
+	require.Equal(t, OutcomeUserError, outcome(err))
+
+	noUser := discordtest.Command("/nation")
+	noUser.Member, noUser.User = nil, nil
+	_, err = r.Serve(context.Background(), noUser)
+	require.ErrorContains(t, err, "has no user")
+
+	require.Equal(t, []string{discordtest.UserID, "200000000000000002", discordtest.UserID}, loads)
+	require.Equal(t, []string{
+		"/nation account of " + discordtest.UserID,
+		"/nation account of 200000000000000002",
+		RouteUnknown + " account of " + discordtest.UserID,
+		RouteUnknown + " <nil>",
+	}, seen)
 }
 
 func TestRouterRejectsBadTables(t *testing.T) {

@@ -37,7 +37,7 @@ func (d *Deps) deleteAccountCommand() bot.Command {
 func deleteSubject(userID int64) string { return "delete-account:" + strconv.FormatInt(userID, 10) }
 
 func (d *Deps) deleteAccount(ctx context.Context, req *bot.Request) (*bot.Response, error) {
-	u, err := d.findUser(ctx)
+	u, err := d.findUser(req)
 	if errors.Is(err, errNoAccount) {
 		return &bot.Response{Content: "pnwbot holds no data about you: there is nothing to delete.", Ephemeral: true}, nil
 	} else if err != nil {
@@ -65,7 +65,7 @@ func (d *Deps) deleteAccount(ctx context.Context, req *bot.Request) (*bot.Respon
 }
 
 func (d *Deps) deleteAccountConfirm(ctx context.Context, req *bot.Request) (*bot.Response, error) {
-	u, err := d.findUser(ctx)
+	u, err := d.findUser(req)
 	if errors.Is(err, errNoAccount) {
 		return updated("Your account is already deleted."), nil
 	} else if err != nil {

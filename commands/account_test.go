@@ -124,8 +124,9 @@ func TestPreferences(t *testing.T) {
 	resp = b.reply(t, "preferences", "replies", "private")
 	require.True(t, resp.Ephemeral)
 	require.Contains(t, resp.Content, "private")
-	require.True(t, b.deps.PrefersPrivate(ctx, aliceID))
-	require.False(t, b.deps.PrefersPrivate(ctx, bobID))
+	// A public command now answers Alice privately, and only her.
+	require.True(t, b.reply(t, "nation", "nation", "1002").Ephemeral)
+	require.False(t, b.reply(t, "nation", "nation", "1002", "user", bobID).Ephemeral)
 
 	audit := b.auditActions(t)
 	require.Equal(t, "user.preferences", audit[0].Action)
@@ -136,7 +137,7 @@ func TestPreferences(t *testing.T) {
 	_, err = b.st.Pool.Exec(ctx, `UPDATE users SET preferences = preferences || '{"theme": "dark"}'`)
 	require.NoError(t, err)
 	b.reply(t, "preferences", "replies", "public")
-	require.False(t, b.deps.PrefersPrivate(ctx, aliceID))
+	require.False(t, b.reply(t, "nation", "nation", "1002").Ephemeral)
 	require.JSONEq(t, `{"private": false, "theme": "dark"}`, string(b.user(t, aliceID).Preferences))
 
 	// Without an option it only shows the setting.

@@ -43,7 +43,7 @@ func (d *Deps) allianceInfo(ctx context.Context, req *bot.Request) (*bot.Respons
 	if q := strings.TrimSpace(opts.Alliance); q != "" {
 		id, err = d.allianceNames().resolve(ctx, q)
 	} else {
-		id, err = d.ownAlliance(ctx)
+		id, err = d.ownAlliance(ctx, req)
 	}
 	if err != nil {
 		return nil, err
@@ -59,8 +59,8 @@ func (d *Deps) allianceInfo(ctx context.Context, req *bot.Request) (*bot.Respons
 }
 
 // ownAlliance is the alliance of the caller's linked nation.
-func (d *Deps) ownAlliance(ctx context.Context) (int, error) {
-	nationID, err := d.callerNation(ctx, "You haven't linked a nation yet: use /link, or give an alliance name.")
+func (d *Deps) ownAlliance(ctx context.Context, req *bot.Request) (int, error) {
+	nationID, err := d.callerNation(req, "You haven't linked a nation yet: use /link, or give an alliance name.")
 	if err != nil {
 		return 0, err
 	}

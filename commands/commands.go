@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/bwmarrin/discordgo"
+
 	"pnwbot/bot"
 	"pnwbot/pnw"
 	"pnwbot/secrets"
@@ -27,11 +29,12 @@ type Deps struct {
 	Now func() time.Time
 }
 
-// Router returns the routing table of every command, with the middleware
-// the handlers rely on.
+// Router returns the routing table of every command, with the caller load
+// and the middleware the handlers rely on.
 func (d *Deps) Router() *bot.Router {
 	r := bot.NewRouter(All(d)...)
-	r.Use(d.loadCaller)
+	r.LoadCaller(d.loadCaller)
+	r.Use(d.attributeUsage)
 	return r
 }
 
@@ -65,19 +68,25 @@ const (
 // errNoAccount answers commands that need an account the caller never made.
 var errNoAccount = bot.UserError("You haven't linked a nation yet. Use /link to link yours.")
 
-type callerKey struct{}
+// loadCaller is the router's CallerLoader: the caller's account (one query,
+// the only one before the handler), and their reply preference.
+func (d *Deps) loadCaller(ctx context.Context, user *discordgo.User) (any, bool, error) {
+	u, err := d.Store.UserGetByDiscordID(ctx, user.ID)
+	switch err = store.NotFound(err); {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, false, nil
+	case err != nil:
+		return nil, false, fmt.Errorf("load user: %w", err)
+	}
+	return u, userPreferences(u).Private, nil
+}
 
-// loadCaller reads the caller's account once per interaction, for the
-// handlers (findUser) and to attribute game API usage to it.
-func (d *Deps) loadCaller(next bot.Handler) bot.Handler {
+// attributeUsage attributes the game API requests of the interaction to
+// the caller's account.
+func (d *Deps) attributeUsage(next bot.Handler) bot.Handler {
 	return func(ctx context.Context, req *bot.Request) (*bot.Response, error) {
-		u, err := d.Store.UserGetByDiscordID(ctx, req.User.ID)
-		switch err = store.NotFound(err); {
-		case err == nil:
-			ctx = context.WithValue(ctx, callerKey{}, u)
+		if u, ok := req.Caller.(store.User); ok {
 			ctx = pnw.WithCaller(ctx, pnw.Caller{UserID: u.ID})
-		case !errors.Is(err, store.ErrNotFound):
-			return nil, fmt.Errorf("load user: %w", err)
 		}
 		return next(ctx, req)
 	}
@@ -85,8 +94,8 @@ func (d *Deps) loadCaller(next bot.Handler) bot.Handler {
 
 // findUser returns the caller's account as the interaction began, or
 // errNoAccount.
-func (d *Deps) findUser(ctx context.Context) (store.User, error) {
-	u, ok := ctx.Value(callerKey{}).(store.User)
+func (d *Deps) findUser(req *bot.Request) (store.User, error) {
+	u, ok := req.Caller.(store.User)
 	if !ok {
 		return u, errNoAccount
 	}
@@ -95,7 +104,7 @@ func (d *Deps) findUser(ctx context.Context) (store.User, error) {
 
 // ensureUser returns the caller's row, creating it (audited) on first contact.
 func (d *Deps) ensureUser(ctx context.Context, req *bot.Request) (store.User, error) {
-	u, err := d.findUser(ctx)
+	u, err := d.findUser(req)
 	if !errors.Is(err, errNoAccount) {
 		return u, err
 	}
@@ -192,17 +201,4 @@ func userPreferences(u store.User) preferences {
 	var p preferences
 	_ = json.Unmarshal(u.Preferences, &p) // a CHECK keeps it an object; unknown keys are ignored
 	return p
-}
-
-// PrefersPrivate reports whether a Discord user asked for private replies;
-// it feeds bot.Options.PrefersEphemeral.
-func (d *Deps) PrefersPrivate(ctx context.Context, discordID string) bool {
-	u, err := d.Store.UserGetByDiscordID(ctx, discordID)
-	if err != nil {
-		if !errors.Is(store.NotFound(err), store.ErrNotFound) {
-			d.Logger.WarnContext(ctx, "load preferences", "error", err)
-		}
-		return false
-	}
-	return userPreferences(u).Private
 }

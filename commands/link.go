@@ -77,7 +77,7 @@ func (d *Deps) linkSubmit(ctx context.Context, req *bot.Request) (*bot.Response,
 	}
 	// A known account must hold the permission; a new one is created only
 	// once the game accepts the key, so a refused key leaves nothing behind.
-	u, err := d.findUser(ctx)
+	u, err := d.findUser(req)
 	known := err == nil
 	if known {
 		err = d.require(ctx, req, u, PermLinkAPIKey)
@@ -145,7 +145,7 @@ func (d *Deps) refuseTakenNation(ctx context.Context, u store.User, nationID int
 }
 
 func (d *Deps) unlink(ctx context.Context, req *bot.Request) (*bot.Response, error) {
-	u, err := d.findUser(ctx)
+	u, err := d.findUser(req)
 	if err != nil {
 		return nil, err
 	}

@@ -28,7 +28,7 @@ func (d *Deps) meCommand() bot.Command {
 }
 
 func (d *Deps) me(ctx context.Context, req *bot.Request) (*bot.Response, error) {
-	u, err := d.findUser(ctx)
+	u, err := d.findUser(req)
 	if err != nil {
 		return nil, err
 	}

@@ -44,7 +44,7 @@ func (d *Deps) nation(ctx context.Context, req *bot.Request) (*bot.Response, err
 	case opts.User != nil:
 		id, err = d.linkedNation(ctx, opts.User.ID, fmt.Sprintf("<@%s> has not linked a nation.", opts.User.ID))
 	default:
-		id, err = d.callerNation(ctx, "You haven't linked a nation yet: use /link, or give a nation name.")
+		id, err = d.callerNation(req, "You haven't linked a nation yet: use /link, or give a nation name.")
 	}
 	if err != nil {
 		return nil, err
@@ -60,8 +60,8 @@ func (d *Deps) nation(ctx context.Context, req *bot.Request) (*bot.Response, err
 }
 
 // callerNation returns the nation the caller linked, or says notLinked.
-func (d *Deps) callerNation(ctx context.Context, notLinked string) (int, error) {
-	u, err := d.findUser(ctx)
+func (d *Deps) callerNation(req *bot.Request, notLinked string) (int, error) {
+	u, err := d.findUser(req)
 	if err != nil || u.PnwNationID == nil {
 		return 0, bot.UserError(notLinked)
 	}

@@ -44,7 +44,7 @@ func (d *Deps) preferences(ctx context.Context, req *bot.Request) (*bot.Response
 		return nil, err
 	}
 	if set.Replies != repliesPrivate && set.Replies != repliesPublic {
-		u, _ := d.findUser(ctx) // without an account, the defaults
+		u, _ := d.findUser(req) // without an account, the defaults
 		return &bot.Response{Content: describePreferences(userPreferences(u)), Ephemeral: true}, nil
 	}
 	u, err := d.ensureUser(ctx, req)

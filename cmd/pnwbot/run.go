@@ -131,7 +131,7 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 	a.bot, err = bot.New(bot.Options{
 		Token: string(cfg.DiscordToken), APIBaseURL: cfg.DiscordAPIURL, GuildID: cfg.DiscordGuildID,
 		PublicKey: cfg.DiscordPublicKey, Router: router, Redis: a.rdb, RedisPrefix: prefix, Store: a.st,
-		PrefersEphemeral: deps.PrefersPrivate, Logger: logger, Registerer: reg,
+		Logger: logger, Registerer: reg,
 	})
 	if err != nil {
 		return nil, err
