@@ -113,12 +113,16 @@ func TestNation(t *testing.T) {
 
 func TestNationLookupsAreMerged(t *testing.T) {
 	t.Parallel()
-	c, b := setup(t, func(o *pnw.Options, _ *testBundle) { o.BatchWindow = 100 * time.Millisecond })
-	for id := 1000; id < 1030; id++ {
+	// A batch is sent when it is full or its window ends: with a window
+	// longer than the test, only a full batch can send it, so every lookup
+	// is in it however slowly the goroutines start.
+	c, b := setup(t, withoutCache, func(o *pnw.Options, _ *testBundle) { o.BatchWindow = time.Hour })
+	const full = 500 // the game's limit for one nations query
+	for id := 1000; id < 1000+full; id++ {
 		b.fake.AddNation(pnwtest.Nation{ID: id, NationName: "N"})
 	}
 	var wg sync.WaitGroup
-	for id := 1000; id < 1030; id++ {
+	for id := 1000; id < 1000+full; id++ {
 		wg.Go(func() {
 			r, err := c.Nation(t.Context(), id)
 			require.NoError(t, err)
@@ -128,10 +132,18 @@ func TestNationLookupsAreMerged(t *testing.T) {
 	wg.Wait()
 	require.Equal(t, 1, b.fake.RequestsFor("nationsByID"))
 
+	c, b = setup(t)
+	b.fake.AddNation(pnwtest.Nation{ID: 1000, NationName: "N"})
+	b.fake.AddNation(pnwtest.Nation{ID: 1001, NationName: "N"})
+	for _, id := range []int{1000, 1001} {
+		_, err := c.Nation(t.Context(), id)
+		require.NoError(t, err)
+	}
+	before := b.fake.RequestsFor("nationsByID")
 	r, err := c.Nations(t.Context(), []int{1000, 999999, 1001})
 	require.NoError(t, err)
 	require.Len(t, r.Data, 2, "a missing id is left out")
-	require.Equal(t, 2, b.fake.RequestsFor("nationsByID"), "only the missing id was asked for")
+	require.Equal(t, before+1, b.fake.RequestsFor("nationsByID"), "only the missing id was asked for")
 }
 
 func TestIdenticalQueriesAreCoalesced(t *testing.T) {
