@@ -60,6 +60,7 @@ type Config struct {
 	PNWAPIKey            Secret
 	PNWBotKey            Secret
 	HTTPAddr             string
+	MetricsAddr          string
 	SuperAdminDiscordIDs []string
 	LogLevel             slog.Level
 	LogFormat            string // "json" or "text"
@@ -79,6 +80,7 @@ const (
 	PNWAPIKey            = "PNW_API_KEY"
 	PNWBotKey            = "PNW_BOT_KEY"
 	HTTPAddr             = "HTTP_ADDR"
+	MetricsAddr          = "METRICS_ADDR"
 	SuperAdminDiscordIDs = "SUPER_ADMIN_DISCORD_IDS"
 	LogLevel             = "LOG_LEVEL"
 	LogFormat            = "LOG_FORMAT"
@@ -105,7 +107,8 @@ var Settings = []Setting{
 	{PNWAPIURL, false, "https://api.politicsandwar.com/graphql", "Politics and War GraphQL endpoint"},
 	{PNWAPIKey, true, "", "the bot's own Politics and War API key, for public lookups"},
 	{PNWBotKey, true, "", "Politics and War bot key, for bank withdrawals (optional)"},
-	{HTTPAddr, false, ":8080", "address of the HTTP server (health, metrics, interactions)"},
+	{HTTPAddr, false, ":8080", "address of the HTTP server: /healthz, /readyz and POST /interactions"},
+	{MetricsAddr, false, "127.0.0.1:9090", "address of the Prometheus /metrics endpoint (loopback by default: exposing HTTP_ADDR does not expose it)"},
 	{SuperAdminDiscordIDs, false, "", "comma-separated Discord user ids made super admins at start"},
 	{LogLevel, false, "info", "debug, info, warn or error"},
 	{LogFormat, false, "json", "json or text"},
@@ -159,6 +162,7 @@ func Load(getenv func(string) string, required ...string) (*Config, error) {
 		PNWAPIKey:      Secret(values[PNWAPIKey]),
 		PNWBotKey:      Secret(values[PNWBotKey]),
 		HTTPAddr:       values[HTTPAddr],
+		MetricsAddr:    values[MetricsAddr],
 		LogFormat:      values[LogFormat],
 	}
 	if v := values[DatabaseURL]; v != "" {
@@ -205,8 +209,10 @@ func Load(getenv func(string) string, required ...string) (*Config, error) {
 	case strings.ContainsAny(string(cfg.DiscordToken), " \t\n"):
 		bad("%s must be the bare token from the developer portal", DiscordToken)
 	}
-	if !validAddr(cfg.HTTPAddr) {
-		bad("%s must be host:port or :port, e.g. :8080 or 127.0.0.1:8080, got %q", HTTPAddr, cfg.HTTPAddr)
+	for _, a := range []struct{ name, example string }{{HTTPAddr, ":8080 or 127.0.0.1:8080"}, {MetricsAddr, "127.0.0.1:9090 or :9090"}} {
+		if !validAddr(values[a.name]) {
+			bad("%s must be host:port or :port, e.g. %s, got %q", a.name, a.example, values[a.name])
+		}
 	}
 	for _, id := range strings.Split(values[SuperAdminDiscordIDs], ",") {
 		id = strings.TrimSpace(id)
@@ -267,6 +273,7 @@ func (c *Config) LogValue() slog.Value {
 		slog.String("pnw_api_url", c.PNWAPIURL),
 		slog.Bool("pnw_bot_key", c.PNWBotKey != ""),
 		slog.String("http_addr", c.HTTPAddr),
+		slog.String("metrics_addr", c.MetricsAddr),
 		slog.Int("super_admins", len(c.SuperAdminDiscordIDs)),
 		slog.String("log_level", c.LogLevel.String()),
 	)

@@ -41,6 +41,7 @@ func TestLoad(t *testing.T) {
 		require.Equal(t, "https://discord.com", cfg.DiscordAPIURL)
 		require.Equal(t, "https://api.politicsandwar.com/graphql", cfg.PNWAPIURL)
 		require.Equal(t, ":8080", cfg.HTTPAddr)
+		require.Equal(t, "127.0.0.1:9090", cfg.MetricsAddr)
 		require.Equal(t, slog.LevelInfo, cfg.LogLevel)
 		require.Len(t, cfg.EncryptionKey, 32)
 		require.Nil(t, cfg.DiscordPublicKey)
@@ -101,6 +102,7 @@ func TestLoad(t *testing.T) {
 			"PortOnly":       {config.HTTPAddr, "8080", `configuration: HTTP_ADDR must be host:port or :port, e.g. :8080 or 127.0.0.1:8080, got "8080"`},
 			"PortOutOfRange": {config.HTTPAddr, ":80800", `HTTP_ADDR must be host:port or :port`},
 			"NamedPort":      {config.HTTPAddr, ":http", `HTTP_ADDR must be host:port or :port`},
+			"MetricsPort":    {config.MetricsAddr, "9090", `METRICS_ADDR must be host:port or :port, e.g. 127.0.0.1:9090 or :9090, got "9090"`},
 			"OnlyBotPrefix":  {config.DiscordToken, "Bot ", `configuration: DISCORD_TOKEN holds only "Bot ": put the token itself after it`},
 			"SpaceInToken":   {config.DiscordToken, "abc def", `DISCORD_TOKEN must be the bare token`},
 		} {

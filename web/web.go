@@ -1,5 +1,6 @@
-// Package web is pnwbot's HTTP server: health, readiness, metrics and
-// Discord's interactions endpoint.
+// Package web is pnwbot's HTTP servers: health, readiness and Discord's
+// interactions endpoint on one, metrics on another, so that exposing the
+// first to Discord does not expose the metrics.
 package web
 
 import (
@@ -26,8 +27,6 @@ type Options struct {
 	Addr string
 	// Checks are pinged by /readyz.
 	Checks []Check
-	// Gatherer is served at /metrics.
-	Gatherer prometheus.Gatherer
 	// Interactions is served at /interactions when not nil.
 	Interactions http.Handler
 	Logger       *slog.Logger
@@ -50,15 +49,26 @@ func New(opts Options) *http.Server {
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc("GET /readyz", readyz(opts.Checks, opts.Logger))
-	if opts.Gatherer != nil {
-		mux.Handle("GET /metrics", promhttp.HandlerFor(opts.Gatherer, promhttp.HandlerOpts{}))
-	}
 	if opts.Interactions != nil {
 		mux.Handle("/interactions", opts.Interactions)
 	}
+	return server(opts.Addr, mux, opts.Logger)
+}
+
+// NewMetrics returns the server of g's metrics at /metrics, on addr.
+func NewMetrics(addr string, g prometheus.Gatherer, logger *slog.Logger) *http.Server {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
+	return server(addr, mux, logger)
+}
+
+func server(addr string, h http.Handler, logger *slog.Logger) *http.Server {
 	return &http.Server{
-		Addr:              opts.Addr,
-		Handler:           mux,
+		Addr:              addr,
+		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		// Discord waits 3 s for an interaction's answer; metrics and pings
@@ -66,7 +76,7 @@ func New(opts Options) *http.Server {
 		WriteTimeout:   10 * time.Second,
 		IdleTimeout:    60 * time.Second,
 		MaxHeaderBytes: 64 << 10,
-		ErrorLog:       slog.NewLogLogger(opts.Logger.Handler(), slog.LevelWarn),
+		ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 }
 

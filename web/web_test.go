@@ -37,7 +37,6 @@ func TestServer(t *testing.T) {
 			{Name: "postgres", Ping: db.Pool.Ping},
 			{Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
 		},
-		Gatherer: reg,
 		Interactions: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(http.StatusTeapot)
 		}),
@@ -55,9 +54,15 @@ func TestServer(t *testing.T) {
 	code, _ = get(t, srv, "/readyz")
 	require.Equal(t, http.StatusOK, code)
 
-	code, body = get(t, srv, "/metrics")
+	code, _ = get(t, srv, "/metrics")
+	require.Equal(t, http.StatusNotFound, code, "metrics are on their own server")
+	metrics := NewMetrics("127.0.0.1:9090", reg, nil)
+	require.NotZero(t, metrics.ReadTimeout)
+	code, body = get(t, metrics, "/metrics")
 	require.Equal(t, http.StatusOK, code)
 	require.Contains(t, body, "pnwbot_test_total 1")
+	code, _ = get(t, metrics, "/interactions")
+	require.Equal(t, http.StatusNotFound, code)
 
 	w := httptest.NewRecorder()
 	srv.Handler.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/interactions", nil))

@@ -51,13 +51,15 @@ func run(ctx context.Context, cfg *config.Config) error {
 
 // app is a running pnwbot: everything start opened, for serve to close.
 type app struct {
-	logger   *slog.Logger
-	st       *store.Store
-	rdb      *redis.Client // nil without REDIS_URL
-	game     *pnw.Client
-	bot      *bot.Bot
-	server   *http.Server
-	listener net.Listener
+	logger          *slog.Logger
+	st              *store.Store
+	rdb             *redis.Client // nil without REDIS_URL
+	game            *pnw.Client
+	bot             *bot.Bot
+	server          *http.Server // HTTP_ADDR: health, readiness, interactions
+	listener        net.Listener
+	metrics         *http.Server // METRICS_ADDR: /metrics
+	metricsListener net.Listener
 }
 
 // redisPrefix starts every key pnwbot writes to Redis.
@@ -139,7 +141,11 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 	if a.listener, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
 		return nil, todo(fmt.Errorf("HTTP_ADDR: %w", err), "set HTTP_ADDR to a free port, or stop what listens there")
 	}
-	a.server = web.New(web.Options{Checks: checks, Gatherer: reg, Interactions: a.bot.InteractionsHandler(), Logger: logger})
+	if a.metricsListener, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+		return nil, todo(fmt.Errorf("METRICS_ADDR: %w", err), "set METRICS_ADDR to a free port, or stop what listens there")
+	}
+	a.server = web.New(web.Options{Checks: checks, Interactions: a.bot.InteractionsHandler(), Logger: logger})
+	a.metrics = web.NewMetrics(cfg.MetricsAddr, reg, logger)
 	switch err = a.bot.Start(ctx); {
 	case errors.Is(err, bot.ErrTokenRefused):
 		return nil, todo(errors.New("DISCORD_TOKEN: Discord refused the token"),
@@ -190,15 +196,16 @@ func (e *startError) Unwrap() error { return e.cause }
 
 // serve runs the HTTP server and retention until ctx ends, then shuts down.
 func (a *app) serve(ctx context.Context) error {
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- a.server.Serve(a.listener) }()
+	go func() { errc <- a.metrics.Serve(a.metricsListener) }()
 	pruneCtx, stopPrune := context.WithCancel(ctx)
 	pruned := make(chan struct{})
 	go func() {
 		defer close(pruned)
 		a.pruneLoop(pruneCtx)
 	}()
-	a.logger.Info("pnwbot is running", "http", a.listener.Addr().String())
+	a.logger.Info("pnwbot is running", "http", a.listener.Addr().String(), "metrics", a.metricsListener.Addr().String())
 
 	var err error
 	select {
@@ -217,13 +224,17 @@ func (a *app) serve(ctx context.Context) error {
 func (a *app) close() {
 	ctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
 	defer cancel()
-	if a.server != nil {
-		if err := a.server.Shutdown(ctx); err != nil {
-			a.logger.Warn("HTTP shutdown", "error", err)
+	for _, srv := range []*http.Server{a.server, a.metrics} {
+		if srv != nil {
+			if err := srv.Shutdown(ctx); err != nil {
+				a.logger.Warn("HTTP shutdown", "addr", srv.Addr, "error", err)
+			}
 		}
 	}
-	if a.listener != nil {
-		a.listener.Close() // when start failed before Serve took it over
+	for _, l := range []net.Listener{a.listener, a.metricsListener} {
+		if l != nil {
+			l.Close() // when start failed before Serve took it over
+		}
 	}
 	if a.bot != nil {
 		if err := a.bot.Close(ctx); err != nil {

@@ -125,6 +125,7 @@ func TestFailedStarts(t *testing.T) {
 				config.PNWAPIURL:      game.URL,
 				config.PNWAPIKey:      gameKey,
 				config.HTTPAddr:       "127.0.0.1:0",
+				config.MetricsAddr:    "127.0.0.1:0",
 				config.LogLevel:       "error",
 				config.DiscordGuildID: discordtest.GuildID,
 			}
