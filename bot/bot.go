@@ -81,6 +81,7 @@ type Bot struct {
 	session *discordgo.Session
 	logger  *slog.Logger
 	metrics *Metrics
+	gateway *gatewayState
 	// middleware wraps every handler, outermost first.
 	middleware []Middleware
 
@@ -131,6 +132,10 @@ func New(opts Options) (*Bot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bot: metrics: %w", err)
 	}
+	gw, restErrors, err := newDiscordMetrics(opts.Registerer)
+	if err != nil {
+		return nil, fmt.Errorf("bot: metrics: %w", err)
+	}
 
 	s, err := discordgo.New("Bot " + opts.Token)
 	if err != nil {
@@ -139,9 +144,9 @@ func New(opts Options) (*Bot, error) {
 	s.Identify.Intents = discordgo.IntentsNone
 	s.StateEnabled = false
 	s.ShouldReconnectOnError = !opts.NoReconnect
-	s.Client = &http.Client{Timeout: 20 * time.Second, Transport: rewriteHost(base)}
+	s.Client = &http.Client{Timeout: 20 * time.Second, Transport: countErrors(rewriteHost(base), restErrors)}
 
-	b := &Bot{opts: opts, session: s, logger: opts.Logger, metrics: metrics}
+	b := &Bot{opts: opts, session: s, logger: opts.Logger, metrics: metrics, gateway: gw}
 	b.ctx, b.cancel = context.WithCancel(context.Background())
 	b.middleware = []Middleware{Observe(b.logger, metrics), AutoDefer(opts.DeferAfter), Recover()}
 	switch {
@@ -152,13 +157,17 @@ func New(opts Options) (*Bot, error) {
 	}
 	s.AddHandler(b.onInteraction)
 	s.AddHandler(func(s *discordgo.Session, _ *discordgo.Connect) {
+		b.gateway.onConnect()
 		b.logger.Info("gateway connected")
 		if b.isClosed() {
 			// discordgo's reconnect loop can reopen after Close.
 			go s.Close() //nolint:errcheck
 		}
 	})
-	s.AddHandler(func(_ *discordgo.Session, _ *discordgo.Disconnect) { b.logger.Info("gateway disconnected") })
+	s.AddHandler(func(_ *discordgo.Session, _ *discordgo.Disconnect) {
+		b.gateway.set(false)
+		b.logger.Info("gateway disconnected")
+	})
 	s.AddHandler(func(_ *discordgo.Session, _ *discordgo.Resumed) { b.logger.Info("gateway session resumed") })
 	return b, nil
 }
@@ -202,6 +211,9 @@ func (b *Bot) Start(ctx context.Context) error {
 	if err := b.session.Open(); err != nil {
 		return fmt.Errorf("bot: open gateway: %w", err)
 	}
+	// Up now, not when discordgo's goroutine runs the Connect handler, so
+	// that readiness holds as soon as Start returns.
+	b.gateway.set(true)
 	appID := b.opts.AppID
 	if appID == "" {
 		b.session.State.RLock()

@@ -208,7 +208,7 @@ func TestLogsHoldNoOptionValues(t *testing.T) {
 	logs := tb.logs.String()
 	require.NotContains(t, logs, "Typed-Nation-Name")
 	require.NotContains(t, logs, "s3cr3t-api-key")
-	for _, attr := range []string{`"route":"/nation"`, `"route":"link/submit"`, `"user_id":"` + discordtest.UserID + `"`, `"latency":`, `"outcome":"ok"`} {
+	for _, attr := range []string{`"route":"/nation"`, `"route":"link/submit"`, `"user_id":"` + discordtest.UserID + `"`, `"duration_ms":`, `"outcome":"ok"`} {
 		require.Contains(t, logs, attr)
 	}
 }

@@ -52,7 +52,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	return m, nil
 }
 
-// Observe logs one line per interaction (id, route, user, latency, outcome;
+// Observe logs one line per interaction (id, route, user, duration, outcome;
 // never option values) and counts it in m.
 func Observe(logger *slog.Logger, m *Metrics) Middleware {
 	return func(next Handler) Handler {
@@ -65,7 +65,7 @@ func Observe(logger *slog.Logger, m *Metrics) Middleware {
 			m.interactions.WithLabelValues(req.Route, typ, result).Inc()
 			m.latency.WithLabelValues(req.Route, typ).Observe(latency.Seconds())
 			logger.InfoContext(ctx, "interaction", append(attrs(req),
-				slog.Duration("latency", latency), slog.String("outcome", result))...)
+				slog.Float64("duration_ms", float64(latency.Microseconds())/1000), slog.String("outcome", result))...)
 			return resp, err
 		}
 	}

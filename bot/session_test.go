@@ -2,10 +2,12 @@ package bot
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 
 	"pnwbot/bot/discordtest"
@@ -94,6 +96,7 @@ func TestSessionReconnects(t *testing.T) {
 	t.Parallel()
 	b, tb := setup(t, Options{}, route("ping", func(context.Context, *Request) (*Response, error) { return Reply("pong"), nil }, false))
 	b.session.ShouldReconnectOnError = true
+	b.session.SyncEvents = true // the Connect event is handled before the interaction that follows it
 	require.NoError(t, b.Start(waitCtx(t)))
 	t.Cleanup(func() { _ = b.Close(context.Background()) })
 
@@ -104,12 +107,65 @@ func TestSessionReconnects(t *testing.T) {
 	resp, err := tb.fake.WaitResponse(waitCtx(t), i.ID)
 	require.NoError(t, err)
 	require.Equal(t, "pong", resp.Content)
+	require.NoError(t, b.CheckGateway(t.Context()))
+	require.NoError(t, testutil.GatherAndCompare(tb.reg, strings.NewReader(`
+# HELP pnwbot_gateway_connected 1 while the Discord gateway is connected, else 0.
+# TYPE pnwbot_gateway_connected gauge
+pnwbot_gateway_connected 1
+# HELP pnwbot_gateway_reconnects_total Gateway connections after the first one.
+# TYPE pnwbot_gateway_reconnects_total counter
+pnwbot_gateway_reconnects_total 1
+`), "pnwbot_gateway_connected", "pnwbot_gateway_reconnects_total"))
+}
+
+func TestSessionLostFailsReadiness(t *testing.T) {
+	t.Parallel()
+	b, tb := setup(t, Options{})
+	b.session.SyncEvents = true // handlers run in order: the bot's, then the test's
+	disconnected := make(chan struct{}, 1)
+	b.session.AddHandler(func(*discordgo.Session, *discordgo.Disconnect) {
+		select {
+		case disconnected <- struct{}{}:
+		default: // Close at the end emits a second one
+		}
+	})
+	require.NoError(t, b.Start(waitCtx(t)))
+	t.Cleanup(func() { _ = b.Close(context.Background()) })
+	require.NoError(t, b.CheckGateway(t.Context()))
+
+	tb.fake.Disconnect()
+	select {
+	case <-disconnected:
+	case <-waitCtx(t).Done():
+		t.Fatal("no Disconnect event")
+	}
+	require.EqualError(t, b.CheckGateway(t.Context()), "discord gateway not connected")
+	require.Zero(t, testutil.ToFloat64(b.gateway.upGauge))
 }
 
 func TestStartFailsOnBadToken(t *testing.T) {
 	t.Parallel()
-	fake := newFake(t)
-	b, err := New(Options{Token: "wrong", APIBaseURL: fake.URL, Router: NewRouter(), NoReconnect: true})
-	require.NoError(t, err)
+	b, tb := setup(t, Options{})
+	b.session.Token = "Bot wrong"
 	require.ErrorIs(t, b.Start(waitCtx(t)), ErrTokenRefused)
+	require.NoError(t, testutil.GatherAndCompare(tb.reg, strings.NewReader(`
+# HELP pnwbot_discord_rest_errors_total Discord REST requests that failed, by HTTP status ("429" when rate limited) or "network" when no answer came.
+# TYPE pnwbot_discord_rest_errors_total counter
+pnwbot_discord_rest_errors_total{status="401"} 1
+`), "pnwbot_discord_rest_errors_total"))
+}
+
+func TestRateLimitedRequestsCounted(t *testing.T) {
+	t.Parallel()
+	b, tb := setup(t, Options{})
+	tb.fake.RateLimit(2)
+	require.NoError(t, b.Start(waitCtx(t)), "discordgo waits out a 429 and retries")
+	n, err := testutil.GatherAndCount(tb.reg, "pnwbot_discord_rest_errors_total")
+	require.NoError(t, err)
+	require.Equal(t, 1, n, "one series")
+	require.NoError(t, testutil.GatherAndCompare(tb.reg, strings.NewReader(`
+# HELP pnwbot_discord_rest_errors_total Discord REST requests that failed, by HTTP status ("429" when rate limited) or "network" when no answer came.
+# TYPE pnwbot_discord_rest_errors_total counter
+pnwbot_discord_rest_errors_total{status="429"} 2
+`), "pnwbot_discord_rest_errors_total"))
 }

@@ -87,7 +87,7 @@ func cached[T any](ctx context.Context, c *Client, s spec, fetch func(context.Co
 		var v T
 		if json.Unmarshal(entry.Data, &v) == nil {
 			c.metrics.cache.WithLabelValues(s.op, "stale").Inc()
-			c.log.WarnContext(ctx, "pnw serving stale data", "op", s.op, "age", time.Since(entry.FetchedAt).Round(time.Second), "err", err)
+			c.log.WarnContext(ctx, "pnw serving stale data", "op", s.op, "age_ms", time.Since(entry.FetchedAt).Milliseconds(), "err", err)
 			c.finish(ctx, s, tr, start, "stale", nil)
 			return Result[T]{Data: v, FetchedAt: entry.FetchedAt, Stale: true}, nil
 		}

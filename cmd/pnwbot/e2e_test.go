@@ -163,18 +163,27 @@ func TestEndToEnd(t *testing.T) {
 	require.Equal(t, "super_admin", level.Level)
 
 	// Health and readiness on HTTP_ADDR, metrics on METRICS_ADDR only.
-	metrics := "http://" + a.metricsListener.Addr().String()
-	for url, want := range map[string]string{
-		base + "/healthz":    "ok",
-		base + "/readyz":     "ok",
-		metrics + "/metrics": `pnwbot_interactions_total{outcome="ok",route="/me",type="command"} 1`,
-		base + "/metrics":    "404 page not found",
-	} {
+	get := func(url string) string {
+		t.Helper()
 		resp, err := http.Get(url)
 		require.NoError(t, err)
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		require.Contains(t, string(body), want, url)
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return string(body)
+	}
+	require.Equal(t, "ok\n", get(base+"/healthz"))
+	require.Equal(t, "ok\n", get(base+"/readyz"), "PostgreSQL, Redis and the gateway are up")
+	require.Equal(t, "404 page not found\n", get(base+"/metrics"))
+	metrics := get("http://" + a.metricsListener.Addr().String() + "/metrics")
+	for _, want := range []string{
+		`pnwbot_interactions_total{outcome="ok",route="/me",type="command"} 1`,
+		`pnwbot_build_info{version="`,
+		`pnwbot_gateway_connected 1`,
+		`pnwbot_gateway_reconnects_total 0`,
+		`pnwbot_db_pool_connections{state="acquired"}`,
+	} {
+		require.Contains(t, metrics, want)
 	}
 	require.NoError(t, healthcheck(ctx, a.listener.Addr().String()))
 

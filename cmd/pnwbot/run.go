@@ -109,7 +109,13 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 	}
 
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	buildInfo := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "pnwbot_build_info", Help: "Always 1; the version label says which pnwbot runs.",
+		ConstLabels: prometheus.Labels{"version": buildVersion()},
+	})
+	buildInfo.Set(1)
+	reg.MustRegister(buildInfo, store.NewPoolCollector(a.st.Pool),
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.game, err = pnw.New(pnw.Options{
 		URL: cfg.PNWAPIURL, APIKey: string(cfg.PNWAPIKey), BotKey: string(cfg.PNWBotKey),
 		Cache: cache, Usage: a.st, Registerer: reg, Logger: logger,
@@ -138,6 +144,7 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 	if err != nil {
 		return nil, err
 	}
+	checks = append(checks, web.Check{Name: "discord_gateway", Ping: a.bot.CheckGateway})
 	if a.listener, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
 		return nil, todo(fmt.Errorf("HTTP_ADDR: %w", err), "set HTTP_ADDR to a free port, or stop what listens there")
 	}
