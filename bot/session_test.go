@@ -100,6 +100,7 @@ func TestSessionReconnects(t *testing.T) {
 	require.NoError(t, b.Start(waitCtx(t)))
 	t.Cleanup(func() { _ = b.Close(context.Background()) })
 
+	require.NoError(t, tb.fake.WaitConnections(waitCtx(t), 1)) // else Disconnect may come before the fake holds the connection
 	tb.fake.Disconnect()
 	require.NoError(t, tb.fake.WaitConnections(waitCtx(t), 2))
 	i := discordtest.Command("/ping")
@@ -133,6 +134,7 @@ func TestSessionLostFailsReadiness(t *testing.T) {
 	t.Cleanup(func() { _ = b.Close(context.Background()) })
 	require.NoError(t, b.CheckGateway(t.Context()))
 
+	require.NoError(t, tb.fake.WaitConnections(waitCtx(t), 1)) // else Disconnect may come before the fake holds the connection
 	tb.fake.Disconnect()
 	select {
 	case <-disconnected:
