@@ -17,9 +17,6 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/redis/go-redis/v9"
-
-	"pnwbot/store"
 )
 
 // DefaultAPIBaseURL is Discord's.
@@ -55,14 +52,9 @@ type Options struct {
 	// PublicKey enables InteractionsHandler.
 	PublicKey ed25519.PublicKey
 	Router    *Router
-	// Redis holds the rate limits when set, under RedisPrefix; else Store's
-	// rate_limits table does; with neither, there is no rate limit.
-	Redis       *redis.Client
-	RedisPrefix string
-	Store       *store.Store
-	// RateLimit is per user; zero means 30 requests a minute.
-	RateLimit Rate
-	Logger    *slog.Logger
+	// Limiter holds each user's rate limit; nil means none.
+	Limiter Limiter
+	Logger  *slog.Logger
 	// Registerer gets the interaction metrics; nil keeps them unregistered.
 	Registerer prometheus.Registerer
 	// DeferAfter is how long an interaction may take (the caller load
@@ -122,12 +114,6 @@ func New(opts Options) (*Bot, error) {
 	if opts.HandlerTimeout == 0 {
 		opts.HandlerTimeout = defaultHandlerTimeout
 	}
-	if opts.RateLimit == (Rate{}) {
-		opts.RateLimit = Rate{Requests: 30, Window: time.Minute}
-	}
-	if opts.RedisPrefix == "" {
-		opts.RedisPrefix = "pnwbot:"
-	}
 	metrics, err := NewMetrics(opts.Registerer)
 	if err != nil {
 		return nil, fmt.Errorf("bot: metrics: %w", err)
@@ -149,11 +135,8 @@ func New(opts Options) (*Bot, error) {
 	b := &Bot{opts: opts, session: s, logger: opts.Logger, metrics: metrics, gateway: gw}
 	b.ctx, b.cancel = context.WithCancel(context.Background())
 	b.middleware = []Middleware{Observe(b.logger, metrics), AutoDefer(opts.DeferAfter), Recover()}
-	switch {
-	case opts.Redis != nil:
-		b.middleware = append(b.middleware, RateLimit(NewRedisLimiter(opts.Redis, opts.RedisPrefix, opts.RateLimit), b.logger))
-	case opts.Store != nil:
-		b.middleware = append(b.middleware, RateLimit(NewPostgresLimiter(opts.Store, opts.RateLimit), b.logger))
+	if opts.Limiter != nil {
+		b.middleware = append(b.middleware, RateLimit(opts.Limiter, b.logger))
 	}
 	s.AddHandler(b.onInteraction)
 	s.AddHandler(func(s *discordgo.Session, _ *discordgo.Connect) {

@@ -215,74 +215,35 @@ func TestLogsHoldNoOptionValues(t *testing.T) {
 
 func TestRateLimit(t *testing.T) {
 	t.Parallel()
+	// The limiters themselves are tested in ratelimit_test.go.
 	rate := Rate{Requests: 3, Window: time.Minute}
-	ok := func(context.Context, *Request) (*Response, error) { return Reply("fine"), nil }
-	for name, opts := range map[string]func(t *testing.T) Options{
-		"Redis": func(t *testing.T) Options {
-			client, prefix := storetest.NewRedis(t)
-			return Options{Redis: client, RedisPrefix: prefix, RateLimit: rate}
-		},
-		"PostgreSQL": func(t *testing.T) Options {
-			return Options{Store: storetest.NewDB(t), RateLimit: rate}
-		},
-	} {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			choices := func(context.Context, *Request) (*Response, error) {
-				return Choices(&discordgo.ApplicationCommandOptionChoice{Name: "pong", Value: "pong"}), nil
-			}
-			b, _ := setup(t, opts(t), Command{
-				Definition: &discordgo.ApplicationCommand{Name: "ping", Description: "ping"},
-				Routes:     []Route{{Path: "/ping", Handler: ok, Autocomplete: choices}},
-			})
-			for range rate.Requests {
-				require.Equal(t, "fine", serve(b, discordtest.Command("/ping")).Data.Content)
-			}
-			resp := serve(b, discordtest.Command("/ping"))
-			require.Regexp(t, `^You are sending commands too fast\. Try again in \d+ seconds\.$`, resp.Data.Content)
-			require.Equal(t, discordgo.MessageFlagsEphemeral, resp.Data.Flags)
-			require.Equal(t, 1.0, testutil.ToFloat64(b.metrics.interactions.WithLabelValues("/ping", "command", OutcomeRateLimited)))
-
-			// Autocomplete past the limit is served: it is not counted.
-			resp = serve(b, discordtest.Autocomplete("/ping"))
-			require.Equal(t, discordgo.InteractionApplicationCommandAutocompleteResult, resp.Type)
-			require.Len(t, resp.Data.Choices, 1)
-			require.Equal(t, "pong", resp.Data.Choices[0].Name)
-
-			// Another user is not affected.
-			other := discordtest.Command("/ping")
-			other.Member.User.ID = "200000000000000099"
-			require.Equal(t, "fine", serve(b, other).Data.Content)
-		})
-	}
-}
-
-func TestLimiters(t *testing.T) {
-	t.Parallel()
-	rate := Rate{Requests: 2, Window: 10 * time.Second}
 	client, prefix := storetest.NewRedis(t)
-	for name, l := range map[string]Limiter{
-		"Redis":      NewRedisLimiter(client, prefix, rate),
-		"PostgreSQL": NewPostgresLimiter(storetest.NewDB(t), rate),
-	} {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			ctx := context.Background()
-			for range rate.Requests {
-				ok, _, err := l.Allow(ctx, "user:1")
-				require.NoError(t, err)
-				require.True(t, ok)
-			}
-			ok, retry, err := l.Allow(ctx, "user:1")
-			require.NoError(t, err)
-			require.False(t, ok)
-			require.Greater(t, retry, time.Duration(0))
-			require.LessOrEqual(t, retry, rate.Window)
-			ok, _, err = l.Allow(ctx, "user:2")
-			require.NoError(t, err)
-			require.True(t, ok)
-		})
+	ok := func(context.Context, *Request) (*Response, error) { return Reply("fine"), nil }
+	choices := func(context.Context, *Request) (*Response, error) {
+		return Choices(&discordgo.ApplicationCommandOptionChoice{Name: "pong", Value: "pong"}), nil
 	}
+	b, _ := setup(t, Options{Limiter: NewRedisLimiter(client, prefix, rate)}, Command{
+		Definition: &discordgo.ApplicationCommand{Name: "ping", Description: "ping"},
+		Routes:     []Route{{Path: "/ping", Handler: ok, Autocomplete: choices}},
+	})
+	for range rate.Requests {
+		require.Equal(t, "fine", serve(b, discordtest.Command("/ping")).Data.Content)
+	}
+	resp := serve(b, discordtest.Command("/ping"))
+	require.Regexp(t, `^You are sending commands too fast\. Try again in \d+ seconds\.$`, resp.Data.Content)
+	require.Equal(t, discordgo.MessageFlagsEphemeral, resp.Data.Flags)
+	require.Equal(t, 1.0, testutil.ToFloat64(b.metrics.interactions.WithLabelValues("/ping", "command", OutcomeRateLimited)))
+
+	// Autocomplete past the limit is served: it is not counted.
+	resp = serve(b, discordtest.Autocomplete("/ping"))
+	require.Equal(t, discordgo.InteractionApplicationCommandAutocompleteResult, resp.Type)
+	require.Len(t, resp.Data.Choices, 1)
+	require.Equal(t, "pong", resp.Data.Choices[0].Name)
+
+	// Another user is not affected.
+	other := discordtest.Command("/ping")
+	other.Member.User.ID = "200000000000000099"
+	require.Equal(t, "fine", serve(b, other).Data.Content)
 }
 
 func TestAutoDefer(t *testing.T) {

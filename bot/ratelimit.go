@@ -10,8 +10,6 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 	"github.com/redis/go-redis/v9"
-
-	"pnwbot/store"
 )
 
 // Rate is a number of requests allowed in a sliding window.
@@ -21,7 +19,8 @@ type Rate struct {
 }
 
 // Limiter decides whether key may make one more request now; when it may not,
-// retryAfter says when it may.
+// retryAfter says when it may. RedisLimiter implements it, and so does
+// store/adapter.Limiter over PostgreSQL.
 type Limiter interface {
 	Allow(ctx context.Context, key string) (ok bool, retryAfter time.Duration, err error)
 }
@@ -90,51 +89,4 @@ func (l *RedisLimiter) Allow(ctx context.Context, key string) (bool, time.Durati
 		return false, 0, fmt.Errorf("rate limit: %w", err)
 	}
 	return wait == 0, time.Duration(wait) * time.Millisecond, nil
-}
-
-// PostgresLimiter estimates a sliding window from the counts of the current
-// and the previous fixed windows in the rate_limits table: the previous one
-// weighs by how much of it the sliding window still covers. Denied requests
-// count too, so a user who keeps hammering stays limited.
-type PostgresLimiter struct {
-	store *store.Store
-	rate  Rate
-}
-
-// NewPostgresLimiter returns a limiter over the rate_limits table.
-func NewPostgresLimiter(s *store.Store, rate Rate) *PostgresLimiter {
-	return &PostgresLimiter{store: s, rate: rate}
-}
-
-// Allow implements Limiter.
-func (l *PostgresLimiter) Allow(ctx context.Context, key string) (bool, time.Duration, error) {
-	now := time.Now()
-	start := now.Truncate(l.rate.Window)
-	hit, err := l.store.RateLimitHit(ctx, store.RateLimitHitParams{
-		Identifier:  key,
-		WindowStart: start,
-		WindowEnd:   start.Add(l.rate.Window),
-		MaxRequests: int32(l.rate.Requests),
-	})
-	if err != nil {
-		return false, 0, fmt.Errorf("rate limit: %w", err)
-	}
-	both, err := l.store.RateLimitCount(ctx, store.RateLimitCountParams{Identifier: key, Since: start.Add(-l.rate.Window)})
-	if err != nil {
-		return false, 0, fmt.Errorf("rate limit: %w", err)
-	}
-	current := float64(hit.Requests)
-	previous := float64(both) - current
-	elapsed := float64(now.Sub(start)) / float64(l.rate.Window)
-	if previous*(1-elapsed)+current <= float64(l.rate.Requests) {
-		return true, 0, nil
-	}
-	// The next request fits once the previous window's weight has fallen
-	// enough; when the current window alone is full, only its end helps.
-	limit := float64(l.rate.Requests)
-	wait := hit.WindowEnd.Sub(now)
-	if current+1 <= limit && previous > 0 {
-		wait = time.Duration((1 - (limit-current-1)/previous - elapsed) * float64(l.rate.Window))
-	}
-	return false, max(wait, time.Second), nil
 }

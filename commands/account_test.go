@@ -47,7 +47,7 @@ func TestDeleteAccount(t *testing.T) {
 		require.Empty(t, resp.Components, "the buttons go away")
 
 		_, err = b.st.UserGetByDiscordID(ctx, aliceID)
-		require.ErrorIs(t, store.NotFound(err), store.ErrNotFound)
+		require.ErrorIs(t, err, store.ErrNotFound)
 		managers, err := b.st.AllianceManagerListByAlliance(ctx, a.ID)
 		require.NoError(t, err)
 		require.Empty(t, managers)

@@ -38,7 +38,7 @@ func (d *Deps) BootstrapSuperAdmins(ctx context.Context, discordIDs []string) er
 		before, err := d.Store.SystemAdminGetByUser(ctx, u.ID)
 		if err == nil && before.Level == "super_admin" {
 			continue
-		} else if err = store.NotFound(err); err != nil && !errors.Is(err, store.ErrNotFound) {
+		} else if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("super admin %s: %w", id, err)
 		}
 		err = d.change(ctx, func(q *store.Queries) (auditEntry, error) {

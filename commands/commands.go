@@ -72,7 +72,7 @@ var errNoAccount = bot.UserError("You haven't linked a nation yet. Use /link to 
 // the only one before the handler), and their reply preference.
 func (d *Deps) loadCaller(ctx context.Context, user *discordgo.User) (any, bool, error) {
 	u, err := d.Store.UserGetByDiscordID(ctx, user.ID)
-	switch err = store.NotFound(err); {
+	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return nil, false, nil
 	case err != nil:
@@ -112,7 +112,7 @@ func (d *Deps) ensureUser(ctx context.Context, req *bot.Request) (store.User, er
 		u, err = q.UserCreate(ctx, store.UserCreateParams{DiscordID: req.User.ID, DiscordUsername: req.User.Username, KeySalt: secrets.NewSalt()})
 		return auditEntry{user: &u.ID, action: "user.create", resource: "user", resourceID: strconv.FormatInt(u.ID, 10)}, err
 	})
-	if errors.Is(store.NotFound(err), store.ErrNotFound) { // created by a concurrent interaction
+	if errors.Is(err, store.ErrNotFound) { // created by a concurrent interaction
 		if u, err = d.Store.UserGetByDiscordID(ctx, req.User.ID); err != nil {
 			return u, fmt.Errorf("load user: %w", err)
 		}

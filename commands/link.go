@@ -108,7 +108,7 @@ func (d *Deps) linkSubmit(ctx context.Context, req *bot.Request) (*bot.Response,
 	// another Discord account stays with it.
 	if holder, err := d.Store.UserGetByNationID(ctx, &nationID); err == nil && holder.ID != u.ID {
 		return nil, d.refuseTakenNation(ctx, u, nationID, info.Nation.NationName)
-	} else if err = store.NotFound(err); err != nil && !errors.Is(err, store.ErrNotFound) {
+	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("nation holder: %w", err)
 	}
 

@@ -165,7 +165,7 @@ func (d *Deps) roles(ctx context.Context, u store.User) (string, error) {
 	admin, err := d.Store.SystemAdminGetByUser(ctx, u.ID)
 	if err == nil {
 		lines = append(lines, "System "+strings.ReplaceAll(admin.Level, "_", " "))
-	} else if err = store.NotFound(err); !errors.Is(err, store.ErrNotFound) {
+	} else if !errors.Is(err, store.ErrNotFound) {
 		return "", fmt.Errorf("admin role: %w", err)
 	}
 	managed, err := d.Store.AllianceManagerListByUser(ctx, u.ID)

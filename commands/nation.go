@@ -71,7 +71,7 @@ func (d *Deps) callerNation(req *bot.Request, notLinked string) (int, error) {
 // linkedNation returns the nation another Discord user linked, or says notLinked.
 func (d *Deps) linkedNation(ctx context.Context, discordID, notLinked string) (int, error) {
 	u, err := d.Store.UserGetByDiscordID(ctx, discordID)
-	if err = store.NotFound(err); errors.Is(err, store.ErrNotFound) || (err == nil && u.PnwNationID == nil) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && u.PnwNationID == nil) {
 		return 0, bot.UserError(notLinked)
 	} else if err != nil {
 		return 0, fmt.Errorf("load user: %w", err)

@@ -22,6 +22,7 @@ import (
 	"pnwbot/pnw/pnwtest"
 	"pnwbot/secrets"
 	"pnwbot/store"
+	"pnwbot/store/adapter"
 	"pnwbot/store/storetest"
 )
 
@@ -59,7 +60,7 @@ func newStack(t testing.TB) *stack {
 
 	// The usage log is written in batches off the request path: it has the
 	// uncounted pool.
-	game, err := pnw.New(pnw.Options{URL: s.game.URL, APIKey: botKey, Cache: pnw.NewRedisCache(rdb, prefix+"cache:"), Usage: st})
+	game, err := pnw.New(pnw.Options{URL: s.game.URL, APIKey: botKey, Cache: pnw.NewRedisCache(rdb, prefix+"cache:"), Usage: adapter.NewUsage(st)})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = game.Close(context.Background()) })
 	master, err := secrets.ParseKey(secrets.GenerateKey())
@@ -71,9 +72,9 @@ func newStack(t testing.TB) *stack {
 	pub, priv := discordtest.NewKey()
 	b, err := bot.New(bot.Options{
 		Token: discordtest.Token, APIBaseURL: discord.URL, PublicKey: pub,
-		Router: deps.Router(), Redis: rdb, RedisPrefix: prefix, Store: counted,
-		// Each benchmark user sends more than the default 30 a minute.
-		RateLimit: bot.Rate{Requests: 1 << 30, Window: time.Minute},
+		Router: deps.Router(),
+		// Each benchmark user sends more than the production 30 a minute.
+		Limiter: bot.NewRedisLimiter(rdb, prefix, bot.Rate{Requests: 1 << 30, Window: time.Minute}),
 	})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = b.Close(context.Background()) })

@@ -38,7 +38,7 @@ type knownName struct {
 // offers known names only, so typing costs no API request.
 type nameLookup struct {
 	kind   string                                                                   // "nation", "alliance": for messages
-	seen   func(ctx context.Context, name string) (int64, error)                    // a known exact name, or ErrNoRows
+	seen   func(ctx context.Context, name string) (int64, error)                    // a known exact name, or store.ErrNotFound
 	game   func(ctx context.Context, name string) (string, error)                   // the game's exact match, or ""
 	search func(ctx context.Context, text string, limit int32) ([]knownName, error) // known names containing text
 }
@@ -71,7 +71,7 @@ func (l nameLookup) resolve(ctx context.Context, query string) (int, error) {
 	id, err := l.seen(ctx, query)
 	if err == nil {
 		return int(id), nil
-	} else if err = store.NotFound(err); !errors.Is(err, store.ErrNotFound) {
+	} else if !errors.Is(err, store.ErrNotFound) {
 		return 0, fmt.Errorf("known %s names: %w", l.kind, err)
 	}
 	gameID, err := l.game(ctx, query)

@@ -10,6 +10,7 @@ import (
 	"pnwbot/pnw"
 	"pnwbot/pnw/pnwtest"
 	"pnwbot/store"
+	"pnwbot/store/adapter"
 	"pnwbot/store/storetest"
 )
 
@@ -126,7 +127,7 @@ func (e *economy) client(tb testing.TB) *pnw.Client {
 		if _, err := e.db.Pool.Exec(tb.Context(), "TRUNCATE pnw_data_cache"); err != nil {
 			tb.Fatal(err)
 		}
-		cache = pnw.NewPostgresCache(e.db.Queries)
+		cache = adapter.NewCache(e.db)
 	}
 	c, err := pnw.New(pnw.Options{URL: e.fake.URL, APIKey: botKey, Cache: cache})
 	if err != nil {

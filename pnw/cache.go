@@ -8,13 +8,11 @@ import (
 	"slices"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
-
-	"pnwbot/store"
 )
 
-// Cache stores API results. RedisCache and PostgresCache implement it.
+// Cache stores API results. RedisCache implements it, and so does
+// store/adapter.Cache over PostgreSQL.
 type Cache interface {
 	// Get returns the entry under key; ok is false when there is none.
 	Get(ctx context.Context, key string) (e Entry, ok bool, err error)
@@ -120,50 +118,3 @@ func (r *RedisCache) InvalidateTag(ctx context.Context, tag string) error {
 }
 
 func (r *RedisCache) tagKey(tag string) string { return r.prefix + "tag:" + tag }
-
-// PostgresCache keeps entries in pnw_data_cache, for installs without Redis.
-type PostgresCache struct {
-	q *store.Queries
-}
-
-// NewPostgresCache returns a cache over the pnw_data_cache table.
-func NewPostgresCache(q *store.Queries) *PostgresCache {
-	return &PostgresCache{q: q}
-}
-
-func (p *PostgresCache) Get(ctx context.Context, key string) (Entry, bool, error) {
-	row, err := p.q.CacheGet(ctx, key)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Entry{}, false, nil
-	}
-	if err != nil {
-		return Entry{}, false, fmt.Errorf("postgres cache get: %w", err)
-	}
-	var e Entry
-	if err := json.Unmarshal(row.Data, &e); err != nil {
-		return Entry{}, false, fmt.Errorf("postgres cache decode: %w", err)
-	}
-	return e, true, nil
-}
-
-func (p *PostgresCache) Set(ctx context.Context, key string, e Entry, tags []string, keep time.Duration) error {
-	b, err := json.Marshal(e)
-	if err != nil {
-		return fmt.Errorf("postgres cache encode: %w", err)
-	}
-	if tags == nil {
-		tags = []string{}
-	}
-	err = p.q.CacheSet(ctx, store.CacheSetParams{CacheKey: key, Data: b, Tags: tags, ExpiresAt: time.Now().Add(keep)})
-	if err != nil {
-		return fmt.Errorf("postgres cache set: %w", err)
-	}
-	return nil
-}
-
-func (p *PostgresCache) InvalidateTag(ctx context.Context, tag string) error {
-	if _, err := p.q.CacheInvalidateTag(ctx, tag); err != nil {
-		return fmt.Errorf("postgres cache invalidate: %w", err)
-	}
-	return nil
-}

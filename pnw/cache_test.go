@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"pnwbot/pnw"
+	"pnwbot/store/adapter"
 	"pnwbot/store/storetest"
 )
 
@@ -24,7 +25,7 @@ func TestCacheBackends(t *testing.T) {
 			return pnw.NewRedisCache(rdb, prefix)
 		},
 		"postgres": func(t *testing.T) pnw.Cache {
-			return pnw.NewPostgresCache(storetest.NewDB(t).Queries)
+			return adapter.NewCache(storetest.NewDB(t))
 		},
 	}
 	for name, newCache := range backends {

@@ -53,8 +53,8 @@ type Options struct {
 	BotKey     string                // X-Bot-Key, required for mutations
 	HTTPClient *http.Client          // default: a client that follows no redirects (Timeout bounds each request)
 	Timeout    time.Duration         // per upstream request; default 10s
-	Cache      Cache                 // NewRedisCache or NewPostgresCache; nil: nothing is cached
-	Usage      UsageStore            // usually the *store.Store; nil: no api_usage_logs rows
+	Cache      Cache                 // NewRedisCache or adapter.NewCache; nil: nothing is cached
+	Usage      UsageSink             // nil: no api_usage_logs rows
 	Registerer prometheus.Registerer // where the metrics go; nil: not registered
 	Logger     *slog.Logger          // default: discard
 	// StaleFor is how long data is kept past its TTL, to be served (marked

@@ -16,6 +16,7 @@ import (
 	"pnwbot/pnw"
 	"pnwbot/pnw/pnwtest"
 	"pnwbot/store"
+	"pnwbot/store/adapter"
 	"pnwbot/store/storetest"
 )
 
@@ -65,7 +66,7 @@ func setup(t testing.TB, opts ...func(*pnw.Options, *testBundle)) (*pnw.Client, 
 		APIKey:     botKey,
 		BotKey:     mutatorKey,
 		Cache:      pnw.NewRedisCache(b.rdb, b.prefix),
-		Usage:      b.db,
+		Usage:      adapter.NewUsage(b.db),
 		Registerer: b.reg,
 		Logger:     slog.New(slog.NewJSONHandler(b.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
@@ -82,7 +83,7 @@ func setup(t testing.TB, opts ...func(*pnw.Options, *testBundle)) (*pnw.Client, 
 	return c, b
 }
 
-func withPostgresCache(o *pnw.Options, b *testBundle) { o.Cache = pnw.NewPostgresCache(b.db.Queries) }
+func withPostgresCache(o *pnw.Options, b *testBundle) { o.Cache = adapter.NewCache(b.db) }
 
 func withoutCache(o *pnw.Options, _ *testBundle) { o.Cache = nil }
 

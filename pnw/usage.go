@@ -7,16 +7,33 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/prometheus/client_golang/prometheus"
-
-	"pnwbot/store"
 )
 
-// UsageStore receives the usage log; *store.Store implements it.
-type UsageStore interface {
-	APIUsageLogInsertBatch(ctx context.Context, rows []store.APIUsageLogInsertBatchParams) (int64, error)
+// UsageRow is one api_usage_logs row: a call of the game's API, answered
+// upstream or from the cache.
+type UsageRow struct {
+	UserID         *int64 // the caller's users.id, when known
+	AllianceID     *int64 // the caller's alliances.id, when known
+	Endpoint       string
+	QueryHash      string
+	StatusCode     int32
+	ResponseTimeMs int32
+	CacheHit       bool
+	CreatedAt      time.Time
 }
+
+// UsageSink stores the usage log (store/adapter.Usage in production).
+type UsageSink interface {
+	// InsertUsage stores rows in one batch, all or none. Its error wraps
+	// ErrUnknownCaller when a row names a user or alliance that no longer
+	// exists.
+	InsertUsage(ctx context.Context, rows []UsageRow) error
+}
+
+// ErrUnknownCaller says a usage row names a user or alliance deleted since
+// the call.
+var ErrUnknownCaller = errors.New("usage row names a deleted user or alliance")
 
 const (
 	usageBuffer   = 4096
@@ -28,8 +45,8 @@ const (
 // usageWriter writes api_usage_logs rows in batches off the request path.
 // A full buffer drops rows (counted) rather than slow a command down.
 type usageWriter struct {
-	db       UsageStore
-	rows     chan store.APIUsageLogInsertBatchParams
+	db       UsageSink
+	rows     chan UsageRow
 	done     chan struct{}
 	stopped  chan struct{}
 	stopOnce sync.Once
@@ -37,10 +54,10 @@ type usageWriter struct {
 	log      *slog.Logger
 }
 
-func newUsageWriter(db UsageStore, dropped prometheus.Counter, log *slog.Logger) *usageWriter {
+func newUsageWriter(db UsageSink, dropped prometheus.Counter, log *slog.Logger) *usageWriter {
 	w := &usageWriter{
 		db:      db,
-		rows:    make(chan store.APIUsageLogInsertBatchParams, usageBuffer),
+		rows:    make(chan UsageRow, usageBuffer),
 		done:    make(chan struct{}),
 		stopped: make(chan struct{}),
 		dropped: dropped,
@@ -55,7 +72,7 @@ func (w *usageWriter) record(ctx context.Context, op, queryHash string, status i
 	if w == nil {
 		return
 	}
-	row := store.APIUsageLogInsertBatchParams{
+	row := UsageRow{
 		Endpoint:       op,
 		QueryHash:      queryHash,
 		StatusCode:     int32(min(max(status, 0), 599)),
@@ -88,7 +105,7 @@ func (w *usageWriter) run() {
 	defer close(w.stopped)
 	ticker := time.NewTicker(usageInterval)
 	defer ticker.Stop()
-	batch := make([]store.APIUsageLogInsertBatchParams, 0, usageBatch)
+	batch := make([]UsageRow, 0, usageBatch)
 	flush := func() {
 		if len(batch) > 0 {
 			w.write(batch)
@@ -119,18 +136,18 @@ func (w *usageWriter) run() {
 	}
 }
 
-func (w *usageWriter) write(batch []store.APIUsageLogInsertBatchParams) {
+func (w *usageWriter) write(batch []UsageRow) {
 	ctx, cancel := context.WithTimeout(context.Background(), usageTimeout)
 	defer cancel()
-	_, err := w.db.APIUsageLogInsertBatch(ctx, batch)
-	if isForeignKeyViolation(err) {
+	err := w.db.InsertUsage(ctx, batch)
+	if errors.Is(err, ErrUnknownCaller) {
 		// A user or alliance was deleted since the call: keep its rows,
 		// without the identity that no longer resolves.
 		for _, row := range batch {
-			_, err := w.db.APIUsageLogInsertBatch(ctx, []store.APIUsageLogInsertBatchParams{row})
-			if isForeignKeyViolation(err) {
+			err := w.db.InsertUsage(ctx, []UsageRow{row})
+			if errors.Is(err, ErrUnknownCaller) {
 				row.UserID, row.AllianceID = nil, nil
-				_, err = w.db.APIUsageLogInsertBatch(ctx, []store.APIUsageLogInsertBatchParams{row})
+				err = w.db.InsertUsage(ctx, []UsageRow{row})
 			}
 			if err != nil {
 				w.dropped.Inc()
@@ -154,9 +171,4 @@ func (w *usageWriter) close(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-}
-
-func isForeignKeyViolation(err error) bool {
-	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && pgErr.Code == "23503"
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"pnwbot/pnw"
-	"pnwbot/store"
 )
 
 func closeClient(t testing.TB, c *pnw.Client) {
@@ -98,12 +97,12 @@ func TestUsageLogNeverBlocks(t *testing.T) {
 
 type blockingStore struct{ stuck chan struct{} }
 
-func (s blockingStore) APIUsageLogInsertBatch(ctx context.Context, _ []store.APIUsageLogInsertBatchParams) (int64, error) {
+func (s blockingStore) InsertUsage(ctx context.Context, _ []pnw.UsageRow) error {
 	select {
 	case <-s.stuck:
 	case <-ctx.Done():
 	}
-	return 0, ctx.Err()
+	return ctx.Err()
 }
 
 // metric returns the value of the series of name whose label values are

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-
-	"pnwbot/store"
 )
 
 // RotateStats counts what a rotation did.
@@ -20,20 +18,29 @@ type RotateStats struct {
 // rotation, as they do when the bot still seals with the old key.
 const maxRotatePasses = 3
 
-// storedKey is one sealed key row, whichever table it lives in.
-type storedKey struct {
-	id      int64
-	sealed  []byte
-	salt    []byte
-	owner   Owner
-	replace func(ctx context.Context, newKey []byte) (swapped int64, err error)
+// StoredKey is one sealed key row, whichever table it lives in.
+type StoredKey struct {
+	ID     int64 // the row's id, increasing through a KeyTable
+	Sealed []byte
+	Salt   []byte
+	Owner  Owner
 }
 
-// Rotate re-seals every stored key (members' and managers') under kr's current
-// master key, reading them with kr's old one. Each row is swapped on its own
-// with a compare-and-swap, so an interrupted run loses nothing and running
-// again finishes the job. progress, when not nil, is called after each batch.
-func Rotate(ctx context.Context, st *store.Store, kr *Keyring, batch int32, progress func(RotateStats)) (RotateStats, error) {
+// KeyTable is one table of sealed keys (store/adapter.KeyTables gives the
+// members' and the managers').
+type KeyTable interface {
+	// ListKeys returns up to limit stored keys with ids above after, by id.
+	ListKeys(ctx context.Context, after int64, limit int32) ([]StoredKey, error)
+	// ReplaceKey swaps k's sealed key for newKey, unless the row no longer
+	// holds k.Sealed (relinked or unlinked meanwhile): then swapped is false.
+	ReplaceKey(ctx context.Context, k StoredKey, newKey []byte) (swapped bool, err error)
+}
+
+// Rotate re-seals every stored key in tables under kr's current master key,
+// reading them with kr's old one. Each row is swapped on its own with a
+// compare-and-swap, so an interrupted run loses nothing and running again
+// finishes the job. progress, when not nil, is called after each batch.
+func Rotate(ctx context.Context, tables []KeyTable, kr *Keyring, batch int32, progress func(RotateStats)) (RotateStats, error) {
 	if kr.old == nil {
 		return RotateStats{}, errors.New("rotation needs the old master key (ENCRYPTION_KEY_OLD)")
 	}
@@ -41,7 +48,7 @@ func Rotate(ctx context.Context, st *store.Store, kr *Keyring, batch int32, prog
 	for pass := 1; ; pass++ {
 		changed := stats.Changed
 		stats.Current, stats.Failed = 0, 0 // each pass sees every row again
-		if err := kr.rotatePass(ctx, st, batch, &stats, progress); err != nil {
+		if err := kr.rotatePass(ctx, tables, batch, &stats, progress); err != nil {
 			return stats, err
 		}
 		if stats.Changed == changed {
@@ -59,20 +66,18 @@ func Rotate(ctx context.Context, st *store.Store, kr *Keyring, batch int32, prog
 }
 
 // rotatePass goes once over every stored key.
-func (kr *Keyring) rotatePass(ctx context.Context, st *store.Store, batch int32, stats *RotateStats, progress func(RotateStats)) error {
-	for _, list := range []func(ctx context.Context, after int64) ([]storedKey, error){
-		userKeys(st, batch), managerKeys(st, batch),
-	} {
+func (kr *Keyring) rotatePass(ctx context.Context, tables []KeyTable, batch int32, stats *RotateStats, progress func(RotateStats)) error {
+	for _, table := range tables {
 		for after := int64(0); ; {
-			keys, err := list(ctx, after)
+			keys, err := table.ListKeys(ctx, after, batch)
 			if err != nil {
 				return err
 			}
 			for _, k := range keys {
-				if err := kr.rotateOne(ctx, k, stats); err != nil {
+				if err := kr.rotateOne(ctx, table, k, stats); err != nil {
 					return err
 				}
-				after = k.id
+				after = k.ID
 			}
 			if progress != nil && len(keys) > 0 {
 				progress(*stats)
@@ -85,62 +90,28 @@ func (kr *Keyring) rotatePass(ctx context.Context, st *store.Store, batch int32,
 	return nil
 }
 
-func (kr *Keyring) rotateOne(ctx context.Context, k storedKey, stats *RotateStats) error {
-	if kr.Current(k.sealed) {
+func (kr *Keyring) rotateOne(ctx context.Context, table KeyTable, k StoredKey, stats *RotateStats) error {
+	if kr.Current(k.Sealed) {
 		stats.Current++
 		return nil
 	}
-	plain, err := kr.Open(k.sealed, k.salt, k.owner)
+	plain, err := kr.Open(k.Sealed, k.Salt, k.Owner)
 	if err != nil {
 		stats.Failed++
 		return nil
 	}
-	resealed, err := kr.Seal(plain, k.salt, k.owner)
+	resealed, err := kr.Seal(plain, k.Salt, k.Owner)
 	if err != nil {
 		return err
 	}
-	swapped, err := k.replace(ctx, resealed)
+	swapped, err := table.ReplaceKey(ctx, k, resealed)
 	if err != nil {
-		return fmt.Errorf("re-seal key of %s for user %d: %w", k.owner.Purpose, k.owner.UserID, err)
+		return fmt.Errorf("re-seal key of %s for user %d: %w", k.Owner.Purpose, k.Owner.UserID, err)
 	}
-	if swapped == 0 { // relinked or unlinked meanwhile: the next pass looks again
+	if !swapped { // relinked or unlinked meanwhile: the next pass looks again
 		stats.Changed++
 		return nil
 	}
 	stats.Rotated++
 	return nil
-}
-
-func userKeys(st *store.Store, batch int32) func(context.Context, int64) ([]storedKey, error) {
-	return func(ctx context.Context, after int64) ([]storedKey, error) {
-		rows, err := st.UserListKeys(ctx, store.UserListKeysParams{AfterID: after, RowLimit: batch})
-		if err != nil {
-			return nil, fmt.Errorf("list user keys: %w", err)
-		}
-		keys := make([]storedKey, len(rows))
-		for i, r := range rows {
-			keys[i] = storedKey{id: r.ID, sealed: r.PnwApiKey, salt: r.KeySalt, owner: NationKey(r.ID),
-				replace: func(ctx context.Context, newKey []byte) (int64, error) {
-					return st.UserReplaceKey(ctx, store.UserReplaceKeyParams{ID: r.ID, OldKey: r.PnwApiKey, NewKey: newKey})
-				}}
-		}
-		return keys, nil
-	}
-}
-
-func managerKeys(st *store.Store, batch int32) func(context.Context, int64) ([]storedKey, error) {
-	return func(ctx context.Context, after int64) ([]storedKey, error) {
-		rows, err := st.AllianceManagerListKeys(ctx, store.AllianceManagerListKeysParams{AfterID: after, RowLimit: batch})
-		if err != nil {
-			return nil, fmt.Errorf("list manager keys: %w", err)
-		}
-		keys := make([]storedKey, len(rows))
-		for i, r := range rows {
-			keys[i] = storedKey{id: r.ID, sealed: r.ManagerApiKey, salt: r.KeySalt, owner: AllianceKey(r.UserID, r.AllianceID),
-				replace: func(ctx context.Context, newKey []byte) (int64, error) {
-					return st.AllianceManagerReplaceKey(ctx, store.AllianceManagerReplaceKeyParams{ID: r.ID, OldKey: r.ManagerApiKey, NewKey: newKey})
-				}}
-		}
-		return keys, nil
-	}
 }

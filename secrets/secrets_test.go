@@ -13,6 +13,7 @@ import (
 
 	"pnwbot/secrets"
 	"pnwbot/store"
+	"pnwbot/store/adapter"
 	"pnwbot/store/storetest"
 )
 
@@ -176,7 +177,7 @@ func TestRotate(t *testing.T) {
 	t.Run("All", func(t *testing.T) {
 		t.Parallel()
 		b := setupRotation(t)
-		stats, err := secrets.Rotate(ctx, b.st, b.newRing, 3, nil)
+		stats, err := secrets.Rotate(ctx, adapter.KeyTables(b.st), b.newRing, 3, nil)
 		require.NoError(t, err)
 		require.Equal(t, secrets.RotateStats{Rotated: 8}, stats)
 		b.requireAllUnderNewKey(t)
@@ -187,7 +188,7 @@ func TestRotate(t *testing.T) {
 		b := setupRotation(t)
 		runCtx, cancel := context.WithCancel(ctx)
 		// Cancel after the first batch of 3: the next list query fails.
-		_, err := secrets.Rotate(runCtx, b.st, b.newRing, 3, func(secrets.RotateStats) { cancel() })
+		_, err := secrets.Rotate(runCtx, adapter.KeyTables(b.st), b.newRing, 3, func(secrets.RotateStats) { cancel() })
 		require.ErrorIs(t, err, context.Canceled)
 
 		// Midway, every row still opens with the keyring the bot runs with.
@@ -198,12 +199,12 @@ func TestRotate(t *testing.T) {
 			require.NoError(t, err)
 		}
 
-		stats, err := secrets.Rotate(ctx, b.st, b.newRing, 3, nil)
+		stats, err := secrets.Rotate(ctx, adapter.KeyTables(b.st), b.newRing, 3, nil)
 		require.NoError(t, err)
 		require.Equal(t, secrets.RotateStats{Rotated: 5, Current: 3}, stats)
 		b.requireAllUnderNewKey(t)
 
-		again, err := secrets.Rotate(ctx, b.st, b.newRing, 3, nil)
+		again, err := secrets.Rotate(ctx, adapter.KeyTables(b.st), b.newRing, 3, nil)
 		require.NoError(t, err)
 		require.Equal(t, secrets.RotateStats{Current: 8}, again)
 	})
@@ -218,7 +219,7 @@ func TestRotate(t *testing.T) {
 		_, err = b.st.UserReplaceKey(ctx, store.UserReplaceKeyParams{ID: u.ID, OldKey: u.PnwApiKey, NewKey: sealed})
 		require.NoError(t, err)
 
-		stats, err := secrets.Rotate(ctx, b.st, b.newRing, 3, nil)
+		stats, err := secrets.Rotate(ctx, adapter.KeyTables(b.st), b.newRing, 3, nil)
 		require.ErrorContains(t, err, "1 stored keys open with neither")
 		require.Equal(t, 1, stats.Failed)
 		require.Equal(t, 7, stats.Rotated)

@@ -40,11 +40,11 @@ func TestAlliances(t *testing.T) {
 		}
 
 		_, err = s.AllianceGetBySlug(t.Context(), "nope")
-		require.ErrorIs(t, store.NotFound(err), store.ErrNotFound)
+		require.ErrorIs(t, err, store.ErrNotFound)
 		_, err = s.AllianceGetByGuild(t.Context(), ptr("999"))
-		require.ErrorIs(t, store.NotFound(err), store.ErrNotFound)
+		require.ErrorIs(t, err, store.ErrNotFound)
 		_, err = s.AllianceGetByID(t.Context(), 999)
-		require.ErrorIs(t, store.NotFound(err), store.ErrNotFound)
+		require.ErrorIs(t, err, store.ErrNotFound)
 	})
 
 	t.Run("OneAlliancePerGuild", func(t *testing.T) {
@@ -172,7 +172,7 @@ func TestManagers(t *testing.T) {
 		require.NoError(t, err)
 		require.Empty(t, byUser)
 		_, err = s.AllianceManagerGet(t.Context(), store.AllianceManagerGetParams{UserID: b.manager.ID, AllianceID: b.rose.ID})
-		require.ErrorIs(t, store.NotFound(err), store.ErrNotFound)
+		require.ErrorIs(t, err, store.ErrNotFound)
 		// A deactivated manager's key is dropped, not kept around.
 		require.Zero(t, count(t, s, "alliance_managers WHERE manager_api_key IS NOT NULL"))
 
@@ -236,7 +236,7 @@ func TestAdmins(t *testing.T) {
 		require.NoError(t, err)
 		require.EqualValues(t, 1, n)
 		_, err = s.SystemAdminGetByUser(t.Context(), c.ID)
-		require.ErrorIs(t, store.NotFound(err), store.ErrNotFound)
+		require.ErrorIs(t, err, store.ErrNotFound)
 		admin, err := s.SystemAdminGetByUser(t.Context(), a.ID)
 		require.NoError(t, err)
 		require.Equal(t, &b.ID, admin.GrantedBy)

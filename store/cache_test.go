@@ -28,7 +28,7 @@ func TestCache(t *testing.T) {
 	get := func(t *testing.T, s *store.Store, key string) (string, error) {
 		t.Helper()
 		row, err := s.CacheGet(t.Context(), key)
-		return string(row.Data), store.NotFound(err)
+		return string(row.Data), err
 	}
 
 	t.Run("SetGetOverwrite", func(t *testing.T) {
@@ -121,7 +121,7 @@ func TestAppConfig(t *testing.T) {
 		require.Equal(t, &admin.ID, got.UpdatedBy)
 
 		_, err = s.AppConfigGet(t.Context(), "missing")
-		require.ErrorIs(t, store.NotFound(err), store.ErrNotFound)
+		require.ErrorIs(t, err, store.ErrNotFound)
 
 		keys := func(rows []store.AppConfig) []string {
 			out := []string{}

@@ -117,7 +117,7 @@ func TestCascades(t *testing.T) {
 		require.NoError(t, err)
 
 		_, err = s.UserGetByID(t.Context(), b.user.ID)
-		require.ErrorIs(t, store.NotFound(err), store.ErrNotFound)
+		require.ErrorIs(t, err, store.ErrNotFound)
 		require.Zero(t, count(t, s, "alliance_managers WHERE user_id = $1", b.user.ID))
 		require.Zero(t, count(t, s, "system_admins"))
 		require.Zero(t, count(t, s, "user_sessions"))

@@ -19,8 +19,27 @@ import (
 	"pnwbot/migrations"
 )
 
-// ErrNotFound is returned instead of pgx.ErrNoRows.
+// ErrNotFound is what a query expecting one row returns when there is none,
+// in place of pgx.ErrNoRows: every Queries this package builds maps it.
 var ErrNotFound = errors.New("not found")
+
+// notFoundDB runs the generated queries on db, mapping pgx.ErrNoRows to
+// ErrNotFound where rows are scanned, so no caller has to.
+type notFoundDB struct{ DBTX }
+
+func (d notFoundDB) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	return notFoundRow{d.DBTX.QueryRow(ctx, sql, args...)}
+}
+
+type notFoundRow struct{ pgx.Row }
+
+func (r notFoundRow) Scan(dest ...any) error {
+	err := r.Row.Scan(dest...)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ErrNotFound
+	}
+	return err
+}
 
 // Store wraps the pool and the generated queries.
 type Store struct {
@@ -48,7 +67,7 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 
 // Wrap wraps an existing pool.
 func Wrap(pool *pgxpool.Pool) *Store {
-	return &Store{Queries: &Queries{db: pool}, Pool: pool}
+	return &Store{Queries: New(notFoundDB{pool}), Pool: pool}
 }
 
 // Close closes the pool.
@@ -61,21 +80,13 @@ func (s *Store) InTx(ctx context.Context, fn func(*Queries) error) error {
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after commit
-	if err := fn(s.WithTx(tx)); err != nil {
+	if err := fn(New(notFoundDB{tx})); err != nil {
 		return err
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
-}
-
-// NotFound maps pgx.ErrNoRows to ErrNotFound and leaves other errors alone.
-func NotFound(err error) error {
-	if errors.Is(err, pgx.ErrNoRows) {
-		return ErrNotFound
-	}
-	return err
 }
 
 // IsUniqueViolation reports whether err is a unique violation on constraint

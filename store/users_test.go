@@ -58,11 +58,17 @@ func TestUsers(t *testing.T) {
 		newUser(t, s, "1")
 
 		_, err := s.UserGetByDiscordID(t.Context(), "2")
-		require.Equal(t, store.ErrNotFound, store.NotFound(err))
+		require.Equal(t, store.ErrNotFound, err)
 		_, err = s.UserGetByID(t.Context(), 999)
-		require.Equal(t, store.ErrNotFound, store.NotFound(err))
+		require.Equal(t, store.ErrNotFound, err)
 		_, err = s.UserGetByNationID(t.Context(), ptr[int64](5))
-		require.Equal(t, store.ErrNotFound, store.NotFound(err))
+		require.Equal(t, store.ErrNotFound, err)
+		// Inside a transaction too.
+		err = s.InTx(t.Context(), func(q *store.Queries) error {
+			_, err := q.UserGetByDiscordID(t.Context(), "2")
+			return err
+		})
+		require.Equal(t, store.ErrNotFound, err)
 	})
 
 	t.Run("LinkAndUnlink", func(t *testing.T) {
@@ -85,7 +91,7 @@ func TestUsers(t *testing.T) {
 		_, err = link(t, s, u.ID, 43, "sealed2")
 		require.NoError(t, err)
 		_, err = s.UserGetByNationID(t.Context(), ptr[int64](42))
-		require.ErrorIs(t, store.NotFound(err), store.ErrNotFound)
+		require.ErrorIs(t, err, store.ErrNotFound)
 
 		unlinked, err := s.UserUnlink(t.Context(), u.ID)
 		require.NoError(t, err)
@@ -252,7 +258,7 @@ func TestSessions(t *testing.T) {
 
 		for _, token := range []string{"revoked", "expired", "unknown"} {
 			_, err := s.UserSessionGetActive(t.Context(), hash(token))
-			require.ErrorIs(t, store.NotFound(err), store.ErrNotFound, token)
+			require.ErrorIs(t, err, store.ErrNotFound, token)
 		}
 	})
 
@@ -269,7 +275,7 @@ func TestSessions(t *testing.T) {
 		require.EqualValues(t, 2, n)
 		for _, token := range []string{"a", "b"} {
 			_, err := s.UserSessionGetActive(t.Context(), hash(token))
-			require.ErrorIs(t, store.NotFound(err), store.ErrNotFound)
+			require.ErrorIs(t, err, store.ErrNotFound)
 		}
 		_, err = s.UserSessionGetActive(t.Context(), hash("c"))
 		require.NoError(t, err)

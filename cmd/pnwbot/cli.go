@@ -19,6 +19,7 @@ import (
 	"pnwbot/config"
 	"pnwbot/secrets"
 	"pnwbot/store"
+	"pnwbot/store/adapter"
 )
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3".
@@ -151,7 +152,7 @@ func rotateKey(ctx context.Context, cfg *config.Config, out io.Writer) error {
 	progress := func(s secrets.RotateStats) {
 		fmt.Fprintf(out, "rotated %d, already current %d, unreadable %d, changed meanwhile %d\n", s.Rotated, s.Current, s.Failed, s.Changed)
 	}
-	stats, err := secrets.Rotate(ctx, st, kr, 500, progress)
+	stats, err := secrets.Rotate(ctx, adapter.KeyTables(st), kr, 500, progress)
 	if err != nil {
 		return err
 	}

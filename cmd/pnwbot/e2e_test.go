@@ -150,7 +150,7 @@ func TestEndToEnd(t *testing.T) {
 	require.Equal(t, discordgo.InteractionResponseUpdateMessage, r.Type)
 	require.Contains(t, r.Content, "deleted")
 	_, err = st.UserGetByDiscordID(ctx, discordtest.UserID)
-	require.ErrorIs(t, store.NotFound(err), store.ErrNotFound)
+	require.ErrorIs(t, err, store.ErrNotFound)
 	audit, err := st.AuditLogList(ctx, store.AuditLogListParams{RowLimit: 10})
 	require.NoError(t, err)
 	require.Equal(t, "user.delete", audit[0].Action)

@@ -24,6 +24,7 @@ import (
 	"pnwbot/pnw"
 	"pnwbot/secrets"
 	"pnwbot/store"
+	"pnwbot/store/adapter"
 	"pnwbot/web"
 )
 
@@ -90,7 +91,10 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
 	checks := []web.Check{{Name: "postgres", Ping: a.st.Pool.Ping}}
-	var cache pnw.Cache = pnw.NewPostgresCache(a.st.Queries)
+	// Without Redis, cache and rate limits live in PostgreSQL.
+	userRate := bot.Rate{Requests: 30, Window: time.Minute} // per user
+	var cache pnw.Cache = adapter.NewCache(a.st)
+	var limiter bot.Limiter = adapter.NewLimiter(a.st, userRate)
 	if cfg.RedisURL != "" {
 		opts, err := redis.ParseURL(string(cfg.RedisURL))
 		if err != nil {
@@ -105,6 +109,7 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 				"check REDIS_URL and that Redis is running, or unset REDIS_URL to keep the cache in PostgreSQL")
 		}
 		cache = pnw.NewRedisCache(a.rdb, prefix+"cache:")
+		limiter = bot.NewRedisLimiter(a.rdb, prefix, userRate)
 		checks = append(checks, web.Check{Name: "redis", Ping: func(ctx context.Context) error { return a.rdb.Ping(ctx).Err() }})
 	}
 
@@ -118,7 +123,7 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.game, err = pnw.New(pnw.Options{
 		URL: cfg.PNWAPIURL, APIKey: string(cfg.PNWAPIKey), BotKey: string(cfg.PNWBotKey),
-		Cache: cache, Usage: a.st, Registerer: reg, Logger: logger,
+		Cache: cache, Usage: adapter.NewUsage(a.st), Registerer: reg, Logger: logger,
 	})
 	if err != nil {
 		return nil, err
@@ -138,7 +143,7 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 
 	a.bot, err = bot.New(bot.Options{
 		Token: string(cfg.DiscordToken), APIBaseURL: cfg.DiscordAPIURL, GuildID: cfg.DiscordGuildID,
-		PublicKey: cfg.DiscordPublicKey, Router: router, Redis: a.rdb, RedisPrefix: prefix, Store: a.st,
+		PublicKey: cfg.DiscordPublicKey, Router: router, Limiter: limiter,
 		Logger: logger, Registerer: reg,
 	})
 	if err != nil {

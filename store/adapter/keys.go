@@ -1,0 +1,55 @@
+package adapter
+
+import (
+	"context"
+	"fmt"
+
+	"pnwbot/secrets"
+	"pnwbot/store"
+)
+
+// KeyTables returns the tables of sealed keys a rotation walks: members'
+// nation keys, then managers' alliance keys.
+func KeyTables(st *store.Store) []secrets.KeyTable {
+	return []secrets.KeyTable{userKeys{st}, managerKeys{st}}
+}
+
+// userKeys are the members' keys in users.pnw_api_key.
+type userKeys struct{ st *store.Store }
+
+func (t userKeys) ListKeys(ctx context.Context, after int64, limit int32) ([]secrets.StoredKey, error) {
+	rows, err := t.st.UserListKeys(ctx, store.UserListKeysParams{AfterID: after, RowLimit: limit})
+	if err != nil {
+		return nil, fmt.Errorf("list user keys: %w", err)
+	}
+	keys := make([]secrets.StoredKey, len(rows))
+	for i, r := range rows {
+		keys[i] = secrets.StoredKey{ID: r.ID, Sealed: r.PnwApiKey, Salt: r.KeySalt, Owner: secrets.NationKey(r.ID)}
+	}
+	return keys, nil
+}
+
+func (t userKeys) ReplaceKey(ctx context.Context, k secrets.StoredKey, newKey []byte) (bool, error) {
+	n, err := t.st.UserReplaceKey(ctx, store.UserReplaceKeyParams{ID: k.ID, OldKey: k.Sealed, NewKey: newKey})
+	return n > 0, err
+}
+
+// managerKeys are the managers' keys in alliance_managers.manager_api_key.
+type managerKeys struct{ st *store.Store }
+
+func (t managerKeys) ListKeys(ctx context.Context, after int64, limit int32) ([]secrets.StoredKey, error) {
+	rows, err := t.st.AllianceManagerListKeys(ctx, store.AllianceManagerListKeysParams{AfterID: after, RowLimit: limit})
+	if err != nil {
+		return nil, fmt.Errorf("list manager keys: %w", err)
+	}
+	keys := make([]secrets.StoredKey, len(rows))
+	for i, r := range rows {
+		keys[i] = secrets.StoredKey{ID: r.ID, Sealed: r.ManagerApiKey, Salt: r.KeySalt, Owner: secrets.AllianceKey(r.UserID, r.AllianceID)}
+	}
+	return keys, nil
+}
+
+func (t managerKeys) ReplaceKey(ctx context.Context, k secrets.StoredKey, newKey []byte) (bool, error) {
+	n, err := t.st.AllianceManagerReplaceKey(ctx, store.AllianceManagerReplaceKeyParams{ID: k.ID, OldKey: k.Sealed, NewKey: newKey})
+	return n > 0, err
+}
