@@ -148,3 +148,17 @@ func TestLoad(t *testing.T) {
 		require.Contains(t, logged.String(), "db:5432", "the log line should still say where the database is")
 	})
 }
+
+// TestEveryVariableDocumented keeps .env.example and the README's table in
+// step with Settings.
+func TestEveryVariableDocumented(t *testing.T) {
+	t.Parallel()
+	example, err := os.ReadFile("../.env.example")
+	require.NoError(t, err)
+	readme, err := os.ReadFile("../README.md")
+	require.NoError(t, err)
+	for _, s := range config.Settings {
+		require.Regexp(t, `(?m)^(# )?`+s.Name+`=`, string(example), ".env.example")
+		require.Contains(t, string(readme), "| `"+s.Name+"` |", "README.md")
+	}
+}
