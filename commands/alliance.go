@@ -117,8 +117,10 @@ func (d *Deps) allianceAutocomplete(ctx context.Context, req *bot.Request) (*bot
 	return d.allianceNames().autocomplete(ctx, opts.Alliance)
 }
 
+// rememberAlliance records an alliance's name and acronym for autocomplete
+// and name lookups.
 func (d *Deps) rememberAlliance(ctx context.Context, id int64, name, acronym string) {
-	if err := d.Store.SeenAllianceUpsert(ctx, store.SeenAllianceUpsertParams{AllianceID: id, Name: name, Acronym: acronym}); err != nil {
-		d.Logger.WarnContext(ctx, "remember alliance name", "error", err)
-	}
+	d.remember(ctx, "alliance:"+strconv.FormatInt(id, 10), name+"\x00"+acronym, func() error {
+		return d.Store.SeenAllianceUpsert(ctx, store.SeenAllianceUpsertParams{AllianceID: id, Name: name, Acronym: acronym})
+	})
 }

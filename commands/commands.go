@@ -27,6 +27,8 @@ type Deps struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+
+	names remembered
 }
 
 // Router returns the routing table of every command, with the caller load

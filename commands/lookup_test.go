@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"pnwbot/bot"
+	"pnwbot/pnw"
 	"pnwbot/pnw/pnwtest"
 	"pnwbot/store"
 )
@@ -117,6 +118,38 @@ func TestNation(t *testing.T) {
 		requests := b.game.RequestsFor("nationsByName")
 		require.Equal(t, "Aliceland", b.reply(t, "nation", "nation", "aliceland").Embeds[0].Title)
 		require.Equal(t, requests, b.game.RequestsFor("nationsByName"))
+	})
+
+	t.Run("NamesWrittenWhenTheyChange", func(t *testing.T) {
+		t.Parallel()
+		_, b := setup(t)
+		ctx := context.Background()
+		seen := func() (name string, at time.Time) {
+			t.Helper()
+			require.NoError(t, b.st.Pool.QueryRow(ctx, "SELECT nation_name, seen_at FROM seen_nations WHERE nation_id = 1003").Scan(&name, &at))
+			return name, at
+		}
+		b.reply(t, "nation", "nation", "1003")
+		_, first := seen()
+
+		// Seen again, unchanged: nothing is written.
+		b.reply(t, "nation", "nation", "1003")
+		_, at := seen()
+		require.Equal(t, first, at)
+
+		// Renamed in the game: the new name is written with the fresh data.
+		b.game.AddNation(pnwtest.Nation{ID: 1003, NationName: "Aliciana", LeaderName: "Other"})
+		require.NoError(t, b.client.InvalidateTag(ctx, pnw.NationTag(1003)))
+		require.Equal(t, "Aliciana", b.reply(t, "nation", "nation", "1003").Embeds[0].Title)
+		name, renamed := seen()
+		require.Equal(t, "Aliciana", name)
+		require.True(t, renamed.After(first))
+
+		// Unchanged but last written long ago: written again.
+		b.now = b.now.Add(time.Hour)
+		b.reply(t, "nation", "nation", "1003")
+		_, again := seen()
+		require.True(t, again.After(renamed))
 	})
 
 	t.Run("NameNeverSeenAsksTheGame", func(t *testing.T) {

@@ -117,14 +117,12 @@ func (d *Deps) nationAutocomplete(ctx context.Context, req *bot.Request) (*bot.R
 	return d.nationNames().autocomplete(ctx, opts.Nation)
 }
 
-// rememberNation records a nation's name for autocomplete; a failure only
-// costs a suggestion, so it is logged.
+// rememberNation records a nation's name for autocomplete and name lookups.
 func (d *Deps) rememberNation(ctx context.Context, id int64, name, leader, allianceID string) {
 	aid, _ := strconv.ParseInt(allianceID, 10, 64)
-	err := d.Store.SeenNationUpsert(ctx, store.SeenNationUpsertParams{NationID: id, NationName: name, LeaderName: leader, AllianceID: aid})
-	if err != nil {
-		d.Logger.WarnContext(ctx, "remember nation name", "error", err)
-	}
+	d.remember(ctx, "nation:"+strconv.FormatInt(id, 10), name+"\x00"+leader+"\x00"+allianceID, func() error {
+		return d.Store.SeenNationUpsert(ctx, store.SeenNationUpsertParams{NationID: id, NationName: name, LeaderName: leader, AllianceID: aid})
+	})
 }
 
 func truncate(s string, n int) string {

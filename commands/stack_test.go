@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -30,13 +31,21 @@ import (
 // limits in Redis, the rest in PostgreSQL), served through POST
 // /interactions. The commands' queries go through a counter.
 type stack struct {
+	bot     *bot.Bot
 	handler http.Handler
 	key     ed25519.PrivateKey
+	discord *discordtest.Fake
 	game    *pnwtest.Server
+	st      *store.Store
 	queries *queryCounter
 }
 
-func newStack(t testing.TB) *stack {
+// The nation every benchmark user looks up, as in the load test.
+const benchNation = 211457
+
+// newStack starts the stack with the member commands and extra; Alice's key
+// is known to the game.
+func newStack(t testing.TB, extra ...bot.Command) *stack {
 	t.Helper()
 	st := storetest.NewDB(t)
 	rdb, prefix := storetest.NewRedis(t)
@@ -46,10 +55,12 @@ func newStack(t testing.TB) *stack {
 	discord, err := discordtest.New()
 	require.NoError(t, err)
 	t.Cleanup(discord.Close)
-	s := &stack{game: fake, queries: &queryCounter{}}
+	s := &stack{discord: discord, game: fake, st: st, queries: &queryCounter{}}
 	s.game.AddKey(botKey, 1)
+	s.game.AddKey(aliceKey, aliceNation)
 	s.game.AddAlliance(pnwtest.Alliance{ID: rose, Name: "Rose", Acronym: "Rose", Score: 123456.78, Rank: 3, Color: "purple"})
-	s.game.AddNation(pnwtest.Nation{ID: 211457, NationName: "Benchland", LeaderName: "Bench", AllianceID: rose, NumCities: 21, Color: "purple"})
+	s.game.AddNation(pnwtest.Nation{ID: aliceNation, NationName: "Aliceland", LeaderName: "Alice", AllianceID: rose, AlliancePosition: "OFFICER"})
+	s.game.AddNation(pnwtest.Nation{ID: benchNation, NationName: "Benchland", LeaderName: "Bench", AllianceID: rose, NumCities: 21, Color: "purple"})
 
 	cfg := st.Pool.Config()
 	cfg.ConnConfig.Tracer = s.queries
@@ -69,30 +80,37 @@ func newStack(t testing.TB) *stack {
 	require.NoError(t, err)
 	deps := &commands.Deps{Store: counted, Game: game, Keys: keys}
 
+	router := deps.Router()
+	router.Add(extra...)
 	pub, priv := discordtest.NewKey()
 	b, err := bot.New(bot.Options{
-		Token: discordtest.Token, APIBaseURL: discord.URL, PublicKey: pub,
-		Router: deps.Router(),
+		Token: discordtest.Token, APIBaseURL: discord.URL, GuildID: discordtest.GuildID, PublicKey: pub,
+		Router: router, NoReconnect: true,
 		// Each benchmark user sends more than the production 30 a minute.
 		Limiter: bot.NewRedisLimiter(rdb, prefix, bot.Rate{Requests: 1 << 30, Window: time.Minute}),
 	})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = b.Close(context.Background()) })
-	s.handler, s.key = b.InteractionsHandler(), priv
+	s.bot, s.handler, s.key = b, b.InteractionsHandler(), priv
 	return s
 }
 
 // post sends i as Discord would and returns the inline answer.
 func (s *stack) post(t testing.TB, i *discordgo.Interaction) *discordgo.InteractionResponse {
 	t.Helper()
-	raw, err := discordtest.MarshalInteraction(i)
-	require.NoError(t, err)
 	w := httptest.NewRecorder()
-	s.handler.ServeHTTP(w, discordtest.SignedRequest(s.key, raw, time.Now()))
+	s.handler.ServeHTTP(w, discordtest.SignedRequest(s.key, marshal(t, i), time.Now()))
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 	var resp discordgo.InteractionResponse
 	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &resp))
 	return &resp
+}
+
+func marshal(t testing.TB, i *discordgo.Interaction) []byte {
+	t.Helper()
+	raw, err := discordtest.MarshalInteraction(i)
+	require.NoError(t, err)
+	return raw
 }
 
 // queryCounter counts the queries sent to PostgreSQL.
@@ -116,4 +134,15 @@ func TestOneRoundTrip(t *testing.T) {
 	require.Contains(t, resp.Data.Content, "/link")
 	require.True(t, resp.Data.Flags&discordgo.MessageFlagsEphemeral != 0)
 	require.Equal(t, int64(1), s.queries.n.Load()-before, "/me costs one query: the caller's row")
+
+	nation := discordtest.Command("/nation", discordtest.Option("nation", fmt.Sprint(benchNation)))
+	before = s.queries.n.Load()
+	require.Equal(t, "Benchland", s.post(t, nation).Data.Embeds[0].Title)
+	require.Equal(t, int64(2), s.queries.n.Load()-before, "from the game: the caller's row, and the name remembered")
+	for range 3 {
+		before = s.queries.n.Load()
+		nation = discordtest.Command("/nation", discordtest.Option("nation", fmt.Sprint(benchNation)))
+		require.Equal(t, "Benchland", s.post(t, nation).Data.Embeds[0].Title)
+		require.Equal(t, int64(1), s.queries.n.Load()-before, "cached: the caller's row only, nothing written")
+	}
 }
