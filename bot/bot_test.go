@@ -440,13 +440,15 @@ func TestRefusedReplyFallsBack(t *testing.T) {
 	t.Parallel()
 	// Discord refuses an embed field without a value with 400.
 	bad := &Response{Embeds: []*discordgo.MessageEmbed{{Title: "Nation", Fields: []*discordgo.MessageEmbedField{{Name: "Alliance"}}}}}
+	var fake *discordtest.Fake
 	b, tb := setup(t, Options{DeferAfter: 50 * time.Millisecond},
 		route("bad", func(context.Context, *Request) (*Response, error) { return bad, nil }, false),
-		route("slow-bad", func(context.Context, *Request) (*Response, error) {
-			time.Sleep(200 * time.Millisecond)
-			return bad, nil
+		route("slow-bad", func(ctx context.Context, req *Request) (*Response, error) {
+			_, err := fake.WaitResponse(ctx, req.Interaction.ID) // answers after the deferral
+			return bad, err
 		}, true),
 	)
+	fake = tb.fake
 
 	t.Run("FirstResponse", func(t *testing.T) {
 		t.Parallel()

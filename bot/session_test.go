@@ -18,13 +18,13 @@ import (
 // the callback endpoint, and a shutdown that lets a slow interaction finish.
 func TestSession(t *testing.T) {
 	t.Parallel()
-	started := make(chan struct{})
+	started, release := make(chan struct{}), make(chan struct{})
 	var got *Request
 	cmds := append(testCommands(&got),
 		route("ping", func(context.Context, *Request) (*Response, error) { return Reply("pong"), nil }, false),
 		route("slow", func(context.Context, *Request) (*Response, error) {
 			close(started)
-			time.Sleep(500 * time.Millisecond)
+			<-release
 			return Reply("finished"), nil
 		}, false),
 	)
@@ -63,8 +63,19 @@ func TestSession(t *testing.T) {
 	slow := discordtest.Command("/slow")
 	require.NoError(t, tb.fake.SendInteraction(slow))
 	<-started
-	require.NoError(t, b.Close(waitCtx(t)))
-	resp, err = tb.fake.WaitResponse(waitCtx(t), slow.ID)
+	closed := make(chan error, 1)
+	go func() { closed <- b.Close(waitCtx(t)) }()
+	select {
+	case err := <-closed:
+		t.Fatalf("Close returned (%v) with an interaction in flight", err)
+	default:
+	}
+	close(release)
+	require.NoError(t, <-closed)
+	// The reply was delivered before Close returned.
+	gone, cancel := context.WithCancel(t.Context())
+	cancel()
+	resp, err = tb.fake.WaitResponse(gone, slow.ID)
 	require.NoError(t, err)
 	require.Equal(t, "finished", resp.Content)
 

@@ -153,3 +153,34 @@ func actions(rows []store.AuditLog) []string {
 	}
 	return out
 }
+
+// TestFirstContactRace: two interactions of a new user both find no account;
+// the second to create it gets the row the first made.
+func TestFirstContactRace(t *testing.T) {
+	t.Parallel()
+	_, b := setup(t)
+	// Between the outer request's caller load (no account) and its
+	// handler, another request of the same user creates the account.
+	raced := false
+	b.router.Use(func(next bot.Handler) bot.Handler {
+		return func(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+			if !raced {
+				raced = true
+				require.Contains(t, b.reply(t, "preferences", "replies", "public").Content, "Saved")
+			}
+			return next(ctx, req)
+		}
+	})
+	resp := b.reply(t, "preferences", "replies", "private")
+	require.Contains(t, resp.Content, "Saved")
+	require.True(t, raced)
+
+	require.JSONEq(t, `{"private": true}`, string(b.user(t, aliceID).Preferences))
+	var creates int
+	for _, a := range b.auditActions(t) {
+		if a.Action == "user.create" {
+			creates++
+		}
+	}
+	require.Equal(t, 1, creates)
+}

@@ -134,6 +134,44 @@ func TestLink(t *testing.T) {
 		require.Equal(t, bob.ID, *audit[0].UserID)
 	})
 
+	t.Run("TwoAccountsRaceForOneNation", func(t *testing.T) {
+		t.Parallel()
+		// Whichever check catches the loser, the holder lookup or the
+		// unique constraint, one account gets the nation and the other a
+		// refusal.
+		_, b := setup(t)
+		b.game.AddKey("secondkey00000000000", aliceNation)
+		start := make(chan struct{})
+		errs := make(chan error, 2)
+		for _, c := range []struct{ user, key string }{{aliceID, aliceKey}, {bobID, "secondkey00000000000"}} {
+			i := interaction(t, "link_submit", "key", c.key, "user", c.user)
+			go func() {
+				<-start
+				_, err := b.router.Serve(context.Background(), i)
+				errs <- err
+			}()
+		}
+		close(start)
+		var refusals int
+		for range 2 {
+			if err := <-errs; err != nil {
+				require.ErrorContains(t, err, "already linked to another Discord account")
+				refusals++
+			}
+		}
+		require.Equal(t, 1, refusals)
+		var holders int
+		for _, id := range []string{aliceID, bobID} {
+			if u := b.user(t, id); u.PnwNationID != nil {
+				require.EqualValues(t, aliceNation, *u.PnwNationID)
+				holders++
+			} else {
+				require.Nil(t, u.PnwApiKey, "the refused key is not stored")
+			}
+		}
+		require.Equal(t, 1, holders)
+	})
+
 	t.Run("RelinkSameNation", func(t *testing.T) {
 		t.Parallel()
 		_, b := setup(t)

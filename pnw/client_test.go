@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -166,36 +168,38 @@ func TestSharedLookupsOutliveTheirFirstCaller(t *testing.T) {
 	t.Parallel()
 	// The first caller gives up before the shared request is made or
 	// answered; the second, merged into it, still gets its answer.
-	first := func(t *testing.T) (context.Context, chan error) {
-		ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
-		t.Cleanup(cancel)
-		return ctx, make(chan error, 1)
-	}
 
 	t.Run("merged nation lookups", func(t *testing.T) {
 		t.Parallel()
-		c, b := setup(t, withoutCache, func(o *pnw.Options, _ *testBundle) { o.BatchWindow = 300 * time.Millisecond })
-		ctx, errc := first(t)
-		go func() { _, err := c.Nation(ctx, officerID); errc <- err }()
-		time.Sleep(20 * time.Millisecond) // the first lookup opens the batch
+		c, b := setup(t, withoutCache, func(o *pnw.Options, _ *testBundle) { o.BatchWindow = 2 * time.Second })
+		ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+		defer cancel()
+		_, err := c.Nation(ctx, officerID) // opens the batch, then gives up
+		require.ErrorIs(t, err, context.DeadlineExceeded)
 		r, err := c.Nation(t.Context(), memberID)
 		require.NoError(t, err)
 		require.Equal(t, "Caladan", r.Data.NationName)
-		require.ErrorIs(t, <-errc, context.DeadlineExceeded)
 		require.Equal(t, 1, b.fake.RequestsFor("nationsByID"))
 	})
 
 	t.Run("coalesced queries", func(t *testing.T) {
 		t.Parallel()
-		c, b := setup(t, withoutCache)
-		b.fake.SetDelay(300 * time.Millisecond)
-		ctx, errc := first(t)
+		// However the second call falls, joining the shared request or
+		// reading what it cached, it makes no request of its own unless
+		// the first caller's cancellation killed the shared one.
+		c, b := setup(t)
+		release := b.fake.Hold()
+		defer release()
+		ctx, cancel := context.WithCancel(t.Context())
+		errc := make(chan error, 1)
 		go func() { _, err := c.Alliance(ctx, allianceID); errc <- err }()
-		time.Sleep(20 * time.Millisecond) // the first query is under way
+		require.NoError(t, b.fake.WaitRequests(t.Context(), 1)) // the query is under way
+		cancel()
+		require.ErrorIs(t, <-errc, context.Canceled)
+		release()
 		r, err := c.Alliance(t.Context(), allianceID)
 		require.NoError(t, err)
 		require.Equal(t, "Rose", r.Data.Name)
-		require.ErrorIs(t, <-errc, context.DeadlineExceeded)
 		require.Equal(t, 1, b.fake.Requests())
 	})
 
@@ -588,4 +592,25 @@ func TestStaleDataWhenTheGameIsDown(t *testing.T) {
 			require.Less(t, refreshed.Age(), time.Minute)
 		})
 	}
+}
+
+// TestNoRedirects: the key rides in the URL, so a redirect elsewhere is not
+// followed: the other host never sees it.
+func TestNoRedirects(t *testing.T) {
+	t.Parallel()
+	var elsewhere atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { elsewhere.Add(1) }))
+	defer other.Close()
+	redirect := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+r.URL.RequestURI(), http.StatusTemporaryRedirect)
+	}))
+	defer redirect.Close()
+
+	c, err := pnw.New(pnw.Options{URL: redirect.URL + "/graphql", APIKey: botKey})
+	require.NoError(t, err)
+	defer c.Close(t.Context()) //nolint:errcheck
+	_, err = c.Alliance(t.Context(), allianceID)
+	require.Error(t, err)
+	require.NotContains(t, err.Error(), botKey)
+	require.Zero(t, elsewhere.Load())
 }

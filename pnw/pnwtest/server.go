@@ -16,6 +16,7 @@
 package pnwtest
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -59,6 +60,8 @@ type Server struct {
 	failure   Failure
 	failLeft  int // failures still to serve; -1: until Fail(Failure{})
 	delay     time.Duration
+	held      chan struct{} // while set, requests wait for it to close
+	arrived   chan struct{} // closed and replaced when a request arrives
 	nextID    int
 }
 
@@ -102,6 +105,7 @@ func New() (*Server, error) {
 		alliances: map[int]Alliance{},
 		ops:       map[string]int{},
 		nextID:    1_000_000,
+		arrived:   make(chan struct{}),
 	}
 	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 5 * time.Second}
 	s.URL = "http://" + l.Addr().String() + "/graphql"
@@ -221,6 +225,44 @@ func (s *Server) SetDelay(d time.Duration) {
 	s.delay = d
 }
 
+// Hold makes every request wait, once it has arrived, until release is
+// called: a test orders its callers on WaitRequests instead of sleeping.
+func (s *Server) Hold() (release func()) {
+	held := make(chan struct{})
+	s.mu.Lock()
+	s.held = held
+	s.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.mu.Lock()
+			if s.held == held {
+				s.held = nil
+			}
+			s.mu.Unlock()
+			close(held)
+		})
+	}
+}
+
+// WaitRequests waits until n requests have arrived, counted as Requests
+// counts them.
+func (s *Server) WaitRequests(ctx context.Context, n int) error {
+	for {
+		s.mu.Lock()
+		arrived := s.arrived
+		s.mu.Unlock()
+		if s.Requests() >= n {
+			return nil
+		}
+		select {
+		case <-arrived:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
 // Requests counts the HTTP requests received, whatever their outcome.
 func (s *Server) Requests() int { return int(s.requests.Load()) }
 
@@ -239,10 +281,19 @@ type gqlRequest struct {
 
 // ServeHTTP answers one GraphQL request like the game's endpoint.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.requests.Add(1)
 	s.mu.Lock()
-	delay := s.delay
+	s.requests.Add(1)
+	close(s.arrived)
+	s.arrived = make(chan struct{})
+	delay, held := s.delay, s.held
 	s.mu.Unlock()
+	if held != nil {
+		select {
+		case <-held:
+		case <-r.Context().Done():
+			return
+		}
+	}
 	if delay > 0 {
 		select {
 		case <-time.After(delay):
