@@ -1,35 +1,166 @@
 package commands_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/bwmarrin/discordgo"
 	"github.com/stretchr/testify/require"
+
+	"pnwbot/bot"
+	"pnwbot/bot/discordtest"
 )
 
-// BenchmarkMe runs /me end to end through the router: user row, roles and
-// admin queries on real PostgreSQL, the nation from the warm cache. It
-// reports the 99th percentile besides the mean.
-func BenchmarkMe(b *testing.B) {
-	_, tb := setup(b)
-	_, err := tb.link(b, aliceID, aliceKey)
-	require.NoError(b, err)
-	i := interaction(b, "me")
-	ctx := context.Background()
-	_, err = tb.router.Serve(ctx, i) // warms the nation cache
-	require.NoError(b, err)
+// benchClients is how many clients send requests at once.
+const benchClients = 16
 
-	durations := make([]time.Duration, 0, b.N)
-	for b.Loop() {
-		start := time.Now()
-		if _, err := tb.router.Serve(ctx, i); err != nil {
-			b.Fatal(err)
+// benchUsers is how many distinct users the requests come from.
+const benchUsers = 20000
+
+// BenchmarkInteractions drives POST /interactions over HTTP with signed
+// requests from 16 concurrent clients, each request from another user, on
+// the stack `pnwbot run` wires with Redis. "bare" is the floor: a server that
+// only verifies the signature, decodes the interaction and answers. Compare
+// the req/s of the three in one run.
+func BenchmarkInteractions(b *testing.B) {
+	s := newStack(b)
+	nation := discordtest.Option("nation", fmt.Sprint(benchNation))
+	s.post(b, discordtest.Command("/nation", nation)) // fills the cache
+
+	pub, priv := discordtest.NewKey()
+	bare := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var i discordgo.Interaction
+		if !discordgo.VerifyInteraction(r, pub) || json.NewDecoder(r.Body).Decode(&i) != nil {
+			http.Error(w, "bad request", http.StatusBadRequest)
+			return
 		}
-		durations = append(durations, time.Since(start))
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(&discordgo.InteractionResponse{
+			Type: discordgo.InteractionResponseChannelMessageWithSource,
+			Data: &discordgo.InteractionResponseData{Content: "pong " + i.ID},
+		})
+	})
+
+	for _, c := range []struct {
+		name    string
+		handler http.Handler
+		key     []byte
+		i       func() *discordgo.Interaction
+		want    string // in every answer
+	}{
+		{"bare", bare, priv, func() *discordgo.Interaction { return discordtest.Command("/ping") }, "pong"},
+		{"me-unlinked", s.handler, s.key, func() *discordgo.Interaction { return discordtest.Command("/me") }, "/link"},
+		{"nation-cached", s.handler, s.key, func() *discordgo.Interaction { return discordtest.Command("/nation", nation) }, "Benchland"},
+	} {
+		// Signed beforehand, so the clients spend little of the machine.
+		bodies := make([][]byte, benchUsers)
+		for n := range bodies {
+			i := c.i()
+			i.Member.User.ID = fmt.Sprint(210000000000000000 + n)
+			bodies[n] = marshal(b, i)
+		}
+		b.Run(c.name, func(b *testing.B) {
+			srv := httptest.NewServer(c.handler)
+			defer srv.Close()
+			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: benchClients}}
+			defer client.CloseIdleConnections()
+			var next atomic.Int64
+			b.SetParallelism((benchClients + 1) / 2) // × GOMAXPROCS (2 here) goroutines
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if err := postSigned(client, srv.URL, c.key, bodies[next.Add(1)%benchUsers], c.want); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+		})
 	}
-	slices.Sort(durations)
-	p99 := durations[len(durations)*99/100]
-	b.ReportMetric(float64(p99.Microseconds())/1000, "p99-ms")
+}
+
+// postSigned posts body signed with key, as Discord does, and checks the
+// answer holds want.
+func postSigned(client *http.Client, url string, key []byte, body []byte, want string) error {
+	r := discordtest.SignedRequest(key, body, time.Now())
+	req, err := http.NewRequest(http.MethodPost, url+"/interactions", r.Body)
+	if err != nil {
+		return err
+	}
+	req.Header = r.Header
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	got, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK || !bytes.Contains(got, []byte(want)) {
+		return fmt.Errorf("status %d: %s", resp.StatusCode, got)
+	}
+	return nil
+}
+
+// BenchmarkGatewayMe sends /me from a linked user over the fake gateway and
+// waits for the callback, one at a time, beside a floor: a command whose
+// handler runs SELECT 1. It reports the 50th and 99th percentiles.
+func BenchmarkGatewayMe(b *testing.B) {
+	var s *stack
+	floor := bot.Command{
+		Definition: &discordgo.ApplicationCommand{Name: "floor", Description: "SELECT 1"},
+		Routes: []bot.Route{{Path: "/floor", Handler: func(ctx context.Context, _ *bot.Request) (*bot.Response, error) {
+			var one int
+			if err := s.st.Pool.QueryRow(ctx, "SELECT 1").Scan(&one); err != nil {
+				return nil, err
+			}
+			return bot.Reply("pong"), nil
+		}}},
+	}
+	s = newStack(b, floor)
+	ctx := b.Context()
+	require.NoError(b, s.bot.Start(ctx))
+	link := interaction(b, "link_submit", "key", aliceKey, "user", aliceID)
+	require.Contains(b, s.post(b, link).Data.Content, "Aliceland")
+
+	for _, c := range []struct {
+		name string
+		i    func() *discordgo.Interaction
+	}{
+		{"floor", func() *discordgo.Interaction { return discordtest.Command("/floor") }},
+		{"me", func() *discordgo.Interaction {
+			i := discordtest.Command("/me")
+			i.Member.User.ID = aliceID
+			return i
+		}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			var durations []time.Duration
+			for b.Loop() {
+				i := c.i()
+				start := time.Now()
+				require.NoError(b, s.discord.SendInteraction(i))
+				reply, err := s.discord.WaitResponse(ctx, i.ID)
+				require.NoError(b, err)
+				durations = append(durations, time.Since(start))
+				if len(reply.Embeds) == 0 && reply.Content != "pong" {
+					b.Fatalf("unexpected reply %+v", reply)
+				}
+			}
+			slices.Sort(durations)
+			b.ReportMetric(float64(durations[len(durations)/2].Microseconds()), "p50-µs")
+			b.ReportMetric(float64(durations[len(durations)*99/100].Microseconds()), "p99-µs")
+		})
+	}
 }
