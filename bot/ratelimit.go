@@ -71,6 +71,8 @@ type RedisLimiter struct {
 	prefix string
 	rate   Rate
 	script *redis.Script
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
 }
 
 // NewRedisLimiter returns a limiter keeping its keys under prefix.
@@ -82,9 +84,12 @@ func NewRedisLimiter(client *redis.Client, prefix string, rate Rate) *RedisLimit
 func (l *RedisLimiter) Allow(ctx context.Context, key string) (bool, time.Duration, error) {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
-	now := time.Now().UnixMilli()
+	now := time.Now()
+	if l.Now != nil {
+		now = l.Now()
+	}
 	wait, err := l.script.Run(ctx, l.client, []string{l.prefix + "ratelimit:" + key},
-		now, l.rate.Window.Milliseconds(), l.rate.Requests, hex.EncodeToString(b[:])).Int64()
+		now.UnixMilli(), l.rate.Window.Milliseconds(), l.rate.Requests, hex.EncodeToString(b[:])).Int64()
 	if err != nil {
 		return false, 0, fmt.Errorf("rate limit: %w", err)
 	}

@@ -2,6 +2,9 @@ package bot_test
 
 import (
 	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,30 +15,166 @@ import (
 	"pnwbot/store/storetest"
 )
 
+// limiters builds each implementation at a rate, reading a clock the test
+// sets.
+func limiters(t *testing.T) map[string]func(rate bot.Rate, now func() time.Time) bot.Limiter {
+	client, prefix := storetest.NewRedis(t)
+	st := storetest.NewDB(t)
+	return map[string]func(bot.Rate, func() time.Time) bot.Limiter{
+		"Redis": func(rate bot.Rate, now func() time.Time) bot.Limiter {
+			l := bot.NewRedisLimiter(client, prefix, rate)
+			l.Now = now
+			return l
+		},
+		"PostgreSQL": func(rate bot.Rate, now func() time.Time) bot.Limiter {
+			l := adapter.NewLimiter(st, rate)
+			l.Now = now
+			return l
+		},
+	}
+}
+
+// check is one request and the limiter's expected answer.
+type check struct {
+	at    time.Duration // since the case began
+	key   string        // default "user:1"
+	allow bool
+	retry time.Duration // when denied
+}
+
+// TestLimiters runs one table against every implementation: each admits a
+// request while fewer than the rate's requests were admitted in the window
+// before it, and says when the next one fits.
 func TestLimiters(t *testing.T) {
 	t.Parallel()
-	rate := bot.Rate{Requests: 2, Window: 10 * time.Second}
-	client, prefix := storetest.NewRedis(t)
-	for name, l := range map[string]bot.Limiter{
-		"Redis":      bot.NewRedisLimiter(client, prefix, rate),
-		"PostgreSQL": adapter.NewLimiter(storetest.NewDB(t), rate),
-	} {
+	s := time.Second
+	cases := []struct {
+		name   string
+		rate   bot.Rate
+		checks []check
+	}{
+		{"UpToTheLimit", bot.Rate{Requests: 3, Window: 10 * s}, []check{
+			{at: 0, allow: true}, {at: 0, allow: true}, {at: 0, allow: true},
+			{at: 0, retry: 10 * s},
+			{at: 10*s - time.Millisecond, retry: time.Millisecond},
+			// A request leaves the window when it is a window old.
+			{at: 10 * s, allow: true}, {at: 10 * s, allow: true}, {at: 10 * s, allow: true},
+			{at: 10 * s, retry: 10 * s},
+		}},
+		{"SlidesOneRequestAtATime", bot.Rate{Requests: 2, Window: 10 * s}, []check{
+			{at: 0, allow: true}, {at: 4 * s, allow: true},
+			{at: 5 * s, retry: 5 * s},
+			{at: 10 * s, allow: true},
+			{at: 11 * s, retry: 3 * s},
+			{at: 14 * s, allow: true},
+		}},
+		{"DeniedRequestsDoNotCount", bot.Rate{Requests: 1, Window: 10 * s}, []check{
+			{at: 0, allow: true},
+			{at: 3 * s, retry: 7 * s}, {at: 6 * s, retry: 4 * s}, {at: 9 * s, retry: s},
+			{at: 10 * s, allow: true},
+		}},
+		{"KeysAreIndependent", bot.Rate{Requests: 1, Window: time.Minute}, []check{
+			{at: 0, allow: true},
+			{at: 0, retry: time.Minute},
+			{at: 0, key: "user:2", allow: true},
+			{at: 0, key: "user:2", retry: time.Minute},
+		}},
+		// 30 requests at second 58, then one every 2 s: the fixed-window
+		// estimate this replaces let 58 through within one minute.
+		{"BurstAtAWindowEdge", bot.Rate{Requests: 30, Window: time.Minute}, burstChecks()},
+	}
+	for name, newLimiter := range limiters(t) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			ctx := context.Background()
-			for range rate.Requests {
-				ok, _, err := l.Allow(ctx, "user:1")
-				require.NoError(t, err)
-				require.True(t, ok)
+			for _, c := range cases {
+				t.Run(c.name, func(t *testing.T) {
+					start := time.Now().Truncate(time.Millisecond) // Redis scores in milliseconds
+					var at time.Duration
+					l := newLimiter(c.rate, func() time.Time { return start.Add(at) })
+					prefix := fmt.Sprintf("%s:%d:", c.name, start.UnixNano())
+					admitted := map[string][]time.Duration{} // by key
+					for i, ch := range c.checks {
+						at = ch.at
+						if ch.key == "" {
+							ch.key = "user:1"
+						}
+						ok, retry, err := l.Allow(t.Context(), prefix+ch.key)
+						require.NoError(t, err)
+						require.Equal(t, ch.allow, ok, "check %d at %v", i, ch.at)
+						if ok {
+							admitted[ch.key] = append(admitted[ch.key], ch.at)
+							continue
+						}
+						require.Equal(t, ch.retry, retry, "check %d at %v", i, ch.at)
+					}
+					// However the table is written: never more than the rate
+					// in any window.
+					for key, times := range admitted {
+						for _, end := range times {
+							n := 0
+							for _, a := range times {
+								if a > end-c.rate.Window && a <= end {
+									n++
+								}
+							}
+							require.LessOrEqual(t, n, c.rate.Requests, "%s: window ending at %v", key, end)
+						}
+					}
+				})
 			}
-			ok, retry, err := l.Allow(ctx, "user:1")
-			require.NoError(t, err)
-			require.False(t, ok)
-			require.Greater(t, retry, time.Duration(0))
-			require.LessOrEqual(t, retry, rate.Window)
-			ok, _, err = l.Allow(ctx, "user:2")
-			require.NoError(t, err)
-			require.True(t, ok)
+		})
+	}
+}
+
+// burstChecks: 30 requests at 58 s are admitted; one every 2 s from 60 s is
+// denied until the burst leaves the window at 118 s, then each is admitted.
+func burstChecks() []check {
+	var checks []check
+	for range 30 {
+		checks = append(checks, check{at: 58 * time.Second, allow: true})
+	}
+	for at := 60 * time.Second; at <= 180*time.Second; at += 2 * time.Second {
+		if at < 118*time.Second {
+			checks = append(checks, check{at: at, retry: 118*time.Second - at})
+		} else {
+			checks = append(checks, check{at: at, allow: true})
+		}
+	}
+	return checks
+}
+
+// TestLimitersUnderConcurrency: requests arriving together are admitted up to
+// the rate, not one more.
+func TestLimitersUnderConcurrency(t *testing.T) {
+	t.Parallel()
+	rate := bot.Rate{Requests: 10, Window: time.Minute}
+	const requests = 50
+	for name, newLimiter := range limiters(t) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			now := time.Now().Truncate(time.Millisecond)
+			l := newLimiter(rate, func() time.Time { return now })
+			var admitted atomic.Int64
+			var wg sync.WaitGroup
+			release := make(chan struct{})
+			errs := make(chan error, requests)
+			for range requests {
+				wg.Go(func() {
+					<-release
+					ok, _, err := l.Allow(context.Background(), "user:1")
+					if ok {
+						admitted.Add(1)
+					}
+					errs <- err
+				})
+			}
+			close(release)
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				require.NoError(t, err)
+			}
+			require.EqualValues(t, rate.Requests, admitted.Load())
 		})
 	}
 }

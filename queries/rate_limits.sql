@@ -1,19 +1,22 @@
 -- name: RateLimitHit :one
--- Counts one request in the fixed window starting at window_start and returns
--- the window's count, so callers compare it against max_requests.
-INSERT INTO rate_limits (identifier, window_start, window_end, requests, max_requests)
-VALUES (@identifier, @window_start, @window_end, 1, @max_requests)
-ON CONFLICT (identifier, window_start) DO UPDATE
-SET requests = rate_limits.requests + 1, updated_at = now()
-RETURNING requests, max_requests, window_end;
-
--- name: RateLimitCount :one
--- Requests counted for identifier in windows starting at or after since: with
--- the previous window this gives a sliding-window estimate.
-SELECT coalesce(sum(requests), 0)::bigint FROM rate_limits
-WHERE identifier = @identifier AND window_start >= @since;
+-- Admits a request for identifier at @now when fewer than @max_requests were
+-- admitted after @since (now minus the window): an admitted request is
+-- recorded, a denied one is not. Either way the row lives until @until (now
+-- plus the window). The upsert locks the row, so concurrent checks of one
+-- identifier take turns and the count is exact. Returns the answer and the
+-- requests recorded in the window, oldest first.
+INSERT INTO rate_limits AS r (identifier, hits, admitted, expires_at)
+VALUES (@identifier, ARRAY[@now::timestamptz], true, @until::timestamptz)
+ON CONFLICT (identifier) DO UPDATE SET
+    -- The requests still in the window, plus this one unless that makes
+    -- more than max_requests.
+    hits = (ARRAY(SELECT h FROM unnest(r.hits) AS h WHERE h > @since::timestamptz ORDER BY h) || EXCLUDED.hits)[1:@max_requests::int],
+    admitted = (SELECT count(*) FROM unnest(r.hits) AS h WHERE h > @since::timestamptz) < @max_requests::int,
+    expires_at = EXCLUDED.expires_at
+RETURNING admitted, hits;
 
 -- name: RateLimitDeleteExpired :execrows
-DELETE FROM rate_limits WHERE id IN (
-    SELECT r.id FROM rate_limits r WHERE r.window_end < @before::timestamptz ORDER BY r.window_end LIMIT @batch_size
+-- A row past expires_at holds no request still in its window.
+DELETE FROM rate_limits WHERE identifier IN (
+    SELECT r.identifier FROM rate_limits r WHERE r.expires_at < @before::timestamptz ORDER BY r.expires_at LIMIT @batch_size
 );

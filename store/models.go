@@ -90,14 +90,10 @@ type PnwDataCache struct {
 }
 
 type RateLimit struct {
-	ID          int64     `json:"id"`
-	Identifier  string    `json:"identifier"`
-	WindowStart time.Time `json:"window_start"`
-	WindowEnd   time.Time `json:"window_end"`
-	Requests    int32     `json:"requests"`
-	MaxRequests int32     `json:"max_requests"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	Identifier string      `json:"identifier"`
+	Hits       []time.Time `json:"hits"`
+	Admitted   bool        `json:"admitted"`
+	ExpiresAt  time.Time   `json:"expires_at"`
 }
 
 type SeenAlliance struct {

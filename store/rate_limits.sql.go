@@ -10,28 +10,9 @@ import (
 	"time"
 )
 
-const rateLimitCount = `-- name: RateLimitCount :one
-SELECT coalesce(sum(requests), 0)::bigint FROM rate_limits
-WHERE identifier = $1 AND window_start >= $2
-`
-
-type RateLimitCountParams struct {
-	Identifier string    `json:"identifier"`
-	Since      time.Time `json:"since"`
-}
-
-// Requests counted for identifier in windows starting at or after since: with
-// the previous window this gives a sliding-window estimate.
-func (q *Queries) RateLimitCount(ctx context.Context, arg RateLimitCountParams) (int64, error) {
-	row := q.db.QueryRow(ctx, rateLimitCount, arg.Identifier, arg.Since)
-	var column_1 int64
-	err := row.Scan(&column_1)
-	return column_1, err
-}
-
 const rateLimitDeleteExpired = `-- name: RateLimitDeleteExpired :execrows
-DELETE FROM rate_limits WHERE id IN (
-    SELECT r.id FROM rate_limits r WHERE r.window_end < $1::timestamptz ORDER BY r.window_end LIMIT $2
+DELETE FROM rate_limits WHERE identifier IN (
+    SELECT r.identifier FROM rate_limits r WHERE r.expires_at < $1::timestamptz ORDER BY r.expires_at LIMIT $2
 )
 `
 
@@ -40,6 +21,7 @@ type RateLimitDeleteExpiredParams struct {
 	BatchSize int32     `json:"batch_size"`
 }
 
+// A row past expires_at holds no request still in its window.
 func (q *Queries) RateLimitDeleteExpired(ctx context.Context, arg RateLimitDeleteExpiredParams) (int64, error) {
 	result, err := q.db.Exec(ctx, rateLimitDeleteExpired, arg.Before, arg.BatchSize)
 	if err != nil {
@@ -49,36 +31,45 @@ func (q *Queries) RateLimitDeleteExpired(ctx context.Context, arg RateLimitDelet
 }
 
 const rateLimitHit = `-- name: RateLimitHit :one
-INSERT INTO rate_limits (identifier, window_start, window_end, requests, max_requests)
-VALUES ($1, $2, $3, 1, $4)
-ON CONFLICT (identifier, window_start) DO UPDATE
-SET requests = rate_limits.requests + 1, updated_at = now()
-RETURNING requests, max_requests, window_end
+INSERT INTO rate_limits AS r (identifier, hits, admitted, expires_at)
+VALUES ($1, ARRAY[$2::timestamptz], true, $3::timestamptz)
+ON CONFLICT (identifier) DO UPDATE SET
+    -- The requests still in the window, plus this one unless that makes
+    -- more than max_requests.
+    hits = (ARRAY(SELECT h FROM unnest(r.hits) AS h WHERE h > $4::timestamptz ORDER BY h) || EXCLUDED.hits)[1:$5::int],
+    admitted = (SELECT count(*) FROM unnest(r.hits) AS h WHERE h > $4::timestamptz) < $5::int,
+    expires_at = EXCLUDED.expires_at
+RETURNING admitted, hits
 `
 
 type RateLimitHitParams struct {
 	Identifier  string    `json:"identifier"`
-	WindowStart time.Time `json:"window_start"`
-	WindowEnd   time.Time `json:"window_end"`
+	Now         time.Time `json:"now"`
+	Until       time.Time `json:"until"`
+	Since       time.Time `json:"since"`
 	MaxRequests int32     `json:"max_requests"`
 }
 
 type RateLimitHitRow struct {
-	Requests    int32     `json:"requests"`
-	MaxRequests int32     `json:"max_requests"`
-	WindowEnd   time.Time `json:"window_end"`
+	Admitted bool        `json:"admitted"`
+	Hits     []time.Time `json:"hits"`
 }
 
-// Counts one request in the fixed window starting at window_start and returns
-// the window's count, so callers compare it against max_requests.
+// Admits a request for identifier at @now when fewer than @max_requests were
+// admitted after @since (now minus the window): an admitted request is
+// recorded, a denied one is not. Either way the row lives until @until (now
+// plus the window). The upsert locks the row, so concurrent checks of one
+// identifier take turns and the count is exact. Returns the answer and the
+// requests recorded in the window, oldest first.
 func (q *Queries) RateLimitHit(ctx context.Context, arg RateLimitHitParams) (RateLimitHitRow, error) {
 	row := q.db.QueryRow(ctx, rateLimitHit,
 		arg.Identifier,
-		arg.WindowStart,
-		arg.WindowEnd,
+		arg.Now,
+		arg.Until,
+		arg.Since,
 		arg.MaxRequests,
 	)
 	var i RateLimitHitRow
-	err := row.Scan(&i.Requests, &i.MaxRequests, &i.WindowEnd)
+	err := row.Scan(&i.Admitted, &i.Hits)
 	return i, err
 }

@@ -7,13 +7,12 @@ import (
 )
 
 // Retention periods from the product: usage logs 90 days, audit logs a year;
-// names the bot has not seen for half a year leave autocomplete. Rate-limit
-// windows stay an hour past their end: a sliding window reads the previous one.
+// names the bot has not seen for half a year leave autocomplete. Cache entries,
+// sessions and rate limits go when they expire.
 const (
-	UsageRetention     = 90 * 24 * time.Hour
-	AuditRetention     = 365 * 24 * time.Hour
-	SeenRetention      = 180 * 24 * time.Hour
-	RateLimitRetention = time.Hour
+	UsageRetention = 90 * 24 * time.Hour
+	AuditRetention = 365 * 24 * time.Hour
+	SeenRetention  = 180 * 24 * time.Hour
 )
 
 // pruneBatch bounds each DELETE so retention never holds long locks.
@@ -36,7 +35,7 @@ func (s *Store) Prune(ctx context.Context, now time.Time) (map[string]int64, err
 			return s.CacheDeleteExpired(ctx, CacheDeleteExpiredParams{Before: now, BatchSize: pruneBatch})
 		}},
 		{"rate_limits", func() (int64, error) {
-			return s.RateLimitDeleteExpired(ctx, RateLimitDeleteExpiredParams{Before: now.Add(-RateLimitRetention), BatchSize: pruneBatch})
+			return s.RateLimitDeleteExpired(ctx, RateLimitDeleteExpiredParams{Before: now, BatchSize: pruneBatch})
 		}},
 		{"seen_nations", func() (int64, error) {
 			return s.SeenNationDeleteBefore(ctx, SeenNationDeleteBeforeParams{Before: now.Add(-SeenRetention), BatchSize: pruneBatch})

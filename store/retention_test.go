@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"crypto/sha256"
+	"fmt"
 	"testing"
 	"time"
 
@@ -49,11 +50,12 @@ func TestPrune(t *testing.T) {
 			require.NoError(t, s.CacheSet(ctx, store.CacheSetParams{CacheKey: key, Data: []byte(`{}`), Tags: []string{}, ExpiresAt: b.now.Add(ttl)}))
 		}
 
-		// Two windows ended past retention; the previous one, which a sliding
-		// window still reads, and the current one stay.
-		window := b.now.Truncate(time.Minute)
-		for _, start := range []time.Time{window.Add(-3 * time.Hour), window.Add(-2 * time.Hour), window.Add(-time.Minute), window} {
-			_, err := s.RateLimitHit(ctx, store.RateLimitHitParams{Identifier: "user:1", WindowStart: start, WindowEnd: start.Add(time.Minute), MaxRequests: 30})
+		// Two users' last requests have left their minute's window; two have not.
+		for i, age := range []time.Duration{3 * time.Hour, 2 * time.Minute, 30 * time.Second, 0} {
+			at := b.now.Add(-age)
+			_, err := s.RateLimitHit(ctx, store.RateLimitHitParams{
+				Identifier: fmt.Sprintf("user:%d", i), Now: at, Since: at.Add(-time.Minute), Until: at.Add(time.Minute), MaxRequests: 30,
+			})
 			require.NoError(t, err)
 		}
 
@@ -99,7 +101,7 @@ func TestPrune(t *testing.T) {
 		require.Equal(t, 1, count(t, s, "audit_logs"))
 		require.Equal(t, 1, count(t, s, "pnw_data_cache WHERE cache_key = 'fresh'"))
 		require.Equal(t, 1, count(t, s, "pnw_data_cache"))
-		require.Equal(t, 1, count(t, s, "rate_limits WHERE window_end > $1", b.now))
+		require.Equal(t, 2, count(t, s, "rate_limits WHERE expires_at > $1", b.now))
 		require.Equal(t, 2, count(t, s, "rate_limits"))
 		// A revoked session stays until it expires; only expiry removes it.
 		require.Equal(t, 2, count(t, s, "user_sessions"))

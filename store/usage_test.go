@@ -86,67 +86,47 @@ func TestAPIUsageLogs(t *testing.T) {
 	})
 }
 
+// TestRateLimits covers the query; bot's TestLimiters covers the limiter
+// built on it, beside the Redis one.
 func TestRateLimits(t *testing.T) {
 	t.Parallel()
-
-	setup := func(t *testing.T) *store.Store {
+	s := storetest.NewDB(t)
+	start := time.Now().Truncate(time.Millisecond)
+	const window = 10 * time.Second
+	hit := func(id string, at time.Duration) store.RateLimitHitRow {
 		t.Helper()
-		return storetest.NewDB(t)
-	}
-
-	hit := func(t *testing.T, s *store.Store, id string, start time.Time) store.RateLimitHitRow {
-		t.Helper()
+		now := start.Add(at)
 		row, err := s.RateLimitHit(t.Context(), store.RateLimitHitParams{
-			Identifier: id, WindowStart: start, WindowEnd: start.Add(time.Minute), MaxRequests: 30,
+			Identifier: id, Now: now, Since: now.Add(-window), Until: now.Add(window), MaxRequests: 2,
 		})
 		require.NoError(t, err)
 		return row
 	}
-
-	t.Run("CountsPerWindow", func(t *testing.T) {
-		t.Parallel()
-		s := setup(t)
-		window := time.Now().Truncate(time.Minute)
-
-		for want := int32(1); want <= 3; want++ {
-			row := hit(t, s, "user:1", window)
-			require.Equal(t, want, row.Requests)
-			require.EqualValues(t, 30, row.MaxRequests)
-			require.True(t, row.WindowEnd.Equal(window.Add(time.Minute)))
+	times := func(ats ...time.Duration) []time.Time {
+		var out []time.Time
+		for _, at := range ats {
+			out = append(out, start.Add(at))
 		}
-		// Another identifier has its own count; the next window starts over.
-		require.EqualValues(t, 1, hit(t, s, "user:2", window).Requests)
-		require.EqualValues(t, 1, hit(t, s, "user:1", window.Add(time.Minute)).Requests)
-		require.EqualValues(t, 2, hit(t, s, "user:1", window.Add(time.Minute)).Requests)
-
-		total, err := s.RateLimitCount(t.Context(), store.RateLimitCountParams{Identifier: "user:1", Since: window})
-		require.NoError(t, err)
-		require.EqualValues(t, 5, total)
-		latest, err := s.RateLimitCount(t.Context(), store.RateLimitCountParams{Identifier: "user:1", Since: window.Add(time.Minute)})
-		require.NoError(t, err)
-		require.EqualValues(t, 2, latest)
-	})
-
-	t.Run("ConcurrentHitsAllCount", func(t *testing.T) {
-		t.Parallel()
-		s := setup(t)
-		window := time.Now().Truncate(time.Minute)
-
-		const n = 20
-		errs := make(chan error, n)
-		for range n {
-			go func() {
-				_, err := s.RateLimitHit(t.Context(), store.RateLimitHitParams{
-					Identifier: "ip:1", WindowStart: window, WindowEnd: window.Add(time.Minute), MaxRequests: 30,
-				})
-				errs <- err
-			}()
+		return out
+	}
+	requireHit := func(want, got store.RateLimitHitRow) {
+		t.Helper()
+		require.Equal(t, want.Admitted, got.Admitted)
+		require.Len(t, got.Hits, len(want.Hits))
+		for i := range want.Hits {
+			require.True(t, want.Hits[i].Equal(got.Hits[i]), "hit %d: want %v, got %v", i, want.Hits[i], got.Hits[i])
 		}
-		for range n {
-			require.NoError(t, <-errs)
-		}
-		total, err := s.RateLimitCount(t.Context(), store.RateLimitCountParams{Identifier: "ip:1", Since: window})
-		require.NoError(t, err)
-		require.EqualValues(t, n, total)
-	})
+	}
+
+	requireHit(store.RateLimitHitRow{Admitted: true, Hits: times(0)}, hit("user:1", 0))
+	requireHit(store.RateLimitHitRow{Admitted: true, Hits: times(0, time.Second)}, hit("user:1", time.Second))
+	// Denied: not recorded.
+	requireHit(store.RateLimitHitRow{Admitted: false, Hits: times(0, time.Second)}, hit("user:1", 2*time.Second))
+	// The first hit has left the window: it is dropped, the new one kept.
+	requireHit(store.RateLimitHitRow{Admitted: true, Hits: times(time.Second, window)}, hit("user:1", window))
+	requireHit(store.RateLimitHitRow{Admitted: true, Hits: times(window)}, hit("user:2", window))
+
+	// One row per identifier, living a window past its latest check.
+	require.Equal(t, 2, count(t, s, "rate_limits"))
+	require.Equal(t, 1, count(t, s, "rate_limits WHERE identifier = 'user:1' AND expires_at = $1", start.Add(2*window)))
 }

@@ -10,49 +10,41 @@ import (
 )
 
 // Limiter is a bot.Limiter over the rate_limits table, for installs without
-// Redis. It estimates a sliding window from the counts of the current and the
-// previous fixed windows: the previous one weighs by how much of it the
-// sliding window still covers. Denied requests count too, so a user who keeps
-// hammering stays limited.
+// Redis: like bot.RedisLimiter, a sliding-window log that admits a request
+// while fewer than the rate's requests were admitted in the window before it.
+// Each check is one upsert, atomic under concurrency.
 type Limiter struct {
-	store *store.Store
-	rate  bot.Rate
+	st   *store.Store
+	rate bot.Rate
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
 }
 
-// NewLimiter returns a limiter over the rate_limits table.
-func NewLimiter(s *store.Store, rate bot.Rate) *Limiter {
-	return &Limiter{store: s, rate: rate}
+// NewLimiter returns a limiter over st's rate_limits table.
+func NewLimiter(st *store.Store, rate bot.Rate) *Limiter {
+	return &Limiter{st: st, rate: rate}
 }
 
 // Allow implements bot.Limiter.
 func (l *Limiter) Allow(ctx context.Context, key string) (bool, time.Duration, error) {
 	now := time.Now()
-	start := now.Truncate(l.rate.Window)
-	hit, err := l.store.RateLimitHit(ctx, store.RateLimitHitParams{
+	if l.Now != nil {
+		now = l.Now()
+	}
+	hit, err := l.st.RateLimitHit(ctx, store.RateLimitHitParams{
 		Identifier:  key,
-		WindowStart: start,
-		WindowEnd:   start.Add(l.rate.Window),
+		Now:         now,
+		Since:       now.Add(-l.rate.Window),
+		Until:       now.Add(l.rate.Window),
 		MaxRequests: int32(l.rate.Requests),
 	})
 	if err != nil {
 		return false, 0, fmt.Errorf("rate limit: %w", err)
 	}
-	both, err := l.store.RateLimitCount(ctx, store.RateLimitCountParams{Identifier: key, Since: start.Add(-l.rate.Window)})
-	if err != nil {
-		return false, 0, fmt.Errorf("rate limit: %w", err)
-	}
-	current := float64(hit.Requests)
-	previous := float64(both) - current
-	elapsed := float64(now.Sub(start)) / float64(l.rate.Window)
-	if previous*(1-elapsed)+current <= float64(l.rate.Requests) {
+	if hit.Admitted {
 		return true, 0, nil
 	}
-	// The next request fits once the previous window's weight has fallen
-	// enough; when the current window alone is full, only its end helps.
-	limit := float64(l.rate.Requests)
-	wait := hit.WindowEnd.Sub(now)
-	if current+1 <= limit && previous > 0 {
-		wait = time.Duration((1 - (limit-current-1)/previous - elapsed) * float64(l.rate.Window))
-	}
-	return false, max(wait, time.Second), nil
+	// Denied, the hits are those in the window, oldest first: the next
+	// request fits once the oldest leaves.
+	return false, max(hit.Hits[0].Add(l.rate.Window).Sub(now), time.Millisecond), nil
 }
