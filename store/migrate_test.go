@@ -1,7 +1,10 @@
 package store_test
 
 import (
+	"io"
 	"io/fs"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -44,33 +47,37 @@ func TestMigrate(t *testing.T) {
 		return tables, functions
 	}
 
-	// The seed's tables; later migrations may add more.
-	seedTables := []string{
-		"alliance_managers", "alliances", "api_usage_logs", "app_config", "audit_logs",
-		"pnw_data_cache", "rate_limits", "system_admins", "user_sessions", "users",
+	want := storetest.Tables(t)
+	migrate := func(t *testing.T, pool *pgxpool.Pool, command string) string {
+		t.Helper()
+		var out strings.Builder
+		require.NoError(t, store.Migrate(t.Context(), pool, command, &out))
+		return out.String()
 	}
+	files, err := fs.Glob(migrations.FS, "*.sql")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
 
 	t.Run("UpResetUp", func(t *testing.T) {
 		t.Parallel()
 		pool := setup(t)
-		ctx := t.Context()
 
-		require.NoError(t, store.Migrate(ctx, pool, "up"))
+		migrate(t, pool, "up")
 		upTables, upFunctions := schema(t, pool)
-		require.Subset(t, upTables, seedTables)
+		require.Equal(t, want, upTables)
 		require.NotZero(t, upFunctions)
 
-		require.NoError(t, store.Migrate(ctx, pool, "reset"))
+		migrate(t, pool, "reset")
 		tables, functions := schema(t, pool)
 		require.Empty(t, tables)
 		require.Zero(t, functions)
 
-		require.NoError(t, store.Migrate(ctx, pool, "up"))
+		migrate(t, pool, "up")
 		tables, functions = schema(t, pool)
 		require.Equal(t, upTables, tables)
 		require.Equal(t, upFunctions, functions)
 		// The schema works after the round trip, not just exists.
-		_, err := store.Wrap(pool).UserUpsertByDiscordID(ctx, store.UserUpsertByDiscordIDParams{
+		_, err := store.Wrap(pool).UserUpsertByDiscordID(t.Context(), store.UserUpsertByDiscordIDParams{
 			DiscordID: "1", KeySalt: salt(),
 		})
 		require.NoError(t, err)
@@ -80,26 +87,20 @@ func TestMigrate(t *testing.T) {
 		t.Parallel()
 		pool := setup(t)
 
-		require.NoError(t, store.Migrate(t.Context(), pool, "up"))
-		want, _ := schema(t, pool)
-		require.NoError(t, store.Migrate(t.Context(), pool, "up"))
+		require.Len(t, strings.Split(strings.TrimSpace(migrate(t, pool, "up")), "\n"), len(files))
+		require.Empty(t, migrate(t, pool, "up"), "nothing left to apply")
 		got, _ := schema(t, pool)
 		require.Equal(t, want, got)
-		require.Subset(t, got, seedTables)
 	})
 
 	t.Run("DownOneAtATime", func(t *testing.T) {
 		t.Parallel()
 		pool := setup(t)
-		ctx := t.Context()
 
-		files, err := fs.Glob(migrations.FS, "*.sql")
-		require.NoError(t, err)
-		require.NotEmpty(t, files)
-
-		require.NoError(t, store.Migrate(ctx, pool, "up"))
-		for range files {
-			require.NoError(t, store.Migrate(ctx, pool, "down"))
+		migrate(t, pool, "up")
+		for i := range files {
+			out := migrate(t, pool, "down")
+			require.Contains(t, out, files[len(files)-1-i], "the latest goes first")
 		}
 		tables, functions := schema(t, pool)
 		require.Empty(t, tables)
@@ -110,16 +111,27 @@ func TestMigrate(t *testing.T) {
 		t.Parallel()
 		pool := setup(t)
 
-		require.NoError(t, store.Migrate(t.Context(), pool, "status"))
-		require.NoError(t, store.Migrate(t.Context(), pool, "up"))
-		require.NoError(t, store.Migrate(t.Context(), pool, "status"))
+		status := func() []string {
+			return strings.Split(strings.TrimSpace(migrate(t, pool, "status")), "\n")
+		}
+		lines := status()
+		require.Len(t, lines, len(files))
+		for i, line := range lines {
+			require.Regexp(t, `^`+regexp.QuoteMeta(files[i])+` +pending$`, line)
+		}
+		migrate(t, pool, "up")
+		lines = status()
+		require.Len(t, lines, len(files))
+		for i, line := range lines {
+			require.Regexp(t, `^`+regexp.QuoteMeta(files[i])+` +applied \d{4}-\d\d-\d\d \d\d:\d\d:\d\d$`, line)
+		}
 	})
 
 	t.Run("UnknownCommand", func(t *testing.T) {
 		t.Parallel()
 		pool := setup(t)
 
-		err := store.Migrate(t.Context(), pool, "sideways")
+		err := store.Migrate(t.Context(), pool, "sideways", io.Discard)
 		require.ErrorContains(t, err, `unknown migrate command "sideways"`)
 	})
 }

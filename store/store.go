@@ -8,7 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
+	"io"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -98,29 +98,26 @@ func IsUniqueViolation(err error, constraint string) bool {
 }
 
 // Migrate runs a goose command ("up", "down", "reset", "status") with the
-// embedded migrations.
-func Migrate(ctx context.Context, pool *pgxpool.Pool, command string) error {
+// embedded migrations, writing what it did (or, for status, each migration
+// and whether it is applied) to out, one line each.
+func Migrate(ctx context.Context, pool *pgxpool.Pool, command string, out io.Writer) error {
 	db := stdlib.OpenDBFromPool(pool)
 	defer db.Close()
 	provider, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS)
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}
+	var results []*goose.MigrationResult
 	switch command {
 	case "up":
-		results, err := provider.Up(ctx)
-		logResults(results)
-		return err
+		results, err = provider.Up(ctx)
 	case "down":
-		result, err := provider.Down(ctx)
-		if result != nil {
-			logResults([]*goose.MigrationResult{result})
+		var result *goose.MigrationResult
+		if result, err = provider.Down(ctx); result != nil {
+			results = append(results, result)
 		}
-		return err
 	case "reset":
-		results, err := provider.DownTo(ctx, 0)
-		logResults(results)
-		return err
+		results, err = provider.DownTo(ctx, 0)
 	case "status":
 		statuses, err := provider.Status(ctx)
 		if err != nil {
@@ -131,18 +128,16 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, command string) error {
 			if st.State == goose.StateApplied {
 				applied = "applied " + st.AppliedAt.Format("2006-01-02 15:04:05")
 			}
-			fmt.Printf("%-30s %s\n", st.Source.Path, applied)
+			fmt.Fprintf(out, "%-30s %s\n", st.Source.Path, applied)
 		}
 		return nil
 	default:
 		return fmt.Errorf("unknown migrate command %q (want up, down, reset or status)", command)
 	}
-}
-
-func logResults(results []*goose.MigrationResult) {
 	for _, r := range results {
-		slog.Info("migration", "direction", r.Direction, "file", r.Source.Path, "duration", r.Duration)
+		fmt.Fprintln(out, r)
 	}
+	return err
 }
 
 // DeleteAccount removes a user and every personal row in one transaction:

@@ -83,13 +83,7 @@ func cli(ctx context.Context, args []string, getenv func(string) string) error {
 		if err != nil {
 			return err
 		}
-		setupLogger(cfg)
-		st, err := store.Open(ctx, string(cfg.DatabaseURL))
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		return store.Migrate(ctx, st.Pool, args[0])
+		return migrate(ctx, cfg, args[0], os.Stdout)
 	case "rotate-key":
 		cfg, err := config.Load(getenv, config.DatabaseURL, config.EncryptionKey, config.EncryptionKeyOld)
 		if err != nil {
@@ -136,6 +130,16 @@ type redisLogger struct{ logger *slog.Logger }
 func (r redisLogger) Printf(ctx context.Context, format string, args ...any) {
 	msg := strings.TrimPrefix(fmt.Sprintf(format, args...), "redis: ")
 	r.logger.WarnContext(ctx, msg, "component", "go-redis")
+}
+
+func migrate(ctx context.Context, cfg *config.Config, command string, out io.Writer) error {
+	setupLogger(cfg)
+	st, err := store.Open(ctx, string(cfg.DatabaseURL))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return store.Migrate(ctx, st.Pool, command, out)
 }
 
 func rotateKey(ctx context.Context, cfg *config.Config, out io.Writer) error {

@@ -2,12 +2,16 @@ package main
 
 import (
 	"context"
+	"io/fs"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"pnwbot/config"
+	"pnwbot/migrations"
 	"pnwbot/secrets"
 	"pnwbot/store"
 	"pnwbot/store/storetest"
@@ -34,13 +38,26 @@ func TestMigrateCommand(t *testing.T) {
 	dbURL := storetest.NewEmptyDB(t)
 	env := envOf(map[string]string{config.DatabaseURL: dbURL, config.LogLevel: "error"})
 
+	tables := len(storetest.Tables(t))
 	require.NoError(t, cli(ctx, []string{"migrate", "up"}, env))
-	require.Equal(t, 12, tableCount(t, dbURL))
+	require.Equal(t, tables, tableCount(t, dbURL))
 	require.NoError(t, cli(ctx, []string{"migrate", "reset"}, env))
 	require.Zero(t, tableCount(t, dbURL))
 	require.NoError(t, cli(ctx, []string{"migrate", "up"}, env))
-	require.Equal(t, 12, tableCount(t, dbURL))
-	require.NoError(t, cli(ctx, []string{"migrate", "status"}, env))
+	require.Equal(t, tables, tableCount(t, dbURL))
+
+	// What `pnwbot migrate status` prints: each migration, applied.
+	cfg, err := config.Load(env, config.DatabaseURL)
+	require.NoError(t, err)
+	var status strings.Builder
+	require.NoError(t, migrate(ctx, cfg, "status", &status))
+	files, err := fs.Glob(migrations.FS, "*.sql")
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(status.String()), "\n")
+	require.Len(t, lines, len(files))
+	for i, line := range lines {
+		require.Regexp(t, `^`+regexp.QuoteMeta(files[i])+` +applied `, line)
+	}
 
 	require.ErrorContains(t, cli(ctx, []string{"migrate"}, env), "usage: pnwbot migrate up|down|reset|status")
 	require.ErrorContains(t, cli(ctx, []string{"migrate", "sideways"}, env), `unknown migrate command "sideways"`)

@@ -87,8 +87,12 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 	if a.st, err = store.Open(connectCtx, string(cfg.DatabaseURL)); err != nil {
 		return nil, todo(err, "check DATABASE_URL and that PostgreSQL is running")
 	}
-	if err = store.Migrate(ctx, a.st.Pool, "up"); err != nil {
+	var migrated strings.Builder
+	if err = store.Migrate(ctx, a.st.Pool, "up", &migrated); err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	if migrated.Len() > 0 {
+		logger.Info("migrations applied", "migrations", strings.TrimSpace(migrated.String()))
 	}
 	checks := []web.Check{{Name: "postgres", Ping: a.st.Pool.Ping}}
 	// Without Redis, cache and rate limits live in PostgreSQL.

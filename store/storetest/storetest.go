@@ -11,9 +11,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/url"
 	"os"
+	"regexp"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -159,7 +163,7 @@ func template(t testing.TB) string {
 	if err != nil {
 		t.Fatalf("storetest: %v", err)
 	}
-	err = store.Migrate(ctx, pool, "up")
+	err = store.Migrate(ctx, pool, "up", io.Discard)
 	pool.Close()
 	if err != nil {
 		t.Fatalf("storetest: migrate template: %v", err)
@@ -170,6 +174,38 @@ func template(t testing.TB) string {
 		t.Fatalf("storetest: %v", err)
 	}
 	return name
+}
+
+// Tables lists, sorted, the tables the migrations leave behind: those their
+// up sections create and do not drop again. Tests compare a schema with it
+// rather than with a count each new table would break.
+func Tables(t testing.TB) []string {
+	t.Helper()
+	files, err := fs.Glob(migrations.FS, "*.sql") // in order
+	if err != nil {
+		t.Fatalf("storetest: %v", err)
+	}
+	statement := regexp.MustCompile(`(?i)\b(CREATE|DROP)\s+TABLE\s+(?:IF\s+(?:NOT\s+)?EXISTS\s+)?(\w+)`)
+	comment := regexp.MustCompile(`--.*`)
+	exists := map[string]bool{}
+	for _, f := range files {
+		b, err := fs.ReadFile(migrations.FS, f)
+		if err != nil {
+			t.Fatalf("storetest: %v", err)
+		}
+		up, _, _ := strings.Cut(string(b), "-- +goose Down")
+		for _, m := range statement.FindAllStringSubmatch(comment.ReplaceAllString(up, ""), -1) {
+			exists[strings.ToLower(m[2])] = strings.EqualFold(m[1], "CREATE")
+		}
+	}
+	var tables []string
+	for name, ok := range exists {
+		if ok {
+			tables = append(tables, name)
+		}
+	}
+	slices.Sort(tables)
+	return tables
 }
 
 // NewRedis returns a client for the test Redis and a key prefix unique to
