@@ -97,6 +97,8 @@ func IsUniqueViolation(err error, constraint string) bool {
 		(constraint == "" || pgErr.ConstraintName == constraint)
 }
 
+const nothingApplied = "nothing to roll back: no migration is applied"
+
 // Migrate runs a goose command ("up", "down", "reset", "status") with the
 // embedded migrations, writing what it did (or, for status, each migration
 // and whether it is applied) to out, one line each.
@@ -111,13 +113,27 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, command string, out io.Wri
 	switch command {
 	case "up":
 		results, err = provider.Up(ctx)
+		if err == nil && len(results) == 0 {
+			version, err := provider.GetDBVersion(ctx)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "already up to date (version %d)\n", version)
+		}
 	case "down":
 		var result *goose.MigrationResult
-		if result, err = provider.Down(ctx); result != nil {
+		switch result, err = provider.Down(ctx); {
+		case errors.Is(err, goose.ErrNoNextVersion):
+			fmt.Fprintln(out, nothingApplied)
+			return nil
+		case result != nil:
 			results = append(results, result)
 		}
 	case "reset":
 		results, err = provider.DownTo(ctx, 0)
+		if err == nil && len(results) == 0 {
+			fmt.Fprintln(out, nothingApplied)
+		}
 	case "status":
 		statuses, err := provider.Status(ctx)
 		if err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"runtime/debug"
 	"strings"
@@ -31,10 +33,10 @@ Usage:
   pnwbot [command]
 
 Commands:
-  run                   apply pending migrations, then run the bot and its HTTP server (default)
+  run                   apply pending migrations, then run the bot and its HTTP servers (default)
   migrate up            apply pending migrations
   migrate down          roll back the latest migration
-  migrate reset         roll back every migration (deletes all data)
+  migrate reset [--yes] roll back every migration (deletes all data; asks first without --yes)
   migrate status        list migrations and whether each is applied
   rotate-key            re-encrypt stored API keys from ENCRYPTION_KEY_OLD to ENCRYPTION_KEY
   genkey                print a fresh ENCRYPTION_KEY
@@ -76,14 +78,21 @@ func cli(ctx context.Context, args []string, getenv func(string) string) error {
 		}
 		return run(ctx, cfg)
 	case "migrate":
-		if len(args) != 1 {
-			return errors.New("usage: pnwbot migrate up|down|reset|status")
+		yes := len(args) == 2 && args[0] == "reset" && args[1] == "--yes"
+		if len(args) != 1 && !yes {
+			return errors.New("usage: pnwbot migrate up|down|status, or pnwbot migrate reset [--yes]")
 		}
+		command := args[0]
 		cfg, err := config.Load(getenv, config.DatabaseURL)
 		if err != nil {
 			return err
 		}
-		return migrate(ctx, cfg, args[0], os.Stdout)
+		if command == "reset" && !yes {
+			if err := confirmReset(cfg, os.Stdin, os.Stdout); err != nil {
+				return err
+			}
+		}
+		return migrate(ctx, cfg, command, os.Stdout)
 	case "rotate-key":
 		cfg, err := config.Load(getenv, config.DatabaseURL, config.EncryptionKey, config.EncryptionKeyOld)
 		if err != nil {
@@ -130,6 +139,20 @@ type redisLogger struct{ logger *slog.Logger }
 func (r redisLogger) Printf(ctx context.Context, format string, args ...any) {
 	msg := strings.TrimPrefix(fmt.Sprintf(format, args...), "redis: ")
 	r.logger.WarnContext(ctx, msg, "component", "go-redis")
+}
+
+// confirmReset asks, on out, to type "yes" on in before every table goes.
+func confirmReset(cfg *config.Config, in io.Reader, out io.Writer) error {
+	where := "the database"
+	if u, err := url.Parse(string(cfg.DatabaseURL)); err == nil {
+		where = fmt.Sprintf("database %s on %s", strings.TrimPrefix(u.Path, "/"), u.Host)
+	}
+	fmt.Fprintf(out, "This rolls back every migration of %s: every table and all its data are deleted.\nType yes to go on: ", where)
+	answer, _ := bufio.NewReader(in).ReadString('\n')
+	if strings.TrimSpace(answer) != "yes" {
+		return errors.New("reset not confirmed, nothing changed (pnwbot migrate reset --yes does not ask)")
+	}
+	return nil
 }
 
 func migrate(ctx context.Context, cfg *config.Config, command string, out io.Writer) error {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"io/fs"
 	"regexp"
 	"strings"
@@ -41,25 +42,48 @@ func TestMigrateCommand(t *testing.T) {
 	tables := len(storetest.Tables(t))
 	require.NoError(t, cli(ctx, []string{"migrate", "up"}, env))
 	require.Equal(t, tables, tableCount(t, dbURL))
-	require.NoError(t, cli(ctx, []string{"migrate", "reset"}, env))
+	require.NoError(t, cli(ctx, []string{"migrate", "reset", "--yes"}, env))
 	require.Zero(t, tableCount(t, dbURL))
 	require.NoError(t, cli(ctx, []string{"migrate", "up"}, env))
 	require.Equal(t, tables, tableCount(t, dbURL))
-
-	// What `pnwbot migrate status` prints: each migration, applied.
 	cfg, err := config.Load(env, config.DatabaseURL)
 	require.NoError(t, err)
-	var status strings.Builder
-	require.NoError(t, migrate(ctx, cfg, "status", &status))
+
+	// Nothing pending, nothing applied, and a reset nobody confirmed: said plainly.
+	var out strings.Builder
+	require.NoError(t, migrate(ctx, cfg, "up", &out))
 	files, err := fs.Glob(migrations.FS, "*.sql")
 	require.NoError(t, err)
+	version := strings.SplitN(files[len(files)-1], "_", 2)[0]
+	require.Equal(t, "already up to date (version "+strings.TrimLeft(version, "0")+")\n", out.String())
+	for _, answer := range []string{"", "no\n", "y\n"} {
+		out.Reset()
+		err := confirmReset(cfg, strings.NewReader(answer), &out)
+		require.EqualError(t, err, "reset not confirmed, nothing changed (pnwbot migrate reset --yes does not ask)")
+		require.Contains(t, out.String(), "every table and all its data are deleted")
+	}
+	require.Equal(t, tables, tableCount(t, dbURL))
+	require.NoError(t, confirmReset(cfg, strings.NewReader("yes\n"), &out))
+	require.NoError(t, migrate(ctx, cfg, "reset", io.Discard))
+	out.Reset()
+	require.NoError(t, migrate(ctx, cfg, "down", &out))
+	require.Equal(t, "nothing to roll back: no migration is applied\n", out.String())
+	out.Reset()
+	require.NoError(t, migrate(ctx, cfg, "reset", &out))
+	require.Equal(t, "nothing to roll back: no migration is applied\n", out.String())
+	require.NoError(t, migrate(ctx, cfg, "up", io.Discard))
+
+	// What `pnwbot migrate status` prints: each migration, applied.
+	var status strings.Builder
+	require.NoError(t, migrate(ctx, cfg, "status", &status))
 	lines := strings.Split(strings.TrimSpace(status.String()), "\n")
 	require.Len(t, lines, len(files))
 	for i, line := range lines {
 		require.Regexp(t, `^`+regexp.QuoteMeta(files[i])+` +applied `, line)
 	}
 
-	require.ErrorContains(t, cli(ctx, []string{"migrate"}, env), "usage: pnwbot migrate up|down|reset|status")
+	require.ErrorContains(t, cli(ctx, []string{"migrate"}, env), "usage: pnwbot migrate up|down|status, or pnwbot migrate reset [--yes]")
+	require.ErrorContains(t, cli(ctx, []string{"migrate", "up", "--yes"}, env), "usage: pnwbot migrate")
 	require.ErrorContains(t, cli(ctx, []string{"migrate", "sideways"}, env), `unknown migrate command "sideways"`)
 }
 

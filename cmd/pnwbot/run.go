@@ -91,9 +91,7 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 	if err = store.Migrate(ctx, a.st.Pool, "up", &migrated); err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
-	if migrated.Len() > 0 {
-		logger.Info("migrations applied", "migrations", strings.TrimSpace(migrated.String()))
-	}
+	logger.Info("database migrated", "result", strings.TrimSpace(migrated.String()))
 	checks := []web.Check{{Name: "postgres", Ping: a.st.Pool.Ping}}
 	// Without Redis, cache and rate limits live in PostgreSQL.
 	userRate := bot.Rate{Requests: 30, Window: time.Minute} // per user
