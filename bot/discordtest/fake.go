@@ -178,6 +178,22 @@ func (f *Fake) WaitFollowup(ctx context.Context, token string) (*Reply, error) {
 	return r, err
 }
 
+// WaitDelivery waits for what follows a deferred response to the
+// interaction with this token: the first edit of the original response, or
+// the first follow-up (followup true).
+func (f *Fake) WaitDelivery(ctx context.Context, token string) (r *Reply, followup bool, err error) {
+	err = f.wait(ctx, func() bool {
+		switch {
+		case len(f.edits[token]) > 0:
+			r = f.edits[token][0]
+		case len(f.followups[token]) > 0:
+			r, followup = f.followups[token][0], true
+		}
+		return r != nil
+	})
+	return r, followup, err
+}
+
 // Deleted reports whether the original response of the interaction with this
 // token was deleted.
 func (f *Fake) Deleted(token string) bool {

@@ -117,6 +117,16 @@ func InDM(i *discordgo.Interaction) *discordgo.Interaction {
 	return i
 }
 
+// As makes user the invoker of i, in place of UserID.
+func As(user *discordgo.User, i *discordgo.Interaction) *discordgo.Interaction {
+	if i.Member != nil {
+		i.Member.User = user
+	} else {
+		i.User = user
+	}
+	return i
+}
+
 // snowflake returns a random ID shaped like Discord's.
 func snowflake() string {
 	n, _ := rand.Int(rand.Reader, big.NewInt(1<<52))

@@ -1,0 +1,305 @@
+// Package demo serves /demo, a page that plays a Discord client in the
+// browser for `pnwbot demo`: it sends interactions to the bot through the
+// fake Discord's gateway, as Discord would, and renders what the bot answers
+// (messages, embeds, buttons, modals, autocomplete), including the messages
+// the bot edits in after a deferral. World is the fixture game it runs in.
+package demo
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"pnwbot/bot/discordtest"
+)
+
+//go:embed page.html message.html demo.js
+var files embed.FS
+
+var templates = template.Must(template.New("").Funcs(template.FuncMap{"json": toJSON}).ParseFS(files, "*.html"))
+
+// Waits on the bot: Discord gives an interaction 3 s for its first response
+// (a loaded machine gets more here); a deferred message is waited for in
+// polls that stay under the HTTP server's 10 s write timeout.
+const (
+	responseWait = 10 * time.Second
+	deliveryWait = 8 * time.Second
+)
+
+// Page is the demo client. It serves GET /demo and, under /demo/, the
+// script and the JSON calls the script makes.
+type Page struct {
+	discord *discordtest.Fake
+	world   World
+	logger  *slog.Logger
+	mux     *http.ServeMux
+}
+
+// New returns the page driving the bot connected to discord.
+func New(discord *discordtest.Fake, world World, logger *slog.Logger) *Page {
+	p := &Page{discord: discord, world: world, logger: logger, mux: http.NewServeMux()}
+	p.mux.HandleFunc("GET /demo", p.page)
+	p.mux.HandleFunc("GET /demo/demo.js", func(w http.ResponseWriter, r *http.Request) {
+		http.ServeFileFS(w, r, files, "demo.js")
+	})
+	p.mux.HandleFunc("POST /demo/interactions", p.interact)
+	p.mux.HandleFunc("GET /demo/deliveries/{token}", p.delivery)
+	return p
+}
+
+func (p *Page) ServeHTTP(w http.ResponseWriter, r *http.Request) { p.mux.ServeHTTP(w, r) }
+
+// command is a slash command as the client offers it: a leaf of the
+// registered commands, with its path as typed ("alliance info").
+type command struct {
+	Path        string                                `json:"path"`
+	Description string                                `json:"description"`
+	Options     []*discordgo.ApplicationCommandOption `json:"options"`
+}
+
+func (p *Page) commands() []command {
+	var out []command
+	var walk func(path, description string, opts []*discordgo.ApplicationCommandOption)
+	walk = func(path, description string, opts []*discordgo.ApplicationCommandOption) {
+		// A command with subcommands (or groups) has nothing else.
+		if len(opts) > 0 && (opts[0].Type == discordgo.ApplicationCommandOptionSubCommand || opts[0].Type == discordgo.ApplicationCommandOptionSubCommandGroup) {
+			for _, o := range opts {
+				walk(path+" "+o.Name, o.Description, o.Options)
+			}
+			return
+		}
+		out = append(out, command{Path: path, Description: description, Options: opts})
+	}
+	for _, c := range p.discord.Commands(discordtest.GuildID) {
+		walk(c.Name, c.Description, c.Options)
+	}
+	return out
+}
+
+func (p *Page) page(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	data := struct {
+		World    World
+		Commands []command
+	}{p.world, p.commands()}
+	if err := templates.ExecuteTemplate(w, "page.html", data); err != nil {
+		p.logger.Error("demo page", "error", err)
+	}
+}
+
+// action is what the page asks for: one interaction by one user.
+type action struct {
+	User string `json:"user"`
+	// Type is command, autocomplete, component or modal.
+	Type string `json:"type"`
+	// Command and Options for a command or an autocomplete, whose Focused
+	// names the option being typed.
+	Command string            `json:"command"`
+	Options map[string]string `json:"options"`
+	Focused string            `json:"focused"`
+	// CustomID of the button clicked or the modal submitted, with the
+	// modal's Values.
+	CustomID string            `json:"custom_id"`
+	Values   map[string]string `json:"values"`
+}
+
+// result is the bot's answer, for the page to show. Kind is message (a new
+// message), update (the message clicked, or the one deferred, changes),
+// modal, choices (autocomplete), or deferred (the bot is thinking: fetch
+// /demo/deliveries/Token for what follows).
+type result struct {
+	Kind    string                                      `json:"kind"`
+	HTML    string                                      `json:"html,omitempty"`
+	Choices []*discordgo.ApplicationCommandOptionChoice `json:"choices,omitempty"`
+	Token   string                                      `json:"token,omitempty"`
+	// Deleted: the deferred message was removed before this follow-up.
+	Deleted bool `json:"deleted,omitempty"`
+}
+
+func (p *Page) interact(w http.ResponseWriter, r *http.Request) {
+	var a action
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&a); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "not a JSON action"})
+		return
+	}
+	i, err := p.interaction(a)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+		return
+	}
+	if err := p.discord.SendInteraction(i); err != nil {
+		writeJSON(w, http.StatusBadGateway, map[string]string{"error": "the bot is not connected to the gateway"})
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), responseWait)
+	defer cancel()
+	reply, err := p.discord.WaitResponse(ctx, i.ID)
+	if err != nil {
+		writeJSON(w, http.StatusGatewayTimeout, map[string]string{"error": "The application did not respond."})
+		return
+	}
+	res, err := p.render(reply, a)
+	if err != nil {
+		p.logger.Error("demo render", "error", err)
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "cannot render the reply"})
+		return
+	}
+	if res.Kind == "deferred" {
+		res.Token = i.Token
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+// delivery answers with what the bot sent after deferring, or 204 when it
+// has sent nothing yet: the page asks again.
+func (p *Page) delivery(w http.ResponseWriter, r *http.Request) {
+	token := r.PathValue("token")
+	ctx, cancel := context.WithTimeout(r.Context(), deliveryWait)
+	defer cancel()
+	reply, followup, err := p.discord.WaitDelivery(ctx, token)
+	if err != nil {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	html, err := renderMessage(reply, "", p.world)
+	if err != nil {
+		p.logger.Error("demo render", "error", err)
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "cannot render the reply"})
+		return
+	}
+	res := result{Kind: "update", HTML: html}
+	if followup {
+		res.Kind, res.Deleted = "message", p.discord.Deleted(token)
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+// interaction builds the interaction Discord would send for a.
+func (p *Page) interaction(a action) (*discordgo.Interaction, error) {
+	user := p.world.user(a.User)
+	if user == nil {
+		return nil, errors.New("choose a user")
+	}
+	var i *discordgo.Interaction
+	switch a.Type {
+	case "command", "autocomplete":
+		var err error
+		if i, err = p.commandInteraction(a); err != nil {
+			return nil, err
+		}
+	case "component":
+		i = discordtest.Component(a.CustomID)
+	case "modal":
+		i = discordtest.ModalSubmit(a.CustomID, a.Values)
+	default:
+		return nil, fmt.Errorf("unknown action %q", a.Type)
+	}
+	return discordtest.As(&discordgo.User{ID: user.ID, Username: user.Name}, i), nil
+}
+
+func (p *Page) commandInteraction(a action) (*discordgo.Interaction, error) {
+	var cmd *command
+	for _, c := range p.commands() {
+		if c.Path == strings.TrimSpace(strings.TrimPrefix(a.Command, "/")) {
+			cmd = &c
+		}
+	}
+	if cmd == nil {
+		return nil, fmt.Errorf("no command /%s", a.Command)
+	}
+	resolved := &discordgo.ApplicationCommandInteractionDataResolved{Users: map[string]*discordgo.User{}}
+	var opts []*discordgo.ApplicationCommandInteractionDataOption
+	for _, def := range cmd.Options {
+		value, focused := a.Options[def.Name], a.Type == "autocomplete" && a.Focused == def.Name
+		if value == "" && !focused {
+			if def.Required && a.Type == "command" {
+				return nil, fmt.Errorf("%s is required", def.Name)
+			}
+			continue
+		}
+		o := &discordgo.ApplicationCommandInteractionDataOption{Name: def.Name, Type: def.Type, Value: value, Focused: focused}
+		if !focused { // what is being typed is sent as typed
+			v, err := optionValue(def.Type, value)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", def.Name, err)
+			}
+			o.Value = v
+		}
+		if def.Type == discordgo.ApplicationCommandOptionUser {
+			u := p.world.user(value)
+			if u == nil {
+				return nil, fmt.Errorf("%s: choose a member", def.Name)
+			}
+			resolved.Users[u.ID] = &discordgo.User{ID: u.ID, Username: u.Name}
+		}
+		opts = append(opts, o)
+	}
+	path := "/" + strings.ReplaceAll(cmd.Path, " ", "/")
+	i := discordtest.Command(path, opts...)
+	if a.Type == "autocomplete" {
+		i = discordtest.Autocomplete(path, opts...)
+	}
+	d := i.ApplicationCommandData()
+	d.Resolved = resolved
+	i.Data = d
+	return i, nil
+}
+
+// optionValue converts what was typed as Discord's client does before
+// sending it, refusing what it would refuse.
+func optionValue(t discordgo.ApplicationCommandOptionType, s string) (any, error) {
+	switch t {
+	case discordgo.ApplicationCommandOptionString, discordgo.ApplicationCommandOptionUser:
+		return s, nil
+	case discordgo.ApplicationCommandOptionInteger:
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return nil, errors.New("not a whole number")
+		}
+		return float64(n), nil
+	case discordgo.ApplicationCommandOptionNumber:
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return nil, errors.New("not a number")
+		}
+		return f, nil
+	case discordgo.ApplicationCommandOptionBoolean:
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return nil, errors.New("not true or false")
+		}
+		return b, nil
+	default:
+		return nil, fmt.Errorf("the demo does not offer options of type %s", t)
+	}
+}
+
+func (w World) user(id string) *User {
+	for _, u := range w.Users {
+		if u.ID == id {
+			return &u
+		}
+	}
+	return nil
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func toJSON(v any) (template.JS, error) {
+	b, err := json.Marshal(v)
+	return template.JS(b), err
+}

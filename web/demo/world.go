@@ -1,0 +1,81 @@
+package demo
+
+import (
+	"time"
+
+	"pnwbot/pnw/pnwtest"
+)
+
+// World is the fixture the demo runs in: what the fake game knows, the game
+// API keys a visitor can paste into /link, and the Discord members the page
+// can act as.
+type World struct {
+	// BotKey is the bot's own game key (PNW_API_KEY).
+	BotKey    string
+	Keys      []Key
+	Users     []User
+	Alliances []pnwtest.Alliance
+	Nations   []pnwtest.Nation
+}
+
+// Key is a game API key and the nation it belongs to.
+type Key struct {
+	Key, Nation, Leader, Alliance string
+}
+
+// User is a member of the demo's Discord server.
+type User struct {
+	ID, Name string
+}
+
+// Alliances of the fixture world.
+const (
+	rose      = 790
+	arrgh     = 913
+	syndicate = 1742
+)
+
+// Seed fills game with the fixture world.
+func Seed(game *pnwtest.Server) World {
+	founded := time.Date(2019, 3, 14, 12, 0, 0, 0, time.UTC)
+	w := World{BotKey: "demoBotKey000000", Alliances: []pnwtest.Alliance{
+		{ID: rose, Name: "Rose", Acronym: "Rose", Score: 412345.6, AverageScore: 3120.5, Rank: 4, Color: "purple", AcceptMembers: true, Founded: founded},
+		{ID: arrgh, Name: "Arrgh", Acronym: "ARRGH", Score: 98765.4, AverageScore: 1890.2, Rank: 37, Color: "pink", Founded: founded.AddDate(1, 0, 0)},
+		{ID: syndicate, Name: "The Syndicate", Acronym: "TS", Score: 356789.1, AverageScore: 2950.7, Rank: 6, Color: "orange", AcceptMembers: true, Founded: founded.AddDate(0, 6, 0)},
+	}}
+	for _, a := range w.Alliances {
+		game.AddAlliance(a)
+	}
+	active := time.Now().Add(-40 * time.Minute)
+	nations := []struct {
+		pnwtest.Nation
+		key, alliance string
+	}{
+		{pnwtest.Nation{ID: 101, NationName: "Testonia", LeaderName: "Tess", AllianceID: rose, AlliancePosition: "LEADER", Score: 5120.4, NumCities: 31, Color: "purple",
+			Soldiers: 225000, Tanks: 18000, Aircraft: 2250, Ships: 300, Missiles: 4, Nukes: 1, OffensiveWarsCount: 1}, "demoTestonia0000", "Rose"},
+		{pnwtest.Nation{ID: 102, NationName: "Aliceland", LeaderName: "Alice", AllianceID: rose, AlliancePosition: "OFFICER", Score: 2500.5, NumCities: 21, Color: "purple",
+			Soldiers: 150000, Tanks: 12500, Aircraft: 1500, Ships: 200}, "demoAliceland000", "Rose"},
+		{pnwtest.Nation{ID: 103, NationName: "Bobistan", LeaderName: "Bob", AllianceID: arrgh, Score: 1420.9, NumCities: 14, Color: "pink",
+			Soldiers: 60000, Tanks: 5000, Aircraft: 800, Ships: 90, DefensiveWarsCount: 2}, "demoBobistan0000", "Arrgh"},
+		{pnwtest.Nation{ID: 104, NationName: "Carolia", LeaderName: "Carol", AllianceID: syndicate, AlliancePosition: "HEIR", Score: 3890.2, NumCities: 26, Color: "orange",
+			Soldiers: 190000, Tanks: 15500, Aircraft: 1900, Ships: 240, Missiles: 2}, "demoCarolia00000", "The Syndicate"},
+		{pnwtest.Nation{ID: 105, NationName: "Drifter Isle", LeaderName: "Dave", Score: 640.1, NumCities: 7, Color: "beige", BeigeTurns: 12,
+			Soldiers: 15000, Tanks: 700, Aircraft: 90}, "demoDrifter00000", ""},
+	}
+	game.AddNation(pnwtest.Nation{ID: 1, NationName: "Pnwbot Nation", LeaderName: "pnwbot", Founded: founded, LastActive: active})
+	game.AddKey(w.BotKey, 1)
+	for _, n := range nations {
+		n.Founded, n.LastActive = founded, active
+		game.AddNation(n.Nation)
+		w.Nations = append(w.Nations, n.Nation)
+		game.AddKey(n.key, n.ID, "nation_view_resources", "alliance_view_bank")
+		w.Keys = append(w.Keys, Key{Key: n.key, Nation: n.NationName, Leader: n.LeaderName, Alliance: n.alliance})
+	}
+	w.Users = []User{
+		{ID: "200000000000000001", Name: "tess"},
+		{ID: "200000000000000002", Name: "alice"},
+		{ID: "200000000000000003", Name: "bob"},
+		{ID: "200000000000000004", Name: "carol"},
+	}
+	return w
+}
