@@ -37,6 +37,7 @@ if ! command -v go >/dev/null; then
   as_root chmod -R a+rx /usr/local/go
 fi
 command -v gcc >/dev/null || apt_install gcc libc6-dev   # the race detector needs cgo
+[ -x /usr/bin/chromium ] || apt_install chromium       # the demo page's browser test
 
 # PostgreSQL on 127.0.0.1:5432.
 if ! listening 5432; then

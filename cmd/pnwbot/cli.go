@@ -34,6 +34,7 @@ Usage:
 
 Commands:
   run                   apply pending migrations, then run the bot and its HTTP servers (default)
+  demo                  try the bot without Discord: fakes of Discord and the game, a page at /demo
   migrate up            apply pending migrations
   migrate down          roll back the latest migration
   migrate reset [--yes] roll back every migration (deletes all data; asks first without --yes)
@@ -77,6 +78,8 @@ func cli(ctx context.Context, args []string, getenv func(string) string) error {
 			return err
 		}
 		return run(ctx, cfg)
+	case "demo":
+		return runDemo(ctx, getenv)
 	case "migrate":
 		yes := len(args) == 2 && args[0] == "reset" && args[1] == "--yes"
 		if len(args) != 1 && !yes {

@@ -1,0 +1,178 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/jackc/pgx/v5"
+
+	"pnwbot/bot/discordtest"
+	"pnwbot/config"
+	"pnwbot/pnw/pnwtest"
+	"pnwbot/secrets"
+	"pnwbot/store"
+	"pnwbot/web/demo"
+)
+
+// The demo recreates its own database, demoDatabase, at each start on the
+// PostgreSQL server DATABASE_URL points at (by default the one the test
+// command starts): the fake world lives in memory, so the data must start
+// afresh with it, and DATABASE_URL's own database is never touched.
+const (
+	demoDatabase      = "pnwbot_demo"
+	demoDefaultServer = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+	demoDefaultAddr   = "127.0.0.1:8080"
+)
+
+// runDemo runs pnwbot, as `pnwbot run` does, against a fake Discord and a
+// fake game holding a small world, with /demo on HTTP_ADDR to play Discord's
+// client.
+func runDemo(ctx context.Context, getenv func(string) string) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	server := getenv(config.DatabaseURL)
+	if server == "" {
+		server = demoDefaultServer
+	}
+	databaseURL, err := recreateDatabase(ctx, server, demoDatabase)
+	if err != nil {
+		return err
+	}
+	a, stopFakes, err := startDemo(ctx, getenv, databaseURL)
+	if err != nil {
+		return err
+	}
+	defer stopFakes()
+	fmt.Fprintf(os.Stderr, "\npnwbot demo is running: open %s/demo (Ctrl-C stops it)\n\n", localURL(a.listener.Addr()))
+	return a.serve(ctx)
+}
+
+// startDemo starts the fakes, fills the game with the demo's world, and
+// starts pnwbot against them on databaseURL with /demo mounted; stopFakes
+// stops the fakes once the app is closed.
+func startDemo(ctx context.Context, getenv func(string) string, databaseURL string) (a *app, stopFakes func(), err error) {
+	discord, err := discordtest.New()
+	if err != nil {
+		return nil, nil, err
+	}
+	game, err := pnwtest.New()
+	if err != nil {
+		discord.Close()
+		return nil, nil, err
+	}
+	stopFakes = func() { game.Close(); discord.Close() }
+	defer func() {
+		if err != nil {
+			stopFakes()
+		}
+	}()
+	world := demo.Seed(game)
+
+	or := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	env := map[string]string{
+		config.DatabaseURL:    databaseURL,
+		config.EncryptionKey:  secrets.GenerateKey(),
+		config.DiscordToken:   discordtest.Token,
+		config.DiscordAPIURL:  discord.URL,
+		config.DiscordGuildID: discordtest.GuildID,
+		config.PNWAPIURL:      game.URL,
+		config.PNWAPIKey:      world.BotKey,
+		config.HTTPAddr:       or(config.HTTPAddr, demoDefaultAddr),  // the page acts as anyone: keep it on this machine
+		config.MetricsAddr:    or(config.MetricsAddr, "127.0.0.1:0"), // a free port: a bot running here may hold 9090
+		config.LogLevel:       getenv(config.LogLevel),
+		config.LogFormat:      or(config.LogFormat, "text"),
+	}
+	cfg, err := config.Load(func(name string) string { return env[name] }, runNeeds...)
+	if err != nil {
+		return nil, nil, err
+	}
+	logger := setupLogger(cfg)
+	logger.Info("starting pnwbot demo", "version", buildVersion(), "config", cfg)
+	if a, err = start(ctx, cfg, logger, redisPrefix); err != nil {
+		return nil, nil, err
+	}
+	if err = seeNames(ctx, a.st, world); err != nil {
+		a.close()
+		return nil, nil, err
+	}
+	page := demo.New(discord, world, logger)
+	mux := http.NewServeMux()
+	mux.Handle("/demo", page)
+	mux.Handle("/demo/", page)
+	mux.Handle("GET /{$}", http.RedirectHandler("/demo", http.StatusFound))
+	mux.Handle("/", a.server.Handler)
+	a.server.Handler = mux
+	return a, stopFakes, nil
+}
+
+// seeNames records the world's names as seen, as a bot running for a while
+// would have them, so that autocomplete offers them from the first keystroke.
+func seeNames(ctx context.Context, st *store.Store, world demo.World) error {
+	for _, al := range world.Alliances {
+		if err := st.SeenAllianceUpsert(ctx, store.SeenAllianceUpsertParams{AllianceID: int64(al.ID), Name: al.Name, Acronym: al.Acronym}); err != nil {
+			return fmt.Errorf("demo names: %w", err)
+		}
+	}
+	for _, n := range world.Nations {
+		if err := st.SeenNationUpsert(ctx, store.SeenNationUpsertParams{
+			NationID: int64(n.ID), NationName: n.NationName, LeaderName: n.LeaderName, AllianceID: int64(n.AllianceID),
+		}); err != nil {
+			return fmt.Errorf("demo names: %w", err)
+		}
+	}
+	return nil
+}
+
+// recreateDatabase drops and creates the database name on the PostgreSQL
+// server serverURL points at, and returns the URL of that database.
+func recreateDatabase(ctx context.Context, serverURL, name string) (string, error) {
+	cfg, err := pgx.ParseConfig(serverURL)
+	if err != nil {
+		return "", errors.New("DATABASE_URL: not a PostgreSQL URL (postgres://user:password@host:5432/db)")
+	}
+	ctx, cancel := context.WithTimeout(ctx, connectTimeout)
+	defer cancel()
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return "", todo(fmt.Errorf("connect to PostgreSQL at %s:%d: %w", cfg.Host, cfg.Port, err),
+			"start it with `bash scripts/test.sh`, or set DATABASE_URL to a server where you may create a database")
+	}
+	defer conn.Close(context.Background())
+	ident := pgx.Identifier{name}.Sanitize()
+	for _, stmt := range []string{"DROP DATABASE IF EXISTS " + ident + " WITH (FORCE)", "CREATE DATABASE " + ident} {
+		if _, err := conn.Exec(ctx, stmt); err != nil {
+			return "", todo(fmt.Errorf("%s: %w", stmt, err), "set DATABASE_URL to a server where you may create a database")
+		}
+	}
+	if !strings.Contains(serverURL, "://") { // keyword=value form: the last dbname wins
+		return serverURL + " dbname=" + name, nil
+	}
+	u, err := url.Parse(serverURL)
+	if err != nil {
+		return "", errors.New("DATABASE_URL: not a PostgreSQL URL (postgres://user:password@host:5432/db)")
+	}
+	u.Path = "/" + name
+	return u.String(), nil
+}
+
+// localURL is the address to browse to for a listener on addr.
+func localURL(addr net.Addr) string {
+	host, port, _ := net.SplitHostPort(addr.String())
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
