@@ -54,6 +54,9 @@ type Options struct {
 	Router    *Router
 	// Limiter holds each user's rate limit; nil means none.
 	Limiter Limiter
+	// Replays remembers the ids of handled interactions, so that a repeat
+	// is refused; nil means no check.
+	Replays InteractionLog
 	Logger  *slog.Logger
 	// Registerer gets the interaction metrics; nil keeps them unregistered.
 	Registerer prometheus.Registerer
@@ -261,6 +264,9 @@ func (b *Bot) onInteraction(s *discordgo.Session, e *discordgo.InteractionCreate
 		return
 	}
 	defer b.inflight.Done()
+	if !b.firstTime(b.ctx, e.Interaction) {
+		return
+	}
 	b.handle(e.Interaction, func(ctx context.Context, resp *discordgo.InteractionResponse) error {
 		return s.InteractionRespond(e.Interaction, resp, discordgo.WithContext(ctx))
 	})

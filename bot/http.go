@@ -55,6 +55,10 @@ func (b *Bot) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		_ = writeJSON(w, &discordgo.InteractionResponse{Type: discordgo.InteractionResponsePong})
 		return
 	}
+	if !b.firstTime(r.Context(), &i) {
+		http.Error(w, "interaction already handled", http.StatusConflict)
+		return
+	}
 	if !b.track() {
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
 		return

@@ -103,6 +103,11 @@ type SeenAlliance struct {
 	SeenAt     time.Time `json:"seen_at"`
 }
 
+type SeenInteraction struct {
+	InteractionID string    `json:"interaction_id"`
+	ExpiresAt     time.Time `json:"expires_at"`
+}
+
 type SeenNation struct {
 	NationID   int64     `json:"nation_id"`
 	NationName string    `json:"nation_name"`

@@ -37,6 +37,9 @@ func (s *Store) Prune(ctx context.Context, now time.Time) (map[string]int64, err
 		{"rate_limits", func() (int64, error) {
 			return s.RateLimitDeleteExpired(ctx, RateLimitDeleteExpiredParams{Before: now, BatchSize: pruneBatch})
 		}},
+		{"seen_interactions", func() (int64, error) {
+			return s.SeenInteractionDeleteExpired(ctx, SeenInteractionDeleteExpiredParams{Before: now, BatchSize: pruneBatch})
+		}},
 		{"seen_nations", func() (int64, error) {
 			return s.SeenNationDeleteBefore(ctx, SeenNationDeleteBeforeParams{Before: now.Add(-SeenRetention), BatchSize: pruneBatch})
 		}},

@@ -93,10 +93,11 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 	}
 	logger.Info("database migrated", "result", strings.TrimSpace(migrated.String()))
 	checks := []web.Check{{Name: "postgres", Ping: a.st.Pool.Ping}}
-	// Without Redis, cache and rate limits live in PostgreSQL.
+	// Without Redis, cache, rate limits and recent interaction ids live in PostgreSQL.
 	userRate := bot.Rate{Requests: 30, Window: time.Minute} // per user
 	var cache pnw.Cache = adapter.NewCache(a.st)
 	var limiter bot.Limiter = adapter.NewLimiter(a.st, userRate)
+	var replays bot.InteractionLog = adapter.NewInteractionLog(a.st)
 	if cfg.RedisURL != "" {
 		opts, err := redis.ParseURL(string(cfg.RedisURL))
 		if err != nil {
@@ -112,6 +113,7 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 		}
 		cache = pnw.NewRedisCache(a.rdb, prefix+"cache:")
 		limiter = bot.NewRedisLimiter(a.rdb, prefix, userRate)
+		replays = bot.NewRedisInteractionLog(a.rdb, prefix)
 		checks = append(checks, web.Check{Name: "redis", Ping: func(ctx context.Context) error { return a.rdb.Ping(ctx).Err() }})
 	}
 
@@ -145,7 +147,7 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 
 	a.bot, err = bot.New(bot.Options{
 		Token: string(cfg.DiscordToken), APIBaseURL: cfg.DiscordAPIURL, GuildID: cfg.DiscordGuildID,
-		PublicKey: cfg.DiscordPublicKey, Router: router, Limiter: limiter,
+		PublicKey: cfg.DiscordPublicKey, Router: router, Limiter: limiter, Replays: replays,
 		Logger: logger, Registerer: reg,
 	})
 	if err != nil {

@@ -1,0 +1,167 @@
+package bot_test
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+	"github.com/stretchr/testify/require"
+
+	"pnwbot/bot"
+	"pnwbot/bot/discordtest"
+	"pnwbot/store"
+	"pnwbot/store/adapter"
+	"pnwbot/store/storetest"
+)
+
+// interactionLogs are the two InteractionLogs, each on its own keys.
+func interactionLogs() map[string]func(t *testing.T) bot.InteractionLog {
+	return map[string]func(t *testing.T) bot.InteractionLog{
+		"Redis": func(t *testing.T) bot.InteractionLog {
+			client, prefix := storetest.NewRedis(t)
+			return bot.NewRedisInteractionLog(client, prefix)
+		},
+		"PostgreSQL": func(t *testing.T) bot.InteractionLog { return adapter.NewInteractionLog(warmDB(t)) },
+	}
+}
+
+// warmDB is a fresh database with a connection open: the replay check's
+// deadline is for a query, not for a first connection on a loaded machine.
+func warmDB(t *testing.T) *store.Store {
+	st := storetest.NewDB(t)
+	require.NoError(t, st.Pool.Ping(t.Context()))
+	return st
+}
+
+// A captured interaction posted again, over HTTP or the gateway, runs its
+// handler only once.
+func TestReplayRefused(t *testing.T) {
+	t.Parallel()
+	for name, newLog := range interactionLogs() {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+			defer cancel()
+			fake, err := discordtest.New()
+			require.NoError(t, err)
+			t.Cleanup(fake.Close)
+			pub, priv := discordtest.NewKey()
+			var runs atomic.Int32
+			refused := make(chan string, 4)
+			b, err := bot.New(bot.Options{
+				Token: discordtest.Token, APIBaseURL: fake.URL, PublicKey: pub, NoReconnect: true,
+				Router: bot.NewRouter(bot.Command{
+					Definition: &discordgo.ApplicationCommand{Name: "preferences", Description: "preferences"},
+					Routes: []bot.Route{{Path: "/preferences", Ephemeral: true, Handler: func(context.Context, *bot.Request) (*bot.Response, error) {
+						runs.Add(1)
+						return bot.Reply("saved"), nil
+					}}},
+				}),
+				Replays: newLog(t),
+				Logger:  slog.New(refusals{refused}),
+			})
+			require.NoError(t, err)
+			require.NoError(t, b.Start(ctx))
+			t.Cleanup(func() { _ = b.Close(context.Background()) })
+
+			// The same signed body three times within the window.
+			captured := discordtest.Command("/preferences")
+			raw, err := discordtest.MarshalInteraction(captured)
+			require.NoError(t, err)
+			signed := time.Now()
+			var codes []int
+			for range 3 {
+				w := httptest.NewRecorder()
+				b.InteractionsHandler().ServeHTTP(w, discordtest.SignedRequest(priv, raw, signed))
+				codes = append(codes, w.Code)
+			}
+			require.Equal(t, []int{http.StatusOK, http.StatusConflict, http.StatusConflict}, codes)
+			require.EqualValues(t, 1, runs.Load())
+			require.Equal(t, captured.ID, <-refused)
+			require.Equal(t, captured.ID, <-refused)
+
+			// The same event twice over the gateway.
+			i := discordtest.Command("/preferences")
+			require.NoError(t, fake.SendInteraction(i))
+			_, err = fake.WaitResponse(ctx, i.ID)
+			require.NoError(t, err)
+			require.NoError(t, fake.SendInteraction(i))
+			select {
+			case id := <-refused:
+				require.Equal(t, i.ID, id)
+			case <-ctx.Done():
+				t.Fatal("the repeat was not refused")
+			}
+			require.EqualValues(t, 2, runs.Load())
+		})
+	}
+}
+
+// refusals is a log handler that passes on the interaction id of each
+// "replayed interaction refused" line.
+type refusals struct{ ids chan<- string }
+
+func (refusals) Enabled(context.Context, slog.Level) bool { return true }
+func (h refusals) WithAttrs([]slog.Attr) slog.Handler     { return h }
+func (h refusals) WithGroup(string) slog.Handler          { return h }
+func (h refusals) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == "replayed interaction refused" {
+		r.Attrs(func(a slog.Attr) bool {
+			if a.Key == "interaction_id" {
+				h.ids <- a.Value.String()
+			}
+			return true
+		})
+	}
+	return nil
+}
+
+func TestInteractionLogs(t *testing.T) {
+	t.Parallel()
+	for name, newLog := range interactionLogs() {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			l := newLog(t)
+			claim := func(id string) bool {
+				ok, err := l.Claim(t.Context(), id, time.Minute)
+				require.NoError(t, err)
+				return ok
+			}
+			require.True(t, claim("1"))
+			require.False(t, claim("1"))
+			require.True(t, claim("2"))
+		})
+	}
+}
+
+// In PostgreSQL an id lapses with its window, and retention removes it.
+func TestInteractionLogExpires(t *testing.T) {
+	t.Parallel()
+	st := warmDB(t)
+	l := adapter.NewInteractionLog(st)
+	ctx := t.Context()
+	claim := func() bool {
+		ok, err := l.Claim(ctx, "1", time.Minute)
+		require.NoError(t, err)
+		return ok
+	}
+	expire := func() {
+		_, err := st.Pool.Exec(ctx, `UPDATE seen_interactions SET expires_at = now() - interval '1 second'`)
+		require.NoError(t, err)
+	}
+	require.True(t, claim())
+	expire()
+	require.True(t, claim(), "an expired id counts as new")
+	require.False(t, claim())
+
+	expire()
+	deleted, err := st.Prune(ctx, time.Now())
+	require.NoError(t, err)
+	require.EqualValues(t, 1, deleted["seen_interactions"])
+	require.True(t, claim())
+}
