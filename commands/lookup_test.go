@@ -11,6 +11,7 @@ import (
 	"pnwbot/bot"
 	"pnwbot/pnw"
 	"pnwbot/pnw/pnwtest"
+	"pnwbot/secrets"
 	"pnwbot/store"
 )
 
@@ -65,6 +66,29 @@ func TestMe(t *testing.T) {
 		_, err = b.link(t, aliceID, aliceKey)
 		require.NoError(t, err)
 		require.Nil(t, b.user(t, aliceID).KeyRevokedAt)
+	})
+
+	t.Run("UnreadableKey", func(t *testing.T) {
+		t.Parallel()
+		_, b := setup(t)
+		_, err := b.link(t, aliceID, aliceKey)
+		require.NoError(t, err)
+		// A process running with another master key sealed it: the bot's
+		// keys no longer open it.
+		master, err := secrets.ParseKey(secrets.GenerateKey())
+		require.NoError(t, err)
+		stranger, err := secrets.NewKeyring(master, nil)
+		require.NoError(t, err)
+		alice := b.user(t, aliceID)
+		sealed, err := stranger.Seal(aliceKey, alice.KeySalt, secrets.NationKey(alice.ID))
+		require.NoError(t, err)
+		_, err = b.st.UserReplaceKey(ctx, store.UserReplaceKeyParams{ID: alice.ID, OldKey: alice.PnwApiKey, NewKey: sealed})
+		require.NoError(t, err)
+
+		text := embedText(b.reply(t, "me").Embeds[0])
+		require.Contains(t, text, "API key: Stored, but unreadable")
+		require.Contains(t, text, "Run /link")
+		require.NotContains(t, text, "verified")
 	})
 
 	t.Run("RecheckRefreshesStatus", func(t *testing.T) {

@@ -35,7 +35,10 @@ func (d *Deps) me(ctx context.Context, req *bot.Request) (*bot.Response, error) 
 	if err := d.require(ctx, req, u, PermViewOwnData); err != nil {
 		return nil, err
 	}
-	u = d.recheckKey(ctx, u)
+	readable := d.keyOpens(ctx, u)
+	if readable {
+		u = d.recheckKey(ctx, u)
+	}
 	e := &discordgo.MessageEmbed{Title: "Your pnwbot profile", Color: colorDefault}
 	field := func(name, value string) {
 		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: name, Value: fieldValue(value)})
@@ -64,7 +67,7 @@ func (d *Deps) me(ctx context.Context, req *bot.Request) (*bot.Response, error) 
 			d.Logger.WarnContext(ctx, "me: nation lookup", "error", err)
 			field("Nation", nation+" (the game's API is not answering: details unavailable)")
 		}
-		field("API key", keyStatus(u))
+		field("API key", keyStatus(u, readable))
 	}
 
 	roles, err := d.roles(ctx, u)
@@ -90,8 +93,7 @@ func (d *Deps) recheckKey(ctx context.Context, u store.User) store.User {
 	}
 	orig := u
 	key, err := d.Keys.Open(u.PnwApiKey, u.KeySalt, secrets.NationKey(u.ID))
-	if err != nil {
-		d.Logger.ErrorContext(ctx, "stored key does not open: is ENCRYPTION_KEY the one it was sealed with?", "user_id", u.ID)
+	if err != nil { // keyOpens said it does
 		return u
 	}
 	info, err := d.Game.Me(ctx, key)
@@ -134,11 +136,30 @@ func (d *Deps) recheckKey(ctx context.Context, u store.User) store.User {
 	return u
 }
 
-// keyStatus describes the stored key without revealing anything of it.
-func keyStatus(u store.User) string {
+// keyOpens reports whether the caller's stored key, if any, opens with the
+// bot's master keys. One that does not was sealed under another master key,
+// such as by a process that still ran with the old ENCRYPTION_KEY after a
+// rotation: only relinking repairs it.
+func (d *Deps) keyOpens(ctx context.Context, u store.User) bool {
+	if u.PnwApiKey == nil {
+		return true
+	}
+	if _, err := d.Keys.Open(u.PnwApiKey, u.KeySalt, secrets.NationKey(u.ID)); err != nil {
+		d.Logger.WarnContext(ctx, "stored key does not open with ENCRYPTION_KEY: its owner must relink", "user_id", u.ID)
+		return false
+	}
+	return true
+}
+
+// keyStatus describes the stored key without revealing anything of it;
+// readable is whether it opens (keyOpens).
+func keyStatus(u store.User, readable bool) string {
 	switch {
 	case u.PnwApiKey == nil:
 		return "None stored."
+	case !readable:
+		return "Stored, but unreadable: it was encrypted with a master key the bot no longer has, so the bot cannot use it. " +
+			"Run /link with your key to store it again."
 	case u.KeyRevokedAt != nil:
 		return fmt.Sprintf("Refused by the game since <t:%d:R>: it was revoked or regenerated. Run /link with your new key.", u.KeyRevokedAt.Unix())
 	}

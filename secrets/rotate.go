@@ -10,7 +10,7 @@ import (
 type RotateStats struct {
 	Rotated int // re-sealed under the new master key
 	Current int // already under the new master key (an earlier, interrupted run)
-	Failed  int // opened with neither key: left untouched
+	Failed  int // opened with neither key: left untouched (see Unreadable)
 	Changed int // relinked while being rotated: looked at again
 }
 
@@ -39,7 +39,9 @@ type KeyTable interface {
 // Rotate re-seals every stored key in tables under kr's current master key,
 // reading them with kr's old one. Each row is swapped on its own with a
 // compare-and-swap, so an interrupted run loses nothing and running again
-// finishes the job. progress, when not nil, is called after each batch.
+// finishes the job. Keys that open with neither master key are left
+// untouched and counted in Failed. progress, when not nil, is called after
+// each batch.
 func Rotate(ctx context.Context, tables []KeyTable, kr *Keyring, batch int32, progress func(RotateStats)) (RotateStats, error) {
 	if kr.old == nil {
 		return RotateStats{}, errors.New("rotation needs the old master key (ENCRYPTION_KEY_OLD)")
@@ -59,28 +61,37 @@ func Rotate(ctx context.Context, tables []KeyTable, kr *Keyring, batch int32, pr
 				"restart the bot with the new ENCRYPTION_KEY (and the old one as ENCRYPTION_KEY_OLD), then run rotate-key again")
 		}
 	}
-	if stats.Failed > 0 {
-		return stats, fmt.Errorf("%d stored keys open with neither ENCRYPTION_KEY nor ENCRYPTION_KEY_OLD and were left untouched", stats.Failed)
-	}
 	return stats, nil
 }
 
 // rotatePass goes once over every stored key.
 func (kr *Keyring) rotatePass(ctx context.Context, tables []KeyTable, batch int32, stats *RotateStats, progress func(RotateStats)) error {
+	return eachBatch(ctx, tables, batch, func(table KeyTable, keys []StoredKey) error {
+		for _, k := range keys {
+			if err := kr.rotateOne(ctx, table, k, stats); err != nil {
+				return err
+			}
+		}
+		if progress != nil {
+			progress(*stats)
+		}
+		return nil
+	})
+}
+
+// eachBatch calls fn with every stored key in tables, a batch at a time.
+func eachBatch(ctx context.Context, tables []KeyTable, batch int32, fn func(KeyTable, []StoredKey) error) error {
 	for _, table := range tables {
 		for after := int64(0); ; {
 			keys, err := table.ListKeys(ctx, after, batch)
 			if err != nil {
 				return err
 			}
-			for _, k := range keys {
-				if err := kr.rotateOne(ctx, table, k, stats); err != nil {
+			if len(keys) > 0 {
+				if err := fn(table, keys); err != nil {
 					return err
 				}
-				after = k.ID
-			}
-			if progress != nil && len(keys) > 0 {
-				progress(*stats)
+				after = keys[len(keys)-1].ID
 			}
 			if len(keys) < int(batch) {
 				break
@@ -88,6 +99,23 @@ func (kr *Keyring) rotatePass(ctx context.Context, tables []KeyTable, batch int3
 		}
 	}
 	return nil
+}
+
+// Unreadable returns the owners of the stored keys in tables that kr does
+// not open: sealed under a master key kr does not hold, such as one written
+// by a process still running with the old ENCRYPTION_KEY after a rotation.
+// Their owners must link them again.
+func Unreadable(ctx context.Context, tables []KeyTable, kr *Keyring, batch int32) ([]Owner, error) {
+	var bad []Owner
+	err := eachBatch(ctx, tables, batch, func(_ KeyTable, keys []StoredKey) error {
+		for _, k := range keys {
+			if _, err := kr.Open(k.Sealed, k.Salt, k.Owner); err != nil {
+				bad = append(bad, k.Owner)
+			}
+		}
+		return nil
+	})
+	return bad, err
 }
 
 func (kr *Keyring) rotateOne(ctx context.Context, table KeyTable, k StoredKey, stats *RotateStats) error {

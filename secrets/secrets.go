@@ -46,6 +46,9 @@ type Owner struct {
 	Purpose string
 }
 
+// String names the key in messages, e.g. "user 12 (nation key)".
+func (o Owner) String() string { return fmt.Sprintf("user %d (%s key)", o.UserID, o.Purpose) }
+
 // NationKey is the owner of a user's own nation key.
 func NationKey(userID int64) Owner { return Owner{UserID: userID, Purpose: "nation"} }
 

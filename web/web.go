@@ -27,6 +27,9 @@ type Options struct {
 	Addr string
 	// Checks are pinged by /readyz.
 	Checks []Check
+	// Details, when set, returns lines /readyz adds to its answer, ready or
+	// not: what an operator should know that does not stop the bot.
+	Details func() []string
 	// Interactions is served at /interactions when not nil.
 	Interactions http.Handler
 	Logger       *slog.Logger
@@ -48,7 +51,7 @@ func New(opts Options) *http.Server {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("ok\n"))
 	})
-	mux.HandleFunc("GET /readyz", readyz(opts.Checks, opts.Logger))
+	mux.HandleFunc("GET /readyz", readyz(opts.Checks, opts.Details, opts.Logger))
 	if opts.Interactions != nil {
 		mux.Handle("/interactions", opts.Interactions)
 	}
@@ -81,8 +84,8 @@ func server(addr string, h http.Handler, logger *slog.Logger) *http.Server {
 }
 
 // readyz answers 200 when every check passes, else 503 naming the failures;
-// the errors themselves go to the log, not to the caller.
-func readyz(checks []Check, logger *slog.Logger) http.HandlerFunc {
+// the errors themselves go to the log, not to the caller. The details follow.
+func readyz(checks []Check, details func() []string, logger *slog.Logger) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		var failed []string
 		for _, c := range checks {
@@ -94,10 +97,16 @@ func readyz(checks []Check, logger *slog.Logger) http.HandlerFunc {
 				failed = append(failed, c.Name)
 			}
 		}
+		lines := []string{"ok"}
+		status := http.StatusOK
 		if len(failed) > 0 {
-			http.Error(w, "not ready: "+strings.Join(failed, ", "), http.StatusServiceUnavailable)
-			return
+			lines[0], status = "not ready: "+strings.Join(failed, ", "), http.StatusServiceUnavailable
 		}
-		_, _ = w.Write([]byte("ok\n"))
+		if details != nil {
+			lines = append(lines, details()...)
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(status)
+		_, _ = w.Write([]byte(strings.Join(lines, "\n") + "\n"))
 	}
 }

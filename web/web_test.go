@@ -71,14 +71,19 @@ func TestServer(t *testing.T) {
 
 func TestReadyzReportsFailures(t *testing.T) {
 	t.Parallel()
+	redisErr := errors.New("dial tcp 10.0.0.1:6379: refused")
 	srv := New(Options{Checks: []Check{
 		{Name: "postgres", Ping: func(context.Context) error { return nil }},
-		{Name: "redis", Ping: func(context.Context) error { return errors.New("dial tcp 10.0.0.1:6379: refused") }},
-	}})
+		{Name: "redis", Ping: func(context.Context) error { return redisErr }},
+	}, Details: func() []string { return []string{"unreadable stored keys: 2"} }})
 	code, body := get(t, srv, "/readyz")
 	require.Equal(t, http.StatusServiceUnavailable, code)
-	require.Contains(t, body, "redis")
-	require.NotContains(t, body, "10.0.0.1")
+	require.Equal(t, "not ready: redis\nunreadable stored keys: 2\n", body)
+
+	redisErr = nil
+	code, body = get(t, srv, "/readyz")
+	require.Equal(t, http.StatusOK, code)
+	require.Equal(t, "ok\nunreadable stored keys: 2\n", body, "details show when ready too")
 
 	code, _ = get(t, srv, "/interactions")
 	require.Equal(t, http.StatusNotFound, code, "no interactions handler, no route")

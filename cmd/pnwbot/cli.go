@@ -186,7 +186,28 @@ func rotateKey(ctx context.Context, cfg *config.Config, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "done: %d keys re-encrypted, %d were already current. ENCRYPTION_KEY_OLD can now be removed.\n", stats.Rotated, stats.Current)
+	fmt.Fprintf(out, "done: %d keys re-encrypted, %d were already current.\n", stats.Rotated, stats.Current)
+	// The proof that ENCRYPTION_KEY_OLD may go: every stored key opens with
+	// the new key alone. A process still sealing with the old key, or a key
+	// from another master key, shows up here.
+	newOnly, err := secrets.NewKeyring(cfg.EncryptionKey, nil)
+	if err != nil {
+		return err
+	}
+	bad, err := secrets.Unreadable(ctx, adapter.KeyTables(st), newOnly, 500)
+	if err != nil {
+		return fmt.Errorf("check stored keys: %w", err)
+	}
+	if len(bad) > 0 {
+		fmt.Fprintf(out, "%d stored keys do not open with the new ENCRYPTION_KEY:\n", len(bad))
+		for _, o := range bad {
+			fmt.Fprintf(out, "  %s\n", o)
+		}
+		return fmt.Errorf("%d stored keys do not open with ENCRYPTION_KEY (listed above); keep ENCRYPTION_KEY_OLD. "+
+			"If a process still runs with the old key, restart it with the new one and run rotate-key again; "+
+			"keys that open with neither key must be linked again by their owners (/link)", len(bad))
+	}
+	fmt.Fprintln(out, "every stored key opens with ENCRYPTION_KEY: ENCRYPTION_KEY_OLD can now be removed.")
 	return nil
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"io/fs"
 	"regexp"
@@ -131,6 +132,40 @@ func TestRotateKeyCommand(t *testing.T) {
 	plain, err := newOnly.Open(row.PnwApiKey, row.KeySalt, secrets.NationKey(u.ID))
 	require.NoError(t, err)
 	require.Equal(t, "the-key", plain)
+}
+
+// rotate-key ends by checking that every stored key opens with the new key
+// alone, and names those that do not.
+func TestRotateKeyReportsUnreadable(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := storetest.NewDB(t)
+	oldKey, newKey := secrets.GenerateKey(), secrets.GenerateKey()
+	var users []store.User
+	for i, key := range []string{oldKey, secrets.GenerateKey()} { // the second is a stranger's
+		master, err := secrets.ParseKey(key)
+		require.NoError(t, err)
+		ring, err := secrets.NewKeyring(master, nil)
+		require.NoError(t, err)
+		u, err := st.UserUpsertByDiscordID(ctx, store.UserUpsertByDiscordIDParams{DiscordID: fmt.Sprint(i + 1), KeySalt: secrets.NewSalt()})
+		require.NoError(t, err)
+		sealed, err := ring.Seal("the-key", u.KeySalt, secrets.NationKey(u.ID))
+		require.NoError(t, err)
+		nation := int64(i + 5)
+		_, err = st.UserLinkNation(ctx, store.UserLinkNationParams{ID: u.ID, PnwNationID: &nation, PnwApiKey: sealed})
+		require.NoError(t, err)
+		users = append(users, u)
+	}
+	cfg, err := config.Load(envOf(map[string]string{config.DatabaseURL: st.Pool.Config().ConnString(),
+		config.EncryptionKey: newKey, config.EncryptionKeyOld: oldKey, config.LogLevel: "error"}), config.DatabaseURL)
+	require.NoError(t, err)
+	var out strings.Builder
+	err = rotateKey(ctx, cfg, &out)
+	require.ErrorContains(t, err, "1 stored keys do not open with ENCRYPTION_KEY")
+	require.ErrorContains(t, err, "keep ENCRYPTION_KEY_OLD")
+	require.Contains(t, out.String(), fmt.Sprintf("user %d (nation key)", users[1].ID))
+	require.NotContains(t, out.String(), fmt.Sprintf("user %d (nation key)", users[0].ID))
+	require.NotContains(t, out.String(), "can now be removed")
 }
 
 func TestHealthcheckWithoutServer(t *testing.T) {

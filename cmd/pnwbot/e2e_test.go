@@ -111,6 +111,38 @@ func TestEndToEnd(t *testing.T) {
 	require.Contains(t, me.String(), "Stored encrypted")
 	require.NotContains(t, me.String(), playerKey)
 
+	// get returns what url answers.
+	get := func(url string) string {
+		t.Helper()
+		resp, err := http.Get(url)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return string(body)
+	}
+
+	// A key sealed under a master key the bot does not hold (a process still
+	// running with an old ENCRYPTION_KEY wrote it) shows as unreadable on
+	// /me, and is counted in /readyz and the metrics.
+	master, err := secrets.ParseKey(secrets.GenerateKey())
+	require.NoError(t, err)
+	stranger, err := secrets.NewKeyring(master, nil)
+	require.NoError(t, err)
+	sealed, err := stranger.Seal(playerKey, u.KeySalt, secrets.NationKey(u.ID))
+	require.NoError(t, err)
+	_, err = st.UserReplaceKey(ctx, store.UserReplaceKeyParams{ID: u.ID, OldKey: u.PnwApiKey, NewKey: sealed})
+	require.NoError(t, err)
+	a.checkKeys(ctx) // as the hourly check does
+	r = send(discordtest.Command("/me"))
+	me.Reset()
+	for _, f := range r.Embeds[0].Fields {
+		me.WriteString(f.Name + ": " + f.Value + "\n")
+	}
+	require.Contains(t, me.String(), "API key: Stored, but unreadable")
+	require.Contains(t, get(base+"/readyz"), "unreadable stored keys: 1")
+	require.Contains(t, get("http://"+a.metricsListener.Addr().String()+"/metrics"), "pnwbot_stored_keys_unreadable 1")
+
 	// /nation by name, publicly.
 	r = send(discordtest.Command("/nation", discordtest.Option("nation", "Testonia")))
 	require.False(t, r.Ephemeral())
@@ -163,21 +195,12 @@ func TestEndToEnd(t *testing.T) {
 	require.Equal(t, "super_admin", level.Level)
 
 	// Health and readiness on HTTP_ADDR, metrics on METRICS_ADDR only.
-	get := func(url string) string {
-		t.Helper()
-		resp, err := http.Get(url)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		body, err := io.ReadAll(resp.Body)
-		require.NoError(t, err)
-		return string(body)
-	}
 	require.Equal(t, "ok\n", get(base+"/healthz"))
-	require.Equal(t, "ok\n", get(base+"/readyz"), "PostgreSQL, Redis and the gateway are up")
+	require.Equal(t, "ok\nunreadable stored keys: 1\n", get(base+"/readyz"), "PostgreSQL, Redis and the gateway are up; the count is the last check's")
 	require.Equal(t, "404 page not found\n", get(base+"/metrics"))
 	metrics := get("http://" + a.metricsListener.Addr().String() + "/metrics")
 	for _, want := range []string{
-		`pnwbot_interactions_total{outcome="ok",route="/me",type="command"} 1`,
+		`pnwbot_interactions_total{outcome="ok",route="/me",type="command"} 2`,
 		`pnwbot_build_info{version="`,
 		`pnwbot_gateway_connected 1`,
 		`pnwbot_gateway_reconnects_total 0`,

@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -61,6 +62,10 @@ type app struct {
 	listener        net.Listener
 	metrics         *http.Server // METRICS_ADDR: /metrics
 	metricsListener net.Listener
+	keys            *secrets.Keyring
+	// unreadableKeys counts the stored keys the keyring does not open, as
+	// of the last checkKeys.
+	unreadableKeys atomic.Int64
 }
 
 // redisPrefix starts every key pnwbot writes to Redis.
@@ -135,11 +140,15 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 	if err = checkGameKey(connectCtx, a.game, string(cfg.PNWAPIKey), logger); err != nil {
 		return nil, err
 	}
-	keys, err := secrets.NewKeyring(cfg.EncryptionKey, cfg.EncryptionKeyOld)
-	if err != nil {
+	if a.keys, err = secrets.NewKeyring(cfg.EncryptionKey, cfg.EncryptionKeyOld); err != nil {
 		return nil, err
 	}
-	deps := &commands.Deps{Store: a.st, Game: a.game, Keys: keys, Logger: logger}
+	a.checkKeys(ctx)
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "pnwbot_stored_keys_unreadable",
+		Help: "Stored API keys that do not open with ENCRYPTION_KEY (or ENCRYPTION_KEY_OLD): their owners must link them again. Checked at start and hourly.",
+	}, func() float64 { return float64(a.unreadableKeys.Load()) }))
+	deps := &commands.Deps{Store: a.st, Game: a.game, Keys: a.keys, Logger: logger}
 	router := deps.Router()
 	if err = deps.BootstrapSuperAdmins(ctx, cfg.SuperAdminDiscordIDs); err != nil {
 		return nil, err
@@ -160,7 +169,7 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 	if a.metricsListener, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
 		return nil, todo(fmt.Errorf("METRICS_ADDR: %w", err), "set METRICS_ADDR to a free port, or stop what listens there")
 	}
-	a.server = web.New(web.Options{Checks: checks, Interactions: a.bot.InteractionsHandler(), Logger: logger})
+	a.server = web.New(web.Options{Checks: checks, Details: a.readyDetails, Interactions: a.bot.InteractionsHandler(), Logger: logger})
 	a.metrics = web.NewMetrics(cfg.MetricsAddr, reg, logger)
 	switch err = a.bot.Start(ctx); {
 	case errors.Is(err, bot.ErrTokenRefused):
@@ -272,7 +281,29 @@ func (a *app) close() {
 	}
 }
 
-// pruneLoop deletes rows past their retention every hour.
+// checkKeys counts the stored keys that no longer open, for /readyz and
+// the metric; /me tells each owner.
+func (a *app) checkKeys(ctx context.Context) {
+	bad, err := secrets.Unreadable(ctx, adapter.KeyTables(a.st), a.keys, 500)
+	if err != nil {
+		if ctx.Err() == nil {
+			a.logger.Error("check stored keys", "error", err)
+		}
+		return
+	}
+	a.unreadableKeys.Store(int64(len(bad)))
+	if len(bad) > 0 {
+		a.logger.Warn("stored keys do not open with ENCRYPTION_KEY: their owners must link them again", "count", len(bad))
+	}
+}
+
+// readyDetails are the lines /readyz adds to its answer.
+func (a *app) readyDetails() []string {
+	return []string{fmt.Sprintf("unreadable stored keys: %d", a.unreadableKeys.Load())}
+}
+
+// pruneLoop deletes rows past their retention every hour, and counts the
+// stored keys that no longer open.
 func (a *app) pruneLoop(ctx context.Context) {
 	t := time.NewTicker(pruneInterval)
 	defer t.Stop()
@@ -288,5 +319,6 @@ func (a *app) pruneLoop(ctx context.Context) {
 			return
 		case <-t.C:
 		}
+		a.checkKeys(ctx) // start did the first
 	}
 }
