@@ -71,6 +71,10 @@ func TestPrune(t *testing.T) {
 			_, err = s.Pool.Exec(ctx, "INSERT INTO seen_alliances (alliance_id, name, seen_at) VALUES ($1, 'a', $2)", id, b.now.Add(-age))
 			require.NoError(t, err)
 		}
+		for id, ttl := range map[string]time.Duration{"1": -time.Second, "2": time.Minute} {
+			_, err := s.SeenInteractionClaim(ctx, store.SeenInteractionClaimParams{InteractionID: id, ExpiresAt: b.now.Add(ttl)})
+			require.NoError(t, err)
+		}
 		h := sha256.Sum256([]byte("revoked"))
 		_, err = s.UserSessionRevoke(ctx, h[:])
 		require.NoError(t, err)
@@ -84,14 +88,16 @@ func TestPrune(t *testing.T) {
 		deleted, err := s.Prune(t.Context(), b.now)
 		require.NoError(t, err)
 		require.Equal(t, map[string]int64{
-			"api_usage_logs": 2500, // three batches
-			"audit_logs":     2,
-			"pnw_data_cache": 2,
-			"rate_limits":    2,
-			"seen_nations":   1,
-			"seen_alliances": 1,
-			"user_sessions":  1,
+			"api_usage_logs":    2500, // three batches
+			"audit_logs":        2,
+			"pnw_data_cache":    2,
+			"rate_limits":       2,
+			"seen_nations":      1,
+			"seen_alliances":    1,
+			"user_sessions":     1,
+			"seen_interactions": 1,
 		}, deleted)
+		require.Equal(t, 1, count(t, s, "seen_interactions WHERE interaction_id = '2'"))
 		require.Equal(t, 1, count(t, s, "seen_nations WHERE nation_id = 2"))
 		require.Equal(t, 1, count(t, s, "seen_alliances WHERE alliance_id = 2"))
 
@@ -119,6 +125,6 @@ func TestPrune(t *testing.T) {
 		for table, n := range deleted {
 			require.Zero(t, n, table)
 		}
-		require.Len(t, deleted, 7)
+		require.Len(t, deleted, 8)
 	})
 }
