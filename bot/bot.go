@@ -141,6 +141,7 @@ func New(opts Options) (*Bot, error) {
 	if opts.Limiter != nil {
 		b.middleware = append(b.middleware, RateLimit(opts.Limiter, b.logger))
 	}
+	b.middleware = append(b.middleware, RejectBadText())
 	s.AddHandler(b.onInteraction)
 	s.AddHandler(func(s *discordgo.Session, _ *discordgo.Connect) {
 		b.gateway.onConnect()

@@ -103,3 +103,21 @@ func AutoDefer(after time.Duration) Middleware {
 		}
 	}
 }
+
+// errBadText answers input PostgreSQL could not store.
+var errBadText = UserError("Your input contains a character pnwbot cannot accept (a NUL byte or broken text). Remove it and try again.")
+
+// RejectBadText refuses, before the handler and its queries run, an
+// interaction whose text (option values, modal inputs, the custom_id) holds
+// what PostgreSQL cannot store as text: a NUL byte or invalid UTF-8. The
+// user gets a clear message and nothing is logged as an error.
+func RejectBadText() Middleware {
+	return func(next Handler) Handler {
+		return func(ctx context.Context, req *Request) (*Response, error) {
+			if req.hasBadText() {
+				return nil, errBadText
+			}
+			return next(ctx, req)
+		}
+	}
+}

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"reflect"
 	"strconv"
+	"strings"
 	"sync/atomic"
+	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
 )
@@ -88,6 +90,33 @@ func newRequest(i *discordgo.Interaction) *Request {
 // private reports whether the reply will be private: the route says so, or
 // the caller, once loaded, prefers it.
 func (r *Request) private() bool { return r.Ephemeral || r.prefersPrivate.Load() }
+
+// hasBadText reports whether any text the user sent is one PostgreSQL
+// refuses: a NUL byte or invalid UTF-8.
+func (r *Request) hasBadText() bool {
+	bad := func(s string) bool { return strings.IndexByte(s, 0) >= 0 || !utf8.ValidString(s) }
+	if bad(r.path) {
+		return true
+	}
+	for _, v := range r.inputs {
+		if bad(v) {
+			return true
+		}
+	}
+	var walk func([]*discordgo.ApplicationCommandInteractionDataOption) bool
+	walk = func(opts []*discordgo.ApplicationCommandInteractionDataOption) bool {
+		for _, o := range opts {
+			if o == nil {
+				continue
+			}
+			if s, ok := o.Value.(string); ok && bad(s) || walk(o.Options) {
+				return true
+			}
+		}
+		return false
+	}
+	return walk(r.options)
+}
 
 // Var returns a variable of the route's custom_id pattern.
 func (r *Request) Var(name string) string { return r.vars[name] }

@@ -35,11 +35,20 @@ type UsageSink interface {
 // the call.
 var ErrUnknownCaller = errors.New("usage row names a deleted user or alliance")
 
+// ErrRejectedRow says the store refuses a row's data: writing it again
+// cannot help.
+var ErrRejectedRow = errors.New("usage row refused by the store")
+
 const (
 	usageBuffer   = 4096
 	usageBatch    = 256
 	usageInterval = time.Second
 	usageTimeout  = 10 * time.Second
+	// A batch that fails for another reason than its rows (PostgreSQL
+	// restarting, a network blip) is written up to usageAttempts times,
+	// waiting usageRetryWait, then twice that, in between.
+	usageAttempts  = 3
+	usageRetryWait = time.Second
 )
 
 // usageWriter writes api_usage_logs rows in batches off the request path.
@@ -136,30 +145,50 @@ func (w *usageWriter) run() {
 	}
 }
 
+// write stores a batch, retrying a failure that is not the rows' fault; only
+// rows that still could not be written are counted as dropped.
 func (w *usageWriter) write(batch []UsageRow) {
+	wait := usageRetryWait
+	for attempt := 1; ; attempt++ {
+		err := w.insert(batch)
+		switch {
+		case err == nil:
+			return
+		case errors.Is(err, ErrUnknownCaller), errors.Is(err, ErrRejectedRow):
+			w.writeEach(batch)
+			return
+		case attempt == usageAttempts:
+			w.dropped.Add(float64(len(batch)))
+			w.log.Warn("pnw usage log write failed, rows dropped", "rows", len(batch), "attempts", attempt, "err", err)
+			return
+		}
+		w.log.Warn("pnw usage log write failed, retrying", "rows", len(batch), "attempt", attempt, "err", err)
+		time.Sleep(wait)
+		wait *= 2
+	}
+}
+
+// writeEach stores, one at a time, the rows of a batch that one of them
+// spoiled: a row naming a user or alliance deleted since the call is kept
+// without that identity, a row the store refuses is dropped.
+func (w *usageWriter) writeEach(batch []UsageRow) {
+	for _, row := range batch {
+		err := w.insert([]UsageRow{row})
+		if errors.Is(err, ErrUnknownCaller) {
+			row.UserID, row.AllianceID = nil, nil
+			err = w.insert([]UsageRow{row})
+		}
+		if err != nil {
+			w.dropped.Inc()
+			w.log.Warn("pnw usage log write failed, row dropped", "err", err)
+		}
+	}
+}
+
+func (w *usageWriter) insert(rows []UsageRow) error {
 	ctx, cancel := context.WithTimeout(context.Background(), usageTimeout)
 	defer cancel()
-	err := w.db.InsertUsage(ctx, batch)
-	if errors.Is(err, ErrUnknownCaller) {
-		// A user or alliance was deleted since the call: keep its rows,
-		// without the identity that no longer resolves.
-		for _, row := range batch {
-			err := w.db.InsertUsage(ctx, []UsageRow{row})
-			if errors.Is(err, ErrUnknownCaller) {
-				row.UserID, row.AllianceID = nil, nil
-				err = w.db.InsertUsage(ctx, []UsageRow{row})
-			}
-			if err != nil {
-				w.dropped.Inc()
-				w.log.Warn("pnw usage log write failed", "rows", 1, "err", err)
-			}
-		}
-		return
-	}
-	if err != nil {
-		w.dropped.Add(float64(len(batch)))
-		w.log.Warn("pnw usage log write failed", "rows", len(batch), "err", err)
-	}
+	return w.db.InsertUsage(ctx, rows)
 }
 
 // close flushes what is queued and stops the writer.

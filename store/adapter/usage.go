@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -29,8 +30,13 @@ func (u *Usage) InsertUsage(ctx context.Context, rows []pnw.UsageRow) error {
 	}
 	_, err := u.st.APIUsageLogInsertBatch(ctx, params)
 	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "23503" { // foreign_key_violation
+	switch {
+	case !errors.As(err, &pgErr):
+		return err
+	case pgErr.Code == "23503": // foreign_key_violation
 		return fmt.Errorf("%w: %w", pnw.ErrUnknownCaller, err)
+	case strings.HasPrefix(pgErr.Code, "22"), strings.HasPrefix(pgErr.Code, "23"): // data exception, integrity violation
+		return fmt.Errorf("%w: %w", pnw.ErrRejectedRow, err)
 	}
 	return err
 }
