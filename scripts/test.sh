@@ -81,5 +81,16 @@ before=$(sha256sum pnw/generated.go)
 go generate ./pnw   # genqlient; store's go:generate is the sqlc just diffed
 [ "$before" = "$(sha256sum pnw/generated.go)" ] || { echo "pnw/generated.go was stale (now regenerated): review and commit it"; exit 1; }
 
+log "govulncheck"
+# It needs its vulnerability database (GOVULNDB, by default vuln.go.dev);
+# where that is out of reach (offline, a closed CI) it says so and goes on.
+vulndb=${GOVULNDB:-https://vuln.go.dev}
+vulnhost=${vulndb#*://}; vulnhost=${vulnhost%%/*}
+if [[ $vulndb == file://* ]] || timeout 5 bash -c "exec 3<>/dev/tcp/$vulnhost/443" 2>/dev/null; then
+  go tool govulncheck ./...
+else
+  echo "skipped: the vulnerability database ($vulndb) is not reachable from here"
+fi
+
 log "go test -race"
 go test -race -count=1 -timeout 10m ./...
