@@ -123,7 +123,8 @@ func (r *Request) Var(name string) string { return r.vars[name] }
 
 // Options decodes the command's options, or a modal's text inputs by
 // custom_id, into the struct dst points to, matching fields by their
-// `discord:"name"` tag. Field types: string, bool, int, int64, float64, and
+// `discord:"name"` tag. Field types: string, bool, *bool (nil when absent),
+// int, int64, float64, and
 // for user, role and channel options *discordgo.User, *discordgo.Member,
 // *discordgo.Role, *discordgo.Channel (from the resolved data; a user option's
 // ID also decodes into a string). Absent options leave their fields alone.
@@ -189,6 +190,12 @@ func (r *Request) set(dst, value any) error {
 			return fmt.Errorf("cannot decode %T into a bool", value)
 		}
 		*p = v
+	case **bool: // an optional flag: nil when absent
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("cannot decode %T into a bool", value)
+		}
+		*p = &v
 	case *int64:
 		f, err := number(value)
 		if err != nil {

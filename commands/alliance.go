@@ -8,26 +8,67 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"pnwbot/access"
 	"pnwbot/bot"
 	"pnwbot/pnw"
 	"pnwbot/store"
 )
 
 func (d *Deps) allianceCommand() bot.Command {
+	str := discordgo.ApplicationCommandOptionString
+	user := func(desc string, required bool) *discordgo.ApplicationCommandOption {
+		return &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionUser, Name: "user", Description: desc, Required: required}
+	}
+	roles := make([]*discordgo.ApplicationCommandOptionChoice, len(access.Roles))
+	for i, r := range access.Roles {
+		roles[i] = &discordgo.ApplicationCommandOptionChoice{Name: r, Value: r}
+	}
+	role := &discordgo.ApplicationCommandOption{Type: str, Name: "role", Description: "viewer, manager or admin", Required: true, Choices: roles}
+	perms := make([]*discordgo.ApplicationCommandOptionChoice, len(access.Permissions))
+	for i, p := range access.Permissions {
+		perms[i] = &discordgo.ApplicationCommandOptionChoice{Name: string(p), Value: string(p)}
+	}
+	sub := func(name, desc string, opts ...*discordgo.ApplicationCommandOption) *discordgo.ApplicationCommandOption {
+		return &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionSubCommand, Name: name, Description: desc, Options: opts}
+	}
 	return bot.Command{
 		Definition: &discordgo.ApplicationCommand{
 			Name:        "alliance",
 			Description: "Alliances: look them up and run yours",
-			Options: []*discordgo.ApplicationCommandOption{{
-				Type:        discordgo.ApplicationCommandOptionSubCommand,
-				Name:        "info",
-				Description: "Show an alliance's card",
-				Options: []*discordgo.ApplicationCommandOption{
-					{Type: discordgo.ApplicationCommandOptionString, Name: "alliance", Description: "Alliance name, acronym or id", Autocomplete: true, MaxLength: maxNameLength},
-				},
-			}},
+			Options: []*discordgo.ApplicationCommandOption{
+				sub("info", "Show an alliance's card",
+					&discordgo.ApplicationCommandOption{Type: str, Name: "alliance", Description: "Alliance name, acronym or id", Autocomplete: true, MaxLength: maxNameLength}),
+				sub("setup", "Bind this server to your alliance and become its first admin (leader or heir)"),
+				{Type: discordgo.ApplicationCommandOptionSubCommandGroup, Name: "managers", Description: "Who manages the alliance, with what", Options: []*discordgo.ApplicationCommandOption{
+					sub("list", "List the alliance's managers"),
+					sub("add", "Make someone a manager", user("Who", true), role),
+					sub("remove", "Remove a manager", user("Who", true)),
+					sub("role", "Change a manager's role", user("Who", true), role),
+					sub("permission", "Grant or take away one permission of a manager", user("Who", true),
+						&discordgo.ApplicationCommandOption{Type: str, Name: "permission", Description: "The permission", Required: true, Choices: perms},
+						&discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionBoolean, Name: "value", Description: "Granted or not", Required: true}),
+				}},
+				sub("settings", "Show or change the alliance's settings",
+					&discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionBoolean, Name: "public", Description: "Whether the alliance's page is public"},
+					&discordgo.ApplicationCommandOption{Type: str, Name: "slug", Description: "The alliance's page address, e.g. the-knights", MaxLength: maxSlugLength}),
+				sub("audit", "The alliance's audit log", user("Only what this user did", false),
+					&discordgo.ApplicationCommandOption{Type: str, Name: "action", Description: "Only this action, e.g. alliance.manager_add", MaxLength: maxActionFilter}),
+			},
 		},
-		Routes: []bot.Route{{Path: "/alliance/info", Handler: d.allianceInfo, Autocomplete: d.allianceAutocomplete}},
+		Routes: []bot.Route{
+			{Path: "/alliance/info", Handler: d.allianceInfo, Autocomplete: d.allianceAutocomplete},
+			{Path: "/alliance/setup", Handler: d.allianceSetup, Ephemeral: true},
+			{Path: routeAllianceMove, Handler: d.allianceMoveConfirm, Ephemeral: true},
+			{Path: routeAllianceCancel, Handler: d.allianceCancel, Ephemeral: true},
+			{Path: "/alliance/managers/list", Handler: d.allianceManagersList, Ephemeral: true},
+			{Path: "/alliance/managers/add", Handler: d.allianceManagersAdd, Ephemeral: true},
+			{Path: "/alliance/managers/remove", Handler: d.allianceManagersRemove, Ephemeral: true},
+			{Path: "/alliance/managers/role", Handler: d.allianceManagersRole, Ephemeral: true},
+			{Path: "/alliance/managers/permission", Handler: d.allianceManagersPermission, Ephemeral: true},
+			{Path: "/alliance/settings", Handler: d.allianceSettings, Ephemeral: true},
+			{Path: "/alliance/audit", Handler: d.allianceAudit, Ephemeral: true},
+			{Path: routeAuditPage, Handler: d.allianceAuditPage, Ephemeral: true},
+		},
 	}
 }
 

@@ -56,3 +56,19 @@ ORDER BY m.id LIMIT @row_limit;
 -- name: AllianceManagerReplaceKey :execrows
 UPDATE alliance_managers SET manager_api_key = @new_key
 WHERE id = @id AND manager_api_key = @old_key;
+
+-- name: AllianceManagerUpdate :one
+UPDATE alliance_managers SET role = @role, permissions = @permissions, updated_at = now()
+WHERE id = @id AND is_active
+RETURNING *;
+
+-- name: AllianceManagerListViewKeys :many
+-- The alliance's usable manager keys that may see its bank, most recently
+-- verified first, with their owner's salt to open them.
+SELECT sqlc.embed(m), u.key_salt
+FROM alliance_managers m
+JOIN users u ON u.id = m.user_id
+WHERE m.alliance_id = @alliance_id AND m.is_active
+  AND m.manager_api_key IS NOT NULL AND m.key_revoked_at IS NULL
+  AND (m.key_permissions ->> 'alliance_view_bank')::boolean
+ORDER BY m.key_verified_at DESC NULLS LAST, m.id;

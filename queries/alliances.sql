@@ -34,3 +34,13 @@ SELECT * FROM alliances WHERE id > @after_id ORDER BY id LIMIT @row_limit;
 
 -- name: AllianceDelete :execrows
 DELETE FROM alliances WHERE id = @id;
+
+-- name: AllianceLock :one
+-- Serializes changes to one alliance's managers: the last-admin rule reads
+-- them all and must not race another change.
+SELECT id FROM alliances WHERE id = @id FOR UPDATE;
+
+-- name: AllianceSetPublicSlug :one
+UPDATE alliances SET is_public = @is_public, route_slug = @route_slug, updated_at = now()
+WHERE id = @id
+RETURNING *;

@@ -26,3 +26,15 @@ DELETE FROM audit_logs WHERE id IN (
 -- settings) keep the event and lose the details that identify the player.
 UPDATE audit_logs SET resource_id = '', old_values = NULL, new_values = NULL
 WHERE user_id = @user_id AND resource_type IN ('user', 'nation');
+
+-- name: AuditLogPageByAlliance :many
+-- One page of an alliance's audit log, newest first, optionally of one
+-- user or one action, with the Discord id of who acted.
+SELECT sqlc.embed(l), u.discord_id
+FROM audit_logs l
+LEFT JOIN users u ON u.id = l.user_id
+WHERE l.alliance_id = @alliance_id
+  AND (sqlc.narg(user_id)::bigint IS NULL OR l.user_id = sqlc.narg(user_id))
+  AND (sqlc.narg(action)::text IS NULL OR l.action = sqlc.narg(action))
+ORDER BY l.created_at DESC, l.id DESC
+LIMIT @row_limit OFFSET @row_offset;

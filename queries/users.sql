@@ -73,3 +73,6 @@ INSERT INTO users (discord_id, discord_username, key_salt)
 VALUES (@discord_id, @discord_username, @key_salt)
 ON CONFLICT (discord_id) DO NOTHING
 RETURNING *;
+
+-- name: UserListByNationIDs :many
+SELECT id, discord_id, pnw_nation_id FROM users WHERE pnw_nation_id = ANY(@nation_ids::bigint[]);

@@ -221,6 +221,58 @@ func (q *Queries) AllianceManagerListKeys(ctx context.Context, arg AllianceManag
 	return items, nil
 }
 
+const allianceManagerListViewKeys = `-- name: AllianceManagerListViewKeys :many
+SELECT m.id, m.user_id, m.alliance_id, m.role, m.permissions, m.manager_api_key, m.key_permissions, m.key_verified_at, m.key_revoked_at, m.is_active, m.assigned_by, m.created_at, m.updated_at, u.key_salt
+FROM alliance_managers m
+JOIN users u ON u.id = m.user_id
+WHERE m.alliance_id = $1 AND m.is_active
+  AND m.manager_api_key IS NOT NULL AND m.key_revoked_at IS NULL
+  AND (m.key_permissions ->> 'alliance_view_bank')::boolean
+ORDER BY m.key_verified_at DESC NULLS LAST, m.id
+`
+
+type AllianceManagerListViewKeysRow struct {
+	AllianceManager AllianceManager `json:"alliance_manager"`
+	KeySalt         []byte          `json:"key_salt"`
+}
+
+// The alliance's usable manager keys that may see its bank, most recently
+// verified first, with their owner's salt to open them.
+func (q *Queries) AllianceManagerListViewKeys(ctx context.Context, allianceID int64) ([]AllianceManagerListViewKeysRow, error) {
+	rows, err := q.db.Query(ctx, allianceManagerListViewKeys, allianceID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []AllianceManagerListViewKeysRow{}
+	for rows.Next() {
+		var i AllianceManagerListViewKeysRow
+		if err := rows.Scan(
+			&i.AllianceManager.ID,
+			&i.AllianceManager.UserID,
+			&i.AllianceManager.AllianceID,
+			&i.AllianceManager.Role,
+			&i.AllianceManager.Permissions,
+			&i.AllianceManager.ManagerApiKey,
+			&i.AllianceManager.KeyPermissions,
+			&i.AllianceManager.KeyVerifiedAt,
+			&i.AllianceManager.KeyRevokedAt,
+			&i.AllianceManager.IsActive,
+			&i.AllianceManager.AssignedBy,
+			&i.AllianceManager.CreatedAt,
+			&i.AllianceManager.UpdatedAt,
+			&i.KeySalt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const allianceManagerMarkKeyRevoked = `-- name: AllianceManagerMarkKeyRevoked :exec
 UPDATE alliance_managers SET key_revoked_at = now(), updated_at = now()
 WHERE id = $1 AND manager_api_key IS NOT NULL AND key_revoked_at IS NULL
@@ -266,6 +318,39 @@ type AllianceManagerSetKeyParams struct {
 
 func (q *Queries) AllianceManagerSetKey(ctx context.Context, arg AllianceManagerSetKeyParams) (AllianceManager, error) {
 	row := q.db.QueryRow(ctx, allianceManagerSetKey, arg.ManagerApiKey, arg.KeyPermissions, arg.ID)
+	var i AllianceManager
+	err := row.Scan(
+		&i.ID,
+		&i.UserID,
+		&i.AllianceID,
+		&i.Role,
+		&i.Permissions,
+		&i.ManagerApiKey,
+		&i.KeyPermissions,
+		&i.KeyVerifiedAt,
+		&i.KeyRevokedAt,
+		&i.IsActive,
+		&i.AssignedBy,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
+const allianceManagerUpdate = `-- name: AllianceManagerUpdate :one
+UPDATE alliance_managers SET role = $1, permissions = $2, updated_at = now()
+WHERE id = $3 AND is_active
+RETURNING id, user_id, alliance_id, role, permissions, manager_api_key, key_permissions, key_verified_at, key_revoked_at, is_active, assigned_by, created_at, updated_at
+`
+
+type AllianceManagerUpdateParams struct {
+	Role        string          `json:"role"`
+	Permissions json.RawMessage `json:"permissions"`
+	ID          int64           `json:"id"`
+}
+
+func (q *Queries) AllianceManagerUpdate(ctx context.Context, arg AllianceManagerUpdateParams) (AllianceManager, error) {
+	row := q.db.QueryRow(ctx, allianceManagerUpdate, arg.Role, arg.Permissions, arg.ID)
 	var i AllianceManager
 	err := row.Scan(
 		&i.ID,

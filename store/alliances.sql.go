@@ -170,6 +170,19 @@ func (q *Queries) AllianceList(ctx context.Context, arg AllianceListParams) ([]A
 	return items, nil
 }
 
+const allianceLock = `-- name: AllianceLock :one
+SELECT id FROM alliances WHERE id = $1 FOR UPDATE
+`
+
+// Serializes changes to one alliance's managers: the last-admin rule reads
+// them all and must not race another change.
+func (q *Queries) AllianceLock(ctx context.Context, id int64) (int64, error) {
+	row := q.db.QueryRow(ctx, allianceLock, id)
+	var id_2 int64
+	err := row.Scan(&id_2)
+	return id_2, err
+}
+
 const allianceSetGuild = `-- name: AllianceSetGuild :one
 UPDATE alliances SET discord_guild_id = $1, updated_at = now()
 WHERE id = $2
@@ -183,6 +196,40 @@ type AllianceSetGuildParams struct {
 
 func (q *Queries) AllianceSetGuild(ctx context.Context, arg AllianceSetGuildParams) (Alliance, error) {
 	row := q.db.QueryRow(ctx, allianceSetGuild, arg.DiscordGuildID, arg.ID)
+	var i Alliance
+	err := row.Scan(
+		&i.ID,
+		&i.PnwAllianceID,
+		&i.Name,
+		&i.Acronym,
+		&i.RouteSlug,
+		&i.DiscordGuildID,
+		&i.IsPublic,
+		&i.Settings,
+		&i.MemberCount,
+		&i.Score,
+		&i.Color,
+		&i.StatsUpdatedAt,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
+const allianceSetPublicSlug = `-- name: AllianceSetPublicSlug :one
+UPDATE alliances SET is_public = $1, route_slug = $2, updated_at = now()
+WHERE id = $3
+RETURNING id, pnw_alliance_id, name, acronym, route_slug, discord_guild_id, is_public, settings, member_count, score, color, stats_updated_at, created_at, updated_at
+`
+
+type AllianceSetPublicSlugParams struct {
+	IsPublic  bool   `json:"is_public"`
+	RouteSlug string `json:"route_slug"`
+	ID        int64  `json:"id"`
+}
+
+func (q *Queries) AllianceSetPublicSlug(ctx context.Context, arg AllianceSetPublicSlugParams) (Alliance, error) {
+	row := q.db.QueryRow(ctx, allianceSetPublicSlug, arg.IsPublic, arg.RouteSlug, arg.ID)
 	var i Alliance
 	err := row.Scan(
 		&i.ID,

@@ -146,6 +146,72 @@ func (q *Queries) AuditLogList(ctx context.Context, arg AuditLogListParams) ([]A
 	return items, nil
 }
 
+const auditLogPageByAlliance = `-- name: AuditLogPageByAlliance :many
+SELECT l.id, l.user_id, l.alliance_id, l.action, l.resource_type, l.resource_id, l.old_values, l.new_values, l.success, l.ip_address, l.user_agent, l.created_at, u.discord_id
+FROM audit_logs l
+LEFT JOIN users u ON u.id = l.user_id
+WHERE l.alliance_id = $1
+  AND ($2::bigint IS NULL OR l.user_id = $2)
+  AND ($3::text IS NULL OR l.action = $3)
+ORDER BY l.created_at DESC, l.id DESC
+LIMIT $5 OFFSET $4
+`
+
+type AuditLogPageByAllianceParams struct {
+	AllianceID *int64  `json:"alliance_id"`
+	UserID     *int64  `json:"user_id"`
+	Action     *string `json:"action"`
+	RowOffset  int32   `json:"row_offset"`
+	RowLimit   int32   `json:"row_limit"`
+}
+
+type AuditLogPageByAllianceRow struct {
+	AuditLog  AuditLog `json:"audit_log"`
+	DiscordID *string  `json:"discord_id"`
+}
+
+// One page of an alliance's audit log, newest first, optionally of one
+// user or one action, with the Discord id of who acted.
+func (q *Queries) AuditLogPageByAlliance(ctx context.Context, arg AuditLogPageByAllianceParams) ([]AuditLogPageByAllianceRow, error) {
+	rows, err := q.db.Query(ctx, auditLogPageByAlliance,
+		arg.AllianceID,
+		arg.UserID,
+		arg.Action,
+		arg.RowOffset,
+		arg.RowLimit,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []AuditLogPageByAllianceRow{}
+	for rows.Next() {
+		var i AuditLogPageByAllianceRow
+		if err := rows.Scan(
+			&i.AuditLog.ID,
+			&i.AuditLog.UserID,
+			&i.AuditLog.AllianceID,
+			&i.AuditLog.Action,
+			&i.AuditLog.ResourceType,
+			&i.AuditLog.ResourceID,
+			&i.AuditLog.OldValues,
+			&i.AuditLog.NewValues,
+			&i.AuditLog.Success,
+			&i.AuditLog.IpAddress,
+			&i.AuditLog.UserAgent,
+			&i.AuditLog.CreatedAt,
+			&i.DiscordID,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const auditLogScrubPersonal = `-- name: AuditLogScrubPersonal :execrows
 UPDATE audit_logs SET resource_id = '', old_values = NULL, new_values = NULL
 WHERE user_id = $1 AND resource_type IN ('user', 'nation')

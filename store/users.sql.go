@@ -259,6 +259,36 @@ func (q *Queries) UserList(ctx context.Context, arg UserListParams) ([]User, err
 	return items, nil
 }
 
+const userListByNationIDs = `-- name: UserListByNationIDs :many
+SELECT id, discord_id, pnw_nation_id FROM users WHERE pnw_nation_id = ANY($1::bigint[])
+`
+
+type UserListByNationIDsRow struct {
+	ID          int64  `json:"id"`
+	DiscordID   string `json:"discord_id"`
+	PnwNationID *int64 `json:"pnw_nation_id"`
+}
+
+func (q *Queries) UserListByNationIDs(ctx context.Context, nationIds []int64) ([]UserListByNationIDsRow, error) {
+	rows, err := q.db.Query(ctx, userListByNationIDs, nationIds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []UserListByNationIDsRow{}
+	for rows.Next() {
+		var i UserListByNationIDsRow
+		if err := rows.Scan(&i.ID, &i.DiscordID, &i.PnwNationID); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const userListKeys = `-- name: UserListKeys :many
 SELECT id, key_salt, pnw_api_key FROM users
 WHERE pnw_api_key IS NOT NULL AND id > $1

@@ -1,0 +1,150 @@
+// Package access decides pnwbot's alliance permissions: role presets
+// (viewer < manager < admin) refined by per-manager overrides, read from the
+// database on every call. It knows nothing of Discord or HTTP, so slash
+// commands and web pages decide alike.
+package access
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+
+	"pnwbot/store"
+)
+
+// Permission is an alliance manager permission, named as stored in
+// alliance_managers.permissions.
+type Permission string
+
+// The eight alliance permissions.
+const (
+	ViewMembers    Permission = "canViewMembers"
+	ManageMembers  Permission = "canManageMembers"
+	ViewBank       Permission = "canViewBank"
+	ManageBank     Permission = "canManageBank"
+	ViewWars       Permission = "canViewWars"
+	ViewTrades     Permission = "canViewTrades"
+	ManageSettings Permission = "canManageSettings"
+	ViewAuditLog   Permission = "canViewAuditLog"
+)
+
+// Permissions lists every alliance permission, in the order replies show them.
+var Permissions = []Permission{ViewMembers, ManageMembers, ViewBank, ManageBank, ViewWars, ViewTrades, ManageSettings, ViewAuditLog}
+
+// Roles, lowest first, as stored in alliance_managers.role.
+const (
+	Viewer  = "viewer"
+	Manager = "manager"
+	Admin   = "admin"
+)
+
+// Roles lists the roles, lowest first.
+var Roles = []string{Viewer, Manager, Admin}
+
+// presets are the roles' permissions before overrides. manager is the
+// seed's default manager permissions.
+var presets = map[string][]Permission{
+	Viewer:  {ViewMembers, ViewWars, ViewTrades},
+	Manager: {ViewMembers, ViewBank, ViewWars, ViewTrades, ViewAuditLog},
+	Admin:   Permissions,
+}
+
+// Valid reports whether p is an alliance permission.
+func (p Permission) Valid() bool { return slices.Contains(Permissions, p) }
+
+// Set is a set of permissions.
+type Set map[Permission]bool
+
+// Preset returns a role's permissions; an unknown role has none.
+func Preset(role string) Set {
+	s := Set{}
+	for _, p := range presets[role] {
+		s[p] = true
+	}
+	return s
+}
+
+// Effective is a role's preset with overrides (true grants, false takes
+// away) on top. Unknown permission names are ignored.
+func Effective(role string, overrides map[Permission]bool) Set {
+	s := Preset(role)
+	for p, on := range overrides {
+		if p.Valid() {
+			s[p] = on
+		}
+	}
+	return s
+}
+
+// List returns the permissions in s, in the order of Permissions.
+func (s Set) List() []Permission {
+	var out []Permission
+	for _, p := range Permissions {
+		if s[p] {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Missing returns the permissions of need (in order, without repeats) that
+// s lacks.
+func (s Set) Missing(need ...Permission) []Permission {
+	var out []Permission
+	for _, p := range need {
+		if !s[p] && !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Overrides decodes alliance_managers.permissions.
+func Overrides(raw json.RawMessage) (map[Permission]bool, error) {
+	o := map[Permission]bool{}
+	if len(raw) == 0 {
+		return o, nil
+	}
+	if err := json.Unmarshal(raw, &o); err != nil {
+		return nil, fmt.Errorf("manager permissions: %w", err)
+	}
+	return o, nil
+}
+
+// Of returns what a stored manager row may do; an inactive row, nothing.
+func Of(m store.AllianceManager) (Set, error) {
+	if !m.IsActive {
+		return Set{}, nil
+	}
+	o, err := Overrides(m.Permissions)
+	if err != nil {
+		return nil, err
+	}
+	return Effective(m.Role, o), nil
+}
+
+// DB is what Can reads.
+type DB interface {
+	AllianceManagerGet(ctx context.Context, arg store.AllianceManagerGetParams) (store.AllianceManager, error)
+}
+
+// Can decides whether the user may act on the alliance (alliances.id): it
+// holds every permission in need. It reads the user's manager row on every
+// call, so a change of role or override counts at once; missing lists what
+// the user lacks, everything in need when it manages nothing there.
+func Can(ctx context.Context, db DB, userID, allianceID int64, need ...Permission) (ok bool, missing []Permission, err error) {
+	held := Set{}
+	m, err := db.AllianceManagerGet(ctx, store.AllianceManagerGetParams{UserID: userID, AllianceID: allianceID})
+	switch err = store.NotFound(err); {
+	case err == nil:
+		if held, err = Of(m); err != nil {
+			return false, nil, err
+		}
+	case !errors.Is(err, store.ErrNotFound):
+		return false, nil, fmt.Errorf("load manager: %w", err)
+	}
+	missing = held.Missing(need...)
+	return len(missing) == 0, missing, nil
+}

@@ -1,0 +1,105 @@
+package access_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"pnwbot/access"
+	"pnwbot/secrets"
+	"pnwbot/store"
+	"pnwbot/store/storetest"
+)
+
+// TestPresets is the permission matrix of the roles: every role against
+// every permission.
+func TestPresets(t *testing.T) {
+	t.Parallel()
+	all := access.Permissions
+	want := map[string][]access.Permission{
+		access.Viewer:  {access.ViewMembers, access.ViewWars, access.ViewTrades},
+		access.Manager: {access.ViewMembers, access.ViewBank, access.ViewWars, access.ViewTrades, access.ViewAuditLog},
+		access.Admin:   all,
+		"":             nil,
+		"owner":        nil,
+	}
+	for role, granted := range want {
+		for _, p := range all {
+			held := false
+			for _, g := range granted {
+				held = held || g == p
+			}
+			require.Equal(t, held, access.Preset(role)[p], "%q %s", role, p)
+		}
+	}
+	require.Len(t, all, 8)
+}
+
+func TestEffective(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name      string
+		role      string
+		overrides map[access.Permission]bool
+		need      []access.Permission
+		missing   []access.Permission
+	}{
+		{"viewer sees members", access.Viewer, nil, []access.Permission{access.ViewMembers}, nil},
+		{"viewer lacks the bank", access.Viewer, nil, []access.Permission{access.ViewBank, access.ViewMembers}, []access.Permission{access.ViewBank}},
+		{"viewer granted the bank", access.Viewer, map[access.Permission]bool{access.ViewBank: true}, []access.Permission{access.ViewBank}, nil},
+		{"manager lacks settings", access.Manager, nil, []access.Permission{access.ManageSettings}, []access.Permission{access.ManageSettings}},
+		{"manager granted settings", access.Manager, map[access.Permission]bool{access.ManageSettings: true}, []access.Permission{access.ManageSettings}, nil},
+		{"admin denied the bank", access.Admin, map[access.Permission]bool{access.ManageBank: false}, []access.Permission{access.ViewBank, access.ManageBank}, []access.Permission{access.ManageBank}},
+		{"unknown overrides ignored", access.Viewer, map[access.Permission]bool{"canEverything": true}, []access.Permission{"canEverything"}, []access.Permission{"canEverything"}},
+		{"missing listed once, in order", access.Viewer, nil, []access.Permission{access.ManageBank, access.ViewBank, access.ManageBank}, []access.Permission{access.ManageBank, access.ViewBank}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Equal(t, tc.missing, access.Effective(tc.role, tc.overrides).Missing(tc.need...))
+		})
+	}
+}
+
+// TestCan decides from the database, on every call.
+func TestCan(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := storetest.NewDB(t)
+	u, err := st.UserCreate(ctx, store.UserCreateParams{DiscordID: "1", KeySalt: secrets.NewSalt()})
+	require.NoError(t, err)
+	a, err := st.AllianceUpsert(ctx, store.AllianceUpsertParams{PnwAllianceID: 7, Name: "Rose", RouteSlug: "rose"})
+	require.NoError(t, err)
+
+	ok, missing, err := access.Can(ctx, st, u.ID, a.ID, access.ViewMembers)
+	require.NoError(t, err)
+	require.False(t, ok, "not a manager")
+	require.Equal(t, []access.Permission{access.ViewMembers}, missing)
+
+	m, err := st.AllianceManagerUpsert(ctx, store.AllianceManagerUpsertParams{UserID: u.ID, AllianceID: a.ID, Role: access.Viewer,
+		Permissions: []byte(`{"canViewBank": true, "canViewWars": false}`)})
+	require.NoError(t, err)
+	ok, missing, err = access.Can(ctx, st, u.ID, a.ID, access.ViewMembers, access.ViewBank, access.ViewWars)
+	require.NoError(t, err)
+	require.False(t, ok)
+	require.Equal(t, []access.Permission{access.ViewWars}, missing, "overrides apply both ways")
+
+	_, err = st.AllianceManagerUpdate(ctx, store.AllianceManagerUpdateParams{ID: m.ID, Role: access.Admin, Permissions: []byte(`{}`)})
+	require.NoError(t, err)
+	ok, _, err = access.Can(ctx, st, u.ID, a.ID, access.Permissions...)
+	require.NoError(t, err)
+	require.True(t, ok, "a new role counts at once")
+
+	_, err = st.AllianceManagerDeactivate(ctx, store.AllianceManagerDeactivateParams{UserID: u.ID, AllianceID: a.ID})
+	require.NoError(t, err)
+	ok, _, err = access.Can(ctx, st, u.ID, a.ID, access.ViewMembers)
+	require.NoError(t, err)
+	require.False(t, ok, "a removed manager holds nothing")
+
+	other, err := st.AllianceUpsert(ctx, store.AllianceUpsertParams{PnwAllianceID: 8, Name: "Thorn", RouteSlug: "thorn"})
+	require.NoError(t, err)
+	_, err = st.AllianceManagerUpsert(ctx, store.AllianceManagerUpsertParams{UserID: u.ID, AllianceID: other.ID, Role: access.Admin, Permissions: []byte(`{}`)})
+	require.NoError(t, err)
+	ok, _, err = access.Can(ctx, st, u.ID, a.ID, access.ViewMembers)
+	require.NoError(t, err)
+	require.False(t, ok, "managing one alliance grants nothing in another")
+}

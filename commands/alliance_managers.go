@@ -1,0 +1,266 @@
+package commands
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/bwmarrin/discordgo"
+
+	"pnwbot/access"
+	"pnwbot/bot"
+	"pnwbot/store"
+)
+
+// managerOptions are the options of /alliance managers: each subcommand
+// uses some of them.
+type managerOptions struct {
+	User       *discordgo.User `discord:"user"`
+	Role       string          `discord:"role"`
+	Permission string          `discord:"permission"`
+	Value      bool            `discord:"value"`
+}
+
+func (d *Deps) allianceManagersList(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	_, a, err := d.authorize(ctx, req, access.ManageSettings)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := d.Store.AllianceManagerListByAlliance(ctx, a.ID)
+	if err != nil {
+		return nil, fmt.Errorf("managers: %w", err)
+	}
+	lines := make([]string, 0, len(rows))
+	for _, r := range rows {
+		m := r.AllianceManager
+		overrides, err := access.Overrides(m.Permissions)
+		if err != nil {
+			return nil, err
+		}
+		line := fmt.Sprintf("<@%s> · %s", r.DiscordID, capitalize(m.Role))
+		if o := overrideText(m.Role, overrides); o != "" {
+			line += " · " + o
+		}
+		lines = append(lines, line+" · key: "+managerKeyStatus(m))
+	}
+	e := &discordgo.MessageEmbed{Title: truncate("Managers of "+a.Name, 256), Color: colorDefault,
+		Description: truncate(strings.Join(lines, "\n"), 4096),
+		Footer:      &discordgo.MessageEmbedFooter{Text: "viewer: members, wars, trades · manager: + bank, audit log · admin: everything"}}
+	return &bot.Response{Embeds: []*discordgo.MessageEmbed{e}}, nil
+}
+
+// overrideText lists the overrides that differ from the role's preset:
+// "+canManageBank −canViewBank".
+func overrideText(role string, overrides map[access.Permission]bool) string {
+	preset := access.Preset(role)
+	var parts []string
+	for _, p := range access.Permissions {
+		if on, ok := overrides[p]; ok && on != preset[p] {
+			parts = append(parts, map[bool]string{true: "+", false: "−"}[on]+string(p))
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+func managerKeyStatus(m store.AllianceManager) string {
+	switch {
+	case m.ManagerApiKey == nil:
+		return "none"
+	case m.KeyRevokedAt != nil:
+		return "refused by the game"
+	}
+	return "linked"
+}
+
+func (d *Deps) allianceManagersAdd(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	return d.changeManager(ctx, req, "alliance.manager_add", func(o managerOptions, before *standing) (*standing, error) {
+		if before != nil {
+			return nil, bot.UserErrorf("<@%s> is already a %s here: use /alliance managers role to change it.", o.User.ID, before.role)
+		}
+		return &standing{role: o.Role, overrides: map[access.Permission]bool{}}, nil
+	}, "is now a %[3]s of %[2]s.")
+}
+
+func (d *Deps) allianceManagersRemove(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	return d.changeManager(ctx, req, "alliance.manager_remove", func(o managerOptions, before *standing) (*standing, error) {
+		if before == nil {
+			return nil, errNotManager(o.User.ID)
+		}
+		return nil, nil
+	}, "no longer manages %[2]s.")
+}
+
+func (d *Deps) allianceManagersRole(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	return d.changeManager(ctx, req, "alliance.manager_role", func(o managerOptions, before *standing) (*standing, error) {
+		if before == nil {
+			return nil, errNotManager(o.User.ID)
+		}
+		return &standing{role: o.Role, overrides: before.overrides}, nil
+	}, "is now a %[3]s of %[2]s.")
+}
+
+func (d *Deps) allianceManagersPermission(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	return d.changeManager(ctx, req, "alliance.manager_permission", func(o managerOptions, before *standing) (*standing, error) {
+		if before == nil {
+			return nil, errNotManager(o.User.ID)
+		}
+		p := access.Permission(o.Permission)
+		if !p.Valid() {
+			return nil, bot.UserErrorf("%q is not an alliance permission.", o.Permission)
+		}
+		after := &standing{role: before.role, overrides: maps.Clone(before.overrides)}
+		// An override equal to the role's preset is no override.
+		if access.Preset(before.role)[p] == o.Value {
+			delete(after.overrides, p)
+		} else {
+			after.overrides[p] = o.Value
+		}
+		return after, nil
+	}, "now has, as a %[3]s of %[2]s: %[4]s.")
+}
+
+func errNotManager(discordID string) error {
+	return bot.UserErrorf("<@%s> is not a manager here.", discordID)
+}
+
+// standing is a manager's role and overrides; nil means not a manager.
+type standing struct {
+	role      string
+	overrides map[access.Permission]bool
+}
+
+func (s *standing) perms() access.Set {
+	if s == nil {
+		return access.Set{}
+	}
+	return access.Effective(s.role, s.overrides)
+}
+
+func (s *standing) values() any {
+	if s == nil {
+		return nil
+	}
+	return map[string]any{"role": s.role, "overrides": s.overrides}
+}
+
+// refusal is a manager change refused inside its transaction, audited
+// after the rollback.
+type refusal struct {
+	missing []access.Permission // what the caller lacks, or
+	reason  string              // why else
+}
+
+func (r *refusal) Error() string { return "refused: " + r.reason }
+
+// changeManager applies one change to a manager of this server's alliance.
+// The caller needs canManageSettings and every permission the manager holds
+// before or after the change, so that nobody grants, or takes from someone
+// above them, what they do not hold; the alliance keeps at least one admin
+// who may manage settings. Decided under a lock on the alliance, from the
+// rows as they are, and audited with the change in one transaction.
+func (d *Deps) changeManager(ctx context.Context, req *bot.Request, action string,
+	next func(managerOptions, *standing) (*standing, error), done string) (*bot.Response, error) {
+	var o managerOptions
+	if err := req.Options(&o); err != nil {
+		return nil, err
+	}
+	actor, a, err := d.authorize(ctx, req, access.ManageSettings)
+	if err != nil {
+		return nil, err
+	}
+	if o.User == nil {
+		return nil, bot.UserError("Pick a Discord user.")
+	}
+	if o.Role != "" && !slices.Contains(access.Roles, o.Role) {
+		return nil, bot.UserErrorf("%q is not a role: viewer, manager or admin.", o.Role)
+	}
+	target, err := d.Store.UserGetByDiscordID(ctx, o.User.ID)
+	if err = store.NotFound(err); errors.Is(err, store.ErrNotFound) {
+		return nil, bot.UserErrorf("<@%s> has no pnwbot account yet: ask them to link their nation with /link first.", o.User.ID)
+	} else if err != nil {
+		return nil, fmt.Errorf("target user: %w", err)
+	}
+	var after *standing
+	err = d.change(ctx, func(q *store.Queries) (auditEntry, error) {
+		if _, err := q.AllianceLock(ctx, a.ID); err != nil {
+			return auditEntry{}, fmt.Errorf("lock alliance: %w", err)
+		}
+		rows, err := q.AllianceManagerListByAlliance(ctx, a.ID)
+		if err != nil {
+			return auditEntry{}, fmt.Errorf("managers: %w", err)
+		}
+		current := map[int64]*standing{}
+		ids := map[int64]int64{}
+		for _, r := range rows {
+			overrides, err := access.Overrides(r.AllianceManager.Permissions)
+			if err != nil {
+				return auditEntry{}, err
+			}
+			current[r.AllianceManager.UserID] = &standing{role: r.AllianceManager.Role, overrides: overrides}
+			ids[r.AllianceManager.UserID] = r.AllianceManager.ID
+		}
+		before := current[target.ID]
+		if after, err = next(o, before); err != nil {
+			return auditEntry{}, err
+		}
+		need := append([]access.Permission{access.ManageSettings}, before.perms().List()...)
+		if missing := current[actor.ID].perms().Missing(append(need, after.perms().List()...)...); len(missing) > 0 {
+			return auditEntry{}, &refusal{missing: missing}
+		}
+		current[target.ID] = after
+		if !keepsAdmin(current) {
+			return auditEntry{}, &refusal{reason: "last admin"}
+		}
+		switch {
+		case after == nil:
+			_, err = q.AllianceManagerDeactivate(ctx, store.AllianceManagerDeactivateParams{UserID: target.ID, AllianceID: a.ID})
+		case before == nil:
+			_, err = q.AllianceManagerUpsert(ctx, store.AllianceManagerUpsertParams{UserID: target.ID, AllianceID: a.ID, Role: after.role,
+				Permissions: overridesJSON(after.overrides), AssignedBy: &actor.ID})
+		default:
+			_, err = q.AllianceManagerUpdate(ctx, store.AllianceManagerUpdateParams{ID: ids[target.ID], Role: after.role, Permissions: overridesJSON(after.overrides)})
+		}
+		return auditEntry{user: &actor.ID, alliance: &a.ID, action: action, resource: "alliance_manager", resourceID: strconv.FormatInt(target.ID, 10),
+			oldValues: before.values(), newValues: after.values()}, err
+	})
+	var r *refusal
+	switch {
+	case errors.As(err, &r) && r.missing != nil:
+		return nil, d.deny(ctx, req, actor, a, r.missing)
+	case errors.As(err, &r):
+		d.audit(ctx, auditEntry{user: &actor.ID, alliance: &a.ID, action: action, resource: "alliance_manager", resourceID: strconv.FormatInt(target.ID, 10),
+			failed: true, newValues: map[string]any{"reason": r.reason}})
+		return nil, bot.UserErrorf("%s must keep at least one admin who can manage its settings: make someone else admin first. Nothing was changed.", a.Name)
+	case err != nil:
+		return nil, err
+	}
+	role, perms := "", ""
+	if after != nil {
+		role, perms = after.role, permissionList(after.perms().List())
+	}
+	return &bot.Response{Content: fmt.Sprintf("<@%[1]s> "+done, o.User.ID, a.Name, role, perms)}, nil
+}
+
+// keepsAdmin reports whether some manager is an admin who may still manage
+// settings.
+func keepsAdmin(managers map[int64]*standing) bool {
+	for _, s := range managers {
+		if s != nil && s.role == access.Admin && s.perms()[access.ManageSettings] {
+			return true
+		}
+	}
+	return false
+}
+
+func overridesJSON(o map[access.Permission]bool) []byte {
+	b, err := json.Marshal(o)
+	if err != nil {
+		panic(err) // a map of bools
+	}
+	return b
+}

@@ -1,0 +1,169 @@
+package commands
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/bwmarrin/discordgo"
+
+	"pnwbot/access"
+	"pnwbot/bot"
+	"pnwbot/store"
+)
+
+// allianceSettings shows the alliance's settings, or changes those given.
+func (d *Deps) allianceSettings(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	var o struct {
+		Public *bool  `discord:"public"`
+		Slug   string `discord:"slug"`
+	}
+	if err := req.Options(&o); err != nil {
+		return nil, err
+	}
+	u, a, err := d.authorize(ctx, req, access.ManageSettings)
+	if err != nil {
+		return nil, err
+	}
+	if o.Public == nil && o.Slug == "" {
+		return &bot.Response{Embeds: []*discordgo.MessageEmbed{settingsEmbed(a, "Settings of "+a.Name)}}, nil
+	}
+	next := store.AllianceSetPublicSlugParams{ID: a.ID, IsPublic: a.IsPublic, RouteSlug: a.RouteSlug}
+	if o.Public != nil {
+		next.IsPublic = *o.Public
+	}
+	if o.Slug != "" {
+		next.RouteSlug = strings.ToLower(strings.TrimSpace(o.Slug))
+		if len(next.RouteSlug) > maxSlugLength || !slugPattern.MatchString(next.RouteSlug) {
+			return nil, bot.UserErrorf("A slug is lowercase letters and digits in words joined by single hyphens, at most %d characters, such as `the-knights`. Nothing was changed.", maxSlugLength)
+		}
+	}
+	old := a
+	err = d.change(ctx, func(q *store.Queries) (auditEntry, error) {
+		var err error
+		a, err = q.AllianceSetPublicSlug(ctx, next)
+		return auditEntry{user: &u.ID, alliance: &old.ID, action: "alliance.settings", resource: "alliance", resourceID: strconv.FormatInt(old.PnwAllianceID, 10),
+			oldValues: map[string]any{"is_public": old.IsPublic, "route_slug": old.RouteSlug},
+			newValues: map[string]any{"is_public": next.IsPublic, "route_slug": next.RouteSlug}}, err
+	})
+	if store.IsUniqueViolation(err, "alliances_route_slug_key") {
+		return nil, bot.UserErrorf("The slug `%s` is taken by another alliance. Nothing was changed.", next.RouteSlug)
+	} else if err != nil {
+		return nil, fmt.Errorf("settings: %w", err)
+	}
+	return &bot.Response{Embeds: []*discordgo.MessageEmbed{settingsEmbed(a, "Settings of "+a.Name+" changed")}}, nil
+}
+
+func settingsEmbed(a store.Alliance, title string) *discordgo.MessageEmbed {
+	public := "No: only its managers see its pages."
+	if a.IsPublic {
+		public = fmt.Sprintf("Yes: its public page is `/a/%s`.", a.RouteSlug)
+	}
+	return &discordgo.MessageEmbed{Title: truncate(title, 256), Color: colorDefault, Fields: []*discordgo.MessageEmbedField{
+		{Name: "Public", Value: public},
+		{Name: "Slug", Value: "`" + a.RouteSlug + "`"},
+	}}
+}
+
+const (
+	routeAuditPage = "alliance/audit/{owner}/{page}/{user}/{action}"
+	auditPageSize  = 8
+	// maxActionFilter keeps the audit page's custom_id within 100 characters.
+	maxActionFilter = 32
+)
+
+var actionPattern = regexp.MustCompile(`^[a-z0-9_.]+$`)
+
+// allianceAudit shows the alliance's audit log, newest first.
+func (d *Deps) allianceAudit(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	var o struct {
+		User   *discordgo.User `discord:"user"`
+		Action string          `discord:"action"`
+	}
+	if err := req.Options(&o); err != nil {
+		return nil, err
+	}
+	userID := none
+	if o.User != nil {
+		// Someone without an account has no audit rows: id 0 matches none.
+		userID = "0"
+		if u, err := d.Store.UserGetByDiscordID(ctx, o.User.ID); err == nil {
+			userID = strconv.FormatInt(u.ID, 10)
+		}
+	}
+	action := strings.ToLower(strings.TrimSpace(o.Action))
+	if action == "" {
+		action = none
+	} else if len(action) > maxActionFilter || !actionPattern.MatchString(action) {
+		return nil, bot.UserError("An action is lowercase letters, digits, dots and underscores, such as `alliance.manager_add`.")
+	}
+	return d.auditPage(ctx, req, 0, userID, action)
+}
+
+func (d *Deps) allianceAuditPage(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	page, err := turnPage(req)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := d.auditPage(ctx, req, page, req.Var("user"), req.Var("action"))
+	return asPageTurn(resp), err
+}
+
+func (d *Deps) auditPage(ctx context.Context, req *bot.Request, page int, userID, action string) (*bot.Response, error) {
+	_, a, err := d.authorize(ctx, req, access.ViewAuditLog)
+	if err != nil {
+		return nil, err
+	}
+	params := store.AuditLogPageByAllianceParams{AllianceID: &a.ID, RowLimit: auditPageSize + 1, RowOffset: int32(page * auditPageSize)}
+	if userID != none {
+		id, err := strconv.ParseInt(userID, 10, 64)
+		if err != nil {
+			return nil, bot.UserError("This page is broken: run /alliance audit again.")
+		}
+		params.UserID = &id
+	}
+	if action != none {
+		params.Action = &action
+	}
+	rows, err := d.Store.AuditLogPageByAlliance(ctx, params)
+	if err != nil {
+		return nil, fmt.Errorf("audit page: %w", err)
+	}
+	more := len(rows) > auditPageSize
+	rows = rows[:min(len(rows), auditPageSize)]
+	e := &discordgo.MessageEmbed{Title: truncate("Audit log of "+a.Name, 256), Color: colorDefault}
+	if len(rows) == 0 {
+		e.Description = "Nothing recorded."
+	}
+	for _, r := range rows {
+		l := r.AuditLog
+		who := "someone who deleted their account"
+		if r.DiscordID != nil {
+			who = "<@" + *r.DiscordID + ">"
+		}
+		status := ""
+		if !l.Success {
+			status = " ⛔ refused"
+		}
+		value := fmt.Sprintf("<t:%d:f> by %s%s", l.CreatedAt.Unix(), who, status)
+		if len(l.OldValues) > 0 {
+			value += "\nold: " + compactJSON(l.OldValues)
+		}
+		if len(l.NewValues) > 0 {
+			value += "\nnew: " + compactJSON(l.NewValues)
+		}
+		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: truncate(l.Action+" "+l.ResourceType+" "+l.ResourceID, 256), Value: fieldValue(value)})
+	}
+	e.Footer = &discordgo.MessageEmbedFooter{Text: fmt.Sprintf("Page %d", page+1)}
+	return &bot.Response{Ephemeral: true, Embeds: []*discordgo.MessageEmbed{e},
+		Components: pager(routeAuditPage, req.User.ID, page, more, userID, action)}, nil
+}
+
+// compactJSON renders stored audit values on one line; they hold no
+// secrets (keys are stored as "[redacted]").
+func compactJSON(raw json.RawMessage) string {
+	return truncate(strings.Join(strings.Fields(string(raw)), " "), 400)
+}

@@ -1,0 +1,249 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"pnwbot/access"
+	"pnwbot/bot"
+	"pnwbot/pnw"
+	"pnwbot/secrets"
+	"pnwbot/store"
+)
+
+const (
+	routeAllianceMove = "alliance/move/{token}"
+	moveConfirmTTL    = 2 * time.Minute
+	maxSlugLength     = 64
+)
+
+// slugPattern is what alliances.route_slug accepts.
+var slugPattern = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+
+// allianceSetup binds this server to the caller's alliance and makes the
+// caller its first admin, once the game says the caller leads it.
+func (d *Deps) allianceSetup(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	if req.GuildID == "" {
+		return nil, errNotInServer
+	}
+	u, err := d.findUser(ctx)
+	if errors.Is(err, errNoAccount) {
+		return nil, errSetupNeedsLink
+	} else if err != nil {
+		return nil, err
+	}
+	lead, err := d.leadership(ctx, req, u)
+	if err != nil {
+		return nil, err
+	}
+	here, err := d.Store.AllianceGetByGuild(ctx, &req.GuildID)
+	switch err = store.NotFound(err); {
+	case err == nil && here.PnwAllianceID != lead.allianceID:
+		d.audit(ctx, setupRefusal(u, lead, "server bound to another alliance"))
+		return nil, bot.UserErrorf("This server is already bound to %s, and a server binds one alliance. Its leader or heir can move it to another server first.", here.Name)
+	case err == nil:
+		return &bot.Response{Content: fmt.Sprintf("This server is already bound to **%s**. /alliance managers list shows who runs it.", here.Name)}, nil
+	case !errors.Is(err, store.ErrNotFound):
+		return nil, fmt.Errorf("server alliance: %w", err)
+	}
+	existing, err := d.Store.AllianceGetByPnwID(ctx, lead.allianceID)
+	switch err = store.NotFound(err); {
+	case err == nil && existing.DiscordGuildID != nil:
+		// Bound to another server: moving it is confirmed with a button.
+		expires := d.Now().Add(moveConfirmTTL)
+		token := d.Keys.SignToken(moveSubject(u.ID, existing.ID, req.GuildID), expires)
+		return &bot.Response{
+			Ephemeral: true,
+			Content: fmt.Sprintf("**%s** is bound to another Discord server. Move it to this one? Its managers, keys and settings move with it; "+
+				"the other server loses its alliance commands. This button expires <t:%d:R>.", existing.Name, expires.Unix()),
+			Components: []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
+				discordgo.Button{Label: "Move it here", Style: discordgo.DangerButton, CustomID: bot.CustomID(routeAllianceMove, token)},
+				discordgo.Button{Label: "Cancel", Style: discordgo.SecondaryButton, CustomID: routeAllianceCancel},
+			}}},
+		}, nil
+	case err != nil && !errors.Is(err, store.ErrNotFound):
+		return nil, fmt.Errorf("alliance: %w", err)
+	}
+	a, err := d.bindAlliance(ctx, req, u, lead, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &bot.Response{Content: fmt.Sprintf("**%s** is set up in this server, and you are its admin. Next: add managers with /alliance managers add, "+
+		"and link an alliance key with /alliance key. Its public page slug is `%s` (/alliance settings).", a.Name, a.RouteSlug)}, nil
+}
+
+const routeAllianceCancel = "alliance/cancel"
+
+func moveSubject(userID, allianceID int64, guildID string) string {
+	return fmt.Sprintf("alliance-move:%d:%d:%s", userID, allianceID, guildID)
+}
+
+// allianceMoveConfirm moves the alliance to this server, after asking the
+// game again that the caller still leads it.
+func (d *Deps) allianceMoveConfirm(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	u, err := d.findUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	lead, err := d.leadership(ctx, req, u)
+	if err != nil {
+		return nil, err
+	}
+	existing, err := d.Store.AllianceGetByPnwID(ctx, lead.allianceID)
+	if err != nil || !d.Keys.VerifyToken(req.Var("token"), moveSubject(u.ID, existing.ID, req.GuildID), d.Now()) {
+		return updated("This confirmation has expired or is not yours. Run /alliance setup again."), nil
+	}
+	if _, err := d.bindAlliance(ctx, req, u, lead, existing.DiscordGuildID); err != nil {
+		return nil, err
+	}
+	return updated(fmt.Sprintf("**%s** now belongs to this server, and you are its admin.", existing.Name)), nil
+}
+
+func (d *Deps) allianceCancel(context.Context, *bot.Request) (*bot.Response, error) {
+	return updated("Cancelled: nothing was changed."), nil
+}
+
+var errSetupNeedsLink = bot.UserError("Link your nation with /link first: setup asks the game, with your own key, whether you lead the alliance.")
+
+// leader is what the game says of the caller's nation.
+type leader struct {
+	nationID   int64
+	allianceID int64
+	position   pnw.AlliancePositionEnum
+	name       string // the alliance's
+	acronym    string
+}
+
+// leadership asks the game, with the caller's own key and never from the
+// cache, which alliance the caller's nation leads; anything but its LEADER
+// or HEIR is refused, and the refusal audited.
+func (d *Deps) leadership(ctx context.Context, req *bot.Request, u store.User) (leader, error) {
+	if u.PnwNationID == nil || u.PnwApiKey == nil {
+		return leader{}, errSetupNeedsLink
+	}
+	if u.KeyRevokedAt != nil {
+		return leader{}, bot.UserError("The game refused your stored key: run /link with your current key first.")
+	}
+	key, err := d.Keys.Open(u.PnwApiKey, u.KeySalt, secrets.NationKey(u.ID))
+	if err != nil {
+		return leader{}, fmt.Errorf("open key: %w", err)
+	}
+	info, err := d.Game.Me(ctx, key)
+	if errors.Is(err, pnw.ErrInvalidKey) {
+		return leader{}, bot.UserError("The game refused your stored key: run /link with your current key first. Nothing was changed.")
+	} else if err != nil {
+		return leader{}, gameError(err, "Nothing was changed.")
+	}
+	l := leader{position: info.Nation.AlliancePosition}
+	l.nationID, _ = strconv.ParseInt(info.Nation.Id, 10, 64)
+	l.allianceID, _ = strconv.ParseInt(info.Nation.AllianceId, 10, 64)
+	if l.nationID != *u.PnwNationID {
+		return l, bot.UserError("Your stored key now belongs to another nation: run /link again.")
+	}
+	if l.allianceID == 0 || (l.position != pnw.AlliancePositionEnumLEADER && l.position != pnw.AlliancePositionEnumHEIR) {
+		d.audit(ctx, setupRefusal(u, l, "not leader or heir"))
+		return l, bot.UserErrorf("The game says your nation is %s, not the leader or heir of an alliance: only they can set an alliance up or move it.",
+			positionText(l))
+	}
+	r, err := d.Game.Alliance(ctx, int(l.allianceID))
+	if err != nil {
+		return l, gameError(err, "Nothing was changed.")
+	}
+	l.name, l.acronym = r.Data.Name, r.Data.Acronym
+	return l, nil
+}
+
+func positionText(l leader) string {
+	if l.allianceID == 0 {
+		return "in no alliance"
+	}
+	return fmt.Sprintf("%s of alliance %d", capitalize(string(l.position)), l.allianceID)
+}
+
+func setupRefusal(u store.User, l leader, reason string) auditEntry {
+	return auditEntry{user: &u.ID, action: "alliance.setup", resource: "alliance", resourceID: strconv.FormatInt(l.allianceID, 10), failed: true,
+		newValues: map[string]any{"reason": reason, "position": l.position}}
+}
+
+// bindAlliance creates or updates the alliance's row bound to this server
+// and makes the caller an admin, with its audit row, in one transaction.
+// fromGuild is the server it moves from, if any.
+func (d *Deps) bindAlliance(ctx context.Context, req *bot.Request, u store.User, l leader, fromGuild *string) (store.Alliance, error) {
+	var a store.Alliance
+	err := d.change(ctx, func(q *store.Queries) (auditEntry, error) {
+		slug, err := freeSlug(ctx, q, l.name, l.allianceID)
+		if err != nil {
+			return auditEntry{}, err
+		}
+		a, err = q.AllianceUpsert(ctx, store.AllianceUpsertParams{PnwAllianceID: l.allianceID, Name: l.name, Acronym: l.acronym, RouteSlug: slug})
+		if err != nil {
+			return auditEntry{}, fmt.Errorf("alliance: %w", err)
+		}
+		if a, err = q.AllianceSetGuild(ctx, store.AllianceSetGuildParams{ID: a.ID, DiscordGuildID: &req.GuildID}); err != nil {
+			return auditEntry{}, fmt.Errorf("bind server: %w", err)
+		}
+		if _, err = q.AllianceManagerUpsert(ctx, store.AllianceManagerUpsertParams{UserID: u.ID, AllianceID: a.ID, Role: access.Admin,
+			Permissions: []byte("{}"), AssignedBy: &u.ID}); err != nil {
+			return auditEntry{}, fmt.Errorf("first admin: %w", err)
+		}
+		e := auditEntry{user: &u.ID, alliance: &a.ID, action: "alliance.setup", resource: "alliance", resourceID: strconv.FormatInt(l.allianceID, 10),
+			newValues: map[string]any{"guild_id": req.GuildID, "route_slug": a.RouteSlug, "admin": u.ID, "position": l.position}}
+		if fromGuild != nil {
+			e.action, e.oldValues = "alliance.move", map[string]any{"guild_id": *fromGuild}
+		}
+		return e, nil
+	})
+	if store.IsUniqueViolation(err, "alliances_discord_guild_id_key") {
+		return a, bot.UserError("This server was bound to another alliance meanwhile. Nothing was changed.")
+	}
+	return a, err
+}
+
+// freeSlug returns the alliance's slug, or for a new alliance a free one
+// made from its name: the name itself, else the name with the game id.
+func freeSlug(ctx context.Context, q *store.Queries, name string, pnwID int64) (string, error) {
+	if a, err := q.AllianceGetByPnwID(ctx, pnwID); err == nil {
+		return a.RouteSlug, nil
+	} else if err = store.NotFound(err); !errors.Is(err, store.ErrNotFound) {
+		return "", err
+	}
+	id := strconv.FormatInt(pnwID, 10)
+	base := slugify(name)
+	candidates := []string{base, strings.TrimPrefix(base+"-"+id, "-")}
+	if base == "" {
+		candidates = []string{"alliance-" + id}
+	}
+	for _, slug := range candidates {
+		_, err := q.AllianceGetBySlug(ctx, slug)
+		if err = store.NotFound(err); errors.Is(err, store.ErrNotFound) {
+			return slug, nil
+		} else if err != nil {
+			return "", err
+		}
+	}
+	return "alliance-" + id, nil
+}
+
+// slugify lowercases name and joins its runs of letters and digits with
+// hyphens: "The Knights Radiant!" is "the-knights-radiant".
+func slugify(name string) string {
+	slug := strings.Join(strings.FieldsFunc(strings.ToLower(name), func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9')
+	}), "-")
+	for len(slug) > maxSlugLength-12 { // room for "-" and a game id
+		i := strings.LastIndexByte(slug, '-')
+		if i < 0 {
+			slug = slug[:maxSlugLength-12]
+			break
+		}
+		slug = slug[:i]
+	}
+	return slug
+}
