@@ -369,3 +369,21 @@ func (b *Bot) deliver(ctx context.Context, i *discordgo.Interaction, x *exchange
 		return err
 	}
 }
+
+// DirectMessage sends resp to a user as a direct message: the way to reach a
+// user outside an interaction, such as a form to fill in privately or a
+// notice. Discord refuses (403) when the user accepts no DMs from the bot.
+func (b *Bot) DirectMessage(ctx context.Context, userID string, resp *Response) error {
+	opt := discordgo.WithContext(ctx)
+	ch, err := b.session.UserChannelCreate(userID, opt)
+	if err != nil {
+		return fmt.Errorf("bot: open DM: %w", err)
+	}
+	_, err = b.session.ChannelMessageSendComplex(ch.ID, &discordgo.MessageSend{
+		Content: resp.Content, Embeds: resp.Embeds, Components: resp.Components, AllowedMentions: noMentions(),
+	}, opt)
+	if err != nil {
+		return fmt.Errorf("bot: send DM: %w", err)
+	}
+	return nil
+}

@@ -25,6 +25,8 @@ type Deps struct {
 	Game   *pnw.Client
 	Keys   *secrets.Keyring
 	Logger *slog.Logger
+	// DM sends direct messages: the bot, set once it exists.
+	DM Messenger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 

@@ -37,9 +37,11 @@ UPDATE alliance_managers
 SET manager_api_key = NULL, key_permissions = NULL, key_verified_at = NULL, key_revoked_at = NULL, updated_at = now()
 WHERE id = @id;
 
--- name: AllianceManagerMarkKeyRevoked :exec
+-- name: AllianceManagerMarkKeyRevoked :execrows
+-- Marks the key that was refused, once: a key relinked meanwhile, or one
+-- already marked, is left alone (0 rows), so its owner is told once.
 UPDATE alliance_managers SET key_revoked_at = now(), updated_at = now()
-WHERE id = @id AND manager_api_key IS NOT NULL AND key_revoked_at IS NULL;
+WHERE id = @id AND manager_api_key = @manager_api_key AND key_revoked_at IS NULL;
 
 -- name: AllianceManagerDeactivate :execrows
 UPDATE alliance_managers SET is_active = false, manager_api_key = NULL, updated_at = now()

@@ -273,14 +273,24 @@ func (q *Queries) AllianceManagerListViewKeys(ctx context.Context, allianceID in
 	return items, nil
 }
 
-const allianceManagerMarkKeyRevoked = `-- name: AllianceManagerMarkKeyRevoked :exec
+const allianceManagerMarkKeyRevoked = `-- name: AllianceManagerMarkKeyRevoked :execrows
 UPDATE alliance_managers SET key_revoked_at = now(), updated_at = now()
-WHERE id = $1 AND manager_api_key IS NOT NULL AND key_revoked_at IS NULL
+WHERE id = $1 AND manager_api_key = $2 AND key_revoked_at IS NULL
 `
 
-func (q *Queries) AllianceManagerMarkKeyRevoked(ctx context.Context, id int64) error {
-	_, err := q.db.Exec(ctx, allianceManagerMarkKeyRevoked, id)
-	return err
+type AllianceManagerMarkKeyRevokedParams struct {
+	ID            int64  `json:"id"`
+	ManagerApiKey []byte `json:"manager_api_key"`
+}
+
+// Marks the key that was refused, once: a key relinked meanwhile, or one
+// already marked, is left alone (0 rows), so its owner is told once.
+func (q *Queries) AllianceManagerMarkKeyRevoked(ctx context.Context, arg AllianceManagerMarkKeyRevokedParams) (int64, error) {
+	result, err := q.db.Exec(ctx, allianceManagerMarkKeyRevoked, arg.ID, arg.ManagerApiKey)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const allianceManagerReplaceKey = `-- name: AllianceManagerReplaceKey :execrows

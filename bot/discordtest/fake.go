@@ -46,6 +46,9 @@ type Fake struct {
 	edits       map[string][]*Reply // by interaction token
 	followups   map[string][]*Reply // by interaction token
 	deleted     map[string]bool     // by interaction token
+	dmChannels  map[string]string   // DM channel ID by user ID
+	dms         map[string][]*Reply // direct messages by user ID
+	noDMs       map[string]bool     // users who accept no DMs from the bot
 	conn        *gatewayConn
 	connections int
 	rateLimited int
@@ -79,14 +82,17 @@ func New() (*Fake, error) {
 		return nil, fmt.Errorf("discordtest: %w", err)
 	}
 	f := &Fake{
-		changed:   make(chan struct{}),
-		commands:  map[string][]*discordgo.ApplicationCommand{},
-		callbacks: map[string]*Reply{},
-		answered:  map[string]bool{},
-		edits:     map[string][]*Reply{},
-		followups: map[string][]*Reply{},
-		deleted:   map[string]bool{},
-		nextID:    500000000000000000,
+		changed:    make(chan struct{}),
+		commands:   map[string][]*discordgo.ApplicationCommand{},
+		callbacks:  map[string]*Reply{},
+		answered:   map[string]bool{},
+		edits:      map[string][]*Reply{},
+		followups:  map[string][]*Reply{},
+		deleted:    map[string]bool{},
+		dmChannels: map[string]string{},
+		dms:        map[string][]*Reply{},
+		noDMs:      map[string]bool{},
+		nextID:     500000000000000000,
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/v9/gateway", f.gateway)
@@ -98,6 +104,8 @@ func New() (*Fake, error) {
 	mux.HandleFunc("PATCH /api/v9/webhooks/{app}/{token}/messages/{message}", f.edit)
 	mux.HandleFunc("DELETE /api/v9/webhooks/{app}/{token}/messages/{message}", f.deleteMessage)
 	mux.HandleFunc("POST /api/v9/webhooks/{app}/{token}", f.followup)
+	mux.HandleFunc("POST /api/v9/users/@me/channels", f.authorized(f.openDM))
+	mux.HandleFunc("POST /api/v9/channels/{channel}/messages", f.authorized(f.sendMessage))
 	mux.HandleFunc("GET /gateway/", f.serveGateway)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, 0, "404: Not Found")
@@ -435,6 +443,88 @@ func (f *Fake) deleteMessage(w http.ResponseWriter, r *http.Request) {
 	f.notify()
 	f.mu.Unlock()
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// openDM opens (or returns) the DM channel with a user.
+func (f *Fake) openDM(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		RecipientID string `json:"recipient_id"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil || body.RecipientID == "" {
+		writeError(w, http.StatusBadRequest, 50035, "Invalid Form Body")
+		return
+	}
+	f.mu.Lock()
+	id, ok := f.dmChannels[body.RecipientID]
+	if !ok {
+		id = f.id()
+		f.dmChannels[body.RecipientID] = id
+	}
+	f.mu.Unlock()
+	writeJSON(w, http.StatusOK, &discordgo.Channel{ID: id, Type: discordgo.ChannelTypeDM,
+		Recipients: []*discordgo.User{{ID: body.RecipientID}}})
+}
+
+// sendMessage records a message in a DM channel; other channels are
+// unknown to the fake.
+func (f *Fake) sendMessage(w http.ResponseWriter, r *http.Request) {
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, 50035, "Invalid Form Body")
+		return
+	}
+	reply, err := decodeReply(raw)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, 50035, "Invalid Form Body: "+err.Error())
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	user := ""
+	for u, ch := range f.dmChannels {
+		if ch == r.PathValue("channel") {
+			user = u
+		}
+	}
+	switch {
+	case user == "":
+		writeError(w, http.StatusNotFound, 10003, "Unknown Channel")
+		return
+	case f.noDMs[user]:
+		writeError(w, http.StatusForbidden, 50007, "Cannot send messages to this user")
+		return
+	}
+	f.dms[user] = append(f.dms[user], reply)
+	f.notify()
+	writeJSON(w, http.StatusOK, &discordgo.Message{ID: f.id(), ChannelID: r.PathValue("channel"), Content: reply.Content,
+		Embeds: reply.Embeds, Author: botUser()})
+}
+
+// RefuseDMs makes the user accept no direct messages from the bot, as
+// Discord's privacy settings allow.
+func (f *Fake) RefuseDMs(userID string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.noDMs[userID] = true
+}
+
+// DMs returns the direct messages the bot sent the user so far.
+func (f *Fake) DMs(userID string) []*Reply {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]*Reply(nil), f.dms[userID]...)
+}
+
+// WaitDM waits for the n-th (from 1) direct message to the user.
+func (f *Fake) WaitDM(ctx context.Context, userID string, n int) (*Reply, error) {
+	var r *Reply
+	err := f.wait(ctx, func() bool {
+		if len(f.dms[userID]) >= n {
+			r = f.dms[userID][n-1]
+		}
+		return r != nil
+	})
+	return r, err
 }
 
 // isAnswered reports whether the interaction with this token has had its

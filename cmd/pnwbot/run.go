@@ -162,6 +162,7 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 	if err != nil {
 		return nil, err
 	}
+	deps.DM = a.bot
 	checks = append(checks, web.Check{Name: "discord_gateway", Ping: a.bot.CheckGateway})
 	if a.listener, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
 		return nil, todo(fmt.Errorf("HTTP_ADDR: %w", err), "set HTTP_ADDR to a free port, or stop what listens there")

@@ -1,0 +1,235 @@
+package commands
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/bwmarrin/discordgo"
+
+	"pnwbot/bot"
+	"pnwbot/pnw"
+	"pnwbot/secrets"
+	"pnwbot/store"
+)
+
+// Messenger sends direct messages; the bot implements it.
+type Messenger interface {
+	DirectMessage(ctx context.Context, userID string, msg *bot.Response) error
+}
+
+const (
+	routeKeyOpen   = "alliance/key/open/{alliance}"
+	routeKeySubmit = "alliance/key/submit/{alliance}"
+	routeKeyForget = "alliance/key/forget/{alliance}"
+)
+
+// allianceKey shows the caller's alliance key status, offers to forget the
+// key, and sends the form to link one in a direct message, so that the key
+// is never typed in a channel.
+func (d *Deps) allianceKey(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	a, err := d.serverAlliance(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	u, m, err := d.activeManager(ctx, req, a, "alliance.key")
+	if err != nil {
+		return nil, err
+	}
+	resp := &bot.Response{Ephemeral: true, Embeds: []*discordgo.MessageEmbed{{
+		Title: truncate("Your alliance key for "+a.Name, 256), Color: colorDefault,
+		Fields: []*discordgo.MessageEmbedField{{Name: "Status", Value: fieldValue(allianceKeyStatus(m))}},
+	}}}
+	if m.ManagerApiKey != nil {
+		resp.Components = []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
+			discordgo.Button{Label: "Forget my key", Style: discordgo.DangerButton, CustomID: bot.CustomID(routeKeyForget, strconv.FormatInt(a.ID, 10))},
+		}}}
+	}
+	dm := &bot.Response{
+		Content: fmt.Sprintf("To link your alliance key for **%s**, press the button and paste an API key of your own nation "+
+			"(in the game: Account, then API Key). It is stored encrypted; the bot uses it to read %s's bank for its managers.", a.Name, a.Name),
+		Components: []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
+			discordgo.Button{Label: "Link a key", Style: discordgo.PrimaryButton, CustomID: bot.CustomID(routeKeyOpen, strconv.FormatInt(a.ID, 10))},
+		}}},
+	}
+	note := "I sent you a direct message with a button to link a key."
+	if d.DM == nil {
+		return nil, errors.New("no messenger for direct messages")
+	}
+	if err := d.DM.DirectMessage(ctx, req.User.ID, dm); err != nil {
+		d.Logger.WarnContext(ctx, "alliance key: direct message", "user_id", u.ID, "error", err)
+		note = "I could not send you a direct message: allow direct messages from this server's members (Privacy Settings) and run /alliance key again."
+	}
+	resp.Embeds[0].Description = note
+	return resp, nil
+}
+
+// activeManager returns the caller's account and manager row in a; anyone
+// else is refused, and the refusal audited as action.
+func (d *Deps) activeManager(ctx context.Context, req *bot.Request, a store.Alliance, action string) (store.User, store.AllianceManager, error) {
+	u, err := d.findUser(ctx)
+	if err != nil {
+		return u, store.AllianceManager{}, err
+	}
+	m, err := d.Store.AllianceManagerGet(ctx, store.AllianceManagerGetParams{UserID: u.ID, AllianceID: a.ID})
+	if err = store.NotFound(err); errors.Is(err, store.ErrNotFound) {
+		d.audit(ctx, auditEntry{user: &u.ID, alliance: &a.ID, action: action, resource: "alliance", resourceID: strconv.FormatInt(a.PnwAllianceID, 10),
+			failed: true, newValues: map[string]any{"reason": "not a manager", "route": req.Route}})
+		return u, m, bot.UserErrorf("Only managers of %s link an alliance key: ask one of its admins (/alliance managers add).", a.Name)
+	} else if err != nil {
+		return u, m, fmt.Errorf("manager: %w", err)
+	}
+	return u, m, nil
+}
+
+// allianceKeyStatus describes a manager's key without revealing anything
+// of it.
+func allianceKeyStatus(m store.AllianceManager) string {
+	switch {
+	case m.ManagerApiKey == nil:
+		return "None linked."
+	case m.KeyRevokedAt != nil:
+		return fmt.Sprintf("Refused by the game since <t:%d:R>: link a new one.", m.KeyRevokedAt.Unix())
+	}
+	s := "Linked, stored encrypted"
+	if m.KeyVerifiedAt != nil {
+		s += fmt.Sprintf(", verified <t:%d:R>", m.KeyVerifiedAt.Unix())
+	}
+	var perms map[string]bool
+	if json.Unmarshal(m.KeyPermissions, &perms) == nil {
+		var granted []string
+		for _, p := range []string{"alliance_view_bank", "alliance_withdraw_bank", "alliance_tax_brackets", "alliance_accept_applicants", "alliance_remove_members"} {
+			if perms[p] {
+				granted = append(granted, p)
+			}
+		}
+		if len(granted) == 0 {
+			granted = []string{"none of the alliance's"}
+		}
+		s += ". The game lets it: " + strings.Join(granted, ", ")
+	}
+	return s + "."
+}
+
+// allianceKeyOpen opens the key form from the direct message. A modal must
+// be the first answer, at once: it reads nothing.
+func (d *Deps) allianceKeyOpen(_ context.Context, req *bot.Request) (*bot.Response, error) {
+	return bot.Modal(bot.CustomID(routeKeySubmit, req.Var("alliance")), "Link your alliance key", &discordgo.TextInput{
+		CustomID:    inputAPIKey,
+		Label:       "An API key of your own nation",
+		Style:       discordgo.TextInputShort,
+		Placeholder: "In the game: Account, then API Key",
+		Required:    true,
+		MinLength:   8,
+		MaxLength:   64,
+	}), nil
+}
+
+// allianceKeySubmit checks the key with the game and stores it: it must be
+// a key of the caller's own linked nation, a member of the alliance, and the
+// caller an active manager of it.
+func (d *Deps) allianceKeySubmit(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	var in struct {
+		Key string `discord:"api_key"`
+	}
+	if err := req.Options(&in); err != nil {
+		return nil, err
+	}
+	key := strings.TrimSpace(in.Key)
+	if !apiKeyPattern.MatchString(key) {
+		return nil, bot.UserError("That does not look like an API key: it should be letters and digits only. Press the button again and paste it. Nothing was saved.")
+	}
+	a, err := d.allianceByVar(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	u, m, err := d.activeManager(ctx, req, a, "alliance.key_link")
+	if err != nil {
+		return nil, err
+	}
+	if u.PnwNationID == nil {
+		return nil, bot.UserError("Link your own nation with /link first: an alliance key must belong to it. Nothing was saved.")
+	}
+	info, err := d.Game.Me(ctx, key)
+	switch {
+	case errors.Is(err, pnw.ErrInvalidKey):
+		return nil, bot.UserError("The game refused this key: it is wrong or revoked. Copy it again from Account, then API Key. Nothing was saved.")
+	case err != nil:
+		return nil, gameError(err, "Nothing was saved.")
+	}
+	refuse := func(reason, msg string) (*bot.Response, error) {
+		d.audit(ctx, auditEntry{user: &u.ID, alliance: &a.ID, action: "alliance.key_link", resource: "alliance_manager", resourceID: strconv.FormatInt(m.ID, 10),
+			failed: true, newValues: map[string]any{"reason": reason, "key_nation": info.Nation.Id}})
+		return nil, bot.UserError(msg + " Nothing was saved.")
+	}
+	if info.Nation.Id != strconv.FormatInt(*u.PnwNationID, 10) {
+		return refuse("key of another nation", fmt.Sprintf("This key belongs to %s, not to your linked nation: use a key of your own nation.", info.Nation.NationName))
+	}
+	pos := info.Nation.AlliancePosition
+	if info.Nation.AllianceId != strconv.FormatInt(a.PnwAllianceID, 10) || pos == pnw.AlliancePositionEnumAPPLICANT || pos == pnw.AlliancePositionEnumNOALLIANCE {
+		return refuse("nation not in the alliance", fmt.Sprintf("The game says your nation is not a member of %s.", a.Name))
+	}
+	sealed, err := d.Keys.Seal(key, u.KeySalt, secrets.AllianceKey(u.ID, a.ID))
+	if err != nil {
+		return nil, fmt.Errorf("seal key: %w", err)
+	}
+	perms, err := json.Marshal(info.Permissions)
+	if err != nil {
+		return nil, err
+	}
+	err = d.change(ctx, func(q *store.Queries) (auditEntry, error) {
+		_, err := q.AllianceManagerSetKey(ctx, store.AllianceManagerSetKeyParams{ID: m.ID, ManagerApiKey: sealed, KeyPermissions: perms})
+		return auditEntry{user: &u.ID, alliance: &a.ID, action: "alliance.key_link", resource: "alliance_manager", resourceID: strconv.FormatInt(m.ID, 10),
+			oldValues: map[string]any{"had_key": m.ManagerApiKey != nil},
+			newValues: map[string]any{"key": "[redacted]", "key_permissions": json.RawMessage(perms)}}, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store alliance key: %w", err)
+	}
+	msg := fmt.Sprintf("Your alliance key for **%s** is linked and stored encrypted; it is never shown again. /alliance key in the server shows it or forgets it.", a.Name)
+	if !info.Permissions.AllianceViewBank {
+		msg += "\nThe game does not let this key see the bank (alliance_view_bank): /alliance bank will need another manager's key."
+	}
+	return &bot.Response{Content: msg}, nil
+}
+
+// allianceKeyForget deletes the caller's own alliance key.
+func (d *Deps) allianceKeyForget(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	a, err := d.allianceByVar(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	u, m, err := d.activeManager(ctx, req, a, "alliance.key_forget")
+	if err != nil {
+		return nil, err
+	}
+	if m.ManagerApiKey == nil {
+		return updated("You have no alliance key stored: there is nothing to forget."), nil
+	}
+	err = d.change(ctx, func(q *store.Queries) (auditEntry, error) {
+		return auditEntry{user: &u.ID, alliance: &a.ID, action: "alliance.key_forget", resource: "alliance_manager", resourceID: strconv.FormatInt(m.ID, 10),
+			oldValues: map[string]any{"key": "[redacted]"}}, q.AllianceManagerClearKey(ctx, m.ID)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("forget alliance key: %w", err)
+	}
+	return updated(fmt.Sprintf("Your alliance key for %s is deleted.", a.Name)), nil
+}
+
+// allianceByVar is the alliance a button or form names (alliances.id).
+func (d *Deps) allianceByVar(ctx context.Context, req *bot.Request) (store.Alliance, error) {
+	id, err := strconv.ParseInt(req.Var("alliance"), 10, 64)
+	if err != nil {
+		return store.Alliance{}, bot.UserError("This button is broken: run /alliance key again.")
+	}
+	a, err := d.Store.AllianceGetByID(ctx, id)
+	if err = store.NotFound(err); errors.Is(err, store.ErrNotFound) {
+		return a, bot.UserError("This alliance is no longer set up with pnwbot.")
+	} else if err != nil {
+		return a, fmt.Errorf("alliance: %w", err)
+	}
+	return a, nil
+}
