@@ -26,7 +26,9 @@ type discord struct {
 
 func (b *testBundle) onDiscord(t *testing.T) discord {
 	t.Helper()
-	fake := discordtest.New(t)
+	fake, err := discordtest.New()
+	require.NoError(t, err)
+	t.Cleanup(fake.Close)
 	bt, err := bot.New(bot.Options{Token: discordtest.Token, APIBaseURL: fake.URL, Router: b.router, NoReconnect: true})
 	require.NoError(t, err)
 	require.NoError(t, bt.Start(t.Context()))
