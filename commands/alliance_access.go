@@ -42,7 +42,7 @@ func (d *Deps) authorize(ctx context.Context, req *bot.Request, need ...access.P
 	}
 	var u *store.User
 	var missing []access.Permission
-	if found, err := d.findUser(ctx); err == nil {
+	if found, err := d.findUser(req); err == nil {
 		u = &found
 		var ok bool
 		if ok, missing, err = access.Can(ctx, d.Store, u.ID, a.ID, need...); err != nil {

@@ -70,7 +70,7 @@ func (d *Deps) allianceKey(ctx context.Context, req *bot.Request) (*bot.Response
 // activeManager returns the caller's account and manager row in a; anyone
 // else is refused, and the refusal audited as action.
 func (d *Deps) activeManager(ctx context.Context, req *bot.Request, a store.Alliance, action string) (store.User, store.AllianceManager, error) {
-	u, err := d.findUser(ctx)
+	u, err := d.findUser(req)
 	if err != nil {
 		return u, store.AllianceManager{}, err
 	}

@@ -33,7 +33,7 @@ func (d *Deps) allianceSetup(ctx context.Context, req *bot.Request) (*bot.Respon
 	if req.GuildID == "" {
 		return nil, errNotInServer
 	}
-	u, err := d.findUser(ctx)
+	u, err := d.findUser(req)
 	if errors.Is(err, errNoAccount) {
 		return nil, errSetupNeedsLink
 	} else if err != nil {
@@ -88,7 +88,7 @@ func moveSubject(userID, allianceID int64, guildID string) string {
 // allianceMoveConfirm moves the alliance to this server, after asking the
 // game again that the caller still leads it.
 func (d *Deps) allianceMoveConfirm(ctx context.Context, req *bot.Request) (*bot.Response, error) {
-	u, err := d.findUser(ctx)
+	u, err := d.findUser(req)
 	if err != nil {
 		return nil, err
 	}
