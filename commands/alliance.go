@@ -28,9 +28,23 @@ func (d *Deps) allianceCommand() bot.Command {
 	for i, p := range access.Permissions {
 		perms[i] = &discordgo.ApplicationCommandOptionChoice{Name: string(p), Value: string(p)}
 	}
+	choices := func(values ...string) []*discordgo.ApplicationCommandOptionChoice {
+		out := make([]*discordgo.ApplicationCommandOptionChoice, len(values))
+		for i, v := range values {
+			out[i] = &discordgo.ApplicationCommandOptionChoice{Name: strings.ReplaceAll(v, "_", " "), Value: v}
+		}
+		return out
+	}
+	one := 1.0
+	limit := &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionInteger, Name: "limit", Description: "How many of the latest (default 50)", MinValue: &one, MaxValue: 1000}
 	sub := func(name, desc string, opts ...*discordgo.ApplicationCommandOption) *discordgo.ApplicationCommandOption {
 		return &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionSubCommand, Name: name, Description: desc, Options: opts}
 	}
+	membersSlash, membersTurn := view(d.membersView, "sort", "filter")
+	historySlash, historyTurn := view(d.historyView, "nation", "limit")
+	taxesSlash, taxesTurn := view(d.taxesView, "limit")
+	warsSlash, warsTurn := view(d.warsView)
+	tradesSlash, tradesTurn := view(d.tradesView, "limit")
 	return bot.Command{
 		Definition: &discordgo.ApplicationCommand{
 			Name:        "alliance",
@@ -49,6 +63,15 @@ func (d *Deps) allianceCommand() bot.Command {
 						&discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionBoolean, Name: "value", Description: "Granted or not", Required: true}),
 				}},
 				sub("key", "Link your alliance key in a direct message, see its status, or forget it"),
+				sub("members", "The alliance's members, applicants and vacation mode marked",
+					&discordgo.ApplicationCommandOption{Type: str, Name: "sort", Description: "Order (default score)", Choices: choices("score", "cities", "last_active")},
+					&discordgo.ApplicationCommandOption{Type: str, Name: "filter", Description: "Which (default all)", Choices: choices("all", "members", "applicants", "vacation")}),
+				sub("bank", "The alliance bank: money and resources, with their value"),
+				sub("bank-history", "The alliance bank's records, newest first, with totals",
+					&discordgo.ApplicationCommandOption{Type: str, Name: "nation", Description: "Only this nation's (name or id)", Autocomplete: true, MaxLength: maxNameLength}, limit),
+				sub("taxes", "The alliance's tax records, newest first, with totals", limit),
+				sub("wars", "Active offensive and defensive wars of the alliance's members"),
+				sub("trades", "Recent trades of the alliance's members", limit),
 				sub("settings", "Show or change the alliance's settings",
 					&discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionBoolean, Name: "public", Description: "Whether the alliance's page is public"},
 					&discordgo.ApplicationCommandOption{Type: str, Name: "slug", Description: "The alliance's page address, e.g. the-knights", MaxLength: maxSlugLength}),
@@ -70,6 +93,17 @@ func (d *Deps) allianceCommand() bot.Command {
 			{Path: routeKeyOpen, Handler: d.allianceKeyOpen},
 			{Path: routeKeySubmit, Handler: d.allianceKeySubmit, Ephemeral: true},
 			{Path: routeKeyForget, Handler: d.allianceKeyForget, Ephemeral: true},
+			{Path: "/alliance/members", Handler: membersSlash, Ephemeral: true},
+			{Path: routeMembersPage, Handler: membersTurn, Ephemeral: true},
+			{Path: "/alliance/bank", Handler: d.allianceBank, Ephemeral: true},
+			{Path: "/alliance/bank-history", Handler: historySlash, Autocomplete: d.nationAutocomplete, Ephemeral: true},
+			{Path: routeHistoryPage, Handler: historyTurn, Ephemeral: true},
+			{Path: "/alliance/taxes", Handler: taxesSlash, Ephemeral: true},
+			{Path: routeTaxesPage, Handler: taxesTurn, Ephemeral: true},
+			{Path: "/alliance/wars", Handler: warsSlash, Ephemeral: true},
+			{Path: routeWarsPage, Handler: warsTurn, Ephemeral: true},
+			{Path: "/alliance/trades", Handler: tradesSlash, Ephemeral: true},
+			{Path: routeTradesPage, Handler: tradesTurn, Ephemeral: true},
 			{Path: "/alliance/settings", Handler: d.allianceSettings, Ephemeral: true},
 			{Path: "/alliance/audit", Handler: d.allianceAudit, Ephemeral: true},
 			{Path: routeAuditPage, Handler: d.allianceAuditPage, Ephemeral: true},

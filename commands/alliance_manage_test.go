@@ -213,9 +213,16 @@ func TestAlliancePermissionMatrix(t *testing.T) {
 		{"managers list", "alliance_managers_list", nil, access.ManageSettings},
 		{"settings", "alliance_settings", nil, access.ManageSettings},
 		{"audit", "alliance_audit", []string{"action", ""}, access.ViewAuditLog},
+		{"members", "alliance_members", []string{"sort", "score", "filter", "all"}, access.ViewMembers},
+		{"bank", "alliance_bank", nil, access.ViewBank},
+		{"bank-history", "alliance_bank_history", []string{"nation", "", "limit", "50"}, access.ViewBank},
+		{"taxes", "alliance_taxes", nil, access.ViewBank},
+		{"wars", "alliance_wars", nil, access.ViewWars},
+		{"trades", "alliance_trades", nil, access.ViewTrades},
 	}
 	_, b := setup(t)
 	a := b.setUp(t)
+	b.linkAllianceKey(t, a, aliceID, aliceKey, "alliance_view_bank")
 	for name, s := range subjects {
 		for _, c := range commands {
 			t.Run(name+"/"+c.name, func(t *testing.T) {

@@ -64,13 +64,14 @@ UPDATE alliance_managers SET role = @role, permissions = @permissions, updated_a
 WHERE id = @id AND is_active
 RETURNING *;
 
--- name: AllianceManagerListViewKeys :many
--- The alliance's usable manager keys that may see its bank, most recently
--- verified first, with their owner's salt to open them.
-SELECT sqlc.embed(m), u.key_salt
+-- name: AllianceManagerListUsableKeys :many
+-- The alliance's usable manager keys (with need_bank, only those that may
+-- see its bank), most recently verified first, with their owner's salt to
+-- open them and Discord id to tell them when the game refuses one.
+SELECT sqlc.embed(m), u.key_salt, u.discord_id
 FROM alliance_managers m
 JOIN users u ON u.id = m.user_id
 WHERE m.alliance_id = @alliance_id AND m.is_active
   AND m.manager_api_key IS NOT NULL AND m.key_revoked_at IS NULL
-  AND (m.key_permissions ->> 'alliance_view_bank')::boolean
+  AND (NOT @need_bank::boolean OR coalesce((m.key_permissions ->> 'alliance_view_bank')::boolean, false))
 ORDER BY m.key_verified_at DESC NULLS LAST, m.id;

@@ -221,32 +221,39 @@ func (q *Queries) AllianceManagerListKeys(ctx context.Context, arg AllianceManag
 	return items, nil
 }
 
-const allianceManagerListViewKeys = `-- name: AllianceManagerListViewKeys :many
-SELECT m.id, m.user_id, m.alliance_id, m.role, m.permissions, m.manager_api_key, m.key_permissions, m.key_verified_at, m.key_revoked_at, m.is_active, m.assigned_by, m.created_at, m.updated_at, u.key_salt
+const allianceManagerListUsableKeys = `-- name: AllianceManagerListUsableKeys :many
+SELECT m.id, m.user_id, m.alliance_id, m.role, m.permissions, m.manager_api_key, m.key_permissions, m.key_verified_at, m.key_revoked_at, m.is_active, m.assigned_by, m.created_at, m.updated_at, u.key_salt, u.discord_id
 FROM alliance_managers m
 JOIN users u ON u.id = m.user_id
 WHERE m.alliance_id = $1 AND m.is_active
   AND m.manager_api_key IS NOT NULL AND m.key_revoked_at IS NULL
-  AND (m.key_permissions ->> 'alliance_view_bank')::boolean
+  AND (NOT $2::boolean OR coalesce((m.key_permissions ->> 'alliance_view_bank')::boolean, false))
 ORDER BY m.key_verified_at DESC NULLS LAST, m.id
 `
 
-type AllianceManagerListViewKeysRow struct {
-	AllianceManager AllianceManager `json:"alliance_manager"`
-	KeySalt         []byte          `json:"key_salt"`
+type AllianceManagerListUsableKeysParams struct {
+	AllianceID int64 `json:"alliance_id"`
+	NeedBank   bool  `json:"need_bank"`
 }
 
-// The alliance's usable manager keys that may see its bank, most recently
-// verified first, with their owner's salt to open them.
-func (q *Queries) AllianceManagerListViewKeys(ctx context.Context, allianceID int64) ([]AllianceManagerListViewKeysRow, error) {
-	rows, err := q.db.Query(ctx, allianceManagerListViewKeys, allianceID)
+type AllianceManagerListUsableKeysRow struct {
+	AllianceManager AllianceManager `json:"alliance_manager"`
+	KeySalt         []byte          `json:"key_salt"`
+	DiscordID       string          `json:"discord_id"`
+}
+
+// The alliance's usable manager keys (with need_bank, only those that may
+// see its bank), most recently verified first, with their owner's salt to
+// open them and Discord id to tell them when the game refuses one.
+func (q *Queries) AllianceManagerListUsableKeys(ctx context.Context, arg AllianceManagerListUsableKeysParams) ([]AllianceManagerListUsableKeysRow, error) {
+	rows, err := q.db.Query(ctx, allianceManagerListUsableKeys, arg.AllianceID, arg.NeedBank)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	items := []AllianceManagerListViewKeysRow{}
+	items := []AllianceManagerListUsableKeysRow{}
 	for rows.Next() {
-		var i AllianceManagerListViewKeysRow
+		var i AllianceManagerListUsableKeysRow
 		if err := rows.Scan(
 			&i.AllianceManager.ID,
 			&i.AllianceManager.UserID,
@@ -262,6 +269,7 @@ func (q *Queries) AllianceManagerListViewKeys(ctx context.Context, allianceID in
 			&i.AllianceManager.CreatedAt,
 			&i.AllianceManager.UpdatedAt,
 			&i.KeySalt,
+			&i.DiscordID,
 		); err != nil {
 			return nil, err
 		}

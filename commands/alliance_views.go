@@ -1,0 +1,552 @@
+package commands
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/bwmarrin/discordgo"
+
+	"pnwbot/access"
+	"pnwbot/bot"
+	"pnwbot/pnw"
+	"pnwbot/secrets"
+	"pnwbot/store"
+)
+
+// Views read the game's data from the cache (fetching it when missing or
+// old) on every page, so a page is always a fresh read, checked like the
+// command.
+const (
+	routeMembersPage = "alliance/members/{owner}/{page}/{sort}/{filter}"
+	routeHistoryPage = "alliance/bank-history/{owner}/{page}/{nation}/{limit}"
+	routeTaxesPage   = "alliance/taxes/{owner}/{page}/{limit}"
+	routeWarsPage    = "alliance/wars/{owner}/{page}"
+	routeTradesPage  = "alliance/trades/{owner}/{page}/{limit}"
+
+	viewPageSize = 10
+)
+
+// page cuts items to page n (from 0) and says whether more follow.
+func page[T any](items []T, n int) ([]T, bool) {
+	start := min(n*viewPageSize, len(items))
+	end := min(start+viewPageSize, len(items))
+	return items[start:end], end < len(items)
+}
+
+func pageFooter(e *discordgo.MessageEmbed, n, total int) {
+	pages := max((total+viewPageSize-1)/viewPageSize, 1)
+	text := fmt.Sprintf("Page %d of %d · %d in all", n+1, pages, total)
+	if e.Footer != nil {
+		text += " · " + e.Footer.Text
+	}
+	e.Footer = &discordgo.MessageEmbedFooter{Text: text}
+}
+
+// view turns a slash command into page 0 of a view, and a Previous/Next
+// button into the page it names.
+func view(render func(ctx context.Context, req *bot.Request, page int, args []string) (*bot.Response, error), names ...string) (slash, turn bot.Handler) {
+	slash = func(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+		return render(ctx, req, 0, nil)
+	}
+	turn = func(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+		n, err := turnPage(req)
+		if err != nil {
+			return nil, err
+		}
+		args := make([]string, len(names))
+		for i, name := range names {
+			args[i] = req.Var(name)
+		}
+		resp, err := render(ctx, req, n, args)
+		return asPageTurn(resp), err
+	}
+	return slash, turn
+}
+
+// Members.
+
+var memberSorts = map[string]func(a, b pnw.Nation) int{
+	"score":       func(a, b pnw.Nation) int { return cmp.Compare(b.Score, a.Score) },
+	"cities":      func(a, b pnw.Nation) int { return cmp.Compare(b.NumCities, a.NumCities) },
+	"last_active": func(a, b pnw.Nation) int { return strings.Compare(lastActive(b), lastActive(a)) },
+}
+
+var memberFilters = map[string]func(n pnw.Nation) bool{
+	"all":        func(pnw.Nation) bool { return true },
+	"members":    func(n pnw.Nation) bool { return n.AlliancePosition != pnw.AlliancePositionEnumAPPLICANT },
+	"applicants": func(n pnw.Nation) bool { return n.AlliancePosition == pnw.AlliancePositionEnumAPPLICANT },
+	"vacation":   func(n pnw.Nation) bool { return n.VacationModeTurns > 0 },
+}
+
+func lastActive(n pnw.Nation) string {
+	t, err := pnw.ParseTime(n.LastActive)
+	if err != nil {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02T15:04:05")
+}
+
+func (d *Deps) membersView(ctx context.Context, req *bot.Request, n int, args []string) (*bot.Response, error) {
+	sortBy, filter := "score", "all"
+	if args == nil {
+		var o struct {
+			Sort   string `discord:"sort"`
+			Filter string `discord:"filter"`
+		}
+		if err := req.Options(&o); err != nil {
+			return nil, err
+		}
+		sortBy, filter = cmp.Or(o.Sort, sortBy), cmp.Or(o.Filter, filter)
+	} else {
+		sortBy, filter = args[0], args[1]
+	}
+	less, okSort := memberSorts[sortBy]
+	keep, okFilter := memberFilters[filter]
+	if !okSort || !okFilter {
+		return nil, bot.UserError("Unknown sort or filter: pick one from the list.")
+	}
+	_, a, err := d.authorize(ctx, req, access.ViewMembers)
+	if err != nil {
+		return nil, err
+	}
+	r, err := d.Game.AllianceMembers(ctx, int(a.PnwAllianceID))
+	if err != nil {
+		return nil, gameError(err, "")
+	}
+	var members []pnw.Nation
+	for _, m := range r.Data {
+		if keep(m) {
+			members = append(members, m)
+		}
+	}
+	slices.SortStableFunc(members, less)
+	shown, more := page(members, n)
+	linked, err := d.linkedUsers(ctx, shown)
+	if err != nil {
+		return nil, err
+	}
+	e := &discordgo.MessageEmbed{Title: truncate(fmt.Sprintf("Members of %s", a.Name), 256), Color: colorDefault,
+		Description: fmt.Sprintf("Sorted by %s · %s", strings.ReplaceAll(sortBy, "_", " "), filter)}
+	for _, m := range shown {
+		name := fmt.Sprintf("%s · %s", m.NationName, capitalize(string(m.AlliancePosition)))
+		var marks []string
+		if m.AlliancePosition == pnw.AlliancePositionEnumAPPLICANT {
+			marks = append(marks, "📝 applicant")
+		}
+		if m.VacationModeTurns > 0 {
+			marks = append(marks, "🏖️ vacation mode")
+		}
+		value := fmt.Sprintf("[%s](%s) · score %s · %d cities · %s · active %s\n🪖 %s · %s tanks · ✈️ %s · 🚢 %s",
+			m.LeaderName, nationURL(m.Id), strconv.FormatFloat(m.Score, 'f', 2, 64), m.NumCities, capitalize(m.Color), relative(m.LastActive),
+			number(m.Soldiers), number(m.Tanks), number(m.Aircraft), number(m.Ships))
+		if id, ok := linked[m.Id]; ok {
+			value += " · <@" + id + ">"
+		}
+		if len(marks) > 0 {
+			value += "\n" + strings.Join(marks, " · ")
+		}
+		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: truncate(name, 256), Value: fieldValue(value)})
+	}
+	staleNote(e, r)
+	pageFooter(e, n, len(members))
+	return &bot.Response{Ephemeral: true, Embeds: []*discordgo.MessageEmbed{e},
+		Components: pager(routeMembersPage, req.User.ID, n, more, sortBy, filter)}, nil
+}
+
+// linkedUsers maps the nations shown that a pnwbot user linked to their
+// Discord id: one query a page.
+func (d *Deps) linkedUsers(ctx context.Context, nations []pnw.Nation) (map[string]string, error) {
+	ids := make([]int64, 0, len(nations))
+	for _, n := range nations {
+		if id, err := strconv.ParseInt(n.Id, 10, 64); err == nil {
+			ids = append(ids, id)
+		}
+	}
+	rows, err := d.Store.UserListByNationIDs(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("linked users: %w", err)
+	}
+	out := make(map[string]string, len(rows))
+	for _, r := range rows {
+		out[strconv.FormatInt(*r.PnwNationID, 10)] = r.DiscordID
+	}
+	return out, nil
+}
+
+// Bank.
+
+// withAllianceKey runs read with the alliance's own manager keys in turn
+// (never another alliance's, never a member's) until one works. A key the
+// game refuses is marked revoked, its owner told once, and the next tried;
+// so is one that may no longer see the bank.
+func (d *Deps) withAllianceKey(ctx context.Context, a store.Alliance, needBank bool, read func(key string) error) error {
+	rows, err := d.Store.AllianceManagerListUsableKeys(ctx, store.AllianceManagerListUsableKeysParams{AllianceID: a.ID, NeedBank: needBank})
+	if err != nil {
+		return fmt.Errorf("alliance keys: %w", err)
+	}
+	for _, r := range rows {
+		m := r.AllianceManager
+		key, err := d.Keys.Open(m.ManagerApiKey, r.KeySalt, secrets.AllianceKey(m.UserID, a.ID))
+		if err != nil {
+			d.Logger.ErrorContext(ctx, "alliance key does not open: is ENCRYPTION_KEY the one it was sealed with?", "manager_id", m.ID)
+			continue
+		}
+		err = read(key)
+		switch {
+		case errors.Is(err, pnw.ErrInvalidKey):
+			d.revokeAllianceKey(ctx, a, r)
+		case errors.Is(err, pnw.ErrPermission):
+			d.Logger.InfoContext(ctx, "alliance key may not read this", "manager_id", m.ID)
+		default:
+			return err
+		}
+	}
+	what := "an alliance key"
+	if needBank {
+		what = "an alliance key that may see the bank (the game's alliance_view_bank permission)"
+	}
+	return bot.UserErrorf("No manager of %s has %s linked: a manager links one with /alliance key.", a.Name, what)
+}
+
+// revokeAllianceKey records that the game refused a manager's key and tells
+// its owner in a DM, once: the update matches only the refused key, not yet
+// marked.
+func (d *Deps) revokeAllianceKey(ctx context.Context, a store.Alliance, r store.AllianceManagerListUsableKeysRow) {
+	m := r.AllianceManager
+	var n int64
+	err := d.change(ctx, func(q *store.Queries) (auditEntry, error) {
+		var err error
+		n, err = q.AllianceManagerMarkKeyRevoked(ctx, store.AllianceManagerMarkKeyRevokedParams{ID: m.ID, ManagerApiKey: m.ManagerApiKey})
+		if err == nil && n == 0 {
+			err = errAlreadyMarked
+		}
+		return auditEntry{user: &m.UserID, alliance: &a.ID, action: "alliance.key_revoked", resource: "alliance_manager", resourceID: strconv.FormatInt(m.ID, 10),
+			newValues: map[string]any{"reason": "the game refused the key"}}, err
+	})
+	if errors.Is(err, errAlreadyMarked) {
+		return
+	} else if err != nil {
+		d.Logger.ErrorContext(ctx, "mark alliance key revoked", "manager_id", m.ID, "error", err)
+		return
+	}
+	if d.DM == nil {
+		return
+	}
+	notice := &bot.Response{Content: fmt.Sprintf("The game refused your alliance key for **%s**: it was revoked or regenerated. "+
+		"Run /alliance key in %s's server to link a new one.", a.Name, a.Name)}
+	if err := d.DM.DirectMessage(ctx, r.DiscordID, notice); err != nil {
+		d.Logger.WarnContext(ctx, "tell manager of revoked key", "manager_id", m.ID, "error", err)
+	}
+}
+
+var errAlreadyMarked = errors.New("key already marked revoked")
+
+// holding is an amount of money or of one resource.
+type holding struct {
+	name   string
+	amount float64
+}
+
+// holdings lists money and the 12 resources in the game's order.
+func holdings(money, coal, oil, uranium, iron, bauxite, lead, gasoline, munitions, steel, aluminum, food float64) []holding {
+	return []holding{{"money", money}, {"coal", coal}, {"oil", oil}, {"uranium", uranium}, {"iron", iron}, {"bauxite", bauxite}, {"lead", lead},
+		{"gasoline", gasoline}, {"munitions", munitions}, {"steel", steel}, {"aluminum", aluminum}, {"food", food}}
+}
+
+func bankHoldings(b pnw.AllianceBank) []holding {
+	return holdings(b.Money, b.Coal, b.Oil, b.Uranium, b.Iron, b.Bauxite, b.Lead, b.Gasoline, b.Munitions, b.Steel, b.Aluminum, b.Food)
+}
+
+func recHoldings(r pnw.Bankrec) []holding {
+	return holdings(r.Money, r.Coal, r.Oil, r.Uranium, r.Iron, r.Bauxite, r.Lead, r.Gasoline, r.Munitions, r.Steel, r.Aluminum, r.Food)
+}
+
+func amount(f float64) string {
+	if f == float64(int64(f)) {
+		return number(int(f))
+	}
+	return number(int(f)) + strconv.FormatFloat(f-float64(int64(f)), 'f', 2, 64)[1:]
+}
+
+func (d *Deps) allianceBank(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	_, a, err := d.authorize(ctx, req, access.ViewBank)
+	if err != nil {
+		return nil, err
+	}
+	var bank pnw.Result[pnw.AllianceBank]
+	err = d.withAllianceKey(ctx, a, true, func(key string) error {
+		bank, err = d.Game.AllianceBank(ctx, key, int(a.PnwAllianceID))
+		return err
+	})
+	if err != nil {
+		return nil, viewError(err)
+	}
+	prices := map[string]float64{"money": 1}
+	if p, err := d.Game.TradePrices(ctx); err == nil {
+		for _, r := range p.Data.Resources {
+			prices[strings.ToLower(r.Resource)] = float64(r.AveragePrice)
+		}
+	} else {
+		d.Logger.WarnContext(ctx, "bank: trade prices", "error", err)
+	}
+	e := &discordgo.MessageEmbed{Title: truncate("Bank of "+a.Name, 256), Color: colorDefault}
+	var total float64
+	for _, r := range bankHoldings(bank.Data) {
+		value := amount(r.amount)
+		if p, ok := prices[r.name]; ok && r.name != "money" {
+			value += fmt.Sprintf(" · $%s", amount(r.amount*p))
+			total += r.amount * p
+		}
+		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: capitalize(r.name), Value: value, Inline: true})
+	}
+	e.Description = fmt.Sprintf("Worth **$%s** in all at average trade prices.", amount(total+bank.Data.Money))
+	staleNote(e, bank)
+	return &bot.Response{Ephemeral: true, Embeds: []*discordgo.MessageEmbed{e}}, nil
+}
+
+// viewError answers a failed game read; other errors pass as they are.
+func viewError(err error) error {
+	var pe *pnw.Error
+	if errors.As(err, &pe) {
+		return gameError(err, "")
+	}
+	return err
+}
+
+// Bank and tax records.
+
+func (d *Deps) historyView(ctx context.Context, req *bot.Request, n int, args []string) (*bot.Response, error) {
+	nation, limit := none, "50"
+	if args == nil {
+		var o struct {
+			Nation string `discord:"nation"`
+			Limit  int    `discord:"limit"`
+		}
+		if err := req.Options(&o); err != nil {
+			return nil, err
+		}
+		if q := strings.TrimSpace(o.Nation); q != "" {
+			id, err := d.nationNames().resolve(ctx, q)
+			if err != nil {
+				return nil, err
+			}
+			nation = strconv.Itoa(id)
+		}
+		if o.Limit > 0 {
+			limit = strconv.Itoa(o.Limit)
+		}
+	} else {
+		nation, limit = args[0], args[1]
+	}
+	return d.recordsView(ctx, req, n, false, nation, limit)
+}
+
+func (d *Deps) taxesView(ctx context.Context, req *bot.Request, n int, args []string) (*bot.Response, error) {
+	limit := "50"
+	if args == nil {
+		var o struct {
+			Limit int `discord:"limit"`
+		}
+		if err := req.Options(&o); err != nil {
+			return nil, err
+		}
+		if o.Limit > 0 {
+			limit = strconv.Itoa(o.Limit)
+		}
+	} else {
+		limit = args[0]
+	}
+	return d.recordsView(ctx, req, n, true, none, limit)
+}
+
+// recordsView lists bank (or tax) records, newest first, optionally those
+// of one nation, with their totals for the alliance.
+func (d *Deps) recordsView(ctx context.Context, req *bot.Request, n int, tax bool, nation, limitArg string) (*bot.Response, error) {
+	limit, err := strconv.Atoi(limitArg)
+	if err != nil || limit < 1 || limit > 1000 {
+		return nil, bot.UserError("The limit is a number of records from 1 to 1000.")
+	}
+	_, a, err := d.authorize(ctx, req, access.ViewBank)
+	if err != nil {
+		return nil, err
+	}
+	var recs pnw.Result[[]pnw.Bankrec]
+	err = d.withAllianceKey(ctx, a, true, func(key string) error {
+		if tax {
+			recs, err = d.Game.AllianceTaxRecords(ctx, key, int(a.PnwAllianceID), limit)
+		} else {
+			recs, err = d.Game.AllianceBankRecords(ctx, key, int(a.PnwAllianceID), limit)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, viewError(err)
+	}
+	ours := strconv.FormatInt(a.PnwAllianceID, 10)
+	var shown []pnw.Bankrec
+	for _, r := range recs.Data {
+		if nation == none || r.SenderType == pnw.ReceiverNation && r.SenderId == nation || r.ReceiverType == pnw.ReceiverNation && r.ReceiverId == nation {
+			shown = append(shown, r)
+		}
+	}
+	totals := make([]holding, 12)
+	for _, r := range shown {
+		sign := -1.0 // out of the alliance's bank
+		if r.ReceiverType == pnw.ReceiverAlliance && r.ReceiverId == ours {
+			sign = 1
+		}
+		for i, h := range recHoldings(r) {
+			totals[i].name = h.name
+			totals[i].amount += sign * h.amount
+		}
+	}
+	title, route, args := "Bank records of "+a.Name, routeHistoryPage, []string{nation, limitArg}
+	if tax {
+		title, route, args = "Tax records of "+a.Name, routeTaxesPage, []string{limitArg}
+	}
+	e := &discordgo.MessageEmbed{Title: truncate(title, 256), Color: colorDefault,
+		Description: "Net for the alliance: " + cmp.Or(holdingsText(totals, true), "nothing") + "."}
+	if nation != none {
+		e.Description = fmt.Sprintf("Of [nation %s](%s). ", nation, nationURL(nation)) + e.Description
+	}
+	rows, more := page(shown, n)
+	for _, r := range rows {
+		value := fmt.Sprintf("%s → %s · %s", party(r.SenderType, r.SenderId), party(r.ReceiverType, r.ReceiverId),
+			cmp.Or(holdingsText(recHoldings(r), false), "nothing"))
+		if r.Note != "" {
+			value += "\n" + truncate(r.Note, 200)
+		}
+		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: fmt.Sprintf("#%s · %s", r.Id, r.Date), Value: fieldValue(value)})
+	}
+	staleNote(e, recs)
+	pageFooter(e, n, len(shown))
+	return &bot.Response{Ephemeral: true, Embeds: []*discordgo.MessageEmbed{e}, Components: pager(route, req.User.ID, n, more, args...)}, nil
+}
+
+// holdingsText lists the non-zero holdings: "$1,000 · 50 food".
+func holdingsText(hs []holding, signed bool) string {
+	var parts []string
+	for _, h := range hs {
+		if h.amount == 0 {
+			continue
+		}
+		sign := ""
+		if h.amount < 0 {
+			sign = "−"
+		} else if signed {
+			sign = "+"
+		}
+		if h.name == "money" {
+			parts = append(parts, sign+"$"+amount(math.Abs(h.amount)))
+		} else {
+			parts = append(parts, sign+amount(math.Abs(h.amount))+" "+h.name)
+		}
+	}
+	return strings.Join(parts, " · ")
+}
+
+func party(typ int, id string) string {
+	if typ == pnw.ReceiverAlliance {
+		return fmt.Sprintf("[alliance %s](%s)", id, allianceURL(id))
+	}
+	return fmt.Sprintf("[nation %s](%s)", id, nationURL(id))
+}
+
+// Wars.
+
+func (d *Deps) warsView(ctx context.Context, req *bot.Request, n int, _ []string) (*bot.Response, error) {
+	_, a, err := d.authorize(ctx, req, access.ViewWars)
+	if err != nil {
+		return nil, err
+	}
+	wars, err := d.Game.AllianceWars(ctx, int(a.PnwAllianceID))
+	if err != nil {
+		return nil, gameError(err, "")
+	}
+	ours := strconv.FormatInt(a.PnwAllianceID, 10)
+	offensive := 0
+	for _, w := range wars.Data {
+		if w.AttAllianceId == ours {
+			offensive++
+		}
+	}
+	e := &discordgo.MessageEmbed{Title: truncate("Active wars of "+a.Name, 256), Color: colorDanger,
+		Description: fmt.Sprintf("%d offensive · %d defensive", offensive, len(wars.Data)-offensive)}
+	rows, more := page(wars.Data, n)
+	for _, w := range rows {
+		side := "🛡️ defensive"
+		if w.AttAllianceId == ours {
+			side = "⚔️ offensive"
+		}
+		winning := "even"
+		switch {
+		case w.AttResistance > w.DefResistance:
+			winning = w.Attacker.NationName + " is winning"
+		case w.DefResistance > w.AttResistance:
+			winning = w.Defender.NationName + " is winning"
+		}
+		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{
+			Name: truncate(fmt.Sprintf("%s vs %s", w.Attacker.NationName, w.Defender.NationName), 256),
+			Value: fieldValue(fmt.Sprintf("%s · %s war · %d turns left\nresistance %d vs %d · %s · [war %s](%s/nation/war/timeline/war=%s)",
+				side, capitalize(string(w.WarType)), w.TurnsLeft, w.AttResistance, w.DefResistance, winning, w.Id, gameURL, w.Id)),
+		})
+	}
+	staleNote(e, wars)
+	pageFooter(e, n, len(wars.Data))
+	return &bot.Response{Ephemeral: true, Embeds: []*discordgo.MessageEmbed{e}, Components: pager(routeWarsPage, req.User.ID, n, more)}, nil
+}
+
+// Trades.
+
+func (d *Deps) tradesView(ctx context.Context, req *bot.Request, n int, args []string) (*bot.Response, error) {
+	limit := 50
+	if args == nil {
+		var o struct {
+			Limit int `discord:"limit"`
+		}
+		if err := req.Options(&o); err != nil {
+			return nil, err
+		}
+		limit = cmp.Or(o.Limit, limit)
+	} else if l, err := strconv.Atoi(args[0]); err == nil {
+		limit = l
+	}
+	if limit < 1 || limit > 1000 {
+		return nil, bot.UserError("The limit is a number of trades from 1 to 1000.")
+	}
+	_, a, err := d.authorize(ctx, req, access.ViewTrades)
+	if err != nil {
+		return nil, err
+	}
+	var trades pnw.Result[[]pnw.Trade]
+	err = d.withAllianceKey(ctx, a, false, func(key string) error {
+		trades, err = d.Game.AllianceTrades(ctx, key, int(a.PnwAllianceID), limit)
+		return err
+	})
+	if err != nil {
+		return nil, viewError(err)
+	}
+	e := &discordgo.MessageEmbed{Title: truncate("Recent trades of "+a.Name+"'s members", 256), Color: colorDefault}
+	rows, more := page(trades.Data, n)
+	for _, t := range rows {
+		status := "open"
+		if t.Accepted {
+			status = "accepted " + relative(t.DateAccepted)
+		}
+		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{
+			Name: fmt.Sprintf("#%s · %s %s %s", t.Id, t.BuyOrSell, number(t.OfferAmount), t.OfferResource),
+			Value: fieldValue(fmt.Sprintf("at $%s each · %s → %s · %s · %s", number(t.Price), party(pnw.ReceiverNation, t.SenderId),
+				party(pnw.ReceiverNation, t.ReceiverId), capitalize(string(t.Type)), status)),
+		})
+	}
+	staleNote(e, trades)
+	pageFooter(e, n, len(trades.Data))
+	return &bot.Response{Ephemeral: true, Embeds: []*discordgo.MessageEmbed{e},
+		Components: pager(routeTradesPage, req.User.ID, n, more, strconv.Itoa(limit))}, nil
+}
