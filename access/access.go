@@ -137,7 +137,7 @@ type DB interface {
 func Can(ctx context.Context, db DB, userID, allianceID int64, need ...Permission) (ok bool, missing []Permission, err error) {
 	held := Set{}
 	m, err := db.AllianceManagerGet(ctx, store.AllianceManagerGetParams{UserID: userID, AllianceID: allianceID})
-	switch err = store.NotFound(err); {
+	switch {
 	case err == nil:
 		if held, err = Of(m); err != nil {
 			return false, nil, err

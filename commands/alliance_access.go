@@ -23,7 +23,7 @@ func (d *Deps) serverAlliance(ctx context.Context, req *bot.Request) (store.Alli
 		return store.Alliance{}, errNotInServer
 	}
 	a, err := d.Store.AllianceGetByGuild(ctx, &req.GuildID)
-	if err = store.NotFound(err); errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		return a, errNoAlliance
 	} else if err != nil {
 		return a, fmt.Errorf("server alliance: %w", err)

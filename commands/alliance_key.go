@@ -75,7 +75,7 @@ func (d *Deps) activeManager(ctx context.Context, req *bot.Request, a store.Alli
 		return u, store.AllianceManager{}, err
 	}
 	m, err := d.Store.AllianceManagerGet(ctx, store.AllianceManagerGetParams{UserID: u.ID, AllianceID: a.ID})
-	if err = store.NotFound(err); errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		d.audit(ctx, auditEntry{user: &u.ID, alliance: &a.ID, action: action, resource: "alliance", resourceID: strconv.FormatInt(a.PnwAllianceID, 10),
 			failed: true, newValues: map[string]any{"reason": "not a manager", "route": req.Route}})
 		return u, m, bot.UserErrorf("Only managers of %s link an alliance key: ask one of its admins (/alliance managers add).", a.Name)
@@ -226,7 +226,7 @@ func (d *Deps) allianceByVar(ctx context.Context, req *bot.Request) (store.Allia
 		return store.Alliance{}, bot.UserError("This button is broken: run /alliance key again.")
 	}
 	a, err := d.Store.AllianceGetByID(ctx, id)
-	if err = store.NotFound(err); errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		return a, bot.UserError("This alliance is no longer set up with pnwbot.")
 	} else if err != nil {
 		return a, fmt.Errorf("alliance: %w", err)

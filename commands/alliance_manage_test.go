@@ -120,7 +120,7 @@ func TestAllianceSetup(t *testing.T) {
 		_, err = b.in(t, "alliance_setup")
 		require.ErrorContains(t, err, "not the leader or heir")
 		_, err = b.st.AllianceGetByPnwID(ctx, rose)
-		require.ErrorIs(t, store.NotFound(err), store.ErrNotFound, "nothing is created")
+		require.ErrorIs(t, err, store.ErrNotFound, "nothing is created")
 		audit := b.auditActions(t)
 		require.Equal(t, "alliance.setup", audit[0].Action)
 		require.False(t, audit[0].Success)

@@ -180,7 +180,7 @@ func (d *Deps) changeManager(ctx context.Context, req *bot.Request, action strin
 		return nil, bot.UserErrorf("%q is not a role: viewer, manager or admin.", o.Role)
 	}
 	target, err := d.Store.UserGetByDiscordID(ctx, o.User.ID)
-	if err = store.NotFound(err); errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, bot.UserErrorf("<@%s> has no pnwbot account yet: ask them to link their nation with /link first.", o.User.ID)
 	} else if err != nil {
 		return nil, fmt.Errorf("target user: %w", err)

@@ -44,7 +44,7 @@ func (d *Deps) allianceSetup(ctx context.Context, req *bot.Request) (*bot.Respon
 		return nil, err
 	}
 	here, err := d.Store.AllianceGetByGuild(ctx, &req.GuildID)
-	switch err = store.NotFound(err); {
+	switch {
 	case err == nil && here.PnwAllianceID != lead.allianceID:
 		d.audit(ctx, setupRefusal(u, lead, "server bound to another alliance"))
 		return nil, bot.UserErrorf("This server is already bound to %s, and a server binds one alliance. Its leader or heir can move it to another server first.", here.Name)
@@ -54,7 +54,7 @@ func (d *Deps) allianceSetup(ctx context.Context, req *bot.Request) (*bot.Respon
 		return nil, fmt.Errorf("server alliance: %w", err)
 	}
 	existing, err := d.Store.AllianceGetByPnwID(ctx, lead.allianceID)
-	switch err = store.NotFound(err); {
+	switch {
 	case err == nil && existing.DiscordGuildID != nil:
 		// Bound to another server: moving it is confirmed with a button.
 		expires := d.Now().Add(moveConfirmTTL)
@@ -211,7 +211,7 @@ func (d *Deps) bindAlliance(ctx context.Context, req *bot.Request, u store.User,
 func freeSlug(ctx context.Context, q *store.Queries, name string, pnwID int64) (string, error) {
 	if a, err := q.AllianceGetByPnwID(ctx, pnwID); err == nil {
 		return a.RouteSlug, nil
-	} else if err = store.NotFound(err); !errors.Is(err, store.ErrNotFound) {
+	} else if !errors.Is(err, store.ErrNotFound) {
 		return "", err
 	}
 	id := strconv.FormatInt(pnwID, 10)
@@ -222,7 +222,7 @@ func freeSlug(ctx context.Context, q *store.Queries, name string, pnwID int64) (
 	}
 	for _, slug := range candidates {
 		_, err := q.AllianceGetBySlug(ctx, slug)
-		if err = store.NotFound(err); errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, store.ErrNotFound) {
 			return slug, nil
 		} else if err != nil {
 			return "", err

@@ -188,7 +188,7 @@ func TestAllianceBank(t *testing.T) {
 		dms := &dmRecorder{}
 		b.deps.DM = dms
 		b.manage(t, rows, carolID, "manager", nil)
-		b.linkAllianceKey(t, rows, carolID, "revokedkey0000000000", "alliance_view_bank") // the game does not know it
+		b.linkAllianceKey(t, rows, carolID, "revokedkey0000000000", "alliance_view_bank")             // the game does not know it
 		b.game.AddNation(pnwtest.Nation{ID: aliceNation, NationName: "Aliceland", AllianceID: thorn}) // Alice's key can no longer see Rose's bank
 		_, err := b.in(t, "alliance_bank")
 		require.ErrorContains(t, err, "No manager of Rose")
