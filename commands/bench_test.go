@@ -18,6 +18,10 @@ import (
 
 	"pnwbot/bot"
 	"pnwbot/bot/discordtest"
+	"pnwbot/access"
+	"pnwbot/pnw"
+	"pnwbot/pnw/pnwtest"
+	"pnwbot/store"
 )
 
 // benchClients is how many clients send requests at once.
@@ -163,4 +167,44 @@ func BenchmarkGatewayMe(b *testing.B) {
 			b.ReportMetric(float64(durations[len(durations)*99/100].Microseconds()), "p99-µs")
 		})
 	}
+}
+
+// BenchmarkAllianceMembers runs /alliance members for a 300-member alliance
+// through the router, as an admin: cold (the members list fetched from the
+// game on every run) and cached. It reports the game API requests a run
+// costs.
+func BenchmarkAllianceMembers(b *testing.B) {
+	_, tb := setup(b)
+	ctx := context.Background()
+	for n := range 300 {
+		tb.game.AddNation(pnwtest.Nation{ID: 10_000 + n, NationName: fmt.Sprintf("Member %03d", n), LeaderName: "L", AllianceID: rose,
+			Score: float64(n), NumCities: n % 40, Color: "purple", LastActive: time.Now().Add(-time.Duration(n) * time.Minute)})
+	}
+	_, err := tb.link(b, aliceID, aliceKey)
+	require.NoError(b, err)
+	u, err := tb.st.UserGetByDiscordID(ctx, aliceID)
+	require.NoError(b, err)
+	a, err := tb.st.AllianceUpsert(ctx, store.AllianceUpsertParams{PnwAllianceID: rose, Name: "Rose", RouteSlug: "rose"})
+	require.NoError(b, err)
+	_, err = tb.st.AllianceSetGuild(ctx, store.AllianceSetGuildParams{ID: a.ID, DiscordGuildID: ptr(guild)})
+	require.NoError(b, err)
+	_, err = tb.st.AllianceManagerUpsert(ctx, store.AllianceManagerUpsertParams{UserID: u.ID, AllianceID: a.ID, Role: access.Admin, Permissions: []byte("{}")})
+	require.NoError(b, err)
+	i := interaction(b, "alliance_members", "sort", "score", "filter", "all", "guild", guild)
+
+	run := func(b *testing.B, cold bool) {
+		start := tb.game.Requests()
+		for b.Loop() {
+			if cold {
+				require.NoError(b, tb.client.InvalidateTag(ctx, pnw.AllianceTag(rose)))
+			}
+			resp, err := tb.router.Serve(ctx, i)
+			if err != nil || len(resp.Embeds[0].Fields) != 10 {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(tb.game.Requests()-start)/float64(b.N), "api-requests/op")
+	}
+	b.Run("cold", func(b *testing.B) { run(b, true) })
+	b.Run("cached", func(b *testing.B) { run(b, false) })
 }
