@@ -158,6 +158,22 @@ func TestAllianceSetup(t *testing.T) {
 		require.Error(t, err)
 	})
 
+	t.Run("NewLeaderBecomesAdmin", func(t *testing.T) {
+		t.Parallel()
+		_, b := setup(t)
+		a := b.setUp(t)
+		_, err := b.in(t, "alliance_setup", "user", bobID)
+		require.ErrorContains(t, err, "not the leader or heir")
+		b.game.AddNation(pnwtest.Nation{ID: bobNation, NationName: "Bobistan", AllianceID: rose, AlliancePosition: "LEADER"})
+		_, err = b.in(t, "alliance_setup", "user", bobID)
+		require.NoError(t, err)
+		for _, u := range []string{aliceID, bobID} {
+			m, err := b.st.AllianceManagerGet(ctx, store.AllianceManagerGetParams{UserID: b.user(t, u).ID, AllianceID: a.ID})
+			require.NoError(t, err)
+			require.Equal(t, access.Admin, m.Role)
+		}
+	})
+
 	t.Run("MoveIsConfirmed", func(t *testing.T) {
 		t.Parallel()
 		_, b := setup(t)

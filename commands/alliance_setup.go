@@ -48,14 +48,12 @@ func (d *Deps) allianceSetup(ctx context.Context, req *bot.Request) (*bot.Respon
 	case err == nil && here.PnwAllianceID != lead.allianceID:
 		d.audit(ctx, setupRefusal(u, lead, "server bound to another alliance"))
 		return nil, bot.UserErrorf("This server is already bound to %s, and a server binds one alliance. Its leader or heir can move it to another server first.", here.Name)
-	case err == nil:
-		return &bot.Response{Content: fmt.Sprintf("This server is already bound to **%s**. /alliance managers list shows who runs it.", here.Name)}, nil
-	case !errors.Is(err, store.ErrNotFound):
+	case err != nil && !errors.Is(err, store.ErrNotFound):
 		return nil, fmt.Errorf("server alliance: %w", err)
 	}
 	existing, err := d.Store.AllianceGetByPnwID(ctx, lead.allianceID)
 	switch {
-	case err == nil && existing.DiscordGuildID != nil:
+	case err == nil && existing.DiscordGuildID != nil && *existing.DiscordGuildID != req.GuildID:
 		// Bound to another server: moving it is confirmed with a button.
 		expires := d.Now().Add(moveConfirmTTL)
 		token := d.Keys.SignToken(moveSubject(u.ID, existing.ID, req.GuildID), expires)
@@ -71,6 +69,7 @@ func (d *Deps) allianceSetup(ctx context.Context, req *bot.Request) (*bot.Respon
 	case err != nil && !errors.Is(err, store.ErrNotFound):
 		return nil, fmt.Errorf("alliance: %w", err)
 	}
+	// A new leader or heir running it again in the bound server becomes admin.
 	a, err := d.bindAlliance(ctx, req, u, lead, nil)
 	if err != nil {
 		return nil, err
