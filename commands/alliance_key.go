@@ -117,30 +117,16 @@ func allianceKeyStatus(m store.AllianceManager) string {
 // allianceKeyOpen opens the key form from the direct message. A modal must
 // be the first answer, at once: it reads nothing.
 func (d *Deps) allianceKeyOpen(_ context.Context, req *bot.Request) (*bot.Response, error) {
-	return bot.Modal(bot.CustomID(routeKeySubmit, req.Var("alliance")), "Link your alliance key", &discordgo.TextInput{
-		CustomID:    inputAPIKey,
-		Label:       "An API key of your own nation",
-		Style:       discordgo.TextInputShort,
-		Placeholder: "In the game: Account, then API Key",
-		Required:    true,
-		MinLength:   8,
-		MaxLength:   64,
-	}), nil
+	return bot.Modal(bot.CustomID(routeKeySubmit, req.Var("alliance")), "Link your alliance key", keyInput("An API key of your own nation")), nil
 }
 
 // allianceKeySubmit checks the key with the game and stores it: it must be
 // a key of the caller's own linked nation, a member of the alliance, and the
 // caller an active manager of it.
 func (d *Deps) allianceKeySubmit(ctx context.Context, req *bot.Request) (*bot.Response, error) {
-	var in struct {
-		Key string `discord:"api_key"`
-	}
-	if err := req.Options(&in); err != nil {
+	key, err := submittedKey(req, "Press the button again and paste it. Nothing was saved.")
+	if err != nil {
 		return nil, err
-	}
-	key := strings.TrimSpace(in.Key)
-	if !apiKeyPattern.MatchString(key) {
-		return nil, bot.UserError("That does not look like an API key: it should be letters and digits only. Press the button again and paste it. Nothing was saved.")
 	}
 	a, err := d.allianceByVar(ctx, req)
 	if err != nil {

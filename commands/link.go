@@ -52,28 +52,42 @@ func (d *Deps) unlinkCommand() bot.Command {
 // link opens the modal. A modal cannot be deferred, so it must answer at
 // once: it calls nothing itself.
 func (d *Deps) link(context.Context, *bot.Request) (*bot.Response, error) {
-	return bot.Modal(routeLinkSubmit, "Link your nation", &discordgo.TextInput{
+	return bot.Modal(routeLinkSubmit, "Link your nation", keyInput("Your Politics and War API key")), nil
+}
+
+// keyInput is the form field for a game API key.
+func keyInput(label string) *discordgo.TextInput {
+	return &discordgo.TextInput{
 		CustomID:    inputAPIKey,
-		Label:       "Your Politics and War API key",
+		Label:       label,
 		Style:       discordgo.TextInputShort,
 		Placeholder: "In the game: Account, then API Key",
 		Required:    true,
 		MinLength:   8,
 		MaxLength:   64,
-	}), nil
+	}
 }
 
-func (d *Deps) linkSubmit(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+// submittedKey reads the key a form submitted; one that does not look like
+// a key is refused, with retry saying what to do, before it costs a request.
+func submittedKey(req *bot.Request, retry string) (string, error) {
 	var in struct {
 		Key string `discord:"api_key"`
 	}
 	if err := req.Options(&in); err != nil {
-		return nil, err
+		return "", err
 	}
 	key := strings.TrimSpace(in.Key)
 	if !apiKeyPattern.MatchString(key) {
-		return nil, bot.UserError("That does not look like an API key: it should be letters and digits only. " +
-			"Copy it from Account, then API Key, in the game, and run /link again.")
+		return "", bot.UserError("That does not look like an API key: it should be letters and digits only. " + retry)
+	}
+	return key, nil
+}
+
+func (d *Deps) linkSubmit(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	key, err := submittedKey(req, "Copy it from Account, then API Key, in the game, and run /link again.")
+	if err != nil {
+		return nil, err
 	}
 	// A known account must hold the permission; a new one is created only
 	// once the game accepts the key, so a refused key leaves nothing behind.
