@@ -16,9 +16,9 @@ import (
 	"github.com/bwmarrin/discordgo"
 	"github.com/stretchr/testify/require"
 
+	"pnwbot/access"
 	"pnwbot/bot"
 	"pnwbot/bot/discordtest"
-	"pnwbot/access"
 	"pnwbot/pnw"
 	"pnwbot/pnw/pnwtest"
 	"pnwbot/store"
