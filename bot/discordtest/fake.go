@@ -403,20 +403,30 @@ func (f *Fake) followup(w http.ResponseWriter, r *http.Request) {
 	f.record(w, r, f.followups, "")
 }
 
+// readReply decodes a message body, answering Discord's error when it is
+// malformed.
+func readReply(w http.ResponseWriter, r *http.Request) (*Reply, bool) {
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, 50035, "Invalid Form Body")
+		return nil, false
+	}
+	reply, err := decodeReply(raw)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, 50035, "Invalid Form Body: "+err.Error())
+		return nil, false
+	}
+	return reply, true
+}
+
 // record stores an edit or a follow-up and answers with the message.
 func (f *Fake) record(w http.ResponseWriter, r *http.Request, into map[string][]*Reply, messageID string) {
 	if !f.isAnswered(r.PathValue("token")) {
 		writeError(w, http.StatusNotFound, 10015, "Unknown Webhook")
 		return
 	}
-	raw, err := io.ReadAll(r.Body)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, 50035, "Invalid Form Body")
-		return
-	}
-	reply, err := decodeReply(raw)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, 50035, "Invalid Form Body: "+err.Error())
+	reply, ok := readReply(w, r)
+	if !ok {
 		return
 	}
 	f.mu.Lock()
@@ -468,14 +478,8 @@ func (f *Fake) openDM(w http.ResponseWriter, r *http.Request) {
 // sendMessage records a message in a DM channel; other channels are
 // unknown to the fake.
 func (f *Fake) sendMessage(w http.ResponseWriter, r *http.Request) {
-	raw, err := io.ReadAll(r.Body)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, 50035, "Invalid Form Body")
-		return
-	}
-	reply, err := decodeReply(raw)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, 50035, "Invalid Form Body: "+err.Error())
+	reply, ok := readReply(w, r)
+	if !ok {
 		return
 	}
 	f.mu.Lock()
