@@ -698,15 +698,25 @@ func (f *Fake) SendInteraction(i *discordgo.Interaction) error {
 	return f.SendInteractionJSON(raw)
 }
 
+// connectWait bounds how long SendInteraction waits for a gateway session.
+const connectWait = 10 * time.Second
+
 // SendInteractionJSON dispatches raw interaction JSON, as recorded from
-// Discord, as INTERACTION_CREATE.
+// Discord, as INTERACTION_CREATE. A bot's Start may return before the fake
+// holds its session, so it waits up to connectWait for one.
 func (f *Fake) SendInteractionJSON(raw []byte) error {
-	f.mu.Lock()
-	c := f.conn
-	f.seq++
-	seq := f.seq
-	f.mu.Unlock()
-	if c == nil {
+	ctx, cancel := context.WithTimeout(context.Background(), connectWait)
+	defer cancel()
+	var c *gatewayConn
+	var seq int64
+	err := f.wait(ctx, func() bool {
+		if c = f.conn; c != nil {
+			f.seq++
+			seq = f.seq
+		}
+		return c != nil
+	})
+	if err != nil {
 		return fmt.Errorf("discordtest: no gateway connection")
 	}
 	return c.send(payload{Op: 0, Type: "INTERACTION_CREATE", Seq: seq, Data: raw})
