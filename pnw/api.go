@@ -37,7 +37,7 @@ func (c *Client) Me(ctx context.Context, key string) (*KeyInfo, error) {
 		}
 		return resp.Me, nil
 	})
-	c.finish(ctx, s, tr, start, outcome(err), err)
+	c.finish(ctx, s, tr, start, outcome(err), err, false)
 	return info, err
 }
 
@@ -83,7 +83,7 @@ func (c *Client) Nations(ctx context.Context, ids []int) (Result[[]Nation], erro
 // are user input of any length, so cache keys hold their hash.
 func (c *Client) NationsByName(ctx context.Context, name string) (Result[[]Nation], error) {
 	name = strings.TrimSpace(name)
-	s := spec{op: "nationsByName", query: nationsByName_Operation, key: "nations:name:" + queryHash(strings.ToLower(name)), ttl: ttlNation}
+	s := spec{op: "nationsByName", query: nationsByName_Operation, key: "nations:name:" + queryHash(strings.ToLower(name)), ttl: ttlNation, search: true}
 	return cached(ctx, c, s, func(ctx context.Context) ([]Nation, []string, error) {
 		resp, err := nationsByName(ctx, c.public(), []string{name}, maxSearchResult)
 		if err != nil {
@@ -145,7 +145,7 @@ func (c *Client) Alliance(ctx context.Context, id int) (Result[Alliance], error)
 // AlliancesByName returns the alliances named name (at most 50).
 func (c *Client) AlliancesByName(ctx context.Context, name string) (Result[[]Alliance], error) {
 	name = strings.TrimSpace(name)
-	s := spec{op: "alliancesByName", query: alliancesByName_Operation, key: "alliances:name:" + queryHash(strings.ToLower(name)), ttl: ttlAlliance}
+	s := spec{op: "alliancesByName", query: alliancesByName_Operation, key: "alliances:name:" + queryHash(strings.ToLower(name)), ttl: ttlAlliance, search: true}
 	return cached(ctx, c, s, func(ctx context.Context) ([]Alliance, []string, error) {
 		resp, err := alliancesByName(ctx, c.public(), []string{name}, maxSearchResult)
 		if err != nil {
@@ -348,7 +348,7 @@ func (c *Client) BankWithdraw(ctx context.Context, key string, w Withdrawal) (*B
 	start := time.Now()
 	ctx, tr := withTrace(ctx)
 	rec, err := c.withdraw(ctx, key, w)
-	c.finish(ctx, s, tr, start, outcome(err), err)
+	c.finish(ctx, s, tr, start, outcome(err), err, false)
 	return rec, err
 }
 

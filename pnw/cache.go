@@ -28,6 +28,9 @@ type Entry struct {
 	Data       json.RawMessage `json:"data"`
 	FetchedAt  time.Time       `json:"fetched_at"`
 	FreshUntil time.Time       `json:"fresh_until"` // past this it is stale
+	// NotFound, when set, records that the game had no such thing: the
+	// message of its ErrNotFound, and Data is empty.
+	NotFound string `json:"not_found,omitempty"`
 }
 
 // RedisCache keeps entries as JSON strings and each tag as a set of keys.

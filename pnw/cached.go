@@ -30,6 +30,10 @@ const (
 	ttlBank     = 2 * time.Minute
 	ttlTrades   = 5 * time.Minute
 	ttlPrices   = 5 * time.Minute
+	// ttlNotFound is how long the game's "no such nation, alliance or
+	// name" is believed, so that asking again for an unknown id or name
+	// costs no request.
+	ttlNotFound = 30 * time.Minute
 )
 
 // cacheVersion prefixes every cache key, so a change of stored shape starts
@@ -53,22 +57,24 @@ type spec struct {
 	query string // the operation's text, hashed into the usage log
 	key   string // cache key; private data includes the key's scope
 	ttl   time.Duration
+	// search: an empty answer (no tags) is a not-found one, kept for
+	// ttlNotFound.
+	search bool
 }
 
 // cached serves s from the cache when fresh, else fetches it once for all
-// concurrent callers and caches it; when the game fails it falls back to
-// the stale entry, marked as such.
+// concurrent callers and caches it, a not-found answer included; when the
+// game fails it falls back to the stale entry, marked as such.
 func cached[T any](ctx context.Context, c *Client, s spec, fetch func(context.Context) (T, []string, error)) (Result[T], error) {
 	start := time.Now()
 	ctx, tr := withTrace(ctx)
 	key := cacheVersion + s.key
 	entry, found := c.cacheGet(ctx, key)
 	if found && start.Before(entry.FreshUntil) {
-		var v T
-		if err := json.Unmarshal(entry.Data, &v); err == nil {
+		if r, err, ok := fromEntry[T](s, entry); ok {
 			c.metrics.cache.WithLabelValues(s.op, "hit").Inc()
-			c.finish(ctx, s, tr, start, "ok", nil)
-			return Result[T]{Data: v, FetchedAt: entry.FetchedAt}, nil
+			c.finish(ctx, s, tr, start, outcome(err), err, true)
+			return r, err
 		}
 	}
 	if c.cache != nil {
@@ -76,24 +82,42 @@ func cached[T any](ctx context.Context, c *Client, s spec, fetch func(context.Co
 	}
 	res, err := coalesce(ctx, c, key, func(ctx context.Context) (Result[T], error) {
 		v, tags, err := fetch(ctx)
+		now := time.Now()
+		var nf *Error
+		if errors.As(err, &nf) && nf.Kind == ErrNotFound {
+			c.cachePut(ctx, key, Entry{NotFound: nf.Message, FetchedAt: now, FreshUntil: now.Add(ttlNotFound)}, nil)
+		}
 		if err != nil {
 			return Result[T]{}, err
 		}
-		now := time.Now()
-		c.cacheSet(ctx, key, v, now, s.ttl, tags)
+		ttl := s.ttl
+		if s.search && len(tags) == 0 {
+			ttl = max(ttl, ttlNotFound)
+		}
+		c.cacheSet(ctx, key, v, now, ttl, tags)
 		return Result[T]{Data: v, FetchedAt: now}, nil
 	})
 	if err != nil && found && (errors.Is(err, ErrGameDown) || errors.Is(err, ErrRateLimited)) {
-		var v T
-		if json.Unmarshal(entry.Data, &v) == nil {
+		if r, rerr, ok := fromEntry[T](s, entry); ok {
+			r.Stale = true
 			c.metrics.cache.WithLabelValues(s.op, "stale").Inc()
 			c.log.WarnContext(ctx, "pnw serving stale data", "op", s.op, "age_ms", time.Since(entry.FetchedAt).Milliseconds(), "err", err)
-			c.finish(ctx, s, tr, start, "stale", nil)
-			return Result[T]{Data: v, FetchedAt: entry.FetchedAt, Stale: true}, nil
+			c.finish(ctx, s, tr, start, "stale", rerr, true)
+			return r, rerr
 		}
 	}
-	c.finish(ctx, s, tr, start, outcome(err), err)
+	c.finish(ctx, s, tr, start, outcome(err), err, false)
 	return res, err
+}
+
+// fromEntry decodes a cached entry: data, or the game's not-found answer as
+// an ErrNotFound. ok is false when the entry cannot be decoded.
+func fromEntry[T any](s spec, e Entry) (r Result[T], err error, ok bool) {
+	r.FetchedAt = e.FetchedAt
+	if e.NotFound != "" {
+		return r, &Error{Kind: ErrNotFound, Op: s.op, Message: e.NotFound}, true
+	}
+	return r, nil, json.Unmarshal(e.Data, &r.Data) == nil
 }
 
 // sharedTimeout bounds work shared by several callers: room for a request,
@@ -139,12 +163,13 @@ func (c *Client) recoverTo(what string, err *error) {
 	}
 }
 
-// finish counts a call and, when it sent no request itself (cache hit,
-// coalesced, or failed fast), logs it; requests are logged as they are sent.
-func (c *Client) finish(ctx context.Context, s spec, tr *trace, start time.Time, outcome string, err error) {
+// finish counts a call and, when it sent no request itself (served from
+// the cache, coalesced, or failed fast), logs it; requests are logged as
+// they are sent. A call coalesced with another's request logs as a hit.
+func (c *Client) finish(ctx context.Context, s spec, tr *trace, start time.Time, outcome string, err error, fromCache bool) {
 	c.metrics.calls.WithLabelValues(s.op, outcome).Inc()
 	if tr.upstream.Load() == 0 {
-		c.usage.record(ctx, s.op, queryHash(s.query), statusOf(err), time.Since(start), err == nil)
+		c.usage.record(ctx, s.op, queryHash(s.query), statusOf(err), time.Since(start), fromCache || err == nil)
 	}
 }
 
@@ -170,10 +195,17 @@ func (c *Client) cacheSet(ctx context.Context, key string, v any, now time.Time,
 		c.log.ErrorContext(ctx, "pnw cache encode failed", "err", err)
 		return
 	}
+	c.cachePut(ctx, key, Entry{Data: data, FetchedAt: now, FreshUntil: now.Add(ttl)}, tags)
+}
+
+// cachePut stores e, kept past its freshness for the stale window.
+func (c *Client) cachePut(ctx context.Context, key string, e Entry, tags []string) {
+	if c.cache == nil {
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cacheTimeout)
 	defer cancel()
-	e := Entry{Data: data, FetchedAt: now, FreshUntil: now.Add(ttl)}
-	if err := c.cache.Set(ctx, key, e, tags, ttl+c.staleFor); err != nil {
+	if err := c.cache.Set(ctx, key, e, tags, e.FreshUntil.Sub(e.FetchedAt)+c.staleFor); err != nil {
 		c.log.WarnContext(ctx, "pnw cache write failed", "err", err)
 	}
 }

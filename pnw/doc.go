@@ -15,9 +15,10 @@
 //	client.BankWithdraw(ctx, key, pnw.Withdrawal{...})
 //
 // Keys are scarce (about 2,000 requests a day), so results are cached with a
-// TTL per kind of data (Redis, or PostgreSQL's pnw_data_cache), identical
-// in-flight queries are coalesced, and concurrent nation lookups are merged
-// into one query. When the game fails, stale cached data is served with
+// TTL per kind of data (Redis, or PostgreSQL's pnw_data_cache), the game's
+// "not found" for 30 minutes (an unknown id or name asked again costs
+// nothing), identical in-flight queries are coalesced, and concurrent
+// nation lookups are merged into one query. When the game fails, stale cached data is served with
 // Result.Stale set. Rate limits are honoured from the X-RateLimit headers and
 // a circuit breaker fails fast through outages.
 //
