@@ -200,7 +200,7 @@ func (d *Deps) withAllianceKey(ctx context.Context, a store.Alliance, needBank b
 		err = read(key)
 		switch {
 		case errors.Is(err, pnw.ErrInvalidKey):
-			d.revokeAllianceKey(ctx, a, r)
+			d.revokeAllianceKey(ctx, a.ID, a.Name, m, r.DiscordID)
 		case errors.Is(err, pnw.ErrPermission):
 			d.Logger.InfoContext(ctx, "alliance key may not read this", "manager_id", m.ID)
 		default:
@@ -214,11 +214,10 @@ func (d *Deps) withAllianceKey(ctx context.Context, a store.Alliance, needBank b
 	return bot.UserErrorf("No manager of %s has %s linked: a manager links one with /alliance key.", a.Name, what)
 }
 
-// revokeAllianceKey records that the game refused a manager's key and tells
-// its owner in a DM, once: the update matches only the refused key, not yet
-// marked.
-func (d *Deps) revokeAllianceKey(ctx context.Context, a store.Alliance, r store.AllianceManagerListUsableKeysRow) {
-	m := r.AllianceManager
+// revokeAllianceKey records that the game refused manager m's key for
+// alliance allianceID and tells its owner (discordID) in a DM, once: the
+// update matches only the refused key, not yet marked.
+func (d *Deps) revokeAllianceKey(ctx context.Context, allianceID int64, allianceName string, m store.AllianceManager, discordID string) {
 	var n int64
 	err := d.change(ctx, func(q *store.Queries) (auditEntry, error) {
 		var err error
@@ -226,7 +225,7 @@ func (d *Deps) revokeAllianceKey(ctx context.Context, a store.Alliance, r store.
 		if err == nil && n == 0 {
 			err = errAlreadyMarked
 		}
-		return auditEntry{user: &m.UserID, alliance: &a.ID, action: "alliance.key_revoked", resource: "alliance_manager", resourceID: strconv.FormatInt(m.ID, 10),
+		return auditEntry{user: &m.UserID, alliance: &allianceID, action: "alliance.key_revoked", resource: "alliance_manager", resourceID: strconv.FormatInt(m.ID, 10),
 			newValues: map[string]any{"reason": "the game refused the key"}}, err
 	})
 	if errors.Is(err, errAlreadyMarked) {
@@ -235,14 +234,8 @@ func (d *Deps) revokeAllianceKey(ctx context.Context, a store.Alliance, r store.
 		d.Logger.ErrorContext(ctx, "mark alliance key revoked", "manager_id", m.ID, "error", err)
 		return
 	}
-	if d.DM == nil {
-		return
-	}
-	notice := &bot.Response{Content: fmt.Sprintf("The game refused your alliance key for **%s**: it was revoked or regenerated. "+
-		"Run /alliance key in %s's server to link a new one.", a.Name, a.Name)}
-	if err := d.DM.DirectMessage(ctx, r.DiscordID, notice); err != nil {
-		d.Logger.WarnContext(ctx, "tell manager of revoked key", "manager_id", m.ID, "error", err)
-	}
+	d.notify(ctx, discordID, fmt.Sprintf("The game refused your alliance key for **%s**: it was revoked or regenerated. "+
+		"Run /alliance key in %s's server to link a new one.", allianceName, allianceName))
 }
 
 var errAlreadyMarked = errors.New("key already marked revoked")

@@ -27,6 +27,9 @@ type Deps struct {
 	Logger *slog.Logger
 	// DM sends direct messages: the bot, set once it exists.
 	DM Messenger
+	// Notices sends the DMs no command waits on (a revoked key's notice)
+	// durably, as jobs; nil sends them with DM at once.
+	Notices Messenger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 

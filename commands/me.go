@@ -37,7 +37,7 @@ func (d *Deps) me(ctx context.Context, req *bot.Request) (*bot.Response, error) 
 	}
 	readable := d.keyOpens(ctx, u)
 	if readable {
-		u = d.recheckKey(ctx, u)
+		u = d.recheckKey(ctx, u, keyRecheck)
 	}
 	e := &discordgo.MessageEmbed{Title: "Your pnwbot profile", Color: colorDefault}
 	field := func(name, value string) {
@@ -84,11 +84,11 @@ func (d *Deps) me(ctx context.Context, req *bot.Request) (*bot.Response, error) 
 // asks the game again: a key costs one request a day at most this way.
 const keyRecheck = 24 * time.Hour
 
-// recheckKey asks the game about the stored key when its last check is old,
-// records the answer, and returns the updated row. A game outage leaves the
-// stored status as it was.
-func (d *Deps) recheckKey(ctx context.Context, u store.User) store.User {
-	if u.PnwApiKey == nil || u.KeyRevokedAt != nil || (u.KeyVerifiedAt != nil && d.Now().Sub(*u.KeyVerifiedAt) < keyRecheck) {
+// recheckKey asks the game about the stored key when its last check is older
+// than maxAge, records the answer, and returns the updated row. A game outage
+// leaves the stored status as it was.
+func (d *Deps) recheckKey(ctx context.Context, u store.User, maxAge time.Duration) store.User {
+	if u.PnwApiKey == nil || u.KeyRevokedAt != nil || (u.KeyVerifiedAt != nil && d.Now().Sub(*u.KeyVerifiedAt) < maxAge) {
 		return u
 	}
 	orig := u

@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"io"
-	"io/fs"
 	"regexp"
 	"strings"
 	"testing"
@@ -10,7 +9,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
-	"pnwbot/migrations"
 	"pnwbot/store"
 	"pnwbot/store/storetest"
 )
@@ -27,12 +25,12 @@ func TestMigrate(t *testing.T) {
 	}
 
 	// schema lists the application's tables and functions, leaving out goose's
-	// own bookkeeping table.
+	// own bookkeeping table and the job queue's (riverTables).
 	schema := func(t *testing.T, pool *pgxpool.Pool) (tables []string, functions int) {
 		t.Helper()
 		rows, err := pool.Query(t.Context(), `
 			SELECT table_name::text FROM information_schema.tables
-			WHERE table_schema = 'public' AND table_name <> 'goose_db_version'
+			WHERE table_schema = 'public' AND table_name <> 'goose_db_version' AND table_name NOT LIKE 'river\_%'
 			ORDER BY table_name`)
 		require.NoError(t, err)
 		for rows.Next() {
@@ -47,6 +45,15 @@ func TestMigrate(t *testing.T) {
 		return tables, functions
 	}
 
+	// riverTables counts the job queue's tables.
+	riverTables := func(t *testing.T, pool *pgxpool.Pool) (n int) {
+		t.Helper()
+		require.NoError(t, pool.QueryRow(t.Context(), `
+			SELECT count(*) FROM information_schema.tables
+			WHERE table_schema = 'public' AND table_name LIKE 'river\_%'`).Scan(&n))
+		return n
+	}
+
 	want := storetest.Tables(t)
 	migrate := func(t *testing.T, pool *pgxpool.Pool, command string) string {
 		t.Helper()
@@ -54,7 +61,7 @@ func TestMigrate(t *testing.T) {
 		require.NoError(t, store.Migrate(t.Context(), pool, command, &out))
 		return out.String()
 	}
-	files, err := fs.Glob(migrations.FS, "*.sql")
+	files, err := store.MigrationNames()
 	require.NoError(t, err)
 	require.NotEmpty(t, files)
 
@@ -67,10 +74,13 @@ func TestMigrate(t *testing.T) {
 		require.Equal(t, want, upTables)
 		require.NotZero(t, upFunctions)
 
+		require.NotZero(t, riverTables(t, pool), "river's migrations ran with goose's")
+
 		migrate(t, pool, "reset")
 		tables, functions := schema(t, pool)
 		require.Empty(t, tables)
 		require.Zero(t, functions)
+		require.Zero(t, riverTables(t, pool))
 
 		migrate(t, pool, "up")
 		tables, functions = schema(t, pool)

@@ -6,15 +6,23 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"path/filepath"
+	"slices"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivermigrate"
 
 	"pnwbot/migrations"
 )
@@ -105,7 +113,14 @@ const nothingApplied = "nothing to roll back: no migration is applied"
 func Migrate(ctx context.Context, pool *pgxpool.Pool, command string, out io.Writer) error {
 	db := stdlib.OpenDBFromPool(pool)
 	defer db.Close()
-	provider, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS)
+	// Replicas starting together take turns: the first migrates, the others
+	// then find nothing to do.
+	locker, err := lock.NewPostgresSessionLocker()
+	if err != nil {
+		return err
+	}
+	provider, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS,
+		goose.WithSessionLocker(locker), goose.WithGoMigrations(riverMigration(pool)))
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}
@@ -144,16 +159,74 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, command string, out io.Wri
 			if st.State == goose.StateApplied {
 				applied = "applied " + st.AppliedAt.Format("2006-01-02 15:04:05")
 			}
-			fmt.Fprintf(out, "%-30s %s\n", st.Source.Path, applied)
+			fmt.Fprintf(out, "%-30s %s\n", migrationName(st.Source), applied)
 		}
 		return nil
 	default:
 		return fmt.Errorf("unknown migrate command %q (want up, down, reset or status)", command)
 	}
 	for _, r := range results {
+		if r.Source.Type == goose.TypeGo {
+			fmt.Fprintf(out, "OK    %-4s %s (%s)\n", r.Direction, migrationName(r.Source), r.Duration.Round(time.Millisecond))
+			continue
+		}
 		fmt.Fprintln(out, r)
 	}
 	return err
+}
+
+// RiverMigrationVersion is the goose version whose up applies every one of
+// river's own migrations (the job queue's tables), and whose down removes
+// them all: river keeps its own versions in river_migration.
+const RiverMigrationVersion = 10
+
+// riverMigration runs river's migrator on pool as goose migration
+// RiverMigrationVersion. River migrates in its own transactions, hence RunDB.
+func riverMigration(pool *pgxpool.Pool) *goose.Migration {
+	run := func(direction rivermigrate.Direction, opts *rivermigrate.MigrateOpts) *goose.GoFunc {
+		return &goose.GoFunc{RunDB: func(ctx context.Context, _ *sql.DB) error {
+			m, err := rivermigrate.New(riverpgxv5.New(pool), nil)
+			if err != nil {
+				return err
+			}
+			_, err = m.Migrate(ctx, direction, opts)
+			return err
+		}}
+	}
+	return goose.NewGoMigration(RiverMigrationVersion,
+		run(rivermigrate.DirectionUp, nil),
+		run(rivermigrate.DirectionDown, &rivermigrate.MigrateOpts{TargetVersion: -1}))
+}
+
+// RiverSchemaVersion is the latest of river's own migrations this binary
+// carries: a river upgrade that adds one changes it.
+func RiverSchemaVersion() int {
+	m, err := rivermigrate.New(riverpgxv5.New(nil), nil)
+	if err != nil {
+		panic(err) // only a bad Config fails, and there is none
+	}
+	all := m.AllVersions()
+	return all[len(all)-1].Version
+}
+
+// MigrationNames lists every migration in the order up applies them, named
+// as migrate prints them.
+func MigrationNames() ([]string, error) {
+	names, err := fs.Glob(migrations.FS, "*.sql")
+	if err != nil {
+		return nil, err
+	}
+	names = append(names, migrationName(&goose.Source{Type: goose.TypeGo, Version: RiverMigrationVersion}))
+	slices.Sort(names) // zero-padded versions sort as text
+	return names, nil
+}
+
+// migrationName is a migration's file name, or for river's, what it is.
+func migrationName(src *goose.Source) string {
+	if src.Type == goose.TypeGo {
+		return fmt.Sprintf("%05d_river (river %d)", src.Version, RiverSchemaVersion())
+	}
+	return filepath.Base(src.Path)
 }
 
 // DeleteAccount removes a user and every personal row in one transaction:

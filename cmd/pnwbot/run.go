@@ -22,6 +22,7 @@ import (
 	"pnwbot/bot"
 	"pnwbot/commands"
 	"pnwbot/config"
+	"pnwbot/jobs"
 	"pnwbot/pnw"
 	"pnwbot/secrets"
 	"pnwbot/store"
@@ -33,9 +34,11 @@ import (
 // stop_grace_period, and the usage log's flush keeps its own share however
 // long interactions in flight take.
 const (
-	drainTimeout  = 15 * time.Second // HTTP requests and interactions in flight
-	flushTimeout  = 10 * time.Second // the game client's usage log
-	pruneInterval = time.Hour
+	drainTimeout = 15 * time.Second // HTTP requests, interactions and jobs in flight
+	flushTimeout = 10 * time.Second // the game client's usage log
+	// keysInterval is how often each replica counts the stored keys that
+	// no longer open, for its /readyz and metric.
+	keysInterval = time.Hour
 )
 
 // run starts pnwbot and blocks until SIGINT or SIGTERM, then shuts down.
@@ -63,6 +66,8 @@ type app struct {
 	metrics         *http.Server // METRICS_ADDR: /metrics
 	metricsListener net.Listener
 	keys            *secrets.Keyring
+	jobsDB          *store.Store // river's own pool
+	jobs            *jobs.Runner
 	// unreadableKeys counts the stored keys the keyring does not open, as
 	// of the last checkKeys.
 	unreadableKeys atomic.Int64
@@ -163,6 +168,17 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 		return nil, err
 	}
 	deps.DM = a.bot
+	if a.jobsDB, err = store.Open(connectCtx, string(cfg.DatabaseURL)); err != nil {
+		return nil, todo(err, "check DATABASE_URL and that PostgreSQL is running")
+	}
+	a.jobs, err = jobs.New(jobs.Options{Pool: a.jobsDB.Pool, Logger: logger, Registerer: reg, DM: a.bot, Passes: []jobs.Pass{
+		{Name: "retention", Every: jobs.RetentionEvery, Run: func(ctx context.Context) (any, error) { return a.st.Prune(ctx, time.Now()) }},
+		{Name: "key_check", Every: jobs.KeyCheckEvery, Run: func(ctx context.Context) (any, error) { return deps.VerifyKeys(ctx) }},
+	}})
+	if err != nil {
+		return nil, err
+	}
+	deps.Notices = a.jobs
 	checks = append(checks, web.Check{Name: "discord_gateway", Ping: a.bot.CheckGateway})
 	if a.listener, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
 		return nil, todo(fmt.Errorf("HTTP_ADDR: %w", err), "set HTTP_ADDR to a free port, or stop what listens there")
@@ -178,6 +194,11 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 			"copy it again from the Bot tab at https://discord.com/developers/applications (Reset Token)")
 	case err != nil:
 		return nil, todo(err, "check the network, DISCORD_API_URL, and https://discordstatus.com")
+	}
+	// Not ctx: its end would cancel jobs in flight at once; close stops
+	// them gracefully instead.
+	if err = a.jobs.Start(context.WithoutCancel(ctx)); err != nil {
+		return nil, fmt.Errorf("start the job queue: %w", err)
 	}
 	return a, nil
 }
@@ -220,16 +241,16 @@ type startError struct {
 func (e *startError) Error() string { return e.text }
 func (e *startError) Unwrap() error { return e.cause }
 
-// serve runs the HTTP server and retention until ctx ends, then shuts down.
+// serve runs the HTTP servers until ctx ends, then shuts down.
 func (a *app) serve(ctx context.Context) error {
 	errc := make(chan error, 2)
 	go func() { errc <- a.server.Serve(a.listener) }()
 	go func() { errc <- a.metrics.Serve(a.metricsListener) }()
-	pruneCtx, stopPrune := context.WithCancel(ctx)
-	pruned := make(chan struct{})
+	keysCtx, stopKeys := context.WithCancel(ctx)
+	keysDone := make(chan struct{})
 	go func() {
-		defer close(pruned)
-		a.pruneLoop(pruneCtx)
+		defer close(keysDone)
+		a.keysLoop(keysCtx)
 	}()
 	a.logger.Info("pnwbot is running", "http", a.listener.Addr().String(), "metrics", a.metricsListener.Addr().String())
 
@@ -240,8 +261,8 @@ func (a *app) serve(ctx context.Context) error {
 	case err = <-errc:
 		err = fmt.Errorf("HTTP server: %w", err)
 	}
-	stopPrune()
-	<-pruned // it uses the store, closed last
+	stopKeys()
+	<-keysDone // it uses the store, closed last
 	a.close()
 	return err
 }
@@ -261,6 +282,14 @@ func (a *app) close() {
 		if l != nil {
 			l.Close() // when start failed before Serve took it over
 		}
+	}
+	if a.jobs != nil { // before the bot its notices use
+		if err := a.jobs.Stop(ctx); err != nil {
+			a.logger.Warn("job queue shutdown", "error", err)
+		}
+	}
+	if a.jobsDB != nil {
+		a.jobsDB.Close()
 	}
 	if a.bot != nil {
 		if err := a.bot.Close(ctx); err != nil {
@@ -303,23 +332,17 @@ func (a *app) readyDetails() []string {
 	return []string{fmt.Sprintf("unreadable stored keys: %d", a.unreadableKeys.Load())}
 }
 
-// pruneLoop deletes rows past their retention every hour, and counts the
-// stored keys that no longer open.
-func (a *app) pruneLoop(ctx context.Context) {
-	t := time.NewTicker(pruneInterval)
+// keysLoop counts the stored keys that no longer open, hourly (start did
+// the first count).
+func (a *app) keysLoop(ctx context.Context) {
+	t := time.NewTicker(keysInterval)
 	defer t.Stop()
 	for {
-		deleted, err := a.st.Prune(ctx, time.Now())
-		if err != nil && ctx.Err() == nil {
-			a.logger.Error("retention", "error", err)
-		} else if err == nil {
-			a.logger.Debug("retention", "deleted", deleted)
-		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		a.checkKeys(ctx) // start did the first
+		a.checkKeys(ctx)
 	}
 }

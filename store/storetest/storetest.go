@@ -119,7 +119,8 @@ func createDB(t testing.TB, templateName string) string {
 }
 
 // template returns the name of a migrated template database, named after a
-// hash of the migrations so a changed migration gets a fresh template.
+// hash of the migrations (river's by their version) so a changed migration
+// gets a fresh template.
 func template(t testing.TB) string {
 	t.Helper()
 	ctx := context.Background()
@@ -136,6 +137,7 @@ func template(t testing.TB) string {
 	if err != nil {
 		t.Fatalf("storetest: %v", err)
 	}
+	fmt.Fprintf(h, "river %d", store.RiverSchemaVersion())
 	name := "pnwbot_tmpl_" + hex.EncodeToString(h.Sum(nil))[:16]
 
 	conn := adminConn(t)

@@ -1,0 +1,196 @@
+// Package jobs runs pnwbot's background work on river, a job queue in
+// PostgreSQL: periodic passes (retention, key re-verification) that one
+// replica runs once each period, and durable notices no command waits on.
+// Each worker only calls what it is handed: the work itself lives beside
+// the commands and the store.
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"pnwbot/bot"
+)
+
+// Default periods of the passes, until app_config sets them.
+const (
+	RetentionEvery = time.Hour
+	KeyCheckEvery  = 24 * time.Hour
+)
+
+// Pass is periodic work: one replica runs it once every Every.
+type Pass struct {
+	Name  string
+	Every time.Duration
+	// Run does the work and returns what it did, for the log.
+	Run func(ctx context.Context) (any, error)
+}
+
+// Messenger sends direct messages; the bot implements it.
+type Messenger interface {
+	DirectMessage(ctx context.Context, userID string, msg *bot.Response) error
+}
+
+// Options are what New needs.
+type Options struct {
+	// Pool is river's own: its listener holds a connection, and jobs never
+	// take the connections interactions need.
+	Pool       *pgxpool.Pool
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer
+	// DM delivers notices.
+	DM     Messenger
+	Passes []Pass
+}
+
+// Runner is the river client with pnwbot's workers.
+type Runner struct {
+	client  *river.Client[pgx.Tx]
+	logger  *slog.Logger
+	metrics *metrics
+}
+
+// passArgs names the pass a job runs: uniqueness by args keeps one job of
+// each pass per period, whichever replica inserts it.
+type passArgs struct {
+	Name string `json:"name"`
+}
+
+func (passArgs) Kind() string { return "pass" }
+
+// noticeArgs is a direct message to send.
+type noticeArgs struct {
+	UserID  string `json:"user_id"`
+	Content string `json:"content"`
+}
+
+func (noticeArgs) Kind() string { return "notice" }
+
+// Attempts before a job is given up: a pass runs again next period anyway;
+// a notice keeps trying for about a day (river's backoff is attempts^4 s).
+const (
+	passAttempts   = 3
+	noticeAttempts = 12
+)
+
+// jobTimeout bounds one job: the key check asks the game about every key.
+const jobTimeout = 30 * time.Minute
+
+// New builds a runner; Start runs it.
+func New(o Options) (*Runner, error) {
+	r := &Runner{logger: o.Logger, metrics: newMetrics(o.Registerer)}
+	passes := make(map[string]Pass, len(o.Passes))
+	var periodic []*river.PeriodicJob
+	for _, p := range o.Passes {
+		passes[p.Name] = p
+		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(p.Every),
+			func() (river.JobArgs, *river.InsertOpts) {
+				return passArgs{Name: p.Name}, &river.InsertOpts{MaxAttempts: passAttempts,
+					UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: p.Every}}
+			},
+			// Each new leader schedules from its own start, so without this
+			// a pass longer than the replicas' uptime would never run;
+			// uniqueness keeps it once per period.
+			&river.PeriodicJobOpts{ID: p.Name, RunOnStart: true}))
+	}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, job *river.Job[passArgs]) error {
+		p, ok := passes[job.Args.Name]
+		if !ok {
+			return river.JobCancel(fmt.Errorf("no pass named %q in this version", job.Args.Name))
+		}
+		return r.observe(job.Args.Name, func() error {
+			did, err := p.Run(ctx)
+			if err == nil {
+				r.logger.InfoContext(ctx, "pass done", "pass", p.Name, "did", did)
+			}
+			return err
+		})
+	}))
+	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, job *river.Job[noticeArgs]) error {
+		return r.observe("notice", func() error {
+			return o.DM.DirectMessage(ctx, job.Args.UserID, &bot.Response{Content: job.Args.Content})
+		})
+	}))
+	client, err := river.NewClient(riverpgxv5.New(o.Pool), &river.Config{
+		Logger:       o.Logger,
+		JobTimeout:   jobTimeout,
+		PeriodicJobs: periodic,
+		Queues:       map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}},
+		Workers:      workers,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("job queue: %w", err)
+	}
+	r.client = client
+	return r, nil
+}
+
+// Start runs the workers and, on the replica elected leader, the schedule.
+func (r *Runner) Start(ctx context.Context) error { return r.client.Start(ctx) }
+
+// Stop waits for the jobs in flight until ctx ends, then cancels them:
+// river works a cancelled job again later.
+func (r *Runner) Stop(ctx context.Context) error {
+	err := r.client.Stop(ctx)
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		stopCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return r.client.StopAndCancel(stopCtx)
+	}
+	return err
+}
+
+// DirectMessage queues msg's text as a notice to userID: sent soon by
+// whichever replica, retried when Discord fails. Only the text is kept.
+func (r *Runner) DirectMessage(ctx context.Context, userID string, msg *bot.Response) error {
+	if msg.Content == "" {
+		return errors.New("a notice needs text")
+	}
+	_, err := r.client.Insert(ctx, noticeArgs{UserID: userID, Content: msg.Content}, &river.InsertOpts{MaxAttempts: noticeAttempts})
+	if err != nil {
+		return fmt.Errorf("queue notice: %w", err)
+	}
+	return nil
+}
+
+// observe runs one job's work and counts it.
+func (r *Runner) observe(job string, work func() error) error {
+	start := time.Now()
+	err := work()
+	r.metrics.duration.WithLabelValues(job).Observe(time.Since(start).Seconds())
+	outcome := "ok"
+	if err != nil {
+		outcome = "error"
+	}
+	r.metrics.runs.WithLabelValues(job, outcome).Inc()
+	return err
+}
+
+type metrics struct {
+	runs     *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pnwbot_jobs_total", Help: "Background jobs this replica worked, by job (a pass's name, or notice) and outcome (ok, error).",
+		}, []string{"job", "outcome"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "pnwbot_job_duration_seconds", Help: "How long each background job took, by job.",
+			Buckets: []float64{.01, .05, .25, 1, 5, 30, 120, 600, 1800},
+		}, []string{"job"}),
+	}
+	reg.MustRegister(m.runs, m.duration)
+	return m
+}
