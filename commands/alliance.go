@@ -77,9 +77,10 @@ func (d *Deps) allianceCommand() bot.Command {
 					&discordgo.ApplicationCommandOption{Type: str, Name: "slug", Description: "The alliance's page address, e.g. the-knights", MaxLength: maxSlugLength}),
 				sub("audit", "The alliance's audit log", user("Only what this user did", false),
 					&discordgo.ApplicationCommandOption{Type: str, Name: "action", Description: "Only this action, e.g. alliance.manager_add", MaxLength: maxActionFilter}),
+				d.withdrawSubcommand(),
 			},
 		},
-		Routes: []bot.Route{
+		Routes: append([]bot.Route{
 			{Path: "/alliance/info", Handler: d.allianceInfo, Autocomplete: d.allianceAutocomplete},
 			{Path: "/alliance/setup", Handler: d.allianceSetup, Ephemeral: true},
 			{Path: routeAllianceMove, Handler: d.allianceMoveConfirm, Ephemeral: true},
@@ -107,7 +108,7 @@ func (d *Deps) allianceCommand() bot.Command {
 			{Path: "/alliance/settings", Handler: d.allianceSettings, Ephemeral: true},
 			{Path: "/alliance/audit", Handler: d.allianceAudit, Ephemeral: true},
 			{Path: routeAuditPage, Handler: d.allianceAuditPage, Ephemeral: true},
-		},
+		}, d.withdrawRoutes()...),
 	}
 }
 

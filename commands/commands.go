@@ -32,6 +32,9 @@ type Deps struct {
 	Notices Messenger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// WithdrawalCap is the most value a manager may withdraw in 24 hours;
+	// zero means DefaultWithdrawalCap.
+	WithdrawalCap float64
 
 	names remembered
 }

@@ -1,0 +1,433 @@
+package commands_test
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+	"github.com/stretchr/testify/require"
+
+	"pnwbot/access"
+	"pnwbot/bot"
+	"pnwbot/bot/discordtest"
+	"pnwbot/commands"
+	"pnwbot/pnw"
+	"pnwbot/pnw/pnwtest"
+	"pnwbot/store"
+	"pnwbot/store/adapter"
+)
+
+const gameBotKey = "gamebotkey0000000000"
+
+// bank is what Rose's bank holds in the withdrawal tests.
+var bank = pnwtest.Resources{Money: 1_000_000, Food: 5_000, Steel: 300}
+
+// banker sets Rose up with Alice as its admin, her alliance key allowed to
+// withdraw, a bank, and the game's bot key; the bundle's router is a process
+// with that bot key (opts may change its client).
+func banker(t *testing.T, opts pnw.Options) (*testBundle, store.Alliance) {
+	t.Helper()
+	_, b := setup(t)
+	a := b.setUp(t)
+	b.game.AddKey(aliceKey, aliceNation, "alliance_view_bank", "alliance_withdraw_bank")
+	b.game.AddAlliance(pnwtest.Alliance{ID: rose, Name: "Rose", Acronym: "Rose", Bank: bank})
+	b.game.SetBotKey(gameBotKey)
+	b.game.SetTradePrices(pnwtest.TradePrice{Resource: "food", AveragePrice: 100}, pnwtest.TradePrice{Resource: "steel", AveragePrice: 3000})
+	b.linkAllianceKey(t, a, aliceID, aliceKey, "alliance_view_bank", "alliance_withdraw_bank")
+	b.restart(t, opts)
+	return b, a
+}
+
+// restart replaces the bundle's process (its game client and handlers) by
+// a new one on the same database: what a restart or another replica is.
+func (b *testBundle) restart(t *testing.T, opts pnw.Options) {
+	t.Helper()
+	opts.URL, opts.APIKey, opts.BotKey = b.game.URL, botKey, gameBotKey
+	opts.Cache = adapter.NewCache(b.st)
+	game, err := pnw.New(opts)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = game.Close(context.Background()) })
+	b.client = game
+	b.deps = &commands.Deps{Store: b.st, Game: game, Keys: b.keys, Now: func() time.Time { return b.now }, WithdrawalCap: b.deps.WithdrawalCap}
+	b.router = b.deps.Router()
+}
+
+// withdraw runs /alliance withdraw as user in the alliance's server.
+func (b *testBundle) withdraw(t *testing.T, user string, opts ...*discordgo.ApplicationCommandInteractionDataOption) (*bot.Response, error) {
+	t.Helper()
+	i := discordtest.As(&discordgo.User{ID: user, Username: user}, discordtest.Command("/alliance/withdraw", opts...))
+	i.GuildID, i.Member.GuildID = guild, guild
+	return b.router.Serve(context.Background(), i)
+}
+
+func (b *testBundle) click(t *testing.T, customID string, user ...string) (*bot.Response, error) {
+	t.Helper()
+	return b.in(t, "alliance_button", append([]string{"custom_id", customID}, userVar(user)...)...)
+}
+
+func userVar(user []string) []string {
+	if len(user) == 0 {
+		return nil
+	}
+	return []string{"user", user[0]}
+}
+
+func money(v float64) *discordgo.ApplicationCommandInteractionDataOption {
+	return discordtest.Option("money", v)
+}
+
+func toBob() *discordgo.ApplicationCommandInteractionDataOption {
+	return discordtest.Option("recipient", strconv.Itoa(bobNation))
+}
+
+// asked asks for a withdrawal that must be accepted, and returns its
+// Confirm and Cancel buttons.
+func (b *testBundle) asked(t *testing.T, opts ...*discordgo.ApplicationCommandInteractionDataOption) (confirm, cancel string) {
+	t.Helper()
+	resp, err := b.withdraw(t, aliceID, append([]*discordgo.ApplicationCommandInteractionDataOption{toBob()}, opts...)...)
+	require.NoError(t, err)
+	return buttonID(t, resp, 0), buttonID(t, resp, 1)
+}
+
+func (b *testBundle) withdrawals(t *testing.T, a store.Alliance) []store.Withdrawal {
+	t.Helper()
+	var out []store.Withdrawal
+	for id := int64(1); ; id++ {
+		w, err := b.st.WithdrawalGet(context.Background(), id)
+		if err != nil {
+			return out
+		}
+		if w.AllianceID == a.ID {
+			out = append(out, w)
+		}
+	}
+}
+
+// life is the audit trail of a withdrawal, oldest first.
+func (b *testBundle) life(t *testing.T, id int64) []string {
+	t.Helper()
+	var out []string
+	rows := b.auditActions(t)
+	for i := len(rows) - 1; i >= 0; i-- {
+		if rows[i].ResourceType == "withdrawal" && rows[i].ResourceID == strconv.FormatInt(id, 10) && rows[i].Success {
+			out = append(out, rows[i].Action)
+		}
+	}
+	return out
+}
+
+var sentLife = []string{"alliance.withdraw_pending", "alliance.withdraw_sending", "alliance.withdraw_sent"}
+
+func TestAllianceWithdraw(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+
+	t.Run("ConfirmedSendsOnce", func(t *testing.T) {
+		t.Parallel()
+		b, a := banker(t, pnw.Options{})
+		resp, err := b.withdraw(t, aliceID, toBob(), money(1000), discordtest.Option("food", 10.0), discordtest.Option("note", "war aid"))
+		require.NoError(t, err)
+		require.True(t, resp.Ephemeral)
+		text := embedText(resp.Embeds[0])
+		for _, want := range []string{"Bobistan", "$1,000", "10 food", "war aid", "pending", "Nothing moves until you confirm"} {
+			require.Contains(t, text, want)
+		}
+		require.Zero(t, b.game.RequestsFor("bankWithdraw"), "nothing is sent before the confirmation")
+
+		resp, err = b.click(t, buttonID(t, resp, 0))
+		require.NoError(t, err)
+		require.Equal(t, bot.TypeUpdate, resp.Type)
+		require.Contains(t, resp.Embeds[0].Description, "Sent (bank record #")
+		require.Empty(t, resp.Components, "the buttons are gone")
+		require.Equal(t, 1, b.game.RequestsFor("bankWithdraw"))
+		require.Equal(t, bank.Money-1000, b.game.Alliance(rose).Bank.Money)
+
+		ws := b.withdrawals(t, a)
+		require.Len(t, ws, 1)
+		require.Equal(t, "sent", ws[0].State)
+		require.NotNil(t, ws[0].BankrecID)
+		require.Equal(t, 1000+10*100.0, ws[0].Value, "money plus food at its average price")
+		require.Equal(t, sentLife, b.life(t, ws[0].ID))
+	})
+
+	t.Run("RetriedInteraction", func(t *testing.T) {
+		t.Parallel()
+		b, a := banker(t, pnw.Options{})
+		confirm, cancel := b.asked(t, money(500))
+		for range 3 { // Discord redelivering the click, or the user clicking again
+			resp, err := b.click(t, confirm)
+			require.NoError(t, err)
+			require.Contains(t, resp.Embeds[0].Description, "Sent")
+		}
+		resp, err := b.click(t, cancel)
+		require.NoError(t, err)
+		require.Contains(t, resp.Embeds[0].Description, "Sent", "too late to cancel")
+		require.Equal(t, 1, b.game.RequestsFor("bankWithdraw"))
+		w := b.withdrawals(t, a)[0]
+		require.Equal(t, "sent", w.State)
+		require.Equal(t, sentLife, b.life(t, w.ID))
+	})
+
+	t.Run("ConcurrentConfirms", func(t *testing.T) {
+		t.Parallel()
+		b, a := banker(t, pnw.Options{})
+		confirm, _ := b.asked(t, money(700))
+		// Two replicas of the bot on one database, clicked at once.
+		replica := *b
+		replica.restart(t, pnw.Options{})
+		var wg sync.WaitGroup
+		for i := range 8 {
+			wg.Go(func() {
+				r := b
+				if i%2 == 1 {
+					r = &replica
+				}
+				resp, err := r.router.Serve(ctx, interaction(t, "alliance_button", "custom_id", confirm, "guild", guild, "user", aliceID))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				d := resp.Embeds[0].Description
+				if !strings.HasPrefix(d, "Sent") && !strings.HasPrefix(d, "It is being sent") {
+					t.Errorf("unexpected answer: %s", d)
+				}
+			})
+		}
+		wg.Wait()
+		require.Equal(t, 1, b.game.RequestsFor("bankWithdraw"), "exactly one bankWithdraw reaches the game")
+		require.Equal(t, bank.Money-700, b.game.Alliance(rose).Bank.Money)
+		w := b.withdrawals(t, a)[0]
+		require.Equal(t, "sent", w.State)
+		require.Equal(t, sentLife, b.life(t, w.ID))
+	})
+
+	t.Run("GameTimeout", func(t *testing.T) {
+		t.Parallel()
+		// The game takes longer than the client waits for a request.
+		b, a := banker(t, pnw.Options{Timeout: 200 * time.Millisecond})
+		confirm, _ := b.asked(t, money(900))
+		before := b.game.Requests()
+		release := b.game.Hold()
+		resp, err := b.click(t, confirm)
+		release()
+		require.NoError(t, err)
+		require.Contains(t, resp.Embeds[0].Description, "Unknown outcome")
+		require.Contains(t, resp.Embeds[0].Description, "/alliance bank-history")
+		require.Equal(t, 1, b.game.Requests()-before, "one request reached the game")
+
+		resp, err = b.click(t, confirm)
+		require.NoError(t, err)
+		require.Contains(t, resp.Embeds[0].Description, "Unknown outcome")
+		require.Equal(t, 1, b.game.Requests()-before, "unknown is never retried")
+		b.now = b.now.Add(time.Hour)
+		_, err = b.deps.SettleWithdrawals(ctx)
+		require.NoError(t, err)
+		w := b.withdrawals(t, a)[0]
+		require.Equal(t, "unknown", w.State)
+		require.Equal(t, []string{"alliance.withdraw_pending", "alliance.withdraw_sending", "alliance.withdraw_unknown"}, b.life(t, w.ID))
+	})
+
+	t.Run("RestartBetweenConfirmAndSend", func(t *testing.T) {
+		t.Parallel()
+		b, a := banker(t, pnw.Options{})
+		confirm, _ := b.asked(t, money(800))
+		other, _ := b.asked(t, money(5))
+		// The first process claimed the rows and stopped before sending.
+		for _, w := range b.withdrawals(t, a) {
+			_, err := b.st.WithdrawalClaim(ctx, store.WithdrawalClaimParams{ID: w.ID, Now: b.now})
+			require.NoError(t, err)
+		}
+		b.restart(t, pnw.Options{})
+
+		resp, err := b.click(t, confirm)
+		require.NoError(t, err)
+		require.Contains(t, resp.Embeds[0].Description, "being sent right now")
+		require.Zero(t, b.game.RequestsFor("bankWithdraw"), "the new process does not send it")
+
+		b.now = b.now.Add(10 * time.Minute)
+		resp, err = b.click(t, other)
+		require.NoError(t, err)
+		require.Contains(t, resp.Embeds[0].Description, "Unknown outcome", "a click on a row stuck sending settles it")
+		n, err := b.deps.SettleWithdrawals(ctx)
+		require.NoError(t, err)
+		require.Equal(t, 1, n, "the settle pass settles the other")
+		resp, err = b.click(t, confirm)
+		require.NoError(t, err)
+		require.Contains(t, resp.Embeds[0].Description, "Unknown outcome")
+		require.Zero(t, b.game.RequestsFor("bankWithdraw"))
+		w := b.withdrawals(t, a)[0]
+		require.Equal(t, "unknown", w.State)
+		require.Equal(t, []string{"alliance.withdraw_pending", "alliance.withdraw_unknown"}, b.life(t, w.ID),
+			"the settle pass records what became of it (the claim above was made directly, without the audit row a process writes with it)")
+	})
+
+	t.Run("StoppedWhileSending", func(t *testing.T) {
+		t.Parallel()
+		b, a := banker(t, pnw.Options{})
+		confirm, _ := b.asked(t, money(600))
+		before := b.game.Requests()
+		release := b.game.Hold()
+		defer release()
+		stop, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() {
+			_, err := b.router.Serve(stop, interaction(t, "alliance_button", "custom_id", confirm, "guild", guild, "user", aliceID))
+			done <- err
+		}()
+		require.NoError(t, b.game.WaitRequests(ctx, before+1))
+		cancel() // the process is shutting down mid-request
+		require.NoError(t, <-done)
+		release()
+
+		w := b.withdrawals(t, a)[0]
+		require.Equal(t, "unknown", w.State, "recorded unknown, not left sending")
+		require.Equal(t, 1, b.game.Requests()-before)
+		b.restart(t, pnw.Options{})
+		_, err := b.click(t, confirm)
+		require.NoError(t, err)
+		require.Equal(t, 1, b.game.Requests()-before, "never sent again")
+		require.Equal(t, []string{"alliance.withdraw_pending", "alliance.withdraw_sending", "alliance.withdraw_unknown"}, b.life(t, w.ID))
+	})
+
+	t.Run("GameRefuses", func(t *testing.T) {
+		t.Parallel()
+		b, a := banker(t, pnw.Options{})
+		confirm, _ := b.asked(t, money(100))
+		b.game.Fail(pnwtest.Failure{Message: "Your alliance does not have enough money.", Times: 1})
+		resp, err := b.click(t, confirm)
+		require.NoError(t, err)
+		require.Contains(t, resp.Embeds[0].Description, "The game refused it, so nothing was sent: Your alliance does not have enough money.")
+		w := b.withdrawals(t, a)[0]
+		require.Equal(t, "failed", w.State)
+		resp, err = b.click(t, confirm)
+		require.NoError(t, err)
+		require.Contains(t, resp.Embeds[0].Description, "refused")
+		require.Equal(t, bank.Money, b.game.Alliance(rose).Bank.Money)
+	})
+
+	t.Run("RefusedAmounts", func(t *testing.T) {
+		t.Parallel()
+		b, a := banker(t, pnw.Options{})
+		for name, c := range map[string]struct {
+			opts []*discordgo.ApplicationCommandInteractionDataOption
+			want string
+		}{
+			"Negative":      {[]*discordgo.ApplicationCommandInteractionDataOption{money(-5)}, "money is negative"},
+			"AllZero":       {[]*discordgo.ApplicationCommandInteractionDataOption{money(0), discordtest.Option("food", 0.0)}, "at least one amount above zero"},
+			"None":          {nil, "at least one amount above zero"},
+			"AboveBank":     {[]*discordgo.ApplicationCommandInteractionDataOption{money(bank.Money + 1)}, "The bank holds less than that: it holds $1,000,000."},
+			"SteelAbove":    {[]*discordgo.ApplicationCommandInteractionDataOption{money(5), discordtest.Option("steel", 301.0)}, "it holds 300 steel."},
+			"UnknownNation": {[]*discordgo.ApplicationCommandInteractionDataOption{money(5), discordtest.Option("recipient", "424242")}, "no nation with id 424242"},
+		} {
+			t.Run(name, func(t *testing.T) {
+				opts := c.opts
+				if name != "UnknownNation" {
+					opts = append(opts, toBob())
+				}
+				_, err := b.withdraw(t, aliceID, opts...)
+				require.ErrorContains(t, err, c.want)
+			})
+		}
+		require.Empty(t, b.withdrawals(t, a), "nothing was recorded")
+		require.Zero(t, b.game.RequestsFor("bankWithdraw"))
+		refused := 0
+		for _, r := range b.auditActions(t) {
+			if r.Action == "alliance.withdraw" && !r.Success {
+				refused++
+			}
+		}
+		require.Equal(t, 2, refused, "a refusal above the bank is audited")
+	})
+
+	t.Run("RefusedCallers", func(t *testing.T) {
+		t.Parallel()
+		b, a := banker(t, pnw.Options{})
+		b.manage(t, a, bobID, access.Viewer, nil)
+		b.manage(t, a, carolID, access.Manager, nil)
+		for _, user := range []string{bobID, carolID} {
+			before := len(b.denials(t))
+			_, err := b.withdraw(t, user, toBob(), money(10))
+			require.ErrorContains(t, err, "missing canManageBank")
+			require.Len(t, b.denials(t), before+1, "the denial is audited")
+		}
+		// A manager granted canManageBank still needs their own key.
+		b.manage(t, a, carolID, access.Manager, map[access.Permission]bool{access.ManageBank: true})
+		_, err := b.withdraw(t, carolID, toBob(), money(10))
+		require.ErrorContains(t, err, "your own alliance key")
+		b.linkAllianceKey(t, a, carolID, carolKey, "alliance_view_bank")
+		_, err = b.withdraw(t, carolID, toBob(), money(10))
+		require.ErrorContains(t, err, "lacks alliance_withdraw_bank")
+
+		// Only the manager who asked confirms, and only while allowed.
+		confirm, _ := b.asked(t, money(10))
+		_, err = b.click(t, confirm, carolID)
+		require.ErrorContains(t, err, "Only the manager who asked")
+		b.manage(t, a, aliceID, access.Admin, map[access.Permission]bool{access.ManageBank: false})
+		_, err = b.click(t, confirm)
+		require.ErrorContains(t, err, "missing canManageBank")
+		require.Zero(t, b.game.RequestsFor("bankWithdraw"))
+		require.Equal(t, "pending", b.withdrawals(t, a)[0].State)
+	})
+
+	t.Run("NoBotKey", func(t *testing.T) {
+		t.Parallel()
+		b, _ := banker(t, pnw.Options{})
+		game, err := pnw.New(pnw.Options{URL: b.game.URL, APIKey: botKey})
+		require.NoError(t, err)
+		b.deps.Game = game
+		_, err = b.withdraw(t, aliceID, toBob(), money(10))
+		require.ErrorContains(t, err, "PNW_BOT_KEY")
+	})
+
+	t.Run("DailyCap", func(t *testing.T) {
+		t.Parallel()
+		b, a := banker(t, pnw.Options{})
+		b.deps.WithdrawalCap = 1500
+		first, _ := b.asked(t, money(1000))
+		second, _ := b.asked(t, money(400), discordtest.Option("food", 1.0)) // $500 in all
+		// Asked while the cap still has room; confirmed once it has none.
+		third, _ := b.asked(t, money(1))
+		_, err := b.withdraw(t, aliceID, toBob(), money(1501))
+		require.ErrorContains(t, err, "above your daily cap")
+		_, err = b.click(t, first)
+		require.NoError(t, err)
+		_, err = b.click(t, second)
+		require.NoError(t, err)
+		_, err = b.click(t, third)
+		require.ErrorContains(t, err, "you may withdraw $0 more")
+		require.Equal(t, 2, b.game.RequestsFor("bankWithdraw"))
+		b.now = b.now.Add(25 * time.Hour)
+		fourth, _ := b.asked(t, money(1000))
+		resp, err := b.click(t, fourth)
+		require.NoError(t, err)
+		require.Contains(t, resp.Embeds[0].Description, "Sent", "a day later the cap has room again")
+		require.Len(t, b.withdrawals(t, a), 4)
+	})
+
+	t.Run("CancelAndExpiry", func(t *testing.T) {
+		t.Parallel()
+		b, a := banker(t, pnw.Options{})
+		confirm, cancel := b.asked(t, money(10))
+		resp, err := b.click(t, cancel)
+		require.NoError(t, err)
+		require.Contains(t, resp.Embeds[0].Description, "Cancelled")
+		resp, err = b.click(t, confirm)
+		require.NoError(t, err)
+		require.Contains(t, resp.Embeds[0].Description, "Cancelled")
+
+		confirm, _ = b.asked(t, money(20))
+		b.now = b.now.Add(6 * time.Minute)
+		resp, err = b.click(t, confirm)
+		require.NoError(t, err)
+		require.Contains(t, resp.Embeds[0].Description, "expired")
+		require.Zero(t, b.game.RequestsFor("bankWithdraw"))
+		ws := b.withdrawals(t, a)
+		require.Equal(t, "cancelled", ws[0].State)
+		require.Equal(t, "expired", ws[1].State)
+		require.Equal(t, []string{"alliance.withdraw_pending", "alliance.withdraw_expired"}, b.life(t, ws[1].ID))
+	})
+}
