@@ -246,6 +246,31 @@ func TestRateLimit(t *testing.T) {
 	require.Equal(t, "fine", serve(b, other).Data.Content)
 }
 
+// failingLimiter is a limiter whose stores are all down.
+type failingLimiter struct{}
+
+func (failingLimiter) Allow(context.Context, string) (bool, time.Duration, error) {
+	return false, 0, errors.New("connection refused")
+}
+
+// A limiter that cannot answer refuses the request: never a silent pass.
+func TestRateLimitNeverFailsOpen(t *testing.T) {
+	t.Parallel()
+	var ran bool
+	b, tb := setup(t, Options{Limiter: failingLimiter{}}, Command{
+		Definition: &discordgo.ApplicationCommand{Name: "ping", Description: "ping"},
+		Routes: []Route{{Path: "/ping", Handler: func(context.Context, *Request) (*Response, error) {
+			ran = true
+			return Reply("fine"), nil
+		}}},
+	})
+	resp := serve(b, discordtest.Command("/ping"))
+	require.False(t, ran)
+	require.Equal(t, "pnwbot cannot check its rate limits right now. Try again in a minute.", resp.Data.Content)
+	require.Equal(t, discordgo.MessageFlagsEphemeral, resp.Data.Flags)
+	require.Contains(t, tb.logs.String(), "rate limiter failed, refusing")
+}
+
 func TestAutoDefer(t *testing.T) {
 	t.Parallel()
 	// A slow handler answers once Discord has its deferral: no sleeps.

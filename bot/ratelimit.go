@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -25,10 +26,14 @@ type Limiter interface {
 	Allow(ctx context.Context, key string) (ok bool, retryAfter time.Duration, err error)
 }
 
+// errLimiterDown answers a request whose rate limit could not be checked.
+var errLimiterDown = UserError("pnwbot cannot check its rate limits right now. Try again in a minute.")
+
 // RateLimit denies a user's requests over the limiter's rate with a
 // RateLimitedError. Autocomplete, sent on every keystroke, is not counted.
-// When the limiter fails, the request goes through: an outage of Redis or
-// PostgreSQL must not lock everyone out.
+// It never fails open: when the limiter fails the request is refused, with
+// a warning. (pnwbot's limiter falls back from Redis to PostgreSQL to the
+// process's memory, so that takes all three failing.)
 func RateLimit(l Limiter, logger *slog.Logger) Middleware {
 	return func(next Handler) Handler {
 		return func(ctx context.Context, req *Request) (*Response, error) {
@@ -36,9 +41,11 @@ func RateLimit(l Limiter, logger *slog.Logger) Middleware {
 				return next(ctx, req)
 			}
 			ok, retryAfter, err := l.Allow(ctx, "user:"+req.User.ID)
-			if err != nil {
-				logger.WarnContext(ctx, "rate limiter failed, allowing", append(attrs(req), slog.Any("error", err))...)
-			} else if !ok {
+			switch {
+			case err != nil:
+				logger.WarnContext(ctx, "rate limiter failed, refusing", append(attrs(req), slog.Any("error", err))...)
+				return nil, errLimiterDown
+			case !ok:
 				return nil, &RateLimitedError{RetryAfter: retryAfter}
 			}
 			return next(ctx, req)
@@ -94,4 +101,62 @@ func (l *RedisLimiter) Allow(ctx context.Context, key string) (bool, time.Durati
 		return false, 0, fmt.Errorf("rate limit: %w", err)
 	}
 	return wait == 0, time.Duration(wait) * time.Millisecond, nil
+}
+
+// MemoryLimiter is a sliding-window log in this process's memory: the last
+// resort when neither Redis nor PostgreSQL answers, so that the limit still
+// holds, per process.
+type MemoryLimiter struct {
+	rate Rate
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+
+	mu   sync.Mutex
+	hits map[string][]time.Time // admitted requests by key, oldest first
+}
+
+// memoryKeys bounds the keys a MemoryLimiter holds before it drops those
+// with no request left in the window.
+const memoryKeys = 10_000
+
+// NewMemoryLimiter returns an empty limiter.
+func NewMemoryLimiter(rate Rate) *MemoryLimiter {
+	return &MemoryLimiter{rate: rate, hits: map[string][]time.Time{}}
+}
+
+// Allow implements Limiter.
+func (l *MemoryLimiter) Allow(_ context.Context, key string) (bool, time.Duration, error) {
+	now := time.Now()
+	if l.Now != nil {
+		now = l.Now()
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	hits := l.inWindow(key, now)
+	if len(hits) >= l.rate.Requests {
+		return false, hits[0].Add(l.rate.Window).Sub(now), nil
+	}
+	if len(l.hits) >= memoryKeys {
+		for k := range l.hits {
+			l.inWindow(k, now)
+		}
+	}
+	l.hits[key] = append(hits, now)
+	return true, 0, nil
+}
+
+// inWindow drops key's requests that left the window and returns the rest.
+func (l *MemoryLimiter) inWindow(key string, now time.Time) []time.Time {
+	hits := l.hits[key]
+	i := 0
+	for i < len(hits) && !hits[i].After(now.Add(-l.rate.Window)) {
+		i++
+	}
+	hits = hits[i:]
+	if len(hits) == 0 {
+		delete(l.hits, key)
+	} else {
+		l.hits[key] = hits
+	}
+	return hits
 }

@@ -26,6 +26,11 @@ func limiters(t *testing.T) map[string]func(rate bot.Rate, now func() time.Time)
 			l.Now = now
 			return l
 		},
+		"Memory": func(rate bot.Rate, now func() time.Time) bot.Limiter {
+			l := bot.NewMemoryLimiter(rate)
+			l.Now = now
+			return l
+		},
 		"PostgreSQL": func(rate bot.Rate, now func() time.Time) bot.Limiter {
 			l := adapter.NewLimiter(st, rate)
 			l.Now = now
