@@ -1,0 +1,270 @@
+package storetest
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"pnwbot/store"
+)
+
+// Server is a database server process of the test's own, on a free port of
+// 127.0.0.1, for tests that kill, stop or freeze one: the shared servers stay
+// up. The test's end stops it for good.
+type Server struct {
+	t     testing.TB
+	name  string
+	args  []string // the command that (re)starts it
+	ready string   // the line it logs once it accepts connections
+	asPG  bool     // run as the postgres user when the test runs as root
+	Addr  string   // host:port
+
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	exited chan struct{}
+}
+
+// StartRedis starts a redis-server of the test's own, keeping nothing on
+// disk. Its URL is "redis://" + Addr.
+func StartRedis(t testing.TB) *Server {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Fatalf("storetest: redis-server not found (scripts/test.sh installs it): %v", err)
+	}
+	port := freePort(t)
+	s := &Server{t: t, name: "redis-server", Addr: "127.0.0.1:" + port, ready: "Ready to accept connections",
+		args: []string{bin, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"}}
+	s.Start()
+	t.Cleanup(s.stop)
+	return s
+}
+
+// RedisURL is the URL of a server StartRedis started.
+func (s *Server) RedisURL() string { return "redis://" + s.Addr }
+
+// StartPostgres initializes a PostgreSQL cluster in a temporary directory
+// (initdb, trusting local connections as postgres) and starts it. URL
+// reaches its postgres database; NewDB gives a test a migrated one.
+func StartPostgres(t testing.TB) *Server {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "pnwbot-pg-")
+	if err != nil {
+		t.Fatalf("storetest: %v", err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	data := filepath.Join(dir, "data")
+	port := freePort(t)
+	s := &Server{t: t, name: "postgres", Addr: "127.0.0.1:" + port, ready: "database system is ready to accept connections",
+		asPG: os.Geteuid() == 0,
+		args: []string{pgBin(t, "postgres"), "-D", data, "-p", port, "-k", dir, "-c", "listen_addresses=127.0.0.1",
+			"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"}}
+	if s.asPG {
+		// initdb refuses to run as root: the cluster belongs to postgres.
+		uid, gid := postgresUser(t)
+		for _, err := range []error{os.Chmod(dir, 0o755), os.Chown(dir, uid, gid)} {
+			if err != nil {
+				t.Fatalf("storetest: %v", err)
+			}
+		}
+	}
+	initdb := s.command(pgBin(t, "initdb"), "-D", data, "-U", "postgres", "-A", "trust", "-N", "-E", "UTF8", "--locale", "C")
+	if out, err := initdb.CombinedOutput(); err != nil {
+		t.Fatalf("storetest: initdb: %v\n%s", err, out)
+	}
+	s.Start()
+	t.Cleanup(s.stop)
+	return s
+}
+
+// URL is the URL of the postgres database of a server StartPostgres started.
+func (s *Server) URL() string {
+	return "postgres://postgres@" + s.Addr + "/postgres?sslmode=disable"
+}
+
+// NewDB returns a store over a fresh database on s with every migration
+// applied, closed when the test ends.
+func (s *Server) NewDB(t testing.TB) *store.Store {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgxpool.New(ctx, s.URL())
+	if err != nil {
+		t.Fatalf("storetest: %v", err)
+	}
+	defer conn.Close()
+	name := fmt.Sprintf("pnwbot_%d", time.Now().UnixNano())
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatalf("storetest: %v", err)
+	}
+	pool, err := pgxpool.New(ctx, withDatabase(s.URL(), name))
+	if err != nil {
+		t.Fatalf("storetest: %v", err)
+	}
+	t.Cleanup(pool.Close)
+	if err := store.Migrate(ctx, pool, "up", io.Discard); err != nil {
+		t.Fatalf("storetest: migrate: %v", err)
+	}
+	return store.Wrap(pool)
+}
+
+// Start starts the server (again, after Kill or Stop) and returns once it
+// accepts connections.
+func (s *Server) Start() {
+	s.t.Helper()
+	cmd := s.command(s.args[0], s.args[1:]...)
+	cmd.SysProcAttr.Setpgid = true // its own group, which Freeze stops whole
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		s.t.Fatalf("storetest: %v", err)
+	}
+	cmd.Stderr = cmd.Stdout // one pipe: redis logs to stdout, postgres to stderr
+	if err := cmd.Start(); err != nil {
+		s.t.Fatalf("storetest: start %s: %v", s.name, err)
+	}
+	exited := make(chan struct{})
+	ready := make(chan struct{})
+	var log []string
+	go func() {
+		defer close(exited)
+		sc := bufio.NewScanner(out)
+		for isReady := false; sc.Scan(); {
+			if !isReady {
+				log = append(log, sc.Text())
+				if isReady = strings.Contains(sc.Text(), s.ready); isReady {
+					close(ready)
+				}
+			}
+		}
+		cmd.Wait() //nolint:errcheck // its end is what the test asked for, or shows below
+	}()
+	select {
+	case <-ready:
+	case <-exited:
+		s.t.Fatalf("storetest: %s exited before it was ready:\n%s", s.name, strings.Join(log, "\n"))
+	case <-time.After(time.Minute):
+		s.t.Fatalf("storetest: %s not ready after a minute", s.name)
+	}
+	s.mu.Lock()
+	s.cmd, s.exited = cmd, exited
+	s.mu.Unlock()
+}
+
+// Kill ends the server at once (SIGKILL), as a crash would.
+func (s *Server) Kill() { s.end(syscall.SIGKILL) }
+
+// Stop shuts the server down cleanly (SIGINT: PostgreSQL's fast shutdown).
+func (s *Server) Stop() { s.end(syscall.SIGINT) }
+
+// Freeze stops the server and its children (SIGSTOP): connections stay
+// open and nothing answers, as with a hung host.
+func (s *Server) Freeze() { s.signalGroup(syscall.SIGSTOP) }
+
+// Thaw resumes a frozen server (SIGCONT).
+func (s *Server) Thaw() { s.signalGroup(syscall.SIGCONT) }
+
+func (s *Server) end(sig syscall.Signal) {
+	s.t.Helper()
+	s.mu.Lock()
+	cmd, exited := s.cmd, s.exited
+	s.cmd = nil
+	s.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	pid := cmd.Process.Pid
+	if sig == syscall.SIGKILL {
+		pid = -pid // PostgreSQL's backends too: they would hold the log pipe open
+	} else {
+		syscall.Kill(-pid, syscall.SIGCONT) //nolint:errcheck // a frozen process would not act on SIGINT
+	}
+	if err := syscall.Kill(pid, sig); err != nil {
+		s.t.Fatalf("storetest: signal %s: %v", s.name, err)
+	}
+	<-exited
+}
+
+func (s *Server) signalGroup(sig syscall.Signal) {
+	s.t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		s.t.Fatalf("storetest: %s is not running", s.name)
+	}
+	if err := syscall.Kill(-s.cmd.Process.Pid, sig); err != nil {
+		s.t.Fatalf("storetest: signal %s: %v", s.name, err)
+	}
+}
+
+// stop ends the server for good when the test ends.
+func (s *Server) stop() { s.end(syscall.SIGKILL) }
+
+// command runs name as the server's user.
+func (s *Server) command(name string, args ...string) *exec.Cmd {
+	cmd := exec.Command(name, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{}
+	if s.asPG {
+		uid, gid := postgresUser(s.t)
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+		cmd.Env = append(os.Environ(), "HOME="+os.TempDir())
+	}
+	return cmd
+}
+
+// pgBin finds a PostgreSQL server program: Debian keeps them out of PATH,
+// under /usr/lib/postgresql/VERSION/bin.
+func pgBin(t testing.TB, name string) string {
+	t.Helper()
+	found, _ := filepath.Glob("/usr/lib/postgresql/*/bin/" + name)
+	slices.SortFunc(found, func(a, b string) int { return pgVersion(a) - pgVersion(b) })
+	if len(found) > 0 {
+		return found[len(found)-1]
+	}
+	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	t.Fatalf("storetest: %s not found under /usr/lib/postgresql/*/bin or in PATH (scripts/test.sh installs PostgreSQL)", name)
+	return ""
+}
+
+func pgVersion(path string) int {
+	v, _ := strconv.Atoi(filepath.Base(filepath.Dir(filepath.Dir(path))))
+	return v
+}
+
+func postgresUser(t testing.TB) (uid, gid int) {
+	t.Helper()
+	u, err := user.Lookup("postgres")
+	if err != nil {
+		t.Fatalf("storetest: running as root, PostgreSQL needs the postgres user: %v", err)
+	}
+	uid, _ = strconv.Atoi(u.Uid)
+	gid, _ = strconv.Atoi(u.Gid)
+	return uid, gid
+}
+
+// freePort returns a port of 127.0.0.1 where nothing listens.
+func freePort(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("storetest: %v", err)
+	}
+	defer l.Close()
+	_, port, _ := net.SplitHostPort(l.Addr().String())
+	return port
+}
