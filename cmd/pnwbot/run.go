@@ -103,10 +103,24 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 	}
 	logger.Info("database migrated", "result", strings.TrimSpace(migrated.String()))
 	checks := []web.Check{{Name: "postgres", Ping: a.st.Pool.Ping}}
-	// Without Redis, cache, rate limits and recent interaction ids live in PostgreSQL.
+	reg := prometheus.NewRegistry()
+	buildInfo := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "pnwbot_build_info", Help: "Always 1; the version label says which pnwbot runs.",
+		ConstLabels: prometheus.Labels{"version": buildVersion()},
+	})
+	buildInfo.Set(1)
+	reg.MustRegister(buildInfo, store.NewPoolCollector(a.st.Pool),
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	failover, err := adapter.NewFailover(reg, logger)
+	if err != nil {
+		return nil, err
+	}
+	// Without Redis, cache, rate limits and recent interaction ids live in
+	// PostgreSQL; with it, in Redis while it answers (see adapter.Failover).
 	userRate := bot.Rate{Requests: 30, Window: time.Minute} // per user
+	pgLimiter, memLimiter := adapter.NewLimiter(a.st, userRate), bot.NewMemoryLimiter(userRate)
 	var cache pnw.Cache = adapter.NewCache(a.st)
-	var limiter bot.Limiter = adapter.NewLimiter(a.st, userRate)
+	limiter := failover.Limiter(nil, pgLimiter, memLimiter)
 	var replays bot.InteractionLog = adapter.NewInteractionLog(a.st)
 	if cfg.RedisURL != "" {
 		opts, err := redis.ParseURL(string(cfg.RedisURL))
@@ -121,20 +135,12 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 			return nil, todo(fmt.Errorf("connect to Redis at %s: %w", opts.Addr, err),
 				"check REDIS_URL and that Redis is running, or unset REDIS_URL to keep the cache in PostgreSQL")
 		}
-		cache = pnw.NewRedisCache(a.rdb, prefix+"cache:")
-		limiter = bot.NewRedisLimiter(a.rdb, prefix, userRate)
-		replays = bot.NewRedisInteractionLog(a.rdb, prefix)
+		cache = failover.Cache(pnw.NewRedisCache(a.rdb, prefix+"cache:"), cache)
+		limiter = failover.Limiter(bot.NewRedisLimiter(a.rdb, prefix, userRate), pgLimiter, memLimiter)
+		replays = failover.InteractionLog(bot.NewRedisInteractionLog(a.rdb, prefix), replays)
 		checks = append(checks, web.Check{Name: "redis", Ping: func(ctx context.Context) error { return a.rdb.Ping(ctx).Err() }})
 	}
 
-	reg := prometheus.NewRegistry()
-	buildInfo := prometheus.NewGauge(prometheus.GaugeOpts{
-		Name: "pnwbot_build_info", Help: "Always 1; the version label says which pnwbot runs.",
-		ConstLabels: prometheus.Labels{"version": buildVersion()},
-	})
-	buildInfo.Set(1)
-	reg.MustRegister(buildInfo, store.NewPoolCollector(a.st.Pool),
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.game, err = pnw.New(pnw.Options{
 		URL: cfg.PNWAPIURL, APIKey: string(cfg.PNWAPIKey), BotKey: string(cfg.PNWBotKey),
 		Cache: cache, Usage: adapter.NewUsage(a.st), Registerer: reg, Logger: logger,

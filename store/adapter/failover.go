@@ -1,0 +1,209 @@
+package adapter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/sony/gobreaker/v2"
+
+	"pnwbot/bot"
+	"pnwbot/pnw"
+)
+
+// Deadlines of one Redis call: a Redis that does not answer in time costs
+// a fallback, not a slow command.
+const (
+	redisReadTimeout  = 50 * time.Millisecond  // limiter checks, cache reads, interaction ids
+	redisWriteTimeout = 100 * time.Millisecond // cache writes and invalidations
+)
+
+// The breaker opens after breakerFailures Redis calls in a row failed, and
+// lets one call through (half-open) breakerOpen later to see whether Redis
+// is back.
+const (
+	breakerFailures = 3
+	breakerOpen     = 2 * time.Second
+)
+
+// Failover sends the rate limiter, the game cache and the interaction log
+// to Redis while it answers, and to PostgreSQL while it does not: a Redis
+// outage costs speed, not limits or correctness. A circuit breaker keeps a
+// dead Redis from being tried on every call. The rate limiter's last resort,
+// when PostgreSQL fails too, is this process's memory.
+type Failover struct {
+	breaker   *gobreaker.TwoStepCircuitBreaker[struct{}]
+	fallbacks *prometheus.CounterVec
+	logger    *slog.Logger
+}
+
+// NewFailover registers the breaker's state and the fallback counts on reg.
+func NewFailover(reg prometheus.Registerer, logger *slog.Logger) (*Failover, error) {
+	f := &Failover{
+		logger: logger,
+		fallbacks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pnwbot_store_fallbacks_total",
+			Help: "Calls answered by a fallback store because the preferred one failed or its breaker was open, by use (rate_limit, cache, interaction_ids) and store (postgres, memory).",
+		}, []string{"use", "store"}),
+	}
+	f.breaker = gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
+		Name:        "redis",
+		Timeout:     breakerOpen,
+		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= breakerFailures },
+		IsExcluded:  func(err error) bool { return errors.Is(err, errCallerGone) },
+		OnStateChange: func(_ string, from, to gobreaker.State) {
+			switch to {
+			case gobreaker.StateOpen:
+				logger.Warn("Redis is not answering: the cache, rate limits and interaction ids use PostgreSQL", "breaker", to.String(), "was", from.String())
+			case gobreaker.StateClosed:
+				logger.Info("Redis answers again: the cache, rate limits and interaction ids are back on Redis", "breaker", to.String())
+			}
+		},
+	})
+	state := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "pnwbot_redis_breaker_state",
+		Help: "The Redis circuit breaker: 0 closed (Redis in use), 1 half-open (one call tries Redis), 2 open (PostgreSQL in use). Stays 0 without REDIS_URL.",
+	}, func() float64 { return float64(f.breaker.State()) })
+	for _, c := range []prometheus.Collector{f.fallbacks, state} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("failover metrics: %w", err)
+		}
+	}
+	return f, nil
+}
+
+// errCallerGone marks a call whose caller gave up: no news about Redis.
+var errCallerGone = errors.New("caller gone")
+
+// redisFirst runs onRedis within timeout unless the breaker is open, and
+// onPostgres when Redis was skipped or failed.
+func redisFirst[T any](ctx context.Context, f *Failover, use string, timeout time.Duration,
+	onRedis, onPostgres func(context.Context) (T, error)) (T, error) {
+	if done, err := f.breaker.Allow(); err == nil {
+		rctx, cancel := context.WithTimeout(ctx, timeout)
+		v, err := onRedis(rctx)
+		cancel()
+		switch {
+		case err == nil:
+			done(nil)
+			return v, nil
+		case ctx.Err() != nil:
+			done(errCallerGone)
+			return v, err
+		}
+		done(err)
+		f.logger.DebugContext(ctx, "Redis call failed, using PostgreSQL", "use", use, "error", err)
+	}
+	f.fallbacks.WithLabelValues(use, "postgres").Inc()
+	return onPostgres(ctx)
+}
+
+// Limiter returns a limiter that asks redis (nil without Redis), then pg,
+// then, when neither answers, memory: the limit then holds per process,
+// which is logged and counted.
+func (f *Failover) Limiter(redis, pg bot.Limiter, memory *bot.MemoryLimiter) bot.Limiter {
+	return &failoverLimiter{f: f, redis: redis, pg: pg, memory: memory}
+}
+
+type failoverLimiter struct {
+	f         *Failover
+	redis, pg bot.Limiter
+	memory    *bot.MemoryLimiter
+}
+
+type allowed struct {
+	ok    bool
+	retry time.Duration
+}
+
+func (l *failoverLimiter) Allow(ctx context.Context, key string) (bool, time.Duration, error) {
+	onPostgres := func(ctx context.Context) (allowed, error) {
+		ok, retry, err := l.pg.Allow(ctx, key)
+		return allowed{ok, retry}, err
+	}
+	var a allowed
+	var err error
+	if l.redis == nil {
+		a, err = onPostgres(ctx)
+	} else {
+		a, err = redisFirst(ctx, l.f, "rate_limit", redisReadTimeout, func(ctx context.Context) (allowed, error) {
+			ok, retry, err := l.redis.Allow(ctx, key)
+			return allowed{ok, retry}, err
+		}, onPostgres)
+	}
+	if err == nil || ctx.Err() != nil {
+		return a.ok, a.retry, err
+	}
+	l.f.logger.WarnContext(ctx, "rate limits unreachable in Redis and PostgreSQL: holding them in this process's memory", "error", err)
+	l.f.fallbacks.WithLabelValues("rate_limit", "memory").Inc()
+	return l.memory.Allow(ctx, key)
+}
+
+// Cache returns a cache in redis, or pg while Redis is down. An
+// invalidation goes to both, so that neither serves what it dropped; one
+// made while Redis is down does not reach it, and Redis may serve the entry
+// it dropped until the entry expires.
+func (f *Failover) Cache(redis, pg pnw.Cache) pnw.Cache {
+	return &failoverCache{f: f, redis: redis, pg: pg}
+}
+
+type failoverCache struct {
+	f         *Failover
+	redis, pg pnw.Cache
+}
+
+type found struct {
+	e  pnw.Entry
+	ok bool
+}
+
+func (c *failoverCache) Get(ctx context.Context, key string) (pnw.Entry, bool, error) {
+	get := func(cache pnw.Cache) func(context.Context) (found, error) {
+		return func(ctx context.Context) (found, error) {
+			e, ok, err := cache.Get(ctx, key)
+			return found{e, ok}, err
+		}
+	}
+	r, err := redisFirst(ctx, c.f, "cache", redisReadTimeout, get(c.redis), get(c.pg))
+	return r.e, r.ok, err
+}
+
+func (c *failoverCache) Set(ctx context.Context, key string, e pnw.Entry, tags []string, keep time.Duration) error {
+	set := func(cache pnw.Cache) func(context.Context) (struct{}, error) {
+		return func(ctx context.Context) (struct{}, error) { return struct{}{}, cache.Set(ctx, key, e, tags, keep) }
+	}
+	_, err := redisFirst(ctx, c.f, "cache", redisWriteTimeout, set(c.redis), set(c.pg))
+	return err
+}
+
+func (c *failoverCache) InvalidateTag(ctx context.Context, tag string) error {
+	_, err := redisFirst(ctx, c.f, "cache", redisWriteTimeout, func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, c.redis.InvalidateTag(ctx, tag)
+	}, func(context.Context) (struct{}, error) { return struct{}{}, nil })
+	if err != nil {
+		return err
+	}
+	return c.pg.InvalidateTag(ctx, tag)
+}
+
+// InteractionLog returns a log in redis, or pg while Redis is down. An id
+// claimed in one and replayed while the other is in use gets through: the
+// switch is rare and a replay that matters needs the database anyway.
+func (f *Failover) InteractionLog(redis, pg bot.InteractionLog) bot.InteractionLog {
+	return &failoverLog{f: f, redis: redis, pg: pg}
+}
+
+type failoverLog struct {
+	f         *Failover
+	redis, pg bot.InteractionLog
+}
+
+func (l *failoverLog) Claim(ctx context.Context, id string, window time.Duration) (bool, error) {
+	claim := func(log bot.InteractionLog) func(context.Context) (bool, error) {
+		return func(ctx context.Context) (bool, error) { return log.Claim(ctx, id, window) }
+	}
+	return redisFirst(ctx, l.f, "interaction_ids", redisReadTimeout, claim(l.redis), claim(l.pg))
+}
