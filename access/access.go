@@ -1,7 +1,8 @@
-// Package access decides pnwbot's alliance permissions: role presets
-// (viewer < manager < admin) refined by per-manager overrides, read from the
-// database on every call. It knows nothing of Discord or HTTP, so slash
-// commands and web pages decide alike.
+// Package access decides pnwbot's permissions: alliance roles (viewer <
+// manager < admin) and system admin levels (admin < super_admin), each a
+// preset refined by per-row overrides, read from the database on every
+// call. It knows nothing of Discord or HTTP, so slash commands and web
+// pages decide alike.
 package access
 
 import (
@@ -79,9 +80,15 @@ func Effective(role string, overrides map[Permission]bool) Set {
 }
 
 // List returns the permissions in s, in the order of Permissions.
-func (s Set) List() []Permission {
-	var out []Permission
-	for _, p := range Permissions {
+func (s Set) List() []Permission { return list(s, Permissions) }
+
+// Missing returns the permissions of need (in order, without repeats) that
+// s lacks.
+func (s Set) Missing(need ...Permission) []Permission { return missing(s, need) }
+
+func list[P comparable](s map[P]bool, order []P) []P {
+	var out []P
+	for _, p := range order {
 		if s[p] {
 			out = append(out, p)
 		}
@@ -89,10 +96,8 @@ func (s Set) List() []Permission {
 	return out
 }
 
-// Missing returns the permissions of need (in order, without repeats) that
-// s lacks.
-func (s Set) Missing(need ...Permission) []Permission {
-	var out []Permission
+func missing[P comparable](s map[P]bool, need []P) []P {
+	var out []P
 	for _, p := range need {
 		if !s[p] && !slices.Contains(out, p) {
 			out = append(out, p)
@@ -103,12 +108,17 @@ func (s Set) Missing(need ...Permission) []Permission {
 
 // Overrides decodes alliance_managers.permissions.
 func Overrides(raw json.RawMessage) (map[Permission]bool, error) {
-	o := map[Permission]bool{}
+	return overrides[Permission](raw, "manager")
+}
+
+// overrides decodes a permissions column of overrides.
+func overrides[P comparable](raw json.RawMessage, of string) (map[P]bool, error) {
+	o := map[P]bool{}
 	if len(raw) == 0 {
 		return o, nil
 	}
 	if err := json.Unmarshal(raw, &o); err != nil {
-		return nil, fmt.Errorf("manager permissions: %w", err)
+		return nil, fmt.Errorf("%s permissions: %w", of, err)
 	}
 	return o, nil
 }
@@ -135,16 +145,24 @@ type DB interface {
 // call, so a change of role or override counts at once; missing lists what
 // the user lacks, everything in need when it manages nothing there.
 func Can(ctx context.Context, db DB, userID, allianceID int64, need ...Permission) (ok bool, missing []Permission, err error) {
-	held := Set{}
-	m, err := db.AllianceManagerGet(ctx, store.AllianceManagerGetParams{UserID: userID, AllianceID: allianceID})
+	return can(func() (store.AllianceManager, error) {
+		return db.AllianceManagerGet(ctx, store.AllianceManagerGetParams{UserID: userID, AllianceID: allianceID})
+	}, Of, "manager", need)
+}
+
+// can decides from the row get reads (none: nothing held) what of need is
+// missing.
+func can[R any, P comparable, S ~map[P]bool](get func() (R, error), of func(R) (S, error), what string, need []P) (bool, []P, error) {
+	held := S{}
+	row, err := get()
 	switch {
 	case err == nil:
-		if held, err = Of(m); err != nil {
+		if held, err = of(row); err != nil {
 			return false, nil, err
 		}
 	case !errors.Is(err, store.ErrNotFound):
-		return false, nil, fmt.Errorf("load manager: %w", err)
+		return false, nil, fmt.Errorf("load %s: %w", what, err)
 	}
-	missing = held.Missing(need...)
-	return len(missing) == 0, missing, nil
+	m := missing(held, need)
+	return len(m) == 0, m, nil
 }

@@ -5,50 +5,377 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 
+	"github.com/bwmarrin/discordgo"
+
+	"pnwbot/access"
+	"pnwbot/bot"
 	"pnwbot/secrets"
 	"pnwbot/store"
 )
 
-// System admin permissions, as stored in system_admins.permissions.
-const (
-	PermManageUsers     = "canManageUsers"
-	PermManageAlliances = "canManageAlliances"
-	PermViewAuditLogs   = "canViewAuditLogs"
-	PermManageSystem    = "canManageSystem"
-	PermManageAdmins    = "canManageAdmins"
-)
+// errUnchanged ends a change's transaction when there is nothing to do.
+var errUnchanged = errors.New("unchanged")
 
-// BootstrapSuperAdmins makes the SUPER_ADMIN_DISCORD_IDS super admins with
-// every permission, creating their accounts when needed. Each grant that
-// changes something is audited.
+// BootstrapSuperAdmins makes the SUPER_ADMIN_DISCORD_IDS super admins,
+// creating their accounts when needed, and takes from those it no longer
+// lists what the list gave them: they keep the level a command granted, or
+// stop being admins. Each change is audited.
 func (d *Deps) BootstrapSuperAdmins(ctx context.Context, discordIDs []string) error {
-	perms, err := json.Marshal(map[string]bool{
-		PermManageUsers: true, PermManageAlliances: true, PermViewAuditLogs: true, PermManageSystem: true, PermManageAdmins: true,
-	})
-	if err != nil {
-		return err
-	}
 	for _, id := range discordIDs {
 		u, err := d.Store.UserUpsertByDiscordID(ctx, store.UserUpsertByDiscordIDParams{DiscordID: id, KeySalt: secrets.NewSalt()})
 		if err != nil {
 			return fmt.Errorf("super admin %s: %w", id, err)
 		}
-		before, err := d.Store.SystemAdminGetByUser(ctx, u.ID)
-		if err == nil && before.Level == "super_admin" {
-			continue
-		} else if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("super admin %s: %w", id, err)
-		}
 		err = d.change(ctx, func(q *store.Queries) (auditEntry, error) {
-			_, err := q.SystemAdminUpsert(ctx, store.SystemAdminUpsertParams{UserID: u.ID, Level: "super_admin", Permissions: perms})
+			if err := q.SystemAdminLock(ctx); err != nil {
+				return auditEntry{}, err
+			}
+			before, err := q.SystemAdminGetByUser(ctx, u.ID)
+			after := store.SystemAdminUpsertParams{UserID: u.ID, Level: access.LevelSuperAdmin, Permissions: []byte(`{}`), Listed: true}
+			switch {
+			case err == nil && before.Listed:
+				return auditEntry{}, errUnchanged
+			case err == nil:
+				after.Permissions, after.GrantedBy, after.GrantedLevel = before.Permissions, before.GrantedBy, &before.Level
+			case !errors.Is(err, store.ErrNotFound):
+				return auditEntry{}, err
+			}
+			_, err = q.SystemAdminUpsert(ctx, after)
 			return auditEntry{user: &u.ID, action: "admin.bootstrap", resource: "system_admin", resourceID: strconv.FormatInt(u.ID, 10),
-				oldValues: map[string]any{"level": before.Level}, newValues: map[string]any{"level": "super_admin", "source": "SUPER_ADMIN_DISCORD_IDS"}}, err
+				oldValues: map[string]any{"level": before.Level}, newValues: map[string]any{"level": access.LevelSuperAdmin, "source": "SUPER_ADMIN_DISCORD_IDS"}}, err
 		})
-		if err != nil {
+		if err != nil && !errors.Is(err, errUnchanged) {
 			return fmt.Errorf("super admin %s: %w", id, err)
 		}
 	}
+	rows, err := d.Store.SystemAdminList(ctx)
+	if err != nil {
+		return fmt.Errorf("system admins: %w", err)
+	}
+	for _, r := range rows {
+		if !r.SystemAdmin.Listed || slices.Contains(discordIDs, r.DiscordID) {
+			continue
+		}
+		userID := r.SystemAdmin.UserID
+		err := d.change(ctx, func(q *store.Queries) (auditEntry, error) {
+			if err := q.SystemAdminLock(ctx); err != nil {
+				return auditEntry{}, err
+			}
+			before, err := q.SystemAdminGetByUser(ctx, userID)
+			if errors.Is(err, store.ErrNotFound) || err == nil && !before.Listed {
+				return auditEntry{}, errUnchanged
+			} else if err != nil {
+				return auditEntry{}, err
+			}
+			e := auditEntry{user: &userID, action: "admin.unlist", resource: "system_admin", resourceID: strconv.FormatInt(userID, 10),
+				oldValues: map[string]any{"level": before.Level, "source": "SUPER_ADMIN_DISCORD_IDS"}}
+			if before.GrantedLevel == nil {
+				_, err = q.SystemAdminDelete(ctx, userID)
+				return e, err
+			}
+			e.newValues = map[string]any{"level": *before.GrantedLevel}
+			_, err = q.SystemAdminUpsert(ctx, store.SystemAdminUpsertParams{UserID: userID, Level: *before.GrantedLevel,
+				Permissions: before.Permissions, GrantedBy: before.GrantedBy})
+			return e, err
+		})
+		if err != nil && !errors.Is(err, errUnchanged) {
+			return fmt.Errorf("unlisted super admin %s: %w", r.DiscordID, err)
+		}
+	}
 	return nil
+}
+
+// adminOptions are the options of /admin admins: each subcommand uses
+// some of them.
+type adminOptions struct {
+	User       *discordgo.User `discord:"user"`
+	Level      string          `discord:"level"`
+	Permission string          `discord:"permission"`
+	Value      bool            `discord:"value"`
+}
+
+func (d *Deps) adminAdminsList(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	if _, err := d.authorizeSystem(ctx, req, access.ManageAdmins); err != nil {
+		return nil, err
+	}
+	rows, err := d.Store.SystemAdminList(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("system admins: %w", err)
+	}
+	lines := make([]string, 0, len(rows))
+	for _, r := range rows {
+		a := r.SystemAdmin
+		line := fmt.Sprintf("<@%s> · %s", r.DiscordID, levelName(a.Level))
+		if a.Listed {
+			line += " · from SUPER_ADMIN_DISCORD_IDS"
+			if a.GrantedLevel != nil {
+				line += " (granted " + levelName(*a.GrantedLevel) + " too)"
+			}
+		}
+		overrides, err := access.SystemOverrides(a.Permissions)
+		if err != nil {
+			return nil, err
+		}
+		if o := systemOverrideText(a.Level, overrides); o != "" {
+			line += " · " + o
+		}
+		lines = append(lines, line)
+	}
+	if len(lines) == 0 {
+		lines = append(lines, "None: set SUPER_ADMIN_DISCORD_IDS and restart pnwbot.")
+	}
+	e := &discordgo.MessageEmbed{Title: "System admins", Color: colorDefault, Description: truncate(strings.Join(lines, "\n"), 4096),
+		Footer: &discordgo.MessageEmbedFooter{Text: "admin: every permission but canManageAdmins · super admin: every permission"}}
+	return &bot.Response{Embeds: []*discordgo.MessageEmbed{e}}, nil
+}
+
+func levelName(level string) string { return capitalize(strings.ReplaceAll(level, "_", " ")) }
+
+// systemOverrideText lists an admin's overrides that differ from the
+// level's preset: "+canManageAdmins −canViewAuditLogs".
+func systemOverrideText(level string, overrides map[access.SystemPermission]bool) string {
+	if level != access.LevelAdmin {
+		return ""
+	}
+	preset := access.SystemPreset(level)
+	var parts []string
+	for _, p := range access.SystemPermissions {
+		if on, ok := overrides[p]; ok && on != preset[p] {
+			parts = append(parts, map[bool]string{true: "+", false: "−"}[on]+string(p))
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+func (d *Deps) adminAdminsGrant(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	return d.changeAdmin(ctx, req, "admin.grant", func(o adminOptions, before *store.SystemAdmin) (*store.SystemAdminUpsertParams, error) {
+		if !slices.Contains(access.Levels, o.Level) {
+			return nil, bot.UserErrorf("%q is not a level: admin or super_admin.", o.Level)
+		}
+		if before == nil {
+			return &store.SystemAdminUpsertParams{Level: o.Level, Permissions: []byte(`{}`)}, nil
+		}
+		if before.Listed && before.GrantedLevel != nil && *before.GrantedLevel == o.Level || !before.Listed && before.Level == o.Level {
+			return nil, bot.UserErrorf("<@%s> is already %s. Nothing was changed.", o.User.ID, levelName(o.Level))
+		}
+		after := &store.SystemAdminUpsertParams{Level: o.Level, Permissions: before.Permissions}
+		if before.Listed {
+			// The list keeps them super admin; the grant is what stays after it.
+			after.Level, after.Listed, after.GrantedLevel = access.LevelSuperAdmin, true, &o.Level
+		}
+		return after, nil
+	}, func(o adminOptions, after *store.SystemAdminUpsertParams) string {
+		if after.Listed {
+			return fmt.Sprintf("<@%s> is granted %s: they stay super admin while SUPER_ADMIN_DISCORD_IDS lists them.", o.User.ID, levelName(o.Level))
+		}
+		return fmt.Sprintf("<@%s> is now %s.", o.User.ID, levelName(o.Level))
+	})
+}
+
+func (d *Deps) adminAdminsRevoke(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	return d.changeAdmin(ctx, req, "admin.revoke", func(o adminOptions, before *store.SystemAdmin) (*store.SystemAdminUpsertParams, error) {
+		switch {
+		case before == nil:
+			return nil, errNotAdmin(o.User.ID)
+		case before.Listed && before.GrantedLevel == nil:
+			return nil, bot.UserErrorf("<@%s> is super admin because SUPER_ADMIN_DISCORD_IDS lists them: take them off the list and restart pnwbot. Nothing was changed.", o.User.ID)
+		case before.Listed:
+			return &store.SystemAdminUpsertParams{Level: before.Level, Permissions: before.Permissions, Listed: true}, nil
+		}
+		return nil, nil
+	}, func(o adminOptions, after *store.SystemAdminUpsertParams) string {
+		if after != nil {
+			return fmt.Sprintf("<@%s> lost what commands granted them; they stay super admin while SUPER_ADMIN_DISCORD_IDS lists them.", o.User.ID)
+		}
+		return fmt.Sprintf("<@%s> is no longer a system admin.", o.User.ID)
+	})
+}
+
+func (d *Deps) adminAdminsPermission(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	return d.changeAdmin(ctx, req, "admin.permission", func(o adminOptions, before *store.SystemAdmin) (*store.SystemAdminUpsertParams, error) {
+		p := access.SystemPermission(o.Permission)
+		switch {
+		case before == nil:
+			return nil, errNotAdmin(o.User.ID)
+		case !p.Valid():
+			return nil, bot.UserErrorf("%q is not a system admin permission.", o.Permission)
+		case before.Level != access.LevelAdmin:
+			return nil, bot.UserErrorf("<@%s> is super admin and holds every permission; permissions refine admins only. Nothing was changed.", o.User.ID)
+		}
+		overrides, err := access.SystemOverrides(before.Permissions)
+		if err != nil {
+			return nil, err
+		}
+		// An override equal to the level's preset is no override.
+		if access.SystemPreset(before.Level)[p] == o.Value {
+			delete(overrides, p)
+		} else {
+			overrides[p] = o.Value
+		}
+		raw, err := json.Marshal(overrides)
+		return &store.SystemAdminUpsertParams{Level: before.Level, Permissions: raw}, err
+	}, func(o adminOptions, after *store.SystemAdminUpsertParams) string {
+		held, _ := access.SystemOverrides(after.Permissions)
+		return fmt.Sprintf("<@%s> now holds: %s.", o.User.ID, systemPermissionList(access.SystemEffective(after.Level, held).List()))
+	})
+}
+
+func errNotAdmin(discordID string) error {
+	return bot.UserErrorf("<@%s> is not a system admin. Nothing was changed.", discordID)
+}
+
+func systemPermissionList(ps []access.SystemPermission) string {
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		s[i] = string(p)
+	}
+	return strings.Join(s, ", ")
+}
+
+// adminRefusal is a system admin change refused inside its transaction,
+// audited after the rollback.
+type adminRefusal struct {
+	missing []access.SystemPermission // what the caller lacks, or
+	reason  string                    // why else
+}
+
+func (r *adminRefusal) Error() string { return "refused: " + r.reason }
+
+// changeAdmin applies one change to a system admin. The caller needs
+// canManageAdmins and every permission the admin holds before or after the
+// change; only a super admin makes or unmakes a super admin; the last super
+// admin stays. next returns the row after the change, nil to delete it.
+// Decided under a lock on system_admins, from the rows as they are, and
+// audited with the change in one transaction.
+func (d *Deps) changeAdmin(ctx context.Context, req *bot.Request, action string,
+	next func(adminOptions, *store.SystemAdmin) (*store.SystemAdminUpsertParams, error),
+	done func(adminOptions, *store.SystemAdminUpsertParams) string) (*bot.Response, error) {
+	var o adminOptions
+	if err := req.Options(&o); err != nil {
+		return nil, err
+	}
+	actor, err := d.authorizeSystem(ctx, req, access.ManageAdmins)
+	if err != nil {
+		return nil, err
+	}
+	if o.User == nil {
+		return nil, bot.UserError("Pick a Discord user.")
+	}
+	var target store.User
+	if action == "admin.grant" {
+		target, err = d.Store.UserUpsertByDiscordID(ctx, store.UserUpsertByDiscordIDParams{DiscordID: o.User.ID, DiscordUsername: o.User.Username, KeySalt: secrets.NewSalt()})
+	} else if target, err = d.Store.UserGetByDiscordID(ctx, o.User.ID); errors.Is(err, store.ErrNotFound) {
+		return nil, errNotAdmin(o.User.ID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("target user: %w", err)
+	}
+	var after *store.SystemAdminUpsertParams
+	err = d.change(ctx, func(q *store.Queries) (auditEntry, error) {
+		if err := q.SystemAdminLock(ctx); err != nil {
+			return auditEntry{}, fmt.Errorf("lock system admins: %w", err)
+		}
+		var before *store.SystemAdmin
+		if row, err := q.SystemAdminGetByUser(ctx, target.ID); err == nil {
+			before = &row
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return auditEntry{}, err
+		}
+		if after, err = next(o, before); err != nil {
+			return auditEntry{}, err
+		}
+		actorRow, err := q.SystemAdminGetByUser(ctx, actor.ID)
+		if err != nil {
+			return auditEntry{}, &adminRefusal{missing: []access.SystemPermission{access.ManageAdmins}}
+		}
+		held, err := access.SystemOf(actorRow)
+		if err != nil {
+			return auditEntry{}, err
+		}
+		need := []access.SystemPermission{access.ManageAdmins}
+		levelBefore, levelAfter := "", ""
+		if before != nil {
+			levelBefore = before.Level
+			was, err := access.SystemOf(*before)
+			if err != nil {
+				return auditEntry{}, err
+			}
+			need = append(need, was.List()...)
+		}
+		if after != nil {
+			levelAfter = after.Level
+			overrides, err := access.SystemOverrides(after.Permissions)
+			if err != nil {
+				return auditEntry{}, err
+			}
+			need = append(need, access.SystemEffective(after.Level, overrides).List()...)
+		}
+		if missing := held.Missing(need...); len(missing) > 0 {
+			return auditEntry{}, &adminRefusal{missing: missing}
+		}
+		touchesSuper := levelBefore == access.LevelSuperAdmin || levelAfter == access.LevelSuperAdmin ||
+			after != nil && after.GrantedLevel != nil && *after.GrantedLevel == access.LevelSuperAdmin
+		if touchesSuper && actorRow.Level != access.LevelSuperAdmin {
+			return auditEntry{}, &adminRefusal{reason: "only a super admin makes or unmakes a super admin"}
+		}
+		if levelBefore == access.LevelSuperAdmin && levelAfter != access.LevelSuperAdmin {
+			if n, err := q.SystemAdminCountSuper(ctx); err != nil {
+				return auditEntry{}, err
+			} else if n <= 1 {
+				return auditEntry{}, &adminRefusal{reason: "the last super admin stays"}
+			}
+		}
+		if after == nil {
+			_, err = q.SystemAdminDelete(ctx, target.ID)
+		} else {
+			after.UserID, after.GrantedBy = target.ID, &actor.ID
+			_, err = q.SystemAdminUpsert(ctx, *after)
+		}
+		return auditEntry{user: &actor.ID, action: action, resource: "system_admin", resourceID: strconv.FormatInt(target.ID, 10),
+			oldValues: adminValues(adminParams(before)), newValues: adminValues(after)}, err
+	})
+	var r *adminRefusal
+	switch {
+	case errors.As(err, &r) && r.missing != nil:
+		names := make([]string, len(r.missing))
+		for i, p := range r.missing {
+			names[i] = string(p)
+		}
+		d.audit(ctx, auditEntry{user: &actor.ID, action: "permission.denied", resource: "system", resourceID: req.Route, failed: true,
+			newValues: map[string]any{"route": req.Route, "missing": names, "target": target.ID}})
+		return nil, bot.UserErrorf("You may not change this admin: you are missing %s. Nothing was changed.", strings.Join(names, ", "))
+	case errors.As(err, &r):
+		d.audit(ctx, auditEntry{user: &actor.ID, action: action, resource: "system_admin", resourceID: strconv.FormatInt(target.ID, 10),
+			failed: true, newValues: map[string]any{"reason": r.reason}})
+		return nil, bot.UserErrorf("Refused: %s. Nothing was changed.", r.reason)
+	case err != nil:
+		return nil, err
+	}
+	return &bot.Response{Content: done(o, after)}, nil
+}
+
+// adminParams is a stored row as the change's params, to compare and audit.
+func adminParams(a *store.SystemAdmin) *store.SystemAdminUpsertParams {
+	if a == nil {
+		return nil
+	}
+	return &store.SystemAdminUpsertParams{UserID: a.UserID, Level: a.Level, Permissions: a.Permissions, GrantedBy: a.GrantedBy,
+		Listed: a.Listed, GrantedLevel: a.GrantedLevel}
+}
+
+func adminValues(a *store.SystemAdminUpsertParams) any {
+	if a == nil {
+		return nil
+	}
+	overrides, _ := access.SystemOverrides(a.Permissions)
+	v := map[string]any{"level": a.Level, "overrides": overrides}
+	if a.Listed {
+		v["source"] = "SUPER_ADMIN_DISCORD_IDS"
+		v["granted_level"] = a.GrantedLevel
+	}
+	return v
 }

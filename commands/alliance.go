@@ -28,18 +28,8 @@ func (d *Deps) allianceCommand() bot.Command {
 	for i, p := range access.Permissions {
 		perms[i] = &discordgo.ApplicationCommandOptionChoice{Name: string(p), Value: string(p)}
 	}
-	choices := func(values ...string) []*discordgo.ApplicationCommandOptionChoice {
-		out := make([]*discordgo.ApplicationCommandOptionChoice, len(values))
-		for i, v := range values {
-			out[i] = &discordgo.ApplicationCommandOptionChoice{Name: strings.ReplaceAll(v, "_", " "), Value: v}
-		}
-		return out
-	}
 	one := 1.0
 	limit := &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionInteger, Name: "limit", Description: "How many of the latest (default 50)", MinValue: &one, MaxValue: 1000}
-	sub := func(name, desc string, opts ...*discordgo.ApplicationCommandOption) *discordgo.ApplicationCommandOption {
-		return &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionSubCommand, Name: name, Description: desc, Options: opts}
-	}
 	membersSlash, membersTurn := view(d.membersView, "sort", "filter")
 	historySlash, historyTurn := view(d.historyView, "nation", "limit")
 	taxesSlash, taxesTurn := view(d.taxesView, "limit")

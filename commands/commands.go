@@ -64,6 +64,7 @@ func All(d *Deps) []bot.Command {
 		d.deleteAccountCommand(),
 		d.nationCommand(),
 		d.allianceCommand(),
+		d.adminCommand(),
 	}
 }
 

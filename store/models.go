@@ -117,13 +117,15 @@ type SeenNation struct {
 }
 
 type SystemAdmin struct {
-	ID          int64           `json:"id"`
-	UserID      int64           `json:"user_id"`
-	Level       string          `json:"level"`
-	Permissions json.RawMessage `json:"permissions"`
-	GrantedBy   *int64          `json:"granted_by"`
-	CreatedAt   time.Time       `json:"created_at"`
-	UpdatedAt   time.Time       `json:"updated_at"`
+	ID           int64           `json:"id"`
+	UserID       int64           `json:"user_id"`
+	Level        string          `json:"level"`
+	Permissions  json.RawMessage `json:"permissions"`
+	GrantedBy    *int64          `json:"granted_by"`
+	CreatedAt    time.Time       `json:"created_at"`
+	UpdatedAt    time.Time       `json:"updated_at"`
+	Listed       bool            `json:"listed"`
+	GrantedLevel *string         `json:"granted_level"`
 }
 
 type User struct {

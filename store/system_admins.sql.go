@@ -10,6 +10,17 @@ import (
 	"encoding/json"
 )
 
+const systemAdminCountSuper = `-- name: SystemAdminCountSuper :one
+SELECT count(*)::bigint FROM system_admins WHERE level = 'super_admin'
+`
+
+func (q *Queries) SystemAdminCountSuper(ctx context.Context) (int64, error) {
+	row := q.db.QueryRow(ctx, systemAdminCountSuper)
+	var column_1 int64
+	err := row.Scan(&column_1)
+	return column_1, err
+}
+
 const systemAdminDelete = `-- name: SystemAdminDelete :execrows
 DELETE FROM system_admins WHERE user_id = $1
 `
@@ -23,7 +34,7 @@ func (q *Queries) SystemAdminDelete(ctx context.Context, userID int64) (int64, e
 }
 
 const systemAdminGetByUser = `-- name: SystemAdminGetByUser :one
-SELECT id, user_id, level, permissions, granted_by, created_at, updated_at FROM system_admins WHERE user_id = $1
+SELECT id, user_id, level, permissions, granted_by, created_at, updated_at, listed, granted_level FROM system_admins WHERE user_id = $1
 `
 
 func (q *Queries) SystemAdminGetByUser(ctx context.Context, userID int64) (SystemAdmin, error) {
@@ -37,12 +48,14 @@ func (q *Queries) SystemAdminGetByUser(ctx context.Context, userID int64) (Syste
 		&i.GrantedBy,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Listed,
+		&i.GrantedLevel,
 	)
 	return i, err
 }
 
 const systemAdminList = `-- name: SystemAdminList :many
-SELECT a.id, a.user_id, a.level, a.permissions, a.granted_by, a.created_at, a.updated_at, u.discord_id, u.discord_username
+SELECT a.id, a.user_id, a.level, a.permissions, a.granted_by, a.created_at, a.updated_at, a.listed, a.granted_level, u.discord_id, u.discord_username
 FROM system_admins a
 JOIN users u ON u.id = a.user_id
 ORDER BY a.level DESC, a.id
@@ -71,6 +84,8 @@ func (q *Queries) SystemAdminList(ctx context.Context) ([]SystemAdminListRow, er
 			&i.SystemAdmin.GrantedBy,
 			&i.SystemAdmin.CreatedAt,
 			&i.SystemAdmin.UpdatedAt,
+			&i.SystemAdmin.Listed,
+			&i.SystemAdmin.GrantedLevel,
 			&i.DiscordID,
 			&i.DiscordUsername,
 		); err != nil {
@@ -84,19 +99,33 @@ func (q *Queries) SystemAdminList(ctx context.Context) ([]SystemAdminListRow, er
 	return items, nil
 }
 
+const systemAdminLock = `-- name: SystemAdminLock :exec
+LOCK TABLE system_admins IN SHARE ROW EXCLUSIVE MODE
+`
+
+// Serializes changes of system admins, so that two revocations cannot
+// each leave the other as the last super admin and then both go.
+func (q *Queries) SystemAdminLock(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, systemAdminLock)
+	return err
+}
+
 const systemAdminUpsert = `-- name: SystemAdminUpsert :one
-INSERT INTO system_admins (user_id, level, permissions, granted_by)
-VALUES ($1, $2, $3, $4)
+INSERT INTO system_admins (user_id, level, permissions, granted_by, listed, granted_level)
+VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (user_id) DO UPDATE
-SET level = EXCLUDED.level, permissions = EXCLUDED.permissions, granted_by = EXCLUDED.granted_by, updated_at = now()
-RETURNING id, user_id, level, permissions, granted_by, created_at, updated_at
+SET level = EXCLUDED.level, permissions = EXCLUDED.permissions, granted_by = EXCLUDED.granted_by,
+    listed = EXCLUDED.listed, granted_level = EXCLUDED.granted_level, updated_at = now()
+RETURNING id, user_id, level, permissions, granted_by, created_at, updated_at, listed, granted_level
 `
 
 type SystemAdminUpsertParams struct {
-	UserID      int64           `json:"user_id"`
-	Level       string          `json:"level"`
-	Permissions json.RawMessage `json:"permissions"`
-	GrantedBy   *int64          `json:"granted_by"`
+	UserID       int64           `json:"user_id"`
+	Level        string          `json:"level"`
+	Permissions  json.RawMessage `json:"permissions"`
+	GrantedBy    *int64          `json:"granted_by"`
+	Listed       bool            `json:"listed"`
+	GrantedLevel *string         `json:"granted_level"`
 }
 
 func (q *Queries) SystemAdminUpsert(ctx context.Context, arg SystemAdminUpsertParams) (SystemAdmin, error) {
@@ -105,6 +134,8 @@ func (q *Queries) SystemAdminUpsert(ctx context.Context, arg SystemAdminUpsertPa
 		arg.Level,
 		arg.Permissions,
 		arg.GrantedBy,
+		arg.Listed,
+		arg.GrantedLevel,
 	)
 	var i SystemAdmin
 	err := row.Scan(
@@ -115,6 +146,8 @@ func (q *Queries) SystemAdminUpsert(ctx context.Context, arg SystemAdminUpsertPa
 		&i.GrantedBy,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Listed,
+		&i.GrantedLevel,
 	)
 	return i, err
 }
