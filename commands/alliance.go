@@ -68,6 +68,7 @@ func (d *Deps) allianceCommand() bot.Command {
 				sub("audit", "The alliance's audit log", user("Only what this user did", false),
 					&discordgo.ApplicationCommandOption{Type: str, Name: "action", Description: "Only this action, e.g. alliance.manager_add", MaxLength: maxActionFilter}),
 				d.withdrawSubcommand(),
+				d.memberGroup(),
 			},
 		},
 		Routes: append([]bot.Route{
@@ -98,7 +99,7 @@ func (d *Deps) allianceCommand() bot.Command {
 			{Path: "/alliance/settings", Handler: d.allianceSettings, Ephemeral: true},
 			{Path: "/alliance/audit", Handler: d.allianceAudit, Ephemeral: true},
 			{Path: routeAuditPage, Handler: d.allianceAuditPage, Ephemeral: true},
-		}, d.withdrawRoutes()...),
+		}, append(d.withdrawRoutes(), d.memberRoutes()...)...),
 	}
 }
 

@@ -196,18 +196,24 @@ func (d *Deps) allianceWithdraw(ctx context.Context, req *bot.Request) (*bot.Res
 		}}}}, nil
 }
 
-// withdrawRefusal returns a function that audits a refused withdrawal and
-// answers with msg.
-func (d *Deps) withdrawRefusal(ctx context.Context, u store.User, a store.Alliance, withdrawalID int64) func(reason, msg string) error {
+// refusal returns a function that audits a refused action (action, on
+// resource id) and answers with msg.
+func (d *Deps) refusal(ctx context.Context, u store.User, a store.Alliance, action, resource, id string) func(reason, msg string) error {
 	return func(reason, msg string) error {
-		id := ""
-		if withdrawalID != 0 {
-			id = strconv.FormatInt(withdrawalID, 10)
-		}
-		d.audit(ctx, auditEntry{user: &u.ID, alliance: &a.ID, action: "alliance.withdraw", resource: "withdrawal", resourceID: id, failed: true,
+		d.audit(ctx, auditEntry{user: &u.ID, alliance: &a.ID, action: action, resource: resource, resourceID: id, failed: true,
 			newValues: map[string]any{"reason": reason}})
 		return bot.UserError(msg)
 	}
+}
+
+// withdrawRefusal is refusal for a withdrawal; id 0 is one not yet
+// recorded.
+func (d *Deps) withdrawRefusal(ctx context.Context, u store.User, a store.Alliance, id int64) func(reason, msg string) error {
+	rid := ""
+	if id != 0 {
+		rid = strconv.FormatInt(id, 10)
+	}
+	return d.refusal(ctx, u, a, "alliance.withdraw", "withdrawal", rid)
 }
 
 // ownGameKey opens the caller's own alliance key when the game lets it do

@@ -56,12 +56,18 @@ func (b *testBundle) restart(t *testing.T, opts pnw.Options) {
 	b.router = b.deps.Router()
 }
 
-// withdraw runs /alliance withdraw as user in the alliance's server.
-func (b *testBundle) withdraw(t *testing.T, user string, opts ...*discordgo.ApplicationCommandInteractionDataOption) (*bot.Response, error) {
+// command runs a slash command (a path such as /alliance/withdraw) as user
+// in the alliance's server.
+func (b *testBundle) command(t *testing.T, user, path string, opts ...*discordgo.ApplicationCommandInteractionDataOption) (*bot.Response, error) {
 	t.Helper()
-	i := discordtest.As(&discordgo.User{ID: user, Username: user}, discordtest.Command("/alliance/withdraw", opts...))
+	i := discordtest.As(&discordgo.User{ID: user, Username: user}, discordtest.Command(path, opts...))
 	i.GuildID, i.Member.GuildID = guild, guild
 	return b.router.Serve(context.Background(), i)
+}
+
+func (b *testBundle) withdraw(t *testing.T, user string, opts ...*discordgo.ApplicationCommandInteractionDataOption) (*bot.Response, error) {
+	t.Helper()
+	return b.command(t, user, "/alliance/withdraw", opts...)
 }
 
 func (b *testBundle) click(t *testing.T, customID string, user ...string) (*bot.Response, error) {

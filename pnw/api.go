@@ -376,11 +376,7 @@ func (c *Client) withdraw(ctx context.Context, key string, w Withdrawal) (*Bankr
 	} else {
 		tags = append(tags, AllianceTag(w.ReceiverID))
 	}
-	for _, tag := range tags {
-		if err := c.InvalidateTag(context.WithoutCancel(ctx), tag); err != nil {
-			c.log.WarnContext(ctx, "pnw cache invalidation failed", "tag", tag, "err", err)
-		}
-	}
+	c.invalidate(ctx, tags...)
 	return &rec, nil
 }
 

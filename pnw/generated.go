@@ -265,6 +265,26 @@ func (v *Bankrec) GetFood() float64 { return v.Food }
 // GetTaxId returns Bankrec.TaxId, and is useful for accessing the field via an interface.
 func (v *Bankrec) GetTaxId() string { return v.TaxId }
 
+type DefaultAlliancePosition string
+
+const (
+	DefaultAlliancePositionREMOVE    DefaultAlliancePosition = "REMOVE"
+	DefaultAlliancePositionAPPLICANT DefaultAlliancePosition = "APPLICANT"
+	DefaultAlliancePositionMEMBER    DefaultAlliancePosition = "MEMBER"
+	DefaultAlliancePositionOFFICER   DefaultAlliancePosition = "OFFICER"
+	DefaultAlliancePositionHEIR      DefaultAlliancePosition = "HEIR"
+	DefaultAlliancePositionLEADER    DefaultAlliancePosition = "LEADER"
+)
+
+var AllDefaultAlliancePosition = []DefaultAlliancePosition{
+	DefaultAlliancePositionREMOVE,
+	DefaultAlliancePositionAPPLICANT,
+	DefaultAlliancePositionMEMBER,
+	DefaultAlliancePositionOFFICER,
+	DefaultAlliancePositionHEIR,
+	DefaultAlliancePositionLEADER,
+}
+
 // KeyInfo says whose a key is and what it may do.
 type KeyInfo struct {
 	Requests    int            `json:"requests"`
@@ -797,6 +817,30 @@ func (v *__alliancesByNameInput) GetNames() []string { return v.Names }
 // GetFirst returns __alliancesByNameInput.First, and is useful for accessing the field via an interface.
 func (v *__alliancesByNameInput) GetFirst() int { return v.First }
 
+// __assignAlliancePositionInput is used internally by genqlient
+type __assignAlliancePositionInput struct {
+	Id       int                     `json:"id"`
+	Position DefaultAlliancePosition `json:"position"`
+}
+
+// GetId returns __assignAlliancePositionInput.Id, and is useful for accessing the field via an interface.
+func (v *__assignAlliancePositionInput) GetId() int { return v.Id }
+
+// GetPosition returns __assignAlliancePositionInput.Position, and is useful for accessing the field via an interface.
+func (v *__assignAlliancePositionInput) GetPosition() DefaultAlliancePosition { return v.Position }
+
+// __assignTaxBracketInput is used internally by genqlient
+type __assignTaxBracketInput struct {
+	Bracket int `json:"bracket"`
+	Nation  int `json:"nation"`
+}
+
+// GetBracket returns __assignTaxBracketInput.Bracket, and is useful for accessing the field via an interface.
+func (v *__assignTaxBracketInput) GetBracket() int { return v.Bracket }
+
+// GetNation returns __assignTaxBracketInput.Nation, and is useful for accessing the field via an interface.
+func (v *__assignTaxBracketInput) GetNation() int { return v.Nation }
+
 // __bankWithdrawInput is used internally by genqlient
 type __bankWithdrawInput struct {
 	Receiver     string  `json:"receiver"`
@@ -860,6 +904,14 @@ func (v *__bankWithdrawInput) GetFood() float64 { return v.Food }
 
 // GetNote returns __bankWithdrawInput.Note, and is useful for accessing the field via an interface.
 func (v *__bankWithdrawInput) GetNote() string { return v.Note }
+
+// __nationTaxBracketInput is used internally by genqlient
+type __nationTaxBracketInput struct {
+	Ids []int `json:"ids"`
+}
+
+// GetIds returns __nationTaxBracketInput.Ids, and is useful for accessing the field via an interface.
+func (v *__nationTaxBracketInput) GetIds() []int { return v.Ids }
 
 // __nationsByDiscordIDInput is used internally by genqlient
 type __nationsByDiscordIDInput struct {
@@ -1260,6 +1312,58 @@ func (v *alliancesByNameResponse) GetAlliances() alliancesByNameAlliancesAllianc
 	return v.Alliances
 }
 
+// assignAlliancePositionAssignAlliancePosition includes the requested fields of the GraphQL type AlliancePosition.
+type assignAlliancePositionAssignAlliancePosition struct {
+	Id   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// GetId returns assignAlliancePositionAssignAlliancePosition.Id, and is useful for accessing the field via an interface.
+func (v *assignAlliancePositionAssignAlliancePosition) GetId() string { return v.Id }
+
+// GetName returns assignAlliancePositionAssignAlliancePosition.Name, and is useful for accessing the field via an interface.
+func (v *assignAlliancePositionAssignAlliancePosition) GetName() string { return v.Name }
+
+// assignAlliancePositionResponse is returned by assignAlliancePosition on success.
+type assignAlliancePositionResponse struct {
+	AssignAlliancePosition assignAlliancePositionAssignAlliancePosition `json:"assignAlliancePosition"`
+}
+
+// GetAssignAlliancePosition returns assignAlliancePositionResponse.AssignAlliancePosition, and is useful for accessing the field via an interface.
+func (v *assignAlliancePositionResponse) GetAssignAlliancePosition() assignAlliancePositionAssignAlliancePosition {
+	return v.AssignAlliancePosition
+}
+
+// assignTaxBracketAssignTaxBracket includes the requested fields of the GraphQL type TaxBracket.
+type assignTaxBracketAssignTaxBracket struct {
+	Id              string `json:"id"`
+	BracketName     string `json:"bracket_name"`
+	TaxRate         int    `json:"tax_rate"`
+	ResourceTaxRate int    `json:"resource_tax_rate"`
+}
+
+// GetId returns assignTaxBracketAssignTaxBracket.Id, and is useful for accessing the field via an interface.
+func (v *assignTaxBracketAssignTaxBracket) GetId() string { return v.Id }
+
+// GetBracketName returns assignTaxBracketAssignTaxBracket.BracketName, and is useful for accessing the field via an interface.
+func (v *assignTaxBracketAssignTaxBracket) GetBracketName() string { return v.BracketName }
+
+// GetTaxRate returns assignTaxBracketAssignTaxBracket.TaxRate, and is useful for accessing the field via an interface.
+func (v *assignTaxBracketAssignTaxBracket) GetTaxRate() int { return v.TaxRate }
+
+// GetResourceTaxRate returns assignTaxBracketAssignTaxBracket.ResourceTaxRate, and is useful for accessing the field via an interface.
+func (v *assignTaxBracketAssignTaxBracket) GetResourceTaxRate() int { return v.ResourceTaxRate }
+
+// assignTaxBracketResponse is returned by assignTaxBracket on success.
+type assignTaxBracketResponse struct {
+	AssignTaxBracket assignTaxBracketAssignTaxBracket `json:"assignTaxBracket"`
+}
+
+// GetAssignTaxBracket returns assignTaxBracketResponse.AssignTaxBracket, and is useful for accessing the field via an interface.
+func (v *assignTaxBracketResponse) GetAssignTaxBracket() assignTaxBracketAssignTaxBracket {
+	return v.AssignTaxBracket
+}
+
 // bankWithdrawResponse is returned by bankWithdraw on success.
 type bankWithdrawResponse struct {
 	BankWithdraw Bankrec `json:"bankWithdraw"`
@@ -1275,6 +1379,50 @@ type meResponse struct {
 
 // GetMe returns meResponse.Me, and is useful for accessing the field via an interface.
 func (v *meResponse) GetMe() *KeyInfo { return v.Me }
+
+// nationTaxBracketNationsNationPaginator includes the requested fields of the GraphQL type NationPaginator.
+type nationTaxBracketNationsNationPaginator struct {
+	Data []nationTaxBracketNationsNationPaginatorDataNation `json:"data"`
+}
+
+// GetData returns nationTaxBracketNationsNationPaginator.Data, and is useful for accessing the field via an interface.
+func (v *nationTaxBracketNationsNationPaginator) GetData() []nationTaxBracketNationsNationPaginatorDataNation {
+	return v.Data
+}
+
+// nationTaxBracketNationsNationPaginatorDataNation includes the requested fields of the GraphQL type Nation.
+type nationTaxBracketNationsNationPaginatorDataNation struct {
+	Id               string               `json:"id"`
+	AllianceId       string               `json:"alliance_id"`
+	AlliancePosition AlliancePositionEnum `json:"alliance_position"`
+	TaxId            string               `json:"tax_id"`
+}
+
+// GetId returns nationTaxBracketNationsNationPaginatorDataNation.Id, and is useful for accessing the field via an interface.
+func (v *nationTaxBracketNationsNationPaginatorDataNation) GetId() string { return v.Id }
+
+// GetAllianceId returns nationTaxBracketNationsNationPaginatorDataNation.AllianceId, and is useful for accessing the field via an interface.
+func (v *nationTaxBracketNationsNationPaginatorDataNation) GetAllianceId() string {
+	return v.AllianceId
+}
+
+// GetAlliancePosition returns nationTaxBracketNationsNationPaginatorDataNation.AlliancePosition, and is useful for accessing the field via an interface.
+func (v *nationTaxBracketNationsNationPaginatorDataNation) GetAlliancePosition() AlliancePositionEnum {
+	return v.AlliancePosition
+}
+
+// GetTaxId returns nationTaxBracketNationsNationPaginatorDataNation.TaxId, and is useful for accessing the field via an interface.
+func (v *nationTaxBracketNationsNationPaginatorDataNation) GetTaxId() string { return v.TaxId }
+
+// nationTaxBracketResponse is returned by nationTaxBracket on success.
+type nationTaxBracketResponse struct {
+	Nations nationTaxBracketNationsNationPaginator `json:"nations"`
+}
+
+// GetNations returns nationTaxBracketResponse.Nations, and is useful for accessing the field via an interface.
+func (v *nationTaxBracketResponse) GetNations() nationTaxBracketNationsNationPaginator {
+	return v.Nations
+}
 
 // nationsByDiscordIDNationsNationPaginator includes the requested fields of the GraphQL type NationPaginator.
 type nationsByDiscordIDNationsNationPaginator struct {
@@ -1792,6 +1940,85 @@ func alliancesByName(
 	return data_, err_
 }
 
+// The mutation executed by assignAlliancePosition.
+const assignAlliancePosition_Operation = `
+mutation assignAlliancePosition ($id: Int!, $position: DefaultAlliancePosition) {
+	assignAlliancePosition(id: $id, default_position: $position) {
+		id
+		name
+	}
+}
+`
+
+// assignAlliancePosition accepts an applicant (MEMBER), removes a member
+// (REMOVE) or sets one of the default positions.
+func assignAlliancePosition(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	id int,
+	position DefaultAlliancePosition,
+) (data_ *assignAlliancePositionResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "assignAlliancePosition",
+		Query:  assignAlliancePosition_Operation,
+		Variables: &__assignAlliancePositionInput{
+			Id:       id,
+			Position: position,
+		},
+	}
+
+	data_ = &assignAlliancePositionResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by assignTaxBracket.
+const assignTaxBracket_Operation = `
+mutation assignTaxBracket ($bracket: Int!, $nation: Int!) {
+	assignTaxBracket(id: $bracket, target_id: $nation) {
+		id
+		bracket_name
+		tax_rate
+		resource_tax_rate
+	}
+}
+`
+
+// assignTaxBracket puts a nation in one of its alliance's tax brackets.
+func assignTaxBracket(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	bracket int,
+	nation int,
+) (data_ *assignTaxBracketResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "assignTaxBracket",
+		Query:  assignTaxBracket_Operation,
+		Variables: &__assignTaxBracketInput{
+			Bracket: bracket,
+			Nation:  nation,
+		},
+	}
+
+	data_ = &assignTaxBracketResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
 // The mutation executed by bankWithdraw.
 const bankWithdraw_Operation = `
 mutation bankWithdraw ($receiver: ID!, $receiverType: Int!, $money: Float, $coal: Float, $oil: Float, $uranium: Float, $iron: Float, $bauxite: Float, $lead: Float, $gasoline: Float, $munitions: Float, $steel: Float, $aluminum: Float, $food: Float, $note: String) {
@@ -1928,6 +2155,47 @@ func me(
 	}
 
 	data_ = &meResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by nationTaxBracket.
+const nationTaxBracket_Operation = `
+query nationTaxBracket ($ids: [Int]) {
+	nations(id: $ids, first: 1) {
+		data {
+			id
+			alliance_id
+			alliance_position
+			tax_id
+		}
+	}
+}
+`
+
+// nationTaxBracket reads a nation's position and tax bracket; the bracket is
+// visible to officers of its alliance.
+func nationTaxBracket(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	ids []int,
+) (data_ *nationTaxBracketResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "nationTaxBracket",
+		Query:  nationTaxBracket_Operation,
+		Variables: &__nationTaxBracketInput{
+			Ids: ids,
+		},
+	}
+
+	data_ = &nationTaxBracketResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(

@@ -144,6 +144,13 @@ func (x *executor) resolve(parent, name string, obj, args map[string]any) (any, 
 		return n.record(), nil
 	case "Mutation.bankWithdraw":
 		return x.withdraw(args)
+	case "Mutation.assignAlliancePosition":
+		return x.assignPosition(args)
+	case "Mutation.assignTaxBracket":
+		return x.assignTaxBracket(args)
+	}
+	if parent == "Nation" && name == "tax_id" && !x.officerOf(toInt(obj["alliance_id"])) {
+		return nil, nil
 	}
 	if parent == "Alliance" && slices.Contains(resourceNames(), name) && !x.seesBank(obj) {
 		return nil, nil

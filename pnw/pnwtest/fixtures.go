@@ -30,6 +30,7 @@ type Nation struct {
 	DefensiveWarsCount int     `json:"defensive_wars_count"`
 	Discord            string  `json:"discord"`
 	DiscordID          string  `json:"discord_id"`
+	TaxID              int     `json:"tax_id,string"` // its tax bracket; visible to its alliance's officers
 	// Founded and LastActive come back in the game's two date formats:
 	// "2006-01-02 15:04:05" and "2006-01-02T15:04:05+00:00".
 	Founded    time.Time `json:"-"`
@@ -69,6 +70,8 @@ type Alliance struct {
 	AcceptMembers bool      `json:"accept_members"`
 	Founded       time.Time `json:"-"`
 	Bank          Resources `json:"-"`
+	// TaxBrackets are the brackets assignTaxBracket accepts.
+	TaxBrackets []TaxBracket `json:"-"`
 }
 
 // Bankrec is a bank record; one with a TaxID is a tax record. Sender and
