@@ -76,3 +76,6 @@ RETURNING *;
 
 -- name: UserListByNationIDs :many
 SELECT id, discord_id, pnw_nation_id FROM users WHERE pnw_nation_id = ANY(@nation_ids::bigint[]);
+
+-- name: UserSetLastLogin :exec
+UPDATE users SET last_login_at = @now::timestamptz WHERE id = @id;

@@ -96,6 +96,17 @@ type RateLimit struct {
 	ExpiresAt  time.Time   `json:"expires_at"`
 }
 
+type RoleConnection struct {
+	UserID         int64           `json:"user_id"`
+	AccessToken    []byte          `json:"access_token"`
+	RefreshToken   []byte          `json:"refresh_token"`
+	TokenExpiresAt time.Time       `json:"token_expires_at"`
+	Pushed         json.RawMessage `json:"pushed"`
+	PushedAt       *time.Time      `json:"pushed_at"`
+	CreatedAt      time.Time       `json:"created_at"`
+	UpdatedAt      time.Time       `json:"updated_at"`
+}
+
 type SeenAlliance struct {
 	AllianceID int64     `json:"alliance_id"`
 	Name       string    `json:"name"`

@@ -69,11 +69,19 @@ func (q *Queries) UserSessionDeleteExpired(ctx context.Context, arg UserSessionD
 
 const userSessionGetActive = `-- name: UserSessionGetActive :one
 SELECT id, user_id, token_hash, ip_address, user_agent, expires_at, revoked_at, last_used_at, created_at FROM user_sessions
-WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > now()
+WHERE token_hash = $1 AND revoked_at IS NULL
+  AND expires_at > $2::timestamptz AND last_used_at > $3::timestamptz
 `
 
-func (q *Queries) UserSessionGetActive(ctx context.Context, tokenHash []byte) (UserSession, error) {
-	row := q.db.QueryRow(ctx, userSessionGetActive, tokenHash)
+type UserSessionGetActiveParams struct {
+	TokenHash []byte    `json:"token_hash"`
+	Now       time.Time `json:"now"`
+	IdleSince time.Time `json:"idle_since"`
+}
+
+// A session counts until it expires, is revoked, or sits unused since idle_since.
+func (q *Queries) UserSessionGetActive(ctx context.Context, arg UserSessionGetActiveParams) (UserSession, error) {
+	row := q.db.QueryRow(ctx, userSessionGetActive, arg.TokenHash, arg.Now, arg.IdleSince)
 	var i UserSession
 	err := row.Scan(
 		&i.ID,
@@ -89,37 +97,109 @@ func (q *Queries) UserSessionGetActive(ctx context.Context, tokenHash []byte) (U
 	return i, err
 }
 
-const userSessionRevoke = `-- name: UserSessionRevoke :execrows
-UPDATE user_sessions SET revoked_at = now()
-WHERE token_hash = $1 AND revoked_at IS NULL
+const userSessionListActive = `-- name: UserSessionListActive :many
+SELECT id, user_id, token_hash, ip_address, user_agent, expires_at, revoked_at, last_used_at, created_at FROM user_sessions
+WHERE user_id = $1 AND revoked_at IS NULL
+  AND expires_at > $2::timestamptz AND last_used_at > $3::timestamptz
+ORDER BY last_used_at DESC, id DESC
 `
 
-func (q *Queries) UserSessionRevoke(ctx context.Context, tokenHash []byte) (int64, error) {
-	result, err := q.db.Exec(ctx, userSessionRevoke, tokenHash)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected(), nil
+type UserSessionListActiveParams struct {
+	UserID    int64     `json:"user_id"`
+	Now       time.Time `json:"now"`
+	IdleSince time.Time `json:"idle_since"`
 }
 
-const userSessionRevokeAllForUser = `-- name: UserSessionRevokeAllForUser :execrows
+func (q *Queries) UserSessionListActive(ctx context.Context, arg UserSessionListActiveParams) ([]UserSession, error) {
+	rows, err := q.db.Query(ctx, userSessionListActive, arg.UserID, arg.Now, arg.IdleSince)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []UserSession{}
+	for rows.Next() {
+		var i UserSession
+		if err := rows.Scan(
+			&i.ID,
+			&i.UserID,
+			&i.TokenHash,
+			&i.IpAddress,
+			&i.UserAgent,
+			&i.ExpiresAt,
+			&i.RevokedAt,
+			&i.LastUsedAt,
+			&i.CreatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const userSessionRevoke = `-- name: UserSessionRevoke :one
 UPDATE user_sessions SET revoked_at = now()
-WHERE user_id = $1 AND revoked_at IS NULL
+WHERE token_hash = $1 AND revoked_at IS NULL
+RETURNING id, user_id, token_hash, ip_address, user_agent, expires_at, revoked_at, last_used_at, created_at
 `
 
-func (q *Queries) UserSessionRevokeAllForUser(ctx context.Context, userID int64) (int64, error) {
-	result, err := q.db.Exec(ctx, userSessionRevokeAllForUser, userID)
+func (q *Queries) UserSessionRevoke(ctx context.Context, tokenHash []byte) (UserSession, error) {
+	row := q.db.QueryRow(ctx, userSessionRevoke, tokenHash)
+	var i UserSession
+	err := row.Scan(
+		&i.ID,
+		&i.UserID,
+		&i.TokenHash,
+		&i.IpAddress,
+		&i.UserAgent,
+		&i.ExpiresAt,
+		&i.RevokedAt,
+		&i.LastUsedAt,
+		&i.CreatedAt,
+	)
+	return i, err
+}
+
+const userSessionRevokeAllForUser = `-- name: UserSessionRevokeAllForUser :many
+UPDATE user_sessions SET revoked_at = now()
+WHERE user_id = $1 AND revoked_at IS NULL
+RETURNING token_hash
+`
+
+// Returns the hashes revoked, for the cache to forget them.
+func (q *Queries) UserSessionRevokeAllForUser(ctx context.Context, userID int64) ([][]byte, error) {
+	rows, err := q.db.Query(ctx, userSessionRevokeAllForUser, userID)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	return result.RowsAffected(), nil
+	defer rows.Close()
+	items := [][]byte{}
+	for rows.Next() {
+		var token_hash []byte
+		if err := rows.Scan(&token_hash); err != nil {
+			return nil, err
+		}
+		items = append(items, token_hash)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const userSessionTouch = `-- name: UserSessionTouch :exec
-UPDATE user_sessions SET last_used_at = now() WHERE id = $1
+UPDATE user_sessions SET last_used_at = $1::timestamptz WHERE id = $2
 `
 
-func (q *Queries) UserSessionTouch(ctx context.Context, id int64) error {
-	_, err := q.db.Exec(ctx, userSessionTouch, id)
+type UserSessionTouchParams struct {
+	Now time.Time `json:"now"`
+	ID  int64     `json:"id"`
+}
+
+func (q *Queries) UserSessionTouch(ctx context.Context, arg UserSessionTouchParams) error {
+	_, err := q.db.Exec(ctx, userSessionTouch, arg.Now, arg.ID)
 	return err
 }

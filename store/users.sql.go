@@ -8,6 +8,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"time"
 )
 
 const userCount = `-- name: UserCount :one
@@ -364,6 +365,20 @@ func (q *Queries) UserReplaceKey(ctx context.Context, arg UserReplaceKeyParams) 
 		return 0, err
 	}
 	return result.RowsAffected(), nil
+}
+
+const userSetLastLogin = `-- name: UserSetLastLogin :exec
+UPDATE users SET last_login_at = $1::timestamptz WHERE id = $2
+`
+
+type UserSetLastLoginParams struct {
+	Now time.Time `json:"now"`
+	ID  int64     `json:"id"`
+}
+
+func (q *Queries) UserSetLastLogin(ctx context.Context, arg UserSetLastLoginParams) error {
+	_, err := q.db.Exec(ctx, userSetLastLogin, arg.Now, arg.ID)
+	return err
 }
 
 const userSetPreferences = `-- name: UserSetPreferences :one

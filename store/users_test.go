@@ -230,6 +230,11 @@ func TestSessions(t *testing.T) {
 		return sess
 	}
 
+	active := func(t *testing.T, s *store.Store, tokenHash []byte) (store.UserSession, error) {
+		return s.UserSessionGetActive(t.Context(), store.UserSessionGetActiveParams{
+			TokenHash: tokenHash, Now: time.Now(), IdleSince: time.Now().Add(-time.Hour)})
+	}
+
 	// createExpired backdates created_at, since a session must expire after it
 	// was created.
 	createExpired := func(t *testing.T, s *store.Store, userID int64, token string) {
@@ -243,21 +248,21 @@ func TestSessions(t *testing.T) {
 	t.Run("ActiveOnly", func(t *testing.T) {
 		t.Parallel()
 		s, b := setup(t)
-		active := create(t, s, b.user.ID, "active")
+		live := create(t, s, b.user.ID, "active")
 		create(t, s, b.user.ID, "revoked")
 		createExpired(t, s, b.user.ID, "expired")
-		n, err := s.UserSessionRevoke(t.Context(), hash("revoked"))
+		revoked, err := s.UserSessionRevoke(t.Context(), hash("revoked"))
 		require.NoError(t, err)
-		require.EqualValues(t, 1, n)
+		require.Equal(t, b.user.ID, revoked.UserID)
 
-		got, err := s.UserSessionGetActive(t.Context(), hash("active"))
+		got, err := active(t, s, hash("active"))
 		require.NoError(t, err)
-		require.Equal(t, active.ID, got.ID)
+		require.Equal(t, live.ID, got.ID)
 		require.Equal(t, b.user.ID, got.UserID)
 		require.Equal(t, netip.MustParseAddr("192.0.2.1"), *got.IpAddress)
 
 		for _, token := range []string{"revoked", "expired", "unknown"} {
-			_, err := s.UserSessionGetActive(t.Context(), hash(token))
+			_, err := active(t, s, hash(token))
 			require.ErrorIs(t, err, store.ErrNotFound, token)
 		}
 	})
@@ -270,14 +275,14 @@ func TestSessions(t *testing.T) {
 		create(t, s, b.user.ID, "b")
 		create(t, s, other.ID, "c")
 
-		n, err := s.UserSessionRevokeAllForUser(t.Context(), b.user.ID)
+		hashes, err := s.UserSessionRevokeAllForUser(t.Context(), b.user.ID)
 		require.NoError(t, err)
-		require.EqualValues(t, 2, n)
+		require.ElementsMatch(t, [][]byte{hash("a"), hash("b")}, hashes)
 		for _, token := range []string{"a", "b"} {
-			_, err := s.UserSessionGetActive(t.Context(), hash(token))
+			_, err := active(t, s, hash(token))
 			require.ErrorIs(t, err, store.ErrNotFound)
 		}
-		_, err = s.UserSessionGetActive(t.Context(), hash("c"))
+		_, err = active(t, s, hash("c"))
 		require.NoError(t, err)
 	})
 
@@ -287,9 +292,11 @@ func TestSessions(t *testing.T) {
 		sess := create(t, s, b.user.ID, "a")
 		_, err := s.Pool.Exec(t.Context(), "UPDATE user_sessions SET last_used_at = now() - interval '1 day'")
 		require.NoError(t, err)
+		_, err = active(t, s, hash("a"))
+		require.ErrorIs(t, err, store.ErrNotFound, "idle for a day")
 
-		require.NoError(t, s.UserSessionTouch(t.Context(), sess.ID))
-		got, err := s.UserSessionGetActive(t.Context(), hash("a"))
+		require.NoError(t, s.UserSessionTouch(t.Context(), store.UserSessionTouchParams{ID: sess.ID, Now: time.Now()}))
+		got, err := active(t, s, hash("a"))
 		require.NoError(t, err)
 		require.WithinDuration(t, time.Now(), got.LastUsedAt, time.Minute)
 	})

@@ -54,6 +54,8 @@ type Fake struct {
 	rateLimited int
 	nextID      int64
 	seq         int64 // of the last dispatch
+
+	oauth oauth // its own lock; see oauth.go
 }
 
 // Reply is what the bot sent: an interaction callback, an edit of the
@@ -107,6 +109,7 @@ func New() (*Fake, error) {
 	mux.HandleFunc("POST /api/v9/users/@me/channels", f.authorized(f.openDM))
 	mux.HandleFunc("POST /api/v9/channels/{channel}/messages", f.authorized(f.sendMessage))
 	mux.HandleFunc("GET /gateway/", f.serveGateway)
+	f.oauthRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, 0, "404: Not Found")
 	})
