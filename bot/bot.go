@@ -88,6 +88,7 @@ type Bot struct {
 	mu       sync.Mutex
 	closed   bool
 	inflight sync.WaitGroup
+	appID    string // set by Start
 }
 
 // New builds the bot; Start connects it.
@@ -219,6 +220,26 @@ func (b *Bot) Start(ctx context.Context) error {
 		return fmt.Errorf("bot: register commands: %w", err)
 	}
 	b.logger.InfoContext(ctx, "commands registered", "count", len(cmds), "guild_id", b.opts.GuildID)
+	b.mu.Lock()
+	b.appID = appID
+	b.mu.Unlock()
+	return nil
+}
+
+// ApplicationID is the application's id (its OAuth2 client id), known once
+// Start returned.
+func (b *Bot) ApplicationID() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.appID
+}
+
+// RegisterRoleMetadata replaces the application's Linked Roles metadata
+// records with the bot token.
+func (b *Bot) RegisterRoleMetadata(records []*discordgo.ApplicationRoleConnectionMetadata) error {
+	if _, err := b.session.ApplicationRoleConnectionMetadataUpdate(b.ApplicationID(), records); err != nil {
+		return fmt.Errorf("bot: register Linked Roles metadata: %w", err)
+	}
 	return nil
 }
 

@@ -79,6 +79,13 @@ func (d *Deps) deleteAccountConfirm(ctx context.Context, req *bot.Request) (*bot
 	if err := d.require(ctx, req, u, PermDeleteAccount); err != nil {
 		return nil, err
 	}
+	// Discord keeps a role connection until it is emptied; the grant to
+	// empty it goes with the account.
+	if d.LinkedRoles != nil {
+		if err := d.LinkedRoles.ForgetRoleConnection(ctx, u.ID); err != nil {
+			d.Logger.WarnContext(ctx, "empty Linked Roles connection", "user_id", u.ID, "error", err)
+		}
+	}
 	audit := auditEntry{user: &u.ID, action: "user.delete", resource: "account", resourceID: strconv.FormatInt(u.ID, 10),
 		oldValues: map[string]any{"linked_nation": u.PnwNationID != nil}}
 	err = d.Store.DeleteAccount(ctx, u.ID, audit.params())

@@ -30,6 +30,9 @@ type Deps struct {
 	// Notices sends the DMs no command waits on (a revoked key's notice)
 	// durably, as jobs; nil sends them with DM at once.
 	Notices Messenger
+	// LinkedRoles keeps users' Discord role connections in step with their
+	// nation; nil when the web side is off.
+	LinkedRoles LinkedRoles
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// WithdrawalCap is the most value a manager may withdraw in 24 hours;
@@ -199,6 +202,27 @@ func (d *Deps) change(ctx context.Context, fn func(q *store.Queries) (auditEntry
 func (d *Deps) audit(ctx context.Context, e auditEntry) {
 	if _, err := d.Store.AuditLogInsert(ctx, e.params()); err != nil {
 		d.Logger.ErrorContext(ctx, "audit write failed", "action", e.action, "error", err)
+	}
+}
+
+// LinkedRoles is the web side's Linked Roles (package site).
+type LinkedRoles interface {
+	// SyncRoleConnection writes the user's role connection as their
+	// nation now is; a user who never connected one has none.
+	SyncRoleConnection(ctx context.Context, userID int64) error
+	// ForgetRoleConnection empties it before the account goes.
+	ForgetRoleConnection(ctx context.Context, userID int64) error
+}
+
+// syncRoles updates the user's role connection after a change of nation.
+// Discord being slow or down does not undo the change: the periodic
+// refresh catches up.
+func (d *Deps) syncRoles(ctx context.Context, userID int64) {
+	if d.LinkedRoles == nil {
+		return
+	}
+	if err := d.LinkedRoles.SyncRoleConnection(ctx, userID); err != nil {
+		d.Logger.WarnContext(ctx, "update Linked Roles connection", "user_id", userID, "error", err)
 	}
 }
 

@@ -146,6 +146,7 @@ func (d *Deps) linkSubmit(ctx context.Context, req *bot.Request) (*bot.Response,
 		return nil, fmt.Errorf("link nation: %w", err)
 	}
 	d.rememberNation(ctx, nationID, info.Nation.NationName, info.Nation.LeaderName, info.Nation.AllianceId)
+	d.syncRoles(ctx, u.ID)
 
 	return &bot.Response{Ephemeral: true, Content: fmt.Sprintf(
 		"Linked to **%s** (led by %s). Your key is stored encrypted and is never shown again; /unlink forgets it.",
@@ -177,5 +178,6 @@ func (d *Deps) unlink(ctx context.Context, req *bot.Request) (*bot.Response, err
 	if err != nil {
 		return nil, fmt.Errorf("unlink: %w", err)
 	}
+	d.syncRoles(ctx, u.ID)
 	return &bot.Response{Content: "Done: your key is deleted and your nation unlinked. Use /link to link again.", Ephemeral: true}, nil
 }

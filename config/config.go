@@ -56,6 +56,8 @@ type Config struct {
 	DiscordAPIURL        string
 	DiscordGuildID       string
 	DiscordPublicKey     ed25519.PublicKey // optional: enables POST /interactions
+	DiscordClientSecret  Secret            // with PublicURL: the web side (OAuth login, Linked Roles)
+	PublicURL            string            // base of the web side's redirect URIs, without a trailing slash
 	PNWAPIURL            string
 	PNWAPIKey            Secret
 	PNWBotKey            Secret
@@ -76,6 +78,8 @@ const (
 	DiscordAPIURL        = "DISCORD_API_URL"
 	DiscordGuildID       = "DISCORD_GUILD_ID"
 	DiscordPublicKey     = "DISCORD_PUBLIC_KEY"
+	DiscordClientSecret  = "DISCORD_CLIENT_SECRET"
+	PublicURL            = "PUBLIC_URL"
 	PNWAPIURL            = "PNW_API_URL"
 	PNWAPIKey            = "PNW_API_KEY"
 	PNWBotKey            = "PNW_BOT_KEY"
@@ -104,6 +108,8 @@ var Settings = []Setting{
 	{DiscordAPIURL, false, "https://discord.com", "Discord API base URL (a REST proxy or a local fake)"},
 	{DiscordGuildID, false, "", "register commands in this guild only (instant; global registration can take an hour)"},
 	{DiscordPublicKey, false, "", "application public key (hex); enables POST /interactions"},
+	{DiscordClientSecret, true, "", "OAuth2 client secret (OAuth2 tab); with PUBLIC_URL turns on the web side: login, dashboard, Linked Roles"},
+	{PublicURL, false, "", "public base URL of HTTP_ADDR, e.g. https://pnwbot.example.org; redirect URIs start with it, cookies are Secure when it is https"},
 	{PNWAPIURL, false, "https://api.politicsandwar.com/graphql", "Politics and War GraphQL endpoint"},
 	{PNWAPIKey, true, "", "the bot's own Politics and War API key, for public lookups"},
 	{PNWBotKey, true, "", "Politics and War bot key, for bank withdrawals (optional)"},
@@ -153,17 +159,19 @@ func Load(getenv func(string) string, required ...string) (*Config, error) {
 	}
 
 	cfg := &Config{
-		DatabaseURL:    Secret(values[DatabaseURL]),
-		RedisURL:       Secret(values[RedisURL]),
-		DiscordToken:   Secret(strings.TrimPrefix(values[DiscordToken], "Bot ")),
-		DiscordAPIURL:  strings.TrimRight(values[DiscordAPIURL], "/"),
-		DiscordGuildID: values[DiscordGuildID],
-		PNWAPIURL:      values[PNWAPIURL],
-		PNWAPIKey:      Secret(values[PNWAPIKey]),
-		PNWBotKey:      Secret(values[PNWBotKey]),
-		HTTPAddr:       values[HTTPAddr],
-		MetricsAddr:    values[MetricsAddr],
-		LogFormat:      values[LogFormat],
+		DatabaseURL:         Secret(values[DatabaseURL]),
+		RedisURL:            Secret(values[RedisURL]),
+		DiscordToken:        Secret(strings.TrimPrefix(values[DiscordToken], "Bot ")),
+		DiscordAPIURL:       strings.TrimRight(values[DiscordAPIURL], "/"),
+		DiscordGuildID:      values[DiscordGuildID],
+		PNWAPIURL:           values[PNWAPIURL],
+		DiscordClientSecret: Secret(values[DiscordClientSecret]),
+		PublicURL:           strings.TrimRight(values[PublicURL], "/"),
+		PNWAPIKey:           Secret(values[PNWAPIKey]),
+		PNWBotKey:           Secret(values[PNWBotKey]),
+		HTTPAddr:            values[HTTPAddr],
+		MetricsAddr:         values[MetricsAddr],
+		LogFormat:           values[LogFormat],
 	}
 	if v := values[DatabaseURL]; v != "" {
 		if u, err := url.Parse(v); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
@@ -192,6 +200,14 @@ func Load(getenv func(string) string, required ...string) (*Config, error) {
 		if u, err := url.Parse(values[name]); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			bad("%s must be an http(s) URL, got %q", name, values[name])
 		}
+	}
+	if v := values[PublicURL]; v != "" {
+		if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+			bad("%s must be an http(s) URL such as https://pnwbot.example.org, got %q", PublicURL, v)
+		}
+	}
+	if (values[PublicURL] == "") != (values[DiscordClientSecret] == "") && !reported[DiscordClientSecret] {
+		bad("%s and %s go together (the web side needs both): set both, or neither to keep it off", DiscordClientSecret, PublicURL)
 	}
 	if v := values[DiscordGuildID]; v != "" && !snowflake.MatchString(v) {
 		bad("%s must be a Discord id (digits only), got %q", DiscordGuildID, v)
@@ -242,6 +258,10 @@ func Load(getenv func(string) string, required ...string) (*Config, error) {
 	}
 }
 
+// WebEnabled reports whether the web side (OAuth login, dashboard, Linked
+// Roles) is configured.
+func (c *Config) WebEnabled() bool { return c.PublicURL != "" && c.DiscordClientSecret != "" }
+
 // validAddr reports whether addr is host:port or :port, a numeric port.
 func validAddr(addr string) bool {
 	_, port, err := net.SplitHostPort(addr)
@@ -270,6 +290,7 @@ func (c *Config) LogValue() slog.Value {
 		slog.String("discord_api_url", c.DiscordAPIURL),
 		slog.String("discord_guild_id", c.DiscordGuildID),
 		slog.Bool("http_interactions", c.DiscordPublicKey != nil),
+		slog.String("public_url", c.PublicURL),
 		slog.String("pnw_api_url", c.PNWAPIURL),
 		slog.Bool("pnw_bot_key", c.PNWBotKey != ""),
 		slog.String("http_addr", c.HTTPAddr),

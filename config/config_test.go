@@ -67,6 +67,28 @@ func TestLoad(t *testing.T) {
 		require.Contains(t, msg, "pnwbot genkey", "a missing key should say how to make one")
 	})
 
+	t.Run("WebSide", func(t *testing.T) {
+		cfg, err := config.Load(env(valid()), runNeeds...)
+		require.NoError(t, err)
+		require.False(t, cfg.WebEnabled(), "off without both settings")
+
+		vars := valid()
+		vars[config.DiscordClientSecret] = "client-secret-value"
+		_, err = config.Load(env(vars), runNeeds...)
+		require.ErrorContains(t, err, "DISCORD_CLIENT_SECRET and PUBLIC_URL go together")
+
+		vars[config.PublicURL] = "pnwbot.example.org"
+		_, err = config.Load(env(vars), runNeeds...)
+		require.ErrorContains(t, err, "PUBLIC_URL must be an http(s) URL")
+
+		vars[config.PublicURL] = "https://pnwbot.example.org/"
+		cfg, err = config.Load(env(vars), runNeeds...)
+		require.NoError(t, err)
+		require.True(t, cfg.WebEnabled())
+		require.Equal(t, "https://pnwbot.example.org", cfg.PublicURL)
+		require.NotContains(t, fmt.Sprint(cfg), "client-secret-value")
+	})
+
 	t.Run("OnlyWhatTheCommandNeeds", func(t *testing.T) {
 		_, err := config.Load(env(map[string]string{config.DatabaseURL: "postgres://localhost/x"}), config.DatabaseURL)
 		require.NoError(t, err)

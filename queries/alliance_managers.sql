@@ -11,7 +11,7 @@ SELECT * FROM alliance_managers
 WHERE user_id = @user_id AND alliance_id = @alliance_id AND is_active;
 
 -- name: AllianceManagerListByUser :many
-SELECT sqlc.embed(m), a.pnw_alliance_id, a.name AS alliance_name
+SELECT sqlc.embed(m), a.pnw_alliance_id, a.name AS alliance_name, a.route_slug
 FROM alliance_managers m
 JOIN alliances a ON a.id = m.alliance_id
 WHERE m.user_id = @user_id AND m.is_active

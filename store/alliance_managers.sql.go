@@ -124,7 +124,7 @@ func (q *Queries) AllianceManagerListByAlliance(ctx context.Context, allianceID 
 }
 
 const allianceManagerListByUser = `-- name: AllianceManagerListByUser :many
-SELECT m.id, m.user_id, m.alliance_id, m.role, m.permissions, m.manager_api_key, m.key_permissions, m.key_verified_at, m.key_revoked_at, m.is_active, m.assigned_by, m.created_at, m.updated_at, a.pnw_alliance_id, a.name AS alliance_name
+SELECT m.id, m.user_id, m.alliance_id, m.role, m.permissions, m.manager_api_key, m.key_permissions, m.key_verified_at, m.key_revoked_at, m.is_active, m.assigned_by, m.created_at, m.updated_at, a.pnw_alliance_id, a.name AS alliance_name, a.route_slug
 FROM alliance_managers m
 JOIN alliances a ON a.id = m.alliance_id
 WHERE m.user_id = $1 AND m.is_active
@@ -135,6 +135,7 @@ type AllianceManagerListByUserRow struct {
 	AllianceManager AllianceManager `json:"alliance_manager"`
 	PnwAllianceID   int64           `json:"pnw_alliance_id"`
 	AllianceName    string          `json:"alliance_name"`
+	RouteSlug       string          `json:"route_slug"`
 }
 
 func (q *Queries) AllianceManagerListByUser(ctx context.Context, userID int64) ([]AllianceManagerListByUserRow, error) {
@@ -162,6 +163,7 @@ func (q *Queries) AllianceManagerListByUser(ctx context.Context, userID int64) (
 			&i.AllianceManager.UpdatedAt,
 			&i.PnwAllianceID,
 			&i.AllianceName,
+			&i.RouteSlug,
 		); err != nil {
 			return nil, err
 		}

@@ -32,7 +32,10 @@ type Options struct {
 	Details func() []string
 	// Interactions is served at /interactions when not nil.
 	Interactions http.Handler
-	Logger       *slog.Logger
+	// Site, when not nil, serves every other path: login, dashboard,
+	// public pages.
+	Site   http.Handler
+	Logger *slog.Logger
 }
 
 // checkTimeout bounds each readiness ping.
@@ -54,6 +57,9 @@ func New(opts Options) *http.Server {
 	mux.HandleFunc("GET /readyz", readyz(opts.Checks, opts.Details, opts.Logger))
 	if opts.Interactions != nil {
 		mux.Handle("/interactions", opts.Interactions)
+	}
+	if opts.Site != nil {
+		mux.Handle("/", opts.Site)
 	}
 	return server(opts.Addr, mux, opts.Logger)
 }

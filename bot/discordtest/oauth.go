@@ -80,7 +80,7 @@ func (f *Fake) oauthRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /oauth2/authorize", f.authorize)
 	mux.HandleFunc("POST /api/oauth2/token", f.token)
 	mux.HandleFunc("GET /api/v10/users/@me", f.bearer("identify", f.oauthMe))
-	mux.HandleFunc("PUT /api/v10/applications/{app}/role-connections/metadata", f.authorized(f.putMetadata))
+	mux.HandleFunc("PUT /api/v9/applications/{app}/role-connections/metadata", f.authorized(f.putMetadata))
 	mux.HandleFunc("PUT /api/v10/users/@me/applications/{app}/role-connection", f.bearer("role_connections.write", f.putConnection))
 }
 

@@ -28,6 +28,7 @@ import (
 	"pnwbot/store"
 	"pnwbot/store/adapter"
 	"pnwbot/web"
+	"pnwbot/web/site"
 )
 
 // Shutdown budgets: the sum stays under docker-compose.yml's 30 s
@@ -68,6 +69,7 @@ type app struct {
 	keys            *secrets.Keyring
 	jobsDB          *store.Store // river's own pool
 	jobs            *jobs.Runner
+	site            *site.Site // nil when the web side is off
 	// unreadableKeys counts the stored keys the keyring does not open, as
 	// of the last checkKeys.
 	unreadableKeys atomic.Int64
@@ -192,7 +194,20 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 	if a.metricsListener, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
 		return nil, todo(fmt.Errorf("METRICS_ADDR: %w", err), "set METRICS_ADDR to a free port, or stop what listens there")
 	}
-	a.server = web.New(web.Options{Checks: checks, Details: a.readyDetails, Interactions: a.bot.InteractionsHandler(), Logger: logger})
+	var pages http.Handler
+	if cfg.WebEnabled() {
+		a.site, err = site.New(site.Options{
+			Store: a.st, Redis: a.rdb, RedisPrefix: prefix, Game: a.game, Keys: a.keys,
+			DiscordURL: cfg.DiscordAPIURL, ClientID: a.bot.ApplicationID, ClientSecret: string(cfg.DiscordClientSecret),
+			PublicURL: cfg.PublicURL, Logger: logger,
+		})
+		if err != nil {
+			return nil, err
+		}
+		deps.LinkedRoles = a.site
+		pages = a.site.Handler()
+	}
+	a.server = web.New(web.Options{Checks: checks, Details: a.readyDetails, Interactions: a.bot.InteractionsHandler(), Site: pages, Logger: logger})
 	a.metrics = web.NewMetrics(cfg.MetricsAddr, reg, logger)
 	switch err = a.bot.Start(ctx); {
 	case errors.Is(err, bot.ErrTokenRefused):
@@ -205,6 +220,14 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 	// them gracefully instead.
 	if err = a.jobs.Start(context.WithoutCancel(ctx)); err != nil {
 		return nil, fmt.Errorf("start the job queue: %w", err)
+	}
+	if a.site == nil {
+		logger.Info("web side off: set DISCORD_CLIENT_SECRET and PUBLIC_URL to turn on sign-in, the dashboard and Linked Roles")
+	} else if err := a.bot.RegisterRoleMetadata(site.RoleMetadata); err != nil {
+		// Sign-in and the dashboard work without it; Linked Roles do not.
+		logger.Warn("Linked Roles metadata not registered: servers cannot require a verified nation until the next start", "error", err)
+	} else {
+		logger.Info("web side on", "public_url", cfg.PublicURL, "linked_roles_metadata", len(site.RoleMetadata))
 	}
 	return a, nil
 }

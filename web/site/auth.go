@@ -1,0 +1,262 @@
+package site
+
+import (
+	"cmp"
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"golang.org/x/oauth2"
+
+	"pnwbot/secrets"
+	"pnwbot/store"
+)
+
+const (
+	oauthCookie = "pnwbot_oauth"
+	// oauthCookieAge bounds the time between /login and the callback.
+	oauthCookieAge = 600
+	flowLogin      = "login"
+	flowRole       = "role" // /linked-role: also writes the role connection
+)
+
+var scopes = map[string][]string{
+	flowLogin: {"identify"},
+	flowRole:  {"identify", "role_connections.write"},
+}
+
+func (s *Site) login(w http.ResponseWriter, r *http.Request) {
+	s.startOAuth(w, r, flowLogin, localPath(r.URL.Query().Get("next")))
+}
+
+func (s *Site) linkedRole(w http.ResponseWriter, r *http.Request) {
+	s.startOAuth(w, r, flowRole, "")
+}
+
+// localPath keeps next only when it is a path of this site, so that a
+// crafted /login link cannot send the browser elsewhere after sign-in.
+func localPath(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+		return ""
+	}
+	return next
+}
+
+// startOAuth sends the browser to Discord with a fresh state and PKCE
+// verifier, both kept in a short-lived HttpOnly cookie that binds the
+// callback to this browser.
+func (s *Site) startOAuth(w http.ResponseWriter, r *http.Request, flow, next string) {
+	state, verifier := rand.Text(), oauth2.GenerateVerifier()
+	http.SetCookie(w, &http.Cookie{
+		Name:  oauthCookie,
+		Value: strings.Join([]string{flow, state, verifier, base64.RawURLEncoding.EncodeToString([]byte(next))}, "."),
+		Path:  "/oauth/callback", MaxAge: oauthCookieAge, HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode,
+	})
+	http.Redirect(w, r, s.oauth(scopes[flow]...).AuthCodeURL(state, oauth2.S256ChallengeOption(verifier)), http.StatusFound)
+}
+
+// callback finishes the sign-in: the state must match this browser's
+// cookie, the code must be fresh (Discord refuses a used one); then the
+// user is found or created and a session starts.
+func (s *Site) callback(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, &http.Cookie{Name: oauthCookie, Path: "/oauth/callback", MaxAge: -1, HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
+	refuse := func(status int, reason, text string) {
+		s.audit(r, entry{action: "auth.login_refused", resource: "session", failed: true, values: map[string]any{"reason": reason}})
+		s.fail(w, r, status, "Sign-in failed", text+" Sign in again.")
+	}
+	c, err := r.Cookie(oauthCookie)
+	if err != nil {
+		refuse(http.StatusBadRequest, "no state cookie", "This sign-in was started in another browser, or took more than ten minutes.")
+		return
+	}
+	parts := strings.Split(c.Value, ".")
+	next, nextErr := []byte(nil), error(nil)
+	if len(parts) == 4 {
+		next, nextErr = base64.RawURLEncoding.DecodeString(parts[3])
+	}
+	q := r.URL.Query()
+	switch {
+	case len(parts) != 4 || scopes[parts[0]] == nil || nextErr != nil:
+		refuse(http.StatusBadRequest, "malformed state cookie", "This sign-in could not be read.")
+		return
+	case q.Get("error") != "":
+		refuse(http.StatusForbidden, "refused at Discord", "Discord did not sign you in (the authorization was cancelled).")
+		return
+	case subtle.ConstantTimeCompare([]byte(parts[1]), []byte(q.Get("state"))) != 1:
+		refuse(http.StatusBadRequest, "state mismatch", "This sign-in link does not belong to this browser's sign-in.")
+		return
+	}
+	flow := parts[0]
+	ctx := context.WithValue(r.Context(), oauth2.HTTPClient, s.client)
+	tok, err := s.oauth().Exchange(ctx, q.Get("code"), oauth2.VerifierOption(parts[2]))
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) && re.Response != nil && re.Response.StatusCode >= 400 && re.Response.StatusCode < 500 {
+		refuse(http.StatusBadRequest, "code refused", "This sign-in code was already used or has expired.")
+		return
+	} else if err != nil {
+		s.discordDown(w, r, fmt.Errorf("token exchange: %w", err))
+		return
+	}
+	du, err := s.discordUser(ctx, tok)
+	if err != nil {
+		s.discordDown(w, r, err)
+		return
+	}
+	u, token, err := s.signIn(ctx, r, du, flow)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	s.setSessionCookie(w, token)
+	if flow == flowRole {
+		if err := s.connectRole(ctx, u, tok); err != nil {
+			s.opts.Logger.ErrorContext(ctx, "linked role", "user_id", u.ID, "error", err)
+			s.fail(w, r, http.StatusBadGateway, "Linked Roles", "You are signed in, but Discord did not take your role connection. Try again in a moment.")
+			return
+		}
+		s.render(w, r, http.StatusOK, "linked", page{Title: "Linked Roles", User: &u, Data: u.PnwNationID != nil})
+		return
+	}
+	http.Redirect(w, r, cmp.Or(string(next), "/me"), http.StatusSeeOther)
+}
+
+func (s *Site) discordDown(w http.ResponseWriter, r *http.Request, err error) {
+	s.opts.Logger.ErrorContext(r.Context(), "Discord OAuth2", "error", err)
+	s.fail(w, r, http.StatusBadGateway, "Sign-in failed", "Discord did not answer as expected. Try again in a moment.")
+}
+
+// discordAccount is the part of Discord's user object the site uses.
+type discordAccount struct {
+	ID       string `json:"id"`
+	Username string `json:"username"`
+}
+
+var snowflake = regexp.MustCompile(`^[0-9]{1,20}$`)
+
+// discordUser reads /users/@me with the user's access token.
+func (s *Site) discordUser(ctx context.Context, tok *oauth2.Token) (discordAccount, error) {
+	var du discordAccount
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.opts.DiscordURL+"/api/v10/users/@me", nil)
+	if err != nil {
+		return du, err
+	}
+	tok.SetAuthHeader(req)
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return du, fmt.Errorf("users/@me: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return du, fmt.Errorf("users/@me: Discord answered %s", resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&du); err != nil || !snowflake.MatchString(du.ID) {
+		return du, fmt.Errorf("users/@me: unexpected answer (%v)", err)
+	}
+	return du, nil
+}
+
+// signIn finds or creates the user, records the login and starts a
+// session, all in one transaction with its audit row.
+func (s *Site) signIn(ctx context.Context, r *http.Request, du discordAccount, flow string) (store.User, string, error) {
+	var u store.User
+	var token string
+	err := s.opts.Store.InTx(ctx, func(q *store.Queries) error {
+		var err error
+		if u, err = q.UserUpsertByDiscordID(ctx, store.UserUpsertByDiscordIDParams{
+			DiscordID: du.ID, DiscordUsername: du.Username, KeySalt: secrets.NewSalt()}); err != nil {
+			return fmt.Errorf("user: %w", err)
+		}
+		if err := q.UserSetLastLogin(ctx, store.UserSetLastLoginParams{ID: u.ID, Now: s.opts.Now()}); err != nil {
+			return fmt.Errorf("last login: %w", err)
+		}
+		if token, err = s.newSession(ctx, q, u.ID, r); err != nil {
+			return err
+		}
+		_, err = q.AuditLogInsert(ctx, s.auditParams(r, entry{user: &u.ID, action: "auth.login", resource: "session", values: map[string]any{"flow": flow}}))
+		return err
+	})
+	return u, token, err
+}
+
+// logout ends this browser's session.
+func (s *Site) logout(w http.ResponseWriter, r *http.Request) {
+	if hash := tokenHash(r); hash != nil {
+		err := s.opts.Store.InTx(r.Context(), func(q *store.Queries) error {
+			sess, err := q.UserSessionRevoke(r.Context(), hash)
+			if err != nil {
+				return err
+			}
+			_, err = q.AuditLogInsert(r.Context(), s.auditParams(r, entry{user: &sess.UserID, action: "auth.logout", resource: "session", resourceID: strconv.FormatInt(sess.ID, 10)}))
+			return err
+		})
+		if err == nil {
+			err = s.forget(r.Context(), hash)
+		}
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			s.internal(w, r, err)
+			return
+		}
+	}
+	s.clearSessionCookie(w)
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// signOutEverywhere revokes every session of the user, this one included.
+func (s *Site) signOutEverywhere(w http.ResponseWriter, r *http.Request, u *store.User, _ store.UserSession) {
+	var hashes [][]byte
+	err := s.opts.Store.InTx(r.Context(), func(q *store.Queries) error {
+		var err error
+		if hashes, err = q.UserSessionRevokeAllForUser(r.Context(), u.ID); err != nil {
+			return err
+		}
+		_, err = q.AuditLogInsert(r.Context(), s.auditParams(r, entry{user: &u.ID, action: "auth.sessions_revoked", resource: "session",
+			values: map[string]any{"sessions": len(hashes)}}))
+		return err
+	})
+	if err == nil {
+		err = s.forget(r.Context(), hashes...)
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	s.clearSessionCookie(w)
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// entry is one audit row of the web side; IP and user agent come from the
+// request.
+type entry struct {
+	user, alliance *int64
+	action         string
+	resource       string
+	resourceID     string
+	values         map[string]any
+	failed         bool
+}
+
+func (s *Site) auditParams(r *http.Request, e entry) store.AuditLogInsertParams {
+	var values json.RawMessage
+	if e.values != nil {
+		values, _ = json.Marshal(e.values) // plain maps built here
+	}
+	return store.AuditLogInsertParams{
+		UserID: e.user, AllianceID: e.alliance, Action: e.action, ResourceType: e.resource, ResourceID: e.resourceID,
+		NewValues: values, Success: !e.failed, IpAddress: clientIP(r), UserAgent: userAgent(r),
+	}
+}
+
+// audit records a refusal; a failed write is logged, the refusal stands.
+func (s *Site) audit(r *http.Request, e entry) {
+	if _, err := s.opts.Store.AuditLogInsert(r.Context(), s.auditParams(r, e)); err != nil {
+		s.opts.Logger.ErrorContext(r.Context(), "audit write failed", "action", e.action, "error", err)
+	}
+}

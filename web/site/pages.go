@@ -1,0 +1,309 @@
+package site
+
+import (
+	"cmp"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"pnwbot/access"
+	"pnwbot/pnw"
+	"pnwbot/store"
+)
+
+// pageSize is the bot's own page size, so that page N on the web is page
+// N in Discord.
+const pageSize = 10
+
+// meData is /me: the account, as /me in Discord shows it, plus sessions.
+type meData struct {
+	Nation         *pnw.Nation
+	NationNote     string // why the nation is not shown
+	KeyStatus      string
+	PrivateReplies bool
+	Alliances      []store.AllianceManagerListByUserRow
+	Sessions       []sessionRow
+	RoleConnected  bool
+}
+
+type sessionRow struct {
+	store.UserSession
+	Current bool
+}
+
+func (s *Site) me(w http.ResponseWriter, r *http.Request, u *store.User, current store.UserSession) {
+	ctx := r.Context()
+	d := meData{KeyStatus: keyStatus(u)}
+	var prefs struct {
+		Private bool `json:"private"`
+	}
+	_ = json.Unmarshal(u.Preferences, &prefs) // a CHECK keeps it an object
+	d.PrivateReplies = prefs.Private
+	if u.PnwNationID == nil {
+		d.NationNote = "No nation linked: use /link in Discord."
+	} else if n, err := s.opts.Game.Nation(ctx, int(*u.PnwNationID)); err != nil {
+		s.opts.Logger.WarnContext(ctx, "web /me nation", "error", err)
+		d.NationNote = fmt.Sprintf("Nation %d (the game did not answer just now).", *u.PnwNationID)
+	} else {
+		d.Nation = &n.Data
+	}
+	var err error
+	if d.Alliances, err = s.opts.Store.AllianceManagerListByUser(ctx, u.ID); err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	now := s.opts.Now()
+	sessions, err := s.opts.Store.UserSessionListActive(ctx, store.UserSessionListActiveParams{
+		UserID: u.ID, Now: now, IdleSince: now.Add(-IdleTimeout)})
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	for _, sess := range sessions {
+		d.Sessions = append(d.Sessions, sessionRow{sess, sess.ID == current.ID})
+	}
+	switch _, err := s.opts.Store.RoleConnectionGet(ctx, u.ID); {
+	case err == nil:
+		d.RoleConnected = true
+	case !errors.Is(err, store.ErrNotFound):
+		s.internal(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "me", page{Title: "Your account", User: u, Data: d})
+}
+
+// keyStatus says where the user's game key stands, never what it is.
+func keyStatus(u *store.User) string {
+	switch {
+	case u.PnwApiKey == nil:
+		return "No key linked."
+	case u.KeyRevokedAt != nil:
+		return "The game refused your key on " + u.KeyRevokedAt.UTC().Format("2006-01-02") + ": link a new one with /link."
+	case u.KeyVerifiedAt != nil:
+		return "Linked, last verified " + u.KeyVerifiedAt.UTC().Format("2006-01-02 15:04 UTC") + "."
+	default:
+		return "Linked."
+	}
+}
+
+// allianceData is /alliances/{slug}: the sections the manager may see.
+type allianceData struct {
+	Alliance store.Alliance
+	Members  []memberRow
+	MembersP pager
+	Wars     []pnw.War // nil when not allowed
+	WarsP    pager
+	CanWars  bool
+	Audit    []store.AuditLogPageByAllianceRow
+	AuditP   pager
+	CanAudit bool
+	Stale    bool
+}
+
+type memberRow struct {
+	pnw.Nation
+	Linked bool // a pnwbot user linked this nation
+}
+
+// pager links to the neighbouring pages of one section, keeping the
+// other sections' pages.
+type pager struct {
+	Page, Pages int
+	Prev, Next  string
+}
+
+func newPager(r *http.Request, param string, n, total int) pager {
+	p := pager{Page: n + 1, Pages: max((total+pageSize-1)/pageSize, 1)}
+	link := func(to int) string {
+		q := r.URL.Query()
+		q.Set(param, strconv.Itoa(to))
+		return r.URL.Path + "?" + q.Encode()
+	}
+	if n > 0 {
+		p.Prev = link(n - 1)
+	}
+	if (n+1)*pageSize < total {
+		p.Next = link(n + 1)
+	}
+	return p
+}
+
+// pageParam is the page (from 0) a query parameter asks for.
+func pageParam(r *http.Request, name string) int {
+	n, err := strconv.Atoi(r.URL.Query().Get(name))
+	if err != nil || n < 0 {
+		return 0
+	}
+	return min(n, 10000)
+}
+
+func pageOf[T any](items []T, n int) []T {
+	start := min(n*pageSize, len(items))
+	return items[start:min(start+pageSize, len(items))]
+}
+
+// alliance is the managers' page: members for canViewMembers (the page's
+// own permission, as /alliance members), wars and audit log for those who
+// hold canViewWars and canViewAuditLog. access.Can decides each, as for
+// the commands.
+func (s *Site) alliance(w http.ResponseWriter, r *http.Request, u *store.User, _ store.UserSession) {
+	ctx := r.Context()
+	a, err := s.opts.Store.AllianceGetBySlug(ctx, r.PathValue("slug"))
+	if errors.Is(err, store.ErrNotFound) {
+		s.fail(w, r, http.StatusNotFound, "Not found", "No alliance has this address.")
+		return
+	} else if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	ok, missing, err := access.Can(ctx, s.opts.Store, u.ID, a.ID, access.ViewMembers)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	if !ok {
+		s.audit(r, entry{user: &u.ID, alliance: &a.ID, action: "permission.denied", resource: "alliance",
+			resourceID: strconv.FormatInt(a.PnwAllianceID, 10), failed: true,
+			values: map[string]any{"route": "/alliances/{slug}", "missing": missing}})
+		s.fail(w, r, http.StatusForbidden, "Forbidden",
+			fmt.Sprintf("You may not see %s's page: you are missing %s. Its admins can grant it in Discord (/alliance managers).", a.Name, permissionList(missing)))
+		return
+	}
+	d := allianceData{Alliance: a}
+	members, err := s.opts.Game.AllianceMembers(ctx, int(a.PnwAllianceID))
+	if err != nil {
+		s.gameDown(w, r, err)
+		return
+	}
+	d.Stale = members.Stale
+	all := slices.Clone(members.Data)
+	slices.SortStableFunc(all, func(x, y pnw.Nation) int { return cmp.Compare(y.Score, x.Score) })
+	n := pageParam(r, "members")
+	shown := pageOf(all, n)
+	ids := make([]int64, 0, len(shown))
+	for _, m := range shown {
+		if id, err := strconv.ParseInt(m.Id, 10, 64); err == nil {
+			ids = append(ids, id)
+		}
+	}
+	linked, err := s.opts.Store.UserListByNationIDs(ctx, ids)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	for _, m := range shown {
+		d.Members = append(d.Members, memberRow{m, slices.ContainsFunc(linked, func(l store.UserListByNationIDsRow) bool {
+			return l.PnwNationID != nil && strconv.FormatInt(*l.PnwNationID, 10) == m.Id
+		})})
+	}
+	d.MembersP = newPager(r, "members", n, len(all))
+
+	if d.CanWars, _, err = access.Can(ctx, s.opts.Store, u.ID, a.ID, access.ViewWars); err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	if d.CanWars {
+		wars, err := s.opts.Game.AllianceWars(ctx, int(a.PnwAllianceID))
+		if err != nil {
+			s.gameDown(w, r, err)
+			return
+		}
+		n := pageParam(r, "wars")
+		d.Wars, d.WarsP = pageOf(wars.Data, n), newPager(r, "wars", n, len(wars.Data))
+	}
+
+	if d.CanAudit, _, err = access.Can(ctx, s.opts.Store, u.ID, a.ID, access.ViewAuditLog); err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	if d.CanAudit {
+		n := pageParam(r, "audit")
+		rows, err := s.opts.Store.AuditLogPageByAlliance(ctx, store.AuditLogPageByAllianceParams{
+			AllianceID: &a.ID, RowOffset: int32(n * pageSize), RowLimit: pageSize + 1})
+		if err != nil {
+			s.internal(w, r, err)
+			return
+		}
+		d.Audit = rows[:min(len(rows), pageSize)]
+		// One row past the page says whether there is a next one.
+		d.AuditP = newPager(r, "audit", n, n*pageSize+len(rows))
+	}
+	s.render(w, r, http.StatusOK, "alliance", page{Title: a.Name, User: u, Data: d})
+}
+
+func permissionList(ps []access.Permission) string {
+	names := make([]string, len(ps))
+	for i, p := range ps {
+		names[i] = string(p)
+	}
+	return strings.Join(names, ", ")
+}
+
+func (s *Site) gameDown(w http.ResponseWriter, r *http.Request, err error) {
+	s.opts.Logger.WarnContext(r.Context(), "web page: game API", "path", r.URL.Path, "error", err)
+	s.fail(w, r, http.StatusBadGateway, "The game did not answer", "Politics and War's API did not answer just now. Try again in a moment.")
+}
+
+// publicData is /a/{slug}: nothing personal, no Discord ids.
+type publicData struct {
+	Alliance   pnw.Alliance
+	Members    int
+	Top        []pnw.Nation
+	ActiveWars int
+	FetchedAt  time.Time
+}
+
+// public is an alliance's public page, only when its admins made it public.
+func (s *Site) public(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	a, err := s.opts.Store.AllianceGetBySlug(ctx, r.PathValue("slug"))
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !a.IsPublic) {
+		s.fail(w, r, http.StatusNotFound, "Not found", "No public alliance page has this address.")
+		return
+	} else if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	info, err := s.opts.Game.Alliance(ctx, int(a.PnwAllianceID))
+	if err != nil {
+		s.gameDown(w, r, err)
+		return
+	}
+	members, err := s.opts.Game.AllianceMembers(ctx, int(a.PnwAllianceID))
+	if err != nil {
+		s.gameDown(w, r, err)
+		return
+	}
+	wars, err := s.opts.Game.AllianceWars(ctx, int(a.PnwAllianceID))
+	if err != nil {
+		s.gameDown(w, r, err)
+		return
+	}
+	var d publicData
+	d.Alliance, d.ActiveWars, d.FetchedAt = info.Data, len(wars.Data), info.FetchedAt
+	for _, m := range members.Data {
+		if m.AlliancePosition != pnw.AlliancePositionEnumAPPLICANT {
+			d.Top = append(d.Top, m)
+		}
+	}
+	d.Members = len(d.Top)
+	slices.SortStableFunc(d.Top, func(x, y pnw.Nation) int { return cmp.Compare(y.Score, x.Score) })
+	d.Top = d.Top[:min(len(d.Top), pageSize)]
+	// The same for everyone (no user in it), so shared caches may keep it.
+	w.Header().Set("Cache-Control", "public, max-age=60")
+	s.render(w, r, http.StatusOK, "public", page{Title: info.Data.Name, Data: d})
+}
+
+// flagURL keeps a flag only when it is an https URL, for the img tag.
+func flagURL(raw string) string {
+	if u, err := url.Parse(raw); err == nil && u.Scheme == "https" {
+		return raw
+	}
+	return ""
+}

@@ -1,0 +1,218 @@
+package site
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"pnwbot/store"
+)
+
+const (
+	sessionCookie = "pnwbot_session"
+	// SessionLifetime is how long a session lasts at most.
+	SessionLifetime = 7 * 24 * time.Hour
+	// IdleTimeout ends a session unused for that long.
+	IdleTimeout = 24 * time.Hour
+	// touchEvery bounds how often a request writes last_used_at.
+	touchEvery = 5 * time.Minute
+	// sessionCacheTTL bounds how long Redis keeps a lookup; a revocation
+	// deletes it at once.
+	sessionCacheTTL = time.Minute
+	maxUserAgent    = 512
+)
+
+// newSession starts a session for the user in q's transaction and returns
+// the cookie's token: 256 random bits, of which only the SHA-256 is stored.
+func (s *Site) newSession(ctx context.Context, q *store.Queries, userID int64, r *http.Request) (string, error) {
+	raw := make([]byte, 32)
+	_, _ = rand.Read(raw) // never fails
+	hash := sha256.Sum256(raw)
+	now := s.opts.Now()
+	_, err := q.UserSessionCreate(ctx, store.UserSessionCreateParams{
+		UserID: userID, TokenHash: hash[:], IpAddress: clientIP(r), UserAgent: userAgent(r),
+		ExpiresAt: now.Add(SessionLifetime),
+	})
+	if err != nil {
+		return "", fmt.Errorf("create session: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(raw), nil
+}
+
+func (s *Site) setSessionCookie(w http.ResponseWriter, token string) {
+	http.SetCookie(w, &http.Cookie{
+		Name: sessionCookie, Value: token, Path: "/", MaxAge: int(SessionLifetime / time.Second),
+		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode,
+	})
+}
+
+func (s *Site) clearSessionCookie(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
+}
+
+// tokenHash is the stored form of the request's session cookie; nil when
+// it has none or a malformed one.
+func tokenHash(r *http.Request) []byte {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return nil
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(c.Value)
+	if err != nil || len(raw) != 32 {
+		return nil
+	}
+	h := sha256.Sum256(raw)
+	return h[:]
+}
+
+// errNoSession means the request carries no live session.
+var errNoSession = errors.New("no session")
+
+// session returns the request's live session: not expired, revoked or
+// idle. PostgreSQL decides; Redis only remembers its answer for a minute,
+// and forgets it on revocation.
+func (s *Site) session(ctx context.Context, r *http.Request) (store.UserSession, error) {
+	hash := tokenHash(r)
+	if hash == nil {
+		return store.UserSession{}, errNoSession
+	}
+	now := s.opts.Now()
+	sess, cached := s.cachedSession(ctx, hash)
+	if !cached {
+		var err error
+		sess, err = s.opts.Store.UserSessionGetActive(ctx, store.UserSessionGetActiveParams{
+			TokenHash: hash, Now: now, IdleSince: now.Add(-IdleTimeout)})
+		if errors.Is(err, store.ErrNotFound) {
+			return sess, errNoSession
+		} else if err != nil {
+			return sess, fmt.Errorf("session: %w", err)
+		}
+		s.cacheSession(ctx, sess)
+	}
+	if sess.RevokedAt != nil || !now.Before(sess.ExpiresAt) || !now.Before(sess.LastUsedAt.Add(IdleTimeout)) {
+		return sess, errNoSession
+	}
+	if now.Sub(sess.LastUsedAt) >= touchEvery {
+		if err := s.opts.Store.UserSessionTouch(ctx, store.UserSessionTouchParams{ID: sess.ID, Now: now}); err != nil {
+			return sess, fmt.Errorf("touch session: %w", err)
+		}
+		sess.LastUsedAt = now
+		s.cacheSession(ctx, sess)
+	}
+	return sess, nil
+}
+
+func (s *Site) sessionKey(hash []byte) string {
+	return s.opts.RedisPrefix + "session:" + hex.EncodeToString(hash)
+}
+
+func (s *Site) cachedSession(ctx context.Context, hash []byte) (store.UserSession, bool) {
+	var sess store.UserSession
+	if s.opts.Redis == nil {
+		return sess, false
+	}
+	b, err := s.opts.Redis.Get(ctx, s.sessionKey(hash)).Bytes()
+	if err != nil {
+		if !errors.Is(err, redis.Nil) {
+			s.opts.Logger.WarnContext(ctx, "session cache read", "error", err)
+		}
+		return sess, false
+	}
+	return sess, json.Unmarshal(b, &sess) == nil
+}
+
+func (s *Site) cacheSession(ctx context.Context, sess store.UserSession) {
+	if s.opts.Redis == nil {
+		return
+	}
+	b, err := json.Marshal(sess)
+	if err == nil {
+		err = s.opts.Redis.Set(ctx, s.sessionKey(sess.TokenHash), b, sessionCacheTTL).Err()
+	}
+	if err != nil {
+		s.opts.Logger.WarnContext(ctx, "session cache write", "error", err)
+	}
+}
+
+// forget drops revoked sessions from the cache. A failure is an error:
+// the cache would keep a revoked session alive for up to a minute.
+func (s *Site) forget(ctx context.Context, hashes ...[]byte) error {
+	if s.opts.Redis == nil || len(hashes) == 0 {
+		return nil
+	}
+	keys := make([]string, len(hashes))
+	for i, h := range hashes {
+		keys[i] = s.sessionKey(h)
+	}
+	if err := s.opts.Redis.Del(ctx, keys...).Err(); err != nil {
+		return fmt.Errorf("forget sessions: %w", err)
+	}
+	return nil
+}
+
+// currentUser is the signed-in user, nil when nobody is (or their account
+// is gone: its sessions went with it).
+func (s *Site) currentUser(r *http.Request) (*store.User, store.UserSession) {
+	sess, err := s.session(r.Context(), r)
+	if err != nil {
+		if !errors.Is(err, errNoSession) {
+			s.opts.Logger.ErrorContext(r.Context(), "session lookup", "error", err)
+		}
+		return nil, sess
+	}
+	u, err := s.opts.Store.UserGetByID(r.Context(), sess.UserID)
+	if err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			s.opts.Logger.ErrorContext(r.Context(), "session user", "error", err)
+		}
+		return nil, sess
+	}
+	return &u, sess
+}
+
+// signedIn sends a visitor without a session to sign in first.
+func (s *Site) signedIn(next func(http.ResponseWriter, *http.Request, *store.User, store.UserSession)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		u, sess := s.currentUser(r)
+		if u == nil {
+			if r.Method != http.MethodGet {
+				s.fail(w, r, http.StatusUnauthorized, "Signed out", "Your session has ended. Sign in again.")
+				return
+			}
+			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			return
+		}
+		next(w, r, u, sess)
+	}
+}
+
+// clientIP is the address the request came from (the peer: a proxy's
+// X-Forwarded-For is not trusted).
+func clientIP(r *http.Request) *netip.Addr {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return nil
+	}
+	a := ap.Addr().Unmap()
+	return &a
+}
+
+func userAgent(r *http.Request) string {
+	ua := r.UserAgent()
+	if len(ua) > maxUserAgent {
+		ua = ua[:maxUserAgent]
+	}
+	return strings.ToValidUTF8(ua, "")
+}

@@ -1,0 +1,184 @@
+// Package site is pnwbot's web side: Discord OAuth2 login, sessions, the
+// dashboard (/me, /alliances/{slug}), public alliance pages (/a/{slug}) and
+// Linked Roles (/linked-role). Pages are server-rendered html/templates
+// embedded in the binary; they read the same store, game client and access
+// decisions as the slash commands.
+package site
+
+import (
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"golang.org/x/oauth2"
+
+	"pnwbot/pnw"
+	"pnwbot/secrets"
+	"pnwbot/store"
+)
+
+// Options configure the site.
+type Options struct {
+	Store *store.Store
+	// Redis, when set, caches session lookups under RedisPrefix.
+	Redis       *redis.Client
+	RedisPrefix string
+	Game        *pnw.Client
+	Keys        *secrets.Keyring
+	// DiscordURL is DISCORD_API_URL: the browser is sent to its
+	// /oauth2/authorize, and the token and API calls go to it too.
+	DiscordURL string
+	// ClientID returns the application's id (known once the bot started),
+	// ClientSecret is its OAuth2 secret.
+	ClientID     func() string
+	ClientSecret string
+	// PublicURL is where browsers reach the site; redirect URIs start
+	// with it, and cookies are Secure when it is https.
+	PublicURL string
+	Logger    *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Site serves the web pages; New builds it, Handler serves it.
+type Site struct {
+	opts   Options
+	secure bool
+	pages  map[string]*template.Template
+	client *http.Client // for Discord's token and API endpoints
+}
+
+//go:embed templates
+var templates embed.FS
+
+// New checks opts and parses the templates.
+func New(opts Options) (*Site, error) {
+	u, err := url.Parse(opts.PublicURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("site: public URL %q is not an http(s) URL", opts.PublicURL)
+	}
+	if opts.ClientID == nil || opts.ClientSecret == "" {
+		return nil, errors.New("site: no OAuth2 client id or secret")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	opts.PublicURL = strings.TrimRight(opts.PublicURL, "/")
+	opts.DiscordURL = strings.TrimRight(opts.DiscordURL, "/")
+	s := &Site{
+		opts:   opts,
+		secure: u.Scheme == "https",
+		pages:  map[string]*template.Template{},
+		client: &http.Client{Timeout: 15 * time.Second},
+	}
+	for _, name := range []string{"home", "me", "alliance", "public", "error", "linked"} {
+		t, err := template.New(name).Funcs(funcs).ParseFS(templates, "templates/layout.html", "templates/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("site: template %s: %w", name, err)
+		}
+		s.pages[name] = t
+	}
+	return s, nil
+}
+
+// oauth is the OAuth2 client; scopes are per flow.
+func (s *Site) oauth(scopes ...string) *oauth2.Config {
+	return &oauth2.Config{
+		ClientID: s.opts.ClientID(), ClientSecret: s.opts.ClientSecret, Scopes: scopes,
+		RedirectURL: s.opts.PublicURL + "/oauth/callback",
+		Endpoint: oauth2.Endpoint{
+			AuthURL:   s.opts.DiscordURL + "/oauth2/authorize",
+			TokenURL:  s.opts.DiscordURL + "/api/oauth2/token",
+			AuthStyle: oauth2.AuthStyleInHeader,
+		},
+	}
+}
+
+// Handler serves every page, refusing cross-origin form posts.
+func (s *Site) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", s.home)
+	mux.HandleFunc("GET /login", s.login)
+	mux.HandleFunc("GET /linked-role", s.linkedRole)
+	mux.HandleFunc("GET /oauth/callback", s.callback)
+	mux.HandleFunc("POST /logout", s.logout)
+	mux.HandleFunc("POST /me/sign-out-everywhere", s.signedIn(s.signOutEverywhere))
+	mux.HandleFunc("GET /me", s.signedIn(s.me))
+	mux.HandleFunc("GET /alliances/{slug}", s.signedIn(s.alliance))
+	mux.HandleFunc("GET /a/{slug}", s.public)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, r, http.StatusNotFound, "Not found", "There is no page at this address.")
+	})
+	return http.NewCrossOriginProtection().Handler(mux)
+}
+
+// page is what every template gets: the signed-in user (nil when nobody
+// is) and the page's own data.
+type page struct {
+	Title string
+	User  *store.User
+	Data  any
+}
+
+// render writes a page; a template that fails is logged and answered 500
+// before anything reached the browser.
+func (s *Site) render(w http.ResponseWriter, r *http.Request, status int, name string, p page) {
+	var b strings.Builder
+	if err := s.pages[name].ExecuteTemplate(&b, "layout", p); err != nil {
+		s.opts.Logger.ErrorContext(r.Context(), "render page", "page", name, "error", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src https: data:; form-action 'self'; frame-ancestors 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	if h.Get("Cache-Control") == "" {
+		h.Set("Cache-Control", "no-store")
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(b.String()))
+}
+
+// fail answers with an error page; the user, when signed in, stays in the
+// navigation.
+type failure struct{ Heading, Text string }
+
+func (s *Site) fail(w http.ResponseWriter, r *http.Request, status int, heading, text string) {
+	u, _ := s.currentUser(r)
+	s.render(w, r, status, "error", page{Title: heading, User: u, Data: failure{heading, text}})
+}
+
+// internal logs err and answers 500 with nothing of it.
+func (s *Site) internal(w http.ResponseWriter, r *http.Request, err error) {
+	s.opts.Logger.ErrorContext(r.Context(), "web request failed", "path", r.URL.Path, "error", err)
+	s.fail(w, r, http.StatusInternalServerError, "Something went wrong", "Try again in a moment.")
+}
+
+func (s *Site) home(w http.ResponseWriter, r *http.Request) {
+	u, _ := s.currentUser(r)
+	s.render(w, r, http.StatusOK, "home", page{Title: "pnwbot", User: u})
+}
+
+var funcs = template.FuncMap{
+	"when": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+	"score": func(f float64) string { return fmt.Sprintf("%.2f", f) },
+	"flag":  flagURL,
+	"title": func(s string) string {
+		if s == "" {
+			return s
+		}
+		return strings.ToUpper(s[:1]) + strings.ToLower(s[1:])
+	},
+}

@@ -1,0 +1,570 @@
+package site_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
+
+	"pnwbot/bot/discordtest"
+	"pnwbot/pnw"
+	"pnwbot/pnw/pnwtest"
+	"pnwbot/secrets"
+	"pnwbot/store"
+	"pnwbot/store/storetest"
+	"pnwbot/web/site"
+)
+
+const (
+	botKey   = "botkey00000000000000"
+	rose     = 9
+	tessNat  = 4242
+	userTess = "300000000000000001"
+	userBob  = "300000000000000002"
+	agent    = "pnwbot-test/1.0"
+)
+
+var (
+	tess = &discordgo.User{ID: userTess, Username: "tess"}
+	bob  = &discordgo.User{ID: userBob, Username: "bob"}
+)
+
+type bundle struct {
+	site    *site.Site
+	url     string
+	discord *discordtest.Fake
+	game    *pnwtest.Server
+	st      *store.Store
+	rdb     *redis.Client
+
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (b *bundle) clock() time.Time {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.now
+}
+
+// advance moves the site's clock.
+func (b *bundle) advance(d time.Duration) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.now = b.now.Add(d)
+}
+
+// setup starts the site on 127.0.0.1 against a fake Discord, the fake game,
+// a fresh database and its own Redis key space.
+func setup(t testing.TB) *bundle {
+	t.Helper()
+	b := &bundle{st: storetest.NewDB(t), now: time.Now()}
+	var prefix string
+	b.rdb, prefix = storetest.NewRedis(t)
+	var err error
+	b.discord, err = discordtest.New()
+	require.NoError(t, err)
+	t.Cleanup(b.discord.Close)
+	b.game, err = pnwtest.New()
+	require.NoError(t, err)
+	t.Cleanup(b.game.Close)
+	b.game.AddKey(botKey, 1)
+	b.game.AddAlliance(pnwtest.Alliance{ID: rose, Name: "Rose", Acronym: "Rose", Score: 123456.78, Rank: 3, Color: "purple",
+		Flag: "https://politicsandwar.com/uploads/rose.png"})
+	b.game.AddNation(pnwtest.Nation{ID: 1, NationName: "Bot Nation", LeaderName: "Bot"})
+	b.game.AddNation(pnwtest.Nation{ID: tessNat, NationName: "Testonia", LeaderName: "Tess", AllianceID: rose, AlliancePosition: "LEADER",
+		Score: 2500.5, NumCities: 21, Color: "purple", DiscordID: userTess})
+	b.game.AddNation(pnwtest.Nation{ID: 4243, NationName: "Bobistan", LeaderName: "Bob", AllianceID: rose, AlliancePosition: "MEMBER",
+		Score: 900, NumCities: 9, Color: "purple"})
+	game, err := pnw.New(pnw.Options{URL: b.game.URL, APIKey: botKey}) // no cache: a test sees the game as it is
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = game.Close(context.Background()) })
+	master, err := secrets.ParseKey(secrets.GenerateKey())
+	require.NoError(t, err)
+	keys, err := secrets.NewKeyring(master, nil)
+	require.NoError(t, err)
+
+	srv := httptest.NewUnstartedServer(nil)
+	b.url = "http://" + srv.Listener.Addr().String()
+	b.site, err = site.New(site.Options{
+		Store: b.st, Redis: b.rdb, RedisPrefix: prefix, Game: game, Keys: keys,
+		DiscordURL: b.discord.URL, ClientID: func() string { return discordtest.AppID }, ClientSecret: discordtest.ClientSecret,
+		PublicURL: b.url, Now: b.clock,
+	})
+	require.NoError(t, err)
+	srv.Config.Handler = b.site.Handler()
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return b
+}
+
+// browser is a cookie jar that follows redirects, as a browser does.
+func (b *bundle) browser(t testing.TB) *http.Client {
+	jar, err := cookiejar.New(nil)
+	require.NoError(t, err)
+	return &http.Client{Jar: jar, Timeout: 30 * time.Second, Transport: userAgentTransport{}}
+}
+
+// userAgentTransport names the test's browser in every request.
+type userAgentTransport struct{}
+
+func (userAgentTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("User-Agent", agent)
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// noFollow is the same browser stopping at each redirect.
+func noFollow(c *http.Client) *http.Client {
+	cp := *c
+	cp.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &cp
+}
+
+type answer struct {
+	status int
+	url    string // after redirects
+	body   string
+	header http.Header
+}
+
+func do(t testing.TB, c *http.Client, method, rawURL string, form url.Values) answer {
+	t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, rawURL, body)
+	require.NoError(t, err)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	resp, err := c.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return answer{resp.StatusCode, resp.Request.URL.String(), string(b), resp.Header}
+}
+
+// signIn signs u in with the browser, through the fake Discord, and lands
+// on /me.
+func (b *bundle) signIn(t testing.TB, c *http.Client, u *discordgo.User) answer {
+	t.Helper()
+	b.discord.SignIn(u)
+	a := do(t, c, http.MethodGet, b.url+"/login", nil)
+	require.Equal(t, http.StatusOK, a.status, a.body)
+	require.Equal(t, b.url+"/me", a.url)
+	return a
+}
+
+// callbackURL runs /login and the fake's authorize step and returns the
+// callback URL Discord sent the browser to, not yet opened.
+func (b *bundle) callbackURL(t testing.TB, c *http.Client, u *discordgo.User) *url.URL {
+	t.Helper()
+	b.discord.SignIn(u)
+	c = noFollow(c)
+	login := get(t, c, b.url+"/login")
+	require.Equal(t, http.StatusFound, login.StatusCode)
+	authorize, err := url.Parse(login.Header.Get("Location"))
+	require.NoError(t, err)
+	require.Equal(t, "identify", authorize.Query().Get("scope"))
+	require.Equal(t, "S256", authorize.Query().Get("code_challenge_method"), "PKCE")
+	back := get(t, c, authorize.String())
+	require.Equal(t, http.StatusFound, back.StatusCode)
+	cb, err := url.Parse(back.Header.Get("Location"))
+	require.NoError(t, err)
+	return cb
+}
+
+func get(t testing.TB, c *http.Client, rawURL string) *http.Response {
+	t.Helper()
+	resp, err := c.Get(rawURL)
+	require.NoError(t, err)
+	resp.Body.Close()
+	return resp
+}
+
+func (b *bundle) sessions(t testing.TB) int {
+	t.Helper()
+	var n int
+	require.NoError(t, b.st.Pool.QueryRow(t.Context(), "SELECT count(*) FROM user_sessions").Scan(&n))
+	return n
+}
+
+// audits returns the audit rows of an action, oldest first.
+func (b *bundle) audits(t testing.TB, action string) []store.AuditLog {
+	t.Helper()
+	rows, err := b.st.AuditLogList(t.Context(), store.AuditLogListParams{Action: &action, RowLimit: 100})
+	require.NoError(t, err)
+	for i, j := 0, len(rows)-1; i < j; i, j = i+1, j-1 {
+		rows[i], rows[j] = rows[j], rows[i]
+	}
+	return rows
+}
+
+func TestSignIn(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	c := b.browser(t)
+
+	// The callback sets the session cookie: HttpOnly, SameSite=Lax, and only
+	// its hash is stored.
+	cb := b.callbackURL(t, c, tess)
+	resp := get(t, noFollow(c), cb.String())
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	require.Equal(t, "/me", resp.Header.Get("Location"))
+	var cookie *http.Cookie
+	for _, ck := range resp.Cookies() {
+		if ck.Name == "pnwbot_session" {
+			cookie = ck
+		}
+	}
+	require.NotNil(t, cookie)
+	require.True(t, cookie.HttpOnly)
+	require.Equal(t, http.SameSiteLaxMode, cookie.SameSite)
+	require.False(t, cookie.Secure, "PUBLIC_URL is http here")
+	raw, err := base64.RawURLEncoding.DecodeString(cookie.Value)
+	require.NoError(t, err)
+	require.Len(t, raw, 32, "256 random bits")
+	hash := sha256.Sum256(raw)
+	var stored []byte
+	require.NoError(t, b.st.Pool.QueryRow(t.Context(), "SELECT token_hash FROM user_sessions").Scan(&stored))
+	require.Equal(t, hash[:], stored)
+
+	me := do(t, c, http.MethodGet, b.url+"/me", nil)
+	require.Equal(t, http.StatusOK, me.status)
+	require.Contains(t, me.body, "Signed in as tess")
+	require.Contains(t, me.body, "No nation linked")
+	require.Contains(t, me.body, agent, "the session list shows the browser")
+	require.Contains(t, me.body, "Sign out everywhere")
+
+	u, err := b.st.UserGetByDiscordID(t.Context(), userTess)
+	require.NoError(t, err)
+	require.Equal(t, "tess", u.DiscordUsername)
+	require.NotNil(t, u.LastLoginAt)
+	logins := b.audits(t, "auth.login")
+	require.Len(t, logins, 1)
+	require.Equal(t, u.ID, *logins[0].UserID)
+	require.Equal(t, "127.0.0.1", logins[0].IpAddress.String())
+	require.Equal(t, agent, logins[0].UserAgent)
+
+	// /login?next= brings the user back where they were going, and only
+	// to a page of this site.
+	b.discord.SignIn(tess)
+	a := do(t, b.browser(t), http.MethodGet, b.url+"/login?next="+url.QueryEscape("/a/nowhere"), nil)
+	require.Equal(t, b.url+"/a/nowhere", a.url)
+	a = do(t, b.browser(t), http.MethodGet, b.url+"/login?next="+url.QueryEscape("//evil.example/"), nil)
+	require.Equal(t, b.url+"/me", a.url)
+}
+
+func TestSignInRefused(t *testing.T) {
+	t.Parallel()
+
+	refused := func(t *testing.T, b *bundle, a answer, reason string) {
+		t.Helper()
+		require.Equal(t, http.StatusBadRequest, a.status, a.body)
+		require.Contains(t, a.body, "Sign-in failed")
+		require.Zero(t, b.sessions(t), "no session")
+		rows := b.audits(t, "auth.login_refused")
+		require.NotEmpty(t, rows)
+		last := rows[len(rows)-1]
+		require.False(t, last.Success)
+		require.JSONEq(t, `{"reason":"`+reason+`"}`, string(last.NewValues))
+		require.Equal(t, agent, last.UserAgent)
+	}
+
+	t.Run("StateMismatch", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		c := b.browser(t)
+		cb := b.callbackURL(t, c, tess)
+		q := cb.Query()
+		q.Set("state", "forged")
+		cb.RawQuery = q.Encode()
+		refused(t, b, do(t, c, http.MethodGet, cb.String(), nil), "state mismatch")
+	})
+
+	t.Run("MissingCookie", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		cb := b.callbackURL(t, b.browser(t), tess)
+		// Another browser opens the link: it has no state cookie.
+		refused(t, b, do(t, b.browser(t), http.MethodGet, cb.String(), nil), "no state cookie")
+	})
+
+	t.Run("ReplayedCode", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		c := b.browser(t)
+		first := b.callbackURL(t, c, tess)
+		require.Equal(t, http.StatusOK, do(t, c, http.MethodGet, first.String(), nil).status)
+		require.Equal(t, 1, b.sessions(t))
+		// The same browser starts again and slips the used code in with its
+		// new, valid state: Discord refuses the code.
+		second := b.callbackURL(t, c, tess)
+		q := second.Query()
+		q.Set("code", first.Query().Get("code"))
+		second.RawQuery = q.Encode()
+		a := do(t, c, http.MethodGet, second.String(), nil)
+		require.Equal(t, http.StatusBadRequest, a.status)
+		require.Contains(t, a.body, "already used")
+		require.Equal(t, 1, b.sessions(t), "no second session")
+		require.JSONEq(t, `{"reason":"code refused"}`, string(b.audits(t, "auth.login_refused")[0].NewValues))
+	})
+
+	t.Run("Cancelled", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		c := b.browser(t)
+		cb := b.callbackURL(t, c, tess)
+		q := cb.Query()
+		q.Del("code")
+		q.Set("error", "access_denied")
+		cb.RawQuery = q.Encode()
+		a := do(t, c, http.MethodGet, cb.String(), nil)
+		require.Equal(t, http.StatusForbidden, a.status)
+		require.Zero(t, b.sessions(t))
+	})
+}
+
+func TestSessions(t *testing.T) {
+	t.Parallel()
+
+	signedOut := func(t *testing.T, b *bundle, c *http.Client) {
+		t.Helper()
+		resp := get(t, noFollow(c), b.url+"/me")
+		require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+		require.Equal(t, "/login?next=%2Fme", resp.Header.Get("Location"))
+	}
+
+	t.Run("Expired", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		c := b.browser(t)
+		b.signIn(t, c, tess)
+		// Used every 23 hours, it never idles out, and still ends after 7 days.
+		for elapsed := 23 * time.Hour; elapsed < site.SessionLifetime; elapsed += 23 * time.Hour {
+			b.advance(23 * time.Hour)
+			require.Equal(t, http.StatusOK, do(t, c, http.MethodGet, b.url+"/me", nil).status, "after %s", elapsed)
+		}
+		b.advance(23 * time.Hour)
+		signedOut(t, b, c)
+	})
+
+	t.Run("Idle", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		c := b.browser(t)
+		b.signIn(t, c, tess)
+		b.advance(site.IdleTimeout - time.Minute)
+		require.Equal(t, http.StatusOK, do(t, c, http.MethodGet, b.url+"/me", nil).status)
+		b.advance(site.IdleTimeout + time.Minute)
+		signedOut(t, b, c)
+	})
+
+	t.Run("Revoked", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		phone, laptop := b.browser(t), b.browser(t)
+		b.signIn(t, phone, tess)
+		b.signIn(t, laptop, tess)
+		b.signIn(t, b.browser(t), bob)
+		// Both sessions are cached in Redis by now.
+		require.Equal(t, http.StatusOK, do(t, phone, http.MethodGet, b.url+"/me", nil).status)
+		me := do(t, laptop, http.MethodGet, b.url+"/me", nil)
+		require.Equal(t, 2, strings.Count(me.body, agent), "two sessions listed")
+
+		a := do(t, laptop, http.MethodPost, b.url+"/me/sign-out-everywhere", url.Values{})
+		require.Equal(t, http.StatusOK, a.status)
+		require.Equal(t, b.url+"/", a.url)
+		signedOut(t, b, laptop)
+		signedOut(t, b, phone)
+		var revoked, live int
+		require.NoError(t, b.st.Pool.QueryRow(t.Context(),
+			"SELECT count(revoked_at), count(*) - count(revoked_at) FROM user_sessions").Scan(&revoked, &live))
+		require.Equal(t, 2, revoked)
+		require.Equal(t, 1, live, "bob's session stays")
+		rows := b.audits(t, "auth.sessions_revoked")
+		require.Len(t, rows, 1)
+		require.JSONEq(t, `{"sessions":2}`, string(rows[0].NewValues))
+		require.Equal(t, "127.0.0.1", rows[0].IpAddress.String())
+	})
+
+	t.Run("Logout", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		c := b.browser(t)
+		b.signIn(t, c, tess)
+
+		// A form posted from another site is refused, and changes nothing.
+		req, err := http.NewRequest(http.MethodPost, b.url+"/logout", nil)
+		require.NoError(t, err)
+		req.Header.Set("Sec-Fetch-Site", "cross-site")
+		resp, err := c.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusForbidden, resp.StatusCode)
+		require.Equal(t, http.StatusOK, do(t, c, http.MethodGet, b.url+"/me", nil).status)
+
+		a := do(t, c, http.MethodPost, b.url+"/logout", url.Values{})
+		require.Equal(t, b.url+"/", a.url)
+		require.Contains(t, a.body, "Sign in with Discord")
+		signedOut(t, b, c)
+		var revoked *time.Time
+		require.NoError(t, b.st.Pool.QueryRow(t.Context(), "SELECT revoked_at FROM user_sessions").Scan(&revoked))
+		require.NotNil(t, revoked)
+		rows := b.audits(t, "auth.logout")
+		require.Len(t, rows, 1)
+		require.Equal(t, agent, rows[0].UserAgent)
+		require.Equal(t, "127.0.0.1", rows[0].IpAddress.String())
+	})
+
+	t.Run("AccountDeleted", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		c := b.browser(t)
+		b.signIn(t, c, tess)
+		u, err := b.st.UserGetByDiscordID(t.Context(), userTess)
+		require.NoError(t, err)
+		_, err = b.st.UserDelete(t.Context(), u.ID)
+		require.NoError(t, err)
+		require.Zero(t, b.sessions(t), "the sessions went with the account")
+		signedOut(t, b, c)
+	})
+}
+
+// linkTess links Tess's nation as /link would, and makes her the admin of
+// Rose, public when public is set.
+func (b *bundle) linkTess(t testing.TB, public bool) store.Alliance {
+	t.Helper()
+	u, err := b.st.UserUpsertByDiscordID(t.Context(), store.UserUpsertByDiscordIDParams{DiscordID: userTess, DiscordUsername: "tess", KeySalt: secrets.NewSalt()})
+	require.NoError(t, err)
+	nation := int64(tessNat)
+	_, err = b.st.UserLinkNation(t.Context(), store.UserLinkNationParams{ID: u.ID, PnwNationID: &nation, PnwApiKey: []byte("sealed"), KeyPermissions: []byte(`{}`)})
+	require.NoError(t, err)
+	score, count := 123456.78, int32(2)
+	a, err := b.st.AllianceUpsert(t.Context(), store.AllianceUpsertParams{PnwAllianceID: rose, Name: "Rose", Acronym: "Rose", RouteSlug: "rose",
+		MemberCount: &count, Score: &score})
+	require.NoError(t, err)
+	a, err = b.st.AllianceSetPublicSlug(t.Context(), store.AllianceSetPublicSlugParams{ID: a.ID, IsPublic: public, RouteSlug: "rose"})
+	require.NoError(t, err)
+	_, err = b.st.AllianceManagerUpsert(t.Context(), store.AllianceManagerUpsertParams{UserID: u.ID, AllianceID: a.ID, Role: "admin", Permissions: []byte(`{}`)})
+	require.NoError(t, err)
+	return a
+}
+
+func TestAlliancePages(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	a := b.linkTess(t, false)
+	manager, stranger, visitor := b.browser(t), b.browser(t), b.browser(t)
+	b.signIn(t, manager, tess)
+	b.signIn(t, stranger, bob)
+
+	page := do(t, manager, http.MethodGet, b.url+"/alliances/rose", nil)
+	require.Equal(t, http.StatusOK, page.status, page.body)
+	require.Contains(t, page.body, "Testonia")
+	require.Contains(t, page.body, "Bobistan")
+	require.Contains(t, page.body, "Active wars")
+	require.Contains(t, page.body, "Audit log")
+	require.Contains(t, page.body, "Page 1 of 1")
+
+	me := do(t, manager, http.MethodGet, b.url+"/me", nil)
+	require.Contains(t, me.body, `href="/alliances/rose"`)
+	require.Contains(t, me.body, "Testonia")
+
+	denied := do(t, stranger, http.MethodGet, b.url+"/alliances/rose", nil)
+	require.Equal(t, http.StatusForbidden, denied.status)
+	require.Contains(t, denied.body, "canViewMembers")
+	require.NotContains(t, denied.body, "Testonia")
+	rows := b.audits(t, "permission.denied")
+	require.Len(t, rows, 1)
+	require.Equal(t, a.ID, *rows[0].AllianceID)
+	require.False(t, rows[0].Success)
+
+	require.Equal(t, http.StatusNotFound, do(t, manager, http.MethodGet, b.url+"/alliances/nowhere", nil).status)
+	require.Equal(t, http.StatusSeeOther, get(t, noFollow(visitor), b.url+"/alliances/rose").StatusCode, "signed out: sign in first")
+
+	// The public page exists only once the alliance is public, and names
+	// no Discord user.
+	require.Equal(t, http.StatusNotFound, do(t, visitor, http.MethodGet, b.url+"/a/rose", nil).status)
+	_, err := b.st.AllianceSetPublicSlug(t.Context(), store.AllianceSetPublicSlugParams{ID: a.ID, IsPublic: true, RouteSlug: "rose"})
+	require.NoError(t, err)
+	pub := do(t, visitor, http.MethodGet, b.url+"/a/rose", nil)
+	require.Equal(t, http.StatusOK, pub.status)
+	require.Contains(t, pub.body, "Rose")
+	require.Contains(t, pub.body, "123456.78")
+	require.Contains(t, pub.body, "Testonia")
+	require.Contains(t, pub.body, "rose.png")
+	require.NotContains(t, pub.body, userTess)
+	require.NotContains(t, pub.body, "tess")
+	require.Equal(t, "public, max-age=60", pub.header.Get("Cache-Control"))
+	require.Equal(t, http.StatusNotFound, do(t, visitor, http.MethodGet, b.url+"/a/nowhere", nil).status)
+}
+
+func TestLinkedRoles(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.linkTess(t, false)
+	// What the bot registers at start.
+	body, err := json.Marshal(site.RoleMetadata)
+	require.NoError(t, err)
+	req, err := http.NewRequest(http.MethodPut, b.discord.URL+"/api/v9/applications/"+discordtest.AppID+"/role-connections/metadata", strings.NewReader(string(body)))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bot "+discordtest.Token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+
+	b.discord.SignIn(tess)
+	c := b.browser(t)
+	a := do(t, c, http.MethodGet, b.url+"/linked-role", nil)
+	require.Equal(t, http.StatusOK, a.status, a.body)
+	require.Contains(t, a.body, "connected to Discord")
+	want := &discordtest.RoleConnection{PlatformName: "Politics and War", PlatformUsername: "Testonia",
+		Metadata: map[string]string{"verified": "1", "alliance_id": "9", "cities": "21", "score": "2500"}}
+	require.Equal(t, want, b.discord.RoleConnection(userTess))
+	var sealed []byte
+	require.NoError(t, b.st.Pool.QueryRow(t.Context(), "SELECT access_token FROM role_connections").Scan(&sealed))
+	require.NotContains(t, string(sealed), "access-", "the token is sealed")
+	require.Contains(t, do(t, c, http.MethodGet, b.url+"/me", nil).body, "connected")
+
+	u, err := b.st.UserGetByDiscordID(t.Context(), userTess)
+	require.NoError(t, err)
+
+	// The nation grows and changes alliance: the periodic refresh follows.
+	b.game.AddNation(pnwtest.Nation{ID: tessNat, NationName: "Testonia", LeaderName: "Tess", AllianceID: 77, Score: 3000, NumCities: 22})
+	n, err := b.site.RefreshRoleConnections(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	require.Equal(t, map[string]string{"verified": "1", "alliance_id": "77", "cities": "22", "score": "3000"}, b.discord.RoleConnection(userTess).Metadata)
+
+	// /unlink: no longer verified.
+	_, err = b.st.UserUnlink(t.Context(), u.ID)
+	require.NoError(t, err)
+	require.NoError(t, b.site.SyncRoleConnection(t.Context(), u.ID))
+	require.Equal(t, &discordtest.RoleConnection{PlatformName: "Politics and War", Metadata: map[string]string{"verified": "0"}},
+		b.discord.RoleConnection(userTess))
+
+	// /delete-account: emptied, and the grant is gone.
+	require.NoError(t, b.site.ForgetRoleConnection(t.Context(), u.ID))
+	require.Empty(t, b.discord.RoleConnection(userTess).Metadata)
+	_, err = b.st.RoleConnectionGet(t.Context(), u.ID)
+	require.ErrorIs(t, err, store.ErrNotFound)
+}
