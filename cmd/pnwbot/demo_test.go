@@ -18,14 +18,30 @@ import (
 // chromium is Debian's, which scripts/test.sh installs.
 const chromium = "/usr/bin/chromium"
 
+// headless starts Debian's Chromium, headless, for the test; it stops with
+// the test.
+func headless(t *testing.T, ctx context.Context, opts ...chromedp.ExecAllocatorOption) context.Context {
+	t.Helper()
+	if _, err := os.Stat(chromium); err != nil {
+		t.Fatalf("this test needs Chromium at %s (apt-get install chromium; scripts/test.sh does it)", chromium)
+	}
+	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx, append([]chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromium), chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("headless", true), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+	}, opts...)...)
+	t.Cleanup(cancelAlloc)
+	browser, cancelBrowser := chromedp.NewContext(alloc)
+	t.Cleanup(cancelBrowser)
+	return browser
+}
+
 // TestDemoInABrowser runs `pnwbot demo` and clicks through /demo in headless
 // Chromium as a newcomer would: /link opens the form, a fixture key links
 // Testonia, /me shows it, and /nation completes a name as it is typed.
 func TestDemoInABrowser(t *testing.T) {
 	t.Parallel()
-	if _, err := os.Stat(chromium); err != nil {
-		t.Fatalf("this test needs Chromium at %s (apt-get install chromium; scripts/test.sh does it)", chromium)
-	}
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 
@@ -41,15 +57,7 @@ func TestDemoInABrowser(t *testing.T) {
 		require.NoError(t, <-served)
 	}()
 
-	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(chromium), chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("headless", true), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-	)
-	defer cancelAlloc()
-	browser, cancelBrowser := chromedp.NewContext(alloc)
-	defer cancelBrowser()
+	browser := headless(t, ctx)
 
 	// command sends a command from the composer, clicked first as a user
 	// would (Chromium loses the keyboard focus to a closed modal's button):

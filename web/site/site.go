@@ -172,7 +172,7 @@ func (s *Site) home(w http.ResponseWriter, r *http.Request) {
 }
 
 var funcs = template.FuncMap{
-	"when": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+	"when":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
 	"score": func(f float64) string { return fmt.Sprintf("%.2f", f) },
 	"flag":  flagURL,
 	"title": func(s string) string {
