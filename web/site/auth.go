@@ -198,9 +198,8 @@ func (s *Site) logout(w http.ResponseWriter, r *http.Request) {
 			return err
 		})
 		if err == nil {
-			err = s.forget(r.Context(), hash)
-		}
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			s.forget(r.Context(), hash)
+		} else if !errors.Is(err, store.ErrNotFound) {
 			s.internal(w, r, err)
 			return
 		}
@@ -221,13 +220,11 @@ func (s *Site) signOutEverywhere(w http.ResponseWriter, r *http.Request, u *stor
 			values: map[string]any{"sessions": len(hashes)}}))
 		return err
 	})
-	if err == nil {
-		err = s.forget(r.Context(), hashes...)
-	}
 	if err != nil {
 		s.internal(w, r, err)
 		return
 	}
+	s.forget(r.Context(), hashes...)
 	s.clearSessionCookie(w)
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }

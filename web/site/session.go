@@ -31,6 +31,9 @@ const (
 	// sessionCacheTTL bounds how long Redis keeps a lookup; a revocation
 	// deletes it at once.
 	sessionCacheTTL = time.Minute
+	// redisTimeout bounds each cache call: a slow Redis costs a database
+	// query, not a slow page.
+	redisTimeout = 100 * time.Millisecond
 	maxUserAgent    = 512
 )
 
@@ -123,6 +126,8 @@ func (s *Site) cachedSession(ctx context.Context, hash []byte) (store.UserSessio
 	if s.opts.Redis == nil {
 		return sess, false
 	}
+	ctx, cancel := context.WithTimeout(ctx, redisTimeout)
+	defer cancel()
 	b, err := s.opts.Redis.Get(ctx, s.sessionKey(hash)).Bytes()
 	if err != nil {
 		if !errors.Is(err, redis.Nil) {
@@ -137,6 +142,8 @@ func (s *Site) cacheSession(ctx context.Context, sess store.UserSession) {
 	if s.opts.Redis == nil {
 		return
 	}
+	ctx, cancel := context.WithTimeout(ctx, redisTimeout)
+	defer cancel()
 	b, err := json.Marshal(sess)
 	if err == nil {
 		err = s.opts.Redis.Set(ctx, s.sessionKey(sess.TokenHash), b, sessionCacheTTL).Err()
@@ -146,20 +153,23 @@ func (s *Site) cacheSession(ctx context.Context, sess store.UserSession) {
 	}
 }
 
-// forget drops revoked sessions from the cache. A failure is an error:
-// the cache would keep a revoked session alive for up to a minute.
-func (s *Site) forget(ctx context.Context, hashes ...[]byte) error {
+// forget drops revoked sessions from the cache. A failure is logged, not
+// returned: the revocation is in PostgreSQL already, and the cache keeps
+// its stale answer for at most sessionCacheTTL.
+func (s *Site) forget(ctx context.Context, hashes ...[]byte) {
 	if s.opts.Redis == nil || len(hashes) == 0 {
-		return nil
+		return
 	}
 	keys := make([]string, len(hashes))
 	for i, h := range hashes {
 		keys[i] = s.sessionKey(h)
 	}
+	// Longer than a read's: a revocation is worth the wait.
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
 	if err := s.opts.Redis.Del(ctx, keys...).Err(); err != nil {
-		return fmt.Errorf("forget sessions: %w", err)
+		s.opts.Logger.ErrorContext(ctx, "forget revoked sessions: they may count for up to a minute more", "sessions", len(keys), "error", err)
 	}
-	return nil
 }
 
 // currentUser is the signed-in user, nil when nobody is (or their account
