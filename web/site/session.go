@@ -34,7 +34,7 @@ const (
 	// redisTimeout bounds each cache call: a slow Redis costs a database
 	// query, not a slow page.
 	redisTimeout = 100 * time.Millisecond
-	maxUserAgent    = 512
+	maxUserAgent = 512
 )
 
 // newSession starts a session for the user in q's transaction and returns
