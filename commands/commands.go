@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -96,13 +97,38 @@ func (d *Deps) loadCaller(ctx context.Context, user *discordgo.User) (any, bool,
 }
 
 // attributeUsage attributes the game API requests of the interaction to
-// the caller's account.
+// the caller's account, and charges the lookups that spend the bot's own key
+// to the caller's daily allowance.
 func (d *Deps) attributeUsage(next bot.Handler) bot.Handler {
 	return func(ctx context.Context, req *bot.Request) (*bot.Response, error) {
-		if u, ok := req.Caller.(store.User); ok {
-			ctx = pnw.WithCaller(ctx, pnw.Caller{UserID: u.ID})
+		var c pnw.Caller
+		if req.User != nil {
+			c.DiscordID = req.User.ID
+			c.Account = d.accountOnce(req)
 		}
-		return next(ctx, req)
+		if u, ok := req.Caller.(store.User); ok {
+			c.UserID = u.ID
+		}
+		return next(pnw.WithCaller(ctx, c), req)
+	}
+}
+
+// accountOnce makes the caller's account, at most once in the interaction:
+// a lookup that spends the bot's key is logged on its caller's account.
+func (d *Deps) accountOnce(req *bot.Request) func(context.Context) (int64, error) {
+	var mu sync.Mutex
+	var id int64
+	return func(ctx context.Context) (int64, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if id == 0 {
+			u, err := d.ensureUser(ctx, req)
+			if err != nil {
+				return 0, err
+			}
+			id = u.ID
+		}
+		return id, nil
 	}
 }
 

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -72,15 +73,34 @@ func relative(gameTime string) string {
 	return fmt.Sprintf("<t:%d:R>", t.Unix())
 }
 
-// staleNote dates an embed and, for data served from the cache while the
-// game is down, says so with its age.
+// staleNote dates an embed and, for data served from the cache past its
+// freshness, says why with its age.
 func staleNote[T any](e *discordgo.MessageEmbed, r pnw.Result[T]) {
 	e.Timestamp = r.FetchedAt.UTC().Format(time.RFC3339)
 	e.Footer = &discordgo.MessageEmbedFooter{Text: "Politics and War, fetched"}
 	if r.Stale {
-		note := fmt.Sprintf("⚠️ The game's API is not answering: this is cached data from <t:%d:R>.", r.FetchedAt.Unix())
+		note := fmt.Sprintf("⚠️ %s: this is cached data from <t:%d:R>.", upperFirst(staleReason(r.Why)), r.FetchedAt.Unix())
 		e.Description = strings.TrimSpace(note + "\n" + e.Description)
 	}
+}
+
+// staleReason says, in lower case, why fresh data could not be had.
+func staleReason(why error) string {
+	switch {
+	case errors.Is(why, pnw.ErrBudgetLow):
+		return "the bot has nearly used up today's game API requests and answers from its cache only"
+	case errors.Is(why, pnw.ErrAllowanceSpent):
+		return "you have used today's allowance of uncached game lookups"
+	default:
+		return "the game's API is not answering"
+	}
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 func nationEmbed(r pnw.Result[pnw.Nation]) *discordgo.MessageEmbed {

@@ -60,12 +60,12 @@ func (d *Deps) me(ctx context.Context, req *bot.Request) (*bot.Response, error) 
 			field("Nation", nation)
 			field("Alliance", alliance)
 			if r.Stale {
-				field("Note", "The game's API is not answering: nation data is cached.")
+				field("Note", upperFirst(staleReason(r.Why))+": nation data is cached.")
 			}
 		default:
 			// The profile still answers from the database alone.
 			d.Logger.WarnContext(ctx, "me: nation lookup", "error", err)
-			field("Nation", nation+" (the game's API is not answering: details unavailable)")
+			field("Nation", nation+" ("+staleReason(err)+": details unavailable)")
 		}
 		field("API key", keyStatus(u, readable))
 	}

@@ -135,6 +135,12 @@ func TestOneRoundTrip(t *testing.T) {
 	require.True(t, resp.Data.Flags&discordgo.MessageFlagsEphemeral != 0)
 	require.Equal(t, int64(1), s.queries.n.Load()-before, "/me costs one query: the caller's row")
 
+	// The first lookup that spends the bot's key makes the caller's account
+	// (begin, the user, its audit row, commit), to log the spend on it.
+	before = s.queries.n.Load()
+	require.Equal(t, "Aliceland", s.post(t, discordtest.Command("/nation", discordtest.Option("nation", fmt.Sprint(aliceNation)))).Data.Embeds[0].Title)
+	require.Equal(t, int64(6), s.queries.n.Load()-before, "from the game, a first time: the caller's row, their account made, and the name remembered")
+
 	nation := discordtest.Command("/nation", discordtest.Option("nation", fmt.Sprint(benchNation)))
 	before = s.queries.n.Load()
 	require.Equal(t, "Benchland", s.post(t, nation).Data.Embeds[0].Title)

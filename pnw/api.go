@@ -35,6 +35,7 @@ func (c *Client) Me(ctx context.Context, key string) (*KeyInfo, error) {
 		if resp.Me == nil || resp.Me.Nation.Id == "" {
 			return nil, &Error{Kind: ErrInvalidKey, Op: "me", Message: "the key has no nation"}
 		}
+		c.budgets.report(keyID(key), resp.Me.MaxRequests, resp.Me.MaxRequests-resp.Me.Requests, time.Time{}, time.Now())
 		return resp.Me, nil
 	})
 	c.finish(ctx, s, tr, start, outcome(err), err, false)
@@ -44,7 +45,7 @@ func (c *Client) Me(ctx context.Context, key string) (*KeyInfo, error) {
 // Nation returns one nation, looked up with the bot's key. Concurrent
 // lookups of different nations are merged into one query.
 func (c *Client) Nation(ctx context.Context, id int) (Result[Nation], error) {
-	s := spec{op: "nationsByID", query: nationsByID_Operation, key: NationTag(id), ttl: ttlNation}
+	s := spec{op: "nationsByID", query: nationsByID_Operation, key: NationTag(id), ttl: ttlNation, ownKey: true}
 	return cached(ctx, c, s, func(ctx context.Context) (Nation, []string, error) {
 		n, err := c.nations.load(ctx, id)
 		return n, nationTags(n), err
@@ -83,7 +84,7 @@ func (c *Client) Nations(ctx context.Context, ids []int) (Result[[]Nation], erro
 // are user input of any length, so cache keys hold their hash.
 func (c *Client) NationsByName(ctx context.Context, name string) (Result[[]Nation], error) {
 	name = strings.TrimSpace(name)
-	s := spec{op: "nationsByName", query: nationsByName_Operation, key: "nations:name:" + queryHash(strings.ToLower(name)), ttl: ttlNation, search: true}
+	s := spec{op: "nationsByName", query: nationsByName_Operation, key: "nations:name:" + queryHash(strings.ToLower(name)), ttl: ttlNation, search: true, ownKey: true}
 	return cached(ctx, c, s, func(ctx context.Context) ([]Nation, []string, error) {
 		resp, err := nationsByName(ctx, c.public(), []string{name}, maxSearchResult)
 		if err != nil {
@@ -96,7 +97,7 @@ func (c *Client) NationsByName(ctx context.Context, name string) (Result[[]Natio
 // NationsByDiscordID returns the nations whose profile names this Discord
 // user id. The game does not verify it: it is a claim, not a proof.
 func (c *Client) NationsByDiscordID(ctx context.Context, discordID string) (Result[[]Nation], error) {
-	s := spec{op: "nationsByDiscordID", query: nationsByDiscordID_Operation, key: "nations:discord:" + discordID, ttl: ttlNation}
+	s := spec{op: "nationsByDiscordID", query: nationsByDiscordID_Operation, key: "nations:discord:" + discordID, ttl: ttlNation, ownKey: true}
 	return cached(ctx, c, s, func(ctx context.Context) ([]Nation, []string, error) {
 		resp, err := nationsByDiscordID(ctx, c.public(), []string{discordID}, maxSearchResult)
 		if err != nil {
@@ -129,7 +130,7 @@ func nationTags(n Nation) []string {
 
 // Alliance returns one alliance.
 func (c *Client) Alliance(ctx context.Context, id int) (Result[Alliance], error) {
-	s := spec{op: "alliancesByID", query: alliancesByID_Operation, key: AllianceTag(id), ttl: ttlAlliance}
+	s := spec{op: "alliancesByID", query: alliancesByID_Operation, key: AllianceTag(id), ttl: ttlAlliance, ownKey: true}
 	return cached(ctx, c, s, func(ctx context.Context) (Alliance, []string, error) {
 		resp, err := alliancesByID(ctx, c.public(), []int{id}, 1)
 		if err != nil {
@@ -145,7 +146,7 @@ func (c *Client) Alliance(ctx context.Context, id int) (Result[Alliance], error)
 // AlliancesByName returns the alliances named name (at most 50).
 func (c *Client) AlliancesByName(ctx context.Context, name string) (Result[[]Alliance], error) {
 	name = strings.TrimSpace(name)
-	s := spec{op: "alliancesByName", query: alliancesByName_Operation, key: "alliances:name:" + queryHash(strings.ToLower(name)), ttl: ttlAlliance, search: true}
+	s := spec{op: "alliancesByName", query: alliancesByName_Operation, key: "alliances:name:" + queryHash(strings.ToLower(name)), ttl: ttlAlliance, search: true, ownKey: true}
 	return cached(ctx, c, s, func(ctx context.Context) ([]Alliance, []string, error) {
 		resp, err := alliancesByName(ctx, c.public(), []string{name}, maxSearchResult)
 		if err != nil {
@@ -173,7 +174,7 @@ func (a *Alliance) MemberCount() int {
 // AllianceMembers returns every nation in the alliance, applicants included,
 // fetching every page.
 func (c *Client) AllianceMembers(ctx context.Context, allianceID int) (Result[[]Nation], error) {
-	s := spec{op: "allianceMembers", query: allianceMembers_Operation, key: "members:" + strconv.Itoa(allianceID), ttl: ttlMembers}
+	s := spec{op: "allianceMembers", query: allianceMembers_Operation, key: "members:" + strconv.Itoa(allianceID), ttl: ttlMembers, ownKey: true}
 	return cached(ctx, c, s, func(ctx context.Context) ([]Nation, []string, error) {
 		var all []Nation
 		for page := 1; page <= maxPages; page++ {
@@ -192,7 +193,7 @@ func (c *Client) AllianceMembers(ctx context.Context, allianceID int) (Result[[]
 
 // AllianceWars returns the active wars of the alliance's members.
 func (c *Client) AllianceWars(ctx context.Context, allianceID int) (Result[[]War], error) {
-	s := spec{op: "allianceWars", query: allianceWars_Operation, key: "wars:" + strconv.Itoa(allianceID), ttl: ttlWars}
+	s := spec{op: "allianceWars", query: allianceWars_Operation, key: "wars:" + strconv.Itoa(allianceID), ttl: ttlWars, ownKey: true}
 	return cached(ctx, c, s, func(ctx context.Context) ([]War, []string, error) {
 		var all []War
 		for page := 1; page <= maxPages; page++ {
@@ -302,7 +303,7 @@ func (c *Client) AllianceTrades(ctx context.Context, key string, allianceID, lim
 // TradePrices returns the live market: average price and best offers per
 // resource.
 func (c *Client) TradePrices(ctx context.Context) (Result[TradePrices], error) {
-	s := spec{op: "tradePrices", query: tradePrices_Operation, key: "tradeprices", ttl: ttlPrices}
+	s := spec{op: "tradePrices", query: tradePrices_Operation, key: "tradeprices", ttl: ttlPrices, ownKey: true}
 	return cached(ctx, c, s, func(ctx context.Context) (TradePrices, []string, error) {
 		resp, err := tradePrices(ctx, c.public())
 		if err != nil {

@@ -15,7 +15,11 @@ import (
 type Result[T any] struct {
 	Data      T
 	FetchedAt time.Time // when the game returned it
-	Stale     bool      // past its TTL, served because the game could not answer
+	// Stale: past its TTL, served because fresh data could not be had; Why
+	// says what kept it away (ErrGameDown, ErrRateLimited, ErrBudgetLow,
+	// ErrAllowanceSpent).
+	Stale bool
+	Why   error
 }
 
 // Age is how old the data is.
@@ -60,6 +64,9 @@ type spec struct {
 	// search: an empty answer (no tags) is a not-found one, kept for
 	// ttlNotFound.
 	search bool
+	// ownKey: fetched with the bot's own key, so a miss spends its budget
+	// and the caller's allowance.
+	ownKey bool
 }
 
 // cached serves s from the cache when fresh, else fetches it once for all
@@ -80,26 +87,33 @@ func cached[T any](ctx context.Context, c *Client, s spec, fetch func(context.Co
 	if c.cache != nil {
 		c.metrics.cache.WithLabelValues(s.op, "miss").Inc()
 	}
-	res, err := coalesce(ctx, c, key, func(ctx context.Context) (Result[T], error) {
-		v, tags, err := fetch(ctx)
-		now := time.Now()
-		var nf *Error
-		if errors.As(err, &nf) && nf.Kind == ErrNotFound {
-			c.cachePut(ctx, key, Entry{NotFound: nf.Message, FetchedAt: now, FreshUntil: now.Add(ttlNotFound)}, nil)
-		}
-		if err != nil {
-			return Result[T]{}, err
-		}
-		ttl := s.ttl
-		if s.search && len(tags) == 0 {
-			ttl = max(ttl, ttlNotFound)
-		}
-		c.cacheSet(ctx, key, v, now, ttl, tags)
-		return Result[T]{Data: v, FetchedAt: now}, nil
-	})
-	if err != nil && found && (errors.Is(err, ErrGameDown) || errors.Is(err, ErrRateLimited)) {
+	var res Result[T]
+	var err error
+	if s.ownKey {
+		ctx, err = c.spend(ctx, s.op)
+	}
+	if err == nil {
+		res, err = coalesce(ctx, c, key, func(ctx context.Context) (Result[T], error) {
+			v, tags, err := fetch(ctx)
+			now := time.Now()
+			var nf *Error
+			if errors.As(err, &nf) && nf.Kind == ErrNotFound {
+				c.cachePut(ctx, key, Entry{NotFound: nf.Message, FetchedAt: now, FreshUntil: now.Add(ttlNotFound)}, nil)
+			}
+			if err != nil {
+				return Result[T]{}, err
+			}
+			ttl := s.ttl
+			if s.search && len(tags) == 0 {
+				ttl = max(ttl, ttlNotFound)
+			}
+			c.cacheSet(ctx, key, v, now, ttl, tags)
+			return Result[T]{Data: v, FetchedAt: now}, nil
+		})
+	}
+	if err != nil && found && (errors.Is(err, ErrGameDown) || errors.Is(err, ErrRateLimited) || errors.Is(err, ErrBudgetLow) || errors.Is(err, ErrAllowanceSpent)) {
 		if r, rerr, ok := fromEntry[T](s, entry); ok {
-			r.Stale = true
+			r.Stale, r.Why = true, err
 			c.metrics.cache.WithLabelValues(s.op, "stale").Inc()
 			c.log.WarnContext(ctx, "pnw serving stale data", "op", s.op, "age_ms", time.Since(entry.FetchedAt).Milliseconds(), "err", err)
 			c.finish(ctx, s, tr, start, "stale", rerr, true)

@@ -55,6 +55,7 @@ type Options struct {
 	Timeout    time.Duration         // per upstream request; default 10s
 	Cache      Cache                 // NewRedisCache or adapter.NewCache; nil: nothing is cached
 	Usage      UsageSink             // nil: no api_usage_logs rows
+	Allowance  Allowance             // rations each user's lookups that spend the bot's own key (see Caller.DiscordID); nil: the key's budget alone
 	Registerer prometheus.Registerer // where the metrics go; nil: not registered
 	Logger     *slog.Logger          // default: discard
 	// StaleFor is how long data is kept past its TTL, to be served (marked
@@ -82,6 +83,11 @@ type Client struct {
 	nations  *batcher
 	limits   limiter
 	breaker  breaker
+
+	// budgets holds each key's daily count; ownKID names the bot's key.
+	budgets   budgets
+	ownKID    string
+	allowance Allowance
 }
 
 // New builds a client and registers its metrics on opts.Registerer.
@@ -104,8 +110,12 @@ func New(opts Options) (*Client, error) {
 		cache:    opts.Cache,
 		log:      orDefault(opts.Logger, slog.New(slog.DiscardHandler)),
 		limits:   limiter{until: map[string]time.Time{}},
+
+		budgets:   budgets{keys: map[string]*KeyBudget{}},
+		ownKID:    keyID(opts.APIKey),
+		allowance: opts.Allowance,
 	}
-	if c.metrics, err = newMetrics(opts.Registerer); err != nil {
+	if c.metrics, err = newMetrics(opts.Registerer, c.ownRemaining); err != nil {
 		return nil, err
 	}
 	c.nations = &batcher{c: c, window: orDefault(opts.BatchWindow, defaultBatchWindow)}
@@ -136,17 +146,23 @@ func (c *Client) Close(ctx context.Context) error {
 	return c.usage.close(ctx)
 }
 
-// Caller identifies who a call is made for, for the usage log: the bot's own
-// users.id and alliances.id (not game ids); zero means none.
+// Caller identifies who a call is made for: for the usage log, the bot's
+// own users.id and alliances.id (not game ids), zero meaning none; for the
+// daily allowance of lookups that spend the bot's key, the Discord user.
 type Caller struct {
 	UserID     int64
 	AllianceID int64
+	DiscordID  string // empty: no allowance applies (the bot's own work)
+	// Account, when UserID is zero, makes the caller's account before a
+	// lookup spends the bot's key, so that what each user spends is in the
+	// usage log; nil: the spend is logged without a user.
+	Account func(context.Context) (int64, error)
 }
 
 type callerKey struct{}
 
-// WithCaller attaches the caller recorded in api_usage_logs for calls made
-// with ctx.
+// WithCaller attaches the caller of the calls made with ctx: recorded in
+// api_usage_logs, and charged for lookups that spend the bot's key.
 func WithCaller(ctx context.Context, caller Caller) context.Context {
 	return context.WithValue(ctx, callerKey{}, caller)
 }
@@ -209,6 +225,7 @@ func (c *Client) do(ctx context.Context, key string, mutation bool, req *graphql
 		status, header, err := c.send(ctx, key, mutation, op, body, resp)
 		elapsed := time.Since(start)
 		c.limits.observe(kid, status, header)
+		c.budgets.observe(kid, header, time.Now())
 		c.breaker.record(status, err)
 		c.metrics.observeUpstream(op, status, elapsed)
 		c.usage.record(ctx, op, qh, status, elapsed, false)

@@ -22,6 +22,12 @@
 // Result.Stale set. Rate limits are honoured from the X-RateLimit headers and
 // a circuit breaker fails fast through outages.
 //
+// The bot's own key is shared by every user: a lookup with it that misses
+// the cache spends the caller's daily allowance (Options.Allowance, by
+// Caller.DiscordID) and is refused, or served stale, with ErrAllowanceSpent
+// past it; and while the key's daily budget (the game's count, see
+// KeyBudgets) is low, with ErrBudgetLow.
+//
 // Errors are *Error values; test their kind with errors.Is against
 // ErrInvalidKey, ErrPermission, ErrRateLimited, ErrGameDown,
 // ErrInvalidQuery and ErrNotFound. No error, log line, metric label or cache

@@ -25,6 +25,12 @@ var (
 	ErrInvalidQuery = errors.New("invalid query")
 	// ErrNotFound: no nation or alliance with that id.
 	ErrNotFound = errors.New("not found")
+	// ErrBudgetLow: the bot's own key has few requests left today, so
+	// lookups with it serve cached data only, until Error.Reset.
+	ErrBudgetLow = errors.New("the bot key's daily budget is low")
+	// ErrAllowanceSpent: the caller has made today's allowance of lookups
+	// that spend the bot's own key; the next is allowed at Error.Reset.
+	ErrAllowanceSpent = errors.New("the caller's daily lookup allowance is spent")
 )
 
 // Error is a failed call. Its text never contains an API key.
@@ -102,6 +108,10 @@ func outcome(err error) string {
 		return "permission"
 	case errors.Is(err, ErrRateLimited):
 		return "rate_limited"
+	case errors.Is(err, ErrBudgetLow):
+		return "budget_low"
+	case errors.Is(err, ErrAllowanceSpent):
+		return "allowance_spent"
 	case errors.Is(err, ErrGameDown):
 		return "game_down"
 	case errors.Is(err, ErrInvalidQuery):
@@ -127,7 +137,7 @@ func statusOf(err error) int {
 		return 401
 	case errors.Is(err, ErrPermission):
 		return 403
-	case errors.Is(err, ErrRateLimited):
+	case errors.Is(err, ErrRateLimited), errors.Is(err, ErrBudgetLow), errors.Is(err, ErrAllowanceSpent):
 		return 429
 	case errors.Is(err, ErrGameDown):
 		return 503

@@ -17,7 +17,8 @@ type metrics struct {
 
 // newMetrics builds the collectors and registers them on reg when not nil.
 // Labels never carry keys: only operation names, outcomes and statuses.
-func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+// ownRemaining reads the bot key's remaining daily requests for its gauge.
+func newMetrics(reg prometheus.Registerer, ownRemaining func() float64) (*metrics, error) {
 	m := &metrics{
 		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "pnw_calls_total",
@@ -40,7 +41,11 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.calls, m.cache, m.upstream, m.usageDropped} {
+	remaining := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "pnw_api_key_requests_remaining",
+		Help: "Requests the bot's own key (PNW_API_KEY) has left today: the game's last count less the requests sent since; NaN until the game reports it.",
+	}, ownRemaining)
+	for _, c := range []prometheus.Collector{m.calls, m.cache, m.upstream, m.usageDropped, remaining} {
 		if err := reg.Register(c); err != nil {
 			return nil, errors.Join(errors.New("pnw: register metrics"), err)
 		}

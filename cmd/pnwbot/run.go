@@ -75,6 +75,11 @@ type app struct {
 	unreadableKeys atomic.Int64
 }
 
+// lookupAllowance is each user's daily allowance of lookups that spend
+// PNW_API_KEY (those the cache cannot answer): a small share of the key's
+// 2,000 requests a day.
+const lookupAllowance = 50
+
 // redisPrefix starts every key pnwbot writes to Redis.
 const redisPrefix = "pnwbot:"
 
@@ -119,10 +124,13 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 	}
 	// Without Redis, cache, rate limits and recent interaction ids live in
 	// PostgreSQL; with it, in Redis while it answers (see adapter.Failover).
-	userRate := bot.Rate{Requests: 30, Window: time.Minute} // per user
+	userRate := bot.Rate{Requests: 30, Window: time.Minute}                   // per user
+	lookupRate := bot.Rate{Requests: lookupAllowance, Window: 24 * time.Hour} // per user
 	pgLimiter, memLimiter := adapter.NewLimiter(a.st, userRate), bot.NewMemoryLimiter(userRate)
+	pgLookups, memLookups := adapter.NewLimiter(a.st, lookupRate), bot.NewMemoryLimiter(lookupRate)
 	var cache pnw.Cache = adapter.NewCache(a.st)
 	limiter := failover.Limiter(nil, pgLimiter, memLimiter)
+	lookups := failover.Limiter(nil, pgLookups, memLookups)
 	var replays bot.InteractionLog = adapter.NewInteractionLog(a.st)
 	if cfg.RedisURL != "" {
 		opts, err := redis.ParseURL(string(cfg.RedisURL))
@@ -139,13 +147,14 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 		}
 		cache = failover.Cache(pnw.NewRedisCache(a.rdb, prefix+"cache:"), cache)
 		limiter = failover.Limiter(bot.NewRedisLimiter(a.rdb, prefix, userRate), pgLimiter, memLimiter)
+		lookups = failover.Limiter(bot.NewRedisLimiter(a.rdb, prefix, lookupRate), pgLookups, memLookups)
 		replays = failover.InteractionLog(bot.NewRedisInteractionLog(a.rdb, prefix), replays)
 		checks = append(checks, web.Check{Name: "redis", Ping: func(ctx context.Context) error { return a.rdb.Ping(ctx).Err() }})
 	}
 
 	a.game, err = pnw.New(pnw.Options{
 		URL: cfg.PNWAPIURL, APIKey: string(cfg.PNWAPIKey), BotKey: string(cfg.PNWBotKey),
-		Cache: cache, Usage: adapter.NewUsage(a.st), Registerer: reg, Logger: logger,
+		Cache: cache, Usage: adapter.NewUsage(a.st), Allowance: lookups, Registerer: reg, Logger: logger,
 	})
 	if err != nil {
 		return nil, err
