@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -39,7 +40,7 @@ func (d *Deps) allianceCommand() bot.Command {
 		Definition: &discordgo.ApplicationCommand{
 			Name:        "alliance",
 			Description: "Alliances: look them up and run yours",
-			Options: []*discordgo.ApplicationCommandOption{
+			Options: append([]*discordgo.ApplicationCommandOption{
 				sub("info", "Show an alliance's card",
 					&discordgo.ApplicationCommandOption{Type: str, Name: "alliance", Description: "Alliance name, acronym or id", Autocomplete: true, MaxLength: maxNameLength}),
 				sub("setup", "Bind this server to your alliance and become its first admin (leader or heir)"),
@@ -69,7 +70,7 @@ func (d *Deps) allianceCommand() bot.Command {
 					&discordgo.ApplicationCommandOption{Type: str, Name: "action", Description: "Only this action, e.g. alliance.manager_add", MaxLength: maxActionFilter}),
 				d.withdrawSubcommand(),
 				d.memberGroup(),
-			},
+			}, d.rolesSubcommands()...),
 		},
 		Routes: append([]bot.Route{
 			{Path: "/alliance/info", Handler: d.allianceInfo, Autocomplete: d.allianceAutocomplete},
@@ -99,7 +100,7 @@ func (d *Deps) allianceCommand() bot.Command {
 			{Path: "/alliance/settings", Handler: d.allianceSettings, Ephemeral: true},
 			{Path: "/alliance/audit", Handler: d.allianceAudit, Ephemeral: true},
 			{Path: routeAuditPage, Handler: d.allianceAuditPage, Ephemeral: true},
-		}, append(d.withdrawRoutes(), d.memberRoutes()...)...),
+		}, slices.Concat(d.withdrawRoutes(), d.memberRoutes(), d.rolesRoutes())...),
 	}
 }
 

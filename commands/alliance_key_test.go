@@ -26,15 +26,23 @@ type discord struct {
 
 func (b *testBundle) onDiscord(t *testing.T) discord {
 	t.Helper()
+	fake, bt := b.fakeDiscord(t)
+	require.NoError(t, bt.Start(t.Context()))
+	t.Cleanup(func() { _ = bt.Close(context.Background()) })
+	b.deps.DM = bt
+	return discord{Fake: fake, t: t}
+}
+
+// fakeDiscord is a fake Discord and a bot on it serving the bundle's
+// commands, not started: its REST calls work without the gateway.
+func (b *testBundle) fakeDiscord(t *testing.T) (*discordtest.Fake, *bot.Bot) {
+	t.Helper()
 	fake, err := discordtest.New()
 	require.NoError(t, err)
 	t.Cleanup(fake.Close)
 	bt, err := bot.New(bot.Options{Token: discordtest.Token, APIBaseURL: fake.URL, Router: b.router, NoReconnect: true})
 	require.NoError(t, err)
-	require.NoError(t, bt.Start(t.Context()))
-	t.Cleanup(func() { _ = bt.Close(context.Background()) })
-	b.deps.DM = bt
-	return discord{Fake: fake, t: t}
+	return fake, bt
 }
 
 func (d discord) ctx() context.Context {

@@ -28,6 +28,8 @@ type Deps struct {
 	Logger *slog.Logger
 	// DM sends direct messages: the bot, set once it exists.
 	DM Messenger
+	// Guilds gives and takes server roles: the bot, set once it exists.
+	Guilds Guilds
 	// Notices sends the DMs no command waits on (a revoked key's notice)
 	// durably, as jobs; nil sends them with DM at once.
 	Notices Messenger

@@ -53,7 +53,8 @@ type Fake struct {
 	connections int
 	rateLimited int
 	nextID      int64
-	seq         int64 // of the last dispatch
+	seq         int64   // of the last dispatch
+	guilds      *guilds // its own lock; see guilds.go
 
 	oauth oauth // its own lock; see oauth.go
 }
@@ -95,8 +96,10 @@ func New() (*Fake, error) {
 		dms:        map[string][]*Reply{},
 		noDMs:      map[string]bool{},
 		nextID:     500000000000000000,
+		guilds:     newGuilds(),
 	}
 	mux := http.NewServeMux()
+	f.guilds.routes(mux, f.authorized)
 	mux.HandleFunc("GET /api/v9/gateway", f.gateway)
 	mux.HandleFunc("GET /api/v9/gateway/bot", f.authorized(f.gateway))
 	mux.HandleFunc("GET /api/v9/users/@me", f.authorized(f.me))

@@ -185,6 +185,7 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 		return nil, err
 	}
 	deps.DM = a.bot
+	deps.Guilds = a.bot
 	if a.jobsDB, err = store.Open(connectCtx, string(cfg.DatabaseURL)); err != nil {
 		return nil, todo(err, "check DATABASE_URL and that PostgreSQL is running")
 	}
