@@ -68,8 +68,13 @@ func (b *bundle) advance(d time.Duration) {
 }
 
 // setup starts the site on 127.0.0.1 against a fake Discord, the fake game,
-// a fresh database and its own Redis key space.
-func setup(t testing.TB) *bundle {
+// a fresh database and its own Redis key space. The game is not cached: a
+// test sees it as it is.
+func setup(t testing.TB) *bundle { return setupWith(t, false) }
+
+// setupWith caches the game's answers in Redis when cached is set, as
+// pnwbot run does.
+func setupWith(t testing.TB, cached bool) *bundle {
 	t.Helper()
 	b := &bundle{st: storetest.NewDB(t), now: time.Now()}
 	var prefix string
@@ -89,7 +94,11 @@ func setup(t testing.TB) *bundle {
 		Score: 2500.5, NumCities: 21, Color: "purple", DiscordID: userTess})
 	b.game.AddNation(pnwtest.Nation{ID: 4243, NationName: "Bobistan", LeaderName: "Bob", AllianceID: rose, AlliancePosition: "MEMBER",
 		Score: 900, NumCities: 9, Color: "purple"})
-	game, err := pnw.New(pnw.Options{URL: b.game.URL, APIKey: botKey}) // no cache: a test sees the game as it is
+	var cache pnw.Cache
+	if cached {
+		cache = pnw.NewRedisCache(b.rdb, prefix+"cache:")
+	}
+	game, err := pnw.New(pnw.Options{URL: b.game.URL, APIKey: botKey, Cache: cache})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = game.Close(context.Background()) })
 	master, err := secrets.ParseKey(secrets.GenerateKey())
