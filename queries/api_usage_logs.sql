@@ -25,3 +25,14 @@ WHERE user_id = @user_id AND NOT cache_hit AND created_at >= @since;
 DELETE FROM api_usage_logs WHERE id IN (
     SELECT u.id FROM api_usage_logs u WHERE u.created_at < @before::timestamptz ORDER BY u.created_at LIMIT @batch_size
 );
+
+-- name: APIUsageLogDaily :many
+-- Game API calls per UTC day since a time: requests sent to the game, and
+-- answers served from the cache.
+SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')::text AS day,
+       count(*) FILTER (WHERE NOT cache_hit)::bigint AS requests,
+       count(*) FILTER (WHERE cache_hit)::bigint AS cache_hits
+FROM api_usage_logs
+WHERE created_at >= @since
+GROUP BY 1
+ORDER BY 1;

@@ -28,6 +28,44 @@ func (q *Queries) APIUsageLogCountUpstream(ctx context.Context, arg APIUsageLogC
 	return column_1, err
 }
 
+const aPIUsageLogDaily = `-- name: APIUsageLogDaily :many
+SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')::text AS day,
+       count(*) FILTER (WHERE NOT cache_hit)::bigint AS requests,
+       count(*) FILTER (WHERE cache_hit)::bigint AS cache_hits
+FROM api_usage_logs
+WHERE created_at >= $1
+GROUP BY 1
+ORDER BY 1
+`
+
+type APIUsageLogDailyRow struct {
+	Day       string `json:"day"`
+	Requests  int64  `json:"requests"`
+	CacheHits int64  `json:"cache_hits"`
+}
+
+// Game API calls per UTC day since a time: requests sent to the game, and
+// answers served from the cache.
+func (q *Queries) APIUsageLogDaily(ctx context.Context, since time.Time) ([]APIUsageLogDailyRow, error) {
+	rows, err := q.db.Query(ctx, aPIUsageLogDaily, since)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []APIUsageLogDailyRow{}
+	for rows.Next() {
+		var i APIUsageLogDailyRow
+		if err := rows.Scan(&i.Day, &i.Requests, &i.CacheHits); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const aPIUsageLogDeleteBefore = `-- name: APIUsageLogDeleteBefore :execrows
 DELETE FROM api_usage_logs WHERE id IN (
     SELECT u.id FROM api_usage_logs u WHERE u.created_at < $1::timestamptz ORDER BY u.created_at LIMIT $2

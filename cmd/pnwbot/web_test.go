@@ -133,6 +133,12 @@ func TestDashboardInABrowser(t *testing.T) {
 		require.Contains(t, page, want)
 	}
 	screenshot("alliance")
+
+	admin := visit("/admin")
+	for _, want := range []string{"Game API usage", "Users", "Alliances", "Audit log", "auth.login", "Configuration"} {
+		require.Contains(t, admin, want)
+	}
+	screenshot("admin")
 	signOut()
 
 	discord.SignIn(bob)
@@ -155,7 +161,8 @@ func TestDashboardInABrowser(t *testing.T) {
 }
 
 // seedManager links the user's nation and makes them the admin of the
-// alliance, public at /a/rose, as /link and /alliance setup would.
+// alliance, public at /a/rose, as /link and /alliance setup would, and a
+// super admin of a pnwbot that has been answering for a fortnight.
 func seedManager(t *testing.T, st *store.Store, u *discordgo.User, nationID, allianceID int64) {
 	t.Helper()
 	ctx := t.Context()
@@ -170,5 +177,17 @@ func seedManager(t *testing.T, st *store.Store, u *discordgo.User, nationID, all
 	_, err = st.AllianceManagerUpsert(ctx, store.AllianceManagerUpsertParams{UserID: row.ID, AllianceID: al.ID, Role: "admin", Permissions: []byte(`{}`)})
 	require.NoError(t, err)
 	_, err = st.AuditLogInsert(ctx, store.AuditLogInsertParams{UserID: &row.ID, AllianceID: &al.ID, Action: "alliance.setup", ResourceType: "alliance", Success: true})
+	require.NoError(t, err)
+	_, err = st.SystemAdminUpsert(ctx, store.SystemAdminUpsertParams{UserID: row.ID, Level: "super_admin", Permissions: []byte(`{}`)})
+	require.NoError(t, err)
+	// A fortnight of game API calls for the usage chart.
+	var usage []store.APIUsageLogInsertBatchParams
+	for day := range 14 {
+		for i := range 20 + (day*37)%60 {
+			usage = append(usage, store.APIUsageLogInsertBatchParams{Endpoint: "nation", StatusCode: 200, ResponseTimeMs: 100,
+				CacheHit: i%3 != 0, CreatedAt: time.Now().AddDate(0, 0, -day)})
+		}
+	}
+	_, err = st.APIUsageLogInsertBatch(ctx, usage)
 	require.NoError(t, err)
 }

@@ -30,6 +30,7 @@ type meData struct {
 	Alliances      []store.AllianceManagerListByUserRow
 	Sessions       []sessionRow
 	RoleConnected  bool
+	Admin          bool // a system admin: /admin is theirs
 }
 
 type sessionRow struct {
@@ -71,6 +72,13 @@ func (s *Site) me(w http.ResponseWriter, r *http.Request, u *store.User, current
 	switch _, err := s.opts.Store.RoleConnectionGet(ctx, u.ID); {
 	case err == nil:
 		d.RoleConnected = true
+	case !errors.Is(err, store.ErrNotFound):
+		s.internal(w, r, err)
+		return
+	}
+	switch _, err := s.opts.Store.SystemAdminGetByUser(ctx, u.ID); {
+	case err == nil:
+		d.Admin = true
 	case !errors.Is(err, store.ErrNotFound):
 		s.internal(w, r, err)
 		return

@@ -81,7 +81,7 @@ func New(opts Options) (*Site, error) {
 		pages:  map[string]*template.Template{},
 		client: &http.Client{Timeout: 15 * time.Second},
 	}
-	for _, name := range []string{"home", "me", "alliance", "public", "error", "linked"} {
+	for _, name := range []string{"home", "me", "alliance", "public", "error", "linked", "admin"} {
 		t, err := template.New(name).Funcs(funcs).ParseFS(templates, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("site: template %s: %w", name, err)
@@ -116,6 +116,7 @@ func (s *Site) Handler() http.Handler {
 	mux.HandleFunc("GET /me", s.signedIn(s.me))
 	mux.HandleFunc("GET /alliances/{slug}", s.signedIn(s.alliance))
 	mux.HandleFunc("GET /a/{slug}", s.public)
+	mux.HandleFunc("GET /admin", s.signedIn(s.admin))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusNotFound, "Not found", "There is no page at this address.")
 	})
