@@ -50,7 +50,7 @@ type Deps struct {
 func (d *Deps) Router() *bot.Router {
 	r := bot.NewRouter(All(d)...)
 	r.LoadCaller(d.loadCaller)
-	r.Use(d.attributeUsage)
+	r.Use(d.databaseDown, d.attributeUsage)
 	return r
 }
 
@@ -85,6 +85,14 @@ const (
 // errNoAccount answers commands that need an account the caller never made.
 var errNoAccount = bot.UserError("You haven't linked a nation yet. Use /link to link yours.")
 
+// errDatabaseDown answers what needs the database while it is unavailable.
+var errDatabaseDown = bot.UserError("The database is unavailable right now, so this cannot be done. Try again shortly.")
+
+// databaseUnavailable is the caller when the database could not be asked:
+// commands that need no account still answer, the rest say
+// errDatabaseDown.
+type databaseUnavailable struct{}
+
 // loadCaller is the router's CallerLoader: the caller's account (one query,
 // the only one before the handler), and their reply preference.
 func (d *Deps) loadCaller(ctx context.Context, user *discordgo.User) (any, bool, error) {
@@ -92,10 +100,31 @@ func (d *Deps) loadCaller(ctx context.Context, user *discordgo.User) (any, bool,
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return nil, false, nil
+	case errors.Is(err, store.ErrUnavailable):
+		d.Logger.WarnContext(ctx, "database unavailable: serving what needs no account", "user_id", user.ID, "error", err)
+		return databaseUnavailable{}, false, nil
 	case err != nil:
 		return nil, false, fmt.Errorf("load user: %w", err)
 	}
 	return u, userPreferences(u).Private, nil
+}
+
+// databaseDown lets the rest of a request whose caller could not be loaded
+// skip the database (its writes are then skipped with a warning), and
+// answers a handler that failed for want of the database with
+// errDatabaseDown, privately, logged as a warning.
+func (d *Deps) databaseDown(next bot.Handler) bot.Handler {
+	return func(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+		if _, down := req.Caller.(databaseUnavailable); down {
+			ctx = store.WithoutDatabase(ctx)
+		}
+		resp, err := next(ctx, req)
+		if errors.Is(err, store.ErrUnavailable) {
+			d.Logger.WarnContext(ctx, "database unavailable", "route", req.Route, "error", err)
+			return nil, errDatabaseDown
+		}
+		return resp, err
+	}
 }
 
 // attributeUsage attributes the game API requests of the interaction to
@@ -138,7 +167,10 @@ func (d *Deps) accountOnce(req *bot.Request) func(context.Context) (int64, error
 // errNoAccount.
 func (d *Deps) findUser(req *bot.Request) (store.User, error) {
 	u, ok := req.Caller.(store.User)
-	if !ok {
+	switch {
+	case req.Caller == databaseUnavailable{}:
+		return u, errDatabaseDown
+	case !ok:
 		return u, errNoAccount
 	}
 	return u, nil

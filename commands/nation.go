@@ -62,7 +62,9 @@ func (d *Deps) nation(ctx context.Context, req *bot.Request) (*bot.Response, err
 // callerNation returns the nation the caller linked, or says notLinked.
 func (d *Deps) callerNation(req *bot.Request, notLinked string) (int, error) {
 	u, err := d.findUser(req)
-	if err != nil || u.PnwNationID == nil {
+	if errors.Is(err, errDatabaseDown) {
+		return 0, err
+	} else if err != nil || u.PnwNationID == nil {
 		return 0, bot.UserError(notLinked)
 	}
 	return int(*u.PnwNationID), nil

@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -44,7 +45,10 @@ func (d *Deps) preferences(ctx context.Context, req *bot.Request) (*bot.Response
 		return nil, err
 	}
 	if set.Replies != repliesPrivate && set.Replies != repliesPublic {
-		u, _ := d.findUser(req) // without an account, the defaults
+		u, err := d.findUser(req) // without an account, the defaults
+		if errors.Is(err, errDatabaseDown) {
+			return nil, err
+		}
 		return &bot.Response{Content: describePreferences(userPreferences(u)), Ephemeral: true}, nil
 	}
 	u, err := d.ensureUser(ctx, req)

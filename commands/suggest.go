@@ -71,7 +71,7 @@ func (l nameLookup) resolve(ctx context.Context, query string) (int, error) {
 	id, err := l.seen(ctx, query)
 	if err == nil {
 		return int(id), nil
-	} else if !errors.Is(err, store.ErrNotFound) {
+	} else if !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrUnavailable) { // the game knows it too
 		return 0, fmt.Errorf("known %s names: %w", l.kind, err)
 	}
 	gameID, err := l.game(ctx, query)

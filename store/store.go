@@ -31,28 +31,11 @@ import (
 // in place of pgx.ErrNoRows: every Queries this package builds maps it.
 var ErrNotFound = errors.New("not found")
 
-// notFoundDB runs the generated queries on db, mapping pgx.ErrNoRows to
-// ErrNotFound where rows are scanned, so no caller has to.
-type notFoundDB struct{ DBTX }
-
-func (d notFoundDB) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
-	return notFoundRow{d.DBTX.QueryRow(ctx, sql, args...)}
-}
-
-type notFoundRow struct{ pgx.Row }
-
-func (r notFoundRow) Scan(dest ...any) error {
-	err := r.Row.Scan(dest...)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return ErrNotFound
-	}
-	return err
-}
-
 // Store wraps the pool and the generated queries.
 type Store struct {
 	*Queries
-	Pool *pgxpool.Pool
+	Pool  *pgxpool.Pool
+	guard *guard
 }
 
 // Open connects to PostgreSQL and checks the connection.
@@ -75,23 +58,34 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 
 // Wrap wraps an existing pool.
 func Wrap(pool *pgxpool.Pool) *Store {
-	return &Store{Queries: New(notFoundDB{pool}), Pool: pool}
+	g := newGuard()
+	return &Store{Queries: New(db{pool, g}), Pool: pool, guard: g}
 }
 
 // Close closes the pool.
 func (s *Store) Close() { s.Pool.Close() }
 
-// InTx runs fn in one transaction, committed when fn returns nil.
+// InTx runs fn in one transaction, committed when fn returns nil. BEGIN,
+// each query and COMMIT have QueryTimeout each.
 func (s *Store) InTx(ctx context.Context, fn func(*Queries) error) error {
-	tx, err := s.Pool.Begin(ctx)
+	var tx pgx.Tx
+	err := s.guard.run(ctx, func(ctx context.Context) (err error) {
+		tx, err = s.Pool.Begin(ctx)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after commit
-	if err := fn(New(notFoundDB{tx})); err != nil {
+	defer func() {
+		// A no-op after commit; bounded, for a database that stopped answering.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), QueryTimeout)
+		defer cancel()
+		tx.Rollback(ctx) //nolint:errcheck
+	}()
+	if err := fn(New(db{tx, s.guard})); err != nil {
 		return err
 	}
-	if err := tx.Commit(ctx); err != nil {
+	if err := s.guard.run(ctx, tx.Commit); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil

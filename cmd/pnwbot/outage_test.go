@@ -36,12 +36,14 @@ const (
 	outageBotKey    = "botkey00000000000000"
 	outagePlayerKey = "playerkey00000000000"
 	outageNation    = 4242
+	outageOther     = 5555 // never looked up before an outage
+	outageAlliance  = 9
 )
 
 // startOutage starts pnwbot on the database at dbURL and the Redis at
-// redisURL ("" for none). Nation 4242 is in the game, and its key is
-// outagePlayerKey.
-func startOutage(t *testing.T, dbURL, redisURL string) *outage {
+// redisURL ("" for none), its keys under prefix. Nations 4242 (its key is
+// outagePlayerKey) and 5555 and alliance 9 are in the game.
+func startOutage(t *testing.T, dbURL, redisURL, prefix string) *outage {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
@@ -49,7 +51,9 @@ func startOutage(t *testing.T, dbURL, redisURL string) *outage {
 	game.AddKey(outageBotKey, 1)
 	game.AddKey(outagePlayerKey, outageNation)
 	game.AddNation(pnwtest.Nation{ID: 1, NationName: "Bot Nation", LeaderName: "Bot"})
-	game.AddNation(pnwtest.Nation{ID: outageNation, NationName: "Testonia", LeaderName: "Tess"})
+	game.AddAlliance(pnwtest.Alliance{ID: outageAlliance, Name: "Rose", Acronym: "Rose", Rank: 4, Color: "purple"})
+	game.AddNation(pnwtest.Nation{ID: outageNation, NationName: "Testonia", LeaderName: "Tess", AllianceID: outageAlliance})
+	game.AddNation(pnwtest.Nation{ID: outageOther, NationName: "Otherland", LeaderName: "Otto"})
 	env := map[string]string{
 		config.DatabaseURL:    dbURL,
 		config.RedisURL:       redisURL,
@@ -65,7 +69,7 @@ func startOutage(t *testing.T, dbURL, redisURL string) *outage {
 	cfg, err := config.Load(func(k string) string { return env[k] }, runNeeds...)
 	require.NoError(t, err)
 	o := &outage{t: t, ctx: ctx, discord: discord, logs: &syncBuffer{}}
-	o.a, err = start(ctx, cfg, slog.New(slog.NewJSONHandler(o.logs, nil)), redisPrefix)
+	o.a, err = start(ctx, cfg, slog.New(slog.NewJSONHandler(o.logs, nil)), prefix)
 	require.NoError(t, err)
 	runCtx, stop := context.WithCancel(ctx)
 	served := make(chan error, 1)
@@ -192,7 +196,7 @@ func TestRedisOutage(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			srv := storetest.StartRedis(t)
-			o := startOutage(t, storetest.NewEmptyDB(t), srv.RedisURL())
+			o := startOutage(t, storetest.NewEmptyDB(t), srv.RedisURL(), redisPrefix)
 			user := o.newUser()
 			o.link(user)
 			require.Equal(t, 1, o.meBurst(user, 1))
@@ -208,5 +212,82 @@ func TestRedisOutage(t *testing.T) {
 			defer rdb.Close()
 			o.waitRedisInUse(rdb)
 		})
+	}
+}
+
+// A PostgreSQL outage costs only what needs it: stopped or frozen, with
+// Redis or without, /nation and /alliance info of a given nation or alliance
+// still answer (cached or fresh from the game), what needs the database
+// says so privately, every answer comes within Discord's window, and once
+// PostgreSQL is back everything works again.
+func TestDatabaseOutage(t *testing.T) {
+	t.Parallel()
+	type fault struct{ fail, recover func(*storetest.Server) }
+	faults := map[string]fault{
+		"Stopped": {(*storetest.Server).Stop, (*storetest.Server).Start},
+		"Frozen":  {(*storetest.Server).Freeze, (*storetest.Server).Thaw},
+	}
+	for name, c := range faults {
+		for _, withRedis := range []bool{true, false} {
+			name := name + map[bool]string{true: "WithRedis", false: "WithoutRedis"}[withRedis]
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				srv := storetest.StartPostgres(t)
+				redisURL, prefix := "", redisPrefix
+				if withRedis {
+					_, prefix = storetest.NewRedis(t)
+					redisURL = storetest.RedisURL()
+				}
+				o := startOutage(t, srv.NewDB(t).Pool.Config().ConnString(), redisURL, prefix)
+				user := o.newUser()
+				o.link(user)
+				nation := func(id int) *discordgo.Interaction {
+					return discordtest.Command("/nation", discordtest.Option("nation", fmt.Sprint(id)))
+				}
+				require.Equal(t, "Testonia", o.send(user, nation(outageNation)).Embeds[0].Title)
+
+				c.fail(srv)
+				// The first request finds the database gone, and may pay
+				// each deadline once; the breaker spares the others.
+				o.send(user, discordtest.Command("/me"))
+				var slowest time.Duration
+				check := func(i *discordgo.Interaction, want string, private bool) {
+					t.Helper()
+					r := o.send(user, i)
+					slowest = max(slowest, r.took)
+					require.False(t, r.deferred, "the answer took longer than the bot waits before deferring")
+					require.Equal(t, private, r.Ephemeral())
+					if len(r.Embeds) > 0 {
+						require.Equal(t, want, r.Embeds[0].Title)
+					} else {
+						require.Equal(t, want, r.Content)
+					}
+				}
+				down := "The database is unavailable right now, so this cannot be done. Try again shortly."
+				for range 3 {
+					check(nation(outageNation), "Testonia", false)
+					check(nation(outageOther), "Otherland", false)
+					check(discordtest.Command("/alliance/info", discordtest.Option("alliance", fmt.Sprint(outageAlliance))), "Rose (Rose)", false)
+					check(discordtest.Command("/me"), down, true)
+					check(discordtest.Command("/nation"), down, true)
+				}
+				t.Logf("slowest answer with PostgreSQL down: %v", slowest.Round(time.Millisecond))
+				require.NotContains(t, o.logs.String(), `"interaction failed"`)
+
+				// Back: new users (with rate limits of their own) ask until
+				// the breaker's probe has found it; then the profile shows.
+				c.recover(srv)
+				tick := time.NewTicker(100 * time.Millisecond)
+				defer tick.Stop()
+				for o.send(o.newUser(), discordtest.Command("/me")).Content == down {
+					select {
+					case <-o.ctx.Done():
+						t.Fatal("PostgreSQL is back, the bot does not use it")
+					case <-tick.C:
+					}
+				}
+				require.Equal(t, "Your pnwbot profile", o.send(user, discordtest.Command("/me")).Embeds[0].Title)
+			})
+		}
 	}
 }

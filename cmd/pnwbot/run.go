@@ -118,6 +118,10 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 	buildInfo.Set(1)
 	reg.MustRegister(buildInfo, store.NewPoolCollector(a.st.Pool),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "pnwbot_postgres_breaker_state",
+		Help: "The PostgreSQL circuit breaker: 0 closed, 1 half-open (one query tries the database), 2 open (queries fail at once).",
+	}, func() float64 { return float64(a.st.BreakerState()) }))
 	failover, err := adapter.NewFailover(reg, logger)
 	if err != nil {
 		return nil, err

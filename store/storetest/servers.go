@@ -127,7 +127,6 @@ func (s *Server) NewDB(t testing.TB) *store.Store {
 func (s *Server) Start() {
 	s.t.Helper()
 	cmd := s.command(s.args[0], s.args[1:]...)
-	cmd.SysProcAttr.Setpgid = true // its own group, which Freeze stops whole
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		s.t.Fatalf("storetest: %v", err)
@@ -171,11 +170,12 @@ func (s *Server) Kill() { s.end(syscall.SIGKILL) }
 func (s *Server) Stop() { s.end(syscall.SIGINT) }
 
 // Freeze stops the server and its children (SIGSTOP): connections stay
-// open and nothing answers, as with a hung host.
-func (s *Server) Freeze() { s.signalGroup(syscall.SIGSTOP) }
+// open and nothing answers, as with a hung host. Signal it with Kill, Stop,
+// Thaw, or the end of the test, never by hand.
+func (s *Server) Freeze() { s.signalAll(syscall.SIGSTOP) }
 
 // Thaw resumes a frozen server (SIGCONT).
-func (s *Server) Thaw() { s.signalGroup(syscall.SIGCONT) }
+func (s *Server) Thaw() { s.signalAll(syscall.SIGCONT) }
 
 func (s *Server) end(sig syscall.Signal) {
 	s.t.Helper()
@@ -186,27 +186,49 @@ func (s *Server) end(sig syscall.Signal) {
 	if cmd == nil {
 		return
 	}
-	pid := cmd.Process.Pid
 	if sig == syscall.SIGKILL {
-		pid = -pid // PostgreSQL's backends too: they would hold the log pipe open
+		signalTree(cmd.Process.Pid, sig) // PostgreSQL's backends too: they would hold the log pipe open
 	} else {
-		syscall.Kill(-pid, syscall.SIGCONT) //nolint:errcheck // a frozen process would not act on SIGINT
-	}
-	if err := syscall.Kill(pid, sig); err != nil {
-		s.t.Fatalf("storetest: signal %s: %v", s.name, err)
+		signalTree(cmd.Process.Pid, syscall.SIGCONT) // a frozen process would not act on SIGINT
+		if err := cmd.Process.Signal(sig); err != nil {
+			s.t.Fatalf("storetest: signal %s: %v", s.name, err)
+		}
 	}
 	<-exited
 }
 
-func (s *Server) signalGroup(sig syscall.Signal) {
+func (s *Server) signalAll(sig syscall.Signal) {
 	s.t.Helper()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.cmd == nil {
 		s.t.Fatalf("storetest: %s is not running", s.name)
 	}
-	if err := syscall.Kill(-s.cmd.Process.Pid, sig); err != nil {
-		s.t.Fatalf("storetest: signal %s: %v", s.name, err)
+	signalTree(s.cmd.Process.Pid, sig)
+}
+
+// signalTree sends sig to pid and its descendants: PostgreSQL puts each
+// backend in a session of its own, out of reach of a signal to the group.
+func signalTree(pid int, sig syscall.Signal) {
+	children := map[int][]int{}
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, path := range stats {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			continue // gone meanwhile
+		}
+		// pid (comm) state ppid ...; comm may hold spaces and parentheses.
+		f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+		child, _ := strconv.Atoi(filepath.Base(filepath.Dir(path)))
+		if len(f) > 1 {
+			ppid, _ := strconv.Atoi(f[1])
+			children[ppid] = append(children[ppid], child)
+		}
+	}
+	for todo := []int{pid}; len(todo) > 0; {
+		p := todo[0]
+		todo = append(todo[1:], children[p]...)
+		syscall.Kill(p, sig) //nolint:errcheck // one may have exited meanwhile
 	}
 }
 

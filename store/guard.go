@@ -1,0 +1,203 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/sony/gobreaker/v2"
+)
+
+// QueryTimeout bounds each query, its wait for a connection included, well
+// inside Discord's 3 s window: a database that hangs costs a command a
+// second and a clear answer, not the window.
+const QueryTimeout = time.Second
+
+// ErrUnavailable wraps the error of a query that could not reach PostgreSQL:
+// refused, cut off, out of time, or not sent because the database was
+// found unavailable (the breaker is open, or WithoutDatabase).
+var ErrUnavailable = errors.New("the database is unavailable")
+
+// The breaker opens after breakerFailures queries in a row found the
+// database unavailable, and lets one query through (half-open) breakerOpen
+// later to see whether it is back.
+const (
+	breakerFailures = 3
+	breakerOpen     = 2 * time.Second
+)
+
+// errCallerGone marks a query whose caller gave up: no news about the
+// database.
+var errCallerGone = errors.New("caller gone")
+
+// guard gives every query its deadline and keeps queries away from a
+// database that stopped answering.
+type guard struct {
+	breaker *gobreaker.TwoStepCircuitBreaker[struct{}]
+}
+
+func newGuard() *guard {
+	return &guard{breaker: gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
+		Name:        "postgres",
+		Timeout:     breakerOpen,
+		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= breakerFailures },
+		IsExcluded:  func(err error) bool { return errors.Is(err, errCallerGone) },
+	})}
+}
+
+type withoutDatabase struct{}
+
+// WithoutDatabase returns a context under which queries fail at once with
+// ErrUnavailable: for the rest of a request that found the database
+// unavailable, so that it does not wait for it again.
+func WithoutDatabase(ctx context.Context) context.Context {
+	return context.WithValue(ctx, withoutDatabase{}, true)
+}
+
+// start begins a query: its context with QueryTimeout, and end, which
+// reports the query's error to the breaker and returns it, marked with
+// ErrUnavailable when the database did not answer.
+func (g *guard) start(ctx context.Context) (context.Context, func(error) error, error) {
+	if ctx.Value(withoutDatabase{}) != nil {
+		return nil, nil, fmt.Errorf("%w: found so earlier in this request", ErrUnavailable)
+	}
+	done, err := g.breaker.Allow()
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	qctx, cancel := context.WithTimeout(ctx, QueryTimeout)
+	return qctx, func(err error) error {
+		cancel()
+		switch {
+		case err == nil || errors.Is(err, pgx.ErrNoRows):
+			done(nil)
+		case errors.Is(ctx.Err(), context.Canceled):
+			done(errCallerGone)
+		case unreachable(err):
+			err = fmt.Errorf("%w: %w", ErrUnavailable, err)
+			done(err)
+		default:
+			done(nil) // the database answered, with an error
+		}
+		return err
+	}, nil
+}
+
+// run runs one statement under the guard.
+func (g *guard) run(ctx context.Context, stmt func(context.Context) error) error {
+	qctx, end, err := g.start(ctx)
+	if err != nil {
+		return err
+	}
+	return end(stmt(qctx))
+}
+
+// unreachable reports whether err says the database did not answer, as
+// opposed to answering with an error.
+func unreachable(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		// connection_exception; admin_shutdown, crash_shutdown, cannot_connect_now
+		return strings.HasPrefix(pgErr.Code, "08") || strings.HasPrefix(pgErr.Code, "57P")
+	}
+	var connectErr *pgconn.ConnectError
+	var netErr net.Error
+	return errors.As(err, &connectErr) || errors.As(err, &netErr) || pgconn.Timeout(err) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+// db runs the generated queries on DBTX under the guard, and maps
+// pgx.ErrNoRows to ErrNotFound where rows are scanned, so no caller has to.
+type db struct {
+	DBTX
+	g *guard
+}
+
+func (d db) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	ctx, end, err := d.g.start(ctx)
+	if err != nil {
+		return pgconn.CommandTag{}, err
+	}
+	tag, err := d.DBTX.Exec(ctx, sql, args...)
+	return tag, end(err)
+}
+
+func (d db) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	ctx, end, err := d.g.start(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := d.DBTX.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, end(err)
+	}
+	return &guardedRows{Rows: rows, end: end}, nil
+}
+
+func (d db) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	ctx, end, err := d.g.start(ctx)
+	if err != nil {
+		return failedRow{err}
+	}
+	return guardedRow{d.DBTX.QueryRow(ctx, sql, args...), end}
+}
+
+func (d db) CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, src pgx.CopyFromSource) (int64, error) {
+	ctx, end, err := d.g.start(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n, err := d.DBTX.CopyFrom(ctx, table, columns, src)
+	return n, end(err)
+}
+
+// guardedRows ends its query when closed.
+type guardedRows struct {
+	pgx.Rows
+	end   func(error) error
+	ended bool
+}
+
+func (r *guardedRows) Close() {
+	r.Rows.Close()
+	if !r.ended {
+		r.ended = true
+		r.end(r.Rows.Err()) //nolint:errcheck // Err returns it
+	}
+}
+
+func (r *guardedRows) Err() error {
+	if err := r.Rows.Err(); err != nil && unreachable(err) {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	return r.Rows.Err()
+}
+
+// guardedRow ends its query when scanned.
+type guardedRow struct {
+	pgx.Row
+	end func(error) error
+}
+
+func (r guardedRow) Scan(dest ...any) error {
+	err := r.end(r.Row.Scan(dest...))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ErrNotFound
+	}
+	return err
+}
+
+// failedRow is a query the guard did not send.
+type failedRow struct{ err error }
+
+func (r failedRow) Scan(...any) error { return r.err }
+
+// BreakerState is the state of the breaker that keeps queries away from a
+// database that stopped answering: 0 closed, 1 half-open, 2 open.
+func (s *Store) BreakerState() int { return int(s.guard.breaker.State()) }
