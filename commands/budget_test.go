@@ -155,3 +155,25 @@ func TestUsageShowsEachUsersSpend(t *testing.T) {
 	require.Equal(t, int64(1), spent(bobID))
 	require.Equal(t, "user.create", b.auditActions(t)[0].Action)
 }
+
+// TestOneUserDailySpend is issue 8's probe: one user looking up a new
+// unknown id with every command. Each used to cost the bot's key a request,
+// so at the command rate limit (30 a minute) one user could spend 43,200 a
+// day; now a day's spend stops at the allowance, whatever the commands.
+func TestOneUserDailySpend(t *testing.T) {
+	t.Parallel()
+	_, b := setup(t)
+	withAllowance(t, b, "redis", pnw.DefaultLookupAllowance)
+	const commands = 4 * pnw.DefaultLookupAllowance
+	for i := range commands {
+		query := fmt.Sprint(900000 + i)
+		if i%2 == 1 {
+			query = fmt.Sprintf("Nowhere %d", i)
+		}
+		_, err := b.serve(t, "nation", "nation", query)
+		require.Error(t, err)
+	}
+	spent := b.game.Requests()
+	t.Logf("one user, %d commands each looking up something unknown: %d requests of the bot's key", commands, spent)
+	require.Equal(t, pnw.DefaultLookupAllowance, spent)
+}

@@ -12,6 +12,11 @@ import (
 	"time"
 )
 
+// DefaultLookupAllowance is each user's daily allowance of lookups that
+// spend the bot's own key (those the cache cannot answer): a small share of
+// the key's 2,000 requests a day.
+const DefaultLookupAllowance = 50
+
 // budgetReserve is the share of the bot key's daily requests kept back: with
 // fewer left, lookups with the key serve cached data only, so it never runs
 // dry and its own checks (`me`) still go through.
@@ -65,6 +70,25 @@ func (c *Client) KeyBudgets() []KeyBudget {
 		return strings.Compare(a.KeyID, b.KeyID)
 	})
 	return out
+}
+
+// budgetRecheck is how old the game's last count of the bot key's requests
+// may be before RecheckBudget asks it again.
+const budgetRecheck = time.Hour
+
+// RecheckBudget asks the game for the bot key's count (one `me` request)
+// unless an answer reported it within the hour. The X-RateLimit headers of
+// every answer usually do; a start while the game was down, or headers that
+// count per minute, leave `me` as the only source.
+func (c *Client) RecheckBudget(ctx context.Context) error {
+	c.budgets.mu.Lock()
+	b, known := c.budgets.get(c.ownKID, time.Now())
+	c.budgets.mu.Unlock()
+	if known && time.Since(b.Reported) < budgetRecheck {
+		return nil
+	}
+	_, err := c.Me(ctx, c.apiKey)
+	return err
 }
 
 // ownRemaining is the bot key's remaining requests, NaN while unknown: the

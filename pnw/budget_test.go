@@ -33,9 +33,11 @@ func TestKeyBudgets(t *testing.T) {
 	require.Empty(t, c.KeyBudgets())
 	require.True(t, math.IsNaN(remaining()), "unknown until the game says")
 
+	// Unknown, the count is asked of the game; known, it is not asked again.
 	b.fake.SetKeyLimit(botKey, 1000, 0)
-	_, err := c.Me(t.Context(), botKey)
-	require.NoError(t, err)
+	require.NoError(t, c.RecheckBudget(t.Context()))
+	require.NoError(t, c.RecheckBudget(t.Context()))
+	require.Equal(t, 1, b.fake.RequestsFor("me"))
 	midnight := time.Now().UTC().Truncate(24 * time.Hour).Add(24 * time.Hour)
 	got := c.KeyBudgets()
 	require.Len(t, got, 1)
@@ -44,7 +46,7 @@ func TestKeyBudgets(t *testing.T) {
 	require.Equal(t, 999, got[0].Remaining)
 	require.True(t, got[0].Reset.Equal(midnight), got[0].Reset)
 
-	_, err = c.Nation(t.Context(), officerID)
+	_, err := c.Nation(t.Context(), officerID)
 	require.NoError(t, err)
 	require.Equal(t, 998, c.KeyBudgets()[0].Remaining)
 	require.Equal(t, 998.0, remaining())

@@ -75,11 +75,6 @@ type app struct {
 	unreadableKeys atomic.Int64
 }
 
-// lookupAllowance is each user's daily allowance of lookups that spend
-// PNW_API_KEY (those the cache cannot answer): a small share of the key's
-// 2,000 requests a day.
-const lookupAllowance = 50
-
 // redisPrefix starts every key pnwbot writes to Redis.
 const redisPrefix = "pnwbot:"
 
@@ -128,8 +123,8 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 	}
 	// Without Redis, cache, rate limits and recent interaction ids live in
 	// PostgreSQL; with it, in Redis while it answers (see adapter.Failover).
-	userRate := bot.Rate{Requests: 30, Window: time.Minute}                   // per user
-	lookupRate := bot.Rate{Requests: lookupAllowance, Window: 24 * time.Hour} // per user
+	userRate := bot.Rate{Requests: 30, Window: time.Minute}                              // per user
+	lookupRate := bot.Rate{Requests: pnw.DefaultLookupAllowance, Window: 24 * time.Hour} // per user
 	pgLimiter, memLimiter := adapter.NewLimiter(a.st, userRate), bot.NewMemoryLimiter(userRate)
 	pgLookups, memLookups := adapter.NewLimiter(a.st, lookupRate), bot.NewMemoryLimiter(lookupRate)
 	var cache pnw.Cache = adapter.NewCache(a.st)
@@ -376,7 +371,8 @@ func (a *app) readyDetails() []string {
 }
 
 // keysLoop counts the stored keys that no longer open, hourly (start did
-// the first count).
+// the first count), and keeps the game's count of PNW_API_KEY's requests
+// current when no answer has reported it.
 func (a *app) keysLoop(ctx context.Context) {
 	t := time.NewTicker(keysInterval)
 	defer t.Stop()
@@ -387,5 +383,8 @@ func (a *app) keysLoop(ctx context.Context) {
 		case <-t.C:
 		}
 		a.checkKeys(ctx)
+		if err := a.game.RecheckBudget(ctx); err != nil && ctx.Err() == nil {
+			a.logger.Warn("could not read PNW_API_KEY's request count from the game", "error", err)
+		}
 	}
 }
