@@ -168,11 +168,16 @@ func (d *Deps) memberConfirm(ctx context.Context, req *bot.Request) (*bot.Respon
 	if action.name == "tax-bracket" {
 		old = before.TaxID
 	}
-	if old == value || action.name == "remove" && before.AllianceID != strconv.FormatInt(a.PnwAllianceID, 10) {
-		return updated(fmt.Sprintf("Already done: nation %d is %s. Nothing was sent again.", nation, strings.ToLower(orNone(old, "out of the alliance")))), nil
-	}
-	if before.AllianceID != strconv.FormatInt(a.PnwAllianceID, 10) {
+	inAlliance := before.AllianceID == strconv.FormatInt(a.PnwAllianceID, 10)
+	switch {
+	case !inAlliance && action.name == "remove":
+		return updated(fmt.Sprintf("Already done: nation %d is not in %s. Nothing was sent again.", nation, a.Name)), nil
+	case !inAlliance:
 		return updated(fmt.Sprintf("Nation %d is no longer in %s. Nothing was done.", nation, a.Name)), nil
+	case old == value && action.name == "tax-bracket":
+		return updated(fmt.Sprintf("Already done: nation %d is in tax bracket %s. Nothing was sent again.", nation, old)), nil
+	case old == value:
+		return updated(fmt.Sprintf("Already done: nation %d is %s. Nothing was sent again.", nation, strings.ToLower(old))), nil
 	}
 	newValues := map[string]any{"position": value}
 	oldValues := map[string]any{"position": old}
