@@ -7,6 +7,9 @@ package bot
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -68,7 +71,22 @@ type Options struct {
 	// NoReconnect is for tests: discordgo would retry a vanished gateway
 	// forever.
 	NoReconnect bool
+	// NoGateway opens no gateway session: interactions arrive only over
+	// HTTP (InteractionsHandler).
+	NoGateway bool
+	// ShardID and ShardCount split the gateway between replicas; a
+	// ShardCount of 0 means one shard, AutoShards asks Discord.
+	ShardID, ShardCount int
+	// RegisterOnce, when set, decides whether this replica registers the
+	// commands: it runs register unless the definitions of this digest are
+	// registered already, and never at the same time as another replica.
+	// Nil registers at every start.
+	RegisterOnce func(ctx context.Context, digest string, register func(context.Context) error) (registered bool, err error)
 }
+
+// AutoShards as Options.ShardCount takes the number of shards Discord
+// recommends (GET /gateway/bot).
+const AutoShards = -1
 
 // Bot is a Discord session serving a router's commands.
 type Bot struct {
@@ -181,9 +199,10 @@ func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { retur
 // ErrTokenRefused is Start's error when Discord answers 401 to the token.
 var ErrTokenRefused = errors.New("bot: Discord refused the token (401 Unauthorized)")
 
-// Start checks the token, opens the gateway and registers the router's
-// commands with one bulk overwrite. discordgo reconnects on its own
-// afterwards, resuming the session when it can.
+// Start checks the token, opens this replica's shard of the gateway (unless
+// NoGateway) and registers the router's commands with one bulk overwrite.
+// discordgo reconnects on its own afterwards, resuming the session when it
+// can.
 func (b *Bot) Start(ctx context.Context) error {
 	// A REST call first: a wrong token then fails with a plain 401, not as a
 	// gateway close code after the websocket handshake.
@@ -196,13 +215,49 @@ func (b *Bot) Start(ctx context.Context) error {
 		return fmt.Errorf("bot: reach Discord: %w", err)
 	}
 	b.logger.InfoContext(ctx, "Discord token accepted", "bot_user", me.Username, "bot_user_id", me.ID)
+	appID := b.opts.AppID
+	if b.opts.NoGateway {
+		if appID == "" {
+			app, err := b.session.Application("@me")
+			if err != nil {
+				return fmt.Errorf("bot: read the application: %w", err)
+			}
+			appID = app.ID
+		}
+	} else {
+		if appID, err = b.openGateway(ctx, appID); err != nil {
+			return err
+		}
+	}
+	if err := b.register(ctx, appID); err != nil {
+		b.session.Close() //nolint:errcheck
+		return err
+	}
+	return nil
+}
+
+// openGateway opens this replica's shard of the gateway and returns the
+// application ID, from READY unless appID names it.
+func (b *Bot) openGateway(ctx context.Context, appID string) (string, error) {
+	b.session.ShardID, b.session.ShardCount = b.opts.ShardID, max(b.opts.ShardCount, 1)
+	if b.opts.ShardCount == AutoShards {
+		gw, err := b.session.GatewayBot(discordgo.WithContext(ctx))
+		if err != nil {
+			return "", fmt.Errorf("bot: ask Discord how many shards: %w", err)
+		}
+		b.session.ShardCount = max(gw.Shards, 1)
+	}
+	if b.session.ShardID >= b.session.ShardCount {
+		return "", fmt.Errorf("bot: shard %d of %d: Discord recommends %d shards, so DISCORD_SHARD_ID goes from 0 to %d",
+			b.session.ShardID, b.session.ShardCount, b.session.ShardCount, b.session.ShardCount-1)
+	}
 	if err := b.session.Open(); err != nil {
-		return fmt.Errorf("bot: open gateway: %w", err)
+		return "", fmt.Errorf("bot: open gateway: %w", err)
 	}
 	// Up now, not when discordgo's goroutine runs the Connect handler, so
 	// that readiness holds as soon as Start returns.
 	b.gateway.set(true)
-	appID := b.opts.AppID
+	b.logger.InfoContext(ctx, "gateway open", "shard_id", b.session.ShardID, "shard_count", b.session.ShardCount)
 	if appID == "" {
 		b.session.State.RLock()
 		if app := b.session.State.Application; app != nil {
@@ -212,14 +267,44 @@ func (b *Bot) Start(ctx context.Context) error {
 	}
 	if appID == "" {
 		b.session.Close() //nolint:errcheck
-		return errors.New("bot: READY named no application; set the application ID")
+		return "", errors.New("bot: READY named no application; set the application ID")
 	}
-	cmds, err := b.session.ApplicationCommandBulkOverwrite(appID, b.opts.GuildID, b.opts.Router.Definitions(), discordgo.WithContext(ctx))
+	return appID, nil
+}
+
+// register puts the router's commands in place with one bulk overwrite,
+// through RegisterOnce when set.
+func (b *Bot) register(ctx context.Context, appID string) error {
+	defs := b.opts.Router.Definitions()
+	count := 0
+	register := func(ctx context.Context) error {
+		cmds, err := b.session.ApplicationCommandBulkOverwrite(appID, b.opts.GuildID, defs, discordgo.WithContext(ctx))
+		count = len(cmds)
+		return err
+	}
+	var err error
+	registered := true
+	if b.opts.RegisterOnce == nil {
+		err = register(ctx)
+	} else {
+		raw, jerr := json.Marshal(struct {
+			App, Guild string
+			Commands   []*discordgo.ApplicationCommand
+		}{appID, b.opts.GuildID, defs})
+		if jerr != nil {
+			return fmt.Errorf("bot: commands: %w", jerr)
+		}
+		sum := sha256.Sum256(raw)
+		registered, err = b.opts.RegisterOnce(ctx, hex.EncodeToString(sum[:]), register)
+	}
 	if err != nil {
-		b.session.Close() //nolint:errcheck
 		return fmt.Errorf("bot: register commands: %w", err)
 	}
-	b.logger.InfoContext(ctx, "commands registered", "count", len(cmds), "guild_id", b.opts.GuildID)
+	if registered {
+		b.logger.InfoContext(ctx, "commands registered", "count", count, "guild_id", b.opts.GuildID)
+	} else {
+		b.logger.InfoContext(ctx, "commands already registered, as they are now (by another replica or an earlier start)", "guild_id", b.opts.GuildID)
+	}
 	b.mu.Lock()
 	b.appID = appID
 	b.mu.Unlock()

@@ -58,6 +58,9 @@ type Config struct {
 	DiscordPublicKey     ed25519.PublicKey // optional: enables POST /interactions
 	DiscordClientSecret  Secret            // with PublicURL: the web side (OAuth login, Linked Roles)
 	PublicURL            string            // base of the web side's redirect URIs, without a trailing slash
+	DiscordGateway       bool              // false: HTTP interactions only, no gateway session
+	DiscordShardID       int
+	DiscordShardCount    int // 0: "auto", asked of Discord (GET /gateway/bot)
 	PNWAPIURL            string
 	PNWAPIKey            Secret
 	PNWBotKey            Secret
@@ -80,6 +83,9 @@ const (
 	DiscordPublicKey     = "DISCORD_PUBLIC_KEY"
 	DiscordClientSecret  = "DISCORD_CLIENT_SECRET"
 	PublicURL            = "PUBLIC_URL"
+	DiscordGateway       = "DISCORD_GATEWAY"
+	DiscordShardID       = "DISCORD_SHARD_ID"
+	DiscordShardCount    = "DISCORD_SHARD_COUNT"
 	PNWAPIURL            = "PNW_API_URL"
 	PNWAPIKey            = "PNW_API_KEY"
 	PNWBotKey            = "PNW_BOT_KEY"
@@ -110,6 +116,9 @@ var Settings = []Setting{
 	{DiscordPublicKey, false, "", "application public key (hex); enables POST /interactions"},
 	{DiscordClientSecret, true, "", "OAuth2 client secret (OAuth2 tab); with PUBLIC_URL turns on the web side: login, dashboard, Linked Roles"},
 	{PublicURL, false, "", "public base URL of HTTP_ADDR, e.g. https://pnwbot.example.org; redirect URIs start with it, cookies are Secure when it is https"},
+	{DiscordGateway, false, "on", "on, or off to serve HTTP interactions only (needs DISCORD_PUBLIC_KEY): replicas behind a load balancer"},
+	{DiscordShardID, false, "0", "this replica's gateway shard, 0 to DISCORD_SHARD_COUNT-1"},
+	{DiscordShardCount, false, "1", "how many gateway shards the replicas split, or auto (Discord's recommendation, GET /gateway/bot)"},
 	{PNWAPIURL, false, "https://api.politicsandwar.com/graphql", "Politics and War GraphQL endpoint"},
 	{PNWAPIKey, true, "", "the bot's own Politics and War API key, for public lookups"},
 	{PNWBotKey, true, "", "Politics and War bot key, for bank withdrawals (optional)"},
@@ -219,6 +228,28 @@ func Load(getenv func(string) string, required ...string) (*Config, error) {
 		}
 		cfg.DiscordPublicKey = key
 	}
+	switch values[DiscordGateway] {
+	case "on":
+		cfg.DiscordGateway = true
+	case "off":
+		if values[DiscordPublicKey] == "" {
+			bad("%s=off needs %s: with no gateway, interactions arrive only over HTTP", DiscordGateway, DiscordPublicKey)
+		}
+	default:
+		bad("%s must be on or off, got %q", DiscordGateway, values[DiscordGateway])
+	}
+	if v := values[DiscordShardCount]; v != "auto" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			bad("%s must be a number of shards (1 or more) or auto, got %q", DiscordShardCount, v)
+		}
+		cfg.DiscordShardCount = n
+	}
+	if n, err := strconv.Atoi(values[DiscordShardID]); err != nil || n < 0 {
+		bad("%s must be a shard number, 0 or more, got %q", DiscordShardID, values[DiscordShardID])
+	} else if cfg.DiscordShardID = n; cfg.DiscordShardCount > 0 && n >= cfg.DiscordShardCount {
+		bad("%s is %d, but shards are numbered 0 to %s-1 (%d)", DiscordShardID, n, DiscordShardCount, cfg.DiscordShardCount-1)
+	}
 	switch {
 	case values[DiscordToken] != "" && cfg.DiscordToken == "":
 		bad("%s holds only \"Bot \": put the token itself after it, or just the token (Bot tab of the developer portal)", DiscordToken)
@@ -291,6 +322,9 @@ func (c *Config) LogValue() slog.Value {
 		slog.String("discord_guild_id", c.DiscordGuildID),
 		slog.Bool("http_interactions", c.DiscordPublicKey != nil),
 		slog.String("public_url", c.PublicURL),
+		slog.Bool("discord_gateway", c.DiscordGateway),
+		slog.Int("discord_shard_id", c.DiscordShardID),
+		slog.Int("discord_shard_count", c.DiscordShardCount),
 		slog.String("pnw_api_url", c.PNWAPIURL),
 		slog.Bool("pnw_bot_key", c.PNWBotKey != ""),
 		slog.String("http_addr", c.HTTPAddr),

@@ -45,6 +45,41 @@ func TestLoad(t *testing.T) {
 		require.Equal(t, slog.LevelInfo, cfg.LogLevel)
 		require.Len(t, cfg.EncryptionKey, 32)
 		require.Nil(t, cfg.DiscordPublicKey)
+		require.True(t, cfg.DiscordGateway)
+		require.Equal(t, 0, cfg.DiscordShardID)
+		require.Equal(t, 1, cfg.DiscordShardCount)
+	})
+
+	t.Run("Replicas", func(t *testing.T) {
+		vars := valid()
+		vars[config.DiscordShardID], vars[config.DiscordShardCount] = "1", "auto"
+		cfg, err := config.Load(env(vars), runNeeds...)
+		require.NoError(t, err)
+		require.Equal(t, 1, cfg.DiscordShardID)
+		require.Zero(t, cfg.DiscordShardCount, "auto")
+
+		vars[config.DiscordGateway] = "off"
+		_, err = config.Load(env(vars), runNeeds...)
+		require.EqualError(t, err, "configuration: DISCORD_GATEWAY=off needs DISCORD_PUBLIC_KEY: with no gateway, interactions arrive only over HTTP")
+		vars[config.DiscordPublicKey] = strings.Repeat("ab", 32)
+		cfg, err = config.Load(env(vars), runNeeds...)
+		require.NoError(t, err)
+		require.False(t, cfg.DiscordGateway)
+
+		for _, c := range []struct{ id, count, want string }{
+			{"2", "2", "DISCORD_SHARD_ID is 2, but shards are numbered 0 to DISCORD_SHARD_COUNT-1 (1)"},
+			{"-1", "2", `DISCORD_SHARD_ID must be a shard number, 0 or more, got "-1"`},
+			{"0", "0", `DISCORD_SHARD_COUNT must be a number of shards (1 or more) or auto, got "0"`},
+		} {
+			vars := valid()
+			vars[config.DiscordShardID], vars[config.DiscordShardCount] = c.id, c.count
+			_, err := config.Load(env(vars), runNeeds...)
+			require.EqualError(t, err, "configuration: "+c.want)
+		}
+		vars = valid()
+		vars[config.DiscordGateway] = "maybe"
+		_, err = config.Load(env(vars), runNeeds...)
+		require.EqualError(t, err, `configuration: DISCORD_GATEWAY must be on or off, got "maybe"`)
 	})
 
 	t.Run("EveryProblemListedOnce", func(t *testing.T) {

@@ -53,8 +53,9 @@ type Fake struct {
 	connections int
 	rateLimited int
 	nextID      int64
-	seq         int64   // of the last dispatch
-	guilds      *guilds // its own lock; see guilds.go
+	seq         int64    // of the last dispatch
+	guilds      *guilds  // its own lock; see guilds.go
+	replicas    replicas // its own lock; see replicas.go
 
 	oauth oauth // its own lock; see oauth.go
 }
@@ -103,6 +104,7 @@ func New() (*Fake, error) {
 	mux.HandleFunc("GET /api/v9/gateway", f.gateway)
 	mux.HandleFunc("GET /api/v9/gateway/bot", f.authorized(f.gateway))
 	mux.HandleFunc("GET /api/v9/users/@me", f.authorized(f.me))
+	mux.HandleFunc("GET /api/v9/oauth2/applications/@me", f.authorized(f.application))
 	mux.HandleFunc("PUT /api/v9/applications/{app}/commands", f.authorized(f.overwriteCommands))
 	mux.HandleFunc("PUT /api/v9/applications/{app}/guilds/{guild}/commands", f.authorized(f.overwriteCommands))
 	mux.HandleFunc("POST /api/v9/interactions/{id}/{token}/callback", f.callback)
@@ -143,6 +145,7 @@ func (f *Fake) Commands(guildID string) []*discordgo.ApplicationCommand {
 type Identify struct {
 	Token   string           `json:"token"`
 	Intents discordgo.Intent `json:"intents"`
+	Shard   *[2]int          `json:"shard"`
 }
 
 // Identify returns the last IDENTIFY payload received, nil before any.
@@ -281,7 +284,7 @@ func (f *Fake) authorized(next http.HandlerFunc) http.HandlerFunc {
 func (f *Fake) gateway(w http.ResponseWriter, r *http.Request) {
 	url := "ws" + strings.TrimPrefix(f.URL, "http") + "/gateway"
 	writeJSON(w, http.StatusOK, map[string]any{
-		"url": url, "shards": 1,
+		"url": url, "shards": f.Shards(),
 		"session_start_limit": map[string]int{"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1},
 	})
 }
@@ -309,6 +312,7 @@ func (f *Fake) overwriteCommands(w http.ResponseWriter, r *http.Request) {
 		c.ID, c.ApplicationID, c.GuildID, c.Version = f.id(), AppID, r.PathValue("guild"), "1"
 	}
 	f.commands[r.PathValue("guild")] = cmds
+	f.replicas.registered()
 	f.notify()
 	f.mu.Unlock()
 	writeJSON(w, http.StatusOK, cmds)

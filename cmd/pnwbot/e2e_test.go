@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -111,16 +110,6 @@ func TestEndToEnd(t *testing.T) {
 	require.Contains(t, me.String(), "Stored encrypted")
 	require.NotContains(t, me.String(), playerKey)
 
-	// get returns what url answers.
-	get := func(url string) string {
-		t.Helper()
-		resp, err := http.Get(url)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		body, err := io.ReadAll(resp.Body)
-		require.NoError(t, err)
-		return string(body)
-	}
 
 	// A key sealed under a master key the bot does not hold (a process still
 	// running with an old ENCRYPTION_KEY wrote it) shows as unreadable on
@@ -140,8 +129,8 @@ func TestEndToEnd(t *testing.T) {
 		me.WriteString(f.Name + ": " + f.Value + "\n")
 	}
 	require.Contains(t, me.String(), "API key: Stored, but unreadable")
-	require.Contains(t, get(base+"/readyz"), "unreadable stored keys: 1")
-	require.Contains(t, get("http://"+a.metricsListener.Addr().String()+"/metrics"), "pnwbot_stored_keys_unreadable 1")
+	require.Contains(t, get(t, base+"/readyz"), "unreadable stored keys: 1")
+	require.Contains(t, get(t, "http://"+a.metricsListener.Addr().String()+"/metrics"), "pnwbot_stored_keys_unreadable 1")
 
 	// /nation by name, publicly.
 	r = send(discordtest.Command("/nation", discordtest.Option("nation", "Testonia")))
@@ -195,10 +184,10 @@ func TestEndToEnd(t *testing.T) {
 	require.Equal(t, "super_admin", level.Level)
 
 	// Health and readiness on HTTP_ADDR, metrics on METRICS_ADDR only.
-	require.Equal(t, "ok\n", get(base+"/healthz"))
-	require.Equal(t, "ok\nunreadable stored keys: 1\n", get(base+"/readyz"), "PostgreSQL, Redis and the gateway are up; the count is the last check's")
-	require.Equal(t, "404 page not found\n", get(base+"/metrics"))
-	metrics := get("http://" + a.metricsListener.Addr().String() + "/metrics")
+	require.Equal(t, "ok\n", get(t, base+"/healthz"))
+	require.Equal(t, "ok\nunreadable stored keys: 1\n", get(t, base+"/readyz"), "PostgreSQL, Redis and the gateway are up; the count is the last check's")
+	require.Equal(t, "404 page not found\n", get(t, base+"/metrics"))
+	metrics := get(t, "http://" + a.metricsListener.Addr().String() + "/metrics")
 	for _, want := range []string{
 		`pnwbot_interactions_total{outcome="ok",route="/me",type="command"} 2`,
 		`pnwbot_build_info{version="`,

@@ -175,10 +175,16 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 		return nil, err
 	}
 
+	shards := cfg.DiscordShardCount
+	if shards == 0 {
+		shards = bot.AutoShards
+	}
 	a.bot, err = bot.New(bot.Options{
 		Token: string(cfg.DiscordToken), APIBaseURL: cfg.DiscordAPIURL, GuildID: cfg.DiscordGuildID,
 		PublicKey: cfg.DiscordPublicKey, Router: router, Limiter: limiter, Replays: replays,
 		Logger: logger, Registerer: reg,
+		NoGateway: !cfg.DiscordGateway, ShardID: cfg.DiscordShardID, ShardCount: shards,
+		RegisterOnce: adapter.RegisterOnce(a.st),
 	})
 	if err != nil {
 		return nil, err
@@ -196,7 +202,9 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 		return nil, err
 	}
 	deps.Notices = a.jobs
-	checks = append(checks, web.Check{Name: "discord_gateway", Ping: a.bot.CheckGateway})
+	if cfg.DiscordGateway {
+		checks = append(checks, web.Check{Name: "discord_gateway", Ping: a.bot.CheckGateway})
+	}
 	if a.listener, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
 		return nil, todo(fmt.Errorf("HTTP_ADDR: %w", err), "set HTTP_ADDR to a free port, or stop what listens there")
 	}

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"encoding/hex"
+	"net/http"
+	"regexp"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
+
+	"pnwbot/bot/discordtest"
+	"pnwbot/config"
+	"pnwbot/pnw/pnwtest"
+	"pnwbot/secrets"
+	"pnwbot/store/storetest"
+)
+
+// replicaEnv is the environment of a replica serving HTTP interactions only,
+// on dbURL and redisURL, against the fakes.
+func replicaEnv(discord *discordtest.Fake, game *pnwtest.Server, pub []byte, dbURL, redisURL, encryptionKey string) map[string]string {
+	return map[string]string{
+		config.DatabaseURL:      dbURL,
+		config.RedisURL:         redisURL,
+		config.EncryptionKey:    encryptionKey,
+		config.DiscordToken:     discordtest.Token,
+		config.DiscordAPIURL:    discord.URL,
+		config.DiscordGuildID:   discordtest.GuildID,
+		config.DiscordPublicKey: hex.EncodeToString(pub),
+		config.DiscordGateway:   "off",
+		config.PNWAPIURL:        game.URL,
+		config.PNWAPIKey:        "botkey00000000000000",
+		config.HTTPAddr:         "127.0.0.1:0",
+		config.MetricsAddr:      "127.0.0.1:0",
+	}
+}
+
+// replicaWorld adds to the fake game the bot's key, a player and an alliance.
+func replicaWorld(game *pnwtest.Server) {
+	game.AddKey("botkey00000000000000", 1)
+	game.AddNation(pnwtest.Nation{ID: 1, NationName: "Bot Nation", LeaderName: "Bot"})
+	game.AddAlliance(pnwtest.Alliance{ID: 9, Name: "Rose", Acronym: "Rose", Rank: 4, Color: "purple"})
+	game.AddKey(playerKey, 4242, "nation_view_resources")
+	game.AddNation(pnwtest.Nation{ID: 4242, NationName: "Testonia", LeaderName: "Tess", AllianceID: 9, NumCities: 30, Color: "purple"})
+}
+
+const playerKey = "playerkey00000000000"
+
+// TestTwoReplicas runs two replicas of the binary on one PostgreSQL and one
+// Redis, HTTP interactions only: one registers the commands, interactions
+// are served by either, a replayed interaction and a double confirmation
+// sent to both take effect once, and each periodic pass runs once.
+func TestTwoReplicas(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	discord, game := newFakes(t)
+	replicaWorld(game)
+	pub, priv := discordtest.NewKey()
+	dbURL := storetest.NewEmptyDB(t)
+	env := replicaEnv(discord, game, pub, dbURL, redisDB(t, 11), secrets.GenerateKey())
+
+	// Started together: they migrate and register one at a time.
+	started := make(chan *process, 2)
+	for range 2 {
+		go func() { started <- startProcess(t, env) }()
+	}
+	a, b := <-started, <-started
+	require.Equal(t, 1, discord.Registrations(), "one replica registered the commands")
+	require.Len(t, discord.Commands(discordtest.GuildID), 7)
+	require.Nil(t, discord.Identify(), "no gateway session")
+	require.Equal(t, "ok\nunreadable stored keys: 0\n", get(t, a.base+"/readyz"), "ready without a gateway")
+
+	// Interactions spread over both: the link made on one is seen by the other.
+	status, r := post(t, a.base, priv, discordtest.ModalSubmit("link/submit", map[string]string{"api_key": playerKey}))
+	require.Equal(t, http.StatusOK, status)
+	require.Contains(t, r.Data.Content, "Testonia")
+	status, r = post(t, b.base, priv, discordtest.Command("/me"))
+	require.Equal(t, http.StatusOK, status)
+	require.Contains(t, r.Data.Embeds[0].Fields[0].Value, "Testonia")
+	status, r = post(t, a.base, priv, discordtest.Command("/nation", discordtest.Option("nation", "Testonia")))
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, "Testonia", r.Data.Embeds[0].Title)
+
+	// Discord retrying one interaction on the other replica: refused there.
+	info := discordtest.Command("/alliance/info", discordtest.Option("alliance", "9"))
+	status, _ = post(t, b.base, priv, info)
+	require.Equal(t, http.StatusOK, status)
+	status, _ = post(t, a.base, priv, info)
+	require.Equal(t, http.StatusConflict, status)
+
+	// A double click on "delete my account", one click on each replica.
+	status, r = post(t, a.base, priv, discordtest.Command("/delete-account"))
+	require.Equal(t, http.StatusOK, status)
+	confirm := r.Data.Components[0].Components[0].CustomID
+	clicks := make(chan int, 2)
+	for _, p := range []*process{a, b} {
+		go func() {
+			status, _ := post(t, p.base, priv, discordtest.Component(confirm))
+			clicks <- status
+		}()
+	}
+	require.Equal(t, http.StatusOK, <-clicks)
+	require.Equal(t, http.StatusOK, <-clicks)
+	pool, err := pgxpool.New(ctx, dbURL)
+	require.NoError(t, err)
+	defer pool.Close()
+	var deletions int
+	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM audit_logs WHERE action = 'user.delete'`).Scan(&deletions))
+	require.Equal(t, 1, deletions)
+
+	// Each pass ran once, on one of them.
+	passes := regexp.MustCompile(`(?m)^pnwbot_jobs_total\{job="(retention|key_check)",outcome="ok"\} (\d+)$`)
+	ran := func() map[string]int {
+		n := map[string]int{}
+		for _, p := range []*process{a, b} {
+			for _, m := range passes.FindAllStringSubmatch(get(t, p.metrics), -1) {
+				c, _ := strconv.Atoi(m[2])
+				n[m[1]] += c
+			}
+		}
+		return n
+	}
+	require.Eventually(t, func() bool { return len(ran()) == 2 }, 30*time.Second, 50*time.Millisecond)
+	require.Equal(t, map[string]int{"retention": 1, "key_check": 1}, ran())
+	var inserted int
+	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'pass'`).Scan(&inserted))
+	require.Equal(t, 2, inserted, "one job per pass, whichever replica leads")
+
+	// A replica that goes leaves the other serving.
+	require.Equal(t, 0, a.stop(t))
+	status, _ = post(t, b.base, priv, discordtest.Command("/nation", discordtest.Option("nation", "Testonia")))
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, 0, b.stop(t))
+}
