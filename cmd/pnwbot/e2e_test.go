@@ -110,7 +110,6 @@ func TestEndToEnd(t *testing.T) {
 	require.Contains(t, me.String(), "Stored encrypted")
 	require.NotContains(t, me.String(), playerKey)
 
-
 	// A key sealed under a master key the bot does not hold (a process still
 	// running with an old ENCRYPTION_KEY wrote it) shows as unreadable on
 	// /me, and is counted in /readyz and the metrics.
@@ -187,7 +186,7 @@ func TestEndToEnd(t *testing.T) {
 	require.Equal(t, "ok\n", get(t, base+"/healthz"))
 	require.Equal(t, "ok\nunreadable stored keys: 1\n", get(t, base+"/readyz"), "PostgreSQL, Redis and the gateway are up; the count is the last check's")
 	require.Equal(t, "404 page not found\n", get(t, base+"/metrics"))
-	metrics := get(t, "http://" + a.metricsListener.Addr().String() + "/metrics")
+	metrics := get(t, "http://"+a.metricsListener.Addr().String()+"/metrics")
 	for _, want := range []string{
 		`pnwbot_interactions_total{outcome="ok",route="/me",type="command"} 2`,
 		`pnwbot_build_info{version="`,
