@@ -69,7 +69,7 @@ func TestTwoReplicas(t *testing.T) {
 	}
 	a, b := <-started, <-started
 	require.Equal(t, 1, discord.Registrations(), "one replica registered the commands")
-	require.Len(t, discord.Commands(discordtest.GuildID), 7)
+	require.NotEmpty(t, discord.Commands(discordtest.GuildID))
 	require.Nil(t, discord.Identify(), "no gateway session")
 	require.Equal(t, "ok\nunreadable stored keys: 0\n", get(t, a.base+"/readyz"), "ready without a gateway")
 
