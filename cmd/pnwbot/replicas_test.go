@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
@@ -112,7 +113,7 @@ func TestTwoReplicas(t *testing.T) {
 	require.Equal(t, 1, deletions)
 
 	// Each pass ran once, on one of them.
-	passes := regexp.MustCompile(`(?m)^pnwbot_jobs_total\{job="(retention|key_check)",outcome="ok"\} (\d+)$`)
+	passes := regexp.MustCompile(`(?m)^pnwbot_jobs_total\{job="(\w+)",outcome="ok"\} (\d+)$`)
 	ran := func() map[string]int {
 		n := map[string]int{}
 		for _, p := range []*process{a, b} {
@@ -123,11 +124,22 @@ func TestTwoReplicas(t *testing.T) {
 		}
 		return n
 	}
-	require.Eventually(t, func() bool { return len(ran()) == 2 }, 30*time.Second, 50*time.Millisecond)
-	require.Equal(t, map[string]int{"retention": 1, "key_check": 1}, ran())
-	var inserted int
-	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'pass'`).Scan(&inserted))
-	require.Equal(t, 2, inserted, "one job per pass, whichever replica leads")
+	want := map[string]int{"retention": 1, "key_check": 1, "withdrawals_settle": 1, "role_sync": 1}
+	require.Eventually(t, func() bool { return len(ran()) == len(want) }, 30*time.Second, 50*time.Millisecond)
+	require.Equal(t, want, ran())
+	rows, err := pool.Query(ctx, `SELECT args->>'name', count(*)::int FROM river_job WHERE kind = 'pass' GROUP BY 1`)
+	require.NoError(t, err)
+	inserted, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (kv struct {
+		name string
+		n    int
+	}, err error) {
+		return kv, r.Scan(&kv.name, &kv.n)
+	})
+	require.NoError(t, err)
+	require.Len(t, inserted, len(want))
+	for _, kv := range inserted {
+		require.Equal(t, 1, kv.n, "one %s job, whichever replica leads", kv.name)
+	}
 
 	// A replica that goes leaves the other serving.
 	require.Equal(t, 0, a.stop(t))

@@ -191,17 +191,6 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 	}
 	deps.DM = a.bot
 	deps.Guilds = a.bot
-	if a.jobsDB, err = store.Open(connectCtx, string(cfg.DatabaseURL)); err != nil {
-		return nil, todo(err, "check DATABASE_URL and that PostgreSQL is running")
-	}
-	a.jobs, err = jobs.New(jobs.Options{Pool: a.jobsDB.Pool, Logger: logger, Registerer: reg, DM: a.bot, Passes: []jobs.Pass{
-		{Name: "retention", Every: jobs.RetentionEvery, Run: func(ctx context.Context) (any, error) { return a.st.Prune(ctx, time.Now()) }},
-		{Name: "key_check", Every: jobs.KeyCheckEvery, Run: func(ctx context.Context) (any, error) { return deps.VerifyKeys(ctx) }},
-	}})
-	if err != nil {
-		return nil, err
-	}
-	deps.Notices = a.jobs
 	if cfg.DiscordGateway {
 		checks = append(checks, web.Check{Name: "discord_gateway", Ping: a.bot.CheckGateway})
 	}
@@ -224,6 +213,23 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 		deps.LinkedRoles = a.site
 		pages = a.site.Handler()
 	}
+	passes := []jobs.Pass{
+		{Name: "retention", Every: jobs.RetentionEvery, Run: func(ctx context.Context) (any, error) { return a.st.Prune(ctx, time.Now()) }},
+		{Name: "key_check", Every: jobs.KeyCheckEvery, Run: func(ctx context.Context) (any, error) { return deps.VerifyKeys(ctx) }},
+		{Name: "withdrawals_settle", Every: jobs.SettleEvery, Run: func(ctx context.Context) (any, error) { return deps.SettleWithdrawals(ctx) }},
+		{Name: "role_sync", Every: jobs.RoleSyncEvery, Run: func(ctx context.Context) (any, error) { return deps.SyncAllRoles(ctx) }},
+	}
+	if a.site != nil {
+		passes = append(passes, jobs.Pass{Name: "linked_roles", Every: jobs.LinkedRolesEvery,
+			Run: func(ctx context.Context) (any, error) { return a.site.RefreshRoleConnections(ctx) }})
+	}
+	if a.jobsDB, err = store.Open(connectCtx, string(cfg.DatabaseURL)); err != nil {
+		return nil, todo(err, "check DATABASE_URL and that PostgreSQL is running")
+	}
+	if a.jobs, err = jobs.New(jobs.Options{Pool: a.jobsDB.Pool, Logger: logger, Registerer: reg, DM: a.bot, Passes: passes}); err != nil {
+		return nil, err
+	}
+	deps.Notices = a.jobs
 	a.server = web.New(web.Options{Checks: checks, Details: a.readyDetails, Interactions: a.bot.InteractionsHandler(), Site: pages, Logger: logger})
 	a.metrics = web.NewMetrics(cfg.MetricsAddr, reg, logger)
 	switch err = a.bot.Start(ctx); {
