@@ -158,7 +158,7 @@ func (o *outage) meBurst(user string, n int) (served int) {
 			served++
 		}
 	}
-	o.t.Logf("/me ×%d: %d served, %d deferred, slowest %v", n, served, deferred, slowest.Round(time.Millisecond))
+	o.t.Logf("%s: /me ×%d: %d served, %d deferred, slowest %v", o.t.Name(), n, served, deferred, slowest.Round(time.Millisecond))
 	require.Zero(o.t, deferred, "answers that took longer than the bot waits before deferring")
 	return served
 }
@@ -202,7 +202,11 @@ func TestRedisOutage(t *testing.T) {
 			require.Equal(t, 1, o.meBurst(user, 1))
 
 			c.fail(srv)
-			require.Equal(t, 30, o.meBurst(user, 40))
+			// At most 30 of 40; the two requests above count too when a
+			// slow moment sent them to PostgreSQL.
+			served := o.meBurst(user, 40)
+			require.LessOrEqual(t, served, 30)
+			require.GreaterOrEqual(t, served, 28)
 			require.Equal(t, "pnwbot_redis_breaker_state 2", o.metric("pnwbot_redis_breaker_state"))
 
 			c.recover(srv)
@@ -271,7 +275,7 @@ func TestDatabaseOutage(t *testing.T) {
 					check(discordtest.Command("/me"), down, true)
 					check(discordtest.Command("/nation"), down, true)
 				}
-				t.Logf("slowest answer with PostgreSQL down: %v", slowest.Round(time.Millisecond))
+				t.Logf("%s: slowest answer with PostgreSQL down: %v", t.Name(), slowest.Round(time.Millisecond))
 				require.NotContains(t, o.logs.String(), `"interaction failed"`)
 
 				// Back: new users (with rate limits of their own) ask until
