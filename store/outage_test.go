@@ -12,7 +12,7 @@ import (
 )
 
 // A database that stops or hangs fails each query within QueryTimeout with
-// ErrUnavailable, well inside Discord's 3 s window; after three such
+// ErrUnavailable, well inside Discord's 3 s window; after two such
 // failures the breaker fails queries at once, and once the database is back
 // a probe finds it.
 func TestDatabaseOutage(t *testing.T) {
@@ -36,7 +36,7 @@ func TestDatabaseOutage(t *testing.T) {
 			require.ErrorIs(t, query(), store.ErrNotFound)
 
 			c.fail(srv)
-			for range 3 {
+			for range 2 {
 				require.ErrorIs(t, query(), store.ErrUnavailable)
 			}
 			require.Equal(t, 2, st.BreakerState(), "open")

@@ -250,10 +250,13 @@ func TestDatabaseOutage(t *testing.T) {
 				}
 				require.Equal(t, "Testonia", o.send(user, nation(outageNation)).Embeds[0].Title)
 
+				down := "The database is unavailable right now, so this cannot be done. Try again shortly."
 				c.fail(srv)
 				// The first request finds the database gone, and may pay
 				// each deadline once; the breaker spares the others.
-				o.send(user, discordtest.Command("/me"))
+				first := o.send(user, discordtest.Command("/me"))
+				require.Equal(t, down, first.Content)
+				t.Logf("%s: first /me after the failure: %v (deferred: %v)", t.Name(), first.took.Round(time.Millisecond), first.deferred)
 				var slowest time.Duration
 				check := func(i *discordgo.Interaction, want string, private bool) {
 					t.Helper()
@@ -267,7 +270,6 @@ func TestDatabaseOutage(t *testing.T) {
 						require.Equal(t, want, r.Content)
 					}
 				}
-				down := "The database is unavailable right now, so this cannot be done. Try again shortly."
 				for range 3 {
 					check(nation(outageNation), "Testonia", false)
 					check(nation(outageOther), "Otherland", false)
