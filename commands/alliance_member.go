@@ -156,12 +156,13 @@ func (d *Deps) memberConfirm(ctx context.Context, req *bot.Request) (*bot.Respon
 		return updated("This confirmation has expired or is not yours: run the command again. Nothing was done."), nil
 	}
 	refuse := d.refusal(ctx, *u, a, "alliance.member", "nation", strconv.Itoa(nation))
-	key, err := d.ownGameKey(ctx, *u, a, action.gamePerm, refuse)
+	k, err := d.ownGameKey(ctx, *u, a, action.gamePerm, refuse)
 	if err != nil {
 		return nil, err
 	}
-	before, err := d.Game.NationStanding(ctx, key, nation)
+	before, err := d.Game.NationStanding(ctx, k.key, nation)
 	if err != nil {
+		d.refused(ctx, a, k, err)
 		return nil, gameError(err, "Nothing was done.")
 	}
 	old := string(before.Position)
@@ -184,14 +185,15 @@ func (d *Deps) memberConfirm(ctx context.Context, req *bot.Request) (*bot.Respon
 	if action.name == "tax-bracket" {
 		bracket, _ := strconv.Atoi(value)
 		var b pnw.TaxBracket
-		b, err = d.Game.AssignTaxBracket(ctx, key, int(a.PnwAllianceID), nation, bracket)
+		b, err = d.Game.AssignTaxBracket(ctx, k.key, int(a.PnwAllianceID), nation, bracket)
 		oldValues, newValues = map[string]any{"tax_bracket": old}, map[string]any{"tax_bracket": value, "bracket_name": b.BracketName}
 	} else {
-		err = d.Game.AssignAlliancePosition(ctx, key, int(a.PnwAllianceID), nation, pnw.DefaultAlliancePosition(value))
+		err = d.Game.AssignAlliancePosition(ctx, k.key, int(a.PnwAllianceID), nation, pnw.DefaultAlliancePosition(value))
 	}
 	e := auditEntry{user: &u.ID, alliance: &a.ID, action: "alliance.member_" + strings.ReplaceAll(action.name, "-", "_"), resource: "nation",
 		resourceID: strconv.Itoa(nation), oldValues: oldValues, newValues: newValues}
 	if err != nil {
+		d.refused(ctx, a, k, err)
 		e.failed = true
 		newValues["error"] = err.Error()
 		d.audit(context.WithoutCancel(ctx), e)

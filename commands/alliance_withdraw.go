@@ -216,30 +216,46 @@ func (d *Deps) withdrawRefusal(ctx context.Context, u store.User, a store.Allian
 	return d.refusal(ctx, u, a, "alliance.withdraw", "withdrawal", rid)
 }
 
+// ownKey is a manager's own alliance key, opened, with what marks it
+// revoked when the game refuses it.
+type ownKey struct {
+	key     string
+	manager store.AllianceManager
+	owner   string // Discord id
+}
+
 // ownGameKey opens the caller's own alliance key when the game lets it do
 // perm (the game records who acted: never a pooled key); otherwise refuse
 // answers why.
-func (d *Deps) ownGameKey(ctx context.Context, u store.User, a store.Alliance, perm string, refuse func(reason, msg string) error) (string, error) {
+func (d *Deps) ownGameKey(ctx context.Context, u store.User, a store.Alliance, perm string, refuse func(reason, msg string) error) (ownKey, error) {
 	m, err := d.Store.AllianceManagerGet(ctx, store.AllianceManagerGetParams{UserID: u.ID, AllianceID: a.ID})
 	if err != nil {
-		return "", fmt.Errorf("manager: %w", err)
+		return ownKey{}, fmt.Errorf("manager: %w", err)
 	}
 	var perms map[string]bool
 	_ = json.Unmarshal(m.KeyPermissions, &perms) // NULL without a key
 	switch {
 	case m.ManagerApiKey == nil:
-		return "", refuse("no own key", "This needs your own alliance key: link one with /alliance key. Nothing was done.")
+		return ownKey{}, refuse("no own key", "This needs your own alliance key: link one with /alliance key. Nothing was done.")
 	case m.KeyRevokedAt != nil:
-		return "", refuse("own key revoked", "The game refused your alliance key: link your current one with /alliance key. Nothing was done.")
+		return ownKey{}, refuse("own key revoked", "The game refused your alliance key: link your current one with /alliance key. Nothing was done.")
 	case !perms[perm]:
-		return "", refuse("own key lacks "+perm, fmt.Sprintf("Your alliance key may not do this in the game (it lacks %s): make a key with it "+
+		return ownKey{}, refuse("own key lacks "+perm, fmt.Sprintf("Your alliance key may not do this in the game (it lacks %s): make a key with it "+
 			"(Account, then API Key) and link it with /alliance key. Nothing was done.", perm))
 	}
 	key, err := d.Keys.Open(m.ManagerApiKey, u.KeySalt, secrets.AllianceKey(u.ID, a.ID))
 	if err != nil {
-		return "", fmt.Errorf("open alliance key: %w", err)
+		return ownKey{}, fmt.Errorf("open alliance key: %w", err)
 	}
-	return key, nil
+	return ownKey{key: key, manager: m, owner: u.DiscordID}, nil
+}
+
+// refused marks the key revoked, and tells its owner once, when err says
+// the game refused it.
+func (d *Deps) refused(ctx context.Context, a store.Alliance, k ownKey, err error) {
+	if errors.Is(err, pnw.ErrInvalidKey) {
+		d.revokeAllianceKey(context.WithoutCancel(ctx), a.ID, a.Name, k.manager, k.owner)
+	}
 }
 
 // overdraft names what the bank holds less of than want, when the bank can
@@ -379,7 +395,7 @@ func (d *Deps) withdrawConfirm(ctx context.Context, req *bot.Request) (*bot.Resp
 		return d.withdrawState(ctx, u, a, w)
 	}
 	refuse := d.withdrawRefusal(ctx, u, a, w.ID)
-	key, err := d.ownGameKey(ctx, u, a, "alliance_withdraw_bank", refuse)
+	k, err := d.ownGameKey(ctx, u, a, "alliance_withdraw_bank", refuse)
 	if err != nil {
 		return nil, err
 	}
@@ -420,13 +436,14 @@ func (d *Deps) withdrawConfirm(ctx context.Context, req *bot.Request) (*bot.Resp
 	if err := json.Unmarshal(w.Amounts, &want); err != nil {
 		return nil, fmt.Errorf("withdrawal amounts: %w", err)
 	}
-	rec, sendErr := d.Game.BankWithdraw(ctx, key, pnw.Withdrawal{ReceiverID: int(w.ReceiverID), ReceiverType: int(w.ReceiverType),
+	rec, sendErr := d.Game.BankWithdraw(ctx, k.key, pnw.Withdrawal{ReceiverID: int(w.ReceiverID), ReceiverType: int(w.ReceiverType),
 		Money: want["money"], Food: want["food"], Coal: want["coal"], Oil: want["oil"], Uranium: want["uranium"], Lead: want["lead"],
 		Iron: want["iron"], Bauxite: want["bauxite"], Gasoline: want["gasoline"], Munitions: want["munitions"], Steel: want["steel"],
 		Aluminum: want["aluminum"], Note: w.Note})
 	state, details := withdrawOutcome(rec, sendErr)
 	if sendErr != nil {
 		d.Logger.WarnContext(ctx, "withdrawal not sent", "withdrawal_id", w.ID, "state", state, "error", sendErr)
+		d.refused(ctx, a, k, sendErr)
 	}
 	// What the game said is recorded even when the interaction is gone.
 	return d.finishWithdrawal(context.WithoutCancel(ctx), u.ID, a, w, state, details)

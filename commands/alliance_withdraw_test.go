@@ -315,6 +315,25 @@ func TestAllianceWithdraw(t *testing.T) {
 		require.Equal(t, bank.Money, b.game.Alliance(rose).Bank.Money)
 	})
 
+	t.Run("KeyRefused", func(t *testing.T) {
+		t.Parallel()
+		b, a := banker(t, pnw.Options{})
+		dms := &dmRecorder{}
+		b.deps.DM = dms
+		confirm, _ := b.asked(t, money(100))
+		b.game.Fail(pnwtest.Failure{Status: 401, Times: 1})
+		resp, err := b.click(t, confirm)
+		require.NoError(t, err)
+		require.Contains(t, resp.Embeds[0].Description, "The game refused it, so nothing was sent")
+		require.Equal(t, "failed", b.withdrawals(t, a)[0].State)
+		m, err := b.st.AllianceManagerGet(ctx, store.AllianceManagerGetParams{UserID: b.user(t, aliceID).ID, AllianceID: a.ID})
+		require.NoError(t, err)
+		require.NotNil(t, m.KeyRevokedAt, "the refused key is marked")
+		require.Len(t, dms.to(aliceID), 1, "and its owner told")
+		_, err = b.withdraw(t, aliceID, toBob(), money(100))
+		require.ErrorContains(t, err, "The game refused your alliance key")
+	})
+
 	t.Run("RefusedAmounts", func(t *testing.T) {
 		t.Parallel()
 		b, a := banker(t, pnw.Options{})
