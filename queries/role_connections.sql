@@ -21,3 +21,19 @@ WHERE user_id = @user_id;
 
 -- name: RoleConnectionDelete :execrows
 DELETE FROM role_connections WHERE user_id = @user_id;
+
+-- name: RoleConnectionListTokens :many
+-- A page of sealed grants with their owner's salt, for re-encryption.
+SELECT c.user_id, u.key_salt, c.access_token, c.refresh_token
+FROM role_connections c
+JOIN users u ON u.id = c.user_id
+WHERE c.user_id > @after_user_id
+ORDER BY c.user_id LIMIT @row_limit;
+
+-- name: RoleConnectionReplaceAccessToken :execrows
+UPDATE role_connections SET access_token = @new_token
+WHERE user_id = @user_id AND access_token = @old_token;
+
+-- name: RoleConnectionReplaceRefreshToken :execrows
+UPDATE role_connections SET refresh_token = @new_token
+WHERE user_id = @user_id AND refresh_token = @old_token;

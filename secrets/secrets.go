@@ -52,6 +52,10 @@ func (o Owner) String() string { return fmt.Sprintf("user %d (%s key)", o.UserID
 // NationKey is the owner of a user's own nation key.
 func NationKey(userID int64) Owner { return Owner{UserID: userID, Purpose: "nation"} }
 
+// DiscordGrant is the owner of a user's Discord OAuth2 tokens, kept for
+// Linked Roles.
+func DiscordGrant(userID int64) Owner { return Owner{UserID: userID, Purpose: "discord_oauth"} }
+
 // AllianceKey is the owner of a manager's key for one alliance.
 func AllianceKey(userID, allianceID int64) Owner {
 	return Owner{UserID: userID, Purpose: "alliance:" + strconv.FormatInt(allianceID, 10)}

@@ -145,6 +145,13 @@ func setupRotation(t *testing.T) *rotateBundle {
 	require.NoError(t, err)
 	b.manager, err = st.AllianceManagerSetKey(ctx, store.AllianceManagerSetKeyParams{ID: m.ID, ManagerApiKey: sealed})
 	require.NoError(t, err)
+	// A Linked Roles grant: two more sealed values.
+	access, err := oldRing.Seal("access-1", b.users[1].KeySalt, secrets.DiscordGrant(b.users[1].ID))
+	require.NoError(t, err)
+	refresh, err := oldRing.Seal("refresh-1", b.users[1].KeySalt, secrets.DiscordGrant(b.users[1].ID))
+	require.NoError(t, err)
+	_, err = st.RoleConnectionUpsert(ctx, store.RoleConnectionUpsertParams{UserID: b.users[1].ID, AccessToken: access, RefreshToken: refresh, TokenExpiresAt: time.Now()})
+	require.NoError(t, err)
 	return b
 }
 
@@ -168,6 +175,14 @@ func (b *rotateBundle) requireAllUnderNewKey(t *testing.T) {
 	got, err := b.newRing.Open(m.ManagerApiKey, b.users[0].KeySalt, secrets.AllianceKey(m.UserID, m.AllianceID))
 	require.NoError(t, err)
 	require.Equal(t, "alliance-key", got)
+	grant, err := b.st.RoleConnectionGet(ctx, b.users[1].ID)
+	require.NoError(t, err)
+	for sealed, want := range map[string]string{string(grant.RoleConnection.AccessToken): "access-1", string(grant.RoleConnection.RefreshToken): "refresh-1"} {
+		got, err := b.newRing.Open([]byte(sealed), grant.KeySalt, secrets.DiscordGrant(b.users[1].ID))
+		require.NoError(t, err)
+		require.Equal(t, want, got)
+		require.True(t, b.newRing.Current([]byte(sealed)))
+	}
 }
 
 func TestRotate(t *testing.T) {
@@ -179,7 +194,7 @@ func TestRotate(t *testing.T) {
 		b := setupRotation(t)
 		stats, err := secrets.Rotate(ctx, adapter.KeyTables(b.st), b.newRing, 3, nil)
 		require.NoError(t, err)
-		require.Equal(t, secrets.RotateStats{Rotated: 8}, stats)
+		require.Equal(t, secrets.RotateStats{Rotated: 10}, stats)
 		b.requireAllUnderNewKey(t)
 	})
 
@@ -201,12 +216,12 @@ func TestRotate(t *testing.T) {
 
 		stats, err := secrets.Rotate(ctx, adapter.KeyTables(b.st), b.newRing, 3, nil)
 		require.NoError(t, err)
-		require.Equal(t, secrets.RotateStats{Rotated: 5, Current: 3}, stats)
+		require.Equal(t, secrets.RotateStats{Rotated: 7, Current: 3}, stats)
 		b.requireAllUnderNewKey(t)
 
 		again, err := secrets.Rotate(ctx, adapter.KeyTables(b.st), b.newRing, 3, nil)
 		require.NoError(t, err)
-		require.Equal(t, secrets.RotateStats{Current: 8}, again)
+		require.Equal(t, secrets.RotateStats{Current: 10}, again)
 	})
 
 	t.Run("UnknownKeyLeftUntouched", func(t *testing.T) {
@@ -222,7 +237,7 @@ func TestRotate(t *testing.T) {
 		stats, err := secrets.Rotate(ctx, adapter.KeyTables(b.st), b.newRing, 3, nil)
 		require.NoError(t, err)
 		require.Equal(t, 1, stats.Failed)
-		require.Equal(t, 7, stats.Rotated)
+		require.Equal(t, 9, stats.Rotated)
 		row, err := b.st.UserGetByID(ctx, u.ID)
 		require.NoError(t, err)
 		require.Equal(t, sealed, row.PnwApiKey, "an unreadable key must not be changed")

@@ -54,6 +54,52 @@ func (q *Queries) RoleConnectionGet(ctx context.Context, userID int64) (RoleConn
 	return i, err
 }
 
+const roleConnectionListTokens = `-- name: RoleConnectionListTokens :many
+SELECT c.user_id, u.key_salt, c.access_token, c.refresh_token
+FROM role_connections c
+JOIN users u ON u.id = c.user_id
+WHERE c.user_id > $1
+ORDER BY c.user_id LIMIT $2
+`
+
+type RoleConnectionListTokensParams struct {
+	AfterUserID int64 `json:"after_user_id"`
+	RowLimit    int32 `json:"row_limit"`
+}
+
+type RoleConnectionListTokensRow struct {
+	UserID       int64  `json:"user_id"`
+	KeySalt      []byte `json:"key_salt"`
+	AccessToken  []byte `json:"access_token"`
+	RefreshToken []byte `json:"refresh_token"`
+}
+
+// A page of sealed grants with their owner's salt, for re-encryption.
+func (q *Queries) RoleConnectionListTokens(ctx context.Context, arg RoleConnectionListTokensParams) ([]RoleConnectionListTokensRow, error) {
+	rows, err := q.db.Query(ctx, roleConnectionListTokens, arg.AfterUserID, arg.RowLimit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []RoleConnectionListTokensRow{}
+	for rows.Next() {
+		var i RoleConnectionListTokensRow
+		if err := rows.Scan(
+			&i.UserID,
+			&i.KeySalt,
+			&i.AccessToken,
+			&i.RefreshToken,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const roleConnectionListUsers = `-- name: RoleConnectionListUsers :many
 SELECT user_id FROM role_connections WHERE user_id > $1 ORDER BY user_id LIMIT $2
 `
@@ -81,6 +127,44 @@ func (q *Queries) RoleConnectionListUsers(ctx context.Context, arg RoleConnectio
 		return nil, err
 	}
 	return items, nil
+}
+
+const roleConnectionReplaceAccessToken = `-- name: RoleConnectionReplaceAccessToken :execrows
+UPDATE role_connections SET access_token = $1
+WHERE user_id = $2 AND access_token = $3
+`
+
+type RoleConnectionReplaceAccessTokenParams struct {
+	NewToken []byte `json:"new_token"`
+	UserID   int64  `json:"user_id"`
+	OldToken []byte `json:"old_token"`
+}
+
+func (q *Queries) RoleConnectionReplaceAccessToken(ctx context.Context, arg RoleConnectionReplaceAccessTokenParams) (int64, error) {
+	result, err := q.db.Exec(ctx, roleConnectionReplaceAccessToken, arg.NewToken, arg.UserID, arg.OldToken)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const roleConnectionReplaceRefreshToken = `-- name: RoleConnectionReplaceRefreshToken :execrows
+UPDATE role_connections SET refresh_token = $1
+WHERE user_id = $2 AND refresh_token = $3
+`
+
+type RoleConnectionReplaceRefreshTokenParams struct {
+	NewToken []byte `json:"new_token"`
+	UserID   int64  `json:"user_id"`
+	OldToken []byte `json:"old_token"`
+}
+
+func (q *Queries) RoleConnectionReplaceRefreshToken(ctx context.Context, arg RoleConnectionReplaceRefreshTokenParams) (int64, error) {
+	result, err := q.db.Exec(ctx, roleConnectionReplaceRefreshToken, arg.NewToken, arg.UserID, arg.OldToken)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const roleConnectionSetPushed = `-- name: RoleConnectionSetPushed :exec

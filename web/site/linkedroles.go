@@ -39,10 +39,6 @@ type roleConnection struct {
 	Metadata         map[string]string `json:"metadata"`
 }
 
-func tokenOwner(userID int64) secrets.Owner {
-	return secrets.Owner{UserID: userID, Purpose: "discord_oauth"}
-}
-
 // connectRole keeps the user's grant (sealed) and writes their role
 // connection.
 func (s *Site) connectRole(ctx context.Context, u store.User, tok *oauth2.Token) error {
@@ -53,11 +49,11 @@ func (s *Site) connectRole(ctx context.Context, u store.User, tok *oauth2.Token)
 }
 
 func (s *Site) saveGrant(ctx context.Context, userID int64, salt []byte, tok *oauth2.Token) error {
-	access, err := s.opts.Keys.Seal(tok.AccessToken, salt, tokenOwner(userID))
+	access, err := s.opts.Keys.Seal(tok.AccessToken, salt, secrets.DiscordGrant(userID))
 	if err != nil {
 		return err
 	}
-	refresh, err := s.opts.Keys.Seal(tok.RefreshToken, salt, tokenOwner(userID))
+	refresh, err := s.opts.Keys.Seal(tok.RefreshToken, salt, secrets.DiscordGrant(userID))
 	if err != nil {
 		return err
 	}
@@ -164,11 +160,11 @@ func (s *Site) connectionOf(ctx context.Context, nationID *int64) (roleConnectio
 // token when it expired. A grant Discord no longer honours (the user
 // removed the app) is dropped.
 func (s *Site) putConnection(ctx context.Context, rc store.RoleConnection, salt []byte, body []byte) error {
-	access, err := s.opts.Keys.Open(rc.AccessToken, salt, tokenOwner(rc.UserID))
+	access, err := s.opts.Keys.Open(rc.AccessToken, salt, secrets.DiscordGrant(rc.UserID))
 	if err != nil {
 		return fmt.Errorf("open role grant: %w", err)
 	}
-	refresh, err := s.opts.Keys.Open(rc.RefreshToken, salt, tokenOwner(rc.UserID))
+	refresh, err := s.opts.Keys.Open(rc.RefreshToken, salt, secrets.DiscordGrant(rc.UserID))
 	if err != nil {
 		return fmt.Errorf("open role grant: %w", err)
 	}
