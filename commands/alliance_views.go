@@ -267,16 +267,25 @@ func amount(f float64) string {
 	return number(int(f)) + strconv.FormatFloat(f-float64(int64(f)), 'f', 2, 64)[1:]
 }
 
+// AllianceBank reads the alliance's bank with one of its own manager keys
+// (withAllianceKey): /alliance bank and the web page read it so. The
+// caller checks canViewBank first.
+func (d *Deps) AllianceBank(ctx context.Context, a store.Alliance) (pnw.Result[pnw.AllianceBank], error) {
+	var bank pnw.Result[pnw.AllianceBank]
+	err := d.withAllianceKey(ctx, a, true, func(key string) error {
+		var err error
+		bank, err = d.Game.AllianceBank(ctx, key, int(a.PnwAllianceID))
+		return err
+	})
+	return bank, err
+}
+
 func (d *Deps) allianceBank(ctx context.Context, req *bot.Request) (*bot.Response, error) {
 	_, a, err := d.authorize(ctx, req, access.ViewBank)
 	if err != nil {
 		return nil, err
 	}
-	var bank pnw.Result[pnw.AllianceBank]
-	err = d.withAllianceKey(ctx, a, true, func(key string) error {
-		bank, err = d.Game.AllianceBank(ctx, key, int(a.PnwAllianceID))
-		return err
-	})
+	bank, err := d.AllianceBank(ctx, a)
 	if err != nil {
 		return nil, viewError(err)
 	}

@@ -203,7 +203,7 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 	var pages http.Handler
 	if cfg.WebEnabled() {
 		a.site, err = site.New(site.Options{
-			Store: a.st, Redis: a.rdb, RedisPrefix: prefix, Game: a.game, Keys: a.keys,
+			Store: a.st, Redis: a.rdb, RedisPrefix: prefix, Game: a.game, Keys: a.keys, Bank: deps.AllianceBank,
 			DiscordURL: cfg.DiscordAPIURL, ClientID: a.bot.ApplicationID, ClientSecret: string(cfg.DiscordClientSecret),
 			PublicURL: cfg.PublicURL, Logger: logger,
 		})

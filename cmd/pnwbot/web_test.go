@@ -33,7 +33,10 @@ func TestDashboardInABrowser(t *testing.T) {
 	discord, game := newFakes(t)
 	const botKey = "botkey00000000000000"
 	game.AddKey(botKey, 1)
-	game.AddAlliance(pnwtest.Alliance{ID: 9, Name: "Rose", Acronym: "Rose", Score: 123456.78, Rank: 4, Color: "purple"})
+	game.AddAlliance(pnwtest.Alliance{ID: 9, Name: "Rose", Acronym: "Rose", Score: 123456.78, Rank: 4, Color: "purple",
+		Bank: pnwtest.Resources{Money: 12345678.9, Steel: 25000, Aluminum: 18000, Munitions: 9000, Gasoline: 7500, Food: 120000, Uranium: 800}})
+	const managerKey = "tessbankkey000000000"
+	game.AddKey(managerKey, 4242, "alliance_view_bank")
 	game.AddNation(pnwtest.Nation{ID: 1, NationName: "Bot Nation", LeaderName: "Bot"})
 	for _, n := range []pnwtest.Nation{
 		{ID: 4242, NationName: "Testonia", LeaderName: "Tess", AlliancePosition: "LEADER", Score: 4210.5, NumCities: 30, Soldiers: 210000, Tanks: 18000, Aircraft: 2250, Ships: 300},
@@ -73,6 +76,7 @@ func TestDashboardInABrowser(t *testing.T) {
 	tess := &discordgo.User{ID: "300000000000000001", Username: "tess"}
 	bob := &discordgo.User{ID: "300000000000000002", Username: "bob"}
 	seedManager(t, a.st, tess, 4242, 9)
+	linkAllianceKey(t, a, tess, managerKey)
 
 	browser := headless(t, ctx, chromedp.WindowSize(1000, 760))
 
@@ -129,7 +133,8 @@ func TestDashboardInABrowser(t *testing.T) {
 	))
 	page, err := chromedp.Run(browser, chromedp.Text(chromedp.CSS("main")))
 	require.NoError(t, err)
-	for _, want := range []string{"Members", "Testonia", "Aliceland", "Daveshire", "Active wars", "Testonia vs Thornwall", "Audit log"} {
+	for _, want := range []string{"Members", "Testonia", "Aliceland", "Daveshire", "Bank", "$12,345,679", "25,000",
+		"Active wars", "Testonia vs Thornwall", "Audit log"} {
 		require.Contains(t, page, want)
 	}
 	screenshot("alliance")
@@ -189,5 +194,22 @@ func seedManager(t *testing.T, st *store.Store, u *discordgo.User, nationID, all
 		}
 	}
 	_, err = st.APIUsageLogInsertBatch(ctx, usage)
+	require.NoError(t, err)
+}
+
+// linkAllianceKey stores key, sealed, as the user's manager key for Rose,
+// as /alliance key would.
+func linkAllianceKey(t *testing.T, a *app, u *discordgo.User, key string) {
+	t.Helper()
+	ctx := t.Context()
+	row, err := a.st.UserGetByDiscordID(ctx, u.ID)
+	require.NoError(t, err)
+	al, err := a.st.AllianceGetBySlug(ctx, "rose")
+	require.NoError(t, err)
+	m, err := a.st.AllianceManagerGet(ctx, store.AllianceManagerGetParams{UserID: row.ID, AllianceID: al.ID})
+	require.NoError(t, err)
+	sealed, err := a.keys.Seal(key, row.KeySalt, secrets.AllianceKey(row.ID, al.ID))
+	require.NoError(t, err)
+	_, err = a.st.AllianceManagerSetKey(ctx, store.AllianceManagerSetKeyParams{ID: m.ID, ManagerApiKey: sealed, KeyPermissions: []byte(`{"alliance_view_bank": true}`)})
 	require.NoError(t, err)
 }

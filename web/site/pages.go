@@ -105,6 +105,9 @@ type allianceData struct {
 	Alliance store.Alliance
 	Members  []memberRow
 	MembersP pager
+	Bank     []holding
+	BankNote string // why the bank is not shown
+	CanBank  bool
 	Wars     []pnw.War // nil when not allowed
 	WarsP    pager
 	CanWars  bool
@@ -112,6 +115,18 @@ type allianceData struct {
 	AuditP   pager
 	CanAudit bool
 	Stale    bool
+}
+
+// holding is an amount of money or of one resource in the bank.
+type holding struct {
+	Name   string
+	Amount float64
+}
+
+func bankHoldings(b pnw.AllianceBank) []holding {
+	return []holding{{"Money", b.Money}, {"Coal", b.Coal}, {"Oil", b.Oil}, {"Uranium", b.Uranium}, {"Iron", b.Iron},
+		{"Bauxite", b.Bauxite}, {"Lead", b.Lead}, {"Gasoline", b.Gasoline}, {"Munitions", b.Munitions}, {"Steel", b.Steel},
+		{"Aluminum", b.Aluminum}, {"Food", b.Food}}
 }
 
 type memberRow struct {
@@ -211,6 +226,21 @@ func (s *Site) alliance(w http.ResponseWriter, r *http.Request, u *store.User, _
 		})})
 	}
 	d.MembersP = newPager(r, "members", n, len(all))
+
+	if s.opts.Bank != nil {
+		if d.CanBank, _, err = access.Can(ctx, s.opts.Store, u.ID, a.ID, access.ViewBank); err != nil {
+			s.internal(w, r, err)
+			return
+		}
+	}
+	if d.CanBank {
+		if bank, err := s.opts.Bank(ctx, a); err != nil {
+			s.opts.Logger.WarnContext(ctx, "web alliance bank", "alliance_id", a.ID, "error", err)
+			d.BankNote = "The bank cannot be read now: a manager whose game key may see it (alliance_view_bank) links it with /alliance key in Discord."
+		} else {
+			d.Bank = bankHoldings(bank.Data)
+		}
+	}
 
 	if d.CanWars, _, err = access.Can(ctx, s.opts.Store, u.ID, a.ID, access.ViewWars); err != nil {
 		s.internal(w, r, err)

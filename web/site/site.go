@@ -6,13 +6,16 @@
 package site
 
 import (
+	"context"
 	"embed"
 	"errors"
 	"fmt"
 	"html/template"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,6 +35,10 @@ type Options struct {
 	RedisPrefix string
 	Game        *pnw.Client
 	Keys        *secrets.Keyring
+	// Bank reads an alliance's bank with one of its managers' keys, as
+	// /alliance bank does (commands.Deps.AllianceBank); nil leaves the
+	// bank off the alliance page.
+	Bank func(context.Context, store.Alliance) (pnw.Result[pnw.AllianceBank], error)
 	// DiscordURL is DISCORD_API_URL: the browser is sent to its
 	// /oauth2/authorize, and the token and API calls go to it too.
 	DiscordURL string
@@ -176,6 +183,17 @@ var funcs = template.FuncMap{
 	"when":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
 	"score": func(f float64) string { return fmt.Sprintf("%.2f", f) },
 	"flag":  flagURL,
+	"amount": func(f float64) string {
+		// Whole units with thousands separators, as /alliance bank shows them.
+		digits := strconv.FormatFloat(math.Round(math.Abs(f)), 'f', 0, 64)
+		for i := len(digits) - 3; i > 0; i -= 3 {
+			digits = digits[:i] + "," + digits[i:]
+		}
+		if f < 0 {
+			return "−" + digits
+		}
+		return digits
+	},
 	"title": func(s string) string {
 		if s == "" {
 			return s

@@ -2,6 +2,7 @@ package site_test
 
 import (
 	"context"
+	"errors"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -112,6 +113,10 @@ func setupWith(t testing.TB, cached bool) *bundle {
 		Store: b.st, Redis: b.rdb, RedisPrefix: prefix, Game: game, Keys: keys,
 		DiscordURL: b.discord.URL, ClientID: func() string { return discordtest.AppID }, ClientSecret: discordtest.ClientSecret,
 		PublicURL: b.url, Now: b.clock,
+		// No manager key can read a bank here; the browser test reads one.
+		Bank: func(context.Context, store.Alliance) (pnw.Result[pnw.AllianceBank], error) {
+			return pnw.Result[pnw.AllianceBank]{}, errors.New("no alliance key")
+		},
 	})
 	require.NoError(t, err)
 	srv.Config.Handler = b.site.Handler()
@@ -489,6 +494,7 @@ func TestAlliancePages(t *testing.T) {
 	require.Contains(t, page.body, "Testonia")
 	require.Contains(t, page.body, "Bobistan")
 	require.Contains(t, page.body, "Active wars")
+	require.Contains(t, page.body, "The bank cannot be read now")
 	require.Contains(t, page.body, "Audit log")
 	require.Contains(t, page.body, "Page 1 of 1")
 
