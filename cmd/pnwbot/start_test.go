@@ -54,7 +54,12 @@ func runPnwbot(t *testing.T, env map[string]string, args ...string) (string, int
 	return stderr.String(), cmd.ProcessState.ExitCode()
 }
 
-// freeAddr returns a local address where nothing listens.
+// refusedAddr is a local address where nothing listens, ever: a port freed
+// by freeAddr can be taken meanwhile by a server of a test running in
+// parallel (an HTTP server once answered a "down" Redis there).
+const refusedAddr = "127.0.0.1:1"
+
+// freeAddr returns a local address where nothing listens now.
 func freeAddr(t *testing.T) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -99,11 +104,11 @@ func TestFailedStarts(t *testing.T) {
 			"address already in use; set HTTP_ADDR to a free port, or stop what listens there",
 		},
 		"PostgreSQLDown": {
-			map[string]string{config.DatabaseURL: "postgres://postgres@" + freeAddr(t) + "/pnwbot"},
+			map[string]string{config.DatabaseURL: "postgres://postgres@" + refusedAddr + "/pnwbot"},
 			"connection refused; check DATABASE_URL and that PostgreSQL is running",
 		},
 		"RedisDown": {
-			map[string]string{config.RedisURL: "redis://" + freeAddr(t) + "/0"},
+			map[string]string{config.RedisURL: "redis://" + refusedAddr + "/0"},
 			"connection refused; check REDIS_URL and that Redis is running, or unset REDIS_URL",
 		},
 		"GameRefusesKey": {
