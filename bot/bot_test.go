@@ -222,7 +222,7 @@ func TestRateLimit(t *testing.T) {
 	choices := func(context.Context, *Request) (*Response, error) {
 		return Choices(&discordgo.ApplicationCommandOptionChoice{Name: "pong", Value: "pong"}), nil
 	}
-	b, _ := setup(t, Options{Limiter: NewRedisLimiter(client, prefix, rate)}, Command{
+	b, _ := setup(t, Options{Limiter: NewRedisLimiter(client, prefix, FixedRate(rate))}, Command{
 		Definition: &discordgo.ApplicationCommand{Name: "ping", Description: "ping"},
 		Routes:     []Route{{Path: "/ping", Handler: ok, Autocomplete: choices}},
 	})

@@ -19,6 +19,13 @@ type Rate struct {
 	Window   time.Duration
 }
 
+// RateFunc returns the rate in force; limiters read it at each request, so
+// that a change of setting counts at once.
+type RateFunc func(context.Context) Rate
+
+// FixedRate is a rate that never changes.
+func FixedRate(r Rate) RateFunc { return func(context.Context) Rate { return r } }
+
 // Limiter decides whether key may make one more request now; when it may not,
 // retryAfter says when it may. RedisLimiter implements it, and so does
 // store/adapter.Limiter over PostgreSQL.
@@ -76,14 +83,14 @@ return math.max(1, tonumber(oldest[2]) + window - now)
 type RedisLimiter struct {
 	client *redis.Client
 	prefix string
-	rate   Rate
+	rate   RateFunc
 	script *redis.Script
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
 
 // NewRedisLimiter returns a limiter keeping its keys under prefix.
-func NewRedisLimiter(client *redis.Client, prefix string, rate Rate) *RedisLimiter {
+func NewRedisLimiter(client *redis.Client, prefix string, rate RateFunc) *RedisLimiter {
 	return &RedisLimiter{client: client, prefix: prefix, rate: rate, script: redis.NewScript(slidingLog)}
 }
 
@@ -95,8 +102,9 @@ func (l *RedisLimiter) Allow(ctx context.Context, key string) (bool, time.Durati
 	if l.Now != nil {
 		now = l.Now()
 	}
+	rate := l.rate(ctx)
 	wait, err := l.script.Run(ctx, l.client, []string{l.prefix + "ratelimit:" + key},
-		now.UnixMilli(), l.rate.Window.Milliseconds(), l.rate.Requests, hex.EncodeToString(b[:])).Int64()
+		now.UnixMilli(), rate.Window.Milliseconds(), rate.Requests, hex.EncodeToString(b[:])).Int64()
 	if err != nil {
 		return false, 0, fmt.Errorf("rate limit: %w", err)
 	}
@@ -107,7 +115,7 @@ func (l *RedisLimiter) Allow(ctx context.Context, key string) (bool, time.Durati
 // resort when neither Redis nor PostgreSQL answers, so that the limit still
 // holds, per process.
 type MemoryLimiter struct {
-	rate Rate
+	rate RateFunc
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 
@@ -120,25 +128,26 @@ type MemoryLimiter struct {
 const memoryKeys = 10_000
 
 // NewMemoryLimiter returns an empty limiter.
-func NewMemoryLimiter(rate Rate) *MemoryLimiter {
+func NewMemoryLimiter(rate RateFunc) *MemoryLimiter {
 	return &MemoryLimiter{rate: rate, hits: map[string][]time.Time{}}
 }
 
 // Allow implements Limiter.
-func (l *MemoryLimiter) Allow(_ context.Context, key string) (bool, time.Duration, error) {
+func (l *MemoryLimiter) Allow(ctx context.Context, key string) (bool, time.Duration, error) {
 	now := time.Now()
 	if l.Now != nil {
 		now = l.Now()
 	}
+	rate := l.rate(ctx)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	hits := l.inWindow(key, now)
-	if len(hits) >= l.rate.Requests {
-		return false, hits[0].Add(l.rate.Window).Sub(now), nil
+	hits := l.inWindow(key, now, rate.Window)
+	if len(hits) >= rate.Requests {
+		return false, hits[0].Add(rate.Window).Sub(now), nil
 	}
 	if len(l.hits) >= memoryKeys {
 		for k := range l.hits {
-			l.inWindow(k, now)
+			l.inWindow(k, now, rate.Window)
 		}
 	}
 	l.hits[key] = append(hits, now)
@@ -146,10 +155,10 @@ func (l *MemoryLimiter) Allow(_ context.Context, key string) (bool, time.Duratio
 }
 
 // inWindow drops key's requests that left the window and returns the rest.
-func (l *MemoryLimiter) inWindow(key string, now time.Time) []time.Time {
+func (l *MemoryLimiter) inWindow(key string, now time.Time, window time.Duration) []time.Time {
 	hits := l.hits[key]
 	i := 0
-	for i < len(hits) && !hits[i].After(now.Add(-l.rate.Window)) {
+	for i < len(hits) && !hits[i].After(now.Add(-window)) {
 		i++
 	}
 	hits = hits[i:]

@@ -22,17 +22,17 @@ func limiters(t *testing.T) map[string]func(rate bot.Rate, now func() time.Time)
 	st := storetest.NewDB(t)
 	return map[string]func(bot.Rate, func() time.Time) bot.Limiter{
 		"Redis": func(rate bot.Rate, now func() time.Time) bot.Limiter {
-			l := bot.NewRedisLimiter(client, prefix, rate)
+			l := bot.NewRedisLimiter(client, prefix, bot.FixedRate(rate))
 			l.Now = now
 			return l
 		},
 		"Memory": func(rate bot.Rate, now func() time.Time) bot.Limiter {
-			l := bot.NewMemoryLimiter(rate)
+			l := bot.NewMemoryLimiter(bot.FixedRate(rate))
 			l.Now = now
 			return l
 		},
 		"PostgreSQL": func(rate bot.Rate, now func() time.Time) bot.Limiter {
-			l := adapter.NewLimiter(st, rate)
+			l := adapter.NewLimiter(st, bot.FixedRate(rate))
 			l.Now = now
 			return l
 		},

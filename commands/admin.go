@@ -26,6 +26,10 @@ func (d *Deps) adminCommand() bot.Command {
 	for i, p := range access.SystemPermissions {
 		systemPerms[i] = string(p)
 	}
+	alliance := func(required bool) *discordgo.ApplicationCommandOption {
+		return &discordgo.ApplicationCommandOption{Type: str, Name: "alliance", Description: "Name, acronym or game id of an alliance pnwbot runs",
+			Required: required, Autocomplete: true, MaxLength: maxNameLength}
+	}
 	value := &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionBoolean, Name: "value", Description: "Granted or not", Required: true}
 	return bot.Command{
 		Definition: &discordgo.ApplicationCommand{
@@ -40,6 +44,18 @@ func (d *Deps) adminCommand() bot.Command {
 					sub("permission", "Grant or take away one permission of an admin", user("Who", true),
 						&discordgo.ApplicationCommandOption{Type: str, Name: "permission", Description: "The permission", Required: true, Choices: choices(systemPerms...)}, value),
 				),
+				group("config", "Run-time settings (app_config)", configOptions()...),
+				sub("user", "Anyone's pnwbot profile (never a key)", user("Who", true)),
+				sub("user-permission", "Grant or take away one member permission", user("Who", true),
+					&discordgo.ApplicationCommandOption{Type: str, Name: "permission", Description: "The permission", Required: true, Choices: choices(memberPermissions...)}, value),
+				sub("alliances", "The alliances pnwbot runs"),
+				sub("alliance", "One alliance: managers, settings, server", alliance(true)),
+				sub("assign", "Make someone a manager of an alliance", alliance(true), user("Who", true),
+					&discordgo.ApplicationCommandOption{Type: str, Name: "role", Description: "viewer, manager or admin", Required: true, Choices: choices(access.Roles...)}),
+				sub("unassign", "Remove a manager from an alliance", alliance(true), user("Who", true)),
+				sub("audit", "The whole audit log, newest first", user("Only what this user did", false), alliance(false),
+					&discordgo.ApplicationCommandOption{Type: str, Name: "action", Description: "Only this action, e.g. admin.grant", MaxLength: maxActionFilter},
+					&discordgo.ApplicationCommandOption{Type: str, Name: "since", Description: "Only since this date, e.g. 2026-11-01 (UTC)", MaxLength: 10}),
 			},
 		},
 		Routes: []bot.Route{
@@ -47,6 +63,19 @@ func (d *Deps) adminCommand() bot.Command {
 			{Path: "/admin/admins/grant", Handler: d.adminAdminsGrant, Ephemeral: true},
 			{Path: "/admin/admins/revoke", Handler: d.adminAdminsRevoke, Ephemeral: true},
 			{Path: "/admin/admins/permission", Handler: d.adminAdminsPermission, Ephemeral: true},
+			{Path: "/admin/user", Handler: d.adminUser, Ephemeral: true},
+			{Path: "/admin/user-permission", Handler: d.adminUserPermission, Ephemeral: true},
+			{Path: "/admin/alliances", Handler: d.adminAlliances, Ephemeral: true},
+			{Path: routeAdminAlliancesPage, Handler: d.adminAlliancesTurn, Ephemeral: true},
+			{Path: "/admin/alliance", Handler: d.adminAlliance, Autocomplete: d.adminAllianceAutocomplete, Ephemeral: true},
+			{Path: "/admin/assign", Handler: d.adminAssign, Autocomplete: d.adminAllianceAutocomplete, Ephemeral: true},
+			{Path: "/admin/unassign", Handler: d.adminUnassign, Autocomplete: d.adminAllianceAutocomplete, Ephemeral: true},
+			{Path: "/admin/audit", Handler: d.adminAudit, Autocomplete: d.adminAllianceAutocomplete, Ephemeral: true},
+			{Path: routeAdminAuditPage, Handler: d.adminAuditTurn, Ephemeral: true},
+			{Path: "/admin/config/list", Handler: d.adminConfigList, Ephemeral: true},
+			{Path: "/admin/config/get", Handler: d.adminConfigGet, Autocomplete: d.adminConfigAutocomplete, Ephemeral: true},
+			{Path: "/admin/config/set", Handler: d.adminConfigSet, Autocomplete: d.adminConfigAutocomplete, Ephemeral: true},
+			{Path: "/admin/config/delete", Handler: d.adminConfigDelete, Autocomplete: d.adminConfigAutocomplete, Ephemeral: true},
 		},
 	}
 }

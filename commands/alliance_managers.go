@@ -35,6 +35,18 @@ func (d *Deps) allianceManagersList(ctx context.Context, req *bot.Request) (*bot
 	if err != nil {
 		return nil, fmt.Errorf("managers: %w", err)
 	}
+	lines, err := managerLines(rows)
+	if err != nil {
+		return nil, err
+	}
+	e := &discordgo.MessageEmbed{Title: truncate("Managers of "+a.Name, 256), Color: colorDefault,
+		Description: truncate(strings.Join(lines, "\n"), 4096),
+		Footer:      &discordgo.MessageEmbedFooter{Text: "viewer: members, wars, trades · manager: + bank, audit log · admin: everything"}}
+	return &bot.Response{Embeds: []*discordgo.MessageEmbed{e}}, nil
+}
+
+// managerLines shows each manager: who, role, overrides, key status.
+func managerLines(rows []store.AllianceManagerListByAllianceRow) ([]string, error) {
 	lines := make([]string, 0, len(rows))
 	for _, r := range rows {
 		m := r.AllianceManager
@@ -48,10 +60,7 @@ func (d *Deps) allianceManagersList(ctx context.Context, req *bot.Request) (*bot
 		}
 		lines = append(lines, line+" · key: "+managerKeyStatus(m))
 	}
-	e := &discordgo.MessageEmbed{Title: truncate("Managers of "+a.Name, 256), Color: colorDefault,
-		Description: truncate(strings.Join(lines, "\n"), 4096),
-		Footer:      &discordgo.MessageEmbedFooter{Text: "viewer: members, wars, trades · manager: + bank, audit log · admin: everything"}}
-	return &bot.Response{Embeds: []*discordgo.MessageEmbed{e}}, nil
+	return lines, nil
 }
 
 // overrideText lists the overrides that differ from the role's preset:

@@ -117,7 +117,7 @@ func (d *Deps) auditPage(ctx context.Context, req *bot.Request, page int, userID
 	if err != nil {
 		return nil, err
 	}
-	params := store.AuditLogPageByAllianceParams{AllianceID: &a.ID, RowLimit: auditPageSize + 1, RowOffset: int32(page * auditPageSize)}
+	params := store.AuditLogPageParams{AllianceID: &a.ID, RowLimit: auditPageSize + 1, RowOffset: int32(page * auditPageSize)}
 	if userID != none {
 		id, err := strconv.ParseInt(userID, 10, 64)
 		if err != nil {
@@ -128,7 +128,7 @@ func (d *Deps) auditPage(ctx context.Context, req *bot.Request, page int, userID
 	if action != none {
 		params.Action = &action
 	}
-	rows, err := d.Store.AuditLogPageByAlliance(ctx, params)
+	rows, err := d.Store.AuditLogPage(ctx, params)
 	if err != nil {
 		return nil, fmt.Errorf("audit page: %w", err)
 	}
@@ -139,27 +139,32 @@ func (d *Deps) auditPage(ctx context.Context, req *bot.Request, page int, userID
 		e.Description = "Nothing recorded."
 	}
 	for _, r := range rows {
-		l := r.AuditLog
-		who := "someone who deleted their account"
-		if r.DiscordID != nil {
-			who = "<@" + *r.DiscordID + ">"
-		}
-		status := ""
-		if !l.Success {
-			status = " ⛔ refused"
-		}
-		value := fmt.Sprintf("<t:%d:f> by %s%s", l.CreatedAt.Unix(), who, status)
-		if len(l.OldValues) > 0 {
-			value += "\nold: " + compactJSON(l.OldValues)
-		}
-		if len(l.NewValues) > 0 {
-			value += "\nnew: " + compactJSON(l.NewValues)
-		}
-		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: truncate(l.Action+" "+l.ResourceType+" "+l.ResourceID, 256), Value: fieldValue(value)})
+		e.Fields = append(e.Fields, auditField(r.AuditLog, r.DiscordID))
 	}
 	e.Footer = &discordgo.MessageEmbedFooter{Text: fmt.Sprintf("Page %d", page+1)}
 	return &bot.Response{Ephemeral: true, Embeds: []*discordgo.MessageEmbed{e},
 		Components: pager(routeAuditPage, req.User.ID, page, more, userID, action)}, nil
+}
+
+// auditField renders one audit row, with who acted (their Discord id, nil
+// once they deleted their account).
+func auditField(l store.AuditLog, discordID *string) *discordgo.MessageEmbedField {
+	who := "someone who deleted their account"
+	if discordID != nil {
+		who = "<@" + *discordID + ">"
+	}
+	status := ""
+	if !l.Success {
+		status = " ⛔ refused"
+	}
+	value := fmt.Sprintf("<t:%d:f> by %s%s", l.CreatedAt.Unix(), who, status)
+	if len(l.OldValues) > 0 {
+		value += "\nold: " + compactJSON(l.OldValues)
+	}
+	if len(l.NewValues) > 0 {
+		value += "\nnew: " + compactJSON(l.NewValues)
+	}
+	return &discordgo.MessageEmbedField{Name: truncate(l.Action+" "+l.ResourceType+" "+l.ResourceID, 256), Value: fieldValue(value)}
 }
 
 // compactJSON renders stored audit values on one line; they hold no

@@ -16,6 +16,7 @@ import (
 	"pnwbot/bot"
 	"pnwbot/pnw"
 	"pnwbot/secrets"
+	"pnwbot/settings"
 	"pnwbot/store"
 )
 
@@ -28,11 +29,7 @@ const (
 	// withdrawStuckAfter is when a row still sending has outlived any
 	// handler (they get a minute): its process stopped, and it is unknown.
 	withdrawStuckAfter = 5 * time.Minute
-	// DefaultWithdrawalCap is the most a manager may withdraw in 24 hours,
-	// in dollars of value (money plus resources at average trade prices),
-	// until app_config holds it (issue 12).
-	DefaultWithdrawalCap = 1_000_000_000.0
-	maxNoteLength        = 100
+	maxNoteLength      = 100
 )
 
 // Withdrawal states (withdrawals.state).
@@ -308,15 +305,15 @@ func (d *Deps) withinCap(ctx context.Context, q *store.Queries, userID int64, va
 	if err != nil {
 		return 0, false, fmt.Errorf("withdrawn today: %w", err)
 	}
-	limit := d.withdrawalCap()
+	limit := d.withdrawalCap(ctx)
 	return max(limit-spent, 0), spent+value <= limit, nil
 }
 
-func (d *Deps) withdrawalCap() float64 {
+func (d *Deps) withdrawalCap(ctx context.Context) float64 {
 	if d.WithdrawalCap > 0 {
 		return d.WithdrawalCap
 	}
-	return DefaultWithdrawalCap
+	return float64(d.Settings.Int(ctx, settings.WithdrawalCap))
 }
 
 func capMessage(left float64) string {

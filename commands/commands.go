@@ -17,6 +17,7 @@ import (
 	"pnwbot/bot"
 	"pnwbot/pnw"
 	"pnwbot/secrets"
+	"pnwbot/settings"
 	"pnwbot/store"
 )
 
@@ -26,6 +27,9 @@ type Deps struct {
 	Game   *pnw.Client
 	Keys   *secrets.Keyring
 	Logger *slog.Logger
+	// Settings are the run-time settings from app_config; nil reads them
+	// from Store.
+	Settings *settings.Settings
 	// DM sends direct messages: the bot, set once it exists.
 	DM Messenger
 	// Guilds gives and takes server roles: the bot, set once it exists.
@@ -39,7 +43,7 @@ type Deps struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// WithdrawalCap is the most value a manager may withdraw in 24 hours;
-	// zero means DefaultWithdrawalCap.
+	// zero means the setting bank.withdrawal_cap_per_manager_per_day.
 	WithdrawalCap float64
 
 	names remembered
@@ -61,6 +65,9 @@ func All(d *Deps) []bot.Command {
 	}
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Settings == nil {
+		d.Settings = settings.New(d.Store, d.Logger)
 	}
 	return []bot.Command{
 		d.linkCommand(),

@@ -87,7 +87,7 @@ func newStack(t testing.TB, extra ...bot.Command) *stack {
 		Token: discordtest.Token, APIBaseURL: discord.URL, GuildID: discordtest.GuildID, PublicKey: pub,
 		Router: router, NoReconnect: true,
 		// Each benchmark user sends more than the production 30 a minute.
-		Limiter: bot.NewRedisLimiter(rdb, prefix, bot.Rate{Requests: 1 << 30, Window: time.Minute}),
+		Limiter: bot.NewRedisLimiter(rdb, prefix, bot.FixedRate(bot.Rate{Requests: 1 << 30, Window: time.Minute})),
 	})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = b.Close(context.Background()) })

@@ -21,15 +21,6 @@ import (
 	"pnwbot/bot"
 )
 
-// Default periods of the passes, until app_config sets them.
-const (
-	RetentionEvery   = time.Hour
-	KeyCheckEvery    = 24 * time.Hour
-	SettleEvery      = 5 * time.Minute // withdrawals a stopped process left
-	RoleSyncEvery    = time.Hour
-	LinkedRolesEvery = 6 * time.Hour
-)
-
 // Pass is periodic work: one replica runs it once every Every.
 type Pass struct {
 	Name  string

@@ -45,7 +45,7 @@ func (c *Client) Me(ctx context.Context, key string) (*KeyInfo, error) {
 // Nation returns one nation, looked up with the bot's key. Concurrent
 // lookups of different nations are merged into one query.
 func (c *Client) Nation(ctx context.Context, id int) (Result[Nation], error) {
-	s := spec{op: "nationsByID", query: nationsByID_Operation, key: NationTag(id), ttl: ttlNation, ownKey: true}
+	s := spec{op: "nationsByID", query: nationsByID_Operation, key: NationTag(id), kind: kindNation, ownKey: true}
 	return cached(ctx, c, s, func(ctx context.Context) (Nation, []string, error) {
 		n, err := c.nations.load(ctx, id)
 		return n, nationTags(n), err
@@ -84,7 +84,7 @@ func (c *Client) Nations(ctx context.Context, ids []int) (Result[[]Nation], erro
 // are user input of any length, so cache keys hold their hash.
 func (c *Client) NationsByName(ctx context.Context, name string) (Result[[]Nation], error) {
 	name = strings.TrimSpace(name)
-	s := spec{op: "nationsByName", query: nationsByName_Operation, key: "nations:name:" + queryHash(strings.ToLower(name)), ttl: ttlNation, search: true, ownKey: true}
+	s := spec{op: "nationsByName", query: nationsByName_Operation, key: "nations:name:" + queryHash(strings.ToLower(name)), kind: kindNation, search: true, ownKey: true}
 	return cached(ctx, c, s, func(ctx context.Context) ([]Nation, []string, error) {
 		resp, err := nationsByName(ctx, c.public(), []string{name}, maxSearchResult)
 		if err != nil {
@@ -97,7 +97,7 @@ func (c *Client) NationsByName(ctx context.Context, name string) (Result[[]Natio
 // NationsByDiscordID returns the nations whose profile names this Discord
 // user id. The game does not verify it: it is a claim, not a proof.
 func (c *Client) NationsByDiscordID(ctx context.Context, discordID string) (Result[[]Nation], error) {
-	s := spec{op: "nationsByDiscordID", query: nationsByDiscordID_Operation, key: "nations:discord:" + discordID, ttl: ttlNation, ownKey: true}
+	s := spec{op: "nationsByDiscordID", query: nationsByDiscordID_Operation, key: "nations:discord:" + discordID, kind: kindNation, ownKey: true}
 	return cached(ctx, c, s, func(ctx context.Context) ([]Nation, []string, error) {
 		resp, err := nationsByDiscordID(ctx, c.public(), []string{discordID}, maxSearchResult)
 		if err != nil {
@@ -114,7 +114,7 @@ func (c *Client) warmNations(ctx context.Context, ns []Nation) ([]Nation, []stri
 	now := time.Now()
 	for _, n := range ns {
 		nt := nationTags(n)
-		c.cacheSet(ctx, cacheVersion+"nation:"+n.Id, n, now, ttlNation, nt)
+		c.cacheSet(ctx, cacheVersion+"nation:"+n.Id, n, now, c.ttl(ctx, kindNation), nt)
 		tags = append(tags, nt...)
 	}
 	return ns, tags, nil
@@ -130,7 +130,7 @@ func nationTags(n Nation) []string {
 
 // Alliance returns one alliance.
 func (c *Client) Alliance(ctx context.Context, id int) (Result[Alliance], error) {
-	s := spec{op: "alliancesByID", query: alliancesByID_Operation, key: AllianceTag(id), ttl: ttlAlliance, ownKey: true}
+	s := spec{op: "alliancesByID", query: alliancesByID_Operation, key: AllianceTag(id), kind: kindAlliance, ownKey: true}
 	return cached(ctx, c, s, func(ctx context.Context) (Alliance, []string, error) {
 		resp, err := alliancesByID(ctx, c.public(), []int{id}, 1)
 		if err != nil {
@@ -146,7 +146,7 @@ func (c *Client) Alliance(ctx context.Context, id int) (Result[Alliance], error)
 // AlliancesByName returns the alliances named name (at most 50).
 func (c *Client) AlliancesByName(ctx context.Context, name string) (Result[[]Alliance], error) {
 	name = strings.TrimSpace(name)
-	s := spec{op: "alliancesByName", query: alliancesByName_Operation, key: "alliances:name:" + queryHash(strings.ToLower(name)), ttl: ttlAlliance, search: true, ownKey: true}
+	s := spec{op: "alliancesByName", query: alliancesByName_Operation, key: "alliances:name:" + queryHash(strings.ToLower(name)), kind: kindAlliance, search: true, ownKey: true}
 	return cached(ctx, c, s, func(ctx context.Context) ([]Alliance, []string, error) {
 		resp, err := alliancesByName(ctx, c.public(), []string{name}, maxSearchResult)
 		if err != nil {
@@ -174,7 +174,7 @@ func (a *Alliance) MemberCount() int {
 // AllianceMembers returns every nation in the alliance, applicants included,
 // fetching every page.
 func (c *Client) AllianceMembers(ctx context.Context, allianceID int) (Result[[]Nation], error) {
-	s := spec{op: "allianceMembers", query: allianceMembers_Operation, key: "members:" + strconv.Itoa(allianceID), ttl: ttlMembers, ownKey: true}
+	s := spec{op: "allianceMembers", query: allianceMembers_Operation, key: "members:" + strconv.Itoa(allianceID), kind: kindMembers, ownKey: true}
 	return cached(ctx, c, s, func(ctx context.Context) ([]Nation, []string, error) {
 		var all []Nation
 		for page := 1; page <= maxPages; page++ {
@@ -193,7 +193,7 @@ func (c *Client) AllianceMembers(ctx context.Context, allianceID int) (Result[[]
 
 // AllianceWars returns the active wars of the alliance's members.
 func (c *Client) AllianceWars(ctx context.Context, allianceID int) (Result[[]War], error) {
-	s := spec{op: "allianceWars", query: allianceWars_Operation, key: "wars:" + strconv.Itoa(allianceID), ttl: ttlWars, ownKey: true}
+	s := spec{op: "allianceWars", query: allianceWars_Operation, key: "wars:" + strconv.Itoa(allianceID), kind: kindWars, ownKey: true}
 	return cached(ctx, c, s, func(ctx context.Context) ([]War, []string, error) {
 		var all []War
 		for page := 1; page <= maxPages; page++ {
@@ -214,7 +214,7 @@ func (c *Client) AllianceWars(ctx context.Context, allianceID int) (Result[[]War
 // an officer who may see the bank). Cached per key, never shared with
 // another key.
 func (c *Client) AllianceBank(ctx context.Context, key string, allianceID int) (Result[AllianceBank], error) {
-	s := spec{op: "allianceBank", query: allianceBank_Operation, key: privateKey("bank", allianceID, key), ttl: ttlBank}
+	s := spec{op: "allianceBank", query: allianceBank_Operation, key: privateKey("bank", allianceID, key), kind: kindBank}
 	return cached(ctx, c, s, func(ctx context.Context) (AllianceBank, []string, error) {
 		resp, err := allianceBank(ctx, keyed{c: c, key: key}, []int{allianceID})
 		if err != nil {
@@ -235,7 +235,7 @@ func (c *Client) AllianceBank(ctx context.Context, key string, allianceID int) (
 // days; limit 0 means 50, at most 1000), read with key. Cached per key.
 func (c *Client) AllianceBankRecords(ctx context.Context, key string, allianceID, limit int) (Result[[]Bankrec], error) {
 	limit = recordLimit(limit)
-	s := spec{op: "allianceBankrecs", query: allianceBankrecs_Operation, key: privateKey("bankrecs:"+strconv.Itoa(limit), allianceID, key), ttl: ttlBank}
+	s := spec{op: "allianceBankrecs", query: allianceBankrecs_Operation, key: privateKey("bankrecs:"+strconv.Itoa(limit), allianceID, key), kind: kindBank}
 	return cached(ctx, c, s, func(ctx context.Context) ([]Bankrec, []string, error) {
 		resp, err := allianceBankrecs(ctx, keyed{c: c, key: key}, []int{allianceID}, limit)
 		if err != nil {
@@ -256,7 +256,7 @@ func (c *Client) AllianceBankRecords(ctx context.Context, key string, allianceID
 // days; limit as for AllianceBankRecords), read with key. Cached per key.
 func (c *Client) AllianceTaxRecords(ctx context.Context, key string, allianceID, limit int) (Result[[]Bankrec], error) {
 	limit = recordLimit(limit)
-	s := spec{op: "allianceTaxrecs", query: allianceTaxrecs_Operation, key: privateKey("taxrecs:"+strconv.Itoa(limit), allianceID, key), ttl: ttlBank}
+	s := spec{op: "allianceTaxrecs", query: allianceTaxrecs_Operation, key: privateKey("taxrecs:"+strconv.Itoa(limit), allianceID, key), kind: kindBank}
 	return cached(ctx, c, s, func(ctx context.Context) ([]Bankrec, []string, error) {
 		resp, err := allianceTaxrecs(ctx, keyed{c: c, key: key}, []int{allianceID}, limit)
 		if err != nil {
@@ -277,7 +277,7 @@ func (c *Client) AllianceTaxRecords(ctx context.Context, key string, allianceID,
 // (limit as for AllianceBankRecords), read with key. Cached per key.
 func (c *Client) AllianceTrades(ctx context.Context, key string, allianceID, limit int) (Result[[]Trade], error) {
 	limit = recordLimit(limit)
-	s := spec{op: "tradesByNations", query: tradesByNations_Operation, key: privateKey("trades:"+strconv.Itoa(limit), allianceID, key), ttl: ttlTrades}
+	s := spec{op: "tradesByNations", query: tradesByNations_Operation, key: privateKey("trades:"+strconv.Itoa(limit), allianceID, key), kind: kindTrades}
 	return cached(ctx, c, s, func(ctx context.Context) ([]Trade, []string, error) {
 		members, err := c.AllianceMembers(ctx, allianceID)
 		if err != nil {
@@ -303,7 +303,7 @@ func (c *Client) AllianceTrades(ctx context.Context, key string, allianceID, lim
 // TradePrices returns the live market: average price and best offers per
 // resource.
 func (c *Client) TradePrices(ctx context.Context) (Result[TradePrices], error) {
-	s := spec{op: "tradePrices", query: tradePrices_Operation, key: "tradeprices", ttl: ttlPrices, ownKey: true}
+	s := spec{op: "tradePrices", query: tradePrices_Operation, key: "tradeprices", kind: kindPrices, ownKey: true}
 	return cached(ctx, c, s, func(ctx context.Context) (TradePrices, []string, error) {
 		resp, err := tradePrices(ctx, c.public())
 		if err != nil {

@@ -67,7 +67,7 @@ func TestKeyBudgets(t *testing.T) {
 func TestAllowance(t *testing.T) {
 	t.Parallel()
 	c, b := setup(t, func(o *pnw.Options, b *testBundle) {
-		o.Allowance = bot.NewRedisLimiter(b.rdb, b.prefix+"allowance:", bot.Rate{Requests: 2, Window: 24 * time.Hour})
+		o.Allowance = bot.NewRedisLimiter(b.rdb, b.prefix+"allowance:", bot.FixedRate(bot.Rate{Requests: 2, Window: 24 * time.Hour}))
 	})
 	alice := pnw.WithCaller(t.Context(), pnw.Caller{DiscordID: "1"})
 	_, err := c.Nation(alice, 999)

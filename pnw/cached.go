@@ -25,15 +25,38 @@ type Result[T any] struct {
 // Age is how old the data is.
 func (r Result[T]) Age() time.Duration { return time.Since(r.FetchedAt) }
 
-// How long each kind of data is fresh.
+// The kinds of data the cache keeps, each fresh for its own TTL.
 const (
-	ttlNation   = 5 * time.Minute
-	ttlAlliance = 15 * time.Minute
-	ttlMembers  = 10 * time.Minute
-	ttlWars     = 2 * time.Minute
-	ttlBank     = 2 * time.Minute
-	ttlTrades   = 5 * time.Minute
-	ttlPrices   = 5 * time.Minute
+	kindNation   = "nation"
+	kindAlliance = "alliance"
+	kindMembers  = "members"
+	kindWars     = "wars"
+	kindBank     = "bank" // the bank, its records and tax records
+	kindTrades   = "trades"
+	kindPrices   = "prices"
+)
+
+// DefaultTTL is how long each kind of data is fresh unless Options.TTL
+// says otherwise.
+var DefaultTTL = map[string]time.Duration{
+	kindNation:   5 * time.Minute,
+	kindAlliance: 15 * time.Minute,
+	kindMembers:  10 * time.Minute,
+	kindWars:     2 * time.Minute,
+	kindBank:     2 * time.Minute,
+	kindTrades:   5 * time.Minute,
+	kindPrices:   5 * time.Minute,
+}
+
+// ttl is how long data of kind is fresh now.
+func (c *Client) ttl(ctx context.Context, kind string) time.Duration {
+	if c.ttlOf != nil {
+		return c.ttlOf(ctx, kind)
+	}
+	return DefaultTTL[kind]
+}
+
+const (
 	// ttlNotFound is how long the game's "no such nation, alliance or
 	// name" is believed, so that asking again for an unknown id or name
 	// costs no request.
@@ -60,7 +83,7 @@ type spec struct {
 	op    string // operation name, for metrics and the usage log
 	query string // the operation's text, hashed into the usage log
 	key   string // cache key; private data includes the key's scope
-	ttl   time.Duration
+	kind  string // which TTL applies
 	// search: an empty answer (no tags) is a not-found one, kept for
 	// ttlNotFound.
 	search bool
@@ -103,7 +126,7 @@ func cached[T any](ctx context.Context, c *Client, s spec, fetch func(context.Co
 			if err != nil {
 				return Result[T]{}, err
 			}
-			ttl := s.ttl
+			ttl := c.ttl(ctx, s.kind)
 			if s.search && len(tags) == 0 {
 				ttl = max(ttl, ttlNotFound)
 			}

@@ -61,6 +61,9 @@ type Options struct {
 	// StaleFor is how long data is kept past its TTL, to be served (marked
 	// stale) while the game is down; default 24h.
 	StaleFor time.Duration
+	// TTL says how long data of a kind (a key of DefaultTTL) is fresh, read
+	// at each store; default DefaultTTL.
+	TTL func(ctx context.Context, kind string) time.Duration
 	// BatchWindow is how long Nation waits to merge concurrent lookups into
 	// one query; default 5ms.
 	BatchWindow time.Duration
@@ -76,6 +79,7 @@ type Client struct {
 	timeout  time.Duration
 	staleFor time.Duration
 	cache    Cache
+	ttlOf    func(context.Context, string) time.Duration
 	usage    *usageWriter
 	metrics  *metrics
 	log      *slog.Logger
@@ -108,6 +112,7 @@ func New(opts Options) (*Client, error) {
 		timeout:  orDefault(opts.Timeout, defaultTimeout),
 		staleFor: orDefault(opts.StaleFor, defaultStaleFor),
 		cache:    opts.Cache,
+		ttlOf:    opts.TTL,
 		log:      orDefault(opts.Logger, slog.New(slog.DiscardHandler)),
 		limits:   limiter{until: map[string]time.Time{}},
 

@@ -27,14 +27,16 @@ DELETE FROM audit_logs WHERE id IN (
 UPDATE audit_logs SET resource_id = '', old_values = NULL, new_values = NULL
 WHERE user_id = @user_id AND resource_type IN ('user', 'nation');
 
--- name: AuditLogPageByAlliance :many
--- One page of an alliance's audit log, newest first, optionally of one
--- user or one action, with the Discord id of who acted.
-SELECT sqlc.embed(l), u.discord_id
+-- name: AuditLogPage :many
+-- One page of the audit log, newest first, optionally of one user, one
+-- alliance, one action and since a time, with who acted and where.
+SELECT sqlc.embed(l), u.discord_id, a.name AS alliance_name
 FROM audit_logs l
 LEFT JOIN users u ON u.id = l.user_id
-WHERE l.alliance_id = @alliance_id
-  AND (sqlc.narg(user_id)::bigint IS NULL OR l.user_id = sqlc.narg(user_id))
+LEFT JOIN alliances a ON a.id = l.alliance_id
+WHERE (sqlc.narg(user_id)::bigint IS NULL OR l.user_id = sqlc.narg(user_id))
+  AND (sqlc.narg(alliance_id)::bigint IS NULL OR l.alliance_id = sqlc.narg(alliance_id))
   AND (sqlc.narg(action)::text IS NULL OR l.action = sqlc.narg(action))
+  AND (sqlc.narg(since)::timestamptz IS NULL OR l.created_at >= sqlc.narg(since))
 ORDER BY l.created_at DESC, l.id DESC
 LIMIT @row_limit OFFSET @row_offset;

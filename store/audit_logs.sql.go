@@ -146,37 +146,42 @@ func (q *Queries) AuditLogList(ctx context.Context, arg AuditLogListParams) ([]A
 	return items, nil
 }
 
-const auditLogPageByAlliance = `-- name: AuditLogPageByAlliance :many
-SELECT l.id, l.user_id, l.alliance_id, l.action, l.resource_type, l.resource_id, l.old_values, l.new_values, l.success, l.ip_address, l.user_agent, l.created_at, u.discord_id
+const auditLogPage = `-- name: AuditLogPage :many
+SELECT l.id, l.user_id, l.alliance_id, l.action, l.resource_type, l.resource_id, l.old_values, l.new_values, l.success, l.ip_address, l.user_agent, l.created_at, u.discord_id, a.name AS alliance_name
 FROM audit_logs l
 LEFT JOIN users u ON u.id = l.user_id
-WHERE l.alliance_id = $1
-  AND ($2::bigint IS NULL OR l.user_id = $2)
+LEFT JOIN alliances a ON a.id = l.alliance_id
+WHERE ($1::bigint IS NULL OR l.user_id = $1)
+  AND ($2::bigint IS NULL OR l.alliance_id = $2)
   AND ($3::text IS NULL OR l.action = $3)
+  AND ($4::timestamptz IS NULL OR l.created_at >= $4)
 ORDER BY l.created_at DESC, l.id DESC
-LIMIT $5 OFFSET $4
+LIMIT $6 OFFSET $5
 `
 
-type AuditLogPageByAllianceParams struct {
-	AllianceID *int64  `json:"alliance_id"`
-	UserID     *int64  `json:"user_id"`
-	Action     *string `json:"action"`
-	RowOffset  int32   `json:"row_offset"`
-	RowLimit   int32   `json:"row_limit"`
+type AuditLogPageParams struct {
+	UserID     *int64     `json:"user_id"`
+	AllianceID *int64     `json:"alliance_id"`
+	Action     *string    `json:"action"`
+	Since      *time.Time `json:"since"`
+	RowOffset  int32      `json:"row_offset"`
+	RowLimit   int32      `json:"row_limit"`
 }
 
-type AuditLogPageByAllianceRow struct {
-	AuditLog  AuditLog `json:"audit_log"`
-	DiscordID *string  `json:"discord_id"`
+type AuditLogPageRow struct {
+	AuditLog     AuditLog `json:"audit_log"`
+	DiscordID    *string  `json:"discord_id"`
+	AllianceName *string  `json:"alliance_name"`
 }
 
-// One page of an alliance's audit log, newest first, optionally of one
-// user or one action, with the Discord id of who acted.
-func (q *Queries) AuditLogPageByAlliance(ctx context.Context, arg AuditLogPageByAllianceParams) ([]AuditLogPageByAllianceRow, error) {
-	rows, err := q.db.Query(ctx, auditLogPageByAlliance,
-		arg.AllianceID,
+// One page of the audit log, newest first, optionally of one user, one
+// alliance, one action and since a time, with who acted and where.
+func (q *Queries) AuditLogPage(ctx context.Context, arg AuditLogPageParams) ([]AuditLogPageRow, error) {
+	rows, err := q.db.Query(ctx, auditLogPage,
 		arg.UserID,
+		arg.AllianceID,
 		arg.Action,
+		arg.Since,
 		arg.RowOffset,
 		arg.RowLimit,
 	)
@@ -184,9 +189,9 @@ func (q *Queries) AuditLogPageByAlliance(ctx context.Context, arg AuditLogPageBy
 		return nil, err
 	}
 	defer rows.Close()
-	items := []AuditLogPageByAllianceRow{}
+	items := []AuditLogPageRow{}
 	for rows.Next() {
-		var i AuditLogPageByAllianceRow
+		var i AuditLogPageRow
 		if err := rows.Scan(
 			&i.AuditLog.ID,
 			&i.AuditLog.UserID,
@@ -201,6 +206,7 @@ func (q *Queries) AuditLogPageByAlliance(ctx context.Context, arg AuditLogPageBy
 			&i.AuditLog.UserAgent,
 			&i.AuditLog.CreatedAt,
 			&i.DiscordID,
+			&i.AllianceName,
 		); err != nil {
 			return nil, err
 		}

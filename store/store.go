@@ -94,8 +94,18 @@ func (s *Store) InTx(ctx context.Context, fn func(*Queries) error) error {
 // IsUniqueViolation reports whether err is a unique violation on constraint
 // (any constraint when constraint is "").
 func IsUniqueViolation(err error, constraint string) bool {
+	return isViolation(err, "23505", constraint)
+}
+
+// IsCheckViolation reports whether err is a check violation on constraint
+// (any constraint when constraint is "").
+func IsCheckViolation(err error, constraint string) bool {
+	return isViolation(err, "23514", constraint)
+}
+
+func isViolation(err error, code, constraint string) bool {
 	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && pgErr.Code == "23505" &&
+	return errors.As(err, &pgErr) && pgErr.Code == code &&
 		(constraint == "" || pgErr.ConstraintName == constraint)
 }
 

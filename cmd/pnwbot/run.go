@@ -25,6 +25,7 @@ import (
 	"pnwbot/jobs"
 	"pnwbot/pnw"
 	"pnwbot/secrets"
+	"pnwbot/settings"
 	"pnwbot/store"
 	"pnwbot/store/adapter"
 	"pnwbot/web"
@@ -123,8 +124,13 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 	}
 	// Without Redis, cache, rate limits and recent interaction ids live in
 	// PostgreSQL; with it, in Redis while it answers (see adapter.Failover).
-	userRate := bot.Rate{Requests: 30, Window: time.Minute}                              // per user
-	lookupRate := bot.Rate{Requests: pnw.DefaultLookupAllowance, Window: 24 * time.Hour} // per user
+	cfgs := settings.New(a.st, logger)
+	userRate := func(ctx context.Context) bot.Rate { // per user
+		return bot.Rate{Requests: cfgs.Int(ctx, settings.UserCommandsPerMinute), Window: time.Minute}
+	}
+	lookupRate := func(ctx context.Context) bot.Rate { // per user
+		return bot.Rate{Requests: cfgs.Int(ctx, settings.UserLookupsPerDay), Window: 24 * time.Hour}
+	}
 	pgLimiter, memLimiter := adapter.NewLimiter(a.st, userRate), bot.NewMemoryLimiter(userRate)
 	pgLookups, memLookups := adapter.NewLimiter(a.st, lookupRate), bot.NewMemoryLimiter(lookupRate)
 	var cache pnw.Cache = adapter.NewCache(a.st)
@@ -154,6 +160,9 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 	a.game, err = pnw.New(pnw.Options{
 		URL: cfg.PNWAPIURL, APIKey: string(cfg.PNWAPIKey), BotKey: string(cfg.PNWBotKey),
 		Cache: cache, Usage: adapter.NewUsage(a.st), Allowance: lookups, Registerer: reg, Logger: logger,
+		TTL: func(ctx context.Context, kind string) time.Duration {
+			return cfgs.Seconds(ctx, settings.CacheTTL[kind])
+		},
 	})
 	if err != nil {
 		return nil, err
@@ -169,7 +178,7 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 		Name: "pnwbot_stored_keys_unreadable",
 		Help: "Stored API keys that do not open with ENCRYPTION_KEY (or ENCRYPTION_KEY_OLD): their owners must link them again. Checked at start and hourly.",
 	}, func() float64 { return float64(a.unreadableKeys.Load()) }))
-	deps := &commands.Deps{Store: a.st, Game: a.game, Keys: a.keys, Logger: logger}
+	deps := &commands.Deps{Store: a.st, Game: a.game, Keys: a.keys, Logger: logger, Settings: cfgs}
 	router := deps.Router()
 	if err = deps.BootstrapSuperAdmins(ctx, cfg.SuperAdminDiscordIDs); err != nil {
 		return nil, err
@@ -214,13 +223,13 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 		pages = a.site.Handler()
 	}
 	passes := []jobs.Pass{
-		{Name: "retention", Every: jobs.RetentionEvery, Run: func(ctx context.Context) (any, error) { return a.st.Prune(ctx, time.Now()) }},
-		{Name: "key_check", Every: jobs.KeyCheckEvery, Run: func(ctx context.Context) (any, error) { return deps.VerifyKeys(ctx) }},
-		{Name: "withdrawals_settle", Every: jobs.SettleEvery, Run: func(ctx context.Context) (any, error) { return deps.SettleWithdrawals(ctx) }},
-		{Name: "role_sync", Every: jobs.RoleSyncEvery, Run: func(ctx context.Context) (any, error) { return deps.SyncAllRoles(ctx) }},
+		{Name: "retention", Every: cfgs.Seconds(ctx, settings.RetentionInterval), Run: func(ctx context.Context) (any, error) { return a.st.Prune(ctx, time.Now()) }},
+		{Name: "key_check", Every: cfgs.Seconds(ctx, settings.KeyVerificationInterval), Run: func(ctx context.Context) (any, error) { return deps.VerifyKeys(ctx) }},
+		{Name: "withdrawals_settle", Every: cfgs.Seconds(ctx, settings.SettleInterval), Run: func(ctx context.Context) (any, error) { return deps.SettleWithdrawals(ctx) }},
+		{Name: "role_sync", Every: cfgs.Seconds(ctx, settings.RoleSyncInterval), Run: func(ctx context.Context) (any, error) { return deps.SyncAllRoles(ctx) }},
 	}
 	if a.site != nil {
-		passes = append(passes, jobs.Pass{Name: "linked_roles", Every: jobs.LinkedRolesEvery,
+		passes = append(passes, jobs.Pass{Name: "linked_roles", Every: cfgs.Seconds(ctx, settings.LinkedRolesInterval),
 			Run: func(ctx context.Context) (any, error) { return a.site.RefreshRoleConnections(ctx) }})
 	}
 	if a.jobsDB, err = store.Open(connectCtx, string(cfg.DatabaseURL)); err != nil {

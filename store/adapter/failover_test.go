@@ -46,7 +46,7 @@ func setupFailover(t *testing.T, rate bot.Rate) *failoverBundle {
 	t.Cleanup(func() { b.rdb.Close() })
 	b.failover, err = adapter.NewFailover(b.reg, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
-	b.limiter = b.failover.Limiter(bot.NewRedisLimiter(b.rdb, "", rate), adapter.NewLimiter(b.st, rate), bot.NewMemoryLimiter(rate))
+	b.limiter = b.failover.Limiter(bot.NewRedisLimiter(b.rdb, "", bot.FixedRate(rate)), adapter.NewLimiter(b.st, bot.FixedRate(rate)), bot.NewMemoryLimiter(bot.FixedRate(rate)))
 	b.cache = b.failover.Cache(pnw.NewRedisCache(b.rdb, "cache:"), adapter.NewCache(b.st))
 	b.replays = b.failover.InteractionLog(bot.NewRedisInteractionLog(b.rdb, ""), adapter.NewInteractionLog(b.st))
 	require.NoError(t, b.st.Pool.Ping(t.Context())) // a first connection is not what is measured

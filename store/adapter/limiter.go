@@ -15,13 +15,13 @@ import (
 // Each check is one upsert, atomic under concurrency.
 type Limiter struct {
 	st   *store.Store
-	rate bot.Rate
+	rate bot.RateFunc
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
 
 // NewLimiter returns a limiter over st's rate_limits table.
-func NewLimiter(st *store.Store, rate bot.Rate) *Limiter {
+func NewLimiter(st *store.Store, rate bot.RateFunc) *Limiter {
 	return &Limiter{st: st, rate: rate}
 }
 
@@ -31,12 +31,13 @@ func (l *Limiter) Allow(ctx context.Context, key string) (bool, time.Duration, e
 	if l.Now != nil {
 		now = l.Now()
 	}
+	rate := l.rate(ctx)
 	hit, err := l.st.RateLimitHit(ctx, store.RateLimitHitParams{
 		Identifier:  key,
 		Now:         now,
-		Since:       now.Add(-l.rate.Window),
-		Until:       now.Add(l.rate.Window),
-		MaxRequests: int32(l.rate.Requests),
+		Since:       now.Add(-rate.Window),
+		Until:       now.Add(rate.Window),
+		MaxRequests: int32(rate.Requests),
 	})
 	if err != nil {
 		return false, 0, fmt.Errorf("rate limit: %w", err)
@@ -46,5 +47,5 @@ func (l *Limiter) Allow(ctx context.Context, key string) (bool, time.Duration, e
 	}
 	// Denied, the hits are those in the window, oldest first: the next
 	// request fits once the oldest leaves.
-	return false, max(hit.Hits[0].Add(l.rate.Window).Sub(now), time.Millisecond), nil
+	return false, max(hit.Hits[0].Add(rate.Window).Sub(now), time.Millisecond), nil
 }

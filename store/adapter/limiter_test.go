@@ -26,7 +26,7 @@ func TestLimiterOneRoundTrip(t *testing.T) {
 	pool, err := pgxpool.NewWithConfig(t.Context(), cfg)
 	require.NoError(t, err)
 	t.Cleanup(pool.Close)
-	l := adapter.NewLimiter(store.Wrap(pool), bot.Rate{Requests: 1, Window: time.Minute})
+	l := adapter.NewLimiter(store.Wrap(pool), bot.FixedRate(bot.Rate{Requests: 1, Window: time.Minute}))
 
 	for _, want := range []bool{true, false} {
 		before := queries.n.Load()

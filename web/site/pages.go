@@ -111,7 +111,7 @@ type allianceData struct {
 	Wars     []pnw.War // nil when not allowed
 	WarsP    pager
 	CanWars  bool
-	Audit    []store.AuditLogPageByAllianceRow
+	Audit    []store.AuditLogPageRow
 	AuditP   pager
 	CanAudit bool
 	Stale    bool
@@ -262,7 +262,7 @@ func (s *Site) alliance(w http.ResponseWriter, r *http.Request, u *store.User, _
 	}
 	if d.CanAudit {
 		n := pageParam(r, "audit")
-		rows, err := s.opts.Store.AuditLogPageByAlliance(ctx, store.AuditLogPageByAllianceParams{
+		rows, err := s.opts.Store.AuditLogPage(ctx, store.AuditLogPageParams{
 			AllianceID: &a.ID, RowOffset: int32(n * pageSize), RowLimit: pageSize + 1})
 		if err != nil {
 			s.internal(w, r, err)

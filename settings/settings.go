@@ -1,0 +1,202 @@
+// Package settings reads pnwbot's run-time settings from app_config: each
+// a typed key with a documented default, kept in memory and read again from
+// the table once RefreshEvery has passed, so that a change counts within a
+// minute on every replica, without a restart.
+package settings
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"math"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"pnwbot/pnw"
+	"pnwbot/store"
+)
+
+// RefreshEvery is how long values read from app_config serve before a read
+// loads them again.
+const RefreshEvery = 30 * time.Second
+
+// loadTimeout bounds a reload, which its reader waits for.
+const loadTimeout = 2 * time.Second
+
+// Key is one setting: its app_config key, type (app_config.data_type),
+// category, default and meaning. A number is whole and at least Min.
+type Key struct {
+	Name        string
+	Type        string
+	Category    string
+	Default     string
+	Description string
+	Min         int
+}
+
+// The settings the bot reads. Durations are whole seconds.
+var (
+	UserCommandsPerMinute = number("ratelimit.user_commands_per_minute", "limits", 30, 1,
+		"Commands one user may run per minute (autocomplete is not counted)")
+	UserLookupsPerDay = number("budget.user_lookups_per_day", "limits", pnw.DefaultLookupAllowance, 1,
+		"Lookups one user may make per 24 hours that the cache cannot answer (they spend PNW_API_KEY's 2,000 a day)")
+	WithdrawalCap = number("bank.withdrawal_cap_per_manager_per_day", "bank", 1_000_000_000, 0,
+		"Most value in dollars (money, and resources at average trade prices) one manager may withdraw in 24 hours")
+	RetentionInterval = number("jobs.retention_interval_seconds", "jobs", 3600, 60,
+		"Seconds between retention passes (usage log, audit log, sessions, cache, rate limits) and stored-key checks")
+	KeyVerificationInterval = number("jobs.key_verification_interval_seconds", "jobs", 86400, 600,
+		"Seconds between re-verifications of stored game keys with the game")
+	SettleInterval = number("jobs.withdrawal_settle_interval_seconds", "jobs", 300, 60,
+		"Seconds between passes that settle withdrawals a stopped process left sending")
+	RoleSyncInterval = number("jobs.role_sync_interval_seconds", "jobs", 3600, 300,
+		"Seconds between passes that give and take alliances' Discord roles")
+	LinkedRolesInterval = number("jobs.linked_roles_interval_seconds", "jobs", 21600, 600,
+		"Seconds between refreshes of Linked Roles metadata (cities, score)")
+)
+
+// CacheTTL holds, for each kind of game data pnw caches (pnw.DefaultTTL),
+// the setting of how long it stays fresh.
+var CacheTTL = cacheTTLs()
+
+func cacheTTLs() map[string]Key {
+	out := map[string]Key{}
+	for kind, ttl := range pnw.DefaultTTL {
+		out[kind] = number("cache."+kind+"_ttl_seconds", "cache", int(ttl/time.Second), 0,
+			"Seconds "+kind+" data from the game stays fresh in the cache")
+	}
+	return out
+}
+
+// All lists every setting, in the order /admin config list shows them.
+var All = allKeys()
+
+func allKeys() []Key {
+	keys := []Key{UserCommandsPerMinute, UserLookupsPerDay, WithdrawalCap, RetentionInterval, KeyVerificationInterval, SettleInterval, RoleSyncInterval, LinkedRolesInterval}
+	for _, kind := range slices.Sorted(maps.Keys(CacheTTL)) {
+		keys = append(keys, CacheTTL[kind])
+	}
+	return keys
+}
+
+func number(name, category string, def, minimum int, description string) Key {
+	return Key{Name: name, Type: "number", Category: category, Default: strconv.Itoa(def), Min: minimum, Description: description}
+}
+
+// Find returns the setting named key.
+func Find(key string) (Key, bool) {
+	i := slices.IndexFunc(All, func(k Key) bool { return k.Name == key })
+	if i < 0 {
+		return Key{}, false
+	}
+	return All[i], true
+}
+
+// Check says why value of type dataType cannot be this setting's, or nil.
+func (k Key) Check(value, dataType string) error {
+	if dataType != k.Type {
+		return fmt.Errorf("%s is a %s", k.Name, k.Type)
+	}
+	if k.Type == "number" {
+		if _, err := k.parseInt(value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (k Key) parseInt(value string) (int, error) {
+	f, err := strconv.ParseFloat(value, 64)
+	if err != nil || f != math.Trunc(f) || f < float64(k.Min) || f > 1<<53 {
+		return 0, fmt.Errorf("%s is a whole number of at least %d", k.Name, k.Min)
+	}
+	return int(f), nil
+}
+
+// Source is where settings are read: app_config.
+type Source interface {
+	AppConfigList(ctx context.Context, category *string) ([]store.AppConfig, error)
+}
+
+// Settings serves settings from memory, read again from the source once
+// RefreshEvery has passed. It is safe for concurrent use.
+type Settings struct {
+	src Source
+	log *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+
+	mu     sync.Mutex
+	values map[string]store.AppConfig
+	loaded time.Time
+}
+
+// New returns settings read from src; a failed reload is logged on logger
+// and the values read before serve meanwhile (the defaults before any).
+func New(src Source, logger *slog.Logger) *Settings {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Settings{src: src, log: logger}
+}
+
+func (s *Settings) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// Refresh makes the next read load the settings again: after a change made
+// by this process, so that it counts at once here.
+func (s *Settings) Refresh() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.loaded = time.Time{}
+}
+
+// raw returns the stored row of key, loading the table when due.
+func (s *Settings) raw(ctx context.Context, key string) (store.AppConfig, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if now := s.now(); s.loaded.IsZero() || now.Sub(s.loaded) >= RefreshEvery {
+		s.loaded = now // a failure waits as long before it is tried again
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loadTimeout)
+		rows, err := s.src.AppConfigList(ctx, nil)
+		cancel()
+		if err != nil {
+			s.log.WarnContext(ctx, "settings: reading app_config failed; the previous values serve", "error", err)
+		} else {
+			s.values = make(map[string]store.AppConfig, len(rows))
+			for _, r := range rows {
+				s.values[r.Key] = r
+			}
+		}
+	}
+	r, ok := s.values[key]
+	return r, ok
+}
+
+// Int returns a number setting: the stored value, or its default when
+// none is stored or the stored one does not fit (logged).
+func (s *Settings) Int(ctx context.Context, k Key) int {
+	def, _ := k.parseInt(k.Default)
+	r, ok := s.raw(ctx, k.Name)
+	if !ok {
+		return def
+	}
+	v, err := k.parseInt(r.Value)
+	if err == nil && r.DataType == k.Type {
+		return v
+	}
+	s.log.WarnContext(ctx, "settings: stored value does not fit; the default serves", "key", k.Name, "error", errors.Join(err, k.Check(r.Value, r.DataType)))
+	return def
+}
+
+// Seconds returns a number setting counted in seconds.
+func (s *Settings) Seconds(ctx context.Context, k Key) time.Duration {
+	return time.Duration(s.Int(ctx, k)) * time.Second
+}
