@@ -3,7 +3,7 @@ FROM golang:1.26-bookworm AS build
 WORKDIR /src
 COPY . .
 ARG VERSION=dev
-# go build fetches only the modules the binary links (about 37), not every
+# go build fetches only the modules the binary links (about 47), not every
 # module in go.mod (sqlc and genqlient, tools for `go generate`, bring ~117);
 # the cache mounts keep them, and compiled packages, between builds.
 RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \

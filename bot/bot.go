@@ -413,6 +413,9 @@ func (b *Bot) handle(i *discordgo.Interaction, initial func(context.Context, *di
 	resp = privateIfNeeded(req, resp)
 	ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), deliverTimeout)
 	defer cancel()
+	if len(resp.Files) > 0 && x.deferred == 0 {
+		b.deferResponse(ctx, req, x)
+	}
 	err = b.deliver(ctx, i, x, resp)
 	if refused(err) {
 		// Discord refused the reply (an embed over a limit, say): the user

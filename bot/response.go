@@ -36,6 +36,10 @@ type Response struct {
 	CustomID string
 	Title    string
 	Choices  []*discordgo.ApplicationCommandOptionChoice
+	// Files are attachments, such as a chart an embed shows with
+	// "attachment://name.png". A reply with files is always deferred, then
+	// sent as an edit: an HTTP interaction's first answer cannot carry them.
+	Files []*discordgo.File
 }
 
 // Reply returns a message response.
@@ -127,7 +131,7 @@ func (r *Response) edit() *discordgo.WebhookEdit {
 		embeds = []*discordgo.MessageEmbed{}
 	}
 	return &discordgo.WebhookEdit{
-		Content: &r.Content, Components: &components, Embeds: &embeds, AllowedMentions: noMentions(),
+		Content: &r.Content, Components: &components, Embeds: &embeds, AllowedMentions: noMentions(), Files: r.Files,
 	}
 }
 
@@ -135,6 +139,6 @@ func (r *Response) edit() *discordgo.WebhookEdit {
 func (r *Response) followup() *discordgo.WebhookParams {
 	return &discordgo.WebhookParams{
 		Content: r.Content, Embeds: r.Embeds, Components: r.Components,
-		Flags: r.flags(), AllowedMentions: noMentions(),
+		Flags: r.flags(), AllowedMentions: noMentions(), Files: r.Files,
 	}
 }

@@ -30,6 +30,7 @@ func (d *Deps) adminCommand() bot.Command {
 		return &discordgo.ApplicationCommandOption{Type: str, Name: "alliance", Description: "Name, acronym or game id of an alliance pnwbot runs",
 			Required: required, Autocomplete: true, MaxLength: maxNameLength}
 	}
+	oneDay := 1.0
 	value := &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionBoolean, Name: "value", Description: "Granted or not", Required: true}
 	return bot.Command{
 		Definition: &discordgo.ApplicationCommand{
@@ -45,6 +46,12 @@ func (d *Deps) adminCommand() bot.Command {
 						&discordgo.ApplicationCommandOption{Type: str, Name: "permission", Description: "The permission", Required: true, Choices: choices(systemPerms...)}, value),
 				),
 				group("config", "Run-time settings (app_config)", configOptions()...),
+				group("cache", "The game data cache",
+					sub("stats", "Lookups and cache hits per operation, last 24 hours"),
+					sub("invalidate", "Drop every cache entry with a tag",
+						&discordgo.ApplicationCommandOption{Type: str, Name: "tag", Description: "nation:ID or alliance:ID (the game's id)", Required: true, MaxLength: 40})),
+				sub("usage", "Game API usage: per day, cache, slowest, top users and alliances, budget, with a chart",
+					&discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionInteger, Name: "days", Description: "How many days (default 7)", MinValue: &oneDay, MaxValue: 90}),
 				sub("user", "Anyone's pnwbot profile (never a key)", user("Who", true)),
 				sub("user-permission", "Grant or take away one member permission", user("Who", true),
 					&discordgo.ApplicationCommandOption{Type: str, Name: "permission", Description: "The permission", Required: true, Choices: choices(memberPermissions...)}, value),
@@ -72,6 +79,9 @@ func (d *Deps) adminCommand() bot.Command {
 			{Path: "/admin/unassign", Handler: d.adminUnassign, Autocomplete: d.adminAllianceAutocomplete, Ephemeral: true},
 			{Path: "/admin/audit", Handler: d.adminAudit, Autocomplete: d.adminAllianceAutocomplete, Ephemeral: true},
 			{Path: routeAdminAuditPage, Handler: d.adminAuditTurn, Ephemeral: true},
+			{Path: "/admin/cache/stats", Handler: d.adminCacheStats, Ephemeral: true},
+			{Path: "/admin/cache/invalidate", Handler: d.adminCacheInvalidate, Ephemeral: true},
+			{Path: "/admin/usage", Handler: d.adminUsage, Ephemeral: true},
 			{Path: "/admin/config/list", Handler: d.adminConfigList, Ephemeral: true},
 			{Path: "/admin/config/get", Handler: d.adminConfigGet, Autocomplete: d.adminConfigAutocomplete, Ephemeral: true},
 			{Path: "/admin/config/set", Handler: d.adminConfigSet, Autocomplete: d.adminConfigAutocomplete, Ephemeral: true},

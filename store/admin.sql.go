@@ -135,6 +135,227 @@ func (q *Queries) AdminAllianceSearch(ctx context.Context, prefix string) ([]All
 	return items, nil
 }
 
+const adminUsageByAlliance = `-- name: AdminUsageByAlliance :many
+SELECT a.name AS alliance_name, count(*)::bigint AS upstream
+FROM api_usage_logs l
+LEFT JOIN alliances a ON a.id = l.alliance_id
+WHERE l.created_at >= $1 AND NOT l.cache_hit
+GROUP BY a.id, a.name
+ORDER BY (a.id IS NOT NULL), upstream DESC, a.name
+LIMIT $2
+`
+
+type AdminUsageByAllianceParams struct {
+	Since    time.Time `json:"since"`
+	RowLimit int32     `json:"row_limit"`
+}
+
+type AdminUsageByAllianceRow struct {
+	AllianceName *string `json:"alliance_name"`
+	Upstream     int64   `json:"upstream"`
+}
+
+// Requests sent to the game since a time, by the alliance they were for:
+// none (NULL) is the bot's own key, an alliance its managers' keys.
+func (q *Queries) AdminUsageByAlliance(ctx context.Context, arg AdminUsageByAllianceParams) ([]AdminUsageByAllianceRow, error) {
+	rows, err := q.db.Query(ctx, adminUsageByAlliance, arg.Since, arg.RowLimit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []AdminUsageByAllianceRow{}
+	for rows.Next() {
+		var i AdminUsageByAllianceRow
+		if err := rows.Scan(&i.AllianceName, &i.Upstream); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const adminUsageDaily = `-- name: AdminUsageDaily :many
+SELECT (date_trunc('day', created_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')::timestamptz AS day,
+       count(*) FILTER (WHERE NOT cache_hit)::bigint AS upstream,
+       count(*) FILTER (WHERE cache_hit)::bigint AS cached
+FROM api_usage_logs
+WHERE created_at >= $1
+GROUP BY 1
+ORDER BY 1
+`
+
+type AdminUsageDailyRow struct {
+	Day      time.Time `json:"day"`
+	Upstream int64     `json:"upstream"`
+	Cached   int64     `json:"cached"`
+}
+
+// Game API lookups per UTC day since a time: sent to the game, and served
+// from the cache.
+func (q *Queries) AdminUsageDaily(ctx context.Context, since time.Time) ([]AdminUsageDailyRow, error) {
+	rows, err := q.db.Query(ctx, adminUsageDaily, since)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []AdminUsageDailyRow{}
+	for rows.Next() {
+		var i AdminUsageDailyRow
+		if err := rows.Scan(&i.Day, &i.Upstream, &i.Cached); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const adminUsageSlowest = `-- name: AdminUsageSlowest :many
+SELECT endpoint,
+       count(*)::bigint AS calls,
+       avg(response_time_ms)::double precision AS avg_ms,
+       percentile_cont(0.95) WITHIN GROUP (ORDER BY response_time_ms)::double precision AS p95_ms,
+       max(response_time_ms)::bigint AS max_ms
+FROM api_usage_logs
+WHERE created_at >= $1 AND NOT cache_hit
+GROUP BY endpoint
+ORDER BY p95_ms DESC, endpoint
+LIMIT $2
+`
+
+type AdminUsageSlowestParams struct {
+	Since    time.Time `json:"since"`
+	RowLimit int32     `json:"row_limit"`
+}
+
+type AdminUsageSlowestRow struct {
+	Endpoint string  `json:"endpoint"`
+	Calls    int64   `json:"calls"`
+	AvgMs    float64 `json:"avg_ms"`
+	P95Ms    float64 `json:"p95_ms"`
+	MaxMs    int64   `json:"max_ms"`
+}
+
+// The operations slowest at the game since a time.
+func (q *Queries) AdminUsageSlowest(ctx context.Context, arg AdminUsageSlowestParams) ([]AdminUsageSlowestRow, error) {
+	rows, err := q.db.Query(ctx, adminUsageSlowest, arg.Since, arg.RowLimit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []AdminUsageSlowestRow{}
+	for rows.Next() {
+		var i AdminUsageSlowestRow
+		if err := rows.Scan(
+			&i.Endpoint,
+			&i.Calls,
+			&i.AvgMs,
+			&i.P95Ms,
+			&i.MaxMs,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const adminUsageTopAlliances = `-- name: AdminUsageTopAlliances :many
+SELECT a.name,
+       count(*)::bigint AS calls,
+       count(*) FILTER (WHERE NOT l.cache_hit)::bigint AS upstream
+FROM api_usage_logs l
+JOIN alliances a ON a.id = l.alliance_id
+WHERE l.created_at >= $1
+GROUP BY a.id, a.name
+ORDER BY upstream DESC, calls DESC, a.name
+LIMIT $2
+`
+
+type AdminUsageTopAlliancesParams struct {
+	Since    time.Time `json:"since"`
+	RowLimit int32     `json:"row_limit"`
+}
+
+type AdminUsageTopAlliancesRow struct {
+	Name     string `json:"name"`
+	Calls    int64  `json:"calls"`
+	Upstream int64  `json:"upstream"`
+}
+
+// The alliances whose data was looked up the most since a time.
+func (q *Queries) AdminUsageTopAlliances(ctx context.Context, arg AdminUsageTopAlliancesParams) ([]AdminUsageTopAlliancesRow, error) {
+	rows, err := q.db.Query(ctx, adminUsageTopAlliances, arg.Since, arg.RowLimit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []AdminUsageTopAlliancesRow{}
+	for rows.Next() {
+		var i AdminUsageTopAlliancesRow
+		if err := rows.Scan(&i.Name, &i.Calls, &i.Upstream); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const adminUsageTopUsers = `-- name: AdminUsageTopUsers :many
+SELECT u.discord_id,
+       count(*)::bigint AS calls,
+       count(*) FILTER (WHERE NOT l.cache_hit)::bigint AS upstream
+FROM api_usage_logs l
+JOIN users u ON u.id = l.user_id
+WHERE l.created_at >= $1
+GROUP BY u.discord_id
+ORDER BY upstream DESC, calls DESC, u.discord_id
+LIMIT $2
+`
+
+type AdminUsageTopUsersParams struct {
+	Since    time.Time `json:"since"`
+	RowLimit int32     `json:"row_limit"`
+}
+
+type AdminUsageTopUsersRow struct {
+	DiscordID string `json:"discord_id"`
+	Calls     int64  `json:"calls"`
+	Upstream  int64  `json:"upstream"`
+}
+
+// The users whose commands looked up the most since a time.
+func (q *Queries) AdminUsageTopUsers(ctx context.Context, arg AdminUsageTopUsersParams) ([]AdminUsageTopUsersRow, error) {
+	rows, err := q.db.Query(ctx, adminUsageTopUsers, arg.Since, arg.RowLimit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []AdminUsageTopUsersRow{}
+	for rows.Next() {
+		var i AdminUsageTopUsersRow
+		if err := rows.Scan(&i.DiscordID, &i.Calls, &i.Upstream); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const adminUserSessions = `-- name: AdminUserSessions :one
 SELECT count(*) FILTER (WHERE revoked_at IS NULL AND expires_at > now())::bigint AS active,
        coalesce(max(last_used_at), 'epoch')::timestamptz AS last_used_at -- epoch: never

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -74,6 +75,8 @@ type Reply struct {
 	CustomID string
 	Title    string
 	Choices  []*discordgo.ApplicationCommandOptionChoice
+	// Files are the attachments by file name, as sent (multipart).
+	Files map[string][]byte
 }
 
 // Ephemeral reports whether the reply is private.
@@ -416,17 +419,52 @@ func (f *Fake) followup(w http.ResponseWriter, r *http.Request) {
 // readReply decodes a message body, answering Discord's error when it is
 // malformed.
 func readReply(w http.ResponseWriter, r *http.Request) (*Reply, bool) {
-	raw, err := io.ReadAll(r.Body)
+	raw, files, err := readBody(r)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, 50035, "Invalid Form Body")
 		return nil, false
 	}
 	reply, err := decodeReply(raw)
+	if err == nil {
+		reply.Files = files
+	}
 	if err != nil {
 		writeError(w, http.StatusBadRequest, 50035, "Invalid Form Body: "+err.Error())
 		return nil, false
 	}
 	return reply, true
+}
+
+// readBody returns a message's JSON, and its attachments when it comes as
+// multipart/form-data (payload_json and files[n]).
+func readBody(r *http.Request) ([]byte, map[string][]byte, error) {
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "multipart/form-data" {
+		raw, err := io.ReadAll(r.Body)
+		return raw, nil, err
+	}
+	if err := r.ParseMultipartForm(32 << 20); err != nil {
+		return nil, nil, err
+	}
+	files := map[string][]byte{}
+	for _, headers := range r.MultipartForm.File {
+		for _, h := range headers {
+			f, err := h.Open()
+			if err != nil {
+				return nil, nil, err
+			}
+			b, err := io.ReadAll(f)
+			f.Close()
+			if err != nil {
+				return nil, nil, err
+			}
+			files[h.Filename] = b
+		}
+	}
+	payload := r.MultipartForm.Value["payload_json"]
+	if len(payload) == 0 {
+		return nil, nil, fmt.Errorf("no payload_json")
+	}
+	return []byte(payload[0]), files, nil
 }
 
 // record stores an edit or a follow-up and answers with the message.
