@@ -126,6 +126,13 @@ func TestDashboardInABrowser(t *testing.T) {
 	require.Contains(t, me, "Rose")
 	require.Contains(t, me, "this one")
 	screenshot("me")
+	// On a phone, the page fits its width: nothing scrolls sideways but tables.
+	require.NoError(t, chromedp.Do(browser, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile)))
+	width, err := chromedp.Run(browser, chromedp.Evaluate[int]("document.documentElement.scrollWidth"))
+	require.NoError(t, err)
+	require.LessOrEqual(t, width, 390, "/me is wider than a phone")
+	screenshot("me-phone")
+	require.NoError(t, chromedp.Do(browser, chromedp.EmulateReset()))
 
 	require.NoError(t, chromedp.Do(browser,
 		chromedp.Click(chromedp.CSS(`main a[href="/alliances/rose"]`)),
