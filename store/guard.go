@@ -11,7 +11,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/sony/gobreaker/v2"
 )
 
 // QueryTimeout bounds each query, its wait for a connection included, well
@@ -34,23 +33,12 @@ const (
 	breakerOpen     = 2 * time.Second
 )
 
-// errCallerGone marks a query whose caller gave up: no news about the
-// database.
-var errCallerGone = errors.New("caller gone")
-
 // guard gives every query its deadline and keeps queries away from a
 // database that stopped answering.
-type guard struct {
-	breaker *gobreaker.TwoStepCircuitBreaker[struct{}]
-}
+type guard struct{ breaker *Breaker }
 
 func newGuard() *guard {
-	return &guard{breaker: gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
-		Name:        "postgres",
-		Timeout:     breakerOpen,
-		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= breakerFailures },
-		IsExcluded:  func(err error) bool { return errors.Is(err, errCallerGone) },
-	})}
+	return &guard{breaker: NewBreaker("postgres", breakerFailures, breakerOpen, nil)}
 }
 
 type withoutDatabase struct{}
@@ -69,23 +57,15 @@ func (g *guard) start(ctx context.Context) (context.Context, func(error) error, 
 	if ctx.Value(withoutDatabase{}) != nil {
 		return nil, nil, fmt.Errorf("%w: found so earlier in this request", ErrUnavailable)
 	}
-	done, err := g.breaker.Allow()
+	qctx, end, err := g.breaker.Start(ctx, QueryTimeout)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
-	qctx, cancel := context.WithTimeout(ctx, QueryTimeout)
 	return qctx, func(err error) error {
-		cancel()
-		switch {
-		case err == nil || errors.Is(err, pgx.ErrNoRows):
-			done(nil)
-		case errors.Is(ctx.Err(), context.Canceled):
-			done(errCallerGone)
-		case unreachable(err):
-			err = fmt.Errorf("%w: %w", ErrUnavailable, err)
-			done(err)
-		default:
-			done(nil) // the database answered, with an error
+		failed := err != nil && unreachable(err)
+		end(failed)
+		if failed {
+			return fmt.Errorf("%w: %w", ErrUnavailable, err)
 		}
 		return err
 	}, nil
@@ -202,4 +182,4 @@ func (r failedRow) Scan(...any) error { return r.err }
 
 // BreakerState is the state of the breaker that keeps queries away from a
 // database that stopped answering: 0 closed, 1 half-open, 2 open.
-func (s *Store) BreakerState() int { return int(s.guard.breaker.State()) }
+func (s *Store) BreakerState() int { return s.guard.breaker.State() }

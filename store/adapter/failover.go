@@ -2,7 +2,6 @@ package adapter
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -12,6 +11,7 @@ import (
 
 	"pnwbot/bot"
 	"pnwbot/pnw"
+	"pnwbot/store"
 )
 
 // Deadlines of one Redis call: a Redis that does not answer in time costs
@@ -35,7 +35,7 @@ const (
 // dead Redis from being tried on every call. The rate limiter's last resort,
 // when PostgreSQL fails too, is this process's memory.
 type Failover struct {
-	breaker   *gobreaker.TwoStepCircuitBreaker[struct{}]
+	breaker   *store.Breaker
 	fallbacks *prometheus.CounterVec
 	logger    *slog.Logger
 }
@@ -49,19 +49,13 @@ func NewFailover(reg prometheus.Registerer, logger *slog.Logger) (*Failover, err
 			Help: "Calls answered by a fallback store because the preferred one failed or its breaker was open, by use (rate_limit, cache, interaction_ids) and store (postgres, memory).",
 		}, []string{"use", "store"}),
 	}
-	f.breaker = gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
-		Name:        "redis",
-		Timeout:     breakerOpen,
-		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= breakerFailures },
-		IsExcluded:  func(err error) bool { return errors.Is(err, errCallerGone) },
-		OnStateChange: func(_ string, from, to gobreaker.State) {
-			switch to {
-			case gobreaker.StateOpen:
-				logger.Warn("Redis is not answering: the cache, rate limits and interaction ids use PostgreSQL", "breaker", to.String(), "was", from.String())
-			case gobreaker.StateClosed:
-				logger.Info("Redis answers again: the cache, rate limits and interaction ids are back on Redis", "breaker", to.String())
-			}
-		},
+	f.breaker = store.NewBreaker("redis", breakerFailures, breakerOpen, func(from, to gobreaker.State) {
+		switch to {
+		case gobreaker.StateOpen:
+			logger.Warn("Redis is not answering: the cache, rate limits and interaction ids use PostgreSQL", "breaker", to.String(), "was", from.String())
+		case gobreaker.StateClosed:
+			logger.Info("Redis answers again: the cache, rate limits and interaction ids are back on Redis", "breaker", to.String())
+		}
 	})
 	state := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "pnwbot_redis_breaker_state",
@@ -75,26 +69,16 @@ func NewFailover(reg prometheus.Registerer, logger *slog.Logger) (*Failover, err
 	return f, nil
 }
 
-// errCallerGone marks a call whose caller gave up: no news about Redis.
-var errCallerGone = errors.New("caller gone")
-
 // redisFirst runs onRedis within timeout unless the breaker is open, and
 // onPostgres when Redis was skipped or failed.
 func redisFirst[T any](ctx context.Context, f *Failover, use string, timeout time.Duration,
 	onRedis, onPostgres func(context.Context) (T, error)) (T, error) {
-	if done, err := f.breaker.Allow(); err == nil {
-		rctx, cancel := context.WithTimeout(ctx, timeout)
+	if rctx, end, err := f.breaker.Start(ctx, timeout); err == nil {
 		v, err := onRedis(rctx)
-		cancel()
-		switch {
-		case err == nil:
-			done(nil)
-			return v, nil
-		case ctx.Err() != nil:
-			done(errCallerGone)
+		end(err != nil)
+		if err == nil || ctx.Err() != nil {
 			return v, err
 		}
-		done(err)
 		f.logger.DebugContext(ctx, "Redis call failed, using PostgreSQL", "use", use, "error", err)
 	}
 	f.fallbacks.WithLabelValues(use, "postgres").Inc()
