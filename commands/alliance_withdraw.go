@@ -163,7 +163,7 @@ func (d *Deps) allianceWithdraw(ctx context.Context, req *bot.Request) (*bot.Res
 	if err != nil {
 		return nil, err
 	}
-	if left, ok, err := d.withinCap(ctx, d.Store.Queries, u.ID, value); err != nil {
+	if left, ok, err := d.withinCap(ctx, d.Store.Queries, u.ID, value, d.withdrawalCap(ctx)); err != nil {
 		return nil, err
 	} else if !ok {
 		return nil, refuse("daily cap", capMessage(left))
@@ -299,13 +299,13 @@ func (d *Deps) worth(ctx context.Context, amounts map[string]float64) (float64, 
 }
 
 // withinCap reports whether the manager may withdraw value more in the last
-// 24 hours, and how much is left.
-func (d *Deps) withinCap(ctx context.Context, q *store.Queries, userID int64, value float64) (left float64, ok bool, err error) {
+// 24 hours under limit (withdrawalCap, read before any transaction: its
+// read takes a connection of its own), and how much is left.
+func (d *Deps) withinCap(ctx context.Context, q *store.Queries, userID int64, value, limit float64) (left float64, ok bool, err error) {
 	spent, err := q.WithdrawalSpentSince(ctx, store.WithdrawalSpentSinceParams{RequestedBy: &userID, Since: d.Now().Add(-24 * time.Hour)})
 	if err != nil {
 		return 0, false, fmt.Errorf("withdrawn today: %w", err)
 	}
-	limit := d.withdrawalCap(ctx)
 	return max(limit-spent, 0), spent+value <= limit, nil
 }
 
@@ -400,13 +400,14 @@ func (d *Deps) withdrawConfirm(ctx context.Context, req *bot.Request) (*bot.Resp
 		return nil, refuse("no bot key", "This pnwbot has no game bot key (PNW_BOT_KEY): ask its operator. Nothing was withdrawn.")
 	}
 	var left float64
+	limit := d.withdrawalCap(ctx)
 	err = d.change(ctx, func(q *store.Queries) (auditEntry, error) {
 		// One manager's confirmations in turn, so the cap holds.
 		if err := q.WithdrawalLockRequester(ctx, u.ID); err != nil {
 			return auditEntry{}, err
 		}
 		var ok bool
-		if left, ok, err = d.withinCap(ctx, q, u.ID, w.Value); err != nil {
+		if left, ok, err = d.withinCap(ctx, q, u.ID, w.Value, limit); err != nil {
 			return auditEntry{}, err
 		} else if !ok {
 			return auditEntry{}, errOverCap
