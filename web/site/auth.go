@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"golang.org/x/oauth2"
 
@@ -44,7 +45,10 @@ func (s *Site) linkedRole(w http.ResponseWriter, r *http.Request) {
 // localPath keeps next only when it is a path of this site, so that a
 // crafted /login link cannot send the browser elsewhere after sign-in.
 func localPath(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+	// Browsers drop tabs and newlines from a URL and read \ as /, so
+	// "/\t/host" or "/\\host" would leave the site: refuse them all.
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsRune(next, '\\') ||
+		strings.IndexFunc(next, unicode.IsControl) >= 0 {
 		return ""
 	}
 	return next

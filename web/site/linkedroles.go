@@ -172,7 +172,7 @@ func (s *Site) putConnection(ctx context.Context, rc store.RoleConnection, salt 
 	old := &oauth2.Token{AccessToken: access, RefreshToken: refresh, Expiry: rc.TokenExpiresAt, TokenType: "Bearer"}
 	tok, err := s.oauth().TokenSource(ctx, old).Token()
 	var re *oauth2.RetrieveError
-	if errors.As(err, &re) {
+	if errors.As(err, &re) && re.Response != nil && re.Response.StatusCode >= 400 && re.Response.StatusCode < 500 {
 		return s.dropGrant(ctx, rc.UserID, "refresh refused")
 	} else if err != nil {
 		return fmt.Errorf("refresh role grant: %w", err)

@@ -281,8 +281,10 @@ func TestSignIn(t *testing.T) {
 	b.discord.SignIn(tess)
 	a := do(t, b.browser(t), http.MethodGet, b.url+"/login?next="+url.QueryEscape("/a/nowhere"), nil)
 	require.Equal(t, b.url+"/a/nowhere", a.url)
-	a = do(t, b.browser(t), http.MethodGet, b.url+"/login?next="+url.QueryEscape("//evil.example/"), nil)
-	require.Equal(t, b.url+"/me", a.url)
+	for _, next := range []string{"//evil.example/", "/\t/evil.example/", "/\\evil.example/", "https://evil.example/"} {
+		a = do(t, b.browser(t), http.MethodGet, b.url+"/login?next="+url.QueryEscape(next), nil)
+		require.Equal(t, b.url+"/me", a.url, next)
+	}
 }
 
 func TestSignInRefused(t *testing.T) {
@@ -582,4 +584,24 @@ func TestLinkedRoles(t *testing.T) {
 	require.Empty(t, b.discord.RoleConnection(userTess).Metadata)
 	_, err = b.st.RoleConnectionGet(t.Context(), u.ID)
 	require.ErrorIs(t, err, store.ErrNotFound)
+}
+
+// TestSecureCookies: behind https, the state and session cookies are Secure.
+func TestSecureCookies(t *testing.T) {
+	t.Parallel()
+	s, err := site.New(site.Options{Store: storetest.NewDB(t), DiscordURL: "https://discord.com",
+		ClientID: func() string { return discordtest.AppID }, ClientSecret: "secret", PublicURL: "https://pnwbot.example.org/"})
+	require.NoError(t, err)
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "https://pnwbot.example.org/login", nil))
+	require.Equal(t, http.StatusFound, rec.Code)
+	authorize, err := url.Parse(rec.Header().Get("Location"))
+	require.NoError(t, err)
+	require.Equal(t, "discord.com", authorize.Host)
+	require.Equal(t, "https://pnwbot.example.org/oauth/callback", authorize.Query().Get("redirect_uri"))
+	cookies := rec.Result().Cookies()
+	require.Len(t, cookies, 1)
+	require.True(t, cookies[0].Secure)
+	require.True(t, cookies[0].HttpOnly)
+	require.Equal(t, "/oauth/callback", cookies[0].Path)
 }
