@@ -207,7 +207,7 @@ func TestEndToEnd(t *testing.T) {
 }
 
 // newFakes starts a fake Discord and a fake game, stopped when the test ends.
-func newFakes(t *testing.T) (*discordtest.Fake, *pnwtest.Server) {
+func newFakes(t testing.TB) (*discordtest.Fake, *pnwtest.Server) {
 	t.Helper()
 	discord, err := discordtest.New()
 	require.NoError(t, err)

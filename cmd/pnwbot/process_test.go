@@ -37,7 +37,7 @@ type process struct {
 // startProcess runs `pnwbot run` with env (and nothing else) as its
 // environment and waits until it serves. It is killed when the test ends,
 // unless stop ended it first.
-func startProcess(t *testing.T, env map[string]string) *process {
+func startProcess(t testing.TB, env map[string]string) *process {
 	t.Helper()
 	p := &process{cmd: exec.Command(os.Args[0]), logs: &syncBuffer{}, exited: make(chan struct{}), running: make(chan struct{})}
 	p.cmd.Env = []string{asPnwbot + "=run"}
@@ -81,7 +81,7 @@ func startProcess(t *testing.T, env map[string]string) *process {
 }
 
 // stop sends SIGTERM and returns the exit code.
-func (p *process) stop(t *testing.T) int {
+func (p *process) stop(t testing.TB) int {
 	t.Helper()
 	require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
 	select {
@@ -93,7 +93,7 @@ func (p *process) stop(t *testing.T) int {
 }
 
 // get returns the body of a GET.
-func get(t *testing.T, url string) string {
+func get(t testing.TB, url string) string {
 	t.Helper()
 	resp, err := http.Get(url)
 	require.NoError(t, err)
@@ -119,7 +119,7 @@ type reply struct {
 
 // post sends i, signed with key, to base's POST /interactions, and returns
 // the status and the first response.
-func post(t *testing.T, base string, key ed25519.PrivateKey, i *discordgo.Interaction) (int, *reply) {
+func post(t testing.TB, base string, key ed25519.PrivateKey, i *discordgo.Interaction) (int, *reply) {
 	t.Helper()
 	body, err := discordtest.MarshalInteraction(i)
 	require.NoError(t, err)
@@ -139,7 +139,7 @@ func post(t *testing.T, base string, key ed25519.PrivateKey, i *discordgo.Intera
 // redisDB returns the URL of Redis database n, emptied of pnwbot's keys
 // before and after the test: replicas write under the fixed prefix
 // "pnwbot:", so each test of replicas takes a database of its own.
-func redisDB(t *testing.T, n int) string {
+func redisDB(t testing.TB, n int) string {
 	t.Helper()
 	opts, err := redis.ParseURL(storetest.RedisURL())
 	require.NoError(t, err)
