@@ -253,6 +253,10 @@ func (f *Fake) id() string {
 
 func (f *Fake) limit(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/") && f.replicas.badGateway() {
+			writeError(w, http.StatusBadGateway, 0, "502: Bad Gateway")
+			return
+		}
 		f.mu.Lock()
 		limited := f.rateLimited > 0 && strings.HasPrefix(r.URL.Path, "/api/")
 		if limited {

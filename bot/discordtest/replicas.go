@@ -11,6 +11,26 @@ type replicas struct {
 	mu            sync.Mutex
 	shards        int // GET /gateway/bot's recommendation; 0 means 1
 	registrations int // bulk overwrites of the commands
+	badGateways   int // REST requests still to answer 502
+}
+
+// BadGateway makes the next n REST requests fail with 502, as Discord's
+// edge does when its backend is in trouble.
+func (f *Fake) BadGateway(n int) {
+	f.replicas.mu.Lock()
+	defer f.replicas.mu.Unlock()
+	f.replicas.badGateways = n
+}
+
+// badGateway reports whether this request is to get a 502.
+func (r *replicas) badGateway() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.badGateways == 0 {
+		return false
+	}
+	r.badGateways--
+	return true
 }
 
 func (r *replicas) registered() {
