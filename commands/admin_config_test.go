@@ -2,11 +2,19 @@ package commands_test
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"testing"
+	"time"
 
+	"github.com/bwmarrin/discordgo"
 	"github.com/stretchr/testify/require"
 
+	"pnwbot/bot"
+	"pnwbot/bot/discordtest"
 	"pnwbot/settings"
+	"pnwbot/store/adapter"
 )
 
 func TestAdminConfig(t *testing.T) {
@@ -71,4 +79,42 @@ func TestAdminConfig(t *testing.T) {
 		_, err = b.as(t, superID, "/admin/config/delete", "key", "site.missing")
 		require.ErrorContains(t, err, "is not stored")
 	})
+}
+
+// TestRateLimitSetWithoutRestart: the bot's limiter reads the per-user
+// rate from the settings, so /admin config set changes it for the running
+// bot, over POST /interactions as Discord sends them.
+func TestRateLimitSetWithoutRestart(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	_, b := setup(t)
+	require.NoError(t, b.deps.BootstrapSuperAdmins(ctx, []string{superID}))
+	discord, err := discordtest.New()
+	require.NoError(t, err)
+	t.Cleanup(discord.Close)
+	rate := func(ctx context.Context) bot.Rate {
+		return bot.Rate{Requests: b.deps.Settings.Int(ctx, settings.UserCommandsPerMinute), Window: time.Minute}
+	}
+	pub, priv := discordtest.NewKey()
+	bt, err := bot.New(bot.Options{Token: discordtest.Token, APIBaseURL: discord.URL, PublicKey: pub, Router: b.router, NoReconnect: true,
+		Limiter: adapter.NewLimiter(b.st, rate), DeferAfter: time.Minute})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = bt.Close(ctx) })
+	send := func(user, path string, opts ...*discordgo.ApplicationCommandInteractionDataOption) string {
+		raw, err := discordtest.MarshalInteraction(discordtest.As(discordUser(user), discordtest.Command(path, opts...)))
+		require.NoError(t, err)
+		w := httptest.NewRecorder()
+		bt.InteractionsHandler().ServeHTTP(w, discordtest.SignedRequest(priv, raw, time.Now()))
+		require.Equal(t, http.StatusOK, w.Code)
+		var resp discordgo.InteractionResponse
+		require.NoError(t, json.Unmarshal(w.Body.Bytes(), &resp))
+		return resp.Data.Content
+	}
+
+	for range 3 {
+		require.NotContains(t, send(aliceID, "/preferences"), "too fast", "the default is 30 a minute")
+	}
+	require.Contains(t, send(superID, "/admin/config/set", discordtest.Option("key", settings.UserCommandsPerMinute.Name),
+		discordtest.Option("value", "3"), discordtest.Option("type", "number")), "is now `3`")
+	require.Contains(t, send(aliceID, "/preferences"), "You are sending commands too fast", "3 a minute, at once")
 }
