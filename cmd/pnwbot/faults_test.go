@@ -32,13 +32,19 @@ type faultBundle struct {
 	p       *process
 }
 
-func startFaultReplica(t *testing.T, dbURL, redisURL string) *faultBundle {
+// startFaultReplica starts the replica after prepare, when given, changed
+// the fake game and the environment.
+func startFaultReplica(t *testing.T, dbURL, redisURL string, prepare ...func(*pnwtest.Server, map[string]string)) *faultBundle {
 	t.Helper()
 	discord, game := newFakes(t)
 	replicaWorld(game)
 	pub, priv := discordtest.NewKey()
 	b := &faultBundle{discord: discord, game: game, priv: priv}
-	b.p = startProcess(t, replicaEnv(discord, game, pub, dbURL, redisURL, secrets.GenerateKey()))
+	env := replicaEnv(discord, game, pub, dbURL, redisURL, secrets.GenerateKey())
+	for _, p := range prepare {
+		p(game, env)
+	}
+	b.p = startProcess(t, env)
 	status, r := b.post(t, discordtest.ModalSubmit("link/submit", map[string]string{"api_key": playerKey}))
 	require.Equal(t, http.StatusOK, status)
 	require.Contains(t, r.Data.Content, "Testonia")
@@ -225,6 +231,40 @@ func TestFaults(t *testing.T) {
 		t.Logf("Discord REST answering 429 twice and 502 twice: the reply arrived %v after the deferral", time.Since(sent).Round(time.Millisecond))
 		require.Contains(t, get(t, b.p.metrics), `pnwbot_discord_rest_errors_total{status="429"} 2`)
 		require.Equal(t, 0, b.p.stop(t))
+	})
+
+	t.Run("SIGTERMDuringWithdrawal", func(t *testing.T) {
+		t.Parallel()
+		dbURL := storetest.NewEmptyDB(t)
+		var bind func(*testing.T, string, ed25519.PrivateKey)
+		b := startFaultReplica(t, dbURL, redisDB(t, 9), func(game *pnwtest.Server, env map[string]string) { bind = withdrawalWorld(game, env) })
+		bind(t, b.p.base, b.priv)
+		confirm := askWithdrawal(t, b.p.base, b.priv)
+		arrived := b.game.Requests() + 1
+		release := b.game.Hold()
+		answered := make(chan int, 1)
+		go func() {
+			status, _ := b.viaDiscord(discordtest.Component(confirm))
+			answered <- status
+		}()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		require.NoError(t, b.game.WaitRequests(ctx, arrived), "bankWithdraw in flight")
+		require.NoError(t, b.p.cmd.Process.Signal(syscall.SIGTERM))
+		stopped := time.Now()
+		release()
+		require.Equal(t, http.StatusOK, <-answered)
+		<-b.p.exited
+		require.Equal(t, 0, b.p.cmd.ProcessState.ExitCode())
+		require.Equal(t, 1, b.game.RequestsFor("bankWithdraw"), "sent once")
+		require.Equal(t, 1_000_000.0-700, b.game.Alliance(9).Bank.Money)
+		conn, err := pgx.Connect(ctx, dbURL)
+		require.NoError(t, err)
+		defer conn.Close(ctx)
+		var state string
+		require.NoError(t, conn.QueryRow(ctx, `SELECT state FROM withdrawals`).Scan(&state))
+		require.Equal(t, "sent", state, "finished and recorded before the process left")
+		t.Logf("SIGTERM with a withdrawal in flight: sent once, recorded sent, exit 0, %v after the game answered", time.Since(stopped).Round(time.Millisecond))
 	})
 
 	t.Run("SIGTERMDuringCommand", func(t *testing.T) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/hex"
 	"net/http"
 	"regexp"
@@ -17,6 +18,7 @@ import (
 	"pnwbot/config"
 	"pnwbot/pnw/pnwtest"
 	"pnwbot/secrets"
+	"pnwbot/store"
 	"pnwbot/store/storetest"
 )
 
@@ -62,6 +64,7 @@ func TestTwoReplicas(t *testing.T) {
 	pub, priv := discordtest.NewKey()
 	dbURL := storetest.NewEmptyDB(t)
 	env := replicaEnv(discord, game, pub, dbURL, redisDB(t, 11), secrets.GenerateKey())
+	bindAlliance := withdrawalWorld(game, env)
 
 	// Started together: they migrate and register one at a time.
 	started := make(chan *process, 2)
@@ -112,6 +115,24 @@ func TestTwoReplicas(t *testing.T) {
 	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM audit_logs WHERE action = 'user.delete'`).Scan(&deletions))
 	require.Equal(t, 1, deletions)
 
+	// A withdrawal confirmed twice at once, on each replica: sent once.
+	status, _ = post(t, a.base, priv, discordtest.ModalSubmit("link/submit", map[string]string{"api_key": playerKey}))
+	require.Equal(t, http.StatusOK, status)
+	bindAlliance(t, a.base, priv)
+	confirm = askWithdrawal(t, b.base, priv)
+	confirmed := make(chan string, 2)
+	for _, p := range []*process{a, b} {
+		go func() {
+			_, r := post(t, p.base, priv, discordtest.Component(confirm))
+			confirmed <- r.text()
+		}()
+	}
+	for range 2 {
+		require.Regexp(t, `(?m)^(Sent|It is being sent)`, <-confirmed)
+	}
+	require.Equal(t, 1, game.RequestsFor("bankWithdraw"))
+	require.Equal(t, 1_000_000.0-700, game.Alliance(9).Bank.Money)
+
 	// Each pass ran once, on one of them.
 	passes := regexp.MustCompile(`(?m)^pnwbot_jobs_total\{job="(\w+)",outcome="ok"\} (\d+)$`)
 	ran := func() map[string]int {
@@ -146,4 +167,52 @@ func TestTwoReplicas(t *testing.T) {
 	status, _ = post(t, b.base, priv, discordtest.Command("/nation", discordtest.Option("nation", "Testonia")))
 	require.Equal(t, http.StatusOK, status)
 	require.Equal(t, 0, b.stop(t))
+}
+
+// withdrawalWorld makes the player Rose's leader with a bank, the game's bot
+// key known to the game and to env, and, once binding runs (the leader's
+// /alliance setup done on base), the player's own key linked as the
+// alliance key that may withdraw. It returns binding.
+func withdrawalWorld(game *pnwtest.Server, env map[string]string) func(t *testing.T, base string, priv ed25519.PrivateKey) {
+	const gameBotKey = "gamebotkey0000000000"
+	game.AddKey(playerKey, 4242, "nation_view_resources", "alliance_view_bank", "alliance_withdraw_bank")
+	game.AddNation(pnwtest.Nation{ID: 4242, NationName: "Testonia", LeaderName: "Tess", AllianceID: 9, AlliancePosition: "LEADER", NumCities: 30})
+	game.AddAlliance(pnwtest.Alliance{ID: 9, Name: "Rose", Acronym: "Rose", Rank: 4, Color: "purple", Bank: pnwtest.Resources{Money: 1_000_000}})
+	game.SetBotKey(gameBotKey)
+	env[config.PNWBotKey] = gameBotKey
+	return func(t *testing.T, base string, priv ed25519.PrivateKey) {
+		t.Helper()
+		ctx := context.Background()
+		status, _ := post(t, base, priv, discordtest.Command("/alliance/setup"))
+		require.Equal(t, http.StatusOK, status)
+		st, err := store.Open(ctx, env[config.DatabaseURL])
+		require.NoError(t, err)
+		defer st.Close()
+		master, err := secrets.ParseKey(env[config.EncryptionKey])
+		require.NoError(t, err)
+		keys, err := secrets.NewKeyring(master, nil)
+		require.NoError(t, err)
+		u, err := st.UserGetByDiscordID(ctx, discordtest.UserID)
+		require.NoError(t, err)
+		a, err := st.AllianceGetByPnwID(ctx, 9)
+		require.NoError(t, err)
+		m, err := st.AllianceManagerGet(ctx, store.AllianceManagerGetParams{UserID: u.ID, AllianceID: a.ID})
+		require.NoError(t, err)
+		sealed, err := keys.Seal(playerKey, u.KeySalt, secrets.AllianceKey(u.ID, a.ID))
+		require.NoError(t, err)
+		_, err = st.AllianceManagerSetKey(ctx, store.AllianceManagerSetKeyParams{ID: m.ID, ManagerApiKey: sealed,
+			KeyPermissions: []byte(`{"alliance_view_bank": true, "alliance_withdraw_bank": true}`)})
+		require.NoError(t, err)
+	}
+}
+
+// askWithdrawal asks base for $700 to the player's nation and returns the
+// Confirm button's custom id.
+func askWithdrawal(t *testing.T, base string, priv ed25519.PrivateKey) string {
+	t.Helper()
+	status, r := post(t, base, priv, discordtest.Command("/alliance/withdraw",
+		discordtest.Option("recipient", "4242"), discordtest.Option("money", 700.0)))
+	require.Equal(t, http.StatusOK, status)
+	require.NotEmpty(t, r.Data.Components, "%s", r.text())
+	return r.Data.Components[0].Components[0].CustomID
 }
