@@ -451,20 +451,26 @@ var errOverCap = errors.New("over the daily withdrawal cap")
 
 // withdrawOutcome classifies the game's answer: sent; failed when the game
 // certainly did not execute it (it refused the key, a permission, the
-// request or the amounts, or rate-limited it); unknown otherwise (a
+// request or the amounts, or rate-limited it; or the request never left:
+// the breaker was open, no connection was made); unknown otherwise (a
 // timeout, a dropped connection, a 5xx, an unreadable answer).
 func withdrawOutcome(rec *pnw.Bankrec, err error) (state string, details map[string]any) {
+	var pe *pnw.Error
 	switch {
 	case err == nil:
 		return withdrawSent, map[string]any{"bankrec_id": rec.Id}
+	case pnw.NotSent(err) && errors.Is(err, pnw.ErrGameDown):
+		return withdrawFailed, map[string]any{"error": "the game could not be reached, so the request never left; " +
+			"ask again in a few minutes", "cause": err.Error()}
 	case errors.Is(err, pnw.ErrInvalidKey), errors.Is(err, pnw.ErrPermission), errors.Is(err, pnw.ErrInvalidQuery),
 		errors.Is(err, pnw.ErrRateLimited), errors.Is(err, pnw.ErrNotFound):
-		var pe *pnw.Error
-		msg := err.Error()
+		msg := "it refused the request"
 		if errors.As(err, &pe) && pe.Message != "" {
 			msg = pe.Message
 		}
-		return withdrawFailed, map[string]any{"error": msg}
+		return withdrawFailed, map[string]any{"error": "the game refused it: " + msg, "cause": err.Error()}
+	case pnw.NotSent(err):
+		return withdrawFailed, map[string]any{"error": "it was stopped before reaching the game", "cause": err.Error()}
 	default:
 		return withdrawUnknown, map[string]any{"error": err.Error()}
 	}
@@ -570,7 +576,7 @@ func withdrawalStateText(w store.Withdrawal) string {
 	case withdrawSending:
 		return "It is being sent right now, by an earlier click: it is sent once. Look again with /alliance bank-history in a minute."
 	case withdrawFailed:
-		return "The game refused it, so nothing was sent: " + reason + ". Fix that, then run /alliance withdraw again."
+		return "Nothing was sent: " + reason + ". Fix that, then run /alliance withdraw again."
 	case withdrawUnknown:
 		return "**Unknown outcome**: the game did not answer clearly, so it may or may not have been sent. It will not be retried. " +
 			"Check /alliance bank-history (or the bank in the game) before asking again."

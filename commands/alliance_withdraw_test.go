@@ -306,13 +306,35 @@ func TestAllianceWithdraw(t *testing.T) {
 		b.game.Fail(pnwtest.Failure{Message: "Your alliance does not have enough money.", Times: 1})
 		resp, err := b.click(t, confirm)
 		require.NoError(t, err)
-		require.Contains(t, resp.Embeds[0].Description, "The game refused it, so nothing was sent: Your alliance does not have enough money.")
+		require.Contains(t, resp.Embeds[0].Description, "Nothing was sent: the game refused it: Your alliance does not have enough money.")
 		w := b.withdrawals(t, a)[0]
 		require.Equal(t, "failed", w.State)
 		resp, err = b.click(t, confirm)
 		require.NoError(t, err)
 		require.Contains(t, resp.Embeds[0].Description, "refused")
 		require.Equal(t, bank.Money, b.game.Alliance(rose).Bank.Money)
+	})
+
+	t.Run("GameUnreachable", func(t *testing.T) {
+		t.Parallel()
+		// The game failed often enough that the client's breaker is open:
+		// the confirmation sends nothing, so it is failed, not unknown.
+		b, a := banker(t, pnw.Options{})
+		confirm, _ := b.asked(t, money(100))
+		b.game.Fail(pnwtest.Failure{Status: 503, Times: 5})
+		for range 5 {
+			_, err := b.client.Me(ctx, aliceKey)
+			require.ErrorIs(t, err, pnw.ErrGameDown)
+		}
+		resp, err := b.click(t, confirm)
+		require.NoError(t, err)
+		d := resp.Embeds[0].Description
+		require.Contains(t, d, "Nothing was sent: the game could not be reached")
+		require.NotContains(t, d, "circuit", "no internals")
+		require.Zero(t, b.game.RequestsFor("bankWithdraw"))
+		w := b.withdrawals(t, a)[0]
+		require.Equal(t, "failed", w.State)
+		require.Equal(t, []string{"alliance.withdraw_pending", "alliance.withdraw_sending", "alliance.withdraw_failed"}, b.life(t, w.ID))
 	})
 
 	t.Run("KeyRefused", func(t *testing.T) {
@@ -324,7 +346,7 @@ func TestAllianceWithdraw(t *testing.T) {
 		b.game.Fail(pnwtest.Failure{Status: 401, Times: 1})
 		resp, err := b.click(t, confirm)
 		require.NoError(t, err)
-		require.Contains(t, resp.Embeds[0].Description, "The game refused it, so nothing was sent")
+		require.Contains(t, resp.Embeds[0].Description, "Nothing was sent: the game refused it")
 		require.Equal(t, "failed", b.withdrawals(t, a)[0].State)
 		m, err := b.st.AllianceManagerGet(ctx, store.AllianceManagerGetParams{UserID: b.user(t, aliceID).ID, AllianceID: a.ID})
 		require.NoError(t, err)

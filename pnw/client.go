@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -209,22 +210,22 @@ func (k keyed) MakeRequest(ctx context.Context, req *graphql.Request, resp *grap
 func (c *Client) do(ctx context.Context, key string, mutation bool, req *graphql.Request, resp *graphql.Response) error {
 	op := req.OpName
 	if key == "" {
-		return &Error{Kind: ErrInvalidKey, Op: op, Message: "no API key"}
+		return notSent{&Error{Kind: ErrInvalidKey, Op: op, Message: "no API key"}}
 	}
 	if mutation && c.botKey == "" {
-		return &Error{Kind: ErrPermission, Op: op, Message: "no bot key configured"}
+		return notSent{&Error{Kind: ErrPermission, Op: op, Message: "no bot key configured"}}
 	}
 	body, err := json.Marshal(req)
 	if err != nil {
-		return fmt.Errorf("pnw %s: encode request: %w", op, err)
+		return notSent{&Error{Kind: ErrInvalidQuery, Op: op, Message: "cannot encode request"}}
 	}
 	kid, qh := keyID(key), queryHash(req.Query)
 	if err := c.limits.wait(ctx, kid, op); err != nil {
-		return err
+		return notSent{err}
 	}
 	for attempt := 0; ; attempt++ {
 		if !c.breaker.allow() {
-			return &Error{Kind: ErrGameDown, Op: op, Message: "circuit open after repeated failures"}
+			return notSent{&Error{Kind: ErrGameDown, Op: op, Message: "circuit open after repeated failures"}}
 		}
 		start := time.Now()
 		status, header, err := c.send(ctx, key, mutation, op, body, resp)
@@ -243,8 +244,11 @@ func (c *Client) do(ctx context.Context, key string, mutation bool, req *graphql
 		c.log.WarnContext(ctx, "pnw request failed", "op", op, "key_id", kid, "status", status, "attempt", attempt+1, "err", err)
 		// A 429 was not executed, so even a mutation may be retried, once
 		// the reset comes within reach.
-		if status != http.StatusTooManyRequests || attempt >= maxRetries || c.limits.wait(ctx, kid, op) != nil {
+		if status != http.StatusTooManyRequests || attempt >= maxRetries {
 			return err
+		}
+		if c.limits.wait(ctx, kid, op) != nil {
+			return notSent{err} // a 429 was not executed either
 		}
 	}
 }
@@ -260,7 +264,7 @@ func (c *Client) send(ctx context.Context, key string, mutation bool, op string,
 	defer cancel()
 	req, err := http.NewRequestWithContext(rctx, http.MethodPost, u.String(), bytes.NewReader(body))
 	if err != nil {
-		return 0, nil, &Error{Kind: ErrInvalidQuery, Op: op, Message: "cannot build request"}
+		return 0, nil, notSent{&Error{Kind: ErrInvalidQuery, Op: op, Message: "cannot build request"}}
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
@@ -271,9 +275,16 @@ func (c *Client) send(ctx context.Context, key string, mutation bool, op string,
 	res, err := c.http.Do(req)
 	if err != nil {
 		if ctx.Err() != nil { // the caller gave up: not the game's fault
-			return 0, nil, fmt.Errorf("pnw %s: %w", op, ctx.Err())
+			err = fmt.Errorf("pnw %s: %w", op, ctx.Err())
+		} else {
+			err = &Error{Kind: ErrGameDown, Op: op, Err: c.redactURL(err)}
 		}
-		return 0, nil, &Error{Kind: ErrGameDown, Op: op, Err: c.redactURL(err)}
+		// A failed dial (connection refused, no route, DNS) wrote nothing.
+		var dial *net.OpError
+		if errors.As(err, &dial) && dial.Op == "dial" {
+			err = notSent{err}
+		}
+		return 0, nil, err
 	}
 	defer res.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(res.Body, maxResponseBytes))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -540,14 +541,22 @@ func TestRateLimits(t *testing.T) {
 	})
 }
 
-func TestCircuitBreaker(t *testing.T) {
-	t.Parallel()
-	c, b := setup(t, withoutCache)
+// openBreaker fails five requests with a 503, which opens c's breaker;
+// none of them is marked not sent.
+func openBreaker(t *testing.T, c *pnw.Client, b *testBundle) {
+	t.Helper()
 	b.fake.Fail(pnwtest.Failure{Status: 503})
 	for range 5 {
 		_, err := c.Alliance(t.Context(), allianceID)
 		require.ErrorIs(t, err, pnw.ErrGameDown)
+		require.False(t, pnw.NotSent(err), "a 503 came from the game")
 	}
+}
+
+func TestCircuitBreaker(t *testing.T) {
+	t.Parallel()
+	c, b := setup(t, withoutCache)
+	openBreaker(t, c, b)
 	require.Equal(t, 5, b.fake.Requests())
 	_, err := c.Nation(t.Context(), officerID)
 	require.ErrorIs(t, err, pnw.ErrGameDown)
@@ -613,4 +622,48 @@ func TestNoRedirects(t *testing.T) {
 	require.Error(t, err)
 	require.NotContains(t, err.Error(), botKey)
 	require.Zero(t, elsewhere.Load())
+}
+
+// TestNotSent: a failure that certainly sent nothing is marked so (a
+// withdrawal that fails so was not executed); one after the request left is
+// not.
+func TestNotSent(t *testing.T) {
+	t.Parallel()
+	w := pnw.Withdrawal{ReceiverID: memberID, ReceiverType: pnw.ReceiverNation, Money: 1}
+
+	t.Run("breaker open", func(t *testing.T) {
+		t.Parallel()
+		c, b := setup(t, withoutCache)
+		openBreaker(t, c, b)
+		_, err := c.BankWithdraw(t.Context(), officerKey, w)
+		require.ErrorIs(t, err, pnw.ErrGameDown)
+		require.True(t, pnw.NotSent(err), "%v", err)
+		require.Zero(t, b.fake.RequestsFor("bankWithdraw"))
+	})
+
+	t.Run("connection refused", func(t *testing.T) {
+		t.Parallel()
+		c, _ := setup(t, withoutCache, func(o *pnw.Options, _ *testBundle) { o.URL = "http://127.0.0.1:1/graphql" })
+		_, err := c.BankWithdraw(t.Context(), officerKey, w)
+		require.ErrorIs(t, err, pnw.ErrGameDown)
+		require.True(t, pnw.NotSent(err), "%v", err)
+	})
+
+	t.Run("NaN amount", func(t *testing.T) {
+		t.Parallel()
+		c, b := setup(t, withoutCache)
+		_, err := c.BankWithdraw(t.Context(), officerKey, pnw.Withdrawal{ReceiverID: memberID, ReceiverType: pnw.ReceiverNation, Money: math.NaN()})
+		require.True(t, pnw.NotSent(err), "%v", err)
+		require.Zero(t, b.fake.Requests())
+	})
+
+	t.Run("timeout after sending", func(t *testing.T) {
+		t.Parallel()
+		c, b := setup(t, withoutCache, func(o *pnw.Options, _ *testBundle) { o.Timeout = 50 * time.Millisecond })
+		release := b.fake.Hold()
+		defer release()
+		_, err := c.BankWithdraw(t.Context(), officerKey, w)
+		require.ErrorIs(t, err, pnw.ErrGameDown)
+		require.False(t, pnw.NotSent(err), "it may have been executed")
+	})
 }

@@ -66,6 +66,20 @@ func (e *Error) Is(target error) bool { return e.Kind == target }
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// NotSent reports whether err certainly sent nothing to the game: the
+// circuit breaker was open, the request was refused or could not be built
+// before sending, or no connection to the game was made. A mutation that
+// failed so was not executed; any other failure may have been.
+func NotSent(err error) bool {
+	var n notSent
+	return errors.As(err, &n)
+}
+
+// notSent marks an error raised before any byte of the request left.
+type notSent struct{ error }
+
+func (n notSent) Unwrap() error { return n.error }
+
 // classify maps the game's GraphQL error messages to a kind. The game has no
 // error codes for these, so this goes by wording.
 func classify(message, category string) error {
