@@ -41,7 +41,8 @@ func (d *Deps) allianceKey(ctx context.Context, req *bot.Request) (*bot.Response
 	}
 	resp := &bot.Response{Ephemeral: true, Embeds: []*discordgo.MessageEmbed{{
 		Title: truncate("Your alliance key for "+a.Name, 256), Color: colorDefault,
-		Fields: []*discordgo.MessageEmbedField{{Name: "Status", Value: fieldValue(allianceKeyStatus(m))}},
+		Fields: []*discordgo.MessageEmbedField{{Name: "Status", Value: fieldValue(allianceKeyStatus(m,
+			d.sealedOpens(ctx, m.ManagerApiKey, u.KeySalt, secrets.AllianceKey(u.ID, a.ID))))}},
 	}}}
 	if m.ManagerApiKey != nil {
 		resp.Components = []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
@@ -86,11 +87,14 @@ func (d *Deps) activeManager(ctx context.Context, req *bot.Request, a store.Alli
 }
 
 // allianceKeyStatus describes a manager's key without revealing anything
-// of it.
-func allianceKeyStatus(m store.AllianceManager) string {
+// of it; readable is whether it opens (sealedOpens).
+func allianceKeyStatus(m store.AllianceManager, readable bool) string {
 	switch {
 	case m.ManagerApiKey == nil:
 		return "None linked."
+	case !readable:
+		return "Linked, but unreadable: it was encrypted with a master key the bot no longer has, so the bot cannot use it. " +
+			"Link it again with the button in the direct message."
 	case m.KeyRevokedAt != nil:
 		return fmt.Sprintf("Refused by the game since <t:%d:R>: link a new one.", m.KeyRevokedAt.Unix())
 	}

@@ -12,6 +12,7 @@ import (
 
 	"pnwbot/bot"
 	"pnwbot/bot/discordtest"
+	"pnwbot/pnw"
 	"pnwbot/pnw/pnwtest"
 	"pnwbot/secrets"
 	"pnwbot/store"
@@ -125,6 +126,29 @@ func TestAllianceKey(t *testing.T) {
 		require.NoError(t, err)
 		require.Nil(t, m.ManagerApiKey)
 		require.Equal(t, "alliance.key_forget", b.auditActions(t)[0].Action)
+	})
+
+	t.Run("UnreadableKey", func(t *testing.T) {
+		t.Parallel()
+		// Sealed under another master key: the status says so, and
+		// actions with it are refused plainly and audited.
+		b, a := banker(t, pnw.Options{})
+		b.deps.DM = &dmRecorder{}
+		b.sealAllianceKey(t, strangerKeyring(t), a, aliceID, aliceKey, "alliance_view_bank", "alliance_withdraw_bank")
+		resp, err := b.command(t, aliceID, "/alliance/key")
+		require.NoError(t, err)
+		status := resp.Embeds[0].Fields[0].Value
+		require.Contains(t, status, "Linked, but unreadable")
+		require.Contains(t, status, "Link it again")
+		require.NotContains(t, status, "verified")
+
+		_, err = b.withdraw(t, aliceID, toBob(), money(100))
+		require.ErrorContains(t, err, "unreadable")
+		require.ErrorContains(t, err, "/alliance key")
+		refusal := b.auditActions(t)[0]
+		require.Equal(t, "alliance.withdraw", refusal.Action)
+		require.False(t, refusal.Success)
+		require.Contains(t, string(refusal.NewValues), "own key unreadable")
 	})
 
 	t.Run("WrongNationRefused", func(t *testing.T) {

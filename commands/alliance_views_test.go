@@ -42,11 +42,17 @@ func (r *dmRecorder) to(userID string) []*bot.Response {
 // key does once the game accepts it.
 func (b *testBundle) linkAllianceKey(t *testing.T, a store.Alliance, discordID, key string, perms ...string) {
 	t.Helper()
+	b.sealAllianceKey(t, b.keys, a, discordID, key, perms...)
+}
+
+// sealAllianceKey is linkAllianceKey with the key sealed by kr.
+func (b *testBundle) sealAllianceKey(t *testing.T, kr *secrets.Keyring, a store.Alliance, discordID, key string, perms ...string) {
+	t.Helper()
 	ctx := context.Background()
 	u := b.user(t, discordID)
 	m, err := b.st.AllianceManagerGet(ctx, store.AllianceManagerGetParams{UserID: u.ID, AllianceID: a.ID})
 	require.NoError(t, err)
-	sealed, err := b.keys.Seal(key, u.KeySalt, secrets.AllianceKey(u.ID, a.ID))
+	sealed, err := kr.Seal(key, u.KeySalt, secrets.AllianceKey(u.ID, a.ID))
 	require.NoError(t, err)
 	granted := map[string]bool{}
 	for _, p := range perms {
@@ -266,4 +272,15 @@ func TestAllianceWarsAndTrades(t *testing.T) {
 	text = embedText(resp.Embeds[0])
 	require.Contains(t, text, "#77 · sell 1,000 food")
 	require.Contains(t, text, "$120 each")
+}
+
+// strangerKeyring is a keyring with another master key than the bot's: what
+// a process still running with an old ENCRYPTION_KEY seals with.
+func strangerKeyring(t *testing.T) *secrets.Keyring {
+	t.Helper()
+	master, err := secrets.ParseKey(secrets.GenerateKey())
+	require.NoError(t, err)
+	kr, err := secrets.NewKeyring(master, nil)
+	require.NoError(t, err)
+	return kr
 }

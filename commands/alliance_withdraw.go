@@ -242,7 +242,8 @@ func (d *Deps) ownGameKey(ctx context.Context, u store.User, a store.Alliance, p
 	}
 	key, err := d.Keys.Open(m.ManagerApiKey, u.KeySalt, secrets.AllianceKey(u.ID, a.ID))
 	if err != nil {
-		return ownKey{}, fmt.Errorf("open alliance key: %w", err)
+		return ownKey{}, refuse("own key unreadable", "Your alliance key is stored but unreadable (it was encrypted with a master key the bot "+
+			"no longer has): link it again with /alliance key. Nothing was done.")
 	}
 	return ownKey{key: key, manager: m, owner: u.DiscordID}, nil
 }

@@ -75,12 +75,8 @@ func TestMe(t *testing.T) {
 		require.NoError(t, err)
 		// A process running with another master key sealed it: the bot's
 		// keys no longer open it.
-		master, err := secrets.ParseKey(secrets.GenerateKey())
-		require.NoError(t, err)
-		stranger, err := secrets.NewKeyring(master, nil)
-		require.NoError(t, err)
 		alice := b.user(t, aliceID)
-		sealed, err := stranger.Seal(aliceKey, alice.KeySalt, secrets.NationKey(alice.ID))
+		sealed, err := strangerKeyring(t).Seal(aliceKey, alice.KeySalt, secrets.NationKey(alice.ID))
 		require.NoError(t, err)
 		_, err = b.st.UserReplaceKey(ctx, store.UserReplaceKeyParams{ID: alice.ID, OldKey: alice.PnwApiKey, NewKey: sealed})
 		require.NoError(t, err)

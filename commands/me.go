@@ -141,11 +141,17 @@ func (d *Deps) recheckKey(ctx context.Context, u store.User, maxAge time.Duratio
 // such as by a process that still ran with the old ENCRYPTION_KEY after a
 // rotation: only relinking repairs it.
 func (d *Deps) keyOpens(ctx context.Context, u store.User) bool {
-	if u.PnwApiKey == nil {
+	return d.sealedOpens(ctx, u.PnwApiKey, u.KeySalt, secrets.NationKey(u.ID))
+}
+
+// sealedOpens reports whether a stored key (none counts as opening) opens
+// with the bot's master keys, and logs, without the key, one that does not.
+func (d *Deps) sealedOpens(ctx context.Context, sealed, salt []byte, owner secrets.Owner) bool {
+	if sealed == nil {
 		return true
 	}
-	if _, err := d.Keys.Open(u.PnwApiKey, u.KeySalt, secrets.NationKey(u.ID)); err != nil {
-		d.Logger.WarnContext(ctx, "stored key does not open with ENCRYPTION_KEY: its owner must relink", "user_id", u.ID)
+	if _, err := d.Keys.Open(sealed, salt, owner); err != nil {
+		d.Logger.WarnContext(ctx, "stored key does not open with ENCRYPTION_KEY: its owner must relink", "user_id", owner.UserID, "purpose", owner.Purpose)
 		return false
 	}
 	return true
