@@ -7,13 +7,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"pnwbot/bot"
@@ -37,7 +34,7 @@ type stack struct {
 	discord *discordtest.Fake
 	game    *pnwtest.Server
 	st      *store.Store
-	queries *queryCounter
+	queries *storetest.Queries
 }
 
 // The nation every benchmark user looks up, as in the load test.
@@ -55,19 +52,15 @@ func newStack(t testing.TB, extra ...bot.Command) *stack {
 	discord, err := discordtest.New()
 	require.NoError(t, err)
 	t.Cleanup(discord.Close)
-	s := &stack{discord: discord, game: fake, st: st, queries: &queryCounter{}}
+	s := &stack{discord: discord, game: fake, st: st}
 	s.game.AddKey(botKey, 1)
 	s.game.AddKey(aliceKey, aliceNation)
 	s.game.AddAlliance(pnwtest.Alliance{ID: rose, Name: "Rose", Acronym: "Rose", Score: 123456.78, Rank: 3, Color: "purple"})
 	s.game.AddNation(pnwtest.Nation{ID: aliceNation, NationName: "Aliceland", LeaderName: "Alice", AllianceID: rose, AlliancePosition: "OFFICER"})
 	s.game.AddNation(pnwtest.Nation{ID: benchNation, NationName: "Benchland", LeaderName: "Bench", AllianceID: rose, NumCities: 21, Color: "purple"})
 
-	cfg := st.Pool.Config()
-	cfg.ConnConfig.Tracer = s.queries
-	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
-	require.NoError(t, err)
-	t.Cleanup(pool.Close)
-	counted := store.Wrap(pool)
+	counted, queries := storetest.Counted(t, st)
+	s.queries = queries
 
 	// The usage log is written in batches off the request path: it has the
 	// uncounted pool.
@@ -113,42 +106,32 @@ func marshal(t testing.TB, i *discordgo.Interaction) []byte {
 	return raw
 }
 
-// queryCounter counts the queries sent to PostgreSQL.
-type queryCounter struct{ n atomic.Int64 }
-
-func (c *queryCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
-	c.n.Add(1)
-	return ctx
-}
-
-func (c *queryCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
-
 // TestOneRoundTrip: with Redis, the bot and the commands read the caller's
 // row once between them, and a cached lookup writes nothing.
 func TestOneRoundTrip(t *testing.T) {
 	t.Parallel()
 	s := newStack(t)
 
-	before := s.queries.n.Load()
+	before := s.queries.N()
 	resp := s.post(t, discordtest.Command("/me"))
 	require.Contains(t, resp.Data.Content, "/link")
 	require.True(t, resp.Data.Flags&discordgo.MessageFlagsEphemeral != 0)
-	require.Equal(t, int64(1), s.queries.n.Load()-before, "/me costs one query: the caller's row")
+	require.Equal(t, int64(1), s.queries.N()-before, "/me costs one query: the caller's row")
 
 	// The first lookup that spends the bot's key makes the caller's account
 	// (begin, the user, its audit row, commit), to log the spend on it.
-	before = s.queries.n.Load()
+	before = s.queries.N()
 	require.Equal(t, "Aliceland", s.post(t, discordtest.Command("/nation", discordtest.Option("nation", fmt.Sprint(aliceNation)))).Data.Embeds[0].Title)
-	require.Equal(t, int64(6), s.queries.n.Load()-before, "from the game, a first time: the caller's row, their account made, and the name remembered")
+	require.Equal(t, int64(6), s.queries.N()-before, "from the game, a first time: the caller's row, their account made, and the name remembered")
 
 	nation := discordtest.Command("/nation", discordtest.Option("nation", fmt.Sprint(benchNation)))
-	before = s.queries.n.Load()
+	before = s.queries.N()
 	require.Equal(t, "Benchland", s.post(t, nation).Data.Embeds[0].Title)
-	require.Equal(t, int64(2), s.queries.n.Load()-before, "from the game: the caller's row, and the name remembered")
+	require.Equal(t, int64(2), s.queries.N()-before, "from the game: the caller's row, and the name remembered")
 	for range 3 {
-		before = s.queries.n.Load()
+		before = s.queries.N()
 		nation = discordtest.Command("/nation", discordtest.Option("nation", fmt.Sprint(benchNation)))
 		require.Equal(t, "Benchland", s.post(t, nation).Data.Embeds[0].Title)
-		require.Equal(t, int64(1), s.queries.n.Load()-before, "cached: the caller's row only, nothing written")
+		require.Equal(t, int64(1), s.queries.N()-before, "cached: the caller's row only, nothing written")
 	}
 }
