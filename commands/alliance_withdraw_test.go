@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"pnwbot/access"
@@ -17,6 +18,7 @@ import (
 	"pnwbot/commands"
 	"pnwbot/pnw"
 	"pnwbot/pnw/pnwtest"
+	"pnwbot/settings"
 	"pnwbot/store"
 	"pnwbot/store/adapter"
 )
@@ -209,6 +211,35 @@ func TestAllianceWithdraw(t *testing.T) {
 		w := b.withdrawals(t, a)[0]
 		require.Equal(t, "sent", w.State)
 		require.Equal(t, sentLife, b.life(t, w.ID))
+	})
+
+	t.Run("FreshReplicaKeepsTheCap", func(t *testing.T) {
+		t.Parallel()
+		// The cap is set in app_config. A replica that has not read its
+		// settings yet confirms with a pool of one connection: reading them
+		// inside the confirmation's transaction would wait for a second
+		// connection, give up, and let the default cap through.
+		b, a := banker(t, pnw.Options{})
+		c := settings.WithdrawalCap
+		_, err := b.st.AppConfigSet(ctx, store.AppConfigSetParams{Key: c.Name, Value: "1000", Category: c.Category, DataType: c.Type, Description: c.Description})
+		require.NoError(t, err)
+		first, _ := b.asked(t, money(700))
+		second, _ := b.asked(t, money(700))
+		resp, err := b.click(t, first)
+		require.NoError(t, err)
+		require.True(t, strings.HasPrefix(resp.Embeds[0].Description, "Sent"), resp.Embeds[0].Description)
+
+		cfg := b.st.Pool.Config()
+		cfg.MaxConns = 1
+		pool, err := pgxpool.NewWithConfig(ctx, cfg)
+		require.NoError(t, err)
+		t.Cleanup(pool.Close)
+		b.deps = &commands.Deps{Store: store.Wrap(pool), Game: b.client, Keys: b.keys, Now: func() time.Time { return b.now }}
+		b.router = b.deps.Router()
+		_, err = b.click(t, second)
+		require.ErrorContains(t, err, "above your daily cap")
+		require.Equal(t, "pending", b.withdrawals(t, a)[1].State)
+		require.Equal(t, 1, b.game.RequestsFor("bankWithdraw"))
 	})
 
 	t.Run("GameTimeout", func(t *testing.T) {
