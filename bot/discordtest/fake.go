@@ -3,7 +3,8 @@
 // Point bot.Options.APIBaseURL at Fake.URL and use Token as the token. It behaves like Discord where tests
 // could be fooled: it checks the token, refuses a second callback to one
 // interaction and edits or follow-ups before the first, refuses (400) an
-// embed field without a name or value, and answers 429 with a JSON body.
+// embed field without a name or value, refuses command definitions Discord
+// would refuse, and answers 429 with a JSON body.
 package discordtest
 
 import (
@@ -312,6 +313,10 @@ func (f *Fake) overwriteCommands(w http.ResponseWriter, r *http.Request) {
 	var cmds []*discordgo.ApplicationCommand
 	if err := json.NewDecoder(r.Body).Decode(&cmds); err != nil {
 		writeError(w, http.StatusBadRequest, 50035, "Invalid Form Body")
+		return
+	}
+	if err := validateCommands(cmds); err != nil {
+		writeError(w, http.StatusBadRequest, 50035, "Invalid Form Body: "+err.Error())
 		return
 	}
 	f.mu.Lock()
