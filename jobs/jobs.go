@@ -82,6 +82,7 @@ const jobTimeout = 30 * time.Minute
 // New builds a runner; Start runs it.
 func New(o Options) (*Runner, error) {
 	r := &Runner{logger: o.Logger, metrics: newMetrics(o.Registerer)}
+	o.Registerer.MustRegister(stateCollector{o.Pool})
 	passes := make(map[string]Pass, len(o.Passes))
 	var periodic []*river.PeriodicJob
 	for _, p := range o.Passes {
@@ -187,4 +188,29 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	}
 	reg.MustRegister(m.runs, m.duration)
 	return m
+}
+
+// stateCollector counts the queue's jobs by state at each scrape: the
+// same on every replica, since the queue is shared.
+type stateCollector struct{ pool *pgxpool.Pool }
+
+var stateDesc = prometheus.NewDesc("pnwbot_jobs", "Jobs in the queue by state (available, scheduled, running, retryable, completed, discarded, cancelled), all replicas together; river deletes completed ones after a day.", []string{"state"}, nil)
+
+func (stateCollector) Describe(ch chan<- *prometheus.Desc) { ch <- stateDesc }
+
+func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	rows, err := c.pool.Query(ctx, `SELECT state::text, count(*) FROM river_job GROUP BY state`)
+	if err != nil {
+		return // the database's own metrics say why
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var state string
+		var n int64
+		if rows.Scan(&state, &n) == nil {
+			ch <- prometheus.MustNewConstMetric(stateDesc, prometheus.GaugeValue, float64(n), state)
+		}
+	}
 }

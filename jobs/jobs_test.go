@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -100,6 +101,13 @@ func TestPassRunsOnceAcrossReplicas(t *testing.T) {
 		`SELECT count(*) FROM river_job WHERE kind = 'pass' AND args->>'name' = 'retention'`).Scan(&jobsInPeriod))
 	require.Equal(t, 1, jobsInPeriod)
 	require.Empty(t, ran, "ran once")
+	require.Eventually(t, func() bool {
+		return testutil.CollectAndCompare(replicas[0].reg, strings.NewReader(`
+# HELP pnwbot_jobs Jobs in the queue by state (available, scheduled, running, retryable, completed, discarded, cancelled), all replicas together; river deletes completed ones after a day.
+# TYPE pnwbot_jobs gauge
+pnwbot_jobs{state="completed"} 1
+`), "pnwbot_jobs") == nil
+	}, 10*time.Second, 10*time.Millisecond, "the queue's jobs by state")
 	require.Equal(t, 1, testutil.CollectAndCount(replicas[0].reg, "pnwbot_job_duration_seconds")+
 		testutil.CollectAndCount(replicas[1].reg, "pnwbot_job_duration_seconds"), "one replica timed it")
 }
