@@ -30,6 +30,9 @@ const (
 	// handler (they get a minute): its process stopped, and it is unknown.
 	withdrawStuckAfter = 5 * time.Minute
 	maxNoteLength      = 100
+	// maxAmount bounds each amount: more than any bank holds, and small
+	// enough that float64 keeps every cent of it exact.
+	maxAmount = 1e13
 )
 
 // Withdrawal states (withdrawals.state).
@@ -106,6 +109,11 @@ func amounts(req *bot.Request) (map[string]float64, error) {
 			return nil, bot.UserErrorf("The amount of %s is not a number. Nothing was withdrawn.", resources[i])
 		case v < 0:
 			return nil, bot.UserErrorf("The amount of %s is negative: amounts are what leaves the bank, 0 or more. Nothing was withdrawn.", resources[i])
+		case v > maxAmount:
+			return nil, bot.UserErrorf("The amount of %s is too large: at most %s. Nothing was withdrawn.", resources[i], amount(maxAmount))
+		case math.Round(v*100)/100 != v:
+			// The game keeps two decimals; the confirmation shows what is sent.
+			return nil, bot.UserErrorf("The amount of %s has more than two decimals, which the game does not keep. Nothing was withdrawn.", resources[i])
 		case v > 0:
 			out[resources[i]] = v
 		}
@@ -293,8 +301,16 @@ func (d *Deps) worth(ctx context.Context, amounts map[string]float64) (float64, 
 	if err != nil {
 		return 0, gameError(err, "The daily cap needs the market's prices. Nothing was withdrawn.")
 	}
+	prices := map[string]float64{}
 	for _, r := range p.Data.Resources {
-		value += amounts[strings.ToLower(r.Resource)] * float64(r.AveragePrice)
+		prices[strings.ToLower(r.Resource)] = float64(r.AveragePrice)
+	}
+	for _, r := range resources[1:] {
+		// Counted at nothing, a resource without a price would pass any cap.
+		if amounts[r] > 0 && !(prices[r] > 0) {
+			return 0, bot.UserErrorf("The market has no average price for %s, which the daily cap needs. Nothing was withdrawn.", r)
+		}
+		value += amounts[r] * prices[r]
 	}
 	return value, nil
 }

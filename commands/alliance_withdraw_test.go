@@ -400,6 +400,9 @@ func TestAllianceWithdraw(t *testing.T) {
 			"AboveBank":     {[]*discordgo.ApplicationCommandInteractionDataOption{money(bank.Money + 1)}, "The bank holds less than that: it holds $1,000,000."},
 			"SteelAbove":    {[]*discordgo.ApplicationCommandInteractionDataOption{money(5), discordtest.Option("steel", 301.0)}, "it holds 300 steel."},
 			"UnknownNation": {[]*discordgo.ApplicationCommandInteractionDataOption{money(5), discordtest.Option("recipient", "424242")}, "no nation with id 424242"},
+			"ThreeDecimals": {[]*discordgo.ApplicationCommandInteractionDataOption{money(5.999)}, "money has more than two decimals"},
+			"Huge":          {[]*discordgo.ApplicationCommandInteractionDataOption{discordtest.Option("food", 1e300)}, "food is too large"},
+			"Exponent":      {[]*discordgo.ApplicationCommandInteractionDataOption{money(1e-7)}, "money has more than two decimals"},
 		} {
 			t.Run(name, func(t *testing.T) {
 				opts := c.opts
@@ -419,6 +422,18 @@ func TestAllianceWithdraw(t *testing.T) {
 			}
 		}
 		require.Equal(t, 2, refused, "a refusal above the bank is audited")
+	})
+
+	t.Run("UnpricedResource", func(t *testing.T) {
+		t.Parallel()
+		// The bank holds coal, the market has no price for it: counted at
+		// nothing it would pass any cap.
+		b, a := banker(t, pnw.Options{})
+		b.deps.WithdrawalCap = 1000
+		b.game.AddAlliance(pnwtest.Alliance{ID: rose, Name: "Rose", Acronym: "Rose", Bank: pnwtest.Resources{Money: 1_000_000, Coal: 1e9}})
+		_, err := b.withdraw(t, aliceID, toBob(), discordtest.Option("coal", 1e9))
+		require.ErrorContains(t, err, "no average price for coal")
+		require.Empty(t, b.withdrawals(t, a))
 	})
 
 	t.Run("RefusedCallers", func(t *testing.T) {
