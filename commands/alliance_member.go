@@ -152,10 +152,11 @@ func (d *Deps) memberConfirm(ctx context.Context, req *bot.Request) (*bot.Respon
 	if err != nil {
 		return nil, err
 	}
+	refuse := d.refusal(ctx, *u, a, "alliance.member", "nation", strconv.Itoa(nation))
 	if !d.Keys.VerifyToken(req.Var("token"), memberSubject(u.ID, a.ID, action.name, nation, value), d.Now()) {
+		_ = refuse("expired or not theirs", "") // audited; the answer replaces the buttons
 		return updated("This confirmation has expired or is not yours: run the command again. Nothing was done."), nil
 	}
-	refuse := d.refusal(ctx, *u, a, "alliance.member", "nation", strconv.Itoa(nation))
 	k, err := d.ownGameKey(ctx, *u, a, action.gamePerm, refuse)
 	if err != nil {
 		return nil, err
@@ -175,6 +176,10 @@ func (d *Deps) memberConfirm(ctx context.Context, req *bot.Request) (*bot.Respon
 		return updated(fmt.Sprintf("Already done: nation %d is not in %s. Nothing was sent again.", nation, a.Name)), nil
 	case !inAlliance:
 		return updated(fmt.Sprintf("Nation %d is no longer in %s. Nothing was done.", nation, a.Name)), nil
+	case before.Position == pnw.AlliancePositionEnumLEADER:
+		return nil, refuse("leader", fmt.Sprintf("Nation %d leads %s: the game lets no one change the leader's place. Nothing was done.", nation, a.Name))
+	case before.Position == pnw.AlliancePositionEnumAPPLICANT && action.name != "accept" && action.name != "remove":
+		return nil, refuse("applicant", fmt.Sprintf("Nation %d is an applicant again: accept it first (/alliance member accept). Nothing was done.", nation))
 	case old == value && action.name == "tax-bracket":
 		return updated(fmt.Sprintf("Already done: nation %d is in tax bracket %s. Nothing was sent again.", nation, old)), nil
 	case old == value:

@@ -48,7 +48,9 @@ func (b *testBundle) memberAudit(t *testing.T, action string) (row store.AuditLo
 	t.Helper()
 	for _, r := range b.auditActions(t) {
 		if r.Action == action {
-			require.NoError(t, json.Unmarshal(r.OldValues, &old))
+			if len(r.OldValues) > 0 { // a refusal has none
+				require.NoError(t, json.Unmarshal(r.OldValues, &old))
+			}
 			require.NoError(t, json.Unmarshal(r.NewValues, &new))
 			return r, old, new
 		}
@@ -179,5 +181,24 @@ func TestAllianceMember(t *testing.T) {
 		require.NoError(t, err)
 		require.Contains(t, resp.Content, "not yours")
 		require.Equal(t, rose, b.game.Nation(carolNat).AllianceID)
+		row, _, refused := b.memberAudit(t, "alliance.member")
+		require.False(t, row.Success, "the refused click is audited")
+		require.Equal(t, "expired or not theirs", refused["reason"])
+	})
+
+	t.Run("StandingCheckedAgainOnConfirm", func(t *testing.T) {
+		t.Parallel()
+		// Asked while Carol was a member; she left and applied again before
+		// the click: an applicant is not made officer.
+		b, _ := officer(t)
+		resp, err := b.command(t, aliceID, "/alliance/member/position", nationOpt(carolNat), discordtest.Option("position", "OFFICER"))
+		require.NoError(t, err)
+		b.game.AddNation(pnwtest.Nation{ID: carolNat, NationName: "Carolina", LeaderName: "Carol", AllianceID: rose, AlliancePosition: "APPLICANT"})
+		_, err = b.click(t, buttonID(t, resp, 0))
+		require.ErrorContains(t, err, "an applicant again")
+		require.Zero(t, b.game.RequestsFor("assignAlliancePosition"))
+		row, _, refused := b.memberAudit(t, "alliance.member")
+		require.False(t, row.Success)
+		require.Equal(t, "applicant", refused["reason"])
 	})
 }
