@@ -382,11 +382,12 @@ func (d *Deps) withdrawal(ctx context.Context, req *bot.Request) (store.User, st
 	}
 	id, err := strconv.ParseInt(req.Var("id"), 10, 64)
 	if err != nil {
-		return *u, a, store.Withdrawal{}, bot.UserError("This button is broken: run /alliance withdraw again.")
+		return *u, a, store.Withdrawal{}, d.withdrawRefusal(ctx, *u, a, 0)("broken button", "This button is broken: run /alliance withdraw again.")
 	}
 	w, err := d.Store.WithdrawalGet(ctx, id)
 	if errors.Is(err, store.ErrNotFound) || err == nil && w.AllianceID != a.ID {
-		return *u, a, w, bot.UserError("This withdrawal is not one of this server's alliance.")
+		// Only a forged button names one: audited.
+		return *u, a, w, d.withdrawRefusal(ctx, *u, a, id)("not this alliance's withdrawal", "This withdrawal is not one of this server's alliance.")
 	} else if err != nil {
 		return *u, a, w, fmt.Errorf("withdrawal: %w", err)
 	}

@@ -436,6 +436,21 @@ func TestAllianceWithdraw(t *testing.T) {
 		require.Empty(t, b.withdrawals(t, a))
 	})
 
+	t.Run("ForgedButton", func(t *testing.T) {
+		t.Parallel()
+		// A button naming a withdrawal this alliance does not have, or no
+		// number at all: refused and audited, nothing sent.
+		b, _ := banker(t, pnw.Options{})
+		for _, id := range []string{"999999", "1e3"} {
+			_, err := b.click(t, bot.CustomID("alliance/withdraw/confirm/{id}", id))
+			require.Error(t, err)
+			refusal := b.auditActions(t)[0]
+			require.Equal(t, "alliance.withdraw", refusal.Action)
+			require.False(t, refusal.Success)
+		}
+		require.Zero(t, b.game.RequestsFor("bankWithdraw"))
+	})
+
 	t.Run("RefusedCallers", func(t *testing.T) {
 		t.Parallel()
 		b, a := banker(t, pnw.Options{})
