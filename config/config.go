@@ -49,6 +49,7 @@ func (k Key) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
 // Config is every setting pnwbot reads.
 type Config struct {
 	DatabaseURL          Secret // may hold a password
+	DatabasePoolSize     int32
 	RedisURL             Secret // optional: without it cache and rate limits live in PostgreSQL
 	EncryptionKey        Key    // ENCRYPTION_KEY, decoded
 	EncryptionKeyOld     Key    // ENCRYPTION_KEY_OLD, decoded; only for rotate-key
@@ -74,6 +75,7 @@ type Config struct {
 // Names of the settings, as set in the environment.
 const (
 	DatabaseURL          = "DATABASE_URL"
+	DatabasePoolSize     = "DATABASE_POOL_SIZE"
 	RedisURL             = "REDIS_URL"
 	EncryptionKey        = "ENCRYPTION_KEY"
 	EncryptionKeyOld     = "ENCRYPTION_KEY_OLD"
@@ -107,6 +109,7 @@ type Setting struct {
 // Settings lists every variable, in the order --help shows them.
 var Settings = []Setting{
 	{DatabaseURL, true, "", "PostgreSQL URL, e.g. postgres://pnwbot:password@localhost:5432/pnwbot"},
+	{DatabasePoolSize, false, "10", "PostgreSQL connections each replica keeps for requests and background work (river's job queue opens up to 4 more); a burst larger than the pool waits its turn"},
 	{RedisURL, true, "", "Redis URL, e.g. redis://localhost:6379/0 (optional: without it cache and rate limits live in PostgreSQL)"},
 	{EncryptionKey, true, "", "master key for stored API keys: base64 of 32 bytes; make one with `pnwbot genkey`"},
 	{EncryptionKeyOld, true, "", "previous master key, only while running `pnwbot rotate-key`"},
@@ -186,6 +189,11 @@ func Load(getenv func(string) string, required ...string) (*Config, error) {
 		if u, err := url.Parse(v); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 			bad("%s must be a postgres:// URL", DatabaseURL)
 		}
+	}
+	if n, err := strconv.ParseInt(values[DatabasePoolSize], 10, 32); err != nil || n < 2 {
+		bad("%s must be a number of connections, 2 or more, got %q", DatabasePoolSize, values[DatabasePoolSize])
+	} else {
+		cfg.DatabasePoolSize = int32(n)
 	}
 	if v := values[RedisURL]; v != "" {
 		if u, err := url.Parse(v); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
@@ -317,6 +325,7 @@ func help(name string) string {
 func (c *Config) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("database", redactURL(string(c.DatabaseURL))),
+		slog.Int("database_pool_size", int(c.DatabasePoolSize)),
 		slog.String("redis", redactURL(string(c.RedisURL))),
 		slog.String("discord_api_url", c.DiscordAPIURL),
 		slog.String("discord_guild_id", c.DiscordGuildID),

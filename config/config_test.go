@@ -162,6 +162,7 @@ func TestLoad(t *testing.T) {
 			"MetricsPort":    {config.MetricsAddr, "9090", `METRICS_ADDR must be host:port or :port, e.g. 127.0.0.1:9090 or :9090, got "9090"`},
 			"OnlyBotPrefix":  {config.DiscordToken, "Bot ", `configuration: DISCORD_TOKEN holds only "Bot ": put the token itself after it`},
 			"SpaceInToken":   {config.DiscordToken, "abc def", `DISCORD_TOKEN must be the bare token`},
+			"PoolOfOne":      {config.DatabasePoolSize, "1", `configuration: DATABASE_POOL_SIZE must be a number of connections, 2 or more, got "1"`},
 		} {
 			t.Run(name, func(t *testing.T) {
 				vars := valid()

@@ -34,6 +34,10 @@ type Messenger interface {
 	DirectMessage(ctx context.Context, userID string, msg *bot.Response) error
 }
 
+// PoolSize is the size of river's own pool: its listener, fetches,
+// completions and notice inserts (the passes' work uses the store's pool).
+const PoolSize = 4
+
 // Options are what New needs.
 type Options struct {
 	// Pool is river's own: its listener holds a connection, and jobs never

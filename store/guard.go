@@ -7,16 +7,26 @@ import (
 	"io"
 	"net"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"golang.org/x/sync/semaphore"
 )
 
-// QueryTimeout bounds each query, its wait for a connection included, well
-// inside Discord's 3 s window: a database that hangs costs a command a
-// second and a clear answer, not the window.
+// QueryTimeout bounds each query once a pool connection is free for it
+// (making or checking that connection included), well inside Discord's 3 s
+// window: a database that hangs costs a command a second and a clear
+// answer, not the window.
 const QueryTimeout = time.Second
+
+// PoolWait bounds a query's wait for a free pool connection. The wait is
+// not the database's fault: a burst larger than the pool waits its turn
+// (the bot defers the reply when it takes long) and never counts toward
+// the breaker. Only a pool held this long (a transaction waiting for a
+// second connection, say) fails the query, with ErrUnavailable.
+const PoolWait = 10 * time.Second
 
 // ErrUnavailable wraps the error of a query that could not reach PostgreSQL:
 // refused, cut off, out of time, or not sent because the database was
@@ -34,11 +44,54 @@ const (
 )
 
 // guard gives every query its deadline and keeps queries away from a
-// database that stopped answering.
-type guard struct{ breaker *Breaker }
+// database that stopped answering. Queries on the pool take a turn first,
+// one per pool connection, so that the deadline and the breaker see the
+// database's time, not the queue's.
+type guard struct {
+	breaker *Breaker
+	turns   *semaphore.Weighted
+	waits   waitStats
+}
 
-func newGuard() *guard {
-	return &guard{breaker: NewBreaker("postgres", breakerFailures, breakerOpen, nil)}
+// waitStats count the queries that had to wait for a turn.
+type waitStats struct {
+	mu       sync.Mutex
+	count    int64
+	canceled int64
+	waited   time.Duration
+}
+
+func newGuard(conns int32) *guard {
+	return &guard{
+		breaker: NewBreaker("postgres", breakerFailures, breakerOpen, nil),
+		turns:   semaphore.NewWeighted(int64(conns)),
+	}
+}
+
+// turn waits, up to PoolWait, until a pool connection is free for one
+// statement or transaction; release frees it.
+func (g *guard) turn(ctx context.Context) (release func(), err error) {
+	if g.turns.TryAcquire(1) {
+		return func() { g.turns.Release(1) }, nil
+	}
+	start := time.Now()
+	wctx, cancel := context.WithTimeout(ctx, PoolWait)
+	defer cancel()
+	err = g.turns.Acquire(wctx, 1)
+	g.waits.mu.Lock()
+	g.waits.count++
+	g.waits.waited += time.Since(start)
+	if err != nil {
+		g.waits.canceled++
+	}
+	g.waits.mu.Unlock()
+	switch {
+	case ctx.Err() != nil:
+		return nil, ctx.Err()
+	case err != nil:
+		return nil, fmt.Errorf("%w: no pool connection free within %v", ErrUnavailable, PoolWait)
+	}
+	return func() { g.turns.Release(1) }, nil
 }
 
 type withoutDatabase struct{}
@@ -50,20 +103,39 @@ func WithoutDatabase(ctx context.Context) context.Context {
 	return context.WithValue(ctx, withoutDatabase{}, true)
 }
 
-// start begins a query: its context with QueryTimeout, and end, which
-// reports the query's error to the breaker and returns it, marked with
-// ErrUnavailable when the database did not answer.
-func (g *guard) start(ctx context.Context) (context.Context, func(error) error, error) {
+// foundUnavailable is ErrUnavailable under WithoutDatabase.
+func foundUnavailable(ctx context.Context) error {
 	if ctx.Value(withoutDatabase{}) != nil {
-		return nil, nil, fmt.Errorf("%w: found so earlier in this request", ErrUnavailable)
+		return fmt.Errorf("%w: found so earlier in this request", ErrUnavailable)
+	}
+	return nil
+}
+
+// start begins a query, after its turn when pooled (a statement on the
+// pool rather than in a transaction, which holds its turn): its context
+// with QueryTimeout, and end, which reports the query's error to the
+// breaker and returns it, marked with ErrUnavailable when the database did
+// not answer.
+func (g *guard) start(ctx context.Context, pooled bool) (context.Context, func(error) error, error) {
+	if err := foundUnavailable(ctx); err != nil {
+		return nil, nil, err
+	}
+	release := func() {}
+	if pooled {
+		var err error
+		if release, err = g.turn(ctx); err != nil {
+			return nil, nil, err
+		}
 	}
 	qctx, end, err := g.breaker.Start(ctx, QueryTimeout)
 	if err != nil {
+		release()
 		return nil, nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	return qctx, func(err error) error {
 		failed := err != nil && unreachable(err)
 		end(failed)
+		release()
 		if failed {
 			return fmt.Errorf("%w: %w", ErrUnavailable, err)
 		}
@@ -71,9 +143,9 @@ func (g *guard) start(ctx context.Context) (context.Context, func(error) error, 
 	}, nil
 }
 
-// run runs one statement under the guard.
+// run runs one statement of a transaction under the guard.
 func (g *guard) run(ctx context.Context, stmt func(context.Context) error) error {
-	qctx, end, err := g.start(ctx)
+	qctx, end, err := g.start(ctx, false)
 	if err != nil {
 		return err
 	}
@@ -94,15 +166,17 @@ func unreachable(err error) bool {
 		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
-// db runs the generated queries on DBTX under the guard, and maps
-// pgx.ErrNoRows to ErrNotFound where rows are scanned, so no caller has to.
+// db runs the generated queries on DBTX (the pool when pooled, else a
+// transaction) under the guard, and maps pgx.ErrNoRows to ErrNotFound where
+// rows are scanned, so no caller has to.
 type db struct {
 	DBTX
-	g *guard
+	g      *guard
+	pooled bool
 }
 
 func (d db) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
-	ctx, end, err := d.g.start(ctx)
+	ctx, end, err := d.g.start(ctx, d.pooled)
 	if err != nil {
 		return pgconn.CommandTag{}, err
 	}
@@ -111,7 +185,7 @@ func (d db) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTa
 }
 
 func (d db) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
-	ctx, end, err := d.g.start(ctx)
+	ctx, end, err := d.g.start(ctx, d.pooled)
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +197,7 @@ func (d db) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error
 }
 
 func (d db) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
-	ctx, end, err := d.g.start(ctx)
+	ctx, end, err := d.g.start(ctx, d.pooled)
 	if err != nil {
 		return failedRow{err}
 	}
@@ -131,7 +205,7 @@ func (d db) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
 }
 
 func (d db) CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, src pgx.CopyFromSource) (int64, error) {
-	ctx, end, err := d.g.start(ctx)
+	ctx, end, err := d.g.start(ctx, d.pooled)
 	if err != nil {
 		return 0, err
 	}

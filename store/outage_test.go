@@ -2,9 +2,11 @@ package store_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"pnwbot/store"
@@ -70,4 +72,47 @@ func TestWithoutDatabase(t *testing.T) {
 	require.ErrorIs(t, err, store.ErrUnavailable)
 	_, err = st.UserGetByDiscordID(t.Context(), "1")
 	require.ErrorIs(t, err, store.ErrNotFound)
+}
+
+// A burst far larger than the pool, behind transactions that hold every
+// connection past QueryTimeout, waits its turn: every query answers and
+// the breaker stays closed (a busy pool is not an outage).
+func TestBusyPool(t *testing.T) {
+	t.Parallel()
+	url := storetest.NewDB(t).Pool.Config().ConnString()
+	st, err := store.Open(t.Context(), url, 2)
+	require.NoError(t, err)
+	defer st.Close()
+
+	release := make(chan struct{})
+	holding := make(chan struct{})
+	var held sync.WaitGroup
+	for range 2 {
+		held.Go(func() {
+			assert.NoError(t, st.InTx(t.Context(), func(q *store.Queries) error {
+				holding <- struct{}{}
+				<-release
+				return nil
+			}))
+		})
+	}
+	<-holding
+	<-holding
+	// The holders keep their connections longer than a query may take:
+	// the wait that counted as an outage before.
+	time.AfterFunc(2*store.QueryTimeout, func() { close(release) })
+
+	const burst = 50
+	errs := make(chan error, burst)
+	for range burst {
+		go func() {
+			_, err := st.UserGetByDiscordID(t.Context(), "1")
+			errs <- err
+		}()
+	}
+	for range burst {
+		require.ErrorIs(t, <-errs, store.ErrNotFound)
+	}
+	held.Wait()
+	require.Equal(t, 0, st.BreakerState(), "closed")
 }

@@ -1,26 +1,26 @@
 package store
 
 import (
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// PoolCollector exports a pgx pool's statistics (pool.Stat) to Prometheus,
-// read at each scrape.
+// PoolCollector exports the statistics of a store's pool (pool.Stat) to
+// Prometheus, read at each scrape; the waits count the queries' waits for
+// their turn at the pool (see PoolWait) with the pool's own.
 type PoolCollector struct {
-	pool                              *pgxpool.Pool
+	st                                *Store
 	conns, maxConns                   *prometheus.Desc
 	acquires, emptyAcquires, canceled *prometheus.Desc
 	acquireSeconds, emptyWaitSeconds  *prometheus.Desc
 }
 
-// NewPoolCollector returns a collector of pool's statistics.
-func NewPoolCollector(pool *pgxpool.Pool) *PoolCollector {
+// NewPoolCollector returns a collector of st's pool's statistics.
+func NewPoolCollector(st *Store) *PoolCollector {
 	desc := func(name, help string, labels ...string) *prometheus.Desc {
 		return prometheus.NewDesc("pnwbot_db_pool_"+name, help, labels, nil)
 	}
 	return &PoolCollector{
-		pool:             pool,
+		st:               st,
 		conns:            desc("connections", "PostgreSQL connections in the pool, by state: acquired (in use), idle, or constructing.", "state"),
 		maxConns:         desc("max_connections", "The pool's maximum number of connections."),
 		acquires:         desc("acquires_total", "Connections acquired from the pool."),
@@ -40,15 +40,19 @@ func (c *PoolCollector) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect implements prometheus.Collector.
 func (c *PoolCollector) Collect(ch chan<- prometheus.Metric) {
-	s := c.pool.Stat()
+	s := c.st.Pool.Stat()
+	w := &c.st.guard.waits
+	w.mu.Lock()
+	waits, canceled, waited := w.count, w.canceled, w.waited
+	w.mu.Unlock()
 	gauge, counter := prometheus.GaugeValue, prometheus.CounterValue
 	ch <- prometheus.MustNewConstMetric(c.conns, gauge, float64(s.AcquiredConns()), "acquired")
 	ch <- prometheus.MustNewConstMetric(c.conns, gauge, float64(s.IdleConns()), "idle")
 	ch <- prometheus.MustNewConstMetric(c.conns, gauge, float64(s.ConstructingConns()), "constructing")
 	ch <- prometheus.MustNewConstMetric(c.maxConns, gauge, float64(s.MaxConns()))
 	ch <- prometheus.MustNewConstMetric(c.acquires, counter, float64(s.AcquireCount()))
-	ch <- prometheus.MustNewConstMetric(c.emptyAcquires, counter, float64(s.EmptyAcquireCount()))
-	ch <- prometheus.MustNewConstMetric(c.canceled, counter, float64(s.CanceledAcquireCount()))
+	ch <- prometheus.MustNewConstMetric(c.emptyAcquires, counter, float64(s.EmptyAcquireCount()+waits))
+	ch <- prometheus.MustNewConstMetric(c.canceled, counter, float64(s.CanceledAcquireCount()+canceled))
 	ch <- prometheus.MustNewConstMetric(c.acquireSeconds, counter, s.AcquireDuration().Seconds())
-	ch <- prometheus.MustNewConstMetric(c.emptyWaitSeconds, counter, s.EmptyAcquireWaitTime().Seconds())
+	ch <- prometheus.MustNewConstMetric(c.emptyWaitSeconds, counter, (s.EmptyAcquireWaitTime() + waited).Seconds())
 }

@@ -14,7 +14,7 @@ func TestPoolCollector(t *testing.T) {
 	t.Parallel()
 	st := storetest.NewDB(t)
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(store.NewPoolCollector(st.Pool))
+	reg.MustRegister(store.NewPoolCollector(st))
 
 	conn, err := st.Pool.Acquire(t.Context())
 	require.NoError(t, err)

@@ -38,13 +38,20 @@ type Store struct {
 	guard *guard
 }
 
-// Open connects to PostgreSQL and checks the connection.
-func Open(ctx context.Context, databaseURL string) (*Store, error) {
+// Open connects to PostgreSQL with a pool of at most conns connections and
+// checks the connection. Making a connection, or checking an idle one, is
+// bounded by QueryTimeout unless the URL sets connect_timeout.
+func Open(ctx context.Context, databaseURL string, conns int32) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(databaseURL)
 	if err != nil {
 		// pgx's parse errors can quote the URL, password included.
 		return nil, errors.New("parse DATABASE_URL: invalid connection string")
 	}
+	cfg.MaxConns = conns
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = QueryTimeout
+	}
+	cfg.PingTimeout = QueryTimeout
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
@@ -58,18 +65,27 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 
 // Wrap wraps an existing pool.
 func Wrap(pool *pgxpool.Pool) *Store {
-	g := newGuard()
-	return &Store{Queries: New(db{pool, g}), Pool: pool, guard: g}
+	g := newGuard(pool.Config().MaxConns)
+	return &Store{Queries: New(db{pool, g, true}), Pool: pool, guard: g}
 }
 
 // Close closes the pool.
 func (s *Store) Close() { s.Pool.Close() }
 
-// InTx runs fn in one transaction, committed when fn returns nil. BEGIN,
-// each query and COMMIT have QueryTimeout each.
+// InTx runs fn in one transaction, committed when fn returns nil. It holds
+// one turn at the pool throughout; BEGIN, each query and COMMIT have
+// QueryTimeout each.
 func (s *Store) InTx(ctx context.Context, fn func(*Queries) error) error {
+	if err := foundUnavailable(ctx); err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	release, err := s.guard.turn(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer release()
 	var tx pgx.Tx
-	err := s.guard.run(ctx, func(ctx context.Context) (err error) {
+	err = s.guard.run(ctx, func(ctx context.Context) (err error) {
 		tx, err = s.Pool.Begin(ctx)
 		return err
 	})
@@ -82,7 +98,7 @@ func (s *Store) InTx(ctx context.Context, fn func(*Queries) error) error {
 		defer cancel()
 		tx.Rollback(ctx) //nolint:errcheck
 	}()
-	if err := fn(New(db{tx, s.guard})); err != nil {
+	if err := fn(New(db{tx, s.guard, false})); err != nil {
 		return err
 	}
 	if err := s.guard.run(ctx, tx.Commit); err != nil {

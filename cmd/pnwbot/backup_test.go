@@ -61,7 +61,7 @@ func TestBackupRestore(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, migrate(ctx, cfg, "status", &status))
 	require.NotContains(t, status.String(), "pending", "every migration, river's included, came back applied")
-	restored, err := store.Open(ctx, restoredURL)
+	restored, err := store.Open(ctx, restoredURL, 4)
 	require.NoError(t, err)
 	defer restored.Close()
 

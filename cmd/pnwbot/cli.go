@@ -160,7 +160,7 @@ func confirmReset(cfg *config.Config, in io.Reader, out io.Writer) error {
 
 func migrate(ctx context.Context, cfg *config.Config, command string, out io.Writer) error {
 	setupLogger(cfg)
-	st, err := store.Open(ctx, string(cfg.DatabaseURL))
+	st, err := store.Open(ctx, string(cfg.DatabaseURL), cfg.DatabasePoolSize)
 	if err != nil {
 		return err
 	}
@@ -174,7 +174,7 @@ func rotateKey(ctx context.Context, cfg *config.Config, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, string(cfg.DatabaseURL))
+	st, err := store.Open(ctx, string(cfg.DatabaseURL), cfg.DatabasePoolSize)
 	if err != nil {
 		return err
 	}

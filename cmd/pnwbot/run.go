@@ -97,7 +97,7 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 
 	connectCtx, cancel := context.WithTimeout(ctx, connectTimeout)
 	defer cancel()
-	if a.st, err = store.Open(connectCtx, string(cfg.DatabaseURL)); err != nil {
+	if a.st, err = store.Open(connectCtx, string(cfg.DatabaseURL), cfg.DatabasePoolSize); err != nil {
 		return nil, todo(err, "check DATABASE_URL and that PostgreSQL is running")
 	}
 	var migrated strings.Builder
@@ -112,7 +112,7 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 		ConstLabels: prometheus.Labels{"version": buildVersion()},
 	})
 	buildInfo.Set(1)
-	reg.MustRegister(buildInfo, store.NewPoolCollector(a.st.Pool),
+	reg.MustRegister(buildInfo, store.NewPoolCollector(a.st),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "pnwbot_postgres_breaker_state",
@@ -232,7 +232,7 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 		passes = append(passes, jobs.Pass{Name: "linked_roles", Every: cfgs.Seconds(ctx, settings.LinkedRolesInterval),
 			Run: func(ctx context.Context) (any, error) { return a.site.RefreshRoleConnections(ctx) }})
 	}
-	if a.jobsDB, err = store.Open(connectCtx, string(cfg.DatabaseURL)); err != nil {
+	if a.jobsDB, err = store.Open(connectCtx, string(cfg.DatabaseURL), jobs.PoolSize); err != nil {
 		return nil, todo(err, "check DATABASE_URL and that PostgreSQL is running")
 	}
 	if a.jobs, err = jobs.New(jobs.Options{Pool: a.jobsDB.Pool, Logger: logger, Registerer: reg, DM: a.bot, Passes: passes}); err != nil {
