@@ -185,7 +185,7 @@ func withdrawalWorld(game *pnwtest.Server, env map[string]string) func(t *testin
 		ctx := context.Background()
 		status, _ := post(t, base, priv, discordtest.Command("/alliance/setup"))
 		require.Equal(t, http.StatusOK, status)
-		st, err := store.Open(ctx, env[config.DatabaseURL])
+		st, err := store.Open(ctx, env[config.DatabaseURL], 4)
 		require.NoError(t, err)
 		defer st.Close()
 		master, err := secrets.ParseKey(env[config.EncryptionKey])
