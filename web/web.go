@@ -5,6 +5,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -19,6 +20,10 @@ import (
 type Check struct {
 	Name string
 	Ping func(context.Context) error
+	// Fallback, when set, names what serves in its place while it fails:
+	// the replica stays ready (a load balancer keeps it) if every check
+	// without a fallback passes, and the answer says it is down.
+	Fallback string
 }
 
 // Options configure the server.
@@ -89,16 +94,23 @@ func server(addr string, h http.Handler, logger *slog.Logger) *http.Server {
 	}
 }
 
-// readyz answers 200 when every check passes, else 503 naming the failures;
-// the errors themselves go to the log, not to the caller. The details follow.
+// readyz answers 200 when every check without a fallback passes, else 503
+// naming the failures; a failed check with a fallback adds a line saying
+// so. The errors themselves go to the log, not to the caller. The details
+// follow.
 func readyz(checks []Check, details func() []string, logger *slog.Logger) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		var failed []string
+		var failed, fallbacks []string
 		for _, c := range checks {
 			ctx, cancel := context.WithTimeout(r.Context(), checkTimeout)
 			err := c.Ping(ctx)
 			cancel()
-			if err != nil {
+			switch {
+			case err == nil:
+			case c.Fallback != "":
+				logger.WarnContext(r.Context(), "readiness check failed; its fallback serves", "check", c.Name, "fallback", c.Fallback, "error", err)
+				fallbacks = append(fallbacks, fmt.Sprintf("%s: down, %s in use", c.Name, c.Fallback))
+			default:
 				logger.WarnContext(r.Context(), "readiness check failed", "check", c.Name, "error", err)
 				failed = append(failed, c.Name)
 			}
@@ -108,6 +120,7 @@ func readyz(checks []Check, details func() []string, logger *slog.Logger) http.H
 		if len(failed) > 0 {
 			lines[0], status = "not ready: "+strings.Join(failed, ", "), http.StatusServiceUnavailable
 		}
+		lines = append(lines, fallbacks...)
 		if details != nil {
 			lines = append(lines, details()...)
 		}

@@ -71,16 +71,31 @@ func TestServer(t *testing.T) {
 
 func TestReadyzReportsFailures(t *testing.T) {
 	t.Parallel()
+	var pgErr error
 	redisErr := errors.New("dial tcp 10.0.0.1:6379: refused")
+	gatewayErr := errors.New("not connected")
 	srv := New(Options{Checks: []Check{
-		{Name: "postgres", Ping: func(context.Context) error { return nil }},
-		{Name: "redis", Ping: func(context.Context) error { return redisErr }},
+		{Name: "postgres", Ping: func(context.Context) error { return pgErr }},
+		{Name: "redis", Ping: func(context.Context) error { return redisErr }, Fallback: "the PostgreSQL fallback"},
+		{Name: "discord_gateway", Ping: func(context.Context) error { return gatewayErr }},
 	}, Details: func() []string { return []string{"unreadable stored keys: 2"} }})
 	code, body := get(t, srv, "/readyz")
 	require.Equal(t, http.StatusServiceUnavailable, code)
-	require.Equal(t, "not ready: redis\nunreadable stored keys: 2\n", body)
+	require.Equal(t, "not ready: discord_gateway\nredis: down, the PostgreSQL fallback in use\nunreadable stored keys: 2\n", body)
 
-	redisErr = nil
+	// Redis down with its fallback working: still ready, and says so.
+	gatewayErr = nil
+	code, body = get(t, srv, "/readyz")
+	require.Equal(t, http.StatusOK, code)
+	require.Equal(t, "ok\nredis: down, the PostgreSQL fallback in use\nunreadable stored keys: 2\n", body)
+
+	// The fallback down too: nothing serves.
+	pgErr = errors.New("connection refused")
+	code, body = get(t, srv, "/readyz")
+	require.Equal(t, http.StatusServiceUnavailable, code)
+	require.Equal(t, "not ready: postgres\nredis: down, the PostgreSQL fallback in use\nunreadable stored keys: 2\n", body)
+
+	pgErr, redisErr = nil, nil
 	code, body = get(t, srv, "/readyz")
 	require.Equal(t, http.StatusOK, code)
 	require.Equal(t, "ok\nunreadable stored keys: 2\n", body, "details show when ready too")

@@ -154,7 +154,9 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 		limiter = failover.Limiter(bot.NewRedisLimiter(a.rdb, prefix, userRate), pgLimiter, memLimiter)
 		lookups = failover.Limiter(bot.NewRedisLimiter(a.rdb, prefix, lookupRate), pgLookups, memLookups)
 		replays = failover.InteractionLog(bot.NewRedisInteractionLog(a.rdb, prefix), replays)
-		checks = append(checks, web.Check{Name: "redis", Ping: func(ctx context.Context) error { return a.rdb.Ping(ctx).Err() }})
+		// While Redis is down the bot serves from PostgreSQL: still ready.
+		checks = append(checks, web.Check{Name: "redis", Ping: func(ctx context.Context) error { return a.rdb.Ping(ctx).Err() },
+			Fallback: "the PostgreSQL fallback"})
 	}
 
 	a.game, err = pnw.New(pnw.Options{
