@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -19,6 +20,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"pnwbot/bot"
+	"pnwbot/store"
 )
 
 // Pass is periodic work: one replica runs it once every Every.
@@ -83,6 +85,15 @@ const (
 // jobTimeout bounds one job: the key check asks the game about every key.
 const jobTimeout = 30 * time.Minute
 
+// insertTimeout bounds queueing a notice, as long as one query may take: a
+// command never waits on a stuck database through it.
+const insertTimeout = store.QueryTimeout
+
+// quietFor is how long river must have logged no warning or error before
+// the next one is logged: during a PostgreSQL outage each of its loops
+// fails every second or so, and one warning says it.
+const quietFor = time.Minute
+
 // New builds a runner; Start runs it.
 func New(o Options) (*Runner, error) {
 	r := &Runner{logger: o.Logger, metrics: newMetrics(o.Registerer)}
@@ -121,7 +132,7 @@ func New(o Options) (*Runner, error) {
 		})
 	}))
 	client, err := river.NewClient(riverpgxv5.New(o.Pool), &river.Config{
-		Logger:       o.Logger,
+		Logger:       slog.New(&quietHandler{Handler: o.Logger.Handler(), state: &quietState{muted: r.metrics.muted}}),
 		JobTimeout:   jobTimeout,
 		PeriodicJobs: periodic,
 		Queues:       map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}},
@@ -155,6 +166,8 @@ func (r *Runner) DirectMessage(ctx context.Context, userID string, msg *bot.Resp
 	if msg.Content == "" {
 		return errors.New("a notice needs text")
 	}
+	ctx, cancel := context.WithTimeout(ctx, insertTimeout)
+	defer cancel()
 	_, err := r.client.Insert(ctx, noticeArgs{UserID: userID, Content: msg.Content}, &river.InsertOpts{MaxAttempts: noticeAttempts})
 	if err != nil {
 		return fmt.Errorf("queue notice: %w", err)
@@ -175,9 +188,53 @@ func (r *Runner) observe(job string, work func() error) error {
 	return err
 }
 
+// quietHandler logs river's records, but of its warnings and errors only
+// the first after quietFor without one, as a warning: the rest are counted.
+type quietHandler struct {
+	slog.Handler
+	state *quietState
+}
+
+type quietState struct {
+	mu    sync.Mutex
+	last  time.Time
+	muted prometheus.Counter
+}
+
+func (h *quietHandler) Handle(ctx context.Context, r slog.Record) error {
+	if r.Level < slog.LevelWarn {
+		return h.Handler.Handle(ctx, r)
+	}
+	s := h.state
+	s.mu.Lock()
+	quiet := r.Time.Sub(s.last) >= quietFor
+	s.last = r.Time
+	s.mu.Unlock()
+	if !quiet {
+		s.muted.Inc()
+		return nil
+	}
+	w := slog.NewRecord(r.Time, slog.LevelWarn, "job queue: "+r.Message, r.PC)
+	r.Attrs(func(a slog.Attr) bool {
+		w.AddAttrs(a)
+		return true
+	})
+	w.AddAttrs(slog.String("repeats", "not logged until the job queue has been quiet for a minute; counted in pnwbot_job_queue_log_muted_total"))
+	return h.Handler.Handle(ctx, w)
+}
+
+func (h *quietHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return &quietHandler{Handler: h.Handler.WithAttrs(attrs), state: h.state}
+}
+
+func (h *quietHandler) WithGroup(name string) slog.Handler {
+	return &quietHandler{Handler: h.Handler.WithGroup(name), state: h.state}
+}
+
 type metrics struct {
 	runs     *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	muted    prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -189,8 +246,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "pnwbot_job_duration_seconds", Help: "How long each background job took, by job.",
 			Buckets: []float64{.01, .05, .25, 1, 5, 30, 120, 600, 1800},
 		}, []string{"job"}),
+		muted: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "pnwbot_job_queue_log_muted_total", Help: "Warnings and errors of the job queue (river) not logged: each came within a minute of another (a PostgreSQL outage makes a flood of them).",
+		}),
 	}
-	reg.MustRegister(m.runs, m.duration)
+	reg.MustRegister(m.runs, m.duration, m.muted)
 	return m
 }
 

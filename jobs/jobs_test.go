@@ -1,10 +1,12 @@
 package jobs_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -128,4 +130,91 @@ func TestNoticeRetriedUntilSent(t *testing.T) {
 		return runs(t, []replica{r}, "notice", "error") == 1 && runs(t, []replica{r}, "notice", "ok") == 1
 	}, 10*time.Second, 10*time.Millisecond)
 	require.Empty(t, dm.sent, "sent once")
+}
+
+// syncBuffer is a log a runner writes to while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// A PostgreSQL outage costs a command no wait through a notice, and river's
+// flood of errors (each loop fails every second) is one warning.
+func TestDatabaseOutage(t *testing.T) {
+	t.Parallel()
+	srv := storetest.StartPostgres(t)
+	st := srv.NewDB(t)
+	logs := &syncBuffer{}
+	reg := prometheus.NewRegistry()
+	r, err := jobs.New(jobs.Options{Pool: st.Pool, Logger: slog.New(slog.NewJSONHandler(logs, nil)), Registerer: reg,
+		DM: &dms{sent: make(chan string, 10)}})
+	require.NoError(t, err)
+	require.NoError(t, r.Start(context.Background()))
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		require.NoError(t, r.Stop(ctx))
+	})
+	notice := func() error {
+		// Discord's window: queueing must end well before it.
+		ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+		defer cancel()
+		err := r.DirectMessage(ctx, "1", &bot.Response{Content: "hello"})
+		require.NoError(t, ctx.Err(), "queueing the notice used up the window")
+		return err
+	}
+	require.NoError(t, notice())
+
+	srv.Freeze()
+	require.Error(t, notice())
+	srv.Thaw()
+	srv.Stop()
+	require.Error(t, notice())
+
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for muted(t, reg) < 10 {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("river logged its errors:\n%s", logs)
+		case <-tick.C:
+		}
+	}
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	var warnings []string
+	for _, l := range lines {
+		require.NotContains(t, l, `"level":"ERROR"`)
+		if strings.Contains(l, `"level":"WARN"`) {
+			warnings = append(warnings, l)
+		}
+	}
+	require.Len(t, warnings, 1, "one warning for the outage: %s", logs)
+	srv.Start()
+}
+
+// muted is pnwbot_job_queue_log_muted_total in reg.
+func muted(t *testing.T, reg *prometheus.Registry) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	require.NoError(t, err)
+	for _, mf := range mfs {
+		if mf.GetName() == "pnwbot_job_queue_log_muted_total" {
+			return mf.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	return 0
 }
