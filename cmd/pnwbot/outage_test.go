@@ -41,9 +41,10 @@ const (
 )
 
 // startOutage starts pnwbot on the database at dbURL and the Redis at
-// redisURL ("" for none), its keys under prefix. Nations 4242 (its key is
-// outagePlayerKey) and 5555 and alliance 9 are in the game.
-func startOutage(t *testing.T, dbURL, redisURL, prefix string) *outage {
+// redisURL ("" for none), its keys under prefix, with more settings in
+// extra (name, value, ...). Nations 4242 (its key is outagePlayerKey) and
+// 5555 and alliance 9 are in the game.
+func startOutage(t *testing.T, dbURL, redisURL, prefix string, extra ...string) *outage {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
@@ -65,6 +66,9 @@ func startOutage(t *testing.T, dbURL, redisURL, prefix string) *outage {
 		config.PNWAPIKey:      outageBotKey,
 		config.HTTPAddr:       "127.0.0.1:0",
 		config.MetricsAddr:    "127.0.0.1:0",
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		env[extra[i]] = extra[i+1]
 	}
 	cfg, err := config.Load(func(k string) string { return env[k] }, runNeeds...)
 	require.NoError(t, err)

@@ -5,9 +5,11 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/bwmarrin/discordgo"
 	"github.com/stretchr/testify/require"
 
 	"pnwbot/bot/discordtest"
+	"pnwbot/config"
 	"pnwbot/store/storetest"
 )
 
@@ -46,4 +48,51 @@ func TestReadyDuringRedisOutage(t *testing.T) {
 	code, body = o.readyz()
 	require.Equal(t, http.StatusServiceUnavailable, code)
 	require.Equal(t, "not ready: postgres\nredis: down, the PostgreSQL fallback in use\nunreadable stored keys: 0\n", body)
+}
+
+// A burst of commands far larger than the pool, without Redis (rate
+// limits, replay ids and cache all in PostgreSQL), on a healthy database:
+// every command answers as it would alone, and the breaker stays closed.
+func TestCommandBurst(t *testing.T) {
+	t.Parallel()
+	o := startOutage(t, storetest.NewDB(t).Pool.Config().ConnString(), "", redisPrefix, config.DatabasePoolSize, "2")
+	want := o.send(o.newUser(), discordtest.Command("/me")).Content // not linked yet
+	require.Contains(t, want, "/link")
+
+	const burst = 50
+	replies := make(chan *discordtest.Reply, burst)
+	errs := make(chan error, burst)
+	for range burst {
+		i := discordtest.As(&discordgo.User{ID: o.newUser(), Username: "burst"}, discordtest.Command("/me"))
+		go func() {
+			r, err := o.reply(i)
+			if err != nil {
+				errs <- err
+				return
+			}
+			replies <- r
+		}()
+	}
+	for range burst {
+		select {
+		case err := <-errs:
+			t.Fatal(err)
+		case r := <-replies:
+			require.Equal(t, want, r.Content)
+		}
+	}
+	require.Equal(t, "pnwbot_postgres_breaker_state 0", o.metric("pnwbot_postgres_breaker_state"))
+}
+
+// reply sends i and returns its answer, after a deferral when there is one.
+func (o *outage) reply(i *discordgo.Interaction) (*discordtest.Reply, error) {
+	if err := o.discord.SendInteraction(i); err != nil {
+		return nil, err
+	}
+	r, err := o.discord.WaitResponse(o.ctx, i.ID)
+	if err != nil || r.Type != discordgo.InteractionResponseDeferredChannelMessageWithSource {
+		return r, err
+	}
+	r, _, err = o.discord.WaitDelivery(o.ctx, i.Token)
+	return r, err
 }
