@@ -477,6 +477,8 @@ func withdrawOutcome(rec *pnw.Bankrec, err error) (state string, details map[str
 	switch {
 	case err == nil:
 		return withdrawSent, map[string]any{"bankrec_id": rec.Id}
+	case errors.As(err, &pe) && pe.Executed: // it ran; only its answer is missing
+		return withdrawUnknown, map[string]any{"error": err.Error()}
 	case pnw.NotSent(err) && errors.Is(err, pnw.ErrGameDown):
 		return withdrawFailed, map[string]any{"error": "the game could not be reached, so the request never left; " +
 			"ask again in a few minutes", "cause": err.Error()}

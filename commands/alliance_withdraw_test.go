@@ -346,6 +346,19 @@ func TestAllianceWithdraw(t *testing.T) {
 		require.Equal(t, bank.Money, b.game.Alliance(rose).Bank.Money)
 	})
 
+	t.Run("ExecutedThenFieldFailed", func(t *testing.T) {
+		t.Parallel()
+		// The game ran bankWithdraw, then failed resolving a field of its
+		// answer: the money may have moved, so it is unknown, not failed.
+		b, a := banker(t, pnw.Options{})
+		confirm, _ := b.asked(t, money(100))
+		b.game.Fail(pnwtest.Failure{Message: "Cannot return null for non-nullable field Nation.nation_name.", Path: []any{"bankWithdraw", "receiver", "nation_name"}, Times: 1})
+		resp, err := b.click(t, confirm)
+		require.NoError(t, err)
+		require.Contains(t, resp.Embeds[0].Description, "Unknown outcome")
+		require.Equal(t, "unknown", b.withdrawals(t, a)[0].State)
+	})
+
 	t.Run("GameUnreachable", func(t *testing.T) {
 		t.Parallel()
 		// The game failed often enough that the client's breaker is open:

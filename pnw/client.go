@@ -306,6 +306,9 @@ func (c *Client) send(ctx context.Context, key string, mutation bool, op string,
 		}
 		msg, category := c.firstError(resp.Errors, key)
 		e.Kind, e.Message = classify(msg, category), msg
+		for _, ge := range resp.Errors {
+			e.Executed = e.Executed || mutation && ge != nil && len(ge.Path) > 1
+		}
 	} else {
 		// Error bodies may be JSON GraphQL errors or an HTML page.
 		var body graphql.Response

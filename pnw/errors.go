@@ -40,7 +40,10 @@ type Error struct {
 	Status  int       // HTTP status; 0 when no response arrived
 	Reset   time.Time // with ErrRateLimited: when calls may resume
 	Message string    // the game's message, key redacted
-	Err     error     // the cause, key redacted
+	// Executed: a mutation ran, and a field of its answer failed (the
+	// GraphQL error's path goes below the mutation), whatever Kind says.
+	Executed bool
+	Err      error // the cause, key redacted
 }
 
 func (e *Error) Error() string {

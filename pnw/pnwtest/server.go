@@ -83,6 +83,10 @@ type Failure struct {
 	Message string
 	// Reset is when a 429 ends (default: a second from now).
 	Reset time.Time
+	// Path is the GraphQL error's path, with a Message: a field below a
+	// mutation's (["bankWithdraw", "receiver"]) says the mutation ran and
+	// a field of its answer failed.
+	Path []any
 	// Times is how many requests fail; 0 means every one until the next
 	// call to Fail.
 	Times int
@@ -396,7 +400,11 @@ func (s *Server) failNow(w http.ResponseWriter) bool {
 
 	switch f.Status {
 	case 0:
-		writeJSON(w, map[string]any{"errors": []map[string]any{{"message": f.Message}}})
+		e := map[string]any{"message": f.Message}
+		if f.Path != nil {
+			e["path"] = f.Path
+		}
+		writeJSON(w, map[string]any{"errors": []map[string]any{e}})
 	case http.StatusTooManyRequests:
 		reset := f.Reset
 		if reset.IsZero() {
