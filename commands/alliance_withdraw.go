@@ -171,7 +171,11 @@ func (d *Deps) allianceWithdraw(ctx context.Context, req *bot.Request) (*bot.Res
 	if err != nil {
 		return nil, err
 	}
-	if left, ok, err := d.withinCap(ctx, d.Store.Queries, u.ID, value, d.withdrawalCap(ctx)); err != nil {
+	limit, err := d.withdrawalCap(ctx)
+	if err != nil {
+		return nil, refuse("cap unread", capUnread)
+	}
+	if left, ok, err := d.withinCap(ctx, d.Store.Queries, u.ID, value, limit); err != nil {
 		return nil, err
 	} else if !ok {
 		return nil, refuse("daily cap", capMessage(left))
@@ -326,12 +330,18 @@ func (d *Deps) withinCap(ctx context.Context, q *store.Queries, userID int64, va
 	return max(limit-spent, 0), spent+value <= limit, nil
 }
 
-func (d *Deps) withdrawalCap(ctx context.Context) float64 {
+// withdrawalCap is the daily cap per manager. Until app_config has been
+// read it is unknown, not the default: an administrator's lower cap must
+// not give way to a failed read.
+func (d *Deps) withdrawalCap(ctx context.Context) (float64, error) {
 	if d.WithdrawalCap > 0 {
-		return d.WithdrawalCap
+		return d.WithdrawalCap, nil
 	}
-	return float64(d.Settings.Int(ctx, settings.WithdrawalCap))
+	limit, err := d.Settings.Strict(ctx, settings.WithdrawalCap)
+	return float64(limit), err
 }
+
+const capUnread = "pnwbot could not read its settings, so it cannot check your daily cap right now. Nothing was withdrawn: try again in a minute."
 
 func capMessage(left float64) string {
 	return fmt.Sprintf("That is above your daily cap: you may withdraw $%s more in value (money plus resources at average prices) "+
@@ -417,8 +427,11 @@ func (d *Deps) withdrawConfirm(ctx context.Context, req *bot.Request) (*bot.Resp
 	if !d.Game.CanMutate() {
 		return nil, refuse("no bot key", "This pnwbot has no game bot key (PNW_BOT_KEY): ask its operator. Nothing was withdrawn.")
 	}
+	limit, err := d.withdrawalCap(ctx)
+	if err != nil {
+		return nil, refuse("cap unread", capUnread)
+	}
 	var left float64
-	limit := d.withdrawalCap(ctx)
 	err = d.change(ctx, func(q *store.Queries) (auditEntry, error) {
 		// One manager's confirmations in turn, so the cap holds.
 		if err := q.WithdrawalLockRequester(ctx, u.ID); err != nil {

@@ -2,6 +2,7 @@ package commands_test
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"sync"
@@ -240,6 +241,31 @@ func TestAllianceWithdraw(t *testing.T) {
 		require.ErrorContains(t, err, "above your daily cap")
 		require.Equal(t, "pending", b.withdrawals(t, a)[1].State)
 		require.Equal(t, 1, b.game.RequestsFor("bankWithdraw"))
+	})
+
+	t.Run("CapUnread", func(t *testing.T) {
+		t.Parallel()
+		// app_config cannot be read: the default cap must not stand in for
+		// one an administrator set, so nothing is asked or sent.
+		b, a := banker(t, pnw.Options{})
+		confirm, _ := b.asked(t, money(700))
+		b.deps = &commands.Deps{Store: b.st, Game: b.client, Keys: b.keys, Now: func() time.Time { return b.now },
+			Settings: settings.New(unreadable{}, nil)}
+		b.router = b.deps.Router()
+		_, err := b.click(t, confirm)
+		require.ErrorContains(t, err, "cannot check your daily cap")
+		_, err = b.withdraw(t, aliceID, toBob(), money(10))
+		require.ErrorContains(t, err, "cannot check your daily cap")
+		require.Len(t, b.withdrawals(t, a), 1)
+		require.Equal(t, "pending", b.withdrawals(t, a)[0].State)
+		require.Zero(t, b.game.RequestsFor("bankWithdraw"))
+		refused := 0
+		for _, r := range b.auditActions(t) {
+			if strings.HasPrefix(r.Action, "alliance.withdraw") && !r.Success {
+				refused++
+			}
+		}
+		require.Equal(t, 2, refused, "both refusals are audited")
 	})
 
 	t.Run("GameTimeout", func(t *testing.T) {
@@ -551,4 +577,11 @@ func TestAllianceWithdraw(t *testing.T) {
 		require.Equal(t, "expired", ws[1].State)
 		require.Equal(t, []string{"alliance.withdraw_pending", "alliance.withdraw_expired"}, b.life(t, ws[1].ID))
 	})
+}
+
+// unreadable is an app_config that cannot be read.
+type unreadable struct{}
+
+func (unreadable) AppConfigList(context.Context, *string) ([]store.AppConfig, error) {
+	return nil, errors.New("app_config: connection refused")
 }

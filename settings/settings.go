@@ -158,8 +158,12 @@ func (s *Settings) Refresh() {
 	s.loaded = time.Time{}
 }
 
-// raw returns the stored row of key, loading the table when due.
-func (s *Settings) raw(ctx context.Context, key string) (store.AppConfig, bool) {
+// ErrUnread is returned by Strict while app_config has never been read.
+var ErrUnread = errors.New("settings: app_config could not be read yet")
+
+// raw returns the stored row of key, loading the table when due; loaded
+// says whether app_config was ever read.
+func (s *Settings) raw(ctx context.Context, key string) (row store.AppConfig, stored, loaded bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if now := s.now(); s.loaded.IsZero() || now.Sub(s.loaded) >= RefreshEvery {
@@ -177,23 +181,39 @@ func (s *Settings) raw(ctx context.Context, key string) (store.AppConfig, bool) 
 		}
 	}
 	r, ok := s.values[key]
-	return r, ok
+	return r, ok, s.values != nil
 }
 
 // Int returns a number setting: the stored value, or its default when
 // none is stored or the stored one does not fit (logged).
 func (s *Settings) Int(ctx context.Context, k Key) int {
+	v, _ := s.number(ctx, k)
+	return v
+}
+
+// Strict is Int for a limit whose default must not stand in for an
+// administrator's value that could not be read: until app_config has been
+// read once, it fails with ErrUnread.
+func (s *Settings) Strict(ctx context.Context, k Key) (int, error) {
+	v, loaded := s.number(ctx, k)
+	if !loaded {
+		return 0, ErrUnread
+	}
+	return v, nil
+}
+
+func (s *Settings) number(ctx context.Context, k Key) (v int, loaded bool) {
 	def, _ := k.parseInt(k.Default)
-	r, ok := s.raw(ctx, k.Name)
+	r, ok, loaded := s.raw(ctx, k.Name)
 	if !ok {
-		return def
+		return def, loaded
 	}
 	v, err := k.parseInt(r.Value)
 	if err == nil && r.DataType == k.Type {
-		return v
+		return v, true
 	}
 	s.log.WarnContext(ctx, "settings: stored value does not fit; the default serves", "key", k.Name, "error", errors.Join(err, k.Check(r.Value, r.DataType)))
-	return def
+	return def, true
 }
 
 // Seconds returns a number setting counted in seconds.

@@ -2,6 +2,7 @@ package settings_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -63,4 +64,46 @@ func TestKeys(t *testing.T) {
 	require.Error(t, k.Check("-1", "number"))
 	require.Error(t, k.Check("60", "string"))
 	require.NoError(t, k.Check("60", "number"))
+}
+
+// TestStrict: a limit read strictly is unknown until app_config has been
+// read once, then stays known through failed reloads.
+func TestStrict(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := storetest.NewDB(t)
+	src := &flaky{Source: st, fail: true}
+	now := time.Now()
+	s := settings.New(src, nil)
+	s.Now = func() time.Time { return now }
+	k := settings.WithdrawalCap
+	_, err := s.Strict(ctx, k)
+	require.ErrorIs(t, err, settings.ErrUnread)
+	require.Equal(t, 1_000_000_000, s.Int(ctx, k), "Int still gives the default")
+
+	_, err = st.AppConfigSet(ctx, store.AppConfigSetParams{Key: k.Name, Value: "1000", Category: k.Category, DataType: k.Type})
+	require.NoError(t, err)
+	src.fail = false
+	now = now.Add(settings.RefreshEvery)
+	v, err := s.Strict(ctx, k)
+	require.NoError(t, err)
+	require.Equal(t, 1000, v)
+
+	src.fail = true
+	now = now.Add(settings.RefreshEvery)
+	v, err = s.Strict(ctx, k)
+	require.NoError(t, err, "a failed reload keeps the values read before")
+	require.Equal(t, 1000, v)
+}
+
+type flaky struct {
+	settings.Source
+	fail bool
+}
+
+func (f *flaky) AppConfigList(ctx context.Context, category *string) ([]store.AppConfig, error) {
+	if f.fail {
+		return nil, errors.New("app_config: connection refused")
+	}
+	return f.Source.AppConfigList(ctx, category)
 }
