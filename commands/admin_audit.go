@@ -76,6 +76,7 @@ func (d *Deps) adminAuditPage(ctx context.Context, req *bot.Request, page int, u
 	if _, err := d.authorizeSystem(ctx, req, access.ViewAuditLogs); err != nil {
 		return nil, err
 	}
+	ctx = store.ForReport(ctx)
 	params := store.AuditLogPageParams{RowLimit: auditPageSize + 1, RowOffset: int32(page * auditPageSize)}
 	id := func(s string) (*int64, error) {
 		if s == none {

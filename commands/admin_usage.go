@@ -35,6 +35,7 @@ func (d *Deps) adminUsage(ctx context.Context, req *bot.Request) (*bot.Response,
 	if _, err := d.authorizeSystem(ctx, req, access.ManageSystem); err != nil {
 		return nil, err
 	}
+	ctx = store.ForReport(ctx)
 	if o.Days == 0 {
 		o.Days = 7
 	}
@@ -163,7 +164,7 @@ func (d *Deps) adminCacheStats(ctx context.Context, req *bot.Request) (*bot.Resp
 	if _, err := d.authorizeSystem(ctx, req, access.ManageSystem); err != nil {
 		return nil, err
 	}
-	rows, err := d.Store.APIUsageLogSummary(ctx, store.APIUsageLogSummaryParams{Since: d.Now().Add(-24 * time.Hour)})
+	rows, err := d.Store.APIUsageLogSummary(store.ForReport(ctx), store.APIUsageLogSummaryParams{Since: d.Now().Add(-24 * time.Hour)})
 	if err != nil {
 		return nil, fmt.Errorf("cache stats: %w", err)
 	}

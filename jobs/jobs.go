@@ -119,7 +119,7 @@ func New(o Options) (*Runner, error) {
 			return river.JobCancel(fmt.Errorf("no pass named %q in this version", job.Args.Name))
 		}
 		return r.observe(job.Args.Name, func() error {
-			did, err := p.Run(ctx)
+			did, err := p.Run(store.ForReport(ctx))
 			if err == nil {
 				r.logger.InfoContext(ctx, "pass done", "pass", p.Name, "did", did)
 			}

@@ -94,6 +94,27 @@ func (g *guard) turn(ctx context.Context) (release func(), err error) {
 	return func() { g.turns.Release(1) }, nil
 }
 
+// ReportTimeout bounds each query of a report: see ForReport.
+const ReportTimeout = 15 * time.Second
+
+type report struct{}
+
+// ForReport gives the queries under ctx ReportTimeout instead of
+// QueryTimeout: for reports that read much (usage over many days, the audit
+// log, background passes), whose caller has deferred or is no command at
+// all. A second bounds a command's reads, not these, and a report running
+// past it is not an outage.
+func ForReport(ctx context.Context) context.Context {
+	return context.WithValue(ctx, report{}, true)
+}
+
+func timeoutOf(ctx context.Context) time.Duration {
+	if ctx.Value(report{}) != nil {
+		return ReportTimeout
+	}
+	return QueryTimeout
+}
+
 type withoutDatabase struct{}
 
 // WithoutDatabase returns a context under which queries fail at once with
@@ -127,7 +148,7 @@ func (g *guard) start(ctx context.Context, pooled bool) (context.Context, func(e
 			return nil, nil, err
 		}
 	}
-	qctx, end, err := g.breaker.Start(ctx, QueryTimeout)
+	qctx, end, err := g.breaker.Start(ctx, timeoutOf(ctx))
 	if err != nil {
 		release()
 		return nil, nil, fmt.Errorf("%w: %w", ErrUnavailable, err)

@@ -54,6 +54,7 @@ func (s *Site) admin(w http.ResponseWriter, r *http.Request, u *store.User, _ st
 		s.fail(w, r, http.StatusForbidden, "Forbidden", "This page is for pnwbot's system admins.")
 		return
 	}
+	ctx = store.ForReport(ctx)
 	q := r.URL.Query()
 	var err error
 	if d.CanUsers {
