@@ -206,7 +206,10 @@ func (d *Deps) memberConfirm(ctx context.Context, req *bot.Request) (*bot.Respon
 		if errors.As(err, &pe) && (errors.Is(err, pnw.ErrPermission) || errors.Is(err, pnw.ErrInvalidQuery)) && pe.Message != "" {
 			return nil, bot.UserErrorf("The game refused it: %s", pe.Message)
 		}
-		return nil, gameError(err, "Check /alliance members before trying again.")
+		if state, _ := mutationOutcome(nil, err); state == withdrawFailed {
+			return nil, gameError(err, "Nothing was changed.")
+		}
+		return nil, gameError(err, "It may have gone through: check /alliance members before trying again.")
 	}
 	d.audit(context.WithoutCancel(ctx), e)
 	done := fmt.Sprintf("Done: nation %d was %s and is now %s in %s.", nation, strings.ToLower(old), strings.ToLower(value), a.Name)

@@ -143,6 +143,23 @@ func TestAllianceMember(t *testing.T) {
 		require.Equal(t, 2, b.game.RequestsFor("assignAlliancePosition"))
 	})
 
+	t.Run("RateLimitedSaysNothingChanged", func(t *testing.T) {
+		t.Parallel()
+		// The manager's key has one request left today: the fresh read
+		// takes it and the mutation is rate-limited, so it certainly did
+		// not run, and the manager is told so.
+		b, _ := officer(t)
+		resp, err := b.command(t, aliceID, "/alliance/member/position", nationOpt(carolNat), discordtest.Option("position", "OFFICER"))
+		require.NoError(t, err)
+		b.game.SetKeyLimit(aliceKey, 100, 99)
+		_, err = b.click(t, buttonID(t, resp, 0))
+		require.ErrorContains(t, err, "Nothing was changed.")
+		require.NotContains(t, err.Error(), "may have gone through")
+		require.Equal(t, "MEMBER", b.game.Nation(carolNat).AlliancePosition)
+		row, _, _ := b.memberAudit(t, "alliance.member_position")
+		require.False(t, row.Success)
+	})
+
 	t.Run("Refused", func(t *testing.T) {
 		t.Parallel()
 		b, a := officer(t)

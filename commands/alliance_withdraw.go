@@ -469,7 +469,7 @@ func (d *Deps) withdrawConfirm(ctx context.Context, req *bot.Request) (*bot.Resp
 		Money: want["money"], Food: want["food"], Coal: want["coal"], Oil: want["oil"], Uranium: want["uranium"], Lead: want["lead"],
 		Iron: want["iron"], Bauxite: want["bauxite"], Gasoline: want["gasoline"], Munitions: want["munitions"], Steel: want["steel"],
 		Aluminum: want["aluminum"], Note: w.Note})
-	state, details := withdrawOutcome(rec, sendErr)
+	state, details := mutationOutcome(rec, sendErr)
 	if sendErr != nil {
 		d.Logger.WarnContext(ctx, "withdrawal not sent", "withdrawal_id", w.ID, "state", state, "error", sendErr)
 		d.refused(ctx, a, k, sendErr)
@@ -480,12 +480,13 @@ func (d *Deps) withdrawConfirm(ctx context.Context, req *bot.Request) (*bot.Resp
 
 var errOverCap = errors.New("over the daily withdrawal cap")
 
-// withdrawOutcome classifies the game's answer: sent; failed when the game
+// mutationOutcome classifies the game's answer to a mutation (a withdrawal,
+// a member action): sent; failed when the game
 // certainly did not execute it (it refused the key, a permission, the
 // request or the amounts, or rate-limited it; or the request never left:
 // the breaker was open, no connection was made); unknown otherwise (a
 // timeout, a dropped connection, a 5xx, an unreadable answer).
-func withdrawOutcome(rec *pnw.Bankrec, err error) (state string, details map[string]any) {
+func mutationOutcome(rec *pnw.Bankrec, err error) (state string, details map[string]any) {
 	var pe *pnw.Error
 	switch {
 	case err == nil:
