@@ -30,7 +30,7 @@ WHERE user_id = @user_id AND resource_type IN ('user', 'nation');
 -- name: AuditLogPage :many
 -- One page of the audit log, newest first, optionally of one user, one
 -- alliance, one action and since a time, with who acted and where.
-SELECT sqlc.embed(l), u.discord_id, a.name AS alliance_name
+SELECT sqlc.embed(l), u.discord_id, u.discord_username, a.name AS alliance_name
 FROM audit_logs l
 LEFT JOIN users u ON u.id = l.user_id
 LEFT JOIN alliances a ON a.id = l.alliance_id

@@ -147,7 +147,7 @@ func (q *Queries) AuditLogList(ctx context.Context, arg AuditLogListParams) ([]A
 }
 
 const auditLogPage = `-- name: AuditLogPage :many
-SELECT l.id, l.user_id, l.alliance_id, l.action, l.resource_type, l.resource_id, l.old_values, l.new_values, l.success, l.ip_address, l.user_agent, l.created_at, u.discord_id, a.name AS alliance_name
+SELECT l.id, l.user_id, l.alliance_id, l.action, l.resource_type, l.resource_id, l.old_values, l.new_values, l.success, l.ip_address, l.user_agent, l.created_at, u.discord_id, u.discord_username, a.name AS alliance_name
 FROM audit_logs l
 LEFT JOIN users u ON u.id = l.user_id
 LEFT JOIN alliances a ON a.id = l.alliance_id
@@ -169,9 +169,10 @@ type AuditLogPageParams struct {
 }
 
 type AuditLogPageRow struct {
-	AuditLog     AuditLog `json:"audit_log"`
-	DiscordID    *string  `json:"discord_id"`
-	AllianceName *string  `json:"alliance_name"`
+	AuditLog        AuditLog `json:"audit_log"`
+	DiscordID       *string  `json:"discord_id"`
+	DiscordUsername *string  `json:"discord_username"`
+	AllianceName    *string  `json:"alliance_name"`
 }
 
 // One page of the audit log, newest first, optionally of one user, one
@@ -206,6 +207,7 @@ func (q *Queries) AuditLogPage(ctx context.Context, arg AuditLogPageParams) ([]A
 			&i.AuditLog.UserAgent,
 			&i.AuditLog.CreatedAt,
 			&i.DiscordID,
+			&i.DiscordUsername,
 			&i.AllianceName,
 		); err != nil {
 			return nil, err

@@ -490,6 +490,10 @@ func TestAlliancePages(t *testing.T) {
 	manager, stranger, visitor := b.browser(t), b.browser(t), b.browser(t)
 	b.signIn(t, manager, tess)
 	b.signIn(t, stranger, bob)
+	tessUser, err := b.st.UserGetByDiscordID(t.Context(), userTess)
+	require.NoError(t, err)
+	_, err = b.st.AuditLogInsert(t.Context(), store.AuditLogInsertParams{UserID: &tessUser.ID, AllianceID: &a.ID, Action: "alliance.settings", ResourceType: "alliance", Success: true})
+	require.NoError(t, err)
 
 	page := do(t, manager, http.MethodGet, b.url+"/alliances/rose", nil)
 	require.Equal(t, http.StatusOK, page.status, page.body)
@@ -498,6 +502,7 @@ func TestAlliancePages(t *testing.T) {
 	require.Contains(t, page.body, "Active wars")
 	require.Contains(t, page.body, "The bank cannot be read now")
 	require.Contains(t, page.body, "Audit log")
+	require.Contains(t, page.body, `alliance.settings</td><td>tess <span class="muted">`+userTess+`</span>`, "who acted, by name")
 	require.Contains(t, page.body, "Page 1 of 1")
 
 	me := do(t, manager, http.MethodGet, b.url+"/me", nil)
@@ -519,7 +524,7 @@ func TestAlliancePages(t *testing.T) {
 	// The public page exists only once the alliance is public, and names
 	// no Discord user.
 	require.Equal(t, http.StatusNotFound, do(t, visitor, http.MethodGet, b.url+"/a/rose", nil).status)
-	_, err := b.st.AllianceSetPublicSlug(t.Context(), store.AllianceSetPublicSlugParams{ID: a.ID, IsPublic: true, RouteSlug: "rose"})
+	_, err = b.st.AllianceSetPublicSlug(t.Context(), store.AllianceSetPublicSlugParams{ID: a.ID, IsPublic: true, RouteSlug: "rose"})
 	require.NoError(t, err)
 	pub := do(t, visitor, http.MethodGet, b.url+"/a/rose", nil)
 	require.Equal(t, http.StatusOK, pub.status)
