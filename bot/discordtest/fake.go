@@ -55,9 +55,10 @@ type Fake struct {
 	connections int
 	rateLimited int
 	nextID      int64
-	seq         int64    // of the last dispatch
-	guilds      *guilds  // its own lock; see guilds.go
-	replicas    replicas // its own lock; see replicas.go
+	seq         int64     // of the last dispatch
+	dispatched  []payload // the last dispatches of this session, replayed on RESUME
+	guilds      *guilds   // its own lock; see guilds.go
+	replicas    replicas  // its own lock; see replicas.go
 
 	oauth oauth // its own lock; see oauth.go
 }
@@ -687,7 +688,7 @@ func (f *Fake) serveGateway(w http.ResponseWriter, r *http.Request) {
 		}
 		f.mu.Lock()
 		f.identify = &id
-		f.seq = 1
+		f.seq, f.dispatched = 1, nil
 		f.mu.Unlock()
 		ready, _ := json.Marshal(map[string]any{
 			"v": 10, "session_id": "fake-session", "user": botUser(),
@@ -695,7 +696,27 @@ func (f *Fake) serveGateway(w http.ResponseWriter, r *http.Request) {
 		})
 		err = c.send(payload{Op: 0, Type: "READY", Seq: 1, Data: ready})
 	case 6:
-		err = c.send(payload{Op: 0, Type: "RESUMED", Seq: 1, Data: json.RawMessage(`{}`)})
+		// As Discord does: the dispatches the client missed, then RESUMED.
+		var resume struct {
+			Seq int64 `json:"seq"`
+		}
+		_ = json.Unmarshal(hello.Data, &resume)
+		f.mu.Lock()
+		var missed []payload
+		for _, p := range f.dispatched {
+			if p.Seq > resume.Seq {
+				missed = append(missed, p)
+			}
+		}
+		f.seq++
+		seq := f.seq
+		f.mu.Unlock()
+		for _, p := range missed {
+			if err = c.send(p); err != nil {
+				return
+			}
+		}
+		err = c.send(payload{Op: 0, Type: "RESUMED", Seq: seq, Data: json.RawMessage(`{}`)})
 	default:
 		_ = ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(4003, "Not authenticated."))
 		return
@@ -758,6 +779,9 @@ func (f *Fake) SendInteraction(i *discordgo.Interaction) error {
 // connectWait bounds how long SendInteraction waits for a gateway session.
 const connectWait = 10 * time.Second
 
+// maxReplay bounds the dispatches kept for a RESUME.
+const maxReplay = 100
+
 // SendInteractionJSON dispatches raw interaction JSON, as recorded from
 // Discord, as INTERACTION_CREATE. A bot's Start may return before the fake
 // holds its session, so it waits up to connectWait for one.
@@ -765,16 +789,18 @@ func (f *Fake) SendInteractionJSON(raw []byte) error {
 	ctx, cancel := context.WithTimeout(context.Background(), connectWait)
 	defer cancel()
 	var c *gatewayConn
-	var seq int64
+	var p payload
 	err := f.wait(ctx, func() bool {
 		if c = f.conn; c != nil {
 			f.seq++
-			seq = f.seq
+			p = payload{Op: 0, Type: "INTERACTION_CREATE", Seq: f.seq, Data: raw}
+			// Kept for a RESUME: a connection that drops may lose it.
+			f.dispatched = append(f.dispatched, p)[max(len(f.dispatched)+1-maxReplay, 0):]
 		}
 		return c != nil
 	})
 	if err != nil {
 		return fmt.Errorf("discordtest: no gateway connection")
 	}
-	return c.send(payload{Op: 0, Type: "INTERACTION_CREATE", Seq: seq, Data: raw})
+	return c.send(p)
 }
