@@ -47,10 +47,10 @@ func StartRedis(t testing.TB) *Server {
 	if err != nil {
 		t.Fatalf("storetest: redis-server not found (scripts/test.sh installs it): %v", err)
 	}
-	port := freePort(t)
-	s := &Server{t: t, name: "redis-server", Addr: "127.0.0.1:" + port, ready: "Ready to accept connections",
-		args: []string{bin, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"}}
-	s.Start()
+	s := &Server{t: t, name: "redis-server", ready: "Ready to accept connections"}
+	s.listen(func(port string) []string {
+		return []string{bin, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"}
+	})
 	t.Cleanup(s.stop)
 	return s
 }
@@ -69,11 +69,7 @@ func StartPostgres(t testing.TB) *Server {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	data := filepath.Join(dir, "data")
-	port := freePort(t)
-	s := &Server{t: t, name: "postgres", Addr: "127.0.0.1:" + port, ready: "database system is ready to accept connections",
-		asPG: os.Geteuid() == 0,
-		args: []string{pgBin(t, "postgres"), "-D", data, "-p", port, "-k", dir, "-c", "listen_addresses=127.0.0.1",
-			"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"}}
+	s := &Server{t: t, name: "postgres", ready: "database system is ready to accept connections", asPG: os.Geteuid() == 0}
 	if s.asPG {
 		// initdb refuses to run as root: the cluster belongs to postgres.
 		uid, gid := postgresUser(t)
@@ -87,7 +83,10 @@ func StartPostgres(t testing.TB) *Server {
 	if out, err := initdb.CombinedOutput(); err != nil {
 		t.Fatalf("storetest: initdb: %v\n%s", err, out)
 	}
-	s.Start()
+	s.listen(func(port string) []string {
+		return []string{pgBin(t, "postgres"), "-D", data, "-p", port, "-k", dir, "-c", "listen_addresses=127.0.0.1",
+			"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"}
+	})
 	t.Cleanup(s.stop)
 	return s
 }
@@ -122,18 +121,44 @@ func (s *Server) NewDB(t testing.TB) *store.Store {
 	return store.Wrap(pool)
 }
 
+// listen starts the server on a free port, and on another when the port
+// was taken between freePort and the server's bind: the tests of other
+// packages, running at the same time, take ports too.
+func (s *Server) listen(args func(port string) []string) {
+	s.t.Helper()
+	for attempt := 1; ; attempt++ {
+		port := freePort(s.t)
+		s.Addr, s.args = "127.0.0.1:"+port, args(port)
+		log, err := s.start()
+		if err == nil {
+			return
+		}
+		if attempt == 5 || !strings.Contains(log, "Address already in use") {
+			s.t.Fatalf("storetest: %v:\n%s", err, log)
+		}
+	}
+}
+
 // Start starts the server (again, after Kill or Stop) and returns once it
 // accepts connections.
 func (s *Server) Start() {
 	s.t.Helper()
+	if log, err := s.start(); err != nil {
+		s.t.Fatalf("storetest: %v:\n%s", err, log)
+	}
+}
+
+// start starts the server and waits until it accepts connections; on
+// failure it returns what the server logged.
+func (s *Server) start() (string, error) {
 	cmd := s.command(s.args[0], s.args[1:]...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
-		s.t.Fatalf("storetest: %v", err)
+		return "", err
 	}
 	cmd.Stderr = cmd.Stdout // one pipe: redis logs to stdout, postgres to stderr
 	if err := cmd.Start(); err != nil {
-		s.t.Fatalf("storetest: start %s: %v", s.name, err)
+		return "", fmt.Errorf("start %s: %w", s.name, err)
 	}
 	exited := make(chan struct{})
 	ready := make(chan struct{})
@@ -154,13 +179,16 @@ func (s *Server) Start() {
 	select {
 	case <-ready:
 	case <-exited:
-		s.t.Fatalf("storetest: %s exited before it was ready:\n%s", s.name, strings.Join(log, "\n"))
+		return strings.Join(log, "\n"), fmt.Errorf("%s exited before it was ready", s.name)
 	case <-time.After(time.Minute):
-		s.t.Fatalf("storetest: %s not ready after a minute", s.name)
+		_ = cmd.Process.Kill()
+		<-exited
+		return strings.Join(log, "\n"), fmt.Errorf("%s not ready after a minute", s.name)
 	}
 	s.mu.Lock()
 	s.cmd, s.exited = cmd, exited
 	s.mu.Unlock()
+	return "", nil
 }
 
 // Kill ends the server at once (SIGKILL), as a crash would.
