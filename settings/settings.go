@@ -16,7 +16,9 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/singleflight"
 	"pnwbot/pnw"
+
 	"pnwbot/store"
 )
 
@@ -24,7 +26,7 @@ import (
 // loads them again.
 const RefreshEvery = 30 * time.Second
 
-// loadTimeout bounds a reload, which its reader waits for.
+// loadTimeout bounds a reload, which the reader that does it waits for.
 const loadTimeout = 2 * time.Second
 
 // Key is one setting: its app_config key, type (app_config.data_type),
@@ -129,9 +131,11 @@ type Settings struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 
-	mu     sync.Mutex
-	values map[string]store.AppConfig
-	loaded time.Time
+	mu      sync.Mutex
+	values  map[string]store.AppConfig
+	loaded  time.Time
+	loading bool // one reader is reading app_config
+	group   singleflight.Group
 }
 
 // New returns settings read from src; a failed reload is logged on logger
@@ -162,26 +166,49 @@ func (s *Settings) Refresh() {
 var ErrUnread = errors.New("settings: app_config could not be read yet")
 
 // raw returns the stored row of key, loading the table when due; loaded
-// says whether app_config was ever read.
+// says whether app_config was ever read. The reader that finds a reload due
+// does it without holding the lock: every command reads settings, and none
+// waits on another's query but when nothing was read yet.
 func (s *Settings) raw(ctx context.Context, key string) (row store.AppConfig, stored, loaded bool) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if now := s.now(); s.loaded.IsZero() || now.Sub(s.loaded) >= RefreshEvery {
-		s.loaded = now // a failure waits as long before it is tried again
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loadTimeout)
-		rows, err := s.src.AppConfigList(ctx, nil)
-		cancel()
-		if err != nil {
-			s.log.WarnContext(ctx, "settings: reading app_config failed; the previous values serve", "error", err)
-		} else {
-			s.values = make(map[string]store.AppConfig, len(rows))
-			for _, r := range rows {
-				s.values[r.Key] = r
-			}
-		}
+	due := !s.loading && (s.loaded.IsZero() || s.now().Sub(s.loaded) >= RefreshEvery)
+	if due {
+		s.loaded, s.loading = s.now(), true // a failure waits as long before it is tried again
 	}
+	join := due || (s.loading && s.values == nil)
+	s.mu.Unlock()
+	if join {
+		s.group.Do("load", func() (any, error) { //nolint:errcheck // load logs its failure
+			values := s.load(ctx)
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			s.loading = false
+			if values != nil {
+				s.values = values
+			}
+			return nil, nil
+		})
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	r, ok := s.values[key]
 	return r, ok, s.values != nil
+}
+
+// load reads app_config; nil when it could not (logged).
+func (s *Settings) load(ctx context.Context) map[string]store.AppConfig {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loadTimeout)
+	defer cancel()
+	rows, err := s.src.AppConfigList(ctx, nil)
+	if err != nil {
+		s.log.WarnContext(ctx, "settings: reading app_config failed; the previous values serve", "error", err)
+		return nil
+	}
+	values := make(map[string]store.AppConfig, len(rows))
+	for _, r := range rows {
+		values[r.Key] = r
+	}
+	return values
 }
 
 // Int returns a number setting: the stored value, or its default when
