@@ -2,7 +2,6 @@ package commands
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -106,24 +105,10 @@ func (d *Deps) adminAuditPage(ctx context.Context, req *bot.Request, page int, u
 	if action != none {
 		params.Action = &action
 	}
-	rows, err := d.Store.AuditLogPage(ctx, params)
+	e, more, err := d.auditEmbed(ctx, "Audit log", params, page, true)
 	if err != nil {
-		return nil, fmt.Errorf("audit page: %w", err)
+		return nil, err
 	}
-	more := len(rows) > auditPageSize
-	rows = rows[:min(len(rows), auditPageSize)]
-	e := &discordgo.MessageEmbed{Title: "Audit log", Color: colorDefault}
-	if len(rows) == 0 {
-		e.Description = "Nothing recorded."
-	}
-	for _, r := range rows {
-		f := auditField(r.AuditLog, r.DiscordID)
-		if r.AllianceName != nil {
-			f.Value = fieldValue(f.Value + "\nin " + *r.AllianceName)
-		}
-		e.Fields = append(e.Fields, f)
-	}
-	e.Footer = &discordgo.MessageEmbedFooter{Text: fmt.Sprintf("Page %d", page+1)}
 	return &bot.Response{Embeds: []*discordgo.MessageEmbed{e},
 		Components: pager(routeAdminAuditPage, req.User.ID, page, more, userID, allianceID, action, since)}, nil
 }

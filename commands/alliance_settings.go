@@ -128,22 +128,37 @@ func (d *Deps) auditPage(ctx context.Context, req *bot.Request, page int, userID
 	if action != none {
 		params.Action = &action
 	}
+	e, more, err := d.auditEmbed(ctx, truncate("Audit log of "+a.Name, 256), params, page, false)
+	if err != nil {
+		return nil, err
+	}
+	return &bot.Response{Ephemeral: true, Embeds: []*discordgo.MessageEmbed{e},
+		Components: pager(routeAuditPage, req.User.ID, page, more, userID, action)}, nil
+}
+
+// auditEmbed renders one page of the audit log (params ask for one row
+// more than a page, to tell whether more follow), naming each row's
+// alliance when withAlliance.
+func (d *Deps) auditEmbed(ctx context.Context, title string, params store.AuditLogPageParams, page int, withAlliance bool) (*discordgo.MessageEmbed, bool, error) {
 	rows, err := d.Store.AuditLogPage(ctx, params)
 	if err != nil {
-		return nil, fmt.Errorf("audit page: %w", err)
+		return nil, false, fmt.Errorf("audit page: %w", err)
 	}
 	more := len(rows) > auditPageSize
 	rows = rows[:min(len(rows), auditPageSize)]
-	e := &discordgo.MessageEmbed{Title: truncate("Audit log of "+a.Name, 256), Color: colorDefault}
+	e := &discordgo.MessageEmbed{Title: title, Color: colorDefault,
+		Footer: &discordgo.MessageEmbedFooter{Text: fmt.Sprintf("Page %d", page+1)}}
 	if len(rows) == 0 {
 		e.Description = "Nothing recorded."
 	}
 	for _, r := range rows {
-		e.Fields = append(e.Fields, auditField(r.AuditLog, r.DiscordID))
+		f := auditField(r.AuditLog, r.DiscordID)
+		if withAlliance && r.AllianceName != nil {
+			f.Value = fieldValue(f.Value + "\nin " + *r.AllianceName)
+		}
+		e.Fields = append(e.Fields, f)
 	}
-	e.Footer = &discordgo.MessageEmbedFooter{Text: fmt.Sprintf("Page %d", page+1)}
-	return &bot.Response{Ephemeral: true, Embeds: []*discordgo.MessageEmbed{e},
-		Components: pager(routeAuditPage, req.User.ID, page, more, userID, action)}, nil
+	return e, more, nil
 }
 
 // auditField renders one audit row, with who acted (their Discord id, nil
