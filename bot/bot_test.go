@@ -16,7 +16,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"pnwbot/bot/discordtest"
-	"pnwbot/store/storetest"
 )
 
 type testBundle struct {
@@ -217,12 +216,11 @@ func TestRateLimit(t *testing.T) {
 	t.Parallel()
 	// The limiters themselves are tested in ratelimit_test.go.
 	rate := Rate{Requests: 3, Window: time.Minute}
-	client, prefix := storetest.NewRedis(t)
 	ok := func(context.Context, *Request) (*Response, error) { return Reply("fine"), nil }
 	choices := func(context.Context, *Request) (*Response, error) {
 		return Choices(&discordgo.ApplicationCommandOptionChoice{Name: "pong", Value: "pong"}), nil
 	}
-	b, _ := setup(t, Options{Limiter: NewRedisLimiter(client, prefix, FixedRate(rate))}, Command{
+	b, _ := setup(t, Options{Limiter: NewMemoryLimiter(FixedRate(rate))}, Command{
 		Definition: &discordgo.ApplicationCommand{Name: "ping", Description: "ping"},
 		Routes:     []Route{{Path: "/ping", Handler: ok, Autocomplete: choices}},
 	})

@@ -2,15 +2,11 @@ package bot
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"fmt"
 	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
-	"github.com/redis/go-redis/v9"
 )
 
 // Rate is a number of requests allowed in a sliding window.
@@ -27,8 +23,8 @@ type RateFunc func(context.Context) Rate
 func FixedRate(r Rate) RateFunc { return func(context.Context) Rate { return r } }
 
 // Limiter decides whether key may make one more request now; when it may not,
-// retryAfter says when it may. RedisLimiter implements it, and so does
-// store/adapter.Limiter over PostgreSQL.
+// retryAfter says when it may. store/kv implements it in Redis and in
+// PostgreSQL, and MemoryLimiter in this process.
 type Limiter interface {
 	Allow(ctx context.Context, key string) (ok bool, retryAfter time.Duration, err error)
 }
@@ -58,57 +54,6 @@ func RateLimit(l Limiter, logger *slog.Logger) Middleware {
 			return next(ctx, req)
 		}
 	}
-}
-
-// slidingLog keeps one sorted-set member per allowed request, scored by its
-// time in milliseconds, and admits a request while fewer than the limit are
-// younger than the window. It returns 0 when allowed, else the milliseconds
-// until the oldest request leaves the window.
-const slidingLog = `
-local now = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
-local limit = tonumber(ARGV[3])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-if redis.call('ZCARD', KEYS[1]) < limit then
-  redis.call('ZADD', KEYS[1], now, ARGV[4])
-  redis.call('PEXPIRE', KEYS[1], window)
-  return 0
-end
-local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-return math.max(1, tonumber(oldest[2]) + window - now)
-`
-
-// RedisLimiter is a sliding-window log in Redis, checked and updated
-// atomically by one script.
-type RedisLimiter struct {
-	client *redis.Client
-	prefix string
-	rate   RateFunc
-	script *redis.Script
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
-}
-
-// NewRedisLimiter returns a limiter keeping its keys under prefix.
-func NewRedisLimiter(client *redis.Client, prefix string, rate RateFunc) *RedisLimiter {
-	return &RedisLimiter{client: client, prefix: prefix, rate: rate, script: redis.NewScript(slidingLog)}
-}
-
-// Allow implements Limiter.
-func (l *RedisLimiter) Allow(ctx context.Context, key string) (bool, time.Duration, error) {
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	now := time.Now()
-	if l.Now != nil {
-		now = l.Now()
-	}
-	rate := l.rate(ctx)
-	wait, err := l.script.Run(ctx, l.client, []string{l.prefix + "ratelimit:" + key},
-		now.UnixMilli(), rate.Window.Milliseconds(), rate.Requests, hex.EncodeToString(b[:])).Int64()
-	if err != nil {
-		return false, 0, fmt.Errorf("rate limit: %w", err)
-	}
-	return wait == 0, time.Duration(wait) * time.Millisecond, nil
 }
 
 // MemoryLimiter is a sliding-window log in this process's memory: the last

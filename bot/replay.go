@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
-	"github.com/redis/go-redis/v9"
 )
 
 // replayWindow is how long an interaction id is remembered. A signed request
@@ -19,28 +18,11 @@ const replayWindow = 2 * maxClockSkew
 const replayTimeout = 500 * time.Millisecond
 
 // InteractionLog remembers the ids of the interactions the bot has handled.
-// RedisInteractionLog and store/adapter's implement it.
+// store/kv implements it in Redis and in PostgreSQL.
 type InteractionLog interface {
 	// Claim records id for window and reports whether it was new: false
 	// while an earlier claim of id has not expired.
 	Claim(ctx context.Context, id string, window time.Duration) (bool, error)
-}
-
-// RedisInteractionLog is an InteractionLog of Redis keys set with NX and an
-// expiry.
-type RedisInteractionLog struct {
-	rdb    *redis.Client
-	prefix string
-}
-
-// NewRedisInteractionLog returns a log keeping its keys under prefix.
-func NewRedisInteractionLog(rdb *redis.Client, prefix string) *RedisInteractionLog {
-	return &RedisInteractionLog{rdb: rdb, prefix: prefix}
-}
-
-// Claim implements InteractionLog.
-func (l *RedisInteractionLog) Claim(ctx context.Context, id string, window time.Duration) (bool, error) {
-	return l.rdb.SetNX(ctx, l.prefix+"interaction:"+id, 1, window).Result()
 }
 
 // firstTime reports whether the bot should handle interaction i: false for

@@ -15,7 +15,7 @@ import (
 	"pnwbot/bot"
 	"pnwbot/bot/discordtest"
 	"pnwbot/store"
-	"pnwbot/store/adapter"
+	"pnwbot/store/kv"
 	"pnwbot/store/storetest"
 )
 
@@ -24,9 +24,9 @@ func interactionLogs() map[string]func(t *testing.T) bot.InteractionLog {
 	return map[string]func(t *testing.T) bot.InteractionLog{
 		"Redis": func(t *testing.T) bot.InteractionLog {
 			client, prefix := storetest.NewRedis(t)
-			return bot.NewRedisInteractionLog(client, prefix)
+			return kv.NewRedisInteractionLog(client, prefix)
 		},
-		"PostgreSQL": func(t *testing.T) bot.InteractionLog { return adapter.NewInteractionLog(warmDB(t)) },
+		"PostgreSQL": func(t *testing.T) bot.InteractionLog { return kv.NewPostgresInteractionLog(warmDB(t)) },
 	}
 }
 
@@ -143,7 +143,7 @@ func TestInteractionLogs(t *testing.T) {
 func TestInteractionLogExpires(t *testing.T) {
 	t.Parallel()
 	st := warmDB(t)
-	l := adapter.NewInteractionLog(st)
+	l := kv.NewPostgresInteractionLog(st)
 	ctx := t.Context()
 	claim := func() bool {
 		ok, err := l.Claim(ctx, "1", time.Minute)

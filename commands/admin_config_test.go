@@ -14,7 +14,7 @@ import (
 	"pnwbot/bot"
 	"pnwbot/bot/discordtest"
 	"pnwbot/settings"
-	"pnwbot/store/adapter"
+	"pnwbot/store/kv"
 )
 
 func TestAdminConfig(t *testing.T) {
@@ -97,7 +97,7 @@ func TestRateLimitSetWithoutRestart(t *testing.T) {
 	}
 	pub, priv := discordtest.NewKey()
 	bt, err := bot.New(bot.Options{Token: discordtest.Token, APIBaseURL: discord.URL, PublicKey: pub, Router: b.router, NoReconnect: true,
-		Limiter: adapter.NewLimiter(b.st, rate), DeferAfter: time.Minute})
+		Limiter: kv.NewPostgresLimiter(b.st, rate), DeferAfter: time.Minute})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = bt.Close(ctx) })
 	send := func(user, path string, opts ...*discordgo.ApplicationCommandInteractionDataOption) string {

@@ -21,7 +21,7 @@ import (
 	"pnwbot/pnw/pnwtest"
 	"pnwbot/settings"
 	"pnwbot/store"
-	"pnwbot/store/adapter"
+	"pnwbot/store/kv"
 )
 
 const gameBotKey = "gamebotkey0000000000"
@@ -50,7 +50,7 @@ func banker(t *testing.T, opts pnw.Options) (*testBundle, store.Alliance) {
 func (b *testBundle) restart(t *testing.T, opts pnw.Options) {
 	t.Helper()
 	opts.URL, opts.APIKey, opts.BotKey = b.game.URL, botKey, gameBotKey
-	opts.Cache = adapter.NewCache(b.st)
+	opts.Cache = kv.NewPostgresCache(b.st)
 	game, err := pnw.New(opts)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = game.Close(context.Background()) })

@@ -11,7 +11,7 @@ import (
 	"pnwbot/bot"
 	"pnwbot/pnw"
 	"pnwbot/store"
-	"pnwbot/store/adapter"
+	"pnwbot/store/kv"
 	"pnwbot/store/storetest"
 )
 
@@ -38,10 +38,10 @@ func TestUnknownLookupsAreCached(t *testing.T) {
 func withAllowance(t *testing.T, b *testBundle, backend string, n int) {
 	t.Helper()
 	rate := bot.Rate{Requests: n, Window: 24 * time.Hour}
-	opts := pnw.Options{URL: b.game.URL, APIKey: botKey, Cache: adapter.NewCache(b.st), Usage: adapter.NewUsage(b.st), Allowance: adapter.NewLimiter(b.st, bot.FixedRate(rate))}
+	opts := pnw.Options{URL: b.game.URL, APIKey: botKey, Cache: kv.NewPostgresCache(b.st), Usage: kv.NewUsage(b.st), Allowance: kv.NewPostgresLimiter(b.st, bot.FixedRate(rate))}
 	if backend == "redis" {
 		rdb, prefix := storetest.NewRedis(t)
-		opts.Cache, opts.Allowance = pnw.NewRedisCache(rdb, prefix+"cache:"), bot.NewRedisLimiter(rdb, prefix, bot.FixedRate(rate))
+		opts.Cache, opts.Allowance = kv.NewRedisCache(rdb, prefix+"cache:"), kv.NewRedisLimiter(rdb, prefix, bot.FixedRate(rate))
 	}
 	game, err := pnw.New(opts)
 	require.NoError(t, err)

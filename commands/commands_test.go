@@ -18,7 +18,7 @@ import (
 	"pnwbot/pnw/pnwtest"
 	"pnwbot/secrets"
 	"pnwbot/store"
-	"pnwbot/store/adapter"
+	"pnwbot/store/kv"
 	"pnwbot/store/storetest"
 )
 
@@ -61,7 +61,7 @@ func setup(t testing.TB) (*bot.Router, *testBundle) {
 	fake.AddNation(pnwtest.Nation{ID: bobNation, NationName: "Bobistan", LeaderName: "Bob", Color: "red"})
 	fake.AddNation(pnwtest.Nation{ID: 1003, NationName: "Alicia", LeaderName: "Other"})
 
-	game, err := pnw.New(pnw.Options{URL: fake.URL, APIKey: botKey, Cache: adapter.NewCache(st), Usage: adapter.NewUsage(st)})
+	game, err := pnw.New(pnw.Options{URL: fake.URL, APIKey: botKey, Cache: kv.NewPostgresCache(st), Usage: kv.NewUsage(st)})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = game.Close(context.Background()) })
 	master, err := secrets.ParseKey(secrets.GenerateKey())

@@ -20,7 +20,7 @@ import (
 	"pnwbot/pnw/pnwtest"
 	"pnwbot/secrets"
 	"pnwbot/store"
-	"pnwbot/store/adapter"
+	"pnwbot/store/kv"
 	"pnwbot/store/storetest"
 )
 
@@ -64,7 +64,7 @@ func newStack(t testing.TB, extra ...bot.Command) *stack {
 
 	// The usage log is written in batches off the request path: it has the
 	// uncounted pool.
-	game, err := pnw.New(pnw.Options{URL: s.game.URL, APIKey: botKey, Cache: pnw.NewRedisCache(rdb, prefix+"cache:"), Usage: adapter.NewUsage(st)})
+	game, err := pnw.New(pnw.Options{URL: s.game.URL, APIKey: botKey, Cache: kv.NewRedisCache(rdb, prefix+"cache:"), Usage: kv.NewUsage(st)})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = game.Close(context.Background()) })
 	master, err := secrets.ParseKey(secrets.GenerateKey())
@@ -80,7 +80,7 @@ func newStack(t testing.TB, extra ...bot.Command) *stack {
 		Token: discordtest.Token, APIBaseURL: discord.URL, GuildID: discordtest.GuildID, PublicKey: pub,
 		Router: router, NoReconnect: true,
 		// Each benchmark user sends more than the production 30 a minute.
-		Limiter: bot.NewRedisLimiter(rdb, prefix, bot.FixedRate(bot.Rate{Requests: 1 << 30, Window: time.Minute})),
+		Limiter: kv.NewRedisLimiter(rdb, prefix, bot.FixedRate(bot.Rate{Requests: 1 << 30, Window: time.Minute})),
 	})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = b.Close(context.Background()) })

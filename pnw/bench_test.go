@@ -10,7 +10,7 @@ import (
 	"pnwbot/pnw"
 	"pnwbot/pnw/pnwtest"
 	"pnwbot/store"
-	"pnwbot/store/adapter"
+	"pnwbot/store/kv"
 	"pnwbot/store/storetest"
 )
 
@@ -121,13 +121,13 @@ func newEconomy(tb testing.TB, backend string) *economy {
 
 // client returns a client with an empty cache.
 func (e *economy) client(tb testing.TB) *pnw.Client {
-	cache := pnw.Cache(pnw.NewRedisCache(e.rdb, fmt.Sprintf("%s%d:", e.prefix, e.clients)))
+	cache := pnw.Cache(kv.NewRedisCache(e.rdb, fmt.Sprintf("%s%d:", e.prefix, e.clients)))
 	e.clients++
 	if e.backend == "postgres" {
 		if _, err := e.db.Pool.Exec(tb.Context(), "TRUNCATE pnw_data_cache"); err != nil {
 			tb.Fatal(err)
 		}
-		cache = adapter.NewCache(e.db)
+		cache = kv.NewPostgresCache(e.db)
 	}
 	c, err := pnw.New(pnw.Options{URL: e.fake.URL, APIKey: botKey, Cache: cache})
 	if err != nil {

@@ -26,8 +26,8 @@ const day = 24 * time.Hour
 
 // Allowance rations the bot key's requests among users: Allow says whether
 // key (one user's) may make one more lookup that spends a request, and when
-// not, how long until it may. bot.RedisLimiter and store/adapter.Limiter
-// implement it, over a daily rate.
+// not, how long until it may. store/kv's limiters implement it, over a
+// daily rate.
 type Allowance interface {
 	Allow(ctx context.Context, key string) (ok bool, retryAfter time.Duration, err error)
 }

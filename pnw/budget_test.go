@@ -10,6 +10,7 @@ import (
 	"pnwbot/bot"
 	"pnwbot/pnw"
 	"pnwbot/pnw/pnwtest"
+	"pnwbot/store/kv"
 )
 
 // TestKeyBudgets: each key's daily budget is read from the game's counters,
@@ -67,7 +68,7 @@ func TestKeyBudgets(t *testing.T) {
 func TestAllowance(t *testing.T) {
 	t.Parallel()
 	c, b := setup(t, func(o *pnw.Options, b *testBundle) {
-		o.Allowance = bot.NewRedisLimiter(b.rdb, b.prefix+"allowance:", bot.FixedRate(bot.Rate{Requests: 2, Window: 24 * time.Hour}))
+		o.Allowance = kv.NewRedisLimiter(b.rdb, b.prefix+"allowance:", bot.FixedRate(bot.Rate{Requests: 2, Window: 24 * time.Hour}))
 	})
 	alice := pnw.WithCaller(t.Context(), pnw.Caller{DiscordID: "1"})
 	_, err := c.Nation(alice, 999)

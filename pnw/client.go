@@ -54,7 +54,7 @@ type Options struct {
 	BotKey     string                // X-Bot-Key, required for mutations
 	HTTPClient *http.Client          // default: a client that follows no redirects (Timeout bounds each request)
 	Timeout    time.Duration         // per upstream request; default 10s
-	Cache      Cache                 // NewRedisCache or adapter.NewCache; nil: nothing is cached
+	Cache      Cache                 // store/kv's; nil: nothing is cached
 	Usage      UsageSink             // nil: no api_usage_logs rows
 	Allowance  Allowance             // rations each user's lookups that spend the bot's own key (see Caller.DiscordID); nil: the key's budget alone
 	Registerer prometheus.Registerer // where the metrics go; nil: not registered

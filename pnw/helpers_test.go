@@ -16,7 +16,7 @@ import (
 	"pnwbot/pnw"
 	"pnwbot/pnw/pnwtest"
 	"pnwbot/store"
-	"pnwbot/store/adapter"
+	"pnwbot/store/kv"
 	"pnwbot/store/storetest"
 )
 
@@ -65,8 +65,8 @@ func setup(t testing.TB, opts ...func(*pnw.Options, *testBundle)) (*pnw.Client, 
 		URL:        b.fake.URL,
 		APIKey:     botKey,
 		BotKey:     mutatorKey,
-		Cache:      pnw.NewRedisCache(b.rdb, b.prefix),
-		Usage:      adapter.NewUsage(b.db),
+		Cache:      kv.NewRedisCache(b.rdb, b.prefix),
+		Usage:      kv.NewUsage(b.db),
 		Registerer: b.reg,
 		Logger:     slog.New(slog.NewJSONHandler(b.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
@@ -83,7 +83,7 @@ func setup(t testing.TB, opts ...func(*pnw.Options, *testBundle)) (*pnw.Client, 
 	return c, b
 }
 
-func withPostgresCache(o *pnw.Options, b *testBundle) { o.Cache = adapter.NewCache(b.db) }
+func withPostgresCache(o *pnw.Options, b *testBundle) { o.Cache = kv.NewPostgresCache(b.db) }
 
 func withoutCache(o *pnw.Options, _ *testBundle) { o.Cache = nil }
 

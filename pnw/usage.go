@@ -23,7 +23,7 @@ type UsageRow struct {
 	CreatedAt      time.Time
 }
 
-// UsageSink stores the usage log (store/adapter.Usage in production).
+// UsageSink stores the usage log (store/kv.Usage in production).
 type UsageSink interface {
 	// InsertUsage stores rows in one batch, all or none. Its error wraps
 	// ErrUnknownCaller when a row names a user or alliance that no longer

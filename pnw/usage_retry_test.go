@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"pnwbot/pnw"
-	"pnwbot/store/adapter"
+	"pnwbot/store/kv"
 	"pnwbot/store/storetest"
 )
 
@@ -46,7 +46,7 @@ func TestUsageLogRetries(t *testing.T) {
 			t.Parallel()
 			var sink *flakySink
 			c, b := setup(t, func(o *pnw.Options, b *testBundle) {
-				sink = &flakySink{next: adapter.NewUsage(b.db), failures: tc.failures}
+				sink = &flakySink{next: kv.NewUsage(b.db), failures: tc.failures}
 				o.Usage = sink
 			})
 			_, err := c.Alliance(t.Context(), allianceID) // one upstream row
@@ -63,6 +63,6 @@ func TestUsageLogRetries(t *testing.T) {
 // help.
 func TestUsageSinkRejectedRow(t *testing.T) {
 	t.Parallel()
-	err := adapter.NewUsage(storetest.NewDB(t)).InsertUsage(t.Context(), []pnw.UsageRow{{StatusCode: 200, CreatedAt: time.Now()}}) // no endpoint
+	err := kv.NewUsage(storetest.NewDB(t)).InsertUsage(t.Context(), []pnw.UsageRow{{StatusCode: 200, CreatedAt: time.Now()}}) // no endpoint
 	require.ErrorIs(t, err, pnw.ErrRejectedRow)
 }

@@ -26,7 +26,7 @@ type StoredKey struct {
 	Owner  Owner
 }
 
-// KeyTable is one table of sealed keys (store/adapter.KeyTables gives the
+// KeyTable is one table of sealed keys (store/kv.KeyTables gives the
 // members' and the managers').
 type KeyTable interface {
 	// ListKeys returns up to limit stored keys with ids above after, by id.

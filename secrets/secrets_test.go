@@ -13,7 +13,7 @@ import (
 
 	"pnwbot/secrets"
 	"pnwbot/store"
-	"pnwbot/store/adapter"
+	"pnwbot/store/kv"
 	"pnwbot/store/storetest"
 )
 
@@ -192,7 +192,7 @@ func TestRotate(t *testing.T) {
 	t.Run("All", func(t *testing.T) {
 		t.Parallel()
 		b := setupRotation(t)
-		stats, err := secrets.Rotate(ctx, adapter.KeyTables(b.st), b.newRing, 3, nil)
+		stats, err := secrets.Rotate(ctx, kv.KeyTables(b.st), b.newRing, 3, nil)
 		require.NoError(t, err)
 		require.Equal(t, secrets.RotateStats{Rotated: 10}, stats)
 		b.requireAllUnderNewKey(t)
@@ -203,7 +203,7 @@ func TestRotate(t *testing.T) {
 		b := setupRotation(t)
 		runCtx, cancel := context.WithCancel(ctx)
 		// Cancel after the first batch of 3: the next list query fails.
-		_, err := secrets.Rotate(runCtx, adapter.KeyTables(b.st), b.newRing, 3, func(secrets.RotateStats) { cancel() })
+		_, err := secrets.Rotate(runCtx, kv.KeyTables(b.st), b.newRing, 3, func(secrets.RotateStats) { cancel() })
 		require.ErrorIs(t, err, context.Canceled)
 
 		// Midway, every row still opens with the keyring the bot runs with.
@@ -214,12 +214,12 @@ func TestRotate(t *testing.T) {
 			require.NoError(t, err)
 		}
 
-		stats, err := secrets.Rotate(ctx, adapter.KeyTables(b.st), b.newRing, 3, nil)
+		stats, err := secrets.Rotate(ctx, kv.KeyTables(b.st), b.newRing, 3, nil)
 		require.NoError(t, err)
 		require.Equal(t, secrets.RotateStats{Rotated: 7, Current: 3}, stats)
 		b.requireAllUnderNewKey(t)
 
-		again, err := secrets.Rotate(ctx, adapter.KeyTables(b.st), b.newRing, 3, nil)
+		again, err := secrets.Rotate(ctx, kv.KeyTables(b.st), b.newRing, 3, nil)
 		require.NoError(t, err)
 		require.Equal(t, secrets.RotateStats{Current: 10}, again)
 	})
@@ -234,7 +234,7 @@ func TestRotate(t *testing.T) {
 		_, err = b.st.UserReplaceKey(ctx, store.UserReplaceKeyParams{ID: u.ID, OldKey: u.PnwApiKey, NewKey: sealed})
 		require.NoError(t, err)
 
-		stats, err := secrets.Rotate(ctx, adapter.KeyTables(b.st), b.newRing, 3, nil)
+		stats, err := secrets.Rotate(ctx, kv.KeyTables(b.st), b.newRing, 3, nil)
 		require.NoError(t, err)
 		require.Equal(t, 1, stats.Failed)
 		require.Equal(t, 9, stats.Rotated)
@@ -242,7 +242,7 @@ func TestRotate(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, sealed, row.PnwApiKey, "an unreadable key must not be changed")
 
-		bad, err := secrets.Unreadable(ctx, adapter.KeyTables(b.st), b.newRing, 3)
+		bad, err := secrets.Unreadable(ctx, kv.KeyTables(b.st), b.newRing, 3)
 		require.NoError(t, err)
 		require.Equal(t, []secrets.Owner{secrets.NationKey(u.ID)}, bad)
 	})

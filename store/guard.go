@@ -13,6 +13,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"golang.org/x/sync/semaphore"
+
+	"pnwbot/breaker"
 )
 
 // QueryTimeout bounds each query once a pool connection is free for it
@@ -48,7 +50,7 @@ const (
 // one per pool connection, so that the deadline and the breaker see the
 // database's time, not the queue's.
 type guard struct {
-	breaker *Breaker
+	breaker *breaker.Breaker
 	turns   *semaphore.Weighted
 	waits   waitStats
 }
@@ -63,7 +65,7 @@ type waitStats struct {
 
 func newGuard(conns int32) *guard {
 	return &guard{
-		breaker: NewBreaker("postgres", breakerFailures, breakerOpen, nil),
+		breaker: breaker.New("postgres", breakerFailures, breakerOpen, nil),
 		turns:   semaphore.NewWeighted(int64(conns)),
 	}
 }

@@ -14,7 +14,7 @@ import (
 	"pnwbot/config"
 	"pnwbot/secrets"
 	"pnwbot/store"
-	"pnwbot/store/adapter"
+	"pnwbot/store/kv"
 	"pnwbot/store/storetest"
 )
 
@@ -71,7 +71,7 @@ func TestBackupRestore(t *testing.T) {
 	got, err := keys.Open(back.PnwApiKey, back.KeySalt, secrets.NationKey(back.ID))
 	require.NoError(t, err)
 	require.Equal(t, apiKey, got)
-	bad, err := secrets.Unreadable(ctx, adapter.KeyTables(restored), keys, 100)
+	bad, err := secrets.Unreadable(ctx, kv.KeyTables(restored), keys, 100)
 	require.NoError(t, err)
 	require.Empty(t, bad)
 
@@ -81,7 +81,7 @@ func TestBackupRestore(t *testing.T) {
 	require.NoError(t, err)
 	_, err = wrong.Open(back.PnwApiKey, back.KeySalt, secrets.NationKey(back.ID))
 	require.Error(t, err)
-	bad, err = secrets.Unreadable(ctx, adapter.KeyTables(restored), wrong, 100)
+	bad, err = secrets.Unreadable(ctx, kv.KeyTables(restored), wrong, 100)
 	require.NoError(t, err)
 	require.Len(t, bad, 1)
 }

@@ -21,7 +21,7 @@ import (
 	"pnwbot/config"
 	"pnwbot/secrets"
 	"pnwbot/store"
-	"pnwbot/store/adapter"
+	"pnwbot/store/kv"
 )
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3".
@@ -182,7 +182,7 @@ func rotateKey(ctx context.Context, cfg *config.Config, out io.Writer) error {
 	progress := func(s secrets.RotateStats) {
 		fmt.Fprintf(out, "rotated %d, already current %d, unreadable %d, changed meanwhile %d\n", s.Rotated, s.Current, s.Failed, s.Changed)
 	}
-	stats, err := secrets.Rotate(ctx, adapter.KeyTables(st), kr, 500, progress)
+	stats, err := secrets.Rotate(ctx, kv.KeyTables(st), kr, 500, progress)
 	if err != nil {
 		return err
 	}
@@ -194,7 +194,7 @@ func rotateKey(ctx context.Context, cfg *config.Config, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	bad, err := secrets.Unreadable(ctx, adapter.KeyTables(st), newOnly, 500)
+	bad, err := secrets.Unreadable(ctx, kv.KeyTables(st), newOnly, 500)
 	if err != nil {
 		return fmt.Errorf("check stored keys: %w", err)
 	}

@@ -27,7 +27,7 @@ import (
 	"pnwbot/secrets"
 	"pnwbot/settings"
 	"pnwbot/store"
-	"pnwbot/store/adapter"
+	"pnwbot/store/kv"
 	"pnwbot/web"
 	"pnwbot/web/site"
 )
@@ -118,12 +118,12 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 		Name: "pnwbot_postgres_breaker_state",
 		Help: "The PostgreSQL circuit breaker: 0 closed, 1 half-open (one query tries the database), 2 open (queries fail at once).",
 	}, func() float64 { return float64(a.st.BreakerState()) }))
-	failover, err := adapter.NewFailover(reg, logger)
+	failover, err := kv.NewFailover(reg, logger)
 	if err != nil {
 		return nil, err
 	}
 	// Without Redis, cache, rate limits and recent interaction ids live in
-	// PostgreSQL; with it, in Redis while it answers (see adapter.Failover).
+	// PostgreSQL; with it, in Redis while it answers (see kv.Failover).
 	cfgs := settings.New(a.st, logger)
 	userRate := func(ctx context.Context) bot.Rate { // per user
 		return bot.Rate{Requests: cfgs.Int(ctx, settings.UserCommandsPerMinute), Window: time.Minute}
@@ -131,12 +131,13 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 	lookupRate := func(ctx context.Context) bot.Rate { // per user
 		return bot.Rate{Requests: cfgs.Int(ctx, settings.UserLookupsPerDay), Window: 24 * time.Hour}
 	}
-	pgLimiter, memLimiter := adapter.NewLimiter(a.st, userRate), bot.NewMemoryLimiter(userRate)
-	pgLookups, memLookups := adapter.NewLimiter(a.st, lookupRate), bot.NewMemoryLimiter(lookupRate)
-	var cache pnw.Cache = adapter.NewCache(a.st)
+	pgLimiter, memLimiter := kv.NewPostgresLimiter(a.st, userRate), bot.NewMemoryLimiter(userRate)
+	pgLookups, memLookups := kv.NewPostgresLimiter(a.st, lookupRate), bot.NewMemoryLimiter(lookupRate)
+	var cache pnw.Cache = kv.NewPostgresCache(a.st)
 	limiter := failover.Limiter(nil, pgLimiter, memLimiter)
 	lookups := failover.Limiter(nil, pgLookups, memLookups)
-	var replays bot.InteractionLog = adapter.NewInteractionLog(a.st)
+	var replays bot.InteractionLog = kv.NewPostgresInteractionLog(a.st)
+	var sessions site.SessionCache // nil without Redis: each page asks PostgreSQL
 	if cfg.RedisURL != "" {
 		opts, err := redis.ParseURL(string(cfg.RedisURL))
 		if err != nil {
@@ -150,10 +151,11 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 			return nil, todo(fmt.Errorf("connect to Redis at %s: %w", opts.Addr, err),
 				"check REDIS_URL and that Redis is running, or unset REDIS_URL to keep the cache in PostgreSQL")
 		}
-		cache = failover.Cache(pnw.NewRedisCache(a.rdb, prefix+"cache:"), cache)
-		limiter = failover.Limiter(bot.NewRedisLimiter(a.rdb, prefix, userRate), pgLimiter, memLimiter)
-		lookups = failover.Limiter(bot.NewRedisLimiter(a.rdb, prefix, lookupRate), pgLookups, memLookups)
-		replays = failover.InteractionLog(bot.NewRedisInteractionLog(a.rdb, prefix), replays)
+		cache = failover.Cache(kv.NewRedisCache(a.rdb, prefix+"cache:"), cache)
+		limiter = failover.Limiter(kv.NewRedisLimiter(a.rdb, prefix, userRate), pgLimiter, memLimiter)
+		lookups = failover.Limiter(kv.NewRedisLimiter(a.rdb, prefix, lookupRate), pgLookups, memLookups)
+		replays = failover.InteractionLog(kv.NewRedisInteractionLog(a.rdb, prefix), replays)
+		sessions = kv.NewSessionCache(a.rdb, prefix)
 		// While Redis is down the bot serves from PostgreSQL: still ready.
 		checks = append(checks, web.Check{Name: "redis", Ping: func(ctx context.Context) error { return a.rdb.Ping(ctx).Err() },
 			Fallback: "the PostgreSQL fallback"})
@@ -161,7 +163,7 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 
 	a.game, err = pnw.New(pnw.Options{
 		URL: cfg.PNWAPIURL, APIKey: string(cfg.PNWAPIKey), BotKey: string(cfg.PNWBotKey),
-		Cache: cache, Usage: adapter.NewUsage(a.st), Allowance: lookups, Registerer: reg, Logger: logger,
+		Cache: cache, Usage: kv.NewUsage(a.st), Allowance: lookups, Registerer: reg, Logger: logger,
 		TTL: func(ctx context.Context, kind string) time.Duration {
 			return cfgs.Seconds(ctx, settings.CacheTTL[kind])
 		},
@@ -195,7 +197,7 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 		PublicKey: cfg.DiscordPublicKey, Router: router, Limiter: limiter, Replays: replays,
 		Logger: logger, Registerer: reg,
 		NoGateway: !cfg.DiscordGateway, ShardID: cfg.DiscordShardID, ShardCount: shards,
-		RegisterOnce: adapter.RegisterOnce(a.st),
+		RegisterOnce: kv.RegisterOnce(a.st),
 	})
 	if err != nil {
 		return nil, err
@@ -214,7 +216,7 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 	var pages http.Handler
 	if cfg.WebEnabled() {
 		a.site, err = site.New(site.Options{
-			Store: a.st, Redis: a.rdb, RedisPrefix: prefix, Game: a.game, Keys: a.keys, Bank: deps.AllianceBank,
+			Store: a.st, Sessions: sessions, Game: a.game, Keys: a.keys, Bank: deps.AllianceBank,
 			DiscordURL: cfg.DiscordAPIURL, ClientID: a.bot.ApplicationID, ClientSecret: string(cfg.DiscordClientSecret),
 			PublicURL: cfg.PublicURL, Logger: logger,
 		})
@@ -377,7 +379,7 @@ func (a *app) close() {
 // checkKeys counts the stored keys that no longer open, for /readyz and
 // the metric; /me tells each owner.
 func (a *app) checkKeys(ctx context.Context) {
-	bad, err := secrets.Unreadable(ctx, adapter.KeyTables(a.st), a.keys, 500)
+	bad, err := secrets.Unreadable(ctx, kv.KeyTables(a.st), a.keys, 500)
 	if err != nil {
 		if ctx.Err() == nil {
 			a.logger.Error("check stored keys", "error", err)

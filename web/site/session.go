@@ -5,8 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -14,8 +12,6 @@ import (
 	"net/url"
 	"strings"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"pnwbot/store"
 )
@@ -27,13 +23,7 @@ const (
 	// IdleTimeout ends a session unused for that long.
 	IdleTimeout = 24 * time.Hour
 	// touchEvery bounds how often a request writes last_used_at.
-	touchEvery = 5 * time.Minute
-	// sessionCacheTTL bounds how long Redis keeps a lookup; a revocation
-	// deletes it at once.
-	sessionCacheTTL = time.Minute
-	// redisTimeout bounds each cache call: a slow Redis costs a database
-	// query, not a slow page.
-	redisTimeout = 100 * time.Millisecond
+	touchEvery   = 5 * time.Minute
 	maxUserAgent = 512
 )
 
@@ -84,8 +74,8 @@ func tokenHash(r *http.Request) []byte {
 var errNoSession = errors.New("no session")
 
 // session returns the request's live session: not expired, revoked or
-// idle. PostgreSQL decides; Redis only remembers its answer for a minute,
-// and forgets it on revocation.
+// idle. PostgreSQL decides; the session cache only remembers its answer
+// for a minute, and forgets it on revocation.
 func (s *Site) session(ctx context.Context, r *http.Request) (store.UserSession, error) {
 	hash := tokenHash(r)
 	if hash == nil {
@@ -117,58 +107,43 @@ func (s *Site) session(ctx context.Context, r *http.Request) (store.UserSession,
 	return sess, nil
 }
 
-func (s *Site) sessionKey(hash []byte) string {
-	return s.opts.RedisPrefix + "session:" + hex.EncodeToString(hash)
+// SessionCache remembers session lookups for a short while (store/kv's,
+// in Redis); PostgreSQL decides, and a revocation deletes what it held.
+type SessionCache interface {
+	Get(ctx context.Context, tokenHash []byte) (sess store.UserSession, ok bool, err error)
+	Set(ctx context.Context, sess store.UserSession) error
+	Delete(ctx context.Context, tokenHashes ...[]byte) error
 }
 
 func (s *Site) cachedSession(ctx context.Context, hash []byte) (store.UserSession, bool) {
-	var sess store.UserSession
-	if s.opts.Redis == nil {
-		return sess, false
+	if s.opts.Sessions == nil {
+		return store.UserSession{}, false
 	}
-	ctx, cancel := context.WithTimeout(ctx, redisTimeout)
-	defer cancel()
-	b, err := s.opts.Redis.Get(ctx, s.sessionKey(hash)).Bytes()
+	sess, ok, err := s.opts.Sessions.Get(ctx, hash)
 	if err != nil {
-		if !errors.Is(err, redis.Nil) {
-			s.opts.Logger.WarnContext(ctx, "session cache read", "error", err)
-		}
-		return sess, false
+		s.opts.Logger.WarnContext(ctx, "session cache read", "error", err)
 	}
-	return sess, json.Unmarshal(b, &sess) == nil
+	return sess, ok
 }
 
 func (s *Site) cacheSession(ctx context.Context, sess store.UserSession) {
-	if s.opts.Redis == nil {
+	if s.opts.Sessions == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, redisTimeout)
-	defer cancel()
-	b, err := json.Marshal(sess)
-	if err == nil {
-		err = s.opts.Redis.Set(ctx, s.sessionKey(sess.TokenHash), b, sessionCacheTTL).Err()
-	}
-	if err != nil {
+	if err := s.opts.Sessions.Set(ctx, sess); err != nil {
 		s.opts.Logger.WarnContext(ctx, "session cache write", "error", err)
 	}
 }
 
 // forget drops revoked sessions from the cache. A failure is logged, not
 // returned: the revocation is in PostgreSQL already, and the cache keeps
-// its stale answer for at most sessionCacheTTL.
+// its stale answer for at most a minute.
 func (s *Site) forget(ctx context.Context, hashes ...[]byte) {
-	if s.opts.Redis == nil || len(hashes) == 0 {
+	if s.opts.Sessions == nil || len(hashes) == 0 {
 		return
 	}
-	keys := make([]string, len(hashes))
-	for i, h := range hashes {
-		keys[i] = s.sessionKey(h)
-	}
-	// Longer than a read's: a revocation is worth the wait.
-	ctx, cancel := context.WithTimeout(ctx, time.Second)
-	defer cancel()
-	if err := s.opts.Redis.Del(ctx, keys...).Err(); err != nil {
-		s.opts.Logger.ErrorContext(ctx, "forget revoked sessions: they may count for up to a minute more", "sessions", len(keys), "error", err)
+	if err := s.opts.Sessions.Delete(ctx, hashes...); err != nil {
+		s.opts.Logger.ErrorContext(ctx, "forget revoked sessions: they may count for up to a minute more", "sessions", len(hashes), "error", err)
 	}
 }
 

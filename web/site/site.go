@@ -19,7 +19,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"golang.org/x/oauth2"
 
 	"pnwbot/pnw"
@@ -30,11 +29,10 @@ import (
 // Options configure the site.
 type Options struct {
 	Store *store.Store
-	// Redis, when set, caches session lookups under RedisPrefix.
-	Redis       *redis.Client
-	RedisPrefix string
-	Game        *pnw.Client
-	Keys        *secrets.Keyring
+	// Sessions, when set, caches session lookups.
+	Sessions SessionCache
+	Game     *pnw.Client
+	Keys     *secrets.Keyring
 	// Bank reads an alliance's bank with one of its managers' keys, as
 	// /alliance bank does (commands.Deps.AllianceBank); nil leaves the
 	// bank off the alliance page.

@@ -25,6 +25,7 @@ import (
 	"pnwbot/pnw/pnwtest"
 	"pnwbot/secrets"
 	"pnwbot/store"
+	"pnwbot/store/kv"
 	"pnwbot/store/storetest"
 	"pnwbot/web/site"
 )
@@ -97,7 +98,7 @@ func setupWith(t testing.TB, cached bool) *bundle {
 		Score: 900, NumCities: 9, Color: "purple"})
 	var cache pnw.Cache
 	if cached {
-		cache = pnw.NewRedisCache(b.rdb, prefix+"cache:")
+		cache = kv.NewRedisCache(b.rdb, prefix+"cache:")
 	}
 	game, err := pnw.New(pnw.Options{URL: b.game.URL, APIKey: botKey, Cache: cache})
 	require.NoError(t, err)
@@ -110,7 +111,7 @@ func setupWith(t testing.TB, cached bool) *bundle {
 	srv := httptest.NewUnstartedServer(nil)
 	b.url = "http://" + srv.Listener.Addr().String()
 	b.site, err = site.New(site.Options{
-		Store: b.st, Redis: b.rdb, RedisPrefix: prefix, Game: game, Keys: keys,
+		Store: b.st, Sessions: kv.NewSessionCache(b.rdb, prefix), Game: game, Keys: keys,
 		DiscordURL: b.discord.URL, ClientID: func() string { return discordtest.AppID }, ClientSecret: discordtest.ClientSecret,
 		PublicURL: b.url, Now: b.clock,
 		// No manager key can read a bank here; the browser test reads one.

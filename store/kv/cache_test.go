@@ -1,4 +1,4 @@
-package pnw_test
+package kv_test
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"pnwbot/pnw"
-	"pnwbot/store/adapter"
+	"pnwbot/store/kv"
 	"pnwbot/store/storetest"
 )
 
@@ -22,10 +22,10 @@ func TestCacheBackends(t *testing.T) {
 	backends := map[string]func(t *testing.T) pnw.Cache{
 		"redis": func(t *testing.T) pnw.Cache {
 			rdb, prefix := storetest.NewRedis(t)
-			return pnw.NewRedisCache(rdb, prefix)
+			return kv.NewRedisCache(rdb, prefix)
 		},
 		"postgres": func(t *testing.T) pnw.Cache {
-			return adapter.NewCache(storetest.NewDB(t))
+			return kv.NewPostgresCache(storetest.NewDB(t))
 		},
 	}
 	for name, newCache := range backends {
@@ -99,7 +99,7 @@ func TestRedisCacheHonoursDeadlines(t *testing.T) {
 	}()
 	rdb := redis.NewClient(&redis.Options{Addr: l.Addr().String(), ContextTimeoutEnabled: true})
 	t.Cleanup(func() { rdb.Close() })
-	cache := pnw.NewRedisCache(rdb, "hung:")
+	cache := kv.NewRedisCache(rdb, "hung:")
 
 	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
 	defer cancel()

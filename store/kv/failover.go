@@ -1,4 +1,4 @@
-package adapter
+package kv
 
 import (
 	"context"
@@ -10,8 +10,8 @@ import (
 	"github.com/sony/gobreaker/v2"
 
 	"pnwbot/bot"
+	"pnwbot/breaker"
 	"pnwbot/pnw"
-	"pnwbot/store"
 )
 
 // Deadlines of one Redis call: a Redis that does not answer in time costs
@@ -35,7 +35,7 @@ const (
 // dead Redis from being tried on every call. The rate limiter's last resort,
 // when PostgreSQL fails too, is this process's memory.
 type Failover struct {
-	breaker   *store.Breaker
+	breaker   *breaker.Breaker
 	fallbacks *prometheus.CounterVec
 	logger    *slog.Logger
 }
@@ -49,7 +49,7 @@ func NewFailover(reg prometheus.Registerer, logger *slog.Logger) (*Failover, err
 			Help: "Calls answered by a fallback store because the preferred one failed or its breaker was open, by use (rate_limit, cache, interaction_ids) and store (postgres, memory).",
 		}, []string{"use", "store"}),
 	}
-	f.breaker = store.NewBreaker("redis", breakerFailures, breakerOpen, func(from, to gobreaker.State) {
+	f.breaker = breaker.New("redis", breakerFailures, breakerOpen, func(from, to gobreaker.State) {
 		switch to {
 		case gobreaker.StateOpen:
 			logger.Warn("Redis is not answering: the cache, rate limits and interaction ids use PostgreSQL", "breaker", to.String(), "was", from.String())

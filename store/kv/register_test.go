@@ -1,4 +1,4 @@
-package adapter_test
+package kv_test
 
 import (
 	"context"
@@ -9,14 +9,14 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"pnwbot/store/adapter"
+	"pnwbot/store/kv"
 	"pnwbot/store/storetest"
 )
 
 func TestRegisterOnce(t *testing.T) {
 	t.Parallel()
 	st := storetest.NewDB(t)
-	registerOnce := adapter.RegisterOnce(st)
+	registerOnce := kv.RegisterOnce(st)
 	var calls atomic.Int32
 	register := func(context.Context) error {
 		calls.Add(1)

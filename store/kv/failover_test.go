@@ -1,4 +1,4 @@
-package adapter_test
+package kv_test
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 	"pnwbot/bot"
 	"pnwbot/pnw"
 	"pnwbot/store"
-	"pnwbot/store/adapter"
+	"pnwbot/store/kv"
 	"pnwbot/store/storetest"
 )
 
@@ -31,7 +31,7 @@ type failoverBundle struct {
 	limiter  bot.Limiter
 	cache    pnw.Cache
 	replays  bot.InteractionLog
-	failover *adapter.Failover
+	failover *kv.Failover
 }
 
 // setupFailover wires the limiter, cache and interaction log as pnwbot run
@@ -44,11 +44,11 @@ func setupFailover(t *testing.T, rate bot.Rate) *failoverBundle {
 	opts.ContextTimeoutEnabled = true
 	b.rdb = redis.NewClient(opts)
 	t.Cleanup(func() { b.rdb.Close() })
-	b.failover, err = adapter.NewFailover(b.reg, slog.New(slog.DiscardHandler))
+	b.failover, err = kv.NewFailover(b.reg, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
-	b.limiter = b.failover.Limiter(bot.NewRedisLimiter(b.rdb, "", bot.FixedRate(rate)), adapter.NewLimiter(b.st, bot.FixedRate(rate)), bot.NewMemoryLimiter(bot.FixedRate(rate)))
-	b.cache = b.failover.Cache(pnw.NewRedisCache(b.rdb, "cache:"), adapter.NewCache(b.st))
-	b.replays = b.failover.InteractionLog(bot.NewRedisInteractionLog(b.rdb, ""), adapter.NewInteractionLog(b.st))
+	b.limiter = b.failover.Limiter(kv.NewRedisLimiter(b.rdb, "", bot.FixedRate(rate)), kv.NewPostgresLimiter(b.st, bot.FixedRate(rate)), bot.NewMemoryLimiter(bot.FixedRate(rate)))
+	b.cache = b.failover.Cache(kv.NewRedisCache(b.rdb, "cache:"), kv.NewPostgresCache(b.st))
+	b.replays = b.failover.InteractionLog(kv.NewRedisInteractionLog(b.rdb, ""), kv.NewPostgresInteractionLog(b.st))
 	require.NoError(t, b.st.Pool.Ping(t.Context())) // a first connection is not what is measured
 	return b
 }

@@ -1,4 +1,4 @@
-package bot_test
+package kv_test
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"pnwbot/bot"
-	"pnwbot/store/adapter"
+	"pnwbot/store/kv"
 	"pnwbot/store/storetest"
 )
 
@@ -22,7 +22,7 @@ func limiters(t *testing.T) map[string]func(rate bot.Rate, now func() time.Time)
 	st := storetest.NewDB(t)
 	return map[string]func(bot.Rate, func() time.Time) bot.Limiter{
 		"Redis": func(rate bot.Rate, now func() time.Time) bot.Limiter {
-			l := bot.NewRedisLimiter(client, prefix, bot.FixedRate(rate))
+			l := kv.NewRedisLimiter(client, prefix, bot.FixedRate(rate))
 			l.Now = now
 			return l
 		},
@@ -32,7 +32,7 @@ func limiters(t *testing.T) map[string]func(rate bot.Rate, now func() time.Time)
 			return l
 		},
 		"PostgreSQL": func(rate bot.Rate, now func() time.Time) bot.Limiter {
-			l := adapter.NewLimiter(st, bot.FixedRate(rate))
+			l := kv.NewPostgresLimiter(st, bot.FixedRate(rate))
 			l.Now = now
 			return l
 		},
@@ -181,5 +181,20 @@ func TestLimitersUnderConcurrency(t *testing.T) {
 			}
 			require.EqualValues(t, rate.Requests, admitted.Load())
 		})
+	}
+}
+
+// PostgresLimiter's cost: one round trip per check, admitted or denied.
+func TestLimiterOneRoundTrip(t *testing.T) {
+	t.Parallel()
+	counted, queries := storetest.Counted(t, storetest.NewDB(t))
+	l := kv.NewPostgresLimiter(counted, bot.FixedRate(bot.Rate{Requests: 1, Window: time.Minute}))
+
+	for _, want := range []bool{true, false} {
+		before := queries.N()
+		ok, _, err := l.Allow(t.Context(), "user:1")
+		require.NoError(t, err)
+		require.Equal(t, want, ok)
+		require.EqualValues(t, 1, queries.N()-before)
 	}
 }

@@ -1,4 +1,6 @@
-package store
+// Package breaker keeps calls away from a server that stopped answering:
+// PostgreSQL (store) and Redis (store/kv's failover) each have one.
+package breaker
 
 import (
 	"context"
@@ -8,10 +10,8 @@ import (
 	"github.com/sony/gobreaker/v2"
 )
 
-// Breaker keeps calls away from a server that stopped answering
-// (PostgreSQL here, Redis in store/adapter): it opens after a number of
-// failed calls in a row, and lets one call through (half-open) a while
-// later to see whether the server is back. A call whose caller gave up
+// Breaker opens after a number of failed calls in a row, and lets one call
+// through (half-open) a while later to see whether the server is back. A call whose caller gave up
 // tells it nothing.
 type Breaker struct {
 	cb *gobreaker.TwoStepCircuitBreaker[struct{}]
@@ -23,10 +23,10 @@ var (
 	errCallerGone = errors.New("caller gone")
 )
 
-// NewBreaker returns a closed breaker that opens after failures failed
+// New returns a closed breaker that opens after failures failed
 // calls in a row and stays open for open; onChange, when not nil, hears of
 // each change of state.
-func NewBreaker(name string, failures uint32, open time.Duration, onChange func(from, to gobreaker.State)) *Breaker {
+func New(name string, failures uint32, open time.Duration, onChange func(from, to gobreaker.State)) *Breaker {
 	st := gobreaker.Settings{
 		Name:        name,
 		Timeout:     open,
