@@ -1,18 +1,16 @@
-// Package access decides pnwbot's permissions: alliance roles (viewer <
-// manager < admin) and system admin levels (admin < super_admin), each a
-// preset refined by per-row overrides, read from the database on every
-// call. It knows nothing of Discord or HTTP, so slash commands and web
-// pages decide alike.
+// Package access decides pnwbot's permissions: member permissions, alliance
+// roles (viewer < manager < admin) and system admin levels (admin <
+// super_admin), each a preset refined by per-row overrides. A front door
+// loads a caller's Perms once per request for what its route Needs
+// (load.go, the one file that reads the database) and asks Check; the
+// decisions work on Grants and Sets, never on rows. It knows nothing of
+// Discord or HTTP, so slash commands and web pages decide alike.
 package access
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
-
-	"pnwbot/store"
 )
 
 // Permission is an alliance manager permission, named as stored in
@@ -123,46 +121,18 @@ func overrides[P comparable](raw json.RawMessage, of string) (map[P]bool, error)
 	return o, nil
 }
 
-// Of returns what a stored manager row may do; an inactive row, nothing.
-func Of(m store.AllianceManager) (Set, error) {
-	if !m.IsActive {
-		return Set{}, nil
-	}
-	o, err := Overrides(m.Permissions)
+// Grant is a stored role with its overrides on top: an alliance manager's
+// role or a system admin's level, and its permissions column.
+type Grant struct {
+	Role      string
+	Overrides json.RawMessage
+}
+
+// Of returns what an alliance manager's grant allows.
+func Of(g Grant) (Set, error) {
+	o, err := Overrides(g.Overrides)
 	if err != nil {
 		return nil, err
 	}
-	return Effective(m.Role, o), nil
-}
-
-// DB is what Can reads.
-type DB interface {
-	AllianceManagerGet(ctx context.Context, arg store.AllianceManagerGetParams) (store.AllianceManager, error)
-}
-
-// Can decides whether the user may act on the alliance (alliances.id): it
-// holds every permission in need. It reads the user's manager row on every
-// call, so a change of role or override counts at once; missing lists what
-// the user lacks, everything in need when it manages nothing there.
-func Can(ctx context.Context, db DB, userID, allianceID int64, need ...Permission) (ok bool, missing []Permission, err error) {
-	return can(func() (store.AllianceManager, error) {
-		return db.AllianceManagerGet(ctx, store.AllianceManagerGetParams{UserID: userID, AllianceID: allianceID})
-	}, Of, "manager", need)
-}
-
-// can decides from the row get reads (none: nothing held) what of need is
-// missing.
-func can[R any, P comparable, S ~map[P]bool](get func() (R, error), of func(R) (S, error), what string, need []P) (bool, []P, error) {
-	held := S{}
-	row, err := get()
-	switch {
-	case err == nil:
-		if held, err = of(row); err != nil {
-			return false, nil, err
-		}
-	case !errors.Is(err, store.ErrNotFound):
-		return false, nil, fmt.Errorf("load %s: %w", what, err)
-	}
-	m := missing(held, need)
-	return len(m) == 0, m, nil
+	return Effective(g.Role, o), nil
 }

@@ -60,8 +60,9 @@ func TestEffective(t *testing.T) {
 	}
 }
 
-// TestCan decides from the database, on every call.
-func TestCan(t *testing.T) {
+// TestLoadAlliance: what a manager may do is read from the database on each
+// request, so a change counts at once.
+func TestLoadAlliance(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	st := storetest.NewDB(t)
@@ -70,36 +71,76 @@ func TestCan(t *testing.T) {
 	a, err := st.AllianceUpsert(ctx, store.AllianceUpsertParams{PnwAllianceID: 7, Name: "Rose", RouteSlug: "rose"})
 	require.NoError(t, err)
 
-	ok, missing, err := access.Can(ctx, st, u.ID, a.ID, access.ViewMembers)
-	require.NoError(t, err)
-	require.False(t, ok, "not a manager")
-	require.Equal(t, []access.Permission{access.ViewMembers}, missing)
+	missing := check(t, st, u.ID, a.ID, access.Alliance(access.ViewMembers))
+	require.Equal(t, []string{"canViewMembers"}, missing, "not a manager")
 
 	m, err := st.AllianceManagerUpsert(ctx, store.AllianceManagerUpsertParams{UserID: u.ID, AllianceID: a.ID, Role: access.Viewer,
 		Permissions: []byte(`{"canViewBank": true, "canViewWars": false}`)})
 	require.NoError(t, err)
-	ok, missing, err = access.Can(ctx, st, u.ID, a.ID, access.ViewMembers, access.ViewBank, access.ViewWars)
-	require.NoError(t, err)
-	require.False(t, ok)
-	require.Equal(t, []access.Permission{access.ViewWars}, missing, "overrides apply both ways")
+	missing = check(t, st, u.ID, a.ID, access.Alliance(access.ViewMembers, access.ViewBank, access.ViewWars))
+	require.Equal(t, []string{"canViewWars"}, missing, "overrides apply both ways")
 
 	_, err = st.AllianceManagerUpdate(ctx, store.AllianceManagerUpdateParams{ID: m.ID, Role: access.Admin, Permissions: []byte(`{}`)})
 	require.NoError(t, err)
-	ok, _, err = access.Can(ctx, st, u.ID, a.ID, access.Permissions...)
-	require.NoError(t, err)
-	require.True(t, ok, "a new role counts at once")
+	missing = check(t, st, u.ID, a.ID, access.Alliance(access.Permissions...))
+	require.Empty(t, missing, "a new role counts at once")
 
 	_, err = st.AllianceManagerDeactivate(ctx, store.AllianceManagerDeactivateParams{UserID: u.ID, AllianceID: a.ID})
 	require.NoError(t, err)
-	ok, _, err = access.Can(ctx, st, u.ID, a.ID, access.ViewMembers)
-	require.NoError(t, err)
-	require.False(t, ok, "a removed manager holds nothing")
+	missing = check(t, st, u.ID, a.ID, access.Alliance(access.ViewMembers))
+	require.NotEmpty(t, missing, "a removed manager holds nothing")
 
 	other, err := st.AllianceUpsert(ctx, store.AllianceUpsertParams{PnwAllianceID: 8, Name: "Thorn", RouteSlug: "thorn"})
 	require.NoError(t, err)
 	_, err = st.AllianceManagerUpsert(ctx, store.AllianceManagerUpsertParams{UserID: u.ID, AllianceID: other.ID, Role: access.Admin, Permissions: []byte(`{}`)})
 	require.NoError(t, err)
-	ok, _, err = access.Can(ctx, st, u.ID, a.ID, access.ViewMembers)
+	missing = check(t, st, u.ID, a.ID, access.Alliance(access.ViewMembers))
+	require.NotEmpty(t, missing, "managing one alliance grants nothing in another")
+}
+
+// check loads what the user holds of need once, as a front door does per
+// request, and returns what Check finds missing.
+func check(t *testing.T, db access.DB, userID, allianceID int64, need access.Need) []string {
+	t.Helper()
+	p, err := access.Load(context.Background(), db, userID, []byte(`{}`), allianceID, need)
 	require.NoError(t, err)
-	require.False(t, ok, "managing one alliance grants nothing in another")
+	var d *access.Denied
+	if err := access.Check(need, p); err != nil {
+		require.ErrorAs(t, err, &d)
+		return d.Missing
+	}
+	return nil
+}
+
+// TestCheck: each kind of Need against what is held, and a caller without
+// an account, who holds nothing.
+func TestCheck(t *testing.T) {
+	t.Parallel()
+	member, err := access.MemberOf([]byte(`{"canViewOwnData": true, "canLinkApiKey": false}`))
+	require.NoError(t, err)
+	p := access.Perms{Member: member, Alliance: access.Preset(access.Manager), System: access.SystemPreset(access.LevelAdmin)}
+	for _, tc := range []struct {
+		need    access.Need
+		missing []string
+	}{
+		{access.Account, nil},
+		{access.Member(access.ViewOwnData), nil},
+		{access.Member(access.LinkAPIKey), []string{"canLinkApiKey"}},
+		{access.Member(access.DeleteAccount), []string{"canDeleteAccount"}},
+		{access.Alliance(access.ViewBank), nil},
+		{access.Alliance(access.ManageBank, access.ViewBank, access.ManageSettings), []string{"canManageBank", "canManageSettings"}},
+		{access.System(access.ManageSystem), nil},
+		{access.System(access.ManageAdmins), []string{"canManageAdmins"}},
+	} {
+		err := access.Check(tc.need, p)
+		if tc.missing == nil {
+			require.NoError(t, err, tc.need)
+			continue
+		}
+		var d *access.Denied
+		require.ErrorAs(t, err, &d, tc.need)
+		require.Equal(t, tc.missing, d.Missing)
+	}
+	err = access.Check(access.Alliance(access.ViewMembers, access.ViewBank), access.Perms{})
+	require.EqualError(t, err, "missing canViewMembers, canViewBank")
 }

@@ -1,11 +1,8 @@
 package access
 
 import (
-	"context"
 	"encoding/json"
 	"slices"
-
-	"pnwbot/store"
 )
 
 // SystemPermission is a system admin permission, named as stored in
@@ -78,25 +75,12 @@ func SystemOverrides(raw json.RawMessage) (map[SystemPermission]bool, error) {
 	return overrides[SystemPermission](raw, "system admin")
 }
 
-// SystemOf returns what a stored system admin row may do.
-func SystemOf(a store.SystemAdmin) (SystemSet, error) {
-	o, err := SystemOverrides(a.Permissions)
+// SystemOf returns what a system admin's grant (level and overrides)
+// allows.
+func SystemOf(g Grant) (SystemSet, error) {
+	o, err := SystemOverrides(g.Overrides)
 	if err != nil {
 		return nil, err
 	}
-	return SystemEffective(a.Level, o), nil
-}
-
-// SystemDB is what SystemCan reads.
-type SystemDB interface {
-	SystemAdminGetByUser(ctx context.Context, userID int64) (store.SystemAdmin, error)
-}
-
-// SystemCan decides whether the user (users.id) holds every system admin
-// permission in need. It reads the user's system_admins row on every call,
-// so a grant or revocation counts at once; missing lists what the user
-// lacks, everything in need when they are no admin. The caller audits a
-// denial.
-func SystemCan(ctx context.Context, db SystemDB, userID int64, need ...SystemPermission) (ok bool, missing []SystemPermission, err error) {
-	return can(func() (store.SystemAdmin, error) { return db.SystemAdminGetByUser(ctx, userID) }, SystemOf, "system admin", need)
+	return SystemEffective(g.Role, o), nil
 }

@@ -127,7 +127,6 @@ func TestErrorPath(t *testing.T) {
 		}, false),
 		route("empty", func(context.Context, *Request) (*Response, error) { return &Response{}, nil }, false),
 	)
-	b.opts.Router.LoadCaller(func(_ context.Context, u *discordgo.User) (any, bool, error) { return u.ID, false, nil })
 
 	t.Run("PanicRecovered", func(t *testing.T) {
 		i := discordtest.Command("/boom")
@@ -292,9 +291,7 @@ func TestAutoDefer(t *testing.T) {
 		}},
 	)
 	fake = tb.fake
-	b.opts.Router.LoadCaller(func(_ context.Context, u *discordgo.User) (any, bool, error) {
-		return nil, u.ID == "200000000000000077", nil
-	})
+	b.opts.Router.Use(preferPrivate(func(ctx context.Context, req *Request) bool { return req.User.ID == "200000000000000077" }))
 
 	t.Run("PublicCommand", func(t *testing.T) {
 		t.Parallel()
@@ -393,10 +390,10 @@ func TestSlowCallerLoad(t *testing.T) {
 	release := make(chan struct{})
 	b, tb := setup(t, Options{DeferAfter: 50 * time.Millisecond},
 		route("ping", func(context.Context, *Request) (*Response, error) { return Reply("fine"), nil }, false))
-	b.opts.Router.LoadCaller(func(ctx context.Context, _ *discordgo.User) (any, bool, error) {
+	b.opts.Router.Use(preferPrivate(func(context.Context, *Request) bool {
 		<-release // a database that answers late
-		return nil, true, nil
-	})
+		return true
+	}))
 
 	// The deferral goes out while the caller loads, public since the
 	// preference is not known yet; the private reply then replaces it.
@@ -498,4 +495,17 @@ func TestRefusedReplyFallsBack(t *testing.T) {
 		require.Empty(t, edit.Embeds)
 		require.Contains(t, tb.logs.String(), ref)
 	})
+}
+
+// preferPrivate is middleware that loads the caller's preference, as
+// commands does, and makes the replies private when they prefer so.
+func preferPrivate(prefers func(context.Context, *Request) bool) Middleware {
+	return func(next Handler) Handler {
+		return func(ctx context.Context, req *Request) (*Response, error) {
+			if req.User != nil && prefers(ctx, req) {
+				req.PreferPrivate()
+			}
+			return next(ctx, req)
+		}
+	}
 }

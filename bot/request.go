@@ -28,13 +28,9 @@ type Request struct {
 	// Ephemeral is true when the route's replies are private; the bot makes
 	// them ephemeral then, and also when the caller prefers private replies.
 	Ephemeral bool
-	// Caller is what the router's CallerLoader returned for the invoker
-	// (their account, say), loaded once before the handler runs; nil
-	// without a loader or a user.
-	Caller any
 
-	// prefersPrivate is set by the caller load; the deferral reads it
-	// while the handler may still be loading the caller.
+	// prefersPrivate is set by PreferPrivate; the deferral reads it while
+	// the handler may still be loading the caller.
 	prefersPrivate atomic.Bool
 
 	path     string // the command path or the custom_id
@@ -86,6 +82,10 @@ func newRequest(i *discordgo.Interaction) *Request {
 	}
 	return req
 }
+
+// PreferPrivate makes every reply private, the deferral included when it
+// has not gone out yet: the handler learnt that the caller prefers so.
+func (r *Request) PreferPrivate() { r.prefersPrivate.Store(true) }
 
 // private reports whether the reply will be private: the route says so, or
 // the caller, once loaded, prefers it.
@@ -153,6 +153,20 @@ func (r *Request) Options(dst any) error {
 		}
 	}
 	return nil
+}
+
+// Number reads the number option name (a command's options named at run
+// time, such as one a resource); 0 when absent.
+func (r *Request) Number(name string) (float64, error) {
+	v, ok := r.value(name)
+	if !ok {
+		return 0, nil
+	}
+	f, err := number(v)
+	if err != nil {
+		return 0, fmt.Errorf("bot: option %s: %w", name, err)
+	}
+	return f, nil
 }
 
 func (r *Request) value(name string) (any, bool) {

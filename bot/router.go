@@ -59,14 +59,7 @@ type Router struct {
 	exact    map[string]*Route
 	patterns []pattern
 	mw       []Middleware
-	loader   CallerLoader
 }
-
-// CallerLoader reads the invoker's account, once per interaction and before
-// the router's middleware and the handler: caller goes to Request.Caller,
-// and private makes every reply private, the deferral included when the
-// load ends before it. An error fails the interaction.
-type CallerLoader func(ctx context.Context, user *discordgo.User) (caller any, private bool, err error)
 
 type pattern struct {
 	segments []string
@@ -146,14 +139,10 @@ func (r *Router) addCustomID(route *Route) {
 // recovery, rate limiting), around every handler of this router.
 func (r *Router) Use(mw ...Middleware) { r.mw = append(r.mw, mw...) }
 
-// LoadCaller sets the router's CallerLoader.
-func (r *Router) LoadCaller(l CallerLoader) { r.loader = l }
-
 // Definitions returns the commands to register.
 func (r *Router) Definitions() []*discordgo.ApplicationCommand { return r.defs }
 
-// Serve routes i and runs its handler after the caller load and the
-// router's middleware, without the bot's, for tests that feed recorded
+// Serve routes i and runs its handler after the router's middleware, without the bot's, for tests that feed recorded
 // interactions to handlers. A message comes back private when the user
 // would see it so.
 func (r *Router) Serve(ctx context.Context, i *discordgo.Interaction) (*Response, error) {
@@ -163,28 +152,8 @@ func (r *Router) Serve(ctx context.Context, i *discordgo.Interaction) (*Response
 }
 
 // chain wraps a matched handler, whatever it is (the "no user" and unknown
-// ones included), in the caller load and the router's middleware.
-func (r *Router) chain(h Handler) Handler {
-	return r.loadCaller(Chain(h, r.mw...))
-}
-
-func (r *Router) loadCaller(next Handler) Handler {
-	if r.loader == nil {
-		return next
-	}
-	return func(ctx context.Context, req *Request) (*Response, error) {
-		if req.User == nil {
-			return next(ctx, req)
-		}
-		caller, private, err := r.loader(ctx, req.User)
-		if err != nil {
-			return nil, fmt.Errorf("load caller: %w", err)
-		}
-		req.Caller = caller
-		req.prefersPrivate.Store(private)
-		return next(ctx, req)
-	}
-}
+// ones included), in the router's middleware.
+func (r *Router) chain(h Handler) Handler { return Chain(h, r.mw...) }
 
 // RouteUnknown is the Route of requests that match no route.
 const RouteUnknown = "unknown"

@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -173,29 +172,26 @@ func TestRouter(t *testing.T) {
 	})
 }
 
-// TestCallerLoad: the caller is loaded once, before the router's middleware,
-// for every handler: the "no user" and unknown ones go through the same
-// middleware, and a request without a user loads nothing.
-func TestCallerLoad(t *testing.T) {
+// TestPreferPrivate: the router's middleware runs for every handler, the
+// "no user" and unknown ones included, and a caller's preference for
+// private replies makes the reply private.
+func TestPreferPrivate(t *testing.T) {
 	t.Parallel()
 	var got *Request
 	r := NewRouter(testCommands(&got)...)
-	var loads []string
-	r.LoadCaller(func(_ context.Context, u *discordgo.User) (any, bool, error) {
-		loads = append(loads, u.ID)
-		return "account of " + u.ID, u.ID == "200000000000000002", nil
-	})
-	var seen []string // what the router's middleware saw: route and caller
+	var seen []string // the routes the router's middleware saw
 	r.Use(func(next Handler) Handler {
 		return func(ctx context.Context, req *Request) (*Response, error) {
-			seen = append(seen, fmt.Sprint(req.Route, " ", req.Caller))
+			seen = append(seen, req.Route)
+			if req.User != nil && req.User.ID == "200000000000000002" {
+				req.PreferPrivate()
+			}
 			return next(ctx, req)
 		}
 	})
 
 	resp, err := r.Serve(context.Background(), discordtest.Command("/nation"))
 	require.NoError(t, err)
-	require.Equal(t, "account of "+discordtest.UserID, got.Caller)
 	require.False(t, resp.Ephemeral)
 
 	other := discordtest.Command("/nation")
@@ -212,13 +208,7 @@ func TestCallerLoad(t *testing.T) {
 	_, err = r.Serve(context.Background(), noUser)
 	require.ErrorContains(t, err, "has no user")
 
-	require.Equal(t, []string{discordtest.UserID, "200000000000000002", discordtest.UserID}, loads)
-	require.Equal(t, []string{
-		"/nation account of " + discordtest.UserID,
-		"/nation account of 200000000000000002",
-		RouteUnknown + " account of " + discordtest.UserID,
-		RouteUnknown + " <nil>",
-	}, seen)
+	require.Equal(t, []string{"/nation", "/nation", RouteUnknown, RouteUnknown}, seen)
 }
 
 func TestRouterRejectsBadTables(t *testing.T) {

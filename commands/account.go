@@ -8,6 +8,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"pnwbot/access"
 	"pnwbot/bot"
 	"pnwbot/store"
 )
@@ -26,24 +27,26 @@ func (d *Deps) deleteAccountCommand() bot.Command {
 			Name:        "delete-account",
 			Description: "Delete your pnwbot account and every piece of personal data it holds",
 		},
-		Routes: []bot.Route{
-			{Path: "/delete-account", Handler: d.deleteAccount, Ephemeral: true},
-			{Path: routeDeleteConfirm, Handler: d.deleteAccountConfirm, Ephemeral: true},
-			{Path: routeDeleteCancel, Handler: d.deleteAccountCancel, Ephemeral: true},
-		},
+		Routes: d.routes(
+			// Without an account there is nothing to delete: they check the
+			// permission once they know there is one.
+			route{Path: "/delete-account", Handler: d.deleteAccount, Ephemeral: true},
+			route{Path: routeDeleteConfirm, Handler: d.deleteAccountConfirm, Ephemeral: true},
+			route{Path: routeDeleteCancel, Handler: d.deleteAccountCancel, Ephemeral: true},
+		),
 	}
 }
 
 func deleteSubject(userID int64) string { return "delete-account:" + strconv.FormatInt(userID, 10) }
 
-func (d *Deps) deleteAccount(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (d *Deps) deleteAccount(ctx context.Context, req *call) (*bot.Response, error) {
 	u, err := d.findUser(req)
 	if errors.Is(err, errNoAccount) {
 		return &bot.Response{Content: "pnwbot holds no data about you: there is nothing to delete.", Ephemeral: true}, nil
 	} else if err != nil {
 		return nil, err
 	}
-	if err := d.require(ctx, req, u, PermDeleteAccount); err != nil {
+	if err := d.allow(ctx, req, u, access.Member(access.DeleteAccount)); err != nil {
 		return nil, err
 	}
 	expires := d.Now().Add(deleteConfirmTTL)
@@ -64,7 +67,7 @@ func (d *Deps) deleteAccount(ctx context.Context, req *bot.Request) (*bot.Respon
 	}, nil
 }
 
-func (d *Deps) deleteAccountConfirm(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (d *Deps) deleteAccountConfirm(ctx context.Context, req *call) (*bot.Response, error) {
 	u, err := d.findUser(req)
 	if errors.Is(err, errNoAccount) {
 		return updated("Your account is already deleted."), nil
@@ -76,7 +79,7 @@ func (d *Deps) deleteAccountConfirm(ctx context.Context, req *bot.Request) (*bot
 	if !d.Keys.VerifyToken(req.Var("token"), deleteSubject(u.ID), d.Now()) {
 		return updated("This confirmation has expired. Run /delete-account again."), nil
 	}
-	if err := d.require(ctx, req, u, PermDeleteAccount); err != nil {
+	if err := d.allow(ctx, req, u, access.Member(access.DeleteAccount)); err != nil {
 		return nil, err
 	}
 	// Discord keeps a role connection until it is emptied; the grant to
@@ -97,7 +100,7 @@ func (d *Deps) deleteAccountConfirm(ctx context.Context, req *bot.Request) (*bot
 	return updated("Your account and every piece of personal data pnwbot held about you are deleted."), nil
 }
 
-func (d *Deps) deleteAccountCancel(context.Context, *bot.Request) (*bot.Response, error) {
+func (d *Deps) deleteAccountCancel(context.Context, *call) (*bot.Response, error) {
 	return updated("Cancelled: nothing was deleted."), nil
 }
 

@@ -1,15 +1,10 @@
 package commands
 
 import (
-	"context"
-	"errors"
-	"strings"
-
 	"github.com/bwmarrin/discordgo"
 
 	"pnwbot/access"
 	"pnwbot/bot"
-	"pnwbot/store"
 )
 
 // adminCommand is /admin: system management for the instance's admins,
@@ -32,6 +27,13 @@ func (d *Deps) adminCommand() bot.Command {
 	}
 	oneDay := 1.0
 	value := &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionBoolean, Name: "value", Description: "Granted or not", Required: true}
+	var (
+		needAdmins    = access.System(access.ManageAdmins)
+		needUsers     = access.System(access.ManageUsers)
+		needAlliances = access.System(access.ManageAlliances)
+		needAudit     = access.System(access.ViewAuditLogs)
+		needSystem    = access.System(access.ManageSystem)
+	)
 	return bot.Command{
 		Definition: &discordgo.ApplicationCommand{
 			Name:        "admin",
@@ -65,59 +67,27 @@ func (d *Deps) adminCommand() bot.Command {
 					&discordgo.ApplicationCommandOption{Type: str, Name: "since", Description: "Only since this date, e.g. 2026-11-01 (UTC)", MaxLength: 10}),
 			},
 		},
-		Routes: []bot.Route{
-			{Path: "/admin/admins/list", Handler: d.adminAdminsList, Ephemeral: true},
-			{Path: "/admin/admins/grant", Handler: d.adminAdminsGrant, Ephemeral: true},
-			{Path: "/admin/admins/revoke", Handler: d.adminAdminsRevoke, Ephemeral: true},
-			{Path: "/admin/admins/permission", Handler: d.adminAdminsPermission, Ephemeral: true},
-			{Path: "/admin/user", Handler: d.adminUser, Ephemeral: true},
-			{Path: "/admin/user-permission", Handler: d.adminUserPermission, Ephemeral: true},
-			{Path: "/admin/alliances", Handler: d.adminAlliances, Ephemeral: true},
-			{Path: routeAdminAlliancesPage, Handler: d.adminAlliancesTurn, Ephemeral: true},
-			{Path: "/admin/alliance", Handler: d.adminAlliance, Autocomplete: d.adminAllianceAutocomplete, Ephemeral: true},
-			{Path: "/admin/assign", Handler: d.adminAssign, Autocomplete: d.adminAllianceAutocomplete, Ephemeral: true},
-			{Path: "/admin/unassign", Handler: d.adminUnassign, Autocomplete: d.adminAllianceAutocomplete, Ephemeral: true},
-			{Path: "/admin/audit", Handler: d.adminAudit, Autocomplete: d.adminAllianceAutocomplete, Ephemeral: true},
-			{Path: routeAdminAuditPage, Handler: d.adminAuditTurn, Ephemeral: true},
-			{Path: "/admin/cache/stats", Handler: d.adminCacheStats, Ephemeral: true},
-			{Path: "/admin/cache/invalidate", Handler: d.adminCacheInvalidate, Ephemeral: true},
-			{Path: "/admin/usage", Handler: d.adminUsage, Ephemeral: true},
-			{Path: "/admin/config/list", Handler: d.adminConfigList, Ephemeral: true},
-			{Path: "/admin/config/get", Handler: d.adminConfigGet, Autocomplete: d.adminConfigAutocomplete, Ephemeral: true},
-			{Path: "/admin/config/set", Handler: d.adminConfigSet, Autocomplete: d.adminConfigAutocomplete, Ephemeral: true},
-			{Path: "/admin/config/delete", Handler: d.adminConfigDelete, Autocomplete: d.adminConfigAutocomplete, Ephemeral: true},
-		},
+		Routes: d.routes(
+			route{Path: "/admin/admins/list", Need: needAdmins, Handler: d.adminAdminsList, Ephemeral: true},
+			route{Path: "/admin/admins/grant", Need: needAdmins, Handler: d.adminAdminsGrant, Ephemeral: true},
+			route{Path: "/admin/admins/revoke", Need: needAdmins, Handler: d.adminAdminsRevoke, Ephemeral: true},
+			route{Path: "/admin/admins/permission", Need: needAdmins, Handler: d.adminAdminsPermission, Ephemeral: true},
+			route{Path: "/admin/user", Need: needUsers, Handler: d.adminUser, Ephemeral: true},
+			route{Path: "/admin/user-permission", Need: needUsers, Handler: d.adminUserPermission, Ephemeral: true},
+			route{Path: "/admin/alliances", Need: needAlliances, Handler: d.adminAlliances, Ephemeral: true},
+			route{Path: routeAdminAlliancesPage, Need: needAlliances, OwnerOnly: true, Handler: d.adminAlliancesTurn, Ephemeral: true},
+			route{Path: "/admin/alliance", Need: needAlliances, Handler: d.adminAlliance, Autocomplete: d.adminAllianceAutocomplete, Ephemeral: true},
+			route{Path: "/admin/assign", Need: needAlliances, Handler: d.adminAssign, Autocomplete: d.adminAllianceAutocomplete, Ephemeral: true},
+			route{Path: "/admin/unassign", Need: needAlliances, Handler: d.adminUnassign, Autocomplete: d.adminAllianceAutocomplete, Ephemeral: true},
+			route{Path: "/admin/audit", Need: needAudit, Handler: d.adminAudit, Autocomplete: d.adminAllianceAutocomplete, Ephemeral: true},
+			route{Path: routeAdminAuditPage, Need: needAudit, OwnerOnly: true, Handler: d.adminAuditTurn, Ephemeral: true},
+			route{Path: "/admin/cache/stats", Need: needSystem, Handler: d.adminCacheStats, Ephemeral: true},
+			route{Path: "/admin/cache/invalidate", Need: needSystem, Handler: d.adminCacheInvalidate, Ephemeral: true},
+			route{Path: "/admin/usage", Need: needSystem, Handler: d.adminUsage, Ephemeral: true},
+			route{Path: "/admin/config/list", Need: needSystem, Handler: d.adminConfigList, Ephemeral: true},
+			route{Path: "/admin/config/get", Need: needSystem, Handler: d.adminConfigGet, Autocomplete: d.adminConfigAutocomplete, Ephemeral: true},
+			route{Path: "/admin/config/set", Need: needSystem, Handler: d.adminConfigSet, Autocomplete: d.adminConfigAutocomplete, Ephemeral: true},
+			route{Path: "/admin/config/delete", Need: needSystem, Handler: d.adminConfigDelete, Autocomplete: d.adminConfigAutocomplete, Ephemeral: true},
+		),
 	}
-}
-
-// authorizeSystem checks that the caller holds every system admin
-// permission in need, with access.SystemCan; a denial is audited and
-// answered with what is missing.
-func (d *Deps) authorizeSystem(ctx context.Context, req *bot.Request, need ...access.SystemPermission) (store.User, error) {
-	u, err := d.findUser(req)
-	missing := need
-	switch {
-	case err == nil:
-		var ok bool
-		if ok, missing, err = access.SystemCan(ctx, d.Store, u.ID, need...); err != nil {
-			return u, err
-		} else if ok {
-			return u, nil
-		}
-	case !errors.Is(err, errNoAccount):
-		return u, err
-	}
-	names := make([]string, len(missing))
-	for i, p := range missing {
-		names[i] = string(p)
-	}
-	e := auditEntry{action: "permission.denied", resource: "system", resourceID: req.Route, failed: true,
-		newValues: map[string]any{"route": req.Route, "missing": names}}
-	if u.ID != 0 {
-		e.user = &u.ID
-	} else {
-		e.newValues = map[string]any{"route": req.Route, "missing": names, "discord_id": req.User.ID}
-	}
-	d.audit(ctx, e)
-	return u, bot.UserErrorf("Only pnwbot's system admins may do this: you are missing %s.", strings.Join(names, ", "))
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
-	"pnwbot/access"
 	"pnwbot/bot"
 	"pnwbot/store"
 )
@@ -18,7 +17,7 @@ import (
 const routeAdminAuditPage = "admin/audit/{owner}/{page}/{user}/{alliance}/{action}/{since}"
 
 // adminAudit shows the whole audit log, newest first, filtered.
-func (d *Deps) adminAudit(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (d *Deps) adminAudit(ctx context.Context, req *call) (*bot.Response, error) {
 	var o struct {
 		User     *discordgo.User `discord:"user"`
 		Alliance string          `discord:"alliance"`
@@ -26,9 +25,6 @@ func (d *Deps) adminAudit(ctx context.Context, req *bot.Request) (*bot.Response,
 		Since    string          `discord:"since"`
 	}
 	if err := req.Options(&o); err != nil {
-		return nil, err
-	}
-	if _, err := d.authorizeSystem(ctx, req, access.ViewAuditLogs); err != nil {
 		return nil, err
 	}
 	userID, allianceID, action, since := none, none, none, none
@@ -62,7 +58,7 @@ func (d *Deps) adminAudit(ctx context.Context, req *bot.Request) (*bot.Response,
 	return d.adminAuditPage(ctx, req, 0, userID, allianceID, action, since)
 }
 
-func (d *Deps) adminAuditTurn(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (d *Deps) adminAuditTurn(ctx context.Context, req *call) (*bot.Response, error) {
 	page, err := turnPage(req)
 	if err != nil {
 		return nil, err
@@ -71,10 +67,7 @@ func (d *Deps) adminAuditTurn(ctx context.Context, req *bot.Request) (*bot.Respo
 	return asPageTurn(resp), err
 }
 
-func (d *Deps) adminAuditPage(ctx context.Context, req *bot.Request, page int, userID, allianceID, action, since string) (*bot.Response, error) {
-	if _, err := d.authorizeSystem(ctx, req, access.ViewAuditLogs); err != nil {
-		return nil, err
-	}
+func (d *Deps) adminAuditPage(ctx context.Context, req *call, page int, userID, allianceID, action, since string) (*bot.Response, error) {
 	ctx = store.ForReport(ctx)
 	params := store.AuditLogPageParams{RowLimit: auditPageSize + 1, RowOffset: int32(page * auditPageSize)}
 	id := func(s string) (*int64, error) {

@@ -48,10 +48,7 @@ type configOpts struct {
 	Category string `discord:"category"`
 }
 
-func (d *Deps) adminConfigList(ctx context.Context, req *bot.Request) (*bot.Response, error) {
-	if _, err := d.authorizeSystem(ctx, req, access.ManageSystem); err != nil {
-		return nil, err
-	}
+func (d *Deps) adminConfigList(ctx context.Context, req *call) (*bot.Response, error) {
 	rows, err := d.Store.AppConfigList(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
@@ -78,12 +75,9 @@ func (d *Deps) adminConfigList(ctx context.Context, req *bot.Request) (*bot.Resp
 	return &bot.Response{Embeds: []*discordgo.MessageEmbed{e}}, nil
 }
 
-func (d *Deps) adminConfigGet(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (d *Deps) adminConfigGet(ctx context.Context, req *call) (*bot.Response, error) {
 	var o configOpts
 	if err := req.Options(&o); err != nil {
-		return nil, err
-	}
-	if _, err := d.authorizeSystem(ctx, req, access.ManageSystem); err != nil {
 		return nil, err
 	}
 	key, err := configKey(o.Key)
@@ -125,15 +119,12 @@ func (d *Deps) adminConfigGet(ctx context.Context, req *bot.Request) (*bot.Respo
 	return &bot.Response{Embeds: []*discordgo.MessageEmbed{e}}, nil
 }
 
-func (d *Deps) adminConfigSet(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (d *Deps) adminConfigSet(ctx context.Context, req *call) (*bot.Response, error) {
 	var o configOpts
 	if err := req.Options(&o); err != nil {
 		return nil, err
 	}
-	u, err := d.authorizeSystem(ctx, req, access.ManageSystem)
-	if err != nil {
-		return nil, err
-	}
+	u := req.Account
 	key, err := configKey(o.Key)
 	if err != nil {
 		return nil, err
@@ -168,15 +159,12 @@ func (d *Deps) adminConfigSet(ctx context.Context, req *bot.Request) (*bot.Respo
 	return &bot.Response{Content: fmt.Sprintf("`%s` is now `%s` (%s). The bot uses it within a minute.", key, truncate(next.Value, 200), next.DataType)}, nil
 }
 
-func (d *Deps) adminConfigDelete(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (d *Deps) adminConfigDelete(ctx context.Context, req *call) (*bot.Response, error) {
 	var o configOpts
 	if err := req.Options(&o); err != nil {
 		return nil, err
 	}
-	u, err := d.authorizeSystem(ctx, req, access.ManageSystem)
-	if err != nil {
-		return nil, err
-	}
+	u := req.Account
 	key, err := configKey(o.Key)
 	if err != nil {
 		return nil, err
@@ -214,7 +202,7 @@ func configKey(s string) (string, error) {
 
 // adminConfigAutocomplete suggests the settings the bot reads and those
 // stored.
-func (d *Deps) adminConfigAutocomplete(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (d *Deps) adminConfigAutocomplete(ctx context.Context, req *call) (*bot.Response, error) {
 	var o configOpts
 	if err := req.Options(&o); err != nil {
 		return nil, err
@@ -227,7 +215,8 @@ func (d *Deps) adminConfigAutocomplete(ctx context.Context, req *bot.Request) (*
 	// Keys stored beyond the known settings are for admins' eyes only.
 	admin := false
 	if u, err := d.findUser(req); err == nil {
-		admin, _, _ = access.SystemCan(ctx, d.Store, u.ID, access.ManageSystem)
+		held, err := access.LoadSystem(ctx, d.Store, u.ID)
+		admin = err == nil && held[access.ManageSystem]
 	}
 	if rows, err := d.Store.AppConfigList(ctx, nil); err == nil && admin {
 		for _, r := range rows {

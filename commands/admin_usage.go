@@ -10,7 +10,6 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
-	"pnwbot/access"
 	"pnwbot/bot"
 	"pnwbot/pnw"
 	"pnwbot/store"
@@ -25,14 +24,11 @@ const usageTop = 5
 
 // adminUsage shows how the game's API was used over the last days, with a
 // chart of lookups per day.
-func (d *Deps) adminUsage(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (d *Deps) adminUsage(ctx context.Context, req *call) (*bot.Response, error) {
 	var o struct {
 		Days int `discord:"days"`
 	}
 	if err := req.Options(&o); err != nil {
-		return nil, err
-	}
-	if _, err := d.authorizeSystem(ctx, req, access.ManageSystem); err != nil {
 		return nil, err
 	}
 	ctx = store.ForReport(ctx)
@@ -160,10 +156,7 @@ func allDays(rows []store.AdminUsageDailyRow, since, last time.Time) []store.Adm
 var tagPattern = regexp.MustCompile(`^(nation|alliance):[1-9][0-9]{0,18}$`)
 
 // adminCacheStats shows the cache's effect per operation over a day.
-func (d *Deps) adminCacheStats(ctx context.Context, req *bot.Request) (*bot.Response, error) {
-	if _, err := d.authorizeSystem(ctx, req, access.ManageSystem); err != nil {
-		return nil, err
-	}
+func (d *Deps) adminCacheStats(ctx context.Context, req *call) (*bot.Response, error) {
 	rows, err := d.Store.APIUsageLogSummary(store.ForReport(ctx), store.APIUsageLogSummaryParams{Since: d.Now().Add(-24 * time.Hour)})
 	if err != nil {
 		return nil, fmt.Errorf("cache stats: %w", err)
@@ -186,17 +179,14 @@ func (d *Deps) adminCacheStats(ctx context.Context, req *bot.Request) (*bot.Resp
 
 // adminCacheInvalidate drops every cache entry with a tag: nation:ID or
 // alliance:ID.
-func (d *Deps) adminCacheInvalidate(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (d *Deps) adminCacheInvalidate(ctx context.Context, req *call) (*bot.Response, error) {
 	var o struct {
 		Tag string `discord:"tag"`
 	}
 	if err := req.Options(&o); err != nil {
 		return nil, err
 	}
-	u, err := d.authorizeSystem(ctx, req, access.ManageSystem)
-	if err != nil {
-		return nil, err
-	}
+	u := req.Account
 	tag := strings.ToLower(strings.TrimSpace(o.Tag))
 	if !tagPattern.MatchString(tag) {
 		return nil, bot.UserError("A tag is `nation:ID` or `alliance:ID` with the game's id, such as `alliance:7452`. Nothing was changed.")

@@ -17,7 +17,7 @@ import (
 )
 
 // memberPermissions are the permissions of users.permissions.
-var memberPermissions = []string{PermViewOwnData, PermEditOwnProfile, PermLinkAPIKey, PermDeleteAccount}
+var memberPermissions = access.Names(access.MemberPermissions)
 
 type adminUserOpts struct {
 	User       *discordgo.User `discord:"user"`
@@ -43,12 +43,9 @@ func (d *Deps) targetUser(ctx context.Context, o *discordgo.User) (store.User, e
 
 // adminUser shows anyone's profile from the database: nation, key status,
 // roles, managed alliances, sessions; never a key.
-func (d *Deps) adminUser(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (d *Deps) adminUser(ctx context.Context, req *call) (*bot.Response, error) {
 	var o adminUserOpts
 	if err := req.Options(&o); err != nil {
-		return nil, err
-	}
-	if _, err := d.authorizeSystem(ctx, req, access.ManageUsers); err != nil {
 		return nil, err
 	}
 	u, err := d.targetUser(ctx, o.User)
@@ -112,15 +109,12 @@ func permissionMap(raw json.RawMessage) (map[string]bool, error) {
 }
 
 // adminUserPermission grants or takes away one member permission.
-func (d *Deps) adminUserPermission(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (d *Deps) adminUserPermission(ctx context.Context, req *call) (*bot.Response, error) {
 	var o adminUserOpts
 	if err := req.Options(&o); err != nil {
 		return nil, err
 	}
-	actor, err := d.authorizeSystem(ctx, req, access.ManageUsers)
-	if err != nil {
-		return nil, err
-	}
+	actor := req.Account
 	if !slices.Contains(memberPermissions, o.Permission) {
 		return nil, bot.UserErrorf("%q is not a member permission: %s.", o.Permission, strings.Join(memberPermissions, ", "))
 	}
@@ -160,11 +154,11 @@ func (d *Deps) adminUserPermission(ctx context.Context, req *bot.Request) (*bot.
 
 const routeAdminAlliancesPage = "admin/alliances/{owner}/{page}"
 
-func (d *Deps) adminAlliances(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (d *Deps) adminAlliances(ctx context.Context, req *call) (*bot.Response, error) {
 	return d.adminAlliancesPage(ctx, req, 0)
 }
 
-func (d *Deps) adminAlliancesTurn(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (d *Deps) adminAlliancesTurn(ctx context.Context, req *call) (*bot.Response, error) {
 	page, err := turnPage(req)
 	if err != nil {
 		return nil, err
@@ -173,10 +167,7 @@ func (d *Deps) adminAlliancesTurn(ctx context.Context, req *bot.Request) (*bot.R
 	return asPageTurn(resp), err
 }
 
-func (d *Deps) adminAlliancesPage(ctx context.Context, req *bot.Request, page int) (*bot.Response, error) {
-	if _, err := d.authorizeSystem(ctx, req, access.ManageAlliances); err != nil {
-		return nil, err
-	}
+func (d *Deps) adminAlliancesPage(ctx context.Context, req *call, page int) (*bot.Response, error) {
 	rows, err := d.Store.AdminAllianceList(ctx, store.AdminAllianceListParams{RowLimit: viewPageSize + 1, RowOffset: int32(page * viewPageSize)})
 	if err != nil {
 		return nil, fmt.Errorf("alliances: %w", err)
@@ -227,7 +218,7 @@ func (d *Deps) optionAlliance(ctx context.Context, name string) (store.Alliance,
 	return a, nil
 }
 
-func (d *Deps) adminAllianceAutocomplete(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (d *Deps) adminAllianceAutocomplete(ctx context.Context, req *call) (*bot.Response, error) {
 	var o adminUserOpts
 	if err := req.Options(&o); err != nil {
 		return nil, err
@@ -244,12 +235,9 @@ func (d *Deps) adminAllianceAutocomplete(ctx context.Context, req *bot.Request) 
 }
 
 // adminAlliance shows one alliance: managers, settings and server.
-func (d *Deps) adminAlliance(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (d *Deps) adminAlliance(ctx context.Context, req *call) (*bot.Response, error) {
 	var o adminUserOpts
 	if err := req.Options(&o); err != nil {
-		return nil, err
-	}
-	if _, err := d.authorizeSystem(ctx, req, access.ManageAlliances); err != nil {
 		return nil, err
 	}
 	a, err := d.optionAlliance(ctx, o.Alliance)
@@ -277,15 +265,12 @@ func (d *Deps) adminAlliance(ctx context.Context, req *bot.Request) (*bot.Respon
 
 // adminAssign makes a user a manager of an alliance with a role, whatever
 // the alliance's own managers hold.
-func (d *Deps) adminAssign(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (d *Deps) adminAssign(ctx context.Context, req *call) (*bot.Response, error) {
 	var o adminUserOpts
 	if err := req.Options(&o); err != nil {
 		return nil, err
 	}
-	actor, err := d.authorizeSystem(ctx, req, access.ManageAlliances)
-	if err != nil {
-		return nil, err
-	}
+	actor := req.Account
 	if !slices.Contains(access.Roles, o.Role) {
 		return nil, bot.UserErrorf("%q is not a role: viewer, manager or admin.", o.Role)
 	}
@@ -320,15 +305,12 @@ func (d *Deps) adminAssign(ctx context.Context, req *bot.Request) (*bot.Response
 }
 
 // adminUnassign removes a manager from an alliance.
-func (d *Deps) adminUnassign(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (d *Deps) adminUnassign(ctx context.Context, req *call) (*bot.Response, error) {
 	var o adminUserOpts
 	if err := req.Options(&o); err != nil {
 		return nil, err
 	}
-	actor, err := d.authorizeSystem(ctx, req, access.ManageAlliances)
-	if err != nil {
-		return nil, err
-	}
+	actor := req.Account
 	a, err := d.optionAlliance(ctx, o.Alliance)
 	if err != nil {
 		return nil, err

@@ -98,10 +98,7 @@ type adminOptions struct {
 	Value      bool            `discord:"value"`
 }
 
-func (d *Deps) adminAdminsList(ctx context.Context, req *bot.Request) (*bot.Response, error) {
-	if _, err := d.authorizeSystem(ctx, req, access.ManageAdmins); err != nil {
-		return nil, err
-	}
+func (d *Deps) adminAdminsList(ctx context.Context, req *call) (*bot.Response, error) {
 	rows, err := d.Store.SystemAdminList(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("system admins: %w", err)
@@ -151,7 +148,7 @@ func systemOverrideText(level string, overrides map[access.SystemPermission]bool
 	return strings.Join(parts, " ")
 }
 
-func (d *Deps) adminAdminsGrant(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (d *Deps) adminAdminsGrant(ctx context.Context, req *call) (*bot.Response, error) {
 	return d.changeAdmin(ctx, req, "admin.grant", func(o adminOptions, before *store.SystemAdmin) (*store.SystemAdminUpsertParams, error) {
 		if !slices.Contains(access.Levels, o.Level) {
 			return nil, bot.UserErrorf("%q is not a level: admin or super_admin.", o.Level)
@@ -176,7 +173,7 @@ func (d *Deps) adminAdminsGrant(ctx context.Context, req *bot.Request) (*bot.Res
 	})
 }
 
-func (d *Deps) adminAdminsRevoke(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (d *Deps) adminAdminsRevoke(ctx context.Context, req *call) (*bot.Response, error) {
 	return d.changeAdmin(ctx, req, "admin.revoke", func(o adminOptions, before *store.SystemAdmin) (*store.SystemAdminUpsertParams, error) {
 		switch {
 		case before == nil:
@@ -195,7 +192,7 @@ func (d *Deps) adminAdminsRevoke(ctx context.Context, req *bot.Request) (*bot.Re
 	})
 }
 
-func (d *Deps) adminAdminsPermission(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (d *Deps) adminAdminsPermission(ctx context.Context, req *call) (*bot.Response, error) {
 	return d.changeAdmin(ctx, req, "admin.permission", func(o adminOptions, before *store.SystemAdmin) (*store.SystemAdminUpsertParams, error) {
 		p := access.SystemPermission(o.Permission)
 		switch {
@@ -251,21 +248,19 @@ func (r *adminRefusal) Error() string { return "refused: " + r.reason }
 // admin stays. next returns the row after the change, nil to delete it.
 // Decided under a lock on system_admins, from the rows as they are, and
 // audited with the change in one transaction.
-func (d *Deps) changeAdmin(ctx context.Context, req *bot.Request, action string,
+func (d *Deps) changeAdmin(ctx context.Context, req *call, action string,
 	next func(adminOptions, *store.SystemAdmin) (*store.SystemAdminUpsertParams, error),
 	done func(adminOptions, *store.SystemAdminUpsertParams) string) (*bot.Response, error) {
 	var o adminOptions
 	if err := req.Options(&o); err != nil {
 		return nil, err
 	}
-	actor, err := d.authorizeSystem(ctx, req, access.ManageAdmins)
-	if err != nil {
-		return nil, err
-	}
+	actor := req.Account
 	if o.User == nil {
 		return nil, bot.UserError("Pick a Discord user.")
 	}
 	var target store.User
+	var err error
 	if action == "admin.grant" {
 		target, err = d.Store.UserUpsertByDiscordID(ctx, store.UserUpsertByDiscordIDParams{DiscordID: o.User.ID, DiscordUsername: o.User.Username, KeySalt: secrets.NewSalt()})
 	} else if target, err = d.Store.UserGetByDiscordID(ctx, o.User.ID); errors.Is(err, store.ErrNotFound) {
@@ -292,7 +287,7 @@ func (d *Deps) changeAdmin(ctx context.Context, req *bot.Request, action string,
 		if err != nil {
 			return auditEntry{}, &adminRefusal{missing: []access.SystemPermission{access.ManageAdmins}}
 		}
-		held, err := access.SystemOf(actorRow)
+		held, err := access.SystemOf(access.Grant{Role: actorRow.Level, Overrides: actorRow.Permissions})
 		if err != nil {
 			return auditEntry{}, err
 		}
@@ -300,7 +295,7 @@ func (d *Deps) changeAdmin(ctx context.Context, req *bot.Request, action string,
 		levelBefore, levelAfter := "", ""
 		if before != nil {
 			levelBefore = before.Level
-			was, err := access.SystemOf(*before)
+			was, err := access.SystemOf(access.Grant{Role: before.Level, Overrides: before.Permissions})
 			if err != nil {
 				return auditEntry{}, err
 			}

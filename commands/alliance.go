@@ -31,6 +31,14 @@ func (d *Deps) allianceCommand() bot.Command {
 	}
 	one := 1.0
 	limit := &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionInteger, Name: "limit", Description: "How many of the latest (default 50)", MinValue: &one, MaxValue: 1000}
+	var (
+		needSettings = access.Alliance(access.ManageSettings)
+		needMembers  = access.Alliance(access.ViewMembers)
+		needBank     = access.Alliance(access.ViewBank)
+		needWars     = access.Alliance(access.ViewWars)
+		needTrades   = access.Alliance(access.ViewTrades)
+		needAudit    = access.Alliance(access.ViewAuditLog)
+	)
 	membersSlash, membersTurn := view(d.membersView, "sort", "filter")
 	historySlash, historyTurn := view(d.historyView, "nation", "limit")
 	taxesSlash, taxesTurn := view(d.taxesView, "limit")
@@ -72,39 +80,39 @@ func (d *Deps) allianceCommand() bot.Command {
 				d.memberGroup(),
 			}, d.rolesSubcommands()...),
 		},
-		Routes: append([]bot.Route{
+		Routes: d.routes(append([]route{
 			{Path: "/alliance/info", Handler: d.allianceInfo, Autocomplete: d.allianceAutocomplete},
 			{Path: "/alliance/setup", Handler: d.allianceSetup, Ephemeral: true},
 			{Path: routeAllianceMove, Handler: d.allianceMoveConfirm, Ephemeral: true},
 			{Path: routeAllianceCancel, Handler: d.allianceCancel, Ephemeral: true},
-			{Path: "/alliance/managers/list", Handler: d.allianceManagersList, Ephemeral: true},
-			{Path: "/alliance/managers/add", Handler: d.allianceManagersAdd, Ephemeral: true},
-			{Path: "/alliance/managers/remove", Handler: d.allianceManagersRemove, Ephemeral: true},
-			{Path: "/alliance/managers/role", Handler: d.allianceManagersRole, Ephemeral: true},
-			{Path: "/alliance/managers/permission", Handler: d.allianceManagersPermission, Ephemeral: true},
+			{Path: "/alliance/managers/list", Need: needSettings, Handler: d.allianceManagersList, Ephemeral: true},
+			{Path: "/alliance/managers/add", Need: needSettings, Handler: d.allianceManagersAdd, Ephemeral: true},
+			{Path: "/alliance/managers/remove", Need: needSettings, Handler: d.allianceManagersRemove, Ephemeral: true},
+			{Path: "/alliance/managers/role", Need: needSettings, Handler: d.allianceManagersRole, Ephemeral: true},
+			{Path: "/alliance/managers/permission", Need: needSettings, Handler: d.allianceManagersPermission, Ephemeral: true},
 			{Path: "/alliance/key", Handler: d.allianceKey, Ephemeral: true},
 			{Path: routeKeyOpen, Handler: d.allianceKeyOpen},
 			{Path: routeKeySubmit, Handler: d.allianceKeySubmit, Ephemeral: true},
 			{Path: routeKeyForget, Handler: d.allianceKeyForget, Ephemeral: true},
-			{Path: "/alliance/members", Handler: membersSlash, Ephemeral: true},
-			{Path: routeMembersPage, Handler: membersTurn, Ephemeral: true},
-			{Path: "/alliance/bank", Handler: d.allianceBank, Ephemeral: true},
-			{Path: "/alliance/bank-history", Handler: historySlash, Autocomplete: d.nationAutocomplete, Ephemeral: true},
-			{Path: routeHistoryPage, Handler: historyTurn, Ephemeral: true},
-			{Path: "/alliance/taxes", Handler: taxesSlash, Ephemeral: true},
-			{Path: routeTaxesPage, Handler: taxesTurn, Ephemeral: true},
-			{Path: "/alliance/wars", Handler: warsSlash, Ephemeral: true},
-			{Path: routeWarsPage, Handler: warsTurn, Ephemeral: true},
-			{Path: "/alliance/trades", Handler: tradesSlash, Ephemeral: true},
-			{Path: routeTradesPage, Handler: tradesTurn, Ephemeral: true},
-			{Path: "/alliance/settings", Handler: d.allianceSettings, Ephemeral: true},
-			{Path: "/alliance/audit", Handler: d.allianceAudit, Ephemeral: true},
-			{Path: routeAuditPage, Handler: d.allianceAuditPage, Ephemeral: true},
-		}, slices.Concat(d.withdrawRoutes(), d.memberRoutes(), d.rolesRoutes())...),
+			{Path: "/alliance/members", Need: needMembers, Handler: membersSlash, Ephemeral: true},
+			{Path: routeMembersPage, Need: needMembers, OwnerOnly: true, Handler: membersTurn, Ephemeral: true},
+			{Path: "/alliance/bank", Need: needBank, Handler: d.allianceBank, Ephemeral: true},
+			{Path: "/alliance/bank-history", Need: needBank, Handler: historySlash, Autocomplete: d.nationAutocomplete, Ephemeral: true},
+			{Path: routeHistoryPage, Need: needBank, OwnerOnly: true, Handler: historyTurn, Ephemeral: true},
+			{Path: "/alliance/taxes", Need: needBank, Handler: taxesSlash, Ephemeral: true},
+			{Path: routeTaxesPage, Need: needBank, OwnerOnly: true, Handler: taxesTurn, Ephemeral: true},
+			{Path: "/alliance/wars", Need: needWars, Handler: warsSlash, Ephemeral: true},
+			{Path: routeWarsPage, Need: needWars, OwnerOnly: true, Handler: warsTurn, Ephemeral: true},
+			{Path: "/alliance/trades", Need: needTrades, Handler: tradesSlash, Ephemeral: true},
+			{Path: routeTradesPage, Need: needTrades, OwnerOnly: true, Handler: tradesTurn, Ephemeral: true},
+			{Path: "/alliance/settings", Need: needSettings, Handler: d.allianceSettings, Ephemeral: true},
+			{Path: "/alliance/audit", Need: needAudit, Handler: d.allianceAudit, Ephemeral: true},
+			{Path: routeAuditPage, Need: needAudit, OwnerOnly: true, Handler: d.allianceAuditPage, Ephemeral: true},
+		}, slices.Concat(d.withdrawRoutes(), d.memberRoutes(), d.rolesRoutes())...)...),
 	}
 }
 
-func (d *Deps) allianceInfo(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (d *Deps) allianceInfo(ctx context.Context, req *call) (*bot.Response, error) {
 	var opts struct {
 		Alliance string `discord:"alliance"`
 	}
@@ -132,7 +140,7 @@ func (d *Deps) allianceInfo(ctx context.Context, req *bot.Request) (*bot.Respons
 }
 
 // ownAlliance is the alliance of the caller's linked nation.
-func (d *Deps) ownAlliance(ctx context.Context, req *bot.Request) (int, error) {
+func (d *Deps) ownAlliance(ctx context.Context, req *call) (int, error) {
 	nationID, err := d.callerNation(req, "You haven't linked a nation yet: use /link, or give an alliance name.")
 	if err != nil {
 		return 0, err
@@ -180,7 +188,7 @@ func (d *Deps) allianceNames() nameLookup {
 	}
 }
 
-func (d *Deps) allianceAutocomplete(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (d *Deps) allianceAutocomplete(ctx context.Context, req *call) (*bot.Response, error) {
 	var opts struct {
 		Alliance string `discord:"alliance"`
 	}

@@ -30,8 +30,8 @@ const (
 // allianceKey shows the caller's alliance key status, offers to forget the
 // key, and sends the form to link one in a direct message, so that the key
 // is never typed in a channel.
-func (d *Deps) allianceKey(ctx context.Context, req *bot.Request) (*bot.Response, error) {
-	a, err := d.serverAlliance(ctx, req)
+func (d *Deps) allianceKey(ctx context.Context, req *call) (*bot.Response, error) {
+	a, err := d.serverAlliance(ctx, req.Request)
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +70,7 @@ func (d *Deps) allianceKey(ctx context.Context, req *bot.Request) (*bot.Response
 
 // activeManager returns the caller's account and manager row in a; anyone
 // else is refused, and the refusal audited as action.
-func (d *Deps) activeManager(ctx context.Context, req *bot.Request, a store.Alliance, action string) (store.User, store.AllianceManager, error) {
+func (d *Deps) activeManager(ctx context.Context, req *call, a store.Alliance, action string) (store.User, store.AllianceManager, error) {
 	u, err := d.findUser(req)
 	if err != nil {
 		return u, store.AllianceManager{}, err
@@ -120,14 +120,14 @@ func allianceKeyStatus(m store.AllianceManager, readable bool) string {
 
 // allianceKeyOpen opens the key form from the direct message. A modal must
 // be the first answer, at once: it reads nothing.
-func (d *Deps) allianceKeyOpen(_ context.Context, req *bot.Request) (*bot.Response, error) {
+func (d *Deps) allianceKeyOpen(_ context.Context, req *call) (*bot.Response, error) {
 	return bot.Modal(bot.CustomID(routeKeySubmit, req.Var("alliance")), "Link your alliance key", keyInput("An API key of your own nation")), nil
 }
 
 // allianceKeySubmit checks the key with the game and stores it: it must be
 // a key of the caller's own linked nation, a member of the alliance, and the
 // caller an active manager of it.
-func (d *Deps) allianceKeySubmit(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (d *Deps) allianceKeySubmit(ctx context.Context, req *call) (*bot.Response, error) {
 	key, err := submittedKey(req, "Press the button again and paste it. Nothing was saved.")
 	if err != nil {
 		return nil, err
@@ -187,7 +187,7 @@ func (d *Deps) allianceKeySubmit(ctx context.Context, req *bot.Request) (*bot.Re
 }
 
 // allianceKeyForget deletes the caller's own alliance key.
-func (d *Deps) allianceKeyForget(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (d *Deps) allianceKeyForget(ctx context.Context, req *call) (*bot.Response, error) {
 	a, err := d.allianceByVar(ctx, req)
 	if err != nil {
 		return nil, err
@@ -210,7 +210,7 @@ func (d *Deps) allianceKeyForget(ctx context.Context, req *bot.Request) (*bot.Re
 }
 
 // allianceByVar is the alliance a button or form names (alliances.id).
-func (d *Deps) allianceByVar(ctx context.Context, req *bot.Request) (store.Alliance, error) {
+func (d *Deps) allianceByVar(ctx context.Context, req *call) (store.Alliance, error) {
 	id, err := strconv.ParseInt(req.Var("alliance"), 10, 64)
 	if err != nil {
 		return store.Alliance{}, bot.UserError("This button is broken: run /alliance key again.")

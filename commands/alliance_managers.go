@@ -26,11 +26,8 @@ type managerOptions struct {
 	Value      bool            `discord:"value"`
 }
 
-func (d *Deps) allianceManagersList(ctx context.Context, req *bot.Request) (*bot.Response, error) {
-	_, a, err := d.authorize(ctx, req, access.ManageSettings)
-	if err != nil {
-		return nil, err
-	}
+func (d *Deps) allianceManagersList(ctx context.Context, req *call) (*bot.Response, error) {
+	a := req.Alliance
 	rows, err := d.Store.AllianceManagerListByAlliance(ctx, a.ID)
 	if err != nil {
 		return nil, fmt.Errorf("managers: %w", err)
@@ -86,7 +83,7 @@ func managerKeyStatus(m store.AllianceManager) string {
 	return "linked"
 }
 
-func (d *Deps) allianceManagersAdd(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (d *Deps) allianceManagersAdd(ctx context.Context, req *call) (*bot.Response, error) {
 	return d.changeManager(ctx, req, "alliance.manager_add", func(o managerOptions, before *standing) (*standing, error) {
 		if before != nil {
 			return nil, bot.UserErrorf("<@%s> is already a %s here: use /alliance managers role to change it.", o.User.ID, before.role)
@@ -95,7 +92,7 @@ func (d *Deps) allianceManagersAdd(ctx context.Context, req *bot.Request) (*bot.
 	}, "is now a %[3]s of %[2]s.")
 }
 
-func (d *Deps) allianceManagersRemove(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (d *Deps) allianceManagersRemove(ctx context.Context, req *call) (*bot.Response, error) {
 	return d.changeManager(ctx, req, "alliance.manager_remove", func(o managerOptions, before *standing) (*standing, error) {
 		if before == nil {
 			return nil, errNotManager(o.User.ID)
@@ -104,7 +101,7 @@ func (d *Deps) allianceManagersRemove(ctx context.Context, req *bot.Request) (*b
 	}, "no longer manages %[2]s.")
 }
 
-func (d *Deps) allianceManagersRole(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (d *Deps) allianceManagersRole(ctx context.Context, req *call) (*bot.Response, error) {
 	return d.changeManager(ctx, req, "alliance.manager_role", func(o managerOptions, before *standing) (*standing, error) {
 		if before == nil {
 			return nil, errNotManager(o.User.ID)
@@ -113,7 +110,7 @@ func (d *Deps) allianceManagersRole(ctx context.Context, req *bot.Request) (*bot
 	}, "is now a %[3]s of %[2]s.")
 }
 
-func (d *Deps) allianceManagersPermission(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (d *Deps) allianceManagersPermission(ctx context.Context, req *call) (*bot.Response, error) {
 	return d.changeManager(ctx, req, "alliance.manager_permission", func(o managerOptions, before *standing) (*standing, error) {
 		if before == nil {
 			return nil, errNotManager(o.User.ID)
@@ -172,16 +169,14 @@ func (r *refusal) Error() string { return "refused: " + r.reason }
 // above them, what they do not hold; the alliance keeps at least one admin
 // who may manage settings. Decided under a lock on the alliance, from the
 // rows as they are, and audited with the change in one transaction.
-func (d *Deps) changeManager(ctx context.Context, req *bot.Request, action string,
+func (d *Deps) changeManager(ctx context.Context, req *call, action string,
 	next func(managerOptions, *standing) (*standing, error), done string) (*bot.Response, error) {
 	var o managerOptions
 	if err := req.Options(&o); err != nil {
 		return nil, err
 	}
-	actor, a, err := d.authorize(ctx, req, access.ManageSettings)
-	if err != nil {
-		return nil, err
-	}
+	actor := req.Account
+	a := req.Alliance
 	if o.User == nil {
 		return nil, bot.UserError("Pick a Discord user.")
 	}
@@ -240,7 +235,7 @@ func (d *Deps) changeManager(ctx context.Context, req *bot.Request, action strin
 	var r *refusal
 	switch {
 	case errors.As(err, &r) && r.missing != nil:
-		return nil, d.deny(ctx, req, actor, a, r.missing)
+		return nil, d.deny(ctx, req, &actor, &access.Denied{Need: access.Alliance(r.missing...), Missing: access.Names(r.missing)})
 	case errors.As(err, &r):
 		d.audit(ctx, auditEntry{user: &actor.ID, alliance: &a.ID, action: action, resource: "alliance_manager", resourceID: strconv.FormatInt(target.ID, 10),
 			failed: true, newValues: map[string]any{"reason": r.reason}})
@@ -250,7 +245,7 @@ func (d *Deps) changeManager(ctx context.Context, req *bot.Request, action strin
 	}
 	role, perms := "", ""
 	if after != nil {
-		role, perms = after.role, permissionList(after.perms().List())
+		role, perms = after.role, strings.Join(access.Names(after.perms().List()), ", ")
 	}
 	return &bot.Response{Content: fmt.Sprintf("<@%[1]s> "+done, o.User.ID, a.Name, role, perms)}, nil
 }

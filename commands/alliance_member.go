@@ -54,12 +54,13 @@ func (d *Deps) memberGroup() *discordgo.ApplicationCommandOption {
 		}}
 }
 
-func (d *Deps) memberRoutes() []bot.Route {
-	var routes []bot.Route
+func (d *Deps) memberRoutes() []route {
+	need := access.Alliance(access.ManageMembers)
+	var routes []route
 	for name, action := range memberActions {
-		routes = append(routes, bot.Route{Path: "/alliance/member/" + name, Handler: d.memberAsk(action), Autocomplete: d.nationAutocomplete, Ephemeral: true})
+		routes = append(routes, route{Path: "/alliance/member/" + name, Need: need, Handler: d.memberAsk(action), Autocomplete: d.nationAutocomplete, Ephemeral: true})
 	}
-	return append(routes, bot.Route{Path: routeMemberConfirm, Handler: d.memberConfirm, Ephemeral: true})
+	return append(routes, route{Path: routeMemberConfirm, Need: need, Handler: d.memberConfirm, Ephemeral: true})
 }
 
 func memberSubject(userID, allianceID int64, action string, nation int, value string) string {
@@ -67,8 +68,8 @@ func memberSubject(userID, allianceID int64, action string, nation int, value st
 }
 
 // memberAsk checks a member action and asks for its confirmation.
-func (d *Deps) memberAsk(action memberAction) bot.Handler {
-	return func(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (d *Deps) memberAsk(action memberAction) handler {
+	return func(ctx context.Context, req *call) (*bot.Response, error) {
 		var opts struct {
 			Nation   string `discord:"nation"`
 			Position string `discord:"position"`
@@ -84,12 +85,9 @@ func (d *Deps) memberAsk(action memberAction) bot.Handler {
 		if action.name == "tax-bracket" && opts.Bracket <= 0 {
 			return nil, bot.UserError("Give the tax bracket's id, a number (in the game: Alliance, then Taxes).")
 		}
-		u, a, err := d.authorize(ctx, req, access.ManageMembers)
-		if err != nil {
-			return nil, err
-		}
-		refuse := d.refusal(ctx, *u, a, "alliance.member", "nation", "")
-		if _, err := d.ownGameKey(ctx, *u, a, action.gamePerm, refuse); err != nil {
+		u, a := req.Account, req.Alliance
+		refuse := d.refusal(ctx, u, a, "alliance.member", "nation", "")
+		if _, err := d.ownGameKey(ctx, u, a, action.gamePerm, refuse); err != nil {
 			return nil, err
 		}
 		if !d.Game.CanMutate() {
@@ -141,23 +139,21 @@ func (d *Deps) memberAsk(action memberAction) bot.Handler {
 // manager's own key, after checking everything again, and audits it with
 // the old and new position or bracket. The game's standing is read fresh
 // first: an action already done (a second click) is not sent again.
-func (d *Deps) memberConfirm(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (d *Deps) memberConfirm(ctx context.Context, req *call) (*bot.Response, error) {
 	action, ok := memberActions[req.Var("action")]
 	nation, err := strconv.Atoi(req.Var("nation"))
 	if !ok || err != nil {
 		return nil, bot.UserError("This button is broken: run the command again.")
 	}
 	value := req.Var("value")
-	u, a, err := d.authorize(ctx, req, access.ManageMembers)
-	if err != nil {
-		return nil, err
-	}
-	refuse := d.refusal(ctx, *u, a, "alliance.member", "nation", strconv.Itoa(nation))
+	u := req.Account
+	a := req.Alliance
+	refuse := d.refusal(ctx, u, a, "alliance.member", "nation", strconv.Itoa(nation))
 	if !d.Keys.VerifyToken(req.Var("token"), memberSubject(u.ID, a.ID, action.name, nation, value), d.Now()) {
 		_ = refuse("expired or not theirs", "") // audited; the answer replaces the buttons
 		return updated("This confirmation has expired or is not yours: run the command again. Nothing was done."), nil
 	}
-	k, err := d.ownGameKey(ctx, *u, a, action.gamePerm, refuse)
+	k, err := d.ownGameKey(ctx, u, a, action.gamePerm, refuse)
 	if err != nil {
 		return nil, err
 	}

@@ -49,10 +49,11 @@ func (d *Deps) rolesSubcommands() []*discordgo.ApplicationCommandOption {
 	}
 }
 
-func (d *Deps) rolesRoutes() []bot.Route {
-	return []bot.Route{
-		{Path: "/alliance/roles", Handler: d.allianceRoles, Ephemeral: true},
-		{Path: "/alliance/sync", Handler: d.allianceSync, Ephemeral: true},
+func (d *Deps) rolesRoutes() []route {
+	need := access.Alliance(access.ManageSettings)
+	return []route{
+		{Path: "/alliance/roles", Need: need, Handler: d.allianceRoles, Ephemeral: true},
+		{Path: "/alliance/sync", Need: need, Handler: d.allianceSync, Ephemeral: true},
 	}
 }
 
@@ -67,7 +68,7 @@ func roleSettings(a store.Alliance) (member, officer string) {
 }
 
 // allianceRoles stores which Discord roles mean member and government.
-func (d *Deps) allianceRoles(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (d *Deps) allianceRoles(ctx context.Context, req *call) (*bot.Response, error) {
 	var opts struct {
 		Member  string `discord:"member-role"`
 		Officer string `discord:"officer-role"`
@@ -75,10 +76,8 @@ func (d *Deps) allianceRoles(ctx context.Context, req *bot.Request) (*bot.Respon
 	if err := req.Options(&opts); err != nil {
 		return nil, err
 	}
-	u, a, err := d.authorize(ctx, req, access.ManageSettings)
-	if err != nil {
-		return nil, err
-	}
+	u := req.Account
+	a := req.Alliance
 	switch {
 	case opts.Member == "" || opts.Officer == "":
 		return nil, bot.UserError("Choose both roles. Nothing was changed.")
@@ -87,7 +86,7 @@ func (d *Deps) allianceRoles(ctx context.Context, req *bot.Request) (*bot.Respon
 	case opts.Member == req.GuildID || opts.Officer == req.GuildID:
 		return nil, bot.UserError("@everyone cannot follow the game: choose or create a role. Nothing was changed.")
 	}
-	err = d.change(ctx, func(q *store.Queries) (auditEntry, error) {
+	err := d.change(ctx, func(q *store.Queries) (auditEntry, error) {
 		if _, err := q.AllianceLock(ctx, a.ID); err != nil {
 			return auditEntry{}, err
 		}
@@ -172,11 +171,9 @@ type RoleSync struct {
 	Failed int
 }
 
-func (d *Deps) allianceSync(ctx context.Context, req *bot.Request) (*bot.Response, error) {
-	u, a, err := d.authorize(ctx, req, access.ManageSettings)
-	if err != nil {
-		return nil, err
-	}
+func (d *Deps) allianceSync(ctx context.Context, req *call) (*bot.Response, error) {
+	u := req.Account
+	a := req.Alliance
 	r, err := d.SyncRoles(ctx, a, &u.ID)
 	if err != nil {
 		var pe *pnw.Error

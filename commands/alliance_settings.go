@@ -10,13 +10,12 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
-	"pnwbot/access"
 	"pnwbot/bot"
 	"pnwbot/store"
 )
 
 // allianceSettings shows the alliance's settings, or changes those given.
-func (d *Deps) allianceSettings(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (d *Deps) allianceSettings(ctx context.Context, req *call) (*bot.Response, error) {
 	var o struct {
 		Public *bool  `discord:"public"`
 		Slug   string `discord:"slug"`
@@ -24,10 +23,8 @@ func (d *Deps) allianceSettings(ctx context.Context, req *bot.Request) (*bot.Res
 	if err := req.Options(&o); err != nil {
 		return nil, err
 	}
-	u, a, err := d.authorize(ctx, req, access.ManageSettings)
-	if err != nil {
-		return nil, err
-	}
+	u := req.Account
+	a := req.Alliance
 	if o.Public == nil && o.Slug == "" {
 		return &bot.Response{Embeds: []*discordgo.MessageEmbed{settingsEmbed(a, "Settings of "+a.Name)}}, nil
 	}
@@ -42,7 +39,7 @@ func (d *Deps) allianceSettings(ctx context.Context, req *bot.Request) (*bot.Res
 		}
 	}
 	old := a
-	err = d.change(ctx, func(q *store.Queries) (auditEntry, error) {
+	err := d.change(ctx, func(q *store.Queries) (auditEntry, error) {
 		var err error
 		a, err = q.AllianceSetPublicSlug(ctx, next)
 		return auditEntry{user: &u.ID, alliance: &old.ID, action: "alliance.settings", resource: "alliance", resourceID: strconv.FormatInt(old.PnwAllianceID, 10),
@@ -78,7 +75,7 @@ const (
 var actionPattern = regexp.MustCompile(`^[a-z0-9_.]+$`)
 
 // allianceAudit shows the alliance's audit log, newest first.
-func (d *Deps) allianceAudit(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (d *Deps) allianceAudit(ctx context.Context, req *call) (*bot.Response, error) {
 	var o struct {
 		User   *discordgo.User `discord:"user"`
 		Action string          `discord:"action"`
@@ -103,7 +100,7 @@ func (d *Deps) allianceAudit(ctx context.Context, req *bot.Request) (*bot.Respon
 	return d.auditPage(ctx, req, 0, userID, action)
 }
 
-func (d *Deps) allianceAuditPage(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (d *Deps) allianceAuditPage(ctx context.Context, req *call) (*bot.Response, error) {
 	page, err := turnPage(req)
 	if err != nil {
 		return nil, err
@@ -112,11 +109,8 @@ func (d *Deps) allianceAuditPage(ctx context.Context, req *bot.Request) (*bot.Re
 	return asPageTurn(resp), err
 }
 
-func (d *Deps) auditPage(ctx context.Context, req *bot.Request, page int, userID, action string) (*bot.Response, error) {
-	_, a, err := d.authorize(ctx, req, access.ViewAuditLog)
-	if err != nil {
-		return nil, err
-	}
+func (d *Deps) auditPage(ctx context.Context, req *call, page int, userID, action string) (*bot.Response, error) {
+	a := req.Alliance
 	params := store.AuditLogPageParams{AllianceID: &a.ID, RowLimit: auditPageSize + 1, RowOffset: int32(page * auditPageSize)}
 	if userID != none {
 		id, err := strconv.ParseInt(userID, 10, 64)

@@ -29,7 +29,7 @@ var slugPattern = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 
 // allianceSetup binds this server to the caller's alliance and makes the
 // caller its first admin, once the game says the caller leads it.
-func (d *Deps) allianceSetup(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (d *Deps) allianceSetup(ctx context.Context, req *call) (*bot.Response, error) {
 	if req.GuildID == "" {
 		return nil, errNotInServer
 	}
@@ -86,7 +86,7 @@ func moveSubject(userID, allianceID int64, guildID string) string {
 
 // allianceMoveConfirm moves the alliance to this server, after asking the
 // game again that the caller still leads it.
-func (d *Deps) allianceMoveConfirm(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (d *Deps) allianceMoveConfirm(ctx context.Context, req *call) (*bot.Response, error) {
 	u, err := d.findUser(req)
 	if err != nil {
 		return nil, err
@@ -105,7 +105,7 @@ func (d *Deps) allianceMoveConfirm(ctx context.Context, req *bot.Request) (*bot.
 	return updated(fmt.Sprintf("**%s** now belongs to this server, and you are its admin.", existing.Name)), nil
 }
 
-func (d *Deps) allianceCancel(context.Context, *bot.Request) (*bot.Response, error) {
+func (d *Deps) allianceCancel(context.Context, *call) (*bot.Response, error) {
 	return updated("Cancelled: nothing was changed."), nil
 }
 
@@ -123,7 +123,7 @@ type leader struct {
 // leadership asks the game, with the caller's own key and never from the
 // cache, which alliance the caller's nation leads; anything but its LEADER
 // or HEIR is refused, and the refusal audited.
-func (d *Deps) leadership(ctx context.Context, req *bot.Request, u store.User) (leader, error) {
+func (d *Deps) leadership(ctx context.Context, req *call, u store.User) (leader, error) {
 	if u.PnwNationID == nil || u.PnwApiKey == nil {
 		return leader{}, errSetupNeedsLink
 	}
@@ -174,7 +174,7 @@ func setupRefusal(u store.User, l leader, reason string) auditEntry {
 // bindAlliance creates or updates the alliance's row bound to this server
 // and makes the caller an admin, with its audit row, in one transaction.
 // fromGuild is the server it moves from, if any.
-func (d *Deps) bindAlliance(ctx context.Context, req *bot.Request, u store.User, l leader, fromGuild *string) (store.Alliance, error) {
+func (d *Deps) bindAlliance(ctx context.Context, req *call, u store.User, l leader, fromGuild *string) (store.Alliance, error) {
 	var a store.Alliance
 	err := d.change(ctx, func(q *store.Queries) (auditEntry, error) {
 		slug, err := freeSlug(ctx, q, l.name, l.allianceID)

@@ -12,7 +12,6 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
-	"pnwbot/access"
 	"pnwbot/bot"
 	"pnwbot/pnw"
 	"pnwbot/secrets"
@@ -50,11 +49,11 @@ func pageFooter(e *discordgo.MessageEmbed, n, total int) {
 
 // view turns a slash command into page 0 of a view, and a Previous/Next
 // button into the page it names.
-func view(render func(ctx context.Context, req *bot.Request, page int, args []string) (*bot.Response, error), names ...string) (slash, turn bot.Handler) {
-	slash = func(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func view(render func(ctx context.Context, req *call, page int, args []string) (*bot.Response, error), names ...string) (slash, turn handler) {
+	slash = func(ctx context.Context, req *call) (*bot.Response, error) {
 		return render(ctx, req, 0, nil)
 	}
-	turn = func(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+	turn = func(ctx context.Context, req *call) (*bot.Response, error) {
 		n, err := turnPage(req)
 		if err != nil {
 			return nil, err
@@ -92,7 +91,7 @@ func lastActive(n pnw.Nation) string {
 	return t.UTC().Format("2006-01-02T15:04:05")
 }
 
-func (d *Deps) membersView(ctx context.Context, req *bot.Request, n int, args []string) (*bot.Response, error) {
+func (d *Deps) membersView(ctx context.Context, req *call, n int, args []string) (*bot.Response, error) {
 	sortBy, filter := "score", "all"
 	if args == nil {
 		var o struct {
@@ -111,10 +110,7 @@ func (d *Deps) membersView(ctx context.Context, req *bot.Request, n int, args []
 	if !okSort || !okFilter {
 		return nil, bot.UserError("Unknown sort or filter: pick one from the list.")
 	}
-	_, a, err := d.authorize(ctx, req, access.ViewMembers)
-	if err != nil {
-		return nil, err
-	}
+	a := req.Alliance
 	r, err := d.Game.AllianceMembers(ctx, int(a.PnwAllianceID))
 	if err != nil {
 		return nil, gameError(err, "")
@@ -240,26 +236,6 @@ func (d *Deps) revokeAllianceKey(ctx context.Context, allianceID int64, alliance
 
 var errAlreadyMarked = errors.New("key already marked revoked")
 
-// holding is an amount of money or of one resource.
-type holding struct {
-	name   string
-	amount float64
-}
-
-// holdings lists money and the 12 resources in the game's order.
-func holdings(money, coal, oil, uranium, iron, bauxite, lead, gasoline, munitions, steel, aluminum, food float64) []holding {
-	return []holding{{"money", money}, {"coal", coal}, {"oil", oil}, {"uranium", uranium}, {"iron", iron}, {"bauxite", bauxite}, {"lead", lead},
-		{"gasoline", gasoline}, {"munitions", munitions}, {"steel", steel}, {"aluminum", aluminum}, {"food", food}}
-}
-
-func bankHoldings(b pnw.AllianceBank) []holding {
-	return holdings(b.Money, b.Coal, b.Oil, b.Uranium, b.Iron, b.Bauxite, b.Lead, b.Gasoline, b.Munitions, b.Steel, b.Aluminum, b.Food)
-}
-
-func recHoldings(r pnw.Bankrec) []holding {
-	return holdings(r.Money, r.Coal, r.Oil, r.Uranium, r.Iron, r.Bauxite, r.Lead, r.Gasoline, r.Munitions, r.Steel, r.Aluminum, r.Food)
-}
-
 func amount(f float64) string {
 	if f == float64(int64(f)) {
 		return number(int(f))
@@ -280,11 +256,8 @@ func (d *Deps) AllianceBank(ctx context.Context, a store.Alliance) (pnw.Result[p
 	return bank, err
 }
 
-func (d *Deps) allianceBank(ctx context.Context, req *bot.Request) (*bot.Response, error) {
-	_, a, err := d.authorize(ctx, req, access.ViewBank)
-	if err != nil {
-		return nil, err
-	}
+func (d *Deps) allianceBank(ctx context.Context, req *call) (*bot.Response, error) {
+	a := req.Alliance
 	bank, err := d.AllianceBank(ctx, a)
 	if err != nil {
 		return nil, viewError(err)
@@ -299,13 +272,14 @@ func (d *Deps) allianceBank(ctx context.Context, req *bot.Request) (*bot.Respons
 	}
 	e := &discordgo.MessageEmbed{Title: truncate("Bank of "+a.Name, 256), Color: colorDefault}
 	var total float64
-	for _, r := range bankHoldings(bank.Data) {
-		value := amount(r.amount)
-		if p, ok := prices[r.name]; ok && r.name != "money" {
-			value += fmt.Sprintf(" · $%s", amount(r.amount*p))
-			total += r.amount * p
+	held := bank.Data.Amounts()
+	for _, r := range pnw.Resources {
+		value := amount(held[r])
+		if p, ok := prices[r.String()]; ok && r != pnw.Money {
+			value += fmt.Sprintf(" · $%s", amount(held[r]*p))
+			total += held[r] * p
 		}
-		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: capitalize(r.name), Value: value, Inline: true})
+		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: capitalize(r.String()), Value: value, Inline: true})
 	}
 	e.Description = fmt.Sprintf("Worth **$%s** in all at average trade prices.", amount(total+bank.Data.Money))
 	staleNote(e, bank)
@@ -323,7 +297,7 @@ func viewError(err error) error {
 
 // Bank and tax records.
 
-func (d *Deps) historyView(ctx context.Context, req *bot.Request, n int, args []string) (*bot.Response, error) {
+func (d *Deps) historyView(ctx context.Context, req *call, n int, args []string) (*bot.Response, error) {
 	nation, limit := none, "50"
 	if args == nil {
 		var o struct {
@@ -349,7 +323,7 @@ func (d *Deps) historyView(ctx context.Context, req *bot.Request, n int, args []
 	return d.recordsView(ctx, req, n, false, nation, limit)
 }
 
-func (d *Deps) taxesView(ctx context.Context, req *bot.Request, n int, args []string) (*bot.Response, error) {
+func (d *Deps) taxesView(ctx context.Context, req *call, n int, args []string) (*bot.Response, error) {
 	limit := "50"
 	if args == nil {
 		var o struct {
@@ -369,15 +343,12 @@ func (d *Deps) taxesView(ctx context.Context, req *bot.Request, n int, args []st
 
 // recordsView lists bank (or tax) records, newest first, optionally those
 // of one nation, with their totals for the alliance.
-func (d *Deps) recordsView(ctx context.Context, req *bot.Request, n int, tax bool, nation, limitArg string) (*bot.Response, error) {
+func (d *Deps) recordsView(ctx context.Context, req *call, n int, tax bool, nation, limitArg string) (*bot.Response, error) {
 	limit, err := strconv.Atoi(limitArg)
 	if err != nil || limit < 1 || limit > 1000 {
 		return nil, bot.UserError("The limit is a number of records from 1 to 1000.")
 	}
-	_, a, err := d.authorize(ctx, req, access.ViewBank)
-	if err != nil {
-		return nil, err
-	}
+	a := req.Alliance
 	var recs pnw.Result[[]pnw.Bankrec]
 	err = d.withAllianceKey(ctx, a, true, func(key string) error {
 		if tax {
@@ -397,15 +368,14 @@ func (d *Deps) recordsView(ctx context.Context, req *bot.Request, n int, tax boo
 			shown = append(shown, r)
 		}
 	}
-	totals := make([]holding, 12)
+	var totals pnw.Amounts
 	for _, r := range shown {
 		sign := -1.0 // out of the alliance's bank
 		if r.ReceiverType == pnw.ReceiverAlliance && r.ReceiverId == ours {
 			sign = 1
 		}
-		for i, h := range recHoldings(r) {
-			totals[i].name = h.name
-			totals[i].amount += sign * h.amount
+		for res, v := range r.Amounts() {
+			totals[res] += sign * v
 		}
 	}
 	title, route, args := "Bank records of "+a.Name, routeHistoryPage, []string{nation, limitArg}
@@ -420,7 +390,7 @@ func (d *Deps) recordsView(ctx context.Context, req *bot.Request, n int, tax boo
 	rows, more := page(shown, n)
 	for _, r := range rows {
 		value := fmt.Sprintf("%s → %s · %s", party(r.SenderType, r.SenderId), party(r.ReceiverType, r.ReceiverId),
-			cmp.Or(holdingsText(recHoldings(r), false), "nothing"))
+			cmp.Or(holdingsText(r.Amounts(), false), "nothing"))
 		if r.Note != "" {
 			value += "\n" + truncate(r.Note, 200)
 		}
@@ -431,23 +401,23 @@ func (d *Deps) recordsView(ctx context.Context, req *bot.Request, n int, tax boo
 	return &bot.Response{Ephemeral: true, Embeds: []*discordgo.MessageEmbed{e}, Components: pager(route, req.User.ID, n, more, args...)}, nil
 }
 
-// holdingsText lists the non-zero holdings: "$1,000 · 50 food".
-func holdingsText(hs []holding, signed bool) string {
+// holdingsText lists the non-zero amounts: "$1,000 · 50 food".
+func holdingsText(a pnw.Amounts, signed bool) string {
 	var parts []string
-	for _, h := range hs {
-		if h.amount == 0 {
+	for r, v := range a {
+		if v == 0 {
 			continue
 		}
 		sign := ""
-		if h.amount < 0 {
+		if v < 0 {
 			sign = "−"
 		} else if signed {
 			sign = "+"
 		}
-		if h.name == "money" {
-			parts = append(parts, sign+"$"+amount(math.Abs(h.amount)))
+		if pnw.Resource(r) == pnw.Money {
+			parts = append(parts, sign+"$"+amount(math.Abs(v)))
 		} else {
-			parts = append(parts, sign+amount(math.Abs(h.amount))+" "+h.name)
+			parts = append(parts, sign+amount(math.Abs(v))+" "+pnw.Resource(r).String())
 		}
 	}
 	return strings.Join(parts, " · ")
@@ -462,11 +432,8 @@ func party(typ int, id string) string {
 
 // Wars.
 
-func (d *Deps) warsView(ctx context.Context, req *bot.Request, n int, _ []string) (*bot.Response, error) {
-	_, a, err := d.authorize(ctx, req, access.ViewWars)
-	if err != nil {
-		return nil, err
-	}
+func (d *Deps) warsView(ctx context.Context, req *call, n int, _ []string) (*bot.Response, error) {
+	a := req.Alliance
 	wars, err := d.Game.AllianceWars(ctx, int(a.PnwAllianceID))
 	if err != nil {
 		return nil, gameError(err, "")
@@ -506,7 +473,7 @@ func (d *Deps) warsView(ctx context.Context, req *bot.Request, n int, _ []string
 
 // Trades.
 
-func (d *Deps) tradesView(ctx context.Context, req *bot.Request, n int, args []string) (*bot.Response, error) {
+func (d *Deps) tradesView(ctx context.Context, req *call, n int, args []string) (*bot.Response, error) {
 	limit := 50
 	if args == nil {
 		var o struct {
@@ -522,11 +489,9 @@ func (d *Deps) tradesView(ctx context.Context, req *bot.Request, n int, args []s
 	if limit < 1 || limit > 1000 {
 		return nil, bot.UserError("The limit is a number of trades from 1 to 1000.")
 	}
-	_, a, err := d.authorize(ctx, req, access.ViewTrades)
-	if err != nil {
-		return nil, err
-	}
+	a := req.Alliance
 	var trades pnw.Result[[]pnw.Trade]
+	var err error
 	err = d.withAllianceKey(ctx, a, false, func(key string) error {
 		trades, err = d.Game.AllianceTrades(ctx, key, int(a.PnwAllianceID), limit)
 		return err

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -46,16 +47,13 @@ const (
 	withdrawExpired   = "expired"
 )
 
-// resources are the amounts a withdrawal may move, in the game's order.
-var resources = []string{"money", "food", "coal", "oil", "uranium", "lead", "iron", "bauxite", "gasoline", "munitions", "steel", "aluminum"}
-
 func (d *Deps) withdrawSubcommand() *discordgo.ApplicationCommandOption {
 	zero := 0.0
 	opts := []*discordgo.ApplicationCommandOption{{Type: discordgo.ApplicationCommandOptionString, Name: "recipient",
 		Description: "The nation that receives it (name or id)", Required: true, Autocomplete: true, MaxLength: maxNameLength}}
-	for _, r := range resources {
-		opts = append(opts, &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionNumber, Name: r,
-			Description: "How much " + r, MinValue: &zero})
+	for _, r := range pnw.Resources {
+		opts = append(opts, &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionNumber, Name: r.String(),
+			Description: "How much " + r.String(), MinValue: &zero})
 	}
 	opts = append(opts, &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionString, Name: "note",
 		Description: "The note on the game's bank record", MaxLength: maxNoteLength})
@@ -63,15 +61,17 @@ func (d *Deps) withdrawSubcommand() *discordgo.ApplicationCommandOption {
 		Description: "Send money and resources from the alliance bank (confirmed, sent at most once)", Options: opts}
 }
 
-func (d *Deps) withdrawRoutes() []bot.Route {
-	return []bot.Route{
-		{Path: "/alliance/withdraw", Handler: d.allianceWithdraw, Autocomplete: d.recipientAutocomplete, Ephemeral: true},
-		{Path: routeWithdrawConfirm, Handler: d.withdrawConfirm, Ephemeral: true},
-		{Path: routeWithdrawCancel, Handler: d.withdrawCancel, Ephemeral: true},
+func (d *Deps) withdrawRoutes() []route {
+	need := access.Alliance(access.ManageBank)
+	return []route{
+		{Path: "/alliance/withdraw", Need: need, Handler: d.allianceWithdraw, Autocomplete: d.recipientAutocomplete, Ephemeral: true},
+		// Only the manager who asked may press these (checked by withdrawal).
+		{Path: routeWithdrawConfirm, Need: need, Handler: d.withdrawConfirm, Ephemeral: true},
+		{Path: routeWithdrawCancel, Need: need, Handler: d.withdrawCancel, Ephemeral: true},
 	}
 }
 
-func (d *Deps) recipientAutocomplete(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (d *Deps) recipientAutocomplete(ctx context.Context, req *call) (*bot.Response, error) {
 	var opts struct {
 		Recipient string `discord:"recipient"`
 	}
@@ -83,50 +83,34 @@ func (d *Deps) recipientAutocomplete(ctx context.Context, req *bot.Request) (*bo
 
 // amounts reads the resource options: each finite and not negative, and at
 // least one above zero.
-func amounts(req *bot.Request) (map[string]float64, error) {
-	var raw struct {
-		Money     float64 `discord:"money"`
-		Food      float64 `discord:"food"`
-		Coal      float64 `discord:"coal"`
-		Oil       float64 `discord:"oil"`
-		Uranium   float64 `discord:"uranium"`
-		Lead      float64 `discord:"lead"`
-		Iron      float64 `discord:"iron"`
-		Bauxite   float64 `discord:"bauxite"`
-		Gasoline  float64 `discord:"gasoline"`
-		Munitions float64 `discord:"munitions"`
-		Steel     float64 `discord:"steel"`
-		Aluminum  float64 `discord:"aluminum"`
-	}
-	if err := req.Options(&raw); err != nil {
-		return nil, err
-	}
-	values := []float64{raw.Money, raw.Food, raw.Coal, raw.Oil, raw.Uranium, raw.Lead, raw.Iron, raw.Bauxite, raw.Gasoline, raw.Munitions, raw.Steel, raw.Aluminum}
-	out := map[string]float64{}
-	for i, v := range values {
+func amounts(req *call) (pnw.Amounts, error) {
+	var out pnw.Amounts
+	for _, r := range pnw.Resources {
+		v, err := req.Number(r.String())
 		switch {
+		case err != nil:
+			return out, err
 		case math.IsNaN(v) || math.IsInf(v, 0):
-			return nil, bot.UserErrorf("The amount of %s is not a number. Nothing was withdrawn.", resources[i])
+			return out, bot.UserErrorf("The amount of %s is not a number. Nothing was withdrawn.", r)
 		case v < 0:
-			return nil, bot.UserErrorf("The amount of %s is negative: amounts are what leaves the bank, 0 or more. Nothing was withdrawn.", resources[i])
+			return out, bot.UserErrorf("The amount of %s is negative: amounts are what leaves the bank, 0 or more. Nothing was withdrawn.", r)
 		case v > maxAmount:
-			return nil, bot.UserErrorf("The amount of %s is too large: at most %s. Nothing was withdrawn.", resources[i], amount(maxAmount))
+			return out, bot.UserErrorf("The amount of %s is too large: at most %s. Nothing was withdrawn.", r, amount(maxAmount))
 		case math.Round(v*100)/100 != v:
 			// The game keeps two decimals; the confirmation shows what is sent.
-			return nil, bot.UserErrorf("The amount of %s has more than two decimals, which the game does not keep. Nothing was withdrawn.", resources[i])
-		case v > 0:
-			out[resources[i]] = v
+			return out, bot.UserErrorf("The amount of %s has more than two decimals, which the game does not keep. Nothing was withdrawn.", r)
 		}
+		out[r] = v
 	}
-	if len(out) == 0 {
-		return nil, bot.UserError("Give at least one amount above zero (money, food, steel...). Nothing was withdrawn.")
+	if out.IsZero() {
+		return out, bot.UserError("Give at least one amount above zero (money, food, steel...). Nothing was withdrawn.")
 	}
 	return out, nil
 }
 
 // allianceWithdraw checks a withdrawal and asks for its confirmation; the
 // Confirm button sends it.
-func (d *Deps) allianceWithdraw(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (d *Deps) allianceWithdraw(ctx context.Context, req *call) (*bot.Response, error) {
 	var opts struct {
 		Recipient string `discord:"recipient"`
 		Note      string `discord:"note"`
@@ -134,10 +118,8 @@ func (d *Deps) allianceWithdraw(ctx context.Context, req *bot.Request) (*bot.Res
 	if err := req.Options(&opts); err != nil {
 		return nil, err
 	}
-	u, a, err := d.authorize(ctx, req, access.ManageBank)
-	if err != nil {
-		return nil, err
-	}
+	u := req.Account
+	a := req.Alliance
 	want, err := amounts(req)
 	if err != nil {
 		return nil, err
@@ -146,8 +128,8 @@ func (d *Deps) allianceWithdraw(ctx context.Context, req *bot.Request) (*bot.Res
 	if len([]rune(note)) > maxNoteLength {
 		return nil, bot.UserErrorf("The note is too long: at most %d characters. Nothing was withdrawn.", maxNoteLength)
 	}
-	refuse := d.withdrawRefusal(ctx, *u, a, 0)
-	if _, err := d.ownGameKey(ctx, *u, a, "alliance_withdraw_bank", refuse); err != nil {
+	refuse := d.withdrawRefusal(ctx, u, a, 0)
+	if _, err := d.ownGameKey(ctx, u, a, "alliance_withdraw_bank", refuse); err != nil {
 		return nil, err
 	}
 	if !d.Game.CanMutate() {
@@ -271,7 +253,7 @@ func (d *Deps) refused(ctx context.Context, a store.Alliance, k ownKey, err erro
 // overdraft names what the bank holds less of than want, when the bank can
 // be read; "" when it holds enough or cannot be read (the game refuses an
 // overdraft anyway).
-func (d *Deps) overdraft(ctx context.Context, a store.Alliance, want map[string]float64) string {
+func (d *Deps) overdraft(ctx context.Context, a store.Alliance, want pnw.Amounts) string {
 	var bank pnw.Result[pnw.AllianceBank]
 	err := d.withAllianceKey(ctx, a, true, func(key string) error {
 		var err error
@@ -283,9 +265,11 @@ func (d *Deps) overdraft(ctx context.Context, a store.Alliance, want map[string]
 		return ""
 	}
 	var short []string
-	for _, h := range bankHoldings(bank.Data) {
-		if want[h.name] > h.amount {
-			short = append(short, holdingsText([]holding{h}, false))
+	for r, held := range bank.Data.Amounts() {
+		if want[r] > held {
+			var one pnw.Amounts
+			one[r] = held
+			short = append(short, cmp.Or(holdingsText(one, false), "no "+pnw.Resource(r).String()))
 		}
 	}
 	if len(short) == 0 {
@@ -296,9 +280,9 @@ func (d *Deps) overdraft(ctx context.Context, a store.Alliance, want map[string]
 
 // worth is the value of amounts in dollars: money plus resources at average
 // trade prices.
-func (d *Deps) worth(ctx context.Context, amounts map[string]float64) (float64, error) {
-	value := amounts["money"]
-	if len(amounts) == 1 && value > 0 {
+func (d *Deps) worth(ctx context.Context, amounts pnw.Amounts) (float64, error) {
+	value := amounts[pnw.Money]
+	if value == amounts.Total() {
 		return value, nil
 	}
 	p, err := d.Game.TradePrices(ctx)
@@ -309,12 +293,13 @@ func (d *Deps) worth(ctx context.Context, amounts map[string]float64) (float64, 
 	for _, r := range p.Data.Resources {
 		prices[strings.ToLower(r.Resource)] = float64(r.AveragePrice)
 	}
-	for _, r := range resources[1:] {
+	for _, r := range pnw.Resources[1:] {
 		// Counted at nothing, a resource without a price would pass any cap.
-		if amounts[r] > 0 && !(prices[r] > 0) {
+		price := prices[r.String()]
+		if amounts[r] > 0 && !(price > 0) {
 			return 0, bot.UserErrorf("The market has no average price for %s, which the daily cap needs. Nothing was withdrawn.", r)
 		}
-		value += amounts[r] * prices[r]
+		value += amounts[r] * price
 	}
 	return value, nil
 }
@@ -362,17 +347,13 @@ func withdrawAudit(w store.Withdrawal, user *int64, from, to string, details map
 
 // withdrawalEmbed shows a withdrawal: recipient, amounts, note, state.
 func withdrawalEmbed(w store.Withdrawal, a store.Alliance) *discordgo.MessageEmbed {
-	var want map[string]float64
+	var want pnw.Amounts
 	_ = json.Unmarshal(w.Amounts, &want) // written by allianceWithdraw
-	var hs []holding
-	for _, r := range resources {
-		hs = append(hs, holding{r, want[r]})
-	}
 	receiver := fmt.Sprintf("[%s](%s)", w.ReceiverName, nationURL(strconv.FormatInt(w.ReceiverID, 10)))
 	e := &discordgo.MessageEmbed{Title: truncate(fmt.Sprintf("Withdrawal #%d from %s", w.ID, a.Name), 256), Color: colorDanger,
 		Fields: []*discordgo.MessageEmbedField{
 			{Name: "Recipient", Value: fieldValue(receiver)},
-			{Name: "Amounts", Value: fieldValue(holdingsText(hs, false))},
+			{Name: "Amounts", Value: fieldValue(holdingsText(want, false))},
 			{Name: "Worth", Value: "$" + amount(w.Value), Inline: true},
 			{Name: "State", Value: w.State, Inline: true},
 		}}
@@ -385,33 +366,30 @@ func withdrawalEmbed(w store.Withdrawal, a store.Alliance) *discordgo.MessageEmb
 // withdrawal loads the withdrawal a button names, in this server's
 // alliance; only the manager who asked for it may press its buttons, and
 // only while they may still manage the bank.
-func (d *Deps) withdrawal(ctx context.Context, req *bot.Request) (store.User, store.Alliance, store.Withdrawal, error) {
-	u, a, err := d.authorize(ctx, req, access.ManageBank)
-	if err != nil {
-		return store.User{}, a, store.Withdrawal{}, err
-	}
+func (d *Deps) withdrawal(ctx context.Context, req *call) (store.User, store.Alliance, store.Withdrawal, error) {
+	u, a := req.Account, req.Alliance
 	id, err := strconv.ParseInt(req.Var("id"), 10, 64)
 	if err != nil {
-		return *u, a, store.Withdrawal{}, d.withdrawRefusal(ctx, *u, a, 0)("broken button", "This button is broken: run /alliance withdraw again.")
+		return u, a, store.Withdrawal{}, d.withdrawRefusal(ctx, u, a, 0)("broken button", "This button is broken: run /alliance withdraw again.")
 	}
 	w, err := d.Store.WithdrawalGet(ctx, id)
 	if errors.Is(err, store.ErrNotFound) || err == nil && w.AllianceID != a.ID {
 		// Only a forged button names one: audited.
-		return *u, a, w, d.withdrawRefusal(ctx, *u, a, id)("not this alliance's withdrawal", "This withdrawal is not one of this server's alliance.")
+		return u, a, w, d.withdrawRefusal(ctx, u, a, id)("not this alliance's withdrawal", "This withdrawal is not one of this server's alliance.")
 	} else if err != nil {
-		return *u, a, w, fmt.Errorf("withdrawal: %w", err)
+		return u, a, w, fmt.Errorf("withdrawal: %w", err)
 	}
 	if w.RequestedBy == nil || *w.RequestedBy != u.ID {
-		return *u, a, w, d.withdrawRefusal(ctx, *u, a, w.ID)("not the requester",
+		return u, a, w, d.withdrawRefusal(ctx, u, a, w.ID)("not the requester",
 			"Only the manager who asked for this withdrawal can confirm or cancel it: it is sent with their own key.")
 	}
-	return *u, a, w, nil
+	return u, a, w, nil
 }
 
 // withdrawConfirm sends a withdrawal, at most once: only the request that
 // moves its row from pending to sending calls the game; every other click,
 // retry or replica is told the row's state.
-func (d *Deps) withdrawConfirm(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (d *Deps) withdrawConfirm(ctx context.Context, req *call) (*bot.Response, error) {
 	u, a, w, err := d.withdrawal(ctx, req)
 	if err != nil {
 		return nil, err
@@ -461,14 +439,12 @@ func (d *Deps) withdrawConfirm(ctx context.Context, req *bot.Request) (*bot.Resp
 		return nil, fmt.Errorf("claim withdrawal: %w", err)
 	}
 
-	var want map[string]float64
+	var want pnw.Amounts
 	if err := json.Unmarshal(w.Amounts, &want); err != nil {
 		return nil, fmt.Errorf("withdrawal amounts: %w", err)
 	}
 	rec, sendErr := d.Game.BankWithdraw(ctx, k.key, pnw.Withdrawal{ReceiverID: int(w.ReceiverID), ReceiverType: int(w.ReceiverType),
-		Money: want["money"], Food: want["food"], Coal: want["coal"], Oil: want["oil"], Uranium: want["uranium"], Lead: want["lead"],
-		Iron: want["iron"], Bauxite: want["bauxite"], Gasoline: want["gasoline"], Munitions: want["munitions"], Steel: want["steel"],
-		Aluminum: want["aluminum"], Note: w.Note})
+		Amounts: want, Note: w.Note})
 	state, details := mutationOutcome(rec, sendErr)
 	if sendErr != nil {
 		d.Logger.WarnContext(ctx, "withdrawal not sent", "withdrawal_id", w.ID, "state", state, "error", sendErr)
@@ -572,7 +548,7 @@ func (d *Deps) closeWithdrawal(ctx context.Context, userID int64, w store.Withdr
 	return w, err
 }
 
-func (d *Deps) withdrawCancel(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (d *Deps) withdrawCancel(ctx context.Context, req *call) (*bot.Response, error) {
 	u, a, w, err := d.withdrawal(ctx, req)
 	if err != nil {
 		return nil, err

@@ -9,10 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
-	"sync"
 	"time"
-
-	"github.com/bwmarrin/discordgo"
 
 	"pnwbot/bot"
 	"pnwbot/pnw"
@@ -49,14 +46,8 @@ type Deps struct {
 	names remembered
 }
 
-// Router returns the routing table of every command, with the caller load
-// and the middleware the handlers rely on.
-func (d *Deps) Router() *bot.Router {
-	r := bot.NewRouter(All(d)...)
-	r.LoadCaller(d.loadCaller)
-	r.Use(d.databaseDown, d.attributeUsage)
-	return r
-}
+// Router returns the routing table of every command.
+func (d *Deps) Router() *bot.Router { return bot.NewRouter(All(d)...) }
 
 // All returns every command, for registration.
 func All(d *Deps) []bot.Command {
@@ -81,110 +72,26 @@ func All(d *Deps) []bot.Command {
 	}
 }
 
-// Member permissions, as stored in users.permissions.
-const (
-	PermViewOwnData    = "canViewOwnData"
-	PermEditOwnProfile = "canEditOwnProfile"
-	PermLinkAPIKey     = "canLinkApiKey"
-	PermDeleteAccount  = "canDeleteAccount"
-)
-
 // errNoAccount answers commands that need an account the caller never made.
 var errNoAccount = bot.UserError("You haven't linked a nation yet. Use /link to link yours.")
 
 // errDatabaseDown answers what needs the database while it is unavailable.
 var errDatabaseDown = bot.UserError("The database is unavailable right now, so this cannot be done. Try again shortly.")
 
-// databaseUnavailable is the caller when the database could not be asked:
-// commands that need no account still answer, the rest say
-// errDatabaseDown.
-type databaseUnavailable struct{}
-
-// loadCaller is the router's CallerLoader: the caller's account (one query,
-// the only one before the handler), and their reply preference.
-func (d *Deps) loadCaller(ctx context.Context, user *discordgo.User) (any, bool, error) {
-	u, err := d.Store.UserGetByDiscordID(ctx, user.ID)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return nil, false, nil
-	case errors.Is(err, store.ErrUnavailable):
-		d.Logger.WarnContext(ctx, "database unavailable: serving what needs no account", "user_id", user.ID, "error", err)
-		return databaseUnavailable{}, false, nil
-	case err != nil:
-		return nil, false, fmt.Errorf("load user: %w", err)
-	}
-	return u, userPreferences(u).Private, nil
-}
-
-// databaseDown lets the rest of a request whose caller could not be loaded
-// skip the database (its writes are then skipped with a warning), and
-// answers a handler that failed for want of the database with
-// errDatabaseDown, privately, logged as a warning.
-func (d *Deps) databaseDown(next bot.Handler) bot.Handler {
-	return func(ctx context.Context, req *bot.Request) (*bot.Response, error) {
-		if _, down := req.Caller.(databaseUnavailable); down {
-			ctx = store.WithoutDatabase(ctx)
-		}
-		resp, err := next(ctx, req)
-		if errors.Is(err, store.ErrUnavailable) {
-			d.Logger.WarnContext(ctx, "database unavailable", "route", req.Route, "error", err)
-			return nil, errDatabaseDown
-		}
-		return resp, err
-	}
-}
-
-// attributeUsage attributes the game API requests of the interaction to
-// the caller's account, and charges the lookups that spend the bot's own key
-// to the caller's daily allowance.
-func (d *Deps) attributeUsage(next bot.Handler) bot.Handler {
-	return func(ctx context.Context, req *bot.Request) (*bot.Response, error) {
-		var c pnw.Caller
-		if req.User != nil {
-			c.DiscordID = req.User.ID
-			c.Account = d.accountOnce(req)
-		}
-		if u, ok := req.Caller.(store.User); ok {
-			c.UserID = u.ID
-		}
-		return next(pnw.WithCaller(ctx, c), req)
-	}
-}
-
-// accountOnce makes the caller's account, at most once in the interaction:
-// a lookup that spends the bot's key is logged on its caller's account.
-func (d *Deps) accountOnce(req *bot.Request) func(context.Context) (int64, error) {
-	var mu sync.Mutex
-	var id int64
-	return func(ctx context.Context) (int64, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		if id == 0 {
-			u, err := d.ensureUser(ctx, req)
-			if err != nil {
-				return 0, err
-			}
-			id = u.ID
-		}
-		return id, nil
-	}
-}
-
 // findUser returns the caller's account as the interaction began, or
 // errNoAccount.
-func (d *Deps) findUser(req *bot.Request) (store.User, error) {
-	u, ok := req.Caller.(store.User)
+func (d *Deps) findUser(req *call) (store.User, error) {
 	switch {
-	case req.Caller == databaseUnavailable{}:
-		return u, errDatabaseDown
-	case !ok:
-		return u, errNoAccount
+	case req.Caller.DatabaseDown:
+		return store.User{}, errDatabaseDown
+	case req.Caller.Account == nil:
+		return store.User{}, errNoAccount
 	}
-	return u, nil
+	return *req.Caller.Account, nil
 }
 
 // ensureUser returns the caller's row, creating it (audited) on first contact.
-func (d *Deps) ensureUser(ctx context.Context, req *bot.Request) (store.User, error) {
+func (d *Deps) ensureUser(ctx context.Context, req *call) (store.User, error) {
 	u, err := d.findUser(req)
 	if !errors.Is(err, errNoAccount) {
 		return u, err
@@ -202,21 +109,6 @@ func (d *Deps) ensureUser(ctx context.Context, req *bot.Request) (store.User, er
 		return u, fmt.Errorf("create user: %w", err)
 	}
 	return u, nil
-}
-
-// require checks a member permission on the caller's row; a denial is
-// audited and answered with a clear message.
-func (d *Deps) require(ctx context.Context, req *bot.Request, u store.User, perm string) error {
-	var perms map[string]bool
-	if err := json.Unmarshal(u.Permissions, &perms); err != nil {
-		return fmt.Errorf("user %d permissions: %w", u.ID, err)
-	}
-	if perms[perm] {
-		return nil
-	}
-	d.audit(ctx, auditEntry{user: &u.ID, action: "permission.denied", resource: "permission", resourceID: perm, failed: true,
-		newValues: map[string]any{"permission": perm, "route": req.Route}})
-	return bot.UserErrorf("You are not allowed to do this (missing permission %s). Ask the bot's admins if you think you should be.", perm)
 }
 
 // auditEntry is one audit row. Resource "user" and "nation" rows are about

@@ -11,6 +11,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"pnwbot/access"
 	"pnwbot/bot"
 	"pnwbot/pnw"
 	"pnwbot/secrets"
@@ -32,10 +33,12 @@ func (d *Deps) linkCommand() bot.Command {
 			Name:        "link",
 			Description: "Link your Politics and War nation with your API key",
 		},
-		Routes: []bot.Route{
-			{Path: "/link", Handler: d.link, Ephemeral: true},
-			{Path: routeLinkSubmit, Handler: d.linkSubmit, Ephemeral: true},
-		},
+		Routes: d.routes(
+			route{Path: "/link", Handler: d.link, Ephemeral: true},
+			// A new account is made only once the game accepts the key; a known
+			// one must hold canLinkApiKey (linkSubmit asks).
+			route{Path: routeLinkSubmit, Handler: d.linkSubmit, Ephemeral: true},
+		),
 	}
 }
 
@@ -45,13 +48,13 @@ func (d *Deps) unlinkCommand() bot.Command {
 			Name:        "unlink",
 			Description: "Forget your stored API key and the nation it linked",
 		},
-		Routes: []bot.Route{{Path: "/unlink", Handler: d.unlink, Ephemeral: true}},
+		Routes: d.routes(route{Path: "/unlink", Handler: d.unlink, Ephemeral: true}),
 	}
 }
 
 // link opens the modal. A modal cannot be deferred, so it must answer at
 // once: it calls nothing itself.
-func (d *Deps) link(context.Context, *bot.Request) (*bot.Response, error) {
+func (d *Deps) link(context.Context, *call) (*bot.Response, error) {
 	return bot.Modal(routeLinkSubmit, "Link your nation", keyInput("Your Politics and War API key")), nil
 }
 
@@ -70,7 +73,7 @@ func keyInput(label string) *discordgo.TextInput {
 
 // submittedKey reads the key a form submitted; one that does not look like
 // a key is refused, with retry saying what to do, before it costs a request.
-func submittedKey(req *bot.Request, retry string) (string, error) {
+func submittedKey(req *call, retry string) (string, error) {
 	var in struct {
 		Key string `discord:"api_key"`
 	}
@@ -84,7 +87,7 @@ func submittedKey(req *bot.Request, retry string) (string, error) {
 	return key, nil
 }
 
-func (d *Deps) linkSubmit(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (d *Deps) linkSubmit(ctx context.Context, req *call) (*bot.Response, error) {
 	key, err := submittedKey(req, "Copy it from Account, then API Key, in the game, and run /link again.")
 	if err != nil {
 		return nil, err
@@ -94,7 +97,7 @@ func (d *Deps) linkSubmit(ctx context.Context, req *bot.Request) (*bot.Response,
 	u, err := d.findUser(req)
 	known := err == nil
 	if known {
-		err = d.require(ctx, req, u, PermLinkAPIKey)
+		err = d.allow(ctx, req, u, access.Member(access.LinkAPIKey))
 	}
 	if err != nil && !errors.Is(err, errNoAccount) {
 		return nil, err
@@ -159,7 +162,7 @@ func (d *Deps) refuseTakenNation(ctx context.Context, u store.User, nationID int
 	return bot.UserErrorf("**%s** is already linked to another Discord account. If it is yours, run /unlink from that account first. Nothing was saved.", name)
 }
 
-func (d *Deps) unlink(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (d *Deps) unlink(ctx context.Context, req *call) (*bot.Response, error) {
 	u, err := d.findUser(req)
 	if err != nil {
 		return nil, err
@@ -167,7 +170,7 @@ func (d *Deps) unlink(ctx context.Context, req *bot.Request) (*bot.Response, err
 	if u.PnwNationID == nil {
 		return &bot.Response{Content: "You have no linked nation: there is nothing to unlink.", Ephemeral: true}, nil
 	}
-	if err := d.require(ctx, req, u, PermLinkAPIKey); err != nil {
+	if err := d.allow(ctx, req, u, access.Member(access.LinkAPIKey)); err != nil {
 		return nil, err
 	}
 	err = d.change(ctx, func(q *store.Queries) (auditEntry, error) {

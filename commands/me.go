@@ -11,6 +11,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"pnwbot/access"
 	"pnwbot/bot"
 	"pnwbot/pnw"
 	"pnwbot/secrets"
@@ -23,18 +24,12 @@ func (d *Deps) meCommand() bot.Command {
 			Name:        "me",
 			Description: "Your pnwbot profile: nation, alliance, roles and key status",
 		},
-		Routes: []bot.Route{{Path: "/me", Handler: d.me, Ephemeral: true}},
+		Routes: d.routes(route{Path: "/me", Need: access.Member(access.ViewOwnData), Handler: d.me, Ephemeral: true}),
 	}
 }
 
-func (d *Deps) me(ctx context.Context, req *bot.Request) (*bot.Response, error) {
-	u, err := d.findUser(req)
-	if err != nil {
-		return nil, err
-	}
-	if err := d.require(ctx, req, u, PermViewOwnData); err != nil {
-		return nil, err
-	}
+func (d *Deps) me(ctx context.Context, req *call) (*bot.Response, error) {
+	u := req.Account
 	readable := d.keyOpens(ctx, u)
 	if readable {
 		u = d.recheckKey(ctx, u, keyRecheck)

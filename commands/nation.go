@@ -24,11 +24,11 @@ func (d *Deps) nationCommand() bot.Command {
 				{Type: discordgo.ApplicationCommandOptionUser, Name: "user", Description: "A Discord user with a linked nation"},
 			},
 		},
-		Routes: []bot.Route{{Path: "/nation", Handler: d.nation, Autocomplete: d.nationAutocomplete}},
+		Routes: d.routes(route{Path: "/nation", Handler: d.nation, Autocomplete: d.nationAutocomplete}),
 	}
 }
 
-func (d *Deps) nation(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (d *Deps) nation(ctx context.Context, req *call) (*bot.Response, error) {
 	var opts struct {
 		Nation string          `discord:"nation"`
 		User   *discordgo.User `discord:"user"`
@@ -60,7 +60,7 @@ func (d *Deps) nation(ctx context.Context, req *bot.Request) (*bot.Response, err
 }
 
 // callerNation returns the nation the caller linked, or says notLinked.
-func (d *Deps) callerNation(req *bot.Request, notLinked string) (int, error) {
+func (d *Deps) callerNation(req *call, notLinked string) (int, error) {
 	u, err := d.findUser(req)
 	if errors.Is(err, errDatabaseDown) {
 		return 0, err
@@ -109,7 +109,7 @@ func (d *Deps) nationNames() nameLookup {
 	}
 }
 
-func (d *Deps) nationAutocomplete(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (d *Deps) nationAutocomplete(ctx context.Context, req *call) (*bot.Response, error) {
 	var opts struct {
 		Nation string `discord:"nation"`
 	}

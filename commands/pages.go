@@ -29,12 +29,9 @@ func pager(route, owner string, page int, more bool, args ...string) []discordgo
 	return []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{prev, next}}}
 }
 
-// turnPage reads the page a Previous/Next button asks for; only the user
-// who ran the command may turn its pages.
-func turnPage(req *bot.Request) (int, error) {
-	if req.Var("owner") != req.User.ID {
-		return 0, bot.UserError("Only the person who ran this command can turn its pages: run it yourself to get your own.")
-	}
+// turnPage reads the page a Previous/Next button asks for; its route is
+// OwnerOnly, so only the user who ran the command gets here.
+func turnPage(req *call) (int, error) {
 	page, err := strconv.Atoi(req.Var("page"))
 	if err != nil || page < 0 || page > maxPage {
 		return 0, bot.UserError("This page is broken: run the command again.")

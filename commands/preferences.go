@@ -9,6 +9,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"pnwbot/access"
 	"pnwbot/bot"
 	"pnwbot/store"
 )
@@ -33,11 +34,11 @@ func (d *Deps) preferencesCommand() bot.Command {
 				},
 			}},
 		},
-		Routes: []bot.Route{{Path: "/preferences", Handler: d.preferences, Ephemeral: true}},
+		Routes: d.routes(route{Path: "/preferences", Handler: d.preferences, Ephemeral: true}),
 	}
 }
 
-func (d *Deps) preferences(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+func (d *Deps) preferences(ctx context.Context, req *call) (*bot.Response, error) {
 	var set struct {
 		Replies string `discord:"replies"`
 	}
@@ -56,7 +57,7 @@ func (d *Deps) preferences(ctx context.Context, req *bot.Request) (*bot.Response
 		return nil, err
 	}
 	old := userPreferences(u)
-	if err := d.require(ctx, req, u, PermEditOwnProfile); err != nil {
+	if err := d.allow(ctx, req, u, access.Member(access.EditOwnProfile)); err != nil {
 		return nil, err
 	}
 	updatedPrefs := old

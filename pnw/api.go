@@ -324,18 +324,7 @@ const (
 type Withdrawal struct {
 	ReceiverID   int
 	ReceiverType int // ReceiverNation or ReceiverAlliance
-	Money        float64
-	Coal         float64
-	Oil          float64
-	Uranium      float64
-	Iron         float64
-	Bauxite      float64
-	Lead         float64
-	Gasoline     float64
-	Munitions    float64
-	Steel        float64
-	Aluminum     float64
-	Food         float64
+	Amounts      Amounts
 	Note         string
 }
 
@@ -354,9 +343,8 @@ func (c *Client) BankWithdraw(ctx context.Context, key string, w Withdrawal) (*B
 }
 
 func (c *Client) withdraw(ctx context.Context, key string, w Withdrawal) (*Bankrec, error) {
-	amounts := []float64{w.Money, w.Coal, w.Oil, w.Uranium, w.Iron, w.Bauxite, w.Lead, w.Gasoline, w.Munitions, w.Steel, w.Aluminum, w.Food}
 	var total float64
-	for _, a := range amounts {
+	for _, a := range w.Amounts {
 		if a < 0 {
 			return nil, &Error{Kind: ErrInvalidQuery, Op: "bankWithdraw", Message: "negative amount"}
 		}
@@ -366,7 +354,8 @@ func (c *Client) withdraw(ctx context.Context, key string, w Withdrawal) (*Bankr
 		return nil, &Error{Kind: ErrInvalidQuery, Op: "bankWithdraw", Message: "no amount or no receiver"}
 	}
 	resp, err := bankWithdraw(ctx, keyed{c: c, key: key, mutation: true}, strconv.Itoa(w.ReceiverID), w.ReceiverType,
-		w.Money, w.Coal, w.Oil, w.Uranium, w.Iron, w.Bauxite, w.Lead, w.Gasoline, w.Munitions, w.Steel, w.Aluminum, w.Food, w.Note)
+		w.Amounts[Money], w.Amounts[Coal], w.Amounts[Oil], w.Amounts[Uranium], w.Amounts[Iron], w.Amounts[Bauxite], w.Amounts[Lead],
+		w.Amounts[Gasoline], w.Amounts[Munitions], w.Amounts[Steel], w.Amounts[Aluminum], w.Amounts[Food], w.Note)
 	if err != nil {
 		return nil, err
 	}

@@ -346,7 +346,7 @@ func TestBankWithdraw(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, 1_000_000.0, before.Data.Money)
 
-		rec, err := c.BankWithdraw(t.Context(), officerKey, pnw.Withdrawal{ReceiverID: memberID, ReceiverType: pnw.ReceiverNation, Money: 250_000, Food: 100, Note: "grant"})
+		rec, err := c.BankWithdraw(t.Context(), officerKey, pnw.Withdrawal{ReceiverID: memberID, ReceiverType: pnw.ReceiverNation, Amounts: pnw.Amounts{pnw.Money: 250_000, pnw.Food: 100}, Note: "grant"})
 		require.NoError(t, err)
 		require.Equal(t, "7", rec.SenderId)
 		require.Equal(t, "101", rec.ReceiverId)
@@ -364,7 +364,7 @@ func TestBankWithdraw(t *testing.T) {
 		c, b := setup(t)
 		noBotKey, _ := setup(t, func(o *pnw.Options, _ *testBundle) { o.BotKey = "" })
 		wrongBotKey, _ := setup(t, func(o *pnw.Options, _ *testBundle) { o.BotKey = "notwhitelisted" })
-		w := pnw.Withdrawal{ReceiverID: memberID, ReceiverType: pnw.ReceiverNation, Money: 1}
+		w := pnw.Withdrawal{ReceiverID: memberID, ReceiverType: pnw.ReceiverNation, Amounts: pnw.Amounts{pnw.Money: 1}}
 
 		_, err := noBotKey.BankWithdraw(t.Context(), officerKey, w)
 		require.ErrorIs(t, err, pnw.ErrPermission)
@@ -372,9 +372,9 @@ func TestBankWithdraw(t *testing.T) {
 		require.ErrorIs(t, err, pnw.ErrPermission)
 		_, err = c.BankWithdraw(t.Context(), memberKey, w)
 		require.ErrorIs(t, err, pnw.ErrPermission)
-		_, err = c.BankWithdraw(t.Context(), officerKey, pnw.Withdrawal{ReceiverID: memberID, ReceiverType: pnw.ReceiverNation, Money: -1})
+		_, err = c.BankWithdraw(t.Context(), officerKey, pnw.Withdrawal{ReceiverID: memberID, ReceiverType: pnw.ReceiverNation, Amounts: pnw.Amounts{pnw.Money: -1}})
 		require.ErrorIs(t, err, pnw.ErrInvalidQuery)
-		_, err = c.BankWithdraw(t.Context(), officerKey, pnw.Withdrawal{ReceiverID: memberID, ReceiverType: pnw.ReceiverNation, Money: 5e9})
+		_, err = c.BankWithdraw(t.Context(), officerKey, pnw.Withdrawal{ReceiverID: memberID, ReceiverType: pnw.ReceiverNation, Amounts: pnw.Amounts{pnw.Money: 5e9}})
 		require.Error(t, err)
 		require.Contains(t, err.Error(), "not have enough money")
 		require.Equal(t, 1_000_000.0, b.fake.Alliance(allianceID).Bank.Money)
@@ -629,7 +629,7 @@ func TestNoRedirects(t *testing.T) {
 // not.
 func TestNotSent(t *testing.T) {
 	t.Parallel()
-	w := pnw.Withdrawal{ReceiverID: memberID, ReceiverType: pnw.ReceiverNation, Money: 1}
+	w := pnw.Withdrawal{ReceiverID: memberID, ReceiverType: pnw.ReceiverNation, Amounts: pnw.Amounts{pnw.Money: 1}}
 
 	t.Run("breaker open", func(t *testing.T) {
 		t.Parallel()
@@ -652,7 +652,7 @@ func TestNotSent(t *testing.T) {
 	t.Run("NaN amount", func(t *testing.T) {
 		t.Parallel()
 		c, b := setup(t, withoutCache)
-		_, err := c.BankWithdraw(t.Context(), officerKey, pnw.Withdrawal{ReceiverID: memberID, ReceiverType: pnw.ReceiverNation, Money: math.NaN()})
+		_, err := c.BankWithdraw(t.Context(), officerKey, pnw.Withdrawal{ReceiverID: memberID, ReceiverType: pnw.ReceiverNation, Amounts: pnw.Amounts{pnw.Money: math.NaN()}})
 		require.True(t, pnw.NotSent(err), "%v", err)
 		require.Zero(t, b.fake.Requests())
 	})

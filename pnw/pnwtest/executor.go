@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"pnwbot/pnw"
 )
 
 // executor resolves one validated operation over the fixtures; the
@@ -28,10 +30,6 @@ func maxFirst(field string) int {
 		return 1000
 	}
 	return 500
-}
-
-func resourceNames() []string {
-	return []string{"money", "coal", "oil", "uranium", "iron", "bauxite", "lead", "gasoline", "munitions", "steel", "aluminum", "food"}
 }
 
 func (x *executor) selection(set ast.SelectionSet, typeName string, obj map[string]any, path []any) map[string]any {
@@ -152,7 +150,7 @@ func (x *executor) resolve(parent, name string, obj, args map[string]any) (any, 
 	if parent == "Nation" && name == "tax_id" && !x.officerOf(toInt(obj["alliance_id"])) {
 		return nil, nil
 	}
-	if parent == "Alliance" && slices.Contains(resourceNames(), name) && !x.seesBank(obj) {
+	if parent == "Alliance" && isResource(name) && !x.seesBank(obj) {
 		return nil, nil
 	}
 	return obj[name], nil
@@ -256,7 +254,8 @@ func (x *executor) withdraw(args map[string]any) (any, error) {
 	bank := resources(a.Bank)
 	var amounts Resources
 	moved := resources(amounts)
-	for _, name := range resourceNames() {
+	for _, r := range pnw.Resources {
+		name := r.String()
 		v := toFloat(args[name])
 		if v < 0 || v > bank[name] {
 			return nil, fmt.Errorf("Your alliance does not have enough %s.", name)
@@ -289,6 +288,11 @@ func (x *executor) withdraw(args map[string]any) (any, error) {
 	}
 	s.bankrecs = append(s.bankrecs, rec)
 	return rec.record(), nil
+}
+
+func isResource(name string) bool {
+	_, ok := pnw.ResourceNamed(name)
+	return ok
 }
 
 func resources(r Resources) map[string]float64 {

@@ -12,7 +12,7 @@ import (
 )
 
 // adminData is /admin: each section only for the admins who hold its
-// permission, decided by access.SystemCan as the /admin commands are.
+// permission, decided by access from one load, as the /admin commands are.
 type adminData struct {
 	Users     []store.User
 	UsersNext string
@@ -39,15 +39,12 @@ const adminPageSize = 25
 func (s *Site) admin(w http.ResponseWriter, r *http.Request, u *store.User, _ store.UserSession) {
 	ctx := r.Context()
 	var d adminData
-	can := func(p access.SystemPermission) bool {
-		ok, _, err := access.SystemCan(ctx, s.opts.Store, u.ID, p)
-		if err != nil {
-			s.opts.Logger.ErrorContext(ctx, "system permission", "error", err)
-		}
-		return ok
+	held, err := access.LoadSystem(ctx, s.opts.Store, u.ID) // once for the page
+	if err != nil {
+		s.opts.Logger.ErrorContext(ctx, "system permission", "error", err)
 	}
 	d.CanUsers, d.CanAlliances, d.CanAudit, d.CanSystem =
-		can(access.ManageUsers), can(access.ManageAlliances), can(access.ViewAuditLogs), can(access.ManageSystem)
+		held[access.ManageUsers], held[access.ManageAlliances], held[access.ViewAuditLogs], held[access.ManageSystem]
 	if !d.CanUsers && !d.CanAlliances && !d.CanAudit && !d.CanSystem {
 		s.audit(r, entry{user: &u.ID, action: "permission.denied", resource: "system", failed: true,
 			values: map[string]any{"route": "/admin", "missing": "system admin"}})
@@ -56,7 +53,6 @@ func (s *Site) admin(w http.ResponseWriter, r *http.Request, u *store.User, _ st
 	}
 	ctx = store.ForReport(ctx)
 	q := r.URL.Query()
-	var err error
 	if d.CanUsers {
 		after, _ := strconv.ParseInt(q.Get("users_after"), 10, 64)
 		if d.Users, err = s.opts.Store.UserList(ctx, store.UserListParams{AfterID: after, RowLimit: adminPageSize + 1}); err != nil {

@@ -124,9 +124,12 @@ type holding struct {
 }
 
 func bankHoldings(b pnw.AllianceBank) []holding {
-	return []holding{{"Money", b.Money}, {"Coal", b.Coal}, {"Oil", b.Oil}, {"Uranium", b.Uranium}, {"Iron", b.Iron},
-		{"Bauxite", b.Bauxite}, {"Lead", b.Lead}, {"Gasoline", b.Gasoline}, {"Munitions", b.Munitions}, {"Steel", b.Steel},
-		{"Aluminum", b.Aluminum}, {"Food", b.Food}}
+	var hs []holding
+	for r, v := range b.Amounts() {
+		name := pnw.Resource(r).String()
+		hs = append(hs, holding{strings.ToUpper(name[:1]) + name[1:], v})
+	}
+	return hs
 }
 
 type memberRow struct {
@@ -173,8 +176,8 @@ func pageOf[T any](items []T, n int) []T {
 
 // alliance is the managers' page: members for canViewMembers (the page's
 // own permission, as /alliance members), wars and audit log for those who
-// hold canViewWars and canViewAuditLog. access.Can decides each, as for
-// the commands.
+// hold canViewWars and canViewAuditLog, decided by access from one load of
+// the manager's row, as for the commands.
 func (s *Site) alliance(w http.ResponseWriter, r *http.Request, u *store.User, _ store.UserSession) {
 	ctx := r.Context()
 	a, err := s.opts.Store.AllianceGetBySlug(ctx, r.PathValue("slug"))
@@ -185,17 +188,18 @@ func (s *Site) alliance(w http.ResponseWriter, r *http.Request, u *store.User, _
 		s.internal(w, r, err)
 		return
 	}
-	ok, missing, err := access.Can(ctx, s.opts.Store, u.ID, a.ID, access.ViewMembers)
+	held, _, err := access.LoadAlliance(ctx, s.opts.Store, u.ID, a.ID) // once for the page
 	if err != nil {
 		s.internal(w, r, err)
 		return
 	}
-	if !ok {
+	var denied *access.Denied
+	if errors.As(access.Check(access.Alliance(access.ViewMembers), access.Perms{Alliance: held}), &denied) {
 		s.audit(r, entry{user: &u.ID, alliance: &a.ID, action: "permission.denied", resource: "alliance",
 			resourceID: strconv.FormatInt(a.PnwAllianceID, 10), failed: true,
-			values: map[string]any{"route": "/alliances/{slug}", "missing": missing}})
+			values: map[string]any{"route": "/alliances/{slug}", "missing": denied.Missing}})
 		s.fail(w, r, http.StatusForbidden, "Forbidden",
-			fmt.Sprintf("You may not see %s's page: you are missing %s. Its admins can grant it in Discord (/alliance managers).", a.Name, permissionList(missing)))
+			fmt.Sprintf("You may not see %s's page: you are missing %s. Its admins can grant it in Discord (/alliance managers).", a.Name, denied.List()))
 		return
 	}
 	d := allianceData{Alliance: a}
@@ -227,12 +231,7 @@ func (s *Site) alliance(w http.ResponseWriter, r *http.Request, u *store.User, _
 	}
 	d.MembersP = newPager(r, "members", n, len(all))
 
-	if s.opts.Bank != nil {
-		if d.CanBank, _, err = access.Can(ctx, s.opts.Store, u.ID, a.ID, access.ViewBank); err != nil {
-			s.internal(w, r, err)
-			return
-		}
-	}
+	d.CanBank = s.opts.Bank != nil && held[access.ViewBank]
 	if d.CanBank {
 		if bank, err := s.opts.Bank(ctx, a); err != nil {
 			s.opts.Logger.WarnContext(ctx, "web alliance bank", "alliance_id", a.ID, "error", err)
@@ -242,11 +241,7 @@ func (s *Site) alliance(w http.ResponseWriter, r *http.Request, u *store.User, _
 		}
 	}
 
-	if d.CanWars, _, err = access.Can(ctx, s.opts.Store, u.ID, a.ID, access.ViewWars); err != nil {
-		s.internal(w, r, err)
-		return
-	}
-	if d.CanWars {
+	if d.CanWars = held[access.ViewWars]; d.CanWars {
 		wars, err := s.opts.Game.AllianceWars(ctx, int(a.PnwAllianceID))
 		if err != nil {
 			s.gameDown(w, r, err)
@@ -256,11 +251,7 @@ func (s *Site) alliance(w http.ResponseWriter, r *http.Request, u *store.User, _
 		d.Wars, d.WarsP = pageOf(wars.Data, n), newPager(r, "wars", n, len(wars.Data))
 	}
 
-	if d.CanAudit, _, err = access.Can(ctx, s.opts.Store, u.ID, a.ID, access.ViewAuditLog); err != nil {
-		s.internal(w, r, err)
-		return
-	}
-	if d.CanAudit {
+	if d.CanAudit = held[access.ViewAuditLog]; d.CanAudit {
 		n := pageParam(r, "audit")
 		rows, err := s.opts.Store.AuditLogPage(ctx, store.AuditLogPageParams{
 			AllianceID: &a.ID, RowOffset: int32(n * pageSize), RowLimit: pageSize + 1})
@@ -273,14 +264,6 @@ func (s *Site) alliance(w http.ResponseWriter, r *http.Request, u *store.User, _
 		d.AuditP = newPager(r, "audit", n, n*pageSize+len(rows))
 	}
 	s.render(w, r, http.StatusOK, "alliance", page{Title: a.Name, User: u, Data: d})
-}
-
-func permissionList(ps []access.Permission) string {
-	names := make([]string, len(ps))
-	for i, p := range ps {
-		names[i] = string(p)
-	}
-	return strings.Join(names, ", ")
 }
 
 func (s *Site) gameDown(w http.ResponseWriter, r *http.Request, err error) {

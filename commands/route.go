@@ -1,0 +1,226 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+
+	"pnwbot/access"
+	"pnwbot/bot"
+	"pnwbot/pnw"
+	"pnwbot/store"
+)
+
+// route is a command route with what its caller must hold. Serving it
+// loads the caller once, checks Need (a denial audited and answered with
+// what is missing) and only then runs Handler, so a handler starts from
+// an authorized call:
+//
+//	{Path: "/alliance/bank", Need: access.Alliance(access.ViewBank), Handler: d.allianceBank, Ephemeral: true}
+//	func (d *Deps) allianceBank(ctx context.Context, req *call) (*bot.Response, error) {
+//		bank, err := d.Bank.Holdings(ctx, req.Alliance) // req.Account is the caller's account
+type route struct {
+	Path string
+	// Need is what the caller must hold; the zero Need lets anyone in.
+	Need access.Need
+	// OwnerOnly lets only the user named by the custom_id's {owner} press
+	// it (a page turn), checked before Need.
+	OwnerOnly bool
+	Handler   handler
+	// Autocomplete answers while the user types; it runs without Need.
+	Autocomplete handler
+	Ephemeral    bool
+}
+
+// handler answers one interaction whose caller holds what its route needs.
+type handler func(ctx context.Context, req *call) (*bot.Response, error)
+
+// call is one interaction as a handler sees it.
+type call struct {
+	*bot.Request
+	// Caller is the invoker as the interaction began.
+	Caller Caller
+	// Account is the caller's account on routes whose Need asks for one.
+	Account store.User
+	// Alliance is the server's alliance on routes that need an alliance
+	// permission.
+	Alliance store.Alliance
+	// Perms is what the caller holds, loaded once for the route's Need.
+	Perms access.Perms
+}
+
+// Caller is the invoker's account as the interaction began.
+type Caller struct {
+	// Account is nil when they have none, or when it could not be read.
+	Account *store.User
+	// DatabaseDown: the database could not be asked. Commands that need no
+	// account still answer; the rest say errDatabaseDown.
+	DatabaseDown bool
+}
+
+// routes turns a command's routes into the router's.
+func (d *Deps) routes(rs ...route) []bot.Route {
+	out := make([]bot.Route, len(rs))
+	for i, r := range rs {
+		out[i] = bot.Route{Path: r.Path, Ephemeral: r.Ephemeral}
+		if r.Handler != nil {
+			out[i].Handler = d.serve(r, r.Handler, true)
+		}
+		if r.Autocomplete != nil {
+			out[i].Autocomplete = d.serve(r, r.Autocomplete, false)
+		}
+	}
+	return out
+}
+
+// serve loads the caller (one query, the only one before the check),
+// applies their reply preference, attributes the game API requests to
+// them, checks the route's Need when guard is set, and runs h. A handler
+// that failed for want of the database answers errDatabaseDown.
+func (d *Deps) serve(r route, h handler, guard bool) bot.Handler {
+	return func(ctx context.Context, req *bot.Request) (*bot.Response, error) {
+		c := &call{Request: req}
+		var err error
+		if c.Caller, err = d.loadCaller(ctx, req); err != nil {
+			return nil, fmt.Errorf("load caller: %w", err)
+		}
+		if c.Caller.DatabaseDown {
+			// The rest of the request skips the database (its writes with a warning).
+			ctx = store.WithoutDatabase(ctx)
+		}
+		ctx = pnw.WithCaller(ctx, d.gameCaller(c))
+		if guard && r.OwnerOnly && req.Var("owner") != req.User.ID {
+			err = bot.UserError("Only the person who ran this command can turn its pages: run it yourself to get your own.")
+		} else if guard {
+			err = d.authorize(ctx, c, r.Need)
+		}
+		var resp *bot.Response
+		if err == nil {
+			resp, err = h(ctx, c)
+		}
+		if errors.Is(err, store.ErrUnavailable) {
+			d.Logger.WarnContext(ctx, "database unavailable", "route", req.Route, "error", err)
+			return nil, errDatabaseDown
+		}
+		return resp, err
+	}
+}
+
+// loadCaller reads the caller's account and applies their preference for
+// private replies.
+func (d *Deps) loadCaller(ctx context.Context, req *bot.Request) (Caller, error) {
+	u, err := d.Store.UserGetByDiscordID(ctx, req.User.ID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return Caller{}, nil
+	case errors.Is(err, store.ErrUnavailable):
+		d.Logger.WarnContext(ctx, "database unavailable: serving what needs no account", "user_id", req.User.ID, "error", err)
+		return Caller{DatabaseDown: true}, nil
+	case err != nil:
+		return Caller{}, fmt.Errorf("load user: %w", err)
+	}
+	if userPreferences(u).Private {
+		req.PreferPrivate()
+	}
+	return Caller{Account: &u}, nil
+}
+
+// gameCaller attributes the game API requests of the interaction to the
+// caller's account, and charges the lookups that spend the bot's own key
+// to the caller's daily allowance; a caller without an account gets one
+// made, at most once in the interaction, when such a lookup is logged.
+func (d *Deps) gameCaller(c *call) pnw.Caller {
+	gc := pnw.Caller{DiscordID: c.User.ID}
+	if c.Caller.Account != nil {
+		gc.UserID = c.Caller.Account.ID
+	}
+	var mu sync.Mutex
+	var id int64
+	gc.Account = func(ctx context.Context) (int64, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if id == 0 {
+			u, err := d.ensureUser(ctx, c)
+			if err != nil {
+				return 0, err
+			}
+			id = u.ID
+		}
+		return id, nil
+	}
+	return gc
+}
+
+// authorize decides n for the call, filling what it found: the account,
+// the server's alliance, the permissions. A denial is audited. Routes
+// declare their Need and serve calls this; a handler calls it only where
+// its Need depends on what it was asked (an account deleted meanwhile).
+func (d *Deps) authorize(ctx context.Context, c *call, n access.Need) error {
+	if !n.Account {
+		return nil
+	}
+	if len(n.Alliance) > 0 {
+		var err error
+		if c.Alliance, err = d.serverAlliance(ctx, c.Request); err != nil {
+			return err
+		}
+	}
+	u, err := d.findUser(c)
+	switch {
+	case errors.Is(err, errNoAccount) && (len(n.Alliance) > 0 || len(n.System) > 0):
+		// Refused as one who holds nothing, and audited so.
+		return d.deny(ctx, c, nil, access.Check(n, access.Perms{}))
+	case err != nil:
+		return err
+	}
+	c.Account = u
+	return d.allow(ctx, c, u, n)
+}
+
+// allow decides n for u, the caller's account: the handlers whose Need
+// depends on the account they found or made call it directly.
+func (d *Deps) allow(ctx context.Context, c *call, u store.User, n access.Need) error {
+	var err error
+	if c.Perms, err = access.Load(ctx, d.Store, u.ID, u.Permissions, c.Alliance.ID, n); err != nil {
+		return err
+	}
+	if err := access.Check(n, c.Perms); err != nil {
+		return d.deny(ctx, c, &u, err)
+	}
+	return nil
+}
+
+// deny audits a refused request (err an *access.Denied) as today's
+// permission.denied rows, and answers with what is missing.
+func (d *Deps) deny(ctx context.Context, c *call, u *store.User, err error) error {
+	var denied *access.Denied
+	if !errors.As(err, &denied) {
+		return err
+	}
+	var userID *int64
+	values := map[string]any{"route": c.Route, "missing": denied.Missing}
+	if u != nil {
+		userID = &u.ID
+	} else {
+		// No account to name: the Discord user is who was refused.
+		values["discord_id"] = c.User.ID
+	}
+	switch n := denied.Need; {
+	case len(n.Alliance) > 0:
+		a := c.Alliance
+		d.audit(ctx, auditEntry{user: userID, alliance: &a.ID, action: "permission.denied", resource: "alliance",
+			resourceID: strconv.FormatInt(a.PnwAllianceID, 10), failed: true, newValues: values})
+		return bot.UserErrorf("You may not do this in %s: you are missing %s. Its admins can grant it (/alliance managers list shows them).",
+			a.Name, denied.List())
+	case len(n.System) > 0:
+		d.audit(ctx, auditEntry{user: userID, action: "permission.denied", resource: "system", resourceID: c.Route, failed: true, newValues: values})
+		return bot.UserErrorf("Only pnwbot's system admins may do this: you are missing %s.", denied.List())
+	default:
+		perm := denied.Missing[0]
+		d.audit(ctx, auditEntry{user: userID, action: "permission.denied", resource: "permission", resourceID: perm, failed: true,
+			newValues: map[string]any{"permission": perm, "route": c.Route}})
+		return bot.UserErrorf("You are not allowed to do this (missing permission %s). Ask the bot's admins if you think you should be.", perm)
+	}
+}
