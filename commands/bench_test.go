@@ -3,7 +3,6 @@ package commands_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -41,18 +40,7 @@ func BenchmarkInteractions(b *testing.B) {
 	s.post(b, discordtest.Command("/nation", nation)) // fills the cache
 
 	pub, priv := discordtest.NewKey()
-	bare := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var i discordgo.Interaction
-		if !discordgo.VerifyInteraction(r, pub) || json.NewDecoder(r.Body).Decode(&i) != nil {
-			http.Error(w, "bad request", http.StatusBadRequest)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(&discordgo.InteractionResponse{
-			Type: discordgo.InteractionResponseChannelMessageWithSource,
-			Data: &discordgo.InteractionResponseData{Content: "pong " + i.ID},
-		})
-	})
+	bare := discordtest.Floor(pub)
 
 	for _, c := range []struct {
 		name    string

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"time"
 
@@ -69,13 +70,18 @@ func New(opts Options) *http.Server {
 	return server(opts.Addr, mux, opts.Logger)
 }
 
-// NewMetrics returns the server of g's metrics at /metrics, on addr.
+// NewMetrics returns the server of g's metrics at /metrics, on addr, with
+// Go's profiles at /debug/pprof/ (CPU, allocations, goroutines...): they
+// hold code locations and sizes, never data, and share the metrics'
+// loopback default.
 func NewMetrics(addr string, g prometheus.Gatherer, logger *slog.Logger) *http.Server {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 	return server(addr, mux, logger)
 }
 

@@ -170,3 +170,21 @@ func SignedRequest(key ed25519.PrivateKey, body []byte, timestamp time.Time) *ht
 	r.Header.Set("X-Signature-Ed25519", hex.EncodeToString(ed25519.Sign(key, append([]byte(ts), body...))))
 	return r
 }
+
+// Floor is the cheapest interactions endpoint there is, the floor that
+// benchmarks compare pnwbot with: it verifies the signature against pub,
+// decodes the interaction and answers "pong" and its id.
+func Floor(pub ed25519.PublicKey) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var i discordgo.Interaction
+		if !discordgo.VerifyInteraction(r, pub) || json.NewDecoder(r.Body).Decode(&i) != nil {
+			http.Error(w, "bad request", http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(&discordgo.InteractionResponse{
+			Type: discordgo.InteractionResponseChannelMessageWithSource,
+			Data: &discordgo.InteractionResponseData{Content: "pong " + i.ID},
+		})
+	})
+}

@@ -4,10 +4,16 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"encoding/hex"
+	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,6 +23,7 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"pnwbot/bot/discordtest"
@@ -36,31 +43,13 @@ import (
 //	go test -run '^$' -bench TwoReplicasLoad -benchtime 4000x ./cmd/pnwbot
 func BenchmarkTwoReplicasLoad(b *testing.B) {
 	ctx := context.Background()
-	discord, game := newFakes(b)
-	replicaWorld(game)
-	game.AddNation(pnwtest.Nation{ID: 4242, NationName: "Testonia", LeaderName: "Tess", AllianceID: 9, AlliancePosition: "LEADER", NumCities: 30})
+	w := newLoadWorld(b, 12)
 	const users = 400
-	for i := range 300 {
-		game.AddNation(pnwtest.Nation{ID: 10000 + i, NationName: fmt.Sprintf("Member %d", i), LeaderName: "M", AllianceID: 9, NumCities: 10 + i%20})
-	}
-	pub, priv := discordtest.NewKey()
-	encryptionKey := secrets.GenerateKey()
-	st := storetest.NewDB(b)
-	env := replicaEnv(discord, game, pub, st.Pool.Config().ConnString(), redisDB(b, 12), encryptionKey)
-	replicas := []*process{startProcess(b, env), startProcess(b, env)}
+	replicas := []*process{startProcess(b, w.env), startProcess(b, w.env)}
 
 	// The leader binds the alliance; every user is linked and may view members.
-	status, _ := post(b, replicas[0].base, priv, discordtest.ModalSubmit("link/submit", map[string]string{"api_key": playerKey}))
-	require.Equal(b, http.StatusOK, status)
-	status, r := post(b, replicas[0].base, priv, discordtest.Command("/alliance/setup"))
-	require.Equal(b, http.StatusOK, status)
-	require.Contains(b, r.Data.Content+fmt.Sprint(r.Data.Embeds), "Rose")
-	alliance, err := st.AllianceGetByPnwID(ctx, 9)
-	require.NoError(b, err)
-	master, err := secrets.ParseKey(encryptionKey)
-	require.NoError(b, err)
-	keys, err := secrets.NewKeyring(master, nil)
-	require.NoError(b, err)
+	alliance := w.bind(b, replicas[0])
+	st, keys, priv := w.st, w.keys, w.priv
 	people := make([]*discordgo.User, users)
 	for i := range people {
 		people[i] = &discordgo.User{ID: strconv.Itoa(300000000000000000 + i), Username: fmt.Sprintf("user%d", i)}
@@ -84,32 +73,115 @@ func BenchmarkTwoReplicasLoad(b *testing.B) {
 		},
 		func() *discordgo.Interaction { return discordtest.Command("/alliance/members") },
 	}
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 32}, Timeout: 30 * time.Second}
+	reqs := make([]signedInteraction, b.N)
+	for n := range reqs {
+		reqs[n] = sign(b, priv, discordtest.As(people[n%users], mix[n%len(mix)]()))
+	}
 
 	idle := make([]int64, len(replicas))
 	for i, p := range replicas {
 		idle[i] = memory(b, p, "VmRSS")
 	}
-	const clients = 16
-	latencies := make([]time.Duration, b.N)
-	var next atomic.Int64
-	var failed atomic.Int64
+	b.ResetTimer()
+	elapsed, latencies, _ := drive(b, func(n int) string { return replicas[n%2].base }, reqs, "")
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "commands/s")
+	b.ReportMetric(ms(latencies[len(latencies)*99/100]), "p99-ms")
+	b.ReportMetric(ms(latencies[len(latencies)/2]), "p50-ms")
+	for i, p := range replicas {
+		b.ReportMetric(float64(idle[i])/(1<<20), fmt.Sprintf("idle-MiB-%d", i))
+		b.ReportMetric(float64(memory(b, p, "VmHWM"))/(1<<20), fmt.Sprintf("loaded-MiB-%d", i))
+	}
+	b.ReportMetric(0, "ns/op") // the rate above says it better
+}
+
+// loadWorld is the world of the load benchmarks: the fakes, where alliance
+// 9 has 300 members and its leader's key is playerKey, a fresh database,
+// and a replica's environment on it with Redis database redisN.
+type loadWorld struct {
+	game *pnwtest.Server
+	pub  ed25519.PublicKey
+	priv ed25519.PrivateKey
+	st   *store.Store
+	keys *secrets.Keyring // the replicas' ENCRYPTION_KEY
+	env  map[string]string
+}
+
+func newLoadWorld(b *testing.B, redisN int) *loadWorld {
+	discord, game := newFakes(b)
+	replicaWorld(game)
+	game.AddNation(pnwtest.Nation{ID: 4242, NationName: "Testonia", LeaderName: "Tess", AllianceID: 9, AlliancePosition: "LEADER", NumCities: 30})
+	for i := range 300 {
+		game.AddNation(pnwtest.Nation{ID: 10000 + i, NationName: fmt.Sprintf("Member %d", i), LeaderName: "M", AllianceID: 9, NumCities: 10 + i%20})
+	}
+	w := &loadWorld{game: game, st: storetest.NewDB(b)}
+	w.pub, w.priv = discordtest.NewKey()
+	encryptionKey := secrets.GenerateKey()
+	master, err := secrets.ParseKey(encryptionKey)
+	require.NoError(b, err)
+	w.keys, err = secrets.NewKeyring(master, nil)
+	require.NoError(b, err)
+	w.env = replicaEnv(discord, game, w.pub, w.st.Pool.Config().ConnString(), redisDB(b, redisN), encryptionKey)
+	return w
+}
+
+// bind links the leader and binds alliance 9 to the guild through p.
+func (w *loadWorld) bind(b *testing.B, p *process) store.Alliance {
+	status, _ := post(b, p.base, w.priv, discordtest.ModalSubmit("link/submit", map[string]string{"api_key": playerKey}))
+	require.Equal(b, http.StatusOK, status)
+	status, r := post(b, p.base, w.priv, discordtest.Command("/alliance/setup"))
+	require.Equal(b, http.StatusOK, status)
+	require.Contains(b, r.Data.Content+fmt.Sprint(r.Data.Embeds), "Rose")
+	alliance, err := w.st.AllianceGetByPnwID(context.Background(), 9)
+	require.NoError(b, err)
+	return alliance
+}
+
+// benchClients is how many clients send interactions at once.
+const benchClients = 16
+
+// signedInteraction is a POST /interactions body with its signature, made
+// before the clock starts so that the clients spend little of the machine.
+type signedInteraction struct {
+	body   []byte
+	header http.Header
+}
+
+// sign marshals and signs i.
+func sign(tb testing.TB, key ed25519.PrivateKey, i *discordgo.Interaction) signedInteraction {
+	tb.Helper()
+	body, err := discordtest.MarshalInteraction(i)
+	require.NoError(tb, err)
+	return signedInteraction{body: body, header: discordtest.SignedRequest(key, body, time.Now()).Header}
+}
+
+// drive sends reqs from benchClients clients, reqs[n] to base(n)'s POST
+// /interactions, and returns how long they took, each one's latency,
+// sorted, and how many were deferred (a handler slower than 2 s). It fails
+// tb when an answer is neither a deferral nor a 200 holding want.
+func drive(tb testing.TB, base func(n int) string, reqs []signedInteraction, want string) (time.Duration, []time.Duration, int) {
+	tb.Helper()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: benchClients}, Timeout: 30 * time.Second}
+	defer client.CloseIdleConnections()
+	latencies := make([]time.Duration, len(reqs))
+	var next, failed, deferred atomic.Int64
 	var firstErr sync.Once
 	var failure error
-	b.ResetTimer()
 	start := time.Now()
 	var wg sync.WaitGroup
-	for range clients {
+	for range benchClients {
 		wg.Go(func() {
 			for {
 				n := int(next.Add(1)) - 1
-				if n >= b.N {
+				if n >= len(reqs) {
 					return
 				}
-				i := discordtest.As(people[n%users], mix[n%len(mix)]())
 				t0 := time.Now()
-				err := send(client, replicas[n%2].base, priv, i)
+				late, err := send(client, base(n), reqs[n], want)
 				latencies[n] = time.Since(t0)
+				if late {
+					deferred.Add(1)
+				}
 				if err != nil {
 					failed.Add(1)
 					firstErr.Do(func() { failure = err })
@@ -119,41 +191,36 @@ func BenchmarkTwoReplicasLoad(b *testing.B) {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	b.StopTimer()
-	require.NoError(b, failure, "%d of %d failed", failed.Load(), b.N)
+	require.NoError(tb, failure, "%d of %d failed", failed.Load(), len(reqs))
 	slices.Sort(latencies)
-	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "commands/s")
-	b.ReportMetric(float64(latencies[len(latencies)*99/100].Microseconds())/1000, "p99-ms")
-	b.ReportMetric(float64(latencies[len(latencies)/2].Microseconds())/1000, "p50-ms")
-	for i, p := range replicas {
-		b.ReportMetric(float64(idle[i])/(1<<20), fmt.Sprintf("idle-MiB-%d", i))
-		b.ReportMetric(float64(memory(b, p, "VmHWM"))/(1<<20), fmt.Sprintf("loaded-MiB-%d", i))
-	}
-	b.ReportMetric(0, "ns/op") // the rate above says it better
+	return elapsed, latencies, int(deferred.Load())
 }
 
-// send posts one interaction and checks that it was answered.
-func send(client *http.Client, base string, key ed25519.PrivateKey, i *discordgo.Interaction) error {
-	body, err := discordtest.MarshalInteraction(i)
+// send posts one interaction and checks that its answer holds want, unless
+// it is a deferral.
+func send(client *http.Client, base string, i signedInteraction, want string) (deferred bool, err error) {
+	req, err := http.NewRequest(http.MethodPost, base+"/interactions", bytes.NewReader(i.body))
 	if err != nil {
-		return err
+		return false, err
 	}
-	req, err := http.NewRequest(http.MethodPost, base+"/interactions", bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header = discordtest.SignedRequest(key, body, time.Now()).Header
+	req.Header = i.header.Clone()
 	resp, err := client.Do(req)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer resp.Body.Close()
-	answer, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s: %d %s", i.ApplicationCommandData().Name, resp.StatusCode, answer)
+	answer, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return false, err
 	}
-	return nil
+	deferred = bytes.HasPrefix(answer, []byte(`{"type":5,`))
+	if resp.StatusCode != http.StatusOK || !deferred && !bytes.Contains(answer, []byte(want)) {
+		return deferred, fmt.Errorf("%s: %d %s", i.body, resp.StatusCode, answer)
+	}
+	return deferred, nil
 }
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // memory reads one of the process's memory figures (VmRSS: now, VmHWM:
 // peak) from /proc, in bytes.
@@ -170,4 +237,205 @@ func memory(tb testing.TB, p *process, field string) int64 {
 	}
 	tb.Fatalf("no %s in /proc/%d/status", field, p.cmd.Process.Pid)
 	return 0
+}
+
+// BenchmarkBinary measures pnwbot as a user runs it: the binary, built
+// with go build and started on the test PostgreSQL and Redis against the
+// fakes (DISCORD_GATEWAY=off), beside the floor, a process that only
+// verifies the signature, decodes the interaction and answers. Each case
+// sends b.N signed POST /interactions from 16 clients, each from a user
+// who sent nothing before, first to the floor and then to the binary; it
+// reports both rates, their ratio (share), the binary's p50 and p99, and
+// what it allocated per command (from its /metrics).
+//
+//	go test -run '^$' -bench Binary -benchtime 4000x ./cmd/pnwbot
+//
+// With -binary.profile=DIR it also saves, for each case, pprof CPU and
+// allocation profiles of the binary over the first 3 s of the load (make
+// the load last that long: -benchtime 10000x).
+func BenchmarkBinary(b *testing.B) {
+	ctx := context.Background()
+	w := newLoadWorld(b, 8)
+	st, keys, priv, game := w.st, w.keys, w.priv, w.game
+	bin := filepath.Join(b.TempDir(), "pnwbot")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	require.NoError(b, err, "go build: %s", out)
+	p := startCommand(b, exec.Command(bin, "run"), "", w.env)
+	floor := startCommand(b, exec.Command(os.Args[0]), asFloor+"="+hex.EncodeToString(w.pub), nil)
+
+	// The leader binds alliance 9; /nation 4242 and its members get cached.
+	alliance := w.bind(b, p)
+	for _, i := range []*discordgo.Interaction{
+		discordtest.Command("/nation", discordtest.Option("nation", "4242")),
+		discordtest.Command("/alliance/members"),
+	} {
+		status, _ := post(b, p.base, priv, i)
+		require.Equal(b, http.StatusOK, status)
+	}
+
+	// Every request comes from a new user: accounts, where a case needs
+	// them, are made in bulk beforehand.
+	next := 400000000000000000
+	newUsers := func(n int) []*discordgo.User {
+		users := make([]*discordgo.User, n)
+		for i := range users {
+			next++
+			users[i] = &discordgo.User{ID: strconv.Itoa(next), Username: fmt.Sprintf("user%d", next)}
+		}
+		return users
+	}
+	accounts := func(b *testing.B, users []*discordgo.User) []store.User {
+		batch := &pgx.Batch{}
+		for _, u := range users {
+			batch.Queue(`INSERT INTO users (discord_id, discord_username, key_salt) VALUES ($1, $2, $3) RETURNING id, key_salt`,
+				u.ID, u.Username, secrets.NewSalt())
+		}
+		rows := make([]store.User, len(users))
+		res := st.Pool.SendBatch(ctx, batch)
+		defer res.Close()
+		for i := range rows {
+			require.NoError(b, res.QueryRow().Scan(&rows[i].ID, &rows[i].KeySalt))
+		}
+		return rows
+	}
+	linked := func(b *testing.B, users []*discordgo.User) {
+		batch := &pgx.Batch{}
+		for _, u := range accounts(b, users) {
+			nation := 20000 + u.ID
+			game.AddNation(pnwtest.Nation{ID: int(nation), NationName: fmt.Sprintf("Nation %d", nation), LeaderName: "L", AllianceID: 9, NumCities: 12})
+			sealed, err := keys.Seal(fmt.Sprintf("benchkey%012d", u.ID), u.KeySalt, secrets.NationKey(u.ID))
+			require.NoError(b, err)
+			batch.Queue(`UPDATE users SET pnw_nation_id = $2, pnw_api_key = $3, key_permissions = '{}', key_verified_at = now() WHERE id = $1`,
+				u.ID, nation, sealed)
+		}
+		require.NoError(b, st.Pool.SendBatch(ctx, batch).Close())
+	}
+	viewers := func(b *testing.B, users []*discordgo.User) {
+		batch := &pgx.Batch{}
+		for _, u := range accounts(b, users) {
+			batch.Queue(`INSERT INTO alliance_managers (user_id, alliance_id, role, permissions) VALUES ($1, $2, 'viewer', '{}')`, u.ID, alliance.ID)
+		}
+		require.NoError(b, st.Pool.SendBatch(ctx, batch).Close())
+	}
+
+	nation := discordtest.Option("nation", "4242")
+	for _, c := range []struct {
+		name    string
+		prepare func(*testing.B, []*discordgo.User) // the users' accounts
+		i       func() *discordgo.Interaction
+		want    string
+		// warm sends each user's command once before the clock starts:
+		// a linked /me looks up the user's own nation, cached afterwards.
+		warm bool
+	}{
+		{"me-unlinked", nil, func() *discordgo.Interaction { return discordtest.Command("/me") }, "/link", false},
+		{"me-linked", linked, func() *discordgo.Interaction { return discordtest.Command("/me") }, "led by L", true},
+		{"nation-cached", nil, func() *discordgo.Interaction { return discordtest.Command("/nation", nation) }, "Testonia", false},
+		{"alliance-members-cached", viewers, func() *discordgo.Interaction { return discordtest.Command("/alliance/members") }, "Member", false},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			users := newUsers(b.N)
+			if c.prepare != nil {
+				c.prepare(b, users)
+			}
+			sendAll := func(base string, reqs []signedInteraction, want string) (time.Duration, []time.Duration, int) {
+				return drive(b, func(int) string { return base }, reqs, want)
+			}
+			signAll := func() []signedInteraction {
+				reqs := make([]signedInteraction, b.N)
+				for n, u := range users {
+					reqs[n] = sign(b, priv, discordtest.As(u, c.i()))
+				}
+				return reqs
+			}
+			if c.warm {
+				sendAll(p.base, signAll(), c.want)
+			}
+			reqs := signAll()
+			floorTime, _, _ := sendAll(floor.base, reqs, "pong")
+			var profiles sync.WaitGroup
+			if *profileDir != "" {
+				for _, kind := range []string{"profile", "allocs"} {
+					profiles.Go(func() { saveProfile(b, p, kind, filepath.Join(*profileDir, c.name+"."+kind+".pprof")) })
+				}
+			}
+			mallocs, bytes := metric(b, p, "go_memstats_mallocs_total"), metric(b, p, "go_memstats_alloc_bytes_total")
+			requests := game.Requests()
+			b.ResetTimer()
+			elapsed, latencies, deferred := sendAll(p.base, reqs, c.want)
+			b.StopTimer()
+			mallocs, bytes = metric(b, p, "go_memstats_mallocs_total")-mallocs, metric(b, p, "go_memstats_alloc_bytes_total")-bytes
+			profiles.Wait()
+			rate, floorRate := float64(b.N)/elapsed.Seconds(), float64(b.N)/floorTime.Seconds()
+			b.ReportMetric(rate, "commands/s")
+			b.ReportMetric(floorRate, "floor-commands/s")
+			b.ReportMetric(rate/floorRate, "share")
+			b.ReportMetric(ms(latencies[len(latencies)/2]), "p50-ms")
+			b.ReportMetric(ms(latencies[len(latencies)*99/100]), "p99-ms")
+			b.ReportMetric(mallocs/float64(b.N), "allocs/command")
+			b.ReportMetric(bytes/float64(b.N), "B/command")
+			b.ReportMetric(float64(game.Requests()-requests)/float64(b.N), "api-requests/command")
+			b.ReportMetric(float64(deferred)/float64(b.N), "deferred/command")
+			b.ReportMetric(0, "ns/op") // the rate says it better
+		})
+	}
+}
+
+var profileDir = flag.String("binary.profile", "", "BenchmarkBinary: save pprof profiles of the binary under load in this directory")
+
+// saveProfile saves the binary's pprof profile kind ("profile": CPU,
+// "allocs": allocations) over the next 3 s to path.
+func saveProfile(tb testing.TB, p *process, kind, path string) {
+	url := strings.TrimSuffix(p.metrics, "/metrics") + "/debug/pprof/" + kind + "?seconds=3"
+	resp, err := http.Get(url)
+	if err != nil {
+		tb.Errorf("%s: %v", url, err)
+		return
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err == nil && resp.StatusCode != http.StatusOK {
+		err = fmt.Errorf("%d %s", resp.StatusCode, body)
+	}
+	if err == nil {
+		err = os.WriteFile(path, body, 0o644)
+	}
+	if err != nil {
+		tb.Errorf("%s: %v", url, err)
+	}
+}
+
+// metric reads one unlabelled counter or gauge from the process's /metrics.
+func metric(tb testing.TB, p *process, name string) float64 {
+	tb.Helper()
+	for _, line := range strings.Split(get(tb, p.metrics), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			require.NoError(tb, err)
+			return f
+		}
+	}
+	tb.Fatalf("no %s in %s", name, p.metrics)
+	return 0
+}
+
+// asFloor, when set in the environment to a hex public key, makes the test
+// binary serve the floor of BenchmarkBinary instead of running tests.
+const asFloor = "PNWBOT_TEST_FLOOR"
+
+// floorRunning is the line the floor logs once it serves.
+const floorRunning = "floor is running"
+
+// serveFloor serves discordtest.Floor on 127.0.0.1, at a free port.
+func serveFloor(publicKey string) error {
+	pub, err := hex.DecodeString(publicKey)
+	if err != nil {
+		return err
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	slog.New(slog.NewJSONHandler(os.Stderr, nil)).Info(floorRunning, "http", l.Addr().String(), "metrics", "")
+	return http.Serve(l, discordtest.Floor(pub))
 }

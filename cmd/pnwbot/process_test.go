@@ -39,8 +39,16 @@ type process struct {
 // unless stop ended it first.
 func startProcess(t testing.TB, env map[string]string) *process {
 	t.Helper()
-	p := &process{cmd: exec.Command(os.Args[0]), logs: &syncBuffer{}, exited: make(chan struct{}), running: make(chan struct{})}
-	p.cmd.Env = []string{asPnwbot + "=run"}
+	return startCommand(t, exec.Command(os.Args[0]), asPnwbot+"=run", env)
+}
+
+// startCommand starts cmd with env and the variables in vars (and
+// nothing else) as its environment, and waits until it logs "pnwbot is
+// running". It is killed when the test ends, unless stop ended it first.
+func startCommand(t testing.TB, cmd *exec.Cmd, vars string, env map[string]string) *process {
+	t.Helper()
+	p := &process{cmd: cmd, logs: &syncBuffer{}, exited: make(chan struct{}), running: make(chan struct{})}
+	p.cmd.Env = strings.Fields(vars)
 	for k, v := range env {
 		p.cmd.Env = append(p.cmd.Env, k+"="+v)
 	}
@@ -54,8 +62,11 @@ func startProcess(t testing.TB, env map[string]string) *process {
 		for sc.Scan() {
 			line := sc.Text()
 			fmt.Fprintln(p.logs, line)
+			if p.base != "" {
+				continue // the access log under load: not parsed
+			}
 			var l struct{ Msg, HTTP, Metrics string }
-			if json.Unmarshal([]byte(line), &l) == nil && l.Msg == "pnwbot is running" {
+			if json.Unmarshal([]byte(line), &l) == nil && (l.Msg == "pnwbot is running" || l.Msg == floorRunning) {
 				p.base, p.metrics = "http://"+l.HTTP, "http://"+l.Metrics+"/metrics"
 				close(p.running)
 			}

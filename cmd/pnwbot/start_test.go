@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -25,6 +26,10 @@ import (
 const asPnwbot = "PNWBOT_TEST_RUN_MAIN"
 
 func TestMain(m *testing.M) {
+	if key, ok := os.LookupEnv(asFloor); ok {
+		fmt.Fprintln(os.Stderr, serveFloor(key))
+		os.Exit(1)
+	}
 	if args, ok := os.LookupEnv(asPnwbot); ok {
 		os.Args = append([]string{"pnwbot"}, strings.Fields(args)...)
 		main()
