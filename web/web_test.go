@@ -63,6 +63,11 @@ func TestServer(t *testing.T) {
 	require.Contains(t, body, "pnwbot_test_total 1")
 	code, _ = get(t, metrics, "/interactions")
 	require.Equal(t, http.StatusNotFound, code)
+	code, body = get(t, metrics, "/debug/pprof/")
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, body, "allocs", "profiles are on the metrics server")
+	code, _ = get(t, srv, "/debug/pprof/")
+	require.Equal(t, http.StatusNotFound, code, "and only there")
 
 	w := httptest.NewRecorder()
 	srv.Handler.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/interactions", nil))
