@@ -589,6 +589,21 @@ func (f *Fake) WaitDM(ctx context.Context, userID string, n int) (*Reply, error)
 	return r, err
 }
 
+// WaitDMs waits until some user has more direct messages than seen counts
+// (by user ID), and returns every user's messages past their count.
+func (f *Fake) WaitDMs(ctx context.Context, seen map[string]int) (map[string][]*Reply, error) {
+	out := map[string][]*Reply{}
+	err := f.wait(ctx, func() bool {
+		for u, dms := range f.dms {
+			if len(dms) > seen[u] {
+				out[u] = append([]*Reply(nil), dms[seen[u]:]...)
+			}
+		}
+		return len(out) > 0
+	})
+	return out, err
+}
+
 // isAnswered reports whether the interaction with this token has had its
 // callback: Discord knows no webhook for it before.
 func (f *Fake) isAnswered(token string) bool {

@@ -74,13 +74,19 @@ func startDemo(ctx context.Context, getenv func(string) string, databaseURL stri
 			stopFakes()
 		}
 	}()
-	world := demo.Seed(game)
+	world := demo.Seed(game, discord)
 
 	or := func(name, def string) string {
 		if v := getenv(name); v != "" {
 			return v
 		}
 		return def
+	}
+	// The web side signs in through the fake Discord, so PUBLIC_URL must be
+	// the page's own address: a port chosen by the system is chosen now.
+	addr, err := fixedAddr(or(config.HTTPAddr, demoDefaultAddr)) // the page acts as anyone: keep it on this machine
+	if err != nil {
+		return nil, nil, err
 	}
 	env := map[string]string{
 		config.DatabaseURL:    databaseURL,
@@ -90,10 +96,15 @@ func startDemo(ctx context.Context, getenv func(string) string, databaseURL stri
 		config.DiscordGuildID: discordtest.GuildID,
 		config.PNWAPIURL:      game.URL,
 		config.PNWAPIKey:      world.BotKey,
-		config.HTTPAddr:       or(config.HTTPAddr, demoDefaultAddr),  // the page acts as anyone: keep it on this machine
+		config.PNWBotKey:      world.MutationKey,
+		config.HTTPAddr:       addr.String(),
 		config.MetricsAddr:    or(config.MetricsAddr, "127.0.0.1:0"), // a free port: a bot running here may hold 9090
 		config.LogLevel:       getenv(config.LogLevel),
 		config.LogFormat:      or(config.LogFormat, "text"),
+		// The dashboard: sign-in through the fake Discord, tess a super admin.
+		config.DiscordClientSecret:  discordtest.ClientSecret,
+		config.PublicURL:            localURL(addr),
+		config.SuperAdminDiscordIDs: world.Users[0].ID,
 	}
 	cfg, err := config.Load(func(name string) string { return env[name] }, runNeeds...)
 	if err != nil {
@@ -108,14 +119,32 @@ func startDemo(ctx context.Context, getenv func(string) string, databaseURL stri
 		a.close()
 		return nil, nil, err
 	}
-	page := demo.New(discord, world, logger)
+	page := demo.New(demo.Options{Discord: discord, World: world, Logger: logger,
+		AllianceSlug: func(ctx context.Context) (string, error) {
+			guild := discordtest.GuildID
+			al, err := a.st.AllianceGetByGuild(ctx, &guild)
+			if errors.Is(err, store.ErrNotFound) {
+				return "", nil
+			}
+			return al.RouteSlug, err
+		}})
 	mux := http.NewServeMux()
 	mux.Handle("/demo", page)
 	mux.Handle("/demo/", page)
 	mux.Handle("GET /{$}", http.RedirectHandler("/demo", http.StatusFound))
-	mux.Handle("/", a.server.Handler)
+	mux.Handle("/", page.Watch(a.server.Handler))
 	a.server.Handler = mux
 	return a, stopFakes, nil
+}
+
+// fixedAddr returns addr, with a free port in place of port 0.
+func fixedAddr(addr string) (net.Addr, error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, todo(fmt.Errorf("HTTP_ADDR: %w", err), "set HTTP_ADDR to a free port, or stop what listens there")
+	}
+	defer l.Close()
+	return l.Addr(), nil
 }
 
 // seeNames records the world's names as seen, as a bot running for a while

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -37,12 +39,18 @@ func headless(t *testing.T, ctx context.Context, opts ...chromedp.ExecAllocatorO
 	return browser
 }
 
-// TestDemoInABrowser runs `pnwbot demo` and clicks through /demo in headless
-// Chromium as a newcomer would: /link opens the form, a fixture key links
-// Testonia, /me shows it, and /nation completes a name as it is typed.
+// TestDemoInABrowser runs `pnwbot demo` and walks its first hour in
+// headless Chromium as a newcomer would, as tess, the leader of Rose: /link
+// with a fixture key, /me, /nation completing a name as it is typed, then
+// every step of the side bar's checklist (the alliance key through the
+// button of a direct message and its form), each ticking itself; then each
+// page of the dashboard, signed in through the fake Discord. Every page
+// fits a desktop and a 375 px phone, with no console error.
+// PNWBOT_SCREENSHOTS=dir saves the demo's pages as PNGs there, at both
+// widths (the README's).
 func TestDemoInABrowser(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
 	defer cancel()
 
 	env := map[string]string{config.HTTPAddr: "127.0.0.1:0", config.LogLevel: "warn"}
@@ -57,57 +65,270 @@ func TestDemoInABrowser(t *testing.T) {
 		require.NoError(t, <-served)
 	}()
 
-	browser := headless(t, ctx)
+	browser := headless(t, ctx, chromedp.WindowSize(desktopWidth, 900))
+	problems := consoleErrors(t, browser)
+	base := localURL(a.listener.Addr())
+	b := demoBrowser{t: t, ctx: browser}
 
-	// command sends a command from the composer, clicked first as a user
-	// would (Chromium loses the keyboard focus to a closed modal's button):
-	// Enter picks the suggestion.
-	command := func(text string) chromedp.Action[chromedp.Void] {
-		return chromedp.Steps(
-			chromedp.Click(chromedp.CSS("#command")),
-			chromedp.SendKeys(chromedp.CSS("#command"), text),
-			chromedp.WaitVisible(chromedp.CSS("#suggestions div")),
-			chromedp.SendKeys(chromedp.CSS("#command"), kb.Enter),
-		)
-	}
-	// reply waits for the bot's nth message in the transcript and returns
-	// its text.
-	reply := func(n int) string {
-		t.Helper()
-		wait, cancel := context.WithTimeout(browser, 30*time.Second)
-		defer cancel()
-		text, err := chromedp.Run(wait, chromedp.Text(chromedp.CSS(fmt.Sprintf("#messages article:nth-of-type(%d)", n))))
-		if err != nil {
-			transcript, _ := chromedp.Run(browser, chromedp.Text(chromedp.CSS("#messages")))
-			t.Fatalf("message %d: %v; the page shows:\n%s", n, err, transcript)
-		}
-		return text
-	}
-	nation := chromedp.CSS(`#options input[name="nation"]`)
-
-	require.NoError(t, chromedp.Do(browser,
-		chromedp.Navigate(localURL(a.listener.Addr())+"/demo"),
-		command("/link"),
+	// The member slice: /link, /me, /nation with autocomplete.
+	b.do(chromedp.Navigate(base+"/demo"))
+	b.command("/link")
+	b.do(
 		chromedp.WaitVisible(chromedp.CSS(`dialog[open] input[name="api_key"]`)),
 		chromedp.SendKeys(chromedp.CSS(`dialog input[name="api_key"]`), "demoTestonia0000"),
 		chromedp.Click(chromedp.CSS(`dialog button[type="submit"]`)),
-	))
-	require.Contains(t, reply(1), "Linked to Testonia")
-
-	require.NoError(t, chromedp.Do(browser, command("/me")))
-	me := reply(2)
+	)
+	b.reply(1, "Linked to Testonia")
+	b.done("link")
+	b.send("/me")
+	me := b.reply(2, "Testonia, led by Tess")
 	require.Contains(t, me, "tess used /me")
-	require.Contains(t, me, "Testonia, led by Tess")
-	require.NoError(t, chromedp.Do(browser, chromedp.WaitVisible(chromedp.CSS("#messages article:nth-of-type(2).private"))), "only you can see /me")
-
-	require.NoError(t, chromedp.Do(browser,
-		command("/nation"),
-		chromedp.SendKeys(nation, "Ali"),
+	b.do(chromedp.WaitVisible(chromedp.CSS("#messages article:nth-of-type(2).private")))
+	b.command("/nation")
+	b.do(
+		chromedp.SendKeys(nationOption, "Ali"),
 		chromedp.WaitVisible(chromedp.CSS("#suggestions div")),
-		chromedp.SendKeys(nation, kb.Enter), // picks the choice
-		chromedp.SendKeys(nation, kb.Enter), // sends
-	))
-	card := reply(3)
-	require.Contains(t, card, "tess used /nation")
-	require.Contains(t, card, "Aliceland")
+		chromedp.SendKeys(nationOption, kb.Enter), // picks the choice
+		chromedp.SendKeys(nationOption, kb.Enter), // sends
+	)
+	require.Contains(t, b.reply(3, "Aliceland"), "tess used /nation")
+
+	// The leader's first hour.
+	b.send("/alliance setup")
+	b.reply(4, "Rose is set up in this server")
+	b.done("setup")
+	b.send("/alliance key")
+	b.reply(5, "I sent you a direct message")
+	// The DM arrives in tess's DM pane, with a badge while it is not shown.
+	b.do(chromedp.WaitVisible(chromedp.CSS(`button[data-dm="` + demoTess + `"] .badge`)))
+	badge, err := chromedp.Run(browser, chromedp.Text(chromedp.CSS(`button[data-dm="`+demoTess+`"] .badge`)))
+	require.NoError(t, err)
+	require.Equal(t, "1", badge)
+	b.do(chromedp.Click(chromedp.CSS(`button[data-dm="` + demoTess + `"]`)))
+	dm := "#dm-" + demoTess
+	b.wait(dm+" article:nth-of-type(1)", "To link your alliance key for Rose")
+	b.do(chromedp.WaitNotVisible(chromedp.CSS(`button[data-dm="` + demoTess + `"] .badge`)))
+	b.screenshot("demo-dm")
+	b.do(
+		chromedp.Click(chromedp.CSS(dm+` button[data-custom-id]`)),
+		chromedp.WaitVisible(chromedp.CSS(`dialog[open] input[name="api_key"]`)),
+		chromedp.SendKeys(chromedp.CSS(`dialog input[name="api_key"]`), "demoTestonia0000"),
+		chromedp.Click(chromedp.CSS(`dialog button[type="submit"]`)),
+	)
+	b.wait(dm+" article:nth-of-type(2)", "Your alliance key for Rose is linked")
+	b.done("key")
+	b.do(chromedp.Click(chromedp.CSS("#general")), chromedp.WaitVisible(chromedp.CSS("#composer")))
+
+	b.send("/alliance members")
+	b.reply(6, "Members of Rose")
+	b.done("members")
+	b.send("/alliance bank")
+	b.reply(7, "Bank of Rose")
+	b.done("bank")
+	b.command("/alliance withdraw")
+	recipient := chromedp.CSS(`#options input[name="recipient"]`)
+	b.do(
+		chromedp.SendKeys(recipient, "Alice"),
+		chromedp.WaitVisible(chromedp.CSS("#suggestions div")),
+		chromedp.SendKeys(recipient, kb.Enter),
+		chromedp.SendKeys(chromedp.CSS(`#options input[name="money"]`), "1000000"),
+		chromedp.SendKeys(chromedp.CSS(`#options input[name="money"]`), kb.Enter),
+	)
+	b.reply(8, "Send this from the bank of Rose")
+	b.do(chromedp.Click(chromedp.CSS(`#messages article:nth-of-type(8) button.danger`)))
+	sent := b.reply(8, "sent")
+	require.Contains(t, sent, "Aliceland")
+	require.Contains(t, sent, "1,000,000")
+	b.done("withdraw")
+	b.command("/alliance roles")
+	b.do(
+		chromedp.SetValue(chromedp.CSS(`#options select[name="member-role"]`), demoRoleMember),
+		chromedp.SetValue(chromedp.CSS(`#options select[name="officer-role"]`), demoRoleOfficer),
+	)
+	b.enter()
+	require.Contains(t, b.reply(9, "Stored: linked members of Rose"), "@Rose government")
+	b.done("roles")
+	b.send("/alliance sync")
+	b.reply(10, "Given: 2")
+	b.done("sync")
+	b.command("/alliance settings")
+	b.do(
+		chromedp.SetValue(chromedp.CSS(`#options select[name="public"]`), "true"),
+	)
+	b.enter()
+	b.reply(11, "/a/rose")
+	b.fits("demo")
+
+	// The dashboard, from the side bar's links, signed in as tess.
+	for _, page := range []struct{ to, name, want string }{
+		{"alliance", "demo-alliance", "Aliceland"},
+		{"me", "demo-me", "Testonia, led by Tess"},
+		{"admin", "demo-admin", "Game API usage"},
+		{"public", "demo-public", "Top members by score"},
+	} {
+		b.do(chromedp.Navigate(base + "/demo"))
+		href, err := chromedp.Run(browser, chromedp.AttributeValue(chromedp.CSS(`a[data-to="`+page.to+`"]`), "href"))
+		require.NoError(t, err)
+		require.True(t, href.Exists)
+		b.do(chromedp.Navigate(base+href.Value), chromedp.WaitVisible(chromedp.CSS("main")))
+		b.wait("main", page.want)
+		b.fits(page.name)
+	}
+	b.do(chromedp.Navigate(base + "/demo"))
+	b.done("dashboard")
+	for _, s := range []string{"link", "setup", "key", "members", "bank", "withdraw", "roles", "sync", "dashboard"} {
+		b.done(s)
+	}
+	problems.none()
+}
+
+// The demo's users and roles the test picks (web/demo/world.go).
+const (
+	demoTess        = "200000000000000001"
+	demoRoleMember  = "400000000000000002"
+	demoRoleOfficer = "400000000000000003"
+)
+
+const (
+	desktopWidth = 1280
+	phoneWidth   = 375
+)
+
+var nationOption = chromedp.CSS(`#options input[name="nation"]`)
+
+// demoBrowser drives the demo page as a user would.
+type demoBrowser struct {
+	t   *testing.T
+	ctx context.Context
+}
+
+func (b demoBrowser) do(actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	require.NoError(b.t, chromedp.Do(b.ctx, actions...))
+}
+
+// command types a command in the composer, clicked first as a user would
+// (Chromium loses the keyboard focus to a closed modal's button): Enter
+// picks the suggestion, which sends a command without options.
+func (b demoBrowser) command(text string) {
+	b.t.Helper()
+	b.do(
+		chromedp.Click(chromedp.CSS("#command")),
+		chromedp.SendKeys(chromedp.CSS("#command"), text),
+		chromedp.WaitVisible(chromedp.CSS("#suggestions div")),
+		chromedp.SendKeys(chromedp.CSS("#command"), kb.Enter),
+	)
+}
+
+// enter sends the command whose options are shown.
+func (b demoBrowser) enter() {
+	b.t.Helper()
+	b.do(chromedp.SendKeys(chromedp.CSS("#command"), kb.Enter))
+}
+
+// send sends a command, its options (if any) left empty.
+func (b demoBrowser) send(text string) {
+	b.t.Helper()
+	b.command(text)
+	n, err := chromedp.Run(b.ctx, chromedp.Evaluate[int]("document.querySelectorAll('#options label').length"))
+	require.NoError(b.t, err)
+	if n > 0 {
+		b.enter()
+	}
+}
+
+// wait waits until the element sel shows want, and returns its text.
+func (b demoBrowser) wait(sel, want string) string {
+	b.t.Helper()
+	_, err := chromedp.Run(b.ctx, chromedp.PollFunction[bool](
+		`(sel, want) => (document.querySelector(sel)?.innerText || '').includes(want)`,
+		chromedp.WithPollingArgs(sel, want), chromedp.WithPollingTimeout(30*time.Second)))
+	if err != nil {
+		shown, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.querySelector('main').innerText`))
+		b.t.Fatalf("%s never showed %q: %v; the page shows:\n%s", sel, want, err, shown)
+	}
+	text, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(sel)))
+	require.NoError(b.t, err)
+	return text
+}
+
+// reply waits for the bot's nth message in #general to show want.
+func (b demoBrowser) reply(n int, want string) string {
+	b.t.Helper()
+	return b.wait(fmt.Sprintf("#messages article:nth-of-type(%d)", n), want)
+}
+
+// done waits for the checklist's step to tick itself.
+func (b demoBrowser) done(step string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	require.NoError(b.t, chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`#checklist li.done[data-step="`+step+`"]`))),
+		"step %s never ticked", step)
+}
+
+// fits checks that the page is no wider than a desktop window and than a
+// phone's screen, and saves screenshots of both as name.png and
+// name-phone.png when PNWBOT_SCREENSHOTS names a directory.
+func (b demoBrowser) fits(name string) {
+	b.t.Helper()
+	for _, width := range []int64{desktopWidth, phoneWidth} {
+		suffix := ""
+		emulate := chromedp.EmulateViewport(width, 900)
+		if width == phoneWidth {
+			suffix, emulate = "-phone", chromedp.EmulateViewport(width, 812, chromedp.EmulateMobile)
+		}
+		b.do(emulate)
+		scroll, err := chromedp.Run(b.ctx, chromedp.Evaluate[int64]("document.documentElement.scrollWidth"))
+		require.NoError(b.t, err)
+		require.LessOrEqual(b.t, scroll, width, "%s is wider than a %d px screen", name, width)
+		b.screenshot(name + suffix)
+	}
+	b.do(chromedp.EmulateReset())
+}
+
+func (b demoBrowser) screenshot(name string) {
+	b.t.Helper()
+	dir := os.Getenv("PNWBOT_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+	require.NoError(b.t, err)
+	require.NoError(b.t, os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644))
+}
+
+// consoleLog collects what a page writes to its console as errors.
+type consoleLog struct {
+	t      *testing.T
+	mu     sync.Mutex
+	errors []string
+}
+
+// consoleErrors starts collecting the browser's console errors and
+// uncaught exceptions.
+func consoleErrors(t *testing.T, browser context.Context) *consoleLog {
+	c := &consoleLog{t: t}
+	messages := chromedp.Console(browser)
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			if m.Type == chromedp.ConsoleError || m.IsException() {
+				c.mu.Lock()
+				c.errors = append(c.errors, m.String()+" ("+m.URL+")")
+				c.mu.Unlock()
+			}
+		}
+	}()
+	return c
+}
+
+// none fails the test when the page wrote an error.
+func (c *consoleLog) none() {
+	c.t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	require.Empty(c.t, c.errors, "console errors")
 }

@@ -1,12 +1,14 @@
 // The demo's Discord client: a command box with suggestions and
-// autocomplete, and the bot's answers put where Discord would put them. The
+// autocomplete, the bot's answers put where Discord would put them, each
+// user's direct messages with the bot, and the first hour's checklist. The
 // server builds each interaction, sends it to the bot and renders the reply.
 'use strict';
 
 const $ = (id) => document.getElementById(id);
-const messages = $('messages'), composer = $('composer'), input = $('command');
+const messages = $('messages'), composer = $('composer'), input = $('command'), place = $('place');
 const suggestions = $('suggestions'), optionsBox = $('options'), modal = $('modal'), user = $('user');
 let selected = null; // the command whose options are shown
+let pane = messages; // the channel shown: #general or a user's DMs
 
 function fragment(html) {
   const t = document.createElement('template');
@@ -14,17 +16,17 @@ function fragment(html) {
   return t.content.firstElementChild;
 }
 
-function add(el) {
-  messages.append(el);
-  messages.scrollTop = messages.scrollHeight;
+function add(el, into = messages) {
+  into.append(el);
+  into.scrollTop = into.scrollHeight;
   return el;
 }
 
-function error(text) {
+function error(text, into) {
   const el = document.createElement('div');
   el.className = 'error';
   el.textContent = text;
-  add(el);
+  add(el, into);
 }
 
 async function call(url, body) {
@@ -37,59 +39,61 @@ async function call(url, body) {
   return data;
 }
 
-// interact sends one interaction as the chosen user; target is the message
-// a button was clicked on.
-async function interact(action, target) {
+// interact sends one interaction as the chosen user, in the channel into
+// (#general or a DM pane); target is the message a button was clicked on.
+async function interact(action, target, into = messages) {
   action.user = user.value;
+  action.dm = into !== messages;
   try {
-    show(await call('/demo/interactions', action), target);
+    show(await call('/demo/interactions', action), target, into);
   } catch (e) {
-    error(e.message);
+    error(e.message, into);
   }
 }
 
 // show puts the bot's answer where Discord would: target is the message
 // clicked, or the one deferred.
-function show(r, target) {
+function show(r, target, into) {
   switch (r.kind) {
     case 'message':
       if (r.deleted && target) target.remove();
-      add(fragment(r.html));
+      add(fragment(r.html), into);
       break;
     case 'update':
-      replace(target, fragment(r.html));
+      replace(target, fragment(r.html), into);
       break;
     case 'modal':
-      openModal(fragment(r.html));
+      openModal(fragment(r.html), into);
       break;
     case 'deferred':
-      waitDelivery(r.token, r.html ? add(fragment(r.html)) : target);
+      waitDelivery(r.token, r.html ? add(fragment(r.html), into) : target, into);
       break;
   }
 }
 
 // replace swaps a message for its edit, which keeps its visibility and
 // whom it answered.
-function replace(old, el) {
-  if (!old) return add(el);
+function replace(old, el, into) {
+  if (!old) return add(el, into);
   if (old.classList.contains('private')) el.classList.add('private');
   const invoker = old.querySelector('.invoker');
   if (invoker && !el.querySelector('.invoker')) el.prepend(invoker);
   old.replaceWith(el);
 }
 
-async function waitDelivery(token, target) {
+async function waitDelivery(token, target, into) {
   try {
     for (;;) {
       const r = await call('/demo/deliveries/' + encodeURIComponent(token));
-      if (r) return show(r, target);
+      if (r) return show(r, target, into);
     }
   } catch (e) {
-    error(e.message);
+    error(e.message, into);
   }
 }
 
-function openModal(form) {
+// openModal shows a form; it is submitted in the channel it came from.
+function openModal(form, into) {
   modal.replaceChildren(form);
   form.querySelector('[data-cancel]').addEventListener('click', () => modal.close());
   form.addEventListener('submit', (e) => {
@@ -97,7 +101,7 @@ function openModal(form) {
     const values = {};
     for (const f of form.querySelectorAll('input, textarea')) values[f.name] = f.value;
     modal.close();
-    interact({type: 'modal', custom_id: form.dataset.customId, values});
+    interact({type: 'modal', custom_id: form.dataset.customId, values}, null, into);
   });
   modal.showModal();
   form.querySelector('input, textarea')?.focus();
@@ -132,15 +136,17 @@ function select(c) {
   (optionsBox.querySelector('input, select') || input).focus();
 }
 
-// Option types: 5 boolean, 6 user; choices and users are picked from a list.
+// Option types: 5 boolean, 6 user, 8 role; choices, users and roles are
+// picked from a list.
 function optionField(o) {
   const label = document.createElement('label');
   label.textContent = o.name + (o.required ? ' *' : '');
   label.title = o.description;
   let field;
-  if (o.type === 5 || o.type === 6 || o.choices) {
+  if (o.type === 5 || o.type === 6 || o.type === 8 || o.choices) {
     field = document.createElement('select');
     const items = o.type === 6 ? [...user.options].map((u) => [u.textContent, u.value])
+      : o.type === 8 ? ROLES.map((r) => ['@' + r.Name, r.ID])
       : o.type === 5 ? [['true', 'true'], ['false', 'false']]
       : o.choices.map((c) => [c.name, String(c.value)]);
     field.append(new Option('', ''), ...items.map(([text, value]) => new Option(text, value)));
@@ -228,10 +234,83 @@ input.addEventListener('input', () => {
   suggestCommands();
 });
 
-messages.addEventListener('click', (e) => {
-  const b = e.target.closest('button[data-custom-id]');
-  if (b) interact({type: 'component', custom_id: b.dataset.customId}, b.closest('.message'));
+document.querySelector('main').addEventListener('click', (e) => {
+  const b = e.target.closest('.pane button[data-custom-id]');
+  if (b) interact({type: 'component', custom_id: b.dataset.customId}, b.closest('.message'), b.closest('.pane'));
 });
+
+// Channels: #general, where commands are typed, and each user's DMs with
+// the bot, which only that user sees: opening them acts as that user.
+const dmButton = (id) => document.querySelector(`button[data-dm="${id}"]`);
+
+function openChannel(next) {
+  pane = next;
+  for (const p of document.querySelectorAll('.pane')) p.hidden = p !== next;
+  for (const b of document.querySelectorAll('.channels button')) b.classList.remove('active');
+  const dm = next.classList.contains('dm');
+  composer.hidden = dm;
+  if (dm) {
+    user.value = next.id.slice(3);
+    const b = dmButton(user.value);
+    b.classList.add('active');
+    b.querySelector('.badge').hidden = true;
+    place.textContent = '@pnwbot: direct messages of ' + user.selectedOptions[0].textContent;
+  } else {
+    $('general').classList.add('active');
+    place.textContent = '# general';
+    input.focus();
+  }
+  next.scrollTop = next.scrollHeight;
+  dashboardLinks();
+}
+
+$('general').addEventListener('click', () => openChannel(messages));
+for (const b of document.querySelectorAll('button[data-dm]')) {
+  b.addEventListener('click', () => openChannel($('dm-' + b.dataset.dm)));
+}
+user.addEventListener('change', () => {
+  if (pane !== messages) openChannel($('dm-' + user.value));
+  dashboardLinks();
+});
+
+// The dashboard's links sign the chosen user in through the fake Discord.
+function dashboardLinks() {
+  for (const a of document.querySelectorAll('a[data-to]')) {
+    a.href = '/demo/dashboard?' + new URLSearchParams({user: user.value, to: a.dataset.to});
+  }
+}
+dashboardLinks();
+
+// events follows what the bot does unasked: direct messages arriving (a
+// badge on a channel not shown) and the checklist ticking.
+async function events() {
+  const seen = {};
+  let done = DONE || [];
+  for (;;) {
+    const counts = [...user.options].map((o) => seen[o.value] || 0);
+    let r;
+    try {
+      r = await call('/demo/events?' + new URLSearchParams({dms: counts.join(','), done: done.join(',')}));
+    } catch (e) {
+      await new Promise((ok) => setTimeout(ok, 2000)); // the demo stopped, or is restarting
+      continue;
+    }
+    if (!r) continue;
+    for (const [id, list] of Object.entries(r.dms)) {
+      const into = $('dm-' + id);
+      for (const html of list) add(fragment(html), into);
+      seen[id] = (seen[id] || 0) + list.length;
+      if (into !== pane) {
+        const badge = dmButton(id).querySelector('.badge');
+        badge.textContent = String((badge.hidden ? 0 : Number(badge.textContent)) + list.length);
+        badge.hidden = false;
+      }
+    }
+    done = r.done || [];
+    for (const li of document.querySelectorAll('#checklist li')) li.classList.toggle('done', done.includes(li.dataset.step));
+  }
+}
+events();
 
 for (const k of document.querySelectorAll('code.key')) {
   k.addEventListener('click', () => navigator.clipboard?.writeText(k.textContent));

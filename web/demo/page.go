@@ -14,6 +14,8 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -26,7 +28,7 @@ import (
 //go:embed page.html message.html demo.js
 var files embed.FS
 
-var templates = template.Must(template.New("").Funcs(template.FuncMap{"json": toJSON}).ParseFS(files, "*.html"))
+var templates = template.Must(template.New("").Funcs(template.FuncMap{"json": toJSON, "has": slices.Contains[[]string]}).ParseFS(files, "*.html"))
 
 // Waits on the bot: Discord gives an interaction 3 s for its first response
 // (a loaded machine gets more here); a deferred message is waited for in
@@ -39,21 +41,36 @@ const (
 // Page is the demo client. It serves GET /demo and, under /demo/, the
 // script and the JSON calls the script makes.
 type Page struct {
-	discord *discordtest.Fake
-	world   World
-	logger  *slog.Logger
-	mux     *http.ServeMux
+	discord  *discordtest.Fake
+	world    World
+	logger   *slog.Logger
+	slug     func(context.Context) (string, error)
+	mux      *http.ServeMux
+	progress progress
 }
 
-// New returns the page driving the bot connected to discord.
-func New(discord *discordtest.Fake, world World, logger *slog.Logger) *Page {
-	p := &Page{discord: discord, world: world, logger: logger, mux: http.NewServeMux()}
+// Options are what the page needs.
+type Options struct {
+	Discord *discordtest.Fake
+	World   World
+	Logger  *slog.Logger
+	// AllianceSlug is the slug of the alliance bound to the demo's server,
+	// "" before /alliance setup: the dashboard links need it.
+	AllianceSlug func(context.Context) (string, error)
+}
+
+// New returns the page driving the bot connected to opts.Discord.
+func New(opts Options) *Page {
+	p := &Page{discord: opts.Discord, world: opts.World, logger: opts.Logger, slug: opts.AllianceSlug,
+		mux: http.NewServeMux(), progress: newProgress()}
 	p.mux.HandleFunc("GET /demo", p.page)
 	p.mux.HandleFunc("GET /demo/demo.js", func(w http.ResponseWriter, r *http.Request) {
 		http.ServeFileFS(w, r, files, "demo.js")
 	})
 	p.mux.HandleFunc("POST /demo/interactions", p.interact)
 	p.mux.HandleFunc("GET /demo/deliveries/{token}", p.delivery)
+	p.mux.HandleFunc("GET /demo/events", p.events)
+	p.mux.HandleFunc("GET /demo/dashboard", p.dashboard)
 	return p
 }
 
@@ -91,7 +108,9 @@ func (p *Page) page(w http.ResponseWriter, r *http.Request) {
 	data := struct {
 		World    World
 		Commands []command
-	}{p.world, p.commands()}
+		Steps    []step
+		Done     []string
+	}{p.world, p.commands(), steps, p.progress.list()}
 	if err := templates.ExecuteTemplate(w, "page.html", data); err != nil {
 		p.logger.Error("demo page", "error", err)
 	}
@@ -111,6 +130,8 @@ type action struct {
 	// modal's Values.
 	CustomID string            `json:"custom_id"`
 	Values   map[string]string `json:"values"`
+	// DM: the button or modal is in the user's direct messages with the bot.
+	DM bool `json:"dm"`
 }
 
 // result is the bot's answer, for the page to show. Kind is message (a new
@@ -156,6 +177,8 @@ func (p *Page) interact(w http.ResponseWriter, r *http.Request) {
 	}
 	if res.Kind == "deferred" {
 		res.Token = i.Token
+	} else {
+		p.progress.observe(reply)
 	}
 	writeJSON(w, http.StatusOK, res)
 }
@@ -181,7 +204,118 @@ func (p *Page) delivery(w http.ResponseWriter, r *http.Request) {
 	if followup {
 		res.Kind, res.Deleted = "message", p.discord.Deleted(token)
 	}
+	p.progress.observe(reply)
 	writeJSON(w, http.StatusOK, res)
+}
+
+// events answers, as soon as there is news and otherwise after a while
+// with 204, with the direct messages the bot sent past the counts the page
+// has (dms: one count per user, in the world's order) and the steps done
+// when they are not the done steps the page shows.
+func (p *Page) events(w http.ResponseWriter, r *http.Request) {
+	seen := map[string]int{}
+	counts := strings.Split(r.URL.Query().Get("dms"), ",")
+	for i, u := range p.world.Users {
+		if i < len(counts) {
+			seen[u.ID], _ = strconv.Atoi(counts[i])
+		}
+	}
+	shown := r.URL.Query().Get("done")
+	ctx, cancel := context.WithTimeout(r.Context(), deliveryWait)
+	defer cancel()
+	go func() {
+		select {
+		case <-p.progress.changedFrom(shown):
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	dms, err := p.discord.WaitDMs(ctx, seen)
+	done := p.progress.list()
+	if err != nil && strings.Join(done, ",") == shown {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	out := struct {
+		DMs  map[string][]string `json:"dms"`
+		Done []string            `json:"done"`
+	}{map[string][]string{}, done}
+	for user, replies := range dms {
+		for _, reply := range replies {
+			html, err := renderMessage(reply, "", p.world)
+			if err != nil {
+				p.logger.Error("demo render", "error", err)
+				writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "cannot render a direct message"})
+				return
+			}
+			out.DMs[user] = append(out.DMs[user], html)
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// dashboard signs the chosen user in to the web side, as the one signed
+// in to the fake Discord, and opens a page of the dashboard: me, admin, or
+// the alliance's private (alliance) or public (public) page.
+func (p *Page) dashboard(w http.ResponseWriter, r *http.Request) {
+	user := p.world.user(r.URL.Query().Get("user"))
+	if user == nil {
+		http.Error(w, "Choose a user in the demo page first.", http.StatusBadRequest)
+		return
+	}
+	to := r.URL.Query().Get("to")
+	var path string
+	switch to {
+	case "me", "admin":
+		path = "/" + to
+	case "alliance", "public":
+		slug, err := p.slug(r.Context())
+		if err != nil {
+			p.logger.Error("demo dashboard", "error", err)
+			http.Error(w, "The database did not answer.", http.StatusServiceUnavailable)
+			return
+		} else if slug == "" {
+			http.Error(w, "No alliance is set up in the demo's server yet: run /alliance setup as tess first.", http.StatusConflict)
+			return
+		}
+		path = "/alliances/" + slug
+		if to == "public" { // open to anyone: nobody signs in
+			http.Redirect(w, r, "/a/"+slug, http.StatusFound)
+			return
+		}
+	default:
+		http.Error(w, "Unknown dashboard page.", http.StatusNotFound)
+		return
+	}
+	p.discord.SignIn(&discordgo.User{ID: user.ID, Username: user.Name})
+	http.Redirect(w, r, "/login?next="+url.QueryEscape(path), http.StatusFound)
+}
+
+// Watch passes requests on to the web side, ticking the dashboard step
+// when a signed-in manager's alliance page opens.
+func (p *Page) Watch(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet || !strings.HasPrefix(r.URL.Path, "/alliances/") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(sw, r)
+		if sw.status == http.StatusOK {
+			p.progress.tick(stepDashboard)
+		}
+	})
+}
+
+// statusWriter keeps the status a handler answered.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	w.status = status
+	w.ResponseWriter.WriteHeader(status)
 }
 
 // interaction builds the interaction Discord would send for a.
@@ -204,6 +338,12 @@ func (p *Page) interaction(a action) (*discordgo.Interaction, error) {
 	default:
 		return nil, fmt.Errorf("unknown action %q", a.Type)
 	}
+	if a.DM {
+		if a.Type != "component" && a.Type != "modal" {
+			return nil, errors.New("the server's commands are used in its channel")
+		}
+		i = discordtest.InDM(i)
+	}
 	return discordtest.As(&discordgo.User{ID: user.ID, Username: user.Name}, i), nil
 }
 
@@ -217,7 +357,7 @@ func (p *Page) commandInteraction(a action) (*discordgo.Interaction, error) {
 	if cmd == nil {
 		return nil, fmt.Errorf("no command /%s", a.Command)
 	}
-	resolved := &discordgo.ApplicationCommandInteractionDataResolved{Users: map[string]*discordgo.User{}}
+	resolved := &discordgo.ApplicationCommandInteractionDataResolved{Users: map[string]*discordgo.User{}, Roles: map[string]*discordgo.Role{}}
 	var opts []*discordgo.ApplicationCommandInteractionDataOption
 	for _, def := range cmd.Options {
 		value, focused := a.Options[def.Name], a.Type == "autocomplete" && a.Focused == def.Name
@@ -242,6 +382,13 @@ func (p *Page) commandInteraction(a action) (*discordgo.Interaction, error) {
 			}
 			resolved.Users[u.ID] = &discordgo.User{ID: u.ID, Username: u.Name}
 		}
+		if def.Type == discordgo.ApplicationCommandOptionRole {
+			r := p.world.role(value)
+			if r == nil {
+				return nil, fmt.Errorf("%s: choose a role", def.Name)
+			}
+			resolved.Roles[r.ID] = &discordgo.Role{ID: r.ID, Name: r.Name}
+		}
 		opts = append(opts, o)
 	}
 	path := "/" + strings.ReplaceAll(cmd.Path, " ", "/")
@@ -259,7 +406,7 @@ func (p *Page) commandInteraction(a action) (*discordgo.Interaction, error) {
 // sending it, refusing what it would refuse.
 func optionValue(t discordgo.ApplicationCommandOptionType, s string) (any, error) {
 	switch t {
-	case discordgo.ApplicationCommandOptionString, discordgo.ApplicationCommandOptionUser:
+	case discordgo.ApplicationCommandOptionString, discordgo.ApplicationCommandOptionUser, discordgo.ApplicationCommandOptionRole:
 		return s, nil
 	case discordgo.ApplicationCommandOptionInteger:
 		n, err := strconv.ParseInt(s, 10, 64)
@@ -288,6 +435,15 @@ func (w World) user(id string) *User {
 	for _, u := range w.Users {
 		if u.ID == id {
 			return &u
+		}
+	}
+	return nil
+}
+
+func (w World) role(id string) *Role {
+	for _, r := range w.Roles {
+		if r.ID == id {
+			return &r
 		}
 	}
 	return nil

@@ -142,12 +142,13 @@ var (
 	boldRE    = regexp.MustCompile(`\*\*(.+?)\*\*`)
 	codeRE    = regexp.MustCompile("`([^`]+)`")
 	mentionRE = regexp.MustCompile(`&lt;@!?(\d+)&gt;`)
+	roleRE    = regexp.MustCompile(`&lt;@&amp;(\d+)&gt;`)
 	timeRE    = regexp.MustCompile(`&lt;t:(-?\d+)(?::([tTdDfFR]))?&gt;`)
 	linkRE    = regexp.MustCompile(`\[([^\]]+)\]\((https?://[^\s)]+)\)`)
 )
 
 // markdown renders the part of Discord's markdown the bot uses: bold, code,
-// masked links, user mentions and timestamps.
+// masked links, user and role mentions and timestamps.
 func (w World) markdown(s string) template.HTML {
 	s = template.HTMLEscapeString(s)
 	s = boldRE.ReplaceAllString(s, "<strong>$1</strong>")
@@ -157,6 +158,13 @@ func (w World) markdown(s string) template.HTML {
 		name := "unknown-user"
 		if u := w.user(mentionRE.FindStringSubmatch(m)[1]); u != nil {
 			name = u.Name
+		}
+		return `<span class="mention">@` + name + `</span>`
+	})
+	s = roleRE.ReplaceAllStringFunc(s, func(m string) string {
+		name := "deleted-role"
+		if r := w.role(roleRE.FindStringSubmatch(m)[1]); r != nil {
+			name = template.HTMLEscapeString(r.Name)
 		}
 		return `<span class="mention">@` + name + `</span>`
 	})

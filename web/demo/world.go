@@ -3,6 +3,7 @@ package demo
 import (
 	"time"
 
+	"pnwbot/bot/discordtest"
 	"pnwbot/pnw/pnwtest"
 )
 
@@ -10,12 +11,20 @@ import (
 // API keys a visitor can paste into /link, and the Discord members the page
 // can act as.
 type World struct {
-	// BotKey is the bot's own game key (PNW_API_KEY).
-	BotKey    string
-	Keys      []Key
-	Users     []User
+	// BotKey is the bot's own game key (PNW_API_KEY); MutationKey the
+	// key the game wants for bank withdrawals (PNW_BOT_KEY).
+	BotKey, MutationKey string
+	Keys                []Key
+	Users               []User
+	// Roles are the Discord server's roles /alliance roles offers.
+	Roles     []Role
 	Alliances []pnwtest.Alliance
 	Nations   []pnwtest.Nation
+}
+
+// Role is a role of the demo's Discord server.
+type Role struct {
+	ID, Name string
 }
 
 // Key is a game API key and the nation it belongs to.
@@ -35,11 +44,12 @@ const (
 	syndicate = 1742
 )
 
-// Seed fills game with the fixture world.
-func Seed(game *pnwtest.Server) World {
+// Seed fills game and the Discord server of discord with the fixture world.
+func Seed(game *pnwtest.Server, discord *discordtest.Fake) World {
 	founded := time.Date(2019, 3, 14, 12, 0, 0, 0, time.UTC)
-	w := World{BotKey: "demoBotKey000000", Alliances: []pnwtest.Alliance{
-		{ID: rose, Name: "Rose", Acronym: "Rose", Score: 412345.6, AverageScore: 3120.5, Rank: 4, Color: "purple", AcceptMembers: true, Founded: founded},
+	w := World{BotKey: "demoBotKey000000", MutationKey: "demoMutationKey0", Alliances: []pnwtest.Alliance{
+		{ID: rose, Name: "Rose", Acronym: "Rose", Score: 412345.6, AverageScore: 3120.5, Rank: 4, Color: "purple", AcceptMembers: true, Founded: founded,
+			Bank: pnwtest.Resources{Money: 48_250_000, Food: 310_000, Steel: 42_000, Aluminum: 27_500, Gasoline: 18_000, Munitions: 21_000, Uranium: 1_900}},
 		{ID: arrgh, Name: "Arrgh", Acronym: "ARRGH", Score: 98765.4, AverageScore: 1890.2, Rank: 37, Color: "pink", Founded: founded.AddDate(1, 0, 0)},
 		{ID: syndicate, Name: "The Syndicate", Acronym: "TS", Score: 356789.1, AverageScore: 2950.7, Rank: 6, Color: "orange", AcceptMembers: true, Founded: founded.AddDate(0, 6, 0)},
 	}}
@@ -50,25 +60,31 @@ func Seed(game *pnwtest.Server) World {
 	nations := []struct {
 		pnwtest.Nation
 		key, alliance string
+		officer       bool // the key may see and move the alliance's bank
 	}{
 		{pnwtest.Nation{ID: 101, NationName: "Testonia", LeaderName: "Tess", AllianceID: rose, AlliancePosition: "LEADER", Score: 5120.4, NumCities: 31, Color: "purple",
-			Soldiers: 225000, Tanks: 18000, Aircraft: 2250, Ships: 300, Missiles: 4, Nukes: 1, OffensiveWarsCount: 1}, "demoTestonia0000", "Rose"},
+			Soldiers: 225000, Tanks: 18000, Aircraft: 2250, Ships: 300, Missiles: 4, Nukes: 1, OffensiveWarsCount: 1}, "demoTestonia0000", "Rose", true},
 		{pnwtest.Nation{ID: 102, NationName: "Aliceland", LeaderName: "Alice", AllianceID: rose, AlliancePosition: "OFFICER", Score: 2500.5, NumCities: 21, Color: "purple",
-			Soldiers: 150000, Tanks: 12500, Aircraft: 1500, Ships: 200}, "demoAliceland000", "Rose"},
+			Soldiers: 150000, Tanks: 12500, Aircraft: 1500, Ships: 200}, "demoAliceland000", "Rose", true},
 		{pnwtest.Nation{ID: 103, NationName: "Bobistan", LeaderName: "Bob", AllianceID: arrgh, Score: 1420.9, NumCities: 14, Color: "pink",
-			Soldiers: 60000, Tanks: 5000, Aircraft: 800, Ships: 90, DefensiveWarsCount: 2}, "demoBobistan0000", "Arrgh"},
+			Soldiers: 60000, Tanks: 5000, Aircraft: 800, Ships: 90, DefensiveWarsCount: 2}, "demoBobistan0000", "Arrgh", false},
 		{pnwtest.Nation{ID: 104, NationName: "Carolia", LeaderName: "Carol", AllianceID: syndicate, AlliancePosition: "HEIR", Score: 3890.2, NumCities: 26, Color: "orange",
-			Soldiers: 190000, Tanks: 15500, Aircraft: 1900, Ships: 240, Missiles: 2}, "demoCarolia00000", "The Syndicate"},
+			Soldiers: 190000, Tanks: 15500, Aircraft: 1900, Ships: 240, Missiles: 2}, "demoCarolia00000", "The Syndicate", true},
 		{pnwtest.Nation{ID: 105, NationName: "Drifter Isle", LeaderName: "Dave", Score: 640.1, NumCities: 7, Color: "beige", BeigeTurns: 12,
-			Soldiers: 15000, Tanks: 700, Aircraft: 90}, "demoDrifter00000", ""},
+			Soldiers: 15000, Tanks: 700, Aircraft: 90}, "demoDrifter00000", "", false},
 	}
 	game.AddNation(pnwtest.Nation{ID: 1, NationName: "Pnwbot Nation", LeaderName: "pnwbot", Founded: founded, LastActive: active})
 	game.AddKey(w.BotKey, 1)
+	game.SetBotKey(w.MutationKey)
 	for _, n := range nations {
 		n.Founded, n.LastActive = founded, active
 		game.AddNation(n.Nation)
 		w.Nations = append(w.Nations, n.Nation)
-		game.AddKey(n.key, n.ID, "nation_view_resources", "alliance_view_bank")
+		perms := []string{"nation_view_resources", "alliance_view_bank"}
+		if n.officer {
+			perms = append(perms, "alliance_withdraw_bank")
+		}
+		game.AddKey(n.key, n.ID, perms...)
 		w.Keys = append(w.Keys, Key{Key: n.key, Nation: n.NationName, Leader: n.LeaderName, Alliance: n.alliance})
 	}
 	w.Users = []User{
@@ -76,6 +92,18 @@ func Seed(game *pnwtest.Server) World {
 		{ID: "200000000000000002", Name: "alice"},
 		{ID: "200000000000000003", Name: "bob"},
 		{ID: "200000000000000004", Name: "carol"},
+	}
+	// The bot's role is above those it gives, as a server owner sets it.
+	w.Roles = []Role{{ID: "400000000000000002", Name: "Rose"}, {ID: "400000000000000003", Name: "Rose government"}}
+	const botRole = "400000000000000009"
+	discord.AddRole(discordtest.GuildID, discordtest.GuildID, "@everyone", 0)
+	for i, r := range w.Roles {
+		discord.AddRole(discordtest.GuildID, r.ID, r.Name, i+1)
+	}
+	discord.AddRole(discordtest.GuildID, botRole, "pnwbot", len(w.Roles)+1)
+	discord.AddMember(discordtest.GuildID, discordtest.BotUserID, botRole)
+	for _, u := range w.Users {
+		discord.AddMember(discordtest.GuildID, u.ID)
 	}
 	return w
 }
