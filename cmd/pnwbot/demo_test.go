@@ -71,7 +71,7 @@ func TestDemoInABrowser(t *testing.T) {
 	b := demoBrowser{t: t, ctx: browser}
 
 	// The member slice: /link, /me, /nation with autocomplete.
-	b.do(chromedp.Navigate(base+"/demo"))
+	b.do(chromedp.Navigate(base + "/demo"))
 	b.command("/link")
 	b.do(
 		chromedp.WaitVisible(chromedp.CSS(`dialog[open] input[name="api_key"]`)),
