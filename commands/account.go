@@ -9,6 +9,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"pnwbot/access"
+	"pnwbot/audit"
 	"pnwbot/bot"
 	"pnwbot/store"
 )
@@ -89,9 +90,9 @@ func (d *Deps) deleteAccountConfirm(ctx context.Context, req *call) (*bot.Respon
 			d.Logger.WarnContext(ctx, "empty Linked Roles connection", "user_id", u.ID, "error", err)
 		}
 	}
-	audit := auditEntry{user: &u.ID, action: "user.delete", resource: "account", resourceID: strconv.FormatInt(u.ID, 10),
-		oldValues: map[string]any{"linked_nation": u.PnwNationID != nil}}
-	err = d.Store.DeleteAccount(ctx, u.ID, audit.params())
+	e := audit.Entry{User: &u.ID, Action: "user.delete", Resource: "account", ResourceID: strconv.FormatInt(u.ID, 10),
+		Old: map[string]any{"linked_nation": u.PnwNationID != nil}}
+	err = d.Store.DeleteAccount(ctx, u.ID, e.Params())
 	if errors.Is(err, store.ErrNotFound) {
 		return updated("Your account is already deleted."), nil
 	} else if err != nil {

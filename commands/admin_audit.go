@@ -8,6 +8,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"pnwbot/audit"
 	"pnwbot/bot"
 	"pnwbot/store"
 )
@@ -69,7 +70,7 @@ func (d *Deps) adminAuditTurn(ctx context.Context, req *call) (*bot.Response, er
 
 func (d *Deps) adminAuditPage(ctx context.Context, req *call, page int, userID, allianceID, action, since string) (*bot.Response, error) {
 	ctx = store.ForReport(ctx)
-	params := store.AuditLogPageParams{RowLimit: auditPageSize + 1, RowOffset: int32(page * auditPageSize)}
+	var q audit.Query
 	id := func(s string) (*int64, error) {
 		if s == none {
 			return nil, nil
@@ -81,10 +82,10 @@ func (d *Deps) adminAuditPage(ctx context.Context, req *call, page int, userID, 
 		return &n, nil
 	}
 	var err error
-	if params.UserID, err = id(userID); err != nil {
+	if q.User, err = id(userID); err != nil {
 		return nil, err
 	}
-	if params.AllianceID, err = id(allianceID); err != nil {
+	if q.Alliance, err = id(allianceID); err != nil {
 		return nil, err
 	}
 	days, err := id(since)
@@ -93,12 +94,12 @@ func (d *Deps) adminAuditPage(ctx context.Context, req *call, page int, userID, 
 	}
 	if days != nil {
 		t := time.Unix(*days*86400, 0).UTC()
-		params.Since = &t
+		q.Since = &t
 	}
 	if action != none {
-		params.Action = &action
+		q.Action = &action
 	}
-	e, more, err := d.auditEmbed(ctx, "Audit log", params, page, true)
+	e, more, err := d.auditEmbed(ctx, "Audit log", q, page, true)
 	if err != nil {
 		return nil, err
 	}

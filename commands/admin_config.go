@@ -12,6 +12,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"pnwbot/access"
+	"pnwbot/audit"
 	"pnwbot/bot"
 	"pnwbot/settings"
 	"pnwbot/store"
@@ -140,15 +141,15 @@ func (d *Deps) adminConfigSet(ctx context.Context, req *call) (*bot.Response, er
 		next.Category, next.Description = cmp.Or(strings.TrimSpace(o.Category), k.Category), k.Description
 	}
 	var old any
-	err = d.change(ctx, func(q *store.Queries) (auditEntry, error) {
+	err = d.change(ctx, func(q *store.Queries) (audit.Entry, error) {
 		if before, err := q.AppConfigGet(ctx, key); err == nil {
 			old = map[string]any{"value": before.Value, "type": before.DataType, "category": before.Category}
 		} else if !errors.Is(err, store.ErrNotFound) {
-			return auditEntry{}, err
+			return audit.Entry{}, err
 		}
 		_, err := q.AppConfigSet(ctx, next)
-		return auditEntry{user: &u.ID, action: "config.set", resource: "app_config", resourceID: key, oldValues: old,
-			newValues: map[string]any{"value": next.Value, "type": next.DataType, "category": next.Category}}, err
+		return audit.Entry{User: &u.ID, Action: "config.set", Resource: "app_config", ResourceID: key, Old: old,
+			New: map[string]any{"value": next.Value, "type": next.DataType, "category": next.Category}}, err
 	})
 	if store.IsCheckViolation(err, "app_config_value_matches_type") {
 		return nil, bot.UserErrorf("`%s` is not a %s. Nothing was changed.", truncate(next.Value, 100), next.DataType)
@@ -169,14 +170,14 @@ func (d *Deps) adminConfigDelete(ctx context.Context, req *call) (*bot.Response,
 	if err != nil {
 		return nil, err
 	}
-	err = d.change(ctx, func(q *store.Queries) (auditEntry, error) {
+	err = d.change(ctx, func(q *store.Queries) (audit.Entry, error) {
 		before, err := q.AppConfigGet(ctx, key)
 		if err != nil {
-			return auditEntry{}, err
+			return audit.Entry{}, err
 		}
 		_, err = q.AppConfigDelete(ctx, key)
-		return auditEntry{user: &u.ID, action: "config.delete", resource: "app_config", resourceID: key,
-			oldValues: map[string]any{"value": before.Value, "type": before.DataType, "category": before.Category}}, err
+		return audit.Entry{User: &u.ID, Action: "config.delete", Resource: "app_config", ResourceID: key,
+			Old: map[string]any{"value": before.Value, "type": before.DataType, "category": before.Category}}, err
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, bot.UserErrorf("`%s` is not stored. Nothing was changed.", key)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"pnwbot/audit"
 	"pnwbot/bot"
 	"pnwbot/pnw"
 	"pnwbot/store"
@@ -194,6 +195,6 @@ func (d *Deps) adminCacheInvalidate(ctx context.Context, req *call) (*bot.Respon
 	if err := d.Game.InvalidateTag(ctx, tag); err != nil {
 		return nil, fmt.Errorf("invalidate %s: %w", tag, err)
 	}
-	d.audit(ctx, auditEntry{user: &u.ID, action: "cache.invalidate", resource: "cache_tag", resourceID: tag})
+	d.audit(ctx, audit.Entry{User: &u.ID, Action: "cache.invalidate", Resource: "cache_tag", ResourceID: tag})
 	return &bot.Response{Content: fmt.Sprintf("Cache entries tagged `%s` are gone: the next lookup asks the game.", tag)}, nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"pnwbot/access"
+	"pnwbot/audit"
 	"pnwbot/bot"
 	"pnwbot/store"
 )
@@ -63,7 +64,7 @@ func (d *Deps) adminUser(ctx context.Context, req *call) (*bot.Response, error) 
 		id := strconv.FormatInt(*u.PnwNationID, 10)
 		field("Nation", fmt.Sprintf("[Nation %s](%s)", id, nationURL(id)))
 	}
-	field("API key", keyStatus(u, d.keyOpens(ctx, u)))
+	field("API key", d.GameKeys.MemberStatus(ctx, u).Text(discordTime))
 	roles, err := d.roles(ctx, u)
 	if err != nil {
 		return nil, err
@@ -138,11 +139,11 @@ func (d *Deps) adminUserPermission(ctx context.Context, req *call) (*bot.Respons
 	if err != nil {
 		return nil, err
 	}
-	err = d.change(ctx, func(q *store.Queries) (auditEntry, error) {
+	err = d.change(ctx, func(q *store.Queries) (audit.Entry, error) {
 		_, err := q.AdminUserSetPermissions(ctx, store.AdminUserSetPermissionsParams{ID: u.ID, Permissions: raw})
 		// Not resource "user": that is for rows about the actor itself.
-		return auditEntry{user: &actor.ID, action: "admin.user_permission", resource: "user_permissions", resourceID: strconv.FormatInt(u.ID, 10),
-			oldValues: map[string]any{o.Permission: before[o.Permission]}, newValues: map[string]any{o.Permission: o.Value}}, err
+		return audit.Entry{User: &actor.ID, Action: "admin.user_permission", Resource: "user_permissions", ResourceID: strconv.FormatInt(u.ID, 10),
+			Old: map[string]any{o.Permission: before[o.Permission]}, New: map[string]any{o.Permission: o.Value}}, err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("user permission: %w", err)
@@ -282,9 +283,9 @@ func (d *Deps) adminAssign(ctx context.Context, req *call) (*bot.Response, error
 	if err != nil {
 		return nil, err
 	}
-	err = d.change(ctx, func(q *store.Queries) (auditEntry, error) {
+	err = d.change(ctx, func(q *store.Queries) (audit.Entry, error) {
 		if _, err := q.AllianceLock(ctx, a.ID); err != nil {
-			return auditEntry{}, err
+			return audit.Entry{}, err
 		}
 		var old any
 		before, err := q.AllianceManagerGet(ctx, store.AllianceManagerGetParams{UserID: u.ID, AllianceID: a.ID})
@@ -295,8 +296,8 @@ func (d *Deps) adminAssign(ctx context.Context, req *call) (*bot.Response, error
 		case err == nil || errors.Is(err, store.ErrNotFound):
 			_, err = q.AllianceManagerUpsert(ctx, store.AllianceManagerUpsertParams{UserID: u.ID, AllianceID: a.ID, Role: o.Role, Permissions: []byte(`{}`), AssignedBy: &actor.ID})
 		}
-		return auditEntry{user: &actor.ID, alliance: &a.ID, action: "admin.assign", resource: "alliance_manager", resourceID: strconv.FormatInt(u.ID, 10),
-			oldValues: old, newValues: map[string]any{"role": o.Role}}, err
+		return audit.Entry{User: &actor.ID, Alliance: &a.ID, Action: "admin.assign", Resource: "alliance_manager", ResourceID: strconv.FormatInt(u.ID, 10),
+			Old: old, New: map[string]any{"role": o.Role}}, err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("assign: %w", err)
@@ -319,17 +320,17 @@ func (d *Deps) adminUnassign(ctx context.Context, req *call) (*bot.Response, err
 	if err != nil {
 		return nil, err
 	}
-	err = d.change(ctx, func(q *store.Queries) (auditEntry, error) {
+	err = d.change(ctx, func(q *store.Queries) (audit.Entry, error) {
 		before, err := q.AllianceManagerGet(ctx, store.AllianceManagerGetParams{UserID: u.ID, AllianceID: a.ID})
 		if err == nil && !before.IsActive {
 			err = store.ErrNotFound
 		}
 		if err != nil {
-			return auditEntry{}, err
+			return audit.Entry{}, err
 		}
 		_, err = q.AllianceManagerDeactivate(ctx, store.AllianceManagerDeactivateParams{UserID: u.ID, AllianceID: a.ID})
-		return auditEntry{user: &actor.ID, alliance: &a.ID, action: "admin.unassign", resource: "alliance_manager", resourceID: strconv.FormatInt(u.ID, 10),
-			oldValues: map[string]any{"role": before.Role}}, err
+		return audit.Entry{User: &actor.ID, Alliance: &a.ID, Action: "admin.unassign", Resource: "alliance_manager", ResourceID: strconv.FormatInt(u.ID, 10),
+			Old: map[string]any{"role": before.Role}}, err
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, bot.UserErrorf("<@%s> does not manage %s. Nothing was changed.", u.DiscordID, a.Name)

@@ -12,6 +12,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"pnwbot/access"
+	"pnwbot/audit"
 	"pnwbot/bot"
 	"pnwbot/secrets"
 	"pnwbot/store"
@@ -30,23 +31,23 @@ func (d *Deps) BootstrapSuperAdmins(ctx context.Context, discordIDs []string) er
 		if err != nil {
 			return fmt.Errorf("super admin %s: %w", id, err)
 		}
-		err = d.change(ctx, func(q *store.Queries) (auditEntry, error) {
+		err = d.change(ctx, func(q *store.Queries) (audit.Entry, error) {
 			if err := q.SystemAdminLock(ctx); err != nil {
-				return auditEntry{}, err
+				return audit.Entry{}, err
 			}
 			before, err := q.SystemAdminGetByUser(ctx, u.ID)
 			after := store.SystemAdminUpsertParams{UserID: u.ID, Level: access.LevelSuperAdmin, Permissions: []byte(`{}`), Listed: true}
 			switch {
 			case err == nil && before.Listed:
-				return auditEntry{}, errUnchanged
+				return audit.Entry{}, errUnchanged
 			case err == nil:
 				after.Permissions, after.GrantedBy, after.GrantedLevel = before.Permissions, before.GrantedBy, &before.Level
 			case !errors.Is(err, store.ErrNotFound):
-				return auditEntry{}, err
+				return audit.Entry{}, err
 			}
 			_, err = q.SystemAdminUpsert(ctx, after)
-			return auditEntry{user: &u.ID, action: "admin.bootstrap", resource: "system_admin", resourceID: strconv.FormatInt(u.ID, 10),
-				oldValues: map[string]any{"level": before.Level}, newValues: map[string]any{"level": access.LevelSuperAdmin, "source": "SUPER_ADMIN_DISCORD_IDS"}}, err
+			return audit.Entry{User: &u.ID, Action: "admin.bootstrap", Resource: "system_admin", ResourceID: strconv.FormatInt(u.ID, 10),
+				Old: map[string]any{"level": before.Level}, New: map[string]any{"level": access.LevelSuperAdmin, "source": "SUPER_ADMIN_DISCORD_IDS"}}, err
 		})
 		if err != nil && !errors.Is(err, errUnchanged) {
 			return fmt.Errorf("super admin %s: %w", id, err)
@@ -61,23 +62,23 @@ func (d *Deps) BootstrapSuperAdmins(ctx context.Context, discordIDs []string) er
 			continue
 		}
 		userID := r.SystemAdmin.UserID
-		err := d.change(ctx, func(q *store.Queries) (auditEntry, error) {
+		err := d.change(ctx, func(q *store.Queries) (audit.Entry, error) {
 			if err := q.SystemAdminLock(ctx); err != nil {
-				return auditEntry{}, err
+				return audit.Entry{}, err
 			}
 			before, err := q.SystemAdminGetByUser(ctx, userID)
 			if errors.Is(err, store.ErrNotFound) || err == nil && !before.Listed {
-				return auditEntry{}, errUnchanged
+				return audit.Entry{}, errUnchanged
 			} else if err != nil {
-				return auditEntry{}, err
+				return audit.Entry{}, err
 			}
-			e := auditEntry{user: &userID, action: "admin.unlist", resource: "system_admin", resourceID: strconv.FormatInt(userID, 10),
-				oldValues: map[string]any{"level": before.Level, "source": "SUPER_ADMIN_DISCORD_IDS"}}
+			e := audit.Entry{User: &userID, Action: "admin.unlist", Resource: "system_admin", ResourceID: strconv.FormatInt(userID, 10),
+				Old: map[string]any{"level": before.Level, "source": "SUPER_ADMIN_DISCORD_IDS"}}
 			if before.GrantedLevel == nil {
 				_, err = q.SystemAdminDelete(ctx, userID)
 				return e, err
 			}
-			e.newValues = map[string]any{"level": *before.GrantedLevel}
+			e.New = map[string]any{"level": *before.GrantedLevel}
 			_, err = q.SystemAdminUpsert(ctx, store.SystemAdminUpsertParams{UserID: userID, Level: *before.GrantedLevel,
 				Permissions: before.Permissions, GrantedBy: before.GrantedBy})
 			return e, err
@@ -270,26 +271,26 @@ func (d *Deps) changeAdmin(ctx context.Context, req *call, action string,
 		return nil, fmt.Errorf("target user: %w", err)
 	}
 	var after *store.SystemAdminUpsertParams
-	err = d.change(ctx, func(q *store.Queries) (auditEntry, error) {
+	err = d.change(ctx, func(q *store.Queries) (audit.Entry, error) {
 		if err := q.SystemAdminLock(ctx); err != nil {
-			return auditEntry{}, fmt.Errorf("lock system admins: %w", err)
+			return audit.Entry{}, fmt.Errorf("lock system admins: %w", err)
 		}
 		var before *store.SystemAdmin
 		if row, err := q.SystemAdminGetByUser(ctx, target.ID); err == nil {
 			before = &row
 		} else if !errors.Is(err, store.ErrNotFound) {
-			return auditEntry{}, err
+			return audit.Entry{}, err
 		}
 		if after, err = next(o, before); err != nil {
-			return auditEntry{}, err
+			return audit.Entry{}, err
 		}
 		actorRow, err := q.SystemAdminGetByUser(ctx, actor.ID)
 		if err != nil {
-			return auditEntry{}, &adminRefusal{missing: []access.SystemPermission{access.ManageAdmins}}
+			return audit.Entry{}, &adminRefusal{missing: []access.SystemPermission{access.ManageAdmins}}
 		}
 		held, err := access.SystemOf(access.Grant{Role: actorRow.Level, Overrides: actorRow.Permissions})
 		if err != nil {
-			return auditEntry{}, err
+			return audit.Entry{}, err
 		}
 		need := []access.SystemPermission{access.ManageAdmins}
 		levelBefore, levelAfter := "", ""
@@ -297,7 +298,7 @@ func (d *Deps) changeAdmin(ctx context.Context, req *call, action string,
 			levelBefore = before.Level
 			was, err := access.SystemOf(access.Grant{Role: before.Level, Overrides: before.Permissions})
 			if err != nil {
-				return auditEntry{}, err
+				return audit.Entry{}, err
 			}
 			need = append(need, was.List()...)
 		}
@@ -305,23 +306,23 @@ func (d *Deps) changeAdmin(ctx context.Context, req *call, action string,
 			levelAfter = after.Level
 			overrides, err := access.SystemOverrides(after.Permissions)
 			if err != nil {
-				return auditEntry{}, err
+				return audit.Entry{}, err
 			}
 			need = append(need, access.SystemEffective(after.Level, overrides).List()...)
 		}
 		if missing := held.Missing(need...); len(missing) > 0 {
-			return auditEntry{}, &adminRefusal{missing: missing}
+			return audit.Entry{}, &adminRefusal{missing: missing}
 		}
 		touchesSuper := levelBefore == access.LevelSuperAdmin || levelAfter == access.LevelSuperAdmin ||
 			after != nil && after.GrantedLevel != nil && *after.GrantedLevel == access.LevelSuperAdmin
 		if touchesSuper && actorRow.Level != access.LevelSuperAdmin {
-			return auditEntry{}, &adminRefusal{reason: "only a super admin makes or unmakes a super admin"}
+			return audit.Entry{}, &adminRefusal{reason: "only a super admin makes or unmakes a super admin"}
 		}
 		if levelBefore == access.LevelSuperAdmin && levelAfter != access.LevelSuperAdmin {
 			if n, err := q.SystemAdminCountSuper(ctx); err != nil {
-				return auditEntry{}, err
+				return audit.Entry{}, err
 			} else if n <= 1 {
-				return auditEntry{}, &adminRefusal{reason: "the last super admin stays"}
+				return audit.Entry{}, &adminRefusal{reason: "the last super admin stays"}
 			}
 		}
 		if after == nil {
@@ -330,8 +331,8 @@ func (d *Deps) changeAdmin(ctx context.Context, req *call, action string,
 			after.UserID, after.GrantedBy = target.ID, &actor.ID
 			_, err = q.SystemAdminUpsert(ctx, *after)
 		}
-		return auditEntry{user: &actor.ID, action: action, resource: "system_admin", resourceID: strconv.FormatInt(target.ID, 10),
-			oldValues: adminValues(adminParams(before)), newValues: adminValues(after)}, err
+		return audit.Entry{User: &actor.ID, Action: action, Resource: "system_admin", ResourceID: strconv.FormatInt(target.ID, 10),
+			Old: adminValues(adminParams(before)), New: adminValues(after)}, err
 	})
 	var r *adminRefusal
 	switch {
@@ -340,12 +341,12 @@ func (d *Deps) changeAdmin(ctx context.Context, req *call, action string,
 		for i, p := range r.missing {
 			names[i] = string(p)
 		}
-		d.audit(ctx, auditEntry{user: &actor.ID, action: "permission.denied", resource: "system", resourceID: req.Route, failed: true,
-			newValues: map[string]any{"route": req.Route, "missing": names, "target": target.ID}})
+		d.audit(ctx, audit.Entry{User: &actor.ID, Action: "permission.denied", Resource: "system", ResourceID: req.Route, Failed: true,
+			New: map[string]any{"route": req.Route, "missing": names, "target": target.ID}})
 		return nil, bot.UserErrorf("You may not change this admin: you are missing %s. Nothing was changed.", strings.Join(names, ", "))
 	case errors.As(err, &r):
-		d.audit(ctx, auditEntry{user: &actor.ID, action: action, resource: "system_admin", resourceID: strconv.FormatInt(target.ID, 10),
-			failed: true, newValues: map[string]any{"reason": r.reason}})
+		d.audit(ctx, audit.Entry{User: &actor.ID, Action: action, Resource: "system_admin", ResourceID: strconv.FormatInt(target.ID, 10),
+			Failed: true, New: map[string]any{"reason": r.reason}})
 		return nil, bot.UserErrorf("Refused: %s. Nothing was changed.", r.reason)
 	case err != nil:
 		return nil, err

@@ -6,10 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/bwmarrin/discordgo"
 
+	"pnwbot/audit"
 	"pnwbot/bot"
 	"pnwbot/pnw"
 	"pnwbot/secrets"
@@ -41,8 +41,7 @@ func (d *Deps) allianceKey(ctx context.Context, req *call) (*bot.Response, error
 	}
 	resp := &bot.Response{Ephemeral: true, Embeds: []*discordgo.MessageEmbed{{
 		Title: truncate("Your alliance key for "+a.Name, 256), Color: colorDefault,
-		Fields: []*discordgo.MessageEmbedField{{Name: "Status", Value: fieldValue(allianceKeyStatus(m,
-			d.sealedOpens(ctx, m.ManagerApiKey, u.KeySalt, secrets.AllianceKey(u.ID, a.ID))))}},
+		Fields: []*discordgo.MessageEmbedField{{Name: "Status", Value: fieldValue(d.GameKeys.ManagerStatus(ctx, u, m).Text(discordTime))}},
 	}}}
 	if m.ManagerApiKey != nil {
 		resp.Components = []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
@@ -77,45 +76,13 @@ func (d *Deps) activeManager(ctx context.Context, req *call, a store.Alliance, a
 	}
 	m, err := d.Store.AllianceManagerGet(ctx, store.AllianceManagerGetParams{UserID: u.ID, AllianceID: a.ID})
 	if errors.Is(err, store.ErrNotFound) {
-		d.audit(ctx, auditEntry{user: &u.ID, alliance: &a.ID, action: action, resource: "alliance", resourceID: strconv.FormatInt(a.PnwAllianceID, 10),
-			failed: true, newValues: map[string]any{"reason": "not a manager", "route": req.Route}})
+		d.audit(ctx, audit.Entry{User: &u.ID, Alliance: &a.ID, Action: action, Resource: "alliance", ResourceID: strconv.FormatInt(a.PnwAllianceID, 10),
+			Failed: true, New: map[string]any{"reason": "not a manager", "route": req.Route}})
 		return u, m, bot.UserErrorf("Only managers of %s link an alliance key: ask one of its admins (/alliance managers add).", a.Name)
 	} else if err != nil {
 		return u, m, fmt.Errorf("manager: %w", err)
 	}
 	return u, m, nil
-}
-
-// allianceKeyStatus describes a manager's key without revealing anything
-// of it; readable is whether it opens (sealedOpens).
-func allianceKeyStatus(m store.AllianceManager, readable bool) string {
-	switch {
-	case m.ManagerApiKey == nil:
-		return "None linked."
-	case !readable:
-		return "Linked, but unreadable: it was encrypted with a master key the bot no longer has, so the bot cannot use it. " +
-			"Link it again with the button in the direct message."
-	case m.KeyRevokedAt != nil:
-		return fmt.Sprintf("Refused by the game since <t:%d:R>: link a new one.", m.KeyRevokedAt.Unix())
-	}
-	s := "Linked, stored encrypted"
-	if m.KeyVerifiedAt != nil {
-		s += fmt.Sprintf(", verified <t:%d:R>", m.KeyVerifiedAt.Unix())
-	}
-	var perms map[string]bool
-	if json.Unmarshal(m.KeyPermissions, &perms) == nil {
-		var granted []string
-		for _, p := range []string{"alliance_view_bank", "alliance_withdraw_bank", "alliance_tax_brackets", "alliance_accept_applicants", "alliance_remove_members"} {
-			if perms[p] {
-				granted = append(granted, p)
-			}
-		}
-		if len(granted) == 0 {
-			granted = []string{"none of the alliance's"}
-		}
-		s += ". The game lets it: " + strings.Join(granted, ", ")
-	}
-	return s + "."
 }
 
 // allianceKeyOpen opens the key form from the direct message. A modal must
@@ -151,8 +118,8 @@ func (d *Deps) allianceKeySubmit(ctx context.Context, req *call) (*bot.Response,
 		return nil, gameError(err, "Nothing was saved.")
 	}
 	refuse := func(reason, msg string) (*bot.Response, error) {
-		d.audit(ctx, auditEntry{user: &u.ID, alliance: &a.ID, action: "alliance.key_link", resource: "alliance_manager", resourceID: strconv.FormatInt(m.ID, 10),
-			failed: true, newValues: map[string]any{"reason": reason, "key_nation": info.Nation.Id}})
+		d.audit(ctx, audit.Entry{User: &u.ID, Alliance: &a.ID, Action: "alliance.key_link", Resource: "alliance_manager", ResourceID: strconv.FormatInt(m.ID, 10),
+			Failed: true, New: map[string]any{"reason": reason, "key_nation": info.Nation.Id}})
 		return nil, bot.UserError(msg + " Nothing was saved.")
 	}
 	if info.Nation.Id != strconv.FormatInt(*u.PnwNationID, 10) {
@@ -170,11 +137,11 @@ func (d *Deps) allianceKeySubmit(ctx context.Context, req *call) (*bot.Response,
 	if err != nil {
 		return nil, err
 	}
-	err = d.change(ctx, func(q *store.Queries) (auditEntry, error) {
+	err = d.change(ctx, func(q *store.Queries) (audit.Entry, error) {
 		_, err := q.AllianceManagerSetKey(ctx, store.AllianceManagerSetKeyParams{ID: m.ID, ManagerApiKey: sealed, KeyPermissions: perms})
-		return auditEntry{user: &u.ID, alliance: &a.ID, action: "alliance.key_link", resource: "alliance_manager", resourceID: strconv.FormatInt(m.ID, 10),
-			oldValues: map[string]any{"had_key": m.ManagerApiKey != nil},
-			newValues: map[string]any{"key": "[redacted]", "key_permissions": json.RawMessage(perms)}}, err
+		return audit.Entry{User: &u.ID, Alliance: &a.ID, Action: "alliance.key_link", Resource: "alliance_manager", ResourceID: strconv.FormatInt(m.ID, 10),
+			Old: map[string]any{"had_key": m.ManagerApiKey != nil},
+			New: map[string]any{"key": "[redacted]", "key_permissions": json.RawMessage(perms)}}, err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store alliance key: %w", err)
@@ -199,9 +166,9 @@ func (d *Deps) allianceKeyForget(ctx context.Context, req *call) (*bot.Response,
 	if m.ManagerApiKey == nil {
 		return updated("You have no alliance key stored: there is nothing to forget."), nil
 	}
-	err = d.change(ctx, func(q *store.Queries) (auditEntry, error) {
-		return auditEntry{user: &u.ID, alliance: &a.ID, action: "alliance.key_forget", resource: "alliance_manager", resourceID: strconv.FormatInt(m.ID, 10),
-			oldValues: map[string]any{"key": "[redacted]"}}, q.AllianceManagerClearKey(ctx, m.ID)
+	err = d.change(ctx, func(q *store.Queries) (audit.Entry, error) {
+		return audit.Entry{User: &u.ID, Alliance: &a.ID, Action: "alliance.key_forget", Resource: "alliance_manager", ResourceID: strconv.FormatInt(m.ID, 10),
+			Old: map[string]any{"key": "[redacted]"}}, q.AllianceManagerClearKey(ctx, m.ID)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("forget alliance key: %w", err)

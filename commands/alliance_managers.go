@@ -13,6 +13,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"pnwbot/access"
+	"pnwbot/audit"
 	"pnwbot/bot"
 	"pnwbot/store"
 )
@@ -190,35 +191,35 @@ func (d *Deps) changeManager(ctx context.Context, req *call, action string,
 		return nil, fmt.Errorf("target user: %w", err)
 	}
 	var after *standing
-	err = d.change(ctx, func(q *store.Queries) (auditEntry, error) {
+	err = d.change(ctx, func(q *store.Queries) (audit.Entry, error) {
 		if _, err := q.AllianceLock(ctx, a.ID); err != nil {
-			return auditEntry{}, fmt.Errorf("lock alliance: %w", err)
+			return audit.Entry{}, fmt.Errorf("lock alliance: %w", err)
 		}
 		rows, err := q.AllianceManagerListByAlliance(ctx, a.ID)
 		if err != nil {
-			return auditEntry{}, fmt.Errorf("managers: %w", err)
+			return audit.Entry{}, fmt.Errorf("managers: %w", err)
 		}
 		current := map[int64]*standing{}
 		ids := map[int64]int64{}
 		for _, r := range rows {
 			overrides, err := access.Overrides(r.AllianceManager.Permissions)
 			if err != nil {
-				return auditEntry{}, err
+				return audit.Entry{}, err
 			}
 			current[r.AllianceManager.UserID] = &standing{role: r.AllianceManager.Role, overrides: overrides}
 			ids[r.AllianceManager.UserID] = r.AllianceManager.ID
 		}
 		before := current[target.ID]
 		if after, err = next(o, before); err != nil {
-			return auditEntry{}, err
+			return audit.Entry{}, err
 		}
 		need := append([]access.Permission{access.ManageSettings}, before.perms().List()...)
 		if missing := current[actor.ID].perms().Missing(append(need, after.perms().List()...)...); len(missing) > 0 {
-			return auditEntry{}, &refusal{missing: missing}
+			return audit.Entry{}, &refusal{missing: missing}
 		}
 		current[target.ID] = after
 		if !keepsAdmin(current) {
-			return auditEntry{}, &refusal{reason: "last admin"}
+			return audit.Entry{}, &refusal{reason: "last admin"}
 		}
 		switch {
 		case after == nil:
@@ -229,16 +230,16 @@ func (d *Deps) changeManager(ctx context.Context, req *call, action string,
 		default:
 			_, err = q.AllianceManagerUpdate(ctx, store.AllianceManagerUpdateParams{ID: ids[target.ID], Role: after.role, Permissions: overridesJSON(after.overrides)})
 		}
-		return auditEntry{user: &actor.ID, alliance: &a.ID, action: action, resource: "alliance_manager", resourceID: strconv.FormatInt(target.ID, 10),
-			oldValues: before.values(), newValues: after.values()}, err
+		return audit.Entry{User: &actor.ID, Alliance: &a.ID, Action: action, Resource: "alliance_manager", ResourceID: strconv.FormatInt(target.ID, 10),
+			Old: before.values(), New: after.values()}, err
 	})
 	var r *refusal
 	switch {
 	case errors.As(err, &r) && r.missing != nil:
 		return nil, d.deny(ctx, req, &actor, &access.Denied{Need: access.Alliance(r.missing...), Missing: access.Names(r.missing)})
 	case errors.As(err, &r):
-		d.audit(ctx, auditEntry{user: &actor.ID, alliance: &a.ID, action: action, resource: "alliance_manager", resourceID: strconv.FormatInt(target.ID, 10),
-			failed: true, newValues: map[string]any{"reason": r.reason}})
+		d.audit(ctx, audit.Entry{User: &actor.ID, Alliance: &a.ID, Action: action, Resource: "alliance_manager", ResourceID: strconv.FormatInt(target.ID, 10),
+			Failed: true, New: map[string]any{"reason": r.reason}})
 		return nil, bot.UserErrorf("%s must keep at least one admin who can manage its settings: make someone else admin first. Nothing was changed.", a.Name)
 	case err != nil:
 		return nil, err

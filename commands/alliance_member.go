@@ -6,12 +6,17 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/bwmarrin/discordgo"
 
 	"pnwbot/access"
+	"pnwbot/audit"
+	"pnwbot/bank"
 	"pnwbot/bot"
+	"pnwbot/keys"
 	"pnwbot/pnw"
+	"pnwbot/store"
 )
 
 // routeMemberConfirm carries what was asked and a token binding it to the
@@ -63,6 +68,31 @@ func (d *Deps) memberRoutes() []route {
 	return append(routes, route{Path: routeMemberConfirm, Need: need, Handler: d.memberConfirm, Ephemeral: true})
 }
 
+// memberConfirmTTL is how long a member action's Confirm button works.
+const memberConfirmTTL = 5 * time.Minute
+
+// refusal returns a function that audits a refused member action (on
+// nation id, "" before one is named) and answers with msg.
+func (d *Deps) refusal(ctx context.Context, u store.User, a store.Alliance, id string) func(reason, msg string) error {
+	return func(reason, msg string) error {
+		d.audit(ctx, audit.Entry{User: &u.ID, Alliance: &a.ID, Action: "alliance.member", Resource: "nation", ResourceID: id, Failed: true,
+			New: map[string]any{"reason": reason}})
+		return bot.UserError(msg)
+	}
+}
+
+// ownKey opens the caller's own alliance key when the game lets it do perm
+// (keys.OwnKey, with the manager row the route's check loaded); otherwise
+// refuse answers why.
+func (d *Deps) ownKey(req *call, perm string, refuse func(reason, msg string) error) (keys.Own, error) {
+	own, err := d.GameKeys.OwnKey(req.Account, req.Perms.Manager, perm)
+	var refused *keys.OwnRefused
+	if errors.As(err, &refused) {
+		return own, refuse(refused.Reason, refused.Message)
+	}
+	return own, err
+}
+
 func memberSubject(userID, allianceID int64, action string, nation int, value string) string {
 	return fmt.Sprintf("alliance-member:%d:%d:%s:%d:%s", userID, allianceID, action, nation, value)
 }
@@ -86,8 +116,8 @@ func (d *Deps) memberAsk(action memberAction) handler {
 			return nil, bot.UserError("Give the tax bracket's id, a number (in the game: Alliance, then Taxes).")
 		}
 		u, a := req.Account, req.Alliance
-		refuse := d.refusal(ctx, u, a, "alliance.member", "nation", "")
-		if _, err := d.ownGameKey(ctx, u, a, action.gamePerm, refuse); err != nil {
+		refuse := d.refusal(ctx, u, a, "")
+		if _, err := d.ownKey(req, action.gamePerm, refuse); err != nil {
 			return nil, err
 		}
 		if !d.Game.CanMutate() {
@@ -122,7 +152,7 @@ func (d *Deps) memberAsk(action memberAction) handler {
 		if action.name == "accept" || action.name == "remove" {
 			what = fmt.Sprintf(action.verb, target.NationName, a.Name)
 		}
-		expires := d.Now().Add(withdrawConfirmTTL)
+		expires := d.Now().Add(memberConfirmTTL)
 		token := d.Keys.SignToken(memberSubject(u.ID, a.ID, action.name, id, value), expires)
 		return &bot.Response{Ephemeral: true,
 			Content: fmt.Sprintf("In the game, with your own key, %s? It is %s now. The button expires <t:%d:R>.",
@@ -148,18 +178,18 @@ func (d *Deps) memberConfirm(ctx context.Context, req *call) (*bot.Response, err
 	value := req.Var("value")
 	u := req.Account
 	a := req.Alliance
-	refuse := d.refusal(ctx, u, a, "alliance.member", "nation", strconv.Itoa(nation))
+	refuse := d.refusal(ctx, u, a, strconv.Itoa(nation))
 	if !d.Keys.VerifyToken(req.Var("token"), memberSubject(u.ID, a.ID, action.name, nation, value), d.Now()) {
 		_ = refuse("expired or not theirs", "") // audited; the answer replaces the buttons
 		return updated("This confirmation has expired or is not yours: run the command again. Nothing was done."), nil
 	}
-	k, err := d.ownGameKey(ctx, u, a, action.gamePerm, refuse)
+	k, err := d.ownKey(req, action.gamePerm, refuse)
 	if err != nil {
 		return nil, err
 	}
-	before, err := d.Game.NationStanding(ctx, k.key, nation)
+	before, err := d.Game.NationStanding(ctx, k.Key, nation)
 	if err != nil {
-		d.refused(ctx, a, k, err)
+		d.GameKeys.Refused(ctx, a, k, err)
 		return nil, gameError(err, "Nothing was done.")
 	}
 	old := string(before.Position)
@@ -186,23 +216,23 @@ func (d *Deps) memberConfirm(ctx context.Context, req *call) (*bot.Response, err
 	if action.name == "tax-bracket" {
 		bracket, _ := strconv.Atoi(value)
 		var b pnw.TaxBracket
-		b, err = d.Game.AssignTaxBracket(ctx, k.key, int(a.PnwAllianceID), nation, bracket)
+		b, err = d.Game.AssignTaxBracket(ctx, k.Key, int(a.PnwAllianceID), nation, bracket)
 		oldValues, newValues = map[string]any{"tax_bracket": old}, map[string]any{"tax_bracket": value, "bracket_name": b.BracketName}
 	} else {
-		err = d.Game.AssignAlliancePosition(ctx, k.key, int(a.PnwAllianceID), nation, pnw.DefaultAlliancePosition(value))
+		err = d.Game.AssignAlliancePosition(ctx, k.Key, int(a.PnwAllianceID), nation, pnw.DefaultAlliancePosition(value))
 	}
-	e := auditEntry{user: &u.ID, alliance: &a.ID, action: "alliance.member_" + strings.ReplaceAll(action.name, "-", "_"), resource: "nation",
-		resourceID: strconv.Itoa(nation), oldValues: oldValues, newValues: newValues}
+	e := audit.Entry{User: &u.ID, Alliance: &a.ID, Action: "alliance.member_" + strings.ReplaceAll(action.name, "-", "_"), Resource: "nation",
+		ResourceID: strconv.Itoa(nation), Old: oldValues, New: newValues}
 	if err != nil {
-		d.refused(ctx, a, k, err)
-		e.failed = true
+		d.GameKeys.Refused(ctx, a, k, err)
+		e.Failed = true
 		newValues["error"] = err.Error()
 		d.audit(context.WithoutCancel(ctx), e)
 		var pe *pnw.Error
 		if errors.As(err, &pe) && (errors.Is(err, pnw.ErrPermission) || errors.Is(err, pnw.ErrInvalidQuery)) && pe.Message != "" {
 			return nil, bot.UserErrorf("The game refused it: %s", pe.Message)
 		}
-		if state, _ := mutationOutcome(nil, err); state == withdrawFailed {
+		if state, _ := bank.Outcome(nil, err); state == bank.Failed {
 			return nil, gameError(err, "Nothing was changed.")
 		}
 		return nil, gameError(err, "It may have gone through: check /alliance members before trying again.")

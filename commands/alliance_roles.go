@@ -12,6 +12,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"pnwbot/access"
+	"pnwbot/audit"
 	"pnwbot/bot"
 	"pnwbot/pnw"
 	"pnwbot/store"
@@ -86,28 +87,28 @@ func (d *Deps) allianceRoles(ctx context.Context, req *call) (*bot.Response, err
 	case opts.Member == req.GuildID || opts.Officer == req.GuildID:
 		return nil, bot.UserError("@everyone cannot follow the game: choose or create a role. Nothing was changed.")
 	}
-	err := d.change(ctx, func(q *store.Queries) (auditEntry, error) {
+	err := d.change(ctx, func(q *store.Queries) (audit.Entry, error) {
 		if _, err := q.AllianceLock(ctx, a.ID); err != nil {
-			return auditEntry{}, err
+			return audit.Entry{}, err
 		}
 		cur, err := q.AllianceGetByID(ctx, a.ID)
 		if err != nil {
-			return auditEntry{}, err
+			return audit.Entry{}, err
 		}
 		var s map[string]any
 		if err := json.Unmarshal(cur.Settings, &s); err != nil {
-			return auditEntry{}, fmt.Errorf("alliance settings: %w", err)
+			return audit.Entry{}, fmt.Errorf("alliance settings: %w", err)
 		}
 		oldMember, oldOfficer := roleSettings(cur)
 		s[settingMemberRole], s[settingOfficerRole] = opts.Member, opts.Officer
 		raw, err := json.Marshal(s)
 		if err != nil {
-			return auditEntry{}, err
+			return audit.Entry{}, err
 		}
 		a, err = q.AllianceUpdateSettings(ctx, store.AllianceUpdateSettingsParams{ID: a.ID, Settings: raw, IsPublic: cur.IsPublic})
-		return auditEntry{user: &u.ID, alliance: &a.ID, action: "alliance.roles", resource: "alliance", resourceID: strconv.FormatInt(a.PnwAllianceID, 10),
-			oldValues: map[string]any{settingMemberRole: oldMember, settingOfficerRole: oldOfficer},
-			newValues: map[string]any{settingMemberRole: opts.Member, settingOfficerRole: opts.Officer}}, err
+		return audit.Entry{User: &u.ID, Alliance: &a.ID, Action: "alliance.roles", Resource: "alliance", ResourceID: strconv.FormatInt(a.PnwAllianceID, 10),
+			Old: map[string]any{settingMemberRole: oldMember, settingOfficerRole: oldOfficer},
+			New: map[string]any{settingMemberRole: opts.Member, settingOfficerRole: opts.Officer}}, err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store roles: %w", err)
@@ -264,8 +265,8 @@ func (d *Deps) SyncRoles(ctx context.Context, a store.Alliance, by *int64) (Role
 		}
 	}
 	r.Given, r.Taken = len(given), len(taken)
-	d.audit(ctx, auditEntry{user: by, alliance: &a.ID, action: "alliance.role_sync", resource: "alliance", resourceID: strconv.FormatInt(a.PnwAllianceID, 10),
-		newValues: map[string]any{"given": given, "taken": taken, "skipped": skipped, "failed": r.Failed}})
+	d.audit(ctx, audit.Entry{User: by, Alliance: &a.ID, Action: "alliance.role_sync", Resource: "alliance", ResourceID: strconv.FormatInt(a.PnwAllianceID, 10),
+		New: map[string]any{"given": given, "taken": taken, "skipped": skipped, "failed": r.Failed}})
 	return r, nil
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"pnwbot/audit"
 	"pnwbot/bot"
 	"pnwbot/store"
 )
@@ -39,14 +40,14 @@ func (d *Deps) allianceSettings(ctx context.Context, req *call) (*bot.Response, 
 		}
 	}
 	old := a
-	err := d.change(ctx, func(q *store.Queries) (auditEntry, error) {
+	err := d.change(ctx, func(q *store.Queries) (audit.Entry, error) {
 		var err error
 		a, err = q.AllianceSetPublicSlug(ctx, next)
-		return auditEntry{user: &u.ID, alliance: &old.ID, action: "alliance.settings", resource: "alliance", resourceID: strconv.FormatInt(old.PnwAllianceID, 10),
-			oldValues: map[string]any{"is_public": old.IsPublic, "route_slug": old.RouteSlug},
-			newValues: map[string]any{"is_public": next.IsPublic, "route_slug": next.RouteSlug}}, err
+		return audit.Entry{User: &u.ID, Alliance: &old.ID, Action: "alliance.settings", Resource: "alliance", ResourceID: strconv.FormatInt(old.PnwAllianceID, 10),
+			Old: map[string]any{"is_public": old.IsPublic, "route_slug": old.RouteSlug},
+			New: map[string]any{"is_public": next.IsPublic, "route_slug": next.RouteSlug}}, err
 	})
-	if store.IsUniqueViolation(err, "alliances_route_slug_key") {
+	if store.IsSlugTaken(err) {
 		return nil, bot.UserErrorf("The slug `%s` is taken by another alliance. Nothing was changed.", next.RouteSlug)
 	} else if err != nil {
 		return nil, fmt.Errorf("settings: %w", err)
@@ -111,18 +112,18 @@ func (d *Deps) allianceAuditPage(ctx context.Context, req *call) (*bot.Response,
 
 func (d *Deps) auditPage(ctx context.Context, req *call, page int, userID, action string) (*bot.Response, error) {
 	a := req.Alliance
-	params := store.AuditLogPageParams{AllianceID: &a.ID, RowLimit: auditPageSize + 1, RowOffset: int32(page * auditPageSize)}
+	q := audit.Query{Alliance: &a.ID}
 	if userID != none {
 		id, err := strconv.ParseInt(userID, 10, 64)
 		if err != nil {
 			return nil, bot.UserError("This page is broken: run /alliance audit again.")
 		}
-		params.UserID = &id
+		q.User = &id
 	}
 	if action != none {
-		params.Action = &action
+		q.Action = &action
 	}
-	e, more, err := d.auditEmbed(ctx, truncate("Audit log of "+a.Name, 256), params, page, false)
+	e, more, err := d.auditEmbed(ctx, truncate("Audit log of "+a.Name, 256), q, page, false)
 	if err != nil {
 		return nil, err
 	}
@@ -130,16 +131,13 @@ func (d *Deps) auditPage(ctx context.Context, req *call, page int, userID, actio
 		Components: pager(routeAuditPage, req.User.ID, page, more, userID, action)}, nil
 }
 
-// auditEmbed renders one page of the audit log (params ask for one row
-// more than a page, to tell whether more follow), naming each row's
-// alliance when withAlliance.
-func (d *Deps) auditEmbed(ctx context.Context, title string, params store.AuditLogPageParams, page int, withAlliance bool) (*discordgo.MessageEmbed, bool, error) {
-	rows, err := d.Store.AuditLogPage(ctx, params)
+// auditEmbed renders one page of the audit log (audit.Log.Page), naming
+// each row's alliance when withAlliance.
+func (d *Deps) auditEmbed(ctx context.Context, title string, q audit.Query, page int, withAlliance bool) (*discordgo.MessageEmbed, bool, error) {
+	rows, more, err := audit.Log{Store: d.Store, Logger: d.Logger}.Page(ctx, q, page, auditPageSize)
 	if err != nil {
-		return nil, false, fmt.Errorf("audit page: %w", err)
+		return nil, false, err
 	}
-	more := len(rows) > auditPageSize
-	rows = rows[:min(len(rows), auditPageSize)]
 	e := &discordgo.MessageEmbed{Title: title, Color: colorDefault,
 		Footer: &discordgo.MessageEmbedFooter{Text: fmt.Sprintf("Page %d", page+1)}}
 	if len(rows) == 0 {

@@ -12,6 +12,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"pnwbot/access"
+	"pnwbot/audit"
 	"pnwbot/bot"
 	"pnwbot/pnw"
 	"pnwbot/secrets"
@@ -166,9 +167,9 @@ func positionText(l leader) string {
 	return fmt.Sprintf("%s of alliance %d", capitalize(string(l.position)), l.allianceID)
 }
 
-func setupRefusal(u store.User, l leader, reason string) auditEntry {
-	return auditEntry{user: &u.ID, action: "alliance.setup", resource: "alliance", resourceID: strconv.FormatInt(l.allianceID, 10), failed: true,
-		newValues: map[string]any{"reason": reason, "position": l.position}}
+func setupRefusal(u store.User, l leader, reason string) audit.Entry {
+	return audit.Entry{User: &u.ID, Action: "alliance.setup", Resource: "alliance", ResourceID: strconv.FormatInt(l.allianceID, 10), Failed: true,
+		New: map[string]any{"reason": reason, "position": l.position}}
 }
 
 // bindAlliance creates or updates the alliance's row bound to this server
@@ -176,30 +177,30 @@ func setupRefusal(u store.User, l leader, reason string) auditEntry {
 // fromGuild is the server it moves from, if any.
 func (d *Deps) bindAlliance(ctx context.Context, req *call, u store.User, l leader, fromGuild *string) (store.Alliance, error) {
 	var a store.Alliance
-	err := d.change(ctx, func(q *store.Queries) (auditEntry, error) {
+	err := d.change(ctx, func(q *store.Queries) (audit.Entry, error) {
 		slug, err := freeSlug(ctx, q, l.name, l.allianceID)
 		if err != nil {
-			return auditEntry{}, err
+			return audit.Entry{}, err
 		}
 		a, err = q.AllianceUpsert(ctx, store.AllianceUpsertParams{PnwAllianceID: l.allianceID, Name: l.name, Acronym: l.acronym, RouteSlug: slug})
 		if err != nil {
-			return auditEntry{}, fmt.Errorf("alliance: %w", err)
+			return audit.Entry{}, fmt.Errorf("alliance: %w", err)
 		}
 		if a, err = q.AllianceSetGuild(ctx, store.AllianceSetGuildParams{ID: a.ID, DiscordGuildID: &req.GuildID}); err != nil {
-			return auditEntry{}, fmt.Errorf("bind server: %w", err)
+			return audit.Entry{}, fmt.Errorf("bind server: %w", err)
 		}
 		if _, err = q.AllianceManagerUpsert(ctx, store.AllianceManagerUpsertParams{UserID: u.ID, AllianceID: a.ID, Role: access.Admin,
 			Permissions: []byte("{}"), AssignedBy: &u.ID}); err != nil {
-			return auditEntry{}, fmt.Errorf("first admin: %w", err)
+			return audit.Entry{}, fmt.Errorf("first admin: %w", err)
 		}
-		e := auditEntry{user: &u.ID, alliance: &a.ID, action: "alliance.setup", resource: "alliance", resourceID: strconv.FormatInt(l.allianceID, 10),
-			newValues: map[string]any{"guild_id": req.GuildID, "route_slug": a.RouteSlug, "admin": u.ID, "position": l.position}}
+		e := audit.Entry{User: &u.ID, Alliance: &a.ID, Action: "alliance.setup", Resource: "alliance", ResourceID: strconv.FormatInt(l.allianceID, 10),
+			New: map[string]any{"guild_id": req.GuildID, "route_slug": a.RouteSlug, "admin": u.ID, "position": l.position}}
 		if fromGuild != nil {
-			e.action, e.oldValues = "alliance.move", map[string]any{"guild_id": *fromGuild}
+			e.Action, e.Old = "alliance.move", map[string]any{"guild_id": *fromGuild}
 		}
 		return e, nil
 	})
-	if store.IsUniqueViolation(err, "alliances_discord_guild_id_key") {
+	if store.IsGuildTaken(err) {
 		return a, bot.UserError("This server was bound to another alliance meanwhile. Nothing was changed.")
 	}
 	return a, err

@@ -5,17 +5,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/bwmarrin/discordgo"
 
+	"pnwbot/bank"
 	"pnwbot/bot"
+	"pnwbot/keys"
 	"pnwbot/pnw"
-	"pnwbot/secrets"
-	"pnwbot/store"
 )
 
 // Views read the game's data from the cache (fetching it when missing or
@@ -177,120 +176,42 @@ func (d *Deps) linkedUsers(ctx context.Context, nations []pnw.Nation) (map[strin
 
 // Bank.
 
-// withAllianceKey runs read with the alliance's own manager keys in turn
-// (never another alliance's, never a member's) until one works. A key the
-// game refuses is marked revoked, its owner told once, and the next tried;
-// so is one that may no longer see the bank.
-func (d *Deps) withAllianceKey(ctx context.Context, a store.Alliance, needBank bool, read func(key string) error) error {
-	rows, err := d.Store.AllianceManagerListUsableKeys(ctx, store.AllianceManagerListUsableKeysParams{AllianceID: a.ID, NeedBank: needBank})
-	if err != nil {
-		return fmt.Errorf("alliance keys: %w", err)
-	}
-	for _, r := range rows {
-		m := r.AllianceManager
-		key, err := d.Keys.Open(m.ManagerApiKey, r.KeySalt, secrets.AllianceKey(m.UserID, a.ID))
-		if err != nil {
-			d.Logger.ErrorContext(ctx, "alliance key does not open: is ENCRYPTION_KEY the one it was sealed with?", "manager_id", m.ID)
-			continue
-		}
-		err = read(key)
-		switch {
-		case errors.Is(err, pnw.ErrInvalidKey):
-			d.revokeAllianceKey(ctx, a.ID, a.Name, m, r.DiscordID)
-		case errors.Is(err, pnw.ErrPermission):
-			d.Logger.InfoContext(ctx, "alliance key may not read this", "manager_id", m.ID)
-		default:
-			return err
-		}
-	}
-	what := "an alliance key"
-	if needBank {
-		what = "an alliance key that may see the bank (the game's alliance_view_bank permission)"
-	}
-	return bot.UserErrorf("No manager of %s has %s linked: a manager links one with /alliance key.", a.Name, what)
-}
-
-// revokeAllianceKey records that the game refused manager m's key for
-// alliance allianceID and tells its owner (discordID) in a DM, once: the
-// update matches only the refused key, not yet marked.
-func (d *Deps) revokeAllianceKey(ctx context.Context, allianceID int64, allianceName string, m store.AllianceManager, discordID string) {
-	var n int64
-	err := d.change(ctx, func(q *store.Queries) (auditEntry, error) {
-		var err error
-		n, err = q.AllianceManagerMarkKeyRevoked(ctx, store.AllianceManagerMarkKeyRevokedParams{ID: m.ID, ManagerApiKey: m.ManagerApiKey})
-		if err == nil && n == 0 {
-			err = errAlreadyMarked
-		}
-		return auditEntry{user: &m.UserID, alliance: &allianceID, action: "alliance.key_revoked", resource: "alliance_manager", resourceID: strconv.FormatInt(m.ID, 10),
-			newValues: map[string]any{"reason": "the game refused the key"}}, err
-	})
-	if errors.Is(err, errAlreadyMarked) {
-		return
-	} else if err != nil {
-		d.Logger.ErrorContext(ctx, "mark alliance key revoked", "manager_id", m.ID, "error", err)
-		return
-	}
-	d.notify(ctx, discordID, fmt.Sprintf("The game refused your alliance key for **%s**: it was revoked or regenerated. "+
-		"Run /alliance key in %s's server to link a new one.", allianceName, allianceName))
-}
-
-var errAlreadyMarked = errors.New("key already marked revoked")
-
-func amount(f float64) string {
-	if f == float64(int64(f)) {
-		return number(int(f))
-	}
-	return number(int(f)) + strconv.FormatFloat(f-float64(int64(f)), 'f', 2, 64)[1:]
-}
-
-// AllianceBank reads the alliance's bank with one of its own manager keys
-// (withAllianceKey): /alliance bank and the web page read it so. The
-// caller checks canViewBank first.
-func (d *Deps) AllianceBank(ctx context.Context, a store.Alliance) (pnw.Result[pnw.AllianceBank], error) {
-	var bank pnw.Result[pnw.AllianceBank]
-	err := d.withAllianceKey(ctx, a, true, func(key string) error {
-		var err error
-		bank, err = d.Game.AllianceBank(ctx, key, int(a.PnwAllianceID))
-		return err
-	})
-	return bank, err
-}
-
 func (d *Deps) allianceBank(ctx context.Context, req *call) (*bot.Response, error) {
 	a := req.Alliance
-	bank, err := d.AllianceBank(ctx, a)
+	holdings, err := d.Bank.Holdings(ctx, a)
 	if err != nil {
 		return nil, viewError(err)
 	}
-	prices := map[string]float64{"money": 1}
-	if p, err := d.Game.TradePrices(ctx); err == nil {
-		for _, r := range p.Data.Resources {
-			prices[strings.ToLower(r.Resource)] = float64(r.AveragePrice)
-		}
-	} else {
+	prices, err := d.Bank.Prices(ctx)
+	if err != nil {
 		d.Logger.WarnContext(ctx, "bank: trade prices", "error", err)
+		prices = bank.Prices{pnw.Money: 1}
 	}
 	e := &discordgo.MessageEmbed{Title: truncate("Bank of "+a.Name, 256), Color: colorDefault}
-	var total float64
-	held := bank.Data.Amounts()
+	held := holdings.Data.Amounts()
 	for _, r := range pnw.Resources {
-		value := amount(held[r])
-		if p, ok := prices[r.String()]; ok && r != pnw.Money {
-			value += fmt.Sprintf(" · $%s", amount(held[r]*p))
-			total += held[r] * p
+		value := bank.Format(held[r])
+		if p, ok := prices[r]; ok && r != pnw.Money {
+			value += " · $" + bank.Format(held[r]*p)
 		}
 		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: capitalize(r.String()), Value: value, Inline: true})
 	}
-	e.Description = fmt.Sprintf("Worth **$%s** in all at average trade prices.", amount(total+bank.Data.Money))
-	staleNote(e, bank)
+	total, _ := prices.Worth(held) // what has no price counts at nothing
+	e.Description = fmt.Sprintf("Worth **$%s** in all at average trade prices.", bank.Format(total))
+	staleNote(e, holdings)
 	return &bot.Response{Ephemeral: true, Embeds: []*discordgo.MessageEmbed{e}}, nil
 }
 
-// viewError answers a failed game read; other errors pass as they are.
+// viewError answers a failed game read, or an alliance without a key
+// that can read it; other errors pass as they are.
 func viewError(err error) error {
 	var pe *pnw.Error
-	if errors.As(err, &pe) {
+	var noKey *keys.NoAllianceKey
+	switch {
+	case errors.As(err, &pe):
 		return gameError(err, "")
+	case errors.As(err, &noKey):
+		return bot.UserError(noKey.Error())
 	}
 	return err
 }
@@ -350,7 +271,7 @@ func (d *Deps) recordsView(ctx context.Context, req *call, n int, tax bool, nati
 	}
 	a := req.Alliance
 	var recs pnw.Result[[]pnw.Bankrec]
-	err = d.withAllianceKey(ctx, a, true, func(key string) error {
+	err = d.GameKeys.WithAllianceKey(ctx, a, true, func(key string) error {
 		if tax {
 			recs, err = d.Game.AllianceTaxRecords(ctx, key, int(a.PnwAllianceID), limit)
 		} else {
@@ -383,14 +304,14 @@ func (d *Deps) recordsView(ctx context.Context, req *call, n int, tax bool, nati
 		title, route, args = "Tax records of "+a.Name, routeTaxesPage, []string{limitArg}
 	}
 	e := &discordgo.MessageEmbed{Title: truncate(title, 256), Color: colorDefault,
-		Description: "Net for the alliance: " + cmp.Or(holdingsText(totals, true), "nothing") + "."}
+		Description: "Net for the alliance: " + cmp.Or(bank.Text(totals, true), "nothing") + "."}
 	if nation != none {
 		e.Description = fmt.Sprintf("Of [nation %s](%s). ", nation, nationURL(nation)) + e.Description
 	}
 	rows, more := page(shown, n)
 	for _, r := range rows {
 		value := fmt.Sprintf("%s → %s · %s", party(r.SenderType, r.SenderId), party(r.ReceiverType, r.ReceiverId),
-			cmp.Or(holdingsText(r.Amounts(), false), "nothing"))
+			cmp.Or(bank.Text(r.Amounts(), false), "nothing"))
 		if r.Note != "" {
 			value += "\n" + truncate(r.Note, 200)
 		}
@@ -399,28 +320,6 @@ func (d *Deps) recordsView(ctx context.Context, req *call, n int, tax bool, nati
 	staleNote(e, recs)
 	pageFooter(e, n, len(shown))
 	return &bot.Response{Ephemeral: true, Embeds: []*discordgo.MessageEmbed{e}, Components: pager(route, req.User.ID, n, more, args...)}, nil
-}
-
-// holdingsText lists the non-zero amounts: "$1,000 · 50 food".
-func holdingsText(a pnw.Amounts, signed bool) string {
-	var parts []string
-	for r, v := range a {
-		if v == 0 {
-			continue
-		}
-		sign := ""
-		if v < 0 {
-			sign = "−"
-		} else if signed {
-			sign = "+"
-		}
-		if pnw.Resource(r) == pnw.Money {
-			parts = append(parts, sign+"$"+amount(math.Abs(v)))
-		} else {
-			parts = append(parts, sign+amount(math.Abs(v))+" "+pnw.Resource(r).String())
-		}
-	}
-	return strings.Join(parts, " · ")
 }
 
 func party(typ int, id string) string {
@@ -492,7 +391,7 @@ func (d *Deps) tradesView(ctx context.Context, req *call, n int, args []string) 
 	a := req.Alliance
 	var trades pnw.Result[[]pnw.Trade]
 	var err error
-	err = d.withAllianceKey(ctx, a, false, func(key string) error {
+	err = d.GameKeys.WithAllianceKey(ctx, a, false, func(key string) error {
 		trades, err = d.Game.AllianceTrades(ctx, key, int(a.PnwAllianceID), limit)
 		return err
 	})

@@ -287,7 +287,7 @@ func TestAllianceWithdraw(t *testing.T) {
 		require.Contains(t, resp.Embeds[0].Description, "Unknown outcome")
 		require.Equal(t, 1, b.game.Requests()-before, "unknown is never retried")
 		b.now = b.now.Add(time.Hour)
-		_, err = b.deps.SettleWithdrawals(ctx)
+		_, err = b.deps.Bank.Settle(ctx)
 		require.NoError(t, err)
 		w := b.withdrawals(t, a)[0]
 		require.Equal(t, "unknown", w.State)
@@ -315,7 +315,7 @@ func TestAllianceWithdraw(t *testing.T) {
 		resp, err = b.click(t, other)
 		require.NoError(t, err)
 		require.Contains(t, resp.Embeds[0].Description, "Unknown outcome", "a click on a row stuck sending settles it")
-		n, err := b.deps.SettleWithdrawals(ctx)
+		n, err := b.deps.Bank.Settle(ctx)
 		require.NoError(t, err)
 		require.Equal(t, 1, n, "the settle pass settles the other")
 		resp, err = b.click(t, confirm)
@@ -469,6 +469,7 @@ func TestAllianceWithdraw(t *testing.T) {
 		// nothing it would pass any cap.
 		b, a := banker(t, pnw.Options{})
 		b.deps.WithdrawalCap = 1000
+		b.restart(t, pnw.Options{})
 		b.game.AddAlliance(pnwtest.Alliance{ID: rose, Name: "Rose", Acronym: "Rose", Bank: pnwtest.Resources{Money: 1_000_000, Coal: 1e9}})
 		_, err := b.withdraw(t, aliceID, toBob(), discordtest.Option("coal", 1e9))
 		require.ErrorContains(t, err, "no average price for coal")
@@ -525,7 +526,8 @@ func TestAllianceWithdraw(t *testing.T) {
 		b, _ := banker(t, pnw.Options{})
 		game, err := pnw.New(pnw.Options{URL: b.game.URL, APIKey: botKey})
 		require.NoError(t, err)
-		b.deps.Game = game
+		b.deps = &commands.Deps{Store: b.st, Game: game, Keys: b.keys, Now: func() time.Time { return b.now }}
+		b.router = b.deps.Router()
 		_, err = b.withdraw(t, aliceID, toBob(), money(10))
 		require.ErrorContains(t, err, "PNW_BOT_KEY")
 	})
@@ -534,6 +536,7 @@ func TestAllianceWithdraw(t *testing.T) {
 		t.Parallel()
 		b, a := banker(t, pnw.Options{})
 		b.deps.WithdrawalCap = 1500
+		b.restart(t, pnw.Options{})
 		first, _ := b.asked(t, money(1000))
 		second, _ := b.asked(t, money(400), discordtest.Option("food", 1.0)) // $500 in all
 		// Asked while the cap still has room; confirmed once it has none.

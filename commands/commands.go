@@ -11,7 +11,10 @@ import (
 	"strconv"
 	"time"
 
+	"pnwbot/audit"
+	"pnwbot/bank"
 	"pnwbot/bot"
+	"pnwbot/keys"
 	"pnwbot/pnw"
 	"pnwbot/secrets"
 	"pnwbot/settings"
@@ -42,6 +45,10 @@ type Deps struct {
 	// WithdrawalCap is the most value a manager may withdraw in 24 hours;
 	// zero means the setting bank.withdrawal_cap_per_manager_per_day.
 	WithdrawalCap float64
+	// GameKeys and Bank are the domain the handlers call, built by All
+	// from the fields above; jobs and pages use them too.
+	GameKeys *keys.Keys
+	Bank     *bank.Bank
 
 	names remembered
 }
@@ -60,6 +67,8 @@ func All(d *Deps) []bot.Command {
 	if d.Settings == nil {
 		d.Settings = settings.New(d.Store, d.Logger)
 	}
+	d.GameKeys = keys.New(keys.Options{Store: d.Store, Game: d.Game, Ring: d.Keys, Notify: notices{d}, Logger: d.Logger, Now: d.Now})
+	d.Bank = bank.New(bank.Options{Store: d.Store, Game: d.Game, Keys: d.GameKeys, Settings: d.Settings, Logger: d.Logger, Now: d.Now, Cap: d.WithdrawalCap})
 	return []bot.Command{
 		d.linkCommand(),
 		d.unlinkCommand(),
@@ -96,9 +105,9 @@ func (d *Deps) ensureUser(ctx context.Context, req *call) (store.User, error) {
 	if !errors.Is(err, errNoAccount) {
 		return u, err
 	}
-	err = d.change(ctx, func(q *store.Queries) (auditEntry, error) {
+	err = d.change(ctx, func(q *store.Queries) (audit.Entry, error) {
 		u, err = q.UserCreate(ctx, store.UserCreateParams{DiscordID: req.User.ID, DiscordUsername: req.User.Username, KeySalt: secrets.NewSalt()})
-		return auditEntry{user: &u.ID, action: "user.create", resource: "user", resourceID: strconv.FormatInt(u.ID, 10)}, err
+		return audit.Entry{User: &u.ID, Action: "user.create", Resource: "user", ResourceID: strconv.FormatInt(u.ID, 10)}, err
 	})
 	if errors.Is(err, store.ErrNotFound) { // created by a concurrent interaction
 		if u, err = d.Store.UserGetByDiscordID(ctx, req.User.ID); err != nil {
@@ -111,57 +120,16 @@ func (d *Deps) ensureUser(ctx context.Context, req *call) (store.User, error) {
 	return u, nil
 }
 
-// auditEntry is one audit row. Resource "user" and "nation" rows are about
-// the acting user itself, and lose their details if the account is deleted.
-type auditEntry struct {
-	user       *int64
-	alliance   *int64
-	action     string
-	resource   string
-	resourceID string
-	oldValues  any // secrets redacted by the caller
-	newValues  any
-	failed     bool // a refusal or denial: nothing changed
+// change runs a state change and writes the audit entry it returns in one
+// transaction (audit.Log.Change).
+func (d *Deps) change(ctx context.Context, fn func(q *store.Queries) (audit.Entry, error)) error {
+	return audit.Log{Store: d.Store, Logger: d.Logger}.Change(ctx, fn)
 }
 
-func (e auditEntry) params() store.AuditLogInsertParams {
-	marshal := func(v any) json.RawMessage {
-		if v == nil {
-			return nil
-		}
-		b, err := json.Marshal(v)
-		if err != nil {
-			panic(err) // audit values are plain maps built here
-		}
-		return b
-	}
-	return store.AuditLogInsertParams{
-		UserID: e.user, AllianceID: e.alliance, Action: e.action, ResourceType: e.resource,
-		ResourceID: e.resourceID, OldValues: marshal(e.oldValues), NewValues: marshal(e.newValues), Success: !e.failed,
-	}
-}
-
-// change runs a state change and writes the audit row it returns in one
-// transaction, so no change is ever left unaudited.
-func (d *Deps) change(ctx context.Context, fn func(q *store.Queries) (auditEntry, error)) error {
-	return d.Store.InTx(ctx, func(q *store.Queries) error {
-		e, err := fn(q)
-		if err != nil {
-			return err
-		}
-		if _, err := q.AuditLogInsert(ctx, e.params()); err != nil {
-			return fmt.Errorf("audit %s: %w", e.action, err)
-		}
-		return nil
-	})
-}
-
-// audit records a refusal or denial, which changes nothing else. A failure
-// is logged: the refusal stands either way.
-func (d *Deps) audit(ctx context.Context, e auditEntry) {
-	if _, err := d.Store.AuditLogInsert(ctx, e.params()); err != nil {
-		d.Logger.ErrorContext(ctx, "audit write failed", "action", e.action, "error", err)
-	}
+// audit records a refusal or denial, which changes nothing else
+// (audit.Log.Refused).
+func (d *Deps) audit(ctx context.Context, e audit.Entry) {
+	audit.Log{Store: d.Store, Logger: d.Logger}.Refused(ctx, e)
 }
 
 // LinkedRoles is the web side's Linked Roles (package site).

@@ -64,6 +64,9 @@ func number(n int) string {
 	return s
 }
 
+// discordTime renders a time as Discord shows it to each reader: "3 hours ago".
+func discordTime(t time.Time) string { return fmt.Sprintf("<t:%d:R>", t.Unix()) }
+
 // relative renders a game timestamp as Discord's "3 hours ago".
 func relative(gameTime string) string {
 	t, err := pnw.ParseTime(gameTime)

@@ -7,7 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"pnwbot/commands"
+	"pnwbot/keys"
 	"pnwbot/store"
 )
 
@@ -24,17 +24,17 @@ func TestVerifyKeys(t *testing.T) {
 	b.deps.Notices = notices
 
 	// Checked a moment ago: the pass leaves every key alone.
-	got, err := b.deps.VerifyKeys(ctx)
+	got, err := b.deps.GameKeys.Verify(ctx)
 	require.NoError(t, err)
-	require.Equal(t, commands.KeyCheck{}, got)
+	require.Equal(t, keys.Verified{}, got)
 
 	// A day later Bob's key and Carol's alliance key were regenerated.
 	b.now = time.Now().Add(25 * time.Hour)
 	b.game.RevokeKey(bobKey)
 	b.game.RevokeKey(carolAllianceKey)
-	got, err = b.deps.VerifyKeys(ctx)
+	got, err = b.deps.GameKeys.Verify(ctx)
 	require.NoError(t, err)
-	require.Equal(t, commands.KeyCheck{Checked: 2, Revoked: 2}, got, "Alice's and Carol's own keys pass, Bob's and Carol's alliance key do not")
+	require.Equal(t, keys.Verified{Checked: 2, Revoked: 2}, got, "Alice's and Carol's own keys pass, Bob's and Carol's alliance key do not")
 
 	require.NotNil(t, b.user(t, bobID).KeyRevokedAt)
 	require.Nil(t, b.user(t, aliceID).KeyRevokedAt)
@@ -58,9 +58,9 @@ func TestVerifyKeys(t *testing.T) {
 	// A pass later that day asks about nothing again, and nobody is told twice.
 	b.now = time.Now().Add(time.Hour)
 	before := b.game.RequestsFor("me")
-	got, err = b.deps.VerifyKeys(ctx)
+	got, err = b.deps.GameKeys.Verify(ctx)
 	require.NoError(t, err)
-	require.Equal(t, commands.KeyCheck{}, got)
+	require.Equal(t, keys.Verified{}, got)
 	require.Equal(t, before, b.game.RequestsFor("me"))
 	require.Len(t, notices.to(bobID), 1)
 	require.Len(t, notices.to(carolID), 1)

@@ -12,6 +12,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"pnwbot/access"
+	"pnwbot/audit"
 	"pnwbot/bot"
 	"pnwbot/pnw"
 	"pnwbot/secrets"
@@ -137,13 +138,13 @@ func (d *Deps) linkSubmit(ctx context.Context, req *call) (*bot.Response, error)
 	if err != nil {
 		return nil, err
 	}
-	err = d.change(ctx, func(q *store.Queries) (auditEntry, error) {
+	err = d.change(ctx, func(q *store.Queries) (audit.Entry, error) {
 		_, err := q.UserLinkNation(ctx, store.UserLinkNationParams{ID: u.ID, PnwNationID: &nationID, PnwApiKey: sealed, KeyPermissions: perms})
-		return auditEntry{user: &u.ID, action: "user.link", resource: "nation", resourceID: info.Nation.Id,
-			oldValues: map[string]any{"nation_id": u.PnwNationID, "had_key": u.PnwApiKey != nil},
-			newValues: map[string]any{"nation_id": nationID, "key": "[redacted]", "key_permissions": json.RawMessage(perms)}}, err
+		return audit.Entry{User: &u.ID, Action: "user.link", Resource: "nation", ResourceID: info.Nation.Id,
+			Old: map[string]any{"nation_id": u.PnwNationID, "had_key": u.PnwApiKey != nil},
+			New: map[string]any{"nation_id": nationID, "key": "[redacted]", "key_permissions": json.RawMessage(perms)}}, err
 	})
-	if store.IsUniqueViolation(err, "users_pnw_nation_id_key") {
+	if store.IsNationLinked(err) {
 		return nil, d.refuseTakenNation(ctx, u, nationID, info.Nation.NationName) // linked by someone else meanwhile
 	} else if err != nil {
 		return nil, fmt.Errorf("link nation: %w", err)
@@ -157,8 +158,8 @@ func (d *Deps) linkSubmit(ctx context.Context, req *call) (*bot.Response, error)
 }
 
 func (d *Deps) refuseTakenNation(ctx context.Context, u store.User, nationID int64, name string) error {
-	d.audit(ctx, auditEntry{user: &u.ID, action: "user.link", resource: "nation", resourceID: strconv.FormatInt(nationID, 10),
-		failed: true, newValues: map[string]any{"reason": "nation linked to another account"}})
+	d.audit(ctx, audit.Entry{User: &u.ID, Action: "user.link", Resource: "nation", ResourceID: strconv.FormatInt(nationID, 10),
+		Failed: true, New: map[string]any{"reason": "nation linked to another account"}})
 	return bot.UserErrorf("**%s** is already linked to another Discord account. If it is yours, run /unlink from that account first. Nothing was saved.", name)
 }
 
@@ -173,10 +174,10 @@ func (d *Deps) unlink(ctx context.Context, req *call) (*bot.Response, error) {
 	if err := d.allow(ctx, req, u, access.Member(access.LinkAPIKey)); err != nil {
 		return nil, err
 	}
-	err = d.change(ctx, func(q *store.Queries) (auditEntry, error) {
+	err = d.change(ctx, func(q *store.Queries) (audit.Entry, error) {
 		_, err := q.UserUnlink(ctx, u.ID)
-		return auditEntry{user: &u.ID, action: "user.unlink", resource: "nation", resourceID: strconv.FormatInt(*u.PnwNationID, 10),
-			oldValues: map[string]any{"nation_id": u.PnwNationID, "key": "[redacted]"}}, err
+		return audit.Entry{User: &u.ID, Action: "user.unlink", Resource: "nation", ResourceID: strconv.FormatInt(*u.PnwNationID, 10),
+			Old: map[string]any{"nation_id": u.PnwNationID, "key": "[redacted]"}}, err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("unlink: %w", err)

@@ -10,6 +10,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"pnwbot/access"
+	"pnwbot/audit"
 	"pnwbot/bot"
 	"pnwbot/store"
 )
@@ -66,10 +67,10 @@ func (d *Deps) preferences(ctx context.Context, req *call) (*bot.Response, error
 	if err != nil {
 		return nil, err
 	}
-	err = d.change(ctx, func(q *store.Queries) (auditEntry, error) {
+	err = d.change(ctx, func(q *store.Queries) (audit.Entry, error) {
 		_, err := q.UserSetPreferences(ctx, store.UserSetPreferencesParams{ID: u.ID, Preferences: raw})
-		return auditEntry{user: &u.ID, action: "user.preferences", resource: "user", resourceID: strconv.FormatInt(u.ID, 10),
-			oldValues: old, newValues: updatedPrefs}, err
+		return audit.Entry{User: &u.ID, Action: "user.preferences", Resource: "user", ResourceID: strconv.FormatInt(u.ID, 10),
+			Old: old, New: updatedPrefs}, err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("save preferences: %w", err)

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"pnwbot/access"
+	"pnwbot/audit"
 	"pnwbot/bot"
 	"pnwbot/pnw"
 	"pnwbot/store"
@@ -210,17 +211,17 @@ func (d *Deps) deny(ctx context.Context, c *call, u *store.User, err error) erro
 	switch n := denied.Need; {
 	case len(n.Alliance) > 0:
 		a := c.Alliance
-		d.audit(ctx, auditEntry{user: userID, alliance: &a.ID, action: "permission.denied", resource: "alliance",
-			resourceID: strconv.FormatInt(a.PnwAllianceID, 10), failed: true, newValues: values})
+		d.audit(ctx, audit.Entry{User: userID, Alliance: &a.ID, Action: "permission.denied", Resource: "alliance",
+			ResourceID: strconv.FormatInt(a.PnwAllianceID, 10), Failed: true, New: values})
 		return bot.UserErrorf("You may not do this in %s: you are missing %s. Its admins can grant it (/alliance managers list shows them).",
 			a.Name, denied.List())
 	case len(n.System) > 0:
-		d.audit(ctx, auditEntry{user: userID, action: "permission.denied", resource: "system", resourceID: c.Route, failed: true, newValues: values})
+		d.audit(ctx, audit.Entry{User: userID, Action: "permission.denied", Resource: "system", ResourceID: c.Route, Failed: true, New: values})
 		return bot.UserErrorf("Only pnwbot's system admins may do this: you are missing %s.", denied.List())
 	default:
 		perm := denied.Missing[0]
-		d.audit(ctx, auditEntry{user: userID, action: "permission.denied", resource: "permission", resourceID: perm, failed: true,
-			newValues: map[string]any{"permission": perm, "route": c.Route}})
+		d.audit(ctx, audit.Entry{User: userID, Action: "permission.denied", Resource: "permission", ResourceID: perm, Failed: true,
+			New: map[string]any{"permission": perm, "route": c.Route}})
 		return bot.UserErrorf("You are not allowed to do this (missing permission %s). Ask the bot's admins if you think you should be.", perm)
 	}
 }

@@ -216,7 +216,7 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 	var pages http.Handler
 	if cfg.WebEnabled() {
 		a.site, err = site.New(site.Options{
-			Store: a.st, Sessions: sessions, Game: a.game, Keys: a.keys, Bank: deps.AllianceBank,
+			Store: a.st, Sessions: sessions, Game: a.game, Keys: a.keys, Bank: deps.Bank.Holdings,
 			DiscordURL: cfg.DiscordAPIURL, ClientID: a.bot.ApplicationID, ClientSecret: string(cfg.DiscordClientSecret),
 			PublicURL: cfg.PublicURL, Logger: logger,
 		})
@@ -228,8 +228,8 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 	}
 	passes := []jobs.Pass{
 		{Name: "retention", Every: cfgs.Seconds(ctx, settings.RetentionInterval), Run: func(ctx context.Context) (any, error) { return a.st.Prune(ctx, time.Now()) }},
-		{Name: "key_check", Every: cfgs.Seconds(ctx, settings.KeyVerificationInterval), Run: func(ctx context.Context) (any, error) { return deps.VerifyKeys(ctx) }},
-		{Name: "withdrawals_settle", Every: cfgs.Seconds(ctx, settings.SettleInterval), Run: func(ctx context.Context) (any, error) { return deps.SettleWithdrawals(ctx) }},
+		{Name: "key_check", Every: cfgs.Seconds(ctx, settings.KeyVerificationInterval), Run: func(ctx context.Context) (any, error) { return deps.GameKeys.Verify(ctx) }},
+		{Name: "withdrawals_settle", Every: cfgs.Seconds(ctx, settings.SettleInterval), Run: func(ctx context.Context) (any, error) { return deps.Bank.Settle(ctx) }},
 		{Name: "role_sync", Every: cfgs.Seconds(ctx, settings.RoleSyncInterval), Run: func(ctx context.Context) (any, error) { return deps.SyncAllRoles(ctx) }},
 	}
 	if a.site != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"pnwbot/access"
+	"pnwbot/audit"
 	"pnwbot/store"
 )
 
@@ -46,8 +47,8 @@ func (s *Site) admin(w http.ResponseWriter, r *http.Request, u *store.User, _ st
 	d.CanUsers, d.CanAlliances, d.CanAudit, d.CanSystem =
 		held[access.ManageUsers], held[access.ManageAlliances], held[access.ViewAuditLogs], held[access.ManageSystem]
 	if !d.CanUsers && !d.CanAlliances && !d.CanAudit && !d.CanSystem {
-		s.audit(r, entry{user: &u.ID, action: "permission.denied", resource: "system", failed: true,
-			values: map[string]any{"route": "/admin", "missing": "system admin"}})
+		s.audit(r, audit.Entry{User: &u.ID, Action: "permission.denied", Resource: "system", Failed: true,
+			New: map[string]any{"route": "/admin", "missing": "system admin"}})
 		s.fail(w, r, http.StatusForbidden, "Forbidden", "This page is for pnwbot's system admins.")
 		return
 	}

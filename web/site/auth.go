@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"pnwbot/audit"
 	"pnwbot/secrets"
 	"pnwbot/store"
 )
@@ -73,7 +74,7 @@ func (s *Site) startOAuth(w http.ResponseWriter, r *http.Request, flow, next str
 func (s *Site) callback(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: oauthCookie, Path: "/oauth/callback", MaxAge: -1, HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
 	refuse := func(status int, reason, text string) {
-		s.audit(r, entry{action: "auth.login_refused", resource: "session", failed: true, values: map[string]any{"reason": reason}})
+		s.audit(r, audit.Entry{Action: "auth.login_refused", Resource: "session", Failed: true, New: map[string]any{"reason": reason}})
 		s.fail(w, r, status, "Sign-in failed", text+" Sign in again.")
 	}
 	c, err := r.Cookie(oauthCookie)
@@ -184,7 +185,7 @@ func (s *Site) signIn(ctx context.Context, r *http.Request, du discordAccount, f
 		if token, err = s.newSession(ctx, q, u.ID, r); err != nil {
 			return err
 		}
-		_, err = q.AuditLogInsert(ctx, s.auditParams(r, entry{user: &u.ID, action: "auth.login", resource: "session", values: map[string]any{"flow": flow}}))
+		err = audit.Write(ctx, q, audited(r, audit.Entry{User: &u.ID, Action: "auth.login", Resource: "session", New: map[string]any{"flow": flow}}))
 		return err
 	})
 	return u, token, err
@@ -198,7 +199,7 @@ func (s *Site) logout(w http.ResponseWriter, r *http.Request) {
 			if err != nil {
 				return err
 			}
-			_, err = q.AuditLogInsert(r.Context(), s.auditParams(r, entry{user: &sess.UserID, action: "auth.logout", resource: "session", resourceID: strconv.FormatInt(sess.ID, 10)}))
+			err = audit.Write(r.Context(), q, audited(r, audit.Entry{User: &sess.UserID, Action: "auth.logout", Resource: "session", ResourceID: strconv.FormatInt(sess.ID, 10)}))
 			return err
 		})
 		if err == nil {
@@ -220,8 +221,8 @@ func (s *Site) signOutEverywhere(w http.ResponseWriter, r *http.Request, u *stor
 		if hashes, err = q.UserSessionRevokeAllForUser(r.Context(), u.ID); err != nil {
 			return err
 		}
-		_, err = q.AuditLogInsert(r.Context(), s.auditParams(r, entry{user: &u.ID, action: "auth.sessions_revoked", resource: "session",
-			values: map[string]any{"sessions": len(hashes)}}))
+		err = audit.Write(r.Context(), q, audited(r, audit.Entry{User: &u.ID, Action: "auth.sessions_revoked", Resource: "session",
+			New: map[string]any{"sessions": len(hashes)}}))
 		return err
 	})
 	if err != nil {
@@ -233,31 +234,14 @@ func (s *Site) signOutEverywhere(w http.ResponseWriter, r *http.Request, u *stor
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
-// entry is one audit row of the web side; IP and user agent come from the
-// request.
-type entry struct {
-	user, alliance *int64
-	action         string
-	resource       string
-	resourceID     string
-	values         map[string]any
-	failed         bool
-}
-
-func (s *Site) auditParams(r *http.Request, e entry) store.AuditLogInsertParams {
-	var values json.RawMessage
-	if e.values != nil {
-		values, _ = json.Marshal(e.values) // plain maps built here
-	}
-	return store.AuditLogInsertParams{
-		UserID: e.user, AllianceID: e.alliance, Action: e.action, ResourceType: e.resource, ResourceID: e.resourceID,
-		NewValues: values, Success: !e.failed, IpAddress: clientIP(r), UserAgent: userAgent(r),
-	}
+// audited completes an audit entry of the web side with the browser's
+// address and user agent.
+func audited(r *http.Request, e audit.Entry) audit.Entry {
+	e.IP, e.UserAgent = clientIP(r), userAgent(r)
+	return e
 }
 
 // audit records a refusal; a failed write is logged, the refusal stands.
-func (s *Site) audit(r *http.Request, e entry) {
-	if _, err := s.opts.Store.AuditLogInsert(r.Context(), s.auditParams(r, e)); err != nil {
-		s.opts.Logger.ErrorContext(r.Context(), "audit write failed", "action", e.action, "error", err)
-	}
+func (s *Site) audit(r *http.Request, e audit.Entry) {
+	audit.Log{Store: s.opts.Store, Logger: s.opts.Logger}.Refused(r.Context(), audited(r, e))
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"pnwbot/access"
+	"pnwbot/audit"
 	"pnwbot/pnw"
 	"pnwbot/store"
 )
@@ -40,7 +41,7 @@ type sessionRow struct {
 
 func (s *Site) me(w http.ResponseWriter, r *http.Request, u *store.User, current store.UserSession) {
 	ctx := r.Context()
-	d := meData{KeyStatus: keyStatus(u)}
+	d := meData{KeyStatus: s.keys.MemberStatus(ctx, *u).Text(func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") })}
 	var prefs struct {
 		Private bool `json:"private"`
 	}
@@ -84,20 +85,6 @@ func (s *Site) me(w http.ResponseWriter, r *http.Request, u *store.User, current
 		return
 	}
 	s.render(w, r, http.StatusOK, "me", page{Title: "Your account", User: u, Data: d})
-}
-
-// keyStatus says where the user's game key stands, never what it is.
-func keyStatus(u *store.User) string {
-	switch {
-	case u.PnwApiKey == nil:
-		return "No key linked."
-	case u.KeyRevokedAt != nil:
-		return "The game refused your key on " + u.KeyRevokedAt.UTC().Format("2006-01-02") + ": link a new one with /link."
-	case u.KeyVerifiedAt != nil:
-		return "Linked, last verified " + u.KeyVerifiedAt.UTC().Format("2006-01-02 15:04 UTC") + "."
-	default:
-		return "Linked."
-	}
 }
 
 // allianceData is /alliances/{slug}: the sections the manager may see.
@@ -195,9 +182,9 @@ func (s *Site) alliance(w http.ResponseWriter, r *http.Request, u *store.User, _
 	}
 	var denied *access.Denied
 	if errors.As(access.Check(access.Alliance(access.ViewMembers), access.Perms{Alliance: held}), &denied) {
-		s.audit(r, entry{user: &u.ID, alliance: &a.ID, action: "permission.denied", resource: "alliance",
-			resourceID: strconv.FormatInt(a.PnwAllianceID, 10), failed: true,
-			values: map[string]any{"route": "/alliances/{slug}", "missing": denied.Missing}})
+		s.audit(r, audit.Entry{User: &u.ID, Alliance: &a.ID, Action: "permission.denied", Resource: "alliance",
+			ResourceID: strconv.FormatInt(a.PnwAllianceID, 10), Failed: true,
+			New: map[string]any{"route": "/alliances/{slug}", "missing": denied.Missing}})
 		s.fail(w, r, http.StatusForbidden, "Forbidden",
 			fmt.Sprintf("You may not see %s's page: you are missing %s. Its admins can grant it in Discord (/alliance managers).", a.Name, denied.List()))
 		return
@@ -253,15 +240,17 @@ func (s *Site) alliance(w http.ResponseWriter, r *http.Request, u *store.User, _
 
 	if d.CanAudit = held[access.ViewAuditLog]; d.CanAudit {
 		n := pageParam(r, "audit")
-		rows, err := s.opts.Store.AuditLogPage(ctx, store.AuditLogPageParams{
-			AllianceID: &a.ID, RowOffset: int32(n * pageSize), RowLimit: pageSize + 1})
+		rows, more, err := audit.Log{Store: s.opts.Store, Logger: s.opts.Logger}.Page(ctx, audit.Query{Alliance: &a.ID}, n, pageSize)
 		if err != nil {
 			s.internal(w, r, err)
 			return
 		}
-		d.Audit = rows[:min(len(rows), pageSize)]
-		// One row past the page says whether there is a next one.
-		d.AuditP = newPager(r, "audit", n, n*pageSize+len(rows))
+		d.Audit = rows
+		total := n*pageSize + len(rows)
+		if more {
+			total++ // enough for the pager to offer the next page
+		}
+		d.AuditP = newPager(r, "audit", n, total)
 	}
 	s.render(w, r, http.StatusOK, "alliance", page{Title: a.Name, User: u, Data: d})
 }

@@ -21,6 +21,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"pnwbot/keys"
 	"pnwbot/pnw"
 	"pnwbot/secrets"
 	"pnwbot/store"
@@ -34,7 +35,7 @@ type Options struct {
 	Game     *pnw.Client
 	Keys     *secrets.Keyring
 	// Bank reads an alliance's bank with one of its managers' keys, as
-	// /alliance bank does (commands.Deps.AllianceBank); nil leaves the
+	// /alliance bank does (bank.Bank.Holdings); nil leaves the
 	// bank off the alliance page.
 	Bank func(context.Context, store.Alliance) (pnw.Result[pnw.AllianceBank], error)
 	// DiscordURL is DISCORD_API_URL: the browser is sent to its
@@ -58,6 +59,7 @@ type Site struct {
 	secure bool
 	pages  map[string]*template.Template
 	client *http.Client // for Discord's token and API endpoints
+	keys   *keys.Keys   // where a stored key stands, as /me says
 }
 
 //go:embed templates
@@ -85,6 +87,7 @@ func New(opts Options) (*Site, error) {
 		secure: u.Scheme == "https",
 		pages:  map[string]*template.Template{},
 		client: &http.Client{Timeout: 15 * time.Second},
+		keys:   keys.New(keys.Options{Store: opts.Store, Game: opts.Game, Ring: opts.Keys, Logger: opts.Logger, Now: opts.Now}),
 	}
 	for _, name := range []string{"home", "me", "alliance", "public", "error", "linked", "admin"} {
 		t, err := template.New(name).Funcs(funcs).ParseFS(templates, "templates/layout.html", "templates/"+name+".html")

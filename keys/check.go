@@ -1,0 +1,167 @@
+package keys
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"pnwbot/audit"
+	"pnwbot/pnw"
+	"pnwbot/secrets"
+	"pnwbot/store"
+)
+
+// RecheckAge is how old the last check of a member's key may be before
+// /me asks the game again: a key costs one request a day at most so.
+const RecheckAge = 24 * time.Hour
+
+// verifyAge is how recent a check spares a stored key from the periodic
+// re-verification: a key /me checked this morning is not asked again.
+const verifyAge = RecheckAge / 2
+
+// verifyPage bounds each query of the re-verification.
+const verifyPage = 100
+
+// Recheck asks the game about u's stored nation key when its last check is
+// older than maxAge, records the answer (audited), and returns the updated
+// row. A game outage, or a key that does not open, leaves it as it was.
+func (k *Keys) Recheck(ctx context.Context, u store.User, maxAge time.Duration) store.User {
+	if u.PnwApiKey == nil || u.KeyRevokedAt != nil || (u.KeyVerifiedAt != nil && k.now().Sub(*u.KeyVerifiedAt) < maxAge) {
+		return u
+	}
+	orig := u
+	key, err := k.ring.Open(u.PnwApiKey, u.KeySalt, secrets.NationKey(u.ID))
+	if err != nil { // Opens tells the owner
+		return u
+	}
+	info, err := k.game.Me(ctx, key)
+	if err != nil && !errors.Is(err, pnw.ErrInvalidKey) {
+		k.logger.WarnContext(ctx, "re-check key", "error", err)
+		return u
+	}
+	now := k.now()
+	// Both updates match only the key that was checked, so a key relinked
+	// meanwhile is left alone; then nothing is recorded.
+	errStale := errors.New("key changed meanwhile")
+	err = k.audit.Change(ctx, func(q *store.Queries) (audit.Entry, error) {
+		e := audit.Entry{User: &u.ID, Resource: "user", ResourceID: strconv.FormatInt(u.ID, 10)}
+		var n int64
+		var err error
+		if info == nil {
+			e.Action, e.New = "user.key_revoked", map[string]any{"reason": "the game refused the stored key"}
+			n, err = q.UserMarkKeyRevoked(ctx, store.UserMarkKeyRevokedParams{ID: u.ID, PnwApiKey: u.PnwApiKey})
+			u.KeyRevokedAt = &now
+		} else {
+			var perms []byte
+			if perms, err = json.Marshal(info.Permissions); err != nil {
+				return e, err
+			}
+			e.Action, e.Old, e.New = "user.key_checked", json.RawMessage(u.KeyPermissions), json.RawMessage(perms)
+			n, err = q.UserKeyVerified(ctx, store.UserKeyVerifiedParams{ID: u.ID, PnwApiKey: u.PnwApiKey, KeyPermissions: perms})
+			u.KeyVerifiedAt, u.KeyPermissions = &now, perms
+		}
+		if err == nil && n == 0 {
+			err = errStale
+		}
+		return e, err
+	})
+	if err != nil {
+		if !errors.Is(err, errStale) {
+			k.logger.ErrorContext(ctx, "record key check", "error", err)
+		}
+		return orig
+	}
+	return u
+}
+
+// Verified counts what Verify did.
+type Verified struct {
+	Checked, Revoked, Skipped int
+}
+
+// Verify asks the game about every stored key, members' and managers', not
+// checked for a while. A key the game refuses is marked revoked (audited)
+// and its owner told once; a game that does not answer leaves a key as it
+// was (Skipped), for the next pass.
+func (k *Keys) Verify(ctx context.Context) (Verified, error) {
+	var c Verified
+	before := k.now().Add(-verifyAge)
+	for after := int64(0); ; {
+		users, err := k.store.UserListKeysToVerify(ctx, store.UserListKeysToVerifyParams{CheckedBefore: &before, AfterID: after, RowLimit: verifyPage})
+		if err != nil {
+			return c, fmt.Errorf("member keys: %w", err)
+		}
+		for _, u := range users {
+			after = u.ID
+			if !k.Opens(ctx, u.PnwApiKey, u.KeySalt, secrets.NationKey(u.ID)) {
+				c.Skipped++ // only relinking repairs it; /me says so
+				continue
+			}
+			switch checked := k.Recheck(ctx, u, verifyAge); {
+			case checked.KeyRevokedAt != nil:
+				c.Revoked++
+				k.tell(ctx, u.DiscordID, "The game refused your API key: it was revoked or regenerated. Run /link with your new key to keep using pnwbot.")
+			case checked.KeyVerifiedAt != u.KeyVerifiedAt:
+				c.Checked++
+			default:
+				c.Skipped++
+			}
+		}
+		if len(users) < verifyPage {
+			break
+		}
+	}
+	for after := int64(0); ; {
+		rows, err := k.store.AllianceManagerListKeysToVerify(ctx, store.AllianceManagerListKeysToVerifyParams{CheckedBefore: &before, AfterID: after, RowLimit: verifyPage})
+		if err != nil {
+			return c, fmt.Errorf("manager keys: %w", err)
+		}
+		for _, r := range rows {
+			after = r.AllianceManager.ID
+			switch k.verifyManagerKey(ctx, r) {
+			case Revoked:
+				c.Revoked++
+			case Linked:
+				c.Checked++
+			default:
+				c.Skipped++
+			}
+		}
+		if len(rows) < verifyPage {
+			break
+		}
+	}
+	return c, ctx.Err()
+}
+
+// verifyManagerKey asks the game about one manager's key and records the
+// answer: Linked when checked, Revoked when refused, None when skipped.
+func (k *Keys) verifyManagerKey(ctx context.Context, r store.AllianceManagerListKeysToVerifyRow) State {
+	m := r.AllianceManager
+	key, err := k.ring.Open(m.ManagerApiKey, r.KeySalt, secrets.AllianceKey(m.UserID, m.AllianceID))
+	if err != nil {
+		k.logger.WarnContext(ctx, "alliance key does not open with ENCRYPTION_KEY: its owner must link it again", "manager_id", m.ID)
+		return None
+	}
+	info, err := k.game.Me(ctx, key)
+	switch {
+	case errors.Is(err, pnw.ErrInvalidKey):
+		k.RevokeManagerKey(ctx, m.AllianceID, r.AllianceName, m, r.DiscordID)
+		return Revoked
+	case err != nil:
+		k.logger.WarnContext(ctx, "re-check alliance key", "manager_id", m.ID, "error", err)
+		return None
+	}
+	perms, err := json.Marshal(info.Permissions)
+	if err == nil {
+		_, err = k.store.AllianceManagerKeyVerified(ctx, store.AllianceManagerKeyVerifiedParams{ID: m.ID, ManagerApiKey: m.ManagerApiKey, KeyPermissions: perms})
+	}
+	if err != nil {
+		k.logger.ErrorContext(ctx, "record alliance key check", "manager_id", m.ID, "error", err)
+		return None
+	}
+	return Linked
+}
