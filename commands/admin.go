@@ -34,10 +34,14 @@ func (d *Deps) adminCommand() bot.Command {
 		needAudit     = access.System(access.ViewAuditLogs)
 		needSystem    = access.System(access.ManageSystem)
 	)
+	// Shown in servers only to those who may manage them, as a convenience:
+	// the bot still checks system_admins on every call.
+	manageServer := int64(discordgo.PermissionManageGuild)
 	return bot.Command{
 		Definition: &discordgo.ApplicationCommand{
-			Name:        "admin",
-			Description: "System management, for pnwbot's admins",
+			Name:                     "admin",
+			Description:              "System management, for pnwbot's admins",
+			DefaultMemberPermissions: &manageServer,
 			Options: []*discordgo.ApplicationCommandOption{
 				group("admins", "Who administers pnwbot",
 					sub("list", "List the system admins"),

@@ -172,3 +172,25 @@ func TestAdminAdmins(t *testing.T) {
 		require.False(t, last.Success)
 	})
 }
+
+// TestAdminHiddenByDefault: /admin is registered shown only to members who
+// may manage the server (Discord's default_member_permissions); the bot
+// still refuses a Discord admin who is no system admin.
+func TestAdminHiddenByDefault(t *testing.T) {
+	t.Parallel()
+	_, b := setup(t)
+	d := b.onDiscord(t)
+	var admin *discordgo.ApplicationCommand
+	for _, c := range d.Commands("") {
+		if c.Name == "admin" {
+			admin = c
+		}
+	}
+	require.NotNil(t, admin)
+	require.NotNil(t, admin.DefaultMemberPermissions)
+	require.Equal(t, int64(discordgo.PermissionManageGuild), *admin.DefaultMemberPermissions)
+
+	i := discordtest.WithPermissions(discordtest.Command("/admin/alliances"), discordgo.PermissionAdministrator)
+	_, err := b.router.Serve(context.Background(), i)
+	require.Error(t, err, "Discord's permissions grant nothing in pnwbot")
+}

@@ -82,8 +82,8 @@ func (d *Deps) allianceCommand() bot.Command {
 		},
 		Routes: d.routes(append([]route{
 			{Path: "/alliance/info", Handler: d.allianceInfo, Autocomplete: d.allianceAutocomplete},
-			{Path: "/alliance/setup", Handler: d.allianceSetup, Ephemeral: true},
-			{Path: routeAllianceMove, Handler: d.allianceMoveConfirm, Ephemeral: true},
+			{Path: "/alliance/setup", Discord: discordgo.PermissionManageGuild, Handler: d.allianceSetup, Ephemeral: true},
+			{Path: routeAllianceMove, Discord: discordgo.PermissionManageGuild, Handler: d.allianceMoveConfirm, Ephemeral: true},
 			{Path: routeAllianceCancel, Handler: d.allianceCancel, Ephemeral: true},
 			{Path: "/alliance/managers/list", Need: needSettings, Handler: d.allianceManagersList, Ephemeral: true},
 			{Path: "/alliance/managers/add", Need: needSettings, Handler: d.allianceManagersAdd, Ephemeral: true},

@@ -3,6 +3,7 @@ package commands_test
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"testing"
 
 	"github.com/bwmarrin/discordgo"
@@ -10,6 +11,7 @@ import (
 
 	"pnwbot/access"
 	"pnwbot/bot"
+	"pnwbot/bot/discordtest"
 	"pnwbot/pnw/pnwtest"
 	"pnwbot/store"
 )
@@ -199,6 +201,94 @@ func TestAllianceSetup(t *testing.T) {
 
 		_, err = b.in(t, "alliance_managers_list")
 		require.ErrorContains(t, err, "/alliance setup", "the old server has no alliance now")
+	})
+}
+
+// TestAllianceSetupTakeover: once an alliance is set up, setup changes
+// nothing unless the game's current leader runs it (an heir demoted in
+// pnwbot cannot make themselves admin again), moving the binding needs the
+// leader or an admin and keeps every role, and both need Discord's Manage
+// Server in the server.
+func TestAllianceSetupTakeover(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	memberOnly := strconv.FormatInt(discordtest.MemberPermissions, 10)
+	heir := func(b *testBundle) {
+		b.game.AddNation(pnwtest.Nation{ID: bobNation, NationName: "Bobistan", LeaderName: "Bob", AllianceID: rose, AlliancePosition: "HEIR"})
+	}
+	role := func(t *testing.T, b *testBundle, a store.Alliance, discordID string) store.AllianceManager {
+		t.Helper()
+		m, err := b.st.AllianceManagerGet(ctx, store.AllianceManagerGetParams{UserID: b.user(t, discordID).ID, AllianceID: a.ID})
+		require.NoError(t, err)
+		return m
+	}
+
+	t.Run("NeedsManageServer", func(t *testing.T) {
+		t.Parallel()
+		_, b := setup(t)
+		b.leads(t)
+		_, err := b.in(t, "alliance_setup", "permissions", memberOnly)
+		require.ErrorContains(t, err, "needs Discord's Manage Server permission")
+		_, err = b.st.AllianceGetByPnwID(ctx, rose)
+		require.ErrorIs(t, err, store.ErrNotFound, "nothing is created")
+		require.Contains(t, string(b.denials(t)[0].NewValues), "discord:Manage Server")
+		require.Zero(t, b.game.Requests()-1, "refused before asking the game (one request was /link's)")
+	})
+
+	t.Run("DemotedHeirCannotTakeItBack", func(t *testing.T) {
+		t.Parallel()
+		_, b := setup(t)
+		a := b.setUp(t)
+		heir(b)
+		b.manage(t, a, bobID, access.Viewer, map[access.Permission]bool{access.ViewTrades: false})
+		_, err := b.in(t, "alliance_setup", "user", bobID)
+		require.ErrorContains(t, err, "only the game's current leader can run setup again")
+		m := role(t, b, a, bobID)
+		require.Equal(t, access.Viewer, m.Role, "still a viewer")
+		require.JSONEq(t, `{"canViewTrades": false}`, string(m.Permissions), "overrides kept")
+		audit := b.auditActions(t)[0]
+		require.Equal(t, "alliance.setup", audit.Action)
+		require.False(t, audit.Success)
+
+		// The game's leader may: it restores the leader as admin.
+		b.manage(t, a, aliceID, access.Viewer, nil)
+		_, err = b.in(t, "alliance_setup")
+		require.NoError(t, err)
+		require.Equal(t, access.Admin, role(t, b, a, aliceID).Role)
+	})
+
+	t.Run("MoveNeedsLeaderOrAdmin", func(t *testing.T) {
+		t.Parallel()
+		_, b := setup(t)
+		a := b.setUp(t)
+		heir(b)
+		b.manage(t, a, bobID, access.Manager, nil)
+		_, err := b.serve(t, "alliance_setup", "user", bobID, "guild", otherGuild)
+		require.ErrorContains(t, err, "only the game's leader or one of its admins in pnwbot can move it")
+		require.Equal(t, "alliance.setup", b.auditActions(t)[0].Action)
+
+		// An heir who is an admin may; the button needs Manage Server too.
+		b.manage(t, a, bobID, access.Admin, map[access.Permission]bool{access.ManageBank: false})
+		resp, err := b.serve(t, "alliance_setup", "user", bobID, "guild", otherGuild)
+		require.NoError(t, err)
+		button := buttonID(t, resp, 0)
+		_, err = b.serve(t, "alliance_button", "custom_id", button, "guild", otherGuild, "user", bobID, "permissions", memberOnly)
+		require.ErrorContains(t, err, "needs Discord's Manage Server permission")
+		// Demoted before confirming: refused.
+		b.manage(t, a, bobID, access.Manager, nil)
+		_, err = b.serve(t, "alliance_button", "custom_id", button, "guild", otherGuild, "user", bobID)
+		require.ErrorContains(t, err, "can move it")
+		b.manage(t, a, bobID, access.Admin, map[access.Permission]bool{access.ManageBank: false})
+		resp, err = b.serve(t, "alliance_button", "custom_id", button, "guild", otherGuild, "user", bobID)
+		require.NoError(t, err)
+		require.Contains(t, resp.Content, "keep their roles")
+		a2, err := b.st.AllianceGetByID(ctx, a.ID)
+		require.NoError(t, err)
+		require.Equal(t, otherGuild, *a2.DiscordGuildID)
+		m := role(t, b, a, bobID)
+		require.Equal(t, access.Admin, m.Role)
+		require.JSONEq(t, `{"canManageBank": false}`, string(m.Permissions), "the mover's overrides are kept")
+		require.Equal(t, access.Admin, role(t, b, a, aliceID).Role, "the leader keeps hers")
 	})
 }
 

@@ -36,6 +36,35 @@ const (
 
 var errNoRoles = bot.UserError("No Discord roles follow the game yet: choose them with /alliance roles.")
 
+// powerful are the Discord permissions a role that follows the game may not
+// carry: the bot gives such roles to whoever the game says, so they would
+// hand out Discord-side power the server's own admins never gave.
+var powerful = []struct {
+	bit  int64
+	name string
+}{
+	{discordgo.PermissionAdministrator, "Administrator"},
+	{discordgo.PermissionManageGuild, "Manage Server"},
+	{discordgo.PermissionManageRoles, "Manage Roles"},
+	{discordgo.PermissionManageChannels, "Manage Channels"},
+	{discordgo.PermissionManageWebhooks, "Manage Webhooks"},
+	{discordgo.PermissionBanMembers, "Ban Members"},
+	{discordgo.PermissionKickMembers, "Kick Members"},
+	{discordgo.PermissionModerateMembers, "Moderate Members"},
+	{discordgo.PermissionMentionEveryone, "Mention Everyone"},
+}
+
+// powers names the powerful permissions among perms.
+func powers(perms int64) []string {
+	var out []string
+	for _, p := range powerful {
+		if perms&p.bit != 0 {
+			out = append(out, p.name)
+		}
+	}
+	return out
+}
+
 func (d *Deps) rolesSubcommands() []*discordgo.ApplicationCommandOption {
 	role := func(name, desc string) *discordgo.ApplicationCommandOption {
 		return &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionRole, Name: name, Description: desc, Required: true}
@@ -53,7 +82,7 @@ func (d *Deps) rolesSubcommands() []*discordgo.ApplicationCommandOption {
 func (d *Deps) rolesRoutes() []route {
 	need := access.Alliance(access.ManageSettings)
 	return []route{
-		{Path: "/alliance/roles", Need: need, Handler: d.allianceRoles, Ephemeral: true},
+		{Path: "/alliance/roles", Need: need, Discord: discordgo.PermissionManageRoles, Handler: d.allianceRoles, Ephemeral: true},
 		{Path: "/alliance/sync", Need: need, Handler: d.allianceSync, Ephemeral: true},
 	}
 }
@@ -86,6 +115,9 @@ func (d *Deps) allianceRoles(ctx context.Context, req *call) (*bot.Response, err
 		return nil, bot.UserError("Members and government need two different roles. Nothing was changed.")
 	case opts.Member == req.GuildID || opts.Officer == req.GuildID:
 		return nil, bot.UserError("@everyone cannot follow the game: choose or create a role. Nothing was changed.")
+	}
+	if err := d.refusePowerful(ctx, *a.DiscordGuildID, opts.Member, opts.Officer); err != nil {
+		return nil, err
 	}
 	err := d.change(ctx, func(q *store.Queries) (audit.Entry, error) {
 		if _, err := q.AllianceLock(ctx, a.ID); err != nil {
@@ -123,6 +155,25 @@ func (d *Deps) allianceRoles(ctx context.Context, req *call) (*bot.Response, err
 	return &bot.Response{Ephemeral: true, Content: msg}, nil
 }
 
+// refusePowerful refuses roles that carry a powerful permission, as the
+// server's roles say now.
+func (d *Deps) refusePowerful(ctx context.Context, guildID string, roles ...string) error {
+	if d.Guilds == nil {
+		return errors.New("no Discord guild access")
+	}
+	all, err := d.Guilds.GuildRoles(ctx, guildID)
+	if err != nil {
+		return fmt.Errorf("server roles: %w", err)
+	}
+	for _, r := range all {
+		if p := powers(r.Permissions); slices.Contains(roles, r.ID) && len(p) > 0 {
+			return bot.UserErrorf("<@&%s> carries %s: a role the bot hands out as the game says may not. "+
+				"Choose a role without moderation or admin permissions. Nothing was changed.", r.ID, strings.Join(p, ", "))
+		}
+	}
+	return nil
+}
+
 // manageableRoles returns those of roles the bot may give and take, and
 // says why of the others: a role not below the bot's highest role, or one
 // an integration manages, is never attempted.
@@ -153,6 +204,9 @@ func (d *Deps) manageableRoles(ctx context.Context, guildID string, roles ...str
 			skipped = append(skipped, fmt.Sprintf("The role %s no longer exists: choose another with /alliance roles.", id))
 		case r.Managed:
 			skipped = append(skipped, fmt.Sprintf("<@&%s> belongs to an integration: no one can give it.", id))
+		case len(powers(r.Permissions)) > 0:
+			skipped = append(skipped, fmt.Sprintf("<@&%s> carries %s, which the bot never hands out: remove them from the role or choose another.",
+				id, strings.Join(powers(r.Permissions), ", ")))
 		case r.Position >= top:
 			skipped = append(skipped, fmt.Sprintf("<@&%s> is not below the bot's highest role, so Discord lets the bot neither give nor take it: "+
 				"drag the bot's role above it (Server Settings, then Roles).", id))
@@ -170,6 +224,9 @@ type RoleSync struct {
 	Skipped []string
 	// Failed counts changes Discord refused.
 	Failed int
+	// Kept counts roles left on linked users the game did not show out of
+	// the alliance: the bot takes no role on a guess.
+	Kept int
 }
 
 func (d *Deps) allianceSync(ctx context.Context, req *call) (*bot.Response, error) {
@@ -188,6 +245,10 @@ func (d *Deps) allianceSync(ctx context.Context, req *call) (*bot.Response, erro
 	if r.Failed > 0 {
 		e.Description += fmt.Sprintf(" · Refused by Discord: %d (the bot needs Manage Roles)", r.Failed)
 	}
+	if r.Kept > 0 {
+		e.Description += fmt.Sprintf("\nKept: %d, on linked users outside the alliance's member list whose nation the game did not show: "+
+			"the bot takes a role only when it sees the nation elsewhere.", r.Kept)
+	}
 	if len(r.Skipped) > 0 {
 		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: "Not attempted", Value: fieldValue(strings.Join(r.Skipped, "\n"))})
 	}
@@ -197,8 +258,10 @@ func (d *Deps) allianceSync(ctx context.Context, req *call) (*bot.Response, erro
 // SyncRoles gives and takes the alliance's member and government roles in
 // its server so that they follow the game: linked users whose nation is a
 // member (not an applicant) get the member role, officers, the heir and the
-// leader also the government role, and other linked users lose them.
-// Unlinked users are left alone; so is a role the bot may not manage
+// leader also the government role, and linked users the game shows
+// elsewhere lose them. Unlinked users are left alone, and so is a linked
+// user whose nation the game does not show (counted in Kept); so is a role
+// the bot may not manage
 // (reported in Skipped). The pass is audited (as by, or by the bot when by
 // is nil). It reads positions from the cached member list.
 func (d *Deps) SyncRoles(ctx context.Context, a store.Alliance, by *int64) (RoleSync, error) {
@@ -241,20 +304,29 @@ func (d *Deps) SyncRoles(ctx context.Context, a store.Alliance, by *int64) (Role
 	if err != nil {
 		return r, fmt.Errorf("server members: %w", err)
 	}
-	var given, taken []string
+	gone, err := d.leftAlliance(ctx, a, members, roles, want)
+	if err != nil {
+		return r, err
+	}
+	var given, taken, kept []string
 	for _, m := range members {
 		if m.User == nil || m.User.Bot {
 			continue
 		}
+		_, member := want[m.User.ID]
+		left, linked := gone[m.User.ID]
 		for _, role := range roles {
 			has, should := slices.Contains(m.Roles, role), want[m.User.ID][role]
 			switch {
 			case should && !has:
 				err = d.Guilds.AddMemberRole(ctx, guild, m.User.ID, role)
 				given = append(given, m.User.ID+":"+role)
-			case has && !should && d.isLinked(ctx, m.User.ID, want):
+			case has && !should && (member || left):
 				err = d.Guilds.RemoveMemberRole(ctx, guild, m.User.ID, role)
 				taken = append(taken, m.User.ID+":"+role)
+			case has && linked && !left:
+				kept = append(kept, m.User.ID+":"+role)
+				continue
 			default:
 				continue
 			}
@@ -264,25 +336,63 @@ func (d *Deps) SyncRoles(ctx context.Context, a store.Alliance, by *int64) (Role
 			}
 		}
 	}
-	r.Given, r.Taken = len(given), len(taken)
+	r.Given, r.Taken, r.Kept = len(given), len(taken), len(kept)
 	d.audit(ctx, audit.Entry{User: by, Alliance: &a.ID, Action: "alliance.role_sync", Resource: "alliance", ResourceID: strconv.FormatInt(a.PnwAllianceID, 10),
-		New: map[string]any{"given": given, "taken": taken, "skipped": skipped, "failed": r.Failed}})
+		New: map[string]any{"given": given, "taken": taken, "kept": kept, "skipped": skipped, "failed": r.Failed}})
 	return r, nil
 }
 
-// isLinked reports whether a Discord user linked a nation: only linked
-// users' roles follow the game.
-func (d *Deps) isLinked(ctx context.Context, discordID string, members map[string]map[string]bool) bool {
-	if _, ok := members[discordID]; ok {
-		return true
+// leftAlliance looks at the linked server members who hold a followed role
+// but are not in the alliance's member list: true when the game shows
+// their nation outside the alliance (the roles go), false when it does not
+// show it (the roles stay: the bot takes nothing on a guess). Unlinked
+// members are absent: their roles are never touched.
+func (d *Deps) leftAlliance(ctx context.Context, a store.Alliance, members []*discordgo.Member, roles []string,
+	want map[string]map[string]bool) (map[string]bool, error) {
+	nationOf := map[string]int{}
+	for _, m := range members {
+		if m.User == nil || m.User.Bot || want[m.User.ID] != nil ||
+			!slices.ContainsFunc(roles, func(r string) bool { return slices.Contains(m.Roles, r) }) {
+			continue
+		}
+		u, err := d.Store.UserGetByDiscordID(ctx, m.User.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		} else if err != nil {
+			return nil, fmt.Errorf("linked user: %w", err)
+		}
+		if u.PnwNationID != nil {
+			nationOf[m.User.ID] = int(*u.PnwNationID)
+		}
 	}
-	u, err := d.Store.UserGetByDiscordID(ctx, discordID)
-	return err == nil && u.PnwNationID != nil
+	gone := map[string]bool{}
+	if len(nationOf) == 0 {
+		return gone, nil
+	}
+	ids := make([]int, 0, len(nationOf))
+	for _, id := range nationOf {
+		ids = append(ids, id)
+	}
+	elsewhere := map[int]bool{}
+	if ns, err := d.Game.Nations(ctx, ids); err != nil {
+		d.Logger.WarnContext(ctx, "role sync: nations of linked users outside the member list", "alliance_id", a.ID, "error", err)
+	} else {
+		for _, n := range ns.Data {
+			id, _ := strconv.Atoi(n.Id)
+			elsewhere[id] = n.AllianceId != strconv.FormatInt(a.PnwAllianceID, 10)
+		}
+	}
+	for user, nation := range nationOf {
+		gone[user] = elsewhere[nation]
+	}
+	return gone, nil
 }
 
-// SyncAllRoles runs SyncRoles for every alliance bound to a server with
-// roles chosen: the periodic pass. An alliance that fails is logged and the
-// others go on; it returns how many were synced.
+// SyncAllRoles is the periodic pass over every alliance bound to a server:
+// its Linked Roles connections follow its member list (a member who joins,
+// turns applicant or leaves is pushed at once), and where roles are chosen
+// SyncRoles runs. An alliance that fails is logged and the others go on; it
+// returns how many had their roles synced.
 func (d *Deps) SyncAllRoles(ctx context.Context) (int, error) {
 	synced := 0
 	var after int64
@@ -293,7 +403,11 @@ func (d *Deps) SyncAllRoles(ctx context.Context) (int, error) {
 		}
 		for _, a := range page {
 			after = a.ID
-			if member, _ := roleSettings(a); member == "" || a.DiscordGuildID == nil {
+			if a.DiscordGuildID == nil {
+				continue
+			}
+			d.syncConnections(ctx, a)
+			if member, _ := roleSettings(a); member == "" {
 				continue
 			}
 			if _, err := d.SyncRoles(ctx, a, nil); err != nil {
@@ -305,5 +419,19 @@ func (d *Deps) SyncAllRoles(ctx context.Context) (int, error) {
 		if len(page) < 100 {
 			return synced, nil
 		}
+	}
+}
+
+// syncConnections hands the alliance's member list to Linked Roles.
+func (d *Deps) syncConnections(ctx context.Context, a store.Alliance) {
+	if d.LinkedRoles == nil {
+		return
+	}
+	nations, err := d.Game.AllianceMembers(ctx, int(a.PnwAllianceID))
+	if err == nil {
+		_, err = d.LinkedRoles.SyncAlliance(ctx, a.PnwAllianceID, nations.Data)
+	}
+	if err != nil {
+		d.Logger.WarnContext(ctx, "Linked Roles of an alliance", "alliance_id", a.ID, "error", err)
 	}
 }

@@ -2,13 +2,17 @@ package commands_test
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 
+	"github.com/bwmarrin/discordgo"
 	"github.com/stretchr/testify/require"
 
 	"pnwbot/access"
+	"pnwbot/bot"
 	"pnwbot/bot/discordtest"
 	"pnwbot/pnw/pnwtest"
+	"pnwbot/store"
 )
 
 const (
@@ -35,6 +39,15 @@ func (b *testBundle) rolesOnDiscord(t *testing.T) *discordtest.Fake {
 	return fake
 }
 
+// chooseRoles runs /alliance roles as user, who holds Manage Roles on Discord.
+func (b *testBundle) chooseRoles(t *testing.T, user, member, officer string) (*bot.Response, error) {
+	t.Helper()
+	i := discordtest.As(&discordgo.User{ID: user, Username: user}, discordtest.Command("/alliance/roles",
+		discordtest.Option("member-role", member), discordtest.Option("officer-role", officer)))
+	i.GuildID, i.Member.GuildID = guild, guild
+	return b.router.Serve(context.Background(), discordtest.WithPermissions(i, discordgo.PermissionManageRoles))
+}
+
 func TestAllianceRoles(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -55,10 +68,10 @@ func TestAllianceRoles(t *testing.T) {
 	require.ErrorContains(t, err, "choose them with /alliance roles")
 
 	b.manage(t, a, bobID, access.Manager, nil)
-	_, err = b.command(t, bobID, "/alliance/roles", discordtest.Option("member-role", memberRole), discordtest.Option("officer-role", officerRole))
+	_, err = b.chooseRoles(t, bobID, memberRole, officerRole)
 	require.ErrorContains(t, err, "missing canManageSettings")
 
-	resp, err := b.command(t, aliceID, "/alliance/roles", discordtest.Option("member-role", memberRole), discordtest.Option("officer-role", officerRole))
+	resp, err := b.chooseRoles(t, aliceID, memberRole, officerRole)
 	require.NoError(t, err)
 	require.Contains(t, resp.Content, "Stored")
 	require.NotContains(t, resp.Content, "⚠️")
@@ -80,7 +93,7 @@ func TestAllianceRoles(t *testing.T) {
 	require.Equal(t, changes, fake.RoleChanges(), "in step with the game: nothing to change")
 
 	// A role above the bot's is reported, never attempted.
-	resp, err = b.command(t, aliceID, "/alliance/roles", discordtest.Option("member-role", memberRole), discordtest.Option("officer-role", highRole))
+	resp, err = b.chooseRoles(t, aliceID, memberRole, highRole)
 	require.NoError(t, err)
 	require.Contains(t, resp.Content, "is not below the bot's highest role")
 	b.game.AddNation(pnwtest.Nation{ID: bobNation, NationName: "Bobistan", AllianceID: rose, AlliancePosition: "OFFICER"})
@@ -92,4 +105,81 @@ func TestAllianceRoles(t *testing.T) {
 	require.Equal(t, []string{memberRole}, fake.MemberRoles(guild, bobID), "Bob, now an officer, gets the member role only")
 	require.Equal(t, []string{memberRole, officerRole}, fake.MemberRoles(guild, aliceID), "the old government role is no longer followed")
 	require.Equal(t, changes+1, fake.RoleChanges(), "the high role was never attempted")
+}
+
+// TestAllianceRolesDiscordPower: the bot hands out no Discord-side power
+// Discord would not give the caller: /alliance roles needs Manage Roles on
+// Discord, refuses roles with moderation or admin permissions (and sync
+// skips a role that gained one since), and sync takes a role only from a
+// linked user whose nation it sees outside the alliance.
+func TestAllianceRolesDiscordPower(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	_, b := setup(t)
+	a := b.setUp(t)
+	fake := b.rolesOnDiscord(t)
+	fake.AddMember(guild, aliceID)
+
+	// canManageSettings alone is not enough: Discord would not let Alice
+	// hand out roles either.
+	_, err := b.command(t, aliceID, "/alliance/roles", discordtest.Option("member-role", memberRole), discordtest.Option("officer-role", officerRole))
+	require.ErrorContains(t, err, "needs Discord's Manage Roles permission")
+	denial := b.denials(t)[0]
+	require.Equal(t, &a.ID, denial.AllianceID)
+	require.Contains(t, string(denial.NewValues), "discord:Manage Roles")
+	require.Equal(t, map[string]any{}, settingsOf(t, b, a), "nothing stored")
+
+	// Roles with power are refused, each permission by name.
+	for _, p := range []struct {
+		bit  int64
+		name string
+	}{{discordgo.PermissionAdministrator, "Administrator"}, {discordgo.PermissionManageGuild, "Manage Server"},
+		{discordgo.PermissionManageRoles, "Manage Roles"}, {discordgo.PermissionManageChannels, "Manage Channels"},
+		{discordgo.PermissionManageWebhooks, "Manage Webhooks"}, {discordgo.PermissionBanMembers, "Ban Members"},
+		{discordgo.PermissionKickMembers, "Kick Members"}, {discordgo.PermissionModerateMembers, "Moderate Members"},
+		{discordgo.PermissionMentionEveryone, "Mention Everyone"}} {
+		fake.SetRolePermissions(guild, officerRole, discordgo.PermissionSendMessages|p.bit)
+		_, err = b.chooseRoles(t, aliceID, memberRole, officerRole)
+		require.ErrorContains(t, err, "carries "+p.name, p.name)
+		require.Equal(t, map[string]any{}, settingsOf(t, b, a), "nothing stored")
+	}
+
+	fake.SetRolePermissions(guild, officerRole, discordgo.PermissionSendMessages)
+	_, err = b.chooseRoles(t, aliceID, memberRole, officerRole)
+	require.NoError(t, err)
+	// The officer role gains Kick Members afterwards: sync never gives it.
+	fake.SetRolePermissions(guild, officerRole, discordgo.PermissionKickMembers)
+	resp, err := b.command(t, aliceID, "/alliance/sync")
+	require.NoError(t, err)
+	require.Contains(t, embedText(resp.Embeds[0]), "carries Kick Members, which the bot never hands out")
+	require.Equal(t, []string{memberRole}, fake.MemberRoles(guild, aliceID), "the officer role is not given")
+
+	// Dave holds the member role; he linked a nation the game no longer
+	// shows (deleted): the bot cannot see where he is, so he keeps it.
+	// Eve, unlinked, keeps hers whatever the game says.
+	const eveID = "200000000000000010"
+	dave, err := b.st.UserUpsertByDiscordID(ctx, store.UserUpsertByDiscordIDParams{DiscordID: daveID, DiscordUsername: "dave", KeySalt: []byte("0123456789abcdef")})
+	require.NoError(t, err)
+	gone := int64(1999)
+	_, err = b.st.UserLinkNation(ctx, store.UserLinkNationParams{ID: dave.ID, PnwNationID: &gone})
+	require.NoError(t, err)
+	fake.AddMember(guild, daveID, memberRole)
+	fake.AddMember(guild, eveID, memberRole)
+	resp, err = b.command(t, aliceID, "/alliance/sync")
+	require.NoError(t, err)
+	require.Contains(t, resp.Embeds[0].Description, "Kept: 1")
+	require.Equal(t, []string{memberRole}, fake.MemberRoles(guild, daveID), "nation not seen: kept")
+	require.Equal(t, []string{memberRole}, fake.MemberRoles(guild, eveID), "unlinked: untouched")
+	var pass struct{ Kept []string }
+	require.NoError(t, json.Unmarshal(b.auditActions(t)[0].NewValues, &pass))
+	require.Equal(t, []string{daveID + ":" + memberRole}, pass.Kept, "the audit row says what was kept")
+}
+
+func settingsOf(t *testing.T, b *testBundle, a store.Alliance) map[string]any {
+	t.Helper()
+	cur, err := b.st.AllianceGetByID(context.Background(), a.ID)
+	require.NoError(t, err)
+	var s map[string]any
+	require.NoError(t, json.Unmarshal(cur.Settings, &s))
+	return s
 }

@@ -54,7 +54,16 @@ func (d *Deps) allianceSetup(ctx context.Context, req *call) (*bot.Response, err
 	}
 	existing, err := d.Store.AllianceGetByPnwID(ctx, lead.allianceID)
 	switch {
+	case err == nil && (existing.DiscordGuildID == nil || *existing.DiscordGuildID == req.GuildID) && lead.position != pnw.AlliancePositionEnumLEADER:
+		// Set up already: running it again would make the caller admin
+		// again, undoing a demotion; only the game's leader may.
+		d.audit(ctx, setupRefusal(u, lead, "set up already: not the leader"))
+		return nil, bot.UserErrorf("**%s** is set up in this server already: only the game's current leader can run setup again. "+
+			"Its admins manage roles with /alliance managers. Nothing was changed.", existing.Name)
 	case err == nil && existing.DiscordGuildID != nil && *existing.DiscordGuildID != req.GuildID:
+		if err := d.mayMove(ctx, u, lead, existing); err != nil {
+			return nil, err
+		}
 		// Bound to another server: moving it is confirmed with a button.
 		expires := d.Now().Add(moveConfirmTTL)
 		token := d.Keys.SignToken(moveSubject(u.ID, existing.ID, req.GuildID), expires)
@@ -70,7 +79,7 @@ func (d *Deps) allianceSetup(ctx context.Context, req *call) (*bot.Response, err
 	case err != nil && !errors.Is(err, store.ErrNotFound):
 		return nil, fmt.Errorf("alliance: %w", err)
 	}
-	// A new leader or heir running it again in the bound server becomes admin.
+	// A new alliance, or the game's leader in its bound server: admin.
 	a, err := d.bindAlliance(ctx, req, u, lead, nil)
 	if err != nil {
 		return nil, err
@@ -80,6 +89,23 @@ func (d *Deps) allianceSetup(ctx context.Context, req *call) (*bot.Response, err
 }
 
 const routeAllianceCancel = "alliance/cancel"
+
+// mayMove lets the game's leader, or a leader or heir who is an admin of
+// the alliance in pnwbot, move its binding; a refusal is audited.
+func (d *Deps) mayMove(ctx context.Context, u store.User, l leader, a store.Alliance) error {
+	if l.position == pnw.AlliancePositionEnumLEADER {
+		return nil
+	}
+	m, err := d.Store.AllianceManagerGet(ctx, store.AllianceManagerGetParams{UserID: u.ID, AllianceID: a.ID})
+	switch {
+	case err == nil && m.Role == access.Admin:
+		return nil
+	case err != nil && !errors.Is(err, store.ErrNotFound):
+		return fmt.Errorf("manager: %w", err)
+	}
+	d.audit(ctx, setupRefusal(u, l, "move: neither the leader nor an admin"))
+	return bot.UserErrorf("**%s** is bound to another Discord server: only the game's leader or one of its admins in pnwbot can move it. Nothing was changed.", a.Name)
+}
 
 func moveSubject(userID, allianceID int64, guildID string) string {
 	return fmt.Sprintf("alliance-move:%d:%d:%s", userID, allianceID, guildID)
@@ -100,10 +126,13 @@ func (d *Deps) allianceMoveConfirm(ctx context.Context, req *call) (*bot.Respons
 	if err != nil || !d.Keys.VerifyToken(req.Var("token"), moveSubject(u.ID, existing.ID, req.GuildID), d.Now()) {
 		return updated("This confirmation has expired or is not yours. Run /alliance setup again."), nil
 	}
+	if err := d.mayMove(ctx, u, lead, existing); err != nil {
+		return nil, err
+	}
 	if _, err := d.bindAlliance(ctx, req, u, lead, existing.DiscordGuildID); err != nil {
 		return nil, err
 	}
-	return updated(fmt.Sprintf("**%s** now belongs to this server, and you are its admin.", existing.Name)), nil
+	return updated(fmt.Sprintf("**%s** now belongs to this server; its managers keep their roles.", existing.Name)), nil
 }
 
 func (d *Deps) allianceCancel(context.Context, *call) (*bot.Response, error) {
@@ -174,7 +203,8 @@ func setupRefusal(u store.User, l leader, reason string) audit.Entry {
 
 // bindAlliance creates or updates the alliance's row bound to this server
 // and makes the caller an admin, with its audit row, in one transaction.
-// fromGuild is the server it moves from, if any.
+// fromGuild is the server it moves from, if any: a move keeps the roles,
+// the caller's too, and makes the caller admin only if they had none.
 func (d *Deps) bindAlliance(ctx context.Context, req *call, u store.User, l leader, fromGuild *string) (store.Alliance, error) {
 	var a store.Alliance
 	err := d.change(ctx, func(q *store.Queries) (audit.Entry, error) {
@@ -189,9 +219,16 @@ func (d *Deps) bindAlliance(ctx context.Context, req *call, u store.User, l lead
 		if a, err = q.AllianceSetGuild(ctx, store.AllianceSetGuildParams{ID: a.ID, DiscordGuildID: &req.GuildID}); err != nil {
 			return audit.Entry{}, fmt.Errorf("bind server: %w", err)
 		}
-		if _, err = q.AllianceManagerUpsert(ctx, store.AllianceManagerUpsertParams{UserID: u.ID, AllianceID: a.ID, Role: access.Admin,
-			Permissions: []byte("{}"), AssignedBy: &u.ID}); err != nil {
-			return audit.Entry{}, fmt.Errorf("first admin: %w", err)
+		_, err = q.AllianceManagerGet(ctx, store.AllianceManagerGetParams{UserID: u.ID, AllianceID: a.ID})
+		switch {
+		case fromGuild != nil && err == nil: // a move keeps the caller's role
+		case err != nil && !errors.Is(err, store.ErrNotFound):
+			return audit.Entry{}, fmt.Errorf("manager: %w", err)
+		default:
+			if _, err = q.AllianceManagerUpsert(ctx, store.AllianceManagerUpsertParams{UserID: u.ID, AllianceID: a.ID, Role: access.Admin,
+				Permissions: []byte("{}"), AssignedBy: &u.ID}); err != nil {
+				return audit.Entry{}, fmt.Errorf("first admin: %w", err)
+			}
 		}
 		e := audit.Entry{User: &u.ID, Alliance: &a.ID, Action: "alliance.setup", Resource: "alliance", ResourceID: strconv.FormatInt(l.allianceID, 10),
 			New: map[string]any{"guild_id": req.GuildID, "route_slug": a.RouteSlug, "admin": u.ID, "position": l.position}}

@@ -139,6 +139,10 @@ type LinkedRoles interface {
 	SyncRoleConnection(ctx context.Context, userID int64) error
 	// ForgetRoleConnection empties it before the account goes.
 	ForgetRoleConnection(ctx context.Context, userID int64) error
+	// SyncAlliance rewrites the connections whose alliance membership
+	// differs from members, the alliance's list as the game gives it, and
+	// returns how many it wrote.
+	SyncAlliance(ctx context.Context, allianceID int64, members []pnw.Nation) (int, error)
 }
 
 // syncRoles updates the user's role connection after a change of nation.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"pnwbot/bot"
+	"pnwbot/bot/discordtest"
 	"pnwbot/commands"
 	"pnwbot/pnw"
 	"pnwbot/pnw/pnwtest"
@@ -76,12 +78,12 @@ func setup(t testing.TB) (*bot.Router, *testBundle) {
 }
 
 // interaction loads testdata/name.json, replacing {{placeholders}}; the
-// invoker defaults to Alice.
+// invoker defaults to Alice, who may manage the server on Discord.
 func interaction(t testing.TB, name string, vars ...string) *discordgo.Interaction {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join("testdata", name+".json"))
 	require.NoError(t, err)
-	vars = append(vars, "user", aliceID, "username", "alice")
+	vars = append(vars, "user", aliceID, "username", "alice", "permissions", strconv.FormatInt(discordtest.MemberPermissions|discordgo.PermissionManageGuild, 10))
 	pairs := make([]string, 0, len(vars))
 	for i := 0; i+1 < len(vars); i += 2 {
 		pairs = append(pairs, "{{"+vars[i]+"}}", vars[i+1])

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
+
+	"github.com/bwmarrin/discordgo"
 
 	"pnwbot/access"
 	"pnwbot/audit"
@@ -29,7 +32,12 @@ type route struct {
 	// OwnerOnly lets only the user named by the custom_id's {owner} press
 	// it (a page turn), checked before Need.
 	OwnerOnly bool
-	Handler   handler
+	// Discord is the Discord permission (a discordgo.Permission* bit) the
+	// caller must hold in the server, as the interaction's
+	// member.permissions says, for what acts on Discord's side (roles, the
+	// server's binding); checked after Need.
+	Discord int64
+	Handler handler
 	// Autocomplete answers while the user types; it runs without Need.
 	Autocomplete handler
 	Ephemeral    bool
@@ -96,6 +104,9 @@ func (d *Deps) serve(r route, h handler, guard bool) bot.Handler {
 			err = bot.UserError("Only the person who ran this command can turn its pages: run it yourself to get your own.")
 		} else if guard {
 			err = d.authorize(ctx, c, r.Need)
+		}
+		if err == nil && guard && r.Discord != 0 {
+			err = d.requireDiscord(ctx, c, r.Discord)
 		}
 		var resp *bot.Response
 		if err == nil {
@@ -224,4 +235,24 @@ func (d *Deps) deny(ctx context.Context, c *call, u *store.User, err error) erro
 			New: map[string]any{"permission": perm, "route": c.Route}})
 		return bot.UserErrorf("You are not allowed to do this (missing permission %s). Ask the bot's admins if you think you should be.", perm)
 	}
+}
+
+// requireDiscord checks that the caller holds perm in this server: what the
+// bot does on Discord's side needs the power Discord would ask of the
+// caller. A refusal is audited like any denial.
+func (d *Deps) requireDiscord(ctx context.Context, c *call, perm int64) error {
+	if m := c.Member; m != nil && (m.Permissions&discordgo.PermissionAdministrator != 0 || m.Permissions&perm == perm) {
+		return nil
+	}
+	name := strings.Join(powers(perm), ", ")
+	e := audit.Entry{Action: "permission.denied", Resource: "guild", ResourceID: c.GuildID, Failed: true,
+		New: map[string]any{"route": c.Route, "missing": []string{"discord:" + name}, "discord_id": c.User.ID}}
+	if c.Caller.Account != nil {
+		e.User = &c.Caller.Account.ID
+	}
+	if c.Alliance.ID != 0 {
+		e.Alliance = &c.Alliance.ID
+	}
+	d.audit(ctx, e)
+	return bot.UserErrorf("This needs Discord's %s permission in this server, which you do not have. Nothing was changed.", name)
 }

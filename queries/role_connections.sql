@@ -37,3 +37,13 @@ WHERE user_id = @user_id AND access_token = @old_token;
 -- name: RoleConnectionReplaceRefreshToken :execrows
 UPDATE role_connections SET refresh_token = @new_token
 WHERE user_id = @user_id AND refresh_token = @old_token;
+
+-- name: RoleConnectionListForAlliance :many
+-- The role connections that may speak of an alliance: those last pushed as
+-- its member, and those of nations now in it.
+SELECT sqlc.embed(c), u.key_salt, u.pnw_nation_id
+FROM role_connections c
+JOIN users u ON u.id = c.user_id
+WHERE c.pushed -> 'metadata' ->> 'alliance_id' = @alliance_id::text
+   OR u.pnw_nation_id = ANY(@nation_ids::bigint[])
+ORDER BY c.user_id;

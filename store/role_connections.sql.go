@@ -54,6 +54,59 @@ func (q *Queries) RoleConnectionGet(ctx context.Context, userID int64) (RoleConn
 	return i, err
 }
 
+const roleConnectionListForAlliance = `-- name: RoleConnectionListForAlliance :many
+SELECT c.user_id, c.access_token, c.refresh_token, c.token_expires_at, c.pushed, c.pushed_at, c.created_at, c.updated_at, u.key_salt, u.pnw_nation_id
+FROM role_connections c
+JOIN users u ON u.id = c.user_id
+WHERE c.pushed -> 'metadata' ->> 'alliance_id' = $1::text
+   OR u.pnw_nation_id = ANY($2::bigint[])
+ORDER BY c.user_id
+`
+
+type RoleConnectionListForAllianceParams struct {
+	AllianceID string  `json:"alliance_id"`
+	NationIds  []int64 `json:"nation_ids"`
+}
+
+type RoleConnectionListForAllianceRow struct {
+	RoleConnection RoleConnection `json:"role_connection"`
+	KeySalt        []byte         `json:"key_salt"`
+	PnwNationID    *int64         `json:"pnw_nation_id"`
+}
+
+// The role connections that may speak of an alliance: those last pushed as
+// its member, and those of nations now in it.
+func (q *Queries) RoleConnectionListForAlliance(ctx context.Context, arg RoleConnectionListForAllianceParams) ([]RoleConnectionListForAllianceRow, error) {
+	rows, err := q.db.Query(ctx, roleConnectionListForAlliance, arg.AllianceID, arg.NationIds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []RoleConnectionListForAllianceRow{}
+	for rows.Next() {
+		var i RoleConnectionListForAllianceRow
+		if err := rows.Scan(
+			&i.RoleConnection.UserID,
+			&i.RoleConnection.AccessToken,
+			&i.RoleConnection.RefreshToken,
+			&i.RoleConnection.TokenExpiresAt,
+			&i.RoleConnection.Pushed,
+			&i.RoleConnection.PushedAt,
+			&i.RoleConnection.CreatedAt,
+			&i.RoleConnection.UpdatedAt,
+			&i.KeySalt,
+			&i.PnwNationID,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const roleConnectionListTokens = `-- name: RoleConnectionListTokens :many
 SELECT c.user_id, u.key_salt, c.access_token, c.refresh_token
 FROM role_connections c

@@ -42,6 +42,18 @@ func (f *Fake) AddRole(guildID, roleID, name string, position int) {
 	g.roles[guildID] = append(g.roles[guildID], &discordgo.Role{ID: roleID, Name: name, Position: position})
 }
 
+// SetRolePermissions sets the permissions a role grants.
+func (f *Fake) SetRolePermissions(guildID, roleID string, perms int64) {
+	g := f.guilds
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, r := range g.roles[guildID] {
+		if r.ID == roleID {
+			r.Permissions = perms
+		}
+	}
+}
+
 // AddMember adds a user to a guild with roles; the bot is BotUserID, and
 // its highest role is the highest it may manage below.
 func (f *Fake) AddMember(guildID, userID string, roleIDs ...string) {

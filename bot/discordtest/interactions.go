@@ -21,6 +21,9 @@ const (
 	UserID   = "200000000000000001"
 	Username = "player"
 	GuildID  = "300000000000000001"
+	// MemberPermissions is what an ordinary member holds in a channel, as
+	// Discord sends it in member.permissions: no moderation or admin power.
+	MemberPermissions int64 = 2248473465835073
 )
 
 // Command builds a slash command interaction for a command path such as
@@ -106,8 +109,15 @@ func interaction(t discordgo.InteractionType) *discordgo.Interaction {
 	return &discordgo.Interaction{
 		ID: id, AppID: AppID, Type: t, Token: "token-" + id, Version: 1,
 		GuildID: GuildID, ChannelID: snowflake(), Locale: discordgo.EnglishUS,
-		Member: &discordgo.Member{GuildID: GuildID, User: &discordgo.User{ID: UserID, Username: Username}},
+		Member: &discordgo.Member{GuildID: GuildID, User: &discordgo.User{ID: UserID, Username: Username}, Permissions: MemberPermissions},
 	}
+}
+
+// WithPermissions gives the invoker of i, a member, these permissions too
+// (discordgo.PermissionManageRoles, say).
+func WithPermissions(i *discordgo.Interaction, perms int64) *discordgo.Interaction {
+	i.Member.Permissions |= perms
+	return i
 }
 
 // InDM moves i to a DM: the invoker is i.User and there is no member.

@@ -12,6 +12,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 	"golang.org/x/oauth2"
 
+	"pnwbot/pnw"
 	"pnwbot/secrets"
 	"pnwbot/store"
 )
@@ -80,14 +81,81 @@ func (s *Site) SyncRoleConnection(ctx context.Context, userID int64) error {
 	if err != nil {
 		return err
 	}
-	b, _ := json.Marshal(body)
-	if bytes.Equal(b, row.RoleConnection.Pushed) {
+	return s.push(ctx, row.RoleConnection, row.KeySalt, body)
+}
+
+// push writes the connection unless it is what was last pushed.
+func (s *Site) push(ctx context.Context, rc store.RoleConnection, salt []byte, c roleConnection) error {
+	b, _ := json.Marshal(c)
+	if bytes.Equal(b, rc.Pushed) {
 		return nil
 	}
-	if err := s.putConnection(ctx, row.RoleConnection, row.KeySalt, b); err != nil {
+	if err := s.putConnection(ctx, rc, salt, b); err != nil {
 		return err
 	}
-	return s.opts.Store.RoleConnectionSetPushed(ctx, store.RoleConnectionSetPushedParams{UserID: userID, Pushed: b})
+	return s.opts.Store.RoleConnectionSetPushed(ctx, store.RoleConnectionSetPushedParams{UserID: rc.UserID, Pushed: b})
+}
+
+// SyncAlliance brings the role connections that speak of an alliance in
+// step with its member list as the role-sync pass just read it: a nation
+// whose membership changed (an applicant accepted, a member turned back
+// into an applicant) gets a fresh connection, and one that left the
+// alliance is read again from the game and loses its alliance_id, without
+// waiting for the periodic refresh. It returns how many it pushed.
+func (s *Site) SyncAlliance(ctx context.Context, allianceID int64, members []pnw.Nation) (int, error) {
+	byID := make(map[int64]pnw.Nation, len(members))
+	ids := make([]int64, 0, len(members))
+	for _, n := range members {
+		if id, err := strconv.ParseInt(n.Id, 10, 64); err == nil {
+			byID[id], ids = n, append(ids, id)
+		}
+	}
+	rows, err := s.opts.Store.RoleConnectionListForAlliance(ctx, store.RoleConnectionListForAllianceParams{
+		AllianceID: strconv.FormatInt(allianceID, 10), NationIds: ids})
+	if err != nil {
+		return 0, fmt.Errorf("role connections: %w", err)
+	}
+	pushed := 0
+	for _, row := range rows {
+		var last roleConnection
+		_ = json.Unmarshal(row.RoleConnection.Pushed, &last) // nil or what push wrote
+		var c roleConnection
+		n, in := byID[derefID(row.PnwNationID)]
+		switch {
+		case in:
+			c = connectionFrom(n)
+		case row.PnwNationID == nil:
+			c = connectionFrom(pnw.Nation{}) // unlinked meanwhile
+		default:
+			// Gone from the member list: ask the game where it is now.
+			if err := s.opts.Game.InvalidateTag(ctx, pnw.NationTag(int(*row.PnwNationID))); err != nil {
+				s.opts.Logger.WarnContext(ctx, "role connection: drop the cached nation", "user_id", row.RoleConnection.UserID, "error", err)
+			}
+			if c, err = s.connectionOf(ctx, row.PnwNationID); err != nil {
+				s.opts.Logger.WarnContext(ctx, "role connection of a nation that left", "user_id", row.RoleConnection.UserID, "error", err)
+				continue
+			}
+		}
+		if c.Metadata["alliance_id"] == last.Metadata["alliance_id"] && c.Metadata["verified"] == last.Metadata["verified"] {
+			continue // membership unchanged: the periodic refresh updates cities and score
+		}
+		if err := s.push(ctx, row.RoleConnection, row.KeySalt, c); err != nil {
+			if ctx.Err() != nil {
+				return pushed, ctx.Err()
+			}
+			s.opts.Logger.WarnContext(ctx, "role connection", "user_id", row.RoleConnection.UserID, "error", err)
+			continue
+		}
+		pushed++
+	}
+	return pushed, nil
+}
+
+func derefID(id *int64) int64 {
+	if id == nil {
+		return 0
+	}
+	return *id
 }
 
 // ForgetRoleConnection empties the user's role connection at Discord and
@@ -137,23 +205,34 @@ func (s *Site) RefreshRoleConnections(ctx context.Context) (int, error) {
 
 // connectionOf is the role connection of a nation (nil: not linked).
 func (s *Site) connectionOf(ctx context.Context, nationID *int64) (roleConnection, error) {
-	c := roleConnection{PlatformName: PlatformName, Metadata: map[string]string{"verified": "0"}}
 	if nationID == nil {
-		return c, nil
+		return connectionFrom(pnw.Nation{}), nil
 	}
 	r, err := s.opts.Game.Nation(ctx, int(*nationID))
 	if err != nil {
-		return c, fmt.Errorf("nation %d: %w", *nationID, err)
+		return roleConnection{}, fmt.Errorf("nation %d: %w", *nationID, err)
 	}
-	n := r.Data
-	c.PlatformUsername = n.NationName
-	c.Metadata = map[string]string{
+	return connectionFrom(r.Data), nil
+}
+
+// connectionFrom is the role connection of a linked nation (the zero
+// Nation: none linked). alliance_id is reported for positions above
+// applicant only: applying in the game makes no one a member, so a role
+// that requires the alliance is not met by applying.
+func connectionFrom(n pnw.Nation) roleConnection {
+	if n.Id == "" {
+		return roleConnection{PlatformName: PlatformName, Metadata: map[string]string{"verified": "0"}}
+	}
+	c := roleConnection{PlatformName: PlatformName, PlatformUsername: n.NationName, Metadata: map[string]string{
 		"verified": "1", "cities": strconv.Itoa(n.NumCities), "score": strconv.Itoa(int(n.Score)),
+	}}
+	switch n.AlliancePosition {
+	case pnw.AlliancePositionEnumMEMBER, pnw.AlliancePositionEnumOFFICER, pnw.AlliancePositionEnumHEIR, pnw.AlliancePositionEnumLEADER:
+		if n.AllianceId != "" && n.AllianceId != "0" {
+			c.Metadata["alliance_id"] = n.AllianceId
+		}
 	}
-	if n.AllianceId != "" && n.AllianceId != "0" {
-		c.Metadata["alliance_id"] = n.AllianceId
-	}
-	return c, nil
+	return c
 }
 
 // putConnection writes body with the user's grant, refreshing its access

@@ -11,6 +11,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -539,11 +540,9 @@ func TestAlliancePages(t *testing.T) {
 	require.Equal(t, http.StatusNotFound, do(t, visitor, http.MethodGet, b.url+"/a/nowhere", nil).status)
 }
 
-func TestLinkedRoles(t *testing.T) {
-	t.Parallel()
-	b := setup(t)
-	b.linkTess(t, false)
-	// What the bot registers at start.
+// registerMetadata registers the Linked Roles records, as the bot does at start.
+func (b *bundle) registerMetadata(t *testing.T) {
+	t.Helper()
 	body, err := json.Marshal(site.RoleMetadata)
 	require.NoError(t, err)
 	req, err := http.NewRequest(http.MethodPut, b.discord.URL+"/api/v9/applications/"+discordtest.AppID+"/role-connections/metadata", strings.NewReader(string(body)))
@@ -554,6 +553,13 @@ func TestLinkedRoles(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
+}
+
+func TestLinkedRoles(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.linkTess(t, false)
+	b.registerMetadata(t)
 
 	b.discord.SignIn(tess)
 	c := b.browser(t)
@@ -590,6 +596,47 @@ func TestLinkedRoles(t *testing.T) {
 	require.Empty(t, b.discord.RoleConnection(userTess).Metadata)
 	_, err = b.st.RoleConnectionGet(t.Context(), u.ID)
 	require.ErrorIs(t, err, store.ErrNotFound)
+}
+
+// TestLinkedRolesMembership: the connection reports alliance_id only for
+// positions above applicant, and the role-sync pass's member list pushes a
+// fresh one when membership changes: accepted, or gone from the alliance.
+func TestLinkedRolesMembership(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.linkTess(t, false)
+	b.registerMetadata(t)
+	applicant := pnwtest.Nation{ID: tessNat, NationName: "Testonia", LeaderName: "Tess", AllianceID: rose, AlliancePosition: "APPLICANT",
+		Score: 2500.5, NumCities: 21, DiscordID: userTess}
+	b.game.AddNation(applicant)
+	b.discord.SignIn(tess)
+	require.Equal(t, http.StatusOK, do(t, b.browser(t), http.MethodGet, b.url+"/linked-role", nil).status)
+	require.Equal(t, map[string]string{"verified": "1", "cities": "21", "score": "2500"}, b.discord.RoleConnection(userTess).Metadata,
+		"an applicant is no member")
+
+	list := func(position pnw.AlliancePositionEnum) []pnw.Nation {
+		return []pnw.Nation{{Id: strconv.Itoa(tessNat), NationName: "Testonia", AllianceId: strconv.Itoa(rose), AlliancePosition: position, NumCities: 21, Score: 2500.5}}
+	}
+	n, err := b.site.SyncAlliance(t.Context(), rose, list(pnw.AlliancePositionEnumAPPLICANT))
+	require.NoError(t, err)
+	require.Zero(t, n, "nothing changed")
+
+	// Accepted in the game: the pass pushes alliance_id at once.
+	n, err = b.site.SyncAlliance(t.Context(), rose, list(pnw.AlliancePositionEnumMEMBER))
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	require.Equal(t, "9", b.discord.RoleConnection(userTess).Metadata["alliance_id"])
+
+	// She leaves: gone from the list, she is read again and cleared.
+	applicant.AllianceID, applicant.AlliancePosition = 0, ""
+	b.game.AddNation(applicant)
+	n, err = b.site.SyncAlliance(t.Context(), rose, nil)
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	require.Equal(t, map[string]string{"verified": "1", "cities": "21", "score": "2500"}, b.discord.RoleConnection(userTess).Metadata)
+	n, err = b.site.SyncAlliance(t.Context(), rose, nil)
+	require.NoError(t, err)
+	require.Zero(t, n, "she no longer speaks of the alliance")
 }
 
 // TestSecureCookies: behind https, the state and session cookies are Secure.
