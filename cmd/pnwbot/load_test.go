@@ -129,7 +129,7 @@ func newLoadWorld(b *testing.B, redisN int) *loadWorld {
 func (w *loadWorld) bind(b *testing.B, p *process) store.Alliance {
 	status, _ := post(b, p.base, w.priv, discordtest.ModalSubmit("link/submit", map[string]string{"api_key": playerKey}))
 	require.Equal(b, http.StatusOK, status)
-	status, r := post(b, p.base, w.priv, discordtest.Command("/alliance/setup"))
+	status, r := post(b, p.base, w.priv, discordtest.WithPermissions(discordtest.Command("/alliance/setup"), discordgo.PermissionManageGuild))
 	require.Equal(b, http.StatusOK, status)
 	require.Contains(b, r.Data.Content+fmt.Sprint(r.Data.Embeds), "Rose")
 	alliance, err := w.st.AllianceGetByPnwID(context.Background(), 9)

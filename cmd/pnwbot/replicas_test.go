@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bwmarrin/discordgo"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
@@ -183,7 +184,7 @@ func withdrawalWorld(game *pnwtest.Server, env map[string]string) func(t *testin
 	return func(t *testing.T, base string, priv ed25519.PrivateKey) {
 		t.Helper()
 		ctx := context.Background()
-		status, _ := post(t, base, priv, discordtest.Command("/alliance/setup"))
+		status, _ := post(t, base, priv, discordtest.WithPermissions(discordtest.Command("/alliance/setup"), discordgo.PermissionManageGuild))
 		require.Equal(t, http.StatusOK, status)
 		st, err := store.Open(ctx, env[config.DatabaseURL], 4)
 		require.NoError(t, err)

@@ -338,6 +338,7 @@ func (p *Page) interaction(a action) (*discordgo.Interaction, error) {
 	default:
 		return nil, fmt.Errorf("unknown action %q", a.Type)
 	}
+	i = discordtest.WithPermissions(i, user.Permissions)
 	if a.DM {
 		if a.Type != "component" && a.Type != "modal" {
 			return nil, errors.New("the server's commands are used in its channel")

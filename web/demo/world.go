@@ -3,6 +3,8 @@ package demo
 import (
 	"time"
 
+	"github.com/bwmarrin/discordgo"
+
 	"pnwbot/bot/discordtest"
 	"pnwbot/pnw/pnwtest"
 )
@@ -35,6 +37,9 @@ type Key struct {
 // User is a member of the demo's Discord server.
 type User struct {
 	ID, Name string
+	// Permissions are the Discord permissions they hold in the server
+	// beyond an ordinary member's.
+	Permissions int64 `json:"-"`
 }
 
 // Alliances of the fixture world.
@@ -88,7 +93,7 @@ func Seed(game *pnwtest.Server, discord *discordtest.Fake) World {
 		w.Keys = append(w.Keys, Key{Key: n.key, Nation: n.NationName, Leader: n.LeaderName, Alliance: n.alliance})
 	}
 	w.Users = []User{
-		{ID: "200000000000000001", Name: "tess"},
+		{ID: "200000000000000001", Name: "tess", Permissions: discordgo.PermissionAdministrator}, // the server's admin
 		{ID: "200000000000000002", Name: "alice"},
 		{ID: "200000000000000003", Name: "bob"},
 		{ID: "200000000000000004", Name: "carol"},
