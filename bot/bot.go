@@ -13,17 +13,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
-	"net/url"
 	"sync"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
 	"github.com/prometheus/client_golang/prometheus"
 )
-
-// DefaultAPIBaseURL is Discord's.
-const DefaultAPIBaseURL = "https://discord.com"
 
 // A handler gets defaultHandlerTimeout (a hung database must not keep the
 // user waiting for the token's 15 minutes); the reply then gets its own
@@ -41,14 +36,9 @@ const defaultDeferAfter = 2 * time.Second
 
 // Options configure a Bot.
 type Options struct {
-	// Token is the bare bot token, without the "Bot " prefix (config strips
-	// it).
-	Token string
-	// APIBaseURL replaces https://discord.com for every REST call and the
-	// gateway lookup: a REST proxy or a local fake.
-	APIBaseURL string
-	// AppID is the application's ID; empty takes it from the gateway's READY.
-	AppID string
+	// REST is the Discord client the bot answers with and opens the gateway
+	// with (DialREST).
+	REST *REST
 	// GuildID registers the commands in one guild, instantly; empty registers
 	// them globally.
 	GuildID string
@@ -91,7 +81,8 @@ const AutoShards = -1
 // Bot is a Discord session serving a router's commands.
 type Bot struct {
 	opts    Options
-	session *discordgo.Session
+	rest    *REST
+	session *discordgo.Session // rest's
 	logger  *slog.Logger
 	metrics *Metrics
 	gateway *gatewayState
@@ -106,23 +97,15 @@ type Bot struct {
 	mu       sync.Mutex
 	closed   bool
 	inflight sync.WaitGroup
-	appID    string // set by Start
 }
 
 // New builds the bot; Start connects it.
 func New(opts Options) (*Bot, error) {
-	if opts.Token == "" {
-		return nil, errors.New("bot: no Discord token")
+	if opts.REST == nil {
+		return nil, errors.New("bot: no REST client")
 	}
 	if opts.Router == nil {
 		return nil, errors.New("bot: no router")
-	}
-	if opts.APIBaseURL == "" {
-		opts.APIBaseURL = DefaultAPIBaseURL
-	}
-	base, err := url.Parse(opts.APIBaseURL)
-	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-		return nil, fmt.Errorf("bot: Discord API URL %q is not an http(s) URL", opts.APIBaseURL)
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -140,21 +123,17 @@ func New(opts Options) (*Bot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bot: metrics: %w", err)
 	}
-	gw, restErrors, err := newDiscordMetrics(opts.Registerer)
+	gw, err := newGatewayMetrics(opts.Registerer)
 	if err != nil {
 		return nil, fmt.Errorf("bot: metrics: %w", err)
 	}
 
-	s, err := discordgo.New("Bot " + opts.Token)
-	if err != nil {
-		return nil, fmt.Errorf("bot: %w", err)
-	}
+	s := opts.REST.session
 	s.Identify.Intents = discordgo.IntentsNone
 	s.StateEnabled = false
 	s.ShouldReconnectOnError = !opts.NoReconnect
-	s.Client = &http.Client{Timeout: 20 * time.Second, Transport: countErrors(rewriteHost(base), restErrors)}
 
-	b := &Bot{opts: opts, session: s, logger: opts.Logger, metrics: metrics, gateway: gw}
+	b := &Bot{opts: opts, rest: opts.REST, session: s, logger: opts.Logger, metrics: metrics, gateway: gw}
 	b.ctx, b.cancel = context.WithCancel(context.Background())
 	b.middleware = []Middleware{Observe(b.logger, metrics), AutoDefer(opts.DeferAfter), Recover()}
 	if opts.Limiter != nil {
@@ -178,103 +157,50 @@ func New(opts Options) (*Bot, error) {
 	return b, nil
 }
 
-// rewriteHost sends every request to base's scheme and host, paths unchanged,
-// so a proxy or a fake stands in for discord.com without touching
-// discordgo's package-level endpoints.
-func rewriteHost(base *url.URL) http.RoundTripper {
-	if base.String() == DefaultAPIBaseURL {
-		return http.DefaultTransport
-	}
-	return roundTripper(func(r *http.Request) (*http.Response, error) {
-		r = r.Clone(r.Context())
-		r.URL.Scheme, r.URL.Host, r.Host = base.Scheme, base.Host, ""
-		return http.DefaultTransport.RoundTrip(r)
-	})
-}
-
-type roundTripper func(*http.Request) (*http.Response, error)
-
-func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-
-// ErrTokenRefused is Start's error when Discord answers 401 to the token.
-var ErrTokenRefused = errors.New("bot: Discord refused the token (401 Unauthorized)")
-
-// Start checks the token, opens this replica's shard of the gateway (unless
-// NoGateway) and registers the router's commands with one bulk overwrite.
-// discordgo reconnects on its own afterwards, resuming the session when it
-// can.
+// Start opens this replica's shard of the gateway (unless NoGateway) and
+// registers the router's commands with one bulk overwrite. discordgo
+// reconnects on its own afterwards, resuming the session when it can.
 func (b *Bot) Start(ctx context.Context) error {
-	// A REST call first: a wrong token then fails with a plain 401, not as a
-	// gateway close code after the websocket handshake.
-	me, err := b.session.User("@me", discordgo.WithContext(ctx))
-	var re *discordgo.RESTError
-	switch {
-	case errors.As(err, &re) && re.Response != nil && re.Response.StatusCode == http.StatusUnauthorized:
-		return ErrTokenRefused
-	case err != nil:
-		return fmt.Errorf("bot: reach Discord: %w", err)
-	}
-	b.logger.InfoContext(ctx, "Discord token accepted", "bot_user", me.Username, "bot_user_id", me.ID)
-	appID := b.opts.AppID
-	if b.opts.NoGateway {
-		if appID == "" {
-			app, err := b.session.Application("@me")
-			if err != nil {
-				return fmt.Errorf("bot: read the application: %w", err)
-			}
-			appID = app.ID
-		}
-	} else {
-		if appID, err = b.openGateway(ctx, appID); err != nil {
+	if !b.opts.NoGateway {
+		if err := b.openGateway(ctx); err != nil {
 			return err
 		}
 	}
-	if err := b.register(ctx, appID); err != nil {
+	if err := b.register(ctx); err != nil {
 		b.session.Close() //nolint:errcheck
 		return err
 	}
 	return nil
 }
 
-// openGateway opens this replica's shard of the gateway and returns the
-// application ID, from READY unless appID names it.
-func (b *Bot) openGateway(ctx context.Context, appID string) (string, error) {
+// openGateway opens this replica's shard of the gateway.
+func (b *Bot) openGateway(ctx context.Context) error {
 	b.session.ShardID, b.session.ShardCount = b.opts.ShardID, max(b.opts.ShardCount, 1)
 	if b.opts.ShardCount == AutoShards {
 		gw, err := b.session.GatewayBot(discordgo.WithContext(ctx))
 		if err != nil {
-			return "", fmt.Errorf("bot: ask Discord how many shards: %w", err)
+			return fmt.Errorf("bot: ask Discord how many shards: %w", err)
 		}
 		b.session.ShardCount = max(gw.Shards, 1)
 	}
 	if b.session.ShardID >= b.session.ShardCount {
-		return "", fmt.Errorf("bot: shard %d of %d: Discord recommends %d shards, so DISCORD_SHARD_ID goes from 0 to %d",
+		return fmt.Errorf("bot: shard %d of %d: Discord recommends %d shards, so DISCORD_SHARD_ID goes from 0 to %d",
 			b.session.ShardID, b.session.ShardCount, b.session.ShardCount, b.session.ShardCount-1)
 	}
 	if err := b.session.Open(); err != nil {
-		return "", fmt.Errorf("bot: open gateway: %w", err)
+		return fmt.Errorf("bot: open gateway: %w", err)
 	}
 	// Up now, not when discordgo's goroutine runs the Connect handler, so
 	// that readiness holds as soon as Start returns.
 	b.gateway.set(true)
 	b.logger.InfoContext(ctx, "gateway open", "shard_id", b.session.ShardID, "shard_count", b.session.ShardCount)
-	if appID == "" {
-		b.session.State.RLock()
-		if app := b.session.State.Application; app != nil {
-			appID = app.ID
-		}
-		b.session.State.RUnlock()
-	}
-	if appID == "" {
-		b.session.Close() //nolint:errcheck
-		return "", errors.New("bot: READY named no application; set the application ID")
-	}
-	return appID, nil
+	return nil
 }
 
 // register puts the router's commands in place with one bulk overwrite,
 // through RegisterOnce when set.
-func (b *Bot) register(ctx context.Context, appID string) error {
+func (b *Bot) register(ctx context.Context) error {
+	appID := b.rest.appID
 	defs := b.opts.Router.Definitions()
 	count := 0
 	register := func(ctx context.Context) error {
@@ -304,26 +230,6 @@ func (b *Bot) register(ctx context.Context, appID string) error {
 		b.logger.InfoContext(ctx, "commands registered", "count", count, "guild_id", b.opts.GuildID)
 	} else {
 		b.logger.InfoContext(ctx, "commands already registered, as they are now (by another replica or an earlier start)", "guild_id", b.opts.GuildID)
-	}
-	b.mu.Lock()
-	b.appID = appID
-	b.mu.Unlock()
-	return nil
-}
-
-// ApplicationID is the application's id (its OAuth2 client id), known once
-// Start returned.
-func (b *Bot) ApplicationID() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.appID
-}
-
-// RegisterRoleMetadata replaces the application's Linked Roles metadata
-// records with the bot token.
-func (b *Bot) RegisterRoleMetadata(records []*discordgo.ApplicationRoleConnectionMetadata) error {
-	if _, err := b.session.ApplicationRoleConnectionMetadataUpdate(b.ApplicationID(), records); err != nil {
-		return fmt.Errorf("bot: register Linked Roles metadata: %w", err)
 	}
 	return nil
 }
@@ -477,22 +383,4 @@ func (b *Bot) deliver(ctx context.Context, i *discordgo.Interaction, x *exchange
 		_, err := b.session.InteractionResponseEdit(i, resp.edit(), opt)
 		return err
 	}
-}
-
-// DirectMessage sends resp to a user as a direct message: the way to reach a
-// user outside an interaction, such as a form to fill in privately or a
-// notice. Discord refuses (403) when the user accepts no DMs from the bot.
-func (b *Bot) DirectMessage(ctx context.Context, userID string, resp *Response) error {
-	opt := discordgo.WithContext(ctx)
-	ch, err := b.session.UserChannelCreate(userID, opt)
-	if err != nil {
-		return fmt.Errorf("bot: open DM: %w", err)
-	}
-	_, err = b.session.ChannelMessageSendComplex(ch.ID, &discordgo.MessageSend{
-		Content: resp.Content, Embeds: resp.Embeds, Components: resp.Components, AllowedMentions: noMentions(),
-	}, opt)
-	if err != nil {
-		return fmt.Errorf("bot: send DM: %w", err)
-	}
-	return nil
 }

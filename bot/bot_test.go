@@ -56,8 +56,7 @@ func newFake(t testing.TB) *discordtest.Fake {
 func setup(t *testing.T, opts Options, cmds ...Command) (*Bot, *testBundle) {
 	t.Helper()
 	tb := &testBundle{fake: newFake(t), logs: &syncBuffer{}, reg: prometheus.NewRegistry()}
-	opts.Token = discordtest.Token
-	opts.APIBaseURL = tb.fake.URL
+	opts.REST = dialREST(t, tb.fake, tb.reg)
 	opts.Router = NewRouter(cmds...)
 	opts.Logger = slog.New(slog.NewJSONHandler(tb.logs, nil))
 	opts.Registerer = tb.reg
@@ -70,6 +69,14 @@ func setup(t *testing.T, opts Options, cmds ...Command) (*Bot, *testBundle) {
 		}
 	})
 	return b, tb
+}
+
+// dialREST is a REST client of fake, counting its failed requests in reg.
+func dialREST(t testing.TB, fake *discordtest.Fake, reg prometheus.Registerer) *REST {
+	t.Helper()
+	rest, err := DialREST(t.Context(), RESTOptions{Token: discordtest.Token, APIBaseURL: fake.URL, Registerer: reg})
+	require.NoError(t, err)
+	return rest
 }
 
 // waitCtx bounds a wait on the fake.

@@ -36,9 +36,8 @@ func (g *gatewayState) set(up bool) {
 	}
 }
 
-// newDiscordMetrics registers on reg the gateway metrics and the counter of
-// failed REST requests.
-func newDiscordMetrics(reg prometheus.Registerer) (*gatewayState, *prometheus.CounterVec, error) {
+// newGatewayMetrics registers on reg the gateway metrics.
+func newGatewayMetrics(reg prometheus.Registerer) (*gatewayState, error) {
 	g := &gatewayState{
 		upGauge: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "pnwbot_gateway_connected",
@@ -49,16 +48,21 @@ func newDiscordMetrics(reg prometheus.Registerer) (*gatewayState, *prometheus.Co
 			Help: "Gateway connections after the first one.",
 		}),
 	}
+	for _, c := range []prometheus.Collector{g.upGauge, g.reconnects} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return g, nil
+}
+
+// newRESTMetrics registers on reg the counter of failed REST requests.
+func newRESTMetrics(reg prometheus.Registerer) (*prometheus.CounterVec, error) {
 	restErrors := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "pnwbot_discord_rest_errors_total",
 		Help: `Discord REST requests that failed, by HTTP status ("429" when rate limited) or "network" when no answer came.`,
 	}, []string{"status"})
-	for _, c := range []prometheus.Collector{g.upGauge, g.reconnects, restErrors} {
-		if err := reg.Register(c); err != nil {
-			return nil, nil, err
-		}
-	}
-	return g, restErrors, nil
+	return restErrors, reg.Register(restErrors)
 }
 
 // CheckGateway is a readiness check: it fails while the gateway is not

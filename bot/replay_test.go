@@ -51,10 +51,12 @@ func TestReplayRefused(t *testing.T) {
 			require.NoError(t, err)
 			t.Cleanup(fake.Close)
 			pub, priv := discordtest.NewKey()
+			rest, err := bot.DialREST(ctx, bot.RESTOptions{Token: discordtest.Token, APIBaseURL: fake.URL})
+			require.NoError(t, err)
 			var runs atomic.Int32
 			refused := make(chan string, 4)
 			b, err := bot.New(bot.Options{
-				Token: discordtest.Token, APIBaseURL: fake.URL, PublicKey: pub, NoReconnect: true,
+				REST: rest, PublicKey: pub, NoReconnect: true,
 				Router: bot.NewRouter(bot.Command{
 					Definition: &discordgo.ApplicationCommand{Name: "preferences", Description: "preferences"},
 					Routes: []bot.Route{{Path: "/preferences", Ephemeral: true, Handler: func(context.Context, *bot.Request) (*bot.Response, error) {

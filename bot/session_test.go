@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 
@@ -92,8 +93,7 @@ func TestSessionGlobalRegistration(t *testing.T) {
 	t.Parallel()
 	tb := &testBundle{fake: newFake(t)}
 	b, err := New(Options{
-		Token:       discordtest.Token,
-		APIBaseURL:  tb.fake.URL,
+		REST:        dialREST(t, tb.fake, nil),
 		Router:      NewRouter(route("ping", func(context.Context, *Request) (*Response, error) { return Reply("pong"), nil }, false)),
 		NoReconnect: true,
 	})
@@ -158,9 +158,9 @@ func TestSessionLostFailsReadiness(t *testing.T) {
 
 func TestStartFailsOnBadToken(t *testing.T) {
 	t.Parallel()
-	b, tb := setup(t, Options{})
-	b.session.Token = "Bot wrong"
-	require.ErrorIs(t, b.Start(waitCtx(t)), ErrTokenRefused)
+	tb := &testBundle{fake: newFake(t), reg: prometheus.NewRegistry()}
+	_, err := DialREST(waitCtx(t), RESTOptions{Token: "wrong", APIBaseURL: tb.fake.URL, Registerer: tb.reg})
+	require.ErrorIs(t, err, ErrTokenRefused)
 	require.NoError(t, testutil.GatherAndCompare(tb.reg, strings.NewReader(`
 # HELP pnwbot_discord_rest_errors_total Discord REST requests that failed, by HTTP status ("429" when rate limited) or "network" when no answer came.
 # TYPE pnwbot_discord_rest_errors_total counter

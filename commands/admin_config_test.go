@@ -96,7 +96,9 @@ func TestRateLimitSetWithoutRestart(t *testing.T) {
 		return bot.Rate{Requests: b.deps.Settings.Int(ctx, settings.UserCommandsPerMinute), Window: time.Minute}
 	}
 	pub, priv := discordtest.NewKey()
-	bt, err := bot.New(bot.Options{Token: discordtest.Token, APIBaseURL: discord.URL, PublicKey: pub, Router: b.router, NoReconnect: true,
+	rest, err := bot.DialREST(ctx, bot.RESTOptions{Token: discordtest.Token, APIBaseURL: discord.URL})
+	require.NoError(t, err)
+	bt, err := bot.New(bot.Options{REST: rest, PublicKey: pub, Router: b.router, NoReconnect: true,
 		Limiter: kv.NewPostgresLimiter(b.st, rate), DeferAfter: time.Minute})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = bt.Close(ctx) })

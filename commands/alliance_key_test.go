@@ -27,23 +27,24 @@ type discord struct {
 
 func (b *testBundle) onDiscord(t *testing.T) discord {
 	t.Helper()
-	fake, bt := b.fakeDiscord(t)
+	fake, rest := b.fakeDiscord(t)
+	bt, err := bot.New(bot.Options{REST: rest, Router: b.router, NoReconnect: true})
+	require.NoError(t, err)
 	require.NoError(t, bt.Start(t.Context()))
 	t.Cleanup(func() { _ = bt.Close(context.Background()) })
-	b.deps.DM = bt
+	b.deps.DM = rest
 	return discord{Fake: fake, t: t}
 }
 
-// fakeDiscord is a fake Discord and a bot on it serving the bundle's
-// commands, not started: its REST calls work without the gateway.
-func (b *testBundle) fakeDiscord(t *testing.T) (*discordtest.Fake, *bot.Bot) {
+// fakeDiscord is a fake Discord and the bot's REST client on it.
+func (b *testBundle) fakeDiscord(t *testing.T) (*discordtest.Fake, *bot.REST) {
 	t.Helper()
 	fake, err := discordtest.New()
 	require.NoError(t, err)
 	t.Cleanup(fake.Close)
-	bt, err := bot.New(bot.Options{Token: discordtest.Token, APIBaseURL: fake.URL, Router: b.router, NoReconnect: true})
+	rest, err := bot.DialREST(t.Context(), bot.RESTOptions{Token: discordtest.Token, APIBaseURL: fake.URL})
 	require.NoError(t, err)
-	return fake, bt
+	return fake, rest
 }
 
 func (d discord) ctx() context.Context {

@@ -28,8 +28,8 @@ const (
 // and the bundle's users as members.
 func (b *testBundle) rolesOnDiscord(t *testing.T) *discordtest.Fake {
 	t.Helper()
-	fake, bt := b.fakeDiscord(t)
-	b.deps.Guilds = bt
+	fake, rest := b.fakeDiscord(t)
+	b.deps.Guilds = rest
 	fake.AddRole(guild, guild, "@everyone", 0)
 	fake.AddRole(guild, memberRole, "Rose", 2)
 	fake.AddRole(guild, officerRole, "Rose government", 3)

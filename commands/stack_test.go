@@ -76,8 +76,10 @@ func newStack(t testing.TB, extra ...bot.Command) *stack {
 	router := deps.Router()
 	router.Add(extra...)
 	pub, priv := discordtest.NewKey()
+	rest, err := bot.DialREST(t.Context(), bot.RESTOptions{Token: discordtest.Token, APIBaseURL: discord.URL})
+	require.NoError(t, err)
 	b, err := bot.New(bot.Options{
-		Token: discordtest.Token, APIBaseURL: discord.URL, GuildID: discordtest.GuildID, PublicKey: pub,
+		REST: rest, GuildID: discordtest.GuildID, PublicKey: pub,
 		Router: router, NoReconnect: true,
 		// Each benchmark user sends more than the production 30 a minute.
 		Limiter: kv.NewRedisLimiter(rdb, prefix, bot.FixedRate(bot.Rate{Requests: 1 << 30, Window: time.Minute})),

@@ -160,15 +160,32 @@ func (r *Runner) Stop(ctx context.Context) error {
 	return err
 }
 
+// Notices queues the direct messages no command waits on (a revoked key's
+// notice) as jobs, which a Runner sends: made before the commands that
+// queue them, while the Runner, whose passes call those commands' work,
+// comes after them.
+type Notices struct {
+	client *river.Client[pgx.Tx]
+}
+
+// NewNotices returns a queue of notices on pool, which can share river's.
+func NewNotices(pool *pgxpool.Pool) (*Notices, error) {
+	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{}) // insert only
+	if err != nil {
+		return nil, fmt.Errorf("notice queue: %w", err)
+	}
+	return &Notices{client: client}, nil
+}
+
 // DirectMessage queues msg's text as a notice to userID: sent soon by
 // whichever replica, retried when Discord fails. Only the text is kept.
-func (r *Runner) DirectMessage(ctx context.Context, userID string, msg *bot.Response) error {
+func (n *Notices) DirectMessage(ctx context.Context, userID string, msg *bot.Response) error {
 	if msg.Content == "" {
 		return errors.New("a notice needs text")
 	}
 	ctx, cancel := context.WithTimeout(ctx, insertTimeout)
 	defer cancel()
-	_, err := r.client.Insert(ctx, noticeArgs{UserID: userID, Content: msg.Content}, &river.InsertOpts{MaxAttempts: noticeAttempts})
+	_, err := n.client.Insert(ctx, noticeArgs{UserID: userID, Content: msg.Content}, &river.InsertOpts{MaxAttempts: noticeAttempts})
 	if err != nil {
 		return fmt.Errorf("queue notice: %w", err)
 	}

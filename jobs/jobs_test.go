@@ -38,8 +38,9 @@ func (d *dms) DirectMessage(_ context.Context, userID string, msg *bot.Response)
 }
 
 type replica struct {
-	runner *jobs.Runner
-	reg    *prometheus.Registry
+	runner  *jobs.Runner
+	notices *jobs.Notices
+	reg     *prometheus.Registry
 }
 
 // start runs a runner, a replica's, on st's database.
@@ -54,7 +55,9 @@ func start(t *testing.T, st *store.Store, dm jobs.Messenger, passes ...jobs.Pass
 		defer cancel()
 		require.NoError(t, r.Stop(ctx))
 	})
-	return replica{r, reg}
+	notices, err := jobs.NewNotices(st.Pool)
+	require.NoError(t, err)
+	return replica{r, notices, reg}
 }
 
 func runs(t *testing.T, replicas []replica, job, outcome string) float64 {
@@ -119,7 +122,7 @@ func TestNoticeRetriedUntilSent(t *testing.T) {
 	st := storetest.NewDB(t)
 	dm := &dms{failFirst: true, sent: make(chan string, 10), tried: map[string]bool{}}
 	r := start(t, st, dm)
-	require.NoError(t, r.runner.DirectMessage(context.Background(), "42", &bot.Response{Content: "your key was refused"}))
+	require.NoError(t, r.notices.DirectMessage(context.Background(), "42", &bot.Response{Content: "your key was refused"}))
 	select {
 	case got := <-dm.sent:
 		require.Equal(t, "42: your key was refused", got)
@@ -167,11 +170,13 @@ func TestDatabaseOutage(t *testing.T) {
 		defer cancel()
 		require.NoError(t, r.Stop(ctx))
 	})
+	notices, err := jobs.NewNotices(st.Pool)
+	require.NoError(t, err)
 	notice := func() error {
 		// Discord's window: queueing must end well before it.
 		ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
 		defer cancel()
-		err := r.DirectMessage(ctx, "1", &bot.Response{Content: "hello"})
+		err := notices.DirectMessage(ctx, "1", &bot.Response{Content: "hello"})
 		require.NoError(t, ctx.Err(), "queueing the notice used up the window")
 		return err
 	}

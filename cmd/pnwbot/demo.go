@@ -112,28 +112,32 @@ func startDemo(ctx context.Context, getenv func(string) string, databaseURL stri
 	}
 	logger := setupLogger(cfg)
 	logger.Info("starting pnwbot demo", "version", buildVersion(), "config", cfg)
-	if a, err = start(ctx, cfg, logger, redisPrefix); err != nil {
+	// The page plays Discord's client and watches the dashboard, in front
+	// of the bot's own server.
+	front := func(st *store.Store, server http.Handler) http.Handler {
+		page := demo.New(demo.Options{Discord: discord, World: world, Logger: logger,
+			AllianceSlug: func(ctx context.Context) (string, error) {
+				guild := discordtest.GuildID
+				al, err := st.AllianceGetByGuild(ctx, &guild)
+				if errors.Is(err, store.ErrNotFound) {
+					return "", nil
+				}
+				return al.RouteSlug, err
+			}})
+		mux := http.NewServeMux()
+		mux.Handle("/demo", page)
+		mux.Handle("/demo/", page)
+		mux.Handle("GET /{$}", http.RedirectHandler("/demo", http.StatusFound))
+		mux.Handle("/", page.Watch(server))
+		return mux
+	}
+	if a, err = start(ctx, cfg, logger, redisPrefix, front); err != nil {
 		return nil, nil, err
 	}
 	if err = seeNames(ctx, a.st, world); err != nil {
 		a.close()
 		return nil, nil, err
 	}
-	page := demo.New(demo.Options{Discord: discord, World: world, Logger: logger,
-		AllianceSlug: func(ctx context.Context) (string, error) {
-			guild := discordtest.GuildID
-			al, err := a.st.AllianceGetByGuild(ctx, &guild)
-			if errors.Is(err, store.ErrNotFound) {
-				return "", nil
-			}
-			return al.RouteSlug, err
-		}})
-	mux := http.NewServeMux()
-	mux.Handle("/demo", page)
-	mux.Handle("/demo/", page)
-	mux.Handle("GET /{$}", http.RedirectHandler("/demo", http.StatusFound))
-	mux.Handle("/", page.Watch(a.server.Handler))
-	a.server.Handler = mux
 	return a, stopFakes, nil
 }
 

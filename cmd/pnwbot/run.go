@@ -49,7 +49,7 @@ func run(ctx context.Context, cfg *config.Config) error {
 	defer stop()
 	logger := setupLogger(cfg)
 	logger.Info("starting pnwbot", "version", buildVersion(), "config", cfg)
-	a, err := start(ctx, cfg, logger, redisPrefix)
+	a, err := start(ctx, cfg, logger, redisPrefix, nil)
 	if err != nil {
 		return err
 	}
@@ -59,6 +59,8 @@ func run(ctx context.Context, cfg *config.Config) error {
 // app is a running pnwbot: everything start opened, for serve to close.
 type app struct {
 	logger          *slog.Logger
+	reg             *prometheus.Registry
+	checks          []web.Check // what /readyz pings, added by each step
 	st              *store.Store
 	rdb             *redis.Client // nil without REDIS_URL
 	game            *pnw.Client
@@ -83,149 +85,246 @@ const redisPrefix = "pnwbot:"
 // fails the start with its cause instead of hanging until the OS gives up.
 const connectTimeout = 15 * time.Second
 
-// start opens the database (applying pending migrations), Redis (keys under
-// prefix), the game client, the HTTP listener and the Discord session. On
-// error it closes what it opened, and the error says what failed and what to
-// do, on one line.
-func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix string) (_ *app, err error) {
-	a := &app{logger: logger}
+// start builds pnwbot in one pass, one step per subsystem, each from what
+// the steps before it built: the database (applying pending migrations),
+// the storage backends (Redis keys under prefix), the game client, the
+// keyring, Discord's REST client, the commands, the bot, the web side, the
+// job queue and the HTTP servers; then it connects the bot and starts the
+// queue. front, when set, is put in front of the HTTP server's handler (the
+// demo's page), given the store. On error it
+// closes what it opened, and the error says what failed and what to do, on
+// one line.
+func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix string, front func(*store.Store, http.Handler) http.Handler) (_ *app, err error) {
+	a := &app{logger: logger, reg: prometheus.NewRegistry()}
 	defer func() {
 		if err != nil {
 			a.close()
 		}
 	}()
-
 	connectCtx, cancel := context.WithTimeout(ctx, connectTimeout)
 	defer cancel()
-	if a.st, err = store.Open(connectCtx, string(cfg.DatabaseURL), cfg.DatabasePoolSize); err != nil {
+
+	if err = a.openStore(ctx, connectCtx, cfg); err != nil {
+		return nil, err
+	}
+	cfgs := settings.New(a.st, logger)
+	backends, err := a.openBackends(connectCtx, cfg, cfgs, prefix)
+	if err != nil {
+		return nil, err
+	}
+	if err = a.openGame(connectCtx, cfg, cfgs, backends); err != nil {
+		return nil, err
+	}
+	if a.keys, err = secrets.NewKeyring(cfg.EncryptionKey, cfg.EncryptionKeyOld); err != nil {
+		return nil, err
+	}
+	a.watchKeys(ctx)
+	rest, err := a.dialDiscord(connectCtx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if a.jobsDB, err = store.Open(connectCtx, string(cfg.DatabaseURL), jobs.PoolSize); err != nil {
 		return nil, todo(err, "check DATABASE_URL and that PostgreSQL is running")
+	}
+	notices, err := jobs.NewNotices(a.jobsDB.Pool)
+	if err != nil {
+		return nil, err
+	}
+	deps := &commands.Deps{Store: a.st, Game: a.game, Keys: a.keys, Logger: logger, Settings: cfgs,
+		DM: rest, Guilds: rest, Notices: notices}
+	if err = deps.BootstrapSuperAdmins(ctx, cfg.SuperAdminDiscordIDs); err != nil {
+		return nil, err
+	}
+	if err = a.newBot(cfg, rest, deps.Router(), backends); err != nil {
+		return nil, err
+	}
+	if err = a.newSite(cfg, rest, deps, backends.sessions); err != nil {
+		return nil, err
+	}
+	if err = a.newJobs(ctx, cfgs, rest, deps); err != nil {
+		return nil, err
+	}
+	if err = a.newServers(cfg, front); err != nil {
+		return nil, err
+	}
+	return a, a.connect(ctx, cfg, rest)
+}
+
+// openStore opens the database, applies pending migrations and exports
+// the pool's metrics.
+func (a *app) openStore(ctx, connectCtx context.Context, cfg *config.Config) error {
+	var err error
+	if a.st, err = store.Open(connectCtx, string(cfg.DatabaseURL), cfg.DatabasePoolSize); err != nil {
+		return todo(err, "check DATABASE_URL and that PostgreSQL is running")
 	}
 	var migrated strings.Builder
 	if err = store.Migrate(ctx, a.st.Pool, "up", &migrated); err != nil {
-		return nil, fmt.Errorf("migrate: %w", err)
+		return fmt.Errorf("migrate: %w", err)
 	}
-	logger.Info("database migrated", "result", strings.TrimSpace(migrated.String()))
-	checks := []web.Check{{Name: "postgres", Ping: a.st.Pool.Ping}}
-	reg := prometheus.NewRegistry()
+	a.logger.Info("database migrated", "result", strings.TrimSpace(migrated.String()))
+	a.checks = append(a.checks, web.Check{Name: "postgres", Ping: a.st.Pool.Ping})
 	buildInfo := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "pnwbot_build_info", Help: "Always 1; the version label says which pnwbot runs.",
 		ConstLabels: prometheus.Labels{"version": buildVersion()},
 	})
 	buildInfo.Set(1)
-	reg.MustRegister(buildInfo, store.NewPoolCollector(a.st),
+	a.reg.MustRegister(buildInfo, store.NewPoolCollector(a.st),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+	a.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "pnwbot_postgres_breaker_state",
 		Help: "The PostgreSQL circuit breaker: 0 closed, 1 half-open (one query tries the database), 2 open (queries fail at once).",
 	}, func() float64 { return float64(a.st.BreakerState()) }))
-	failover, err := kv.NewFailover(reg, logger)
+	return nil
+}
+
+// backends are where the rate limits, the game cache, recent interaction
+// ids and web sessions live.
+type backends struct {
+	limiter  bot.Limiter // commands per user
+	lookups  bot.Limiter // lookups per user that spend the bot's key
+	cache    pnw.Cache
+	replays  bot.InteractionLog
+	sessions site.SessionCache // nil without Redis: each page asks PostgreSQL
+}
+
+// openBackends builds the storage backends: without Redis, in PostgreSQL;
+// with it, in Redis while it answers (see kv.Failover).
+func (a *app) openBackends(connectCtx context.Context, cfg *config.Config, cfgs *settings.Settings, prefix string) (backends, error) {
+	failover, err := kv.NewFailover(a.reg, a.logger)
 	if err != nil {
-		return nil, err
+		return backends{}, err
 	}
-	// Without Redis, cache, rate limits and recent interaction ids live in
-	// PostgreSQL; with it, in Redis while it answers (see kv.Failover).
-	cfgs := settings.New(a.st, logger)
 	userRate := func(ctx context.Context) bot.Rate { // per user
 		return bot.Rate{Requests: cfgs.Int(ctx, settings.UserCommandsPerMinute), Window: time.Minute}
 	}
 	lookupRate := func(ctx context.Context) bot.Rate { // per user
 		return bot.Rate{Requests: cfgs.Int(ctx, settings.UserLookupsPerDay), Window: 24 * time.Hour}
 	}
-	pgLimiter, memLimiter := kv.NewPostgresLimiter(a.st, userRate), bot.NewMemoryLimiter(userRate)
-	pgLookups, memLookups := kv.NewPostgresLimiter(a.st, lookupRate), bot.NewMemoryLimiter(lookupRate)
-	var cache pnw.Cache = kv.NewPostgresCache(a.st)
-	limiter := failover.Limiter(nil, pgLimiter, memLimiter)
-	lookups := failover.Limiter(nil, pgLookups, memLookups)
-	var replays bot.InteractionLog = kv.NewPostgresInteractionLog(a.st)
-	var sessions site.SessionCache // nil without Redis: each page asks PostgreSQL
-	if cfg.RedisURL != "" {
-		opts, err := redis.ParseURL(string(cfg.RedisURL))
-		if err != nil {
-			return nil, errors.New("REDIS_URL: not a valid redis:// URL")
+	limiter := func(rate bot.RateFunc) bot.Limiter {
+		var inRedis bot.Limiter
+		if a.rdb != nil {
+			inRedis = kv.NewRedisLimiter(a.rdb, prefix, rate)
 		}
-		// Else go-redis ignores ctx deadlines on the socket and a hung Redis
-		// holds each call for its own socket timeouts, seconds long.
-		opts.ContextTimeoutEnabled = true
-		a.rdb = redis.NewClient(opts)
-		if err := a.rdb.Ping(connectCtx).Err(); err != nil {
-			return nil, todo(fmt.Errorf("connect to Redis at %s: %w", opts.Addr, err),
-				"check REDIS_URL and that Redis is running, or unset REDIS_URL to keep the cache in PostgreSQL")
-		}
-		cache = failover.Cache(kv.NewRedisCache(a.rdb, prefix+"cache:"), cache)
-		limiter = failover.Limiter(kv.NewRedisLimiter(a.rdb, prefix, userRate), pgLimiter, memLimiter)
-		lookups = failover.Limiter(kv.NewRedisLimiter(a.rdb, prefix, lookupRate), pgLookups, memLookups)
-		replays = failover.InteractionLog(kv.NewRedisInteractionLog(a.rdb, prefix), replays)
-		sessions = kv.NewSessionCache(a.rdb, prefix)
-		// While Redis is down the bot serves from PostgreSQL: still ready.
-		checks = append(checks, web.Check{Name: "redis", Ping: func(ctx context.Context) error { return a.rdb.Ping(ctx).Err() },
-			Fallback: "the PostgreSQL fallback"})
+		return failover.Limiter(inRedis, kv.NewPostgresLimiter(a.st, rate), bot.NewMemoryLimiter(rate))
 	}
+	if cfg.RedisURL == "" {
+		return backends{limiter: limiter(userRate), lookups: limiter(lookupRate),
+			cache: kv.NewPostgresCache(a.st), replays: kv.NewPostgresInteractionLog(a.st)}, nil
+	}
+	opts, err := redis.ParseURL(string(cfg.RedisURL))
+	if err != nil {
+		return backends{}, errors.New("REDIS_URL: not a valid redis:// URL")
+	}
+	// Else go-redis ignores ctx deadlines on the socket and a hung Redis
+	// holds each call for its own socket timeouts, seconds long.
+	opts.ContextTimeoutEnabled = true
+	a.rdb = redis.NewClient(opts)
+	if err := a.rdb.Ping(connectCtx).Err(); err != nil {
+		return backends{}, todo(fmt.Errorf("connect to Redis at %s: %w", opts.Addr, err),
+			"check REDIS_URL and that Redis is running, or unset REDIS_URL to keep the cache in PostgreSQL")
+	}
+	// While Redis is down the bot serves from PostgreSQL: still ready.
+	a.checks = append(a.checks, web.Check{Name: "redis", Ping: func(ctx context.Context) error { return a.rdb.Ping(ctx).Err() },
+		Fallback: "the PostgreSQL fallback"})
+	return backends{
+		limiter:  limiter(userRate),
+		lookups:  limiter(lookupRate),
+		cache:    failover.Cache(kv.NewRedisCache(a.rdb, prefix+"cache:"), kv.NewPostgresCache(a.st)),
+		replays:  failover.InteractionLog(kv.NewRedisInteractionLog(a.rdb, prefix), kv.NewPostgresInteractionLog(a.st)),
+		sessions: kv.NewSessionCache(a.rdb, prefix),
+	}, nil
+}
 
+// openGame builds the game client and checks the bot's own key with it.
+func (a *app) openGame(connectCtx context.Context, cfg *config.Config, cfgs *settings.Settings, b backends) error {
+	var err error
 	a.game, err = pnw.New(pnw.Options{
 		URL: cfg.PNWAPIURL, APIKey: string(cfg.PNWAPIKey), BotKey: string(cfg.PNWBotKey),
-		Cache: cache, Usage: kv.NewUsage(a.st), Allowance: lookups, Registerer: reg, Logger: logger,
+		Cache: b.cache, Usage: kv.NewUsage(a.st), Allowance: b.lookups, Registerer: a.reg, Logger: a.logger,
 		TTL: func(ctx context.Context, kind string) time.Duration {
 			return cfgs.Seconds(ctx, settings.CacheTTL[kind])
 		},
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if err = checkGameKey(connectCtx, a.game, string(cfg.PNWAPIKey), logger); err != nil {
-		return nil, err
-	}
-	if a.keys, err = secrets.NewKeyring(cfg.EncryptionKey, cfg.EncryptionKeyOld); err != nil {
-		return nil, err
-	}
+	return checkGameKey(connectCtx, a.game, string(cfg.PNWAPIKey), a.logger)
+}
+
+// watchKeys counts the stored keys the keyring does not open, now and
+// (keysLoop) hourly, for /readyz and a metric.
+func (a *app) watchKeys(ctx context.Context) {
 	a.checkKeys(ctx)
-	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+	a.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "pnwbot_stored_keys_unreadable",
 		Help: "Stored API keys that do not open with ENCRYPTION_KEY (or ENCRYPTION_KEY_OLD): their owners must link them again. Checked at start and hourly.",
 	}, func() float64 { return float64(a.unreadableKeys.Load()) }))
-	deps := &commands.Deps{Store: a.st, Game: a.game, Keys: a.keys, Logger: logger, Settings: cfgs}
-	router := deps.Router()
-	if err = deps.BootstrapSuperAdmins(ctx, cfg.SuperAdminDiscordIDs); err != nil {
-		return nil, err
-	}
+}
 
+// dialDiscord builds Discord's REST client, checking the token and reading
+// the application's id: the commands, the web side and the jobs get it
+// when they are built.
+func (a *app) dialDiscord(connectCtx context.Context, cfg *config.Config) (*bot.REST, error) {
+	rest, err := bot.DialREST(connectCtx, bot.RESTOptions{Token: string(cfg.DiscordToken), APIBaseURL: cfg.DiscordAPIURL,
+		Logger: a.logger, Registerer: a.reg})
+	switch {
+	case errors.Is(err, bot.ErrTokenRefused):
+		return nil, todo(errors.New("DISCORD_TOKEN: Discord refused the token"),
+			"copy it again from the Bot tab at https://discord.com/developers/applications (Reset Token)")
+	case err != nil:
+		return nil, todo(err, "check the network, DISCORD_API_URL, and https://discordstatus.com")
+	}
+	return rest, nil
+}
+
+// newBot builds the bot serving router, not connected yet.
+func (a *app) newBot(cfg *config.Config, rest *bot.REST, router *bot.Router, b backends) error {
 	shards := cfg.DiscordShardCount
 	if shards == 0 {
 		shards = bot.AutoShards
 	}
+	var err error
 	a.bot, err = bot.New(bot.Options{
-		Token: string(cfg.DiscordToken), APIBaseURL: cfg.DiscordAPIURL, GuildID: cfg.DiscordGuildID,
-		PublicKey: cfg.DiscordPublicKey, Router: router, Limiter: limiter, Replays: replays,
-		Logger: logger, Registerer: reg,
+		REST: rest, GuildID: cfg.DiscordGuildID,
+		PublicKey: cfg.DiscordPublicKey, Router: router, Limiter: b.limiter, Replays: b.replays,
+		Logger: a.logger, Registerer: a.reg,
 		NoGateway: !cfg.DiscordGateway, ShardID: cfg.DiscordShardID, ShardCount: shards,
 		RegisterOnce: kv.RegisterOnce(a.st),
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	deps.DM = a.bot
-	deps.Guilds = a.bot
 	if cfg.DiscordGateway {
-		checks = append(checks, web.Check{Name: "discord_gateway", Ping: a.bot.CheckGateway})
+		a.checks = append(a.checks, web.Check{Name: "discord_gateway", Ping: a.bot.CheckGateway})
 	}
-	if a.listener, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
-		return nil, todo(fmt.Errorf("HTTP_ADDR: %w", err), "set HTTP_ADDR to a free port, or stop what listens there")
+	return nil
+}
+
+// newSite builds the web side when it is configured.
+func (a *app) newSite(cfg *config.Config, rest *bot.REST, deps *commands.Deps, sessions site.SessionCache) error {
+	if !cfg.WebEnabled() {
+		return nil
 	}
-	if a.metricsListener, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
-		return nil, todo(fmt.Errorf("METRICS_ADDR: %w", err), "set METRICS_ADDR to a free port, or stop what listens there")
+	var err error
+	a.site, err = site.New(site.Options{
+		Store: a.st, Sessions: sessions, Game: a.game, Keys: a.keys, Bank: deps.Bank.Holdings,
+		DiscordURL: cfg.DiscordAPIURL, ClientID: rest.ApplicationID(), ClientSecret: string(cfg.DiscordClientSecret),
+		PublicURL: cfg.PublicURL, Logger: a.logger,
+	})
+	if err != nil {
+		return err
 	}
-	var pages http.Handler
-	if cfg.WebEnabled() {
-		a.site, err = site.New(site.Options{
-			Store: a.st, Sessions: sessions, Game: a.game, Keys: a.keys, Bank: deps.Bank.Holdings,
-			DiscordURL: cfg.DiscordAPIURL, ClientID: a.bot.ApplicationID, ClientSecret: string(cfg.DiscordClientSecret),
-			PublicURL: cfg.PublicURL, Logger: logger,
-		})
-		if err != nil {
-			return nil, err
-		}
-		deps.LinkedRoles = a.site
-		pages = a.site.Handler()
-	}
+	// The web side holds the Linked Roles connections the commands keep in
+	// step, and reads the bank through them: one of the two is handed to
+	// the other after it is built, until the connections are a package of
+	// their own.
+	deps.LinkedRoles = a.site
+	return nil
+}
+
+// newJobs builds the job queue's runner: the periodic passes and the
+// notices' delivery.
+func (a *app) newJobs(ctx context.Context, cfgs *settings.Settings, rest *bot.REST, deps *commands.Deps) error {
 	passes := []jobs.Pass{
 		{Name: "retention", Every: cfgs.Seconds(ctx, settings.RetentionInterval), Run: func(ctx context.Context) (any, error) { return a.st.Prune(ctx, time.Now()) }},
 		{Name: "key_check", Every: cfgs.Seconds(ctx, settings.KeyVerificationInterval), Run: func(ctx context.Context) (any, error) { return deps.GameKeys.Verify(ctx) }},
@@ -236,36 +335,54 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 		passes = append(passes, jobs.Pass{Name: "linked_roles", Every: cfgs.Seconds(ctx, settings.LinkedRolesInterval),
 			Run: func(ctx context.Context) (any, error) { return a.site.RefreshRoleConnections(ctx) }})
 	}
-	if a.jobsDB, err = store.Open(connectCtx, string(cfg.DatabaseURL), jobs.PoolSize); err != nil {
-		return nil, todo(err, "check DATABASE_URL and that PostgreSQL is running")
+	var err error
+	a.jobs, err = jobs.New(jobs.Options{Pool: a.jobsDB.Pool, Logger: a.logger, Registerer: a.reg, DM: rest, Passes: passes})
+	return err
+}
+
+// newServers opens the HTTP listeners and builds their servers.
+func (a *app) newServers(cfg *config.Config, front func(*store.Store, http.Handler) http.Handler) error {
+	var err error
+	if a.listener, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+		return todo(fmt.Errorf("HTTP_ADDR: %w", err), "set HTTP_ADDR to a free port, or stop what listens there")
 	}
-	if a.jobs, err = jobs.New(jobs.Options{Pool: a.jobsDB.Pool, Logger: logger, Registerer: reg, DM: a.bot, Passes: passes}); err != nil {
-		return nil, err
+	if a.metricsListener, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+		return todo(fmt.Errorf("METRICS_ADDR: %w", err), "set METRICS_ADDR to a free port, or stop what listens there")
 	}
-	deps.Notices = a.jobs
-	a.server = web.New(web.Options{Checks: checks, Details: a.readyDetails, Interactions: a.bot.InteractionsHandler(), Site: pages, Logger: logger})
-	a.metrics = web.NewMetrics(cfg.MetricsAddr, reg, logger)
-	switch err = a.bot.Start(ctx); {
-	case errors.Is(err, bot.ErrTokenRefused):
-		return nil, todo(errors.New("DISCORD_TOKEN: Discord refused the token"),
-			"copy it again from the Bot tab at https://discord.com/developers/applications (Reset Token)")
-	case err != nil:
-		return nil, todo(err, "check the network, DISCORD_API_URL, and https://discordstatus.com")
+	var pages http.Handler
+	if a.site != nil {
+		pages = a.site.Handler()
+	}
+	server := web.New(web.Options{Checks: a.checks, Details: a.readyDetails, Interactions: a.bot.InteractionsHandler(), Site: pages, Logger: a.logger})
+	if front != nil {
+		server.Handler = front(a.st, server.Handler)
+	}
+	a.server = server
+	a.metrics = web.NewMetrics(cfg.MetricsAddr, a.reg, a.logger)
+	return nil
+}
+
+// connect opens the bot's gateway and registers its commands, starts the
+// job queue, and registers the Linked Roles metadata when the web side is
+// on.
+func (a *app) connect(ctx context.Context, cfg *config.Config, rest *bot.REST) error {
+	if err := a.bot.Start(ctx); err != nil {
+		return todo(err, "check the network, DISCORD_API_URL, and https://discordstatus.com")
 	}
 	// Not ctx: its end would cancel jobs in flight at once; close stops
 	// them gracefully instead.
-	if err = a.jobs.Start(context.WithoutCancel(ctx)); err != nil {
-		return nil, fmt.Errorf("start the job queue: %w", err)
+	if err := a.jobs.Start(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("start the job queue: %w", err)
 	}
 	if a.site == nil {
-		logger.Info("web side off: set DISCORD_CLIENT_SECRET and PUBLIC_URL to turn on sign-in, the dashboard and Linked Roles")
-	} else if err := a.bot.RegisterRoleMetadata(site.RoleMetadata); err != nil {
+		a.logger.Info("web side off: set DISCORD_CLIENT_SECRET and PUBLIC_URL to turn on sign-in, the dashboard and Linked Roles")
+	} else if err := rest.RegisterRoleMetadata(site.RoleMetadata); err != nil {
 		// Sign-in and the dashboard work without it; Linked Roles do not.
-		logger.Warn("Linked Roles metadata not registered: servers cannot require a verified nation until the next start", "error", err)
+		a.logger.Warn("Linked Roles metadata not registered: servers cannot require a verified nation until the next start", "error", err)
 	} else {
-		logger.Info("web side on", "public_url", cfg.PublicURL, "linked_roles_metadata", len(site.RoleMetadata))
+		a.logger.Info("web side on", "public_url", cfg.PublicURL, "linked_roles_metadata", len(site.RoleMetadata))
 	}
-	return a, nil
+	return nil
 }
 
 // checkGameKey asks the game about the bot's own key (one `me` query). A

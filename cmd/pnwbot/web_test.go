@@ -61,7 +61,7 @@ func TestDashboardInABrowser(t *testing.T) {
 	}
 	cfg, err := config.Load(func(k string) string { return env[k] }, runNeeds...)
 	require.NoError(t, err)
-	a, err := start(ctx, cfg, slog.New(slog.DiscardHandler), prefix)
+	a, err := start(ctx, cfg, slog.New(slog.DiscardHandler), prefix, nil)
 	require.NoError(t, err)
 	runCtx, stop := context.WithCancel(ctx)
 	served := make(chan error, 1)

@@ -262,7 +262,7 @@ func (s *Site) putConnection(ctx context.Context, rc store.RoleConnection, salt 
 		}
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPut,
-		s.opts.DiscordURL+"/api/v10/users/@me/applications/"+s.opts.ClientID()+"/role-connection", bytes.NewReader(body))
+		s.opts.DiscordURL+"/api/v10/users/@me/applications/"+s.opts.ClientID+"/role-connection", bytes.NewReader(body))
 	if err != nil {
 		return err
 	}

@@ -41,9 +41,8 @@ type Options struct {
 	// DiscordURL is DISCORD_API_URL: the browser is sent to its
 	// /oauth2/authorize, and the token and API calls go to it too.
 	DiscordURL string
-	// ClientID returns the application's id (known once the bot started),
-	// ClientSecret is its OAuth2 secret.
-	ClientID     func() string
+	// ClientID is the application's id, ClientSecret its OAuth2 secret.
+	ClientID     string
 	ClientSecret string
 	// PublicURL is where browsers reach the site; redirect URIs start
 	// with it, and cookies are Secure when it is https.
@@ -71,7 +70,7 @@ func New(opts Options) (*Site, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("site: public URL %q is not an http(s) URL", opts.PublicURL)
 	}
-	if opts.ClientID == nil || opts.ClientSecret == "" {
+	if opts.ClientID == "" || opts.ClientSecret == "" {
 		return nil, errors.New("site: no OAuth2 client id or secret")
 	}
 	if opts.Logger == nil {
@@ -102,7 +101,7 @@ func New(opts Options) (*Site, error) {
 // oauth is the OAuth2 client; scopes are per flow.
 func (s *Site) oauth(scopes ...string) *oauth2.Config {
 	return &oauth2.Config{
-		ClientID: s.opts.ClientID(), ClientSecret: s.opts.ClientSecret, Scopes: scopes,
+		ClientID: s.opts.ClientID, ClientSecret: s.opts.ClientSecret, Scopes: scopes,
 		RedirectURL: s.opts.PublicURL + "/oauth/callback",
 		Endpoint: oauth2.Endpoint{
 			AuthURL:   s.opts.DiscordURL + "/oauth2/authorize",

@@ -113,7 +113,7 @@ func setupWith(t testing.TB, cached bool) *bundle {
 	b.url = "http://" + srv.Listener.Addr().String()
 	b.site, err = site.New(site.Options{
 		Store: b.st, Sessions: kv.NewSessionCache(b.rdb, prefix), Game: game, Keys: keys,
-		DiscordURL: b.discord.URL, ClientID: func() string { return discordtest.AppID }, ClientSecret: discordtest.ClientSecret,
+		DiscordURL: b.discord.URL, ClientID: discordtest.AppID, ClientSecret: discordtest.ClientSecret,
 		PublicURL: b.url, Now: b.clock,
 		// No manager key can read a bank here; the browser test reads one.
 		Bank: func(context.Context, store.Alliance) (pnw.Result[pnw.AllianceBank], error) {
@@ -643,7 +643,7 @@ func TestLinkedRolesMembership(t *testing.T) {
 func TestSecureCookies(t *testing.T) {
 	t.Parallel()
 	s, err := site.New(site.Options{Store: storetest.NewDB(t), DiscordURL: "https://discord.com",
-		ClientID: func() string { return discordtest.AppID }, ClientSecret: "secret", PublicURL: "https://pnwbot.example.org/"})
+		ClientID: discordtest.AppID, ClientSecret: "secret", PublicURL: "https://pnwbot.example.org/"})
 	require.NoError(t, err)
 	rec := httptest.NewRecorder()
 	s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "https://pnwbot.example.org/login", nil))
