@@ -1,5 +1,5 @@
-// Package config reads pnwbot's settings from the environment, once, and
-// reports every problem in one error.
+// Package config reads pnwbot's settings from the environment, once (Load),
+// and checks them (Config.Validate), reporting every problem in one error.
 package config
 
 import (
@@ -70,6 +70,9 @@ type Config struct {
 	SuperAdminDiscordIDs []string
 	LogLevel             slog.Level
 	LogFormat            string // "json" or "text"
+
+	problems []problem       // what Load could not read, for Validate
+	given    map[string]bool // the settings set, or with a default
 }
 
 // Names of the settings, as set in the environment.
@@ -134,27 +137,24 @@ var Settings = []Setting{
 
 var snowflake = regexp.MustCompile(`^[0-9]{1,20}$`)
 
-// Load reads the environment through getenv and validates it. required names
-// the settings the command at hand cannot run without. Every problem found is
-// listed in the one error returned.
-func Load(getenv func(string) string, required ...string) (*Config, error) {
-	var problems []string
-	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
-
+// Load reads the environment through getenv into a Config: defaults
+// filled in, secrets read from their NAME_FILE, each value parsed. It never
+// fails: what it cannot read, Validate reports along with every other
+// problem.
+func Load(getenv func(string) string) *Config {
+	cfg := &Config{given: map[string]bool{}}
+	bad := func(name, format string, args ...any) {
+		cfg.problems = append(cfg.problems, problem{name, fmt.Sprintf(format, args...)})
+	}
 	values := make(map[string]string, len(Settings))
-	// reported holds the settings already named in a problem, so that one
-	// mistake gives one message, not a second one saying the value is missing.
-	reported := map[string]bool{}
 	for _, s := range Settings {
 		v := getenv(s.Name)
 		if file := getenv(s.Name + "_FILE"); s.Secret && file != "" {
 			switch b, err := os.ReadFile(file); {
 			case v != "":
-				bad("%s and %s_FILE are both set: unset one of them", s.Name, s.Name)
-				reported[s.Name] = true
+				bad(s.Name, "%s and %s_FILE are both set: unset one of them", s.Name, s.Name)
 			case err != nil:
-				bad("%s_FILE: cannot read %s: %v", s.Name, file, errors.Unwrap(err))
-				reported[s.Name] = true
+				bad(s.Name, "%s_FILE: cannot read %s: %v", s.Name, file, errors.Unwrap(err))
 			default:
 				v = strings.TrimRight(string(b), "\r\n")
 			}
@@ -163,48 +163,33 @@ func Load(getenv func(string) string, required ...string) (*Config, error) {
 			v = s.Default
 		}
 		values[s.Name] = v
-	}
-	for _, name := range required {
-		if values[name] == "" && !reported[name] {
-			bad("%s is not set: %s (or set %s_FILE to a file holding it)", name, help(name), name)
-		}
+		cfg.given[s.Name] = v != ""
 	}
 
-	cfg := &Config{
-		DatabaseURL:         Secret(values[DatabaseURL]),
-		RedisURL:            Secret(values[RedisURL]),
-		DiscordToken:        Secret(strings.TrimPrefix(values[DiscordToken], "Bot ")),
-		DiscordAPIURL:       strings.TrimRight(values[DiscordAPIURL], "/"),
-		DiscordGuildID:      values[DiscordGuildID],
-		PNWAPIURL:           values[PNWAPIURL],
-		DiscordClientSecret: Secret(values[DiscordClientSecret]),
-		PublicURL:           strings.TrimRight(values[PublicURL], "/"),
-		PNWAPIKey:           Secret(values[PNWAPIKey]),
-		PNWBotKey:           Secret(values[PNWBotKey]),
-		HTTPAddr:            values[HTTPAddr],
-		MetricsAddr:         values[MetricsAddr],
-		LogFormat:           values[LogFormat],
-	}
-	if v := values[DatabaseURL]; v != "" {
-		if u, err := url.Parse(v); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-			bad("%s must be a postgres:// URL", DatabaseURL)
-		}
-	}
-	if n, err := strconv.ParseInt(values[DatabasePoolSize], 10, 32); err != nil || n < 2 {
-		bad("%s must be a number of connections, 2 or more, got %q", DatabasePoolSize, values[DatabasePoolSize])
+	cfg.DatabaseURL = Secret(values[DatabaseURL])
+	cfg.RedisURL = Secret(values[RedisURL])
+	cfg.DiscordToken = Secret(strings.TrimPrefix(values[DiscordToken], "Bot "))
+	cfg.DiscordAPIURL = strings.TrimRight(values[DiscordAPIURL], "/")
+	cfg.DiscordGuildID = values[DiscordGuildID]
+	cfg.PNWAPIURL = values[PNWAPIURL]
+	cfg.DiscordClientSecret = Secret(values[DiscordClientSecret])
+	cfg.PublicURL = strings.TrimRight(values[PublicURL], "/")
+	cfg.PNWAPIKey = Secret(values[PNWAPIKey])
+	cfg.PNWBotKey = Secret(values[PNWBotKey])
+	cfg.HTTPAddr = values[HTTPAddr]
+	cfg.MetricsAddr = values[MetricsAddr]
+	cfg.LogFormat = values[LogFormat]
+
+	if n, err := strconv.ParseInt(values[DatabasePoolSize], 10, 32); err != nil {
+		bad(DatabasePoolSize, "%s must be a number of connections, 2 or more, got %q", DatabasePoolSize, values[DatabasePoolSize])
 	} else {
 		cfg.DatabasePoolSize = int32(n)
-	}
-	if v := values[RedisURL]; v != "" {
-		if u, err := url.Parse(v); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
-			bad("%s must be a redis:// or rediss:// URL", RedisURL)
-		}
 	}
 	for _, name := range []string{EncryptionKey, EncryptionKeyOld} {
 		if v := values[name]; v != "" {
 			key, err := secrets.ParseKey(v)
 			if err != nil {
-				bad("%s: %v", name, err)
+				bad(name, "%s: %v", name, err)
 			}
 			if name == EncryptionKey {
 				cfg.EncryptionKey = key
@@ -213,26 +198,10 @@ func Load(getenv func(string) string, required ...string) (*Config, error) {
 			}
 		}
 	}
-	for _, name := range []string{DiscordAPIURL, PNWAPIURL} {
-		if u, err := url.Parse(values[name]); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			bad("%s must be an http(s) URL, got %q", name, values[name])
-		}
-	}
-	if v := values[PublicURL]; v != "" {
-		if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
-			bad("%s must be an http(s) URL such as https://pnwbot.example.org, got %q", PublicURL, v)
-		}
-	}
-	if (values[PublicURL] == "") != (values[DiscordClientSecret] == "") && !reported[DiscordClientSecret] {
-		bad("%s and %s go together (the web side needs both): set both, or neither to keep it off", DiscordClientSecret, PublicURL)
-	}
-	if v := values[DiscordGuildID]; v != "" && !snowflake.MatchString(v) {
-		bad("%s must be a Discord id (digits only), got %q", DiscordGuildID, v)
-	}
 	if v := values[DiscordPublicKey]; v != "" {
 		key, err := hex.DecodeString(v)
 		if err != nil || len(key) != ed25519.PublicKeySize {
-			bad("%s must be the 64 hex characters shown as Public Key in the developer portal", DiscordPublicKey)
+			bad(DiscordPublicKey, "%s must be the 64 hex characters shown as Public Key in the developer portal", DiscordPublicKey)
 		}
 		cfg.DiscordPublicKey = key
 	}
@@ -240,60 +209,122 @@ func Load(getenv func(string) string, required ...string) (*Config, error) {
 	case "on":
 		cfg.DiscordGateway = true
 	case "off":
-		if values[DiscordPublicKey] == "" {
-			bad("%s=off needs %s: with no gateway, interactions arrive only over HTTP", DiscordGateway, DiscordPublicKey)
-		}
 	default:
-		bad("%s must be on or off, got %q", DiscordGateway, values[DiscordGateway])
+		bad(DiscordGateway, "%s must be on or off, got %q", DiscordGateway, values[DiscordGateway])
 	}
 	if v := values[DiscordShardCount]; v != "auto" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
-			bad("%s must be a number of shards (1 or more) or auto, got %q", DiscordShardCount, v)
+			bad(DiscordShardCount, "%s must be a number of shards (1 or more) or auto, got %q", DiscordShardCount, v)
 		}
 		cfg.DiscordShardCount = n
 	}
-	if n, err := strconv.Atoi(values[DiscordShardID]); err != nil || n < 0 {
-		bad("%s must be a shard number, 0 or more, got %q", DiscordShardID, values[DiscordShardID])
-	} else if cfg.DiscordShardID = n; cfg.DiscordShardCount > 0 && n >= cfg.DiscordShardCount {
-		bad("%s is %d, but shards are numbered 0 to %s-1 (%d)", DiscordShardID, n, DiscordShardCount, cfg.DiscordShardCount-1)
-	}
-	switch {
-	case values[DiscordToken] != "" && cfg.DiscordToken == "":
-		bad("%s holds only \"Bot \": put the token itself after it, or just the token (Bot tab of the developer portal)", DiscordToken)
-	case strings.ContainsAny(string(cfg.DiscordToken), " \t\n"):
-		bad("%s must be the bare token from the developer portal", DiscordToken)
-	}
-	for _, a := range []struct{ name, example string }{{HTTPAddr, ":8080 or 127.0.0.1:8080"}, {MetricsAddr, "127.0.0.1:9090 or :9090"}} {
-		if !validAddr(values[a.name]) {
-			bad("%s must be host:port or :port, e.g. %s, got %q", a.name, a.example, values[a.name])
-		}
+	if n, err := strconv.Atoi(values[DiscordShardID]); err != nil {
+		bad(DiscordShardID, "%s must be a shard number, 0 or more, got %q", DiscordShardID, values[DiscordShardID])
+	} else {
+		cfg.DiscordShardID = n
 	}
 	for _, id := range strings.Split(values[SuperAdminDiscordIDs], ",") {
-		id = strings.TrimSpace(id)
-		if id == "" {
-			continue
+		if id = strings.TrimSpace(id); id != "" {
+			cfg.SuperAdminDiscordIDs = append(cfg.SuperAdminDiscordIDs, id)
 		}
-		if !snowflake.MatchString(id) {
-			bad("%s: %q is not a Discord user id", SuperAdminDiscordIDs, id)
-			continue
-		}
-		cfg.SuperAdminDiscordIDs = append(cfg.SuperAdminDiscordIDs, id)
 	}
 	if err := cfg.LogLevel.UnmarshalText([]byte(values[LogLevel])); err != nil {
-		bad("%s must be debug, info, warn or error, got %q", LogLevel, values[LogLevel])
+		bad(LogLevel, "%s must be debug, info, warn or error, got %q", LogLevel, values[LogLevel])
 	}
-	if cfg.LogFormat != "json" && cfg.LogFormat != "text" {
-		bad("%s must be json or text, got %q", LogFormat, cfg.LogFormat)
+	return cfg
+}
+
+// problem is one setting Load could not read.
+type problem struct{ name, text string }
+
+// Validate checks the settings Load read, required naming those the
+// command at hand cannot run without, and lists every problem, Load's
+// included, in the one error returned.
+func (c *Config) Validate(required ...string) error {
+	var problems []string
+	// A setting Load could not read is not reported again as missing or
+	// out of range.
+	reported := map[string]bool{}
+	for _, p := range c.problems {
+		problems = append(problems, p.text)
+		reported[p.name] = true
+	}
+	bad := func(name, format string, args ...any) {
+		if !reported[name] {
+			problems = append(problems, fmt.Sprintf(format, args...))
+			reported[name] = true
+		}
+	}
+	for _, name := range required {
+		if !c.given[name] {
+			bad(name, "%s is not set: %s (or set %s_FILE to a file holding it)", name, help(name), name)
+		}
+	}
+	if v := string(c.DatabaseURL); v != "" {
+		if u, err := url.Parse(v); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+			bad(DatabaseURL, "%s must be a postgres:// URL", DatabaseURL)
+		}
+	}
+	if c.DatabasePoolSize < 2 {
+		bad(DatabasePoolSize, "%s must be a number of connections, 2 or more, got %q", DatabasePoolSize, strconv.Itoa(int(c.DatabasePoolSize)))
+	}
+	if v := string(c.RedisURL); v != "" {
+		if u, err := url.Parse(v); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
+			bad(RedisURL, "%s must be a redis:// or rediss:// URL", RedisURL)
+		}
+	}
+	for _, s := range []struct{ name, value string }{{DiscordAPIURL, c.DiscordAPIURL}, {PNWAPIURL, c.PNWAPIURL}} {
+		if u, err := url.Parse(s.value); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad(s.name, "%s must be an http(s) URL, got %q", s.name, s.value)
+		}
+	}
+	if v := c.PublicURL; v != "" {
+		if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+			bad(PublicURL, "%s must be an http(s) URL such as https://pnwbot.example.org, got %q", PublicURL, v)
+		}
+	}
+	if (c.PublicURL == "") != (c.DiscordClientSecret == "") {
+		bad(DiscordClientSecret, "%s and %s go together (the web side needs both): set both, or neither to keep it off", DiscordClientSecret, PublicURL)
+	}
+	if v := c.DiscordGuildID; v != "" && !snowflake.MatchString(v) {
+		bad(DiscordGuildID, "%s must be a Discord id (digits only), got %q", DiscordGuildID, v)
+	}
+	if !c.DiscordGateway && c.DiscordPublicKey == nil && !reported[DiscordGateway] {
+		bad(DiscordGateway, "%s=off needs %s: with no gateway, interactions arrive only over HTTP", DiscordGateway, DiscordPublicKey)
+	}
+	if c.DiscordShardID < 0 {
+		bad(DiscordShardID, "%s must be a shard number, 0 or more, got %q", DiscordShardID, strconv.Itoa(c.DiscordShardID))
+	} else if c.DiscordShardCount > 0 && c.DiscordShardID >= c.DiscordShardCount {
+		bad(DiscordShardID, "%s is %d, but shards are numbered 0 to %s-1 (%d)", DiscordShardID, c.DiscordShardID, DiscordShardCount, c.DiscordShardCount-1)
+	}
+	switch {
+	case c.given[DiscordToken] && c.DiscordToken == "":
+		bad(DiscordToken, "%s holds only \"Bot \": put the token itself after it, or just the token (Bot tab of the developer portal)", DiscordToken)
+	case strings.ContainsAny(string(c.DiscordToken), " \t\n"):
+		bad(DiscordToken, "%s must be the bare token from the developer portal", DiscordToken)
+	}
+	for _, a := range []struct{ name, value, example string }{{HTTPAddr, c.HTTPAddr, ":8080 or 127.0.0.1:8080"}, {MetricsAddr, c.MetricsAddr, "127.0.0.1:9090 or :9090"}} {
+		if !validAddr(a.value) {
+			bad(a.name, "%s must be host:port or :port, e.g. %s, got %q", a.name, a.example, a.value)
+		}
+	}
+	for _, id := range c.SuperAdminDiscordIDs {
+		if !snowflake.MatchString(id) {
+			problems = append(problems, fmt.Sprintf("%s: %q is not a Discord user id", SuperAdminDiscordIDs, id))
+		}
+	}
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		bad(LogFormat, "%s must be json or text, got %q", LogFormat, c.LogFormat)
 	}
 
 	switch len(problems) {
 	case 0:
-		return cfg, nil
+		return nil
 	case 1:
-		return nil, fmt.Errorf("configuration: %s", problems[0])
+		return fmt.Errorf("configuration: %s", problems[0])
 	default:
-		return nil, fmt.Errorf("configuration:\n  - %s", strings.Join(problems, "\n  - "))
+		return fmt.Errorf("configuration:\n  - %s", strings.Join(problems, "\n  - "))
 	}
 }
 

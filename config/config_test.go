@@ -31,11 +31,17 @@ func valid() map[string]string {
 
 var runNeeds = []string{config.DatabaseURL, config.EncryptionKey, config.DiscordToken, config.PNWAPIKey}
 
+// load reads and validates as the commands do.
+func load(getenv func(string) string, required ...string) (*config.Config, error) {
+	cfg := config.Load(getenv)
+	return cfg, cfg.Validate(required...)
+}
+
 func TestLoad(t *testing.T) {
 	t.Parallel()
 
 	t.Run("DefaultsAndBotPrefix", func(t *testing.T) {
-		cfg, err := config.Load(env(valid()), runNeeds...)
+		cfg, err := load(env(valid()), runNeeds...)
 		require.NoError(t, err)
 		require.Equal(t, config.Secret("abc.def.ghi"), cfg.DiscordToken)
 		require.Equal(t, "https://discord.com", cfg.DiscordAPIURL)
@@ -53,16 +59,16 @@ func TestLoad(t *testing.T) {
 	t.Run("Replicas", func(t *testing.T) {
 		vars := valid()
 		vars[config.DiscordShardID], vars[config.DiscordShardCount] = "1", "auto"
-		cfg, err := config.Load(env(vars), runNeeds...)
+		cfg, err := load(env(vars), runNeeds...)
 		require.NoError(t, err)
 		require.Equal(t, 1, cfg.DiscordShardID)
 		require.Zero(t, cfg.DiscordShardCount, "auto")
 
 		vars[config.DiscordGateway] = "off"
-		_, err = config.Load(env(vars), runNeeds...)
+		_, err = load(env(vars), runNeeds...)
 		require.EqualError(t, err, "configuration: DISCORD_GATEWAY=off needs DISCORD_PUBLIC_KEY: with no gateway, interactions arrive only over HTTP")
 		vars[config.DiscordPublicKey] = strings.Repeat("ab", 32)
-		cfg, err = config.Load(env(vars), runNeeds...)
+		cfg, err = load(env(vars), runNeeds...)
 		require.NoError(t, err)
 		require.False(t, cfg.DiscordGateway)
 
@@ -73,17 +79,17 @@ func TestLoad(t *testing.T) {
 		} {
 			vars := valid()
 			vars[config.DiscordShardID], vars[config.DiscordShardCount] = c.id, c.count
-			_, err := config.Load(env(vars), runNeeds...)
+			_, err := load(env(vars), runNeeds...)
 			require.EqualError(t, err, "configuration: "+c.want)
 		}
 		vars = valid()
 		vars[config.DiscordGateway] = "maybe"
-		_, err = config.Load(env(vars), runNeeds...)
+		_, err = load(env(vars), runNeeds...)
 		require.EqualError(t, err, `configuration: DISCORD_GATEWAY must be on or off, got "maybe"`)
 	})
 
 	t.Run("EveryProblemListedOnce", func(t *testing.T) {
-		_, err := config.Load(env(map[string]string{
+		_, err := load(env(map[string]string{
 			config.EncryptionKey:        "short",
 			config.DiscordPublicKey:     "zz",
 			config.SuperAdminDiscordIDs: "123, abc",
@@ -103,21 +109,21 @@ func TestLoad(t *testing.T) {
 	})
 
 	t.Run("WebSide", func(t *testing.T) {
-		cfg, err := config.Load(env(valid()), runNeeds...)
+		cfg, err := load(env(valid()), runNeeds...)
 		require.NoError(t, err)
 		require.False(t, cfg.WebEnabled(), "off without both settings")
 
 		vars := valid()
 		vars[config.DiscordClientSecret] = "client-secret-value"
-		_, err = config.Load(env(vars), runNeeds...)
+		_, err = load(env(vars), runNeeds...)
 		require.ErrorContains(t, err, "DISCORD_CLIENT_SECRET and PUBLIC_URL go together")
 
 		vars[config.PublicURL] = "pnwbot.example.org"
-		_, err = config.Load(env(vars), runNeeds...)
+		_, err = load(env(vars), runNeeds...)
 		require.ErrorContains(t, err, "PUBLIC_URL must be an http(s) URL")
 
 		vars[config.PublicURL] = "https://pnwbot.example.org/"
-		cfg, err = config.Load(env(vars), runNeeds...)
+		cfg, err = load(env(vars), runNeeds...)
 		require.NoError(t, err)
 		require.True(t, cfg.WebEnabled())
 		require.Equal(t, "https://pnwbot.example.org", cfg.PublicURL)
@@ -125,7 +131,7 @@ func TestLoad(t *testing.T) {
 	})
 
 	t.Run("OnlyWhatTheCommandNeeds", func(t *testing.T) {
-		_, err := config.Load(env(map[string]string{config.DatabaseURL: "postgres://localhost/x"}), config.DatabaseURL)
+		_, err := load(env(map[string]string{config.DatabaseURL: "postgres://localhost/x"}), config.DatabaseURL)
 		require.NoError(t, err)
 	})
 
@@ -136,20 +142,20 @@ func TestLoad(t *testing.T) {
 		vars := valid()
 		delete(vars, config.DiscordToken)
 		vars[config.DiscordToken+"_FILE"] = path
-		cfg, err := config.Load(env(vars), runNeeds...)
+		cfg, err := load(env(vars), runNeeds...)
 		require.NoError(t, err)
 		require.Equal(t, config.Secret("file.token"), cfg.DiscordToken)
 
 		// Both set, the file unreadable: one message, not three.
 		vars[config.DiscordToken] = "also"
 		vars[config.DiscordToken+"_FILE"] = filepath.Join(dir, "missing")
-		_, err = config.Load(env(vars), runNeeds...)
+		_, err = load(env(vars), runNeeds...)
 		require.EqualError(t, err, "configuration: DISCORD_TOKEN and DISCORD_TOKEN_FILE are both set: unset one of them")
 
 		vars = valid()
 		vars[config.PNWAPIKey+"_FILE"] = filepath.Join(dir, "missing")
 		delete(vars, config.PNWAPIKey)
-		_, err = config.Load(env(vars), runNeeds...)
+		_, err = load(env(vars), runNeeds...)
 		require.ErrorContains(t, err, "PNW_API_KEY_FILE: cannot read")
 		require.NotContains(t, err.Error(), "PNW_API_KEY is not set")
 	})
@@ -167,7 +173,7 @@ func TestLoad(t *testing.T) {
 			t.Run(name, func(t *testing.T) {
 				vars := valid()
 				vars[c.name] = c.value
-				_, err := config.Load(env(vars), runNeeds...)
+				_, err := load(env(vars), runNeeds...)
 				require.ErrorContains(t, err, c.want)
 				require.NotContains(t, err.Error(), "\n", "one problem, one line")
 			})
@@ -175,7 +181,7 @@ func TestLoad(t *testing.T) {
 		for _, addr := range []string{":8080", "127.0.0.1:0", "[::1]:9090", "localhost:8080"} {
 			vars := valid()
 			vars[config.HTTPAddr] = addr
-			_, err := config.Load(env(vars), runNeeds...)
+			_, err := load(env(vars), runNeeds...)
 			require.NoError(t, err, addr)
 		}
 	})
@@ -185,7 +191,7 @@ func TestLoad(t *testing.T) {
 		vars[config.PNWBotKey] = "botkey-secret-value"
 		vars[config.RedisURL] = "redis://:redispass@cache:6379/0"
 		vars[config.DatabaseURL] = "postgres://pnwbot:hunter2@db:5432/pnwbot?sslmode=require&password=querypass"
-		cfg, err := config.Load(env(vars), runNeeds...)
+		cfg, err := load(env(vars), runNeeds...)
 		require.NoError(t, err)
 
 		var logged bytes.Buffer

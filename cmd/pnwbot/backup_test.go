@@ -57,7 +57,7 @@ func TestBackupRestore(t *testing.T) {
 	out, err = exec.Command("pg_restore", "--no-owner", "--exit-on-error", "--dbname="+restoredURL, dumps[0]).CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	var status strings.Builder
-	cfg, err := config.Load(func(k string) string { return map[string]string{config.DatabaseURL: restoredURL}[k] }, config.DatabaseURL)
+	cfg, err := loadConfig(func(k string) string { return map[string]string{config.DatabaseURL: restoredURL}[k] }, config.DatabaseURL)
 	require.NoError(t, err)
 	require.NoError(t, migrate(ctx, cfg, "status", &status))
 	require.NotContains(t, status.String(), "pending", "every migration, river's included, came back applied")

@@ -73,7 +73,7 @@ func cli(ctx context.Context, args []string, getenv func(string) string) error {
 	}
 	switch cmd {
 	case "run":
-		cfg, err := config.Load(getenv, runNeeds...)
+		cfg, err := loadConfig(getenv, runNeeds...)
 		if err != nil {
 			return err
 		}
@@ -86,7 +86,7 @@ func cli(ctx context.Context, args []string, getenv func(string) string) error {
 			return errors.New("usage: pnwbot migrate up|down|status, or pnwbot migrate reset [--yes]")
 		}
 		command := args[0]
-		cfg, err := config.Load(getenv, config.DatabaseURL)
+		cfg, err := loadConfig(getenv, config.DatabaseURL)
 		if err != nil {
 			return err
 		}
@@ -97,7 +97,7 @@ func cli(ctx context.Context, args []string, getenv func(string) string) error {
 		}
 		return migrate(ctx, cfg, command, os.Stdout)
 	case "rotate-key":
-		cfg, err := config.Load(getenv, config.DatabaseURL, config.EncryptionKey, config.EncryptionKeyOld)
+		cfg, err := loadConfig(getenv, config.DatabaseURL, config.EncryptionKey, config.EncryptionKeyOld)
 		if err != nil {
 			return err
 		}
@@ -106,7 +106,7 @@ func cli(ctx context.Context, args []string, getenv func(string) string) error {
 		fmt.Println(secrets.GenerateKey())
 		return nil
 	case "healthcheck":
-		cfg, err := config.Load(getenv)
+		cfg, err := loadConfig(getenv)
 		if err != nil {
 			return err
 		}
@@ -121,6 +121,16 @@ func cli(ctx context.Context, args []string, getenv func(string) string) error {
 		printUsage(os.Stderr)
 		return fmt.Errorf("unknown command %q", cmd)
 	}
+}
+
+// loadConfig reads the environment through getenv and checks it, with
+// required naming the settings the command at hand cannot run without.
+func loadConfig(getenv func(string) string, required ...string) (*config.Config, error) {
+	cfg := config.Load(getenv)
+	if err := cfg.Validate(required...); err != nil {
+		return nil, err
+	}
+	return cfg, nil
 }
 
 func setupLogger(cfg *config.Config) *slog.Logger {

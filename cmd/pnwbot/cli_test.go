@@ -46,7 +46,7 @@ func TestMigrateCommand(t *testing.T) {
 	require.Zero(t, tableCount(t, dbURL))
 	require.NoError(t, cli(ctx, []string{"migrate", "up"}, env))
 	require.Equal(t, tables, tableCount(t, dbURL))
-	cfg, err := config.Load(env, config.DatabaseURL)
+	cfg, err := loadConfig(env, config.DatabaseURL)
 	require.NoError(t, err)
 
 	// Nothing pending, nothing applied, and a reset nobody confirmed: said plainly.
@@ -155,7 +155,7 @@ func TestRotateKeyReportsUnreadable(t *testing.T) {
 		require.NoError(t, err)
 		users = append(users, u)
 	}
-	cfg, err := config.Load(envOf(map[string]string{config.DatabaseURL: st.Pool.Config().ConnString(),
+	cfg, err := loadConfig(envOf(map[string]string{config.DatabaseURL: st.Pool.Config().ConnString(),
 		config.EncryptionKey: newKey, config.EncryptionKeyOld: oldKey, config.LogLevel: "error"}), config.DatabaseURL)
 	require.NoError(t, err)
 	var out strings.Builder

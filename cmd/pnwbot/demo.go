@@ -106,7 +106,7 @@ func startDemo(ctx context.Context, getenv func(string) string, databaseURL stri
 		config.PublicURL:            localURL(addr),
 		config.SuperAdminDiscordIDs: world.Users[0].ID,
 	}
-	cfg, err := config.Load(func(name string) string { return env[name] }, runNeeds...)
+	cfg, err := loadConfig(func(name string) string { return env[name] }, runNeeds...)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -56,7 +56,7 @@ func TestEndToEnd(t *testing.T) {
 		config.MetricsAddr:          "127.0.0.1:0",
 		config.SuperAdminDiscordIDs: "200000000000000099",
 	}
-	cfg, err := config.Load(func(k string) string { return env[k] }, runNeeds...)
+	cfg, err := loadConfig(func(k string) string { return env[k] }, runNeeds...)
 	require.NoError(t, err)
 
 	logs := &syncBuffer{}

@@ -70,7 +70,7 @@ func startOutage(t *testing.T, dbURL, redisURL, prefix string, extra ...string) 
 	for i := 0; i+1 < len(extra); i += 2 {
 		env[extra[i]] = extra[i+1]
 	}
-	cfg, err := config.Load(func(k string) string { return env[k] }, runNeeds...)
+	cfg, err := loadConfig(func(k string) string { return env[k] }, runNeeds...)
 	require.NoError(t, err)
 	o := &outage{t: t, ctx: ctx, discord: discord, logs: &syncBuffer{}}
 	o.a, err = start(ctx, cfg, slog.New(slog.NewJSONHandler(o.logs, nil)), prefix, nil)

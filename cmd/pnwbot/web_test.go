@@ -59,7 +59,7 @@ func TestDashboardInABrowser(t *testing.T) {
 		config.HTTPAddr: addr, config.MetricsAddr: "127.0.0.1:0",
 		config.DiscordClientSecret: discordtest.ClientSecret, config.PublicURL: "http://" + addr,
 	}
-	cfg, err := config.Load(func(k string) string { return env[k] }, runNeeds...)
+	cfg, err := loadConfig(func(k string) string { return env[k] }, runNeeds...)
 	require.NoError(t, err)
 	a, err := start(ctx, cfg, slog.New(slog.DiscardHandler), prefix, nil)
 	require.NoError(t, err)
