@@ -329,32 +329,29 @@ func (b *Bank) Confirm(ctx context.Context, m Manager, id string) (store.Withdra
 }
 
 // Outcome classifies the game's answer to a mutation (a withdrawal, a
-// member action): Sent; Failed when the game certainly did not execute it
-// (it refused the key, a permission, the request or the amounts, or
-// rate-limited it; or the request never left: the breaker was open, no
-// connection was made); Unknown otherwise (a timeout, a dropped
-// connection, a 5xx, an unreadable answer).
+// member action): Sent; Failed only when the game certainly did not run it
+// (pnw.NotExecuted: the request never left, or the game refused it before
+// running it); Unknown otherwise (a timeout, a dropped connection, a 5xx,
+// an unreadable answer, an error in words the game is not known to refuse
+// with).
 func Outcome(rec *pnw.Bankrec, err error) (state string, details map[string]any) {
 	var pe *pnw.Error
 	switch {
 	case err == nil:
 		return Sent, map[string]any{"bankrec_id": rec.Id}
-	case errors.As(err, &pe) && pe.Executed: // it ran; only its answer is missing
+	case !pnw.NotExecuted(err):
 		return Unknown, map[string]any{"error": err.Error()}
 	case pnw.NotSent(err) && errors.Is(err, pnw.ErrGameDown):
 		return Failed, map[string]any{"error": "the game could not be reached, so the request never left; " +
 			"ask again in a few minutes", "cause": err.Error()}
-	case errors.Is(err, pnw.ErrInvalidKey), errors.Is(err, pnw.ErrPermission), errors.Is(err, pnw.ErrInvalidQuery),
-		errors.Is(err, pnw.ErrRateLimited), errors.Is(err, pnw.ErrNotFound):
+	case pnw.NotSent(err):
+		return Failed, map[string]any{"error": "it was stopped before reaching the game", "cause": err.Error()}
+	default:
 		msg := "it refused the request"
 		if errors.As(err, &pe) && pe.Message != "" {
 			msg = pe.Message
 		}
 		return Failed, map[string]any{"error": "the game refused it: " + msg, "cause": err.Error()}
-	case pnw.NotSent(err):
-		return Failed, map[string]any{"error": "it was stopped before reaching the game", "cause": err.Error()}
-	default:
-		return Unknown, map[string]any{"error": err.Error()}
 	}
 }
 

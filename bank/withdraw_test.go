@@ -244,6 +244,22 @@ func TestWithdrawal(t *testing.T) {
 		require.Equal(t, 1_000_000.0, b.game.Alliance(rose).Bank.Money)
 	})
 
+	t.Run("UnprovenRefusalIsUnknown", func(t *testing.T) {
+		t.Parallel()
+		// Words the game is not known to refuse with, a 3xx or another
+		// 4xx may come from after the money moved: unknown, never
+		// "failed, ask again".
+		for _, f := range []pnwtest.Failure{{Message: "Something went wrong."}, {Status: 302}, {Status: 400}, {Status: 422, Message: "Unprocessable."}} {
+			b := setup(t, pnw.Options{})
+			w := b.ask(t, money(100))
+			f.Times = 1
+			b.game.Fail(f)
+			got, err := b.bank.Confirm(ctx, b.alice, id(w))
+			require.NoError(t, err)
+			require.Equal(t, bank.Unknown, got.State, "%+v", f)
+		}
+	})
+
 	t.Run("OnlyTheRequesterConfirms", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t, pnw.Options{})

@@ -12,7 +12,6 @@ import (
 
 	"pnwbot/access"
 	"pnwbot/audit"
-	"pnwbot/bank"
 	"pnwbot/bot"
 	"pnwbot/keys"
 	"pnwbot/pnw"
@@ -228,14 +227,18 @@ func (d *Deps) memberConfirm(ctx context.Context, req *call) (*bot.Response, err
 		e.Failed = true
 		newValues["error"] = err.Error()
 		d.audit(context.WithoutCancel(ctx), e)
+		if !pnw.NotExecuted(err) {
+			const maybe = "It may have gone through: check /alliance members before trying again."
+			if errors.Is(err, pnw.ErrGameDown) {
+				return nil, gameError(err, maybe)
+			}
+			return nil, bot.UserError("The game's answer does not say whether it was done. " + maybe)
+		}
 		var pe *pnw.Error
 		if errors.As(err, &pe) && (errors.Is(err, pnw.ErrPermission) || errors.Is(err, pnw.ErrInvalidQuery)) && pe.Message != "" {
-			return nil, bot.UserErrorf("The game refused it: %s", pe.Message)
+			return nil, bot.UserErrorf("The game refused it: %s Nothing was changed.", pe.Message)
 		}
-		if state, _ := bank.Outcome(nil, err); state == bank.Failed {
-			return nil, gameError(err, "Nothing was changed.")
-		}
-		return nil, gameError(err, "It may have gone through: check /alliance members before trying again.")
+		return nil, gameError(err, "Nothing was changed.")
 	}
 	d.audit(context.WithoutCancel(ctx), e)
 	done := fmt.Sprintf("Done: nation %d was %s and is now %s in %s.", nation, strings.ToLower(old), strings.ToLower(value), a.Name)

@@ -160,6 +160,23 @@ func TestAllianceMember(t *testing.T) {
 		require.False(t, row.Success)
 	})
 
+	t.Run("UnprovenRefusalMayHaveGoneThrough", func(t *testing.T) {
+		t.Parallel()
+		// An answer the game is not known to refuse with may come from
+		// after the change: the manager is told to check, not that
+		// nothing changed.
+		for _, f := range []pnwtest.Failure{{Message: "Something went wrong.", Op: "assignAlliancePosition"}, {Status: 400, Op: "assignAlliancePosition"}} {
+			b, _ := officer(t)
+			resp, err := b.command(t, aliceID, "/alliance/member/position", nationOpt(carolNat), discordtest.Option("position", "OFFICER"))
+			require.NoError(t, err)
+			f.Times = 1
+			b.game.Fail(f)
+			_, err = b.click(t, buttonID(t, resp, 0))
+			require.ErrorContains(t, err, "may have gone through", "%+v", f)
+			require.NotContains(t, err.Error(), "Nothing was changed")
+		}
+	})
+
 	t.Run("Refused", func(t *testing.T) {
 		t.Parallel()
 		b, a := officer(t)

@@ -309,12 +309,17 @@ func (c *Client) send(ctx context.Context, key string, mutation bool, op string,
 		for _, ge := range resp.Errors {
 			e.Executed = e.Executed || mutation && ge != nil && len(ge.Path) > 1
 		}
+		e.Refused = mutation && !e.Executed && refusedBeforeRunning(e.Kind, msg, category)
 	} else {
 		// Error bodies may be JSON GraphQL errors or an HTML page.
 		var body graphql.Response
 		if json.Unmarshal(raw, &body) == nil && len(body.Errors) > 0 {
 			e.Message, _ = c.firstError(body.Errors, key)
 		}
+		// The key, permission and rate checks answer before anything
+		// runs; any other status may come from after a mutation ran.
+		e.Refused = mutation && (res.StatusCode == http.StatusUnauthorized || res.StatusCode == http.StatusForbidden ||
+			res.StatusCode == http.StatusTooManyRequests)
 		switch {
 		case res.StatusCode == http.StatusUnauthorized:
 			e.Kind = ErrInvalidKey

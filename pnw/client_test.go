@@ -667,3 +667,71 @@ func TestNotSent(t *testing.T) {
 		require.False(t, pnw.NotSent(err), "it may have been executed")
 	})
 }
+
+// TestNotExecuted: a mutation's failure is "not executed" only when it is
+// proven to come before the game ran anything; every other answer leaves
+// the outcome unknown, never "failed, run it again".
+func TestNotExecuted(t *testing.T) {
+	t.Parallel()
+	w := pnw.Withdrawal{ReceiverID: memberID, ReceiverType: pnw.ReceiverNation, Amounts: pnw.Amounts{pnw.Money: 1}}
+	cases := []struct {
+		name    string
+		failure pnwtest.Failure
+		w       pnw.Withdrawal
+		refused bool
+	}{
+		{"401", pnwtest.Failure{Status: 401}, w, true},
+		{"403", pnwtest.Failure{Status: 403}, w, true},
+		{"429 past the wait", pnwtest.Failure{Status: 429, Reset: time.Now().Add(time.Hour)}, w, true},
+		{"key error", pnwtest.Failure{Message: "The API key you provided is invalid or has been revoked."}, w, true},
+		{"missing permission", pnwtest.Failure{Message: "This API key does not have the alliance_withdraw_bank permission."}, w, true},
+		{"rate limit wording", pnwtest.Failure{Message: "Too many requests."}, w, true},
+		{"GraphQL validation", pnwtest.Failure{Message: `Variable "$receiver" got invalid value.`, Category: "graphql"}, w, true},
+		{"argument validation", pnwtest.Failure{Message: "The money field must be at least 0.", Category: "validation"}, w, true},
+		{"game refuses: the bank lacks it", pnwtest.Failure{}, pnw.Withdrawal{ReceiverID: memberID, ReceiverType: pnw.ReceiverNation, Amounts: pnw.Amounts{pnw.Money: 5e9}}, true},
+		{"game refuses: no such receiver", pnwtest.Failure{}, pnw.Withdrawal{ReceiverID: 999999, ReceiverType: pnw.ReceiverNation, Amounts: pnw.Amounts{pnw.Money: 1}}, true},
+
+		{"unknown wording", pnwtest.Failure{Message: "Something went wrong."}, w, false},
+		{"unknown wording, internal", pnwtest.Failure{Message: "Whoops.", Category: "internal"}, w, false},
+		{"permission wording below the mutation", pnwtest.Failure{Message: "Not authorized to see this field.", Path: []any{"bankWithdraw", "receiver"}}, w, false},
+		{"302", pnwtest.Failure{Status: 302}, w, false},
+		{"400", pnwtest.Failure{Status: 400}, w, false},
+		{"404", pnwtest.Failure{Status: 404}, w, false},
+		{"422 with a message", pnwtest.Failure{Status: 422, Message: "Unprocessable."}, w, false},
+		{"500", pnwtest.Failure{Status: 500}, w, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, b := setup(t, withoutCache)
+			if tc.failure.Status != 0 || tc.failure.Message != "" {
+				tc.failure.Times = 1
+				b.fake.Fail(tc.failure)
+			}
+			_, err := c.BankWithdraw(t.Context(), officerKey, tc.w)
+			require.Error(t, err)
+			require.Equal(t, tc.refused, pnw.NotExecuted(err), "%v", err)
+			require.Equal(t, 1_000_000.0, b.fake.Alliance(allianceID).Bank.Money)
+		})
+	}
+
+	t.Run("never left", func(t *testing.T) {
+		t.Parallel()
+		c, b := setup(t, withoutCache)
+		openBreaker(t, c, b)
+		_, err := c.BankWithdraw(t.Context(), officerKey, w)
+		require.True(t, pnw.NotExecuted(err), "breaker open: %v", err)
+		c, _ = setup(t, withoutCache, func(o *pnw.Options, _ *testBundle) { o.URL = "http://127.0.0.1:1/graphql" })
+		_, err = c.BankWithdraw(t.Context(), officerKey, w)
+		require.True(t, pnw.NotExecuted(err), "connection refused: %v", err)
+	})
+
+	t.Run("timeout after sending", func(t *testing.T) {
+		t.Parallel()
+		c, b := setup(t, withoutCache, func(o *pnw.Options, _ *testBundle) { o.Timeout = 50 * time.Millisecond })
+		release := b.fake.Hold()
+		defer release()
+		_, err := c.BankWithdraw(t.Context(), officerKey, w)
+		require.False(t, pnw.NotExecuted(err))
+	})
+}

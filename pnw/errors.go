@@ -43,7 +43,10 @@ type Error struct {
 	// Executed: a mutation ran, and a field of its answer failed (the
 	// GraphQL error's path goes below the mutation), whatever Kind says.
 	Executed bool
-	Err      error // the cause, key redacted
+	// Refused: the game refused a mutation before running it (see
+	// NotExecuted).
+	Refused bool
+	Err     error // the cause, key redacted
 }
 
 func (e *Error) Error() string {
@@ -76,6 +79,45 @@ func (e *Error) Unwrap() error { return e.Err }
 func NotSent(err error) bool {
 	var n notSent
 	return errors.As(err, &n)
+}
+
+// NotExecuted reports whether a mutation that failed with err certainly did
+// not run: nothing was sent (NotSent), or the game refused it before running
+// it - HTTP 401, 403 or 429, or at HTTP 200 a GraphQL parse or validation
+// error, a key, permission or rate-limit error, or one of the game's own
+// refusals (refusals) at the mutation itself. Anything else (other wording,
+// a 3xx, another 4xx, a 5xx, a timeout, an unreadable answer) may have run:
+// its outcome is unknown.
+func NotExecuted(err error) bool {
+	var e *Error
+	return NotSent(err) || errors.As(err, &e) && e.Refused
+}
+
+// refusals are the game's words when it refuses a mutation before running
+// it: its checks of the caller's alliance, the bank's holdings, the
+// receiver, the member and the bracket.
+var refusals = []string{
+	"does not have enough", "receiver does not exist", "you are not in an alliance",
+	"you must be an officer", "is not in your alliance", "is not a member of your alliance",
+	"cannot change the leader", "choose a default position", "tax bracket does not exist",
+}
+
+// refusedBeforeRunning decides, for a GraphQL error at HTTP 200 on the
+// mutation itself, whether the game refused it before running it.
+func refusedBeforeRunning(kind error, message, category string) bool {
+	m := strings.ToLower(message)
+	switch {
+	case category == "graphql", category == "validation": // checked before any resolver runs
+		return true
+	case kind == ErrInvalidKey, kind == ErrPermission, kind == ErrRateLimited:
+		return true
+	}
+	for _, r := range refusals {
+		if strings.Contains(m, r) {
+			return true
+		}
+	}
+	return false
 }
 
 // notSent marks an error raised before any byte of the request left.

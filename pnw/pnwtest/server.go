@@ -19,6 +19,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -87,9 +88,16 @@ type Failure struct {
 	// mutation's (["bankWithdraw", "receiver"]) says the mutation ran and
 	// a field of its answer failed.
 	Path []any
+	// Category is the GraphQL error's extensions.category, with a
+	// Message: "graphql" or "validation" for errors raised before any
+	// resolver runs.
+	Category string
 	// Times is how many requests fail; 0 means every one until the next
 	// call to Fail.
 	Times int
+	// Op limits the failure to requests of this operation
+	// ("assignAlliancePosition"); empty fails every request.
+	Op string
 }
 
 // New starts a fake on 127.0.0.1; Close stops it.
@@ -309,7 +317,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	if s.failNow(w) {
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		return
+	}
+	var req gqlRequest
+	jsonErr := json.Unmarshal(raw, &req)
+	if s.failNow(w, req.OperationName) {
 		return
 	}
 
@@ -335,8 +349,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rateHeaders(w, k.max, k.max-k.used, reset)
 	s.mu.Unlock()
 
-	var req gqlRequest
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+	if jsonErr != nil {
 		writeErrors(w, http.StatusBadRequest, "Syntax Error: the body is not JSON.")
 		return
 	}
@@ -385,11 +398,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, body)
 }
 
-// failNow serves the configured failure, if any.
-func (s *Server) failNow(w http.ResponseWriter) bool {
+// failNow serves the configured failure, if any, to a request of op.
+func (s *Server) failNow(w http.ResponseWriter, op string) bool {
 	s.mu.Lock()
 	f := s.failure
-	if s.failLeft == 0 {
+	if s.failLeft == 0 || f.Op != "" && f.Op != op {
 		s.mu.Unlock()
 		return false
 	}
@@ -403,6 +416,9 @@ func (s *Server) failNow(w http.ResponseWriter) bool {
 		e := map[string]any{"message": f.Message}
 		if f.Path != nil {
 			e["path"] = f.Path
+		}
+		if f.Category != "" {
+			e["extensions"] = map[string]any{"category": f.Category}
 		}
 		writeJSON(w, map[string]any{"errors": []map[string]any{e}})
 	case http.StatusTooManyRequests:
