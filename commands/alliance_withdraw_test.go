@@ -55,7 +55,7 @@ func (b *testBundle) restart(t *testing.T, opts pnw.Options) {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = game.Close(context.Background()) })
 	b.client = game
-	b.deps = &commands.Deps{Store: b.st, Game: game, Keys: b.keys, Now: func() time.Time { return b.now }, WithdrawalCap: b.deps.WithdrawalCap}
+	b.deps = commands.New(commands.Deps{Store: b.st, Game: game, Keys: b.keys, Now: func() time.Time { return b.now }, WithdrawalCap: b.deps.WithdrawalCap})
 	b.router = b.deps.Router()
 }
 
@@ -235,7 +235,7 @@ func TestAllianceWithdraw(t *testing.T) {
 		pool, err := pgxpool.NewWithConfig(ctx, cfg)
 		require.NoError(t, err)
 		t.Cleanup(pool.Close)
-		b.deps = &commands.Deps{Store: store.Wrap(pool), Game: b.client, Keys: b.keys, Now: func() time.Time { return b.now }}
+		b.deps = commands.New(commands.Deps{Store: store.Wrap(pool), Game: b.client, Keys: b.keys, Now: func() time.Time { return b.now }})
 		b.router = b.deps.Router()
 		_, err = b.click(t, second)
 		require.ErrorContains(t, err, "above your daily cap")
@@ -249,8 +249,8 @@ func TestAllianceWithdraw(t *testing.T) {
 		// one an administrator set, so nothing is asked or sent.
 		b, a := banker(t, pnw.Options{})
 		confirm, _ := b.asked(t, money(700))
-		b.deps = &commands.Deps{Store: b.st, Game: b.client, Keys: b.keys, Now: func() time.Time { return b.now },
-			Settings: settings.New(unreadable{}, nil)}
+		b.deps = commands.New(commands.Deps{Store: b.st, Game: b.client, Keys: b.keys, Now: func() time.Time { return b.now },
+			Settings: settings.New(unreadable{}, nil)})
 		b.router = b.deps.Router()
 		_, err := b.click(t, confirm)
 		require.ErrorContains(t, err, "cannot check your daily cap")
@@ -526,7 +526,7 @@ func TestAllianceWithdraw(t *testing.T) {
 		b, _ := banker(t, pnw.Options{})
 		game, err := pnw.New(pnw.Options{URL: b.game.URL, APIKey: botKey})
 		require.NoError(t, err)
-		b.deps = &commands.Deps{Store: b.st, Game: game, Keys: b.keys, Now: func() time.Time { return b.now }}
+		b.deps = commands.New(commands.Deps{Store: b.st, Game: game, Keys: b.keys, Now: func() time.Time { return b.now }})
 		b.router = b.deps.Router()
 		_, err = b.withdraw(t, aliceID, toBob(), money(10))
 		require.ErrorContains(t, err, "PNW_BOT_KEY")

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"pnwbot/bot"
+	"pnwbot/commands"
 	"pnwbot/pnw"
 	"pnwbot/store"
 	"pnwbot/store/kv"
@@ -46,7 +47,8 @@ func withAllowance(t *testing.T, b *testBundle, backend string, n int) {
 	game, err := pnw.New(opts)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = game.Close(context.Background()) })
-	b.client, b.deps.Game = game, game
+	b.client = game
+	b.deps = commands.New(commands.Deps{Store: b.st, Game: game, Keys: b.keys, Now: b.deps.Now})
 	b.router = b.deps.Router()
 }
 

@@ -30,9 +30,9 @@ type Deps struct {
 	// Settings are the run-time settings from app_config; nil reads them
 	// from Store.
 	Settings *settings.Settings
-	// DM sends direct messages: the bot, set once it exists.
+	// DM sends direct messages: the bot's REST client.
 	DM Messenger
-	// Guilds gives and takes server roles: the bot, set once it exists.
+	// Guilds gives and takes server roles: the bot's REST client.
 	Guilds Guilds
 	// Notices sends the DMs no command waits on (a revoked key's notice)
 	// durably, as jobs; nil sends them with DM at once.
@@ -45,19 +45,18 @@ type Deps struct {
 	// WithdrawalCap is the most value a manager may withdraw in 24 hours;
 	// zero means the setting bank.withdrawal_cap_per_manager_per_day.
 	WithdrawalCap float64
-	// GameKeys and Bank are the domain the handlers call, built by All
+	// GameKeys and Bank are the domain the handlers call, built by New
 	// from the fields above; jobs and pages use them too.
 	GameKeys *keys.Keys
 	Bank     *bank.Bank
 
-	names remembered
+	names *remembered
 }
 
-// Router returns the routing table of every command.
-func (d *Deps) Router() *bot.Router { return bot.NewRouter(All(d)...) }
-
-// All returns every command, for registration.
-func All(d *Deps) []bot.Command {
+// New completes d once, before anything uses it: the clock, a logger and
+// the settings read from Store when d has none, and the domain the
+// handlers call (GameKeys, Bank). Router and All only read what it built.
+func New(d Deps) *Deps {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
@@ -67,8 +66,18 @@ func All(d *Deps) []bot.Command {
 	if d.Settings == nil {
 		d.Settings = settings.New(d.Store, d.Logger)
 	}
-	d.GameKeys = keys.New(keys.Options{Store: d.Store, Game: d.Game, Ring: d.Keys, Notify: notices{d}, Logger: d.Logger, Now: d.Now})
-	d.Bank = bank.New(bank.Options{Store: d.Store, Game: d.Game, Keys: d.GameKeys, Settings: d.Settings, Logger: d.Logger, Now: d.Now, Cap: d.WithdrawalCap})
+	d.names = &remembered{}
+	out := &d
+	out.GameKeys = keys.New(keys.Options{Store: d.Store, Game: d.Game, Ring: d.Keys, Notify: notices{out}, Logger: d.Logger, Now: d.Now})
+	out.Bank = bank.New(bank.Options{Store: d.Store, Game: d.Game, Keys: out.GameKeys, Settings: d.Settings, Logger: d.Logger, Now: d.Now, Cap: d.WithdrawalCap})
+	return out
+}
+
+// Router returns the routing table of every command.
+func (d *Deps) Router() *bot.Router { return bot.NewRouter(All(d)...) }
+
+// All returns every command, for registration, of a Deps made by New.
+func All(d *Deps) []bot.Command {
 	return []bot.Command{
 		d.linkCommand(),
 		d.unlinkCommand(),

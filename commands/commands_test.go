@@ -72,7 +72,7 @@ func setup(t testing.TB) (*bot.Router, *testBundle) {
 	require.NoError(t, err)
 
 	b := &testBundle{st: st, game: fake, client: game, keys: keys, now: time.Now()}
-	b.deps = &commands.Deps{Store: st, Game: game, Keys: keys, Now: func() time.Time { return b.now }}
+	b.deps = commands.New(commands.Deps{Store: st, Game: game, Keys: keys, Now: func() time.Time { return b.now }})
 	b.router = b.deps.Router()
 	return b.router, b
 }

@@ -33,7 +33,7 @@ type rememberedRow struct {
 // so it is logged.
 func (d *Deps) remember(ctx context.Context, key, names string, write func() error) {
 	now := d.Now()
-	r := &d.names
+	r := d.names
 	r.mu.Lock()
 	last, ok := r.written[key]
 	r.mu.Unlock()

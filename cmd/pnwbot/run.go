@@ -130,8 +130,8 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 	if err != nil {
 		return nil, err
 	}
-	deps := &commands.Deps{Store: a.st, Game: a.game, Keys: a.keys, Logger: logger, Settings: cfgs,
-		DM: rest, Guilds: rest, Notices: notices}
+	deps := commands.New(commands.Deps{Store: a.st, Game: a.game, Keys: a.keys, Logger: logger, Settings: cfgs,
+		DM: rest, Guilds: rest, Notices: notices})
 	if err = deps.BootstrapSuperAdmins(ctx, cfg.SuperAdminDiscordIDs); err != nil {
 		return nil, err
 	}
