@@ -42,7 +42,7 @@ func (d *Deps) allianceCommand() bot.Command {
 	membersSlash, membersTurn := view(d.membersView, "sort", "filter")
 	historySlash, historyTurn := view(d.historyView, "nation", "limit")
 	taxesSlash, taxesTurn := view(d.taxesView, "limit")
-	warsSlash, warsTurn := view(d.warsView)
+	warsSlash, warsTurn := view(d.warsView, "nation")
 	tradesSlash, tradesTurn := view(d.tradesView, "limit")
 	return bot.Command{
 		Definition: &discordgo.ApplicationCommand{

@@ -24,7 +24,7 @@ const (
 	routeMembersPage = "alliance/members/{owner}/{page}/{sort}/{filter}"
 	routeHistoryPage = "alliance/bank-history/{owner}/{page}/{nation}/{limit}"
 	routeTaxesPage   = "alliance/taxes/{owner}/{page}/{limit}"
-	routeWarsPage    = "alliance/wars/{owner}/{page}"
+	routeWarsPage    = "alliance/wars/{owner}/{page}/{nation}"
 	routeTradesPage  = "alliance/trades/{owner}/{page}/{limit}"
 
 	viewPageSize = 10
@@ -331,22 +331,59 @@ func party(typ int, id string) string {
 
 // Wars.
 
-func (d *Deps) warsView(ctx context.Context, req *call, n int, _ []string) (*bot.Response, error) {
+// warsView serves /alliance wars and /war list: the alliance's active
+// wars, or one nation's (the nation option, then the page's variable).
+func (d *Deps) warsView(ctx context.Context, req *call, n int, args []string) (*bot.Response, error) {
+	nation := none
+	if args == nil {
+		var o struct {
+			Nation string `discord:"nation"`
+		}
+		if err := req.Options(&o); err != nil {
+			return nil, err
+		}
+		if q := strings.TrimSpace(o.Nation); q != "" {
+			id, err := d.nationNames().resolve(ctx, q)
+			if err != nil {
+				return nil, err
+			}
+			nation = strconv.Itoa(id)
+		}
+	} else {
+		nation = args[0]
+	}
 	a := req.Alliance
-	wars, err := d.Game.AllianceWars(ctx, int(a.PnwAllianceID))
+	all, err := d.Game.AllianceWars(ctx, int(a.PnwAllianceID))
 	if err != nil {
 		return nil, gameError(err, "")
 	}
+	title := "Active wars of " + a.Name
+	wars := all.Data
+	if nation != none {
+		wars = nil
+		for _, w := range all.Data {
+			if w.AttId == nation || w.DefId == nation {
+				wars = append(wars, w)
+				title = "Active wars of " + w.Attacker.NationName
+				if w.DefId == nation {
+					title = "Active wars of " + w.Defender.NationName
+				}
+			}
+		}
+		if len(wars) == 0 {
+			title = fmt.Sprintf("Nation %s has no active war with %s", nation, a.Name)
+		}
+	}
 	ours := strconv.FormatInt(a.PnwAllianceID, 10)
 	offensive := 0
-	for _, w := range wars.Data {
+	for _, w := range wars {
 		if w.AttAllianceId == ours {
 			offensive++
 		}
 	}
-	e := &discordgo.MessageEmbed{Title: truncate("Active wars of "+a.Name, 256), Color: colorDanger,
-		Description: fmt.Sprintf("%d offensive · %d defensive", offensive, len(wars.Data)-offensive)}
-	rows, more := page(wars.Data, n)
+	e := &discordgo.MessageEmbed{Title: truncate(title, 256), Color: colorDanger,
+		Description: fmt.Sprintf("%d offensive · %d defensive", offensive, len(wars)-offensive)}
+	rows, more := page(wars, n)
 	for _, w := range rows {
 		side := "🛡️ defensive"
 		if w.AttAllianceId == ours {
@@ -365,9 +402,9 @@ func (d *Deps) warsView(ctx context.Context, req *call, n int, _ []string) (*bot
 				side, capitalize(string(w.WarType)), w.TurnsLeft, w.AttResistance, w.DefResistance, winning, w.Id, gameURL, w.Id)),
 		})
 	}
-	staleNote(e, wars)
-	pageFooter(e, n, len(wars.Data))
-	return &bot.Response{Ephemeral: true, Embeds: []*discordgo.MessageEmbed{e}, Components: pager(routeWarsPage, req.User.ID, n, more)}, nil
+	staleNote(e, all)
+	pageFooter(e, n, len(wars))
+	return &bot.Response{Ephemeral: true, Embeds: []*discordgo.MessageEmbed{e}, Components: pager(routeWarsPage, req.User.ID, n, more, nation)}, nil
 }
 
 // Trades.

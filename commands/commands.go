@@ -87,6 +87,7 @@ func All(d *Deps) []bot.Command {
 		d.nationCommand(),
 		d.allianceCommand(),
 		d.adminCommand(),
+		d.warCommand(),
 	}
 }
 

@@ -65,6 +65,9 @@ type Config struct {
 	PNWAPIURL            string
 	PNWAPIKey            Secret
 	PNWBotKey            Secret
+	PNWSubscriptionsURL  string
+	PNWSocketURL         string
+	PNWSubscriptions     bool // false: the war poll alone, no stream
 	HTTPAddr             string
 	MetricsAddr          string
 	SuperAdminDiscordIDs []string
@@ -94,6 +97,9 @@ const (
 	PNWAPIURL            = "PNW_API_URL"
 	PNWAPIKey            = "PNW_API_KEY"
 	PNWBotKey            = "PNW_BOT_KEY"
+	PNWSubscriptionsURL  = "PNW_SUBSCRIPTIONS_URL"
+	PNWSocketURL         = "PNW_SOCKET_URL"
+	PNWSubscriptions     = "PNW_SUBSCRIPTIONS"
 	HTTPAddr             = "HTTP_ADDR"
 	MetricsAddr          = "METRICS_ADDR"
 	SuperAdminDiscordIDs = "SUPER_ADMIN_DISCORD_IDS"
@@ -128,6 +134,9 @@ var Settings = []Setting{
 	{PNWAPIURL, false, "https://api.politicsandwar.com/graphql", "Politics and War GraphQL endpoint"},
 	{PNWAPIKey, true, "", "the bot's own Politics and War API key, for public lookups"},
 	{PNWBotKey, true, "", "Politics and War bot key, for bank withdrawals (optional)"},
+	{PNWSubscriptionsURL, false, "https://api.politicsandwar.com/subscriptions/v1", "the game's real-time subscriptions (subscribe, auth and rollback live under it)"},
+	{PNWSocketURL, false, "wss://socket.politicsandwar.com/app/a22734a47847a64386c8?protocol=7", "the game's Pusher websocket"},
+	{PNWSubscriptions, false, "on", "on, or off to find wars by polling only (jobs.war_poll_interval_seconds)"},
 	{HTTPAddr, false, ":8080", "address of the HTTP server: /healthz, /readyz and POST /interactions"},
 	{MetricsAddr, false, "127.0.0.1:9090", "address of the Prometheus /metrics endpoint (loopback by default: exposing HTTP_ADDR does not expose it)"},
 	{SuperAdminDiscordIDs, false, "", "comma-separated Discord user ids made super admins at start"},
@@ -176,6 +185,8 @@ func Load(getenv func(string) string) *Config {
 	cfg.PublicURL = strings.TrimRight(values[PublicURL], "/")
 	cfg.PNWAPIKey = Secret(values[PNWAPIKey])
 	cfg.PNWBotKey = Secret(values[PNWBotKey])
+	cfg.PNWSubscriptionsURL = strings.TrimRight(values[PNWSubscriptionsURL], "/")
+	cfg.PNWSocketURL = values[PNWSocketURL]
 	cfg.HTTPAddr = values[HTTPAddr]
 	cfg.MetricsAddr = values[MetricsAddr]
 	cfg.LogFormat = values[LogFormat]
@@ -211,6 +222,13 @@ func Load(getenv func(string) string) *Config {
 	case "off":
 	default:
 		bad(DiscordGateway, "%s must be on or off, got %q", DiscordGateway, values[DiscordGateway])
+	}
+	switch values[PNWSubscriptions] {
+	case "on":
+		cfg.PNWSubscriptions = true
+	case "off":
+	default:
+		bad(PNWSubscriptions, "%s must be on or off, got %q", PNWSubscriptions, values[PNWSubscriptions])
 	}
 	if v := values[DiscordShardCount]; v != "auto" {
 		n, err := strconv.Atoi(v)
@@ -274,7 +292,10 @@ func (c *Config) Validate(required ...string) error {
 			bad(RedisURL, "%s must be a redis:// or rediss:// URL", RedisURL)
 		}
 	}
-	for _, s := range []struct{ name, value string }{{DiscordAPIURL, c.DiscordAPIURL}, {PNWAPIURL, c.PNWAPIURL}} {
+	if u, err := url.Parse(c.PNWSocketURL); err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
+		bad(PNWSocketURL, "%s must be a ws(s) URL, got %q", PNWSocketURL, c.PNWSocketURL)
+	}
+	for _, s := range []struct{ name, value string }{{DiscordAPIURL, c.DiscordAPIURL}, {PNWAPIURL, c.PNWAPIURL}, {PNWSubscriptionsURL, c.PNWSubscriptionsURL}} {
 		if u, err := url.Parse(s.value); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			bad(s.name, "%s must be an http(s) URL, got %q", s.name, s.value)
 		}
@@ -367,6 +388,8 @@ func (c *Config) LogValue() slog.Value {
 		slog.Int("discord_shard_count", c.DiscordShardCount),
 		slog.String("pnw_api_url", c.PNWAPIURL),
 		slog.Bool("pnw_bot_key", c.PNWBotKey != ""),
+		slog.Bool("pnw_subscriptions", c.PNWSubscriptions),
+		slog.String("pnw_subscriptions_url", c.PNWSubscriptionsURL),
 		slog.String("http_addr", c.HTTPAddr),
 		slog.String("metrics_addr", c.MetricsAddr),
 		slog.Int("super_admins", len(c.SuperAdminDiscordIDs)),

@@ -651,6 +651,7 @@ type War struct {
 	DefPoints      int       `json:"def_points"`
 	AttResistance  int       `json:"att_resistance"`
 	DefResistance  int       `json:"def_resistance"`
+	WinnerId       string    `json:"winner_id"`
 	GroundControl  string    `json:"ground_control"`
 	AirSuperiority string    `json:"air_superiority"`
 	NavalBlockade  string    `json:"naval_blockade"`
@@ -699,6 +700,9 @@ func (v *War) GetAttResistance() int { return v.AttResistance }
 
 // GetDefResistance returns War.DefResistance, and is useful for accessing the field via an interface.
 func (v *War) GetDefResistance() int { return v.DefResistance }
+
+// GetWinnerId returns War.WinnerId, and is useful for accessing the field via an interface.
+func (v *War) GetWinnerId() string { return v.WinnerId }
 
 // GetGroundControl returns War.GroundControl, and is useful for accessing the field via an interface.
 func (v *War) GetGroundControl() string { return v.GroundControl }
@@ -960,6 +964,18 @@ func (v *__tradesByNationsInput) GetNationIDs() []int { return v.NationIDs }
 
 // GetFirst returns __tradesByNationsInput.First, and is useful for accessing the field via an interface.
 func (v *__tradesByNationsInput) GetFirst() int { return v.First }
+
+// __warsByIDInput is used internally by genqlient
+type __warsByIDInput struct {
+	Ids   []int `json:"ids"`
+	First int   `json:"first"`
+}
+
+// GetIds returns __warsByIDInput.Ids, and is useful for accessing the field via an interface.
+func (v *__warsByIDInput) GetIds() []int { return v.Ids }
+
+// GetFirst returns __warsByIDInput.First, and is useful for accessing the field via an interface.
+func (v *__warsByIDInput) GetFirst() int { return v.First }
 
 // allianceBankAlliancesAlliancePaginator includes the requested fields of the GraphQL type AlliancePaginator.
 type allianceBankAlliancesAlliancePaginator struct {
@@ -1498,6 +1514,22 @@ type tradesByNationsTradesTradePaginator struct {
 // GetData returns tradesByNationsTradesTradePaginator.Data, and is useful for accessing the field via an interface.
 func (v *tradesByNationsTradesTradePaginator) GetData() []Trade { return v.Data }
 
+// warsByIDResponse is returned by warsByID on success.
+type warsByIDResponse struct {
+	Wars warsByIDWarsWarPaginator `json:"wars"`
+}
+
+// GetWars returns warsByIDResponse.Wars, and is useful for accessing the field via an interface.
+func (v *warsByIDResponse) GetWars() warsByIDWarsWarPaginator { return v.Wars }
+
+// warsByIDWarsWarPaginator includes the requested fields of the GraphQL type WarPaginator.
+type warsByIDWarsWarPaginator struct {
+	Data []War `json:"data"`
+}
+
+// GetData returns warsByIDWarsWarPaginator.Data, and is useful for accessing the field via an interface.
+func (v *warsByIDWarsWarPaginator) GetData() []War { return v.Data }
+
 // The query executed by allianceBank.
 const allianceBank_Operation = `
 query allianceBank ($ids: [Int]) {
@@ -1779,6 +1811,7 @@ fragment War on War {
 	def_points
 	att_resistance
 	def_resistance
+	winner_id
 	ground_control
 	air_superiority
 	naval_blockade
@@ -2498,6 +2531,76 @@ func tradesByNations(
 	}
 
 	data_ = &tradesByNationsResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by warsByID.
+const warsByID_Operation = `
+query warsByID ($ids: [Int], $first: Int) {
+	wars(id: $ids, active: false, first: $first) {
+		data {
+			... War
+		}
+	}
+}
+fragment War on War {
+	id
+	date
+	end_date
+	reason
+	war_type
+	turns_left
+	att_id
+	att_alliance_id
+	def_id
+	def_alliance_id
+	att_points
+	def_points
+	att_resistance
+	def_resistance
+	winner_id
+	ground_control
+	air_superiority
+	naval_blockade
+	attacker {
+		... NationRef
+	}
+	defender {
+		... NationRef
+	}
+}
+fragment NationRef on Nation {
+	id
+	nation_name
+	leader_name
+	alliance_id
+}
+`
+
+func warsByID(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	ids []int,
+	first int,
+) (data_ *warsByIDResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "warsByID",
+		Query:  warsByID_Operation,
+		Variables: &__warsByIDInput{
+			Ids:   ids,
+			First: first,
+		},
+	}
+
+	data_ = &warsByIDResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(

@@ -56,6 +56,8 @@ var (
 		"Seconds between passes that settle withdrawals a stopped process left sending")
 	RoleSyncInterval = number("jobs.role_sync_interval_seconds", "jobs", 3600, 300,
 		"Seconds between passes that give and take alliances' Discord roles")
+	WarPollInterval = number("jobs.war_poll_interval_seconds", "jobs", 120, 10,
+		"Seconds between reads of the alerted alliances' active wars, which alert on any war the stream missed")
 	LinkedRolesInterval = number("jobs.linked_roles_interval_seconds", "jobs", 21600, 600,
 		"Seconds between refreshes of Linked Roles metadata (cities, score)")
 )
@@ -77,7 +79,7 @@ func cacheTTLs() map[string]Key {
 var All = allKeys()
 
 func allKeys() []Key {
-	keys := []Key{UserCommandsPerMinute, UserLookupsPerDay, WithdrawalCap, RetentionInterval, KeyVerificationInterval, SettleInterval, RoleSyncInterval, LinkedRolesInterval}
+	keys := []Key{UserCommandsPerMinute, UserLookupsPerDay, WithdrawalCap, RetentionInterval, KeyVerificationInterval, SettleInterval, RoleSyncInterval, LinkedRolesInterval, WarPollInterval}
 	for _, kind := range slices.Sorted(maps.Keys(CacheTTL)) {
 		keys = append(keys, CacheTTL[kind])
 	}

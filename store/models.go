@@ -168,6 +168,43 @@ type UserSession struct {
 	CreatedAt  time.Time   `json:"created_at"`
 }
 
+type WarAlert struct {
+	ID          int64           `json:"id"`
+	AllianceID  int64           `json:"alliance_id"`
+	WarID       int64           `json:"war_id"`
+	Kind        string          `json:"kind"`
+	AttackerID  int64           `json:"attacker_id"`
+	DefenderID  int64           `json:"defender_id"`
+	ChannelID   string          `json:"channel_id"`
+	Details     json.RawMessage `json:"details"`
+	MessageID   *string         `json:"message_id"`
+	ClaimedAt   time.Time       `json:"claimed_at"`
+	SentAt      *time.Time      `json:"sent_at"`
+	Ended       *string         `json:"ended"`
+	EndedAt     *time.Time      `json:"ended_at"`
+	EndEditedAt *time.Time      `json:"end_edited_at"`
+	CreatedAt   time.Time       `json:"created_at"`
+}
+
+type WarAlertChannel struct {
+	AllianceID int64     `json:"alliance_id"`
+	Kind       string    `json:"kind"`
+	ChannelID  string    `json:"channel_id"`
+	PingRoleID *string   `json:"ping_role_id"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
+}
+
+type WarRoom struct {
+	ID         int64      `json:"id"`
+	AllianceID int64      `json:"alliance_id"`
+	AttackerID int64      `json:"attacker_id"`
+	ChannelID  string     `json:"channel_id"`
+	ThreadID   string     `json:"thread_id"`
+	ArchivedAt *time.Time `json:"archived_at"`
+	CreatedAt  time.Time  `json:"created_at"`
+}
+
 type Withdrawal struct {
 	ID           int64           `json:"id"`
 	AllianceID   int64           `json:"alliance_id"`

@@ -55,10 +55,13 @@ type Fake struct {
 	connections int
 	rateLimited int
 	nextID      int64
-	seq         int64     // of the last dispatch
-	dispatched  []payload // the last dispatches of this session, replayed on RESUME
-	guilds      *guilds   // its own lock; see guilds.go
-	replicas    replicas  // its own lock; see replicas.go
+	seq         int64                 // of the last dispatch
+	dispatched  []payload             // the last dispatches of this session, replayed on RESUME
+	guilds      *guilds               // its own lock; see guilds.go
+	channels    map[string]*Channel   // guild channels and threads; see channels.go
+	threadOrder []string              // thread ids as started
+	messages    map[string][]*Message // the bot's messages by channel
+	replicas    replicas              // its own lock; see replicas.go
 
 	oauth oauth // its own lock; see oauth.go
 }
@@ -103,9 +106,12 @@ func New() (*Fake, error) {
 		noDMs:      map[string]bool{},
 		nextID:     500000000000000000,
 		guilds:     newGuilds(),
+		channels:   map[string]*Channel{},
+		messages:   map[string][]*Message{},
 	}
 	mux := http.NewServeMux()
 	f.guilds.routes(mux, f.authorized)
+	f.channelRoutes(mux)
 	mux.HandleFunc("GET /api/v9/gateway", f.gateway)
 	mux.HandleFunc("GET /api/v9/gateway/bot", f.authorized(f.gateway))
 	mux.HandleFunc("GET /api/v9/users/@me", f.authorized(f.me))
@@ -533,8 +539,8 @@ func (f *Fake) openDM(w http.ResponseWriter, r *http.Request) {
 		Recipients: []*discordgo.User{{ID: body.RecipientID}}})
 }
 
-// sendMessage records a message in a DM channel; other channels are
-// unknown to the fake.
+// sendMessage records a message in a DM channel, or in a guild channel
+// or thread added with AddChannel.
 func (f *Fake) sendMessage(w http.ResponseWriter, r *http.Request) {
 	reply, ok := readReply(w, r)
 	if !ok {
@@ -549,6 +555,8 @@ func (f *Fake) sendMessage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	switch {
+	case user == "" && f.postInChannel(w, r.PathValue("channel"), reply):
+		return
 	case user == "":
 		writeError(w, http.StatusNotFound, 10003, "Unknown Channel")
 		return

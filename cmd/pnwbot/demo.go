@@ -68,7 +68,15 @@ func startDemo(ctx context.Context, getenv func(string) string, databaseURL stri
 		discord.Close()
 		return nil, nil, err
 	}
-	stopFakes = func() { game.Close(); discord.Close() }
+	// The game's subscriptions: subs.DeclareWar puts a war in the game and
+	// on its stream at once.
+	subs, err := pnwtest.NewSubscriptions(game)
+	if err != nil {
+		game.Close()
+		discord.Close()
+		return nil, nil, err
+	}
+	stopFakes = func() { subs.Close(); game.Close(); discord.Close() }
 	defer func() {
 		if err != nil {
 			stopFakes()
@@ -89,18 +97,20 @@ func startDemo(ctx context.Context, getenv func(string) string, databaseURL stri
 		return nil, nil, err
 	}
 	env := map[string]string{
-		config.DatabaseURL:    databaseURL,
-		config.EncryptionKey:  secrets.GenerateKey(),
-		config.DiscordToken:   discordtest.Token,
-		config.DiscordAPIURL:  discord.URL,
-		config.DiscordGuildID: discordtest.GuildID,
-		config.PNWAPIURL:      game.URL,
-		config.PNWAPIKey:      world.BotKey,
-		config.PNWBotKey:      world.MutationKey,
-		config.HTTPAddr:       addr.String(),
-		config.MetricsAddr:    or(config.MetricsAddr, "127.0.0.1:0"), // a free port: a bot running here may hold 9090
-		config.LogLevel:       getenv(config.LogLevel),
-		config.LogFormat:      or(config.LogFormat, "text"),
+		config.DatabaseURL:         databaseURL,
+		config.EncryptionKey:       secrets.GenerateKey(),
+		config.DiscordToken:        discordtest.Token,
+		config.DiscordAPIURL:       discord.URL,
+		config.DiscordGuildID:      discordtest.GuildID,
+		config.PNWAPIURL:           game.URL,
+		config.PNWAPIKey:           world.BotKey,
+		config.PNWBotKey:           world.MutationKey,
+		config.PNWSubscriptionsURL: subs.URL,
+		config.PNWSocketURL:        subs.SocketURL,
+		config.HTTPAddr:            addr.String(),
+		config.MetricsAddr:         or(config.MetricsAddr, "127.0.0.1:0"), // a free port: a bot running here may hold 9090
+		config.LogLevel:            getenv(config.LogLevel),
+		config.LogFormat:           or(config.LogFormat, "text"),
 		// The dashboard: sign-in through the fake Discord, tess a super admin.
 		config.DiscordClientSecret:  discordtest.ClientSecret,
 		config.PublicURL:            localURL(addr),

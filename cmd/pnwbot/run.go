@@ -24,10 +24,12 @@ import (
 	"pnwbot/config"
 	"pnwbot/jobs"
 	"pnwbot/pnw"
+	"pnwbot/pnw/stream"
 	"pnwbot/secrets"
 	"pnwbot/settings"
 	"pnwbot/store"
 	"pnwbot/store/kv"
+	"pnwbot/war"
 	"pnwbot/web"
 	"pnwbot/web/site"
 )
@@ -73,6 +75,7 @@ type app struct {
 	jobsDB          *store.Store // river's own pool
 	jobs            *jobs.Runner
 	site            *site.Site // nil when the web side is off
+	war             *war.Service
 	// unreadableKeys counts the stored keys the keyring does not open, as
 	// of the last checkKeys.
 	unreadableKeys atomic.Int64
@@ -123,6 +126,7 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 	if err != nil {
 		return nil, err
 	}
+	a.newWar(cfg, rest)
 	if a.jobsDB, err = store.Open(connectCtx, string(cfg.DatabaseURL), jobs.PoolSize); err != nil {
 		return nil, todo(err, "check DATABASE_URL and that PostgreSQL is running")
 	}
@@ -277,6 +281,18 @@ func (a *app) dialDiscord(connectCtx context.Context, cfg *config.Config) (*bot.
 	return rest, nil
 }
 
+// newWar builds the war room's service: its stream (none when
+// PNW_SUBSCRIPTIONS=off) follows once serve runs, its poll is a pass.
+func (a *app) newWar(cfg *config.Config, rest *bot.REST) {
+	var warStream *stream.Client
+	if cfg.PNWSubscriptions {
+		warStream = stream.New(stream.Options{SubscriptionsURL: cfg.PNWSubscriptionsURL, SocketURL: cfg.PNWSocketURL,
+			APIKey: string(cfg.PNWAPIKey), Logger: a.logger, Registerer: a.reg})
+	}
+	a.war = war.New(war.Options{Store: a.st, Game: a.game, Notifier: commands.WarAlerts{Discord: rest}, Stream: warStream,
+		Logger: a.logger, Registerer: a.reg})
+}
+
 // newBot builds the bot serving router, not connected yet.
 func (a *app) newBot(cfg *config.Config, rest *bot.REST, router *bot.Router, b backends) error {
 	shards := cfg.DiscordShardCount
@@ -330,6 +346,7 @@ func (a *app) newJobs(ctx context.Context, cfgs *settings.Settings, rest *bot.RE
 		{Name: "key_check", Every: cfgs.Seconds(ctx, settings.KeyVerificationInterval), Run: func(ctx context.Context) (any, error) { return deps.GameKeys.Verify(ctx) }},
 		{Name: "withdrawals_settle", Every: cfgs.Seconds(ctx, settings.SettleInterval), Run: func(ctx context.Context) (any, error) { return deps.Bank.Settle(ctx) }},
 		{Name: "role_sync", Every: cfgs.Seconds(ctx, settings.RoleSyncInterval), Run: func(ctx context.Context) (any, error) { return deps.SyncAllRoles(ctx) }},
+		{Name: "war_poll", Every: cfgs.Seconds(ctx, settings.WarPollInterval), Run: func(ctx context.Context) (any, error) { return a.war.Poll(ctx) }},
 	}
 	if a.site != nil {
 		passes = append(passes, jobs.Pass{Name: "linked_roles", Every: cfgs.Seconds(ctx, settings.LinkedRolesInterval),
@@ -434,6 +451,11 @@ func (a *app) serve(ctx context.Context) error {
 		defer close(keysDone)
 		a.keysLoop(keysCtx)
 	}()
+	warDone := make(chan struct{})
+	go func() {
+		defer close(warDone)
+		a.war.Follow(keysCtx)
+	}()
 	a.logger.Info("pnwbot is running", "http", a.listener.Addr().String(), "metrics", a.metricsListener.Addr().String())
 
 	var err error
@@ -444,7 +466,8 @@ func (a *app) serve(ctx context.Context) error {
 		err = fmt.Errorf("HTTP server: %w", err)
 	}
 	stopKeys()
-	<-keysDone // it uses the store, closed last
+	<-keysDone // they use the store, closed last
+	<-warDone
 	a.close()
 	return err
 }
@@ -511,7 +534,7 @@ func (a *app) checkKeys(ctx context.Context) {
 
 // readyDetails are the lines /readyz adds to its answer.
 func (a *app) readyDetails() []string {
-	return []string{fmt.Sprintf("unreadable stored keys: %d", a.unreadableKeys.Load())}
+	return []string{fmt.Sprintf("unreadable stored keys: %d", a.unreadableKeys.Load()), "war stream: " + a.war.StreamState()}
 }
 
 // keysLoop counts the stored keys that no longer open, hourly (start did

@@ -207,7 +207,7 @@ func (x *executor) wars(args map[string]any) []map[string]any {
 	active, _ := args["active"].(bool)
 	var out []map[string]any
 	for _, w := range x.s.wars {
-		if (!active || w.Ended.IsZero()) &&
+		if (!active || w.Ended.IsZero()) && match(args["id"], w.ID) &&
 			(match(args["alliance_id"], w.AttAllianceID) || match(args["alliance_id"], w.DefAllianceID)) &&
 			(match(args["nation_id"], w.AttID) || match(args["nation_id"], w.DefID)) {
 			out = append(out, w.record())

@@ -105,6 +105,7 @@ type War struct {
 	DefPoints     int       `json:"def_points"`
 	AttResistance int       `json:"att_resistance"`
 	DefResistance int       `json:"def_resistance"`
+	WinnerID      int       `json:"winner_id,string"`
 }
 
 // Trade is a market trade fixture.
