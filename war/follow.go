@@ -37,6 +37,21 @@ func (s *Service) StreamState() string {
 	return "connecting; the poll covers"
 }
 
+// StreamDown says why the stream is not working on a replica that should
+// hold it (for /readyz, which stays ready: the poll covers), or "".
+func (s *Service) StreamDown() string {
+	state := s.StreamState()
+	switch {
+	case state == "connected", state == "starting", state == "held by another replica", state == "no alliance has war alerts on", state == waitingForDatabase:
+		return ""
+	case strings.HasPrefix(state, "off"):
+		return ""
+	}
+	return state
+}
+
+const waitingForDatabase = "waiting for the database"
+
 // streaming is the state while this replica runs the stream: connected
 // or not, StreamState asks it.
 const streaming = "streaming"
@@ -62,7 +77,8 @@ func (s *Service) Follow(ctx context.Context) {
 		held, err := s.holdLock(ctx)
 		switch {
 		case err != nil && ctx.Err() == nil:
-			s.setState("down: " + err.Error() + "; the poll covers")
+			s.setState(waitingForDatabase) // /readyz names the database itself
+
 		case !held && ctx.Err() == nil:
 			s.setState("held by another replica")
 		}

@@ -46,7 +46,7 @@ type world struct {
 // newWorld is the game, Discord and a database where alliance 7 posts
 // defensive alerts in alertChannel, pinging pingRole; its member 200 is
 // linked to defenderUser, and alliance 50's nation 100 attacks.
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	w := &world{st: storetest.NewDB(t)}
 	var err error
@@ -88,7 +88,7 @@ func ptr[T any](v T) *T { return &v }
 
 // service builds a replica's war service; with stream it follows the
 // stream until the test ends or stop is called.
-func (w *world) service(t *testing.T, withStream bool) (svc *war.Service, stop func()) {
+func (w *world) service(t testing.TB, withStream bool) (svc *war.Service, stop func()) {
 	t.Helper()
 	var c *stream.Client
 	if withStream {
@@ -110,7 +110,7 @@ func (w *world) service(t *testing.T, withStream bool) (svc *war.Service, stop f
 }
 
 // following waits until a socket follows the wars (create and update).
-func (w *world) following(t *testing.T, sockets int) {
+func (w *world) following(t testing.TB, sockets int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()

@@ -534,7 +534,11 @@ func (a *app) checkKeys(ctx context.Context) {
 
 // readyDetails are the lines /readyz adds to its answer.
 func (a *app) readyDetails() []string {
-	return []string{fmt.Sprintf("unreadable stored keys: %d", a.unreadableKeys.Load()), "war stream: " + a.war.StreamState()}
+	details := []string{fmt.Sprintf("unreadable stored keys: %d", a.unreadableKeys.Load())}
+	if down := a.war.StreamDown(); down != "" {
+		details = append(details, "war stream: "+down)
+	}
+	return details
 }
 
 // keysLoop counts the stored keys that no longer open, hourly (start did
