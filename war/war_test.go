@@ -67,9 +67,9 @@ func newWorld(t testing.TB) *world {
 	require.NoError(t, err)
 	t.Cleanup(w.discord.Close)
 	w.discord.AddChannel(discordtest.GuildID, alertChannel, "war-alerts")
-	b, err := bot.New(bot.Options{Token: discordtest.Token, APIBaseURL: w.discord.URL, Router: bot.NewRouter(), NoGateway: true})
+	rest, err := bot.DialREST(t.Context(), bot.RESTOptions{Token: discordtest.Token, APIBaseURL: w.discord.URL})
 	require.NoError(t, err)
-	w.notify = commands.WarAlerts{Discord: b}
+	w.notify = commands.WarAlerts{Discord: rest}
 	w.client, err = pnw.New(pnw.Options{URL: w.game.URL, APIKey: botKey})
 	require.NoError(t, err)
 
