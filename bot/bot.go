@@ -50,7 +50,10 @@ type Options struct {
 	// Replays remembers the ids of handled interactions, so that a repeat
 	// is refused; nil means no check.
 	Replays InteractionLog
-	Logger  *slog.Logger
+	// Admit, when set, is both Replays and Limiter, and makes both checks
+	// of an interaction in one step.
+	Admit  Admitter
+	Logger *slog.Logger
 	// Registerer gets the interaction metrics; nil keeps them unregistered.
 	Registerer prometheus.Registerer
 	// DeferAfter is how long an interaction may take (the caller load
@@ -133,6 +136,9 @@ func New(opts Options) (*Bot, error) {
 	s.StateEnabled = false
 	s.ShouldReconnectOnError = !opts.NoReconnect
 
+	if opts.Admit != nil {
+		opts.Replays, opts.Limiter = opts.Admit, opts.Admit
+	}
 	b := &Bot{opts: opts, rest: opts.REST, session: s, logger: opts.Logger, metrics: metrics, gateway: gw}
 	b.ctx, b.cancel = context.WithCancel(context.Background())
 	b.middleware = []Middleware{Observe(b.logger, metrics), AutoDefer(opts.DeferAfter), Recover()}
@@ -277,10 +283,11 @@ func (b *Bot) onInteraction(s *discordgo.Session, e *discordgo.InteractionCreate
 		return
 	}
 	defer b.inflight.Done()
-	if !b.firstTime(b.ctx, e.Interaction) {
+	ok, verdict := b.firstTime(b.ctx, e.Interaction)
+	if !ok {
 		return
 	}
-	b.handle(e.Interaction, func(ctx context.Context, resp *discordgo.InteractionResponse) error {
+	b.handle(e.Interaction, verdict, func(ctx context.Context, resp *discordgo.InteractionResponse) error {
 		return s.InteractionRespond(e.Interaction, resp, discordgo.WithContext(ctx))
 	})
 }
@@ -299,10 +306,11 @@ type exchange struct {
 }
 
 // handle is the one code path of every interaction, from either transport.
-func (b *Bot) handle(i *discordgo.Interaction, initial func(context.Context, *discordgo.InteractionResponse) error) {
+func (b *Bot) handle(i *discordgo.Interaction, verdict *Verdict, initial func(context.Context, *discordgo.InteractionResponse) error) {
 	ctx, cancel := context.WithTimeout(b.ctx, b.opts.HandlerTimeout)
 	defer cancel()
 	req, h := b.opts.Router.match(i)
+	req.verdict = verdict
 	x := &exchange{initial: initial}
 	req.deferral = func(ctx context.Context) { b.deferResponse(ctx, req, x) }
 

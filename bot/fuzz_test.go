@@ -59,7 +59,7 @@ func FuzzInteraction(f *testing.F) {
 		_ = req.Options(&opts)
 		_ = req.Var("token")
 		if i.Type != discordgo.InteractionPing {
-			b.handle(&i, func(context.Context, *discordgo.InteractionResponse) error { return nil })
+			b.handle(&i, nil, func(context.Context, *discordgo.InteractionResponse) error { return nil })
 		}
 	})
 }

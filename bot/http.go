@@ -55,7 +55,8 @@ func (b *Bot) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		_ = writeJSON(w, &discordgo.InteractionResponse{Type: discordgo.InteractionResponsePong})
 		return
 	}
-	if !b.firstTime(r.Context(), &i) {
+	isNew, verdict := b.firstTime(r.Context(), &i)
+	if !isNew {
 		http.Error(w, "interaction already handled", http.StatusConflict)
 		return
 	}
@@ -71,7 +72,7 @@ func (b *Bot) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	var written error           // set before done is closed
 	go func() {
 		defer b.inflight.Done()
-		b.handle(&i, func(ctx context.Context, resp *discordgo.InteractionResponse) error {
+		b.handle(&i, verdict, func(ctx context.Context, resp *discordgo.InteractionResponse) error {
 			select {
 			case first <- resp:
 			case <-done:

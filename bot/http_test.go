@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -127,4 +128,97 @@ func TestFresh(t *testing.T) {
 	require.False(t, fresh("1700000301", now))
 	require.False(t, fresh("", now))
 	require.False(t, fresh("17e8", now))
+}
+
+// stubAdmitter counts how the bot asks: claims in a set, requests against
+// a limit per key.
+type stubAdmitter struct {
+	mu                     sync.Mutex
+	claimed                map[string]bool
+	counted                map[string]int
+	limit                  int
+	admits, claims, allows int
+}
+
+func (s *stubAdmitter) Claim(_ context.Context, id string, _ time.Duration) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.claims++
+	return s.claim(id), nil
+}
+
+func (s *stubAdmitter) claim(id string) bool {
+	if s.claimed[id] {
+		return false
+	}
+	s.claimed[id] = true
+	return true
+}
+
+func (s *stubAdmitter) Allow(context.Context, string) (bool, time.Duration, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.allows++
+	return true, 0, nil
+}
+
+func (s *stubAdmitter) Admit(_ context.Context, id string, _ time.Duration, key string) (bool, Verdict, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.admits++
+	if !s.claim(id) {
+		return false, Verdict{}, nil
+	}
+	s.counted[key]++
+	if s.counted[key] > s.limit {
+		return true, Verdict{RetryAfter: 30 * time.Second}, nil
+	}
+	return true, Verdict{OK: true}, nil
+}
+
+// With an Admitter, the replay claim and the rate limit are one call per
+// interaction: the limiter is not asked again, a replay is not counted,
+// and autocomplete is only claimed.
+func TestInteractionsAdmittedInOneStep(t *testing.T) {
+	t.Parallel()
+	pub, priv := discordtest.NewKey()
+	admit := &stubAdmitter{claimed: map[string]bool{}, counted: map[string]int{}, limit: 2}
+	choices := func(context.Context, *Request) (*Response, error) {
+		return Choices(&discordgo.ApplicationCommandOptionChoice{Name: "pong", Value: "pong"}), nil
+	}
+	b, _ := setup(t, Options{PublicKey: pub, Admit: admit, DeferAfter: time.Minute}, Command{
+		Definition: &discordgo.ApplicationCommand{Name: "ping", Description: "ping"},
+		Routes:     []Route{{Path: "/ping", Handler: func(context.Context, *Request) (*Response, error) { return Reply("pong"), nil }, Autocomplete: choices}},
+	})
+	post := func(i *discordgo.Interaction) (int, string) {
+		raw, err := discordtest.MarshalInteraction(i)
+		require.NoError(t, err)
+		w := httptest.NewRecorder()
+		b.InteractionsHandler().ServeHTTP(w, discordtest.SignedRequest(priv, raw, time.Now()))
+		var resp discordgo.InteractionResponse
+		if w.Code == http.StatusOK {
+			require.NoError(t, json.Unmarshal(w.Body.Bytes(), &resp))
+			if resp.Data != nil {
+				return w.Code, resp.Data.Content
+			}
+		}
+		return w.Code, ""
+	}
+	first := discordtest.Command("/ping")
+	code, content := post(first)
+	require.Equal(t, http.StatusOK, code)
+	require.Equal(t, "pong", content)
+	code, _ = post(first)
+	require.Equal(t, http.StatusConflict, code, "a replay is refused")
+	code, content = post(discordtest.Command("/ping"))
+	require.Equal(t, http.StatusOK, code)
+	require.Equal(t, "pong", content, "the replay was not counted")
+	_, content = post(discordtest.Command("/ping"))
+	require.Equal(t, "You are sending commands too fast. Try again in 30 seconds.", content)
+	code, _ = post(discordtest.Autocomplete("/ping"))
+	require.Equal(t, http.StatusOK, code)
+
+	require.Equal(t, 4, admit.admits)
+	require.Equal(t, 1, admit.claims, "autocomplete: claimed, not counted")
+	require.Zero(t, admit.allows, "the limiter was not asked a second time")
 }

@@ -40,11 +40,16 @@ var errLimiterDown = UserError("pnwbot cannot check its rate limits right now. T
 func RateLimit(l Limiter, logger *slog.Logger) Middleware {
 	return func(next Handler) Handler {
 		return func(ctx context.Context, req *Request) (*Response, error) {
-			if req.Interaction.Type == discordgo.InteractionApplicationCommandAutocomplete || req.User == nil {
+			key := limitKey(req.Interaction)
+			if key == "" {
 				return next(ctx, req)
 			}
-			ok, retryAfter, err := l.Allow(ctx, "user:"+req.User.ID)
-			switch {
+			v := req.verdict // counted with the replay claim
+			if v == nil {
+				v = &Verdict{}
+				v.OK, v.RetryAfter, v.Err = l.Allow(ctx, key)
+			}
+			switch ok, retryAfter, err := v.OK, v.RetryAfter, v.Err; {
 			case err != nil:
 				logger.WarnContext(ctx, "rate limiter failed, refusing", append(attrs(req), slog.Any("error", err))...)
 				return nil, errLimiterDown
@@ -54,6 +59,20 @@ func RateLimit(l Limiter, logger *slog.Logger) Middleware {
 			return next(ctx, req)
 		}
 	}
+}
+
+// limitKey is the rate limit i counts against: its user's, or "" for
+// autocomplete (sent on every keystroke) and interactions without a user.
+func limitKey(i *discordgo.Interaction) string {
+	switch {
+	case i.Type == discordgo.InteractionApplicationCommandAutocomplete:
+		return ""
+	case i.Member != nil && i.Member.User != nil:
+		return "user:" + i.Member.User.ID
+	case i.User != nil:
+		return "user:" + i.User.ID
+	}
+	return ""
 }
 
 // MemoryLimiter is a sliding-window log in this process's memory: the last

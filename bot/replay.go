@@ -25,22 +25,50 @@ type InteractionLog interface {
 	Claim(ctx context.Context, id string, window time.Duration) (bool, error)
 }
 
+// Admitter is an InteractionLog and a Limiter that makes both checks an
+// interaction meets first in one step (store/kv's in one Redis round
+// trip): Admit claims id as Claim does and, when id was new, counts one
+// request for key as Allow does. Its error is the claim's, the limiter's
+// answer is in the Verdict.
+type Admitter interface {
+	InteractionLog
+	Limiter
+	Admit(ctx context.Context, id string, window time.Duration, key string) (claimed bool, v Verdict, err error)
+}
+
+// Verdict is a Limiter's answer for one request, as Allow returns it.
+type Verdict struct {
+	OK         bool
+	RetryAfter time.Duration
+	Err        error
+}
+
 // firstTime reports whether the bot should handle interaction i: false for
 // a repeat of one it has handled. When the log cannot be reached it lets i
 // through, with a warning: a replay that matters needs the database anyway.
-func (b *Bot) firstTime(ctx context.Context, i *discordgo.Interaction) bool {
+// With an Admitter it also counts i against its user's rate limit, and
+// returns the verdict for RateLimit.
+func (b *Bot) firstTime(ctx context.Context, i *discordgo.Interaction) (bool, *Verdict) {
 	if b.opts.Replays == nil {
-		return true
+		return true, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, replayTimeout)
 	defer cancel()
-	ok, err := b.opts.Replays.Claim(ctx, i.ID, replayWindow)
+	var ok bool
+	var err error
+	var v *Verdict
+	if key := limitKey(i); key != "" && b.opts.Admit != nil {
+		v = &Verdict{}
+		ok, *v, err = b.opts.Admit.Admit(ctx, i.ID, replayWindow, key)
+	} else {
+		ok, err = b.opts.Replays.Claim(ctx, i.ID, replayWindow)
+	}
 	if err != nil {
 		b.logger.WarnContext(ctx, "replay check failed, allowing", "interaction_id", i.ID, "error", err)
-		return true
+		return true, v
 	}
 	if !ok {
 		b.logger.WarnContext(ctx, "replayed interaction refused", "interaction_id", i.ID, "type", interactionType(i.Type))
 	}
-	return ok
+	return ok, v
 }

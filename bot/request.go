@@ -40,6 +40,9 @@ type Request struct {
 	inputs   map[string]string // modal text inputs by custom_id
 	// deferral sends the deferred response; nil outside the bot.
 	deferral func(ctx context.Context)
+	// verdict is the rate limiter's, when it was asked with the replay
+	// claim (an Admitter); nil otherwise.
+	verdict *Verdict
 }
 
 func newRequest(i *discordgo.Interaction) *Request {

@@ -184,10 +184,9 @@ func (a *app) openStore(ctx, connectCtx context.Context, cfg *config.Config) err
 // backends are where the rate limits, the game cache, recent interaction
 // ids and web sessions live.
 type backends struct {
-	limiter  bot.Limiter // commands per user
-	lookups  bot.Limiter // lookups per user that spend the bot's key
+	admit    bot.Admitter // recent interaction ids and commands per user
+	lookups  bot.Limiter  // lookups per user that spend the bot's key
 	cache    pnw.Cache
-	replays  bot.InteractionLog
 	sessions site.SessionCache // nil without Redis: each page asks PostgreSQL
 }
 
@@ -211,9 +210,16 @@ func (a *app) openBackends(connectCtx context.Context, cfg *config.Config, cfgs 
 		}
 		return failover.Limiter(inRedis, kv.NewPostgresLimiter(a.st, rate), bot.NewMemoryLimiter(rate))
 	}
+	// The replay claim and the user's rate limit: one round trip to Redis.
+	admitter := func() bot.Admitter {
+		var inRedis *kv.RedisAdmitter
+		if a.rdb != nil {
+			inRedis = kv.NewRedisAdmitter(kv.NewRedisInteractionLog(a.rdb, prefix), kv.NewRedisLimiter(a.rdb, prefix, userRate))
+		}
+		return failover.Admitter(inRedis, kv.NewPostgresInteractionLog(a.st), kv.NewPostgresLimiter(a.st, userRate), bot.NewMemoryLimiter(userRate))
+	}
 	if cfg.RedisURL == "" {
-		return backends{limiter: limiter(userRate), lookups: limiter(lookupRate),
-			cache: kv.NewPostgresCache(a.st), replays: kv.NewPostgresInteractionLog(a.st)}, nil
+		return backends{admit: admitter(), lookups: limiter(lookupRate), cache: kv.NewPostgresCache(a.st)}, nil
 	}
 	opts, err := redis.ParseURL(string(cfg.RedisURL))
 	if err != nil {
@@ -231,10 +237,9 @@ func (a *app) openBackends(connectCtx context.Context, cfg *config.Config, cfgs 
 	a.checks = append(a.checks, web.Check{Name: "redis", Ping: func(ctx context.Context) error { return a.rdb.Ping(ctx).Err() },
 		Fallback: "the PostgreSQL fallback"})
 	return backends{
-		limiter:  limiter(userRate),
+		admit:    admitter(),
 		lookups:  limiter(lookupRate),
 		cache:    failover.Cache(kv.NewRedisCache(a.rdb, prefix+"cache:"), kv.NewPostgresCache(a.st)),
-		replays:  failover.InteractionLog(kv.NewRedisInteractionLog(a.rdb, prefix), kv.NewPostgresInteractionLog(a.st)),
 		sessions: kv.NewSessionCache(a.rdb, prefix),
 	}, nil
 }
@@ -302,7 +307,7 @@ func (a *app) newBot(cfg *config.Config, rest *bot.REST, router *bot.Router, b b
 	var err error
 	a.bot, err = bot.New(bot.Options{
 		REST: rest, GuildID: cfg.DiscordGuildID,
-		PublicKey: cfg.DiscordPublicKey, Router: router, Limiter: b.limiter, Replays: b.replays,
+		PublicKey: cfg.DiscordPublicKey, Router: router, Admit: b.admit,
 		Logger: a.logger, Registerer: a.reg,
 		NoGateway: !cfg.DiscordGateway, ShardID: cfg.DiscordShardID, ShardCount: shards,
 		RegisterOnce: kv.RegisterOnce(a.st),

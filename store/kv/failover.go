@@ -104,26 +104,89 @@ type allowed struct {
 }
 
 func (l *failoverLimiter) Allow(ctx context.Context, key string) (bool, time.Duration, error) {
-	onPostgres := func(ctx context.Context) (allowed, error) {
-		ok, retry, err := l.pg.Allow(ctx, key)
-		return allowed{ok, retry}, err
-	}
-	var a allowed
-	var err error
 	if l.redis == nil {
-		a, err = onPostgres(ctx)
-	} else {
-		a, err = redisFirst(ctx, l.f, "rate_limit", redisReadTimeout, func(ctx context.Context) (allowed, error) {
-			ok, retry, err := l.redis.Allow(ctx, key)
-			return allowed{ok, retry}, err
-		}, onPostgres)
+		return l.withoutRedis(ctx, key)
 	}
+	a, err := redisFirst(ctx, l.f, "rate_limit", redisReadTimeout, func(ctx context.Context) (allowed, error) {
+		ok, retry, err := l.redis.Allow(ctx, key)
+		return allowed{ok, retry}, err
+	}, func(ctx context.Context) (allowed, error) {
+		ok, retry, err := l.withoutRedis(ctx, key)
+		return allowed{ok, retry}, err
+	})
+	return a.ok, a.retry, err
+}
+
+// withoutRedis asks PostgreSQL, or memory when PostgreSQL fails too.
+func (l *failoverLimiter) withoutRedis(ctx context.Context, key string) (bool, time.Duration, error) {
+	ok, retry, err := l.pg.Allow(ctx, key)
 	if err == nil || ctx.Err() != nil {
-		return a.ok, a.retry, err
+		return ok, retry, err
 	}
 	l.f.logger.WarnContext(ctx, "rate limits unreachable in Redis and PostgreSQL: holding them in this process's memory", "error", err)
 	l.f.fallbacks.WithLabelValues("rate_limit", "memory").Inc()
 	return l.memory.Allow(ctx, key)
+}
+
+// Admitter returns the interaction log and the limiter of the same stores
+// as one bot.Admitter. With Redis (redis not nil) Admit is one round trip;
+// while Redis is down, the id is claimed in PostgreSQL and the request
+// counted as Limiter counts it without Redis.
+func (f *Failover) Admitter(redis *RedisAdmitter, pgLog bot.InteractionLog, pgLimiter bot.Limiter, memory *bot.MemoryLimiter) bot.Admitter {
+	a := &failoverAdmitter{f: f, redis: redis,
+		log:     &failoverLog{f: f, pg: pgLog},
+		limiter: &failoverLimiter{f: f, pg: pgLimiter, memory: memory}}
+	if redis != nil {
+		a.log.redis, a.limiter.redis = redis, redis
+	}
+	return a
+}
+
+type failoverAdmitter struct {
+	f       *Failover
+	redis   *RedisAdmitter // nil without Redis
+	log     *failoverLog
+	limiter *failoverLimiter
+}
+
+func (a *failoverAdmitter) Claim(ctx context.Context, id string, window time.Duration) (bool, error) {
+	if a.redis == nil {
+		return a.log.pg.Claim(ctx, id, window)
+	}
+	return a.log.Claim(ctx, id, window)
+}
+
+func (a *failoverAdmitter) Allow(ctx context.Context, key string) (bool, time.Duration, error) {
+	return a.limiter.Allow(ctx, key)
+}
+
+type admitted struct {
+	claimed bool
+	v       bot.Verdict
+}
+
+func (a *failoverAdmitter) Admit(ctx context.Context, id string, window time.Duration, key string) (bool, bot.Verdict, error) {
+	withoutRedis := func(ctx context.Context) (admitted, error) {
+		claimed, err := a.log.pg.Claim(ctx, id, window)
+		if err == nil && !claimed {
+			return admitted{}, nil
+		}
+		v := bot.Verdict{}
+		v.OK, v.RetryAfter, v.Err = a.limiter.withoutRedis(ctx, key)
+		return admitted{claimed: true, v: v}, err // a failed claim lets it through
+	}
+	if a.redis == nil {
+		r, err := withoutRedis(ctx)
+		return r.claimed, r.v, err
+	}
+	r, err := redisFirst(ctx, a.f, "interaction_ids", redisReadTimeout, func(ctx context.Context) (admitted, error) {
+		claimed, v, err := a.redis.Admit(ctx, id, window, key)
+		return admitted{claimed, v}, err
+	}, func(ctx context.Context) (admitted, error) {
+		a.f.fallbacks.WithLabelValues("rate_limit", "postgres").Inc()
+		return withoutRedis(ctx)
+	})
+	return r.claimed, r.v, err
 }
 
 // Cache returns a cache in redis, or pg while Redis is down. An
@@ -173,13 +236,10 @@ func (c *failoverCache) InvalidateTag(ctx context.Context, tag string) error {
 	return c.pg.InvalidateTag(ctx, tag)
 }
 
-// InteractionLog returns a log in redis, or pg while Redis is down. An id
-// claimed in one and replayed while the other is in use gets through: the
-// switch is rare and a replay that matters needs the database anyway.
-func (f *Failover) InteractionLog(redis, pg bot.InteractionLog) bot.InteractionLog {
-	return &failoverLog{f: f, redis: redis, pg: pg}
-}
-
+// failoverLog is an interaction log in redis, or pg while Redis is down.
+// An id claimed in one and replayed while the other is in use gets
+// through: the switch is rare and a replay that matters needs the database
+// anyway.
 type failoverLog struct {
 	f         *Failover
 	redis, pg bot.InteractionLog

@@ -30,7 +30,7 @@ type failoverBundle struct {
 	reg      *prometheus.Registry
 	limiter  bot.Limiter
 	cache    pnw.Cache
-	replays  bot.InteractionLog
+	replays  bot.Admitter
 	failover *kv.Failover
 }
 
@@ -48,7 +48,8 @@ func setupFailover(t *testing.T, rate bot.Rate) *failoverBundle {
 	require.NoError(t, err)
 	b.limiter = b.failover.Limiter(kv.NewRedisLimiter(b.rdb, "", bot.FixedRate(rate)), kv.NewPostgresLimiter(b.st, bot.FixedRate(rate)), bot.NewMemoryLimiter(bot.FixedRate(rate)))
 	b.cache = b.failover.Cache(kv.NewRedisCache(b.rdb, "cache:"), kv.NewPostgresCache(b.st))
-	b.replays = b.failover.InteractionLog(kv.NewRedisInteractionLog(b.rdb, ""), kv.NewPostgresInteractionLog(b.st))
+	b.replays = b.failover.Admitter(kv.NewRedisAdmitter(kv.NewRedisInteractionLog(b.rdb, ""), kv.NewRedisLimiter(b.rdb, "", bot.FixedRate(rate))),
+		kv.NewPostgresInteractionLog(b.st), kv.NewPostgresLimiter(b.st, bot.FixedRate(rate)), bot.NewMemoryLimiter(bot.FixedRate(rate)))
 	require.NoError(t, b.st.Pool.Ping(t.Context())) // a first connection is not what is measured
 	return b
 }
@@ -127,6 +128,20 @@ func TestFailoverRedisKilled(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, want, first)
 	}
+	// Claim and limit together: the user of the limit above is refused, a
+	// replay is refused and not counted.
+	claimed, v, err := b.replays.Admit(window(t), "interaction:2", time.Minute, "user:1")
+	require.NoError(t, err)
+	require.True(t, claimed)
+	require.False(t, v.OK, "user:1 is at its limit")
+	require.NoError(t, v.Err)
+	for _, want := range []bool{true, false} {
+		claimed, v, err = b.replays.Admit(window(t), "interaction:3", time.Minute, "user:2")
+		require.NoError(t, err)
+		require.Equal(t, want, claimed)
+		require.Equal(t, want, v.OK)
+	}
+	require.Equal(t, rate.Requests-1, b.allowed(t, "user:2", rate.Requests), "user:2 was counted once")
 
 	// Redis back: the half-open probe finds it, and it is in use again.
 	b.redis.Start()

@@ -91,6 +91,16 @@ func NewRedisLimiter(client *redis.Client, prefix string, rate bot.RateFunc) *Re
 
 // Allow implements bot.Limiter.
 func (l *RedisLimiter) Allow(ctx context.Context, key string) (bool, time.Duration, error) {
+	keys, args := l.args(ctx, key)
+	wait, err := l.script.Run(ctx, l.client, keys, args...).Int64()
+	if err != nil {
+		return false, 0, fmt.Errorf("rate limit: %w", err)
+	}
+	return wait == 0, time.Duration(wait) * time.Millisecond, nil
+}
+
+// args are slidingLog's keys and arguments for one request of key.
+func (l *RedisLimiter) args(ctx context.Context, key string) ([]string, []any) {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	now := time.Now()
@@ -98,10 +108,41 @@ func (l *RedisLimiter) Allow(ctx context.Context, key string) (bool, time.Durati
 		now = l.Now()
 	}
 	rate := l.rate(ctx)
-	wait, err := l.script.Run(ctx, l.client, []string{l.prefix + "ratelimit:" + key},
-		now.UnixMilli(), rate.Window.Milliseconds(), rate.Requests, hex.EncodeToString(b[:])).Int64()
-	if err != nil {
-		return false, 0, fmt.Errorf("rate limit: %w", err)
+	return []string{l.prefix + "ratelimit:" + key},
+		[]any{now.UnixMilli(), rate.Window.Milliseconds(), rate.Requests, hex.EncodeToString(b[:])}
+}
+
+// claimThenLimit claims the interaction id KEYS[2] for ARGV[5]
+// milliseconds, as RedisInteractionLog does, and when it was new counts the
+// request as slidingLog does. -1 means the id was claimed before: nothing
+// was counted.
+const claimThenLimit = `
+if not redis.call('SET', KEYS[2], 1, 'NX', 'PX', ARGV[5]) then return -1 end
+` + slidingLog
+
+// RedisAdmitter is a RedisInteractionLog and a RedisLimiter whose Admit
+// makes both checks of an interaction in one script: one round trip.
+type RedisAdmitter struct {
+	*RedisInteractionLog
+	*RedisLimiter
+	script *redis.Script
+}
+
+// NewRedisAdmitter joins log and limiter.
+func NewRedisAdmitter(log *RedisInteractionLog, limiter *RedisLimiter) *RedisAdmitter {
+	return &RedisAdmitter{RedisInteractionLog: log, RedisLimiter: limiter, script: redis.NewScript(claimThenLimit)}
+}
+
+// Admit implements bot.Admitter. When Redis fails, both checks failed.
+func (a *RedisAdmitter) Admit(ctx context.Context, id string, window time.Duration, key string) (bool, bot.Verdict, error) {
+	keys, args := a.args(ctx, key)
+	wait, err := a.script.Run(ctx, a.client, append(keys, a.key(id)), append(args, window.Milliseconds())...).Int64()
+	switch {
+	case err != nil:
+		err = fmt.Errorf("replay claim and rate limit: %w", err)
+		return false, bot.Verdict{Err: err}, err
+	case wait < 0:
+		return false, bot.Verdict{}, nil
 	}
-	return wait == 0, time.Duration(wait) * time.Millisecond, nil
+	return true, bot.Verdict{OK: wait == 0, RetryAfter: time.Duration(wait) * time.Millisecond}, nil
 }

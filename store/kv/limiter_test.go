@@ -3,11 +3,13 @@ package kv_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
 	"pnwbot/bot"
@@ -196,5 +198,48 @@ func TestLimiterOneRoundTrip(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, want, ok)
 		require.EqualValues(t, 1, queries.N()-before)
+	}
+}
+
+// Admit claims the interaction id and counts its user's request, in Redis
+// in one script and without Redis in PostgreSQL: a replayed id is refused
+// and not counted, a new one is counted against the limit.
+func TestAdmit(t *testing.T) {
+	t.Parallel()
+	rate := bot.Rate{Requests: 2, Window: time.Minute}
+	client, prefix := storetest.NewRedis(t)
+	st := storetest.NewDB(t)
+	f, err := kv.NewFailover(prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	for name, a := range map[string]bot.Admitter{
+		"Redis": kv.NewRedisAdmitter(kv.NewRedisInteractionLog(client, prefix), kv.NewRedisLimiter(client, prefix, bot.FixedRate(rate))),
+		"PostgreSQL": f.Admitter(nil, kv.NewPostgresInteractionLog(st), kv.NewPostgresLimiter(st, bot.FixedRate(rate)),
+			bot.NewMemoryLimiter(bot.FixedRate(rate))),
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx := t.Context()
+			admit := func(id string) (bool, bot.Verdict) {
+				claimed, v, err := a.Admit(ctx, name+id, time.Minute, "user:"+name)
+				require.NoError(t, err)
+				require.NoError(t, v.Err)
+				return claimed, v
+			}
+			claimed, v := admit("1")
+			require.True(t, claimed)
+			require.True(t, v.OK)
+			claimed, v = admit("1")
+			require.False(t, claimed, "a replay")
+			require.False(t, v.OK)
+			claimed, v = admit("2")
+			require.True(t, claimed)
+			require.True(t, v.OK, "the replay was not counted")
+			claimed, v = admit("3")
+			require.True(t, claimed)
+			require.False(t, v.OK, "over the limit")
+			require.InDelta(t, time.Minute, v.RetryAfter, float64(5*time.Second))
+			first, err := a.Claim(ctx, name+"3", time.Minute)
+			require.NoError(t, err)
+			require.False(t, first, "Claim sees Admit's claims")
+		})
 	}
 }

@@ -42,5 +42,7 @@ func NewRedisInteractionLog(rdb *redis.Client, prefix string) *RedisInteractionL
 
 // Claim implements bot.InteractionLog.
 func (l *RedisInteractionLog) Claim(ctx context.Context, id string, window time.Duration) (bool, error) {
-	return l.rdb.SetNX(ctx, l.prefix+"interaction:"+id, 1, window).Result()
+	return l.rdb.SetNX(ctx, l.key(id), 1, window).Result()
 }
+
+func (l *RedisInteractionLog) key(id string) string { return l.prefix + "interaction:" + id }
