@@ -65,11 +65,11 @@ func (d *Deps) adminUser(ctx context.Context, req *call) (*bot.Response, error) 
 		field("Nation", fmt.Sprintf("[Nation %s](%s)", id, nationURL(id)))
 	}
 	field("API key", d.GameKeys.MemberStatus(ctx, u).Text(discordTime))
-	roles, err := d.roles(ctx, u)
+	row, err := d.Store.UserGetCaller(ctx, u.DiscordID)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("roles: %w", err)
 	}
-	field("Roles", roles)
+	field("Roles", roles(callerOf(row)))
 	perms, err := permissionMap(u.Permissions)
 	if err != nil {
 		return nil, err

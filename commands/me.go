@@ -2,8 +2,8 @@ package commands
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/bwmarrin/discordgo"
@@ -11,7 +11,6 @@ import (
 	"pnwbot/access"
 	"pnwbot/bot"
 	"pnwbot/keys"
-	"pnwbot/store"
 )
 
 func (d *Deps) meCommand() bot.Command {
@@ -59,34 +58,22 @@ func (d *Deps) me(ctx context.Context, req *call) (*bot.Response, error) {
 		field("API key", status.Text(discordTime))
 	}
 
-	roles, err := d.roles(ctx, u)
-	if err != nil {
-		return nil, err
-	}
-	field("Roles", roles)
-	prefs := userPreferences(u)
-	field("Replies", map[bool]string{true: "Private", false: "Public"}[prefs.Private]+" (change with /preferences)")
+	field("Roles", roles(req.Caller))
+	field("Replies", map[bool]string{true: "Private", false: "Public"}[req.Caller.Prefs.Private]+" (change with /preferences)")
 	return &bot.Response{Embeds: []*discordgo.MessageEmbed{e}, Ephemeral: true}, nil
 }
 
-// roles lists the caller's alliance roles and admin level.
-func (d *Deps) roles(ctx context.Context, u store.User) (string, error) {
+// roles lists the alliance roles and admin level of c.
+func roles(c Caller) string {
 	var lines []string
-	admin, err := d.Store.SystemAdminGetByUser(ctx, u.ID)
-	if err == nil {
-		lines = append(lines, "System "+strings.ReplaceAll(admin.Level, "_", " "))
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return "", fmt.Errorf("admin role: %w", err)
+	if c.Admin != nil {
+		lines = append(lines, "System "+strings.ReplaceAll(c.Admin.Role, "_", " "))
 	}
-	managed, err := d.Store.AllianceManagerListByUser(ctx, u.ID)
-	if err != nil {
-		return "", fmt.Errorf("manager roles: %w", err)
-	}
-	for _, m := range managed {
-		lines = append(lines, fmt.Sprintf("%s of [%s](%s)", capitalize(m.AllianceManager.Role), m.AllianceName, allianceURL(fmt.Sprint(m.PnwAllianceID))))
+	for _, m := range c.Managed {
+		lines = append(lines, fmt.Sprintf("%s of [%s](%s)", capitalize(m.Role), m.AllianceName, allianceURL(strconv.FormatInt(m.PnwAllianceID, 10))))
 	}
 	if len(lines) == 0 {
-		return "Member", nil
+		return "Member"
 	}
-	return strings.Join(lines, "\n"), nil
+	return strings.Join(lines, "\n")
 }

@@ -60,13 +60,27 @@ type call struct {
 	Perms access.Perms
 }
 
-// Caller is the invoker's account as the interaction began.
+// Caller is the invoker's account as the interaction began, with their
+// roles, read in one query.
 type Caller struct {
 	// Account is nil when they have none, or when it could not be read.
 	Account *store.User
+	// Prefs are the account's preferences, decoded.
+	Prefs preferences
+	// Admin is their system admin grant (Role is the level); nil when they
+	// are none.
+	Admin *access.Grant
+	// Managed are their active alliance manager roles, by alliance name.
+	Managed []managed
 	// DatabaseDown: the database could not be asked. Commands that need no
 	// account still answer; the rest say errDatabaseDown.
 	DatabaseDown bool
+}
+
+// managed is one of the caller's alliance manager roles.
+type managed struct {
+	Role, AllianceName string
+	PnwAllianceID      int64
 }
 
 // routes turns a command's routes into the router's.
@@ -120,10 +134,10 @@ func (d *Deps) serve(r route, h handler, guard bool) bot.Handler {
 	}
 }
 
-// loadCaller reads the caller's account and applies their preference for
-// private replies.
+// loadCaller reads the caller's account and roles and applies their
+// preference for private replies.
 func (d *Deps) loadCaller(ctx context.Context, req *bot.Request) (Caller, error) {
-	u, err := d.Store.UserGetByDiscordID(ctx, req.User.ID)
+	row, err := d.Store.UserGetCaller(ctx, req.User.ID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return Caller{}, nil
@@ -133,10 +147,40 @@ func (d *Deps) loadCaller(ctx context.Context, req *bot.Request) (Caller, error)
 	case err != nil:
 		return Caller{}, fmt.Errorf("load user: %w", err)
 	}
-	if userPreferences(u).Private {
+	c := callerOf(row)
+	if c.Prefs.Private {
 		req.PreferPrivate()
 	}
-	return Caller{Account: &u}, nil
+	return c, nil
+}
+
+// callerOf is the Caller of an account read with UserGetCaller.
+func callerOf(row store.UserGetCallerRow) Caller {
+	c := Caller{Account: &row.User, Prefs: userPreferences(row.User)}
+	if row.AdminLevel != nil {
+		c.Admin = &access.Grant{Role: *row.AdminLevel, Overrides: row.AdminPermissions}
+	}
+	for i, role := range row.ManagerRoles {
+		c.Managed = append(c.Managed, managed{Role: role, AllianceName: row.ManagedNames[i], PnwAllianceID: row.ManagedPnwIds[i]})
+	}
+	return c
+}
+
+// callerDB answers access's read of the caller's own system admin row
+// from what loadCaller read; every other read goes to the store.
+type callerDB struct {
+	*store.Store
+	c Caller
+}
+
+func (db callerDB) SystemAdminGetByUser(ctx context.Context, userID int64) (store.SystemAdmin, error) {
+	switch {
+	case db.c.Account == nil || db.c.Account.ID != userID:
+		return db.Store.SystemAdminGetByUser(ctx, userID)
+	case db.c.Admin == nil:
+		return store.SystemAdmin{}, store.ErrNotFound
+	}
+	return store.SystemAdmin{UserID: userID, Level: db.c.Admin.Role, Permissions: db.c.Admin.Overrides}, nil
 }
 
 // gameCaller attributes the game API requests of the interaction to the
@@ -195,7 +239,7 @@ func (d *Deps) authorize(ctx context.Context, c *call, n access.Need) error {
 // depends on the account they found or made call it directly.
 func (d *Deps) allow(ctx context.Context, c *call, u store.User, n access.Need) error {
 	var err error
-	if c.Perms, err = access.Load(ctx, d.Store, u.ID, u.Permissions, c.Alliance.ID, n); err != nil {
+	if c.Perms, err = access.Load(ctx, callerDB{d.Store, c.Caller}, u.ID, u.Permissions, c.Alliance.ID, n); err != nil {
 		return err
 	}
 	if err := access.Check(n, c.Perms); err != nil {

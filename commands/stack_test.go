@@ -13,6 +13,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 	"github.com/stretchr/testify/require"
 
+	"pnwbot/access"
 	"pnwbot/bot"
 	"pnwbot/bot/discordtest"
 	"pnwbot/commands"
@@ -136,4 +137,23 @@ func TestOneRoundTrip(t *testing.T) {
 		require.Equal(t, "Benchland", s.post(t, nation).Data.Embeds[0].Title)
 		require.Equal(t, int64(1), s.queries.N()-before, "cached: the caller's row only, nothing written")
 	}
+
+	// A linked caller who is a system admin and manages an alliance: /me
+	// reads the row and the roles in that one query.
+	require.Contains(t, s.post(t, interaction(t, "link_submit", "key", aliceKey, "user", aliceID)).Data.Content, "Aliceland")
+	ctx := t.Context()
+	u, err := s.st.UserGetByDiscordID(ctx, aliceID)
+	require.NoError(t, err)
+	_, err = s.st.SystemAdminUpsert(ctx, store.SystemAdminUpsertParams{UserID: u.ID, Level: "super_admin", Permissions: []byte("{}"), Listed: true})
+	require.NoError(t, err)
+	a, err := s.st.AllianceUpsert(ctx, store.AllianceUpsertParams{PnwAllianceID: rose, Name: "Rose", RouteSlug: "rose"})
+	require.NoError(t, err)
+	_, err = s.st.AllianceManagerUpsert(ctx, store.AllianceManagerUpsertParams{UserID: u.ID, AllianceID: a.ID, Role: access.Manager, Permissions: []byte("{}")})
+	require.NoError(t, err)
+	me := discordtest.Command("/me")
+	me.Member.User.ID = aliceID
+	before = s.queries.N()
+	resp = s.post(t, me)
+	require.Equal(t, int64(1), s.queries.N()-before, "the caller's row and roles, in one query")
+	require.Equal(t, fmt.Sprintf("System super admin\nManager of [Rose](https://politicsandwar.com/alliance/id=%d)", rose), resp.Data.Embeds[0].Fields[3].Value)
 }

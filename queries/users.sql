@@ -10,6 +10,24 @@ RETURNING *;
 -- name: UserGetByDiscordID :one
 SELECT * FROM users WHERE discord_id = @discord_id;
 
+-- name: UserGetCaller :one
+-- The invoker of an interaction, with the roles handlers read beside the
+-- row, in one query: their system admin level and permissions (NULL when
+-- none) and their active manager roles, by alliance name.
+SELECT sqlc.embed(u), sa.level AS admin_level, sa.permissions AS admin_permissions,
+    coalesce(mg.roles, '{}')::text[] AS manager_roles,
+    coalesce(mg.names, '{}')::text[] AS managed_names,
+    coalesce(mg.pnw_ids, '{}')::bigint[] AS managed_pnw_ids
+FROM users u
+LEFT JOIN system_admins sa ON sa.user_id = u.id
+CROSS JOIN LATERAL (
+    SELECT array_agg(m.role ORDER BY a.name, a.id) AS roles, array_agg(a.name ORDER BY a.name, a.id) AS names,
+        array_agg(a.pnw_alliance_id ORDER BY a.name, a.id) AS pnw_ids
+    FROM alliance_managers m JOIN alliances a ON a.id = m.alliance_id
+    WHERE m.user_id = u.id AND m.is_active
+) mg
+WHERE u.discord_id = @discord_id;
+
 -- name: UserGetByID :one
 SELECT * FROM users WHERE id = @id;
 

@@ -153,6 +153,61 @@ func (q *Queries) UserGetByNationID(ctx context.Context, pnwNationID *int64) (Us
 	return i, err
 }
 
+const userGetCaller = `-- name: UserGetCaller :one
+SELECT u.id, u.discord_id, u.discord_username, u.pnw_nation_id, u.pnw_api_key, u.key_salt, u.key_permissions, u.key_verified_at, u.key_revoked_at, u.preferences, u.permissions, u.last_login_at, u.created_at, u.updated_at, sa.level AS admin_level, sa.permissions AS admin_permissions,
+    coalesce(mg.roles, '{}')::text[] AS manager_roles,
+    coalesce(mg.names, '{}')::text[] AS managed_names,
+    coalesce(mg.pnw_ids, '{}')::bigint[] AS managed_pnw_ids
+FROM users u
+LEFT JOIN system_admins sa ON sa.user_id = u.id
+CROSS JOIN LATERAL (
+    SELECT array_agg(m.role ORDER BY a.name, a.id) AS roles, array_agg(a.name ORDER BY a.name, a.id) AS names,
+        array_agg(a.pnw_alliance_id ORDER BY a.name, a.id) AS pnw_ids
+    FROM alliance_managers m JOIN alliances a ON a.id = m.alliance_id
+    WHERE m.user_id = u.id AND m.is_active
+) mg
+WHERE u.discord_id = $1
+`
+
+type UserGetCallerRow struct {
+	User             User            `json:"user"`
+	AdminLevel       *string         `json:"admin_level"`
+	AdminPermissions json.RawMessage `json:"admin_permissions"`
+	ManagerRoles     []string        `json:"manager_roles"`
+	ManagedNames     []string        `json:"managed_names"`
+	ManagedPnwIds    []int64         `json:"managed_pnw_ids"`
+}
+
+// The invoker of an interaction, with the roles handlers read beside the
+// row, in one query: their system admin level and permissions (NULL when
+// none) and their active manager roles, by alliance name.
+func (q *Queries) UserGetCaller(ctx context.Context, discordID string) (UserGetCallerRow, error) {
+	row := q.db.QueryRow(ctx, userGetCaller, discordID)
+	var i UserGetCallerRow
+	err := row.Scan(
+		&i.User.ID,
+		&i.User.DiscordID,
+		&i.User.DiscordUsername,
+		&i.User.PnwNationID,
+		&i.User.PnwApiKey,
+		&i.User.KeySalt,
+		&i.User.KeyPermissions,
+		&i.User.KeyVerifiedAt,
+		&i.User.KeyRevokedAt,
+		&i.User.Preferences,
+		&i.User.Permissions,
+		&i.User.LastLoginAt,
+		&i.User.CreatedAt,
+		&i.User.UpdatedAt,
+		&i.AdminLevel,
+		&i.AdminPermissions,
+		&i.ManagerRoles,
+		&i.ManagedNames,
+		&i.ManagedPnwIds,
+	)
+	return i, err
+}
+
 const userKeyVerified = `-- name: UserKeyVerified :execrows
 UPDATE users SET key_permissions = $1, key_verified_at = now(), key_revoked_at = NULL
 WHERE id = $2 AND pnw_api_key = $3
