@@ -64,8 +64,18 @@ func Observe(logger *slog.Logger, m *Metrics) Middleware {
 			typ := interactionType(req.Interaction.Type)
 			m.interactions.WithLabelValues(req.Route, typ, result).Inc()
 			m.latency.WithLabelValues(req.Route, typ).Observe(latency.Seconds())
-			logger.InfoContext(ctx, "interaction", append(attrs(req),
-				slog.Float64("duration_ms", float64(latency.Microseconds())/1000), slog.String("outcome", result))...)
+			if !logger.Enabled(ctx, slog.LevelInfo) {
+				return resp, err
+			}
+			// LogAttrs and an array: no boxing, one allocation fewer per line.
+			var line [7]slog.Attr
+			a := append(line[:0], slog.String("interaction_id", req.Interaction.ID), slog.String("type", typ),
+				slog.String("route", req.Route), slog.String("guild_id", req.GuildID))
+			if req.User != nil {
+				a = append(a, slog.String("user_id", req.User.ID))
+			}
+			a = append(a, slog.Float64("duration_ms", float64(latency.Microseconds())/1000), slog.String("outcome", result))
+			logger.LogAttrs(ctx, slog.LevelInfo, "interaction", a...)
 			return resp, err
 		}
 	}
@@ -74,32 +84,24 @@ func Observe(logger *slog.Logger, m *Metrics) Middleware {
 // AutoDefer sends a deferred response when the handler has not answered
 // after the given time, so Discord's 3 s deadline is never missed; the bot
 // edits the answer in later. Autocomplete cannot be deferred, and neither can
-// a modal: handlers that open modals must be fast.
+// a modal: handlers that open modals must be fast. The handler runs on the
+// caller's goroutine; only a deferral gets one of its own.
 func AutoDefer(after time.Duration) Middleware {
 	return func(next Handler) Handler {
 		return func(ctx context.Context, req *Request) (*Response, error) {
 			if req.deferral == nil || req.Interaction.Type == discordgo.InteractionApplicationCommandAutocomplete {
 				return next(ctx, req)
 			}
-			type result struct {
-				resp *Response
-				err  error
-			}
-			done := make(chan result, 1)
-			go func() {
-				resp, err := next(ctx, req)
-				done <- result{resp, err}
-			}()
-			timer := time.NewTimer(after)
-			defer timer.Stop()
-			select {
-			case r := <-done:
-				return r.resp, r.err
-			case <-timer.C:
+			deferred := make(chan struct{})
+			timer := time.AfterFunc(after, func() {
+				defer close(deferred)
 				req.deferral(ctx)
-				r := <-done
-				return r.resp, r.err
+			})
+			resp, err := next(ctx, req)
+			if !timer.Stop() {
+				<-deferred // the answer goes out after the deferral
 			}
+			return resp, err
 		}
 	}
 }
