@@ -58,6 +58,11 @@ type call struct {
 	Alliance store.Alliance
 	// Perms is what the caller holds, loaded once for the route's Need.
 	Perms access.Perms
+
+	// made is the account made for the usage log (gameCaller), at most
+	// once in the interaction.
+	madeMu sync.Mutex
+	made   int64
 }
 
 // Caller is the invoker's account as the interaction began, with their
@@ -187,24 +192,24 @@ func (db callerDB) SystemAdminGetByUser(ctx context.Context, userID int64) (stor
 // caller's account, and charges the lookups that spend the bot's own key
 // to the caller's daily allowance; a caller without an account gets one
 // made, at most once in the interaction, when such a lookup is logged.
+// Nothing of it runs unless the interaction calls the game.
 func (d *Deps) gameCaller(c *call) pnw.Caller {
 	gc := pnw.Caller{DiscordID: c.User.ID}
 	if c.Caller.Account != nil {
 		gc.UserID = c.Caller.Account.ID
+		return gc
 	}
-	var mu sync.Mutex
-	var id int64
 	gc.Account = func(ctx context.Context) (int64, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		if id == 0 {
+		c.madeMu.Lock()
+		defer c.madeMu.Unlock()
+		if c.made == 0 {
 			u, err := d.ensureUser(ctx, c)
 			if err != nil {
 				return 0, err
 			}
-			id = u.ID
+			c.made = u.ID
 		}
-		return id, nil
+		return c.made, nil
 	}
 	return gc
 }
