@@ -60,6 +60,11 @@ func (b *Bot) firstTime(ctx context.Context, i *discordgo.Interaction) (bool, *V
 	if key := limitKey(i); key != "" && b.opts.Admit != nil {
 		v = &Verdict{}
 		ok, *v, err = b.opts.Admit.Admit(ctx, i.ID, replayWindow, key)
+		if v.Err != nil {
+			// Not answered within the claim's deadline (PostgreSQL slow
+			// without Redis): RateLimit asks again, with the handler's.
+			v = nil
+		}
 	} else {
 		ok, err = b.opts.Replays.Claim(ctx, i.ID, replayWindow)
 	}
