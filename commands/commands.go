@@ -34,6 +34,8 @@ type Deps struct {
 	DM Messenger
 	// Guilds gives and takes server roles: the bot's REST client.
 	Guilds Guilds
+	// Channels posts in server channels (the daily audit report): the bot.
+	Channels Channels
 	// Notices sends the DMs no command waits on (a revoked key's notice)
 	// durably, as jobs; nil sends them with DM at once.
 	Notices Messenger
@@ -88,6 +90,7 @@ func All(d *Deps) []bot.Command {
 		d.allianceCommand(),
 		d.adminCommand(),
 		d.warCommand(),
+		d.iaCommand(),
 	}
 }
 
@@ -171,10 +174,15 @@ func (d *Deps) syncRoles(ctx context.Context, userID int64) {
 type preferences struct {
 	// Private makes every reply ephemeral.
 	Private bool `json:"private"`
+	// AuditReminders lets the daily audit DM the rules one fails; on
+	// unless turned off.
+	AuditReminders bool `json:"audit_reminders"`
 }
 
-func userPreferences(u store.User) preferences {
-	var p preferences
-	_ = json.Unmarshal(u.Preferences, &p) // a CHECK keeps it an object; unknown keys are ignored
+func userPreferences(u store.User) preferences { return preferencesOf(u.Preferences) }
+
+func preferencesOf(raw json.RawMessage) preferences {
+	p := preferences{AuditReminders: true}
+	_ = json.Unmarshal(raw, &p) // a CHECK keeps it an object; unknown keys are ignored
 	return p
 }

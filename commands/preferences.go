@@ -33,6 +33,10 @@ func (d *Deps) preferencesCommand() bot.Command {
 					{Name: "Private: only me", Value: repliesPrivate},
 					{Name: "Public: everyone in the channel", Value: repliesPublic},
 				},
+			}, {
+				Type:        discordgo.ApplicationCommandOptionBoolean,
+				Name:        "audit_reminders",
+				Description: "Whether your alliance's daily audit DMs you the rules you fail (on by default)",
 			}},
 		},
 		Routes: d.routes(route{Path: "/preferences", Handler: d.preferences, Ephemeral: true}),
@@ -41,12 +45,14 @@ func (d *Deps) preferencesCommand() bot.Command {
 
 func (d *Deps) preferences(ctx context.Context, req *call) (*bot.Response, error) {
 	var set struct {
-		Replies string `discord:"replies"`
+		Replies        string `discord:"replies"`
+		AuditReminders *bool  `discord:"audit_reminders"`
 	}
 	if err := req.Options(&set); err != nil {
 		return nil, err
 	}
-	if set.Replies != repliesPrivate && set.Replies != repliesPublic {
+	replies := set.Replies == repliesPrivate || set.Replies == repliesPublic
+	if !replies && set.AuditReminders == nil {
 		u, err := d.findUser(req) // without an account, the defaults
 		if errors.Is(err, errDatabaseDown) {
 			return nil, err
@@ -62,7 +68,12 @@ func (d *Deps) preferences(ctx context.Context, req *call) (*bot.Response, error
 		return nil, err
 	}
 	updatedPrefs := old
-	updatedPrefs.Private = set.Replies == repliesPrivate
+	if replies {
+		updatedPrefs.Private = set.Replies == repliesPrivate
+	}
+	if set.AuditReminders != nil {
+		updatedPrefs.AuditReminders = *set.AuditReminders
+	}
 	raw, err := mergePreferences(u.Preferences, updatedPrefs)
 	if err != nil {
 		return nil, err
@@ -79,10 +90,14 @@ func (d *Deps) preferences(ctx context.Context, req *call) (*bot.Response, error
 }
 
 func describePreferences(p preferences) string {
+	s := "Replies to your commands are public, except those about your account and keys, which are always private."
 	if p.Private {
-		return "Replies to your commands are private: only you see them."
+		s = "Replies to your commands are private: only you see them."
 	}
-	return "Replies to your commands are public, except those about your account and keys, which are always private."
+	if p.AuditReminders {
+		return s + " Your alliance's daily audit DMs you the rules you fail."
+	}
+	return s + " You get no audit reminders by DM."
 }
 
 // mergePreferences writes p over the stored object, keeping keys this
@@ -93,5 +108,6 @@ func mergePreferences(stored json.RawMessage, p preferences) (json.RawMessage, e
 		return nil, fmt.Errorf("stored preferences: %w", err)
 	}
 	all["private"] = p.Private
+	all["audit_reminders"] = p.AuditReminders
 	return json.Marshal(all)
 }

@@ -69,6 +69,22 @@ func (v *Alliance) GetAcceptMembers() bool { return v.AcceptMembers }
 // GetNations returns Alliance.Nations, and is useful for accessing the field via an interface.
 func (v *Alliance) GetNations() []AllianceNation { return v.Nations }
 
+// AllianceAudit includes the requested fields of the GraphQL type Alliance.
+type AllianceAudit struct {
+	Id      string        `json:"id"`
+	Color   string        `json:"color"`
+	Nations []AuditNation `json:"nations"`
+}
+
+// GetId returns AllianceAudit.Id, and is useful for accessing the field via an interface.
+func (v *AllianceAudit) GetId() string { return v.Id }
+
+// GetColor returns AllianceAudit.Color, and is useful for accessing the field via an interface.
+func (v *AllianceAudit) GetColor() string { return v.Color }
+
+// GetNations returns AllianceAudit.Nations, and is useful for accessing the field via an interface.
+func (v *AllianceAudit) GetNations() []AuditNation { return v.Nations }
+
 // AllianceBank is an alliance's bank holdings (private).
 type AllianceBank struct {
 	Id        string  `json:"id"`
@@ -176,6 +192,42 @@ func (v *AllianceRef) GetName() string { return v.Name }
 
 // GetAcronym returns AllianceRef.Acronym, and is useful for accessing the field via an interface.
 func (v *AllianceRef) GetAcronym() string { return v.Acronym }
+
+// AuditCity includes the requested fields of the GraphQL type City.
+type AuditCity struct {
+	Barracks int `json:"barracks"`
+	Factory  int `json:"factory"`
+	Hangar   int `json:"hangar"`
+	Drydock  int `json:"drydock"`
+}
+
+// GetBarracks returns AuditCity.Barracks, and is useful for accessing the field via an interface.
+func (v *AuditCity) GetBarracks() int { return v.Barracks }
+
+// GetFactory returns AuditCity.Factory, and is useful for accessing the field via an interface.
+func (v *AuditCity) GetFactory() int { return v.Factory }
+
+// GetHangar returns AuditCity.Hangar, and is useful for accessing the field via an interface.
+func (v *AuditCity) GetHangar() int { return v.Hangar }
+
+// GetDrydock returns AuditCity.Drydock, and is useful for accessing the field via an interface.
+func (v *AuditCity) GetDrydock() int { return v.Drydock }
+
+// AuditNation includes the requested fields of the GraphQL type Nation.
+type AuditNation struct {
+	Id                string      `json:"id"`
+	AllianceSeniority int         `json:"alliance_seniority"`
+	Cities            []AuditCity `json:"cities"`
+}
+
+// GetId returns AuditNation.Id, and is useful for accessing the field via an interface.
+func (v *AuditNation) GetId() string { return v.Id }
+
+// GetAllianceSeniority returns AuditNation.AllianceSeniority, and is useful for accessing the field via an interface.
+func (v *AuditNation) GetAllianceSeniority() int { return v.AllianceSeniority }
+
+// GetCities returns AuditNation.Cities, and is useful for accessing the field via an interface.
+func (v *AuditNation) GetCities() []AuditCity { return v.Cities }
 
 // Bankrec is a bank or tax record (private).
 type Bankrec struct {
@@ -733,6 +785,14 @@ var AllWarType = []WarType{
 	WarTypeRAID,
 }
 
+// __allianceAuditInput is used internally by genqlient
+type __allianceAuditInput struct {
+	Ids []int `json:"ids"`
+}
+
+// GetIds returns __allianceAuditInput.Ids, and is useful for accessing the field via an interface.
+func (v *__allianceAuditInput) GetIds() []int { return v.Ids }
+
 // __allianceBankInput is used internally by genqlient
 type __allianceBankInput struct {
 	Ids []int `json:"ids"`
@@ -976,6 +1036,24 @@ func (v *__warsByIDInput) GetIds() []int { return v.Ids }
 
 // GetFirst returns __warsByIDInput.First, and is useful for accessing the field via an interface.
 func (v *__warsByIDInput) GetFirst() int { return v.First }
+
+// allianceAuditAlliancesAlliancePaginator includes the requested fields of the GraphQL type AlliancePaginator.
+type allianceAuditAlliancesAlliancePaginator struct {
+	Data []AllianceAudit `json:"data"`
+}
+
+// GetData returns allianceAuditAlliancesAlliancePaginator.Data, and is useful for accessing the field via an interface.
+func (v *allianceAuditAlliancesAlliancePaginator) GetData() []AllianceAudit { return v.Data }
+
+// allianceAuditResponse is returned by allianceAudit on success.
+type allianceAuditResponse struct {
+	Alliances allianceAuditAlliancesAlliancePaginator `json:"alliances"`
+}
+
+// GetAlliances returns allianceAuditResponse.Alliances, and is useful for accessing the field via an interface.
+func (v *allianceAuditResponse) GetAlliances() allianceAuditAlliancesAlliancePaginator {
+	return v.Alliances
+}
 
 // allianceBankAlliancesAlliancePaginator includes the requested fields of the GraphQL type AlliancePaginator.
 type allianceBankAlliancesAlliancePaginator struct {
@@ -1529,6 +1607,56 @@ type warsByIDWarsWarPaginator struct {
 
 // GetData returns warsByIDWarsWarPaginator.Data, and is useful for accessing the field via an interface.
 func (v *warsByIDWarsWarPaginator) GetData() []War { return v.Data }
+
+// The query executed by allianceAudit.
+const allianceAudit_Operation = `
+query allianceAudit ($ids: [Int]) {
+	alliances(id: $ids, first: 1) {
+		data {
+			id
+			color
+			nations {
+				id
+				alliance_seniority
+				cities {
+					barracks
+					factory
+					hangar
+					drydock
+				}
+			}
+		}
+	}
+}
+`
+
+// What member audits (package ia) read beyond the alliance's member list, in
+// one request: the alliance's color, and each nation's days in the alliance
+// and military buildings per city.
+func allianceAudit(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	ids []int,
+) (data_ *allianceAuditResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "allianceAudit",
+		Query:  allianceAudit_Operation,
+		Variables: &__allianceAuditInput{
+			Ids: ids,
+		},
+	}
+
+	data_ = &allianceAuditResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
 
 // The query executed by allianceBank.
 const allianceBank_Operation = `

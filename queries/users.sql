@@ -97,3 +97,6 @@ SELECT id, discord_id, pnw_nation_id FROM users WHERE pnw_nation_id = ANY(@natio
 
 -- name: UserSetLastLogin :exec
 UPDATE users SET last_login_at = @now::timestamptz WHERE id = @id;
+
+-- name: UserListPreferencesByNationIDs :many
+SELECT pnw_nation_id, preferences FROM users WHERE pnw_nation_id = ANY(@nation_ids::bigint[]);

@@ -58,6 +58,8 @@ var (
 		"Seconds between passes that give and take alliances' Discord roles")
 	WarPollInterval = number("jobs.war_poll_interval_seconds", "jobs", 120, 10,
 		"Seconds between reads of the alerted alliances' active wars, which alert on any war the stream missed")
+	AuditInterval = number("jobs.audit_interval_seconds", "jobs", 3600, 10,
+		"Seconds between audit passes: daily reports due, reminders, and the inactive-bracket automation")
 	LinkedRolesInterval = number("jobs.linked_roles_interval_seconds", "jobs", 21600, 600,
 		"Seconds between refreshes of Linked Roles metadata (cities, score)")
 )
@@ -79,7 +81,7 @@ func cacheTTLs() map[string]Key {
 var All = allKeys()
 
 func allKeys() []Key {
-	keys := []Key{UserCommandsPerMinute, UserLookupsPerDay, WithdrawalCap, RetentionInterval, KeyVerificationInterval, SettleInterval, RoleSyncInterval, LinkedRolesInterval, WarPollInterval}
+	keys := []Key{UserCommandsPerMinute, UserLookupsPerDay, WithdrawalCap, RetentionInterval, KeyVerificationInterval, SettleInterval, RoleSyncInterval, LinkedRolesInterval, WarPollInterval, AuditInterval}
 	for _, kind := range slices.Sorted(maps.Keys(CacheTTL)) {
 		keys = append(keys, CacheTTL[kind])
 	}

@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"net/netip"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 type Alliance struct {
@@ -66,6 +68,37 @@ type AppConfig struct {
 	UpdatedAt   time.Time `json:"updated_at"`
 }
 
+type AuditAutomation struct {
+	AllianceID    int64      `json:"alliance_id"`
+	Days          int32      `json:"days"`
+	BracketID     int64      `json:"bracket_id"`
+	ManagerID     int64      `json:"manager_id"`
+	StoppedAt     *time.Time `json:"stopped_at"`
+	StoppedReason string     `json:"stopped_reason"`
+	CreatedAt     time.Time  `json:"created_at"`
+	UpdatedAt     time.Time  `json:"updated_at"`
+}
+
+type AuditBracketMove struct {
+	ID          int64      `json:"id"`
+	AllianceID  int64      `json:"alliance_id"`
+	NationID    int64      `json:"nation_id"`
+	FromBracket int64      `json:"from_bracket"`
+	ToBracket   int64      `json:"to_bracket"`
+	MovedAt     time.Time  `json:"moved_at"`
+	RestoredAt  *time.Time `json:"restored_at"`
+	RestoredBy  *string    `json:"restored_by"`
+}
+
+type AuditChannel struct {
+	AllianceID int64       `json:"alliance_id"`
+	ChannelID  string      `json:"channel_id"`
+	Hour       int16       `json:"hour"`
+	PostedOn   pgtype.Date `json:"posted_on"`
+	CreatedAt  time.Time   `json:"created_at"`
+	UpdatedAt  time.Time   `json:"updated_at"`
+}
+
 type AuditLog struct {
 	ID           int64           `json:"id"`
 	UserID       *int64          `json:"user_id"`
@@ -79,6 +112,25 @@ type AuditLog struct {
 	IpAddress    *netip.Addr     `json:"ip_address"`
 	UserAgent    string          `json:"user_agent"`
 	CreatedAt    time.Time       `json:"created_at"`
+}
+
+type AuditReminder struct {
+	RuleID    int64       `json:"rule_id"`
+	NationID  int64       `json:"nation_id"`
+	Day       pgtype.Date `json:"day"`
+	CreatedAt time.Time   `json:"created_at"`
+}
+
+type AuditRule struct {
+	ID         int64     `json:"id"`
+	AllianceID int64     `json:"alliance_id"`
+	Kind       string    `json:"kind"`
+	Threshold  int32     `json:"threshold"`
+	Mmr        []int32   `json:"mmr"`
+	MinCities  int32     `json:"min_cities"`
+	CreatedBy  *int64    `json:"created_by"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
 }
 
 type PnwDataCache struct {

@@ -383,6 +383,35 @@ func (q *Queries) UserListKeys(ctx context.Context, arg UserListKeysParams) ([]U
 	return items, nil
 }
 
+const userListPreferencesByNationIDs = `-- name: UserListPreferencesByNationIDs :many
+SELECT pnw_nation_id, preferences FROM users WHERE pnw_nation_id = ANY($1::bigint[])
+`
+
+type UserListPreferencesByNationIDsRow struct {
+	PnwNationID *int64          `json:"pnw_nation_id"`
+	Preferences json.RawMessage `json:"preferences"`
+}
+
+func (q *Queries) UserListPreferencesByNationIDs(ctx context.Context, nationIds []int64) ([]UserListPreferencesByNationIDsRow, error) {
+	rows, err := q.db.Query(ctx, userListPreferencesByNationIDs, nationIds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []UserListPreferencesByNationIDsRow{}
+	for rows.Next() {
+		var i UserListPreferencesByNationIDsRow
+		if err := rows.Scan(&i.PnwNationID, &i.Preferences); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const userMarkKeyRevoked = `-- name: UserMarkKeyRevoked :execrows
 UPDATE users SET key_revoked_at = now(), updated_at = now()
 WHERE id = $1 AND pnw_api_key = $2 AND key_revoked_at IS NULL

@@ -135,7 +135,7 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 		return nil, err
 	}
 	deps := commands.New(commands.Deps{Store: a.st, Game: a.game, Keys: a.keys, Logger: logger, Settings: cfgs,
-		DM: rest, Guilds: rest, Notices: notices})
+		DM: rest, Guilds: rest, Channels: rest, Notices: notices})
 	if err = deps.BootstrapSuperAdmins(ctx, cfg.SuperAdminDiscordIDs); err != nil {
 		return nil, err
 	}
@@ -328,7 +328,7 @@ func (a *app) newSite(cfg *config.Config, rest *bot.REST, deps *commands.Deps, s
 	}
 	var err error
 	a.site, err = site.New(site.Options{
-		Store: a.st, Sessions: sessions, Game: a.game, Keys: a.keys, Bank: deps.Bank.Holdings,
+		Store: a.st, Sessions: sessions, Game: a.game, Keys: a.keys, Bank: deps.Bank.Holdings, Audit: deps.Auditor(),
 		DiscordURL: cfg.DiscordAPIURL, ClientID: rest.ApplicationID(), ClientSecret: string(cfg.DiscordClientSecret),
 		PublicURL: cfg.PublicURL, Logger: a.logger,
 	})
@@ -352,6 +352,7 @@ func (a *app) newJobs(ctx context.Context, cfgs *settings.Settings, rest *bot.RE
 		{Name: "withdrawals_settle", Every: cfgs.Seconds(ctx, settings.SettleInterval), Run: func(ctx context.Context) (any, error) { return deps.Bank.Settle(ctx) }},
 		{Name: "role_sync", Every: cfgs.Seconds(ctx, settings.RoleSyncInterval), Run: func(ctx context.Context) (any, error) { return deps.SyncAllRoles(ctx) }},
 		{Name: "war_poll", Every: cfgs.Seconds(ctx, settings.WarPollInterval), Run: func(ctx context.Context) (any, error) { return a.war.Poll(ctx) }},
+		{Name: "audit", Every: cfgs.Seconds(ctx, settings.AuditInterval), Run: func(ctx context.Context) (any, error) { return deps.AuditPass(ctx) }},
 	}
 	if a.site != nil {
 		passes = append(passes, jobs.Pass{Name: "linked_roles", Every: cfgs.Seconds(ctx, settings.LinkedRolesInterval),

@@ -127,6 +127,15 @@ func (x *executor) resolve(parent, name string, obj, args map[string]any) (any, 
 			return nil, nil
 		}
 		return a.record(), nil
+	case "Nation.cities":
+		n := s.nations[toInt(obj["id"])]
+		out := []map[string]any{}
+		for _, c := range n.Cities {
+			m := record(c, nil, "")
+			m["nation_id"] = strconv.Itoa(n.ID)
+			out = append(out, m)
+		}
+		return out, nil
 	case "Alliance.nations":
 		return x.nations(map[string]any{"alliance_id": []any{obj["id"]}}), nil
 	case "Alliance.bankrecs", "Alliance.taxrecs":

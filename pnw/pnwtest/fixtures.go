@@ -30,11 +30,23 @@ type Nation struct {
 	DefensiveWarsCount int     `json:"defensive_wars_count"`
 	Discord            string  `json:"discord"`
 	DiscordID          string  `json:"discord_id"`
-	TaxID              int     `json:"tax_id,string"` // its tax bracket; visible to its alliance's officers
+	TaxID              int     `json:"tax_id,string"`      // its tax bracket; visible to its alliance's officers
+	AllianceSeniority  int     `json:"alliance_seniority"` // days in its alliance (an applicant's: since applying)
+	// Cities are its cities, for Nation.cities.
+	Cities []City `json:"-"`
 	// Founded and LastActive come back in the game's two date formats:
 	// "2006-01-02 15:04:05" and "2006-01-02T15:04:05+00:00".
 	Founded    time.Time `json:"-"`
 	LastActive time.Time `json:"-"`
+}
+
+// City is a city's military buildings; zero fields come back as zero.
+type City struct {
+	ID       int `json:"id,string"`
+	Barracks int `json:"barracks"`
+	Factory  int `json:"factory"`
+	Hangar   int `json:"hangar"`
+	Drydock  int `json:"drydock"`
 }
 
 // Resources are amounts of money and resources.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 )
 
 // TaxBracket is one of an alliance's tax brackets.
@@ -19,6 +20,16 @@ func (s *Server) Nation(id int) Nation {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.nations[id]
+}
+
+// SetInactiveDays makes a nation last active days ago (0: just now), as if
+// its player had stayed away that long.
+func (s *Server) SetInactiveDays(id, days int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := s.nations[id]
+	n.LastActive = time.Now().Add(-time.Duration(days) * 24 * time.Hour)
+	s.nations[id] = n
 }
 
 // positionIDs are the game's default positions' ids, as its schema

@@ -161,32 +161,44 @@ func pageOf[T any](items []T, n int) []T {
 	return items[start:min(start+pageSize, len(items))]
 }
 
+// allianceFor is the alliance of the page's {slug} and what u holds in it,
+// once u is known to hold canViewMembers (the managers' pages' own
+// permission); otherwise it answers, a denial audited, and ok is false.
+func (s *Site) allianceFor(w http.ResponseWriter, r *http.Request, u *store.User, route string) (a store.Alliance, held access.Set, ok bool) {
+	ctx := r.Context()
+	a, err := s.opts.Store.AllianceGetBySlug(ctx, r.PathValue("slug"))
+	if errors.Is(err, store.ErrNotFound) {
+		s.fail(w, r, http.StatusNotFound, "Not found", "No alliance has this address.")
+		return a, nil, false
+	} else if err != nil {
+		s.internal(w, r, err)
+		return a, nil, false
+	}
+	held, _, err = access.LoadAlliance(ctx, s.opts.Store, u.ID, a.ID) // once for the page
+	if err != nil {
+		s.internal(w, r, err)
+		return a, nil, false
+	}
+	var denied *access.Denied
+	if errors.As(access.Check(access.Alliance(access.ViewMembers), access.Perms{Alliance: held}), &denied) {
+		s.audit(r, audit.Entry{User: &u.ID, Alliance: &a.ID, Action: "permission.denied", Resource: "alliance",
+			ResourceID: strconv.FormatInt(a.PnwAllianceID, 10), Failed: true,
+			New: map[string]any{"route": route, "missing": denied.Missing}})
+		s.fail(w, r, http.StatusForbidden, "Forbidden",
+			fmt.Sprintf("You may not see %s's page: you are missing %s. Its admins can grant it in Discord (/alliance managers).", a.Name, denied.List()))
+		return a, nil, false
+	}
+	return a, held, true
+}
+
 // alliance is the managers' page: members for canViewMembers (the page's
 // own permission, as /alliance members), wars and audit log for those who
 // hold canViewWars and canViewAuditLog, decided by access from one load of
 // the manager's row, as for the commands.
 func (s *Site) alliance(w http.ResponseWriter, r *http.Request, u *store.User, _ store.UserSession) {
 	ctx := r.Context()
-	a, err := s.opts.Store.AllianceGetBySlug(ctx, r.PathValue("slug"))
-	if errors.Is(err, store.ErrNotFound) {
-		s.fail(w, r, http.StatusNotFound, "Not found", "No alliance has this address.")
-		return
-	} else if err != nil {
-		s.internal(w, r, err)
-		return
-	}
-	held, _, err := access.LoadAlliance(ctx, s.opts.Store, u.ID, a.ID) // once for the page
-	if err != nil {
-		s.internal(w, r, err)
-		return
-	}
-	var denied *access.Denied
-	if errors.As(access.Check(access.Alliance(access.ViewMembers), access.Perms{Alliance: held}), &denied) {
-		s.audit(r, audit.Entry{User: &u.ID, Alliance: &a.ID, Action: "permission.denied", Resource: "alliance",
-			ResourceID: strconv.FormatInt(a.PnwAllianceID, 10), Failed: true,
-			New: map[string]any{"route": "/alliances/{slug}", "missing": denied.Missing}})
-		s.fail(w, r, http.StatusForbidden, "Forbidden",
-			fmt.Sprintf("You may not see %s's page: you are missing %s. Its admins can grant it in Discord (/alliance managers).", a.Name, denied.List()))
+	a, held, ok := s.allianceFor(w, r, u, "/alliances/{slug}")
+	if !ok {
 		return
 	}
 	d := allianceData{Alliance: a}

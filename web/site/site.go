@@ -21,6 +21,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"pnwbot/ia"
 	"pnwbot/keys"
 	"pnwbot/pnw"
 	"pnwbot/secrets"
@@ -38,6 +39,10 @@ type Options struct {
 	// /alliance bank does (bank.Bank.Holdings); nil leaves the
 	// bank off the alliance page.
 	Bank func(context.Context, store.Alliance) (pnw.Result[pnw.AllianceBank], error)
+	// Audit judges an alliance's members against its audit rules, as
+	// /audit run does; its zero value reads with Store and Game and leaves
+	// the discord rule's "in the server" unchecked.
+	Audit ia.Auditor
 	// DiscordURL is DISCORD_API_URL: the browser is sent to its
 	// /oauth2/authorize, and the token and API calls go to it too.
 	DiscordURL string
@@ -79,6 +84,9 @@ func New(opts Options) (*Site, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Audit.Store == nil {
+		opts.Audit = ia.Auditor{Store: opts.Store, Game: opts.Game}
+	}
 	opts.PublicURL = strings.TrimRight(opts.PublicURL, "/")
 	opts.DiscordURL = strings.TrimRight(opts.DiscordURL, "/")
 	s := &Site{
@@ -88,7 +96,7 @@ func New(opts Options) (*Site, error) {
 		client: &http.Client{Timeout: 15 * time.Second},
 		keys:   keys.New(keys.Options{Store: opts.Store, Game: opts.Game, Ring: opts.Keys, Logger: opts.Logger, Now: opts.Now}),
 	}
-	for _, name := range []string{"home", "me", "alliance", "public", "error", "linked", "admin"} {
+	for _, name := range []string{"home", "me", "alliance", "public", "error", "linked", "admin", "audit"} {
 		t, err := template.New(name).Funcs(funcs).ParseFS(templates, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("site: template %s: %w", name, err)
@@ -122,6 +130,7 @@ func (s *Site) Handler() http.Handler {
 	mux.HandleFunc("POST /me/sign-out-everywhere", s.signedIn(s.signOutEverywhere))
 	mux.HandleFunc("GET /me", s.signedIn(s.me))
 	mux.HandleFunc("GET /alliances/{slug}", s.signedIn(s.alliance))
+	mux.HandleFunc("GET /alliances/{slug}/audit", s.signedIn(s.auditPage))
 	mux.HandleFunc("GET /a/{slug}", s.public)
 	mux.HandleFunc("GET /admin", s.signedIn(s.admin))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
