@@ -125,7 +125,9 @@ function suggestCommands() {
   const typed = input.value.trim();
   if (selected || !typed.startsWith('/')) return suggest([]);
   const q = typed.slice(1).toLowerCase();
-  suggest(COMMANDS.filter((c) => c.path.startsWith(q)).map((c) => ['/' + c.path, c.description, () => select(c)]));
+  const found = COMMANDS.filter((c) => c.path.startsWith(q));
+  found.sort((a, b) => (b.path === q) - (a.path === q)); // what is typed in full first: Enter picks it
+  suggest(found.map((c) => ['/' + c.path, c.description, () => select(c)]));
 }
 
 function select(c) {
