@@ -597,19 +597,12 @@ func (f *Fake) WaitDM(ctx context.Context, userID string, n int) (*Reply, error)
 	return r, err
 }
 
-// WaitDMs waits until some user has more direct messages than seen counts
-// (by user ID), and returns every user's messages past their count.
-func (f *Fake) WaitDMs(ctx context.Context, seen map[string]int) (map[string][]*Reply, error) {
-	out := map[string][]*Reply{}
-	err := f.wait(ctx, func() bool {
-		for u, dms := range f.dms {
-			if len(dms) > seen[u] {
-				out[u] = append([]*Reply(nil), dms[seen[u]:]...)
-			}
-		}
-		return len(out) > 0
-	})
-	return out, err
+// Changed returns a channel closed at the fake's next change (a reply, a
+// message, a connection...): take it, read what you follow, then wait on it.
+func (f *Fake) Changed() <-chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.changed
 }
 
 // isAnswered reports whether the interaction with this token has had its

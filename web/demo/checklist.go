@@ -95,16 +95,9 @@ func (p *progress) list() []string {
 	return out
 }
 
-// changedFrom returns a channel closed once the steps done are no longer
-// shown (a comma-separated list from list), at once if they are not now.
-func (p *progress) changedFrom(shown string) <-chan struct{} {
+// changes returns a channel closed when the next step is done.
+func (p *progress) changes() <-chan struct{} {
 	p.mu.Lock()
-	ch := p.changed
-	p.mu.Unlock()
-	if strings.Join(p.list(), ",") != shown {
-		closed := make(chan struct{})
-		close(closed)
-		return closed
-	}
-	return ch
+	defer p.mu.Unlock()
+	return p.changed
 }

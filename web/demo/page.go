@@ -210,48 +210,49 @@ func (p *Page) delivery(w http.ResponseWriter, r *http.Request) {
 
 // events answers, as soon as there is news and otherwise after a while
 // with 204, with the direct messages the bot sent past the counts the page
-// has (dms: one count per user, in the world's order) and the steps done
-// when they are not the done steps the page shows.
+// has (dms: one count per user, in the world's order) and the steps done,
+// when they are not the steps the page shows (done).
 func (p *Page) events(w http.ResponseWriter, r *http.Request) {
-	seen := map[string]int{}
-	counts := strings.Split(r.URL.Query().Get("dms"), ",")
-	for i, u := range p.world.Users {
-		if i < len(counts) {
-			seen[u.ID], _ = strconv.Atoi(counts[i])
-		}
-	}
+	seen := strings.Split(r.URL.Query().Get("dms"), ",")
 	shown := r.URL.Query().Get("done")
 	ctx, cancel := context.WithTimeout(r.Context(), deliveryWait)
 	defer cancel()
-	go func() {
-		select {
-		case <-p.progress.changedFrom(shown):
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	dms, err := p.discord.WaitDMs(ctx, seen)
-	done := p.progress.list()
-	if err != nil && strings.Join(done, ",") == shown {
-		w.WriteHeader(http.StatusNoContent)
-		return
-	}
 	out := struct {
 		DMs  map[string][]string `json:"dms"`
 		Done []string            `json:"done"`
-	}{map[string][]string{}, done}
-	for user, replies := range dms {
-		for _, reply := range replies {
-			html, err := renderMessage(reply, "", p.world)
-			if err != nil {
-				p.logger.Error("demo render", "error", err)
-				writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "cannot render a direct message"})
-				return
+	}{DMs: map[string][]string{}}
+	for {
+		// Taken before reading, so that no change is missed.
+		changed, ticked := p.discord.Changed(), p.progress.changes()
+		out.Done = p.progress.list()
+		for i, u := range p.world.Users {
+			n := 0
+			if i < len(seen) {
+				n, _ = strconv.Atoi(seen[i])
 			}
-			out.DMs[user] = append(out.DMs[user], html)
+			dms := p.discord.DMs(u.ID)
+			for _, reply := range dms[min(n, len(dms)):] {
+				html, err := renderMessage(reply, "", p.world)
+				if err != nil {
+					p.logger.Error("demo render", "error", err)
+					writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "cannot render a direct message"})
+					return
+				}
+				out.DMs[u.ID] = append(out.DMs[u.ID], html)
+			}
+		}
+		if len(out.DMs) > 0 || strings.Join(out.Done, ",") != shown {
+			writeJSON(w, http.StatusOK, out)
+			return
+		}
+		select {
+		case <-changed:
+		case <-ticked:
+		case <-ctx.Done():
+			w.WriteHeader(http.StatusNoContent)
+			return
 		}
 	}
-	writeJSON(w, http.StatusOK, out)
 }
 
 // dashboard signs the chosen user in to the web side, as the one signed
