@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -18,6 +20,7 @@ import (
 	"pnwbot/config"
 	"pnwbot/pnw/pnwtest"
 	"pnwbot/secrets"
+	"pnwbot/settings"
 	"pnwbot/store"
 	"pnwbot/web/demo"
 )
@@ -76,13 +79,13 @@ func startDemo(ctx context.Context, getenv func(string) string, databaseURL stri
 		discord.Close()
 		return nil, nil, err
 	}
-	stopFakes = func() { subs.Close(); game.Close(); discord.Close() }
+	stop := func() { subs.Close(); game.Close(); discord.Close() }
 	defer func() {
-		if err != nil {
-			stopFakes()
+		if err != nil { // not stopFakes: a failed return sets it to nil
+			stop()
 		}
 	}()
-	world := demo.Seed(game, discord)
+	world := demo.Seed(game, subs, discord)
 
 	or := func(name, def string) string {
 		if v := getenv(name); v != "" {
@@ -141,6 +144,9 @@ func startDemo(ctx context.Context, getenv func(string) string, databaseURL stri
 		mux.Handle("/", page.Watch(server))
 		return mux
 	}
+	if err = quicken(ctx, databaseURL); err != nil {
+		return nil, nil, err
+	}
 	if a, err = start(ctx, cfg, logger, redisPrefix, front); err != nil {
 		return nil, nil, err
 	}
@@ -148,7 +154,33 @@ func startDemo(ctx context.Context, getenv func(string) string, databaseURL stri
 		a.close()
 		return nil, nil, err
 	}
-	return a, stopFakes, nil
+	return a, stop, nil
+}
+
+// demoSettings are the app_config values the demo runs with: the passes
+// that repair what the game's stream missed run as often as they may, so
+// that the world's events show within seconds even when the stream was
+// not yet listening.
+var demoSettings = map[settings.Key]int{settings.WarPollInterval: settings.WarPollInterval.Min}
+
+// quicken migrates the demo's database and stores demoSettings, which the
+// passes read at start.
+func quicken(ctx context.Context, databaseURL string) error {
+	st, err := store.Open(ctx, databaseURL, 2) // the migrations' lock holds one
+	if err != nil {
+		return todo(err, "check DATABASE_URL and that PostgreSQL is running")
+	}
+	defer st.Close()
+	if err := store.Migrate(ctx, st.Pool, "up", io.Discard); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	for k, v := range demoSettings {
+		if _, err := st.AppConfigSet(ctx, store.AppConfigSetParams{Key: k.Name, Value: strconv.Itoa(v), Category: k.Category,
+			DataType: k.Type, Description: k.Description}); err != nil {
+			return fmt.Errorf("demo settings: %w", err)
+		}
+	}
+	return nil
 }
 
 // fixedAddr returns addr, with a free port in place of port 0.

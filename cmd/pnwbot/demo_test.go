@@ -100,14 +100,14 @@ func TestDemoInABrowser(t *testing.T) {
 	b.send("/alliance key")
 	b.reply(5, "I sent you a direct message")
 	// The DM arrives in tess's DM pane, with a badge while it is not shown.
-	b.do(chromedp.WaitVisible(chromedp.CSS(`button[data-dm="` + demoTess + `"] .badge`)))
-	badge, err := chromedp.Run(browser, chromedp.Text(chromedp.CSS(`button[data-dm="`+demoTess+`"] .badge`)))
+	b.do(chromedp.WaitVisible(chromedp.CSS(`button[data-pane="dm-` + demoTess + `"] .badge`)))
+	badge, err := chromedp.Run(browser, chromedp.Text(chromedp.CSS(`button[data-pane="dm-`+demoTess+`"] .badge`)))
 	require.NoError(t, err)
 	require.Equal(t, "1", badge)
-	b.do(chromedp.Click(chromedp.CSS(`button[data-dm="` + demoTess + `"]`)))
+	b.do(chromedp.Click(chromedp.CSS(`button[data-pane="dm-` + demoTess + `"]`)))
 	dm := "#dm-" + demoTess
 	b.wait(dm+" article:nth-of-type(1)", "To link your alliance key for Rose")
-	b.do(chromedp.WaitNotVisible(chromedp.CSS(`button[data-dm="` + demoTess + `"] .badge`)))
+	b.do(chromedp.WaitNotVisible(chromedp.CSS(`button[data-pane="dm-` + demoTess + `"] .badge`)))
 	b.screenshot("demo-dm")
 	b.do(
 		chromedp.Click(chromedp.CSS(dm+` button[data-custom-id]`)),
@@ -117,7 +117,7 @@ func TestDemoInABrowser(t *testing.T) {
 	)
 	b.wait(dm+" article:nth-of-type(2)", "Your alliance key for Rose is linked")
 	b.done("key")
-	b.do(chromedp.Click(chromedp.CSS("#general")), chromedp.WaitVisible(chromedp.CSS("#composer")))
+	b.do(chromedp.Click(chromedp.CSS(`button[data-pane="messages"]`)), chromedp.WaitVisible(chromedp.CSS("#composer")))
 
 	b.send("/alliance members")
 	b.reply(6, "Members of Rose")
@@ -159,6 +159,22 @@ func TestDemoInABrowser(t *testing.T) {
 	b.reply(11, "/a/rose")
 	b.fits("demo")
 
+	// The world moves: Arrgh declares war, and the alert arrives in the
+	// channel Rose chose.
+	b.command("/war alerts channel")
+	b.do(
+		chromedp.SetValue(chromedp.CSS(`#options select[name="channel"]`), demoWarAlerts),
+		chromedp.SetValue(chromedp.CSS(`#options select[name="kind"]`), "defensive"),
+	)
+	b.enter()
+	b.reply(12, "Defensive alerts of Rose now go to #war-alerts")
+	b.do(chromedp.Click(chromedp.CSS(`button[data-event="war"]`)))
+	b.do(chromedp.WaitVisible(chromedp.CSS(`button[data-pane="ch-` + demoWarAlerts + `"] .badge`)))
+	b.do(chromedp.Click(chromedp.CSS(`button[data-pane="ch-` + demoWarAlerts + `"]`)))
+	alert := b.wait("#ch-"+demoWarAlerts+" article:nth-of-type(1)", "Bobistan")
+	require.Contains(t, alert, "Testonia")
+	b.fits("demo-war")
+
 	// The dashboard, from the side bar's links, signed in as tess.
 	for _, page := range []struct{ to, name, want string }{
 		{"alliance", "demo-alliance", "Aliceland"},
@@ -185,6 +201,7 @@ func TestDemoInABrowser(t *testing.T) {
 // The demo's users and roles the test picks (web/demo/world.go).
 const (
 	demoTess        = "200000000000000001"
+	demoWarAlerts   = "600000000000000001"
 	demoRoleMember  = "400000000000000002"
 	demoRoleOfficer = "400000000000000003"
 )

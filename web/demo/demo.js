@@ -138,16 +138,17 @@ function select(c) {
   (optionsBox.querySelector('input, select') || input).focus();
 }
 
-// Option types: 5 boolean, 6 user, 8 role; choices, users and roles are
-// picked from a list.
+// Option types: 5 boolean, 6 user, 7 channel, 8 role; choices, users,
+// channels and roles are picked from a list.
 function optionField(o) {
   const label = document.createElement('label');
   label.textContent = o.name + (o.required ? ' *' : '');
   label.title = o.description;
   let field;
-  if (o.type === 5 || o.type === 6 || o.type === 8 || o.choices) {
+  if (o.type === 5 || o.type === 6 || o.type === 7 || o.type === 8 || o.choices) {
     field = document.createElement('select');
     const items = o.type === 6 ? [...user.options].map((u) => [u.textContent, u.value])
+      : o.type === 7 ? CHANNELS.map((c) => ['#' + c.Name, c.ID])
       : o.type === 8 ? ROLES.map((r) => ['@' + r.Name, r.ID])
       : o.type === 5 ? [['true', 'true'], ['false', 'false']]
       : o.choices.map((c) => [c.name, String(c.value)]);
@@ -241,39 +242,52 @@ document.querySelector('main').addEventListener('click', (e) => {
   if (b) interact({type: 'component', custom_id: b.dataset.customId}, b.closest('.message'), b.closest('.pane'));
 });
 
-// Channels: #general, where commands are typed, and each user's DMs with
-// the bot, which only that user sees: opening them acts as that user.
-const dmButton = (id) => document.querySelector(`button[data-dm="${id}"]`);
+// Channels: #general, where commands are typed; the server's channels,
+// where the bot posts unasked; and each user's DMs with the bot, which only
+// that user sees: opening them acts as that user.
+const channelButton = (paneID) => document.querySelector(`button[data-pane="${paneID}"]`);
 
 function openChannel(next) {
   pane = next;
   for (const p of document.querySelectorAll('.pane')) p.hidden = p !== next;
   for (const b of document.querySelectorAll('.channels button')) b.classList.remove('active');
-  const dm = next.classList.contains('dm');
-  composer.hidden = dm;
-  if (dm) {
-    user.value = next.id.slice(3);
-    const b = dmButton(user.value);
-    b.classList.add('active');
-    b.querySelector('.badge').hidden = true;
-    place.textContent = '@pnwbot: direct messages of ' + user.selectedOptions[0].textContent;
-  } else {
-    $('general').classList.add('active');
-    place.textContent = '# general';
-    input.focus();
-  }
+  const b = channelButton(next.id);
+  b.classList.add('active');
+  b.querySelector('.badge')?.setAttribute('hidden', '');
+  place.textContent = b.dataset.title;
+  composer.hidden = next !== messages;
+  if (next.classList.contains('dm')) user.value = next.id.slice(3);
+  else if (next === messages) input.focus();
   next.scrollTop = next.scrollHeight;
   dashboardLinks();
 }
 
-$('general').addEventListener('click', () => openChannel(messages));
-for (const b of document.querySelectorAll('button[data-dm]')) {
-  b.addEventListener('click', () => openChannel($('dm-' + b.dataset.dm)));
+for (const b of document.querySelectorAll('button[data-pane]')) {
+  b.addEventListener('click', () => openChannel($(b.dataset.pane)));
 }
 user.addEventListener('change', () => {
-  if (pane !== messages) openChannel($('dm-' + user.value));
+  if (pane.classList.contains('dm')) openChannel($('dm-' + user.value));
   dashboardLinks();
 });
+
+// badge counts n more messages on a channel not shown.
+function badge(into, n) {
+  if (into === pane || n <= 0) return;
+  const b = channelButton(into.id).querySelector('.badge');
+  b.textContent = String((b.hidden ? 0 : Number(b.textContent)) + n);
+  b.hidden = false;
+}
+
+// The world's buttons make the fake game act.
+for (const b of document.querySelectorAll('button[data-event]')) {
+  b.addEventListener('click', async () => {
+    try {
+      await call('/demo/world/' + b.dataset.event, {});
+    } catch (e) {
+      error(e.message, pane);
+    }
+  });
+}
 
 // The dashboard's links sign the chosen user in through the fake Discord.
 function dashboardLinks() {
@@ -283,16 +297,17 @@ function dashboardLinks() {
 }
 dashboardLinks();
 
-// events follows what the bot does unasked: direct messages arriving (a
-// badge on a channel not shown) and the checklist ticking.
+// events follows what the bot does unasked: direct messages arriving,
+// messages posted or edited in the server's channels (a badge on a channel
+// not shown), and the checklist ticking.
 async function events() {
   const seen = {};
-  let done = DONE || [];
+  let done = DONE || [], version = '';
   for (;;) {
     const counts = [...user.options].map((o) => seen[o.value] || 0);
     let r;
     try {
-      r = await call('/demo/events?' + new URLSearchParams({dms: counts.join(','), done: done.join(',')}));
+      r = await call('/demo/events?' + new URLSearchParams({dms: counts.join(','), channels: version, done: done.join(',')}));
     } catch (e) {
       await new Promise((ok) => setTimeout(ok, 2000)); // the demo stopped, or is restarting
       continue;
@@ -302,18 +317,17 @@ async function events() {
       const into = $('dm-' + id);
       for (const html of list) add(fragment(html), into);
       seen[id] = (seen[id] || 0) + list.length;
-      if (into !== pane) {
-        const badge = dmButton(id).querySelector('.badge');
-        badge.textContent = String((badge.hidden ? 0 : Number(badge.textContent)) + list.length);
-        badge.hidden = false;
-      }
+      badge(into, list.length);
     }
+    for (const [id, c] of Object.entries(r.channels || {})) {
+      const into = $('ch-' + id), before = into.children.length;
+      into.replaceChildren(...(c.messages || []).map(fragment));
+      into.scrollTop = into.scrollHeight;
+      badge(into, into.children.length - before);
+    }
+    version = r.version;
     done = r.done || [];
     for (const li of document.querySelectorAll('#checklist li')) li.classList.toggle('done', done.includes(li.dataset.step));
   }
 }
 events();
-
-for (const k of document.querySelectorAll('code.key')) {
-  k.addEventListener('click', () => navigator.clipboard?.writeText(k.textContent));
-}

@@ -6,6 +6,7 @@
 package demo
 
 import (
+	"cmp"
 	"context"
 	"embed"
 	"encoding/json"
@@ -71,6 +72,7 @@ func New(opts Options) *Page {
 	p.mux.HandleFunc("GET /demo/deliveries/{token}", p.delivery)
 	p.mux.HandleFunc("GET /demo/events", p.events)
 	p.mux.HandleFunc("GET /demo/dashboard", p.dashboard)
+	p.mux.HandleFunc("POST /demo/world/{event}", p.act)
 	return p
 }
 
@@ -209,39 +211,69 @@ func (p *Page) delivery(w http.ResponseWriter, r *http.Request) {
 }
 
 // events answers, as soon as there is news and otherwise after a while
-// with 204, with the direct messages the bot sent past the counts the page
-// has (dms: one count per user, in the world's order) and the steps done,
-// when they are not the steps the page shows (done).
+// with 204: the direct messages the bot sent past the counts the page has
+// (dms: one count per user, in the world's order), the bot's messages in
+// each channel when they are not the ones the page shows (channels: the
+// version it shows), and the steps done when they are not the steps the
+// page shows (done).
 func (p *Page) events(w http.ResponseWriter, r *http.Request) {
-	seen := strings.Split(r.URL.Query().Get("dms"), ",")
-	shown := r.URL.Query().Get("done")
+	q := r.URL.Query()
+	seen := strings.Split(q.Get("dms"), ",")
 	ctx, cancel := context.WithTimeout(r.Context(), deliveryWait)
 	defer cancel()
-	out := struct {
-		DMs  map[string][]string `json:"dms"`
-		Done []string            `json:"done"`
-	}{DMs: map[string][]string{}}
+	type channel struct {
+		Messages []string `json:"messages"`
+	}
 	for {
 		// Taken before reading, so that no change is missed.
 		changed, ticked := p.discord.Changed(), p.progress.changes()
-		out.Done = p.progress.list()
+		out := struct {
+			DMs      map[string][]string `json:"dms"`
+			Channels map[string]channel  `json:"channels,omitempty"`
+			Version  string              `json:"version"`
+			Done     []string            `json:"done"`
+		}{DMs: map[string][]string{}, Done: p.progress.list()}
+		var err error
 		for i, u := range p.world.Users {
 			n := 0
 			if i < len(seen) {
 				n, _ = strconv.Atoi(seen[i])
 			}
 			dms := p.discord.DMs(u.ID)
-			for _, reply := range dms[min(n, len(dms)):] {
-				html, err := renderMessage(reply, "", p.world)
-				if err != nil {
-					p.logger.Error("demo render", "error", err)
-					writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "cannot render a direct message"})
-					return
-				}
-				out.DMs[u.ID] = append(out.DMs[u.ID], html)
+			if out.DMs[u.ID], err = p.renderAll(dms[min(n, len(dms)):]); err != nil {
+				break
+			}
+			if len(out.DMs[u.ID]) == 0 {
+				delete(out.DMs, u.ID)
 			}
 		}
-		if len(out.DMs) > 0 || strings.Join(out.Done, ",") != shown {
+		// A channel's version: its messages and their edits.
+		posted := map[string][]discordtest.Message{}
+		for _, c := range p.world.Channels {
+			posted[c.ID] = p.discord.ChannelMessages(c.ID)
+			edits := 0
+			for _, m := range posted[c.ID] {
+				edits += m.Edits
+			}
+			out.Version += fmt.Sprintf("%d.%d,", len(posted[c.ID]), edits)
+		}
+		if out.Version != q.Get("channels") {
+			out.Channels = map[string]channel{}
+			for id, messages := range posted {
+				var replies []*discordtest.Reply
+				for _, m := range messages {
+					replies = append(replies, m.Reply)
+				}
+				html, rerr := p.renderAll(replies)
+				out.Channels[id], err = channel{html}, cmp.Or(err, rerr)
+			}
+		}
+		if err != nil {
+			p.logger.Error("demo render", "error", err)
+			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "cannot render the bot's messages"})
+			return
+		}
+		if len(out.DMs) > 0 || out.Channels != nil || strings.Join(out.Done, ",") != q.Get("done") {
 			writeJSON(w, http.StatusOK, out)
 			return
 		}
@@ -253,6 +285,30 @@ func (p *Page) events(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+}
+
+// renderAll renders messages the bot posted unasked.
+func (p *Page) renderAll(replies []*discordtest.Reply) ([]string, error) {
+	var out []string
+	for _, r := range replies {
+		html, err := renderMessage(r, "", p.world)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, html)
+	}
+	return out, nil
+}
+
+// act makes the world move as the event the page names says.
+func (p *Page) act(w http.ResponseWriter, r *http.Request) {
+	e := p.world.event(r.PathValue("event"))
+	if e == nil {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such event"})
+		return
+	}
+	e.do()
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // dashboard signs the chosen user in to the web side, as the one signed
@@ -359,7 +415,8 @@ func (p *Page) commandInteraction(a action) (*discordgo.Interaction, error) {
 	if cmd == nil {
 		return nil, fmt.Errorf("no command /%s", a.Command)
 	}
-	resolved := &discordgo.ApplicationCommandInteractionDataResolved{Users: map[string]*discordgo.User{}, Roles: map[string]*discordgo.Role{}}
+	resolved := &discordgo.ApplicationCommandInteractionDataResolved{Users: map[string]*discordgo.User{}, Roles: map[string]*discordgo.Role{},
+		Channels: map[string]*discordgo.Channel{}}
 	var opts []*discordgo.ApplicationCommandInteractionDataOption
 	for _, def := range cmd.Options {
 		value, focused := a.Options[def.Name], a.Type == "autocomplete" && a.Focused == def.Name
@@ -391,6 +448,13 @@ func (p *Page) commandInteraction(a action) (*discordgo.Interaction, error) {
 			}
 			resolved.Roles[r.ID] = &discordgo.Role{ID: r.ID, Name: r.Name}
 		}
+		if def.Type == discordgo.ApplicationCommandOptionChannel {
+			c := p.world.channel(value)
+			if c == nil {
+				return nil, fmt.Errorf("%s: choose a channel", def.Name)
+			}
+			resolved.Channels[c.ID] = &discordgo.Channel{ID: c.ID, Name: c.Name, GuildID: discordtest.GuildID, Type: discordgo.ChannelTypeGuildText}
+		}
 		opts = append(opts, o)
 	}
 	path := "/" + strings.ReplaceAll(cmd.Path, " ", "/")
@@ -408,7 +472,8 @@ func (p *Page) commandInteraction(a action) (*discordgo.Interaction, error) {
 // sending it, refusing what it would refuse.
 func optionValue(t discordgo.ApplicationCommandOptionType, s string) (any, error) {
 	switch t {
-	case discordgo.ApplicationCommandOptionString, discordgo.ApplicationCommandOptionUser, discordgo.ApplicationCommandOptionRole:
+	case discordgo.ApplicationCommandOptionString, discordgo.ApplicationCommandOptionUser, discordgo.ApplicationCommandOptionRole,
+		discordgo.ApplicationCommandOptionChannel:
 		return s, nil
 	case discordgo.ApplicationCommandOptionInteger:
 		n, err := strconv.ParseInt(s, 10, 64)

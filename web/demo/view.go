@@ -143,12 +143,13 @@ var (
 	codeRE    = regexp.MustCompile("`([^`]+)`")
 	mentionRE = regexp.MustCompile(`&lt;@!?(\d+)&gt;`)
 	roleRE    = regexp.MustCompile(`&lt;@&amp;(\d+)&gt;`)
+	channelRE = regexp.MustCompile(`&lt;#(\d+)&gt;`)
 	timeRE    = regexp.MustCompile(`&lt;t:(-?\d+)(?::([tTdDfFR]))?&gt;`)
 	linkRE    = regexp.MustCompile(`\[([^\]]+)\]\((https?://[^\s)]+)\)`)
 )
 
 // markdown renders the part of Discord's markdown the bot uses: bold, code,
-// masked links, user and role mentions and timestamps.
+// masked links, user, role and channel mentions and timestamps.
 func (w World) markdown(s string) template.HTML {
 	s = template.HTMLEscapeString(s)
 	s = boldRE.ReplaceAllString(s, "<strong>$1</strong>")
@@ -167,6 +168,13 @@ func (w World) markdown(s string) template.HTML {
 			name = template.HTMLEscapeString(r.Name)
 		}
 		return `<span class="mention">@` + name + `</span>`
+	})
+	s = channelRE.ReplaceAllStringFunc(s, func(m string) string {
+		name := "unknown"
+		if c := w.channel(channelRE.FindStringSubmatch(m)[1]); c != nil {
+			name = template.HTMLEscapeString(c.Name)
+		}
+		return `<span class="mention">#` + name + `</span>`
 	})
 	s = timeRE.ReplaceAllStringFunc(s, func(m string) string {
 		sub := timeRE.FindStringSubmatch(m)

@@ -19,9 +19,24 @@ type World struct {
 	Keys                []Key
 	Users               []User
 	// Roles are the Discord server's roles /alliance roles offers.
-	Roles     []Role
+	Roles []Role
+	// Channels are its text channels, where the bot posts unasked.
+	Channels  []Channel
+	Events    []Event
 	Alliances []pnwtest.Alliance
 	Nations   []pnwtest.Nation
+}
+
+// Channel is a text channel of the demo's Discord server.
+type Channel struct {
+	ID, Name string
+}
+
+// Event is the world moving: the fake game acts when the page's button
+// asks, so that what the bot makes of it can be seen arriving.
+type Event struct {
+	ID, Label, Hint string
+	do              func()
 }
 
 // Role is a role of the demo's Discord server.
@@ -49,8 +64,9 @@ const (
 	syndicate = 1742
 )
 
-// Seed fills game and the Discord server of discord with the fixture world.
-func Seed(game *pnwtest.Server, discord *discordtest.Fake) World {
+// Seed fills game and the Discord server of discord with the fixture world;
+// its events act through game and its subscriptions, subs.
+func Seed(game *pnwtest.Server, subs *pnwtest.Subscriptions, discord *discordtest.Fake) World {
 	founded := time.Date(2019, 3, 14, 12, 0, 0, 0, time.UTC)
 	w := World{BotKey: "demoBotKey000000", MutationKey: "demoMutationKey0", Alliances: []pnwtest.Alliance{
 		{ID: rose, Name: "Rose", Acronym: "Rose", Score: 412345.6, AverageScore: 3120.5, Rank: 4, Color: "purple", AcceptMembers: true, Founded: founded,
@@ -110,5 +126,34 @@ func Seed(game *pnwtest.Server, discord *discordtest.Fake) World {
 	for _, u := range w.Users {
 		discord.AddMember(discordtest.GuildID, u.ID)
 	}
+	w.Channels = []Channel{{ID: "600000000000000001", Name: "war-alerts"}}
+	for _, c := range w.Channels {
+		discord.AddChannel(discordtest.GuildID, c.ID, c.Name)
+	}
+	w.Events = []Event{
+		{ID: "war", Label: "Arrgh declares war on Testonia",
+			Hint: "Bobistan attacks; the alert arrives in #war-alerts once Rose chose it: /war alerts channel channel: #war-alerts kind: defensive",
+			do: func() {
+				subs.DeclareWar(pnwtest.War{AttID: 103, AttAllianceID: arrgh, DefID: 101, DefAllianceID: rose, Reason: "Arrr, yer bank."})
+			}},
+	}
 	return w
+}
+
+func (w World) channel(id string) *Channel {
+	for _, c := range w.Channels {
+		if c.ID == id {
+			return &c
+		}
+	}
+	return nil
+}
+
+func (w World) event(id string) *Event {
+	for _, e := range w.Events {
+		if e.ID == id {
+			return &e
+		}
+	}
+	return nil
 }
