@@ -319,9 +319,9 @@ async function events() {
       seen[id] = (seen[id] || 0) + list.length;
       badge(into, list.length);
     }
-    for (const [id, c] of Object.entries(r.channels || {})) {
+    for (const [id, list] of Object.entries(r.channels || {})) {
       const into = $('ch-' + id), before = into.children.length;
-      into.replaceChildren(...(c.messages || []).map(fragment));
+      into.replaceChildren(...(list || []).map(fragment));
       into.scrollTop = into.scrollHeight;
       badge(into, into.children.length - before);
     }

@@ -6,7 +6,6 @@
 package demo
 
 import (
-	"cmp"
 	"context"
 	"embed"
 	"encoding/json"
@@ -218,63 +217,25 @@ func (p *Page) delivery(w http.ResponseWriter, r *http.Request) {
 // page shows (done).
 func (p *Page) events(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	seen := strings.Split(q.Get("dms"), ",")
+	seen := map[string]int{}
+	for i, n := range strings.Split(q.Get("dms"), ",") {
+		if i < len(p.world.Users) {
+			seen[p.world.Users[i].ID], _ = strconv.Atoi(n)
+		}
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), deliveryWait)
 	defer cancel()
-	type channel struct {
-		Messages []string `json:"messages"`
-	}
 	for {
 		// Taken before reading, so that no change is missed.
 		changed, ticked := p.discord.Changed(), p.progress.changes()
-		out := struct {
-			DMs      map[string][]string `json:"dms"`
-			Channels map[string]channel  `json:"channels,omitempty"`
-			Version  string              `json:"version"`
-			Done     []string            `json:"done"`
-		}{DMs: map[string][]string{}, Done: p.progress.list()}
-		var err error
-		for i, u := range p.world.Users {
-			n := 0
-			if i < len(seen) {
-				n, _ = strconv.Atoi(seen[i])
-			}
-			dms := p.discord.DMs(u.ID)
-			if out.DMs[u.ID], err = p.renderAll(dms[min(n, len(dms)):]); err != nil {
-				break
-			}
-			if len(out.DMs[u.ID]) == 0 {
-				delete(out.DMs, u.ID)
-			}
-		}
-		// A channel's version: its messages and their edits.
-		posted := map[string][]discordtest.Message{}
-		for _, c := range p.world.Channels {
-			posted[c.ID] = p.discord.ChannelMessages(c.ID)
-			edits := 0
-			for _, m := range posted[c.ID] {
-				edits += m.Edits
-			}
-			out.Version += fmt.Sprintf("%d.%d,", len(posted[c.ID]), edits)
-		}
-		if out.Version != q.Get("channels") {
-			out.Channels = map[string]channel{}
-			for id, messages := range posted {
-				var replies []*discordtest.Reply
-				for _, m := range messages {
-					replies = append(replies, m.Reply)
-				}
-				html, rerr := p.renderAll(replies)
-				out.Channels[id], err = channel{html}, cmp.Or(err, rerr)
-			}
-		}
+		n, err := p.news(seen, q.Get("channels"))
 		if err != nil {
 			p.logger.Error("demo render", "error", err)
 			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "cannot render the bot's messages"})
 			return
 		}
-		if len(out.DMs) > 0 || out.Channels != nil || strings.Join(out.Done, ",") != q.Get("done") {
-			writeJSON(w, http.StatusOK, out)
+		if len(n.DMs) > 0 || n.Channels != nil || strings.Join(n.Done, ",") != q.Get("done") {
+			writeJSON(w, http.StatusOK, n)
 			return
 		}
 		select {
@@ -285,6 +246,54 @@ func (p *Page) events(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+}
+
+// news is what events answers.
+type news struct {
+	// DMs are the direct messages past those seen, by user ID.
+	DMs map[string][]string `json:"dms"`
+	// Channels are all the bot's messages in each channel, by channel ID,
+	// when Version differs from the one the page shows.
+	Channels map[string][]string `json:"channels,omitempty"`
+	Version  string              `json:"version"`
+	Done     []string            `json:"done"`
+}
+
+// news reads what the bot posted unasked: each user's direct messages
+// past seen, and the channels' messages unless version is still theirs.
+func (p *Page) news(seen map[string]int, version string) (news, error) {
+	n := news{DMs: map[string][]string{}, Done: p.progress.list()}
+	for _, u := range p.world.Users {
+		dms := p.discord.DMs(u.ID)
+		if len(dms) > seen[u.ID] {
+			html, err := p.renderAll(dms[seen[u.ID]:])
+			if err != nil {
+				return n, err
+			}
+			n.DMs[u.ID] = html
+		}
+	}
+	posted := map[string][]*discordtest.Reply{}
+	for _, c := range p.world.Channels {
+		edits := 0 // a channel's version: its messages and their edits
+		for _, m := range p.discord.ChannelMessages(c.ID) {
+			posted[c.ID] = append(posted[c.ID], m.Reply)
+			edits += m.Edits
+		}
+		n.Version += fmt.Sprintf("%d.%d,", len(posted[c.ID]), edits)
+	}
+	if n.Version == version {
+		return n, nil
+	}
+	n.Channels = map[string][]string{}
+	for id, replies := range posted {
+		html, err := p.renderAll(replies)
+		if err != nil {
+			return n, err
+		}
+		n.Channels[id] = html
+	}
+	return n, nil
 }
 
 // renderAll renders messages the bot posted unasked.
