@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"regexp"
@@ -70,6 +71,7 @@ type Config struct {
 	PNWSubscriptions     bool // false: the war poll alone, no stream
 	HTTPAddr             string
 	MetricsAddr          string
+	TrustedProxies       []netip.Prefix // peers whose X-Forwarded-For is believed
 	SuperAdminDiscordIDs []string
 	LogLevel             slog.Level
 	LogFormat            string // "json" or "text"
@@ -102,6 +104,7 @@ const (
 	PNWSubscriptions     = "PNW_SUBSCRIPTIONS"
 	HTTPAddr             = "HTTP_ADDR"
 	MetricsAddr          = "METRICS_ADDR"
+	TrustedProxies       = "TRUSTED_PROXIES"
 	SuperAdminDiscordIDs = "SUPER_ADMIN_DISCORD_IDS"
 	LogLevel             = "LOG_LEVEL"
 	LogFormat            = "LOG_FORMAT"
@@ -139,6 +142,7 @@ var Settings = []Setting{
 	{PNWSubscriptions, false, "on", "on, or off to find wars by polling only (jobs.war_poll_interval_seconds)"},
 	{HTTPAddr, false, ":8080", "address of the HTTP server: /healthz, /readyz and POST /interactions"},
 	{MetricsAddr, false, "127.0.0.1:9090", "address of the Prometheus /metrics endpoint (loopback by default: exposing HTTP_ADDR does not expose it)"},
+	{TrustedProxies, false, "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client (e.g. 10.0.0.0/8); unset, the peer is the client"},
 	{SuperAdminDiscordIDs, false, "", "comma-separated Discord user ids made super admins at start"},
 	{LogLevel, false, "info", "debug, info, warn or error"},
 	{LogFormat, false, "json", "json or text"},
@@ -241,6 +245,16 @@ func Load(getenv func(string) string) *Config {
 		bad(DiscordShardID, "%s must be a shard number, 0 or more, got %q", DiscordShardID, values[DiscordShardID])
 	} else {
 		cfg.DiscordShardID = n
+	}
+	for _, v := range strings.Split(values[TrustedProxies], ",") {
+		if v = strings.TrimSpace(v); v == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(v); err != nil {
+			bad(TrustedProxies, "%s must list CIDRs such as 10.0.0.0/8 or 192.0.2.7/32, got %q", TrustedProxies, v)
+		} else {
+			cfg.TrustedProxies = append(cfg.TrustedProxies, p.Masked())
+		}
 	}
 	for _, id := range strings.Split(values[SuperAdminDiscordIDs], ",") {
 		if id = strings.TrimSpace(id); id != "" {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -225,4 +226,13 @@ func TestEveryVariableDocumented(t *testing.T) {
 		require.Regexp(t, `(?m)^(# )?`+s.Name+`=`, string(example), ".env.example")
 		require.Contains(t, string(readme), "| `"+s.Name+"` |", "README.md")
 	}
+}
+
+func TestTrustedProxies(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{config.TrustedProxies: "10.0.0.0/8, 192.0.2.7/32"}
+	cfg := config.Load(func(k string) string { return env[k] })
+	require.Equal(t, []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.0.2.7/32")}, cfg.TrustedProxies)
+	env[config.TrustedProxies] = "10.0.0.1"
+	require.ErrorContains(t, config.Load(func(k string) string { return env[k] }).Validate(), "TRUSTED_PROXIES must list CIDRs")
 }

@@ -44,6 +44,8 @@ type Key struct {
 var (
 	UserCommandsPerMinute = number("ratelimit.user_commands_per_minute", "limits", 30, 1,
 		"Commands one user may run per minute (autocomplete is not counted)")
+	WebRequestsPerMinute = number("ratelimit.web_requests_per_minute", "limits", 120, 10,
+		"Web page requests one address, and one session, may make per minute")
 	UserLookupsPerDay = number("budget.user_lookups_per_day", "limits", pnw.DefaultLookupAllowance, 1,
 		"Lookups one user may make per 24 hours that the cache cannot answer (they spend PNW_API_KEY's 2,000 a day)")
 	WithdrawalCap = number("bank.withdrawal_cap_per_manager_per_day", "bank", 1_000_000_000, 0,
@@ -81,7 +83,7 @@ func cacheTTLs() map[string]Key {
 var All = allKeys()
 
 func allKeys() []Key {
-	keys := []Key{UserCommandsPerMinute, UserLookupsPerDay, WithdrawalCap, RetentionInterval, KeyVerificationInterval, SettleInterval, RoleSyncInterval, LinkedRolesInterval, WarPollInterval, AuditInterval}
+	keys := []Key{UserCommandsPerMinute, WebRequestsPerMinute, UserLookupsPerDay, WithdrawalCap, RetentionInterval, KeyVerificationInterval, SettleInterval, RoleSyncInterval, LinkedRolesInterval, WarPollInterval, AuditInterval}
 	for _, kind := range slices.Sorted(maps.Keys(CacheTTL)) {
 		keys = append(keys, CacheTTL[kind])
 	}

@@ -142,7 +142,7 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 	if err = a.newBot(cfg, rest, deps.Router(), backends); err != nil {
 		return nil, err
 	}
-	if err = a.newSite(cfg, rest, deps, backends.sessions); err != nil {
+	if err = a.newSite(cfg, rest, deps, backends); err != nil {
 		return nil, err
 	}
 	if err = a.newJobs(ctx, cfgs, rest, deps); err != nil {
@@ -188,6 +188,8 @@ type backends struct {
 	lookups  bot.Limiter  // lookups per user that spend the bot's key
 	cache    pnw.Cache
 	sessions site.SessionCache // nil without Redis: each page asks PostgreSQL
+	web      bot.Limiter       // web requests per address and per session
+	once     bot.Limiter       // one audit row a minute per key, for the web side's refusals
 }
 
 // openBackends builds the storage backends: without Redis, in PostgreSQL;
@@ -218,8 +220,12 @@ func (a *app) openBackends(connectCtx context.Context, cfg *config.Config, cfgs 
 		}
 		return failover.Admitter(inRedis, kv.NewPostgresInteractionLog(a.st), kv.NewPostgresLimiter(a.st, userRate), bot.NewMemoryLimiter(userRate))
 	}
+	webRate := func(ctx context.Context) bot.Rate { // per address, per session
+		return bot.Rate{Requests: cfgs.Int(ctx, settings.WebRequestsPerMinute), Window: time.Minute}
+	}
+	once := bot.FixedRate(bot.Rate{Requests: 1, Window: time.Minute})
 	if cfg.RedisURL == "" {
-		return backends{admit: admitter(), lookups: limiter(lookupRate), cache: kv.NewPostgresCache(a.st)}, nil
+		return backends{admit: admitter(), lookups: limiter(lookupRate), cache: kv.NewPostgresCache(a.st), web: limiter(webRate), once: limiter(once)}, nil
 	}
 	opts, err := redis.ParseURL(string(cfg.RedisURL))
 	if err != nil {
@@ -241,6 +247,8 @@ func (a *app) openBackends(connectCtx context.Context, cfg *config.Config, cfgs 
 		lookups:  limiter(lookupRate),
 		cache:    failover.Cache(kv.NewRedisCache(a.rdb, prefix+"cache:"), kv.NewPostgresCache(a.st)),
 		sessions: kv.NewSessionCache(a.rdb, prefix),
+		web:      limiter(webRate),
+		once:     limiter(once),
 	}, nil
 }
 
@@ -322,13 +330,14 @@ func (a *app) newBot(cfg *config.Config, rest *bot.REST, router *bot.Router, b b
 }
 
 // newSite builds the web side when it is configured.
-func (a *app) newSite(cfg *config.Config, rest *bot.REST, deps *commands.Deps, sessions site.SessionCache) error {
+func (a *app) newSite(cfg *config.Config, rest *bot.REST, deps *commands.Deps, b backends) error {
 	if !cfg.WebEnabled() {
 		return nil
 	}
 	var err error
 	a.site, err = site.New(site.Options{
-		Store: a.st, Sessions: sessions, Game: a.game, Keys: a.keys, Bank: deps.Bank.Holdings, Audit: deps.Auditor(),
+		Store: a.st, Sessions: b.sessions, Game: a.game, Keys: a.keys, Bank: deps.Bank.Holdings, Audit: deps.Auditor(),
+		Requests: b.web, Once: b.once, TrustedProxies: cfg.TrustedProxies, Registerer: a.reg,
 		DiscordURL: cfg.DiscordAPIURL, ClientID: rest.ApplicationID(), ClientSecret: string(cfg.DiscordClientSecret),
 		PublicURL: cfg.PublicURL, Logger: a.logger,
 	})

@@ -47,7 +47,7 @@ func (s *Site) admin(w http.ResponseWriter, r *http.Request, u *store.User, _ st
 	d.CanUsers, d.CanAlliances, d.CanAudit, d.CanSystem =
 		held[access.ManageUsers], held[access.ManageAlliances], held[access.ViewAuditLogs], held[access.ManageSystem]
 	if !d.CanUsers && !d.CanAlliances && !d.CanAudit && !d.CanSystem {
-		s.audit(r, audit.Entry{User: &u.ID, Action: "permission.denied", Resource: "system", Failed: true,
+		s.auditOnce(r, "user:"+strconv.FormatInt(u.ID, 10)+":admin", audit.Entry{User: &u.ID, Action: "permission.denied", Resource: "system", Failed: true,
 			New: map[string]any{"route": "/admin", "missing": "system admin"}})
 		s.fail(w, r, http.StatusForbidden, "Forbidden", "This page is for pnwbot's system admins.")
 		return

@@ -61,9 +61,9 @@ func localPath(next string) string {
 func (s *Site) startOAuth(w http.ResponseWriter, r *http.Request, flow, next string) {
 	state, verifier := rand.Text(), oauth2.GenerateVerifier()
 	http.SetCookie(w, &http.Cookie{
-		Name:  oauthCookie,
+		Name:  s.cookie(oauthCookie),
 		Value: strings.Join([]string{flow, state, verifier, base64.RawURLEncoding.EncodeToString([]byte(next))}, "."),
-		Path:  "/oauth/callback", MaxAge: oauthCookieAge, HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode,
+		Path:  "/", MaxAge: oauthCookieAge, HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode,
 	})
 	http.Redirect(w, r, s.oauth(scopes[flow]...).AuthCodeURL(state, oauth2.S256ChallengeOption(verifier)), http.StatusFound)
 }
@@ -72,12 +72,16 @@ func (s *Site) startOAuth(w http.ResponseWriter, r *http.Request, flow, next str
 // cookie, the code must be fresh (Discord refuses a used one); then the
 // user is found or created and a session starts.
 func (s *Site) callback(w http.ResponseWriter, r *http.Request) {
-	http.SetCookie(w, &http.Cookie{Name: oauthCookie, Path: "/oauth/callback", MaxAge: -1, HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, &http.Cookie{Name: s.cookie(oauthCookie), Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
+	// Anyone can call this: each refusal is counted, and audited at most
+	// once a minute per address.
 	refuse := func(status int, reason, text string) {
-		s.audit(r, audit.Entry{Action: "auth.login_refused", Resource: "session", Failed: true, New: map[string]any{"reason": reason}})
+		s.metrics.refused.WithLabelValues(strings.ReplaceAll(reason, " ", "_")).Inc()
+		s.auditOnce(r, "ip:"+s.clientIP(r).String()+":login_refused", audit.Entry{Action: "auth.login_refused", Resource: "session", Failed: true,
+			New: map[string]any{"reason": reason}})
 		s.fail(w, r, status, "Sign-in failed", text+" Sign in again.")
 	}
-	c, err := r.Cookie(oauthCookie)
+	c, err := r.Cookie(s.cookie(oauthCookie))
 	if err != nil {
 		refuse(http.StatusBadRequest, "no state cookie", "This sign-in was started in another browser, or took more than ten minutes.")
 		return
@@ -130,7 +134,8 @@ func (s *Site) callback(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusOK, "linked", page{Title: "Linked Roles", User: &u, Data: u.PnwNationID != nil})
 		return
 	}
-	http.Redirect(w, r, cmp.Or(string(next), "/me"), http.StatusSeeOther)
+	// The cookie is ours, but checked again as if it were not.
+	http.Redirect(w, r, cmp.Or(localPath(string(next)), "/me"), http.StatusSeeOther)
 }
 
 func (s *Site) discordDown(w http.ResponseWriter, r *http.Request, err error) {
@@ -173,6 +178,7 @@ func (s *Site) discordUser(ctx context.Context, tok *oauth2.Token) (discordAccou
 func (s *Site) signIn(ctx context.Context, r *http.Request, du discordAccount, flow string) (store.User, string, error) {
 	var u store.User
 	var token string
+	old := s.tokenHash(r)
 	err := s.opts.Store.InTx(ctx, func(q *store.Queries) error {
 		var err error
 		if u, err = q.UserUpsertByDiscordID(ctx, store.UserUpsertByDiscordIDParams{
@@ -182,24 +188,34 @@ func (s *Site) signIn(ctx context.Context, r *http.Request, du discordAccount, f
 		if err := q.UserSetLastLogin(ctx, store.UserSetLastLoginParams{ID: u.ID, Now: s.opts.Now()}); err != nil {
 			return fmt.Errorf("last login: %w", err)
 		}
+		// Signing in again replaces this browser's session: the old token,
+		// wherever it was copied, no longer counts.
+		if old != nil {
+			if _, err := q.UserSessionRevoke(ctx, old); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("revoke previous session: %w", err)
+			}
+		}
 		if token, err = s.newSession(ctx, q, u.ID, r); err != nil {
 			return err
 		}
-		err = audit.Write(ctx, q, audited(r, audit.Entry{User: &u.ID, Action: "auth.login", Resource: "session", New: map[string]any{"flow": flow}}))
+		err = audit.Write(ctx, q, s.audited(r, audit.Entry{User: &u.ID, Action: "auth.login", Resource: "session", New: map[string]any{"flow": flow}}))
 		return err
 	})
+	if err == nil && old != nil {
+		s.forget(ctx, old)
+	}
 	return u, token, err
 }
 
 // logout ends this browser's session.
 func (s *Site) logout(w http.ResponseWriter, r *http.Request) {
-	if hash := tokenHash(r); hash != nil {
+	if hash := s.tokenHash(r); hash != nil {
 		err := s.opts.Store.InTx(r.Context(), func(q *store.Queries) error {
 			sess, err := q.UserSessionRevoke(r.Context(), hash)
 			if err != nil {
 				return err
 			}
-			err = audit.Write(r.Context(), q, audited(r, audit.Entry{User: &sess.UserID, Action: "auth.logout", Resource: "session", ResourceID: strconv.FormatInt(sess.ID, 10)}))
+			err = audit.Write(r.Context(), q, s.audited(r, audit.Entry{User: &sess.UserID, Action: "auth.logout", Resource: "session", ResourceID: strconv.FormatInt(sess.ID, 10)}))
 			return err
 		})
 		if err == nil {
@@ -221,7 +237,7 @@ func (s *Site) signOutEverywhere(w http.ResponseWriter, r *http.Request, u *stor
 		if hashes, err = q.UserSessionRevokeAllForUser(r.Context(), u.ID); err != nil {
 			return err
 		}
-		err = audit.Write(r.Context(), q, audited(r, audit.Entry{User: &u.ID, Action: "auth.sessions_revoked", Resource: "session",
+		err = audit.Write(r.Context(), q, s.audited(r, audit.Entry{User: &u.ID, Action: "auth.sessions_revoked", Resource: "session",
 			New: map[string]any{"sessions": len(hashes)}}))
 		return err
 	})
@@ -236,12 +252,12 @@ func (s *Site) signOutEverywhere(w http.ResponseWriter, r *http.Request, u *stor
 
 // audited completes an audit entry of the web side with the browser's
 // address and user agent.
-func audited(r *http.Request, e audit.Entry) audit.Entry {
-	e.IP, e.UserAgent = clientIP(r), userAgent(r)
+func (s *Site) audited(r *http.Request, e audit.Entry) audit.Entry {
+	e.IP, e.UserAgent = s.ipOf(r), userAgent(r)
 	return e
 }
 
 // audit records a refusal; a failed write is logged, the refusal stands.
 func (s *Site) audit(r *http.Request, e audit.Entry) {
-	audit.Log{Store: s.opts.Store, Logger: s.opts.Logger}.Refused(r.Context(), audited(r, e))
+	audit.Log{Store: s.opts.Store, Logger: s.opts.Logger}.Refused(r.Context(), s.audited(r, e))
 }

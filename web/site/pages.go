@@ -181,7 +181,7 @@ func (s *Site) allianceFor(w http.ResponseWriter, r *http.Request, u *store.User
 	}
 	var denied *access.Denied
 	if errors.As(access.Check(access.Alliance(access.ViewMembers), access.Perms{Alliance: held}), &denied) {
-		s.audit(r, audit.Entry{User: &u.ID, Alliance: &a.ID, Action: "permission.denied", Resource: "alliance",
+		s.auditOnce(r, fmt.Sprintf("user:%d:%s:%d", u.ID, route, a.ID), audit.Entry{User: &u.ID, Alliance: &a.ID, Action: "permission.denied", Resource: "alliance",
 			ResourceID: strconv.FormatInt(a.PnwAllianceID, 10), Failed: true,
 			New: map[string]any{"route": route, "missing": denied.Missing}})
 		s.fail(w, r, http.StatusForbidden, "Forbidden",
@@ -322,9 +322,11 @@ func (s *Site) public(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "public", page{Title: info.Data.Name, Data: d})
 }
 
-// flagURL keeps a flag only when it is an https URL, for the img tag.
+// flagURL keeps a flag only when it is an https URL on the game's hosts,
+// the only images the pages' Content-Security-Policy lets in.
 func flagURL(raw string) string {
-	if u, err := url.Parse(raw); err == nil && u.Scheme == "https" {
+	if u, err := url.Parse(raw); err == nil && u.Scheme == "https" && u.User == nil && u.Port() == "" &&
+		(u.Hostname() == "politicsandwar.com" || strings.HasSuffix(u.Hostname(), ".politicsandwar.com")) {
 		return raw
 	}
 	return ""

@@ -35,7 +35,7 @@ func (s *Site) newSession(ctx context.Context, q *store.Queries, userID int64, r
 	hash := sha256.Sum256(raw)
 	now := s.opts.Now()
 	_, err := q.UserSessionCreate(ctx, store.UserSessionCreateParams{
-		UserID: userID, TokenHash: hash[:], IpAddress: clientIP(r), UserAgent: userAgent(r),
+		UserID: userID, TokenHash: hash[:], IpAddress: s.ipOf(r), UserAgent: userAgent(r),
 		ExpiresAt: now.Add(SessionLifetime),
 	})
 	if err != nil {
@@ -44,21 +44,30 @@ func (s *Site) newSession(ctx context.Context, q *store.Queries, userID int64, r
 	return base64.RawURLEncoding.EncodeToString(raw), nil
 }
 
+// cookie is the name of a cookie: behind https with the __Host- prefix, so
+// that only this host, over https, on every path, can set it.
+func (s *Site) cookie(name string) string {
+	if s.secure {
+		return "__Host-" + name
+	}
+	return name
+}
+
 func (s *Site) setSessionCookie(w http.ResponseWriter, token string) {
 	http.SetCookie(w, &http.Cookie{
-		Name: sessionCookie, Value: token, Path: "/", MaxAge: int(SessionLifetime / time.Second),
+		Name: s.cookie(sessionCookie), Value: token, Path: "/", MaxAge: int(SessionLifetime / time.Second),
 		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode,
 	})
 }
 
 func (s *Site) clearSessionCookie(w http.ResponseWriter) {
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, &http.Cookie{Name: s.cookie(sessionCookie), Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
 }
 
 // tokenHash is the stored form of the request's session cookie; nil when
 // it has none or a malformed one.
-func tokenHash(r *http.Request) []byte {
-	c, err := r.Cookie(sessionCookie)
+func (s *Site) tokenHash(r *http.Request) []byte {
+	c, err := r.Cookie(s.cookie(sessionCookie))
 	if err != nil {
 		return nil
 	}
@@ -77,7 +86,7 @@ var errNoSession = errors.New("no session")
 // idle. PostgreSQL decides; the session cache only remembers its answer
 // for a minute, and forgets it on revocation.
 func (s *Site) session(ctx context.Context, r *http.Request) (store.UserSession, error) {
-	hash := tokenHash(r)
+	hash := s.tokenHash(r)
 	if hash == nil {
 		return store.UserSession{}, errNoSession
 	}
@@ -183,15 +192,12 @@ func (s *Site) signedIn(next func(http.ResponseWriter, *http.Request, *store.Use
 	}
 }
 
-// clientIP is the address the request came from (the peer: a proxy's
-// X-Forwarded-For is not trusted).
-func clientIP(r *http.Request) *netip.Addr {
-	ap, err := netip.ParseAddrPort(r.RemoteAddr)
-	if err != nil {
-		return nil
+// ipOf is the client's address for a row, nil when unknown.
+func (s *Site) ipOf(r *http.Request) *netip.Addr {
+	if a := s.clientIP(r); a.IsValid() {
+		return &a
 	}
-	a := ap.Addr().Unmap()
-	return &a
+	return nil
 }
 
 func userAgent(r *http.Request) string {

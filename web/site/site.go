@@ -14,11 +14,13 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/oauth2"
 
 	"pnwbot/ia"
@@ -52,18 +54,31 @@ type Options struct {
 	// PublicURL is where browsers reach the site; redirect URIs start
 	// with it, and cookies are Secure when it is https.
 	PublicURL string
-	Logger    *slog.Logger
+	// Requests limits the requests of each client address and of each
+	// session (keys "web:ip:..." and "web:session:..."), with the
+	// commands' limiter; nil leaves them unlimited.
+	Requests Limiter
+	// Once admits one audit row a minute per key: anonymous refusals per
+	// address, refused pages per user. nil audits every refusal.
+	Once Limiter
+	// TrustedProxies are the peers whose X-Forwarded-For names the client
+	// (TRUSTED_PROXIES); others are the client themselves.
+	TrustedProxies []netip.Prefix
+	// Registerer, when set, registers the site's metrics.
+	Registerer prometheus.Registerer
+	Logger     *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
 
 // Site serves the web pages; New builds it, Handler serves it.
 type Site struct {
-	opts   Options
-	secure bool
-	pages  map[string]*template.Template
-	client *http.Client // for Discord's token and API endpoints
-	keys   *keys.Keys   // where a stored key stands, as /me says
+	opts    Options
+	secure  bool
+	pages   map[string]*template.Template
+	client  *http.Client // for Discord's token and API endpoints
+	keys    *keys.Keys   // where a stored key stands, as /me says
+	metrics metrics
 }
 
 //go:embed templates
@@ -95,6 +110,9 @@ func New(opts Options) (*Site, error) {
 		pages:  map[string]*template.Template{},
 		client: &http.Client{Timeout: 15 * time.Second},
 		keys:   keys.New(keys.Options{Store: opts.Store, Game: opts.Game, Ring: opts.Keys, Logger: opts.Logger, Now: opts.Now}),
+	}
+	if s.metrics, err = newMetrics(opts.Registerer); err != nil {
+		return nil, fmt.Errorf("site: metrics: %w", err)
 	}
 	for _, name := range []string{"home", "me", "alliance", "public", "error", "linked", "admin", "audit"} {
 		t, err := template.New(name).Funcs(funcs).ParseFS(templates, "templates/layout.html", "templates/"+name+".html")
@@ -136,7 +154,7 @@ func (s *Site) Handler() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusNotFound, "Not found", "There is no page at this address.")
 	})
-	return http.NewCrossOriginProtection().Handler(mux)
+	return s.guard(http.NewCrossOriginProtection().Handler(mux))
 }
 
 // page is what every template gets: the signed-in user (nil when nobody
@@ -158,7 +176,7 @@ func (s *Site) render(w http.ResponseWriter, r *http.Request, status int, name s
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src https: data:; form-action 'self'; frame-ancestors 'none'")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src https://politicsandwar.com https://*.politicsandwar.com data:; form-action 'self'; frame-ancestors 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
 	if h.Get("Cache-Control") == "" {

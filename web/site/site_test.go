@@ -6,21 +6,26 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
+	"pnwbot/bot"
 	"pnwbot/bot/discordtest"
 	"pnwbot/pnw"
 	"pnwbot/pnw/pnwtest"
@@ -52,6 +57,7 @@ type bundle struct {
 	game    *pnwtest.Server
 	st      *store.Store
 	rdb     *redis.Client
+	prefix  string
 
 	mu  sync.Mutex
 	now time.Time
@@ -77,11 +83,12 @@ func setup(t testing.TB) *bundle { return setupWith(t, false) }
 
 // setupWith caches the game's answers in Redis when cached is set, as
 // pnwbot run does.
-func setupWith(t testing.TB, cached bool) *bundle {
+func setupWith(t testing.TB, cached bool, opts ...func(*site.Options, *bundle)) *bundle {
 	t.Helper()
 	b := &bundle{st: storetest.NewDB(t), now: time.Now()}
 	var prefix string
 	b.rdb, prefix = storetest.NewRedis(t)
+	b.prefix = prefix
 	var err error
 	b.discord, err = discordtest.New()
 	require.NoError(t, err)
@@ -111,7 +118,7 @@ func setupWith(t testing.TB, cached bool) *bundle {
 
 	srv := httptest.NewUnstartedServer(nil)
 	b.url = "http://" + srv.Listener.Addr().String()
-	b.site, err = site.New(site.Options{
+	o := site.Options{
 		Store: b.st, Sessions: kv.NewSessionCache(b.rdb, prefix), Game: game, Keys: keys,
 		DiscordURL: b.discord.URL, ClientID: discordtest.AppID, ClientSecret: discordtest.ClientSecret,
 		PublicURL: b.url, Now: b.clock,
@@ -119,7 +126,11 @@ func setupWith(t testing.TB, cached bool) *bundle {
 		Bank: func(context.Context, store.Alliance) (pnw.Result[pnw.AllianceBank], error) {
 			return pnw.Result[pnw.AllianceBank]{}, errors.New("no alliance key")
 		},
-	})
+	}
+	for _, f := range opts {
+		f(&o, b)
+	}
+	b.site, err = site.New(o)
 	require.NoError(t, err)
 	srv.Config.Handler = b.site.Handler()
 	srv.Start()
@@ -656,5 +667,182 @@ func TestSecureCookies(t *testing.T) {
 	require.Len(t, cookies, 1)
 	require.True(t, cookies[0].Secure)
 	require.True(t, cookies[0].HttpOnly)
-	require.Equal(t, "/oauth/callback", cookies[0].Path)
+	require.Equal(t, "__Host-pnwbot_oauth", cookies[0].Name, "only this host, over https, may set it")
+	require.Equal(t, "/", cookies[0].Path, "as __Host- requires")
+	require.Equal(t, "max-age=31536000", rec.Header().Get("Strict-Transport-Security"))
+}
+
+// limited gives the site the commands' limiters, in Redis: n requests a
+// minute per address and per session, one audit row a minute per key.
+func limited(n int) func(*site.Options, *bundle) {
+	return func(o *site.Options, b *bundle) {
+		o.Requests = kv.NewRedisLimiter(b.rdb, b.prefix, bot.FixedRate(bot.Rate{Requests: n, Window: time.Minute}))
+		o.Once = kv.NewRedisLimiter(b.rdb, b.prefix, bot.FixedRate(bot.Rate{Requests: 1, Window: time.Minute}))
+	}
+}
+
+// TestWebAbuse: every page is held to a rate per address and per session;
+// a flood of forged sign-ins or refused pages is counted and audited once
+// a minute, not once a request.
+func TestWebAbuse(t *testing.T) {
+	t.Parallel()
+
+	t.Run("RatePerAddress", func(t *testing.T) {
+		t.Parallel()
+		b := setupWith(t, false, limited(5))
+		c := b.browser(t)
+		for range 5 {
+			require.Equal(t, http.StatusOK, do(t, c, http.MethodGet, b.url+"/", nil).status)
+		}
+		a := do(t, b.browser(t), http.MethodGet, b.url+"/a/rose", nil)
+		require.Equal(t, http.StatusTooManyRequests, a.status, "another browser, the same address")
+		require.NotEmpty(t, a.header.Get("Retry-After"))
+	})
+
+	t.Run("RatePerSession", func(t *testing.T) {
+		t.Parallel()
+		// The session's limit holds from any address: a proxy in front
+		// makes each request look like it comes from elsewhere.
+		var n atomic.Int32
+		b := setupWith(t, false, limited(8), func(o *site.Options, _ *bundle) {
+			o.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+		})
+		c := b.browser(t)
+		c.Transport = forwardedFor(func() string { return fmt.Sprintf("203.0.113.%d", n.Add(1)) })
+		b.signIn(t, c, tess)
+		status := 0
+		for i := 0; i < 10 && status != http.StatusTooManyRequests; i++ {
+			status = do(t, c, http.MethodGet, b.url+"/me", nil).status
+		}
+		require.Equal(t, http.StatusTooManyRequests, status)
+	})
+
+	t.Run("AnonymousFailuresAuditedOncePerMinute", func(t *testing.T) {
+		t.Parallel()
+		reg := prometheus.NewRegistry()
+		b := setupWith(t, false, limited(1000), func(o *site.Options, _ *bundle) { o.Registerer = reg })
+		c := b.browser(t)
+		for range 5 {
+			require.Equal(t, http.StatusBadRequest, do(t, c, http.MethodGet, b.url+"/oauth/callback?code=x&state=forged", nil).status)
+		}
+		require.Len(t, b.audits(t, "auth.login_refused"), 1, "one row a minute per address")
+		require.Equal(t, 5.0, counter(t, reg, "pnwbot_web_refused_total", "no_state_cookie"), "each one counted")
+	})
+
+	t.Run("RefusedPagesAuditedOncePerMinute", func(t *testing.T) {
+		t.Parallel()
+		b := setupWith(t, false, limited(1000))
+		b.linkTess(t, false)
+		c := b.browser(t)
+		b.signIn(t, c, bob)
+		for range 4 {
+			require.Equal(t, http.StatusForbidden, do(t, c, http.MethodGet, b.url+"/admin", nil).status)
+			require.Equal(t, http.StatusForbidden, do(t, c, http.MethodGet, b.url+"/alliances/rose", nil).status)
+		}
+		require.Len(t, b.audits(t, "permission.denied"), 2, "one per page a minute, not one per request")
+	})
+}
+
+// forwardedFor is a browser behind a proxy that names it in X-Forwarded-For.
+type forwardedFor func() string
+
+func (f forwardedFor) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("User-Agent", agent)
+	r.Header.Set("X-Forwarded-For", f())
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func counter(t *testing.T, g prometheus.Gatherer, name, reason string) float64 {
+	t.Helper()
+	families, err := g.Gather()
+	require.NoError(t, err)
+	for _, f := range families {
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if f.GetName() == name && l.GetValue() == reason {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return 0
+}
+
+// TestTrustedProxies: the address audited and kept with the session is
+// the client's as a trusted proxy names it, and the peer's otherwise.
+func TestTrustedProxies(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		trusted []netip.Prefix
+		want    string
+	}{
+		{"untrusted peer", nil, "127.0.0.1"},
+		{"trusted proxy", []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("10.0.0.0/8")}, "203.0.113.9"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			b := setupWith(t, false, func(o *site.Options, _ *bundle) { o.TrustedProxies = tc.trusted })
+			c := b.browser(t)
+			// The client forged the first hop; the second proxy (10.1.2.3) is trusted too.
+			c.Transport = forwardedFor(func() string { return "198.51.100.1, 203.0.113.9, 10.1.2.3" })
+			b.signIn(t, c, tess)
+			login := b.audits(t, "auth.login")
+			require.Len(t, login, 1)
+			require.Equal(t, tc.want, login[0].IpAddress.String())
+			var ip netip.Addr
+			require.NoError(t, b.st.Pool.QueryRow(t.Context(), "SELECT ip_address FROM user_sessions").Scan(&ip))
+			require.Equal(t, tc.want, ip.String())
+		})
+	}
+}
+
+// TestSignInAgain: signing in again in the same browser ends its previous
+// session, and the callback checks again where it sends the browser.
+func TestSignInAgain(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	c := b.browser(t)
+	b.signIn(t, c, tess)
+	u, err := url.Parse(b.url)
+	require.NoError(t, err)
+	old := c.Jar.Cookies(u)
+	b.signIn(t, c, tess)
+	var live int
+	require.NoError(t, b.st.Pool.QueryRow(t.Context(), "SELECT count(*) FROM user_sessions WHERE revoked_at IS NULL").Scan(&live))
+	require.Equal(t, 1, live, "the first session was revoked")
+	stale := b.browser(t)
+	stale.Jar.SetCookies(u, old)
+	require.Equal(t, http.StatusSeeOther, get(t, noFollow(stale), b.url+"/me").StatusCode, "the old token no longer counts")
+
+	// A state cookie whose next leaves the site (forged, or from an older
+	// version) lands on /me.
+	cb := b.callbackURL(t, c, tess)
+	var state *http.Cookie
+	for _, ck := range c.Jar.Cookies(cb) {
+		if ck.Name == "pnwbot_oauth" {
+			state = ck
+		}
+	}
+	require.NotNil(t, state)
+	parts := strings.Split(state.Value, ".")
+	parts[3] = base64.RawURLEncoding.EncodeToString([]byte("//evil.example/"))
+	c.Jar.SetCookies(cb, []*http.Cookie{{Name: "pnwbot_oauth", Value: strings.Join(parts, "."), Path: "/"}})
+	resp := get(t, noFollow(c), cb.String())
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	require.Equal(t, "/me", resp.Header.Get("Location"))
+}
+
+// TestImagesFromTheGameOnly: pages load images from the game's hosts only.
+func TestImagesFromTheGameOnly(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	a := do(t, b.browser(t), http.MethodGet, b.url+"/", nil)
+	require.Contains(t, a.header.Get("Content-Security-Policy"), "img-src https://politicsandwar.com https://*.politicsandwar.com data:;")
+	b.linkTess(t, true)
+	b.game.AddAlliance(pnwtest.Alliance{ID: rose, Name: "Rose", Acronym: "Rose", Flag: "https://tracker.example/rose.png"})
+	pub := do(t, b.browser(t), http.MethodGet, b.url+"/a/rose", nil)
+	require.Equal(t, http.StatusOK, pub.status)
+	require.NotContains(t, pub.body, "tracker.example", "a flag elsewhere is left out")
 }
