@@ -19,6 +19,7 @@ import (
 	"pnwbot/secrets"
 	"pnwbot/settings"
 	"pnwbot/store"
+	"pnwbot/war"
 )
 
 // Deps is what the handlers need.
@@ -51,6 +52,9 @@ type Deps struct {
 	// from the fields above; jobs and pages use them too.
 	GameKeys *keys.Keys
 	Bank     *bank.Bank
+	// War is the war room (counters, rooms); nil leaves its buttons and
+	// /war counters answering that it is not running.
+	War *war.Service
 
 	names *remembered
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -25,6 +26,8 @@ func (d *Deps) warCommand() bot.Command {
 			Required: true, Choices: choices(war.Defensive, war.Offensive)}
 	}
 	warsSlash, _ := view(d.warsView, "nation")
+	one := 1.0
+	needWars := access.Alliance(access.ViewWars)
 	return bot.Command{
 		Definition: &discordgo.ApplicationCommand{
 			Name:        "war",
@@ -38,6 +41,8 @@ func (d *Deps) warCommand() bot.Command {
 						&discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionRole, Name: "ping", Description: "A role to ping on defensive alerts"}),
 					sub("off", "Stop posting alerts of a kind", kind()),
 				}},
+				sub("counters", "Members who can declare on the enemy of a war now, strongest first",
+					&discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionInteger, Name: "war", Description: "The war's id", Required: true, MinValue: &one}),
 				sub("list", "The alliance's active wars, offensive and defensive",
 					&discordgo.ApplicationCommandOption{Type: str, Name: "nation", Description: "Only this nation's wars (name or id)", Autocomplete: true, MaxLength: maxNameLength}),
 			},
@@ -45,7 +50,11 @@ func (d *Deps) warCommand() bot.Command {
 		Routes: d.routes(
 			route{Path: "/war/alerts/channel", Need: access.Alliance(access.ManageSettings), Handler: d.warAlertsChannel, Ephemeral: true},
 			route{Path: "/war/alerts/off", Need: access.Alliance(access.ManageSettings), Handler: d.warAlertsOff, Ephemeral: true},
-			route{Path: "/war/list", Need: access.Alliance(access.ViewWars), Handler: warsSlash, Autocomplete: d.nationAutocomplete, Ephemeral: true},
+			route{Path: "/war/list", Need: needWars, Handler: warsSlash, Autocomplete: d.nationAutocomplete, Ephemeral: true},
+			route{Path: "/war/counters", Need: needWars, Handler: d.warCounters, Ephemeral: true},
+			route{Path: routeWarCounters, Need: needWars, Handler: d.warCounters, Ephemeral: true},
+			route{Path: routeWarRoom, Need: needWars, Handler: d.warRoom, Ephemeral: true},
+			route{Path: routeWarRoomAdd, Need: needWars, Handler: d.warRoomAdd, Ephemeral: true},
 		),
 	}
 }
@@ -112,10 +121,14 @@ func (d *Deps) warAlertsOff(ctx context.Context, req *call) (*bot.Response, erro
 	return bot.Reply(fmt.Sprintf("%s alerts of %s are off.", capitalize(o.Kind), a.Name)), nil
 }
 
-// Channels posts and edits messages in a server's channels: the bot.
+// Channels posts and edits messages in a server's channels and threads:
+// the bot's REST client.
 type Channels interface {
 	SendChannelMessage(ctx context.Context, channelID string, resp *bot.Response, users, roles []string) (string, error)
 	EditChannelMessage(ctx context.Context, channelID, messageID string, resp *bot.Response) error
+	StartPrivateThread(ctx context.Context, channelID, name string) (string, error)
+	AddThreadMember(ctx context.Context, threadID, userID string) error
+	ArchiveThread(ctx context.Context, threadID string) error
 }
 
 // WarAlerts renders war alerts and posts them with the bot: war.Notifier.
@@ -137,7 +150,45 @@ func (n WarAlerts) PostAlert(ctx context.Context, a war.Alert) (string, error) {
 	}
 	resp := warAlert(a)
 	resp.Content = strings.Join(mentions, " ")
+	if a.Kind == war.Defensive {
+		id := strconv.FormatInt(a.War.ID, 10)
+		resp.Components = []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
+			discordgo.Button{Label: "Find counters", Style: discordgo.PrimaryButton, CustomID: bot.CustomID(routeWarCounters, id)},
+			discordgo.Button{Label: "War room", Style: discordgo.SecondaryButton, CustomID: bot.CustomID(routeWarRoom, id)},
+		}}}
+	}
 	return n.Discord.SendChannelMessage(ctx, a.ChannelID, resp, users, roles)
+}
+
+// OpenRoom starts a private thread named after the attacker, with the
+// attacker's card.
+func (n WarAlerts) OpenRoom(ctx context.Context, a war.Alert) (string, error) {
+	thread, err := n.Discord.StartPrivateThread(ctx, a.ChannelID, truncate("vs "+sideName(a.Attacker, a.War.AttackerID), 100))
+	if err != nil {
+		return "", err
+	}
+	card := &discordgo.MessageEmbed{Title: truncate("War room: "+sideName(a.Attacker, a.War.AttackerID), 256), Color: colorDanger,
+		Description: "Every war against this nation is posted here; the room is archived when they have all ended.",
+		Fields:      []*discordgo.MessageEmbedField{sideField("Attacker", a.Attacker, a.War.AttackerID)}}
+	_, err = n.Discord.SendChannelMessage(ctx, thread, &bot.Response{Embeds: []*discordgo.MessageEmbed{card}}, nil, nil)
+	return thread, err
+}
+
+// PostInRoom posts a later war against the room's attacker; adding the
+// defender to the thread is their notice, so it pings no one.
+func (n WarAlerts) PostInRoom(ctx context.Context, threadID string, a war.Alert) error {
+	_, err := n.Discord.SendChannelMessage(ctx, threadID, warAlert(a), nil, nil)
+	return err
+}
+
+// AddToRoom adds a user to a room.
+func (n WarAlerts) AddToRoom(ctx context.Context, threadID, userID string) error {
+	return n.Discord.AddThreadMember(ctx, threadID, userID)
+}
+
+// ArchiveRoom archives a room.
+func (n WarAlerts) ArchiveRoom(ctx context.Context, threadID string) error {
+	return n.Discord.ArchiveThread(ctx, threadID)
 }
 
 // EditAlert rewrites an alert to say how its war ended; an edit pings no
@@ -206,4 +257,130 @@ func sideField(title string, n *pnw.Nation, id int64) *discordgo.MessageEmbedFie
 		"[%s](%s) · %s\n%s\nScore %.2f · %d cities\n🪖 %s · 🛡️ %s · ✈️ %s · 🚢 %s",
 		n.NationName, link, n.LeaderName, alliance, n.Score, n.NumCities,
 		number(n.Soldiers), number(n.Tanks), number(n.Aircraft), number(n.Ships)))}
+}
+
+const (
+	routeWarCounters = "war/counters/{war}"
+	routeWarRoom     = "war/room/{war}"
+	routeWarRoomAdd  = "war/room/{war}/add/{user}"
+)
+
+var errWarOff = bot.UserError("The war room is not running on this bot.")
+
+// warID reads the war: the /war counters option, or a button's {war}.
+func warID(req *call) (int64, error) {
+	if v := req.Var("war"); v != "" {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || id <= 0 {
+			return 0, bot.UserError("This button is broken: use /war counters.")
+		}
+		return id, nil
+	}
+	var o struct {
+		War int64 `discord:"war"`
+	}
+	if err := req.Options(&o); err != nil {
+		return 0, err
+	}
+	if o.War <= 0 {
+		return 0, bot.UserError("A war is its id, a positive number (the end of its timeline's address in the game).")
+	}
+	return o.War, nil
+}
+
+// warCounters answers /war counters and the alert's Find counters button:
+// up to 8 members who can declare on the enemy now, each with a button to
+// add them to the war room when they linked a Discord user.
+func (d *Deps) warCounters(ctx context.Context, req *call) (*bot.Response, error) {
+	if d.War == nil {
+		return nil, errWarOff
+	}
+	id, err := warID(req)
+	if err != nil {
+		return nil, err
+	}
+	a := req.Alliance
+	enemy, err := d.War.Enemy(ctx, a.ID, a.PnwAllianceID, id)
+	if errors.Is(err, war.ErrNotOurs) {
+		return nil, bot.UserErrorf("War %d is not a war of %s's members.", id, a.Name)
+	} else if err != nil {
+		return nil, gameError(err, "")
+	}
+	att, counters, err := d.War.Counters(ctx, a.PnwAllianceID, enemy)
+	if err != nil {
+		return nil, gameError(err, "")
+	}
+	e := &discordgo.MessageEmbed{Title: truncate("Counters to "+att.NationName, 256), Color: colorDanger,
+		URL: nationURL(att.Id),
+		Description: fmt.Sprintf("%s has score %.2f: members with score %.2f to %.2f can declare on it (75%% to 250%% of their own), "+
+			"with a free offensive slot, out of vacation mode and beige. Strongest first, by the branches %s fields most.",
+			att.NationName, att.Score, att.Score/2.5, att.Score/0.75, att.NationName)}
+	if len(counters) == 0 {
+		e.Description += "\n\n**Nobody in " + a.Name + " can declare on it now.**"
+	}
+	var buttons []discordgo.MessageComponent
+	for i, c := range counters {
+		n := c.Nation
+		who := "not linked"
+		if c.User != "" {
+			who = "<@" + c.User + ">"
+			buttons = append(buttons, discordgo.Button{Label: truncate("Add "+n.NationName+" to the room", 80), Style: discordgo.SecondaryButton,
+				CustomID: bot.CustomID(routeWarRoomAdd, strconv.FormatInt(id, 10), c.User)})
+		}
+		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{
+			Name: truncate(fmt.Sprintf("%d. %s", i+1, n.NationName), 256),
+			Value: fieldValue(fmt.Sprintf("[%s](%s) · %s\nScore %.2f · %d cities · %d/5 offensive wars\n🪖 %s · 🛡️ %s · ✈️ %s · 🚢 %s",
+				n.NationName, nationURL(n.Id), who, n.Score, n.NumCities, n.OffensiveWarsCount,
+				number(n.Soldiers), number(n.Tanks), number(n.Aircraft), number(n.Ships))),
+		})
+	}
+	var rows []discordgo.MessageComponent
+	for len(buttons) > 0 {
+		k := min(len(buttons), 5)
+		rows = append(rows, discordgo.ActionsRow{Components: buttons[:k]})
+		buttons = buttons[k:]
+	}
+	return &bot.Response{Ephemeral: true, Embeds: []*discordgo.MessageEmbed{e}, Components: rows}, nil
+}
+
+// warRoom answers the alert's War room button: it opens the room against
+// the attacker (or finds it) and adds the defender and the one who asked.
+func (d *Deps) warRoom(ctx context.Context, req *call) (*bot.Response, error) {
+	return d.roomWith(ctx, req, req.User.ID)
+}
+
+// warRoomAdd adds a counter chosen from the list to the room.
+func (d *Deps) warRoomAdd(ctx context.Context, req *call) (*bot.Response, error) {
+	user := req.Var("user")
+	if !snowflake.MatchString(user) {
+		return nil, bot.UserError("This button is broken: find the counters again.")
+	}
+	return d.roomWith(ctx, req, req.User.ID, user)
+}
+
+var snowflake = regexp.MustCompile(`^[0-9]{1,20}$`)
+
+func (d *Deps) roomWith(ctx context.Context, req *call, users ...string) (*bot.Response, error) {
+	if d.War == nil {
+		return nil, errWarOff
+	}
+	id, err := warID(req)
+	if err != nil {
+		return nil, err
+	}
+	room, err := d.War.OpenRoom(ctx, req.Alliance.ID, id, users...)
+	if errors.Is(err, war.ErrNoAlert) {
+		return nil, bot.UserErrorf("War %d has no alert in this server, so no war room: rooms open from a defensive alert.", id)
+	} else if err != nil {
+		return nil, fmt.Errorf("war room: %w", err)
+	}
+	added := make([]string, len(users))
+	for i, u := range users {
+		added[i] = "<@" + u + ">"
+	}
+	verb := "is"
+	if room.Opened {
+		verb = "is now open:"
+	}
+	return bot.Reply(fmt.Sprintf("The war room %s <#%s>. Added %s (and the defender, when linked).", verb, room.ThreadID, strings.Join(added, ", "))), nil
 }

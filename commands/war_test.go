@@ -6,10 +6,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bwmarrin/discordgo"
 	"github.com/stretchr/testify/require"
 
 	"pnwbot/access"
+	"pnwbot/bot"
 	"pnwbot/pnw/pnwtest"
+	"pnwbot/war"
 )
 
 const warChannel = "900000000000000001"
@@ -81,4 +84,45 @@ func TestWarList(t *testing.T) {
 	resp, err = b.in(t, "war_list", "nation", "")
 	require.NoError(t, err)
 	require.Contains(t, embedText(resp.Embeds[0]), "1 offensive · 1 defensive")
+}
+
+func TestWarCounters(t *testing.T) {
+	t.Parallel()
+	_, b := setup(t)
+	b.setUp(t)
+	b.deps.War = war.New(war.Options{Store: b.st, Game: b.client})
+	b.game.AddAlliance(pnwtest.Alliance{ID: thorn, Name: "Thorn"})
+	// Alice (score 2500.5, 2 of 5 offensive wars) can declare on 3000; Bob and Carol (score 0) cannot.
+	b.game.AddNation(pnwtest.Nation{ID: aliceNation, NationName: "Aliceland", LeaderName: "Alice", AllianceID: rose, AlliancePosition: "LEADER",
+		Score: 2500.5, NumCities: 21, Soldiers: 150000, Tanks: 12500, Aircraft: 1500, Ships: 200, OffensiveWarsCount: 2})
+	b.game.AddNation(pnwtest.Nation{ID: 6001, NationName: "Thornland", AllianceID: thorn, Score: 3000, Aircraft: 2000})
+	b.game.AddWar(pnwtest.War{ID: 5, Date: time.Now(), TurnsLeft: 60, AttID: 6001, AttAllianceID: thorn, DefID: bobNation, DefAllianceID: rose})
+	b.game.AddWar(pnwtest.War{ID: 6, Date: time.Now(), TurnsLeft: 60, AttID: 6001, AttAllianceID: thorn, DefID: 1003, DefAllianceID: 12})
+
+	check := func(resp *bot.Response) {
+		t.Helper()
+		text := embedText(resp.Embeds[0])
+		require.Contains(t, text, "Counters to Thornland")
+		require.Contains(t, text, "members with score 1200.00 to 4000.00 can declare")
+		require.Contains(t, text, "1. Aliceland")
+		require.Contains(t, text, "<@"+aliceID+">")
+		require.Contains(t, text, "2/5 offensive wars")
+		require.NotContains(t, text, "Bobistan")
+		require.Len(t, resp.Embeds[0].Fields, 1)
+		button := resp.Components[0].(discordgo.ActionsRow).Components[0].(discordgo.Button)
+		require.Equal(t, "war/room/5/add/"+aliceID, button.CustomID)
+	}
+	resp, err := b.in(t, "war_counters", "war", "5")
+	require.NoError(t, err)
+	check(resp)
+	resp, err = b.in(t, "alliance_button", "custom_id", "war/counters/5", "permissions", "0")
+	require.NoError(t, err)
+	check(resp)
+
+	_, err = b.in(t, "war_counters", "war", "6")
+	require.ErrorContains(t, err, "War 6 is not a war of Rose's members.")
+
+	// Bob holds no role: he may not see the alliance's wars.
+	_, err = b.in(t, "war_counters", "war", "5", "user", bobID)
+	require.ErrorContains(t, err, "canViewWars")
 }

@@ -37,3 +37,9 @@ SELECT * FROM war_alerts WHERE alliance_id = @alliance_id AND war_id = @war_id;
 
 -- name: WarAlertOpenByAttacker :many
 SELECT * FROM war_alerts WHERE alliance_id = @alliance_id AND attacker_id = @attacker_id AND ended IS NULL ORDER BY war_id;
+
+-- name: WarAlertEndUnedited :many
+-- Alerts of ended wars whose edit failed: the poll edits them again.
+SELECT * FROM war_alerts
+WHERE ended IS NOT NULL AND end_edited_at IS NULL AND message_id IS NOT NULL AND ended_at < @stale_before
+ORDER BY id LIMIT 100;

@@ -118,6 +118,49 @@ func (q *Queries) WarAlertEndEdited(ctx context.Context, id int64) error {
 	return err
 }
 
+const warAlertEndUnedited = `-- name: WarAlertEndUnedited :many
+SELECT id, alliance_id, war_id, kind, attacker_id, defender_id, channel_id, details, message_id, claimed_at, sent_at, ended, ended_at, end_edited_at, created_at FROM war_alerts
+WHERE ended IS NOT NULL AND end_edited_at IS NULL AND message_id IS NOT NULL AND ended_at < $1
+ORDER BY id LIMIT 100
+`
+
+// Alerts of ended wars whose edit failed: the poll edits them again.
+func (q *Queries) WarAlertEndUnedited(ctx context.Context, staleBefore *time.Time) ([]WarAlert, error) {
+	rows, err := q.db.Query(ctx, warAlertEndUnedited, staleBefore)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []WarAlert{}
+	for rows.Next() {
+		var i WarAlert
+		if err := rows.Scan(
+			&i.ID,
+			&i.AllianceID,
+			&i.WarID,
+			&i.Kind,
+			&i.AttackerID,
+			&i.DefenderID,
+			&i.ChannelID,
+			&i.Details,
+			&i.MessageID,
+			&i.ClaimedAt,
+			&i.SentAt,
+			&i.Ended,
+			&i.EndedAt,
+			&i.EndEditedAt,
+			&i.CreatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const warAlertGet = `-- name: WarAlertGet :one
 SELECT id, alliance_id, war_id, kind, attacker_id, defender_id, channel_id, details, message_id, claimed_at, sent_at, ended, ended_at, end_edited_at, created_at FROM war_alerts WHERE alliance_id = $1 AND war_id = $2
 `

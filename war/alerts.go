@@ -44,6 +44,15 @@ type Notifier interface {
 	PostAlert(ctx context.Context, a Alert) (messageID string, err error)
 	// EditAlert rewrites a posted alert, a.Ended saying how the war ended.
 	EditAlert(ctx context.Context, a Alert) error
+	// OpenRoom starts a private thread under a.ChannelID, named after the
+	// attacker, with the attacker's card, and returns its id.
+	OpenRoom(ctx context.Context, a Alert) (threadID string, err error)
+	// PostInRoom posts the alert of a later war against the same attacker.
+	PostInRoom(ctx context.Context, threadID string, a Alert) error
+	// AddToRoom adds a Discord user to a room.
+	AddToRoom(ctx context.Context, threadID, userID string) error
+	// ArchiveRoom archives a room whose wars all ended.
+	ArchiveRoom(ctx context.Context, threadID string) error
 }
 
 // Options are what New needs.
@@ -177,7 +186,7 @@ func (s *Service) post(ctx context.Context, a Alert) error {
 	}
 	s.m.alerts.WithLabelValues(a.Kind).Inc()
 	s.m.delay.Observe(time.Since(a.War.Date).Seconds())
-	return nil
+	return s.intoRoom(ctx, a)
 }
 
 // end marks an ended war's alerts and edits each sent one, once.
@@ -202,6 +211,9 @@ func (s *Service) end(ctx context.Context, w War) error {
 			continue
 		}
 		errs = append(errs, s.st.WarAlertEndEdited(ctx, row.ID))
+	}
+	for _, row := range rows {
+		errs = append(errs, s.closeRoom(ctx, row.AllianceID, row.AttackerID))
 	}
 	return errors.Join(errs...)
 }
@@ -293,6 +305,19 @@ func (s *Service) Poll(ctx context.Context) (PollResult, error) {
 			}
 			errs = append(errs, err)
 		}
+	}
+
+	unedited, err := s.st.WarAlertEndUnedited(ctx, ptr(time.Now().Add(-unsentAfter)))
+	errs = append(errs, err)
+	for _, row := range unedited {
+		a, err := alertOf(row)
+		if err == nil {
+			err = s.notify.EditAlert(ctx, a)
+		}
+		if err == nil {
+			err = s.st.WarAlertEndEdited(ctx, row.ID)
+		}
+		errs = append(errs, err)
 	}
 
 	unsent, err := s.st.WarAlertUnsent(ctx, time.Now().Add(-unsentAfter))

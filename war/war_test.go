@@ -325,3 +325,28 @@ func TestOffensiveAlertMentionsNobody(t *testing.T) {
 	require.Empty(t, m.Content)
 	require.Equal(t, &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}}, m.AllowedMentions)
 }
+
+func TestAlertSentAgainWhenDiscordFailed(t *testing.T) {
+	w := newWorld(t)
+	svc, _ := w.service(t, false)
+	w.game.AddWar(pnwtest.War{ID: 44, Date: time.Now(), AttID: attackerID, AttAllianceID: enemy, DefID: defenderID, DefAllianceID: ours, TurnsLeft: 60})
+	w.discord.BadGateway(100) // Discord's edge fails every try
+	_, err := svc.Poll(t.Context())
+	require.Error(t, err)
+	w.discord.BadGateway(0)
+	w.quiet(t, 0)
+	_, err = svc.Poll(t.Context())
+	require.NoError(t, err)
+	w.quiet(t, 0) // claimed a moment ago: its sender may still be at work
+
+	_, err = w.st.Pool.Exec(t.Context(), `UPDATE war_alerts SET claimed_at = now() - interval '2 minutes'`)
+	require.NoError(t, err)
+	res, err := svc.Poll(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, 1, res.Resent)
+	m := w.alerts(t, 1)[0]
+	require.Equal(t, "<@"+defenderUser+"> <@&"+pingRole+">", m.Content)
+	_, err = svc.Poll(t.Context())
+	require.NoError(t, err)
+	w.quiet(t, 1)
+}

@@ -508,11 +508,17 @@ func TestAlliancePages(t *testing.T) {
 	_, err = b.st.AuditLogInsert(t.Context(), store.AuditLogInsertParams{UserID: &tessUser.ID, AllianceID: &a.ID, Action: "alliance.settings", ResourceType: "alliance", Success: true})
 	require.NoError(t, err)
 
+	b.game.AddNation(pnwtest.Nation{ID: 6001, NationName: "Thornland", AllianceID: 88})
+	b.game.AddWar(pnwtest.War{ID: 31, Date: time.Now(), WarType: "RAID", TurnsLeft: 17, AttID: 6001, AttAllianceID: 88, DefID: tessNat,
+		DefAllianceID: rose, AttResistance: 80, DefResistance: 55})
+
 	page := do(t, manager, http.MethodGet, b.url+"/alliances/rose", nil)
 	require.Equal(t, http.StatusOK, page.status, page.body)
 	require.Contains(t, page.body, "Testonia")
 	require.Contains(t, page.body, "Bobistan")
 	require.Contains(t, page.body, "Active wars")
+	require.Contains(t, page.body, `Thornland vs Testonia</a></td>
+<td>defensive</td><td>Raid</td><td class="num">17</td><td class="num">80 vs 55</td>`, "the wars as /war list shows them")
 	require.Contains(t, page.body, "The bank cannot be read now")
 	require.Contains(t, page.body, "Audit log")
 	require.Contains(t, page.body, `alliance.settings</td><td>tess <span class="muted">`+userTess+`</span>`, "who acted, by name")
