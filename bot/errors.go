@@ -52,12 +52,13 @@ const (
 
 // outcome classifies what a handler returned.
 func outcome(err error) string {
+	if err == nil { // before the targets below, which escape: no allocation
+		return OutcomeOK
+	}
 	var ue *userError
 	var rl *RateLimitedError
 	var pe *panicError
 	switch {
-	case err == nil:
-		return OutcomeOK
 	case errors.As(err, &rl):
 		return OutcomeRateLimited
 	case errors.As(err, &ue):

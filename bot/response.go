@@ -87,9 +87,10 @@ func (r *Response) check() error {
 	return nil
 }
 
-func noMentions() *discordgo.MessageAllowedMentions {
-	return &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}}
-}
+func noMentions() *discordgo.MessageAllowedMentions { return &mentionNobody }
+
+// mentionNobody is shared by every message: it is only ever encoded.
+var mentionNobody = discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}}
 
 func (r *Response) flags() discordgo.MessageFlags {
 	if r.Ephemeral && r.Type == TypeMessage {

@@ -91,7 +91,7 @@ func NewRedisLimiter(client *redis.Client, prefix string, rate bot.RateFunc) *Re
 
 // Allow implements bot.Limiter.
 func (l *RedisLimiter) Allow(ctx context.Context, key string) (bool, time.Duration, error) {
-	keys, args := l.args(ctx, key)
+	keys, args := l.args(ctx, key, 0)
 	wait, err := l.script.Run(ctx, l.client, keys, args...).Int64()
 	if err != nil {
 		return false, 0, fmt.Errorf("rate limit: %w", err)
@@ -99,8 +99,9 @@ func (l *RedisLimiter) Allow(ctx context.Context, key string) (bool, time.Durati
 	return wait == 0, time.Duration(wait) * time.Millisecond, nil
 }
 
-// args are slidingLog's keys and arguments for one request of key.
-func (l *RedisLimiter) args(ctx context.Context, key string) ([]string, []any) {
+// args are slidingLog's keys and arguments for one request of key, with
+// room for extra more of each.
+func (l *RedisLimiter) args(ctx context.Context, key string, extra int) ([]string, []any) {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	now := time.Now()
@@ -108,8 +109,8 @@ func (l *RedisLimiter) args(ctx context.Context, key string) ([]string, []any) {
 		now = l.Now()
 	}
 	rate := l.rate(ctx)
-	return []string{l.prefix + "ratelimit:" + key},
-		[]any{now.UnixMilli(), rate.Window.Milliseconds(), rate.Requests, hex.EncodeToString(b[:])}
+	return append(make([]string, 0, 1+extra), l.prefix+"ratelimit:"+key),
+		append(make([]any, 0, 4+extra), now.UnixMilli(), rate.Window.Milliseconds(), rate.Requests, hex.EncodeToString(b[:]))
 }
 
 // claimThenLimit claims the interaction id KEYS[2] for ARGV[5]
@@ -135,7 +136,7 @@ func NewRedisAdmitter(log *RedisInteractionLog, limiter *RedisLimiter) *RedisAdm
 
 // Admit implements bot.Admitter. When Redis fails, both checks failed.
 func (a *RedisAdmitter) Admit(ctx context.Context, id string, window time.Duration, key string) (bool, bot.Verdict, error) {
-	keys, args := a.args(ctx, key)
+	keys, args := a.args(ctx, key, 1)
 	wait, err := a.script.Run(ctx, a.client, append(keys, a.key(id)), append(args, window.Milliseconds())...).Int64()
 	switch {
 	case err != nil:
