@@ -69,20 +69,23 @@ func view(render func(ctx context.Context, req *call, page int, args []string) (
 
 // Members.
 
-var memberSorts = map[string]func(a, b pnw.Nation) int{
-	"score":       func(a, b pnw.Nation) int { return cmp.Compare(b.Score, a.Score) },
-	"cities":      func(a, b pnw.Nation) int { return cmp.Compare(b.NumCities, a.NumCities) },
-	"last_active": func(a, b pnw.Nation) int { return strings.Compare(lastActive(b), lastActive(a)) },
+// The sorts and filters take pointers into the cached member list: a
+// nation is a large struct, and copying hundreds of them per view cost
+// more than the rest of it.
+var memberSorts = map[string]func(a, b *pnw.Nation) int{
+	"score":       func(a, b *pnw.Nation) int { return cmp.Compare(b.Score, a.Score) },
+	"cities":      func(a, b *pnw.Nation) int { return cmp.Compare(b.NumCities, a.NumCities) },
+	"last_active": func(a, b *pnw.Nation) int { return strings.Compare(lastActive(b), lastActive(a)) },
 }
 
-var memberFilters = map[string]func(n pnw.Nation) bool{
-	"all":        func(pnw.Nation) bool { return true },
-	"members":    func(n pnw.Nation) bool { return n.AlliancePosition != pnw.AlliancePositionEnumAPPLICANT },
-	"applicants": func(n pnw.Nation) bool { return n.AlliancePosition == pnw.AlliancePositionEnumAPPLICANT },
-	"vacation":   func(n pnw.Nation) bool { return n.VacationModeTurns > 0 },
+var memberFilters = map[string]func(n *pnw.Nation) bool{
+	"all":        func(*pnw.Nation) bool { return true },
+	"members":    func(n *pnw.Nation) bool { return n.AlliancePosition != pnw.AlliancePositionEnumAPPLICANT },
+	"applicants": func(n *pnw.Nation) bool { return n.AlliancePosition == pnw.AlliancePositionEnumAPPLICANT },
+	"vacation":   func(n *pnw.Nation) bool { return n.VacationModeTurns > 0 },
 }
 
-func lastActive(n pnw.Nation) string {
+func lastActive(n *pnw.Nation) string {
 	t, err := pnw.ParseTime(n.LastActive)
 	if err != nil {
 		return ""
@@ -114,10 +117,10 @@ func (d *Deps) membersView(ctx context.Context, req *call, n int, args []string)
 	if err != nil {
 		return nil, gameError(err, "")
 	}
-	var members []pnw.Nation
-	for _, m := range r.Data {
-		if keep(m) {
-			members = append(members, m)
+	members := make([]*pnw.Nation, 0, len(r.Data))
+	for i := range r.Data {
+		if keep(&r.Data[i]) {
+			members = append(members, &r.Data[i])
 		}
 	}
 	slices.SortStableFunc(members, less)
@@ -156,7 +159,7 @@ func (d *Deps) membersView(ctx context.Context, req *call, n int, args []string)
 
 // linkedUsers maps the nations shown that a pnwbot user linked to their
 // Discord id: one query a page.
-func (d *Deps) linkedUsers(ctx context.Context, nations []pnw.Nation) (map[string]string, error) {
+func (d *Deps) linkedUsers(ctx context.Context, nations []*pnw.Nation) (map[string]string, error) {
 	ids := make([]int64, 0, len(nations))
 	for _, n := range nations {
 		if id, err := strconv.ParseInt(n.Id, 10, 64); err == nil {
