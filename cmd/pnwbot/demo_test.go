@@ -171,9 +171,27 @@ func TestDemoInABrowser(t *testing.T) {
 	b.do(chromedp.Click(chromedp.CSS(`button[data-event="war"]`)))
 	b.do(chromedp.WaitVisible(chromedp.CSS(`button[data-pane="ch-` + demoWarAlerts + `"] .badge`)))
 	b.do(chromedp.Click(chromedp.CSS(`button[data-pane="ch-` + demoWarAlerts + `"]`)))
-	alert := b.wait("#ch-"+demoWarAlerts+" article:nth-of-type(1)", "Bobistan")
+	alert := b.wait("#ch-"+demoWarAlerts+" article:nth-of-type(1)", "Skullport")
 	require.Contains(t, alert, "Testonia")
 	b.fits("demo-war")
+
+	// bob goes inactive: /audit run says so, and the daily report arrives
+	// in #audits.
+	b.do(chromedp.Click(chromedp.CSS(`button[data-pane="messages"]`)), chromedp.Click(chromedp.CSS(`button[data-event="inactive"]`)))
+	b.command("/audit rules set")
+	b.do(chromedp.SetValue(chromedp.CSS(`#options select[name="kind"]`), "inactive"))
+	b.enter()
+	b.reply(13, "inactive")
+	b.send("/audit run")
+	require.Contains(t, b.reply(14, "Bobistan"), "8 days")
+	b.command("/audit channel")
+	b.do(chromedp.SetValue(chromedp.CSS(`#options select[name="channel"]`), demoAudits))
+	b.enter()
+	b.reply(15, "#audits")
+	b.do(chromedp.WaitVisible(chromedp.CSS(`button[data-pane="ch-` + demoAudits + `"] .badge`)))
+	b.do(chromedp.Click(chromedp.CSS(`button[data-pane="ch-` + demoAudits + `"]`)))
+	b.wait("#ch-"+demoAudits+" article:nth-of-type(1)", "Bobistan")
+	b.fits("demo-audit")
 
 	// The dashboard, from the side bar's links, signed in as tess.
 	for _, page := range []struct{ to, name, want string }{
@@ -202,6 +220,7 @@ func TestDemoInABrowser(t *testing.T) {
 const (
 	demoTess        = "200000000000000001"
 	demoWarAlerts   = "600000000000000001"
+	demoAudits      = "600000000000000002"
 	demoRoleMember  = "400000000000000002"
 	demoRoleOfficer = "400000000000000003"
 )

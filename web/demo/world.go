@@ -64,7 +64,8 @@ const (
 	syndicate = 1742
 )
 
-// Seed fills game and the Discord server of discord with the fixture world;
+// Seed fills game and the Discord server of discord with the fixture world
+// (bob is a member of Rose, its leader tess);
 // its events act through game and its subscriptions, subs.
 func Seed(game *pnwtest.Server, subs *pnwtest.Subscriptions, discord *discordtest.Fake) World {
 	founded := time.Date(2019, 3, 14, 12, 0, 0, 0, time.UTC)
@@ -87,12 +88,14 @@ func Seed(game *pnwtest.Server, subs *pnwtest.Subscriptions, discord *discordtes
 			Soldiers: 225000, Tanks: 18000, Aircraft: 2250, Ships: 300, Missiles: 4, Nukes: 1, OffensiveWarsCount: 1}, "demoTestonia0000", "Rose", true},
 		{pnwtest.Nation{ID: 102, NationName: "Aliceland", LeaderName: "Alice", AllianceID: rose, AlliancePosition: "OFFICER", Score: 2500.5, NumCities: 21, Color: "purple",
 			Soldiers: 150000, Tanks: 12500, Aircraft: 1500, Ships: 200}, "demoAliceland000", "Rose", true},
-		{pnwtest.Nation{ID: 103, NationName: "Bobistan", LeaderName: "Bob", AllianceID: arrgh, Score: 1420.9, NumCities: 14, Color: "pink",
-			Soldiers: 60000, Tanks: 5000, Aircraft: 800, Ships: 90, DefensiveWarsCount: 2}, "demoBobistan0000", "Arrgh", false},
+		{pnwtest.Nation{ID: 103, NationName: "Bobistan", LeaderName: "Bob", AllianceID: rose, Score: 1420.9, NumCities: 14, Color: "purple",
+			Soldiers: 60000, Tanks: 5000, Aircraft: 800, Ships: 90, DefensiveWarsCount: 2}, "demoBobistan0000", "Rose", false},
 		{pnwtest.Nation{ID: 104, NationName: "Carolia", LeaderName: "Carol", AllianceID: syndicate, AlliancePosition: "HEIR", Score: 3890.2, NumCities: 26, Color: "orange",
 			Soldiers: 190000, Tanks: 15500, Aircraft: 1900, Ships: 240, Missiles: 2}, "demoCarolia00000", "The Syndicate", true},
 		{pnwtest.Nation{ID: 105, NationName: "Drifter Isle", LeaderName: "Dave", Score: 640.1, NumCities: 7, Color: "beige", BeigeTurns: 12,
 			Soldiers: 15000, Tanks: 700, Aircraft: 90}, "demoDrifter00000", "", false},
+		{pnwtest.Nation{ID: 106, NationName: "Skullport", LeaderName: "Redbeard", AllianceID: arrgh, AlliancePosition: "LEADER", Score: 4630.8, NumCities: 28, Color: "pink",
+			Soldiers: 205000, Tanks: 16500, Aircraft: 2100, Ships: 280, Missiles: 3}, "demoSkullport000", "Arrgh", true},
 	}
 	game.AddNation(pnwtest.Nation{ID: 1, NationName: "Pnwbot Nation", LeaderName: "pnwbot", Founded: founded, LastActive: active})
 	game.AddKey(w.BotKey, 1)
@@ -126,16 +129,19 @@ func Seed(game *pnwtest.Server, subs *pnwtest.Subscriptions, discord *discordtes
 	for _, u := range w.Users {
 		discord.AddMember(discordtest.GuildID, u.ID)
 	}
-	w.Channels = []Channel{{ID: "600000000000000001", Name: "war-alerts"}}
+	w.Channels = []Channel{{ID: "600000000000000001", Name: "war-alerts"}, {ID: "600000000000000002", Name: "audits"}}
 	for _, c := range w.Channels {
 		discord.AddChannel(discordtest.GuildID, c.ID, c.Name)
 	}
 	w.Events = []Event{
 		{ID: "war", Label: "Arrgh declares war on Testonia",
-			Hint: "Bobistan attacks; the alert arrives in #war-alerts once Rose chose it: /war alerts channel channel: #war-alerts kind: defensive",
+			Hint: "Skullport attacks; the alert arrives in #war-alerts once Rose chose it: /war alerts channel channel: #war-alerts kind: defensive",
 			do: func() {
-				subs.DeclareWar(pnwtest.War{AttID: 103, AttAllianceID: arrgh, DefID: 101, DefAllianceID: rose, Reason: "Arrr, yer bank."})
+				subs.DeclareWar(pnwtest.War{AttID: 106, AttAllianceID: arrgh, DefID: 101, DefAllianceID: rose, Reason: "Arrr, yer bank."})
 			}},
+		{ID: "inactive", Label: "bob goes inactive for 8 days",
+			Hint: "then /audit run shows it, given a rule (/audit rules set kind: inactive); /audit channel channel: #audits posts the daily report there within seconds",
+			do:   func() { game.SetInactiveDays(103, 8) }},
 	}
 	return w
 }
