@@ -29,7 +29,7 @@ func (d *Deps) allianceCommand() bot.Command {
 	for i, p := range access.Permissions {
 		perms[i] = &discordgo.ApplicationCommandOptionChoice{Name: string(p), Value: string(p)}
 	}
-	one := 1.0
+	one, zero := 1.0, 0.0
 	limit := &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionInteger, Name: "limit", Description: "How many of the latest (default 50)", MinValue: &one, MaxValue: 1000}
 	var (
 		needSettings = access.Alliance(access.ManageSettings)
@@ -73,7 +73,9 @@ func (d *Deps) allianceCommand() bot.Command {
 				sub("trades", "Recent trades of the alliance's members", limit),
 				sub("settings", "Show or change the alliance's settings",
 					&discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionBoolean, Name: "public", Description: "Whether the alliance's page is public"},
-					&discordgo.ApplicationCommandOption{Type: str, Name: "slug", Description: "The alliance's page address, e.g. the-knights", MaxLength: maxSlugLength}),
+					&discordgo.ApplicationCommandOption{Type: str, Name: "slug", Description: "The alliance's page address, e.g. the-knights", MaxLength: maxSlugLength},
+					&discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionNumber, Name: "tax-credit-percent",
+						Description: "Share of members' taxes credited to their bank balance (bank.tax_credit_percent)", MinValue: &zero, MaxValue: 100}),
 				sub("audit", "The alliance's audit log", user("Only what this user did", false),
 					&discordgo.ApplicationCommandOption{Type: str, Name: "action", Description: "Only this action, e.g. alliance.manager_add", MaxLength: maxActionFilter}),
 				d.withdrawSubcommand(),

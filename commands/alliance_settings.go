@@ -11,6 +11,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"pnwbot/audit"
+	"pnwbot/bank"
 	"pnwbot/bot"
 	"pnwbot/store"
 )
@@ -20,14 +21,30 @@ func (d *Deps) allianceSettings(ctx context.Context, req *call) (*bot.Response, 
 	var o struct {
 		Public *bool  `discord:"public"`
 		Slug   string `discord:"slug"`
+		Tax    string `discord:"tax-credit-percent"` // "" when absent
 	}
 	if err := req.Options(&o); err != nil {
 		return nil, err
 	}
 	u := req.Account
 	a := req.Alliance
-	if o.Public == nil && o.Slug == "" {
+	if o.Public == nil && o.Slug == "" && o.Tax == "" {
 		return &bot.Response{Embeds: []*discordgo.MessageEmbed{settingsEmbed(a, "Settings of "+a.Name)}}, nil
+	}
+	if o.Tax != "" {
+		p, err := strconv.ParseFloat(o.Tax, 64)
+		if err != nil || p < 0 || p > 100 {
+			return nil, bot.UserError("The tax credit is a percent from 0 to 100. Nothing was changed.")
+		}
+		if _, err := d.Bank.SetTaxCreditPercent(ctx, a, u.ID, p); err != nil {
+			return nil, err
+		}
+		if a, err = d.Store.AllianceGetByID(ctx, a.ID); err != nil {
+			return nil, fmt.Errorf("alliance: %w", err)
+		}
+		if o.Public == nil && o.Slug == "" {
+			return &bot.Response{Embeds: []*discordgo.MessageEmbed{settingsEmbed(a, "Settings of "+a.Name+" changed")}}, nil
+		}
 	}
 	next := store.AllianceSetPublicSlugParams{ID: a.ID, IsPublic: a.IsPublic, RouteSlug: a.RouteSlug}
 	if o.Public != nil {
@@ -60,9 +77,11 @@ func settingsEmbed(a store.Alliance, title string) *discordgo.MessageEmbed {
 	if a.IsPublic {
 		public = fmt.Sprintf("Yes: its public page is `/a/%s`.", a.RouteSlug)
 	}
+	tax := strconv.FormatFloat(bank.AllianceRules(a).TaxCreditPercent, 'f', -1, 64)
 	return &discordgo.MessageEmbed{Title: truncate(title, 256), Color: colorDefault, Fields: []*discordgo.MessageEmbedField{
 		{Name: "Public", Value: public},
 		{Name: "Slug", Value: "`" + a.RouteSlug + "`"},
+		{Name: "Tax credit", Value: tax + "% of each member's taxes is credited to their bank balance (/bank balance)."},
 	}}
 }
 

@@ -35,7 +35,8 @@ type Deps struct {
 	DM Messenger
 	// Guilds gives and takes server roles: the bot's REST client.
 	Guilds Guilds
-	// Channels posts in server channels (the daily audit report): the bot.
+	// Channels posts in server channels (the daily audit report, bank
+	// requests): the bot's REST client.
 	Channels Channels
 	// Notices sends the DMs no command waits on (a revoked key's notice)
 	// durably, as jobs; nil sends them with DM at once.
@@ -92,6 +93,7 @@ func All(d *Deps) []bot.Command {
 		d.deleteAccountCommand(),
 		d.nationCommand(),
 		d.allianceCommand(),
+		d.bankCommand(),
 		d.adminCommand(),
 		d.warCommand(),
 		d.iaCommand(),

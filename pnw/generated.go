@@ -813,6 +813,26 @@ func (v *__allianceBankrecsInput) GetIds() []int { return v.Ids }
 // GetLimit returns __allianceBankrecsInput.Limit, and is useful for accessing the field via an interface.
 func (v *__allianceBankrecsInput) GetLimit() int { return v.Limit }
 
+// __allianceLedgerInput is used internally by genqlient
+type __allianceLedgerInput struct {
+	Ids     []int `json:"ids"`
+	BankMin int   `json:"bankMin"`
+	TaxMin  int   `json:"taxMin"`
+	Limit   int   `json:"limit"`
+}
+
+// GetIds returns __allianceLedgerInput.Ids, and is useful for accessing the field via an interface.
+func (v *__allianceLedgerInput) GetIds() []int { return v.Ids }
+
+// GetBankMin returns __allianceLedgerInput.BankMin, and is useful for accessing the field via an interface.
+func (v *__allianceLedgerInput) GetBankMin() int { return v.BankMin }
+
+// GetTaxMin returns __allianceLedgerInput.TaxMin, and is useful for accessing the field via an interface.
+func (v *__allianceLedgerInput) GetTaxMin() int { return v.TaxMin }
+
+// GetLimit returns __allianceLedgerInput.Limit, and is useful for accessing the field via an interface.
+func (v *__allianceLedgerInput) GetLimit() int { return v.Limit }
+
 // __allianceMembersInput is used internally by genqlient
 type __allianceMembersInput struct {
 	AllianceIDs []int `json:"allianceIDs"`
@@ -1269,6 +1289,46 @@ type allianceBankrecsResponse struct {
 
 // GetAlliances returns allianceBankrecsResponse.Alliances, and is useful for accessing the field via an interface.
 func (v *allianceBankrecsResponse) GetAlliances() allianceBankrecsAlliancesAlliancePaginator {
+	return v.Alliances
+}
+
+// allianceLedgerAlliancesAlliancePaginator includes the requested fields of the GraphQL type AlliancePaginator.
+type allianceLedgerAlliancesAlliancePaginator struct {
+	Data []allianceLedgerAlliancesAlliancePaginatorDataAlliance `json:"data"`
+}
+
+// GetData returns allianceLedgerAlliancesAlliancePaginator.Data, and is useful for accessing the field via an interface.
+func (v *allianceLedgerAlliancesAlliancePaginator) GetData() []allianceLedgerAlliancesAlliancePaginatorDataAlliance {
+	return v.Data
+}
+
+// allianceLedgerAlliancesAlliancePaginatorDataAlliance includes the requested fields of the GraphQL type Alliance.
+type allianceLedgerAlliancesAlliancePaginatorDataAlliance struct {
+	Id       string    `json:"id"`
+	Bankrecs []Bankrec `json:"bankrecs"`
+	Taxrecs  []Bankrec `json:"taxrecs"`
+}
+
+// GetId returns allianceLedgerAlliancesAlliancePaginatorDataAlliance.Id, and is useful for accessing the field via an interface.
+func (v *allianceLedgerAlliancesAlliancePaginatorDataAlliance) GetId() string { return v.Id }
+
+// GetBankrecs returns allianceLedgerAlliancesAlliancePaginatorDataAlliance.Bankrecs, and is useful for accessing the field via an interface.
+func (v *allianceLedgerAlliancesAlliancePaginatorDataAlliance) GetBankrecs() []Bankrec {
+	return v.Bankrecs
+}
+
+// GetTaxrecs returns allianceLedgerAlliancesAlliancePaginatorDataAlliance.Taxrecs, and is useful for accessing the field via an interface.
+func (v *allianceLedgerAlliancesAlliancePaginatorDataAlliance) GetTaxrecs() []Bankrec {
+	return v.Taxrecs
+}
+
+// allianceLedgerResponse is returned by allianceLedger on success.
+type allianceLedgerResponse struct {
+	Alliances allianceLedgerAlliancesAlliancePaginator `json:"alliances"`
+}
+
+// GetAlliances returns allianceLedgerResponse.Alliances, and is useful for accessing the field via an interface.
+func (v *allianceLedgerResponse) GetAlliances() allianceLedgerAlliancesAlliancePaginator {
 	return v.Alliances
 }
 
@@ -1764,6 +1824,79 @@ func allianceBankrecs(
 	}
 
 	data_ = &allianceBankrecsResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by allianceLedger.
+const allianceLedger_Operation = `
+query allianceLedger ($ids: [Int], $bankMin: Int, $taxMin: Int, $limit: Int) {
+	alliances(id: $ids, first: 1) {
+		data {
+			id
+			bankrecs(min_id: $bankMin, limit: $limit, orderBy: [{column:ID,order:ASC}]) {
+				... Bankrec
+			}
+			taxrecs(min_id: $taxMin, limit: $limit, orderBy: [{column:ID,order:ASC}]) {
+				... Bankrec
+			}
+		}
+	}
+}
+fragment Bankrec on Bankrec {
+	id
+	date
+	sender_id
+	sender_type
+	receiver_id
+	receiver_type
+	banker_id
+	note
+	money
+	coal
+	oil
+	uranium
+	iron
+	bauxite
+	lead
+	gasoline
+	munitions
+	steel
+	aluminum
+	food
+	tax_id
+}
+`
+
+// allianceLedger reads an alliance's bank and tax records after the last
+// ones the ledger stored, oldest first, in one request.
+func allianceLedger(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	ids []int,
+	bankMin int,
+	taxMin int,
+	limit int,
+) (data_ *allianceLedgerResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "allianceLedger",
+		Query:  allianceLedger_Operation,
+		Variables: &__allianceLedgerInput{
+			Ids:     ids,
+			BankMin: bankMin,
+			TaxMin:  taxMin,
+			Limit:   limit,
+		},
+	}
+
+	data_ = &allianceLedgerResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(

@@ -3,6 +3,7 @@ package pnw
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 )
 
 // Resource is money or one of the game's eleven resources.
@@ -63,6 +64,33 @@ func (a Amounts) Total() float64 {
 
 // IsZero reports whether every amount is zero.
 func (a Amounts) IsZero() bool { return a == Amounts{} }
+
+// Add returns a+b, kept to cents as the game keeps them, so that a long
+// sum never drifts.
+func (a Amounts) Add(b Amounts) Amounts {
+	for r := range a {
+		a[r] = cents(a[r] + b[r])
+	}
+	return a
+}
+
+// Sub returns a-b, kept to cents.
+func (a Amounts) Sub(b Amounts) Amounts {
+	for r := range a {
+		a[r] = cents(a[r] - b[r])
+	}
+	return a
+}
+
+// Percent returns p percent of a, rounded to cents.
+func (a Amounts) Percent(p float64) Amounts {
+	for r := range a {
+		a[r] = cents(a[r] * p / 100)
+	}
+	return a
+}
+
+func cents(v float64) float64 { return math.Round(v*100) / 100 }
 
 // MarshalJSON writes the amounts above zero as an object by name, as
 // withdrawals.amounts keeps them: {"money": 5, "food": 2}.

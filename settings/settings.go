@@ -64,6 +64,8 @@ var (
 		"Seconds between audit passes: daily reports due, reminders, and the inactive-bracket automation")
 	LinkedRolesInterval = number("jobs.linked_roles_interval_seconds", "jobs", 21600, 600,
 		"Seconds between refreshes of Linked Roles metadata (cities, score)")
+	BankIngestInterval = number("jobs.bank_ingest_interval_seconds", "jobs", 300, 60,
+		"Seconds between passes that collect alliances' bank and tax records into the ledger (the game keeps 14 days)")
 )
 
 // CacheTTL holds, for each kind of game data pnw caches (pnw.DefaultTTL),
@@ -83,7 +85,7 @@ func cacheTTLs() map[string]Key {
 var All = allKeys()
 
 func allKeys() []Key {
-	keys := []Key{UserCommandsPerMinute, WebRequestsPerMinute, UserLookupsPerDay, WithdrawalCap, RetentionInterval, KeyVerificationInterval, SettleInterval, RoleSyncInterval, LinkedRolesInterval, WarPollInterval, AuditInterval}
+	keys := []Key{UserCommandsPerMinute, WebRequestsPerMinute, UserLookupsPerDay, WithdrawalCap, RetentionInterval, KeyVerificationInterval, SettleInterval, RoleSyncInterval, LinkedRolesInterval, WarPollInterval, AuditInterval, BankIngestInterval}
 	for _, kind := range slices.Sorted(maps.Keys(CacheTTL)) {
 		keys = append(keys, CacheTTL[kind])
 	}

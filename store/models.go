@@ -133,6 +133,71 @@ type AuditRule struct {
 	UpdatedAt  time.Time `json:"updated_at"`
 }
 
+type BankGap struct {
+	ID         int64     `json:"id"`
+	AllianceID int64     `json:"alliance_id"`
+	GapFrom    time.Time `json:"gap_from"`
+	GapTo      time.Time `json:"gap_to"`
+	CreatedAt  time.Time `json:"created_at"`
+}
+
+type BankIngest struct {
+	AllianceID  int64      `json:"alliance_id"`
+	LastBankID  int64      `json:"last_bank_id"`
+	LastTaxID   int64      `json:"last_tax_id"`
+	FirstReadAt time.Time  `json:"first_read_at"`
+	LastReadAt  time.Time  `json:"last_read_at"`
+	LastError   *string    `json:"last_error"`
+	LastErrorAt *time.Time `json:"last_error_at"`
+	UpdatedAt   time.Time  `json:"updated_at"`
+}
+
+type BankRecord struct {
+	ID           int64           `json:"id"`
+	AllianceID   int64           `json:"alliance_id"`
+	Kind         string          `json:"kind"`
+	PnwID        *int64          `json:"pnw_id"`
+	Date         time.Time       `json:"date"`
+	SenderID     int64           `json:"sender_id"`
+	SenderType   int16           `json:"sender_type"`
+	ReceiverID   int64           `json:"receiver_id"`
+	ReceiverType int16           `json:"receiver_type"`
+	BankerID     int64           `json:"banker_id"`
+	Note         string          `json:"note"`
+	TaxID        *int64          `json:"tax_id"`
+	Amounts      json.RawMessage `json:"amounts"`
+	NationID     *int64          `json:"nation_id"`
+	CreatedBy    *int64          `json:"created_by"`
+	CreatedAt    time.Time       `json:"created_at"`
+}
+
+type BankRequest struct {
+	ID           int64           `json:"id"`
+	AllianceID   int64           `json:"alliance_id"`
+	UserID       *int64          `json:"user_id"`
+	NationID     int64           `json:"nation_id"`
+	NationName   string          `json:"nation_name"`
+	Kind         string          `json:"kind"`
+	Amounts      json.RawMessage `json:"amounts"`
+	Reason       string          `json:"reason"`
+	Due          pgtype.Date     `json:"due"`
+	State        string          `json:"state"`
+	DecidedBy    *int64          `json:"decided_by"`
+	WithdrawalID *int64          `json:"withdrawal_id"`
+	ChannelID    *string         `json:"channel_id"`
+	MessageID    *string         `json:"message_id"`
+	CreatedAt    time.Time       `json:"created_at"`
+	UpdatedAt    time.Time       `json:"updated_at"`
+}
+
+type BankSnapshot struct {
+	AllianceID int64           `json:"alliance_id"`
+	Day        pgtype.Date     `json:"day"`
+	Holdings   json.RawMessage `json:"holdings"`
+	Value      float64         `json:"value"`
+	CreatedAt  time.Time       `json:"created_at"`
+}
+
 type PnwDataCache struct {
 	CacheKey  string          `json:"cache_key"`
 	Data      json.RawMessage `json:"data"`

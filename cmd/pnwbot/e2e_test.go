@@ -73,7 +73,7 @@ func TestEndToEnd(t *testing.T) {
 	for _, c := range discord.Commands(discordtest.GuildID) {
 		names = append(names, c.Name)
 	}
-	require.ElementsMatch(t, []string{"link", "unlink", "me", "preferences", "delete-account", "nation", "alliance", "admin", "war", "audit"}, names)
+	require.ElementsMatch(t, []string{"link", "unlink", "me", "preferences", "delete-account", "nation", "alliance", "bank", "admin", "war", "audit"}, names)
 
 	send := func(i *discordgo.Interaction) *discordtest.Reply {
 		t.Helper()

@@ -146,7 +146,7 @@ func TestTwoReplicas(t *testing.T) {
 		}
 		return n
 	}
-	want := map[string]int{"retention": 1, "key_check": 1, "withdrawals_settle": 1, "role_sync": 1, "war_poll": 1, "audit": 1}
+	want := map[string]int{"retention": 1, "key_check": 1, "withdrawals_settle": 1, "role_sync": 1, "war_poll": 1, "audit": 1, "bank_ingest": 1}
 	require.Eventually(t, func() bool { return len(ran()) == len(want) }, 30*time.Second, 50*time.Millisecond)
 	require.Equal(t, want, ran())
 	rows, err := pool.Query(ctx, `SELECT args->>'name', count(*)::int FROM river_job WHERE kind = 'pass' GROUP BY 1`)

@@ -336,7 +336,7 @@ func (a *app) newSite(cfg *config.Config, rest *bot.REST, deps *commands.Deps, b
 	}
 	var err error
 	a.site, err = site.New(site.Options{
-		Store: a.st, Sessions: b.sessions, Game: a.game, Keys: a.keys, Bank: deps.Bank.Holdings, Audit: deps.Auditor(),
+		Store: a.st, Sessions: b.sessions, Game: a.game, Keys: a.keys, Bank: deps.Bank.Holdings, Audit: deps.Auditor(), Ledger: deps.Bank,
 		Requests: b.web, Once: b.once, TrustedProxies: cfg.TrustedProxies, Registerer: a.reg,
 		DiscordURL: cfg.DiscordAPIURL, ClientID: rest.ApplicationID(), ClientSecret: string(cfg.DiscordClientSecret),
 		PublicURL: cfg.PublicURL, Logger: a.logger,
@@ -362,6 +362,7 @@ func (a *app) newJobs(ctx context.Context, cfgs *settings.Settings, rest *bot.RE
 		{Name: "role_sync", Every: cfgs.Seconds(ctx, settings.RoleSyncInterval), Run: func(ctx context.Context) (any, error) { return deps.SyncAllRoles(ctx) }},
 		{Name: "war_poll", Every: cfgs.Seconds(ctx, settings.WarPollInterval), Run: func(ctx context.Context) (any, error) { return a.war.Poll(ctx) }},
 		{Name: "audit", Every: cfgs.Seconds(ctx, settings.AuditInterval), Run: func(ctx context.Context) (any, error) { return deps.AuditPass(ctx) }},
+		{Name: "bank_ingest", Every: cfgs.Seconds(ctx, settings.BankIngestInterval), Run: func(ctx context.Context) (any, error) { return deps.Bank.Ingest(ctx) }},
 	}
 	if a.site != nil {
 		passes = append(passes, jobs.Pass{Name: "linked_roles", Every: cfgs.Seconds(ctx, settings.LinkedRolesInterval),

@@ -235,13 +235,22 @@ func (x *executor) trades(args map[string]any) []map[string]any {
 	return order(out, args["orderBy"])
 }
 
+// bankrecs serves an alliance's bank or tax records as the game does: only
+// the last RecordsKept, filtered by min_id, max_id, after and before.
 func (x *executor) bankrecs(allianceID int, tax bool, args map[string]any) []map[string]any {
 	out := []map[string]any{}
+	oldest := time.Now().Add(-RecordsKept)
+	after, _ := args["after"].(string)
+	before, _ := args["before"].(string)
 	for _, r := range x.s.bankrecs {
 		involved := r.SenderType == 2 && r.SenderID == allianceID || r.ReceiverType == 2 && r.ReceiverID == allianceID
-		if involved && (r.TaxID != 0) == tax {
-			out = append(out, r.record())
+		date := r.Date.UTC().Format(plainDate)
+		if !involved || (r.TaxID != 0) != tax || r.Date.Before(oldest) ||
+			args["min_id"] != nil && r.ID < toInt(args["min_id"]) || args["max_id"] != nil && r.ID > toInt(args["max_id"]) ||
+			after != "" && date < after || before != "" && date > before {
+			continue
 		}
+		out = append(out, r.record())
 	}
 	out = order(out, args["orderBy"])
 	if limit := toInt(args["limit"]); limit > 0 && len(out) > limit {

@@ -189,11 +189,50 @@ func (s *Server) Alliance(id int) Alliance {
 	return s.alliances[id]
 }
 
-// AddBankrec adds a bank record, or a tax record when it has a TaxID.
-func (s *Server) AddBankrec(r Bankrec) {
+// RecordsKept is how far back the game serves bank and tax records.
+const RecordsKept = 14 * 24 * time.Hour
+
+// AddBankrec adds a bank record, or a tax record when it has a TaxID, and
+// returns it: without an ID it gets the next one, without a Date it is
+// dated now. Records older than RecordsKept are no longer served.
+func (s *Server) AddBankrec(r Bankrec) Bankrec {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if r.ID == 0 {
+		s.nextID++
+		r.ID = s.nextID
+	}
+	if r.Date.IsZero() {
+		r.Date = time.Now()
+	}
 	s.bankrecs = append(s.bankrecs, r)
+	return r
+}
+
+// Deposit is a nation depositing into its alliance's bank, as the game's
+// bank page does: the alliance's holdings grow and a bank record with note
+// is added (and returned).
+func (s *Server) Deposit(nationID int, amounts Resources, note string) (Bankrec, error) {
+	s.mu.Lock()
+	n, ok := s.nations[nationID]
+	a, inAlliance := s.alliances[n.AllianceID]
+	if !ok || !inAlliance {
+		s.mu.Unlock()
+		return Bankrec{}, fmt.Errorf("pnwtest: nation %d is not in an alliance", nationID)
+	}
+	bank := resources(a.Bank)
+	for name, v := range resources(amounts) {
+		if v < 0 {
+			s.mu.Unlock()
+			return Bankrec{}, fmt.Errorf("pnwtest: a deposit of %s is negative", name)
+		}
+		bank[name] += v
+	}
+	a.Bank = fromResources(bank)
+	s.alliances[a.ID] = a
+	s.mu.Unlock()
+	return s.AddBankrec(Bankrec{SenderID: nationID, SenderType: 1, ReceiverID: a.ID, ReceiverType: 2, BankerID: nationID,
+		Note: note, Resources: amounts}), nil
 }
 
 // AddWar adds a war.

@@ -31,7 +31,8 @@ type meData struct {
 	Alliances      []store.AllianceManagerListByUserRow
 	Sessions       []sessionRow
 	RoleConnected  bool
-	Admin          bool // a system admin: /admin is theirs
+	Admin          bool       // a system admin: /admin is theirs
+	Bank           *myBalance // their balance in their alliance's ledger, when it keeps one
 }
 
 type sessionRow struct {
@@ -56,6 +57,10 @@ func (s *Site) me(w http.ResponseWriter, r *http.Request, u *store.User, current
 		d.Nation = &n.Data
 	}
 	var err error
+	if d.Bank, err = s.myLedger(r, d.Nation); err != nil {
+		s.internal(w, r, err)
+		return
+	}
 	if d.Alliances, err = s.opts.Store.AllianceManagerListByUser(ctx, u.ID); err != nil {
 		s.internal(w, r, err)
 		return
@@ -95,6 +100,7 @@ type allianceData struct {
 	Bank     []holding
 	BankNote string // why the bank is not shown
 	CanBank  bool
+	Ledger   bool      // the bank page is on
 	Wars     []pnw.War // nil when not allowed
 	WarsP    pager
 	CanWars  bool
@@ -163,8 +169,9 @@ func pageOf[T any](items []T, n int) []T {
 
 // allianceFor is the alliance of the page's {slug} and what u holds in it,
 // once u is known to hold canViewMembers (the managers' pages' own
-// permission); otherwise it answers, a denial audited, and ok is false.
-func (s *Site) allianceFor(w http.ResponseWriter, r *http.Request, u *store.User, route string) (a store.Alliance, held access.Set, ok bool) {
+// permission) and more; otherwise it answers, a denial audited, and ok is
+// false.
+func (s *Site) allianceFor(w http.ResponseWriter, r *http.Request, u *store.User, route string, more ...access.Permission) (a store.Alliance, held access.Set, ok bool) {
 	ctx := r.Context()
 	a, err := s.opts.Store.AllianceGetBySlug(ctx, r.PathValue("slug"))
 	if errors.Is(err, store.ErrNotFound) {
@@ -180,7 +187,7 @@ func (s *Site) allianceFor(w http.ResponseWriter, r *http.Request, u *store.User
 		return a, nil, false
 	}
 	var denied *access.Denied
-	if errors.As(access.Check(access.Alliance(access.ViewMembers), access.Perms{Alliance: held}), &denied) {
+	if errors.As(access.Check(access.Alliance(append([]access.Permission{access.ViewMembers}, more...)...), access.Perms{Alliance: held}), &denied) {
 		s.auditOnce(r, fmt.Sprintf("user:%d:%s:%d", u.ID, route, a.ID), audit.Entry{User: &u.ID, Alliance: &a.ID, Action: "permission.denied", Resource: "alliance",
 			ResourceID: strconv.FormatInt(a.PnwAllianceID, 10), Failed: true,
 			New: map[string]any{"route": route, "missing": denied.Missing}})
@@ -231,6 +238,7 @@ func (s *Site) alliance(w http.ResponseWriter, r *http.Request, u *store.User, _
 	d.MembersP = newPager(r, "members", n, len(all))
 
 	d.CanBank = s.opts.Bank != nil && held[access.ViewBank]
+	d.Ledger = s.opts.Ledger != nil
 	if d.CanBank {
 		if bank, err := s.opts.Bank(ctx, a); err != nil {
 			s.opts.Logger.WarnContext(ctx, "web alliance bank", "alliance_id", a.ID, "error", err)

@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/oauth2"
 
+	"pnwbot/bank"
 	"pnwbot/ia"
 	"pnwbot/keys"
 	"pnwbot/pnw"
@@ -45,6 +46,9 @@ type Options struct {
 	// /audit run does; its zero value reads with Store and Game and leaves
 	// the discord rule's "in the server" unchecked.
 	Audit ia.Auditor
+	// Ledger is the alliances' ledgers (bank.Bank): /alliances/{slug}/bank
+	// and the member's balance on /me; nil leaves them off.
+	Ledger *bank.Bank
 	// DiscordURL is DISCORD_API_URL: the browser is sent to its
 	// /oauth2/authorize, and the token and API calls go to it too.
 	DiscordURL string
@@ -114,7 +118,7 @@ func New(opts Options) (*Site, error) {
 	if s.metrics, err = newMetrics(opts.Registerer); err != nil {
 		return nil, fmt.Errorf("site: metrics: %w", err)
 	}
-	for _, name := range []string{"home", "me", "alliance", "public", "error", "linked", "admin", "audit"} {
+	for _, name := range []string{"home", "me", "alliance", "bank", "public", "error", "linked", "admin", "audit"} {
 		t, err := template.New(name).Funcs(funcs).ParseFS(templates, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("site: template %s: %w", name, err)
@@ -149,6 +153,9 @@ func (s *Site) Handler() http.Handler {
 	mux.HandleFunc("GET /me", s.signedIn(s.me))
 	mux.HandleFunc("GET /alliances/{slug}", s.signedIn(s.alliance))
 	mux.HandleFunc("GET /alliances/{slug}/audit", s.signedIn(s.auditPage))
+	if s.opts.Ledger != nil {
+		mux.HandleFunc("GET /alliances/{slug}/bank", s.signedIn(s.allianceBank))
+	}
 	mux.HandleFunc("GET /a/{slug}", s.public)
 	mux.HandleFunc("GET /admin", s.signedIn(s.admin))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

@@ -25,6 +25,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
+	"pnwbot/bank"
 	"pnwbot/bot"
 	"pnwbot/bot/discordtest"
 	"pnwbot/pnw"
@@ -121,7 +122,7 @@ func setupWith(t testing.TB, cached bool, opts ...func(*site.Options, *bundle)) 
 	o := site.Options{
 		Store: b.st, Sessions: kv.NewSessionCache(b.rdb, prefix), Game: game, Keys: keys,
 		DiscordURL: b.discord.URL, ClientID: discordtest.AppID, ClientSecret: discordtest.ClientSecret,
-		PublicURL: b.url, Now: b.clock,
+		PublicURL: b.url, Now: b.clock, Ledger: bank.New(bank.Options{Store: b.st, Game: game, Now: b.clock}),
 		// No manager key can read a bank here; the browser test reads one.
 		Bank: func(context.Context, store.Alliance) (pnw.Result[pnw.AllianceBank], error) {
 			return pnw.Result[pnw.AllianceBank]{}, errors.New("no alliance key")

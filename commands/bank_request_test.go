@@ -1,0 +1,144 @@
+package commands_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/bwmarrin/discordgo"
+	"github.com/stretchr/testify/require"
+
+	"pnwbot/bot"
+	"pnwbot/bot/discordtest"
+	"pnwbot/pnw"
+	"pnwbot/pnw/pnwtest"
+)
+
+// channelRecorder stands in for the bot's posts in a channel.
+type channelRecorder struct {
+	mu    sync.Mutex
+	posts []channelPost
+}
+
+type channelPost struct {
+	channel string
+	msg     *bot.Response
+}
+
+func (r *channelRecorder) SendChannelMessage(_ context.Context, channelID string, msg *bot.Response, _, _ []string) (string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.posts = append(r.posts, channelPost{channelID, msg})
+	return "500000000000000001", nil
+}
+
+func (r *channelRecorder) EditChannelMessage(context.Context, string, string, *bot.Response) error { return nil }
+
+func (r *channelRecorder) all() []channelPost {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]channelPost(nil), r.posts...)
+}
+
+const bankChannel = "400000000000000001"
+
+func TestBankRequest(t *testing.T) {
+	t.Parallel()
+	b, _ := banker(t, pnw.Options{})
+	posted, dms := &channelRecorder{}, &dmRecorder{}
+	b.deps.Channels, b.deps.DM = posted, dms
+	ask := func(user string, kind string, money float64) (*bot.Response, error) {
+		return b.command(t, user, "/bank/request", discordtest.Option("kind", kind), discordtest.Option("reason", "new city"),
+			discordtest.Option("money", money))
+	}
+
+	_, err := ask(bobID, "grant", 1000)
+	require.ErrorContains(t, err, "no bank channel yet")
+	_, err = b.command(t, aliceID, "/bank/channel", &discordgo.ApplicationCommandInteractionDataOption{Name: "channel",
+		Type: discordgo.ApplicationCommandOptionChannel, Value: bankChannel})
+	require.NoError(t, err)
+
+	b.deposit(t, bobNation, pnwtest.Resources{Money: 500_000}, "#deposit")
+	b.ingest(t)
+	_, err = ask(bobID, "withdraw", 600_000)
+	require.ErrorContains(t, err, "more than your balance in the bank, which holds $500,000")
+	require.Empty(t, posted.all(), "nothing was asked")
+
+	resp, err := ask(bobID, "withdraw", 300_000)
+	require.NoError(t, err)
+	require.Contains(t, resp.Content, "Request #1 is posted in <#"+bankChannel+">")
+	posts := posted.all()
+	require.Len(t, posts, 1)
+	require.Equal(t, bankChannel, posts[0].channel)
+	require.Contains(t, embedText(posts[0].msg.Embeds[0]), "Request #1: withdraw for Bobistan")
+	buttons := posts[0].msg.Components[0].(discordgo.ActionsRow).Components
+	approve := buttons[0].(discordgo.Button).CustomID
+
+	_, err = b.click(t, approve, bobID)
+	require.ErrorContains(t, err, "missing canManageBank", "a member does not approve their own")
+
+	resp, err = b.click(t, approve, aliceID)
+	require.NoError(t, err)
+	require.Equal(t, bot.TypeUpdate, resp.Type)
+	text := embedText(resp.Embeds[0])
+	require.Contains(t, text, "Approved by <@"+aliceID+">. Sent")
+	require.Empty(t, resp.Components, "its buttons are gone")
+	require.Len(t, dms.to(bobID), 1)
+	require.Contains(t, dms.to(bobID)[0].Content, "Your bank request #1 (withdraw) was approved and sent")
+
+	resp, err = b.click(t, approve, aliceID)
+	require.NoError(t, err)
+	require.Contains(t, embedText(resp.Embeds[0]), "Already approved: nothing more was sent.")
+	require.Equal(t, 1, b.game.RequestsFor("bankWithdraw"))
+
+	b.ingest(t)
+	resp, err = b.command(t, bobID, "/bank/balance")
+	require.NoError(t, err)
+	text = embedText(resp.Embeds[0])
+	require.Contains(t, text, "**Balance**: $200,000")
+	require.Contains(t, text, "**withdrawal** $300,000 · #deposit request 1: new city")
+}
+
+func TestBankRequestDenied(t *testing.T) {
+	t.Parallel()
+	b, a := banker(t, pnw.Options{})
+	posted, dms := &channelRecorder{}, &dmRecorder{}
+	b.deps.Channels, b.deps.DM = posted, dms
+	_, err := b.deps.Bank.SetChannel(context.Background(), a, b.user(t, aliceID).ID, bankChannel)
+	require.NoError(t, err)
+	_, err = b.command(t, bobID, "/bank/request", discordtest.Option("kind", "loan"), discordtest.Option("reason", "rebuild"),
+		discordtest.Option("money", 5000.0), discordtest.Option("due", "2099-01-31"))
+	require.NoError(t, err)
+	msg := posted.all()[0].msg
+	require.Contains(t, embedText(msg.Embeds[0]), "Due: 2099-01-31")
+	deny := msg.Components[0].(discordgo.ActionsRow).Components[1].(discordgo.Button).CustomID
+	resp, err := b.click(t, deny, aliceID)
+	require.NoError(t, err)
+	require.Contains(t, embedText(resp.Embeds[0]), "Denied by <@"+aliceID+">: nothing was sent.")
+	require.Contains(t, dms.to(bobID)[0].Content, "was denied")
+	require.Zero(t, b.game.RequestsFor("bankWithdraw"))
+
+	_, err = b.command(t, bobID, "/bank/request", discordtest.Option("kind", "loan"), discordtest.Option("reason", "x"),
+		discordtest.Option("money", 1.0), discordtest.Option("due", "31/01/2099"))
+	require.ErrorContains(t, err, "YYYY-MM-DD")
+}
+
+func TestBankAdjust(t *testing.T) {
+	t.Parallel()
+	b, _ := ledgerSetUp(t)
+	b.deposit(t, bobNation, pnwtest.Resources{Money: 1000}, "")
+	b.ingest(t)
+	adjust := func(user string) (*bot.Response, error) {
+		return b.command(t, user, "/bank/adjust", discordtest.Option("nation", "Bobistan"), discordtest.Option("note", "double counted"),
+			discordtest.Option("money", -400.0), discordtest.Option("steel", 5.0))
+	}
+	_, err := adjust(bobID)
+	require.ErrorContains(t, err, "missing canManageBank")
+	resp, err := adjust(aliceID)
+	require.NoError(t, err)
+	text := embedText(resp.Embeds[0])
+	require.Contains(t, text, "Adjustment: −$400 · +5 steel")
+	require.Contains(t, text, "Before: $1,000")
+	require.Contains(t, text, "After: $600 · 5 steel")
+	require.Equal(t, "bank.adjust", b.auditActions(t)[0].Action)
+}
