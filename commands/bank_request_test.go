@@ -32,7 +32,9 @@ func (r *channelRecorder) SendChannelMessage(_ context.Context, channelID string
 	return "500000000000000001", nil
 }
 
-func (r *channelRecorder) EditChannelMessage(context.Context, string, string, *bot.Response) error { return nil }
+func (r *channelRecorder) EditChannelMessage(context.Context, string, string, *bot.Response) error {
+	return nil
+}
 
 func (r *channelRecorder) all() []channelPost {
 	r.mu.Lock()
