@@ -14,6 +14,7 @@ import (
 	"pnwbot/keys"
 	"pnwbot/pnw"
 	"pnwbot/pnw/pnwtest"
+	"pnwbot/pnw/stream"
 	"pnwbot/secrets"
 	"pnwbot/store"
 	"pnwbot/store/kv"
@@ -258,4 +259,34 @@ func BenchmarkIngest(b *testing.B) {
 	}
 	b.ReportMetric(float64(records)/float64(requests), "records/request")
 	b.ReportMetric(float64(requests)/float64(b.N), "requests/pass")
+}
+
+func TestFollow(t *testing.T) {
+	t.Parallel()
+	b := setupIngest(t, 2)
+	b.pass(t) // the ledgers exist
+	subs, err := pnwtest.NewSubscriptions(b.fake)
+	require.NoError(t, err)
+	t.Cleanup(subs.Close)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		b.ledger.Follow(ctx, func(key string) *stream.Client {
+			return stream.New(stream.Options{SubscriptionsURL: subs.URL, SocketURL: subs.SocketURL, APIKey: key})
+		})
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	wait, stop := context.WithTimeout(t.Context(), 20*time.Second)
+	defer stop()
+	require.NoError(t, subs.WaitListeners(wait, 2, 2), "one stream per alliance, sent and received")
+
+	_, err = subs.Deposit(alice, pnwtest.Resources{Money: 5_000_000}, "#deposit")
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return b.balance(t, alice) == money(5_000_000) }, 10*time.Second, 20*time.Millisecond,
+		"a deposit is in the ledger within seconds, before any pass")
+	r := b.pass(t)
+	require.Equal(t, 1, r.Read)
+	require.Zero(t, r.Stored, "the pass finds it stored: counted once")
+	require.Equal(t, money(5_000_000), b.balance(t, alice))
 }

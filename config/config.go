@@ -139,7 +139,7 @@ var Settings = []Setting{
 	{PNWBotKey, true, "", "Politics and War bot key, for bank withdrawals (optional)"},
 	{PNWSubscriptionsURL, false, "https://api.politicsandwar.com/subscriptions/v1", "the game's real-time subscriptions (subscribe, auth and rollback live under it)"},
 	{PNWSocketURL, false, "wss://socket.politicsandwar.com/app/a22734a47847a64386c8?protocol=7", "the game's Pusher websocket"},
-	{PNWSubscriptions, false, "on", "on, or off to find wars by polling only (jobs.war_poll_interval_seconds)"},
+	{PNWSubscriptions, false, "on", "on, or off to find wars and bank records by polling only (jobs.war_poll_interval_seconds, jobs.bank_ingest_interval_seconds)"},
 	{HTTPAddr, false, ":8080", "address of the HTTP server: /healthz, /readyz and POST /interactions"},
 	{MetricsAddr, false, "127.0.0.1:9090", "address of the Prometheus /metrics endpoint (loopback by default: exposing HTTP_ADDR does not expose it)"},
 	{TrustedProxies, false, "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client (e.g. 10.0.0.0/8); unset, the peer is the client"},

@@ -76,6 +76,9 @@ type app struct {
 	jobs            *jobs.Runner
 	site            *site.Site // nil when the web side is off
 	war             *war.Service
+	// followBank follows the alliances' bank record streams for the ledger
+	// until its context ends; nil with PNW_SUBSCRIPTIONS=off.
+	followBank func(context.Context)
 	// unreadableKeys counts the stored keys the keyring does not open, as
 	// of the last checkKeys.
 	unreadableKeys atomic.Int64
@@ -136,6 +139,13 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 	}
 	deps := commands.New(commands.Deps{Store: a.st, Game: a.game, Keys: a.keys, Logger: logger, Settings: cfgs, War: a.war,
 		DM: rest, Guilds: rest, Channels: rest, Notices: notices})
+	if cfg.PNWSubscriptions {
+		a.followBank = func(ctx context.Context) {
+			deps.Bank.Follow(ctx, func(key string) *stream.Client {
+				return stream.New(stream.Options{SubscriptionsURL: cfg.PNWSubscriptionsURL, SocketURL: cfg.PNWSocketURL, APIKey: key, Logger: a.logger})
+			})
+		}
+	}
 	if err = deps.BootstrapSuperAdmins(ctx, cfg.SuperAdminDiscordIDs); err != nil {
 		return nil, err
 	}
@@ -472,6 +482,13 @@ func (a *app) serve(ctx context.Context) error {
 		defer close(warDone)
 		a.war.Follow(keysCtx)
 	}()
+	bankDone := make(chan struct{})
+	go func() {
+		defer close(bankDone)
+		if a.followBank != nil {
+			a.followBank(keysCtx)
+		}
+	}()
 	a.logger.Info("pnwbot is running", "http", a.listener.Addr().String(), "metrics", a.metricsListener.Addr().String())
 
 	var err error
@@ -484,6 +501,7 @@ func (a *app) serve(ctx context.Context) error {
 	stopKeys()
 	<-keysDone // they use the store, closed last
 	<-warDone
+	<-bankDone
 	a.close()
 	return err
 }

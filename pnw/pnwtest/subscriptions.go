@@ -188,6 +188,19 @@ func streamWar(w War) map[string]any {
 	return m
 }
 
+// Deposit is Server.Deposit, pushed on the stream as bankrec create.
+func (s *Subscriptions) Deposit(nationID int, amounts Resources, note string) (Bankrec, error) {
+	r, err := s.game.Deposit(nationID, amounts, note)
+	if err == nil {
+		m := r.record()
+		for _, k := range []string{"id", "sender_id", "receiver_id", "banker_id"} { // numbers on the stream
+			m[k], _ = strconv.Atoi(fmt.Sprint(m[k]))
+		}
+		s.Push("bankrec", "create", m)
+	}
+	return r, err
+}
+
 // Push sends records of a model and event to every socket subscribed on a
 // channel they pass the filters of, and keeps them for replays.
 func (s *Subscriptions) Push(model, event string, records ...map[string]any) {
