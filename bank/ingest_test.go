@@ -282,13 +282,13 @@ func TestFollow(t *testing.T) {
 		})
 	}()
 	t.Cleanup(func() { cancel(); <-done })
-	wait, stop := context.WithTimeout(t.Context(), 20*time.Second)
+	wait, stop := context.WithTimeout(t.Context(), time.Minute)
 	defer stop()
 	require.NoError(t, subs.WaitListeners(wait, 2, 2), "one stream per alliance, sent and received")
 
 	_, err = subs.Deposit(alice, pnwtest.Resources{Money: 5_000_000}, "#deposit")
 	require.NoError(t, err)
-	require.Eventually(t, func() bool { return b.balance(t, alice) == money(5_000_000) }, 10*time.Second, 20*time.Millisecond,
+	require.Eventually(t, func() bool { return b.balance(t, alice) == money(5_000_000) }, 30*time.Second, 20*time.Millisecond,
 		"a deposit is in the ledger within seconds, before any pass")
 	r := b.pass(t)
 	require.Equal(t, 1, r.Read)

@@ -167,12 +167,12 @@ func (b *Bank) Approve(ctx context.Context, m Manager, id int64) (store.BankRequ
 	}
 	var over *OverBalance
 	err = b.audit.Change(ctx, func(q *store.Queries) (audit.Entry, error) {
-		// One approval at a time in the alliance, so that two withdraw
-		// requests never both pass on the same balance.
-		if _, err := q.AllianceLock(ctx, m.Alliance.ID); err != nil {
-			return audit.Entry{}, err
-		}
 		if r.Kind == RequestWithdraw {
+			// One withdraw approval at a time in the alliance, so that two
+			// never both pass on the same balance.
+			if _, err := q.AllianceLock(ctx, m.Alliance.ID); err != nil {
+				return audit.Entry{}, err
+			}
 			if err := withinBalance(ctx, q, m.Alliance, r.NationID, want); err != nil {
 				return audit.Entry{}, err
 			}

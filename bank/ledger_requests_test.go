@@ -123,7 +123,7 @@ func TestRequests(t *testing.T) {
 		var wg sync.WaitGroup
 		var mu sync.Mutex
 		sent, decided := 0, 0
-		for i := range 8 {
+		for i := range 4 {
 			banker := b.alice
 			if i%2 == 1 {
 				banker = b.bob
@@ -145,7 +145,7 @@ func TestRequests(t *testing.T) {
 		}
 		wg.Wait()
 		require.Equal(t, 1, sent)
-		require.Equal(t, 7, decided)
+		require.Equal(t, 3, decided)
 		require.Equal(t, 1, b.game.RequestsFor("bankWithdraw"))
 		require.Equal(t, []string{"#grant request 1: war chest"}, b.sentTo(t))
 		b.ingest(t)
