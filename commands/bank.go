@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -439,5 +438,3 @@ func (d *Deps) bankChannel(ctx context.Context, req *call) (*bot.Response, error
 	}
 	return &bot.Response{Ephemeral: true, Content: msg + " The bot needs to see that channel and send messages there."}, nil
 }
-
-var snowflake = regexp.MustCompile(`^[0-9]{1,20}$`)

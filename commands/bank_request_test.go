@@ -10,12 +10,15 @@ import (
 
 	"pnwbot/bot"
 	"pnwbot/bot/discordtest"
+	"pnwbot/commands"
 	"pnwbot/pnw"
 	"pnwbot/pnw/pnwtest"
 )
 
-// channelRecorder stands in for the bot's posts in a channel.
+// channelRecorder stands in for the bot's posts in a channel (bank
+// requests use nothing else of it).
 type channelRecorder struct {
+	commands.Channels
 	mu    sync.Mutex
 	posts []channelPost
 }
