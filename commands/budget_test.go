@@ -11,6 +11,7 @@ import (
 	"pnwbot/bot"
 	"pnwbot/commands"
 	"pnwbot/pnw"
+	"pnwbot/settings"
 	"pnwbot/store"
 	"pnwbot/store/kv"
 	"pnwbot/store/storetest"
@@ -165,8 +166,8 @@ func TestUsageShowsEachUsersSpend(t *testing.T) {
 func TestOneUserDailySpend(t *testing.T) {
 	t.Parallel()
 	_, b := setup(t)
-	withAllowance(t, b, "redis", pnw.DefaultLookupAllowance)
-	const commands = 4 * pnw.DefaultLookupAllowance
+	withAllowance(t, b, "redis", settings.DefaultUserLookupsPerDay)
+	const commands = 4 * settings.DefaultUserLookupsPerDay
 	for i := range commands {
 		query := fmt.Sprint(900000 + i)
 		if i%2 == 1 {
@@ -177,5 +178,5 @@ func TestOneUserDailySpend(t *testing.T) {
 	}
 	spent := b.game.Requests()
 	t.Logf("one user, %d commands each looking up something unknown: %d requests of the bot's key", commands, spent)
-	require.Equal(t, pnw.DefaultLookupAllowance, spent)
+	require.Equal(t, settings.DefaultUserLookupsPerDay, spent)
 }

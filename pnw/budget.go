@@ -12,11 +12,6 @@ import (
 	"time"
 )
 
-// DefaultLookupAllowance is each user's daily allowance of lookups that
-// spend the bot's own key (those the cache cannot answer): a small share of
-// the key's 2,000 requests a day.
-const DefaultLookupAllowance = 50
-
 // budgetReserve is the share of the bot key's daily requests kept back: with
 // fewer left, lookups with the key serve cached data only, so it never runs
 // dry and its own checks (`me`) still go through.

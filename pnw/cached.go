@@ -36,24 +36,17 @@ const (
 	kindPrices   = "prices"
 )
 
-// DefaultTTL is how long each kind of data is fresh unless Options.TTL
-// says otherwise.
-var DefaultTTL = map[string]time.Duration{
-	kindNation:   5 * time.Minute,
-	kindAlliance: 15 * time.Minute,
-	kindMembers:  10 * time.Minute,
-	kindWars:     2 * time.Minute,
-	kindBank:     2 * time.Minute,
-	kindTrades:   5 * time.Minute,
-	kindPrices:   5 * time.Minute,
-}
+// DefaultTTL is how long data of any kind is fresh without Options.TTL.
+// pnwbot passes its settings (cache.<kind>_ttl_seconds), which give each
+// kind its own.
+const DefaultTTL = 5 * time.Minute
 
 // ttl is how long data of kind is fresh now.
 func (c *Client) ttl(ctx context.Context, kind string) time.Duration {
 	if c.ttlOf != nil {
 		return c.ttlOf(ctx, kind)
 	}
-	return DefaultTTL[kind]
+	return DefaultTTL
 }
 
 const (

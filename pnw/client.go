@@ -62,8 +62,9 @@ type Options struct {
 	// StaleFor is how long data is kept past its TTL, to be served (marked
 	// stale) while the game is down; default 24h.
 	StaleFor time.Duration
-	// TTL says how long data of a kind (a key of DefaultTTL) is fresh, read
-	// at each store; default DefaultTTL.
+	// TTL says how long data of a kind (nation, alliance, members, wars,
+	// bank, trades or prices) is fresh, read at each store; default
+	// DefaultTTL for every kind.
 	TTL func(ctx context.Context, kind string) time.Duration
 	// BatchWindow is how long Nation waits to merge concurrent lookups into
 	// one query; default 5ms.

@@ -23,7 +23,7 @@ func TestTTLOption(t *testing.T) {
 			if kind == "nation" {
 				return time.Duration(nationTTL.Load())
 			}
-			return pnw.DefaultTTL[kind]
+			return pnw.DefaultTTL
 		}
 	})
 	_, err := c.Nation(ctx, memberID)
@@ -39,5 +39,4 @@ func TestTTLOption(t *testing.T) {
 		require.NoError(t, err)
 	}
 	require.Equal(t, 3, b.fake.Requests(), "every lookup goes to the game")
-	require.Equal(t, 5*time.Minute, pnw.DefaultTTL["nation"])
 }

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"golang.org/x/sync/singleflight"
-	"pnwbot/pnw"
 
 	"pnwbot/store"
 )
@@ -46,7 +45,7 @@ var (
 		"Commands one user may run per minute (autocomplete is not counted)")
 	WebRequestsPerMinute = number("ratelimit.web_requests_per_minute", "limits", 120, 10,
 		"Web page requests one address, and one session, may make per minute")
-	UserLookupsPerDay = number("budget.user_lookups_per_day", "limits", pnw.DefaultLookupAllowance, 1,
+	UserLookupsPerDay = number("budget.user_lookups_per_day", "limits", DefaultUserLookupsPerDay, 1,
 		"Lookups one user may make per 24 hours that the cache cannot answer (they spend PNW_API_KEY's 2,000 a day)")
 	WithdrawalCap = number("bank.withdrawal_cap_per_manager_per_day", "bank", 1_000_000_000, 0,
 		"Most value in dollars (money, and resources at average trade prices) one manager may withdraw in 24 hours")
@@ -68,13 +67,26 @@ var (
 		"Seconds between passes that collect alliances' bank and tax records into the ledger (the game keeps 14 days)")
 )
 
-// CacheTTL holds, for each kind of game data pnw caches (pnw.DefaultTTL),
-// the setting of how long it stays fresh.
-var CacheTTL = cacheTTLs()
+// DefaultUserLookupsPerDay is each user's daily allowance of lookups that
+// spend the bot's own key (those the cache cannot answer): a small share
+// of the key's 2,000 requests a day.
+const DefaultUserLookupsPerDay = 50
 
-func cacheTTLs() map[string]Key {
+// CacheTTL holds, for each kind of game data pnw caches (pnw.Options.TTL
+// names them), the setting of how long it stays fresh.
+var CacheTTL = cacheTTLs(map[string]time.Duration{
+	"nation":   5 * time.Minute,
+	"alliance": 15 * time.Minute,
+	"members":  10 * time.Minute,
+	"wars":     2 * time.Minute,
+	"bank":     2 * time.Minute, // the bank, its records and tax records
+	"trades":   5 * time.Minute,
+	"prices":   5 * time.Minute,
+})
+
+func cacheTTLs(defaults map[string]time.Duration) map[string]Key {
 	out := map[string]Key{}
-	for kind, ttl := range pnw.DefaultTTL {
+	for kind, ttl := range defaults {
 		out[kind] = number("cache."+kind+"_ttl_seconds", "cache", int(ttl/time.Second), 0,
 			"Seconds "+kind+" data from the game stays fresh in the cache")
 	}

@@ -269,7 +269,10 @@ func (a *app) openGame(connectCtx context.Context, cfg *config.Config, cfgs *set
 		URL: cfg.PNWAPIURL, APIKey: string(cfg.PNWAPIKey), BotKey: string(cfg.PNWBotKey),
 		Cache: b.cache, Usage: kv.NewUsage(a.st), Allowance: b.lookups, Registerer: a.reg, Logger: a.logger,
 		TTL: func(ctx context.Context, kind string) time.Duration {
-			return cfgs.Seconds(ctx, settings.CacheTTL[kind])
+			if k, ok := settings.CacheTTL[kind]; ok {
+				return cfgs.Seconds(ctx, k)
+			}
+			return pnw.DefaultTTL
 		},
 	})
 	if err != nil {
