@@ -13,8 +13,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
@@ -42,9 +40,9 @@ const PoolSize = 4
 
 // Options are what New needs.
 type Options struct {
-	// Pool is river's own: its listener holds a connection, and jobs never
-	// take the connections interactions need.
-	Pool       *pgxpool.Pool
+	// Store is river's own (a pool of PoolSize): its listener holds a
+	// connection, and jobs never take the connections interactions need.
+	Store      *store.Store
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
 	// DM delivers notices.
@@ -54,7 +52,7 @@ type Options struct {
 
 // Runner is the river client with pnwbot's workers.
 type Runner struct {
-	client  *river.Client[pgx.Tx]
+	client  *river.Client[store.Tx]
 	logger  *slog.Logger
 	metrics *metrics
 }
@@ -97,7 +95,7 @@ const quietFor = time.Minute
 // New builds a runner; Start runs it.
 func New(o Options) (*Runner, error) {
 	r := &Runner{logger: o.Logger, metrics: newMetrics(o.Registerer)}
-	o.Registerer.MustRegister(stateCollector{o.Pool})
+	o.Registerer.MustRegister(stateCollector{o.Store})
 	passes := make(map[string]Pass, len(o.Passes))
 	var periodic []*river.PeriodicJob
 	for _, p := range o.Passes {
@@ -131,7 +129,7 @@ func New(o Options) (*Runner, error) {
 			return o.DM.DirectMessage(ctx, job.Args.UserID, &bot.Response{Content: job.Args.Content})
 		})
 	}))
-	client, err := river.NewClient(riverpgxv5.New(o.Pool), &river.Config{
+	client, err := river.NewClient(riverpgxv5.New(o.Store.Pool), &river.Config{
 		Logger:       slog.New(&quietHandler{Handler: o.Logger.Handler(), state: &quietState{muted: r.metrics.muted}}),
 		JobTimeout:   jobTimeout,
 		PeriodicJobs: periodic,
@@ -165,12 +163,12 @@ func (r *Runner) Stop(ctx context.Context) error {
 // queue them, while the Runner, whose passes call those commands' work,
 // comes after them.
 type Notices struct {
-	client *river.Client[pgx.Tx]
+	client *river.Client[store.Tx]
 }
 
-// NewNotices returns a queue of notices on pool, which can share river's.
-func NewNotices(pool *pgxpool.Pool) (*Notices, error) {
-	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{}) // insert only
+// NewNotices returns a queue of notices on st, which can be river's own.
+func NewNotices(st *store.Store) (*Notices, error) {
+	client, err := river.NewClient(riverpgxv5.New(st.Pool), &river.Config{}) // insert only
 	if err != nil {
 		return nil, fmt.Errorf("notice queue: %w", err)
 	}
@@ -273,25 +271,18 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 
 // stateCollector counts the queue's jobs by state at each scrape: the
 // same on every replica, since the queue is shared.
-type stateCollector struct{ pool *pgxpool.Pool }
+type stateCollector struct{ st *store.Store }
 
 var stateDesc = prometheus.NewDesc("pnwbot_jobs", "Jobs in the queue by state (available, scheduled, running, retryable, completed, discarded, cancelled), all replicas together; river deletes completed ones after a day.", []string{"state"}, nil)
 
 func (stateCollector) Describe(ch chan<- *prometheus.Desc) { ch <- stateDesc }
 
 func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	rows, err := c.pool.Query(ctx, `SELECT state::text, count(*) FROM river_job GROUP BY state`)
+	states, err := c.st.JobStates(context.Background())
 	if err != nil {
 		return // the database's own metrics say why
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var state string
-		var n int64
-		if rows.Scan(&state, &n) == nil {
-			ch <- prometheus.MustNewConstMetric(stateDesc, prometheus.GaugeValue, float64(n), state)
-		}
+	for state, n := range states {
+		ch <- prometheus.MustNewConstMetric(stateDesc, prometheus.GaugeValue, float64(n), state)
 	}
 }

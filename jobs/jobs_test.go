@@ -47,7 +47,7 @@ type replica struct {
 func start(t *testing.T, st *store.Store, dm jobs.Messenger, passes ...jobs.Pass) replica {
 	t.Helper()
 	reg := prometheus.NewRegistry()
-	r, err := jobs.New(jobs.Options{Pool: st.Pool, Logger: slog.New(slog.DiscardHandler), Registerer: reg, DM: dm, Passes: passes})
+	r, err := jobs.New(jobs.Options{Store: st, Logger: slog.New(slog.DiscardHandler), Registerer: reg, DM: dm, Passes: passes})
 	require.NoError(t, err)
 	require.NoError(t, r.Start(context.Background()))
 	t.Cleanup(func() {
@@ -55,7 +55,7 @@ func start(t *testing.T, st *store.Store, dm jobs.Messenger, passes ...jobs.Pass
 		defer cancel()
 		require.NoError(t, r.Stop(ctx))
 	})
-	notices, err := jobs.NewNotices(st.Pool)
+	notices, err := jobs.NewNotices(st)
 	require.NoError(t, err)
 	return replica{r, notices, reg}
 }
@@ -161,7 +161,7 @@ func TestDatabaseOutage(t *testing.T) {
 	st := srv.NewDB(t)
 	logs := &syncBuffer{}
 	reg := prometheus.NewRegistry()
-	r, err := jobs.New(jobs.Options{Pool: st.Pool, Logger: slog.New(slog.NewJSONHandler(logs, nil)), Registerer: reg,
+	r, err := jobs.New(jobs.Options{Store: st, Logger: slog.New(slog.NewJSONHandler(logs, nil)), Registerer: reg,
 		DM: &dms{sent: make(chan string, 10)}})
 	require.NoError(t, err)
 	require.NoError(t, r.Start(context.Background()))
@@ -170,7 +170,7 @@ func TestDatabaseOutage(t *testing.T) {
 		defer cancel()
 		require.NoError(t, r.Stop(ctx))
 	})
-	notices, err := jobs.NewNotices(st.Pool)
+	notices, err := jobs.NewNotices(st)
 	require.NoError(t, err)
 	notice := func() error {
 		// Discord's window: queueing must end well before it.

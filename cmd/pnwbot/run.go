@@ -133,7 +133,7 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 	if a.jobsDB, err = store.Open(connectCtx, string(cfg.DatabaseURL), jobs.PoolSize); err != nil {
 		return nil, todo(err, "check DATABASE_URL and that PostgreSQL is running")
 	}
-	notices, err := jobs.NewNotices(a.jobsDB.Pool)
+	notices, err := jobs.NewNotices(a.jobsDB)
 	if err != nil {
 		return nil, err
 	}
@@ -382,7 +382,7 @@ func (a *app) newJobs(ctx context.Context, cfgs *settings.Settings, rest *bot.RE
 			Run: func(ctx context.Context) (any, error) { return a.site.RefreshRoleConnections(ctx) }})
 	}
 	var err error
-	a.jobs, err = jobs.New(jobs.Options{Pool: a.jobsDB.Pool, Logger: a.logger, Registerer: a.reg, DM: rest, Passes: passes})
+	a.jobs, err = jobs.New(jobs.Options{Store: a.jobsDB, Logger: a.logger, Registerer: a.reg, DM: rest, Passes: passes})
 	return err
 }
 
