@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -58,11 +57,6 @@ type call struct {
 	Alliance store.Alliance
 	// Perms is what the caller holds, loaded once for the route's Need.
 	Perms access.Perms
-
-	// made is the account made for the usage log (gameCaller), at most
-	// once in the interaction.
-	madeMu sync.Mutex
-	made   int64
 }
 
 // Caller is the invoker's account as the interaction began, with their
@@ -131,6 +125,9 @@ func (d *Deps) serve(r route, h handler, guard bool) bot.Handler {
 		if err == nil {
 			resp, err = h(ctx, c)
 		}
+		if errors.Is(err, pnw.ErrNoAccount) {
+			resp, err = d.withAccount(ctx, c, h)
+		}
 		if errors.Is(err, store.ErrUnavailable) {
 			d.Logger.WarnContext(ctx, "database unavailable", "route", req.Route, "error", err)
 			return nil, errDatabaseDown
@@ -190,28 +187,28 @@ func (db callerDB) SystemAdminGetByUser(ctx context.Context, userID int64) (stor
 
 // gameCaller attributes the game API requests of the interaction to the
 // caller's account, and charges the lookups that spend the bot's own key
-// to the caller's daily allowance; a caller without an account gets one
-// made, at most once in the interaction, when such a lookup is logged.
-// Nothing of it runs unless the interaction calls the game.
+// to the caller's daily allowance. Such a lookup by a caller without an
+// account stops before it is sent (pnw.ErrNoAccount): see withAccount.
 func (d *Deps) gameCaller(c *call) pnw.Caller {
-	gc := pnw.Caller{DiscordID: c.User.ID}
+	gc := pnw.Caller{DiscordID: c.User.ID, NeedsAccount: !c.Caller.DatabaseDown}
 	if c.Caller.Account != nil {
 		gc.UserID = c.Caller.Account.ID
-		return gc
-	}
-	gc.Account = func(ctx context.Context) (int64, error) {
-		c.madeMu.Lock()
-		defer c.madeMu.Unlock()
-		if c.made == 0 {
-			u, err := d.ensureUser(ctx, c)
-			if err != nil {
-				return 0, err
-			}
-			c.made = u.ID
-		}
-		return c.made, nil
 	}
 	return gc
+}
+
+// withAccount makes the caller's account, since a lookup of h would spend
+// the bot's key and that is logged on the caller's account, and runs h
+// again with it. Without the database the lookup goes on, logged without
+// an account.
+func (d *Deps) withAccount(ctx context.Context, c *call, h handler) (*bot.Response, error) {
+	gc := pnw.Caller{DiscordID: c.User.ID}
+	if u, err := d.ensureUser(ctx, c); err != nil {
+		d.Logger.WarnContext(ctx, "caller account unavailable, logging the lookup without it", "user_id", c.User.ID, "error", err)
+	} else {
+		c.Caller.Account, gc.UserID = &u, u.ID
+	}
+	return h(pnw.WithCaller(ctx, gc), c)
 }
 
 // authorize decides n for the call, filling what it found: the account,

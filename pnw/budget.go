@@ -99,10 +99,10 @@ func (c *Client) ownRemaining() float64 {
 }
 
 // spend decides whether a lookup that missed the cache may spend a request
-// of the bot's own key: not while the key's budget is low, nor past the
-// caller's daily allowance. It returns ctx with the caller's account, made
-// if need be.
-func (c *Client) spend(ctx context.Context, op string) (context.Context, error) {
+// of the bot's own key: not while the key's budget is low, nor for a caller
+// who needs an account and has none yet, nor past the caller's daily
+// allowance.
+func (c *Client) spend(ctx context.Context, op string) error {
 	now := time.Now()
 	c.budgets.mu.Lock()
 	b, known := c.budgets.get(c.ownKID, now)
@@ -110,9 +110,12 @@ func (c *Client) spend(ctx context.Context, op string) (context.Context, error) 
 	// A count that starts again within maxRateWait is a short rest, which
 	// do waits out.
 	if known && b.Low() && b.Reset.Sub(now) > maxRateWait {
-		return ctx, &Error{Kind: ErrBudgetLow, Op: op, Reset: b.Reset, Message: fmt.Sprintf("%d of %d requests left today", b.Remaining, b.Limit)}
+		return &Error{Kind: ErrBudgetLow, Op: op, Reset: b.Reset, Message: fmt.Sprintf("%d of %d requests left today", b.Remaining, b.Limit)}
 	}
 	caller, _ := ctx.Value(callerKey{}).(Caller)
+	if caller.NeedsAccount && caller.UserID == 0 {
+		return &Error{Kind: ErrNoAccount, Op: op}
+	}
 	if c.allowance != nil && caller.DiscordID != "" {
 		ok, wait, err := c.allowance.Allow(ctx, "lookups:"+caller.DiscordID)
 		switch {
@@ -120,19 +123,10 @@ func (c *Client) spend(ctx context.Context, op string) (context.Context, error) 
 			// The budget still bounds the key: nobody is refused for our outage.
 			c.log.WarnContext(ctx, "pnw lookup allowance unavailable, allowing", "op", op, "err", err)
 		case !ok:
-			return ctx, &Error{Kind: ErrAllowanceSpent, Op: op, Reset: now.Add(wait)}
+			return &Error{Kind: ErrAllowanceSpent, Op: op, Reset: now.Add(wait)}
 		}
 	}
-	if caller.UserID == 0 && caller.Account != nil {
-		id, err := caller.Account(ctx)
-		if err != nil {
-			c.log.WarnContext(ctx, "pnw caller account unavailable, logging the lookup without it", "op", op, "err", err)
-			return ctx, nil
-		}
-		caller.UserID = id
-		ctx = WithCaller(ctx, caller)
-	}
-	return ctx, nil
+	return nil
 }
 
 // budgets tracks each key's KeyBudget, by keyID.

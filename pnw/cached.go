@@ -106,7 +106,9 @@ func cached[T any](ctx context.Context, c *Client, s spec, fetch func(context.Co
 	var res Result[T]
 	var err error
 	if s.ownKey {
-		ctx, err = c.spend(ctx, s.op)
+		if err = c.spend(ctx, s.op); errors.Is(err, ErrNoAccount) {
+			return res, err // nothing happened: the caller asks again
+		}
 	}
 	if err == nil {
 		res, err = coalesce(ctx, c, key, func(ctx context.Context) (Result[T], error) {

@@ -160,10 +160,11 @@ type Caller struct {
 	UserID     int64
 	AllianceID int64
 	DiscordID  string // empty: no allowance applies (the bot's own work)
-	// Account, when UserID is zero, makes the caller's account before a
-	// lookup spends the bot's key, so that what each user spends is in the
-	// usage log; nil: the spend is logged without a user.
-	Account func(context.Context) (int64, error)
+	// NeedsAccount: what each user spends of the bot's key is logged on
+	// their account, so a lookup that would spend it fails with
+	// ErrNoAccount while UserID is zero; unset, the spend is logged
+	// without a user.
+	NeedsAccount bool
 }
 
 type callerKey struct{}

@@ -31,6 +31,10 @@ var (
 	// ErrAllowanceSpent: the caller has made today's allowance of lookups
 	// that spend the bot's own key; the next is allowed at Error.Reset.
 	ErrAllowanceSpent = errors.New("the caller's daily lookup allowance is spent")
+	// ErrNoAccount: a lookup would spend the bot's own key for a caller
+	// who has no account yet to log it on (Caller.NeedsAccount); nothing
+	// was sent. Make the account, then ask again.
+	ErrNoAccount = errors.New("the caller has no account to log the lookup on")
 )
 
 // Error is a failed call. Its text never contains an API key.

@@ -2,6 +2,7 @@ package pnw
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -43,7 +44,10 @@ func uncached[T any](ctx context.Context, c *Client, s spec, fetch func(context.
 	start := time.Now()
 	ctx, tr := withTrace(ctx)
 	var v T
-	ctx, err := c.spend(ctx, s.op)
+	err := c.spend(ctx, s.op)
+	if errors.Is(err, ErrNoAccount) {
+		return v, err // nothing happened: the caller asks again
+	}
 	if err == nil {
 		v, err = fetch(ctx)
 	}
