@@ -25,8 +25,7 @@ func (d *Deps) meCommand() bot.Command {
 
 func (d *Deps) me(ctx context.Context, req *call) (*bot.Response, error) {
 	u := req.Account
-	u = d.GameKeys.Recheck(ctx, u, keys.RecheckAge)
-	status := d.GameKeys.MemberStatus(ctx, u)
+	u, status := d.GameKeys.Recheck(ctx, u, keys.RecheckAge)
 	e := &discordgo.MessageEmbed{Title: "Your pnwbot profile", Color: colorDefault}
 	field := func(name, value string) {
 		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: name, Value: fieldValue(value)})

@@ -27,16 +27,22 @@ const verifyPage = 100
 
 // Recheck asks the game about u's stored nation key when its last check is
 // older than maxAge, records the answer (audited), and returns the updated
-// row. A game outage, or a key that does not open, leaves it as it was.
-func (k *Keys) Recheck(ctx context.Context, u store.User, maxAge time.Duration) store.User {
+// row and where its key stands (as MemberStatus, the key opened once). A
+// game outage, or a key that does not open, leaves it as it was.
+func (k *Keys) Recheck(ctx context.Context, u store.User, maxAge time.Duration) (store.User, Status) {
+	key, opens := k.open(ctx, u.PnwApiKey, u.KeySalt, secrets.NationKey(u.ID))
+	if opens {
+		u = k.recheck(ctx, u, key, maxAge)
+	}
+	return u, status(Member, u.PnwApiKey, opens, u.KeyRevokedAt, u.KeyVerifiedAt, u.KeyPermissions)
+}
+
+// recheck is Recheck with the key opened.
+func (k *Keys) recheck(ctx context.Context, u store.User, key string, maxAge time.Duration) store.User {
 	if u.PnwApiKey == nil || u.KeyRevokedAt != nil || (u.KeyVerifiedAt != nil && k.now().Sub(*u.KeyVerifiedAt) < maxAge) {
 		return u
 	}
 	orig := u
-	key, err := k.ring.Open(u.PnwApiKey, u.KeySalt, secrets.NationKey(u.ID))
-	if err != nil { // Opens tells the owner
-		return u
-	}
 	info, err := k.game.Me(ctx, key)
 	if err != nil && !errors.Is(err, pnw.ErrInvalidKey) {
 		k.logger.WarnContext(ctx, "re-check key", "error", err)
@@ -96,11 +102,12 @@ func (k *Keys) Verify(ctx context.Context) (Verified, error) {
 		}
 		for _, u := range users {
 			after = u.ID
-			if !k.Opens(ctx, u.PnwApiKey, u.KeySalt, secrets.NationKey(u.ID)) {
+			checked, st := k.Recheck(ctx, u, verifyAge)
+			if st.State == Unreadable {
 				c.Skipped++ // only relinking repairs it; /me says so
 				continue
 			}
-			switch checked := k.Recheck(ctx, u, verifyAge); {
+			switch {
 			case checked.KeyRevokedAt != nil:
 				c.Revoked++
 				k.tell(ctx, u.DiscordID, "The game refused your API key: it was revoked or regenerated. Run /link with your new key to keep using pnwbot.")

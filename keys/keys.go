@@ -65,14 +65,21 @@ func New(o Options) *Keys {
 // ran with the old ENCRYPTION_KEY after a rotation, and only relinking
 // repairs it.
 func (k *Keys) Opens(ctx context.Context, sealed, salt []byte, owner secrets.Owner) bool {
+	_, ok := k.open(ctx, sealed, salt, owner)
+	return ok
+}
+
+// open is Opens that also returns the key ("" when none is stored).
+func (k *Keys) open(ctx context.Context, sealed, salt []byte, owner secrets.Owner) (string, bool) {
 	if sealed == nil {
-		return true
+		return "", true
 	}
-	if _, err := k.ring.Open(sealed, salt, owner); err != nil {
+	key, err := k.ring.Open(sealed, salt, owner)
+	if err != nil {
 		k.logger.WarnContext(ctx, "stored key does not open with ENCRYPTION_KEY: its owner must relink", "user_id", owner.UserID, "purpose", owner.Purpose)
-		return false
+		return "", false
 	}
-	return true
+	return key, true
 }
 
 // tell notifies a user when there is a Notifier.
