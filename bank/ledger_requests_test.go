@@ -233,6 +233,7 @@ func TestAdjust(t *testing.T) {
 	ctx := context.Background()
 	b := setup(t, pnw.Options{})
 	b.member(t, 1000)
+	b.now = time.Now() // after the deposit, as a banker's correction comes
 	before, after, err := b.bank.Adjust(ctx, b.alice, carol, pnw.Amounts{pnw.Money: -250, pnw.Steel: 12.5}, " missed a withdrawal ")
 	require.NoError(t, err)
 	require.Equal(t, money(1000), before)
