@@ -84,3 +84,68 @@ func SystemOf(g Grant) (SystemSet, error) {
 	}
 	return SystemEffective(g.Role, o), nil
 }
+
+// AdminChange is a change to a system admin, as the rows stand under the
+// lock on system_admins. A nil grant is no row: the actor is no admin,
+// the target was none before, or is none after.
+type AdminChange struct {
+	Actor, Before, After *Grant
+	// AfterGranted is the level a listed admin keeps once the list drops
+	// them ("" when none).
+	AfterGranted string
+	// SuperAdmins counts the super admins; read only when the change
+	// demotes one.
+	SuperAdmins func() (int64, error)
+}
+
+// AdminRefused is a change to a system admin that no permission allows.
+type AdminRefused struct{ Reason string }
+
+func (e *AdminRefused) Error() string { return "refused: " + e.Reason }
+
+// CheckAdminChange decides a change to a system admin: the actor needs
+// canManageAdmins and every permission the admin holds before or after it
+// (a *Denied lists what they lack); only a super admin makes or unmakes a
+// super admin, and the last super admin stays (an *AdminRefused).
+func CheckAdminChange(c AdminChange) error {
+	need := []SystemPermission{ManageAdmins}
+	if c.Actor == nil {
+		return &Denied{Need: System(need...), Missing: Names(need)}
+	}
+	held, err := SystemOf(*c.Actor)
+	if err != nil {
+		return err
+	}
+	for _, g := range []*Grant{c.Before, c.After} {
+		if g == nil {
+			continue
+		}
+		s, err := SystemOf(*g)
+		if err != nil {
+			return err
+		}
+		need = append(need, s.List()...)
+	}
+	if m := held.Missing(need...); len(m) > 0 {
+		return &Denied{Need: System(need...), Missing: Names(m)}
+	}
+	level := func(g *Grant) string {
+		if g == nil {
+			return ""
+		}
+		return g.Role
+	}
+	before, after := level(c.Before), level(c.After)
+	touchesSuper := before == LevelSuperAdmin || after == LevelSuperAdmin || c.AfterGranted == LevelSuperAdmin
+	if touchesSuper && level(c.Actor) != LevelSuperAdmin {
+		return &AdminRefused{"only a super admin makes or unmakes a super admin"}
+	}
+	if before == LevelSuperAdmin && after != LevelSuperAdmin {
+		if n, err := c.SuperAdmins(); err != nil {
+			return err
+		} else if n <= 1 {
+			return &AdminRefused{"the last super admin stays"}
+		}
+	}
+	return nil
+}

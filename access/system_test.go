@@ -65,3 +65,48 @@ func TestSystemMatrix(t *testing.T) {
 	}
 	require.Len(t, access.SystemPermissions, 5)
 }
+
+// TestCheckAdminChange: who may change a system admin, decided from the
+// grants as they stand.
+func TestCheckAdminChange(t *testing.T) {
+	t.Parallel()
+	super := &access.Grant{Role: access.LevelSuperAdmin}
+	admin := &access.Grant{Role: access.LevelAdmin, Overrides: []byte(`{}`)}
+	keeper := &access.Grant{Role: access.LevelAdmin, Overrides: []byte(`{"canManageAdmins": true}`)}
+	blind := &access.Grant{Role: access.LevelAdmin, Overrides: []byte(`{"canManageAdmins": true, "canViewAuditLogs": false}`)}
+	supers := func(n int64) func() (int64, error) { return func() (int64, error) { return n, nil } }
+	for _, tc := range []struct {
+		name    string
+		change  access.AdminChange
+		missing []string // a *Denied naming these
+		refused string   // an *AdminRefused saying this
+	}{
+		{"super admin makes an admin", access.AdminChange{Actor: super, After: admin}, nil, ""},
+		{"not an admin", access.AdminChange{After: admin}, []string{"canManageAdmins"}, ""},
+		{"plain admin may not manage admins", access.AdminChange{Actor: admin, After: admin}, []string{"canManageAdmins"}, ""},
+		{"keeper makes an admin", access.AdminChange{Actor: keeper, After: admin}, nil, ""},
+		{"no one grants what they lack", access.AdminChange{Actor: blind, After: admin}, []string{"canViewAuditLogs"}, ""},
+		{"no one removes what they lack", access.AdminChange{Actor: blind, Before: admin}, []string{"canViewAuditLogs"}, ""},
+		{"only a super admin makes one", access.AdminChange{Actor: keeper, Before: keeper, AfterGranted: access.LevelSuperAdmin, After: keeper}, nil,
+			"only a super admin makes or unmakes a super admin"},
+		{"only a super admin unmakes one", access.AdminChange{Actor: keeper, Before: super}, nil, "only a super admin makes or unmakes a super admin"},
+		{"the last super admin stays", access.AdminChange{Actor: super, Before: super, SuperAdmins: supers(1)}, nil, "the last super admin stays"},
+		{"one of two super admins goes", access.AdminChange{Actor: super, Before: super, SuperAdmins: supers(2)}, nil, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := access.CheckAdminChange(tc.change)
+			var denied *access.Denied
+			var refused *access.AdminRefused
+			switch {
+			case tc.missing != nil:
+				require.ErrorAs(t, err, &denied)
+				require.Equal(t, tc.missing, denied.Missing)
+			case tc.refused != "":
+				require.ErrorAs(t, err, &refused)
+				require.Equal(t, tc.refused, refused.Reason)
+			default:
+				require.NoError(t, err)
+			}
+		})
+	}
+}

@@ -218,7 +218,7 @@ func (d *Deps) adminAdminsPermission(ctx context.Context, req *call) (*bot.Respo
 		return &store.SystemAdminUpsertParams{Level: before.Level, Permissions: raw}, err
 	}, func(o adminOptions, after *store.SystemAdminUpsertParams) string {
 		held, _ := access.SystemOverrides(after.Permissions)
-		return fmt.Sprintf("<@%s> now holds: %s.", o.User.ID, systemPermissionList(access.SystemEffective(after.Level, held).List()))
+		return fmt.Sprintf("<@%s> now holds: %s.", o.User.ID, strings.Join(access.Names(access.SystemEffective(after.Level, held).List()), ", "))
 	})
 }
 
@@ -226,29 +226,10 @@ func errNotAdmin(discordID string) error {
 	return bot.UserErrorf("<@%s> is not a system admin. Nothing was changed.", discordID)
 }
 
-func systemPermissionList(ps []access.SystemPermission) string {
-	s := make([]string, len(ps))
-	for i, p := range ps {
-		s[i] = string(p)
-	}
-	return strings.Join(s, ", ")
-}
-
-// adminRefusal is a system admin change refused inside its transaction,
-// audited after the rollback.
-type adminRefusal struct {
-	missing []access.SystemPermission // what the caller lacks, or
-	reason  string                    // why else
-}
-
-func (r *adminRefusal) Error() string { return "refused: " + r.reason }
-
-// changeAdmin applies one change to a system admin. The caller needs
-// canManageAdmins and every permission the admin holds before or after the
-// change; only a super admin makes or unmakes a super admin; the last super
-// admin stays. next returns the row after the change, nil to delete it.
-// Decided under a lock on system_admins, from the rows as they are, and
-// audited with the change in one transaction.
+// changeAdmin applies one change to a system admin, decided by
+// access.CheckAdminChange under a lock on system_admins from the rows as
+// they are, and audited with the change in one transaction. next returns
+// the row after the change, nil to delete it.
 func (d *Deps) changeAdmin(ctx context.Context, req *call, action string,
 	next func(adminOptions, *store.SystemAdmin) (*store.SystemAdminUpsertParams, error),
 	done func(adminOptions, *store.SystemAdminUpsertParams) string) (*bot.Response, error) {
@@ -284,46 +265,23 @@ func (d *Deps) changeAdmin(ctx context.Context, req *call, action string,
 		if after, err = next(o, before); err != nil {
 			return audit.Entry{}, err
 		}
-		actorRow, err := q.SystemAdminGetByUser(ctx, actor.ID)
-		if err != nil {
-			return audit.Entry{}, &adminRefusal{missing: []access.SystemPermission{access.ManageAdmins}}
-		}
-		held, err := access.SystemOf(access.Grant{Role: actorRow.Level, Overrides: actorRow.Permissions})
-		if err != nil {
+		c := access.AdminChange{SuperAdmins: func() (int64, error) { return q.SystemAdminCountSuper(ctx) }}
+		if row, err := q.SystemAdminGetByUser(ctx, actor.ID); err == nil {
+			c.Actor = &access.Grant{Role: row.Level, Overrides: row.Permissions}
+		} else if !errors.Is(err, store.ErrNotFound) {
 			return audit.Entry{}, err
 		}
-		need := []access.SystemPermission{access.ManageAdmins}
-		levelBefore, levelAfter := "", ""
 		if before != nil {
-			levelBefore = before.Level
-			was, err := access.SystemOf(access.Grant{Role: before.Level, Overrides: before.Permissions})
-			if err != nil {
-				return audit.Entry{}, err
-			}
-			need = append(need, was.List()...)
+			c.Before = &access.Grant{Role: before.Level, Overrides: before.Permissions}
 		}
 		if after != nil {
-			levelAfter = after.Level
-			overrides, err := access.SystemOverrides(after.Permissions)
-			if err != nil {
-				return audit.Entry{}, err
+			c.After = &access.Grant{Role: after.Level, Overrides: after.Permissions}
+			if after.GrantedLevel != nil {
+				c.AfterGranted = *after.GrantedLevel
 			}
-			need = append(need, access.SystemEffective(after.Level, overrides).List()...)
 		}
-		if missing := held.Missing(need...); len(missing) > 0 {
-			return audit.Entry{}, &adminRefusal{missing: missing}
-		}
-		touchesSuper := levelBefore == access.LevelSuperAdmin || levelAfter == access.LevelSuperAdmin ||
-			after != nil && after.GrantedLevel != nil && *after.GrantedLevel == access.LevelSuperAdmin
-		if touchesSuper && actorRow.Level != access.LevelSuperAdmin {
-			return audit.Entry{}, &adminRefusal{reason: "only a super admin makes or unmakes a super admin"}
-		}
-		if levelBefore == access.LevelSuperAdmin && levelAfter != access.LevelSuperAdmin {
-			if n, err := q.SystemAdminCountSuper(ctx); err != nil {
-				return audit.Entry{}, err
-			} else if n <= 1 {
-				return audit.Entry{}, &adminRefusal{reason: "the last super admin stays"}
-			}
+		if err := access.CheckAdminChange(c); err != nil {
+			return audit.Entry{}, err
 		}
 		if after == nil {
 			_, err = q.SystemAdminDelete(ctx, target.ID)
@@ -334,20 +292,17 @@ func (d *Deps) changeAdmin(ctx context.Context, req *call, action string,
 		return audit.Entry{User: &actor.ID, Action: action, Resource: "system_admin", ResourceID: strconv.FormatInt(target.ID, 10),
 			Old: adminValues(adminParams(before)), New: adminValues(after)}, err
 	})
-	var r *adminRefusal
+	var denied *access.Denied
+	var r *access.AdminRefused
 	switch {
-	case errors.As(err, &r) && r.missing != nil:
-		names := make([]string, len(r.missing))
-		for i, p := range r.missing {
-			names[i] = string(p)
-		}
+	case errors.As(err, &denied):
 		d.audit(ctx, audit.Entry{User: &actor.ID, Action: "permission.denied", Resource: "system", ResourceID: req.Route, Failed: true,
-			New: map[string]any{"route": req.Route, "missing": names, "target": target.ID}})
-		return nil, bot.UserErrorf("You may not change this admin: you are missing %s. Nothing was changed.", strings.Join(names, ", "))
+			New: map[string]any{"route": req.Route, "missing": denied.Missing, "target": target.ID}})
+		return nil, bot.UserErrorf("You may not change this admin: you are missing %s. Nothing was changed.", denied.List())
 	case errors.As(err, &r):
 		d.audit(ctx, audit.Entry{User: &actor.ID, Action: action, Resource: "system_admin", ResourceID: strconv.FormatInt(target.ID, 10),
-			Failed: true, New: map[string]any{"reason": r.reason}})
-		return nil, bot.UserErrorf("Refused: %s. Nothing was changed.", r.reason)
+			Failed: true, New: map[string]any{"reason": r.Reason}})
+		return nil, bot.UserErrorf("Refused: %s. Nothing was changed.", r.Reason)
 	case err != nil:
 		return nil, err
 	}
