@@ -74,9 +74,10 @@ func Write(ctx context.Context, q *store.Queries, e Entry) error {
 	return nil
 }
 
-// Refused records a refusal or denial, which changes nothing else. A
-// failure is logged: the refusal stands either way.
-func (l Log) Refused(ctx context.Context, e Entry) {
+// Record writes an entry on its own, outside any change: a refusal, a
+// denial, or a pass that is its own record (a role sync). A failure is
+// logged: what it records stands either way.
+func (l Log) Record(ctx context.Context, e Entry) {
 	if _, err := l.Store.AuditLogInsert(ctx, e.Params()); err != nil {
 		l.Logger.ErrorContext(ctx, "audit write failed", "action", e.Action, "error", err)
 	}

@@ -100,7 +100,7 @@ func (b *Bank) refuse(ctx context.Context, m Manager, id int64, reason, msg stri
 	if id != 0 {
 		rid = strconv.FormatInt(id, 10)
 	}
-	b.audit.Refused(ctx, audit.Entry{User: &m.User.ID, Alliance: &m.Alliance.ID, Action: "alliance.withdraw", Resource: "withdrawal",
+	b.audit.Record(ctx, audit.Entry{User: &m.User.ID, Alliance: &m.Alliance.ID, Action: "alliance.withdraw", Resource: "withdrawal",
 		ResourceID: rid, Failed: true, New: map[string]any{"reason": reason}})
 	return &Refused{reason, msg}
 }
@@ -394,7 +394,7 @@ func (b *Bank) notPending(ctx context.Context, m Manager, w store.Withdrawal) (s
 		}
 		w = settled
 	}
-	b.audit.Refused(ctx, audit.Entry{User: &m.User.ID, Alliance: &m.Alliance.ID, Action: "alliance.withdraw", Resource: "withdrawal",
+	b.audit.Record(ctx, audit.Entry{User: &m.User.ID, Alliance: &m.Alliance.ID, Action: "alliance.withdraw", Resource: "withdrawal",
 		ResourceID: strconv.FormatInt(w.ID, 10), Failed: true, New: map[string]any{"reason": "not pending", "state": w.State}})
 	return w, nil
 }

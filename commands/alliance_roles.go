@@ -2,20 +2,16 @@ package commands
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/bwmarrin/discordgo"
 
 	"pnwbot/access"
-	"pnwbot/audit"
 	"pnwbot/bot"
 	"pnwbot/pnw"
-	"pnwbot/store"
+	"pnwbot/roles"
 )
 
 // Guilds reads a server's roles and members and gives or takes roles; the
@@ -28,13 +24,74 @@ type Guilds interface {
 	RemoveMemberRole(ctx context.Context, guildID, userID, roleID string) error
 }
 
-// The Discord roles that follow game positions, in alliances.settings.
-const (
-	settingMemberRole  = "member_role"
-	settingOfficerRole = "officer_role"
-)
+// discordGuilds is roles.Guilds over Deps.Guilds, read when called.
+type discordGuilds struct{ d *Deps }
 
-var errNoRoles = bot.UserError("No Discord roles follow the game yet: choose them with /alliance roles.")
+func (g discordGuilds) Members(ctx context.Context, guildID string) ([]roles.Member, error) {
+	ms, err := g.guilds().GuildMembers(ctx, guildID)
+	out := make([]roles.Member, 0, len(ms))
+	for _, m := range ms {
+		if m.User != nil {
+			out = append(out, roles.Member{UserID: m.User.ID, Bot: m.User.Bot, Roles: m.Roles})
+		}
+	}
+	return out, err
+}
+
+func (g discordGuilds) Roles(ctx context.Context, guildID string) ([]roles.Role, error) {
+	rs, err := g.guilds().GuildRoles(ctx, guildID)
+	out := make([]roles.Role, len(rs))
+	for i, r := range rs {
+		out[i] = roles.Role{ID: r.ID, Position: r.Position, Managed: r.Managed, Powers: powers(r.Permissions)}
+	}
+	return out, err
+}
+
+func (g discordGuilds) BotRoles(ctx context.Context, guildID string) ([]string, error) {
+	return g.guilds().BotRoles(ctx, guildID)
+}
+
+func (g discordGuilds) Add(ctx context.Context, guildID, userID, roleID string) error {
+	return g.guilds().AddMemberRole(ctx, guildID, userID, roleID)
+}
+
+func (g discordGuilds) Remove(ctx context.Context, guildID, userID, roleID string) error {
+	return g.guilds().RemoveMemberRole(ctx, guildID, userID, roleID)
+}
+
+// linkedConnections is roles.Connections over Deps.LinkedRoles, read when
+// called: nothing to do without the web side.
+type linkedConnections struct{ d *Deps }
+
+func (l linkedConnections) SyncAlliance(ctx context.Context, allianceID int64, members []pnw.Nation) (int, error) {
+	if l.d.LinkedRoles == nil {
+		return 0, nil
+	}
+	return l.d.LinkedRoles.SyncAlliance(ctx, allianceID, members)
+}
+
+// guilds is Deps.Guilds, or one that answers that there is no Discord
+// guild access.
+func (g discordGuilds) guilds() Guilds {
+	if g.d.Guilds == nil {
+		return noGuilds{}
+	}
+	return g.d.Guilds
+}
+
+type noGuilds struct{}
+
+var errNoGuilds = errors.New("no Discord guild access")
+
+func (noGuilds) GuildMembers(context.Context, string) ([]*discordgo.Member, error) {
+	return nil, errNoGuilds
+}
+func (noGuilds) GuildRoles(context.Context, string) ([]*discordgo.Role, error) {
+	return nil, errNoGuilds
+}
+func (noGuilds) BotRoles(context.Context, string) ([]string, error)             { return nil, errNoGuilds }
+func (noGuilds) AddMemberRole(context.Context, string, string, string) error    { return errNoGuilds }
+func (noGuilds) RemoveMemberRole(context.Context, string, string, string) error { return errNoGuilds }
 
 // powerful are the Discord permissions a role that follows the game may not
 // carry: the bot gives such roles to whoever the game says, so they would
@@ -87,16 +144,6 @@ func (d *Deps) rolesRoutes() []route {
 	}
 }
 
-// roleSettings reads the roles that follow the game from the alliance's
-// settings; "" when unset.
-func roleSettings(a store.Alliance) (member, officer string) {
-	var s map[string]any
-	_ = json.Unmarshal(a.Settings, &s) // a CHECK keeps it an object
-	member, _ = s[settingMemberRole].(string)
-	officer, _ = s[settingOfficerRole].(string)
-	return member, officer
-}
-
 // allianceRoles stores which Discord roles mean member and government.
 func (d *Deps) allianceRoles(ctx context.Context, req *call) (*bot.Response, error) {
 	var opts struct {
@@ -106,138 +153,41 @@ func (d *Deps) allianceRoles(ctx context.Context, req *call) (*bot.Response, err
 	if err := req.Options(&opts); err != nil {
 		return nil, err
 	}
-	u := req.Account
-	a := req.Alliance
-	switch {
-	case opts.Member == "" || opts.Officer == "":
-		return nil, bot.UserError("Choose both roles. Nothing was changed.")
-	case opts.Member == opts.Officer:
-		return nil, bot.UserError("Members and government need two different roles. Nothing was changed.")
-	case opts.Member == req.GuildID || opts.Officer == req.GuildID:
-		return nil, bot.UserError("@everyone cannot follow the game: choose or create a role. Nothing was changed.")
-	}
-	if err := d.refusePowerful(ctx, *a.DiscordGuildID, opts.Member, opts.Officer); err != nil {
+	a, err := d.Roles.Choose(ctx, req.Account.ID, req.Alliance, opts.Member, opts.Officer)
+	var invalid *roles.Invalid
+	if errors.As(err, &invalid) {
+		return nil, bot.UserError(invalid.Message)
+	} else if err != nil {
 		return nil, err
-	}
-	err := d.change(ctx, func(q *store.Queries) (audit.Entry, error) {
-		if _, err := q.AllianceLock(ctx, a.ID); err != nil {
-			return audit.Entry{}, err
-		}
-		cur, err := q.AllianceGetByID(ctx, a.ID)
-		if err != nil {
-			return audit.Entry{}, err
-		}
-		var s map[string]any
-		if err := json.Unmarshal(cur.Settings, &s); err != nil {
-			return audit.Entry{}, fmt.Errorf("alliance settings: %w", err)
-		}
-		oldMember, oldOfficer := roleSettings(cur)
-		s[settingMemberRole], s[settingOfficerRole] = opts.Member, opts.Officer
-		raw, err := json.Marshal(s)
-		if err != nil {
-			return audit.Entry{}, err
-		}
-		a, err = q.AllianceUpdateSettings(ctx, store.AllianceUpdateSettingsParams{ID: a.ID, Settings: raw, IsPublic: cur.IsPublic})
-		return audit.Entry{User: &u.ID, Alliance: &a.ID, Action: "alliance.roles", Resource: "alliance", ResourceID: strconv.FormatInt(a.PnwAllianceID, 10),
-			Old: map[string]any{settingMemberRole: oldMember, settingOfficerRole: oldOfficer},
-			New: map[string]any{settingMemberRole: opts.Member, settingOfficerRole: opts.Officer}}, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("store roles: %w", err)
 	}
 	msg := fmt.Sprintf("Stored: linked members of %s get <@&%s>, and its officers, heir and leader also <@&%s>. "+
 		"/alliance sync gives and takes them now; the bot also does it by itself from time to time.", a.Name, opts.Member, opts.Officer)
-	if _, skipped, err := d.manageableRoles(ctx, *a.DiscordGuildID, opts.Member, opts.Officer); err != nil {
+	if _, skipped, err := d.Roles.Manageable(ctx, *a.DiscordGuildID, opts.Member, opts.Officer); err != nil {
 		d.Logger.WarnContext(ctx, "alliance roles: check the bot's roles", "error", err)
 	} else if len(skipped) > 0 {
-		msg += "\n⚠️ " + strings.Join(skipped, "\n⚠️ ")
+		msg += "\n⚠️ " + skipText(skipped, "\n⚠️ ")
 	}
 	return &bot.Response{Ephemeral: true, Content: msg}, nil
 }
 
-// refusePowerful refuses roles that carry a powerful permission, as the
-// server's roles say now.
-func (d *Deps) refusePowerful(ctx context.Context, guildID string, roles ...string) error {
-	if d.Guilds == nil {
-		return errors.New("no Discord guild access")
+func skipText(skipped []roles.Skip, sep string) string {
+	s := make([]string, len(skipped))
+	for i, sk := range skipped {
+		s[i] = sk.String()
 	}
-	all, err := d.Guilds.GuildRoles(ctx, guildID)
-	if err != nil {
-		return fmt.Errorf("server roles: %w", err)
-	}
-	for _, r := range all {
-		if p := powers(r.Permissions); slices.Contains(roles, r.ID) && len(p) > 0 {
-			return bot.UserErrorf("<@&%s> carries %s: a role the bot hands out as the game says may not. "+
-				"Choose a role without moderation or admin permissions. Nothing was changed.", r.ID, strings.Join(p, ", "))
-		}
-	}
-	return nil
-}
-
-// manageableRoles returns those of roles the bot may give and take, and
-// says why of the others: a role not below the bot's highest role, or one
-// an integration manages, is never attempted.
-func (d *Deps) manageableRoles(ctx context.Context, guildID string, roles ...string) (ok []string, skipped []string, err error) {
-	if d.Guilds == nil {
-		return nil, nil, errors.New("no Discord guild access")
-	}
-	all, err := d.Guilds.GuildRoles(ctx, guildID)
-	if err != nil {
-		return nil, nil, err
-	}
-	mine, err := d.Guilds.BotRoles(ctx, guildID)
-	if err != nil {
-		return nil, nil, err
-	}
-	top := 0
-	byID := map[string]*discordgo.Role{}
-	for _, r := range all {
-		byID[r.ID] = r
-		if slices.Contains(mine, r.ID) {
-			top = max(top, r.Position)
-		}
-	}
-	for _, id := range roles {
-		r := byID[id]
-		switch {
-		case r == nil:
-			skipped = append(skipped, fmt.Sprintf("The role %s no longer exists: choose another with /alliance roles.", id))
-		case r.Managed:
-			skipped = append(skipped, fmt.Sprintf("<@&%s> belongs to an integration: no one can give it.", id))
-		case len(powers(r.Permissions)) > 0:
-			skipped = append(skipped, fmt.Sprintf("<@&%s> carries %s, which the bot never hands out: remove them from the role or choose another.",
-				id, strings.Join(powers(r.Permissions), ", ")))
-		case r.Position >= top:
-			skipped = append(skipped, fmt.Sprintf("<@&%s> is not below the bot's highest role, so Discord lets the bot neither give nor take it: "+
-				"drag the bot's role above it (Server Settings, then Roles).", id))
-		default:
-			ok = append(ok, id)
-		}
-	}
-	return ok, skipped, nil
-}
-
-// RoleSync is what a role sync did.
-type RoleSync struct {
-	Given, Taken int
-	// Skipped says why a role was not attempted.
-	Skipped []string
-	// Failed counts changes Discord refused.
-	Failed int
-	// Kept counts roles left on linked users the game did not show out of
-	// the alliance: the bot takes no role on a guess.
-	Kept int
+	return strings.Join(s, sep)
 }
 
 func (d *Deps) allianceSync(ctx context.Context, req *call) (*bot.Response, error) {
-	u := req.Account
 	a := req.Alliance
-	r, err := d.SyncRoles(ctx, a, &u.ID)
-	if err != nil {
-		var pe *pnw.Error
-		if errors.As(err, &pe) {
-			return nil, gameError(err, "No role was changed.")
-		}
+	r, err := d.Roles.Sync(ctx, a, &req.Account.ID)
+	var pe *pnw.Error
+	switch {
+	case errors.Is(err, roles.ErrNoRoles):
+		return nil, bot.UserError("No Discord roles follow the game yet: choose them with /alliance roles.")
+	case errors.As(err, &pe):
+		return nil, gameError(err, "No role was changed.")
+	case err != nil:
 		return nil, err
 	}
 	e := &discordgo.MessageEmbed{Title: truncate("Roles of "+a.Name+" synced", 256), Color: colorDefault,
@@ -250,188 +200,7 @@ func (d *Deps) allianceSync(ctx context.Context, req *call) (*bot.Response, erro
 			"the bot takes a role only when it sees the nation elsewhere.", r.Kept)
 	}
 	if len(r.Skipped) > 0 {
-		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: "Not attempted", Value: fieldValue(strings.Join(r.Skipped, "\n"))})
+		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: "Not attempted", Value: fieldValue(skipText(r.Skipped, "\n"))})
 	}
 	return &bot.Response{Ephemeral: true, Embeds: []*discordgo.MessageEmbed{e}}, nil
-}
-
-// SyncRoles gives and takes the alliance's member and government roles in
-// its server so that they follow the game: linked users whose nation is a
-// member (not an applicant) get the member role, officers, the heir and the
-// leader also the government role, and linked users the game shows
-// elsewhere lose them. Unlinked users are left alone, and so is a linked
-// user whose nation the game does not show (counted in Kept); so is a role
-// the bot may not manage
-// (reported in Skipped). The pass is audited (as by, or by the bot when by
-// is nil). It reads positions from the cached member list.
-func (d *Deps) SyncRoles(ctx context.Context, a store.Alliance, by *int64) (RoleSync, error) {
-	var r RoleSync
-	memberRole, officerRole := roleSettings(a)
-	if memberRole == "" || a.DiscordGuildID == nil {
-		return r, errNoRoles
-	}
-	guild := *a.DiscordGuildID
-	roles, skipped, err := d.manageableRoles(ctx, guild, memberRole, officerRole)
-	if err != nil {
-		return r, fmt.Errorf("roles: %w", err)
-	}
-	r.Skipped = skipped
-	nations, err := d.Game.AllianceMembers(ctx, int(a.PnwAllianceID))
-	if err != nil {
-		return r, err
-	}
-	// What each linked member of the alliance should hold, by Discord id.
-	position := map[int64]pnw.AlliancePositionEnum{}
-	ids := make([]int64, 0, len(nations.Data))
-	for _, n := range nations.Data {
-		if id, err := strconv.ParseInt(n.Id, 10, 64); err == nil {
-			position[id], ids = n.AlliancePosition, append(ids, id)
-		}
-	}
-	linked, err := d.Store.UserListByNationIDs(ctx, ids)
-	if err != nil {
-		return r, fmt.Errorf("linked members: %w", err)
-	}
-	want := map[string]map[string]bool{}
-	for _, u := range linked {
-		p := position[*u.PnwNationID]
-		want[u.DiscordID] = map[string]bool{
-			memberRole:  p != pnw.AlliancePositionEnumAPPLICANT,
-			officerRole: p == pnw.AlliancePositionEnumOFFICER || p == pnw.AlliancePositionEnumHEIR || p == pnw.AlliancePositionEnumLEADER,
-		}
-	}
-	members, err := d.Guilds.GuildMembers(ctx, guild)
-	if err != nil {
-		return r, fmt.Errorf("server members: %w", err)
-	}
-	gone, err := d.leftAlliance(ctx, a, members, roles, want)
-	if err != nil {
-		return r, err
-	}
-	var given, taken, kept []string
-	for _, m := range members {
-		if m.User == nil || m.User.Bot {
-			continue
-		}
-		_, member := want[m.User.ID]
-		left, linked := gone[m.User.ID]
-		for _, role := range roles {
-			has, should := slices.Contains(m.Roles, role), want[m.User.ID][role]
-			switch {
-			case should && !has:
-				err = d.Guilds.AddMemberRole(ctx, guild, m.User.ID, role)
-				given = append(given, m.User.ID+":"+role)
-			case has && !should && (member || left):
-				err = d.Guilds.RemoveMemberRole(ctx, guild, m.User.ID, role)
-				taken = append(taken, m.User.ID+":"+role)
-			case has && linked && !left:
-				kept = append(kept, m.User.ID+":"+role)
-				continue
-			default:
-				continue
-			}
-			if err != nil {
-				d.Logger.WarnContext(ctx, "role sync: Discord refused", "alliance_id", a.ID, "user", m.User.ID, "role", role, "error", err)
-				r.Failed++
-			}
-		}
-	}
-	r.Given, r.Taken, r.Kept = len(given), len(taken), len(kept)
-	d.audit(ctx, audit.Entry{User: by, Alliance: &a.ID, Action: "alliance.role_sync", Resource: "alliance", ResourceID: strconv.FormatInt(a.PnwAllianceID, 10),
-		New: map[string]any{"given": given, "taken": taken, "kept": kept, "skipped": skipped, "failed": r.Failed}})
-	return r, nil
-}
-
-// leftAlliance looks at the linked server members who hold a followed role
-// but are not in the alliance's member list: true when the game shows
-// their nation outside the alliance (the roles go), false when it does not
-// show it (the roles stay: the bot takes nothing on a guess). Unlinked
-// members are absent: their roles are never touched.
-func (d *Deps) leftAlliance(ctx context.Context, a store.Alliance, members []*discordgo.Member, roles []string,
-	want map[string]map[string]bool) (map[string]bool, error) {
-	nationOf := map[string]int{}
-	for _, m := range members {
-		if m.User == nil || m.User.Bot || want[m.User.ID] != nil ||
-			!slices.ContainsFunc(roles, func(r string) bool { return slices.Contains(m.Roles, r) }) {
-			continue
-		}
-		u, err := d.Store.UserGetByDiscordID(ctx, m.User.ID)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		} else if err != nil {
-			return nil, fmt.Errorf("linked user: %w", err)
-		}
-		if u.PnwNationID != nil {
-			nationOf[m.User.ID] = int(*u.PnwNationID)
-		}
-	}
-	gone := map[string]bool{}
-	if len(nationOf) == 0 {
-		return gone, nil
-	}
-	ids := make([]int, 0, len(nationOf))
-	for _, id := range nationOf {
-		ids = append(ids, id)
-	}
-	elsewhere := map[int]bool{}
-	if ns, err := d.Game.Nations(ctx, ids); err != nil {
-		d.Logger.WarnContext(ctx, "role sync: nations of linked users outside the member list", "alliance_id", a.ID, "error", err)
-	} else {
-		for _, n := range ns.Data {
-			id, _ := strconv.Atoi(n.Id)
-			elsewhere[id] = n.AllianceId != strconv.FormatInt(a.PnwAllianceID, 10)
-		}
-	}
-	for user, nation := range nationOf {
-		gone[user] = elsewhere[nation]
-	}
-	return gone, nil
-}
-
-// SyncAllRoles is the periodic pass over every alliance bound to a server:
-// its Linked Roles connections follow its member list (a member who joins,
-// turns applicant or leaves is pushed at once), and where roles are chosen
-// SyncRoles runs. An alliance that fails is logged and the others go on; it
-// returns how many had their roles synced.
-func (d *Deps) SyncAllRoles(ctx context.Context) (int, error) {
-	synced := 0
-	var after int64
-	for {
-		page, err := d.Store.AllianceList(ctx, store.AllianceListParams{AfterID: after, RowLimit: 100})
-		if err != nil {
-			return synced, fmt.Errorf("alliances: %w", err)
-		}
-		for _, a := range page {
-			after = a.ID
-			if a.DiscordGuildID == nil {
-				continue
-			}
-			d.syncConnections(ctx, a)
-			if member, _ := roleSettings(a); member == "" {
-				continue
-			}
-			if _, err := d.SyncRoles(ctx, a, nil); err != nil {
-				d.Logger.WarnContext(ctx, "role sync failed", "alliance_id", a.ID, "error", err)
-				continue
-			}
-			synced++
-		}
-		if len(page) < 100 {
-			return synced, nil
-		}
-	}
-}
-
-// syncConnections hands the alliance's member list to Linked Roles.
-func (d *Deps) syncConnections(ctx context.Context, a store.Alliance) {
-	if d.LinkedRoles == nil {
-		return
-	}
-	nations, err := d.Game.AllianceMembers(ctx, int(a.PnwAllianceID))
-	if err == nil {
-		_, err = d.LinkedRoles.SyncAlliance(ctx, a.PnwAllianceID, nations.Data)
-	}
-	if err != nil {
-		d.Logger.WarnContext(ctx, "Linked Roles of an alliance", "alliance_id", a.ID, "error", err)
-	}
 }

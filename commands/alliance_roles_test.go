@@ -87,7 +87,7 @@ func TestAllianceRoles(t *testing.T) {
 	require.Equal(t, "alliance.role_sync", b.auditActions(t)[0].Action)
 
 	changes := fake.RoleChanges()
-	n, err := b.deps.SyncAllRoles(ctx)
+	n, err := b.deps.Roles.SyncAll(ctx)
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
 	require.Equal(t, changes, fake.RoleChanges(), "in step with the game: nothing to change")

@@ -16,6 +16,7 @@ import (
 	"pnwbot/bot"
 	"pnwbot/keys"
 	"pnwbot/pnw"
+	"pnwbot/roles"
 	"pnwbot/secrets"
 	"pnwbot/settings"
 	"pnwbot/store"
@@ -49,10 +50,11 @@ type Deps struct {
 	// WithdrawalCap is the most value a manager may withdraw in 24 hours;
 	// zero means the setting bank.withdrawal_cap_per_manager_per_day.
 	WithdrawalCap float64
-	// GameKeys and Bank are the domain the handlers call, built by New
+	// GameKeys, Bank and Roles are the domain the handlers call, built by New
 	// from the fields above; jobs and pages use them too.
 	GameKeys *keys.Keys
 	Bank     *bank.Bank
+	Roles    *roles.Roles
 	// War is the war room (counters, rooms); nil leaves its buttons and
 	// /war counters answering that it is not running.
 	War *war.Service
@@ -62,7 +64,8 @@ type Deps struct {
 
 // New completes d once, before anything uses it: the clock, a logger and
 // the settings read from Store when d has none, and the domain the
-// handlers call (GameKeys, Bank). Router and All only read what it built.
+// handlers call (GameKeys, Bank, Roles). Router and All only read what it
+// built.
 func New(d Deps) *Deps {
 	if d.Now == nil {
 		d.Now = time.Now
@@ -76,6 +79,7 @@ func New(d Deps) *Deps {
 	d.names = &remembered{}
 	out := &d
 	out.GameKeys = keys.New(keys.Options{Store: d.Store, Game: d.Game, Ring: d.Keys, Notify: notices{out}, Logger: d.Logger, Now: d.Now})
+	out.Roles = roles.New(roles.Options{Store: d.Store, Game: d.Game, Guilds: discordGuilds{out}, Connections: linkedConnections{out}, Logger: d.Logger})
 	out.Bank = bank.New(bank.Options{Store: d.Store, Game: d.Game, Keys: out.GameKeys, Settings: d.Settings, Logger: d.Logger, Now: d.Now, Cap: d.WithdrawalCap})
 	return out
 }
@@ -148,10 +152,11 @@ func (d *Deps) change(ctx context.Context, fn func(q *store.Queries) (audit.Entr
 // audit records a refusal or denial, which changes nothing else
 // (audit.Log.Refused).
 func (d *Deps) audit(ctx context.Context, e audit.Entry) {
-	audit.Log{Store: d.Store, Logger: d.Logger}.Refused(ctx, e)
+	audit.Log{Store: d.Store, Logger: d.Logger}.Record(ctx, e)
 }
 
-// LinkedRoles is the web side's Linked Roles (package site).
+// LinkedRoles keeps role connections in step (roles.Linked, which the web
+// side builds with its grants).
 type LinkedRoles interface {
 	// SyncRoleConnection writes the user's role connection as their
 	// nation now is; a user who never connected one has none.

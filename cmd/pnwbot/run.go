@@ -357,11 +357,10 @@ func (a *app) newSite(cfg *config.Config, rest *bot.REST, deps *commands.Deps, b
 	if err != nil {
 		return err
 	}
-	// The web side holds the Linked Roles connections the commands keep in
-	// step, and reads the bank through them: one of the two is handed to
-	// the other after it is built, until the connections are a package of
-	// their own.
-	deps.LinkedRoles = a.site
+	// The web side holds the grants the Linked Roles connections are
+	// written with (roles.Linked), and reads the bank through the commands'
+	// domain: one of the two is handed to the other after it is built.
+	deps.LinkedRoles = a.site.LinkedRoles()
 	return nil
 }
 
@@ -372,14 +371,14 @@ func (a *app) newJobs(ctx context.Context, cfgs *settings.Settings, rest *bot.RE
 		{Name: "retention", Every: cfgs.Seconds(ctx, settings.RetentionInterval), Run: func(ctx context.Context) (any, error) { return a.st.Prune(ctx, time.Now()) }},
 		{Name: "key_check", Every: cfgs.Seconds(ctx, settings.KeyVerificationInterval), Run: func(ctx context.Context) (any, error) { return deps.GameKeys.Verify(ctx) }},
 		{Name: "withdrawals_settle", Every: cfgs.Seconds(ctx, settings.SettleInterval), Run: func(ctx context.Context) (any, error) { return deps.Bank.Settle(ctx) }},
-		{Name: "role_sync", Every: cfgs.Seconds(ctx, settings.RoleSyncInterval), Run: func(ctx context.Context) (any, error) { return deps.SyncAllRoles(ctx) }},
+		{Name: "role_sync", Every: cfgs.Seconds(ctx, settings.RoleSyncInterval), Run: func(ctx context.Context) (any, error) { return deps.Roles.SyncAll(ctx) }},
 		{Name: "war_poll", Every: cfgs.Seconds(ctx, settings.WarPollInterval), Run: func(ctx context.Context) (any, error) { return a.war.Poll(ctx) }},
 		{Name: "audit", Every: cfgs.Seconds(ctx, settings.AuditInterval), Run: func(ctx context.Context) (any, error) { return deps.AuditPass(ctx) }},
 		{Name: "bank_ingest", Every: cfgs.Seconds(ctx, settings.BankIngestInterval), Run: func(ctx context.Context) (any, error) { return deps.Bank.Ingest(ctx) }},
 	}
 	if a.site != nil {
 		passes = append(passes, jobs.Pass{Name: "linked_roles", Every: cfgs.Seconds(ctx, settings.LinkedRolesInterval),
-			Run: func(ctx context.Context) (any, error) { return a.site.RefreshRoleConnections(ctx) }})
+			Run: func(ctx context.Context) (any, error) { return a.site.LinkedRoles().RefreshRoleConnections(ctx) }})
 	}
 	var err error
 	a.jobs, err = jobs.New(jobs.Options{Store: a.jobsDB, Logger: a.logger, Registerer: a.reg, DM: rest, Passes: passes})

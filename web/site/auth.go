@@ -259,5 +259,5 @@ func (s *Site) audited(r *http.Request, e audit.Entry) audit.Entry {
 
 // audit records a refusal; a failed write is logged, the refusal stands.
 func (s *Site) audit(r *http.Request, e audit.Entry) {
-	audit.Log{Store: s.opts.Store, Logger: s.opts.Logger}.Refused(r.Context(), s.audited(r, e))
+	audit.Log{Store: s.opts.Store, Logger: s.opts.Logger}.Record(r.Context(), s.audited(r, e))
 }

@@ -27,6 +27,7 @@ import (
 	"pnwbot/ia"
 	"pnwbot/keys"
 	"pnwbot/pnw"
+	"pnwbot/roles"
 	"pnwbot/secrets"
 	"pnwbot/store"
 )
@@ -82,6 +83,7 @@ type Site struct {
 	pages   map[string]*template.Template
 	client  *http.Client // for Discord's token and API endpoints
 	keys    *keys.Keys   // where a stored key stands, as /me says
+	linked  *roles.Linked
 	metrics metrics
 }
 
@@ -118,6 +120,7 @@ func New(opts Options) (*Site, error) {
 	if s.metrics, err = newMetrics(opts.Registerer); err != nil {
 		return nil, fmt.Errorf("site: metrics: %w", err)
 	}
+	s.linked = roles.NewLinked(roles.LinkedOptions{Store: opts.Store, Game: opts.Game, Writer: s, Logger: opts.Logger})
 	for _, name := range []string{"home", "me", "alliance", "bank", "public", "error", "linked", "admin", "audit"} {
 		t, err := template.New(name).Funcs(funcs).ParseFS(templates, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {

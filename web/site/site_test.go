@@ -597,7 +597,7 @@ func TestLinkedRoles(t *testing.T) {
 
 	// The nation grows and changes alliance: the periodic refresh follows.
 	b.game.AddNation(pnwtest.Nation{ID: tessNat, NationName: "Testonia", LeaderName: "Tess", AllianceID: 77, Score: 3000, NumCities: 22})
-	n, err := b.site.RefreshRoleConnections(t.Context())
+	n, err := b.site.LinkedRoles().RefreshRoleConnections(t.Context())
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
 	require.Equal(t, map[string]string{"verified": "1", "alliance_id": "77", "cities": "22", "score": "3000"}, b.discord.RoleConnection(userTess).Metadata)
@@ -605,12 +605,12 @@ func TestLinkedRoles(t *testing.T) {
 	// /unlink: no longer verified.
 	_, err = b.st.UserUnlink(t.Context(), u.ID)
 	require.NoError(t, err)
-	require.NoError(t, b.site.SyncRoleConnection(t.Context(), u.ID))
+	require.NoError(t, b.site.LinkedRoles().SyncRoleConnection(t.Context(), u.ID))
 	require.Equal(t, &discordtest.RoleConnection{PlatformName: "Politics and War", Metadata: map[string]string{"verified": "0"}},
 		b.discord.RoleConnection(userTess))
 
 	// /delete-account: emptied, and the grant is gone.
-	require.NoError(t, b.site.ForgetRoleConnection(t.Context(), u.ID))
+	require.NoError(t, b.site.LinkedRoles().ForgetRoleConnection(t.Context(), u.ID))
 	require.Empty(t, b.discord.RoleConnection(userTess).Metadata)
 	_, err = b.st.RoleConnectionGet(t.Context(), u.ID)
 	require.ErrorIs(t, err, store.ErrNotFound)
