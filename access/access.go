@@ -84,6 +84,26 @@ func (s Set) List() []Permission { return list(s, Permissions) }
 // s lacks.
 func (s Set) Missing(need ...Permission) []Permission { return missing(s, need) }
 
+// Changed lists, in order, the overrides that differ from the role's
+// preset, each as "+canViewBank" (granted) or "−canManageBank" (taken).
+func Changed(role string, overrides map[Permission]bool) []string {
+	return changed(Preset(role), overrides, Permissions)
+}
+
+func changed[P ~string](preset, overrides map[P]bool, order []P) []string {
+	var out []string
+	for _, p := range order {
+		if on, ok := overrides[p]; ok && on != preset[p] {
+			sign := "−"
+			if on {
+				sign = "+"
+			}
+			out = append(out, sign+string(p))
+		}
+	}
+	return out
+}
+
 func list[P comparable](s map[P]bool, order []P) []P {
 	var out []P
 	for _, p := range order {

@@ -144,3 +144,14 @@ func TestCheck(t *testing.T) {
 	err = access.Check(access.Alliance(access.ViewMembers, access.ViewBank), access.Perms{})
 	require.EqualError(t, err, "missing canViewMembers, canViewBank")
 }
+
+// TestChanged: only the overrides that differ from the preset are shown,
+// in the order of the permissions.
+func TestChanged(t *testing.T) {
+	t.Parallel()
+	o := map[access.Permission]bool{access.ManageBank: true, access.ViewMembers: true, access.ViewWars: false}
+	require.Equal(t, []string{"+canManageBank", "−canViewWars"}, access.Changed(access.Viewer, o), "a viewer sees members anyway")
+	so := map[access.SystemPermission]bool{access.ManageAdmins: true, access.ManageUsers: true}
+	require.Equal(t, []string{"+canManageAdmins"}, access.SystemChanged(access.LevelAdmin, so))
+	require.Empty(t, access.SystemChanged(access.LevelSuperAdmin, so), "a super admin holds everything")
+}

@@ -70,6 +70,15 @@ func SystemEffective(level string, overrides map[SystemPermission]bool) SystemSe
 	return s
 }
 
+// SystemChanged lists, in order, an admin's overrides that differ from the
+// level's preset, as Changed does; a super admin's count for nothing.
+func SystemChanged(level string, overrides map[SystemPermission]bool) []string {
+	if level != LevelAdmin {
+		return nil
+	}
+	return changed(SystemPreset(level), overrides, SystemPermissions)
+}
+
 // SystemOverrides decodes system_admins.permissions.
 func SystemOverrides(raw json.RawMessage) (map[SystemPermission]bool, error) {
 	return overrides[SystemPermission](raw, "system admin")

@@ -118,7 +118,7 @@ func (d *Deps) adminAdminsList(ctx context.Context, req *call) (*bot.Response, e
 		if err != nil {
 			return nil, err
 		}
-		if o := systemOverrideText(a.Level, overrides); o != "" {
+		if o := strings.Join(access.SystemChanged(a.Level, overrides), " "); o != "" {
 			line += " · " + o
 		}
 		lines = append(lines, line)
@@ -132,22 +132,6 @@ func (d *Deps) adminAdminsList(ctx context.Context, req *call) (*bot.Response, e
 }
 
 func levelName(level string) string { return capitalize(strings.ReplaceAll(level, "_", " ")) }
-
-// systemOverrideText lists an admin's overrides that differ from the
-// level's preset: "+canManageAdmins −canViewAuditLogs".
-func systemOverrideText(level string, overrides map[access.SystemPermission]bool) string {
-	if level != access.LevelAdmin {
-		return ""
-	}
-	preset := access.SystemPreset(level)
-	var parts []string
-	for _, p := range access.SystemPermissions {
-		if on, ok := overrides[p]; ok && on != preset[p] {
-			parts = append(parts, map[bool]string{true: "+", false: "−"}[on]+string(p))
-		}
-	}
-	return strings.Join(parts, " ")
-}
 
 func (d *Deps) adminAdminsGrant(ctx context.Context, req *call) (*bot.Response, error) {
 	return d.changeAdmin(ctx, req, "admin.grant", func(o adminOptions, before *store.SystemAdmin) (*store.SystemAdminUpsertParams, error) {

@@ -15,6 +15,7 @@ import (
 	"pnwbot/access"
 	"pnwbot/audit"
 	"pnwbot/bot"
+	"pnwbot/keys"
 	"pnwbot/store"
 )
 
@@ -53,35 +54,12 @@ func managerLines(rows []store.AllianceManagerListByAllianceRow) ([]string, erro
 			return nil, err
 		}
 		line := fmt.Sprintf("<@%s> · %s", r.DiscordID, capitalize(m.Role))
-		if o := overrideText(m.Role, overrides); o != "" {
+		if o := strings.Join(access.Changed(m.Role, overrides), " "); o != "" {
 			line += " · " + o
 		}
-		lines = append(lines, line+" · key: "+managerKeyStatus(m))
+		lines = append(lines, line+" · key: "+keys.ManagerState(m).String())
 	}
 	return lines, nil
-}
-
-// overrideText lists the overrides that differ from the role's preset:
-// "+canManageBank −canViewBank".
-func overrideText(role string, overrides map[access.Permission]bool) string {
-	preset := access.Preset(role)
-	var parts []string
-	for _, p := range access.Permissions {
-		if on, ok := overrides[p]; ok && on != preset[p] {
-			parts = append(parts, map[bool]string{true: "+", false: "−"}[on]+string(p))
-		}
-	}
-	return strings.Join(parts, " ")
-}
-
-func managerKeyStatus(m store.AllianceManager) string {
-	switch {
-	case m.ManagerApiKey == nil:
-		return "none"
-	case m.KeyRevokedAt != nil:
-		return "refused by the game"
-	}
-	return "linked"
 }
 
 func (d *Deps) allianceManagersAdd(ctx context.Context, req *call) (*bot.Response, error) {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"pnwbot/store"
 )
 
 // Kind is whose key it is.
@@ -26,6 +28,17 @@ const (
 	Revoked                 // the game refused it
 	Linked                  // stored and usable
 )
+
+// String names the state in a word or two, for lists.
+func (s State) String() string {
+	return [...]string{None: "none", Unreadable: "unreadable", Revoked: "refused by the game", Linked: "linked"}[s]
+}
+
+// ManagerState is where manager m's alliance key stands as stored, without
+// opening it (a list of managers).
+func ManagerState(m store.AllianceManager) State {
+	return status(Manager, m.ManagerApiKey, true, m.KeyRevokedAt, m.KeyVerifiedAt, m.KeyPermissions).State
+}
 
 // Status is where a stored key stands, never what it is.
 type Status struct {
