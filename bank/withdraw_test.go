@@ -54,7 +54,7 @@ func setup(t *testing.T, opts pnw.Options) *bundle {
 	t.Cleanup(fake.Close)
 	fake.AddKey(botKey, 1)
 	fake.SetBotKey(gameBotKey)
-	fake.AddAlliance(pnwtest.Alliance{ID: rose, Name: "Rose", Acronym: "Rose", Bank: pnwtest.Resources{Money: 1_000_000, Food: 5_000, Steel: 300}})
+	fake.AddAlliance(pnwtest.Alliance{ID: rose, Name: "Rose", Acronym: "Rose", Bank: pnw.Amounts{pnw.Money: 1_000_000, pnw.Food: 5_000, pnw.Steel: 300}})
 	fake.AddNation(pnwtest.Nation{ID: alice, NationName: "Aliceland", LeaderName: "Alice", AllianceID: rose, AlliancePosition: "LEADER"})
 	fake.AddNation(pnwtest.Nation{ID: bob, NationName: "Bobistan", LeaderName: "Bob", AllianceID: rose, AlliancePosition: "OFFICER"})
 	fake.AddNation(pnwtest.Nation{ID: carol, NationName: "Carolina", LeaderName: "Carol"})
@@ -136,8 +136,8 @@ func TestWithdrawal(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, bank.Sent, sent.State)
 		require.NotNil(t, sent.BankrecID)
-		require.Equal(t, 999_500.0, b.game.Alliance(rose).Bank.Money)
-		require.Equal(t, 4_990.0, b.game.Alliance(rose).Bank.Food)
+		require.Equal(t, 999_500.0, b.game.Alliance(rose).Bank[pnw.Money])
+		require.Equal(t, 4_990.0, b.game.Alliance(rose).Bank[pnw.Food])
 
 		again, err := b.bank.Confirm(ctx, b.alice, id(w))
 		require.NoError(t, err, "a second click is told the state")
@@ -165,7 +165,7 @@ func TestWithdrawal(t *testing.T) {
 			require.Contains(t, []string{bank.Sent, bank.Sending}, s)
 		}
 		require.Equal(t, 1, b.game.RequestsFor("bankWithdraw"))
-		require.Equal(t, 999_900.0, b.game.Alliance(rose).Bank.Money)
+		require.Equal(t, 999_900.0, b.game.Alliance(rose).Bank[pnw.Money])
 	})
 
 	t.Run("CancelledThenNeverSent", func(t *testing.T) {
@@ -241,7 +241,7 @@ func TestWithdrawal(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, bank.Failed, got.State)
 		require.Equal(t, "the game refused it: Your alliance does not have enough money.", *got.Error)
-		require.Equal(t, 1_000_000.0, b.game.Alliance(rose).Bank.Money)
+		require.Equal(t, 1_000_000.0, b.game.Alliance(rose).Bank[pnw.Money])
 	})
 
 	t.Run("UnprovenRefusalIsUnknown", func(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"pnwbot/bot"
+	"pnwbot/pnw"
 	"pnwbot/pnw/pnwtest"
 	"pnwbot/secrets"
 	"pnwbot/store"
@@ -135,8 +136,8 @@ func TestAllianceBank(t *testing.T) {
 	twoAlliances := func(t *testing.T) (*testBundle, store.Alliance, store.Alliance) {
 		_, b := setup(t)
 		rows := b.setUp(t)
-		b.game.AddAlliance(pnwtest.Alliance{ID: rose, Name: "Rose", Bank: pnwtest.Resources{Money: 1_000_000, Food: 500}})
-		b.game.AddAlliance(pnwtest.Alliance{ID: thorn, Name: "Thorn", Bank: pnwtest.Resources{Money: 7_777, Steel: 3}})
+		b.game.AddAlliance(pnwtest.Alliance{ID: rose, Name: "Rose", Bank: pnw.Amounts{pnw.Money: 1_000_000, pnw.Food: 500}})
+		b.game.AddAlliance(pnwtest.Alliance{ID: thorn, Name: "Thorn", Bank: pnw.Amounts{pnw.Money: 7_777, pnw.Steel: 3}})
 		b.game.SetTradePrices(pnwtest.TradePrice{Resource: "food", AveragePrice: 100}, pnwtest.TradePrice{Resource: "steel", AveragePrice: 4000})
 		b.game.AddKey(bobKey, bobNation, "alliance_view_bank")
 		b.game.AddNation(pnwtest.Nation{ID: bobNation, NationName: "Bobistan", AllianceID: thorn, AlliancePosition: "LEADER"})
@@ -217,11 +218,11 @@ func TestAllianceRecords(t *testing.T) {
 	b.linkAllianceKey(t, a, aliceID, aliceKey, "alliance_view_bank")
 	now := time.Now()
 	b.game.AddBankrec(pnwtest.Bankrec{ID: 1, Date: now.Add(-3 * time.Hour), SenderID: bobNation, SenderType: 1, ReceiverID: rose, ReceiverType: 2,
-		Resources: pnwtest.Resources{Money: 5000, Food: 10}, Note: "deposit"})
+		Resources: pnw.Amounts{pnw.Money: 5000, pnw.Food: 10}, Note: "deposit"})
 	b.game.AddBankrec(pnwtest.Bankrec{ID: 2, Date: now.Add(-2 * time.Hour), SenderID: rose, SenderType: 2, ReceiverID: carolNat, ReceiverType: 1,
-		Resources: pnwtest.Resources{Money: 2000}})
+		Resources: pnw.Amounts{pnw.Money: 2000}})
 	b.game.AddBankrec(pnwtest.Bankrec{ID: 3, Date: now.Add(-time.Hour), SenderID: bobNation, SenderType: 1, ReceiverID: rose, ReceiverType: 2,
-		TaxID: 9, Resources: pnwtest.Resources{Money: 300, Steel: 2}})
+		TaxID: 9, Resources: pnw.Amounts{pnw.Money: 300, pnw.Steel: 2}})
 
 	resp, err := b.in(t, "alliance_bank_history", "nation", "", "limit", "50")
 	require.NoError(t, err)

@@ -27,7 +27,7 @@ import (
 const gameBotKey = "gamebotkey0000000000"
 
 // bank is what Rose's bank holds in the withdrawal tests.
-var bank = pnwtest.Resources{Money: 1_000_000, Food: 5_000, Steel: 300}
+var bank = pnw.Amounts{pnw.Money: 1_000_000, pnw.Food: 5_000, pnw.Steel: 300}
 
 // banker sets Rose up with Alice as its admin, her alliance key allowed to
 // withdraw, a bank, and the game's bot key; the bundle's router is a process
@@ -153,7 +153,7 @@ func TestAllianceWithdraw(t *testing.T) {
 		require.Contains(t, resp.Embeds[0].Description, "Sent (bank record #")
 		require.Empty(t, resp.Components, "the buttons are gone")
 		require.Equal(t, 1, b.game.RequestsFor("bankWithdraw"))
-		require.Equal(t, bank.Money-1000, b.game.Alliance(rose).Bank.Money)
+		require.Equal(t, bank[pnw.Money]-1000, b.game.Alliance(rose).Bank[pnw.Money])
 
 		ws := b.withdrawals(t, a)
 		require.Len(t, ws, 1)
@@ -208,7 +208,7 @@ func TestAllianceWithdraw(t *testing.T) {
 		}
 		wg.Wait()
 		require.Equal(t, 1, b.game.RequestsFor("bankWithdraw"), "exactly one bankWithdraw reaches the game")
-		require.Equal(t, bank.Money-700, b.game.Alliance(rose).Bank.Money)
+		require.Equal(t, bank[pnw.Money]-700, b.game.Alliance(rose).Bank[pnw.Money])
 		w := b.withdrawals(t, a)[0]
 		require.Equal(t, "sent", w.State)
 		require.Equal(t, sentLife, b.life(t, w.ID))
@@ -369,7 +369,7 @@ func TestAllianceWithdraw(t *testing.T) {
 		resp, err = b.click(t, confirm)
 		require.NoError(t, err)
 		require.Contains(t, resp.Embeds[0].Description, "refused")
-		require.Equal(t, bank.Money, b.game.Alliance(rose).Bank.Money)
+		require.Equal(t, bank[pnw.Money], b.game.Alliance(rose).Bank[pnw.Money])
 	})
 
 	t.Run("ExecutedThenFieldFailed", func(t *testing.T) {
@@ -436,7 +436,7 @@ func TestAllianceWithdraw(t *testing.T) {
 			"Negative":      {[]*discordgo.ApplicationCommandInteractionDataOption{money(-5)}, "money is negative"},
 			"AllZero":       {[]*discordgo.ApplicationCommandInteractionDataOption{money(0), discordtest.Option("food", 0.0)}, "at least one amount above zero"},
 			"None":          {nil, "at least one amount above zero"},
-			"AboveBank":     {[]*discordgo.ApplicationCommandInteractionDataOption{money(bank.Money + 1)}, "The bank holds less than that: it holds $1,000,000."},
+			"AboveBank":     {[]*discordgo.ApplicationCommandInteractionDataOption{money(bank[pnw.Money] + 1)}, "The bank holds less than that: it holds $1,000,000."},
 			"SteelAbove":    {[]*discordgo.ApplicationCommandInteractionDataOption{money(5), discordtest.Option("steel", 301.0)}, "it holds 300 steel."},
 			"UnknownNation": {[]*discordgo.ApplicationCommandInteractionDataOption{money(5), discordtest.Option("recipient", "424242")}, "no nation with id 424242"},
 			"ThreeDecimals": {[]*discordgo.ApplicationCommandInteractionDataOption{money(5.999)}, "money has more than two decimals"},
@@ -470,7 +470,7 @@ func TestAllianceWithdraw(t *testing.T) {
 		b, a := banker(t, pnw.Options{})
 		b.deps.WithdrawalCap = 1000
 		b.restart(t, pnw.Options{})
-		b.game.AddAlliance(pnwtest.Alliance{ID: rose, Name: "Rose", Acronym: "Rose", Bank: pnwtest.Resources{Money: 1_000_000, Coal: 1e9}})
+		b.game.AddAlliance(pnwtest.Alliance{ID: rose, Name: "Rose", Acronym: "Rose", Bank: pnw.Amounts{pnw.Money: 1_000_000, pnw.Coal: 1e9}})
 		_, err := b.withdraw(t, aliceID, toBob(), discordtest.Option("coal", 1e9))
 		require.ErrorContains(t, err, "no average price for coal")
 		require.Empty(t, b.withdrawals(t, a))

@@ -305,9 +305,9 @@ func TestAllianceWarsAndTrades(t *testing.T) {
 func TestPrivateDataStaysInItsScope(t *testing.T) {
 	t.Parallel()
 	c, b := setup(t)
-	b.fake.AddBankrec(pnwtest.Bankrec{ID: 1, SenderID: officerID, SenderType: 1, ReceiverID: allianceID, ReceiverType: 2, Resources: pnwtest.Resources{Money: 10}})
-	b.fake.AddBankrec(pnwtest.Bankrec{ID: 2, SenderID: officerID, SenderType: 1, ReceiverID: allianceID, ReceiverType: 2, Resources: pnwtest.Resources{Money: 20}})
-	b.fake.AddBankrec(pnwtest.Bankrec{ID: 3, SenderID: memberID, SenderType: 1, ReceiverID: allianceID, ReceiverType: 2, TaxID: 9, Resources: pnwtest.Resources{Money: 5}})
+	b.fake.AddBankrec(pnwtest.Bankrec{ID: 1, SenderID: officerID, SenderType: 1, ReceiverID: allianceID, ReceiverType: 2, Resources: pnw.Amounts{pnw.Money: 10}})
+	b.fake.AddBankrec(pnwtest.Bankrec{ID: 2, SenderID: officerID, SenderType: 1, ReceiverID: allianceID, ReceiverType: 2, Resources: pnw.Amounts{pnw.Money: 20}})
+	b.fake.AddBankrec(pnwtest.Bankrec{ID: 3, SenderID: memberID, SenderType: 1, ReceiverID: allianceID, ReceiverType: 2, TaxID: 9, Resources: pnw.Amounts{pnw.Money: 5}})
 
 	bank, err := c.AllianceBank(t.Context(), officerKey, allianceID)
 	require.NoError(t, err)
@@ -351,7 +351,7 @@ func TestBankWithdraw(t *testing.T) {
 		require.Equal(t, "7", rec.SenderId)
 		require.Equal(t, "101", rec.ReceiverId)
 		require.Equal(t, 250_000.0, rec.Money)
-		require.Equal(t, 750_000.0, b.fake.Alliance(allianceID).Bank.Money)
+		require.Equal(t, 750_000.0, b.fake.Alliance(allianceID).Bank[pnw.Money])
 		require.Equal(t, 1, b.fake.RequestsFor("bankWithdraw"))
 
 		after, err := c.AllianceBank(t.Context(), officerKey, allianceID)
@@ -377,7 +377,7 @@ func TestBankWithdraw(t *testing.T) {
 		_, err = c.BankWithdraw(t.Context(), officerKey, pnw.Withdrawal{ReceiverID: memberID, ReceiverType: pnw.ReceiverNation, Amounts: pnw.Amounts{pnw.Money: 5e9}})
 		require.Error(t, err)
 		require.Contains(t, err.Error(), "not have enough money")
-		require.Equal(t, 1_000_000.0, b.fake.Alliance(allianceID).Bank.Money)
+		require.Equal(t, 1_000_000.0, b.fake.Alliance(allianceID).Bank[pnw.Money])
 	})
 }
 

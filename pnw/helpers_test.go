@@ -95,7 +95,7 @@ func seed(f *pnwtest.Server) {
 		ID: allianceID, Name: "Rose", Acronym: "RS", Score: 12345.5, Rank: 3, Color: "red",
 		Flag: "https://example.com/rose.png", DiscordLink: "https://discord.gg/rose",
 		Founded: time.Date(2015, 3, 1, 0, 0, 0, 0, time.UTC),
-		Bank:    pnwtest.Resources{Money: 1_000_000, Food: 5000, Steel: 300},
+		Bank:    pnw.Amounts{pnw.Money: 1_000_000, pnw.Food: 5000, pnw.Steel: 300},
 	})
 	f.AddAlliance(pnwtest.Alliance{ID: 8, Name: "Guardian", Acronym: "GOB"})
 	f.AddNation(pnwtest.Nation{

@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"pnwbot/bot/discordtest"
+	"pnwbot/pnw"
 	"pnwbot/pnw/pnwtest"
 	"pnwbot/secrets"
 	"pnwbot/store/storetest"
@@ -257,7 +258,7 @@ func TestFaults(t *testing.T) {
 		<-b.p.exited
 		require.Equal(t, 0, b.p.cmd.ProcessState.ExitCode())
 		require.Equal(t, 1, b.game.RequestsFor("bankWithdraw"), "sent once")
-		require.Equal(t, 1_000_000.0-700, b.game.Alliance(9).Bank.Money)
+		require.Equal(t, 1_000_000.0-700, b.game.Alliance(9).Bank[pnw.Money])
 		conn, err := pgx.Connect(ctx, dbURL)
 		require.NoError(t, err)
 		defer conn.Close(ctx)

@@ -17,6 +17,7 @@ import (
 
 	"pnwbot/bot/discordtest"
 	"pnwbot/config"
+	"pnwbot/pnw"
 	"pnwbot/pnw/pnwtest"
 	"pnwbot/secrets"
 	"pnwbot/store"
@@ -132,7 +133,7 @@ func TestTwoReplicas(t *testing.T) {
 		require.Regexp(t, `(?m)^(Sent|It is being sent)`, <-confirmed)
 	}
 	require.Equal(t, 1, game.RequestsFor("bankWithdraw"))
-	require.Equal(t, 1_000_000.0-700, game.Alliance(9).Bank.Money)
+	require.Equal(t, 1_000_000.0-700, game.Alliance(9).Bank[pnw.Money])
 
 	// Each pass ran once, on one of them.
 	passes := regexp.MustCompile(`(?m)^pnwbot_jobs_total\{job="(\w+)",outcome="ok"\} (\d+)$`)
@@ -178,7 +179,7 @@ func withdrawalWorld(game *pnwtest.Server, env map[string]string) func(t *testin
 	const gameBotKey = "gamebotkey0000000000"
 	game.AddKey(playerKey, 4242, "nation_view_resources", "alliance_view_bank", "alliance_withdraw_bank")
 	game.AddNation(pnwtest.Nation{ID: 4242, NationName: "Testonia", LeaderName: "Tess", AllianceID: 9, AlliancePosition: "LEADER", NumCities: 30})
-	game.AddAlliance(pnwtest.Alliance{ID: 9, Name: "Rose", Acronym: "Rose", Rank: 4, Color: "purple", Bank: pnwtest.Resources{Money: 1_000_000}})
+	game.AddAlliance(pnwtest.Alliance{ID: 9, Name: "Rose", Acronym: "Rose", Rank: 4, Color: "purple", Bank: pnw.Amounts{pnw.Money: 1_000_000}})
 	game.SetBotKey(gameBotKey)
 	env[config.PNWBotKey] = gameBotKey
 	return func(t *testing.T, base string, priv ed25519.PrivateKey) {

@@ -14,6 +14,7 @@ import (
 
 	"pnwbot/bot/discordtest"
 	"pnwbot/config"
+	"pnwbot/pnw"
 	"pnwbot/pnw/pnwtest"
 	"pnwbot/secrets"
 	"pnwbot/store"
@@ -34,7 +35,7 @@ func TestDashboardInABrowser(t *testing.T) {
 	const botKey = "botkey00000000000000"
 	game.AddKey(botKey, 1)
 	game.AddAlliance(pnwtest.Alliance{ID: 9, Name: "Rose", Acronym: "Rose", Score: 123456.78, Rank: 4, Color: "purple",
-		Bank: pnwtest.Resources{Money: 12345678.9, Steel: 25000, Aluminum: 18000, Munitions: 9000, Gasoline: 7500, Food: 120000, Uranium: 800}})
+		Bank: pnw.Amounts{pnw.Money: 12345678.9, pnw.Steel: 25000, pnw.Aluminum: 18000, pnw.Munitions: 9000, pnw.Gasoline: 7500, pnw.Food: 120000, pnw.Uranium: 800}})
 	const managerKey = "tessbankkey000000000"
 	game.AddKey(managerKey, 4242, "alliance_view_bank")
 	game.AddNation(pnwtest.Nation{ID: 1, NationName: "Bot Nation", LeaderName: "Bot"})

@@ -269,17 +269,15 @@ func (x *executor) withdraw(args map[string]any) (any, error) {
 	if !ok || !inAlliance {
 		return nil, errors.New("You are not in an alliance.")
 	}
-	bank := resources(a.Bank)
-	var amounts Resources
-	moved := resources(amounts)
+	bank := a.Bank
+	var moved pnw.Amounts
 	for _, r := range pnw.Resources {
-		name := r.String()
-		v := toFloat(args[name])
-		if v < 0 || v > bank[name] {
-			return nil, fmt.Errorf("Your alliance does not have enough %s.", name)
+		v := toFloat(args[r.String()])
+		if v < 0 || v > bank[r] {
+			return nil, fmt.Errorf("Your alliance does not have enough %s.", r)
 		}
-		bank[name] -= v
-		moved[name] = v
+		bank[r] -= v
+		moved[r] = v
 	}
 	receiver, receiverType := toInt(args["receiver"]), toInt(args["receiver_type"])
 	_, nationExists := s.nations[receiver]
@@ -287,14 +285,12 @@ func (x *executor) withdraw(args map[string]any) (any, error) {
 	if receiverType == 1 && !nationExists || receiverType == 2 && !allianceExists || receiverType < 1 || receiverType > 2 {
 		return nil, errors.New("The receiver does not exist.")
 	}
-	a.Bank = fromResources(bank)
+	a.Bank = bank
 	s.alliances[a.ID] = a
 	if receiverType == 2 {
-		toBank := resources(to.Bank)
-		for name, v := range moved {
-			toBank[name] += v
+		for r, v := range moved {
+			to.Bank[r] += v
 		}
-		to.Bank = fromResources(toBank)
 		s.alliances[to.ID] = to
 	}
 	s.nextID++
@@ -302,7 +298,7 @@ func (x *executor) withdraw(args map[string]any) (any, error) {
 	rec := Bankrec{
 		ID: s.nextID, Date: time.Now(), SenderID: a.ID, SenderType: 2,
 		ReceiverID: receiver, ReceiverType: receiverType, BankerID: banker.ID, Note: note,
-		Resources: fromResources(moved),
+		Resources: moved,
 	}
 	s.bankrecs = append(s.bankrecs, rec)
 	return rec.record(), nil
@@ -311,20 +307,6 @@ func (x *executor) withdraw(args map[string]any) (any, error) {
 func isResource(name string) bool {
 	_, ok := pnw.ResourceNamed(name)
 	return ok
-}
-
-func resources(r Resources) map[string]float64 {
-	m := map[string]float64{}
-	b, _ := json.Marshal(r)
-	_ = json.Unmarshal(b, &m)
-	return m
-}
-
-func fromResources(m map[string]float64) Resources {
-	var r Resources
-	b, _ := json.Marshal(m)
-	_ = json.Unmarshal(b, &r)
-	return r
 }
 
 // paginate serves a list as the game's paginators do.

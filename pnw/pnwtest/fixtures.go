@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strconv"
 	"time"
+
+	"pnwbot/pnw"
 )
 
 // Nation is a nation fixture. Zero fields come back as zero values;
@@ -49,39 +51,23 @@ type City struct {
 	Drydock  int `json:"drydock"`
 }
 
-// Resources are amounts of money and resources.
-type Resources struct {
-	Money     float64 `json:"money"`
-	Coal      float64 `json:"coal"`
-	Oil       float64 `json:"oil"`
-	Uranium   float64 `json:"uranium"`
-	Iron      float64 `json:"iron"`
-	Bauxite   float64 `json:"bauxite"`
-	Lead      float64 `json:"lead"`
-	Gasoline  float64 `json:"gasoline"`
-	Munitions float64 `json:"munitions"`
-	Steel     float64 `json:"steel"`
-	Aluminum  float64 `json:"aluminum"`
-	Food      float64 `json:"food"`
-}
-
 // Alliance is an alliance fixture. Bank is visible only to keys of its
 // members with the alliance_view_bank permission.
 type Alliance struct {
-	ID            int       `json:"id,string"`
-	Name          string    `json:"name"`
-	Acronym       string    `json:"acronym"`
-	Score         float64   `json:"score"`
-	AverageScore  float64   `json:"average_score"`
-	Rank          int       `json:"rank"`
-	Color         string    `json:"color"`
-	Flag          string    `json:"flag"`
-	DiscordLink   string    `json:"discord_link"`
-	ForumLink     string    `json:"forum_link"`
-	WikiLink      string    `json:"wiki_link"`
-	AcceptMembers bool      `json:"accept_members"`
-	Founded       time.Time `json:"-"`
-	Bank          Resources `json:"-"`
+	ID            int         `json:"id,string"`
+	Name          string      `json:"name"`
+	Acronym       string      `json:"acronym"`
+	Score         float64     `json:"score"`
+	AverageScore  float64     `json:"average_score"`
+	Rank          int         `json:"rank"`
+	Color         string      `json:"color"`
+	Flag          string      `json:"flag"`
+	DiscordLink   string      `json:"discord_link"`
+	ForumLink     string      `json:"forum_link"`
+	WikiLink      string      `json:"wiki_link"`
+	AcceptMembers bool        `json:"accept_members"`
+	Founded       time.Time   `json:"-"`
+	Bank          pnw.Amounts `json:"-"`
 	// TaxBrackets are the brackets assignTaxBracket accepts.
 	TaxBrackets []TaxBracket `json:"-"`
 }
@@ -89,16 +75,16 @@ type Alliance struct {
 // Bankrec is a bank record; one with a TaxID is a tax record. Sender and
 // receiver types: 1 nation, 2 alliance.
 type Bankrec struct {
-	ID           int       `json:"id,string"`
-	Date         time.Time `json:"-"`
-	SenderID     int       `json:"sender_id,string"`
-	SenderType   int       `json:"sender_type"`
-	ReceiverID   int       `json:"receiver_id,string"`
-	ReceiverType int       `json:"receiver_type"`
-	BankerID     int       `json:"banker_id,string"`
-	Note         string    `json:"note"`
-	TaxID        int       `json:"tax_id,string"`
-	Resources
+	ID           int         `json:"id,string"`
+	Date         time.Time   `json:"-"`
+	SenderID     int         `json:"sender_id,string"`
+	SenderType   int         `json:"sender_type"`
+	ReceiverID   int         `json:"receiver_id,string"`
+	ReceiverType int         `json:"receiver_type"`
+	BankerID     int         `json:"banker_id,string"`
+	Note         string      `json:"note"`
+	TaxID        int         `json:"tax_id,string"`
+	Resources    pnw.Amounts `json:"-"`
 }
 
 // War is a war fixture; it is active while Ended is zero.
@@ -176,15 +162,20 @@ func (n Nation) record() map[string]any {
 }
 
 func (a Alliance) record() map[string]any {
-	m := record(a, map[string]time.Time{"date": a.Founded}, plainDate)
-	for k, v := range record(a.Bank, nil, "") {
-		m[k] = v
-	}
-	return m
+	return withAmounts(record(a, map[string]time.Time{"date": a.Founded}, plainDate), a.Bank)
 }
 
 func (r Bankrec) record() map[string]any {
-	return record(r, map[string]time.Time{"date": r.Date}, plainDate)
+	return withAmounts(record(r, map[string]time.Time{"date": r.Date}, plainDate), r.Resources)
+}
+
+// withAmounts adds each resource's amount to a record, as the game names
+// them.
+func withAmounts(m map[string]any, a pnw.Amounts) map[string]any {
+	for _, r := range pnw.Resources {
+		m[r.String()] = a[r]
+	}
+	return m
 }
 
 func (w War) record() map[string]any {

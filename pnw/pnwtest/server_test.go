@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"pnwbot/pnw"
 	"pnwbot/pnw/pnwtest"
 )
 
@@ -36,7 +37,7 @@ func setup(t *testing.T) *pnwtest.Server {
 	require.NoError(t, err)
 	t.Cleanup(f.Close)
 	f.AddKey("k", 1)
-	f.AddAlliance(pnwtest.Alliance{ID: 9, Name: "Nine", Bank: pnwtest.Resources{Money: 5}})
+	f.AddAlliance(pnwtest.Alliance{ID: 9, Name: "Nine", Bank: pnw.Amounts{pnw.Money: 5}})
 	f.AddNation(pnwtest.Nation{ID: 1, NationName: "One", AllianceID: 9, LastActive: time.Date(2025, 5, 6, 7, 8, 9, 0, time.UTC)})
 	return f
 }
