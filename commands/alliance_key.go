@@ -2,7 +2,6 @@ package commands
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -11,8 +10,6 @@ import (
 
 	"pnwbot/audit"
 	"pnwbot/bot"
-	"pnwbot/pnw"
-	"pnwbot/secrets"
 	"pnwbot/store"
 )
 
@@ -110,41 +107,12 @@ func (d *Deps) allianceKeySubmit(ctx context.Context, req *call) (*bot.Response,
 	if u.PnwNationID == nil {
 		return nil, bot.UserError("Link your own nation with /link first: an alliance key must belong to it. Nothing was saved.")
 	}
-	info, err := d.Game.Me(ctx, key)
-	switch {
-	case errors.Is(err, pnw.ErrInvalidKey):
-		return nil, bot.UserError("The game refused this key: it is wrong or revoked. Copy it again from Account, then API Key. Nothing was saved.")
-	case err != nil:
-		return nil, gameError(err, "Nothing was saved.")
-	}
-	refuse := func(reason, msg string) (*bot.Response, error) {
-		d.audit(ctx, audit.Entry{User: &u.ID, Alliance: &a.ID, Action: "alliance.key_link", Resource: "alliance_manager", ResourceID: strconv.FormatInt(m.ID, 10),
-			Failed: true, New: map[string]any{"reason": reason, "key_nation": info.Nation.Id}})
-		return nil, bot.UserError(msg + " Nothing was saved.")
-	}
-	if info.Nation.Id != strconv.FormatInt(*u.PnwNationID, 10) {
-		return refuse("key of another nation", fmt.Sprintf("This key belongs to %s, not to your linked nation: use a key of your own nation.", info.Nation.NationName))
-	}
-	pos := info.Nation.AlliancePosition
-	if info.Nation.AllianceId != strconv.FormatInt(a.PnwAllianceID, 10) || pos == pnw.AlliancePositionEnumAPPLICANT || pos == pnw.AlliancePositionEnumNOALLIANCE {
-		return refuse("nation not in the alliance", fmt.Sprintf("The game says your nation is not a member of %s.", a.Name))
-	}
-	sealed, err := d.Keys.Seal(key, u.KeySalt, secrets.AllianceKey(u.ID, a.ID))
+	info, err := d.GameKeys.Owner(ctx, key, "Copy it again from Account, then API Key. Nothing was saved.")
 	if err != nil {
-		return nil, fmt.Errorf("seal key: %w", err)
+		return nil, keyError(err, "Nothing was saved.")
 	}
-	perms, err := json.Marshal(info.Permissions)
-	if err != nil {
-		return nil, err
-	}
-	err = d.change(ctx, func(q *store.Queries) (audit.Entry, error) {
-		_, err := q.AllianceManagerSetKey(ctx, store.AllianceManagerSetKeyParams{ID: m.ID, ManagerApiKey: sealed, KeyPermissions: perms})
-		return audit.Entry{User: &u.ID, Alliance: &a.ID, Action: "alliance.key_link", Resource: "alliance_manager", ResourceID: strconv.FormatInt(m.ID, 10),
-			Old: map[string]any{"had_key": m.ManagerApiKey != nil},
-			New: map[string]any{"key": "[redacted]", "key_permissions": json.RawMessage(perms)}}, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("store alliance key: %w", err)
+	if err := d.GameKeys.LinkManager(ctx, u, a, m, key, info); err != nil {
+		return nil, keyError(err, "Nothing was saved.")
 	}
 	msg := fmt.Sprintf("Your alliance key for **%s** is linked and stored encrypted; it is never shown again. /alliance key in the server shows it or forgets it.", a.Name)
 	if !info.Permissions.AllianceViewBank {
@@ -166,12 +134,8 @@ func (d *Deps) allianceKeyForget(ctx context.Context, req *call) (*bot.Response,
 	if m.ManagerApiKey == nil {
 		return updated("You have no alliance key stored: there is nothing to forget."), nil
 	}
-	err = d.change(ctx, func(q *store.Queries) (audit.Entry, error) {
-		return audit.Entry{User: &u.ID, Alliance: &a.ID, Action: "alliance.key_forget", Resource: "alliance_manager", ResourceID: strconv.FormatInt(m.ID, 10),
-			Old: map[string]any{"key": "[redacted]"}}, q.AllianceManagerClearKey(ctx, m.ID)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("forget alliance key: %w", err)
+	if err := d.GameKeys.ForgetManager(ctx, u, a, m); err != nil {
+		return nil, err
 	}
 	return updated(fmt.Sprintf("Your alliance key for %s is deleted.", a.Name)), nil
 }

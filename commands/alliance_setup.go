@@ -15,7 +15,6 @@ import (
 	"pnwbot/audit"
 	"pnwbot/bot"
 	"pnwbot/pnw"
-	"pnwbot/secrets"
 	"pnwbot/store"
 )
 
@@ -160,7 +159,7 @@ func (d *Deps) leadership(ctx context.Context, req *call, u store.User) (leader,
 	if u.KeyRevokedAt != nil {
 		return leader{}, bot.UserError("The game refused your stored key: run /link with your current key first.")
 	}
-	key, err := d.Keys.Open(u.PnwApiKey, u.KeySalt, secrets.NationKey(u.ID))
+	key, err := d.GameKeys.OpenMember(u)
 	if err != nil {
 		return leader{}, fmt.Errorf("open key: %w", err)
 	}

@@ -2,7 +2,6 @@ package commands
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -12,11 +11,9 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"pnwbot/access"
-	"pnwbot/audit"
 	"pnwbot/bot"
+	"pnwbot/keys"
 	"pnwbot/pnw"
-	"pnwbot/secrets"
-	"pnwbot/store"
 )
 
 const (
@@ -103,64 +100,39 @@ func (d *Deps) linkSubmit(ctx context.Context, req *call) (*bot.Response, error)
 	if err != nil && !errors.Is(err, errNoAccount) {
 		return nil, err
 	}
-
-	info, err := d.Game.Me(ctx, key)
-	switch {
-	case errors.Is(err, pnw.ErrInvalidKey):
-		return nil, bot.UserError("The game refused this key: it is wrong, revoked, or has no nation. " +
-			"Copy it again from Account, then API Key, in the game, and run /link again. Nothing was saved.")
-	case err != nil:
-		return nil, gameError(err, "Nothing was saved.")
-	}
-	nationID, err := strconv.ParseInt(info.Nation.Id, 10, 64)
+	info, err := d.GameKeys.Owner(ctx, key, "Copy it again from Account, then API Key, in the game, and run /link again. Nothing was saved.")
 	if err != nil {
-		return nil, fmt.Errorf("me: nation id %q: %w", info.Nation.Id, err)
+		return nil, keyError(err, "Nothing was saved.")
 	}
 	if !known {
 		if u, err = d.ensureUser(ctx, req); err != nil {
 			return nil, err
 		}
 	}
-
-	// The key proves ownership of its nation; a nation already linked to
-	// another Discord account stays with it.
-	if holder, err := d.Store.UserGetByNationID(ctx, &nationID); err == nil && holder.ID != u.ID {
-		return nil, d.refuseTakenNation(ctx, u, nationID, info.Nation.NationName)
-	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return nil, fmt.Errorf("nation holder: %w", err)
+	if err := d.GameKeys.LinkMember(ctx, u, key, info); err != nil {
+		return nil, keyError(err, "Nothing was saved.")
 	}
-
-	sealed, err := d.Keys.Seal(key, u.KeySalt, secrets.NationKey(u.ID))
-	if err != nil {
-		return nil, fmt.Errorf("seal key: %w", err)
+	if id, err := strconv.ParseInt(info.Nation.Id, 10, 64); err == nil {
+		d.rememberNation(ctx, id, info.Nation.NationName, info.Nation.LeaderName, info.Nation.AllianceId)
 	}
-	perms, err := json.Marshal(info.Permissions)
-	if err != nil {
-		return nil, err
-	}
-	err = d.change(ctx, func(q *store.Queries) (audit.Entry, error) {
-		_, err := q.UserLinkNation(ctx, store.UserLinkNationParams{ID: u.ID, PnwNationID: &nationID, PnwApiKey: sealed, KeyPermissions: perms})
-		return audit.Entry{User: &u.ID, Action: "user.link", Resource: "nation", ResourceID: info.Nation.Id,
-			Old: map[string]any{"nation_id": u.PnwNationID, "had_key": u.PnwApiKey != nil},
-			New: map[string]any{"nation_id": nationID, "key": "[redacted]", "key_permissions": json.RawMessage(perms)}}, err
-	})
-	if store.IsNationLinked(err) {
-		return nil, d.refuseTakenNation(ctx, u, nationID, info.Nation.NationName) // linked by someone else meanwhile
-	} else if err != nil {
-		return nil, fmt.Errorf("link nation: %w", err)
-	}
-	d.rememberNation(ctx, nationID, info.Nation.NationName, info.Nation.LeaderName, info.Nation.AllianceId)
 	d.syncRoles(ctx, u.ID)
-
 	return &bot.Response{Ephemeral: true, Content: fmt.Sprintf(
 		"Linked to **%s** (led by %s). Your key is stored encrypted and is never shown again; /unlink forgets it.",
 		info.Nation.NationName, info.Nation.LeaderName)}, nil
 }
 
-func (d *Deps) refuseTakenNation(ctx context.Context, u store.User, nationID int64, name string) error {
-	d.audit(ctx, audit.Entry{User: &u.ID, Action: "user.link", Resource: "nation", ResourceID: strconv.FormatInt(nationID, 10),
-		Failed: true, New: map[string]any{"reason": "nation linked to another account"}})
-	return bot.UserErrorf("**%s** is already linked to another Discord account. If it is yours, run /unlink from that account first. Nothing was saved.", name)
+// keyError renders what package keys refused or could not do; suffix says
+// what became of the request when the game failed.
+func keyError(err error, suffix string) error {
+	var refused *keys.Refused
+	var pe *pnw.Error
+	switch {
+	case errors.As(err, &refused):
+		return bot.UserError(refused.Message)
+	case errors.As(err, &pe):
+		return gameError(err, suffix)
+	}
+	return err
 }
 
 func (d *Deps) unlink(ctx context.Context, req *call) (*bot.Response, error) {
@@ -174,13 +146,8 @@ func (d *Deps) unlink(ctx context.Context, req *call) (*bot.Response, error) {
 	if err := d.allow(ctx, req, u, access.Member(access.LinkAPIKey)); err != nil {
 		return nil, err
 	}
-	err = d.change(ctx, func(q *store.Queries) (audit.Entry, error) {
-		_, err := q.UserUnlink(ctx, u.ID)
-		return audit.Entry{User: &u.ID, Action: "user.unlink", Resource: "nation", ResourceID: strconv.FormatInt(*u.PnwNationID, 10),
-			Old: map[string]any{"nation_id": u.PnwNationID, "key": "[redacted]"}}, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("unlink: %w", err)
+	if err := d.GameKeys.UnlinkMember(ctx, u); err != nil {
+		return nil, err
 	}
 	d.syncRoles(ctx, u.ID)
 	return &bot.Response{Content: "Done: your key is deleted and your nation unlinked. Use /link to link again.", Ephemeral: true}, nil

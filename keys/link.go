@@ -1,0 +1,138 @@
+package keys
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"pnwbot/audit"
+	"pnwbot/pnw"
+	"pnwbot/secrets"
+	"pnwbot/store"
+)
+
+// Refused is a key that will not be stored, audited; Message says why.
+type Refused struct{ Reason, Message string }
+
+func (e *Refused) Error() string { return e.Message }
+
+// Owner asks the game about a key a user submitted: its nation and what
+// it may do. A key the game refuses is a *Refused (not audited: nothing
+// about the user is known yet); retry says what to do then.
+func (k *Keys) Owner(ctx context.Context, key, retry string) (*pnw.KeyInfo, error) {
+	info, err := k.game.Me(ctx, key)
+	if errors.Is(err, pnw.ErrInvalidKey) {
+		return nil, &Refused{"refused by the game", "The game refused this key: it is wrong, revoked, or has no nation. " + retry}
+	}
+	return info, err
+}
+
+// LinkMember stores key (whose owner the game told, info) as u's nation key,
+// sealed, with the nation it proves, audited. A nation already linked to
+// another account stays with it: a *Refused, audited.
+func (k *Keys) LinkMember(ctx context.Context, u store.User, key string, info *pnw.KeyInfo) error {
+	nationID, err := strconv.ParseInt(info.Nation.Id, 10, 64)
+	if err != nil {
+		return fmt.Errorf("me: nation id %q: %w", info.Nation.Id, err)
+	}
+	taken := func() error {
+		k.audit.Record(ctx, audit.Entry{User: &u.ID, Action: "user.link", Resource: "nation", ResourceID: info.Nation.Id,
+			Failed: true, New: map[string]any{"reason": "nation linked to another account"}})
+		return &Refused{"nation linked to another account", fmt.Sprintf("**%s** is already linked to another Discord account. "+
+			"If it is yours, run /unlink from that account first. Nothing was saved.", info.Nation.NationName)}
+	}
+	if holder, err := k.store.UserGetByNationID(ctx, &nationID); err == nil && holder.ID != u.ID {
+		return taken()
+	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("nation holder: %w", err)
+	}
+	sealed, err := k.ring.Seal(key, u.KeySalt, secrets.NationKey(u.ID))
+	if err != nil {
+		return fmt.Errorf("seal key: %w", err)
+	}
+	perms, err := json.Marshal(info.Permissions)
+	if err != nil {
+		return err
+	}
+	err = k.audit.Change(ctx, func(q *store.Queries) (audit.Entry, error) {
+		_, err := q.UserLinkNation(ctx, store.UserLinkNationParams{ID: u.ID, PnwNationID: &nationID, PnwApiKey: sealed, KeyPermissions: perms})
+		return audit.Entry{User: &u.ID, Action: "user.link", Resource: "nation", ResourceID: info.Nation.Id,
+			Old: map[string]any{"nation_id": u.PnwNationID, "had_key": u.PnwApiKey != nil},
+			New: map[string]any{"nation_id": nationID, "key": "[redacted]", "key_permissions": json.RawMessage(perms)}}, err
+	})
+	if store.IsNationLinked(err) {
+		return taken() // linked by someone else meanwhile
+	} else if err != nil {
+		return fmt.Errorf("link nation: %w", err)
+	}
+	return nil
+}
+
+// UnlinkMember deletes u's nation key and unlinks their nation, audited.
+func (k *Keys) UnlinkMember(ctx context.Context, u store.User) error {
+	err := k.audit.Change(ctx, func(q *store.Queries) (audit.Entry, error) {
+		_, err := q.UserUnlink(ctx, u.ID)
+		return audit.Entry{User: &u.ID, Action: "user.unlink", Resource: "nation", ResourceID: strconv.FormatInt(*u.PnwNationID, 10),
+			Old: map[string]any{"nation_id": u.PnwNationID, "key": "[redacted]"}}, err
+	})
+	if err != nil {
+		return fmt.Errorf("unlink: %w", err)
+	}
+	return nil
+}
+
+// OpenMember opens u's nation key to act with it; the caller checked it is
+// stored and not refused.
+func (k *Keys) OpenMember(u store.User) (string, error) {
+	return k.ring.Open(u.PnwApiKey, u.KeySalt, secrets.NationKey(u.ID))
+}
+
+// LinkManager stores key (whose owner the game told, info) as manager m's
+// alliance key in a, sealed, audited. It must be a key of m's own linked
+// nation (u's), a member of the alliance; otherwise a *Refused, audited.
+func (k *Keys) LinkManager(ctx context.Context, u store.User, a store.Alliance, m store.AllianceManager, key string, info *pnw.KeyInfo) error {
+	refuse := func(reason, msg string) error {
+		k.audit.Record(ctx, audit.Entry{User: &u.ID, Alliance: &a.ID, Action: "alliance.key_link", Resource: "alliance_manager",
+			ResourceID: strconv.FormatInt(m.ID, 10), Failed: true, New: map[string]any{"reason": reason, "key_nation": info.Nation.Id}})
+		return &Refused{reason, msg + " Nothing was saved."}
+	}
+	if u.PnwNationID == nil || info.Nation.Id != strconv.FormatInt(*u.PnwNationID, 10) {
+		return refuse("key of another nation", fmt.Sprintf("This key belongs to %s, not to your linked nation: use a key of your own nation.", info.Nation.NationName))
+	}
+	pos := info.Nation.AlliancePosition
+	if info.Nation.AllianceId != strconv.FormatInt(a.PnwAllianceID, 10) || pos == pnw.AlliancePositionEnumAPPLICANT || pos == pnw.AlliancePositionEnumNOALLIANCE {
+		return refuse("nation not in the alliance", fmt.Sprintf("The game says your nation is not a member of %s.", a.Name))
+	}
+	sealed, err := k.ring.Seal(key, u.KeySalt, secrets.AllianceKey(u.ID, a.ID))
+	if err != nil {
+		return fmt.Errorf("seal key: %w", err)
+	}
+	perms, err := json.Marshal(info.Permissions)
+	if err != nil {
+		return err
+	}
+	err = k.audit.Change(ctx, func(q *store.Queries) (audit.Entry, error) {
+		_, err := q.AllianceManagerSetKey(ctx, store.AllianceManagerSetKeyParams{ID: m.ID, ManagerApiKey: sealed, KeyPermissions: perms})
+		return audit.Entry{User: &u.ID, Alliance: &a.ID, Action: "alliance.key_link", Resource: "alliance_manager", ResourceID: strconv.FormatInt(m.ID, 10),
+			Old: map[string]any{"had_key": m.ManagerApiKey != nil},
+			New: map[string]any{"key": "[redacted]", "key_permissions": json.RawMessage(perms)}}, err
+	})
+	if err != nil {
+		return fmt.Errorf("store alliance key: %w", err)
+	}
+	return nil
+}
+
+// ForgetManager deletes manager m's alliance key in a, audited.
+func (k *Keys) ForgetManager(ctx context.Context, u store.User, a store.Alliance, m store.AllianceManager) error {
+	err := k.audit.Change(ctx, func(q *store.Queries) (audit.Entry, error) {
+		return audit.Entry{User: &u.ID, Alliance: &a.ID, Action: "alliance.key_forget", Resource: "alliance_manager", ResourceID: strconv.FormatInt(m.ID, 10),
+			Old: map[string]any{"key": "[redacted]"}}, q.AllianceManagerClearKey(ctx, m.ID)
+	})
+	if err != nil {
+		return fmt.Errorf("forget alliance key: %w", err)
+	}
+	return nil
+}
