@@ -1,0 +1,124 @@
+package keys_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"pnwbot/access"
+	"pnwbot/keys"
+	"pnwbot/pnw"
+	"pnwbot/pnw/pnwtest"
+	"pnwbot/secrets"
+	"pnwbot/store"
+	"pnwbot/store/storetest"
+)
+
+const (
+	botKey   = "botkey00000000000000"
+	aliceKey = "alicekey000000000000"
+	bobKey   = "bobkey00000000000000"
+	rose     = 7
+)
+
+// notes records the notices Keys sends.
+type notes struct {
+	mu   sync.Mutex
+	sent map[string][]string
+}
+
+func (n *notes) Notify(_ context.Context, discordID, text string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.sent[discordID] = append(n.sent[discordID], text)
+}
+
+type bundle struct {
+	st     *store.Store
+	game   *pnwtest.Server
+	client *pnw.Client
+	ring   *secrets.Keyring
+	keys   *keys.Keys
+	notes  *notes
+	rose   store.Alliance
+}
+
+func setup(t *testing.T) *bundle {
+	t.Helper()
+	fake, err := pnwtest.New()
+	require.NoError(t, err)
+	t.Cleanup(fake.Close)
+	fake.AddKey(botKey, 1)
+	fake.AddAlliance(pnwtest.Alliance{ID: rose, Name: "Rose", Bank: pnw.Amounts{pnw.Money: 100}})
+	fake.AddNation(pnwtest.Nation{ID: 101, NationName: "Aliceland", AllianceID: rose, AlliancePosition: "LEADER"})
+	fake.AddNation(pnwtest.Nation{ID: 102, NationName: "Bobistan", AllianceID: rose, AlliancePosition: "OFFICER"})
+	game, err := pnw.New(pnw.Options{URL: fake.URL, APIKey: botKey})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = game.Close(context.Background()) })
+	master, err := secrets.ParseKey(secrets.GenerateKey())
+	require.NoError(t, err)
+	ring, err := secrets.NewKeyring(master, nil)
+	require.NoError(t, err)
+	b := &bundle{st: storetest.NewDB(t), game: fake, client: game, ring: ring, notes: &notes{sent: map[string][]string{}}}
+	b.keys = keys.New(keys.Options{Store: b.st, Game: game, Ring: ring, Notify: b.notes})
+	b.rose, err = b.st.AllianceUpsert(context.Background(), store.AllianceUpsertParams{PnwAllianceID: rose, Name: "Rose", RouteSlug: "rose"})
+	require.NoError(t, err)
+	return b
+}
+
+// manager makes a manager of Rose with key stored as their alliance key,
+// verified now.
+func (b *bundle) manager(t *testing.T, discordID, key string) store.AllianceManager {
+	t.Helper()
+	ctx := context.Background()
+	u, err := b.st.UserCreate(ctx, store.UserCreateParams{DiscordID: discordID, KeySalt: secrets.NewSalt()})
+	require.NoError(t, err)
+	m, err := b.st.AllianceManagerUpsert(ctx, store.AllianceManagerUpsertParams{UserID: u.ID, AllianceID: b.rose.ID, Role: access.Admin, Permissions: []byte(`{}`)})
+	require.NoError(t, err)
+	sealed, err := b.ring.Seal(key, u.KeySalt, secrets.AllianceKey(u.ID, b.rose.ID))
+	require.NoError(t, err)
+	_, err = b.st.AllianceManagerSetKey(ctx, store.AllianceManagerSetKeyParams{ID: m.ID, ManagerApiKey: sealed, KeyPermissions: []byte(`{"alliance_view_bank": true}`)})
+	require.NoError(t, err)
+	_, err = b.st.AllianceManagerKeyVerified(ctx, store.AllianceManagerKeyVerifiedParams{ID: m.ID, ManagerApiKey: sealed, KeyPermissions: []byte(`{"alliance_view_bank": true}`)})
+	require.NoError(t, err)
+	m, err = b.st.AllianceManagerGet(ctx, store.AllianceManagerGetParams{UserID: u.ID, AllianceID: b.rose.ID})
+	require.NoError(t, err)
+	return m
+}
+
+// TestWithAllianceKey: a read uses the alliance's own keys in turn; one the
+// game refuses is marked revoked, its owner told once, and the next tried.
+func TestWithAllianceKey(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	b.game.AddKey(bobKey, 102, "alliance_view_bank")
+	b.manager(t, "1002", bobKey)
+	alice := b.manager(t, "1001", aliceKey) // verified last, so tried first; the game no longer knows it
+
+	var used []string
+	read := func(key string) error {
+		used = append(used, key)
+		_, err := b.client.AllianceBank(ctx, key, rose)
+		return err
+	}
+	require.NoError(t, b.keys.WithAllianceKey(ctx, b.rose, true, read))
+	require.Contains(t, used, bobKey)
+	m, err := b.st.AllianceManagerGet(ctx, store.AllianceManagerGetParams{UserID: alice.UserID, AllianceID: b.rose.ID})
+	require.NoError(t, err)
+	require.NotNil(t, m.KeyRevokedAt, "Alice's refused key is marked")
+	require.Equal(t, keys.Revoked, keys.ManagerState(m))
+	require.Len(t, b.notes.sent["1001"], 1)
+	require.Contains(t, b.notes.sent["1001"][0], "The game refused your alliance key for **Rose**")
+
+	// Only Bob's key is left; once the game refuses it too, none can read.
+	b.game.RevokeKey(bobKey)
+	err = b.keys.WithAllianceKey(ctx, b.rose, true, read)
+	var none *keys.NoAllianceKey
+	require.ErrorAs(t, err, &none)
+	require.Equal(t, "No manager of Rose has an alliance key that may see the bank (the game's alliance_view_bank permission) linked: a manager links one with /alliance key.", none.Error())
+	require.Len(t, b.notes.sent["1001"], 1, "told once")
+	require.Len(t, b.notes.sent["1002"], 1)
+}
