@@ -9,6 +9,7 @@ package access
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 )
@@ -155,4 +156,46 @@ func Of(g Grant) (Set, error) {
 		return nil, err
 	}
 	return Effective(g.Role, o), nil
+}
+
+// Standing is a manager's role and overrides; nil is no manager.
+type Standing struct {
+	Role      string
+	Overrides map[Permission]bool
+}
+
+// Perms is what the standing allows; nothing for nil.
+func (s *Standing) Perms() Set {
+	if s == nil {
+		return Set{}
+	}
+	return Effective(s.Role, s.Overrides)
+}
+
+// ErrLastAdmin refuses a change that would leave an alliance without an
+// admin who may manage its settings.
+var ErrLastAdmin = errors.New("last admin")
+
+// CheckManagerChange decides a change of the target's standing in an
+// alliance to after (nil: removed), from its managers as they stand under
+// the lock (by users.id). The actor needs canManageSettings and every
+// permission the target holds before or after, so that nobody grants, or
+// takes from someone above them, what they do not hold (a *Denied); the
+// alliance keeps at least one admin who may manage settings
+// (ErrLastAdmin).
+func CheckManagerChange(managers map[int64]*Standing, actor, target int64, after *Standing) error {
+	need := append([]Permission{ManageSettings}, managers[target].Perms().List()...)
+	need = append(need, after.Perms().List()...)
+	if m := managers[actor].Perms().Missing(need...); len(m) > 0 {
+		return &Denied{Need: Alliance(m...), Missing: Names(m)}
+	}
+	for id, s := range managers {
+		if id != target && s != nil && s.Role == Admin && s.Perms()[ManageSettings] {
+			return nil
+		}
+	}
+	if after != nil && after.Role == Admin && after.Perms()[ManageSettings] {
+		return nil
+	}
+	return ErrLastAdmin
 }

@@ -155,3 +155,46 @@ func TestChanged(t *testing.T) {
 	require.Equal(t, []string{"+canManageAdmins"}, access.SystemChanged(access.LevelAdmin, so))
 	require.Empty(t, access.SystemChanged(access.LevelSuperAdmin, so), "a super admin holds everything")
 }
+
+// TestCheckManagerChange: nobody grants, or takes from someone above them,
+// what they do not hold, and an alliance keeps an admin who may manage its
+// settings.
+func TestCheckManagerChange(t *testing.T) {
+	t.Parallel()
+	admin := &access.Standing{Role: access.Admin}
+	settings := &access.Standing{Role: access.Manager, Overrides: map[access.Permission]bool{access.ManageSettings: true}}
+	viewer := &access.Standing{Role: access.Viewer}
+	const alice, bob, carol = 1, 2, 3
+	for _, tc := range []struct {
+		name     string
+		managers map[int64]*access.Standing
+		actor    int64
+		target   int64
+		after    *access.Standing
+		missing  []string // a *Denied naming these, or
+		last     bool     // ErrLastAdmin
+	}{
+		{"admin adds a viewer", map[int64]*access.Standing{alice: admin}, alice, bob, viewer, nil, false},
+		{"viewer may not add", map[int64]*access.Standing{alice: admin, bob: viewer}, bob, carol, viewer, []string{"canManageSettings"}, false},
+		{"no granting what one lacks", map[int64]*access.Standing{alice: admin, bob: settings}, bob, carol, admin,
+			[]string{"canManageMembers", "canManageBank"}, false},
+		{"no taking from someone above", map[int64]*access.Standing{alice: admin, bob: settings}, bob, alice, nil,
+			[]string{"canManageMembers", "canManageBank"}, false},
+		{"the last admin stays", map[int64]*access.Standing{alice: admin}, alice, alice, viewer, nil, true},
+		{"an admin leaves another", map[int64]*access.Standing{alice: admin, bob: admin}, alice, alice, nil, nil, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := access.CheckManagerChange(tc.managers, tc.actor, tc.target, tc.after)
+			var denied *access.Denied
+			switch {
+			case tc.missing != nil:
+				require.ErrorAs(t, err, &denied)
+				require.Equal(t, tc.missing, denied.Missing)
+			case tc.last:
+				require.ErrorIs(t, err, access.ErrLastAdmin)
+			default:
+				require.NoError(t, err)
+			}
+		})
+	}
+}

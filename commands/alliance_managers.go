@@ -63,16 +63,16 @@ func managerLines(rows []store.AllianceManagerListByAllianceRow) ([]string, erro
 }
 
 func (d *Deps) allianceManagersAdd(ctx context.Context, req *call) (*bot.Response, error) {
-	return d.changeManager(ctx, req, "alliance.manager_add", func(o managerOptions, before *standing) (*standing, error) {
+	return d.changeManager(ctx, req, "alliance.manager_add", func(o managerOptions, before *access.Standing) (*access.Standing, error) {
 		if before != nil {
-			return nil, bot.UserErrorf("<@%s> is already a %s here: use /alliance managers role to change it.", o.User.ID, before.role)
+			return nil, bot.UserErrorf("<@%s> is already a %s here: use /alliance managers role to change it.", o.User.ID, before.Role)
 		}
-		return &standing{role: o.Role, overrides: map[access.Permission]bool{}}, nil
+		return &access.Standing{Role: o.Role, Overrides: map[access.Permission]bool{}}, nil
 	}, "is now a %[3]s of %[2]s.")
 }
 
 func (d *Deps) allianceManagersRemove(ctx context.Context, req *call) (*bot.Response, error) {
-	return d.changeManager(ctx, req, "alliance.manager_remove", func(o managerOptions, before *standing) (*standing, error) {
+	return d.changeManager(ctx, req, "alliance.manager_remove", func(o managerOptions, before *access.Standing) (*access.Standing, error) {
 		if before == nil {
 			return nil, errNotManager(o.User.ID)
 		}
@@ -81,16 +81,16 @@ func (d *Deps) allianceManagersRemove(ctx context.Context, req *call) (*bot.Resp
 }
 
 func (d *Deps) allianceManagersRole(ctx context.Context, req *call) (*bot.Response, error) {
-	return d.changeManager(ctx, req, "alliance.manager_role", func(o managerOptions, before *standing) (*standing, error) {
+	return d.changeManager(ctx, req, "alliance.manager_role", func(o managerOptions, before *access.Standing) (*access.Standing, error) {
 		if before == nil {
 			return nil, errNotManager(o.User.ID)
 		}
-		return &standing{role: o.Role, overrides: before.overrides}, nil
+		return &access.Standing{Role: o.Role, Overrides: before.Overrides}, nil
 	}, "is now a %[3]s of %[2]s.")
 }
 
 func (d *Deps) allianceManagersPermission(ctx context.Context, req *call) (*bot.Response, error) {
-	return d.changeManager(ctx, req, "alliance.manager_permission", func(o managerOptions, before *standing) (*standing, error) {
+	return d.changeManager(ctx, req, "alliance.manager_permission", func(o managerOptions, before *access.Standing) (*access.Standing, error) {
 		if before == nil {
 			return nil, errNotManager(o.User.ID)
 		}
@@ -98,12 +98,12 @@ func (d *Deps) allianceManagersPermission(ctx context.Context, req *call) (*bot.
 		if !p.Valid() {
 			return nil, bot.UserErrorf("%q is not an alliance permission.", o.Permission)
 		}
-		after := &standing{role: before.role, overrides: maps.Clone(before.overrides)}
+		after := &access.Standing{Role: before.Role, Overrides: maps.Clone(before.Overrides)}
 		// An override equal to the role's preset is no override.
-		if access.Preset(before.role)[p] == o.Value {
-			delete(after.overrides, p)
+		if access.Preset(before.Role)[p] == o.Value {
+			delete(after.Overrides, p)
 		} else {
-			after.overrides[p] = o.Value
+			after.Overrides[p] = o.Value
 		}
 		return after, nil
 	}, "now has, as a %[3]s of %[2]s: %[4]s.")
@@ -113,43 +113,18 @@ func errNotManager(discordID string) error {
 	return bot.UserErrorf("<@%s> is not a manager here.", discordID)
 }
 
-// standing is a manager's role and overrides; nil means not a manager.
-type standing struct {
-	role      string
-	overrides map[access.Permission]bool
-}
-
-func (s *standing) perms() access.Set {
-	if s == nil {
-		return access.Set{}
-	}
-	return access.Effective(s.role, s.overrides)
-}
-
-func (s *standing) values() any {
+func values(s *access.Standing) any {
 	if s == nil {
 		return nil
 	}
-	return map[string]any{"role": s.role, "overrides": s.overrides}
+	return map[string]any{"role": s.Role, "overrides": s.Overrides}
 }
 
-// refusal is a manager change refused inside its transaction, audited
-// after the rollback.
-type refusal struct {
-	missing []access.Permission // what the caller lacks, or
-	reason  string              // why else
-}
-
-func (r *refusal) Error() string { return "refused: " + r.reason }
-
-// changeManager applies one change to a manager of this server's alliance.
-// The caller needs canManageSettings and every permission the manager holds
-// before or after the change, so that nobody grants, or takes from someone
-// above them, what they do not hold; the alliance keeps at least one admin
-// who may manage settings. Decided under a lock on the alliance, from the
-// rows as they are, and audited with the change in one transaction.
+// changeManager applies one change to a manager of this server's alliance,
+// decided by access.CheckManagerChange under a lock on the alliance from
+// the rows as they are, and audited with the change in one transaction.
 func (d *Deps) changeManager(ctx context.Context, req *call, action string,
-	next func(managerOptions, *standing) (*standing, error), done string) (*bot.Response, error) {
+	next func(managerOptions, *access.Standing) (*access.Standing, error), done string) (*bot.Response, error) {
 	var o managerOptions
 	if err := req.Options(&o); err != nil {
 		return nil, err
@@ -168,7 +143,7 @@ func (d *Deps) changeManager(ctx context.Context, req *call, action string,
 	} else if err != nil {
 		return nil, fmt.Errorf("target user: %w", err)
 	}
-	var after *standing
+	var after *access.Standing
 	err = d.change(ctx, func(q *store.Queries) (audit.Entry, error) {
 		if _, err := q.AllianceLock(ctx, a.ID); err != nil {
 			return audit.Entry{}, fmt.Errorf("lock alliance: %w", err)
@@ -177,67 +152,51 @@ func (d *Deps) changeManager(ctx context.Context, req *call, action string,
 		if err != nil {
 			return audit.Entry{}, fmt.Errorf("managers: %w", err)
 		}
-		current := map[int64]*standing{}
+		current := map[int64]*access.Standing{}
 		ids := map[int64]int64{}
 		for _, r := range rows {
 			overrides, err := access.Overrides(r.AllianceManager.Permissions)
 			if err != nil {
 				return audit.Entry{}, err
 			}
-			current[r.AllianceManager.UserID] = &standing{role: r.AllianceManager.Role, overrides: overrides}
+			current[r.AllianceManager.UserID] = &access.Standing{Role: r.AllianceManager.Role, Overrides: overrides}
 			ids[r.AllianceManager.UserID] = r.AllianceManager.ID
 		}
 		before := current[target.ID]
 		if after, err = next(o, before); err != nil {
 			return audit.Entry{}, err
 		}
-		need := append([]access.Permission{access.ManageSettings}, before.perms().List()...)
-		if missing := current[actor.ID].perms().Missing(append(need, after.perms().List()...)...); len(missing) > 0 {
-			return audit.Entry{}, &refusal{missing: missing}
-		}
-		current[target.ID] = after
-		if !keepsAdmin(current) {
-			return audit.Entry{}, &refusal{reason: "last admin"}
+		if err := access.CheckManagerChange(current, actor.ID, target.ID, after); err != nil {
+			return audit.Entry{}, err
 		}
 		switch {
 		case after == nil:
 			_, err = q.AllianceManagerDeactivate(ctx, store.AllianceManagerDeactivateParams{UserID: target.ID, AllianceID: a.ID})
 		case before == nil:
-			_, err = q.AllianceManagerUpsert(ctx, store.AllianceManagerUpsertParams{UserID: target.ID, AllianceID: a.ID, Role: after.role,
-				Permissions: overridesJSON(after.overrides), AssignedBy: &actor.ID})
+			_, err = q.AllianceManagerUpsert(ctx, store.AllianceManagerUpsertParams{UserID: target.ID, AllianceID: a.ID, Role: after.Role,
+				Permissions: overridesJSON(after.Overrides), AssignedBy: &actor.ID})
 		default:
-			_, err = q.AllianceManagerUpdate(ctx, store.AllianceManagerUpdateParams{ID: ids[target.ID], Role: after.role, Permissions: overridesJSON(after.overrides)})
+			_, err = q.AllianceManagerUpdate(ctx, store.AllianceManagerUpdateParams{ID: ids[target.ID], Role: after.Role, Permissions: overridesJSON(after.Overrides)})
 		}
 		return audit.Entry{User: &actor.ID, Alliance: &a.ID, Action: action, Resource: "alliance_manager", ResourceID: strconv.FormatInt(target.ID, 10),
-			Old: before.values(), New: after.values()}, err
+			Old: values(before), New: values(after)}, err
 	})
-	var r *refusal
+	var denied *access.Denied
 	switch {
-	case errors.As(err, &r) && r.missing != nil:
-		return nil, d.deny(ctx, req, &actor, &access.Denied{Need: access.Alliance(r.missing...), Missing: access.Names(r.missing)})
-	case errors.As(err, &r):
+	case errors.As(err, &denied):
+		return nil, d.deny(ctx, req, &actor, denied)
+	case errors.Is(err, access.ErrLastAdmin):
 		d.audit(ctx, audit.Entry{User: &actor.ID, Alliance: &a.ID, Action: action, Resource: "alliance_manager", ResourceID: strconv.FormatInt(target.ID, 10),
-			Failed: true, New: map[string]any{"reason": r.reason}})
+			Failed: true, New: map[string]any{"reason": "last admin"}})
 		return nil, bot.UserErrorf("%s must keep at least one admin who can manage its settings: make someone else admin first. Nothing was changed.", a.Name)
 	case err != nil:
 		return nil, err
 	}
 	role, perms := "", ""
 	if after != nil {
-		role, perms = after.role, strings.Join(access.Names(after.perms().List()), ", ")
+		role, perms = after.Role, strings.Join(access.Names(after.Perms().List()), ", ")
 	}
 	return &bot.Response{Content: fmt.Sprintf("<@%[1]s> "+done, o.User.ID, a.Name, role, perms)}, nil
-}
-
-// keepsAdmin reports whether some manager is an admin who may still manage
-// settings.
-func keepsAdmin(managers map[int64]*standing) bool {
-	for _, s := range managers {
-		if s != nil && s.role == access.Admin && s.perms()[access.ManageSettings] {
-			return true
-		}
-	}
-	return false
 }
 
 func overridesJSON(o map[access.Permission]bool) []byte {
