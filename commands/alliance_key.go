@@ -109,10 +109,10 @@ func (d *Deps) allianceKeySubmit(ctx context.Context, req *call) (*bot.Response,
 	}
 	info, err := d.GameKeys.Owner(ctx, key, "Copy it again from Account, then API Key. Nothing was saved.")
 	if err != nil {
-		return nil, keyError(err, "Nothing was saved.")
+		return nil, domainError(err, "Nothing was saved.")
 	}
 	if err := d.GameKeys.LinkManager(ctx, u, a, m, key, info); err != nil {
-		return nil, keyError(err, "Nothing was saved.")
+		return nil, domainError(err, "Nothing was saved.")
 	}
 	msg := fmt.Sprintf("Your alliance key for **%s** is linked and stored encrypted; it is never shown again. /alliance key in the server shows it or forgets it.", a.Name)
 	if !info.Permissions.AllianceViewBank {

@@ -3,7 +3,6 @@ package commands
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -13,7 +12,6 @@ import (
 
 	"pnwbot/bank"
 	"pnwbot/bot"
-	"pnwbot/keys"
 	"pnwbot/pnw"
 )
 
@@ -183,7 +181,7 @@ func (d *Deps) allianceBank(ctx context.Context, req *call) (*bot.Response, erro
 	a := req.Alliance
 	holdings, err := d.Bank.Holdings(ctx, a)
 	if err != nil {
-		return nil, viewError(err)
+		return nil, domainError(err, "")
 	}
 	prices, err := d.Bank.Prices(ctx)
 	if err != nil {
@@ -203,20 +201,6 @@ func (d *Deps) allianceBank(ctx context.Context, req *call) (*bot.Response, erro
 	e.Description = fmt.Sprintf("Worth **$%s** in all at average trade prices.", bank.Format(total))
 	staleNote(e, holdings)
 	return &bot.Response{Ephemeral: true, Embeds: []*discordgo.MessageEmbed{e}}, nil
-}
-
-// viewError answers a failed game read, or an alliance without a key
-// that can read it; other errors pass as they are.
-func viewError(err error) error {
-	var pe *pnw.Error
-	var noKey *keys.NoAllianceKey
-	switch {
-	case errors.As(err, &pe):
-		return gameError(err, "")
-	case errors.As(err, &noKey):
-		return bot.UserError(noKey.Error())
-	}
-	return err
 }
 
 // Bank and tax records.
@@ -283,7 +267,7 @@ func (d *Deps) recordsView(ctx context.Context, req *call, n int, tax bool, nati
 		return err
 	})
 	if err != nil {
-		return nil, viewError(err)
+		return nil, domainError(err, "")
 	}
 	ours := strconv.FormatInt(a.PnwAllianceID, 10)
 	var shown []pnw.Bankrec
@@ -436,7 +420,7 @@ func (d *Deps) tradesView(ctx context.Context, req *call, n int, args []string) 
 		return err
 	})
 	if err != nil {
-		return nil, viewError(err)
+		return nil, domainError(err, "")
 	}
 	e := &discordgo.MessageEmbed{Title: truncate("Recent trades of "+a.Name+"'s members", 256), Color: colorDefault}
 	rows, more := page(trades.Data, n)

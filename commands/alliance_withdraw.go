@@ -3,7 +3,6 @@ package commands
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -13,7 +12,6 @@ import (
 	"pnwbot/access"
 	"pnwbot/bank"
 	"pnwbot/bot"
-	"pnwbot/keys"
 	"pnwbot/pnw"
 	"pnwbot/store"
 )
@@ -79,25 +77,6 @@ func manager(req *call) bank.Manager {
 	return bank.Manager{User: req.Account, Alliance: req.Alliance, Row: req.Perms.Manager}
 }
 
-// bankError renders what package bank refused or could not do.
-func bankError(err error) error {
-	var invalid *bank.Invalid
-	var refused *bank.Refused
-	var noKey *keys.NoAllianceKey
-	var pe *pnw.Error
-	switch {
-	case errors.As(err, &invalid):
-		return bot.UserError(invalid.Message)
-	case errors.As(err, &refused):
-		return bot.UserError(refused.Message)
-	case errors.As(err, &noKey):
-		return bot.UserError(noKey.Error())
-	case errors.As(err, &pe):
-		return gameError(err, "Nothing was withdrawn.")
-	}
-	return err
-}
-
 // allianceWithdraw asks package bank to record a withdrawal and shows it for
 // confirmation; the Confirm button sends it.
 func (d *Deps) allianceWithdraw(ctx context.Context, req *call) (*bot.Response, error) {
@@ -118,7 +97,7 @@ func (d *Deps) allianceWithdraw(ctx context.Context, req *call) (*bot.Response, 
 	}
 	w, err := d.Bank.Ask(ctx, manager(req), id, want, opts.Note)
 	if err != nil {
-		return nil, bankError(err)
+		return nil, domainError(err, "Nothing was withdrawn.")
 	}
 	a := req.Alliance
 	wid := strconv.FormatInt(w.ID, 10)
@@ -137,7 +116,7 @@ func (d *Deps) allianceWithdraw(ctx context.Context, req *call) (*bot.Response, 
 func (d *Deps) withdrawConfirm(ctx context.Context, req *call) (*bot.Response, error) {
 	w, err := d.Bank.Confirm(ctx, manager(req), req.Var("id"))
 	if err != nil {
-		return nil, bankError(err)
+		return nil, domainError(err, "Nothing was withdrawn.")
 	}
 	return withdrawalUpdate(w, req.Alliance), nil
 }
@@ -145,7 +124,7 @@ func (d *Deps) withdrawConfirm(ctx context.Context, req *call) (*bot.Response, e
 func (d *Deps) withdrawCancel(ctx context.Context, req *call) (*bot.Response, error) {
 	w, err := d.Bank.Cancel(ctx, manager(req), req.Var("id"))
 	if err != nil {
-		return nil, bankError(err)
+		return nil, domainError(err, "Nothing was withdrawn.")
 	}
 	return withdrawalUpdate(w, req.Alliance), nil
 }

@@ -4,9 +4,38 @@ import (
 	"errors"
 	"fmt"
 
+	"pnwbot/bank"
 	"pnwbot/bot"
+	"pnwbot/keys"
 	"pnwbot/pnw"
 )
+
+// domainError renders what a domain package refused, or a game call that
+// failed, in the user's words; suffix says what became of their request
+// when the game failed ("Nothing was withdrawn."). Anything else passes
+// through to the bot's error path.
+func domainError(err error, suffix string) error {
+	var (
+		bankInvalid *bank.Invalid
+		bankRefused *bank.Refused
+		keyRefused  *keys.Refused
+		noKey       *keys.NoAllianceKey
+		pe          *pnw.Error
+	)
+	switch {
+	case errors.As(err, &bankInvalid):
+		return bot.UserError(bankInvalid.Message)
+	case errors.As(err, &bankRefused):
+		return bot.UserError(bankRefused.Message)
+	case errors.As(err, &keyRefused):
+		return bot.UserError(keyRefused.Message)
+	case errors.As(err, &noKey):
+		return bot.UserError(noKey.Error())
+	case errors.As(err, &pe):
+		return gameError(err, suffix)
+	}
+	return err
+}
 
 // gameError turns a failed game API call into what the user can act on;
 // errors that are our problem pass through to the bot's error path.

@@ -12,8 +12,6 @@ import (
 
 	"pnwbot/access"
 	"pnwbot/bot"
-	"pnwbot/keys"
-	"pnwbot/pnw"
 )
 
 const (
@@ -102,7 +100,7 @@ func (d *Deps) linkSubmit(ctx context.Context, req *call) (*bot.Response, error)
 	}
 	info, err := d.GameKeys.Owner(ctx, key, "Copy it again from Account, then API Key, in the game, and run /link again. Nothing was saved.")
 	if err != nil {
-		return nil, keyError(err, "Nothing was saved.")
+		return nil, domainError(err, "Nothing was saved.")
 	}
 	if !known {
 		if u, err = d.ensureUser(ctx, req); err != nil {
@@ -110,7 +108,7 @@ func (d *Deps) linkSubmit(ctx context.Context, req *call) (*bot.Response, error)
 		}
 	}
 	if err := d.GameKeys.LinkMember(ctx, u, key, info); err != nil {
-		return nil, keyError(err, "Nothing was saved.")
+		return nil, domainError(err, "Nothing was saved.")
 	}
 	if id, err := strconv.ParseInt(info.Nation.Id, 10, 64); err == nil {
 		d.rememberNation(ctx, id, info.Nation.NationName, info.Nation.LeaderName, info.Nation.AllianceId)
@@ -119,20 +117,6 @@ func (d *Deps) linkSubmit(ctx context.Context, req *call) (*bot.Response, error)
 	return &bot.Response{Ephemeral: true, Content: fmt.Sprintf(
 		"Linked to **%s** (led by %s). Your key is stored encrypted and is never shown again; /unlink forgets it.",
 		info.Nation.NationName, info.Nation.LeaderName)}, nil
-}
-
-// keyError renders what package keys refused or could not do; suffix says
-// what became of the request when the game failed.
-func keyError(err error, suffix string) error {
-	var refused *keys.Refused
-	var pe *pnw.Error
-	switch {
-	case errors.As(err, &refused):
-		return bot.UserError(refused.Message)
-	case errors.As(err, &pe):
-		return gameError(err, suffix)
-	}
-	return err
 }
 
 func (d *Deps) unlink(ctx context.Context, req *call) (*bot.Response, error) {

@@ -48,11 +48,7 @@ func (k *Keys) LinkMember(ctx context.Context, u store.User, key string, info *p
 	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("nation holder: %w", err)
 	}
-	sealed, err := k.ring.Seal(key, u.KeySalt, secrets.NationKey(u.ID))
-	if err != nil {
-		return fmt.Errorf("seal key: %w", err)
-	}
-	perms, err := json.Marshal(info.Permissions)
+	sealed, perms, err := k.seal(key, u.KeySalt, secrets.NationKey(u.ID), info)
 	if err != nil {
 		return err
 	}
@@ -68,6 +64,15 @@ func (k *Keys) LinkMember(ctx context.Context, u store.User, key string, info *p
 		return fmt.Errorf("link nation: %w", err)
 	}
 	return nil
+}
+
+// seal seals key for owner, and encodes what the game lets it do.
+func (k *Keys) seal(key string, salt []byte, owner secrets.Owner, info *pnw.KeyInfo) (sealed, perms []byte, err error) {
+	if sealed, err = k.ring.Seal(key, salt, owner); err != nil {
+		return nil, nil, fmt.Errorf("seal key: %w", err)
+	}
+	perms, err = json.Marshal(info.Permissions)
+	return sealed, perms, err
 }
 
 // UnlinkMember deletes u's nation key and unlinks their nation, audited.
@@ -105,11 +110,7 @@ func (k *Keys) LinkManager(ctx context.Context, u store.User, a store.Alliance, 
 	if info.Nation.AllianceId != strconv.FormatInt(a.PnwAllianceID, 10) || pos == pnw.AlliancePositionEnumAPPLICANT || pos == pnw.AlliancePositionEnumNOALLIANCE {
 		return refuse("nation not in the alliance", fmt.Sprintf("The game says your nation is not a member of %s.", a.Name))
 	}
-	sealed, err := k.ring.Seal(key, u.KeySalt, secrets.AllianceKey(u.ID, a.ID))
-	if err != nil {
-		return fmt.Errorf("seal key: %w", err)
-	}
-	perms, err := json.Marshal(info.Permissions)
+	sealed, perms, err := k.seal(key, u.KeySalt, secrets.AllianceKey(u.ID, a.ID), info)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"pnwbot/bot/discordtest"
+	"pnwbot/pnw"
 	"pnwbot/pnw/pnwtest"
 )
 
@@ -71,7 +72,7 @@ func Seed(game *pnwtest.Server, subs *pnwtest.Subscriptions, discord *discordtes
 	founded := time.Date(2019, 3, 14, 12, 0, 0, 0, time.UTC)
 	w := World{BotKey: "demoBotKey000000", MutationKey: "demoMutationKey0", Alliances: []pnwtest.Alliance{
 		{ID: rose, Name: "Rose", Acronym: "Rose", Score: 412345.6, AverageScore: 3120.5, Rank: 4, Color: "purple", AcceptMembers: true, Founded: founded,
-			Bank: pnwtest.Resources{Money: 48_250_000, Food: 310_000, Steel: 42_000, Aluminum: 27_500, Gasoline: 18_000, Munitions: 21_000, Uranium: 1_900}},
+			Bank: pnw.Amounts{pnw.Money: 48_250_000, pnw.Food: 310_000, pnw.Steel: 42_000, pnw.Aluminum: 27_500, pnw.Gasoline: 18_000, pnw.Munitions: 21_000, pnw.Uranium: 1_900}},
 		{ID: arrgh, Name: "Arrgh", Acronym: "ARRGH", Score: 98765.4, AverageScore: 1890.2, Rank: 37, Color: "pink", Founded: founded.AddDate(1, 0, 0)},
 		{ID: syndicate, Name: "The Syndicate", Acronym: "TS", Score: 356789.1, AverageScore: 2950.7, Rank: 6, Color: "orange", AcceptMembers: true, Founded: founded.AddDate(0, 6, 0)},
 	}}
