@@ -210,10 +210,9 @@ func errNotAdmin(discordID string) error {
 	return bot.UserErrorf("<@%s> is not a system admin. Nothing was changed.", discordID)
 }
 
-// changeAdmin applies one change to a system admin, decided by
-// access.CheckAdminChange under a lock on system_admins from the rows as
-// they are, and audited with the change in one transaction. next returns
-// the row after the change, nil to delete it.
+// changeAdmin applies one change to a system admin
+// (access.Changes.ChangeAdmin); next returns the row after the change, nil
+// to delete it.
 func (d *Deps) changeAdmin(ctx context.Context, req *call, action string,
 	next func(adminOptions, *store.SystemAdmin) (*store.SystemAdminUpsertParams, error),
 	done func(adminOptions, *store.SystemAdminUpsertParams) string) (*bot.Response, error) {
@@ -235,46 +234,8 @@ func (d *Deps) changeAdmin(ctx context.Context, req *call, action string,
 	if err != nil {
 		return nil, fmt.Errorf("target user: %w", err)
 	}
-	var after *store.SystemAdminUpsertParams
-	err = d.change(ctx, func(q *store.Queries) (audit.Entry, error) {
-		if err := q.SystemAdminLock(ctx); err != nil {
-			return audit.Entry{}, fmt.Errorf("lock system admins: %w", err)
-		}
-		var before *store.SystemAdmin
-		if row, err := q.SystemAdminGetByUser(ctx, target.ID); err == nil {
-			before = &row
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return audit.Entry{}, err
-		}
-		if after, err = next(o, before); err != nil {
-			return audit.Entry{}, err
-		}
-		c := access.AdminChange{SuperAdmins: func() (int64, error) { return q.SystemAdminCountSuper(ctx) }}
-		if row, err := q.SystemAdminGetByUser(ctx, actor.ID); err == nil {
-			c.Actor = &access.Grant{Role: row.Level, Overrides: row.Permissions}
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return audit.Entry{}, err
-		}
-		if before != nil {
-			c.Before = &access.Grant{Role: before.Level, Overrides: before.Permissions}
-		}
-		if after != nil {
-			c.After = &access.Grant{Role: after.Level, Overrides: after.Permissions}
-			if after.GrantedLevel != nil {
-				c.AfterGranted = *after.GrantedLevel
-			}
-		}
-		if err := access.CheckAdminChange(c); err != nil {
-			return audit.Entry{}, err
-		}
-		if after == nil {
-			_, err = q.SystemAdminDelete(ctx, target.ID)
-		} else {
-			after.UserID, after.GrantedBy = target.ID, &actor.ID
-			_, err = q.SystemAdminUpsert(ctx, *after)
-		}
-		return audit.Entry{User: &actor.ID, Action: action, Resource: "system_admin", ResourceID: strconv.FormatInt(target.ID, 10),
-			Old: adminValues(adminParams(before)), New: adminValues(after)}, err
+	after, err := access.Changes{Log: d.auditLog()}.ChangeAdmin(ctx, actor.ID, target.ID, action, func(before *store.SystemAdmin) (*store.SystemAdminUpsertParams, error) {
+		return next(o, before)
 	})
 	var denied *access.Denied
 	var r *access.AdminRefused
@@ -283,34 +244,10 @@ func (d *Deps) changeAdmin(ctx context.Context, req *call, action string,
 		d.audit(ctx, audit.Entry{User: &actor.ID, Action: "permission.denied", Resource: "system", ResourceID: req.Route, Failed: true,
 			New: map[string]any{"route": req.Route, "missing": denied.Missing, "target": target.ID}})
 		return nil, bot.UserErrorf("You may not change this admin: you are missing %s. Nothing was changed.", denied.List())
-	case errors.As(err, &r):
-		d.audit(ctx, audit.Entry{User: &actor.ID, Action: action, Resource: "system_admin", ResourceID: strconv.FormatInt(target.ID, 10),
-			Failed: true, New: map[string]any{"reason": r.Reason}})
+	case errors.As(err, &r): // audited by ChangeAdmin
 		return nil, bot.UserErrorf("Refused: %s. Nothing was changed.", r.Reason)
 	case err != nil:
 		return nil, err
 	}
 	return &bot.Response{Content: done(o, after)}, nil
-}
-
-// adminParams is a stored row as the change's params, to compare and audit.
-func adminParams(a *store.SystemAdmin) *store.SystemAdminUpsertParams {
-	if a == nil {
-		return nil
-	}
-	return &store.SystemAdminUpsertParams{UserID: a.UserID, Level: a.Level, Permissions: a.Permissions, GrantedBy: a.GrantedBy,
-		Listed: a.Listed, GrantedLevel: a.GrantedLevel}
-}
-
-func adminValues(a *store.SystemAdminUpsertParams) any {
-	if a == nil {
-		return nil
-	}
-	overrides, _ := access.SystemOverrides(a.Permissions)
-	v := map[string]any{"level": a.Level, "overrides": overrides}
-	if a.Listed {
-		v["source"] = "SUPER_ADMIN_DISCORD_IDS"
-		v["granted_level"] = a.GrantedLevel
-	}
-	return v
 }

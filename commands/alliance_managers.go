@@ -2,18 +2,15 @@ package commands
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/bwmarrin/discordgo"
 
 	"pnwbot/access"
-	"pnwbot/audit"
 	"pnwbot/bot"
 	"pnwbot/keys"
 	"pnwbot/store"
@@ -113,16 +110,8 @@ func errNotManager(discordID string) error {
 	return bot.UserErrorf("<@%s> is not a manager here.", discordID)
 }
 
-func values(s *access.Standing) any {
-	if s == nil {
-		return nil
-	}
-	return map[string]any{"role": s.Role, "overrides": s.Overrides}
-}
-
-// changeManager applies one change to a manager of this server's alliance,
-// decided by access.CheckManagerChange under a lock on the alliance from
-// the rows as they are, and audited with the change in one transaction.
+// changeManager applies one change to a manager of this server's alliance
+// (access.Changes.ChangeManager).
 func (d *Deps) changeManager(ctx context.Context, req *call, action string,
 	next func(managerOptions, *access.Standing) (*access.Standing, error), done string) (*bot.Response, error) {
 	var o managerOptions
@@ -143,51 +132,14 @@ func (d *Deps) changeManager(ctx context.Context, req *call, action string,
 	} else if err != nil {
 		return nil, fmt.Errorf("target user: %w", err)
 	}
-	var after *access.Standing
-	err = d.change(ctx, func(q *store.Queries) (audit.Entry, error) {
-		if _, err := q.AllianceLock(ctx, a.ID); err != nil {
-			return audit.Entry{}, fmt.Errorf("lock alliance: %w", err)
-		}
-		rows, err := q.AllianceManagerListByAlliance(ctx, a.ID)
-		if err != nil {
-			return audit.Entry{}, fmt.Errorf("managers: %w", err)
-		}
-		current := map[int64]*access.Standing{}
-		ids := map[int64]int64{}
-		for _, r := range rows {
-			overrides, err := access.Overrides(r.AllianceManager.Permissions)
-			if err != nil {
-				return audit.Entry{}, err
-			}
-			current[r.AllianceManager.UserID] = &access.Standing{Role: r.AllianceManager.Role, Overrides: overrides}
-			ids[r.AllianceManager.UserID] = r.AllianceManager.ID
-		}
-		before := current[target.ID]
-		if after, err = next(o, before); err != nil {
-			return audit.Entry{}, err
-		}
-		if err := access.CheckManagerChange(current, actor.ID, target.ID, after); err != nil {
-			return audit.Entry{}, err
-		}
-		switch {
-		case after == nil:
-			_, err = q.AllianceManagerDeactivate(ctx, store.AllianceManagerDeactivateParams{UserID: target.ID, AllianceID: a.ID})
-		case before == nil:
-			_, err = q.AllianceManagerUpsert(ctx, store.AllianceManagerUpsertParams{UserID: target.ID, AllianceID: a.ID, Role: after.Role,
-				Permissions: overridesJSON(after.Overrides), AssignedBy: &actor.ID})
-		default:
-			_, err = q.AllianceManagerUpdate(ctx, store.AllianceManagerUpdateParams{ID: ids[target.ID], Role: after.Role, Permissions: overridesJSON(after.Overrides)})
-		}
-		return audit.Entry{User: &actor.ID, Alliance: &a.ID, Action: action, Resource: "alliance_manager", ResourceID: strconv.FormatInt(target.ID, 10),
-			Old: values(before), New: values(after)}, err
+	after, err := access.Changes{Log: d.auditLog()}.ChangeManager(ctx, actor.ID, a, target.ID, action, func(before *access.Standing) (*access.Standing, error) {
+		return next(o, before)
 	})
 	var denied *access.Denied
 	switch {
 	case errors.As(err, &denied):
 		return nil, d.deny(ctx, req, &actor, denied)
-	case errors.Is(err, access.ErrLastAdmin):
-		d.audit(ctx, audit.Entry{User: &actor.ID, Alliance: &a.ID, Action: action, Resource: "alliance_manager", ResourceID: strconv.FormatInt(target.ID, 10),
-			Failed: true, New: map[string]any{"reason": "last admin"}})
+	case errors.Is(err, access.ErrLastAdmin): // audited by ChangeManager
 		return nil, bot.UserErrorf("%s must keep at least one admin who can manage its settings: make someone else admin first. Nothing was changed.", a.Name)
 	case err != nil:
 		return nil, err
@@ -197,12 +149,4 @@ func (d *Deps) changeManager(ctx context.Context, req *call, action string,
 		role, perms = after.Role, strings.Join(access.Names(after.Perms().List()), ", ")
 	}
 	return &bot.Response{Content: fmt.Sprintf("<@%[1]s> "+done, o.User.ID, a.Name, role, perms)}, nil
-}
-
-func overridesJSON(o map[access.Permission]bool) []byte {
-	b, err := json.Marshal(o)
-	if err != nil {
-		panic(err) // a map of bools
-	}
-	return b
 }

@@ -143,17 +143,18 @@ func (d *Deps) ensureUser(ctx context.Context, req *call) (store.User, error) {
 	return u, nil
 }
 
+// auditLog is the audit log the handlers write.
+func (d *Deps) auditLog() audit.Log { return audit.Log{Store: d.Store, Logger: d.Logger} }
+
 // change runs a state change and writes the audit entry it returns in one
 // transaction (audit.Log.Change).
 func (d *Deps) change(ctx context.Context, fn func(q *store.Queries) (audit.Entry, error)) error {
-	return audit.Log{Store: d.Store, Logger: d.Logger}.Change(ctx, fn)
+	return d.auditLog().Change(ctx, fn)
 }
 
 // audit records a refusal or denial, which changes nothing else
-// (audit.Log.Refused).
-func (d *Deps) audit(ctx context.Context, e audit.Entry) {
-	audit.Log{Store: d.Store, Logger: d.Logger}.Record(ctx, e)
-}
+// (audit.Log.Record).
+func (d *Deps) audit(ctx context.Context, e audit.Entry) { d.auditLog().Record(ctx, e) }
 
 // LinkedRoles keeps role connections in step (roles.Linked, which the web
 // side builds with its grants).

@@ -1,0 +1,160 @@
+package access
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"pnwbot/audit"
+	"pnwbot/store"
+)
+
+// Changes writes changes of who may do what: each is decided by the rules
+// above under a lock, from the rows as they are, and audited with the
+// change in one transaction. A *Denied comes back for the front door to
+// audit as it audits every denial; any other refusal is audited here.
+type Changes struct{ Log audit.Log }
+
+// ChangeManager sets the target's standing (users.id) in alliance a to
+// what next makes of it (nil before: no manager; nil after: removed), as
+// actor, and returns it. action names the audit entry.
+func (c Changes) ChangeManager(ctx context.Context, actor int64, a store.Alliance, target int64, action string,
+	next func(before *Standing) (*Standing, error)) (*Standing, error) {
+	var after *Standing
+	err := c.Log.Change(ctx, func(q *store.Queries) (audit.Entry, error) {
+		if _, err := q.AllianceLock(ctx, a.ID); err != nil {
+			return audit.Entry{}, fmt.Errorf("lock alliance: %w", err)
+		}
+		rows, err := q.AllianceManagerListByAlliance(ctx, a.ID)
+		if err != nil {
+			return audit.Entry{}, fmt.Errorf("managers: %w", err)
+		}
+		current := map[int64]*Standing{}
+		ids := map[int64]int64{}
+		for _, r := range rows {
+			overrides, err := Overrides(r.AllianceManager.Permissions)
+			if err != nil {
+				return audit.Entry{}, err
+			}
+			current[r.AllianceManager.UserID] = &Standing{Role: r.AllianceManager.Role, Overrides: overrides}
+			ids[r.AllianceManager.UserID] = r.AllianceManager.ID
+		}
+		before := current[target]
+		if after, err = next(before); err != nil {
+			return audit.Entry{}, err
+		}
+		if err := CheckManagerChange(current, actor, target, after); err != nil {
+			return audit.Entry{}, err
+		}
+		switch {
+		case after == nil:
+			_, err = q.AllianceManagerDeactivate(ctx, store.AllianceManagerDeactivateParams{UserID: target, AllianceID: a.ID})
+		case before == nil:
+			_, err = q.AllianceManagerUpsert(ctx, store.AllianceManagerUpsertParams{UserID: target, AllianceID: a.ID, Role: after.Role,
+				Permissions: marshal(after.Overrides), AssignedBy: &actor})
+		default:
+			_, err = q.AllianceManagerUpdate(ctx, store.AllianceManagerUpdateParams{ID: ids[target], Role: after.Role, Permissions: marshal(after.Overrides)})
+		}
+		return audit.Entry{User: &actor, Alliance: &a.ID, Action: action, Resource: "alliance_manager", ResourceID: strconv.FormatInt(target, 10),
+			Old: standingValues(before), New: standingValues(after)}, err
+	})
+	if errors.Is(err, ErrLastAdmin) {
+		c.Log.Record(ctx, audit.Entry{User: &actor, Alliance: &a.ID, Action: action, Resource: "alliance_manager", ResourceID: strconv.FormatInt(target, 10),
+			Failed: true, New: map[string]any{"reason": "last admin"}})
+	}
+	return after, err
+}
+
+func standingValues(s *Standing) any {
+	if s == nil {
+		return nil
+	}
+	return map[string]any{"role": s.Role, "overrides": s.Overrides}
+}
+
+func marshal[P comparable](o map[P]bool) []byte {
+	b, err := json.Marshal(o)
+	if err != nil {
+		panic(err) // a map of bools
+	}
+	return b
+}
+
+// ChangeAdmin sets the target's system admin row (users.id) to what next
+// makes of it (nil before: no admin; nil after: removed), as actor, and
+// returns it, decided by CheckAdminChange. action names the audit entry.
+func (c Changes) ChangeAdmin(ctx context.Context, actor, target int64, action string,
+	next func(before *store.SystemAdmin) (*store.SystemAdminUpsertParams, error)) (*store.SystemAdminUpsertParams, error) {
+	var after *store.SystemAdminUpsertParams
+	err := c.Log.Change(ctx, func(q *store.Queries) (audit.Entry, error) {
+		if err := q.SystemAdminLock(ctx); err != nil {
+			return audit.Entry{}, fmt.Errorf("lock system admins: %w", err)
+		}
+		var before *store.SystemAdmin
+		if row, err := q.SystemAdminGetByUser(ctx, target); err == nil {
+			before = &row
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return audit.Entry{}, err
+		}
+		var err error
+		if after, err = next(before); err != nil {
+			return audit.Entry{}, err
+		}
+		change := AdminChange{SuperAdmins: func() (int64, error) { return q.SystemAdminCountSuper(ctx) }}
+		if row, err := q.SystemAdminGetByUser(ctx, actor); err == nil {
+			change.Actor = &Grant{Role: row.Level, Overrides: row.Permissions}
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return audit.Entry{}, err
+		}
+		if before != nil {
+			change.Before = &Grant{Role: before.Level, Overrides: before.Permissions}
+		}
+		if after != nil {
+			change.After = &Grant{Role: after.Level, Overrides: after.Permissions}
+			if after.GrantedLevel != nil {
+				change.AfterGranted = *after.GrantedLevel
+			}
+		}
+		if err := CheckAdminChange(change); err != nil {
+			return audit.Entry{}, err
+		}
+		if after == nil {
+			_, err = q.SystemAdminDelete(ctx, target)
+		} else {
+			after.UserID, after.GrantedBy = target, &actor
+			_, err = q.SystemAdminUpsert(ctx, *after)
+		}
+		return audit.Entry{User: &actor, Action: action, Resource: "system_admin", ResourceID: strconv.FormatInt(target, 10),
+			Old: adminValues(adminParams(before)), New: adminValues(after)}, err
+	})
+	var refused *AdminRefused
+	if errors.As(err, &refused) {
+		c.Log.Record(ctx, audit.Entry{User: &actor, Action: action, Resource: "system_admin", ResourceID: strconv.FormatInt(target, 10),
+			Failed: true, New: map[string]any{"reason": refused.Reason}})
+	}
+	return after, err
+}
+
+// adminParams is a stored row as the change's params, to compare and audit.
+func adminParams(a *store.SystemAdmin) *store.SystemAdminUpsertParams {
+	if a == nil {
+		return nil
+	}
+	return &store.SystemAdminUpsertParams{UserID: a.UserID, Level: a.Level, Permissions: a.Permissions, GrantedBy: a.GrantedBy,
+		Listed: a.Listed, GrantedLevel: a.GrantedLevel}
+}
+
+func adminValues(a *store.SystemAdminUpsertParams) any {
+	if a == nil {
+		return nil
+	}
+	overrides, _ := SystemOverrides(a.Permissions)
+	v := map[string]any{"level": a.Level, "overrides": overrides}
+	if a.Listed {
+		v["source"] = "SUPER_ADMIN_DISCORD_IDS"
+		v["granted_level"] = a.GrantedLevel
+	}
+	return v
+}
