@@ -76,7 +76,7 @@ func TestLinkedRolesRoleSyncPass(t *testing.T) {
 	b.game.AddNation(pnwtest.Nation{ID: bobNation, NationName: "Bobistan", AllianceID: rose, AlliancePosition: "APPLICANT"})
 	roles := &linkedRoles{}
 	b.deps.LinkedRoles = roles
-	n, err := b.deps.SyncAllRoles(t.Context())
+	n, err := b.deps.Roles.SyncAll(t.Context())
 	require.NoError(t, err)
 	require.Zero(t, n, "no Discord roles chosen")
 	require.Equal(t, []string{fmt.Sprintf("alliance %d: %d=LEADER %d=APPLICANT %d=MEMBER", rose, aliceNation, bobNation, carolNat)}, roles.calls)

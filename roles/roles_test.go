@@ -22,6 +22,7 @@ const (
 	member  = "900000000000000001"
 	officer = "900000000000000002"
 	high    = "900000000000000010"
+	mods    = "900000000000000011" // carries Ban Members
 	rose    = 7
 	alice   = "200000000000000001" // Discord users
 	bob     = "200000000000000002"
@@ -109,7 +110,8 @@ func TestSync(t *testing.T) {
 	a, err = st.AllianceSetGuild(ctx, store.AllianceSetGuildParams{ID: a.ID, DiscordGuildID: ptr(guild)})
 	require.NoError(t, err)
 	srv := &server{
-		roles:   []roles.Role{{ID: member, Position: 2}, {ID: officer, Position: 3}, {ID: "bot", Position: 5}, {ID: high, Position: 7}},
+		roles: []roles.Role{{ID: member, Position: 2}, {ID: officer, Position: 3}, {ID: "bot", Position: 5}, {ID: high, Position: 7},
+			{ID: mods, Position: 1, Powers: []string{"Ban Members"}}},
 		members: map[string][]string{alice: nil, bob: {member}, carol: {member, officer}, dave: {member}},
 	}
 	r := roles.New(roles.Options{Store: st, Game: game, Guilds: srv})
@@ -119,6 +121,9 @@ func TestSync(t *testing.T) {
 	_, err = r.Choose(ctx, by, a, member, member)
 	var invalid *roles.Invalid
 	require.ErrorAs(t, err, &invalid)
+	_, err = r.Choose(ctx, by, a, member, mods)
+	require.ErrorAs(t, err, &invalid)
+	require.Contains(t, invalid.Message, "carries Ban Members", "the bot never hands out power")
 	a, err = r.Choose(ctx, by, a, member, officer)
 	require.NoError(t, err)
 

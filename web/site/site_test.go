@@ -635,12 +635,12 @@ func TestLinkedRolesMembership(t *testing.T) {
 	list := func(position pnw.AlliancePositionEnum) []pnw.Nation {
 		return []pnw.Nation{{Id: strconv.Itoa(tessNat), NationName: "Testonia", AllianceId: strconv.Itoa(rose), AlliancePosition: position, NumCities: 21, Score: 2500.5}}
 	}
-	n, err := b.site.SyncAlliance(t.Context(), rose, list(pnw.AlliancePositionEnumAPPLICANT))
+	n, err := b.site.LinkedRoles().SyncAlliance(t.Context(), rose, list(pnw.AlliancePositionEnumAPPLICANT))
 	require.NoError(t, err)
 	require.Zero(t, n, "nothing changed")
 
 	// Accepted in the game: the pass pushes alliance_id at once.
-	n, err = b.site.SyncAlliance(t.Context(), rose, list(pnw.AlliancePositionEnumMEMBER))
+	n, err = b.site.LinkedRoles().SyncAlliance(t.Context(), rose, list(pnw.AlliancePositionEnumMEMBER))
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
 	require.Equal(t, "9", b.discord.RoleConnection(userTess).Metadata["alliance_id"])
@@ -648,11 +648,11 @@ func TestLinkedRolesMembership(t *testing.T) {
 	// She leaves: gone from the list, she is read again and cleared.
 	applicant.AllianceID, applicant.AlliancePosition = 0, ""
 	b.game.AddNation(applicant)
-	n, err = b.site.SyncAlliance(t.Context(), rose, nil)
+	n, err = b.site.LinkedRoles().SyncAlliance(t.Context(), rose, nil)
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
 	require.Equal(t, map[string]string{"verified": "1", "cities": "21", "score": "2500"}, b.discord.RoleConnection(userTess).Metadata)
-	n, err = b.site.SyncAlliance(t.Context(), rose, nil)
+	n, err = b.site.LinkedRoles().SyncAlliance(t.Context(), rose, nil)
 	require.NoError(t, err)
 	require.Zero(t, n, "she no longer speaks of the alliance")
 }
