@@ -711,7 +711,7 @@ func TestNotExecuted(t *testing.T) {
 			_, err := c.BankWithdraw(t.Context(), officerKey, tc.w)
 			require.Error(t, err)
 			require.Equal(t, tc.refused, pnw.NotExecuted(err), "%v", err)
-			require.Equal(t, 1_000_000.0, b.fake.Alliance(allianceID).Bank.Money)
+			require.Equal(t, 1_000_000.0, b.fake.Alliance(allianceID).Bank[pnw.Money])
 		})
 	}
 
