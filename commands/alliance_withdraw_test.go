@@ -22,6 +22,7 @@ import (
 	"pnwbot/settings"
 	"pnwbot/store"
 	"pnwbot/store/kv"
+	"pnwbot/store/storetest"
 )
 
 const gameBotKey = "gamebotkey0000000000"
@@ -161,6 +162,22 @@ func TestAllianceWithdraw(t *testing.T) {
 		require.NotNil(t, ws[0].BankrecID)
 		require.Equal(t, 1000+10*100.0, ws[0].Value, "money plus food at its average price")
 		require.Equal(t, sentLife, b.life(t, ws[0].ID))
+	})
+
+	t.Run("ConfirmReadsTheManagerOnce", func(t *testing.T) {
+		t.Parallel()
+		// The route's check loads the manager row; the bank sends with the
+		// key on that row, not reading it again.
+		b, _ := banker(t, pnw.Options{})
+		confirm, _ := b.asked(t, money(100))
+		counted, queries := storetest.Counted(t, b.st)
+		b.deps = &commands.Deps{Store: counted, Game: b.client, Keys: b.keys, Now: func() time.Time { return b.now }}
+		b.router = b.deps.Router()
+		resp, err := b.click(t, confirm)
+		require.NoError(t, err)
+		require.Contains(t, resp.Embeds[0].Description, "Sent")
+		require.EqualValues(t, 1, queries.Named("AllianceManagerGet"))
+		require.EqualValues(t, 1, queries.Named("UserGetByDiscordID"), "and the caller's row once")
 	})
 
 	t.Run("RetriedInteraction", func(t *testing.T) {
