@@ -171,7 +171,7 @@ func TestAllianceWithdraw(t *testing.T) {
 		b, _ := banker(t, pnw.Options{})
 		confirm, _ := b.asked(t, money(100))
 		counted, queries := storetest.Counted(t, b.st)
-		b.deps = &commands.Deps{Store: counted, Game: b.client, Keys: b.keys, Now: func() time.Time { return b.now }}
+		b.deps = commands.New(commands.Deps{Store: counted, Game: b.client, Keys: b.keys, Now: func() time.Time { return b.now }})
 		b.router = b.deps.Router()
 		resp, err := b.click(t, confirm)
 		require.NoError(t, err)
