@@ -69,7 +69,7 @@ func (d *Deps) adminUser(ctx context.Context, req *call) (*bot.Response, error) 
 	if err != nil {
 		return nil, fmt.Errorf("roles: %w", err)
 	}
-	field("Roles", roles(callerOf(row)))
+	field("Roles", roleLines(callerOf(row)))
 	perms, err := permissionMap(u.Permissions)
 	if err != nil {
 		return nil, err

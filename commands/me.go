@@ -57,13 +57,13 @@ func (d *Deps) me(ctx context.Context, req *call) (*bot.Response, error) {
 		field("API key", status.Text(discordTime))
 	}
 
-	field("Roles", roles(req.Caller))
+	field("Roles", roleLines(req.Caller))
 	field("Replies", map[bool]string{true: "Private", false: "Public"}[req.Caller.Prefs.Private]+" (change with /preferences)")
 	return &bot.Response{Embeds: []*discordgo.MessageEmbed{e}, Ephemeral: true}, nil
 }
 
-// roles lists the alliance roles and admin level of c.
-func roles(c Caller) string {
+// roleLines lists the alliance roles and admin level of c.
+func roleLines(c Caller) string {
 	var lines []string
 	if c.Admin != nil {
 		lines = append(lines, "System "+strings.ReplaceAll(c.Admin.Role, "_", " "))
