@@ -177,7 +177,7 @@ func TestAllianceWithdraw(t *testing.T) {
 		require.NoError(t, err)
 		require.Contains(t, resp.Embeds[0].Description, "Sent")
 		require.EqualValues(t, 1, queries.Named("AllianceManagerGet"))
-		require.EqualValues(t, 1, queries.Named("UserGetByDiscordID"), "and the caller's row once")
+		require.EqualValues(t, 1, queries.Named("UserGetCaller"), "and the caller's row once")
 	})
 
 	t.Run("RetriedInteraction", func(t *testing.T) {
