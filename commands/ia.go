@@ -306,7 +306,7 @@ func (d *Deps) auditRunView(ctx context.Context, req *call, n int, args []string
 	case errors.Is(err, ia.ErrNoRules):
 		return nil, bot.UserErrorf("%s has no audit rules yet: a manager adds them with /audit rules set.", a.Name)
 	case err != nil:
-		return nil, viewError(err)
+		return nil, domainError(err, "")
 	case id != 0 && len(rep.Members) == 0:
 		return nil, bot.UserErrorf("Nation %d is not in %s.", id, a.Name)
 	}
