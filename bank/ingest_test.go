@@ -105,14 +105,14 @@ func TestIngest(t *testing.T) {
 	t.Run("records arriving across passes are each counted once", func(t *testing.T) {
 		t.Parallel()
 		b := setupIngest(t, 1)
-		_, err := b.fake.Deposit(alice, pnwtest.Resources{Money: 5_000_000}, "#deposit")
+		_, err := b.fake.Deposit(alice, pnw.Amounts{pnw.Money: 5_000_000}, "#deposit")
 		require.NoError(t, err)
 		r := b.pass(t)
 		require.Equal(t, bank.IngestReport{Alliances: 1, Requests: 1, Read: 1, Stored: 1, Snapshots: 1}, r, "the day's holdings are kept once")
 		require.Equal(t, money(5_000_000), b.balance(t, alice))
 
-		b.fake.AddBankrec(pnwtest.Bankrec{SenderID: rose, SenderType: 2, ReceiverID: alice, ReceiverType: 1, Note: "#loan #due=2030-01-01", Resources: pnwtest.Resources{Money: 1000}})
-		b.fake.AddBankrec(pnwtest.Bankrec{SenderID: alice, SenderType: 1, ReceiverID: rose, ReceiverType: 2, TaxID: 3, Resources: pnwtest.Resources{Money: 200}})
+		b.fake.AddBankrec(pnwtest.Bankrec{SenderID: rose, SenderType: 2, ReceiverID: alice, ReceiverType: 1, Note: "#loan #due=2030-01-01", Resources: pnw.Amounts{pnw.Money: 1000}})
+		b.fake.AddBankrec(pnwtest.Bankrec{SenderID: alice, SenderType: 1, ReceiverID: rose, ReceiverType: 2, TaxID: 3, Resources: pnw.Amounts{pnw.Money: 200}})
 		r = b.pass(t)
 		require.Equal(t, bank.IngestReport{Alliances: 1, Requests: 1, Read: 2, Stored: 2}, r, "only what came after the last record seen is read")
 		acc, err := b.ledger.Account(t.Context(), b.alliance(t, rose), alice)
@@ -131,7 +131,7 @@ func TestIngest(t *testing.T) {
 		t.Parallel()
 		b := setupIngest(t, 1)
 		b.pass(t)
-		_, err := b.fake.Deposit(alice, pnwtest.Resources{Money: 100}, "")
+		_, err := b.fake.Deposit(alice, pnw.Amounts{pnw.Money: 100}, "")
 		require.NoError(t, err)
 		b.fake.Fail(pnwtest.Failure{Status: 500})
 		r := b.pass(t)
@@ -156,8 +156,8 @@ func TestIngest(t *testing.T) {
 		b.now = func() time.Time { return now.Add(-15 * 24 * time.Hour) }
 		b.pass(t) // the last pass, 15 days ago
 		b.now = nil
-		b.fake.AddBankrec(pnwtest.Bankrec{Date: now.Add(-(14*24 + 12) * time.Hour), SenderID: alice, SenderType: 1, ReceiverID: rose, ReceiverType: 2, Resources: pnwtest.Resources{Money: 700}})
-		b.fake.AddBankrec(pnwtest.Bankrec{Date: now.Add(-24 * time.Hour), SenderID: alice, SenderType: 1, ReceiverID: rose, ReceiverType: 2, Resources: pnwtest.Resources{Money: 50}})
+		b.fake.AddBankrec(pnwtest.Bankrec{Date: now.Add(-(14*24 + 12) * time.Hour), SenderID: alice, SenderType: 1, ReceiverID: rose, ReceiverType: 2, Resources: pnw.Amounts{pnw.Money: 700}})
+		b.fake.AddBankrec(pnwtest.Bankrec{Date: now.Add(-24 * time.Hour), SenderID: alice, SenderType: 1, ReceiverID: rose, ReceiverType: 2, Resources: pnw.Amounts{pnw.Money: 50}})
 		r := b.pass(t)
 		require.Equal(t, 1, r.Gaps)
 		require.Equal(t, 1, r.Stored, "the game no longer serves the older record")
@@ -179,7 +179,7 @@ func TestIngest(t *testing.T) {
 		t.Parallel()
 		b := setupIngest(t, 1)
 		b.pass(t)
-		rec, err := b.fake.Deposit(alice, pnwtest.Resources{Money: 300, Steel: 2}, "#deposit")
+		rec, err := b.fake.Deposit(alice, pnw.Amounts{pnw.Money: 300, pnw.Steel: 2}, "#deposit")
 		require.NoError(t, err)
 		streamed := pnw.Bankrec{Id: strconv.Itoa(rec.ID), Date: rec.Date.UTC().Format(time.DateTime), SenderId: strconv.Itoa(alice), SenderType: 1,
 			ReceiverId: strconv.Itoa(rose), ReceiverType: 2, BankerId: strconv.Itoa(alice), Note: rec.Note, Money: 300, Steel: 2}
@@ -197,7 +197,7 @@ func TestIngest(t *testing.T) {
 		t.Parallel()
 		b := setupIngest(t, 1)
 		for range pnw.MaxLedgerRecords + 10 {
-			b.fake.AddBankrec(pnwtest.Bankrec{SenderID: alice, SenderType: 1, ReceiverID: rose, ReceiverType: 2, Resources: pnwtest.Resources{Money: 1}})
+			b.fake.AddBankrec(pnwtest.Bankrec{SenderID: alice, SenderType: 1, ReceiverID: rose, ReceiverType: 2, Resources: pnw.Amounts{pnw.Money: 1}})
 		}
 		r := b.pass(t)
 		require.Equal(t, 2, r.Requests)
@@ -209,10 +209,10 @@ func TestIngest(t *testing.T) {
 		t.Parallel()
 		b := setupIngest(t, 1)
 		b.fake.SetTradePrices(pnwtest.TradePrice{Resource: "steel", AveragePrice: 3000})
-		_, err := b.fake.Deposit(alice, pnwtest.Resources{Money: 1000, Steel: 2}, "")
+		_, err := b.fake.Deposit(alice, pnw.Amounts{pnw.Money: 1000, pnw.Steel: 2}, "")
 		require.NoError(t, err)
 		require.Equal(t, 1, b.pass(t).Snapshots)
-		_, err = b.fake.Deposit(alice, pnwtest.Resources{Money: 1000}, "")
+		_, err = b.fake.Deposit(alice, pnw.Amounts{pnw.Money: 1000}, "")
 		require.NoError(t, err)
 		require.Zero(t, b.pass(t).Snapshots)
 		snaps, err := b.st.BankSnapshotList(t.Context(), store.BankSnapshotListParams{AllianceID: b.alliance(t, rose).ID, Since: pgtype.Date{Time: time.Now().AddDate(0, 0, -30), Valid: true}})
@@ -251,7 +251,7 @@ func BenchmarkIngest(b *testing.B) {
 		for i := range alliances {
 			for range perAlliance {
 				bb.fake.AddBankrec(pnwtest.Bankrec{SenderID: alice + i*1000, SenderType: 1, ReceiverID: rose + i*10, ReceiverType: 2,
-					Note: "#deposit", Resources: pnwtest.Resources{Money: 10}})
+					Note: "#deposit", Resources: pnw.Amounts{pnw.Money: 10}})
 			}
 		}
 		b.StartTimer()
@@ -286,7 +286,7 @@ func TestFollow(t *testing.T) {
 	defer stop()
 	require.NoError(t, subs.WaitListeners(wait, 2, 2), "one stream per alliance, sent and received")
 
-	_, err = subs.Deposit(alice, pnwtest.Resources{Money: 5_000_000}, "#deposit")
+	_, err = subs.Deposit(alice, pnw.Amounts{pnw.Money: 5_000_000}, "#deposit")
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return b.balance(t, alice) == money(5_000_000) }, 30*time.Second, 20*time.Millisecond,
 		"a deposit is in the ledger within seconds, before any pass")

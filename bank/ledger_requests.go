@@ -266,7 +266,7 @@ func (b *Bank) reopen(ctx context.Context, m Manager, r store.BankRequest) store
 // refuseRequest audits a refused approval or denial and returns the
 // *Refused.
 func (b *Bank) refuseRequest(ctx context.Context, m Manager, id int64, reason, msg string) error {
-	b.audit.Refused(ctx, audit.Entry{User: &m.User.ID, Alliance: &m.Alliance.ID, Action: "bank.request", Resource: "bank_request",
+	b.audit.Record(ctx, audit.Entry{User: &m.User.ID, Alliance: &m.Alliance.ID, Action: "bank.request", Resource: "bank_request",
 		ResourceID: strconv.FormatInt(id, 10), Failed: true, New: map[string]any{"reason": reason}})
 	return &Refused{reason, msg}
 }

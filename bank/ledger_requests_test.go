@@ -24,7 +24,7 @@ func (b *bundle) member(t *testing.T, deposit float64) bank.Member {
 	u, err := b.st.UserCreate(ctx, store.UserCreateParams{DiscordID: "1003", KeySalt: secrets.NewSalt()})
 	require.NoError(t, err)
 	if deposit > 0 {
-		_, err = b.game.Deposit(carol, pnwtest.Resources{Money: deposit}, "#deposit")
+		_, err = b.game.Deposit(carol, pnw.Amounts{pnw.Money: deposit}, "#deposit")
 		require.NoError(t, err)
 	}
 	b.ingest(t)

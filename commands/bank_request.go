@@ -103,7 +103,7 @@ func (d *Deps) bankRequest(ctx context.Context, req *call) (*bot.Response, error
 	if errors.As(err, &over) {
 		return nil, bot.UserError(over.Error())
 	} else if err != nil {
-		return nil, bankError(err)
+		return nil, domainError(err, "Nothing was withdrawn.")
 	}
 	msg := requestMessage(r, a, req.User.ID)
 	id := strconv.FormatInt(r.ID, 10)
@@ -167,7 +167,7 @@ func (d *Deps) requestApprove(ctx context.Context, req *call) (*bot.Response, er
 	case errors.As(err, &decided):
 		return requestUpdate(decided.Request, req.Alliance, "Already "+decided.Request.State+": nothing more was sent."), nil
 	case err != nil:
-		return nil, bankError(err)
+		return nil, domainError(err, "Nothing was withdrawn.")
 	}
 	text := "Approved by <@" + req.User.ID + ">. " + withdrawalStateText(w)
 	d.tellMember(ctx, r, requestOutcome(r, w))
@@ -191,7 +191,7 @@ func (d *Deps) requestDeny(ctx context.Context, req *call) (*bot.Response, error
 	case errors.As(err, &decided):
 		return requestUpdate(decided.Request, req.Alliance, "Already "+decided.Request.State+"."), nil
 	case err != nil:
-		return nil, bankError(err)
+		return nil, domainError(err, "Nothing was withdrawn.")
 	}
 	d.tellMember(ctx, r, fmt.Sprintf("Your bank request #%d (%s) in %s was denied.", r.ID, r.Kind, req.Alliance.Name))
 	return requestUpdate(r, req.Alliance, "Denied by <@"+req.User.ID+">: nothing was sent."), nil
@@ -253,7 +253,7 @@ func (d *Deps) bankAdjust(ctx context.Context, req *call) (*bot.Response, error)
 	}
 	before, after, err := d.Bank.Adjust(ctx, manager(req), int64(id), change, o.Note)
 	if err != nil {
-		return nil, bankError(err)
+		return nil, domainError(err, "Nothing was withdrawn.")
 	}
 	e := &discordgo.MessageEmbed{Title: truncate(fmt.Sprintf("Balance of %s adjusted", d.nationName(ctx, id)), 256), Color: colorDefault,
 		Fields: []*discordgo.MessageEmbedField{

@@ -12,7 +12,6 @@ import (
 	"pnwbot/bot/discordtest"
 	"pnwbot/commands"
 	"pnwbot/pnw"
-	"pnwbot/pnw/pnwtest"
 )
 
 // channelRecorder stands in for the bot's posts in a channel (bank
@@ -63,7 +62,7 @@ func TestBankRequest(t *testing.T) {
 		Type: discordgo.ApplicationCommandOptionChannel, Value: bankChannel})
 	require.NoError(t, err)
 
-	b.deposit(t, bobNation, pnwtest.Resources{Money: 500_000}, "#deposit")
+	b.deposit(t, bobNation, pnw.Amounts{pnw.Money: 500_000}, "#deposit")
 	b.ingest(t)
 	_, err = ask(bobID, "withdraw", 600_000)
 	require.ErrorContains(t, err, "more than your balance in the bank, which holds $500,000")
@@ -131,7 +130,7 @@ func TestBankRequestDenied(t *testing.T) {
 func TestBankAdjust(t *testing.T) {
 	t.Parallel()
 	b, _ := ledgerSetUp(t)
-	b.deposit(t, bobNation, pnwtest.Resources{Money: 1000}, "")
+	b.deposit(t, bobNation, pnw.Amounts{pnw.Money: 1000}, "")
 	b.ingest(t)
 	adjust := func(user string) (*bot.Response, error) {
 		return b.command(t, user, "/bank/adjust", discordtest.Option("nation", "Bobistan"), discordtest.Option("note", "double counted"),

@@ -35,7 +35,7 @@ func (b *testBundle) ingest(t *testing.T) {
 	require.Zero(t, r.Failed)
 }
 
-func (b *testBundle) deposit(t *testing.T, nation int, r pnwtest.Resources, note string) {
+func (b *testBundle) deposit(t *testing.T, nation int, r pnw.Amounts, note string) {
 	t.Helper()
 	_, err := b.game.Deposit(nation, r, note)
 	require.NoError(t, err)
@@ -44,11 +44,11 @@ func (b *testBundle) deposit(t *testing.T, nation int, r pnwtest.Resources, note
 func TestBankBalance(t *testing.T) {
 	t.Parallel()
 	b, _ := ledgerSetUp(t)
-	b.deposit(t, bobNation, pnwtest.Resources{Money: 5_000_000, Steel: 20}, "#deposit")
-	b.game.AddBankrec(pnwtest.Bankrec{SenderID: rose, SenderType: 2, ReceiverID: bobNation, ReceiverType: 1, Note: "city #grant", Resources: pnwtest.Resources{Money: 1_000_000}})
-	b.game.AddBankrec(pnwtest.Bankrec{SenderID: rose, SenderType: 2, ReceiverID: bobNation, ReceiverType: 1, Note: "#loan #due=2020-01-01", Resources: pnwtest.Resources{Money: 300}})
-	b.game.AddBankrec(pnwtest.Bankrec{SenderID: rose, SenderType: 2, ReceiverID: bobNation, ReceiverType: 1, Resources: pnwtest.Resources{Steel: 5}})
-	b.deposit(t, carolNat, pnwtest.Resources{Money: 7}, "")
+	b.deposit(t, bobNation, pnw.Amounts{pnw.Money: 5_000_000, pnw.Steel: 20}, "#deposit")
+	b.game.AddBankrec(pnwtest.Bankrec{SenderID: rose, SenderType: 2, ReceiverID: bobNation, ReceiverType: 1, Note: "city #grant", Resources: pnw.Amounts{pnw.Money: 1_000_000}})
+	b.game.AddBankrec(pnwtest.Bankrec{SenderID: rose, SenderType: 2, ReceiverID: bobNation, ReceiverType: 1, Note: "#loan #due=2020-01-01", Resources: pnw.Amounts{pnw.Money: 300}})
+	b.game.AddBankrec(pnwtest.Bankrec{SenderID: rose, SenderType: 2, ReceiverID: bobNation, ReceiverType: 1, Resources: pnw.Amounts{pnw.Steel: 5}})
+	b.deposit(t, carolNat, pnw.Amounts{pnw.Money: 7}, "")
 	b.ingest(t)
 
 	t.Run("a member sees their own", func(t *testing.T) {
@@ -98,10 +98,10 @@ func TestBankLedger(t *testing.T) {
 	base := time.Now().Add(-time.Hour)
 	for i := range 12 {
 		b.game.AddBankrec(pnwtest.Bankrec{Date: base.Add(time.Duration(i) * time.Minute), SenderID: bobNation, SenderType: 1, ReceiverID: rose, ReceiverType: 2,
-			Note: "deposit " + strconv.Itoa(i), Resources: pnwtest.Resources{Money: float64(100 + i)}})
+			Note: "deposit " + strconv.Itoa(i), Resources: pnw.Amounts{pnw.Money: float64(100 + i)}})
 	}
 	b.game.AddBankrec(pnwtest.Bankrec{Date: base.Add(time.Hour), SenderID: rose, SenderType: 2, ReceiverID: bobNation, ReceiverType: 1,
-		Note: "oops #IGNORE", Resources: pnwtest.Resources{Money: 1e6}})
+		Note: "oops #IGNORE", Resources: pnw.Amounts{pnw.Money: 1e6}})
 	b.ingest(t)
 
 	resp, err := b.command(t, bobID, "/bank/ledger")
@@ -128,14 +128,14 @@ func TestBankLoans(t *testing.T) {
 	t.Parallel()
 	b, _ := ledgerSetUp(t)
 	lend := func(nation int, money float64, note string) {
-		b.game.AddBankrec(pnwtest.Bankrec{SenderID: rose, SenderType: 2, ReceiverID: nation, ReceiverType: 1, Note: note, Resources: pnwtest.Resources{Money: money}})
+		b.game.AddBankrec(pnwtest.Bankrec{SenderID: rose, SenderType: 2, ReceiverID: nation, ReceiverType: 1, Note: note, Resources: pnw.Amounts{pnw.Money: money}})
 	}
 	lend(bobNation, 100, "#loan #due=2099-01-01")
 	lend(carolNat, 200, "#loan")
 	lend(bobNation, 300, "#loan #due=2020-01-01")
 	lend(carolNat, 400, "#loan #due=2098-01-01")
 	lend(carolNat, 999, "#grant")
-	b.deposit(t, carolNat, pnwtest.Resources{Money: 400}, "repaid #loan")
+	b.deposit(t, carolNat, pnw.Amounts{pnw.Money: 400}, "repaid #loan")
 	b.ingest(t)
 
 	_, err := b.command(t, bobID, "/bank/loans")
@@ -153,8 +153,8 @@ func TestBankLoans(t *testing.T) {
 func TestBankExport(t *testing.T) {
 	t.Parallel()
 	b, _ := ledgerSetUp(t)
-	b.deposit(t, bobNation, pnwtest.Resources{Money: 10}, `=HYPERLINK("x"), "hi" #deposit`)
-	b.deposit(t, carolNat, pnwtest.Resources{Money: 20}, "")
+	b.deposit(t, bobNation, pnw.Amounts{pnw.Money: 10}, `=HYPERLINK("x"), "hi" #deposit`)
+	b.deposit(t, carolNat, pnw.Amounts{pnw.Money: 20}, "")
 	b.ingest(t)
 
 	_, err := b.command(t, bobID, "/bank/export")
@@ -194,7 +194,7 @@ func TestBankChannel(t *testing.T) {
 func TestBankTaxCredit(t *testing.T) {
 	t.Parallel()
 	b, _ := ledgerSetUp(t)
-	b.game.AddBankrec(pnwtest.Bankrec{SenderID: bobNation, SenderType: 1, ReceiverID: rose, ReceiverType: 2, TaxID: 4, Resources: pnwtest.Resources{Money: 1000, Food: 10}})
+	b.game.AddBankrec(pnwtest.Bankrec{SenderID: bobNation, SenderType: 1, ReceiverID: rose, ReceiverType: 2, TaxID: 4, Resources: pnw.Amounts{pnw.Money: 1000, pnw.Food: 10}})
 	b.ingest(t)
 	resp, err := b.command(t, bobID, "/bank/balance")
 	require.NoError(t, err)

@@ -212,7 +212,7 @@ func (s *Server) AddBankrec(r Bankrec) Bankrec {
 // Deposit is a nation depositing into its alliance's bank, as the game's
 // bank page does: the alliance's holdings grow and a bank record with note
 // is added (and returned).
-func (s *Server) Deposit(nationID int, amounts Resources, note string) (Bankrec, error) {
+func (s *Server) Deposit(nationID int, amounts pnw.Amounts, note string) (Bankrec, error) {
 	s.mu.Lock()
 	n, ok := s.nations[nationID]
 	a, inAlliance := s.alliances[n.AllianceID]
@@ -220,15 +220,13 @@ func (s *Server) Deposit(nationID int, amounts Resources, note string) (Bankrec,
 		s.mu.Unlock()
 		return Bankrec{}, fmt.Errorf("pnwtest: nation %d is not in an alliance", nationID)
 	}
-	bank := resources(a.Bank)
-	for name, v := range resources(amounts) {
+	for r, v := range amounts {
 		if v < 0 {
 			s.mu.Unlock()
-			return Bankrec{}, fmt.Errorf("pnwtest: a deposit of %s is negative", name)
+			return Bankrec{}, fmt.Errorf("pnwtest: a deposit of %s is negative", pnw.Resource(r))
 		}
-		bank[name] += v
+		a.Bank[r] += v
 	}
-	a.Bank = fromResources(bank)
 	s.alliances[a.ID] = a
 	s.mu.Unlock()
 	return s.AddBankrec(Bankrec{SenderID: nationID, SenderType: 1, ReceiverID: a.ID, ReceiverType: 2, BankerID: nationID,

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"pnwbot/pnw"
 )
 
 // AppKey is the Pusher app key in the fake's socket URL, the game's own.
@@ -189,7 +191,7 @@ func streamWar(w War) map[string]any {
 }
 
 // Deposit is Server.Deposit, pushed on the stream as bankrec create.
-func (s *Subscriptions) Deposit(nationID int, amounts Resources, note string) (Bankrec, error) {
+func (s *Subscriptions) Deposit(nationID int, amounts pnw.Amounts, note string) (Bankrec, error) {
 	r, err := s.game.Deposit(nationID, amounts, note)
 	if err == nil {
 		m := r.record()
