@@ -44,3 +44,14 @@ func (kr *Keyring) tokenMAC(subject, exp string) []byte {
 	mac.Write([]byte(subject + "\x00" + exp))
 	return mac.Sum(nil)[:tokenMACSize]
 }
+
+// MACKey derives from the master key (ENCRYPTION_KEY) a key for one
+// purpose's MACs, such as the session cache's entries: whoever can write
+// to the cache but does not hold the master key cannot forge them.
+func MACKey(master []byte, purpose string) []byte {
+	key, err := hkdf.Key(sha256.New, master, nil, "pnwbot mac v1 "+purpose, 32)
+	if err != nil {
+		panic(err) // only fails for lengths HKDF-SHA256 cannot produce
+	}
+	return key
+}

@@ -256,7 +256,7 @@ func (a *app) openBackends(connectCtx context.Context, cfg *config.Config, cfgs 
 		admit:    admitter(),
 		lookups:  limiter(lookupRate),
 		cache:    failover.Cache(kv.NewRedisCache(a.rdb, prefix+"cache:"), kv.NewPostgresCache(a.st)),
-		sessions: kv.NewSessionCache(a.rdb, prefix),
+		sessions: kv.NewSessionCache(a.rdb, prefix, secrets.MACKey(cfg.EncryptionKey, "session cache")),
 		web:      limiter(webRate),
 		once:     limiter(once),
 	}, nil

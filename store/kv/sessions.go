@@ -2,6 +2,8 @@ package kv
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -27,15 +29,36 @@ const (
 
 // SessionCache is a site.SessionCache in Redis: the web side's session
 // lookups, remembered for a minute. PostgreSQL decides; without Redis
-// nothing is cached.
+// nothing is cached. Each entry carries a MAC, so that whoever can write to
+// Redis cannot mint a session; a revocation leaves a tombstone for the
+// entry's lifetime, so that a read racing it cannot cache the session again.
 type SessionCache struct {
 	rdb    *redis.Client
 	prefix string
+	macKey []byte
 }
 
-// NewSessionCache returns a cache keeping its keys under prefix.
-func NewSessionCache(rdb *redis.Client, prefix string) *SessionCache {
-	return &SessionCache{rdb: rdb, prefix: prefix}
+// revoked is a tombstone's value.
+const revoked = "revoked"
+
+// setUnlessRevoked writes an entry unless a tombstone holds its key.
+var setUnlessRevoked = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[3] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1`)
+
+// NewSessionCache returns a cache keeping its keys under prefix, its
+// entries signed with macKey (secrets.MACKey of ENCRYPTION_KEY).
+func NewSessionCache(rdb *redis.Client, prefix string, macKey []byte) *SessionCache {
+	return &SessionCache{rdb: rdb, prefix: prefix, macKey: macKey}
+}
+
+// mac signs an entry's content under its key.
+func (c *SessionCache) mac(key string, b []byte) []byte {
+	m := hmac.New(sha256.New, c.macKey)
+	m.Write([]byte(key + "\x00"))
+	m.Write(b)
+	return m.Sum(nil)
 }
 
 func (c *SessionCache) key(tokenHash []byte) string {
@@ -47,14 +70,17 @@ func (c *SessionCache) key(tokenHash []byte) string {
 func (c *SessionCache) Get(ctx context.Context, tokenHash []byte) (sess store.UserSession, ok bool, err error) {
 	ctx, cancel := context.WithTimeout(ctx, sessionTimeout)
 	defer cancel()
-	b, err := c.rdb.Get(ctx, c.key(tokenHash)).Bytes()
+	key := c.key(tokenHash)
+	b, err := c.rdb.Get(ctx, key).Bytes()
 	switch {
-	case errors.Is(err, redis.Nil):
+	case errors.Is(err, redis.Nil), err == nil && string(b) == revoked:
 		return sess, false, nil
 	case err != nil:
 		return sess, false, fmt.Errorf("session cache get: %w", err)
+	case len(b) < sha256.Size || !hmac.Equal(b[:sha256.Size], c.mac(key, b[sha256.Size:])):
+		return sess, false, errors.New("session cache: an entry fails its MAC (written by someone without ENCRYPTION_KEY?); ignored")
 	}
-	if err := json.Unmarshal(b, &sess); err != nil {
+	if err := json.Unmarshal(b[sha256.Size:], &sess); err != nil {
 		return sess, false, fmt.Errorf("session cache decode: %w", err)
 	}
 	return sess, true, nil
@@ -66,7 +92,8 @@ func (c *SessionCache) Set(ctx context.Context, sess store.UserSession) error {
 	defer cancel()
 	b, err := json.Marshal(sess)
 	if err == nil {
-		err = c.rdb.Set(ctx, c.key(sess.TokenHash), b, sessionTTL).Err()
+		key := c.key(sess.TokenHash)
+		err = setUnlessRevoked.Run(ctx, c.rdb, []string{key}, append(c.mac(key, b), b...), sessionTTL.Milliseconds(), revoked).Err()
 	}
 	if err != nil {
 		return fmt.Errorf("session cache set: %w", err)
@@ -74,7 +101,8 @@ func (c *SessionCache) Set(ctx context.Context, sess store.UserSession) error {
 	return nil
 }
 
-// Delete forgets the sessions of the token hashes given.
+// Delete forgets the sessions of the token hashes given, leaving
+// tombstones no Set overwrites while an entry could live.
 func (c *SessionCache) Delete(ctx context.Context, tokenHashes ...[]byte) error {
 	if len(tokenHashes) == 0 {
 		return nil
@@ -85,7 +113,11 @@ func (c *SessionCache) Delete(ctx context.Context, tokenHashes ...[]byte) error 
 	}
 	ctx, cancel := context.WithTimeout(ctx, sessionForgetTimeout)
 	defer cancel()
-	if err := c.rdb.Del(ctx, keys...).Err(); err != nil {
+	pipe := c.rdb.Pipeline()
+	for _, k := range keys {
+		pipe.Set(ctx, k, revoked, sessionTTL)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("session cache delete: %w", err)
 	}
 	return nil

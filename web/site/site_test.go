@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -59,6 +60,7 @@ type bundle struct {
 	st      *store.Store
 	rdb     *redis.Client
 	prefix  string
+	macKey  []byte
 
 	mu  sync.Mutex
 	now time.Time
@@ -114,13 +116,14 @@ func setupWith(t testing.TB, cached bool, opts ...func(*site.Options, *bundle)) 
 	t.Cleanup(func() { _ = game.Close(context.Background()) })
 	master, err := secrets.ParseKey(secrets.GenerateKey())
 	require.NoError(t, err)
+	b.macKey = secrets.MACKey(master, "session cache")
 	keys, err := secrets.NewKeyring(master, nil)
 	require.NoError(t, err)
 
 	srv := httptest.NewUnstartedServer(nil)
 	b.url = "http://" + srv.Listener.Addr().String()
 	o := site.Options{
-		Store: b.st, Sessions: kv.NewSessionCache(b.rdb, prefix), Game: game, Keys: keys,
+		Store: b.st, Sessions: kv.NewSessionCache(b.rdb, prefix, b.macKey), Game: game, Keys: keys,
 		DiscordURL: b.discord.URL, ClientID: discordtest.AppID, ClientSecret: discordtest.ClientSecret,
 		PublicURL: b.url, Now: b.clock, Ledger: bank.New(bank.Options{Store: b.st, Game: game, Now: b.clock}),
 		// No manager key can read a bank here; the browser test reads one.
@@ -852,4 +855,50 @@ func TestImagesFromTheGameOnly(t *testing.T) {
 	pub := do(t, b.browser(t), http.MethodGet, b.url+"/a/rose", nil)
 	require.Equal(t, http.StatusOK, pub.status)
 	require.NotContains(t, pub.body, "tracker.example", "a flag elsewhere is left out")
+}
+
+// TestSessionCacheCannotMintSessions: whoever can write to Redis cannot
+// sign in as anyone: an entry without the MAC of ENCRYPTION_KEY counts for
+// nothing; and a revoked session is not cached again by a read that raced
+// its revocation.
+func TestSessionCacheCannotMintSessions(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.linkTess(t, false)
+	tessUser, err := b.st.UserGetByDiscordID(t.Context(), userTess)
+	require.NoError(t, err)
+
+	// A forged entry for a token the attacker chose.
+	raw := make([]byte, 32)
+	raw[0] = 7
+	hash := sha256.Sum256(raw)
+	forged, err := json.Marshal(store.UserSession{ID: 999, UserID: tessUser.ID, TokenHash: hash[:],
+		ExpiresAt: time.Now().Add(time.Hour), LastUsedAt: time.Now()})
+	require.NoError(t, err)
+	key := b.prefix + "session:" + hex.EncodeToString(hash[:])
+	for _, v := range [][]byte{forged, append(make([]byte, 32), forged...)} {
+		require.NoError(t, b.rdb.Set(t.Context(), key, v, time.Minute).Err())
+		c := b.browser(t)
+		u, err := url.Parse(b.url)
+		require.NoError(t, err)
+		c.Jar.SetCookies(u, []*http.Cookie{{Name: "pnwbot_session", Value: base64.RawURLEncoding.EncodeToString(raw), Path: "/"}})
+		require.Equal(t, http.StatusSeeOther, get(t, noFollow(c), b.url+"/me").StatusCode, "not signed in")
+	}
+
+	// A read that raced the revocation tries to cache the live session
+	// after the revocation deleted it: the tombstone wins.
+	cache := kv.NewSessionCache(b.rdb, b.prefix, b.macKey)
+	c := b.browser(t)
+	b.signIn(t, c, tess)
+	var sess store.UserSession
+	require.NoError(t, b.st.Pool.QueryRow(t.Context(), "SELECT token_hash FROM user_sessions").Scan(&sess.TokenHash))
+	live, ok, err := cache.Get(t.Context(), sess.TokenHash)
+	require.NoError(t, err)
+	require.True(t, ok, "the signed-in page cached it")
+	require.Equal(t, http.StatusOK, do(t, c, http.MethodPost, b.url+"/logout", url.Values{}).status)
+	require.NoError(t, cache.Set(t.Context(), live))
+	_, ok, err = cache.Get(t.Context(), sess.TokenHash)
+	require.NoError(t, err)
+	require.False(t, ok, "the revoked session is not cached again")
+	require.Equal(t, http.StatusSeeOther, get(t, noFollow(c), b.url+"/me").StatusCode, "signed out")
 }
