@@ -3,7 +3,9 @@ package commands
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -93,6 +95,13 @@ func (d *Deps) deleteAccountConfirm(ctx context.Context, req *call) (*bot.Respon
 	e := audit.Entry{User: &u.ID, Action: "user.delete", Resource: "account", ResourceID: strconv.FormatInt(u.ID, 10),
 		Old: map[string]any{"linked_nation": u.PnwNationID != nil}}
 	err = d.Store.DeleteAccount(ctx, u.ID, e.Params())
+	var sole *store.SoleAdminError
+	if errors.As(err, &sole) {
+		d.audit(ctx, audit.Entry{User: &u.ID, Action: "user.delete", Resource: "account", ResourceID: strconv.FormatInt(u.ID, 10), Failed: true,
+			New: map[string]any{"reason": "last admin", "alliances": sole.Alliances}})
+		return updated(fmt.Sprintf("You are the only admin of %s: make another manager admin first (/alliance managers role), "+
+			"or ask pnwbot's system admins. Your account stays as it is.", strings.Join(sole.Alliances, ", "))), nil
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return updated("Your account is already deleted."), nil
 	} else if err != nil {

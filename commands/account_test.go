@@ -38,7 +38,8 @@ func TestDeleteAccount(t *testing.T) {
 		alice := b.user(t, aliceID)
 		a, err := b.st.AllianceUpsert(ctx, store.AllianceUpsertParams{PnwAllianceID: rose, Name: "Rose", RouteSlug: "rose"})
 		require.NoError(t, err)
-		_, err = b.st.AllianceManagerUpsert(ctx, store.AllianceManagerUpsertParams{UserID: alice.ID, AllianceID: a.ID, Role: "admin", Permissions: []byte(`{}`)})
+		// A manager, not its only admin (TestNoAllianceWithoutAdmin).
+		_, err = b.st.AllianceManagerUpsert(ctx, store.AllianceManagerUpsertParams{UserID: alice.ID, AllianceID: a.ID, Role: "manager", Permissions: []byte(`{}`)})
 		require.NoError(t, err)
 
 		resp := b.reply(t, "button", "custom_id", deleteButton(t, b, aliceID))

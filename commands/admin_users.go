@@ -305,7 +305,9 @@ func (d *Deps) adminAssign(ctx context.Context, req *call) (*bot.Response, error
 	return &bot.Response{Content: fmt.Sprintf("<@%s> is now a %s of %s.", u.DiscordID, o.Role, a.Name)}, nil
 }
 
-// adminUnassign removes a manager from an alliance.
+var errLastAdmin = errors.New("the alliance's last admin")
+
+// adminUnassign removes a manager from an alliance, never its last admin.
 func (d *Deps) adminUnassign(ctx context.Context, req *call) (*bot.Response, error) {
 	var o adminUserOpts
 	if err := req.Options(&o); err != nil {
@@ -320,7 +322,15 @@ func (d *Deps) adminUnassign(ctx context.Context, req *call) (*bot.Response, err
 	if err != nil {
 		return nil, err
 	}
+	var last bool
 	err = d.change(ctx, func(q *store.Queries) (audit.Entry, error) {
+		sole, err := q.SoleAdminOf(ctx, u.ID)
+		if err != nil {
+			return audit.Entry{}, err
+		}
+		if last = slices.ContainsFunc(sole, func(r store.AllianceManagerSoleAdminOfRow) bool { return r.ID == a.ID }); last {
+			return audit.Entry{}, errLastAdmin
+		}
 		before, err := q.AllianceManagerGet(ctx, store.AllianceManagerGetParams{UserID: u.ID, AllianceID: a.ID})
 		if err == nil && !before.IsActive {
 			err = store.ErrNotFound
@@ -332,9 +342,14 @@ func (d *Deps) adminUnassign(ctx context.Context, req *call) (*bot.Response, err
 		return audit.Entry{User: &actor.ID, Alliance: &a.ID, Action: "admin.unassign", Resource: "alliance_manager", ResourceID: strconv.FormatInt(u.ID, 10),
 			Old: map[string]any{"role": before.Role}}, err
 	})
-	if errors.Is(err, store.ErrNotFound) {
+	switch {
+	case last:
+		d.audit(ctx, audit.Entry{User: &actor.ID, Alliance: &a.ID, Action: "admin.unassign", Resource: "alliance_manager", ResourceID: strconv.FormatInt(u.ID, 10),
+			Failed: true, New: map[string]any{"reason": "last admin"}})
+		return nil, bot.UserErrorf("<@%s> is the only admin of %s: assign another admin first (/admin assign). Nothing was changed.", u.DiscordID, a.Name)
+	case errors.Is(err, store.ErrNotFound):
 		return nil, bot.UserErrorf("<@%s> does not manage %s. Nothing was changed.", u.DiscordID, a.Name)
-	} else if err != nil {
+	case err != nil:
 		return nil, fmt.Errorf("unassign: %w", err)
 	}
 	return &bot.Response{Content: fmt.Sprintf("<@%s> no longer manages %s.", u.DiscordID, a.Name)}, nil

@@ -124,3 +124,40 @@ func TestAdminUsersAndAlliances(t *testing.T) {
 		require.ErrorContains(t, err, "as a date")
 	})
 }
+
+// TestNoAllianceWithoutAdmin: neither /admin unassign nor /delete-account
+// removes an alliance's last admin; with another admin, both do.
+func TestNoAllianceWithoutAdmin(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	_, b := setup(t)
+	a := b.setUp(t) // Alice is Rose's only admin
+	require.NoError(t, b.deps.BootstrapSuperAdmins(ctx, []string{superID}))
+
+	_, err := b.as(t, superID, "/admin/unassign", "alliance", "Rose", "user", discordUser(aliceID))
+	require.ErrorContains(t, err, "the only admin of Rose")
+	resp := b.reply(t, "button", "custom_id", deleteButton(t, b, aliceID))
+	require.Contains(t, resp.Content, "You are the only admin of Rose")
+	alice := b.user(t, aliceID) // still there
+	m, err := b.st.AllianceManagerGet(ctx, store.AllianceManagerGetParams{UserID: alice.ID, AllianceID: a.ID})
+	require.NoError(t, err)
+	require.Equal(t, access.Admin, m.Role)
+	require.Equal(t, "user.delete", b.auditActions(t)[0].Action)
+	require.False(t, b.auditActions(t)[0].Success)
+
+	// An admin without canManageSettings does not count.
+	b.manage(t, a, bobID, access.Admin, map[access.Permission]bool{access.ManageSettings: false})
+	_, err = b.as(t, superID, "/admin/unassign", "alliance", "Rose", "user", discordUser(aliceID))
+	require.ErrorContains(t, err, "the only admin of Rose")
+
+	b.manage(t, a, bobID, access.Admin, nil)
+	_, err = b.as(t, superID, "/admin/unassign", "alliance", "Rose", "user", discordUser(aliceID))
+	require.NoError(t, err)
+	resp = b.reply(t, "button", "custom_id", deleteButton(t, b, bobID), "user", bobID)
+	require.Contains(t, resp.Content, "only admin of Rose", "Bob is now the last one")
+	b.manage(t, a, aliceID, access.Admin, nil)
+	resp = b.reply(t, "button", "custom_id", deleteButton(t, b, bobID), "user", bobID)
+	require.Contains(t, resp.Content, "every piece of personal data")
+	_, err = b.st.UserGetByDiscordID(ctx, bobID)
+	require.ErrorIs(t, err, store.ErrNotFound)
+}

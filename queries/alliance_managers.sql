@@ -75,3 +75,26 @@ WHERE m.alliance_id = @alliance_id AND m.is_active
   AND m.manager_api_key IS NOT NULL AND m.key_revoked_at IS NULL
   AND (NOT @need_bank::boolean OR coalesce((m.key_permissions ->> 'alliance_view_bank')::boolean, false))
 ORDER BY m.key_verified_at DESC NULLS LAST, m.id;
+
+-- name: AllianceManagerLockAdminOf :many
+-- Locks, in id order, the alliances where the user is an active admin, as
+-- /alliance managers remove locks its alliance: who is admin cannot change
+-- under a check that the alliance keeps one.
+SELECT a.id FROM alliances a
+JOIN alliance_managers m ON m.alliance_id = a.id
+WHERE m.user_id = @user_id AND m.is_active AND m.role = 'admin'
+ORDER BY a.id
+FOR UPDATE OF a;
+
+-- name: AllianceManagerSoleAdminOf :many
+-- The alliances whose only active admin able to manage settings is the
+-- user: removing them would leave the alliance without one.
+SELECT a.id, a.name FROM alliances a
+JOIN alliance_managers m ON m.alliance_id = a.id
+WHERE m.user_id = @user_id AND m.is_active AND m.role = 'admin'
+  AND coalesce((m.permissions ->> 'canManageSettings')::boolean, true)
+  AND NOT EXISTS (
+    SELECT 1 FROM alliance_managers o
+    WHERE o.alliance_id = a.id AND o.user_id <> @user_id AND o.is_active AND o.role = 'admin'
+      AND coalesce((o.permissions ->> 'canManageSettings')::boolean, true))
+ORDER BY a.name;

@@ -283,6 +283,37 @@ func (q *Queries) AllianceManagerListUsableKeys(ctx context.Context, arg Allianc
 	return items, nil
 }
 
+const allianceManagerLockAdminOf = `-- name: AllianceManagerLockAdminOf :many
+SELECT a.id FROM alliances a
+JOIN alliance_managers m ON m.alliance_id = a.id
+WHERE m.user_id = $1 AND m.is_active AND m.role = 'admin'
+ORDER BY a.id
+FOR UPDATE OF a
+`
+
+// Locks, in id order, the alliances where the user is an active admin, as
+// /alliance managers remove locks its alliance: who is admin cannot change
+// under a check that the alliance keeps one.
+func (q *Queries) AllianceManagerLockAdminOf(ctx context.Context, userID int64) ([]int64, error) {
+	rows, err := q.db.Query(ctx, allianceManagerLockAdminOf, userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []int64{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const allianceManagerMarkKeyRevoked = `-- name: AllianceManagerMarkKeyRevoked :execrows
 UPDATE alliance_managers SET key_revoked_at = now(), updated_at = now()
 WHERE id = $1 AND manager_api_key = $2 AND key_revoked_at IS NULL
@@ -355,6 +386,45 @@ func (q *Queries) AllianceManagerSetKey(ctx context.Context, arg AllianceManager
 		&i.UpdatedAt,
 	)
 	return i, err
+}
+
+const allianceManagerSoleAdminOf = `-- name: AllianceManagerSoleAdminOf :many
+SELECT a.id, a.name FROM alliances a
+JOIN alliance_managers m ON m.alliance_id = a.id
+WHERE m.user_id = $1 AND m.is_active AND m.role = 'admin'
+  AND coalesce((m.permissions ->> 'canManageSettings')::boolean, true)
+  AND NOT EXISTS (
+    SELECT 1 FROM alliance_managers o
+    WHERE o.alliance_id = a.id AND o.user_id <> $1 AND o.is_active AND o.role = 'admin'
+      AND coalesce((o.permissions ->> 'canManageSettings')::boolean, true))
+ORDER BY a.name
+`
+
+type AllianceManagerSoleAdminOfRow struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+}
+
+// The alliances whose only active admin able to manage settings is the
+// user: removing them would leave the alliance without one.
+func (q *Queries) AllianceManagerSoleAdminOf(ctx context.Context, userID int64) ([]AllianceManagerSoleAdminOfRow, error) {
+	rows, err := q.db.Query(ctx, allianceManagerSoleAdminOf, userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []AllianceManagerSoleAdminOfRow{}
+	for rows.Next() {
+		var i AllianceManagerSoleAdminOfRow
+		if err := rows.Scan(&i.ID, &i.Name); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const allianceManagerUpdate = `-- name: AllianceManagerUpdate :one

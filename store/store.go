@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -257,6 +258,15 @@ func migrationName(src *goose.Source) string {
 // error; the audit row then cannot name the deleted user, only another actor.
 func (s *Store) DeleteAccount(ctx context.Context, userID int64, audit AuditLogInsertParams) error {
 	return s.InTx(ctx, func(q *Queries) error {
+		if sole, err := q.SoleAdminOf(ctx, userID); err != nil {
+			return err
+		} else if len(sole) > 0 {
+			e := &SoleAdminError{}
+			for _, a := range sole {
+				e.Alliances = append(e.Alliances, a.Name)
+			}
+			return e
+		}
 		if _, err := q.AuditLogScrubPersonal(ctx, &userID); err != nil {
 			return fmt.Errorf("scrub audit rows: %w", err)
 		}
@@ -275,4 +285,26 @@ func (s *Store) DeleteAccount(ctx context.Context, userID int64, audit AuditLogI
 		}
 		return nil
 	})
+}
+
+// SoleAdminError refuses to remove the only admin of alliances: no
+// alliance is left without an admin who can manage its settings.
+type SoleAdminError struct{ Alliances []string }
+
+func (e *SoleAdminError) Error() string {
+	return "the only admin of " + strings.Join(e.Alliances, ", ")
+}
+
+// SoleAdminOf locks the alliances the user is an admin of (as /alliance
+// managers remove locks its alliance) and returns those they are the only
+// admin of, in q's transaction.
+func (q *Queries) SoleAdminOf(ctx context.Context, userID int64) ([]AllianceManagerSoleAdminOfRow, error) {
+	if _, err := q.AllianceManagerLockAdminOf(ctx, userID); err != nil {
+		return nil, fmt.Errorf("lock alliances: %w", err)
+	}
+	rows, err := q.AllianceManagerSoleAdminOf(ctx, userID)
+	if err != nil {
+		return nil, fmt.Errorf("sole admin: %w", err)
+	}
+	return rows, nil
 }
