@@ -24,7 +24,8 @@ func TestCascades(t *testing.T) {
 
 	// setup gives user a nation and key, a manager row with its own key, an
 	// admin row, a session, an audit row and a usage row; assigner appointed
-	// other as a manager.
+	// other as a manager, an admin too, so that user is not the alliance's
+	// only admin (DeleteAccount refuses to remove that one).
 	setup := func(t *testing.T) (*store.Store, *testBundle) {
 		t.Helper()
 		s := storetest.NewDB(t)
@@ -42,7 +43,7 @@ func TestCascades(t *testing.T) {
 		_, err = s.AllianceManagerSetKey(ctx, store.AllianceManagerSetKeyParams{ID: b.manager.ID, ManagerApiKey: []byte("sealed")})
 		require.NoError(t, err)
 		b.assigned, err = s.AllianceManagerUpsert(ctx, store.AllianceManagerUpsertParams{
-			UserID: b.other.ID, AllianceID: b.alliance.ID, Role: "viewer", Permissions: []byte(`{}`), AssignedBy: &b.assigner.ID,
+			UserID: b.other.ID, AllianceID: b.alliance.ID, Role: "admin", Permissions: []byte(`{}`), AssignedBy: &b.assigner.ID,
 		})
 		require.NoError(t, err)
 		_, err = s.SystemAdminUpsert(ctx, store.SystemAdminUpsertParams{UserID: b.user.ID, Level: "admin", Permissions: []byte(`{}`)})
