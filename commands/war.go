@@ -211,10 +211,10 @@ func warAlert(a war.Alert) *bot.Response {
 	e := &discordgo.MessageEmbed{Color: colorDanger, Timestamp: w.Date.UTC().Format(time.RFC3339),
 		URL: fmt.Sprintf("%s/nation/war/timeline/war=%d", gameURL, w.ID)}
 	if a.Kind == war.Offensive {
-		e.Title = truncate(fmt.Sprintf("⚔️ %s declared war on %s", att, def), 256)
+		e.Title = truncate(fmt.Sprintf("%s declared war on %s", att, def), 256)
 		e.Color = colorDefault
 	} else {
-		e.Title = truncate(fmt.Sprintf("🛡️ %s is attacked by %s", def, att), 256)
+		e.Title = truncate(fmt.Sprintf("%s is attacked by %s", def, att), 256)
 	}
 	e.Description = fmt.Sprintf("%s war · %d turns left", capitalize(w.Type), w.TurnsLeft)
 	if w.Reason != "" {
@@ -254,7 +254,7 @@ func sideField(title string, n *pnw.Nation, id int64) *discordgo.MessageEmbedFie
 		alliance = fmt.Sprintf("[%s](%s)", n.Alliance.Name, allianceURL(n.Alliance.Id))
 	}
 	return &discordgo.MessageEmbedField{Name: title, Inline: true, Value: fieldValue(fmt.Sprintf(
-		"[%s](%s) · %s\n%s\nScore %.2f · %d cities\n🪖 %s · 🛡️ %s · ✈️ %s · 🚢 %s",
+		"[%s](%s) · %s\n%s\nScore %.2f · %d cities\n%s soldiers · %s tanks · %s aircraft · %s ships",
 		n.NationName, link, n.LeaderName, alliance, n.Score, n.NumCities,
 		number(n.Soldiers), number(n.Tanks), number(n.Aircraft), number(n.Ships)))}
 }
@@ -329,7 +329,7 @@ func (d *Deps) warCounters(ctx context.Context, req *call) (*bot.Response, error
 		}
 		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{
 			Name: truncate(fmt.Sprintf("%d. %s", i+1, n.NationName), 256),
-			Value: fieldValue(fmt.Sprintf("[%s](%s) · %s\nScore %.2f · %d cities · %d/5 offensive wars\n🪖 %s · 🛡️ %s · ✈️ %s · 🚢 %s",
+			Value: fieldValue(fmt.Sprintf("[%s](%s) · %s\nScore %.2f · %d cities · %d/5 offensive wars\n%s soldiers · %s tanks · %s aircraft · %s ships",
 				n.NationName, nationURL(n.Id), who, n.Score, n.NumCities, n.OffensiveWarsCount,
 				number(n.Soldiers), number(n.Tanks), number(n.Aircraft), number(n.Ships))),
 		})

@@ -154,7 +154,7 @@ func TestAlertFromTheStream(t *testing.T) {
 	require.Contains(t, e.Fields[0].Value, "Grim")
 	require.Contains(t, e.Fields[0].Value, "Raiders")
 	require.Contains(t, e.Fields[0].Value, "Score 1500.00 · 15 cities")
-	require.Contains(t, e.Fields[0].Value, "150,000")
+	require.Contains(t, e.Fields[0].Value, "150,000 soldiers · 12,000 tanks · 1,100 aircraft · 90 ships")
 	require.Contains(t, e.Fields[1].Value, "Arrakis")
 	require.Contains(t, e.Footer.Text, "War "+strconv.Itoa(declared.ID))
 
@@ -321,7 +321,7 @@ func TestOffensiveAlertMentionsNobody(t *testing.T) {
 	// Our member attacks a nation whose player happens to be linked too.
 	w.subs.DeclareWar(pnwtest.War{AttID: defenderID, AttAllianceID: ours, DefID: 300, DefAllianceID: enemy})
 	m := w.alerts(t, 1)[0]
-	require.Contains(t, m.Embeds[0].Title, "⚔️ Arrakis declared war on")
+	require.Contains(t, m.Embeds[0].Title, "Arrakis declared war on")
 	require.Empty(t, m.Content)
 	require.Equal(t, &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}}, m.AllowedMentions)
 }
@@ -349,4 +349,21 @@ func TestAlertSentAgainWhenDiscordFailed(t *testing.T) {
 	_, err = svc.Poll(t.Context())
 	require.NoError(t, err)
 	w.quiet(t, 1)
+}
+
+func TestStreamDownIsSaidNotFatal(t *testing.T) {
+	w := newWorld(t)
+	svc, _ := w.service(t, true)
+	w.following(t, 1)
+	require.Eventually(t, func() bool { return svc.StreamDown() == "" }, 10*time.Second, 5*time.Millisecond, "connected: nothing to say")
+	w.subs.Refuse(true)
+	w.subs.Drop(0)
+	require.Eventually(t, func() bool { return svc.StreamDown() == "connecting; the poll covers" }, 10*time.Second, 10*time.Millisecond)
+	// Meanwhile the poll alerts.
+	w.game.AddWar(pnwtest.War{ID: 45, Date: time.Now(), AttID: attackerID, AttAllianceID: enemy, DefID: defenderID, DefAllianceID: ours, TurnsLeft: 60})
+	_, err := svc.Poll(t.Context())
+	require.NoError(t, err)
+	w.alerts(t, 1)
+	w.subs.Refuse(false)
+	require.Eventually(t, func() bool { return svc.StreamDown() == "" }, 30*time.Second, 10*time.Millisecond)
 }
