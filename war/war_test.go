@@ -367,3 +367,25 @@ func TestStreamDownIsSaidNotFatal(t *testing.T) {
 	w.subs.Refuse(false)
 	require.Eventually(t, func() bool { return svc.StreamDown() == "" }, 30*time.Second, 10*time.Millisecond)
 }
+
+func TestAlertsTurnedOnAreFollowed(t *testing.T) {
+	w := newWorld(t)
+	svc, _ := w.service(t, true)
+	w.following(t, 1)
+	// A second alliance turns alerts on: the stream subscribes anew.
+	other, err := w.st.AllianceUpsert(t.Context(), store.AllianceUpsertParams{PnwAllianceID: 8, Name: "Thorn", RouteSlug: "thorn"})
+	require.NoError(t, err)
+	const otherChannel = "900000000000000002"
+	w.discord.AddChannel(discordtest.GuildID, otherChannel, "thorn-alerts")
+	_, err = w.st.WarAlertChannelSet(t.Context(), store.WarAlertChannelSetParams{AllianceID: other.ID, Kind: war.Defensive, ChannelID: otherChannel})
+	require.NoError(t, err)
+	_, subscribes, _ := w.subs.Counts()
+	require.Eventually(t, func() bool { _, n, _ := w.subs.Counts(); return n >= subscribes+2 }, 30*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return svc.StreamDown() == "" }, 10*time.Second, 5*time.Millisecond)
+	w.subs.DeclareWar(pnwtest.War{AttID: attackerID, AttAllianceID: enemy, DefID: 400, DefAllianceID: 8})
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	_, err = w.discord.WaitChannelMessages(ctx, otherChannel, 1)
+	require.NoError(t, err)
+	w.quiet(t, 0) // not in Rose's channel
+}
