@@ -14,6 +14,7 @@ import (
 	"pnwbot/audit"
 	"pnwbot/bank"
 	"pnwbot/bot"
+	"pnwbot/ia"
 	"pnwbot/keys"
 	"pnwbot/pnw"
 	"pnwbot/roles"
@@ -50,11 +51,12 @@ type Deps struct {
 	// WithdrawalCap is the most value a manager may withdraw in 24 hours;
 	// zero means the setting bank.withdrawal_cap_per_manager_per_day.
 	WithdrawalCap float64
-	// GameKeys, Bank and Roles are the domain the handlers call, built by New
+	// GameKeys, Bank, Roles and IA are the domain the handlers call, built by New
 	// from the fields above; jobs and pages use them too.
 	GameKeys *keys.Keys
 	Bank     *bank.Bank
 	Roles    *roles.Roles
+	IA       *ia.Service
 	// War is the war room (counters, rooms); nil leaves its buttons and
 	// /war counters answering that it is not running.
 	War *war.Service
@@ -64,8 +66,8 @@ type Deps struct {
 
 // New completes d once, before anything uses it: the clock, a logger and
 // the settings read from Store when d has none, and the domain the
-// handlers call (GameKeys, Bank, Roles). Router and All only read what it
-// built.
+// handlers call (GameKeys, Bank, Roles, IA). Router and All only read
+// what it built.
 func New(d Deps) *Deps {
 	if d.Now == nil {
 		d.Now = time.Now
@@ -81,6 +83,7 @@ func New(d Deps) *Deps {
 	out.GameKeys = keys.New(keys.Options{Store: d.Store, Game: d.Game, Ring: d.Keys, Notify: notices{out}, Logger: d.Logger, Now: d.Now})
 	out.Roles = roles.New(roles.Options{Store: d.Store, Game: d.Game, Guilds: discordGuilds{out}, Connections: linkedConnections{out}, Logger: d.Logger})
 	out.Bank = bank.New(bank.Options{Store: d.Store, Game: d.Game, Keys: out.GameKeys, Settings: d.Settings, Logger: d.Logger, Now: d.Now, Cap: d.WithdrawalCap})
+	out.IA = ia.New(ia.Options{Store: d.Store, Game: d.Game, Keys: out.GameKeys, Guild: guildIDs{out}, Notifier: iaNotices{out}, Logger: d.Logger, Now: d.Now})
 	return out
 }
 
@@ -191,10 +194,9 @@ type preferences struct {
 	AuditReminders bool `json:"audit_reminders"`
 }
 
-func userPreferences(u store.User) preferences { return preferencesOf(u.Preferences) }
-
-func preferencesOf(raw json.RawMessage) preferences {
-	p := preferences{AuditReminders: true}
-	_ = json.Unmarshal(raw, &p) // a CHECK keeps it an object; unknown keys are ignored
+func userPreferences(u store.User) preferences {
+	var p preferences
+	_ = json.Unmarshal(u.Preferences, &p) // a CHECK keeps it an object; unknown keys are ignored
+	p.AuditReminders = ia.RemindersOn(u.Preferences)
 	return p
 }

@@ -89,19 +89,17 @@ func (d *Deps) iaCommand() bot.Command {
 
 // Auditor reads and judges alliances' members, with the bot listing
 // servers' members for the discord rule: the web page uses it too.
-func (d *Deps) Auditor() ia.Auditor {
-	au := ia.Auditor{Store: d.Store, Game: d.Game}
-	if d.Guilds != nil {
-		au.Guild = guildIDs{d.Guilds}
-	}
-	return au
-}
+func (d *Deps) Auditor() ia.Auditor { return d.IA.Auditor }
 
-// guildIDs lists a server's members by id, for the discord rule.
-type guildIDs struct{ g Guilds }
+// guildIDs lists a server's members by id, for the discord rule, with the
+// Deps' Guilds.
+type guildIDs struct{ d *Deps }
 
 func (g guildIDs) MemberIDs(ctx context.Context, guildID string) ([]string, error) {
-	members, err := g.g.GuildMembers(ctx, guildID)
+	if g.d.Guilds == nil {
+		return nil, errors.New("no Discord to ask")
+	}
+	members, err := g.d.Guilds.GuildMembers(ctx, guildID)
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 
 	"pnwbot/bot/discordtest"
 	"pnwbot/commands"
+	"pnwbot/ia"
 	"pnwbot/pnw/pnwtest"
 	"pnwbot/store"
 )
@@ -32,9 +33,9 @@ func reporting(t *testing.T) (*testBundle, store.Alliance, *discordtest.Fake) {
 	return b, a, fake
 }
 
-func (b *testBundle) pass(t *testing.T) commands.AuditDone {
+func (b *testBundle) pass(t *testing.T) ia.Done {
 	t.Helper()
-	did, err := b.deps.AuditPass(context.Background())
+	did, err := b.deps.IA.Pass(context.Background())
 	require.NoError(t, err)
 	return did
 }
@@ -73,12 +74,11 @@ func TestAuditReport(t *testing.T) {
 
 	// The next day, two replicas pass at once: one report, one reminder.
 	b.now = b.now.Add(24 * time.Hour)
-	other := &commands.Deps{Store: b.st, Game: b.client, Keys: b.keys, Now: b.deps.Now, DM: b.deps.DM, Guilds: b.deps.Guilds, Channels: b.deps.Channels}
-	other.Router() // fills in the rest, as a replica's start does
+	other := commands.New(commands.Deps{Store: b.st, Game: b.client, Keys: b.keys, Now: b.deps.Now, DM: b.deps.DM, Guilds: b.deps.Guilds, Channels: b.deps.Channels})
 	var wg sync.WaitGroup
 	for _, d := range []*commands.Deps{b.deps, other} {
 		wg.Go(func() {
-			_, err := d.AuditPass(context.Background())
+			_, err := d.IA.Pass(context.Background())
 			require.NoError(t, err)
 		})
 	}

@@ -373,7 +373,7 @@ func (a *app) newJobs(ctx context.Context, cfgs *settings.Settings, rest *bot.RE
 		{Name: "withdrawals_settle", Every: cfgs.Seconds(ctx, settings.SettleInterval), Run: func(ctx context.Context) (any, error) { return deps.Bank.Settle(ctx) }},
 		{Name: "role_sync", Every: cfgs.Seconds(ctx, settings.RoleSyncInterval), Run: func(ctx context.Context) (any, error) { return deps.Roles.SyncAll(ctx) }},
 		{Name: "war_poll", Every: cfgs.Seconds(ctx, settings.WarPollInterval), Run: func(ctx context.Context) (any, error) { return a.war.Poll(ctx) }},
-		{Name: "audit", Every: cfgs.Seconds(ctx, settings.AuditInterval), Run: func(ctx context.Context) (any, error) { return deps.AuditPass(ctx) }},
+		{Name: "audit", Every: cfgs.Seconds(ctx, settings.AuditInterval), Run: func(ctx context.Context) (any, error) { return deps.IA.Pass(ctx) }},
 		{Name: "bank_ingest", Every: cfgs.Seconds(ctx, settings.BankIngestInterval), Run: func(ctx context.Context) (any, error) { return deps.Bank.Ingest(ctx) }},
 	}
 	if a.site != nil {
