@@ -30,6 +30,10 @@ type Options struct {
 	// Cap is the most value a manager may withdraw in 24 hours; zero means
 	// the setting bank.withdrawal_cap_per_manager_per_day.
 	Cap float64
+	// AllianceCap is the most value an alliance's managers together may
+	// withdraw in 24 hours; zero means the setting
+	// bank.withdrawal_cap_per_alliance_per_day.
+	AllianceCap float64
 }
 
 // Bank runs alliances' banks.
@@ -42,6 +46,7 @@ type Bank struct {
 	logger   *slog.Logger
 	now      func() time.Time
 	cap      float64
+	allCap   float64
 }
 
 // New returns a Bank working with o.
@@ -53,7 +58,7 @@ func New(o Options) *Bank {
 		o.Now = time.Now
 	}
 	return &Bank{store: o.Store, game: o.Game, keys: o.Keys, settings: o.Settings, audit: audit.Log{Store: o.Store, Logger: o.Logger},
-		logger: o.Logger, now: o.Now, cap: o.Cap}
+		logger: o.Logger, now: o.Now, cap: o.Cap, allCap: o.AllianceCap}
 }
 
 // Holdings reads what the alliance's bank holds, with one of its own
@@ -104,27 +109,50 @@ func (p Prices) Worth(a pnw.Amounts) (value float64, unpriced []pnw.Resource) {
 // counts against it may be done.
 var ErrCapUnread = fmt.Errorf("the daily withdrawal cap is unknown until app_config has been read")
 
-// Cap is the daily cap per manager. Until app_config has been read it is
-// unknown (ErrCapUnread), not the default: an administrator's lower cap
-// must not give way to a failed read.
-func (b *Bank) Cap(ctx context.Context) (float64, error) {
-	if b.cap > 0 {
-		return b.cap, nil
+// Caps are the daily caps: per manager and per alliance.
+type Caps struct{ Manager, Alliance float64 }
+
+// Cap is the daily caps. Until app_config has been read they are unknown
+// (ErrCapUnread), not the defaults: an administrator's lower cap must not
+// give way to a failed read.
+func (b *Bank) Cap(ctx context.Context) (Caps, error) {
+	c := Caps{Manager: b.cap, Alliance: b.allCap}
+	for _, v := range []struct {
+		into *float64
+		key  settings.Key
+	}{{&c.Manager, settings.WithdrawalCap}, {&c.Alliance, settings.WithdrawalAllianceCap}} {
+		if *v.into > 0 {
+			continue
+		}
+		limit, err := b.settings.Strict(ctx, v.key)
+		if err != nil {
+			return c, fmt.Errorf("%w: %w", ErrCapUnread, err)
+		}
+		*v.into = float64(limit)
 	}
-	limit, err := b.settings.Strict(ctx, settings.WithdrawalCap)
-	if err != nil {
-		return 0, fmt.Errorf("%w: %w", ErrCapUnread, err)
-	}
-	return float64(limit), nil
+	return c, nil
 }
 
-// withinCap reports whether the manager (users.id) may withdraw value more
-// in the last 24 hours under limit (Cap, read before any transaction: its
-// read takes a connection of its own), and how much is left.
-func (b *Bank) withinCap(ctx context.Context, q *store.Queries, userID int64, value, limit float64) (left float64, ok bool, err error) {
-	spent, err := q.WithdrawalSpentSince(ctx, store.WithdrawalSpentSinceParams{RequestedBy: &userID, Since: b.now().Add(-24 * time.Hour)})
+// withinCap checks that the manager (by Discord id, so that deleting the
+// account and being added again starts nothing afresh) and the alliance
+// may withdraw value more in the last 24 hours under caps (read before any
+// transaction: its read takes a connection of its own). When they may
+// not, it returns the refusal's message.
+func (b *Bank) withinCap(ctx context.Context, q *store.Queries, m Manager, value float64, caps Caps) (refusal string, err error) {
+	since := b.now().Add(-24 * time.Hour)
+	spent, err := q.WithdrawalSpentSince(ctx, store.WithdrawalSpentSinceParams{RequesterDiscordID: m.User.DiscordID, Since: since})
 	if err != nil {
-		return 0, false, fmt.Errorf("withdrawn today: %w", err)
+		return "", fmt.Errorf("withdrawn today: %w", err)
 	}
-	return max(limit-spent, 0), spent+value <= limit, nil
+	if spent+value > caps.Manager {
+		return capMessage("your", max(caps.Manager-spent, 0)), nil
+	}
+	spent, err = q.WithdrawalAllianceSpentSince(ctx, store.WithdrawalAllianceSpentSinceParams{AllianceID: m.Alliance.ID, Since: since})
+	if err != nil {
+		return "", fmt.Errorf("alliance withdrawn today: %w", err)
+	}
+	if spent+value > caps.Alliance {
+		return capMessage(m.Alliance.Name+"'s", max(caps.Alliance-spent, 0)), nil
+	}
+	return "", nil
 }

@@ -146,14 +146,14 @@ func (b *Bank) Ask(ctx context.Context, m Manager, receiverID int, a pnw.Amounts
 	if err != nil {
 		return store.Withdrawal{}, err
 	}
-	limit, err := b.Cap(ctx)
+	caps, err := b.Cap(ctx)
 	if err != nil {
 		return store.Withdrawal{}, b.refuse(ctx, m, 0, "cap unread", capUnread)
 	}
-	if left, ok, err := b.withinCap(ctx, b.store.Queries, m.User.ID, value, limit); err != nil {
+	if over, err := b.withinCap(ctx, b.store.Queries, m, value, caps); err != nil {
 		return store.Withdrawal{}, err
-	} else if !ok {
-		return store.Withdrawal{}, b.refuse(ctx, m, 0, "daily cap", capMessage(left))
+	} else if over != "" {
+		return store.Withdrawal{}, b.refuse(ctx, m, 0, "daily cap", over)
 	}
 	raw, err := json.Marshal(a)
 	if err != nil {
@@ -161,7 +161,7 @@ func (b *Bank) Ask(ctx context.Context, m Manager, receiverID int, a pnw.Amounts
 	}
 	var w store.Withdrawal
 	err = b.audit.Change(ctx, func(q *store.Queries) (audit.Entry, error) {
-		w, err = q.WithdrawalCreate(ctx, store.WithdrawalCreateParams{AllianceID: m.Alliance.ID, RequestedBy: &m.User.ID, ReceiverType: pnw.ReceiverNation,
+		w, err = q.WithdrawalCreate(ctx, store.WithdrawalCreateParams{AllianceID: m.Alliance.ID, RequestedBy: &m.User.ID, RequesterDiscordID: m.User.DiscordID, ReceiverType: pnw.ReceiverNation,
 			ReceiverID: int64(receiverID), ReceiverName: receiver.Data.NationName, Amounts: raw, Value: value, Note: note, ExpiresAt: b.now().Add(ConfirmTTL)})
 		return entry(w, &m.User.ID, "", Pending, map[string]any{"receiver_id": receiverID, "receiver_name": w.ReceiverName,
 			"amounts": json.RawMessage(raw), "value": value, "note": note}), err
@@ -215,8 +215,8 @@ func (b *Bank) worth(ctx context.Context, a pnw.Amounts) (float64, error) {
 
 const capUnread = "pnwbot could not read its settings, so it cannot check your daily cap right now. Nothing was withdrawn: try again in a minute."
 
-func capMessage(left float64) string {
-	return fmt.Sprintf("That is above your daily cap: you may withdraw $%s more in value (money plus resources at average prices) "+
+func capMessage(whose string, left float64) string {
+	return fmt.Sprintf("That is above "+whose+" daily cap: you may withdraw $%s more in value (money plus resources at average prices) "+
 		"within 24 hours. Nothing was withdrawn.", Format(left))
 }
 
@@ -280,20 +280,23 @@ func (b *Bank) Confirm(ctx context.Context, m Manager, id string) (store.Withdra
 	if !b.game.CanMutate() {
 		return w, b.refuse(ctx, m, w.ID, "no bot key", "This pnwbot has no game bot key (PNW_BOT_KEY): ask its operator. Nothing was withdrawn.")
 	}
-	limit, err := b.Cap(ctx)
+	caps, err := b.Cap(ctx)
 	if err != nil {
 		return w, b.refuse(ctx, m, w.ID, "cap unread", capUnread)
 	}
-	var left float64
+	var over string
 	err = b.audit.Change(ctx, func(q *store.Queries) (audit.Entry, error) {
-		// One manager's confirmations in turn, so the cap holds.
+		// The alliance's confirmations in turn, and one manager's, so both
+		// caps hold.
+		if err := q.WithdrawalLockAlliance(ctx, m.Alliance.ID); err != nil {
+			return audit.Entry{}, err
+		}
 		if err := q.WithdrawalLockRequester(ctx, m.User.ID); err != nil {
 			return audit.Entry{}, err
 		}
-		var ok bool
-		if left, ok, err = b.withinCap(ctx, q, m.User.ID, w.Value, limit); err != nil {
+		if over, err = b.withinCap(ctx, q, m, w.Value, caps); err != nil {
 			return audit.Entry{}, err
-		} else if !ok {
+		} else if over != "" {
 			return audit.Entry{}, errOverCap
 		}
 		claimed, err := q.WithdrawalClaim(ctx, store.WithdrawalClaimParams{ID: w.ID, Now: b.now()})
@@ -304,7 +307,7 @@ func (b *Bank) Confirm(ctx context.Context, m Manager, id string) (store.Withdra
 	})
 	switch {
 	case errors.Is(err, errOverCap):
-		return w, b.refuse(ctx, m, w.ID, "daily cap", capMessage(left))
+		return w, b.refuse(ctx, m, w.ID, "daily cap", over)
 	case errors.Is(err, store.ErrNotFound): // another click got there first, or it expired
 		if w, err = b.store.WithdrawalGet(ctx, w.ID); err != nil {
 			return w, fmt.Errorf("withdrawal: %w", err)

@@ -44,6 +44,8 @@ type bundle struct {
 	now    time.Time
 	alice  bank.Manager
 	bob    bank.Manager
+	// manager makes a Discord user a manager of Rose with a key.
+	manager func(discordID string, nation int, key string) bank.Manager
 }
 
 func setup(t *testing.T, opts pnw.Options) *bundle {
@@ -84,10 +86,11 @@ func setup(t *testing.T, opts pnw.Options) *bundle {
 		require.NoError(t, err)
 		return bank.Manager{User: u, Alliance: b.rose, Row: &m}
 	}
+	b.manager = manager
 	b.alice, b.bob = manager("1001", alice, aliceKey), manager("1002", bob, bobKey)
 	clock := func() time.Time { return b.now }
 	b.keys = keys.New(keys.Options{Store: b.st, Game: game, Ring: ring, Now: clock})
-	b.bank = bank.New(bank.Options{Store: b.st, Game: game, Keys: b.keys, Now: clock, Cap: 2_000_000})
+	b.bank = bank.New(bank.Options{Store: b.st, Game: game, Keys: b.keys, Now: clock, Cap: 2_000_000, AllianceCap: 3_000_000})
 	return b
 }
 
@@ -282,7 +285,7 @@ func TestWithdrawal(t *testing.T) {
 		_, err := b.bank.Confirm(ctx, b.alice, id(first))
 		require.NoError(t, err)
 		// Both were under the cap when asked; together they are not.
-		b.bank = bank.New(bank.Options{Store: b.st, Game: b.client, Keys: b.keys, Now: func() time.Time { return b.now }, Cap: 1_000_000})
+		b.bank = bank.New(bank.Options{Store: b.st, Game: b.client, Keys: b.keys, Now: func() time.Time { return b.now }, Cap: 1_000_000, AllianceCap: 3_000_000})
 		_, err = b.bank.Confirm(ctx, b.alice, id(second))
 		var refused *bank.Refused
 		require.ErrorAs(t, err, &refused)
@@ -292,6 +295,40 @@ func TestWithdrawal(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, bank.Pending, got.State)
 		require.Equal(t, 1, b.game.RequestsFor("bankWithdraw"))
+	})
+
+	t.Run("AllianceCap", func(t *testing.T) {
+		t.Parallel()
+		// Each manager is under their own cap; together they are not.
+		b := setup(t, pnw.Options{})
+		b.bank = bank.New(bank.Options{Store: b.st, Game: b.client, Keys: b.keys, Now: func() time.Time { return b.now }, Cap: 100_000, AllianceCap: 150_000})
+		w := b.ask(t, money(90_000))
+		_, err := b.bank.Confirm(ctx, b.alice, id(w))
+		require.NoError(t, err)
+		_, err = b.bank.Ask(ctx, b.bob, carol, money(90_000), "")
+		var refused *bank.Refused
+		require.ErrorAs(t, err, &refused)
+		require.Equal(t, "daily cap", refused.Reason)
+		require.Contains(t, refused.Message, "above Rose's daily cap: you may withdraw $60,000 more")
+		_, err = b.bank.Ask(ctx, b.bob, carol, money(60_000), "")
+		require.NoError(t, err)
+	})
+
+	t.Run("SpendSurvivesDeleteAndReAdd", func(t *testing.T) {
+		t.Parallel()
+		// Alice spends most of her cap, deletes her account and comes
+		// back as a manager: what she withdrew still counts.
+		b := setup(t, pnw.Options{})
+		b.bank = bank.New(bank.Options{Store: b.st, Game: b.client, Keys: b.keys, Now: func() time.Time { return b.now }, Cap: 100_000, AllianceCap: 300_000})
+		w := b.ask(t, money(90_000))
+		_, err := b.bank.Confirm(ctx, b.alice, id(w))
+		require.NoError(t, err)
+		require.NoError(t, b.st.DeleteAccount(ctx, b.alice.User.ID, store.AuditLogInsertParams{Action: "user.delete", Success: true}))
+		again := b.manager("1001", alice, aliceKey+"2")
+		_, err = b.bank.Ask(ctx, again, carol, money(90_000), "")
+		var refused *bank.Refused
+		require.ErrorAs(t, err, &refused)
+		require.Contains(t, refused.Message, "above your daily cap: you may withdraw $10,000 more")
 	})
 
 	t.Run("AboveTheBank", func(t *testing.T) {

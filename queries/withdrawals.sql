@@ -1,6 +1,6 @@
 -- name: WithdrawalCreate :one
-INSERT INTO withdrawals (alliance_id, requested_by, receiver_type, receiver_id, receiver_name, amounts, value, note, expires_at)
-VALUES (@alliance_id, @requested_by, @receiver_type, @receiver_id, @receiver_name, @amounts, @value, @note, @expires_at)
+INSERT INTO withdrawals (alliance_id, requested_by, requester_discord_id, receiver_type, receiver_id, receiver_name, amounts, value, note, expires_at)
+VALUES (@alliance_id, @requested_by, @requester_discord_id, @receiver_type, @receiver_id, @receiver_name, @amounts, @value, @note, @expires_at)
 RETURNING *;
 
 -- name: WithdrawalGet :one
@@ -26,10 +26,15 @@ WHERE id = @id AND state = 'pending'
 RETURNING *;
 
 -- name: WithdrawalSpentSince :one
--- What a manager has withdrawn, or may have, since a time: sent, on its way,
--- or unknown.
+-- What a manager (by Discord id: it outlives the account) has withdrawn,
+-- or may have, since a time: sent, on its way, or unknown.
 SELECT coalesce(sum(value), 0)::double precision FROM withdrawals
-WHERE requested_by = @requested_by AND created_at >= @since AND state IN ('sending', 'sent', 'unknown');
+WHERE requester_discord_id = @requester_discord_id AND created_at >= @since AND state IN ('sending', 'sent', 'unknown');
+
+-- name: WithdrawalAllianceSpentSince :one
+-- What an alliance's managers together have withdrawn, or may have, since a time.
+SELECT coalesce(sum(value), 0)::double precision FROM withdrawals
+WHERE alliance_id = @alliance_id AND created_at >= @since AND state IN ('sending', 'sent', 'unknown');
 
 -- name: WithdrawalListStale :many
 -- Rows left behind: sending for longer than any handler lives (its process
@@ -42,3 +47,9 @@ ORDER BY id LIMIT @row_limit;
 -- Serializes one manager's confirmations, so the daily cap holds under
 -- concurrent clicks.
 SELECT id FROM users WHERE id = @id FOR UPDATE;
+
+-- name: WithdrawalLockAlliance :exec
+-- Serializes an alliance's confirmations, so that its daily cap holds under
+-- concurrent clicks; NO KEY UPDATE leaves rows that reference the alliance
+-- (audit rows, withdrawals) free to be written meanwhile.
+SELECT id FROM alliances WHERE id = @id FOR NO KEY UPDATE;

@@ -47,6 +47,8 @@ var (
 		"Web page requests one address, and one session, may make per minute")
 	UserLookupsPerDay = number("budget.user_lookups_per_day", "limits", DefaultUserLookupsPerDay, 1,
 		"Lookups one user may make per 24 hours that the cache cannot answer (they spend PNW_API_KEY's 2,000 a day)")
+	WithdrawalAllianceCap = number("bank.withdrawal_cap_per_alliance_per_day", "bank", 5_000_000_000, 0,
+		"Most value in dollars all of an alliance's managers together may withdraw in 24 hours")
 	WithdrawalCap = number("bank.withdrawal_cap_per_manager_per_day", "bank", 1_000_000_000, 0,
 		"Most value in dollars (money, and resources at average trade prices) one manager may withdraw in 24 hours")
 	RetentionInterval = number("jobs.retention_interval_seconds", "jobs", 3600, 60,
@@ -97,7 +99,7 @@ func cacheTTLs(defaults map[string]time.Duration) map[string]Key {
 var All = allKeys()
 
 func allKeys() []Key {
-	keys := []Key{UserCommandsPerMinute, WebRequestsPerMinute, UserLookupsPerDay, WithdrawalCap, RetentionInterval, KeyVerificationInterval, SettleInterval, RoleSyncInterval, LinkedRolesInterval, WarPollInterval, AuditInterval, BankIngestInterval}
+	keys := []Key{UserCommandsPerMinute, WebRequestsPerMinute, UserLookupsPerDay, WithdrawalCap, WithdrawalAllianceCap, RetentionInterval, KeyVerificationInterval, SettleInterval, RoleSyncInterval, LinkedRolesInterval, WarPollInterval, AuditInterval, BankIngestInterval}
 	for _, kind := range slices.Sorted(maps.Keys(CacheTTL)) {
 		keys = append(keys, CacheTTL[kind])
 	}

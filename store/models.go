@@ -323,19 +323,20 @@ type WarRoom struct {
 }
 
 type Withdrawal struct {
-	ID           int64           `json:"id"`
-	AllianceID   int64           `json:"alliance_id"`
-	RequestedBy  *int64          `json:"requested_by"`
-	ReceiverType int16           `json:"receiver_type"`
-	ReceiverID   int64           `json:"receiver_id"`
-	ReceiverName string          `json:"receiver_name"`
-	Amounts      json.RawMessage `json:"amounts"`
-	Value        float64         `json:"value"`
-	Note         string          `json:"note"`
-	State        string          `json:"state"`
-	ExpiresAt    time.Time       `json:"expires_at"`
-	BankrecID    *string         `json:"bankrec_id"`
-	Error        *string         `json:"error"`
-	CreatedAt    time.Time       `json:"created_at"`
-	UpdatedAt    time.Time       `json:"updated_at"`
+	ID                 int64           `json:"id"`
+	AllianceID         int64           `json:"alliance_id"`
+	RequestedBy        *int64          `json:"requested_by"`
+	ReceiverType       int16           `json:"receiver_type"`
+	ReceiverID         int64           `json:"receiver_id"`
+	ReceiverName       string          `json:"receiver_name"`
+	Amounts            json.RawMessage `json:"amounts"`
+	Value              float64         `json:"value"`
+	Note               string          `json:"note"`
+	State              string          `json:"state"`
+	ExpiresAt          time.Time       `json:"expires_at"`
+	BankrecID          *string         `json:"bankrec_id"`
+	Error              *string         `json:"error"`
+	CreatedAt          time.Time       `json:"created_at"`
+	UpdatedAt          time.Time       `json:"updated_at"`
+	RequesterDiscordID string          `json:"requester_discord_id"`
 }

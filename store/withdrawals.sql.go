@@ -11,10 +11,28 @@ import (
 	"time"
 )
 
+const withdrawalAllianceSpentSince = `-- name: WithdrawalAllianceSpentSince :one
+SELECT coalesce(sum(value), 0)::double precision FROM withdrawals
+WHERE alliance_id = $1 AND created_at >= $2 AND state IN ('sending', 'sent', 'unknown')
+`
+
+type WithdrawalAllianceSpentSinceParams struct {
+	AllianceID int64     `json:"alliance_id"`
+	Since      time.Time `json:"since"`
+}
+
+// What an alliance's managers together have withdrawn, or may have, since a time.
+func (q *Queries) WithdrawalAllianceSpentSince(ctx context.Context, arg WithdrawalAllianceSpentSinceParams) (float64, error) {
+	row := q.db.QueryRow(ctx, withdrawalAllianceSpentSince, arg.AllianceID, arg.Since)
+	var column_1 float64
+	err := row.Scan(&column_1)
+	return column_1, err
+}
+
 const withdrawalClaim = `-- name: WithdrawalClaim :one
 UPDATE withdrawals SET state = 'sending', updated_at = now()
 WHERE id = $1 AND state = 'pending' AND expires_at > $2
-RETURNING id, alliance_id, requested_by, receiver_type, receiver_id, receiver_name, amounts, value, note, state, expires_at, bankrec_id, error, created_at, updated_at
+RETURNING id, alliance_id, requested_by, receiver_type, receiver_id, receiver_name, amounts, value, note, state, expires_at, bankrec_id, error, created_at, updated_at, requester_discord_id
 `
 
 type WithdrawalClaimParams struct {
@@ -43,6 +61,7 @@ func (q *Queries) WithdrawalClaim(ctx context.Context, arg WithdrawalClaimParams
 		&i.Error,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.RequesterDiscordID,
 	)
 	return i, err
 }
@@ -50,7 +69,7 @@ func (q *Queries) WithdrawalClaim(ctx context.Context, arg WithdrawalClaimParams
 const withdrawalClose = `-- name: WithdrawalClose :one
 UPDATE withdrawals SET state = $1, updated_at = now()
 WHERE id = $2 AND state = 'pending'
-RETURNING id, alliance_id, requested_by, receiver_type, receiver_id, receiver_name, amounts, value, note, state, expires_at, bankrec_id, error, created_at, updated_at
+RETURNING id, alliance_id, requested_by, receiver_type, receiver_id, receiver_name, amounts, value, note, state, expires_at, bankrec_id, error, created_at, updated_at, requester_discord_id
 `
 
 type WithdrawalCloseParams struct {
@@ -78,32 +97,35 @@ func (q *Queries) WithdrawalClose(ctx context.Context, arg WithdrawalCloseParams
 		&i.Error,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.RequesterDiscordID,
 	)
 	return i, err
 }
 
 const withdrawalCreate = `-- name: WithdrawalCreate :one
-INSERT INTO withdrawals (alliance_id, requested_by, receiver_type, receiver_id, receiver_name, amounts, value, note, expires_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-RETURNING id, alliance_id, requested_by, receiver_type, receiver_id, receiver_name, amounts, value, note, state, expires_at, bankrec_id, error, created_at, updated_at
+INSERT INTO withdrawals (alliance_id, requested_by, requester_discord_id, receiver_type, receiver_id, receiver_name, amounts, value, note, expires_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+RETURNING id, alliance_id, requested_by, receiver_type, receiver_id, receiver_name, amounts, value, note, state, expires_at, bankrec_id, error, created_at, updated_at, requester_discord_id
 `
 
 type WithdrawalCreateParams struct {
-	AllianceID   int64           `json:"alliance_id"`
-	RequestedBy  *int64          `json:"requested_by"`
-	ReceiverType int16           `json:"receiver_type"`
-	ReceiverID   int64           `json:"receiver_id"`
-	ReceiverName string          `json:"receiver_name"`
-	Amounts      json.RawMessage `json:"amounts"`
-	Value        float64         `json:"value"`
-	Note         string          `json:"note"`
-	ExpiresAt    time.Time       `json:"expires_at"`
+	AllianceID         int64           `json:"alliance_id"`
+	RequestedBy        *int64          `json:"requested_by"`
+	RequesterDiscordID string          `json:"requester_discord_id"`
+	ReceiverType       int16           `json:"receiver_type"`
+	ReceiverID         int64           `json:"receiver_id"`
+	ReceiverName       string          `json:"receiver_name"`
+	Amounts            json.RawMessage `json:"amounts"`
+	Value              float64         `json:"value"`
+	Note               string          `json:"note"`
+	ExpiresAt          time.Time       `json:"expires_at"`
 }
 
 func (q *Queries) WithdrawalCreate(ctx context.Context, arg WithdrawalCreateParams) (Withdrawal, error) {
 	row := q.db.QueryRow(ctx, withdrawalCreate,
 		arg.AllianceID,
 		arg.RequestedBy,
+		arg.RequesterDiscordID,
 		arg.ReceiverType,
 		arg.ReceiverID,
 		arg.ReceiverName,
@@ -129,6 +151,7 @@ func (q *Queries) WithdrawalCreate(ctx context.Context, arg WithdrawalCreatePara
 		&i.Error,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.RequesterDiscordID,
 	)
 	return i, err
 }
@@ -136,7 +159,7 @@ func (q *Queries) WithdrawalCreate(ctx context.Context, arg WithdrawalCreatePara
 const withdrawalFinish = `-- name: WithdrawalFinish :one
 UPDATE withdrawals SET state = $1, bankrec_id = $2, error = $3, updated_at = now()
 WHERE id = $4 AND state = 'sending'
-RETURNING id, alliance_id, requested_by, receiver_type, receiver_id, receiver_name, amounts, value, note, state, expires_at, bankrec_id, error, created_at, updated_at
+RETURNING id, alliance_id, requested_by, receiver_type, receiver_id, receiver_name, amounts, value, note, state, expires_at, bankrec_id, error, created_at, updated_at, requester_discord_id
 `
 
 type WithdrawalFinishParams struct {
@@ -171,12 +194,13 @@ func (q *Queries) WithdrawalFinish(ctx context.Context, arg WithdrawalFinishPara
 		&i.Error,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.RequesterDiscordID,
 	)
 	return i, err
 }
 
 const withdrawalGet = `-- name: WithdrawalGet :one
-SELECT id, alliance_id, requested_by, receiver_type, receiver_id, receiver_name, amounts, value, note, state, expires_at, bankrec_id, error, created_at, updated_at FROM withdrawals WHERE id = $1
+SELECT id, alliance_id, requested_by, receiver_type, receiver_id, receiver_name, amounts, value, note, state, expires_at, bankrec_id, error, created_at, updated_at, requester_discord_id FROM withdrawals WHERE id = $1
 `
 
 func (q *Queries) WithdrawalGet(ctx context.Context, id int64) (Withdrawal, error) {
@@ -198,12 +222,13 @@ func (q *Queries) WithdrawalGet(ctx context.Context, id int64) (Withdrawal, erro
 		&i.Error,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.RequesterDiscordID,
 	)
 	return i, err
 }
 
 const withdrawalListStale = `-- name: WithdrawalListStale :many
-SELECT id, alliance_id, requested_by, receiver_type, receiver_id, receiver_name, amounts, value, note, state, expires_at, bankrec_id, error, created_at, updated_at FROM withdrawals
+SELECT id, alliance_id, requested_by, receiver_type, receiver_id, receiver_name, amounts, value, note, state, expires_at, bankrec_id, error, created_at, updated_at, requester_discord_id FROM withdrawals
 WHERE (state = 'sending' AND updated_at < $1) OR (state = 'pending' AND expires_at <= $2)
 ORDER BY id LIMIT $3
 `
@@ -241,6 +266,7 @@ func (q *Queries) WithdrawalListStale(ctx context.Context, arg WithdrawalListSta
 			&i.Error,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.RequesterDiscordID,
 		); err != nil {
 			return nil, err
 		}
@@ -250,6 +276,18 @@ func (q *Queries) WithdrawalListStale(ctx context.Context, arg WithdrawalListSta
 		return nil, err
 	}
 	return items, nil
+}
+
+const withdrawalLockAlliance = `-- name: WithdrawalLockAlliance :exec
+SELECT id FROM alliances WHERE id = $1 FOR NO KEY UPDATE
+`
+
+// Serializes an alliance's confirmations, so that its daily cap holds under
+// concurrent clicks; NO KEY UPDATE leaves rows that reference the alliance
+// (audit rows, withdrawals) free to be written meanwhile.
+func (q *Queries) WithdrawalLockAlliance(ctx context.Context, id int64) error {
+	_, err := q.db.Exec(ctx, withdrawalLockAlliance, id)
+	return err
 }
 
 const withdrawalLockRequester = `-- name: WithdrawalLockRequester :exec
@@ -265,18 +303,18 @@ func (q *Queries) WithdrawalLockRequester(ctx context.Context, id int64) error {
 
 const withdrawalSpentSince = `-- name: WithdrawalSpentSince :one
 SELECT coalesce(sum(value), 0)::double precision FROM withdrawals
-WHERE requested_by = $1 AND created_at >= $2 AND state IN ('sending', 'sent', 'unknown')
+WHERE requester_discord_id = $1 AND created_at >= $2 AND state IN ('sending', 'sent', 'unknown')
 `
 
 type WithdrawalSpentSinceParams struct {
-	RequestedBy *int64    `json:"requested_by"`
-	Since       time.Time `json:"since"`
+	RequesterDiscordID string    `json:"requester_discord_id"`
+	Since              time.Time `json:"since"`
 }
 
-// What a manager has withdrawn, or may have, since a time: sent, on its way,
-// or unknown.
+// What a manager (by Discord id: it outlives the account) has withdrawn,
+// or may have, since a time: sent, on its way, or unknown.
 func (q *Queries) WithdrawalSpentSince(ctx context.Context, arg WithdrawalSpentSinceParams) (float64, error) {
-	row := q.db.QueryRow(ctx, withdrawalSpentSince, arg.RequestedBy, arg.Since)
+	row := q.db.QueryRow(ctx, withdrawalSpentSince, arg.RequesterDiscordID, arg.Since)
 	var column_1 float64
 	err := row.Scan(&column_1)
 	return column_1, err
