@@ -93,8 +93,9 @@ func (d *Deps) allianceCommand() bot.Command {
 			{Path: "/alliance/managers/role", Need: needSettings, Handler: d.allianceManagersRole, Ephemeral: true},
 			{Path: "/alliance/managers/permission", Need: needSettings, Handler: d.allianceManagersPermission, Ephemeral: true},
 			{Path: "/alliance/key", Handler: d.allianceKey, Ephemeral: true},
-			{Path: routeKeyOpen, Handler: d.allianceKeyOpen},
-			{Path: routeKeySubmit, Handler: d.allianceKeySubmit, Ephemeral: true},
+			// Linking an alliance key is linking a key: canLinkApiKey holds for it too.
+			{Path: routeKeyOpen, Need: access.Member(access.LinkAPIKey), Handler: d.allianceKeyOpen},
+			{Path: routeKeySubmit, Need: access.Member(access.LinkAPIKey), Handler: d.allianceKeySubmit, Ephemeral: true},
 			{Path: routeKeyForget, Handler: d.allianceKeyForget, Ephemeral: true},
 			{Path: "/alliance/members", Need: needMembers, Handler: membersSlash, Ephemeral: true},
 			{Path: routeMembersPage, Need: needMembers, OwnerOnly: true, Handler: membersTurn, Ephemeral: true},

@@ -194,6 +194,24 @@ func TestAllianceKey(t *testing.T) {
 		require.Equal(t, checks, b.game.RequestsFor("me"), "the key is not even checked")
 	})
 
+	t.Run("CanLinkApiKeyHolds", func(t *testing.T) {
+		t.Parallel()
+		// A manager whose canLinkApiKey was taken away links no alliance
+		// key either, even with a form opened before.
+		_, b := setup(t)
+		a := b.setUp(t)
+		d := b.onDiscord(t)
+		_, err := b.st.Pool.Exec(context.Background(), `UPDATE users SET permissions = '{"canLinkApiKey": false}' WHERE discord_id = $1`, aliceID)
+		require.NoError(t, err)
+		checks := b.game.RequestsFor("me")
+		submit := discordtest.ModalSubmit("alliance/key/submit/"+strconv.FormatInt(a.ID, 10), map[string]string{"api_key": aliceKey})
+		reply := d.send(submit, aliceID, true)
+		require.Contains(t, reply.Content, "missing permission canLinkApiKey")
+		require.Equal(t, checks, b.game.RequestsFor("me"), "the key is not even checked")
+		open := d.send(discordtest.Component("alliance/key/open/"+strconv.FormatInt(a.ID, 10)), aliceID, true)
+		require.Contains(t, open.Content, "missing permission canLinkApiKey")
+	})
+
 	t.Run("DirectMessagesClosed", func(t *testing.T) {
 		t.Parallel()
 		_, b := setup(t)
