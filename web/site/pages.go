@@ -42,6 +42,19 @@ type sessionRow struct {
 
 func (s *Site) me(w http.ResponseWriter, r *http.Request, u *store.User, current store.UserSession) {
 	ctx := r.Context()
+	// /me in Discord asks for canViewOwnData; so does the page.
+	held, err := access.MemberOf(u.Permissions)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	if access.Check(access.Member(access.ViewOwnData), access.Perms{Member: held}) != nil {
+		s.auditOnce(r, fmt.Sprintf("user:%d:/me", u.ID), audit.Entry{User: &u.ID, Action: "permission.denied", Resource: "permission",
+			ResourceID: string(access.ViewOwnData), Failed: true, New: map[string]any{"permission": access.ViewOwnData, "route": "/me"}})
+		s.fail(w, r, http.StatusForbidden, "Forbidden",
+			"You are not allowed to see your own data here (missing permission canViewOwnData). Ask the bot's admins if you think you should be.")
+		return
+	}
 	d := meData{KeyStatus: s.keys.MemberStatus(ctx, *u).Text(func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") })}
 	var prefs struct {
 		Private bool `json:"private"`
@@ -56,7 +69,6 @@ func (s *Site) me(w http.ResponseWriter, r *http.Request, u *store.User, current
 	} else {
 		d.Nation = &n.Data
 	}
-	var err error
 	if d.Bank, err = s.myLedger(r, d.Nation); err != nil {
 		s.internal(w, r, err)
 		return

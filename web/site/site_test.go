@@ -902,3 +902,21 @@ func TestSessionCacheCannotMintSessions(t *testing.T) {
 	require.False(t, ok, "the revoked session is not cached again")
 	require.Equal(t, http.StatusSeeOther, get(t, noFollow(c), b.url+"/me").StatusCode, "signed out")
 }
+
+// TestMeNeedsViewOwnData: the web /me, like /me in Discord, needs
+// canViewOwnData; a refusal is audited.
+func TestMeNeedsViewOwnData(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.linkTess(t, false)
+	c := b.browser(t)
+	b.signIn(t, c, tess)
+	require.Contains(t, do(t, c, http.MethodGet, b.url+"/me", nil).body, "Testonia")
+	_, err := b.st.Pool.Exec(t.Context(), `UPDATE users SET permissions = '{"canViewOwnData": false, "canEditOwnProfile": true, "canLinkApiKey": true, "canDeleteAccount": true}' WHERE discord_id = $1`, userTess)
+	require.NoError(t, err)
+	me := do(t, c, http.MethodGet, b.url+"/me", nil)
+	require.Equal(t, http.StatusForbidden, me.status)
+	require.Contains(t, me.body, "canViewOwnData")
+	require.NotContains(t, me.body, "Testonia")
+	require.Len(t, b.audits(t, "permission.denied"), 1)
+}
