@@ -196,6 +196,7 @@ func TestDemoInABrowser(t *testing.T) {
 	// The dashboard, from the side bar's links, signed in as tess.
 	for _, page := range []struct{ to, name, want string }{
 		{"alliance", "demo-alliance", "Aliceland"},
+		{"audit", "demo-alliance-audit", "Bobistan"},
 		{"me", "demo-me", "Testonia, led by Tess"},
 		{"admin", "demo-admin", "Game API usage"},
 		{"public", "demo-public", "Top members by score"},

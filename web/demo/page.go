@@ -320,21 +320,27 @@ func (p *Page) act(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// dashboardPages are the dashboard's pages the side bar links to; %s is
+// the slug of the alliance bound to the demo's server.
+var dashboardPages = map[string]string{
+	"me": "/me", "admin": "/admin", "alliance": "/alliances/%s", "audit": "/alliances/%s/audit", "public": "/a/%s",
+}
+
 // dashboard signs the chosen user in to the web side, as the one signed
-// in to the fake Discord, and opens a page of the dashboard: me, admin, or
-// the alliance's private (alliance) or public (public) page.
+// in to the fake Discord, and opens a page of the dashboard (to, one of
+// dashboardPages).
 func (p *Page) dashboard(w http.ResponseWriter, r *http.Request) {
 	user := p.world.user(r.URL.Query().Get("user"))
 	if user == nil {
 		http.Error(w, "Choose a user in the demo page first.", http.StatusBadRequest)
 		return
 	}
-	to := r.URL.Query().Get("to")
-	var path string
-	switch to {
-	case "me", "admin":
-		path = "/" + to
-	case "alliance", "public":
+	path, ok := dashboardPages[r.URL.Query().Get("to")]
+	if !ok {
+		http.Error(w, "Unknown dashboard page.", http.StatusNotFound)
+		return
+	}
+	if strings.Contains(path, "%s") {
 		slug, err := p.slug(r.Context())
 		if err != nil {
 			p.logger.Error("demo dashboard", "error", err)
@@ -344,13 +350,10 @@ func (p *Page) dashboard(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "No alliance is set up in the demo's server yet: run /alliance setup as tess first.", http.StatusConflict)
 			return
 		}
-		path = "/alliances/" + slug
-		if to == "public" { // open to anyone: nobody signs in
-			http.Redirect(w, r, "/a/"+slug, http.StatusFound)
-			return
-		}
-	default:
-		http.Error(w, "Unknown dashboard page.", http.StatusNotFound)
+		path = fmt.Sprintf(path, slug)
+	}
+	if strings.HasPrefix(path, "/a/") { // open to anyone: nobody signs in
+		http.Redirect(w, r, path, http.StatusFound)
 		return
 	}
 	p.discord.SignIn(&discordgo.User{ID: user.ID, Username: user.Name})
