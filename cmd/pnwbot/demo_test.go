@@ -173,6 +173,15 @@ func TestDemoInABrowser(t *testing.T) {
 	b.do(chromedp.Click(chromedp.CSS(`button[data-pane="ch-` + demoWarAlerts + `"]`)))
 	alert := b.wait("#ch-"+demoWarAlerts+" article:nth-of-type(1)", "Skullport")
 	require.Contains(t, alert, "Testonia")
+	// Its War room button opens a thread, which the side bar lists under
+	// the channel.
+	warAlerts := "#ch-" + demoWarAlerts
+	b.do(chromedp.Click(chromedp.CSS(warAlerts + ` article:nth-of-type(1) button[data-custom-id^="war/room/"]`)))
+	b.wait(warAlerts+" article:nth-of-type(2)", "The war room is now open: #vs Skullport")
+	b.do(chromedp.Click(chromedp.CSS(`.channels li:nth-child(3) button`)))
+	b.wait("#place", "# vs Skullport")
+	b.wait(".pane:not([hidden]) article:nth-of-type(1)", "War room: Skullport")
+	b.do(chromedp.Click(chromedp.CSS(`button[data-pane="ch-` + demoWarAlerts + `"]`)))
 	b.fits("demo-war")
 
 	// bob goes inactive: /audit run says so, and the daily report arrives

@@ -43,7 +43,7 @@ async function call(url, body) {
 // (#general or a DM pane); target is the message a button was clicked on.
 async function interact(action, target, into = messages) {
   action.user = user.value;
-  action.dm = into !== messages;
+  action.dm = into.classList.contains('dm');
   try {
     show(await call('/demo/interactions', action), target, into);
   } catch (e) {
@@ -76,6 +76,7 @@ function show(r, target, into) {
 function replace(old, el, into) {
   if (!old) return add(el, into);
   if (old.classList.contains('private')) el.classList.add('private');
+  if (old.dataset.posted) el.dataset.posted = old.dataset.posted;
   const invoker = old.querySelector('.invoker');
   if (invoker && !el.querySelector('.invoker')) el.prepend(invoker);
   old.replaceWith(el);
@@ -270,6 +271,30 @@ user.addEventListener('change', () => {
   dashboardLinks();
 });
 
+// thread adds the pane of a thread the bot started, and its entry under
+// its channel in the side bar.
+function thread(id, c) {
+  const into = document.createElement('div');
+  into.id = 'ch-' + id;
+  into.className = 'pane channel';
+  into.hidden = true;
+  $('messages').after(into);
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.dataset.pane = into.id;
+  b.dataset.title = '# ' + c.name;
+  b.textContent = '↳ ' + c.name + ' ';
+  const count = document.createElement('span');
+  count.className = 'badge';
+  count.hidden = true;
+  b.append(count);
+  b.addEventListener('click', () => openChannel(into));
+  const li = document.createElement('li');
+  li.append(b);
+  channelButton('ch-' + c.parent).closest('li').after(li);
+  return into;
+}
+
 // badge counts n more messages on a channel not shown.
 function badge(into, n) {
   if (into === pane || n <= 0) return;
@@ -319,11 +344,21 @@ async function events() {
       seen[id] = (seen[id] || 0) + list.length;
       badge(into, list.length);
     }
-    for (const [id, list] of Object.entries(r.channels || {})) {
-      const into = $('ch-' + id), before = into.children.length;
-      into.replaceChildren(...(list || []).map(fragment));
-      into.scrollTop = into.scrollHeight;
-      badge(into, into.children.length - before);
+    for (const [id, c] of Object.entries(r.channels || {})) {
+      const into = $('ch-' + id) || thread(id, c);
+      // The bot's posts, as last edited; replies to clicks on them stay.
+      let added = 0;
+      (c.messages || []).forEach((html, i) => {
+        const el = fragment(html), old = into.querySelector(`[data-posted="${i}"]`);
+        el.dataset.posted = String(i);
+        if (old) {
+          old.replaceWith(el);
+        } else {
+          add(el, into);
+          added++;
+        }
+      });
+      badge(into, added);
     }
     version = r.version;
     done = r.done || [];

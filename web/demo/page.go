@@ -252,11 +252,18 @@ func (p *Page) events(w http.ResponseWriter, r *http.Request) {
 type news struct {
 	// DMs are the direct messages past those seen, by user ID.
 	DMs map[string][]string `json:"dms"`
-	// Channels are all the bot's messages in each channel, by channel ID,
-	// when Version differs from the one the page shows.
-	Channels map[string][]string `json:"channels,omitempty"`
-	Version  string              `json:"version"`
-	Done     []string            `json:"done"`
+	// Channels are the server's channels and the threads started under
+	// them, with all the bot's messages, by ID, when Version differs from
+	// the one the page shows.
+	Channels map[string]channelNews `json:"channels,omitempty"`
+	Version  string                 `json:"version"`
+	Done     []string               `json:"done"`
+}
+
+type channelNews struct {
+	Name     string   `json:"name"`
+	Parent   string   `json:"parent,omitempty"` // a thread's channel
+	Messages []string `json:"messages"`
 }
 
 // news reads what the bot posted unasked: each user's direct messages
@@ -273,25 +280,30 @@ func (p *Page) news(seen map[string]int, version string) (news, error) {
 			n.DMs[u.ID] = html
 		}
 	}
-	posted := map[string][]*discordtest.Reply{}
+	var channels []discordtest.Channel
 	for _, c := range p.world.Channels {
+		ch, _ := p.discord.Channel(c.ID)
+		channels = append(append(channels, ch), p.discord.Threads(c.ID)...)
+	}
+	posted := map[string][]*discordtest.Reply{}
+	for _, c := range channels {
 		edits := 0 // a channel's version: its messages and their edits
 		for _, m := range p.discord.ChannelMessages(c.ID) {
 			posted[c.ID] = append(posted[c.ID], m.Reply)
 			edits += m.Edits
 		}
-		n.Version += fmt.Sprintf("%d.%d,", len(posted[c.ID]), edits)
+		n.Version += fmt.Sprintf("%s:%d.%d,", c.ID, len(posted[c.ID]), edits)
 	}
 	if n.Version == version {
 		return n, nil
 	}
-	n.Channels = map[string][]string{}
-	for id, replies := range posted {
-		html, err := p.renderAll(replies)
+	n.Channels = map[string]channelNews{}
+	for _, c := range channels {
+		html, err := p.renderAll(posted[c.ID])
 		if err != nil {
 			return n, err
 		}
-		n.Channels[id] = html
+		n.Channels[c.ID] = channelNews{Name: c.Name, Parent: c.ParentID, Messages: html}
 	}
 	return n, nil
 }

@@ -171,7 +171,7 @@ func (w World) markdown(s string) template.HTML {
 	})
 	s = channelRE.ReplaceAllStringFunc(s, func(m string) string {
 		name := "unknown"
-		if c := w.channel(channelRE.FindStringSubmatch(m)[1]); c != nil {
+		if c, ok := w.discord.Channel(channelRE.FindStringSubmatch(m)[1]); ok {
 			name = template.HTMLEscapeString(c.Name)
 		}
 		return `<span class="mention">#` + name + `</span>`

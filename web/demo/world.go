@@ -26,6 +26,8 @@ type World struct {
 	Events    []Event
 	Alliances []pnwtest.Alliance
 	Nations   []pnwtest.Nation
+	// discord names the threads the bot starts.
+	discord *discordtest.Fake
 }
 
 // Channel is a text channel of the demo's Discord server.
@@ -70,7 +72,7 @@ const (
 // its events act through game and its subscriptions, subs.
 func Seed(game *pnwtest.Server, subs *pnwtest.Subscriptions, discord *discordtest.Fake) World {
 	founded := time.Date(2019, 3, 14, 12, 0, 0, 0, time.UTC)
-	w := World{BotKey: "demoBotKey000000", MutationKey: "demoMutationKey0", Alliances: []pnwtest.Alliance{
+	w := World{discord: discord, BotKey: "demoBotKey000000", MutationKey: "demoMutationKey0", Alliances: []pnwtest.Alliance{
 		{ID: rose, Name: "Rose", Acronym: "Rose", Score: 412345.6, AverageScore: 3120.5, Rank: 4, Color: "purple", AcceptMembers: true, Founded: founded,
 			Bank: pnw.Amounts{pnw.Money: 48_250_000, pnw.Food: 310_000, pnw.Steel: 42_000, pnw.Aluminum: 27_500, pnw.Gasoline: 18_000, pnw.Munitions: 21_000, pnw.Uranium: 1_900}},
 		{ID: arrgh, Name: "Arrgh", Acronym: "ARRGH", Score: 98765.4, AverageScore: 1890.2, Rank: 37, Color: "pink", Founded: founded.AddDate(1, 0, 0)},
