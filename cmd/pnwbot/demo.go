@@ -158,13 +158,14 @@ func startDemo(ctx context.Context, getenv func(string) string, databaseURL stri
 }
 
 // demoSettings are the app_config values the demo runs with. Its world
-// moves faster than the game: the war poll, which repairs what the game's
-// stream missed, and the audit pass, which posts the daily report, run as
-// often as they may, and members' data stays fresh 5 s instead of 10 min,
+// moves faster than the game: the war poll and the bank records' ingest,
+// which repair what the game's stream missed, and the audit pass, which
+// posts the daily report, run as often as they may, and members' data stays fresh 5 s instead of 10 min,
 // so that the world's events show within seconds.
 var demoSettings = map[settings.Key]int{
 	settings.WarPollInterval:     settings.WarPollInterval.Min,
 	settings.AuditInterval:       settings.AuditInterval.Min,
+	settings.BankIngestInterval:  settings.BankIngestInterval.Min,
 	settings.CacheTTL["members"]: 5,
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -202,6 +203,10 @@ func TestDemoInABrowser(t *testing.T) {
 	b.wait("#ch-"+demoAudits+" article:nth-of-type(1)", "Bobistan")
 	b.fits("demo-audit")
 
+	// alice deposits with #deposit: the ledger credits her.
+	b.do(chromedp.Click(chromedp.CSS(`button[data-pane="messages"]`)), chromedp.Click(chromedp.CSS(`button[data-event="deposit"]`)))
+	b.balance(16, "5,000,000")
+
 	// The dashboard, from the side bar's links, signed in as tess.
 	for _, page := range []struct{ to, name, want string }{
 		{"alliance", "demo-alliance", "Aliceland"},
@@ -270,6 +275,31 @@ func (b demoBrowser) command(text string) {
 func (b demoBrowser) enter() {
 	b.t.Helper()
 	b.do(chromedp.SendKeys(chromedp.CSS("#command"), kb.Enter))
+}
+
+// balance asks /bank balance for Aliceland until the nth message (the
+// first answer, then each retry's) shows want: the ledger takes a deposit
+// from the game's stream within seconds once its first pass (each minute
+// in the demo) has read the alliance's records.
+func (b demoBrowser) balance(n int, want string) {
+	b.t.Helper()
+	for deadline := time.Now().Add(90 * time.Second); ; n++ {
+		b.command("/bank balance")
+		b.do(
+			chromedp.SendKeys(nationOption, "Aliceland"),
+			chromedp.WaitVisible(chromedp.CSS("#suggestions div")),
+			chromedp.SendKeys(nationOption, kb.Enter),
+		)
+		b.enter()
+		text := b.reply(n, "Aliceland")
+		if strings.Contains(text, want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.t.Fatalf("/bank balance never showed %s; last:\n%s", want, text)
+		}
+		time.Sleep(5 * time.Second)
+	}
 }
 
 // send sends a command, its options (if any) left empty.

@@ -39,7 +39,7 @@ type Channel struct {
 // asks, so that what the bot makes of it can be seen arriving.
 type Event struct {
 	ID, Label, Hint string
-	do              func()
+	do              func() error
 }
 
 // Role is a role of the demo's Discord server.
@@ -139,12 +139,22 @@ func Seed(game *pnwtest.Server, subs *pnwtest.Subscriptions, discord *discordtes
 	w.Events = []Event{
 		{ID: "war", Label: "Arrgh declares war on Testonia",
 			Hint: "Skullport attacks; the alert arrives in #war-alerts once Rose chose it: /war alerts channel channel: #war-alerts kind: defensive",
-			do: func() {
+			do: func() error {
 				subs.DeclareWar(pnwtest.War{AttID: 106, AttAllianceID: arrgh, DefID: 101, DefAllianceID: rose, Reason: "Arrr, yer bank."})
+				return nil
+			}},
+		{ID: "deposit", Label: "alice deposits 5,000,000 money with #deposit",
+			Hint: "the ledger has it within seconds (within a minute of the first /alliance key, its first read): /bank balance nation: Aliceland",
+			do: func() error {
+				_, err := subs.Deposit(102, pnwtest.Resources{Money: 5_000_000}, "#deposit")
+				return err
 			}},
 		{ID: "inactive", Label: "bob goes inactive for 8 days",
 			Hint: "then /audit run shows it, given a rule (/audit rules set kind: inactive); /audit channel channel: #audits posts the daily report there within seconds",
-			do:   func() { game.SetInactiveDays(103, 8) }},
+			do: func() error {
+				game.SetInactiveDays(103, 8)
+				return nil
+			}},
 	}
 	return w
 }
