@@ -146,7 +146,7 @@ func Seed(game *pnwtest.Server, subs *pnwtest.Subscriptions, discord *discordtes
 		{ID: "deposit", Label: "alice deposits 5,000,000 money with #deposit",
 			Hint: "the ledger has it within seconds (within a minute of the first /alliance key, its first read): /bank balance nation: Aliceland",
 			do: func() error {
-				_, err := subs.Deposit(102, pnwtest.Resources{Money: 5_000_000}, "#deposit")
+				_, err := subs.Deposit(102, pnw.Amounts{pnw.Money: 5_000_000}, "#deposit")
 				return err
 			}},
 		{ID: "inactive", Label: "bob goes inactive for 8 days",
