@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgtype"
 	"golang.org/x/sync/errgroup"
 
 	"pnwbot/audit"
@@ -129,7 +128,7 @@ func (b *Bank) ingestAlliance(ctx context.Context, row store.BankIngestAlliances
 // snapshot keeps the alliance's holdings of the day, for the chart: read
 // once a day, with the key that just read its records.
 func (b *Bank) snapshot(ctx context.Context, a store.Alliance, key string) (bool, error) {
-	day := pgtype.Date{Time: b.now().UTC().Truncate(24 * time.Hour), Valid: true}
+	day := b.now().UTC().Truncate(24 * time.Hour)
 	if taken, err := b.store.BankSnapshotTaken(ctx, store.BankSnapshotTakenParams{AllianceID: a.ID, Day: day}); err != nil || taken {
 		return false, err
 	}

@@ -10,8 +10,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"pnwbot/pnw"
 	"pnwbot/pnw/stream"
 	"pnwbot/store"
@@ -47,15 +45,11 @@ func (b *Bank) Follow(ctx context.Context, newClient func(key string) *stream.Cl
 // holdStreams takes the lock on a connection of its own and, while it
 // holds it, runs a stream per alliance; nil when another replica holds it.
 func (b *Bank) holdStreams(ctx context.Context, newClient func(key string) *stream.Client) error {
-	conn, err := pgx.ConnectConfig(ctx, b.store.Pool.Config().ConnConfig.Copy())
-	if err != nil {
+	lock, err := b.store.TryLock(ctx, bankStreamLock)
+	if err != nil || lock == nil {
 		return err
 	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	var held bool
-	if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", bankStreamLock).Scan(&held); err != nil || !held {
-		return err
-	}
+	defer lock.Release(ctx)
 	runs := map[int64]*allianceStream{}
 	defer func() {
 		for _, r := range runs {
@@ -92,7 +86,7 @@ func (b *Bank) holdStreams(ctx context.Context, newClient func(key string) *stre
 			return nil
 		case <-time.After(streamRecheck):
 		}
-		if err := conn.Ping(ctx); err != nil {
+		if err := lock.Check(ctx); err != nil {
 			return err // the lock may be gone with the connection
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/stretchr/testify/require"
 
 	"pnwbot/bank"
@@ -215,10 +214,10 @@ func TestIngest(t *testing.T) {
 		_, err = b.fake.Deposit(alice, pnw.Amounts{pnw.Money: 1000}, "")
 		require.NoError(t, err)
 		require.Zero(t, b.pass(t).Snapshots)
-		snaps, err := b.st.BankSnapshotList(t.Context(), store.BankSnapshotListParams{AllianceID: b.alliance(t, rose).ID, Since: pgtype.Date{Time: time.Now().AddDate(0, 0, -30), Valid: true}})
+		snaps, err := b.st.BankSnapshotList(t.Context(), store.BankSnapshotListParams{AllianceID: b.alliance(t, rose).ID, Since: time.Now().AddDate(0, 0, -30)})
 		require.NoError(t, err)
 		require.Len(t, snaps, 1)
-		require.Equal(t, time.Now().UTC().Truncate(24*time.Hour), snaps[0].Day.Time.UTC())
+		require.Equal(t, time.Now().UTC().Truncate(24*time.Hour), snaps[0].Day.UTC())
 		require.JSONEq(t, `{"money": 1000, "steel": 2}`, string(snaps[0].Holdings))
 		require.Equal(t, 7000.0, snaps[0].Value)
 	})

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgtype"
-
 	"pnwbot/audit"
 	"pnwbot/pnw"
 	"pnwbot/store"
@@ -98,7 +96,10 @@ func (b *Bank) AskRequest(ctx context.Context, m Member, kind string, a pnw.Amou
 	if err != nil {
 		return store.BankRequest{}, err
 	}
-	dueDay := pgtype.Date{Time: due, Valid: !due.IsZero()}
+	var dueDay *time.Time
+	if !due.IsZero() {
+		dueDay = &due
+	}
 	var r store.BankRequest
 	err = b.audit.Change(ctx, func(q *store.Queries) (audit.Entry, error) {
 		r, err = q.BankRequestCreate(ctx, store.BankRequestCreateParams{AllianceID: m.Alliance.ID, UserID: &m.User.ID, NationID: m.NationID,
@@ -143,8 +144,8 @@ func withinBalance(ctx context.Context, q *store.Queries, a store.Alliance, nati
 // its number and reason.
 func Note(r store.BankRequest) string {
 	note := requestTags[r.Kind]
-	if r.Due.Valid {
-		note += " #due=" + r.Due.Time.Format(time.DateOnly)
+	if r.Due != nil {
+		note += " #due=" + r.Due.Format(time.DateOnly)
 	}
 	return fmt.Sprintf("%s request %d: %s", note, r.ID, r.Reason)
 }

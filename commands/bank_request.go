@@ -136,8 +136,8 @@ func requestMessage(r store.BankRequest, a store.Alliance, memberDiscordID strin
 	if memberDiscordID != "" {
 		e.Description = fmt.Sprintf("Asked by <@%s> in %s. A banker with canManageBank approves it with their own alliance key.", memberDiscordID, a.Name)
 	}
-	if r.Due.Valid {
-		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: "Due", Value: r.Due.Time.Format(time.DateOnly), Inline: true})
+	if r.Due != nil {
+		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: "Due", Value: r.Due.Format(time.DateOnly), Inline: true})
 	}
 	if r.Kind == bank.RequestWithdraw {
 		e.Footer = &discordgo.MessageEmbedFooter{Text: "Taken from the member's balance; checked again when approved."}

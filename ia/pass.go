@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgtype"
-
 	"pnwbot/access"
 	"pnwbot/audit"
 	"pnwbot/keys"
@@ -79,8 +77,8 @@ func RemindersOn(prefs json.RawMessage) bool {
 	return p.On == nil || *p.On
 }
 
-func day(t time.Time) pgtype.Date {
-	return pgtype.Date{Time: t.UTC().Truncate(24 * time.Hour), Valid: true}
+func day(t time.Time) time.Time {
+	return t.UTC().Truncate(24 * time.Hour)
 }
 
 // Done is what a pass did, for the log.

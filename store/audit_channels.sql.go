@@ -7,8 +7,7 @@ package store
 
 import (
 	"context"
-
-	"github.com/jackc/pgx/v5/pgtype"
+	"time"
 )
 
 const auditChannelClaim = `-- name: AuditChannelClaim :execrows
@@ -17,8 +16,8 @@ WHERE alliance_id = $2 AND posted_on IS DISTINCT FROM $1::date
 `
 
 type AuditChannelClaimParams struct {
-	Day        pgtype.Date `json:"day"`
-	AllianceID int64       `json:"alliance_id"`
+	Day        time.Time `json:"day"`
+	AllianceID int64     `json:"alliance_id"`
 }
 
 // Claims day's report for one replica: 0 rows when already claimed.
@@ -57,8 +56,8 @@ ORDER BY c.alliance_id
 `
 
 type AuditChannelListDueParams struct {
-	Hour int16       `json:"hour"`
-	Day  pgtype.Date `json:"day"`
+	Hour int16     `json:"hour"`
+	Day  time.Time `json:"day"`
 }
 
 type AuditChannelListDueRow struct {
@@ -114,9 +113,9 @@ WHERE alliance_id = $2 AND posted_on = $3::date
 `
 
 type AuditChannelReleaseParams struct {
-	Previous   pgtype.Date `json:"previous"`
-	AllianceID int64       `json:"alliance_id"`
-	Day        pgtype.Date `json:"day"`
+	Previous   *time.Time `json:"previous"`
+	AllianceID int64      `json:"alliance_id"`
+	Day        time.Time  `json:"day"`
 }
 
 // Gives back a claim whose post failed, so the next pass tries again.

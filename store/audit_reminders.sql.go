@@ -7,8 +7,7 @@ package store
 
 import (
 	"context"
-
-	"github.com/jackc/pgx/v5/pgtype"
+	"time"
 )
 
 const auditReminderClaim = `-- name: AuditReminderClaim :execrows
@@ -17,9 +16,9 @@ ON CONFLICT DO NOTHING
 `
 
 type AuditReminderClaimParams struct {
-	RuleID   int64       `json:"rule_id"`
-	NationID int64       `json:"nation_id"`
-	Day      pgtype.Date `json:"day"`
+	RuleID   int64     `json:"rule_id"`
+	NationID int64     `json:"nation_id"`
+	Day      time.Time `json:"day"`
 }
 
 // Records a reminder about rule to nation on day: 0 rows when it was sent.
@@ -35,7 +34,7 @@ const auditReminderPrune = `-- name: AuditReminderPrune :execrows
 DELETE FROM audit_reminders WHERE day < $1::date
 `
 
-func (q *Queries) AuditReminderPrune(ctx context.Context, before pgtype.Date) (int64, error) {
+func (q *Queries) AuditReminderPrune(ctx context.Context, before time.Time) (int64, error) {
 	result, err := q.db.Exec(ctx, auditReminderPrune, before)
 	if err != nil {
 		return 0, err

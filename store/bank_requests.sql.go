@@ -8,8 +8,7 @@ package store
 import (
 	"context"
 	"encoding/json"
-
-	"github.com/jackc/pgx/v5/pgtype"
+	"time"
 )
 
 const bankRequestCreate = `-- name: BankRequestCreate :one
@@ -26,7 +25,7 @@ type BankRequestCreateParams struct {
 	Kind       string          `json:"kind"`
 	Amounts    json.RawMessage `json:"amounts"`
 	Reason     string          `json:"reason"`
-	Due        pgtype.Date     `json:"due"`
+	Due        *time.Time      `json:"due"`
 }
 
 func (q *Queries) BankRequestCreate(ctx context.Context, arg BankRequestCreateParams) (BankRequest, error) {

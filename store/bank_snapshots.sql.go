@@ -8,8 +8,7 @@ package store
 import (
 	"context"
 	"encoding/json"
-
-	"github.com/jackc/pgx/v5/pgtype"
+	"time"
 )
 
 const bankSnapshotInsert = `-- name: BankSnapshotInsert :execrows
@@ -19,7 +18,7 @@ ON CONFLICT (alliance_id, day) DO NOTHING
 
 type BankSnapshotInsertParams struct {
 	AllianceID int64           `json:"alliance_id"`
-	Day        pgtype.Date     `json:"day"`
+	Day        time.Time       `json:"day"`
 	Holdings   json.RawMessage `json:"holdings"`
 	Value      float64         `json:"value"`
 }
@@ -43,8 +42,8 @@ SELECT alliance_id, day, holdings, value, created_at FROM bank_snapshots WHERE a
 `
 
 type BankSnapshotListParams struct {
-	AllianceID int64       `json:"alliance_id"`
-	Since      pgtype.Date `json:"since"`
+	AllianceID int64     `json:"alliance_id"`
+	Since      time.Time `json:"since"`
 }
 
 // The alliance's snapshots since a day, oldest first.
@@ -79,8 +78,8 @@ SELECT EXISTS (SELECT 1 FROM bank_snapshots WHERE alliance_id = $1 AND day = $2)
 `
 
 type BankSnapshotTakenParams struct {
-	AllianceID int64       `json:"alliance_id"`
-	Day        pgtype.Date `json:"day"`
+	AllianceID int64     `json:"alliance_id"`
+	Day        time.Time `json:"day"`
 }
 
 func (q *Queries) BankSnapshotTaken(ctx context.Context, arg BankSnapshotTakenParams) (bool, error) {

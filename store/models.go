@@ -8,8 +8,6 @@ import (
 	"encoding/json"
 	"net/netip"
 	"time"
-
-	"github.com/jackc/pgx/v5/pgtype"
 )
 
 type Alliance struct {
@@ -91,12 +89,12 @@ type AuditBracketMove struct {
 }
 
 type AuditChannel struct {
-	AllianceID int64       `json:"alliance_id"`
-	ChannelID  string      `json:"channel_id"`
-	Hour       int16       `json:"hour"`
-	PostedOn   pgtype.Date `json:"posted_on"`
-	CreatedAt  time.Time   `json:"created_at"`
-	UpdatedAt  time.Time   `json:"updated_at"`
+	AllianceID int64      `json:"alliance_id"`
+	ChannelID  string     `json:"channel_id"`
+	Hour       int16      `json:"hour"`
+	PostedOn   *time.Time `json:"posted_on"`
+	CreatedAt  time.Time  `json:"created_at"`
+	UpdatedAt  time.Time  `json:"updated_at"`
 }
 
 type AuditLog struct {
@@ -115,10 +113,10 @@ type AuditLog struct {
 }
 
 type AuditReminder struct {
-	RuleID    int64       `json:"rule_id"`
-	NationID  int64       `json:"nation_id"`
-	Day       pgtype.Date `json:"day"`
-	CreatedAt time.Time   `json:"created_at"`
+	RuleID    int64     `json:"rule_id"`
+	NationID  int64     `json:"nation_id"`
+	Day       time.Time `json:"day"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 type AuditRule struct {
@@ -180,7 +178,7 @@ type BankRequest struct {
 	Kind         string          `json:"kind"`
 	Amounts      json.RawMessage `json:"amounts"`
 	Reason       string          `json:"reason"`
-	Due          pgtype.Date     `json:"due"`
+	Due          *time.Time      `json:"due"`
 	State        string          `json:"state"`
 	DecidedBy    *int64          `json:"decided_by"`
 	WithdrawalID *int64          `json:"withdrawal_id"`
@@ -192,7 +190,7 @@ type BankRequest struct {
 
 type BankSnapshot struct {
 	AllianceID int64           `json:"alliance_id"`
-	Day        pgtype.Date     `json:"day"`
+	Day        time.Time       `json:"day"`
 	Holdings   json.RawMessage `json:"holdings"`
 	Value      float64         `json:"value"`
 	CreatedAt  time.Time       `json:"created_at"`

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"pnwbot/pnw/stream"
 )
 
@@ -93,21 +91,11 @@ func (s *Service) Follow(ctx context.Context) {
 // holds it, follows the stream; it returns when the lock is lost, the
 // stream ends for good, or ctx ends.
 func (s *Service) holdLock(ctx context.Context) (bool, error) {
-	// A connection of its own, outside the pool commands use.
-	conn, err := pgx.ConnectConfig(ctx, s.st.Pool.Config().ConnConfig.Copy())
-	if err != nil {
+	lock, err := s.st.TryLock(ctx, streamLock)
+	if err != nil || lock == nil {
 		return false, err
 	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	var held bool
-	if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", streamLock).Scan(&held); err != nil || !held {
-		return false, err
-	}
-	defer func() {
-		unlockCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
-		defer cancel()
-		_, _ = conn.Exec(unlockCtx, "SELECT pg_advisory_unlock($1)", streamLock) // else it goes with the connection
-	}()
+	defer lock.Release(ctx)
 
 	var run *streamRun
 	defer func() { run.stop() }()
@@ -144,7 +132,7 @@ func (s *Service) holdLock(ctx context.Context) (bool, error) {
 			}
 		case <-time.After(recheck):
 		}
-		if err := conn.Ping(ctx); err != nil && ctx.Err() == nil {
+		if err := lock.Check(ctx); err != nil && ctx.Err() == nil {
 			return true, err // the lock may be gone with the connection
 		}
 	}

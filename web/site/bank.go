@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgtype"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -124,7 +123,7 @@ func (s *Site) allianceBank(w http.ResponseWriter, r *http.Request, u *store.Use
 		s.internal(w, r, err)
 		return
 	}
-	snaps, err := s.opts.Store.BankSnapshotList(ctx, store.BankSnapshotListParams{AllianceID: a.ID, Since: pgtype.Date{Time: now.AddDate(0, 0, -chartDays), Valid: true}})
+	snaps, err := s.opts.Store.BankSnapshotList(ctx, store.BankSnapshotListParams{AllianceID: a.ID, Since: now.AddDate(0, 0, -chartDays)})
 	if err != nil {
 		s.internal(w, r, err)
 		return
@@ -155,7 +154,7 @@ func holdingsChart(snaps []store.BankSnapshot) ([]byte, error) {
 	p.X.Tick.Marker = plot.TimeTicks{Format: "Jan 2"}
 	pts := make(plotter.XYs, len(snaps))
 	for i, sn := range snaps {
-		pts[i].X, pts[i].Y = float64(sn.Day.Time.Unix()), sn.Value
+		pts[i].X, pts[i].Y = float64(sn.Day.Unix()), sn.Value
 	}
 	line, err := plotter.NewLine(pts)
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/stretchr/testify/require"
 
 	"pnwbot/store"
@@ -40,7 +39,7 @@ func TestBankPage(t *testing.T) {
 	_, err := b.st.BankIngestLock(t.Context(), store.BankIngestLockParams{AllianceID: a.ID, Now: b.clock()})
 	require.NoError(t, err)
 	for i, v := range []float64{1_000_000, 1_250_000} {
-		_, err = b.st.BankSnapshotInsert(t.Context(), store.BankSnapshotInsertParams{AllianceID: a.ID, Day: pgtype.Date{Time: b.clock().UTC().AddDate(0, 0, i-1).Truncate(24 * time.Hour), Valid: true},
+		_, err = b.st.BankSnapshotInsert(t.Context(), store.BankSnapshotInsertParams{AllianceID: a.ID, Day: b.clock().UTC().AddDate(0, 0, i-1).Truncate(24 * time.Hour),
 			Holdings: []byte(`{"money": 1}`), Value: v})
 		require.NoError(t, err)
 	}
