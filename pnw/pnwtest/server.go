@@ -336,18 +336,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.arrived = make(chan struct{})
 	delay, held := s.delay, s.held
 	s.mu.Unlock()
+	// A client that hangs up meanwhile does not take back what it sent: the
+	// request is served (and counted) as the game would.
 	if held != nil {
 		select {
 		case <-held:
 		case <-r.Context().Done():
-			return
 		}
 	}
 	if delay > 0 {
 		select {
 		case <-time.After(delay):
 		case <-r.Context().Done():
-			return
 		}
 	}
 	if r.Method != http.MethodPost {
