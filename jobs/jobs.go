@@ -21,10 +21,12 @@ import (
 	"pnwbot/store"
 )
 
-// Pass is periodic work: one replica runs it once every Every.
+// Pass is periodic work: one replica runs it once a period.
 type Pass struct {
-	Name  string
-	Every time.Duration
+	Name string
+	// Every returns the period. It is read again at each schedule tick, so a
+	// changed setting counts within a tick, without a restart.
+	Every func() time.Duration
 	// Run does the work and returns what it did, for the log.
 	Run func(ctx context.Context) (any, error)
 }
@@ -48,6 +50,9 @@ type Options struct {
 	// DM delivers notices.
 	DM     Messenger
 	Passes []Pass
+	// Tick is how often each pass's period is read again (default a minute:
+	// a changed job period takes effect within a minute).
+	Tick time.Duration
 }
 
 // Runner is the river client with pnwbot's workers.
@@ -92,18 +97,32 @@ const insertTimeout = store.QueryTimeout
 // fails every second or so, and one warning says it.
 const quietFor = time.Minute
 
+// schedule asks for a pass at least once a tick; uniqueness by the period
+// read at insertion keeps one job a period, however often it is asked.
+type schedule struct {
+	every func() time.Duration
+	tick  time.Duration
+}
+
+func (s schedule) Next(t time.Time) time.Time {
+	return t.Add(min(s.every(), s.tick))
+}
+
 // New builds a runner; Start runs it.
 func New(o Options) (*Runner, error) {
+	if o.Tick <= 0 {
+		o.Tick = time.Minute
+	}
 	r := &Runner{logger: o.Logger, metrics: newMetrics(o.Registerer)}
 	o.Registerer.MustRegister(stateCollector{o.Store})
 	passes := make(map[string]Pass, len(o.Passes))
 	var periodic []*river.PeriodicJob
 	for _, p := range o.Passes {
 		passes[p.Name] = p
-		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(p.Every),
+		periodic = append(periodic, river.NewPeriodicJob(schedule{every: p.Every, tick: o.Tick},
 			func() (river.JobArgs, *river.InsertOpts) {
 				return passArgs{Name: p.Name}, &river.InsertOpts{MaxAttempts: passAttempts,
-					UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: p.Every}}
+					UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: p.Every()}}
 			},
 			// Each new leader schedules from its own start, so without this
 			// a pass longer than the replicas' uptime would never run;

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -46,8 +47,14 @@ type replica struct {
 // start runs a runner, a replica's, on st's database.
 func start(t *testing.T, st *store.Store, dm jobs.Messenger, passes ...jobs.Pass) replica {
 	t.Helper()
+	return startTicking(t, st, dm, 0, passes...)
+}
+
+// startTicking is start with the runner reading pass periods every tick.
+func startTicking(t *testing.T, st *store.Store, dm jobs.Messenger, tick time.Duration, passes ...jobs.Pass) replica {
+	t.Helper()
 	reg := prometheus.NewRegistry()
-	r, err := jobs.New(jobs.Options{Store: st, Logger: slog.New(slog.DiscardHandler), Registerer: reg, DM: dm, Passes: passes})
+	r, err := jobs.New(jobs.Options{Store: st, Logger: slog.New(slog.DiscardHandler), Registerer: reg, DM: dm, Passes: passes, Tick: tick})
 	require.NoError(t, err)
 	require.NoError(t, r.Start(context.Background()))
 	t.Cleanup(func() {
@@ -88,7 +95,7 @@ func TestPassRunsOnceAcrossReplicas(t *testing.T) {
 	t.Parallel()
 	st := storetest.NewDB(t)
 	ran := make(chan struct{}, 10)
-	pass := jobs.Pass{Name: "retention", Every: time.Hour, Run: func(context.Context) (any, error) {
+	pass := jobs.Pass{Name: "retention", Every: func() time.Duration { return time.Hour }, Run: func(context.Context) (any, error) {
 		ran <- struct{}{}
 		return map[string]int{"api_usage_logs": 0}, nil
 	}}
@@ -115,6 +122,39 @@ pnwbot_jobs{state="completed"} 1
 	}, 10*time.Second, 10*time.Millisecond, "the queue's jobs by state")
 	require.Equal(t, 1, testutil.CollectAndCount(replicas[0].reg, "pnwbot_job_duration_seconds")+
 		testutil.CollectAndCount(replicas[1].reg, "pnwbot_job_duration_seconds"), "one replica timed it")
+}
+
+// A job period changed in app_config counts without a restart: the runner
+// reads it again every tick.
+func TestPassPeriodChangesWithoutRestart(t *testing.T) {
+	t.Parallel()
+	st := storetest.NewDB(t)
+	var every atomic.Int64
+	every.Store(int64(time.Hour))
+	ran := make(chan struct{}, 100)
+	pass := jobs.Pass{Name: "war_poll", Every: func() time.Duration { return time.Duration(every.Load()) }, Run: func(context.Context) (any, error) {
+		ran <- struct{}{}
+		return 0, nil
+	}}
+	startTicking(t, st, nil, 100*time.Millisecond, pass)
+	select {
+	case <-ran:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the pass did not run at start")
+	}
+	select {
+	case <-ran:
+		t.Fatal("the pass ran again within its hour")
+	case <-time.After(time.Second):
+	}
+	every.Store(int64(time.Second))
+	for range 2 {
+		select {
+		case <-ran:
+		case <-time.After(30 * time.Second):
+			t.Fatal("the pass did not follow its new period of a second")
+		}
+	}
 }
 
 func TestNoticeRetriedUntilSent(t *testing.T) {

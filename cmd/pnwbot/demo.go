@@ -169,8 +169,8 @@ var demoSettings = map[settings.Key]int{
 	settings.CacheTTL["members"]: 5,
 }
 
-// quicken migrates the demo's database and stores demoSettings, which the
-// passes read at start.
+// quicken migrates the demo's database and stores demoSettings before the
+// bot starts, so its first passes already keep the demo's pace.
 func quicken(ctx context.Context, databaseURL string) error {
 	st, err := store.Open(ctx, databaseURL, 2) // the migrations' lock holds one
 	if err != nil {

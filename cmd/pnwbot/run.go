@@ -155,7 +155,7 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 	if err = a.newSite(cfg, rest, deps, backends); err != nil {
 		return nil, err
 	}
-	if err = a.newJobs(ctx, cfgs, rest, deps); err != nil {
+	if err = a.newJobs(cfgs, rest, deps); err != nil {
 		return nil, err
 	}
 	if err = a.newServers(cfg, front); err != nil {
@@ -364,20 +364,26 @@ func (a *app) newSite(cfg *config.Config, rest *bot.REST, deps *commands.Deps, b
 	return nil
 }
 
+// period reads a job period from app_config each time the runner asks, so
+// /admin config changes it without a restart.
+func period(cfgs *settings.Settings, k settings.Key) func() time.Duration {
+	return func() time.Duration { return cfgs.Seconds(context.Background(), k) }
+}
+
 // newJobs builds the job queue's runner: the periodic passes and the
 // notices' delivery.
-func (a *app) newJobs(ctx context.Context, cfgs *settings.Settings, rest *bot.REST, deps *commands.Deps) error {
+func (a *app) newJobs(cfgs *settings.Settings, rest *bot.REST, deps *commands.Deps) error {
 	passes := []jobs.Pass{
-		{Name: "retention", Every: cfgs.Seconds(ctx, settings.RetentionInterval), Run: func(ctx context.Context) (any, error) { return a.st.Prune(ctx, time.Now()) }},
-		{Name: "key_check", Every: cfgs.Seconds(ctx, settings.KeyVerificationInterval), Run: func(ctx context.Context) (any, error) { return deps.GameKeys.Verify(ctx) }},
-		{Name: "withdrawals_settle", Every: cfgs.Seconds(ctx, settings.SettleInterval), Run: func(ctx context.Context) (any, error) { return deps.Bank.Settle(ctx) }},
-		{Name: "role_sync", Every: cfgs.Seconds(ctx, settings.RoleSyncInterval), Run: func(ctx context.Context) (any, error) { return deps.Roles.SyncAll(ctx) }},
-		{Name: "war_poll", Every: cfgs.Seconds(ctx, settings.WarPollInterval), Run: func(ctx context.Context) (any, error) { return a.war.Poll(ctx) }},
-		{Name: "audit", Every: cfgs.Seconds(ctx, settings.AuditInterval), Run: func(ctx context.Context) (any, error) { return deps.IA.Pass(ctx) }},
-		{Name: "bank_ingest", Every: cfgs.Seconds(ctx, settings.BankIngestInterval), Run: func(ctx context.Context) (any, error) { return deps.Bank.Ingest(ctx) }},
+		{Name: "retention", Every: period(cfgs, settings.RetentionInterval), Run: func(ctx context.Context) (any, error) { return a.st.Prune(ctx, time.Now()) }},
+		{Name: "key_check", Every: period(cfgs, settings.KeyVerificationInterval), Run: func(ctx context.Context) (any, error) { return deps.GameKeys.Verify(ctx) }},
+		{Name: "withdrawals_settle", Every: period(cfgs, settings.SettleInterval), Run: func(ctx context.Context) (any, error) { return deps.Bank.Settle(ctx) }},
+		{Name: "role_sync", Every: period(cfgs, settings.RoleSyncInterval), Run: func(ctx context.Context) (any, error) { return deps.Roles.SyncAll(ctx) }},
+		{Name: "war_poll", Every: period(cfgs, settings.WarPollInterval), Run: func(ctx context.Context) (any, error) { return a.war.Poll(ctx) }},
+		{Name: "audit", Every: period(cfgs, settings.AuditInterval), Run: func(ctx context.Context) (any, error) { return deps.IA.Pass(ctx) }},
+		{Name: "bank_ingest", Every: period(cfgs, settings.BankIngestInterval), Run: func(ctx context.Context) (any, error) { return deps.Bank.Ingest(ctx) }},
 	}
 	if a.site != nil {
-		passes = append(passes, jobs.Pass{Name: "linked_roles", Every: cfgs.Seconds(ctx, settings.LinkedRolesInterval),
+		passes = append(passes, jobs.Pass{Name: "linked_roles", Every: period(cfgs, settings.LinkedRolesInterval),
 			Run: func(ctx context.Context) (any, error) { return a.site.LinkedRoles().RefreshRoleConnections(ctx) }})
 	}
 	var err error
