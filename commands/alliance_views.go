@@ -318,26 +318,36 @@ func party(typ int, id string) string {
 
 // Wars.
 
+// viewNation is the nation a view is narrowed to: the command's nation
+// option, then the page's variable on its buttons; none when neither names
+// one.
+func (d *Deps) viewNation(ctx context.Context, req *call, args []string) (string, error) {
+	if args != nil {
+		return args[0], nil
+	}
+	var o struct {
+		Nation string `discord:"nation"`
+	}
+	if err := req.Options(&o); err != nil {
+		return "", err
+	}
+	q := strings.TrimSpace(o.Nation)
+	if q == "" {
+		return none, nil
+	}
+	id, err := d.nationNames().resolve(ctx, q)
+	if err != nil {
+		return "", err
+	}
+	return strconv.Itoa(id), nil
+}
+
 // warsView serves /alliance wars and /war list: the alliance's active
 // wars, or one nation's (the nation option, then the page's variable).
 func (d *Deps) warsView(ctx context.Context, req *call, n int, args []string) (*bot.Response, error) {
-	nation := none
-	if args == nil {
-		var o struct {
-			Nation string `discord:"nation"`
-		}
-		if err := req.Options(&o); err != nil {
-			return nil, err
-		}
-		if q := strings.TrimSpace(o.Nation); q != "" {
-			id, err := d.nationNames().resolve(ctx, q)
-			if err != nil {
-				return nil, err
-			}
-			nation = strconv.Itoa(id)
-		}
-	} else {
-		nation = args[0]
+	nation, err := d.viewNation(ctx, req, args)
+	if err != nil {
+		return nil, err
 	}
 	a := req.Alliance
 	all, err := d.Game.AllianceWars(ctx, int(a.PnwAllianceID))

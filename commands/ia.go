@@ -273,27 +273,12 @@ var errNothingRemoved = errors.New("no such rule")
 // auditRunView is /audit run and its pages: the members failing a rule,
 // worst first, ten a page, and how many pass.
 func (d *Deps) auditRunView(ctx context.Context, req *call, n int, args []string) (*bot.Response, error) {
-	nation := none
-	if args == nil {
-		var o struct {
-			Nation string `discord:"nation"`
-		}
-		if err := req.Options(&o); err != nil {
-			return nil, err
-		}
-		if q := strings.TrimSpace(o.Nation); q != "" {
-			id, err := d.nationNames().resolve(ctx, q)
-			if err != nil {
-				return nil, err
-			}
-			nation = strconv.Itoa(id)
-		}
-	} else {
-		nation = args[0]
+	nation, err := d.viewNation(ctx, req, args)
+	if err != nil {
+		return nil, err
 	}
 	id := 0
 	if nation != none {
-		var err error
 		if id, err = strconv.Atoi(nation); err != nil {
 			return nil, bot.UserError("This page is broken: run the command again.")
 		}
