@@ -12,7 +12,7 @@ import (
 	"pnwbot/bank"
 	"pnwbot/keys"
 	"pnwbot/pnw"
-	"pnwbot/pnw/pnwtest"
+	"pnwbot/pnw/fakepnw"
 	"pnwbot/pnw/stream"
 	"pnwbot/secrets"
 	"pnwbot/store"
@@ -24,7 +24,7 @@ const officer = 50 // rose's banker, whose key the ledger reads with
 
 type ingestBundle struct {
 	st     *store.Store
-	fake   *pnwtest.Server
+	fake   *fakepnw.Server
 	game   *pnw.Client
 	ledger *bank.Bank
 	now    func() time.Time // the bank's clock; nil: time.Now
@@ -36,7 +36,7 @@ type ingestBundle struct {
 func setupIngest(t testing.TB, n int) *ingestBundle {
 	t.Helper()
 	ctx := context.Background()
-	fake, err := pnwtest.New()
+	fake, err := fakepnw.New()
 	require.NoError(t, err)
 	t.Cleanup(fake.Close)
 	fake.AddKey("bot", 1)
@@ -50,9 +50,9 @@ func setupIngest(t testing.TB, n int) *ingestBundle {
 	require.NoError(t, err)
 	for i := range n {
 		pnwID := rose + i*10
-		fake.AddAlliance(pnwtest.Alliance{ID: pnwID, Name: fmt.Sprintf("Rose %d", i)})
-		fake.AddNation(pnwtest.Nation{ID: officer + i*1000, NationName: fmt.Sprintf("Banker %d", i), AllianceID: pnwID, AlliancePosition: "OFFICER"})
-		fake.AddNation(pnwtest.Nation{ID: alice + i*1000, NationName: fmt.Sprintf("Alice %d", i), AllianceID: pnwID})
+		fake.AddAlliance(fakepnw.Alliance{ID: pnwID, Name: fmt.Sprintf("Rose %d", i)})
+		fake.AddNation(fakepnw.Nation{ID: officer + i*1000, NationName: fmt.Sprintf("Banker %d", i), AllianceID: pnwID, AlliancePosition: "OFFICER"})
+		fake.AddNation(fakepnw.Nation{ID: alice + i*1000, NationName: fmt.Sprintf("Alice %d", i), AllianceID: pnwID})
 		key := fmt.Sprintf("banker-key-%d", i)
 		fake.AddKey(key, officer+i*1000, "alliance_view_bank")
 		u, err := st.UserCreate(ctx, store.UserCreateParams{DiscordID: strconv.Itoa(9000 + i), KeySalt: secrets.NewSalt()})
@@ -110,8 +110,8 @@ func TestIngest(t *testing.T) {
 		require.Equal(t, bank.IngestReport{Alliances: 1, Requests: 1, Read: 1, Stored: 1, Snapshots: 1}, r, "the day's holdings are kept once")
 		require.Equal(t, money(5_000_000), b.balance(t, alice))
 
-		b.fake.AddBankrec(pnwtest.Bankrec{SenderID: rose, SenderType: 2, ReceiverID: alice, ReceiverType: 1, Note: "#loan #due=2030-01-01", Resources: pnw.Amounts{pnw.Money: 1000}})
-		b.fake.AddBankrec(pnwtest.Bankrec{SenderID: alice, SenderType: 1, ReceiverID: rose, ReceiverType: 2, TaxID: 3, Resources: pnw.Amounts{pnw.Money: 200}})
+		b.fake.AddBankrec(fakepnw.Bankrec{SenderID: rose, SenderType: 2, ReceiverID: alice, ReceiverType: 1, Note: "#loan #due=2030-01-01", Resources: pnw.Amounts{pnw.Money: 1000}})
+		b.fake.AddBankrec(fakepnw.Bankrec{SenderID: alice, SenderType: 1, ReceiverID: rose, ReceiverType: 2, TaxID: 3, Resources: pnw.Amounts{pnw.Money: 200}})
 		r = b.pass(t)
 		require.Equal(t, bank.IngestReport{Alliances: 1, Requests: 1, Read: 2, Stored: 2}, r, "only what came after the last record seen is read")
 		acc, err := b.ledger.Account(t.Context(), b.alliance(t, rose), alice)
@@ -132,14 +132,14 @@ func TestIngest(t *testing.T) {
 		b.pass(t)
 		_, err := b.fake.Deposit(alice, pnw.Amounts{pnw.Money: 100}, "")
 		require.NoError(t, err)
-		b.fake.Fail(pnwtest.Failure{Status: 500})
+		b.fake.Fail(fakepnw.Failure{Status: 500})
 		r := b.pass(t)
 		require.Equal(t, 1, r.Failed)
 		require.Zero(t, r.Stored)
 		st, err := b.ledger.Status(t.Context(), b.alliance(t, rose).ID)
 		require.NoError(t, err)
 		require.NotEmpty(t, st.LastError, "why is kept for the bankers")
-		b.fake.Fail(pnwtest.Failure{})
+		b.fake.Fail(fakepnw.Failure{})
 		r = b.pass(t)
 		require.Equal(t, 1, r.Stored)
 		require.Equal(t, money(100), b.balance(t, alice))
@@ -155,8 +155,8 @@ func TestIngest(t *testing.T) {
 		b.now = func() time.Time { return now.Add(-15 * 24 * time.Hour) }
 		b.pass(t) // the last pass, 15 days ago
 		b.now = nil
-		b.fake.AddBankrec(pnwtest.Bankrec{Date: now.Add(-(14*24 + 12) * time.Hour), SenderID: alice, SenderType: 1, ReceiverID: rose, ReceiverType: 2, Resources: pnw.Amounts{pnw.Money: 700}})
-		b.fake.AddBankrec(pnwtest.Bankrec{Date: now.Add(-24 * time.Hour), SenderID: alice, SenderType: 1, ReceiverID: rose, ReceiverType: 2, Resources: pnw.Amounts{pnw.Money: 50}})
+		b.fake.AddBankrec(fakepnw.Bankrec{Date: now.Add(-(14*24 + 12) * time.Hour), SenderID: alice, SenderType: 1, ReceiverID: rose, ReceiverType: 2, Resources: pnw.Amounts{pnw.Money: 700}})
+		b.fake.AddBankrec(fakepnw.Bankrec{Date: now.Add(-24 * time.Hour), SenderID: alice, SenderType: 1, ReceiverID: rose, ReceiverType: 2, Resources: pnw.Amounts{pnw.Money: 50}})
 		r := b.pass(t)
 		require.Equal(t, 1, r.Gaps)
 		require.Equal(t, 1, r.Stored, "the game no longer serves the older record")
@@ -196,7 +196,7 @@ func TestIngest(t *testing.T) {
 		t.Parallel()
 		b := setupIngest(t, 1)
 		for range pnw.MaxLedgerRecords + 10 {
-			b.fake.AddBankrec(pnwtest.Bankrec{SenderID: alice, SenderType: 1, ReceiverID: rose, ReceiverType: 2, Resources: pnw.Amounts{pnw.Money: 1}})
+			b.fake.AddBankrec(fakepnw.Bankrec{SenderID: alice, SenderType: 1, ReceiverID: rose, ReceiverType: 2, Resources: pnw.Amounts{pnw.Money: 1}})
 		}
 		r := b.pass(t)
 		require.Equal(t, 2, r.Requests)
@@ -207,7 +207,7 @@ func TestIngest(t *testing.T) {
 	t.Run("a snapshot of the holdings is kept once a day", func(t *testing.T) {
 		t.Parallel()
 		b := setupIngest(t, 1)
-		b.fake.SetTradePrices(pnwtest.TradePrice{Resource: "steel", AveragePrice: 3000})
+		b.fake.SetTradePrices(fakepnw.TradePrice{Resource: "steel", AveragePrice: 3000})
 		_, err := b.fake.Deposit(alice, pnw.Amounts{pnw.Money: 1000, pnw.Steel: 2}, "")
 		require.NoError(t, err)
 		require.Equal(t, 1, b.pass(t).Snapshots)
@@ -249,7 +249,7 @@ func BenchmarkIngest(b *testing.B) {
 		b.StopTimer()
 		for i := range alliances {
 			for range perAlliance {
-				bb.fake.AddBankrec(pnwtest.Bankrec{SenderID: alice + i*1000, SenderType: 1, ReceiverID: rose + i*10, ReceiverType: 2,
+				bb.fake.AddBankrec(fakepnw.Bankrec{SenderID: alice + i*1000, SenderType: 1, ReceiverID: rose + i*10, ReceiverType: 2,
 					Note: "#deposit", Resources: pnw.Amounts{pnw.Money: 10}})
 			}
 		}
@@ -269,7 +269,7 @@ func TestFollow(t *testing.T) {
 	t.Parallel()
 	b := setupIngest(t, 2)
 	b.pass(t) // the ledgers exist
-	subs, err := pnwtest.NewSubscriptions(b.fake)
+	subs, err := fakepnw.NewSubscriptions(b.fake)
 	require.NoError(t, err)
 	t.Cleanup(subs.Close)
 	ctx, cancel := context.WithCancel(t.Context())

@@ -11,7 +11,7 @@ import (
 
 	"pnwbot/bank"
 	"pnwbot/pnw"
-	"pnwbot/pnw/pnwtest"
+	"pnwbot/pnw/fakepnw"
 	"pnwbot/secrets"
 	"pnwbot/store"
 )
@@ -20,7 +20,7 @@ import (
 func (b *bundle) member(t *testing.T, deposit float64) bank.Member {
 	t.Helper()
 	ctx := context.Background()
-	b.game.AddNation(pnwtest.Nation{ID: carol, NationName: "Carolina", LeaderName: "Carol", AllianceID: rose})
+	b.game.AddNation(fakepnw.Nation{ID: carol, NationName: "Carolina", LeaderName: "Carol", AllianceID: rose})
 	u, err := b.st.UserCreate(ctx, store.UserCreateParams{DiscordID: "1003", KeySalt: secrets.NewSalt()})
 	require.NoError(t, err)
 	if deposit > 0 {

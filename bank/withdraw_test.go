@@ -14,7 +14,7 @@ import (
 	"pnwbot/bank"
 	"pnwbot/keys"
 	"pnwbot/pnw"
-	"pnwbot/pnw/pnwtest"
+	"pnwbot/pnw/fakepnw"
 	"pnwbot/secrets"
 	"pnwbot/store"
 	"pnwbot/store/storetest"
@@ -36,7 +36,7 @@ const (
 // managers with keys that may withdraw.
 type bundle struct {
 	st     *store.Store
-	game   *pnwtest.Server
+	game   *fakepnw.Server
 	client *pnw.Client
 	keys   *keys.Keys
 	bank   *bank.Bank
@@ -51,16 +51,16 @@ type bundle struct {
 func setup(t *testing.T, opts pnw.Options) *bundle {
 	t.Helper()
 	ctx := context.Background()
-	fake, err := pnwtest.New()
+	fake, err := fakepnw.New()
 	require.NoError(t, err)
 	t.Cleanup(fake.Close)
 	fake.AddKey(botKey, 1)
 	fake.SetBotKey(gameBotKey)
-	fake.AddAlliance(pnwtest.Alliance{ID: rose, Name: "Rose", Acronym: "Rose", Bank: pnw.Amounts{pnw.Money: 1_000_000, pnw.Food: 5_000, pnw.Steel: 300}})
-	fake.AddNation(pnwtest.Nation{ID: alice, NationName: "Aliceland", LeaderName: "Alice", AllianceID: rose, AlliancePosition: "LEADER"})
-	fake.AddNation(pnwtest.Nation{ID: bob, NationName: "Bobistan", LeaderName: "Bob", AllianceID: rose, AlliancePosition: "OFFICER"})
-	fake.AddNation(pnwtest.Nation{ID: carol, NationName: "Carolina", LeaderName: "Carol"})
-	fake.SetTradePrices(pnwtest.TradePrice{Resource: "food", AveragePrice: 100}, pnwtest.TradePrice{Resource: "steel", AveragePrice: 3000})
+	fake.AddAlliance(fakepnw.Alliance{ID: rose, Name: "Rose", Acronym: "Rose", Bank: pnw.Amounts{pnw.Money: 1_000_000, pnw.Food: 5_000, pnw.Steel: 300}})
+	fake.AddNation(fakepnw.Nation{ID: alice, NationName: "Aliceland", LeaderName: "Alice", AllianceID: rose, AlliancePosition: "LEADER"})
+	fake.AddNation(fakepnw.Nation{ID: bob, NationName: "Bobistan", LeaderName: "Bob", AllianceID: rose, AlliancePosition: "OFFICER"})
+	fake.AddNation(fakepnw.Nation{ID: carol, NationName: "Carolina", LeaderName: "Carol"})
+	fake.SetTradePrices(fakepnw.TradePrice{Resource: "food", AveragePrice: 100}, fakepnw.TradePrice{Resource: "steel", AveragePrice: 3000})
 	opts.URL, opts.APIKey, opts.BotKey = fake.URL, botKey, gameBotKey
 	game, err := pnw.New(opts)
 	require.NoError(t, err)
@@ -239,7 +239,7 @@ func TestWithdrawal(t *testing.T) {
 		t.Parallel()
 		b := setup(t, pnw.Options{})
 		w := b.ask(t, money(100))
-		b.game.Fail(pnwtest.Failure{Message: "Your alliance does not have enough money.", Times: 1})
+		b.game.Fail(fakepnw.Failure{Message: "Your alliance does not have enough money.", Times: 1})
 		got, err := b.bank.Confirm(ctx, b.alice, id(w))
 		require.NoError(t, err)
 		require.Equal(t, bank.Failed, got.State)
@@ -252,7 +252,7 @@ func TestWithdrawal(t *testing.T) {
 		// Words the game is not known to refuse with, a 3xx or another
 		// 4xx may come from after the money moved: unknown, never
 		// "failed, ask again".
-		for _, f := range []pnwtest.Failure{{Message: "Something went wrong."}, {Status: 302}, {Status: 400}, {Status: 422, Message: "Unprocessable."}} {
+		for _, f := range []fakepnw.Failure{{Message: "Something went wrong."}, {Status: 302}, {Status: 400}, {Status: 422, Message: "Unprocessable."}} {
 			b := setup(t, pnw.Options{})
 			w := b.ask(t, money(100))
 			f.Times = 1

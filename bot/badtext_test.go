@@ -9,7 +9,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 	"github.com/stretchr/testify/require"
 
-	"pnwbot/bot/discordtest"
+	"pnwbot/bot/fakediscord"
 	"pnwbot/store"
 	"pnwbot/store/storetest"
 )
@@ -45,20 +45,20 @@ func TestBadTextRefused(t *testing.T) {
 	)
 
 	for _, i := range []*discordgo.Interaction{
-		discordtest.Command("/nation", discordtest.Option("nation", "Alice\x00land")),
-		discordtest.Command("/nation", discordtest.Option("nation", "Alice\xffland")),
-		discordtest.ModalSubmit("link/submit", map[string]string{"key": "abc\x00def"}),
+		fakediscord.Command("/nation", fakediscord.Option("nation", "Alice\x00land")),
+		fakediscord.Command("/nation", fakediscord.Option("nation", "Alice\xffland")),
+		fakediscord.ModalSubmit("link/submit", map[string]string{"key": "abc\x00def"}),
 	} {
 		resp := serve(b, i)
 		require.Equal(t, "Your input contains a character pnwbot cannot accept (a NUL byte or broken text). Remove it and try again.", resp.Data.Content)
 		require.Equal(t, discordgo.MessageFlagsEphemeral, resp.Data.Flags)
 	}
-	resp := serve(b, discordtest.Autocomplete("/nation", discordtest.Focused(discordtest.Option("nation", "Al\x00"))))
+	resp := serve(b, fakediscord.Autocomplete("/nation", fakediscord.Focused(fakediscord.Option("nation", "Al\x00"))))
 	require.Empty(t, resp.Data.Choices)
 	require.Zero(t, ran.Load(), "no handler ran, so no query")
 	require.NotContains(t, tb.logs.String(), `"level":"ERROR"`)
 
 	// Ordinary text goes through.
-	require.Equal(t, "no such nation", serve(b, discordtest.Command("/nation", discordtest.Option("nation", "Aliceland"))).Data.Content)
+	require.Equal(t, "no such nation", serve(b, fakediscord.Command("/nation", fakediscord.Option("nation", "Aliceland"))).Data.Content)
 	require.EqualValues(t, 1, ran.Load())
 }

@@ -15,11 +15,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 
-	"pnwbot/bot/discordtest"
+	"pnwbot/bot/fakediscord"
 )
 
 type testBundle struct {
-	fake *discordtest.Fake
+	fake *fakediscord.Fake
 	logs *syncBuffer
 	reg  *prometheus.Registry
 }
@@ -43,9 +43,9 @@ func (b *syncBuffer) String() string {
 }
 
 // newFake starts a fake Discord, stopped when the test ends.
-func newFake(t testing.TB) *discordtest.Fake {
+func newFake(t testing.TB) *fakediscord.Fake {
 	t.Helper()
-	f, err := discordtest.New()
+	f, err := fakediscord.New()
 	require.NoError(t, err)
 	t.Cleanup(f.Close)
 	return f
@@ -72,9 +72,9 @@ func setup(t *testing.T, opts Options, cmds ...Command) (*Bot, *testBundle) {
 }
 
 // dialREST is a REST client of fake, counting its failed requests in reg.
-func dialREST(t testing.TB, fake *discordtest.Fake, reg prometheus.Registerer) *REST {
+func dialREST(t testing.TB, fake *fakediscord.Fake, reg prometheus.Registerer) *REST {
 	t.Helper()
-	rest, err := DialREST(t.Context(), RESTOptions{Token: discordtest.Token, APIBaseURL: fake.URL, Registerer: reg})
+	rest, err := DialREST(t.Context(), RESTOptions{Token: fakediscord.Token, APIBaseURL: fake.URL, Registerer: reg})
 	require.NoError(t, err)
 	return rest
 }
@@ -136,7 +136,7 @@ func TestErrorPath(t *testing.T) {
 	)
 
 	t.Run("PanicRecovered", func(t *testing.T) {
-		i := discordtest.Command("/boom")
+		i := fakediscord.Command("/boom")
 		resp := serve(b, i)
 		require.Equal(t, discordgo.InteractionResponseChannelMessageWithSource, resp.Type)
 		ref := requireFriendlyError(t, resp.Data.Content, resp.Data.Flags, resp.Data.AllowedMentions)
@@ -149,25 +149,25 @@ func TestErrorPath(t *testing.T) {
 	})
 
 	t.Run("RawErrorsNeverShown", func(t *testing.T) {
-		resp := serve(b, discordtest.Command("/fail"))
+		resp := serve(b, fakediscord.Command("/fail"))
 		ref := requireFriendlyError(t, resp.Data.Content, resp.Data.Flags, resp.Data.AllowedMentions)
 		require.NotContains(t, resp.Data.Content, "hunter2")
 		require.Contains(t, tb.logs.String(), ref)
 	})
 
 	t.Run("UserErrorShownAsIs", func(t *testing.T) {
-		resp := serve(b, discordtest.Command("/refuse"))
+		resp := serve(b, fakediscord.Command("/refuse"))
 		require.Equal(t, "Link your nation first with /link.", resp.Data.Content)
 		require.Equal(t, discordgo.MessageFlagsEphemeral, resp.Data.Flags)
 	})
 
 	t.Run("EmptyMessageIsAnError", func(t *testing.T) {
-		resp := serve(b, discordtest.Command("/empty"))
+		resp := serve(b, fakediscord.Command("/empty"))
 		requireFriendlyError(t, resp.Data.Content, resp.Data.Flags, resp.Data.AllowedMentions)
 	})
 
 	t.Run("AutocompleteErrorsGiveNoChoices", func(t *testing.T) {
-		resp := serve(b, discordtest.Autocomplete("/boom"))
+		resp := serve(b, fakediscord.Autocomplete("/boom"))
 		require.Equal(t, discordgo.InteractionApplicationCommandAutocompleteResult, resp.Type)
 		require.Empty(t, resp.Data.Choices)
 	})
@@ -175,7 +175,7 @@ func TestErrorPath(t *testing.T) {
 	t.Run("NoUser", func(t *testing.T) {
 		// Every route's middleware runs, the caller load included: it must
 		// not see a request without a user.
-		i := discordtest.Command("/fail")
+		i := fakediscord.Command("/fail")
 		i.Member, i.User = nil, nil
 		resp := serve(b, i)
 		ref := requireFriendlyError(t, resp.Data.Content, resp.Data.Flags, resp.Data.AllowedMentions)
@@ -189,8 +189,8 @@ func TestErrorPath(t *testing.T) {
 			return testutil.ToFloat64(b.metrics.interactions.WithLabelValues(route, "command", outcome))
 		}
 		panics, refusals := count("/boom", OutcomePanic), count("/refuse", OutcomeUserError)
-		serve(b, discordtest.Command("/boom"))
-		serve(b, discordtest.Command("/refuse"))
+		serve(b, fakediscord.Command("/boom"))
+		serve(b, fakediscord.Command("/refuse"))
 		require.Equal(t, panics+1, count("/boom", OutcomePanic))
 		require.Equal(t, refusals+1, count("/refuse", OutcomeUserError))
 		n, err := testutil.GatherAndCount(tb.reg, "pnwbot_interaction_duration_seconds")
@@ -208,12 +208,12 @@ func TestLogsHoldNoOptionValues(t *testing.T) {
 		Definition: &discordgo.ApplicationCommand{Name: "nation", Description: "n"},
 		Routes:     []Route{{Path: "/nation", Handler: ok}, {Path: "link/submit", Handler: ok}},
 	})
-	serve(b, discordtest.Command("/nation", discordtest.Option("nation", "Typed-Nation-Name")))
-	serve(b, discordtest.ModalSubmit("link/submit", map[string]string{"key": "s3cr3t-api-key"}))
+	serve(b, fakediscord.Command("/nation", fakediscord.Option("nation", "Typed-Nation-Name")))
+	serve(b, fakediscord.ModalSubmit("link/submit", map[string]string{"key": "s3cr3t-api-key"}))
 	logs := tb.logs.String()
 	require.NotContains(t, logs, "Typed-Nation-Name")
 	require.NotContains(t, logs, "s3cr3t-api-key")
-	for _, attr := range []string{`"route":"/nation"`, `"route":"link/submit"`, `"user_id":"` + discordtest.UserID + `"`, `"duration_ms":`, `"outcome":"ok"`} {
+	for _, attr := range []string{`"route":"/nation"`, `"route":"link/submit"`, `"user_id":"` + fakediscord.UserID + `"`, `"duration_ms":`, `"outcome":"ok"`} {
 		require.Contains(t, logs, attr)
 	}
 }
@@ -231,21 +231,21 @@ func TestRateLimit(t *testing.T) {
 		Routes:     []Route{{Path: "/ping", Handler: ok, Autocomplete: choices}},
 	})
 	for range rate.Requests {
-		require.Equal(t, "fine", serve(b, discordtest.Command("/ping")).Data.Content)
+		require.Equal(t, "fine", serve(b, fakediscord.Command("/ping")).Data.Content)
 	}
-	resp := serve(b, discordtest.Command("/ping"))
+	resp := serve(b, fakediscord.Command("/ping"))
 	require.Regexp(t, `^You are sending commands too fast\. Try again in \d+ seconds\.$`, resp.Data.Content)
 	require.Equal(t, discordgo.MessageFlagsEphemeral, resp.Data.Flags)
 	require.Equal(t, 1.0, testutil.ToFloat64(b.metrics.interactions.WithLabelValues("/ping", "command", OutcomeRateLimited)))
 
 	// Autocomplete past the limit is served: it is not counted.
-	resp = serve(b, discordtest.Autocomplete("/ping"))
+	resp = serve(b, fakediscord.Autocomplete("/ping"))
 	require.Equal(t, discordgo.InteractionApplicationCommandAutocompleteResult, resp.Type)
 	require.Len(t, resp.Data.Choices, 1)
 	require.Equal(t, "pong", resp.Data.Choices[0].Name)
 
 	// Another user is not affected.
-	other := discordtest.Command("/ping")
+	other := fakediscord.Command("/ping")
 	other.Member.User.ID = "200000000000000099"
 	require.Equal(t, "fine", serve(b, other).Data.Content)
 }
@@ -268,7 +268,7 @@ func TestRateLimitNeverFailsOpen(t *testing.T) {
 			return Reply("fine"), nil
 		}}},
 	})
-	resp := serve(b, discordtest.Command("/ping"))
+	resp := serve(b, fakediscord.Command("/ping"))
 	require.False(t, ran)
 	require.Equal(t, "pnwbot cannot check its rate limits right now. Try again in a minute.", resp.Data.Content)
 	require.Equal(t, discordgo.MessageFlagsEphemeral, resp.Data.Flags)
@@ -278,7 +278,7 @@ func TestRateLimitNeverFailsOpen(t *testing.T) {
 func TestAutoDefer(t *testing.T) {
 	t.Parallel()
 	// A slow handler answers once Discord has its deferral: no sleeps.
-	var fake *discordtest.Fake
+	var fake *fakediscord.Fake
 	slow := func(resp *Response, err error) Handler {
 		return func(ctx context.Context, req *Request) (*Response, error) {
 			if _, werr := fake.WaitResponse(ctx, req.Interaction.ID); werr != nil {
@@ -302,7 +302,7 @@ func TestAutoDefer(t *testing.T) {
 
 	t.Run("PublicCommand", func(t *testing.T) {
 		t.Parallel()
-		i := discordtest.Command("/slow")
+		i := fakediscord.Command("/slow")
 		gateway(b, i)
 		first, err := tb.fake.WaitResponse(waitCtx(t), i.ID)
 		require.NoError(t, err)
@@ -315,7 +315,7 @@ func TestAutoDefer(t *testing.T) {
 
 	t.Run("EphemeralRoute", func(t *testing.T) {
 		t.Parallel()
-		i := discordtest.Command("/slow-private")
+		i := fakediscord.Command("/slow-private")
 		gateway(b, i)
 		first, err := tb.fake.WaitResponse(waitCtx(t), i.ID)
 		require.NoError(t, err)
@@ -328,7 +328,7 @@ func TestAutoDefer(t *testing.T) {
 
 	t.Run("UserPrefersPrivate", func(t *testing.T) {
 		t.Parallel()
-		i := discordtest.Command("/slow")
+		i := fakediscord.Command("/slow")
 		i.Member.User.ID = "200000000000000077"
 		gateway(b, i)
 		first, err := tb.fake.WaitResponse(waitCtx(t), i.ID)
@@ -339,7 +339,7 @@ func TestAutoDefer(t *testing.T) {
 	t.Run("ErrorAfterPublicDeferral", func(t *testing.T) {
 		t.Parallel()
 		// The public "thinking" message goes; the refusal comes privately.
-		i := discordtest.Command("/slow-refusal")
+		i := fakediscord.Command("/slow-refusal")
 		gateway(b, i)
 		followup, err := tb.fake.WaitFollowup(waitCtx(t), i.Token)
 		require.NoError(t, err)
@@ -350,7 +350,7 @@ func TestAutoDefer(t *testing.T) {
 
 	t.Run("ModalAfterDeferral", func(t *testing.T) {
 		t.Parallel()
-		i := discordtest.Command("/slow-modal")
+		i := fakediscord.Command("/slow-modal")
 		gateway(b, i)
 		followup, err := tb.fake.WaitFollowup(waitCtx(t), i.Token)
 		require.NoError(t, err)
@@ -359,7 +359,7 @@ func TestAutoDefer(t *testing.T) {
 
 	t.Run("ComponentUpdate", func(t *testing.T) {
 		t.Parallel()
-		i := discordtest.Component("confirm/42")
+		i := fakediscord.Component("confirm/42")
 		gateway(b, i)
 		first, err := tb.fake.WaitResponse(waitCtx(t), i.ID)
 		require.NoError(t, err)
@@ -371,7 +371,7 @@ func TestAutoDefer(t *testing.T) {
 
 	t.Run("ComponentNewMessage", func(t *testing.T) {
 		t.Parallel()
-		i := discordtest.Component("again/42")
+		i := fakediscord.Component("again/42")
 		gateway(b, i)
 		followup, err := tb.fake.WaitFollowup(waitCtx(t), i.Token)
 		require.NoError(t, err)
@@ -383,7 +383,7 @@ func TestAutoDefer(t *testing.T) {
 		t.Parallel()
 		fast, ftb := setup(t, Options{DeferAfter: time.Second},
 			route("fast", func(context.Context, *Request) (*Response, error) { return Reply("quick"), nil }, false))
-		i := discordtest.Command("/fast")
+		i := fakediscord.Command("/fast")
 		gateway(fast, i)
 		first, err := ftb.fake.WaitResponse(waitCtx(t), i.ID)
 		require.NoError(t, err)
@@ -404,7 +404,7 @@ func TestSlowCallerLoad(t *testing.T) {
 
 	// The deferral goes out while the caller loads, public since the
 	// preference is not known yet; the private reply then replaces it.
-	i := discordtest.Command("/ping")
+	i := fakediscord.Command("/ping")
 	handled := make(chan struct{})
 	go func() {
 		defer close(handled)
@@ -427,7 +427,7 @@ func TestFakeRateLimitIsRetried(t *testing.T) {
 	t.Parallel()
 	b, tb := setup(t, Options{}, route("ping", func(context.Context, *Request) (*Response, error) { return Reply("pong"), nil }, false))
 	tb.fake.RateLimit(1)
-	i := discordtest.Command("/ping")
+	i := fakediscord.Command("/ping")
 	gateway(b, i)
 	first, err := tb.fake.WaitResponse(waitCtx(t), i.ID)
 	require.NoError(t, err)
@@ -444,7 +444,7 @@ func TestHandlerTimeout(t *testing.T) {
 	t.Run("BeforeTheDeferral", func(t *testing.T) {
 		t.Parallel()
 		b, tb := setup(t, Options{HandlerTimeout: 100 * time.Millisecond, DeferAfter: time.Second}, route("hang", hang, false))
-		i := discordtest.Command("/hang")
+		i := fakediscord.Command("/hang")
 		gateway(b, i)
 		first, err := tb.fake.WaitResponse(waitCtx(t), i.ID)
 		require.NoError(t, err)
@@ -455,7 +455,7 @@ func TestHandlerTimeout(t *testing.T) {
 	t.Run("AfterTheDeferral", func(t *testing.T) {
 		t.Parallel()
 		b, tb := setup(t, Options{HandlerTimeout: 200 * time.Millisecond, DeferAfter: 50 * time.Millisecond}, route("hang", hang, false))
-		i := discordtest.Command("/hang")
+		i := fakediscord.Command("/hang")
 		gateway(b, i)
 		followup, err := tb.fake.WaitFollowup(waitCtx(t), i.Token)
 		require.NoError(t, err)
@@ -467,7 +467,7 @@ func TestRefusedReplyFallsBack(t *testing.T) {
 	t.Parallel()
 	// Discord refuses an embed field without a value with 400.
 	bad := &Response{Embeds: []*discordgo.MessageEmbed{{Title: "Nation", Fields: []*discordgo.MessageEmbedField{{Name: "Alliance"}}}}}
-	var fake *discordtest.Fake
+	var fake *fakediscord.Fake
 	b, tb := setup(t, Options{DeferAfter: 50 * time.Millisecond},
 		route("bad", func(context.Context, *Request) (*Response, error) { return bad, nil }, false),
 		route("slow-bad", func(ctx context.Context, req *Request) (*Response, error) {
@@ -479,7 +479,7 @@ func TestRefusedReplyFallsBack(t *testing.T) {
 
 	t.Run("FirstResponse", func(t *testing.T) {
 		t.Parallel()
-		i := discordtest.Command("/bad")
+		i := fakediscord.Command("/bad")
 		gateway(b, i)
 		first, err := tb.fake.WaitResponse(waitCtx(t), i.ID)
 		require.NoError(t, err)
@@ -491,7 +491,7 @@ func TestRefusedReplyFallsBack(t *testing.T) {
 
 	t.Run("Edit", func(t *testing.T) {
 		t.Parallel()
-		i := discordtest.Command("/slow-bad")
+		i := fakediscord.Command("/slow-bad")
 		gateway(b, i)
 		first, err := tb.fake.WaitResponse(waitCtx(t), i.ID)
 		require.NoError(t, err)

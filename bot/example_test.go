@@ -7,7 +7,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"pnwbot/bot"
-	"pnwbot/bot/discordtest"
+	"pnwbot/bot/fakediscord"
 )
 
 // A command file in package commands: the definition beside its handlers, a
@@ -71,11 +71,11 @@ func Example() {
 	)
 
 	// Handler tests feed interactions to the router.
-	resp, _ := router.Serve(context.Background(), discordtest.Command("/alliance/info", discordtest.Option("alliance", "Rose")))
+	resp, _ := router.Serve(context.Background(), fakediscord.Command("/alliance/info", fakediscord.Option("alliance", "Rose")))
 	fmt.Println(resp.Embeds[0].Title)
-	resp, _ = router.Serve(context.Background(), discordtest.Component("alliance/members/790"))
+	resp, _ = router.Serve(context.Background(), fakediscord.Component("alliance/members/790"))
 	fmt.Println(resp.Content)
-	resp, _ = router.Serve(context.Background(), discordtest.Command("/link"))
+	resp, _ = router.Serve(context.Background(), fakediscord.Command("/link"))
 	fmt.Println(resp.Type == bot.TypeModal, resp.CustomID)
 	// Output:
 	// Rose

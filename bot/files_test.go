@@ -10,7 +10,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 	"github.com/stretchr/testify/require"
 
-	"pnwbot/bot/discordtest"
+	"pnwbot/bot/fakediscord"
 )
 
 // TestFilesAreSentInAnEdit: an HTTP interaction's first answer is JSON and
@@ -18,17 +18,17 @@ import (
 // sent as an edit of the deferral, attachment included.
 func TestFilesAreSentInAnEdit(t *testing.T) {
 	t.Parallel()
-	pub, priv := discordtest.NewKey()
+	pub, priv := fakediscord.NewKey()
 	png := []byte("\x89PNG fake")
 	b, tb := setup(t, Options{PublicKey: pub, DeferAfter: time.Minute},
 		route("chart", func(context.Context, *Request) (*Response, error) {
 			return &Response{Embeds: []*discordgo.MessageEmbed{{Title: "chart", Image: &discordgo.MessageEmbedImage{URL: "attachment://chart.png"}}},
 				Files: []*discordgo.File{{Name: "chart.png", ContentType: "image/png", Reader: bytes.NewReader(png)}}}, nil
 		}, true))
-	i := discordtest.Command("/chart")
-	raw, err := discordtest.MarshalInteraction(i)
+	i := fakediscord.Command("/chart")
+	raw, err := fakediscord.MarshalInteraction(i)
 	require.NoError(t, err)
-	w := tb.fake.ServeInteraction(b.InteractionsHandler(), discordtest.SignedRequest(priv, raw, time.Now()), 0)
+	w := tb.fake.ServeInteraction(b.InteractionsHandler(), fakediscord.SignedRequest(priv, raw, time.Now()), 0)
 	require.Equal(t, http.StatusOK, w.Code)
 	first, err := tb.fake.WaitResponse(waitCtx(t), i.ID)
 	require.NoError(t, err)

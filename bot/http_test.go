@@ -12,12 +12,12 @@ import (
 	"github.com/bwmarrin/discordgo"
 	"github.com/stretchr/testify/require"
 
-	"pnwbot/bot/discordtest"
+	"pnwbot/bot/fakediscord"
 )
 
 func TestInteractionsEndpoint(t *testing.T) {
 	t.Parallel()
-	pub, priv := discordtest.NewKey()
+	pub, priv := fakediscord.NewKey()
 	b, tb := setup(t, Options{PublicKey: pub, DeferAfter: 50 * time.Millisecond},
 		route("ping", func(context.Context, *Request) (*Response, error) { return Reply("pong"), nil }, false),
 		route("slow", func(context.Context, *Request) (*Response, error) {
@@ -28,7 +28,7 @@ func TestInteractionsEndpoint(t *testing.T) {
 	h := b.InteractionsHandler()
 	require.NotNil(t, h)
 	body := func(i *discordgo.Interaction) []byte {
-		raw, err := discordtest.MarshalInteraction(i)
+		raw, err := fakediscord.MarshalInteraction(i)
 		require.NoError(t, err)
 		return raw
 	}
@@ -43,7 +43,7 @@ func TestInteractionsEndpoint(t *testing.T) {
 	}
 
 	t.Run("Ping", func(t *testing.T) {
-		w, resp := do(discordtest.SignedRequest(priv, []byte(`{"id":"1","type":1,"application_id":"1","token":"t","version":1}`), time.Now()))
+		w, resp := do(fakediscord.SignedRequest(priv, []byte(`{"id":"1","type":1,"application_id":"1","token":"t","version":1}`), time.Now()))
 		require.Equal(t, http.StatusOK, w.Code)
 		require.JSONEq(t, `{"type":1}`, w.Body.String())
 		require.Equal(t, discordgo.InteractionResponsePong, resp.Type)
@@ -55,7 +55,7 @@ func TestInteractionsEndpoint(t *testing.T) {
 		patient, _ := setup(t, Options{PublicKey: pub, DeferAfter: time.Second},
 			route("ping", func(context.Context, *Request) (*Response, error) { return Reply("pong"), nil }, false))
 		w := httptest.NewRecorder()
-		patient.InteractionsHandler().ServeHTTP(w, discordtest.SignedRequest(priv, body(discordtest.Command("/ping")), time.Now()))
+		patient.InteractionsHandler().ServeHTTP(w, fakediscord.SignedRequest(priv, body(fakediscord.Command("/ping")), time.Now()))
 		var resp discordgo.InteractionResponse
 		require.Equal(t, http.StatusOK, w.Code)
 		require.NoError(t, json.Unmarshal(w.Body.Bytes(), &resp))
@@ -65,16 +65,16 @@ func TestInteractionsEndpoint(t *testing.T) {
 	})
 
 	t.Run("BadSignature", func(t *testing.T) {
-		r := discordtest.SignedRequest(priv, body(discordtest.Command("/ping")), time.Now())
+		r := fakediscord.SignedRequest(priv, body(fakediscord.Command("/ping")), time.Now())
 		r.Header.Set("X-Signature-Timestamp", "1") // signed over another timestamp
 		w, _ := do(r)
 		require.Equal(t, http.StatusUnauthorized, w.Code)
 
-		_, other := discordtest.NewKey()
-		w, _ = do(discordtest.SignedRequest(other, body(discordtest.Command("/ping")), time.Now()))
+		_, other := fakediscord.NewKey()
+		w, _ = do(fakediscord.SignedRequest(other, body(fakediscord.Command("/ping")), time.Now()))
 		require.Equal(t, http.StatusUnauthorized, w.Code)
 
-		r = discordtest.SignedRequest(priv, body(discordtest.Command("/ping")), time.Now())
+		r = fakediscord.SignedRequest(priv, body(fakediscord.Command("/ping")), time.Now())
 		r.Header.Del("X-Signature-Ed25519")
 		w, _ = do(r)
 		require.Equal(t, http.StatusUnauthorized, w.Code)
@@ -82,13 +82,13 @@ func TestInteractionsEndpoint(t *testing.T) {
 
 	t.Run("StaleOrFutureTimestamp", func(t *testing.T) {
 		for _, at := range []time.Time{time.Now().Add(-6 * time.Minute), time.Now().Add(6 * time.Minute)} {
-			w, _ := do(discordtest.SignedRequest(priv, body(discordtest.Command("/ping")), at))
+			w, _ := do(fakediscord.SignedRequest(priv, body(fakediscord.Command("/ping")), at))
 			require.Equal(t, http.StatusUnauthorized, w.Code)
 		}
 	})
 
 	t.Run("NotJSON", func(t *testing.T) {
-		w, _ := do(discordtest.SignedRequest(priv, []byte("{"), time.Now()))
+		w, _ := do(fakediscord.SignedRequest(priv, []byte("{"), time.Now()))
 		require.Equal(t, http.StatusBadRequest, w.Code)
 	})
 
@@ -100,8 +100,8 @@ func TestInteractionsEndpoint(t *testing.T) {
 	t.Run("SlowHandlerDefersInlineAndEditsLater", func(t *testing.T) {
 		// The deferral takes longer to reach Discord than the handler takes
 		// to finish: the edit must still come after it.
-		i := discordtest.Command("/slow")
-		w := tb.fake.ServeInteraction(h, discordtest.SignedRequest(priv, body(i), time.Now()), 500*time.Millisecond)
+		i := fakediscord.Command("/slow")
+		w := tb.fake.ServeInteraction(h, fakediscord.SignedRequest(priv, body(i), time.Now()), 500*time.Millisecond)
 		require.Equal(t, http.StatusOK, w.Code)
 		first, err := tb.fake.WaitResponse(waitCtx(t), i.ID)
 		require.NoError(t, err)
@@ -181,7 +181,7 @@ func (s *stubAdmitter) Admit(_ context.Context, id string, _ time.Duration, key 
 // and autocomplete is only claimed.
 func TestInteractionsAdmittedInOneStep(t *testing.T) {
 	t.Parallel()
-	pub, priv := discordtest.NewKey()
+	pub, priv := fakediscord.NewKey()
 	admit := &stubAdmitter{claimed: map[string]bool{}, counted: map[string]int{}, limit: 2}
 	choices := func(context.Context, *Request) (*Response, error) {
 		return Choices(&discordgo.ApplicationCommandOptionChoice{Name: "pong", Value: "pong"}), nil
@@ -191,10 +191,10 @@ func TestInteractionsAdmittedInOneStep(t *testing.T) {
 		Routes:     []Route{{Path: "/ping", Handler: func(context.Context, *Request) (*Response, error) { return Reply("pong"), nil }, Autocomplete: choices}},
 	})
 	post := func(i *discordgo.Interaction) (int, string) {
-		raw, err := discordtest.MarshalInteraction(i)
+		raw, err := fakediscord.MarshalInteraction(i)
 		require.NoError(t, err)
 		w := httptest.NewRecorder()
-		b.InteractionsHandler().ServeHTTP(w, discordtest.SignedRequest(priv, raw, time.Now()))
+		b.InteractionsHandler().ServeHTTP(w, fakediscord.SignedRequest(priv, raw, time.Now()))
 		var resp discordgo.InteractionResponse
 		if w.Code == http.StatusOK {
 			require.NoError(t, json.Unmarshal(w.Body.Bytes(), &resp))
@@ -204,18 +204,18 @@ func TestInteractionsAdmittedInOneStep(t *testing.T) {
 		}
 		return w.Code, ""
 	}
-	first := discordtest.Command("/ping")
+	first := fakediscord.Command("/ping")
 	code, content := post(first)
 	require.Equal(t, http.StatusOK, code)
 	require.Equal(t, "pong", content)
 	code, _ = post(first)
 	require.Equal(t, http.StatusConflict, code, "a replay is refused")
-	code, content = post(discordtest.Command("/ping"))
+	code, content = post(fakediscord.Command("/ping"))
 	require.Equal(t, http.StatusOK, code)
 	require.Equal(t, "pong", content, "the replay was not counted")
-	_, content = post(discordtest.Command("/ping"))
+	_, content = post(fakediscord.Command("/ping"))
 	require.Equal(t, "You are sending commands too fast. Try again in 30 seconds.", content)
-	code, _ = post(discordtest.Autocomplete("/ping"))
+	code, _ = post(fakediscord.Autocomplete("/ping"))
 	require.Equal(t, http.StatusOK, code)
 
 	require.Equal(t, 4, admit.admits)

@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"pnwbot/bot"
-	"pnwbot/bot/discordtest"
+	"pnwbot/bot/fakediscord"
 	"pnwbot/store"
 	"pnwbot/store/kv"
 	"pnwbot/store/storetest"
@@ -47,11 +47,11 @@ func TestReplayRefused(t *testing.T) {
 			t.Parallel()
 			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 			defer cancel()
-			fake, err := discordtest.New()
+			fake, err := fakediscord.New()
 			require.NoError(t, err)
 			t.Cleanup(fake.Close)
-			pub, priv := discordtest.NewKey()
-			rest, err := bot.DialREST(ctx, bot.RESTOptions{Token: discordtest.Token, APIBaseURL: fake.URL})
+			pub, priv := fakediscord.NewKey()
+			rest, err := bot.DialREST(ctx, bot.RESTOptions{Token: fakediscord.Token, APIBaseURL: fake.URL})
 			require.NoError(t, err)
 			var runs atomic.Int32
 			refused := make(chan string, 4)
@@ -72,14 +72,14 @@ func TestReplayRefused(t *testing.T) {
 			t.Cleanup(func() { _ = b.Close(context.Background()) })
 
 			// The same signed body three times within the window.
-			captured := discordtest.Command("/preferences")
-			raw, err := discordtest.MarshalInteraction(captured)
+			captured := fakediscord.Command("/preferences")
+			raw, err := fakediscord.MarshalInteraction(captured)
 			require.NoError(t, err)
 			signed := time.Now()
 			var codes []int
 			for range 3 {
 				w := httptest.NewRecorder()
-				b.InteractionsHandler().ServeHTTP(w, discordtest.SignedRequest(priv, raw, signed))
+				b.InteractionsHandler().ServeHTTP(w, fakediscord.SignedRequest(priv, raw, signed))
 				codes = append(codes, w.Code)
 			}
 			require.Equal(t, []int{http.StatusOK, http.StatusConflict, http.StatusConflict}, codes)
@@ -88,7 +88,7 @@ func TestReplayRefused(t *testing.T) {
 			require.Equal(t, captured.ID, <-refused)
 
 			// The same event twice over the gateway.
-			i := discordtest.Command("/preferences")
+			i := fakediscord.Command("/preferences")
 			require.NoError(t, fake.SendInteraction(i))
 			_, err = fake.WaitResponse(ctx, i.ID)
 			require.NoError(t, err)

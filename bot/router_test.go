@@ -10,7 +10,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 	"github.com/stretchr/testify/require"
 
-	"pnwbot/bot/discordtest"
+	"pnwbot/bot/fakediscord"
 )
 
 // testCommands mirrors the shape of the member commands: a subcommand with
@@ -129,7 +129,7 @@ func TestRouter(t *testing.T) {
 	})
 
 	t.Run("ExactBeatsPattern", func(t *testing.T) {
-		_, err := r.Serve(context.Background(), discordtest.Component("account/delete/cancel"))
+		_, err := r.Serve(context.Background(), fakediscord.Component("account/delete/cancel"))
 		require.NoError(t, err)
 		require.Equal(t, "account/delete/cancel", got.Route)
 		require.Empty(t, got.Var("token"))
@@ -150,11 +150,11 @@ func TestRouter(t *testing.T) {
 	t.Run("Unknown", func(t *testing.T) {
 		for _, i := range []*discordgo.Interaction{
 			load("retired_command.json"),
-			discordtest.Command("/alliance/retired"),
-			discordtest.Component("account/delete"),
-			discordtest.Component("account/delete/x/y"),
-			discordtest.Component("account/delete/"),
-			discordtest.Autocomplete("/link"), // /link has no autocomplete
+			fakediscord.Command("/alliance/retired"),
+			fakediscord.Component("account/delete"),
+			fakediscord.Component("account/delete/x/y"),
+			fakediscord.Component("account/delete/"),
+			fakediscord.Autocomplete("/link"), // /link has no autocomplete
 		} {
 			got = nil
 			_, err := r.Serve(context.Background(), i)
@@ -190,20 +190,20 @@ func TestPreferPrivate(t *testing.T) {
 		}
 	})
 
-	resp, err := r.Serve(context.Background(), discordtest.Command("/nation"))
+	resp, err := r.Serve(context.Background(), fakediscord.Command("/nation"))
 	require.NoError(t, err)
 	require.False(t, resp.Ephemeral)
 
-	other := discordtest.Command("/nation")
+	other := fakediscord.Command("/nation")
 	other.Member.User.ID = "200000000000000002"
 	resp, err = r.Serve(context.Background(), other)
 	require.NoError(t, err)
 	require.True(t, resp.Ephemeral, "the caller prefers private replies")
 
-	_, err = r.Serve(context.Background(), discordtest.Command("/retired"))
+	_, err = r.Serve(context.Background(), fakediscord.Command("/retired"))
 	require.Equal(t, OutcomeUserError, outcome(err))
 
-	noUser := discordtest.Command("/nation")
+	noUser := fakediscord.Command("/nation")
 	noUser.Member, noUser.User = nil, nil
 	_, err = r.Serve(context.Background(), noUser)
 	require.ErrorContains(t, err, "has no user")
@@ -249,7 +249,7 @@ func TestCustomID(t *testing.T) {
 
 func TestOptionsErrors(t *testing.T) {
 	t.Parallel()
-	req := newRequest(discordtest.Command("/nation", discordtest.Option("nation", "Rose"), discordtest.Option("cities", 12)))
+	req := newRequest(fakediscord.Command("/nation", fakediscord.Option("nation", "Rose"), fakediscord.Option("cities", 12)))
 	var wrong struct {
 		Nation bool `discord:"nation"`
 	}

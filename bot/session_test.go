@@ -11,7 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 
-	"pnwbot/bot/discordtest"
+	"pnwbot/bot/fakediscord"
 )
 
 // TestSession runs the real discordgo session against the fake: gateway
@@ -29,20 +29,20 @@ func TestSession(t *testing.T) {
 			return Reply("finished"), nil
 		}, false),
 	)
-	b, tb := setup(t, Options{GuildID: discordtest.GuildID, DeferAfter: 2 * time.Second}, cmds...)
+	b, tb := setup(t, Options{GuildID: fakediscord.GuildID, DeferAfter: 2 * time.Second}, cmds...)
 	require.NoError(t, b.Start(waitCtx(t)))
 
 	identify := tb.fake.Identify()
 	require.NotNil(t, identify)
 	require.Equal(t, discordgo.IntentsNone, identify.Intents)
 
-	registered := tb.fake.Commands(discordtest.GuildID)
+	registered := tb.fake.Commands(fakediscord.GuildID)
 	require.Len(t, registered, len(cmds))
 	require.Equal(t, "alliance", registered[0].Name)
 	require.Equal(t, "info", registered[0].Options[0].Name)
 	require.Empty(t, tb.fake.Commands(""))
 
-	i := discordtest.Command("/alliance/info", discordtest.Option("alliance", "Rose"))
+	i := fakediscord.Command("/alliance/info", fakediscord.Option("alliance", "Rose"))
 	require.NoError(t, tb.fake.SendInteraction(i))
 	resp, err := tb.fake.WaitResponse(waitCtx(t), i.ID)
 	require.NoError(t, err)
@@ -50,7 +50,7 @@ func TestSession(t *testing.T) {
 	require.Equal(t, "ok /alliance/info", resp.Content)
 
 	// A modal submission keeps its inputs across the wire.
-	m := discordtest.ModalSubmit("link/submit", map[string]string{"key": "abc"})
+	m := fakediscord.ModalSubmit("link/submit", map[string]string{"key": "abc"})
 	require.NoError(t, tb.fake.SendInteraction(m))
 	_, err = tb.fake.WaitResponse(waitCtx(t), m.ID)
 	require.NoError(t, err)
@@ -61,7 +61,7 @@ func TestSession(t *testing.T) {
 	require.Equal(t, "abc", form.Key)
 
 	// Shutdown waits for the interaction in flight.
-	slow := discordtest.Command("/slow")
+	slow := fakediscord.Command("/slow")
 	require.NoError(t, tb.fake.SendInteraction(slow))
 	<-started
 	closed := make(chan error, 1)
@@ -81,7 +81,7 @@ func TestSession(t *testing.T) {
 	require.Equal(t, "finished", resp.Content)
 
 	// Once closed, nothing more is answered.
-	late := discordtest.Command("/ping")
+	late := fakediscord.Command("/ping")
 	gateway(b, late)
 	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
 	defer cancel()
@@ -114,7 +114,7 @@ func TestSessionReconnects(t *testing.T) {
 	require.NoError(t, tb.fake.WaitConnections(waitCtx(t), 1)) // else Disconnect may come before the fake holds the connection
 	tb.fake.Disconnect()
 	require.NoError(t, tb.fake.WaitConnections(waitCtx(t), 2))
-	i := discordtest.Command("/ping")
+	i := fakediscord.Command("/ping")
 	require.NoError(t, tb.fake.SendInteraction(i))
 	resp, err := tb.fake.WaitResponse(waitCtx(t), i.ID)
 	require.NoError(t, err)

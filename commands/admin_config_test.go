@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"pnwbot/bot"
-	"pnwbot/bot/discordtest"
+	"pnwbot/bot/fakediscord"
 	"pnwbot/settings"
 	"pnwbot/store/kv"
 )
@@ -89,24 +89,24 @@ func TestRateLimitSetWithoutRestart(t *testing.T) {
 	ctx := context.Background()
 	_, b := setup(t)
 	require.NoError(t, b.deps.BootstrapSuperAdmins(ctx, []string{superID}))
-	discord, err := discordtest.New()
+	discord, err := fakediscord.New()
 	require.NoError(t, err)
 	t.Cleanup(discord.Close)
 	rate := func(ctx context.Context) bot.Rate {
 		return bot.Rate{Requests: b.deps.Settings.Int(ctx, settings.UserCommandsPerMinute), Window: time.Minute}
 	}
-	pub, priv := discordtest.NewKey()
-	rest, err := bot.DialREST(ctx, bot.RESTOptions{Token: discordtest.Token, APIBaseURL: discord.URL})
+	pub, priv := fakediscord.NewKey()
+	rest, err := bot.DialREST(ctx, bot.RESTOptions{Token: fakediscord.Token, APIBaseURL: discord.URL})
 	require.NoError(t, err)
 	bt, err := bot.New(bot.Options{REST: rest, PublicKey: pub, Router: b.router, NoReconnect: true,
 		Limiter: kv.NewPostgresLimiter(b.st, rate), DeferAfter: time.Minute})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = bt.Close(ctx) })
 	send := func(user, path string, opts ...*discordgo.ApplicationCommandInteractionDataOption) string {
-		raw, err := discordtest.MarshalInteraction(discordtest.As(discordUser(user), discordtest.Command(path, opts...)))
+		raw, err := fakediscord.MarshalInteraction(fakediscord.As(discordUser(user), fakediscord.Command(path, opts...)))
 		require.NoError(t, err)
 		w := httptest.NewRecorder()
-		bt.InteractionsHandler().ServeHTTP(w, discordtest.SignedRequest(priv, raw, time.Now()))
+		bt.InteractionsHandler().ServeHTTP(w, fakediscord.SignedRequest(priv, raw, time.Now()))
 		require.Equal(t, http.StatusOK, w.Code)
 		var resp discordgo.InteractionResponse
 		require.NoError(t, json.Unmarshal(w.Body.Bytes(), &resp))
@@ -116,7 +116,7 @@ func TestRateLimitSetWithoutRestart(t *testing.T) {
 	for range 3 {
 		require.NotContains(t, send(aliceID, "/preferences"), "too fast", "the default is 30 a minute")
 	}
-	require.Contains(t, send(superID, "/admin/config/set", discordtest.Option("key", settings.UserCommandsPerMinute.Name),
-		discordtest.Option("value", "3"), discordtest.Option("type", "number")), "is now `3`")
+	require.Contains(t, send(superID, "/admin/config/set", fakediscord.Option("key", settings.UserCommandsPerMinute.Name),
+		fakediscord.Option("value", "3"), fakediscord.Option("type", "number")), "is now `3`")
 	require.Contains(t, send(aliceID, "/preferences"), "You are sending commands too fast", "3 a minute, at once")
 }

@@ -9,7 +9,7 @@ import (
 
 	"pnwbot/access"
 	"pnwbot/bot"
-	"pnwbot/bot/discordtest"
+	"pnwbot/bot/fakediscord"
 	"pnwbot/store"
 )
 
@@ -27,9 +27,9 @@ func (b *testBundle) as(t testing.TB, id, path string, args ...any) (*bot.Respon
 			resolved.Users[u.ID] = u
 			continue
 		}
-		opts = append(opts, discordtest.Option(name, args[i+1]))
+		opts = append(opts, fakediscord.Option(name, args[i+1]))
 	}
-	in := discordtest.As(&discordgo.User{ID: id, Username: "u" + id[len(id)-2:]}, discordtest.Command(path, opts...))
+	in := fakediscord.As(&discordgo.User{ID: id, Username: "u" + id[len(id)-2:]}, fakediscord.Command(path, opts...))
 	d := in.Data.(discordgo.ApplicationCommandInteractionData)
 	d.Resolved = resolved
 	in.Data = d
@@ -190,7 +190,7 @@ func TestAdminHiddenByDefault(t *testing.T) {
 	require.NotNil(t, admin.DefaultMemberPermissions)
 	require.Equal(t, int64(discordgo.PermissionManageGuild), *admin.DefaultMemberPermissions)
 
-	i := discordtest.WithPermissions(discordtest.Command("/admin/alliances"), discordgo.PermissionAdministrator)
+	i := fakediscord.WithPermissions(fakediscord.Command("/admin/alliances"), discordgo.PermissionAdministrator)
 	_, err := b.router.Serve(context.Background(), i)
 	require.Error(t, err, "Discord's permissions grant nothing in pnwbot")
 }

@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"pnwbot/access"
-	"pnwbot/bot/discordtest"
+	"pnwbot/bot/fakediscord"
 	"pnwbot/store"
 )
 
@@ -105,9 +105,9 @@ func TestAdminUsersAndAlliances(t *testing.T) {
 		require.Contains(t, resp.Embeds[0].Fields[0].Name, "config.set app_config test.k8")
 		next := buttonID(t, resp, 1)
 
-		_, err = b.router.Serve(ctx, discordtest.As(discordUser(carolID), discordtest.Component(next)))
+		_, err = b.router.Serve(ctx, fakediscord.As(discordUser(carolID), fakediscord.Component(next)))
 		require.ErrorContains(t, err, "Only the person who ran this command")
-		page, err := b.router.Serve(ctx, discordtest.As(discordUser(superID), discordtest.Component(next)))
+		page, err := b.router.Serve(ctx, fakediscord.As(discordUser(superID), fakediscord.Component(next)))
 		require.NoError(t, err)
 		require.Len(t, page.Embeds[0].Fields, 1)
 		require.Contains(t, page.Embeds[0].Fields[0].Name, "test.k0")

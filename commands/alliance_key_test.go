@@ -11,9 +11,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"pnwbot/bot"
-	"pnwbot/bot/discordtest"
+	"pnwbot/bot/fakediscord"
 	"pnwbot/pnw"
-	"pnwbot/pnw/pnwtest"
+	"pnwbot/pnw/fakepnw"
 	"pnwbot/secrets"
 	"pnwbot/store"
 )
@@ -21,7 +21,7 @@ import (
 // discord serves the bundle's commands through a bot on a fake Discord, so
 // that direct messages, buttons and modals travel as they would on Discord.
 type discord struct {
-	*discordtest.Fake
+	*fakediscord.Fake
 	t *testing.T
 }
 
@@ -37,12 +37,12 @@ func (b *testBundle) onDiscord(t *testing.T) discord {
 }
 
 // fakeDiscord is a fake Discord and the bot's REST client on it.
-func (b *testBundle) fakeDiscord(t *testing.T) (*discordtest.Fake, *bot.REST) {
+func (b *testBundle) fakeDiscord(t *testing.T) (*fakediscord.Fake, *bot.REST) {
 	t.Helper()
-	fake, err := discordtest.New()
+	fake, err := fakediscord.New()
 	require.NoError(t, err)
 	t.Cleanup(fake.Close)
-	rest, err := bot.DialREST(t.Context(), bot.RESTOptions{Token: discordtest.Token, APIBaseURL: fake.URL})
+	rest, err := bot.DialREST(t.Context(), bot.RESTOptions{Token: fakediscord.Token, APIBaseURL: fake.URL})
 	require.NoError(t, err)
 	return fake, rest
 }
@@ -55,11 +55,11 @@ func (d discord) ctx() context.Context {
 
 // send dispatches i as user (in a DM when dm) and returns the reply: the
 // callback, or the edit after a deferral.
-func (d discord) send(i *discordgo.Interaction, user string, dm bool) *discordtest.Reply {
+func (d discord) send(i *discordgo.Interaction, user string, dm bool) *fakediscord.Reply {
 	d.t.Helper()
 	i.Member.User.ID = user
 	if dm {
-		i = discordtest.InDM(i)
+		i = fakediscord.InDM(i)
 	}
 	require.NoError(d.t, d.SendInteraction(i))
 	r, err := d.WaitResponse(d.ctx(), i.ID)
@@ -83,16 +83,16 @@ func TestAllianceKey(t *testing.T) {
 
 	// linkInDM runs /alliance key as user, presses the button of its DM
 	// and submits key in the modal; it returns the modal's reply.
-	linkInDM := func(t *testing.T, d discord, user string, nthDM int, key string) *discordtest.Reply {
+	linkInDM := func(t *testing.T, d discord, user string, nthDM int, key string) *fakediscord.Reply {
 		t.Helper()
-		reply := d.send(discordtest.Command("/alliance/key"), user, false)
+		reply := d.send(fakediscord.Command("/alliance/key"), user, false)
 		require.True(t, reply.Ephemeral())
 		require.Contains(t, reply.Embeds[0].Description, "direct message")
 		dm, err := d.WaitDM(d.ctx(), user, nthDM)
 		require.NoError(t, err)
-		modal := d.send(discordtest.Component(replyButton(t, dm.Components)), user, true)
+		modal := d.send(fakediscord.Component(replyButton(t, dm.Components)), user, true)
 		require.Equal(t, discordgo.InteractionResponseModal, modal.Type)
-		return d.send(discordtest.ModalSubmit(modal.CustomID, map[string]string{"api_key": key}), user, true)
+		return d.send(fakediscord.ModalSubmit(modal.CustomID, map[string]string{"api_key": key}), user, true)
 	}
 
 	t.Run("LinkedInADirectMessage", func(t *testing.T) {
@@ -119,9 +119,9 @@ func TestAllianceKey(t *testing.T) {
 		require.NotContains(t, string(audit.NewValues), aliceKey)
 
 		// /alliance key now shows the key and offers to forget it.
-		status := d.send(discordtest.Command("/alliance/key"), aliceID, false)
+		status := d.send(fakediscord.Command("/alliance/key"), aliceID, false)
 		require.Contains(t, status.Embeds[0].Fields[0].Value, "Linked")
-		forgot := d.send(discordtest.Component(replyButton(t, status.Components)), aliceID, false)
+		forgot := d.send(fakediscord.Component(replyButton(t, status.Components)), aliceID, false)
 		require.Contains(t, forgot.Content, "deleted")
 		m, err = b.st.AllianceManagerGet(ctx, store.AllianceManagerGetParams{UserID: u.ID, AllianceID: a.ID})
 		require.NoError(t, err)
@@ -171,7 +171,7 @@ func TestAllianceKey(t *testing.T) {
 		_, b := setup(t)
 		a := b.setUp(t)
 		b.manage(t, a, carolID, "viewer", nil)
-		b.game.AddNation(pnwtest.Nation{ID: carolNat, NationName: "Carolina", AllianceID: rose, AlliancePosition: "APPLICANT"})
+		b.game.AddNation(fakepnw.Nation{ID: carolNat, NationName: "Carolina", AllianceID: rose, AlliancePosition: "APPLICANT"})
 		d := b.onDiscord(t)
 		reply := linkInDM(t, d, carolID, 1, carolKey)
 		require.Contains(t, reply.Content, "not a member of Rose")
@@ -182,13 +182,13 @@ func TestAllianceKey(t *testing.T) {
 		_, b := setup(t)
 		a := b.setUp(t)
 		d := b.onDiscord(t)
-		reply := d.send(discordtest.Command("/alliance/key"), bobID, false)
+		reply := d.send(fakediscord.Command("/alliance/key"), bobID, false)
 		require.Contains(t, reply.Content, "Only managers of Rose")
 		require.Empty(t, d.DMs(bobID), "no form is sent")
 
 		// Nor does a form kept from an earlier role work.
 		checks := b.game.RequestsFor("me")
-		submit := discordtest.ModalSubmit("alliance/key/submit/"+strconv.FormatInt(a.ID, 10), map[string]string{"api_key": bobKey})
+		submit := fakediscord.ModalSubmit("alliance/key/submit/"+strconv.FormatInt(a.ID, 10), map[string]string{"api_key": bobKey})
 		reply = d.send(submit, bobID, true)
 		require.Contains(t, reply.Content, "Only managers of Rose")
 		require.Equal(t, checks, b.game.RequestsFor("me"), "the key is not even checked")
@@ -204,11 +204,11 @@ func TestAllianceKey(t *testing.T) {
 		_, err := b.st.Pool.Exec(context.Background(), `UPDATE users SET permissions = '{"canLinkApiKey": false}' WHERE discord_id = $1`, aliceID)
 		require.NoError(t, err)
 		checks := b.game.RequestsFor("me")
-		submit := discordtest.ModalSubmit("alliance/key/submit/"+strconv.FormatInt(a.ID, 10), map[string]string{"api_key": aliceKey})
+		submit := fakediscord.ModalSubmit("alliance/key/submit/"+strconv.FormatInt(a.ID, 10), map[string]string{"api_key": aliceKey})
 		reply := d.send(submit, aliceID, true)
 		require.Contains(t, reply.Content, "missing permission canLinkApiKey")
 		require.Equal(t, checks, b.game.RequestsFor("me"), "the key is not even checked")
-		open := d.send(discordtest.Component("alliance/key/open/"+strconv.FormatInt(a.ID, 10)), aliceID, true)
+		open := d.send(fakediscord.Component("alliance/key/open/"+strconv.FormatInt(a.ID, 10)), aliceID, true)
 		require.Contains(t, open.Content, "missing permission canLinkApiKey")
 	})
 
@@ -218,7 +218,7 @@ func TestAllianceKey(t *testing.T) {
 		b.setUp(t)
 		d := b.onDiscord(t)
 		d.RefuseDMs(aliceID)
-		reply := d.send(discordtest.Command("/alliance/key"), aliceID, false)
+		reply := d.send(fakediscord.Command("/alliance/key"), aliceID, false)
 		require.Contains(t, reply.Embeds[0].Description, "could not send you a direct message")
 	})
 }

@@ -11,8 +11,8 @@ import (
 
 	"pnwbot/access"
 	"pnwbot/bot"
-	"pnwbot/bot/discordtest"
-	"pnwbot/pnw/pnwtest"
+	"pnwbot/bot/fakediscord"
+	"pnwbot/pnw/fakepnw"
 	"pnwbot/store"
 )
 
@@ -35,7 +35,7 @@ func (b *testBundle) in(t testing.TB, name string, vars ...string) (*bot.Respons
 // leads makes Alice the leader of Rose and links her.
 func (b *testBundle) leads(t *testing.T) {
 	t.Helper()
-	b.game.AddNation(pnwtest.Nation{ID: aliceNation, NationName: "Aliceland", LeaderName: "Alice", AllianceID: rose, AlliancePosition: "LEADER"})
+	b.game.AddNation(fakepnw.Nation{ID: aliceNation, NationName: "Aliceland", LeaderName: "Alice", AllianceID: rose, AlliancePosition: "LEADER"})
 	_, err := b.link(t, aliceID, aliceKey)
 	require.NoError(t, err)
 }
@@ -48,8 +48,8 @@ func (b *testBundle) setUp(t *testing.T) store.Alliance {
 	_, err := b.in(t, "alliance_setup")
 	require.NoError(t, err)
 	b.game.AddKey(carolKey, carolNat)
-	b.game.AddNation(pnwtest.Nation{ID: carolNat, NationName: "Carolina", LeaderName: "Carol", AllianceID: rose})
-	b.game.AddNation(pnwtest.Nation{ID: bobNation, NationName: "Bobistan", LeaderName: "Bob", AllianceID: rose})
+	b.game.AddNation(fakepnw.Nation{ID: carolNat, NationName: "Carolina", LeaderName: "Carol", AllianceID: rose})
+	b.game.AddNation(fakepnw.Nation{ID: bobNation, NationName: "Bobistan", LeaderName: "Bob", AllianceID: rose})
 	_, err = b.link(t, bobID, bobKey)
 	require.NoError(t, err)
 	_, err = b.link(t, carolID, carolKey)
@@ -107,7 +107,7 @@ func TestAllianceSetup(t *testing.T) {
 	t.Run("HeirToo", func(t *testing.T) {
 		t.Parallel()
 		_, b := setup(t)
-		b.game.AddNation(pnwtest.Nation{ID: aliceNation, NationName: "Aliceland", AllianceID: rose, AlliancePosition: "HEIR"})
+		b.game.AddNation(fakepnw.Nation{ID: aliceNation, NationName: "Aliceland", AllianceID: rose, AlliancePosition: "HEIR"})
 		_, err := b.link(t, aliceID, aliceKey)
 		require.NoError(t, err)
 		_, err = b.in(t, "alliance_setup")
@@ -135,7 +135,7 @@ func TestAllianceSetup(t *testing.T) {
 		r, err := b.client.Nation(ctx, aliceNation) // the cache says she leads
 		require.NoError(t, err)
 		require.EqualValues(t, "LEADER", r.Data.AlliancePosition)
-		b.game.AddNation(pnwtest.Nation{ID: aliceNation, NationName: "Aliceland", AllianceID: rose, AlliancePosition: "MEMBER"})
+		b.game.AddNation(fakepnw.Nation{ID: aliceNation, NationName: "Aliceland", AllianceID: rose, AlliancePosition: "MEMBER"})
 		_, err = b.in(t, "alliance_setup")
 		require.ErrorContains(t, err, "not the leader or heir", "the game is asked, not the cache")
 	})
@@ -152,8 +152,8 @@ func TestAllianceSetup(t *testing.T) {
 		t.Parallel()
 		_, b := setup(t)
 		b.setUp(t)
-		b.game.AddAlliance(pnwtest.Alliance{ID: thorn, Name: "Thorn"})
-		b.game.AddNation(pnwtest.Nation{ID: bobNation, NationName: "Bobistan", AllianceID: thorn, AlliancePosition: "LEADER"})
+		b.game.AddAlliance(fakepnw.Alliance{ID: thorn, Name: "Thorn"})
+		b.game.AddNation(fakepnw.Nation{ID: bobNation, NationName: "Bobistan", AllianceID: thorn, AlliancePosition: "LEADER"})
 		_, err := b.in(t, "alliance_setup", "user", bobID)
 		require.ErrorContains(t, err, "already bound to Rose")
 		_, err = b.st.AllianceGetByPnwID(ctx, thorn)
@@ -166,7 +166,7 @@ func TestAllianceSetup(t *testing.T) {
 		a := b.setUp(t)
 		_, err := b.in(t, "alliance_setup", "user", bobID)
 		require.ErrorContains(t, err, "not the leader or heir")
-		b.game.AddNation(pnwtest.Nation{ID: bobNation, NationName: "Bobistan", AllianceID: rose, AlliancePosition: "LEADER"})
+		b.game.AddNation(fakepnw.Nation{ID: bobNation, NationName: "Bobistan", AllianceID: rose, AlliancePosition: "LEADER"})
 		_, err = b.in(t, "alliance_setup", "user", bobID)
 		require.NoError(t, err)
 		for _, u := range []string{aliceID, bobID} {
@@ -212,9 +212,9 @@ func TestAllianceSetup(t *testing.T) {
 func TestAllianceSetupTakeover(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	memberOnly := strconv.FormatInt(discordtest.MemberPermissions, 10)
+	memberOnly := strconv.FormatInt(fakediscord.MemberPermissions, 10)
 	heir := func(b *testBundle) {
-		b.game.AddNation(pnwtest.Nation{ID: bobNation, NationName: "Bobistan", LeaderName: "Bob", AllianceID: rose, AlliancePosition: "HEIR"})
+		b.game.AddNation(fakepnw.Nation{ID: bobNation, NationName: "Bobistan", LeaderName: "Bob", AllianceID: rose, AlliancePosition: "HEIR"})
 	}
 	role := func(t *testing.T, b *testBundle, a store.Alliance, discordID string) store.AllianceManager {
 		t.Helper()

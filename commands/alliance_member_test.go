@@ -11,9 +11,9 @@ import (
 
 	"pnwbot/access"
 	"pnwbot/bot"
-	"pnwbot/bot/discordtest"
+	"pnwbot/bot/fakediscord"
 	"pnwbot/pnw"
-	"pnwbot/pnw/pnwtest"
+	"pnwbot/pnw/fakepnw"
 	"pnwbot/store"
 )
 
@@ -29,10 +29,10 @@ func officer(t *testing.T) (*testBundle, store.Alliance) {
 	_, b := setup(t)
 	a := b.setUp(t)
 	b.game.AddKey(aliceKey, aliceNation, memberPerms...)
-	b.game.AddAlliance(pnwtest.Alliance{ID: rose, Name: "Rose", Acronym: "Rose",
-		TaxBrackets: []pnwtest.TaxBracket{{ID: 11, Name: "Growth", TaxRate: 10}, {ID: 12, Name: "War chest", TaxRate: 50}}})
-	b.game.AddNation(pnwtest.Nation{ID: daveNation, NationName: "Daveland", LeaderName: "Dave", AllianceID: rose, AlliancePosition: "APPLICANT"})
-	b.game.AddNation(pnwtest.Nation{ID: carolNat, NationName: "Carolina", LeaderName: "Carol", AllianceID: rose, TaxID: 11})
+	b.game.AddAlliance(fakepnw.Alliance{ID: rose, Name: "Rose", Acronym: "Rose",
+		TaxBrackets: []fakepnw.TaxBracket{{ID: 11, Name: "Growth", TaxRate: 10}, {ID: 12, Name: "War chest", TaxRate: 50}}})
+	b.game.AddNation(fakepnw.Nation{ID: daveNation, NationName: "Daveland", LeaderName: "Dave", AllianceID: rose, AlliancePosition: "APPLICANT"})
+	b.game.AddNation(fakepnw.Nation{ID: carolNat, NationName: "Carolina", LeaderName: "Carol", AllianceID: rose, TaxID: 11})
 	b.game.SetBotKey(gameBotKey)
 	b.linkAllianceKey(t, a, aliceID, aliceKey, memberPerms...)
 	b.restart(t, pnw.Options{})
@@ -40,7 +40,7 @@ func officer(t *testing.T) (*testBundle, store.Alliance) {
 }
 
 func nationOpt(id int) *discordgo.ApplicationCommandInteractionDataOption {
-	return discordtest.Option("nation", strconv.Itoa(id))
+	return fakediscord.Option("nation", strconv.Itoa(id))
 }
 
 // memberAudit is the latest audit row of action, with its values decoded.
@@ -114,13 +114,13 @@ func TestAllianceMember(t *testing.T) {
 			require.NoError(t, err)
 			return resp.Content
 		}
-		require.Contains(t, do("/alliance/member/position", nationOpt(carolNat), discordtest.Option("position", "OFFICER")), "now officer")
+		require.Contains(t, do("/alliance/member/position", nationOpt(carolNat), fakediscord.Option("position", "OFFICER")), "now officer")
 		require.Equal(t, "OFFICER", b.game.Nation(carolNat).AlliancePosition)
 		_, old, new := b.memberAudit(t, "alliance.member_position")
 		require.Equal(t, "MEMBER", old["position"])
 		require.Equal(t, "OFFICER", new["position"])
 
-		require.Contains(t, do("/alliance/member/tax-bracket", nationOpt(carolNat), discordtest.Option("bracket", 12)), "moved from tax bracket 11 to 12 (War chest)")
+		require.Contains(t, do("/alliance/member/tax-bracket", nationOpt(carolNat), fakediscord.Option("bracket", 12)), "moved from tax bracket 11 to 12 (War chest)")
 		require.Equal(t, 12, b.game.Nation(carolNat).TaxID)
 		_, old, new = b.memberAudit(t, "alliance.member_tax_bracket")
 		require.Equal(t, "11", old["tax_bracket"])
@@ -149,7 +149,7 @@ func TestAllianceMember(t *testing.T) {
 		// takes it and the mutation is rate-limited, so it certainly did
 		// not run, and the manager is told so.
 		b, _ := officer(t)
-		resp, err := b.command(t, aliceID, "/alliance/member/position", nationOpt(carolNat), discordtest.Option("position", "OFFICER"))
+		resp, err := b.command(t, aliceID, "/alliance/member/position", nationOpt(carolNat), fakediscord.Option("position", "OFFICER"))
 		require.NoError(t, err)
 		b.game.SetKeyLimit(aliceKey, 100, 99)
 		_, err = b.click(t, buttonID(t, resp, 0))
@@ -165,9 +165,9 @@ func TestAllianceMember(t *testing.T) {
 		// An answer the game is not known to refuse with may come from
 		// after the change: the manager is told to check, not that
 		// nothing changed.
-		for _, f := range []pnwtest.Failure{{Message: "Something went wrong.", Op: "assignAlliancePosition"}, {Status: 400, Op: "assignAlliancePosition"}} {
+		for _, f := range []fakepnw.Failure{{Message: "Something went wrong.", Op: "assignAlliancePosition"}, {Status: 400, Op: "assignAlliancePosition"}} {
 			b, _ := officer(t)
-			resp, err := b.command(t, aliceID, "/alliance/member/position", nationOpt(carolNat), discordtest.Option("position", "OFFICER"))
+			resp, err := b.command(t, aliceID, "/alliance/member/position", nationOpt(carolNat), fakediscord.Option("position", "OFFICER"))
 			require.NoError(t, err)
 			f.Times = 1
 			b.game.Fail(f)
@@ -182,7 +182,7 @@ func TestAllianceMember(t *testing.T) {
 		b, a := officer(t)
 		_, err := b.command(t, aliceID, "/alliance/member/accept", nationOpt(bobNation))
 		require.ErrorContains(t, err, "Bobistan is not an applicant of Rose")
-		_, err = b.command(t, aliceID, "/alliance/member/tax-bracket", nationOpt(daveNation), discordtest.Option("bracket", 11))
+		_, err = b.command(t, aliceID, "/alliance/member/tax-bracket", nationOpt(daveNation), fakediscord.Option("bracket", 11))
 		require.ErrorContains(t, err, "still an applicant")
 		_, err = b.command(t, aliceID, "/alliance/member/remove", nationOpt(1003))
 		require.ErrorContains(t, err, "neither a member nor an applicant")
@@ -194,12 +194,12 @@ func TestAllianceMember(t *testing.T) {
 		require.Len(t, b.denials(t), before+1)
 
 		b.linkAllianceKey(t, a, aliceID, aliceKey, "alliance_accept_applicants")
-		_, err = b.command(t, aliceID, "/alliance/member/tax-bracket", nationOpt(carolNat), discordtest.Option("bracket", 12))
+		_, err = b.command(t, aliceID, "/alliance/member/tax-bracket", nationOpt(carolNat), fakediscord.Option("bracket", 12))
 		require.ErrorContains(t, err, "lacks alliance_tax_brackets")
 
 		// The game refuses a bracket of another alliance: audited, nothing changed.
 		b.linkAllianceKey(t, a, aliceID, aliceKey, memberPerms...)
-		resp, err := b.command(t, aliceID, "/alliance/member/tax-bracket", nationOpt(carolNat), discordtest.Option("bracket", 99))
+		resp, err := b.command(t, aliceID, "/alliance/member/tax-bracket", nationOpt(carolNat), fakediscord.Option("bracket", 99))
 		require.NoError(t, err)
 		_, err = b.click(t, buttonID(t, resp, 0))
 		require.ErrorContains(t, err, "The game refused it: That tax bracket does not exist in your alliance.")
@@ -225,9 +225,9 @@ func TestAllianceMember(t *testing.T) {
 		// Asked while Carol was a member; she left and applied again before
 		// the click: an applicant is not made officer.
 		b, _ := officer(t)
-		resp, err := b.command(t, aliceID, "/alliance/member/position", nationOpt(carolNat), discordtest.Option("position", "OFFICER"))
+		resp, err := b.command(t, aliceID, "/alliance/member/position", nationOpt(carolNat), fakediscord.Option("position", "OFFICER"))
 		require.NoError(t, err)
-		b.game.AddNation(pnwtest.Nation{ID: carolNat, NationName: "Carolina", LeaderName: "Carol", AllianceID: rose, AlliancePosition: "APPLICANT"})
+		b.game.AddNation(fakepnw.Nation{ID: carolNat, NationName: "Carolina", LeaderName: "Carol", AllianceID: rose, AlliancePosition: "APPLICANT"})
 		_, err = b.click(t, buttonID(t, resp, 0))
 		require.ErrorContains(t, err, "an applicant again")
 		require.Zero(t, b.game.RequestsFor("assignAlliancePosition"))

@@ -10,8 +10,8 @@ import (
 
 	"pnwbot/access"
 	"pnwbot/bot"
-	"pnwbot/bot/discordtest"
-	"pnwbot/pnw/pnwtest"
+	"pnwbot/bot/fakediscord"
+	"pnwbot/pnw/fakepnw"
 	"pnwbot/store"
 )
 
@@ -26,7 +26,7 @@ const (
 // rolesOnDiscord gives the bundle's commands a bot on a fake Discord whose
 // server has the roles above (the bot's at position 5, highRole above it)
 // and the bundle's users as members.
-func (b *testBundle) rolesOnDiscord(t *testing.T) *discordtest.Fake {
+func (b *testBundle) rolesOnDiscord(t *testing.T) *fakediscord.Fake {
 	t.Helper()
 	fake, rest := b.fakeDiscord(t)
 	b.deps.Guilds = rest
@@ -35,17 +35,17 @@ func (b *testBundle) rolesOnDiscord(t *testing.T) *discordtest.Fake {
 	fake.AddRole(guild, officerRole, "Rose government", 3)
 	fake.AddRole(guild, botRole, "pnwbot", 5)
 	fake.AddRole(guild, highRole, "Moderators", 7)
-	fake.AddMember(guild, discordtest.BotUserID, botRole)
+	fake.AddMember(guild, fakediscord.BotUserID, botRole)
 	return fake
 }
 
 // chooseRoles runs /alliance roles as user, who holds Manage Roles on Discord.
 func (b *testBundle) chooseRoles(t *testing.T, user, member, officer string) (*bot.Response, error) {
 	t.Helper()
-	i := discordtest.As(&discordgo.User{ID: user, Username: user}, discordtest.Command("/alliance/roles",
-		discordtest.Option("member-role", member), discordtest.Option("officer-role", officer)))
+	i := fakediscord.As(&discordgo.User{ID: user, Username: user}, fakediscord.Command("/alliance/roles",
+		fakediscord.Option("member-role", member), fakediscord.Option("officer-role", officer)))
 	i.GuildID, i.Member.GuildID = guild, guild
-	return b.router.Serve(context.Background(), discordtest.WithPermissions(i, discordgo.PermissionManageRoles))
+	return b.router.Serve(context.Background(), fakediscord.WithPermissions(i, discordgo.PermissionManageRoles))
 }
 
 func TestAllianceRoles(t *testing.T) {
@@ -56,9 +56,9 @@ func TestAllianceRoles(t *testing.T) {
 	fake := b.rolesOnDiscord(t)
 	// Alice leads Rose; Bob applies to it; Carol left it for Thorn; Dave
 	// never linked a nation.
-	b.game.AddAlliance(pnwtest.Alliance{ID: thorn, Name: "Thorn"})
-	b.game.AddNation(pnwtest.Nation{ID: bobNation, NationName: "Bobistan", AllianceID: rose, AlliancePosition: "APPLICANT"})
-	b.game.AddNation(pnwtest.Nation{ID: carolNat, NationName: "Carolina", AllianceID: thorn})
+	b.game.AddAlliance(fakepnw.Alliance{ID: thorn, Name: "Thorn"})
+	b.game.AddNation(fakepnw.Nation{ID: bobNation, NationName: "Bobistan", AllianceID: rose, AlliancePosition: "APPLICANT"})
+	b.game.AddNation(fakepnw.Nation{ID: carolNat, NationName: "Carolina", AllianceID: thorn})
 	fake.AddMember(guild, aliceID)
 	fake.AddMember(guild, bobID, memberRole)
 	fake.AddMember(guild, carolID, memberRole, officerRole)
@@ -96,7 +96,7 @@ func TestAllianceRoles(t *testing.T) {
 	resp, err = b.chooseRoles(t, aliceID, memberRole, highRole)
 	require.NoError(t, err)
 	require.Contains(t, resp.Content, "is not below the bot's highest role")
-	b.game.AddNation(pnwtest.Nation{ID: bobNation, NationName: "Bobistan", AllianceID: rose, AlliancePosition: "OFFICER"})
+	b.game.AddNation(fakepnw.Nation{ID: bobNation, NationName: "Bobistan", AllianceID: rose, AlliancePosition: "OFFICER"})
 	require.NoError(t, b.client.InvalidateTag(ctx, "alliance:77"))
 	resp, err = b.command(t, aliceID, "/alliance/sync")
 	require.NoError(t, err)
@@ -122,7 +122,7 @@ func TestAllianceRolesDiscordPower(t *testing.T) {
 
 	// canManageSettings alone is not enough: Discord would not let Alice
 	// hand out roles either.
-	_, err := b.command(t, aliceID, "/alliance/roles", discordtest.Option("member-role", memberRole), discordtest.Option("officer-role", officerRole))
+	_, err := b.command(t, aliceID, "/alliance/roles", fakediscord.Option("member-role", memberRole), fakediscord.Option("officer-role", officerRole))
 	require.ErrorContains(t, err, "needs Discord's Manage Roles permission")
 	denial := b.denials(t)[0]
 	require.Equal(t, &a.ID, denial.AllianceID)

@@ -12,7 +12,7 @@ import (
 
 	"pnwbot/bot"
 	"pnwbot/pnw"
-	"pnwbot/pnw/pnwtest"
+	"pnwbot/pnw/fakepnw"
 	"pnwbot/secrets"
 	"pnwbot/store"
 )
@@ -70,7 +70,7 @@ func TestAllianceMembers(t *testing.T) {
 	_, b := setup(t)
 	b.setUp(t)
 	for i := range 22 {
-		n := pnwtest.Nation{ID: 5000 + i, NationName: fmt.Sprintf("Member %02d", i), LeaderName: "L", AllianceID: rose,
+		n := fakepnw.Nation{ID: 5000 + i, NationName: fmt.Sprintf("Member %02d", i), LeaderName: "L", AllianceID: rose,
 			Score: float64(1000 + i), NumCities: 30 - i, LastActive: time.Now().Add(-time.Duration(i) * time.Hour)}
 		switch i {
 		case 3:
@@ -136,11 +136,11 @@ func TestAllianceBank(t *testing.T) {
 	twoAlliances := func(t *testing.T) (*testBundle, store.Alliance, store.Alliance) {
 		_, b := setup(t)
 		rows := b.setUp(t)
-		b.game.AddAlliance(pnwtest.Alliance{ID: rose, Name: "Rose", Bank: pnw.Amounts{pnw.Money: 1_000_000, pnw.Food: 500}})
-		b.game.AddAlliance(pnwtest.Alliance{ID: thorn, Name: "Thorn", Bank: pnw.Amounts{pnw.Money: 7_777, pnw.Steel: 3}})
-		b.game.SetTradePrices(pnwtest.TradePrice{Resource: "food", AveragePrice: 100}, pnwtest.TradePrice{Resource: "steel", AveragePrice: 4000})
+		b.game.AddAlliance(fakepnw.Alliance{ID: rose, Name: "Rose", Bank: pnw.Amounts{pnw.Money: 1_000_000, pnw.Food: 500}})
+		b.game.AddAlliance(fakepnw.Alliance{ID: thorn, Name: "Thorn", Bank: pnw.Amounts{pnw.Money: 7_777, pnw.Steel: 3}})
+		b.game.SetTradePrices(fakepnw.TradePrice{Resource: "food", AveragePrice: 100}, fakepnw.TradePrice{Resource: "steel", AveragePrice: 4000})
 		b.game.AddKey(bobKey, bobNation, "alliance_view_bank")
-		b.game.AddNation(pnwtest.Nation{ID: bobNation, NationName: "Bobistan", AllianceID: thorn, AlliancePosition: "LEADER"})
+		b.game.AddNation(fakepnw.Nation{ID: bobNation, NationName: "Bobistan", AllianceID: thorn, AlliancePosition: "LEADER"})
 		_, err := b.serve(t, "alliance_setup", "user", bobID, "guild", otherGuild)
 		require.NoError(t, err)
 		thorns, err := b.st.AllianceGetByPnwID(ctx, thorn)
@@ -196,7 +196,7 @@ func TestAllianceBank(t *testing.T) {
 		b.deps.DM = dms
 		b.manage(t, rows, carolID, "manager", nil)
 		b.linkAllianceKey(t, rows, carolID, "revokedkey0000000000", "alliance_view_bank")             // the game does not know it
-		b.game.AddNation(pnwtest.Nation{ID: aliceNation, NationName: "Aliceland", AllianceID: thorn}) // Alice's key can no longer see Rose's bank
+		b.game.AddNation(fakepnw.Nation{ID: aliceNation, NationName: "Aliceland", AllianceID: thorn}) // Alice's key can no longer see Rose's bank
 		_, err := b.in(t, "alliance_bank")
 		require.ErrorContains(t, err, "No manager of Rose")
 		m, err := b.st.AllianceManagerGet(ctx, store.AllianceManagerGetParams{UserID: b.user(t, carolID).ID, AllianceID: rows.ID})
@@ -217,11 +217,11 @@ func TestAllianceRecords(t *testing.T) {
 	a := b.setUp(t)
 	b.linkAllianceKey(t, a, aliceID, aliceKey, "alliance_view_bank")
 	now := time.Now()
-	b.game.AddBankrec(pnwtest.Bankrec{ID: 1, Date: now.Add(-3 * time.Hour), SenderID: bobNation, SenderType: 1, ReceiverID: rose, ReceiverType: 2,
+	b.game.AddBankrec(fakepnw.Bankrec{ID: 1, Date: now.Add(-3 * time.Hour), SenderID: bobNation, SenderType: 1, ReceiverID: rose, ReceiverType: 2,
 		Resources: pnw.Amounts{pnw.Money: 5000, pnw.Food: 10}, Note: "deposit"})
-	b.game.AddBankrec(pnwtest.Bankrec{ID: 2, Date: now.Add(-2 * time.Hour), SenderID: rose, SenderType: 2, ReceiverID: carolNat, ReceiverType: 1,
+	b.game.AddBankrec(fakepnw.Bankrec{ID: 2, Date: now.Add(-2 * time.Hour), SenderID: rose, SenderType: 2, ReceiverID: carolNat, ReceiverType: 1,
 		Resources: pnw.Amounts{pnw.Money: 2000}})
-	b.game.AddBankrec(pnwtest.Bankrec{ID: 3, Date: now.Add(-time.Hour), SenderID: bobNation, SenderType: 1, ReceiverID: rose, ReceiverType: 2,
+	b.game.AddBankrec(fakepnw.Bankrec{ID: 3, Date: now.Add(-time.Hour), SenderID: bobNation, SenderType: 1, ReceiverID: rose, ReceiverType: 2,
 		TaxID: 9, Resources: pnw.Amounts{pnw.Money: 300, pnw.Steel: 2}})
 
 	resp, err := b.in(t, "alliance_bank_history", "nation", "", "limit", "50")
@@ -250,14 +250,14 @@ func TestAllianceWarsAndTrades(t *testing.T) {
 	_, b := setup(t)
 	a := b.setUp(t)
 	b.linkAllianceKey(t, a, aliceID, aliceKey)
-	b.game.AddAlliance(pnwtest.Alliance{ID: thorn, Name: "Thorn"})
-	b.game.AddNation(pnwtest.Nation{ID: 6001, NationName: "Thornland", AllianceID: thorn})
-	b.game.AddWar(pnwtest.War{ID: 1, Date: time.Now(), WarType: "RAID", TurnsLeft: 40, AttID: aliceNation, AttAllianceID: rose, DefID: 6001,
+	b.game.AddAlliance(fakepnw.Alliance{ID: thorn, Name: "Thorn"})
+	b.game.AddNation(fakepnw.Nation{ID: 6001, NationName: "Thornland", AllianceID: thorn})
+	b.game.AddWar(fakepnw.War{ID: 1, Date: time.Now(), WarType: "RAID", TurnsLeft: 40, AttID: aliceNation, AttAllianceID: rose, DefID: 6001,
 		DefAllianceID: thorn, AttResistance: 90, DefResistance: 40})
-	b.game.AddWar(pnwtest.War{ID: 2, Date: time.Now(), WarType: "ORDINARY", TurnsLeft: 10, AttID: 6001, AttAllianceID: thorn, DefID: bobNation,
+	b.game.AddWar(fakepnw.War{ID: 2, Date: time.Now(), WarType: "ORDINARY", TurnsLeft: 10, AttID: 6001, AttAllianceID: thorn, DefID: bobNation,
 		DefAllianceID: rose, AttResistance: 100, DefResistance: 100})
-	b.game.AddWar(pnwtest.War{ID: 3, Date: time.Now(), Ended: time.Now(), AttID: aliceNation, AttAllianceID: rose, DefID: 6001, DefAllianceID: thorn})
-	b.game.AddTrade(pnwtest.Trade{ID: 77, Type: "GLOBAL", Date: time.Now(), SenderID: bobNation, ReceiverID: 6001, OfferResource: "food",
+	b.game.AddWar(fakepnw.War{ID: 3, Date: time.Now(), Ended: time.Now(), AttID: aliceNation, AttAllianceID: rose, DefID: 6001, DefAllianceID: thorn})
+	b.game.AddTrade(fakepnw.Trade{ID: 77, Type: "GLOBAL", Date: time.Now(), SenderID: bobNation, ReceiverID: 6001, OfferResource: "food",
 		OfferAmount: 1000, BuyOrSell: "sell", Price: 120, Accepted: true, DateAccepted: time.Now()})
 
 	resp, err := b.in(t, "alliance_wars")

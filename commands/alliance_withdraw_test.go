@@ -15,10 +15,10 @@ import (
 
 	"pnwbot/access"
 	"pnwbot/bot"
-	"pnwbot/bot/discordtest"
+	"pnwbot/bot/fakediscord"
 	"pnwbot/commands"
 	"pnwbot/pnw"
-	"pnwbot/pnw/pnwtest"
+	"pnwbot/pnw/fakepnw"
 	"pnwbot/settings"
 	"pnwbot/store"
 	"pnwbot/store/kv"
@@ -38,9 +38,9 @@ func banker(t *testing.T, opts pnw.Options) (*testBundle, store.Alliance) {
 	_, b := setup(t)
 	a := b.setUp(t)
 	b.game.AddKey(aliceKey, aliceNation, "alliance_view_bank", "alliance_withdraw_bank")
-	b.game.AddAlliance(pnwtest.Alliance{ID: rose, Name: "Rose", Acronym: "Rose", Bank: bank})
+	b.game.AddAlliance(fakepnw.Alliance{ID: rose, Name: "Rose", Acronym: "Rose", Bank: bank})
 	b.game.SetBotKey(gameBotKey)
-	b.game.SetTradePrices(pnwtest.TradePrice{Resource: "food", AveragePrice: 100}, pnwtest.TradePrice{Resource: "steel", AveragePrice: 3000})
+	b.game.SetTradePrices(fakepnw.TradePrice{Resource: "food", AveragePrice: 100}, fakepnw.TradePrice{Resource: "steel", AveragePrice: 3000})
 	b.linkAllianceKey(t, a, aliceID, aliceKey, "alliance_view_bank", "alliance_withdraw_bank")
 	b.restart(t, opts)
 	return b, a
@@ -64,7 +64,7 @@ func (b *testBundle) restart(t *testing.T, opts pnw.Options) {
 // in the alliance's server.
 func (b *testBundle) command(t *testing.T, user, path string, opts ...*discordgo.ApplicationCommandInteractionDataOption) (*bot.Response, error) {
 	t.Helper()
-	i := discordtest.As(&discordgo.User{ID: user, Username: user}, discordtest.Command(path, opts...))
+	i := fakediscord.As(&discordgo.User{ID: user, Username: user}, fakediscord.Command(path, opts...))
 	i.GuildID, i.Member.GuildID = guild, guild
 	return b.router.Serve(context.Background(), i)
 }
@@ -87,11 +87,11 @@ func userVar(user []string) []string {
 }
 
 func money(v float64) *discordgo.ApplicationCommandInteractionDataOption {
-	return discordtest.Option("money", v)
+	return fakediscord.Option("money", v)
 }
 
 func toBob() *discordgo.ApplicationCommandInteractionDataOption {
-	return discordtest.Option("recipient", strconv.Itoa(bobNation))
+	return fakediscord.Option("recipient", strconv.Itoa(bobNation))
 }
 
 // asked asks for a withdrawal that must be accepted, and returns its
@@ -139,7 +139,7 @@ func TestAllianceWithdraw(t *testing.T) {
 	t.Run("ConfirmedSendsOnce", func(t *testing.T) {
 		t.Parallel()
 		b, a := banker(t, pnw.Options{})
-		resp, err := b.withdraw(t, aliceID, toBob(), money(1000), discordtest.Option("food", 10.0), discordtest.Option("note", "war aid"))
+		resp, err := b.withdraw(t, aliceID, toBob(), money(1000), fakediscord.Option("food", 10.0), fakediscord.Option("note", "war aid"))
 		require.NoError(t, err)
 		require.True(t, resp.Ephemeral)
 		text := embedText(resp.Embeds[0])
@@ -377,7 +377,7 @@ func TestAllianceWithdraw(t *testing.T) {
 		t.Parallel()
 		b, a := banker(t, pnw.Options{})
 		confirm, _ := b.asked(t, money(100))
-		b.game.Fail(pnwtest.Failure{Message: "Your alliance does not have enough money.", Times: 1})
+		b.game.Fail(fakepnw.Failure{Message: "Your alliance does not have enough money.", Times: 1})
 		resp, err := b.click(t, confirm)
 		require.NoError(t, err)
 		require.Contains(t, resp.Embeds[0].Description, "Nothing was sent: the game refused it: Your alliance does not have enough money.")
@@ -395,7 +395,7 @@ func TestAllianceWithdraw(t *testing.T) {
 		// answer: the money may have moved, so it is unknown, not failed.
 		b, a := banker(t, pnw.Options{})
 		confirm, _ := b.asked(t, money(100))
-		b.game.Fail(pnwtest.Failure{Message: "Cannot return null for non-nullable field Nation.nation_name.", Path: []any{"bankWithdraw", "receiver", "nation_name"}, Times: 1})
+		b.game.Fail(fakepnw.Failure{Message: "Cannot return null for non-nullable field Nation.nation_name.", Path: []any{"bankWithdraw", "receiver", "nation_name"}, Times: 1})
 		resp, err := b.click(t, confirm)
 		require.NoError(t, err)
 		require.Contains(t, resp.Embeds[0].Description, "Unknown outcome")
@@ -408,7 +408,7 @@ func TestAllianceWithdraw(t *testing.T) {
 		// the confirmation sends nothing, so it is failed, not unknown.
 		b, a := banker(t, pnw.Options{})
 		confirm, _ := b.asked(t, money(100))
-		b.game.Fail(pnwtest.Failure{Status: 503, Times: 5})
+		b.game.Fail(fakepnw.Failure{Status: 503, Times: 5})
 		for range 5 {
 			_, err := b.client.Me(ctx, aliceKey)
 			require.ErrorIs(t, err, pnw.ErrGameDown)
@@ -430,7 +430,7 @@ func TestAllianceWithdraw(t *testing.T) {
 		dms := &dmRecorder{}
 		b.deps.DM = dms
 		confirm, _ := b.asked(t, money(100))
-		b.game.Fail(pnwtest.Failure{Status: 401, Times: 1})
+		b.game.Fail(fakepnw.Failure{Status: 401, Times: 1})
 		resp, err := b.click(t, confirm)
 		require.NoError(t, err)
 		require.Contains(t, resp.Embeds[0].Description, "Nothing was sent: the game refused it")
@@ -451,13 +451,13 @@ func TestAllianceWithdraw(t *testing.T) {
 			want string
 		}{
 			"Negative":      {[]*discordgo.ApplicationCommandInteractionDataOption{money(-5)}, "money is negative"},
-			"AllZero":       {[]*discordgo.ApplicationCommandInteractionDataOption{money(0), discordtest.Option("food", 0.0)}, "at least one amount above zero"},
+			"AllZero":       {[]*discordgo.ApplicationCommandInteractionDataOption{money(0), fakediscord.Option("food", 0.0)}, "at least one amount above zero"},
 			"None":          {nil, "at least one amount above zero"},
 			"AboveBank":     {[]*discordgo.ApplicationCommandInteractionDataOption{money(bank[pnw.Money] + 1)}, "The bank holds less than that: it holds $1,000,000."},
-			"SteelAbove":    {[]*discordgo.ApplicationCommandInteractionDataOption{money(5), discordtest.Option("steel", 301.0)}, "it holds 300 steel."},
-			"UnknownNation": {[]*discordgo.ApplicationCommandInteractionDataOption{money(5), discordtest.Option("recipient", "424242")}, "no nation with id 424242"},
+			"SteelAbove":    {[]*discordgo.ApplicationCommandInteractionDataOption{money(5), fakediscord.Option("steel", 301.0)}, "it holds 300 steel."},
+			"UnknownNation": {[]*discordgo.ApplicationCommandInteractionDataOption{money(5), fakediscord.Option("recipient", "424242")}, "no nation with id 424242"},
 			"ThreeDecimals": {[]*discordgo.ApplicationCommandInteractionDataOption{money(5.999)}, "money has more than two decimals"},
-			"Huge":          {[]*discordgo.ApplicationCommandInteractionDataOption{discordtest.Option("food", 1e300)}, "food is too large"},
+			"Huge":          {[]*discordgo.ApplicationCommandInteractionDataOption{fakediscord.Option("food", 1e300)}, "food is too large"},
 			"Exponent":      {[]*discordgo.ApplicationCommandInteractionDataOption{money(1e-7)}, "money has more than two decimals"},
 		} {
 			t.Run(name, func(t *testing.T) {
@@ -487,8 +487,8 @@ func TestAllianceWithdraw(t *testing.T) {
 		b, a := banker(t, pnw.Options{})
 		b.deps.WithdrawalCap = 1000
 		b.restart(t, pnw.Options{})
-		b.game.AddAlliance(pnwtest.Alliance{ID: rose, Name: "Rose", Acronym: "Rose", Bank: pnw.Amounts{pnw.Money: 1_000_000, pnw.Coal: 1e9}})
-		_, err := b.withdraw(t, aliceID, toBob(), discordtest.Option("coal", 1e9))
+		b.game.AddAlliance(fakepnw.Alliance{ID: rose, Name: "Rose", Acronym: "Rose", Bank: pnw.Amounts{pnw.Money: 1_000_000, pnw.Coal: 1e9}})
+		_, err := b.withdraw(t, aliceID, toBob(), fakediscord.Option("coal", 1e9))
 		require.ErrorContains(t, err, "no average price for coal")
 		require.Empty(t, b.withdrawals(t, a))
 	})
@@ -555,7 +555,7 @@ func TestAllianceWithdraw(t *testing.T) {
 		b.deps.WithdrawalCap = 1500
 		b.restart(t, pnw.Options{})
 		first, _ := b.asked(t, money(1000))
-		second, _ := b.asked(t, money(400), discordtest.Option("food", 1.0)) // $500 in all
+		second, _ := b.asked(t, money(400), fakediscord.Option("food", 1.0)) // $500 in all
 		// Asked while the cap still has room; confirmed once it has none.
 		third, _ := b.asked(t, money(1))
 		_, err := b.withdraw(t, aliceID, toBob(), money(1501))

@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"pnwbot/bot"
-	"pnwbot/bot/discordtest"
+	"pnwbot/bot/fakediscord"
 	"pnwbot/commands"
 	"pnwbot/pnw"
 )
@@ -52,8 +52,8 @@ func TestBankRequest(t *testing.T) {
 	posted, dms := &channelRecorder{}, &dmRecorder{}
 	b.deps.Channels, b.deps.DM = posted, dms
 	ask := func(user string, kind string, money float64) (*bot.Response, error) {
-		return b.command(t, user, "/bank/request", discordtest.Option("kind", kind), discordtest.Option("reason", "new city"),
-			discordtest.Option("money", money))
+		return b.command(t, user, "/bank/request", fakediscord.Option("kind", kind), fakediscord.Option("reason", "new city"),
+			fakediscord.Option("money", money))
 	}
 
 	_, err := ask(bobID, "grant", 1000)
@@ -110,8 +110,8 @@ func TestBankRequestDenied(t *testing.T) {
 	b.deps.Channels, b.deps.DM = posted, dms
 	_, err := b.deps.Bank.SetChannel(context.Background(), a, b.user(t, aliceID).ID, bankChannel)
 	require.NoError(t, err)
-	_, err = b.command(t, bobID, "/bank/request", discordtest.Option("kind", "loan"), discordtest.Option("reason", "rebuild"),
-		discordtest.Option("money", 5000.0), discordtest.Option("due", "2099-01-31"))
+	_, err = b.command(t, bobID, "/bank/request", fakediscord.Option("kind", "loan"), fakediscord.Option("reason", "rebuild"),
+		fakediscord.Option("money", 5000.0), fakediscord.Option("due", "2099-01-31"))
 	require.NoError(t, err)
 	msg := posted.all()[0].msg
 	require.Contains(t, embedText(msg.Embeds[0]), "Due: 2099-01-31")
@@ -122,8 +122,8 @@ func TestBankRequestDenied(t *testing.T) {
 	require.Contains(t, dms.to(bobID)[0].Content, "was denied")
 	require.Zero(t, b.game.RequestsFor("bankWithdraw"))
 
-	_, err = b.command(t, bobID, "/bank/request", discordtest.Option("kind", "loan"), discordtest.Option("reason", "x"),
-		discordtest.Option("money", 1.0), discordtest.Option("due", "31/01/2099"))
+	_, err = b.command(t, bobID, "/bank/request", fakediscord.Option("kind", "loan"), fakediscord.Option("reason", "x"),
+		fakediscord.Option("money", 1.0), fakediscord.Option("due", "31/01/2099"))
 	require.ErrorContains(t, err, "YYYY-MM-DD")
 }
 
@@ -133,8 +133,8 @@ func TestBankAdjust(t *testing.T) {
 	b.deposit(t, bobNation, pnw.Amounts{pnw.Money: 1000}, "")
 	b.ingest(t)
 	adjust := func(user string) (*bot.Response, error) {
-		return b.command(t, user, "/bank/adjust", discordtest.Option("nation", "Bobistan"), discordtest.Option("note", "double counted"),
-			discordtest.Option("money", -400.0), discordtest.Option("steel", 5.0))
+		return b.command(t, user, "/bank/adjust", fakediscord.Option("nation", "Bobistan"), fakediscord.Option("note", "double counted"),
+			fakediscord.Option("money", -400.0), fakediscord.Option("steel", 5.0))
 	}
 	_, err := adjust(bobID)
 	require.ErrorContains(t, err, "missing canManageBank")

@@ -11,9 +11,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"pnwbot/bot"
-	"pnwbot/bot/discordtest"
+	"pnwbot/bot/fakediscord"
 	"pnwbot/pnw"
-	"pnwbot/pnw/pnwtest"
+	"pnwbot/pnw/fakepnw"
 	"pnwbot/store"
 )
 
@@ -45,9 +45,9 @@ func TestBankBalance(t *testing.T) {
 	t.Parallel()
 	b, _ := ledgerSetUp(t)
 	b.deposit(t, bobNation, pnw.Amounts{pnw.Money: 5_000_000, pnw.Steel: 20}, "#deposit")
-	b.game.AddBankrec(pnwtest.Bankrec{SenderID: rose, SenderType: 2, ReceiverID: bobNation, ReceiverType: 1, Note: "city #grant", Resources: pnw.Amounts{pnw.Money: 1_000_000}})
-	b.game.AddBankrec(pnwtest.Bankrec{SenderID: rose, SenderType: 2, ReceiverID: bobNation, ReceiverType: 1, Note: "#loan #due=2020-01-01", Resources: pnw.Amounts{pnw.Money: 300}})
-	b.game.AddBankrec(pnwtest.Bankrec{SenderID: rose, SenderType: 2, ReceiverID: bobNation, ReceiverType: 1, Resources: pnw.Amounts{pnw.Steel: 5}})
+	b.game.AddBankrec(fakepnw.Bankrec{SenderID: rose, SenderType: 2, ReceiverID: bobNation, ReceiverType: 1, Note: "city #grant", Resources: pnw.Amounts{pnw.Money: 1_000_000}})
+	b.game.AddBankrec(fakepnw.Bankrec{SenderID: rose, SenderType: 2, ReceiverID: bobNation, ReceiverType: 1, Note: "#loan #due=2020-01-01", Resources: pnw.Amounts{pnw.Money: 300}})
+	b.game.AddBankrec(fakepnw.Bankrec{SenderID: rose, SenderType: 2, ReceiverID: bobNation, ReceiverType: 1, Resources: pnw.Amounts{pnw.Steel: 5}})
 	b.deposit(t, carolNat, pnw.Amounts{pnw.Money: 7}, "")
 	b.ingest(t)
 
@@ -66,14 +66,14 @@ func TestBankBalance(t *testing.T) {
 	})
 
 	t.Run("someone else's needs canViewBank", func(t *testing.T) {
-		_, err := b.command(t, bobID, "/bank/balance", discordtest.Option("nation", strconv.Itoa(carolNat)))
+		_, err := b.command(t, bobID, "/bank/balance", fakediscord.Option("nation", strconv.Itoa(carolNat)))
 		require.ErrorContains(t, err, "missing canViewBank")
 		denied := b.denials(t)
 		require.NotEmpty(t, denied)
 		bob := b.user(t, bobID)
 		require.Equal(t, &bob.ID, denied[0].UserID)
 
-		i := discordtest.As(&discordgo.User{ID: aliceID, Username: "alice"}, discordtest.Command("/bank/balance",
+		i := fakediscord.As(&discordgo.User{ID: aliceID, Username: "alice"}, fakediscord.Command("/bank/balance",
 			&discordgo.ApplicationCommandInteractionDataOption{Name: "user", Type: discordgo.ApplicationCommandOptionUser, Value: carolID}))
 		i.GuildID, i.Member.GuildID = guild, guild
 		data := i.Data.(discordgo.ApplicationCommandInteractionData)
@@ -85,7 +85,7 @@ func TestBankBalance(t *testing.T) {
 	})
 
 	t.Run("a nation outside the alliance needs canViewBank for its own", func(t *testing.T) {
-		b.game.AddNation(pnwtest.Nation{ID: carolNat, NationName: "Carolina", LeaderName: "Carol", AllianceID: thorn})
+		b.game.AddNation(fakepnw.Nation{ID: carolNat, NationName: "Carolina", LeaderName: "Carol", AllianceID: thorn})
 		require.NoError(t, b.client.InvalidateTag(context.Background(), pnw.NationTag(carolNat)))
 		_, err := b.command(t, carolID, "/bank/balance")
 		require.ErrorContains(t, err, "missing canViewBank")
@@ -97,10 +97,10 @@ func TestBankLedger(t *testing.T) {
 	b, _ := ledgerSetUp(t)
 	base := time.Now().Add(-time.Hour)
 	for i := range 12 {
-		b.game.AddBankrec(pnwtest.Bankrec{Date: base.Add(time.Duration(i) * time.Minute), SenderID: bobNation, SenderType: 1, ReceiverID: rose, ReceiverType: 2,
+		b.game.AddBankrec(fakepnw.Bankrec{Date: base.Add(time.Duration(i) * time.Minute), SenderID: bobNation, SenderType: 1, ReceiverID: rose, ReceiverType: 2,
 			Note: "deposit " + strconv.Itoa(i), Resources: pnw.Amounts{pnw.Money: float64(100 + i)}})
 	}
-	b.game.AddBankrec(pnwtest.Bankrec{Date: base.Add(time.Hour), SenderID: rose, SenderType: 2, ReceiverID: bobNation, ReceiverType: 1,
+	b.game.AddBankrec(fakepnw.Bankrec{Date: base.Add(time.Hour), SenderID: rose, SenderType: 2, ReceiverID: bobNation, ReceiverType: 1,
 		Note: "oops #IGNORE", Resources: pnw.Amounts{pnw.Money: 1e6}})
 	b.ingest(t)
 
@@ -128,7 +128,7 @@ func TestBankLoans(t *testing.T) {
 	t.Parallel()
 	b, _ := ledgerSetUp(t)
 	lend := func(nation int, money float64, note string) {
-		b.game.AddBankrec(pnwtest.Bankrec{SenderID: rose, SenderType: 2, ReceiverID: nation, ReceiverType: 1, Note: note, Resources: pnw.Amounts{pnw.Money: money}})
+		b.game.AddBankrec(fakepnw.Bankrec{SenderID: rose, SenderType: 2, ReceiverID: nation, ReceiverType: 1, Note: note, Resources: pnw.Amounts{pnw.Money: money}})
 	}
 	lend(bobNation, 100, "#loan #due=2099-01-01")
 	lend(carolNat, 200, "#loan")
@@ -169,7 +169,7 @@ func TestBankExport(t *testing.T) {
 	require.Len(t, rows, 3)
 	require.Equal(t, `'=HYPERLINK("x"), "hi" #deposit`, rows[1][10])
 
-	resp, err = b.command(t, aliceID, "/bank/export", discordtest.Option("nation", strconv.Itoa(carolNat)))
+	resp, err = b.command(t, aliceID, "/bank/export", fakediscord.Option("nation", strconv.Itoa(carolNat)))
 	require.NoError(t, err)
 	rows, err = csv.NewReader(resp.Files[0].Reader).ReadAll()
 	require.NoError(t, err)
@@ -194,15 +194,15 @@ func TestBankChannel(t *testing.T) {
 func TestBankTaxCredit(t *testing.T) {
 	t.Parallel()
 	b, _ := ledgerSetUp(t)
-	b.game.AddBankrec(pnwtest.Bankrec{SenderID: bobNation, SenderType: 1, ReceiverID: rose, ReceiverType: 2, TaxID: 4, Resources: pnw.Amounts{pnw.Money: 1000, pnw.Food: 10}})
+	b.game.AddBankrec(fakepnw.Bankrec{SenderID: bobNation, SenderType: 1, ReceiverID: rose, ReceiverType: 2, TaxID: 4, Resources: pnw.Amounts{pnw.Money: 1000, pnw.Food: 10}})
 	b.ingest(t)
 	resp, err := b.command(t, bobID, "/bank/balance")
 	require.NoError(t, err)
 	require.Contains(t, embedText(resp.Embeds[0]), "Taxes credited (0%): nothing")
 
-	_, err = b.command(t, bobID, "/alliance/settings", discordtest.Option("tax-credit-percent", 25.0))
+	_, err = b.command(t, bobID, "/alliance/settings", fakediscord.Option("tax-credit-percent", 25.0))
 	require.ErrorContains(t, err, "missing canManageSettings")
-	resp, err = b.command(t, aliceID, "/alliance/settings", discordtest.Option("tax-credit-percent", 25.0))
+	resp, err = b.command(t, aliceID, "/alliance/settings", fakediscord.Option("tax-credit-percent", 25.0))
 	require.NoError(t, err)
 	require.Contains(t, embedText(resp.Embeds[0]), "25% of each member's taxes")
 	require.Equal(t, "alliance.settings", b.auditActions(t)[0].Action)

@@ -17,9 +17,9 @@ import (
 
 	"pnwbot/access"
 	"pnwbot/bot"
-	"pnwbot/bot/discordtest"
+	"pnwbot/bot/fakediscord"
 	"pnwbot/pnw"
-	"pnwbot/pnw/pnwtest"
+	"pnwbot/pnw/fakepnw"
 	"pnwbot/store"
 )
 
@@ -36,11 +36,11 @@ const benchUsers = 20000
 // the req/s of the three in one run.
 func BenchmarkInteractions(b *testing.B) {
 	s := newStack(b)
-	nation := discordtest.Option("nation", fmt.Sprint(benchNation))
-	s.post(b, discordtest.Command("/nation", nation)) // fills the cache
+	nation := fakediscord.Option("nation", fmt.Sprint(benchNation))
+	s.post(b, fakediscord.Command("/nation", nation)) // fills the cache
 
-	pub, priv := discordtest.NewKey()
-	bare := discordtest.Floor(pub)
+	pub, priv := fakediscord.NewKey()
+	bare := fakediscord.Floor(pub)
 
 	for _, c := range []struct {
 		name    string
@@ -49,9 +49,9 @@ func BenchmarkInteractions(b *testing.B) {
 		i       func() *discordgo.Interaction
 		want    string // in every answer
 	}{
-		{"bare", bare, priv, func() *discordgo.Interaction { return discordtest.Command("/ping") }, "pong"},
-		{"me-unlinked", s.handler, s.key, func() *discordgo.Interaction { return discordtest.Command("/me") }, "/link"},
-		{"nation-cached", s.handler, s.key, func() *discordgo.Interaction { return discordtest.Command("/nation", nation) }, "Benchland"},
+		{"bare", bare, priv, func() *discordgo.Interaction { return fakediscord.Command("/ping") }, "pong"},
+		{"me-unlinked", s.handler, s.key, func() *discordgo.Interaction { return fakediscord.Command("/me") }, "/link"},
+		{"nation-cached", s.handler, s.key, func() *discordgo.Interaction { return fakediscord.Command("/nation", nation) }, "Benchland"},
 	} {
 		// Signed beforehand, so the clients spend little of the machine.
 		bodies := make([][]byte, benchUsers)
@@ -84,7 +84,7 @@ func BenchmarkInteractions(b *testing.B) {
 // postSigned posts body signed with key, as Discord does, and checks the
 // answer holds want.
 func postSigned(client *http.Client, url string, key []byte, body []byte, want string) error {
-	r := discordtest.SignedRequest(key, body, time.Now())
+	r := fakediscord.SignedRequest(key, body, time.Now())
 	req, err := http.NewRequest(http.MethodPost, url+"/interactions", r.Body)
 	if err != nil {
 		return err
@@ -130,9 +130,9 @@ func BenchmarkGatewayMe(b *testing.B) {
 		name string
 		i    func() *discordgo.Interaction
 	}{
-		{"floor", func() *discordgo.Interaction { return discordtest.Command("/floor") }},
+		{"floor", func() *discordgo.Interaction { return fakediscord.Command("/floor") }},
 		{"me", func() *discordgo.Interaction {
-			i := discordtest.Command("/me")
+			i := fakediscord.Command("/me")
 			i.Member.User.ID = aliceID
 			return i
 		}},
@@ -165,7 +165,7 @@ func BenchmarkAllianceMembers(b *testing.B) {
 	_, tb := setup(b)
 	ctx := context.Background()
 	for n := range 300 {
-		tb.game.AddNation(pnwtest.Nation{ID: 10_000 + n, NationName: fmt.Sprintf("Member %03d", n), LeaderName: "L", AllianceID: rose,
+		tb.game.AddNation(fakepnw.Nation{ID: 10_000 + n, NationName: fmt.Sprintf("Member %03d", n), LeaderName: "L", AllianceID: rose,
 			Score: float64(n), NumCities: n % 40, Color: "purple", LastActive: time.Now().Add(-time.Duration(n) * time.Minute)})
 	}
 	_, err := tb.link(b, aliceID, aliceKey)

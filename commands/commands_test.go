@@ -14,10 +14,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"pnwbot/bot"
-	"pnwbot/bot/discordtest"
+	"pnwbot/bot/fakediscord"
 	"pnwbot/commands"
 	"pnwbot/pnw"
-	"pnwbot/pnw/pnwtest"
+	"pnwbot/pnw/fakepnw"
 	"pnwbot/secrets"
 	"pnwbot/store"
 	"pnwbot/store/kv"
@@ -38,7 +38,7 @@ const (
 
 type testBundle struct {
 	st     *store.Store
-	game   *pnwtest.Server
+	game   *fakepnw.Server
 	client *pnw.Client
 	keys   *secrets.Keyring
 	router *bot.Router
@@ -49,19 +49,19 @@ type testBundle struct {
 func setup(t testing.TB) (*bot.Router, *testBundle) {
 	t.Helper()
 	st := storetest.NewDB(t)
-	fake, err := pnwtest.New()
+	fake, err := fakepnw.New()
 	require.NoError(t, err)
 	t.Cleanup(fake.Close)
 	fake.AddKey(botKey, 1)
 	fake.AddKey(aliceKey, aliceNation, "nation_view_resources", "alliance_view_bank")
 	fake.AddKey(bobKey, bobNation)
-	fake.AddAlliance(pnwtest.Alliance{ID: rose, Name: "Rose", Acronym: "Rose", Score: 123456.78, Rank: 3, Color: "purple", AcceptMembers: true})
-	fake.AddNation(pnwtest.Nation{ID: 1, NationName: "Bot Nation", LeaderName: "Bot"})
-	fake.AddNation(pnwtest.Nation{ID: aliceNation, NationName: "Aliceland", LeaderName: "Alice", AllianceID: rose, AlliancePosition: "OFFICER",
+	fake.AddAlliance(fakepnw.Alliance{ID: rose, Name: "Rose", Acronym: "Rose", Score: 123456.78, Rank: 3, Color: "purple", AcceptMembers: true})
+	fake.AddNation(fakepnw.Nation{ID: 1, NationName: "Bot Nation", LeaderName: "Bot"})
+	fake.AddNation(fakepnw.Nation{ID: aliceNation, NationName: "Aliceland", LeaderName: "Alice", AllianceID: rose, AlliancePosition: "OFFICER",
 		Score: 2500.5, NumCities: 21, Color: "purple", Soldiers: 150000, Tanks: 12500, Aircraft: 1500, Ships: 200, OffensiveWarsCount: 2,
 		LastActive: time.Now().Add(-time.Hour)})
-	fake.AddNation(pnwtest.Nation{ID: bobNation, NationName: "Bobistan", LeaderName: "Bob", Color: "red"})
-	fake.AddNation(pnwtest.Nation{ID: 1003, NationName: "Alicia", LeaderName: "Other"})
+	fake.AddNation(fakepnw.Nation{ID: bobNation, NationName: "Bobistan", LeaderName: "Bob", Color: "red"})
+	fake.AddNation(fakepnw.Nation{ID: 1003, NationName: "Alicia", LeaderName: "Other"})
 
 	game, err := pnw.New(pnw.Options{URL: fake.URL, APIKey: botKey, Cache: kv.NewPostgresCache(st), Usage: kv.NewUsage(st)})
 	require.NoError(t, err)
@@ -83,7 +83,7 @@ func interaction(t testing.TB, name string, vars ...string) *discordgo.Interacti
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join("testdata", name+".json"))
 	require.NoError(t, err)
-	vars = append(vars, "user", aliceID, "username", "alice", "permissions", strconv.FormatInt(discordtest.MemberPermissions|discordgo.PermissionManageGuild, 10))
+	vars = append(vars, "user", aliceID, "username", "alice", "permissions", strconv.FormatInt(fakediscord.MemberPermissions|discordgo.PermissionManageGuild, 10))
 	pairs := make([]string, 0, len(vars))
 	for i := 0; i+1 < len(vars); i += 2 {
 		pairs = append(pairs, "{{"+vars[i]+"}}", vars[i+1])

@@ -11,10 +11,10 @@ import (
 	"github.com/bwmarrin/discordgo"
 	"github.com/stretchr/testify/require"
 
-	"pnwbot/bot/discordtest"
+	"pnwbot/bot/fakediscord"
 	"pnwbot/commands"
 	"pnwbot/ia"
-	"pnwbot/pnw/pnwtest"
+	"pnwbot/pnw/fakepnw"
 	"pnwbot/store"
 )
 
@@ -22,12 +22,12 @@ const auditChannel = "400000000000000001"
 
 // reporting is audited with every rule, the report channel set at this
 // hour, and the bot able to post there and DM.
-func reporting(t *testing.T) (*testBundle, store.Alliance, *discordtest.Fake) {
+func reporting(t *testing.T) (*testBundle, store.Alliance, *fakediscord.Fake) {
 	t.Helper()
 	b, a, fake := audited(t)
 	fake.AddChannel(guild, auditChannel, "audit")
 	b.allRules(t)
-	resp, err := b.command(t, aliceID, "/audit/channel", discordtest.Option("channel", auditChannel))
+	resp, err := b.command(t, aliceID, "/audit/channel", fakediscord.Option("channel", auditChannel))
 	require.NoError(t, err)
 	require.Contains(t, resp.Content, fmt.Sprintf("<#%s> at %02d:00 UTC", auditChannel, b.now.UTC().Hour()))
 	return b, a, fake
@@ -44,7 +44,7 @@ func TestAuditReport(t *testing.T) {
 	t.Parallel()
 	b, a, fake := reporting(t)
 	// Carol turns her reminders off; Bob keeps the default.
-	resp, err := b.command(t, carolID, "/preferences", discordtest.Option("audit_reminders", false))
+	resp, err := b.command(t, carolID, "/preferences", fakediscord.Option("audit_reminders", false))
 	require.NoError(t, err)
 	require.Contains(t, resp.Content, "no audit reminders")
 
@@ -90,7 +90,7 @@ func TestAuditReport(t *testing.T) {
 		if b.now.UTC().Hour() == 23 {
 			t.Skip("no later hour today")
 		}
-		_, err := b.command(t, aliceID, "/audit/channel", discordtest.Option("channel", auditChannel), discordtest.Option("hour", b.now.UTC().Hour()+1))
+		_, err := b.command(t, aliceID, "/audit/channel", fakediscord.Option("channel", auditChannel), fakediscord.Option("hour", b.now.UTC().Hour()+1))
 		require.NoError(t, err)
 		b.now = b.now.Add(24 * time.Hour)
 		require.Zero(t, b.pass(t).Reports)
@@ -100,9 +100,9 @@ func TestAuditReport(t *testing.T) {
 
 	t.Run("Refusals", func(t *testing.T) {
 		b.manage(t, a, bobID, "manager", nil)
-		_, err := b.command(t, bobID, "/audit/channel", discordtest.Option("channel", auditChannel))
+		_, err := b.command(t, bobID, "/audit/channel", fakediscord.Option("channel", auditChannel))
 		require.ErrorContains(t, err, "missing canManageSettings")
-		_, err = b.command(t, bobID, "/audit/automation/inactive-bracket", discordtest.Option("days", 7), discordtest.Option("bracket", 12))
+		_, err = b.command(t, bobID, "/audit/automation/inactive-bracket", fakediscord.Option("days", 7), fakediscord.Option("bracket", 12))
 		require.ErrorContains(t, err, "missing canManageMembers")
 		require.Contains(t, string(b.denials(t)[0].NewValues), "/audit/automation/inactive-bracket")
 	})
@@ -114,7 +114,7 @@ func TestAuditEconomy(t *testing.T) {
 	t.Parallel()
 	b, _, fake := reporting(t)
 	for i := range 294 {
-		b.game.AddNation(pnwtest.Nation{ID: 3000 + i, NationName: "Member " + strconv.Itoa(i), AllianceID: rose, Color: "purple",
+		b.game.AddNation(fakepnw.Nation{ID: 3000 + i, NationName: "Member " + strconv.Itoa(i), AllianceID: rose, Color: "purple",
 			NumCities: 10, Cities: tenCities(3), Soldiers: 150000, Tanks: 12500, Aircraft: 750, Ships: 150, LastActive: b.now})
 	}
 	require.NoError(t, b.client.InvalidateTag(context.Background(), "alliance:77"))
@@ -132,7 +132,7 @@ func TestAuditAutomation(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	b, a, fake := reporting(t)
-	resp, err := b.command(t, aliceID, "/audit/automation/inactive-bracket", discordtest.Option("days", 7), discordtest.Option("bracket", 12))
+	resp, err := b.command(t, aliceID, "/audit/automation/inactive-bracket", fakediscord.Option("days", 7), fakediscord.Option("bracket", 12))
 	require.NoError(t, err)
 	require.Contains(t, resp.Content, "inactive 7 days or more move to tax bracket 12")
 	// The game's clock is the real one: the pass sees it.

@@ -11,8 +11,8 @@ import (
 
 	"pnwbot/access"
 	"pnwbot/bot"
-	"pnwbot/bot/discordtest"
-	"pnwbot/pnw/pnwtest"
+	"pnwbot/bot/fakediscord"
+	"pnwbot/pnw/fakepnw"
 	"pnwbot/store"
 )
 
@@ -24,10 +24,10 @@ const (
 
 // tenCities are ten cities of 5/5/5/3 but for drydocks short: 150,000
 // soldiers, 12,500 tanks, 750 aircraft and 5 ships a drydock allowed.
-func tenCities(drydocks int) []pnwtest.City {
-	cities := make([]pnwtest.City, 10)
+func tenCities(drydocks int) []fakepnw.City {
+	cities := make([]fakepnw.City, 10)
 	for i := range cities {
-		cities[i] = pnwtest.City{ID: 5000 + i, Barracks: 5, Factory: 5, Hangar: 5, Drydock: 3}
+		cities[i] = fakepnw.City{ID: 5000 + i, Barracks: 5, Factory: 5, Hangar: 5, Drydock: 3}
 	}
 	cities[9].Drydock = drydocks
 	return cities
@@ -36,7 +36,7 @@ func tenCities(drydocks int) []pnwtest.City {
 // audited sets Rose (purple) up as officer does, with members standing
 // exactly at or one past each rule's threshold, and Rose's server on a fake
 // Discord where Alice, Bob and Carol are members, Dave is not.
-func audited(t *testing.T) (*testBundle, store.Alliance, *discordtest.Fake) {
+func audited(t *testing.T) (*testBundle, store.Alliance, *fakediscord.Fake) {
 	t.Helper()
 	b, a := officer(t)
 	fake, bt := b.fakeDiscord(t)
@@ -44,27 +44,27 @@ func audited(t *testing.T) (*testBundle, store.Alliance, *discordtest.Fake) {
 	for _, id := range []string{aliceID, bobID, carolID} {
 		fake.AddMember(guild, id)
 	}
-	b.game.AddAlliance(pnwtest.Alliance{ID: rose, Name: "Rose", Acronym: "Rose", Color: "purple",
-		TaxBrackets: []pnwtest.TaxBracket{{ID: 11, Name: "Growth", TaxRate: 10}, {ID: 12, Name: "Inactive", TaxRate: 100}}})
+	b.game.AddAlliance(fakepnw.Alliance{ID: rose, Name: "Rose", Acronym: "Rose", Color: "purple",
+		TaxBrackets: []fakepnw.TaxBracket{{ID: 11, Name: "Growth", TaxRate: 10}, {ID: 12, Name: "Inactive", TaxRate: 100}}})
 	// Alice stands exactly at every threshold: MMR 5/5/5/3, half of what her
 	// buildings allow, active within three days.
-	b.game.AddNation(pnwtest.Nation{ID: aliceNation, NationName: "Aliceland", LeaderName: "Alice", AllianceID: rose, AlliancePosition: "LEADER",
+	b.game.AddNation(fakepnw.Nation{ID: aliceNation, NationName: "Aliceland", LeaderName: "Alice", AllianceID: rose, AlliancePosition: "LEADER",
 		Color: "purple", NumCities: 10, Cities: tenCities(3), Soldiers: 75000, Tanks: 6250, Aircraft: 375, Ships: 75,
 		LastActive: b.now.Add(-3 * day), TaxID: 11})
 	// Bob is one drydock short and one ship under half.
-	b.game.AddNation(pnwtest.Nation{ID: bobNation, NationName: "Bobistan", LeaderName: "Bob", AllianceID: rose,
+	b.game.AddNation(fakepnw.Nation{ID: bobNation, NationName: "Bobistan", LeaderName: "Bob", AllianceID: rose,
 		Color: "purple", NumCities: 10, Cities: tenCities(2), Soldiers: 75000, Tanks: 6250, Aircraft: 375, Ships: 72,
 		LastActive: b.now.Add(-time.Hour), TaxID: 11})
 	// Carol is red and four days away.
-	b.game.AddNation(pnwtest.Nation{ID: carolNat, NationName: "Carolina", LeaderName: "Carol", AllianceID: rose,
+	b.game.AddNation(fakepnw.Nation{ID: carolNat, NationName: "Carolina", LeaderName: "Carol", AllianceID: rose,
 		Color: "red", LastActive: b.now.Add(-4 * day), TaxID: 11})
 	// Dave has applied three days ago, Frank two: the rule is two.
-	b.game.AddNation(pnwtest.Nation{ID: daveNation, NationName: "Daveland", LeaderName: "Dave", AllianceID: rose, AlliancePosition: "APPLICANT",
+	b.game.AddNation(fakepnw.Nation{ID: daveNation, NationName: "Daveland", LeaderName: "Dave", AllianceID: rose, AlliancePosition: "APPLICANT",
 		AllianceSeniority: 3, LastActive: b.now})
-	b.game.AddNation(pnwtest.Nation{ID: frankNation, NationName: "Frankfort", LeaderName: "Frank", AllianceID: rose, AlliancePosition: "APPLICANT",
+	b.game.AddNation(fakepnw.Nation{ID: frankNation, NationName: "Frankfort", LeaderName: "Frank", AllianceID: rose, AlliancePosition: "APPLICANT",
 		AllianceSeniority: 2, LastActive: b.now})
 	// Eve is beige and never linked her nation.
-	b.game.AddNation(pnwtest.Nation{ID: eveNation, NationName: "Eveland", LeaderName: "Eve", AllianceID: rose,
+	b.game.AddNation(fakepnw.Nation{ID: eveNation, NationName: "Eveland", LeaderName: "Eve", AllianceID: rose,
 		Color: "beige", LastActive: b.now})
 	return b, a, fake
 }
@@ -86,15 +86,15 @@ func (b *testBundle) setRule(t *testing.T, user string, opts ...*discordgo.Appli
 func (b *testBundle) allRules(t *testing.T) {
 	t.Helper()
 	kind := func(k string) *discordgo.ApplicationCommandInteractionDataOption {
-		return discordtest.Option("kind", k)
+		return fakediscord.Option("kind", k)
 	}
 	for _, opts := range [][]*discordgo.ApplicationCommandInteractionDataOption{
 		{kind("inactive")},
 		{kind("color")},
-		{kind("mmr"), discordtest.Option("mmr", "5/5/5/3")},
+		{kind("mmr"), fakediscord.Option("mmr", "5/5/5/3")},
 		{kind("discord")},
 		{kind("applicant")},
-		{kind("military"), discordtest.Option("percent", 50)},
+		{kind("military"), fakediscord.Option("percent", 50)},
 	} {
 		resp, err := b.setRule(t, aliceID, opts...)
 		require.NoError(t, err)
@@ -118,9 +118,9 @@ func TestAuditRules(t *testing.T) {
 
 	// A second mmr rule from 15 cities sits beside the first; the same
 	// kind and cities again changes it.
-	_, err = b.setRule(t, aliceID, discordtest.Option("kind", "mmr"), discordtest.Option("mmr", "0/2/5/0"), discordtest.Option("cities", 15))
+	_, err = b.setRule(t, aliceID, fakediscord.Option("kind", "mmr"), fakediscord.Option("mmr", "0/2/5/0"), fakediscord.Option("cities", 15))
 	require.NoError(t, err)
-	resp, err = b.setRule(t, aliceID, discordtest.Option("kind", "inactive"), discordtest.Option("days", 5))
+	resp, err = b.setRule(t, aliceID, fakediscord.Option("kind", "inactive"), fakediscord.Option("days", 5))
 	require.NoError(t, err)
 	require.Contains(t, resp.Content, "Changed the rule inactive: active within the last 3 days to inactive: active within the last 5 days")
 	rows, err := b.st.AuditRuleList(ctx, a.ID)
@@ -132,12 +132,12 @@ func TestAuditRules(t *testing.T) {
 		opts []*discordgo.ApplicationCommandInteractionDataOption
 		want string
 	}{
-		{[]*discordgo.ApplicationCommandInteractionDataOption{discordtest.Option("kind", "mmr")}, "needs mmr"},
-		{[]*discordgo.ApplicationCommandInteractionDataOption{discordtest.Option("kind", "mmr"), discordtest.Option("mmr", "5/5/5/4")}, "0 to 3 drydocks"},
-		{[]*discordgo.ApplicationCommandInteractionDataOption{discordtest.Option("kind", "color"), discordtest.Option("days", 3)}, "takes no days"},
-		{[]*discordgo.ApplicationCommandInteractionDataOption{discordtest.Option("kind", "military")}, "needs percent"},
-		{[]*discordgo.ApplicationCommandInteractionDataOption{discordtest.Option("kind", "inactive"), discordtest.Option("days", 400)}, "Days go from 1"},
-		{[]*discordgo.ApplicationCommandInteractionDataOption{discordtest.Option("kind", "war")}, "Pick the kind"},
+		{[]*discordgo.ApplicationCommandInteractionDataOption{fakediscord.Option("kind", "mmr")}, "needs mmr"},
+		{[]*discordgo.ApplicationCommandInteractionDataOption{fakediscord.Option("kind", "mmr"), fakediscord.Option("mmr", "5/5/5/4")}, "0 to 3 drydocks"},
+		{[]*discordgo.ApplicationCommandInteractionDataOption{fakediscord.Option("kind", "color"), fakediscord.Option("days", 3)}, "takes no days"},
+		{[]*discordgo.ApplicationCommandInteractionDataOption{fakediscord.Option("kind", "military")}, "needs percent"},
+		{[]*discordgo.ApplicationCommandInteractionDataOption{fakediscord.Option("kind", "inactive"), fakediscord.Option("days", 400)}, "Days go from 1"},
+		{[]*discordgo.ApplicationCommandInteractionDataOption{fakediscord.Option("kind", "war")}, "Pick the kind"},
 	} {
 		_, err := b.setRule(t, aliceID, bad.opts...)
 		require.ErrorContains(t, err, bad.want)
@@ -147,10 +147,10 @@ func TestAuditRules(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, rows, after)
 
-	resp, err = b.command(t, aliceID, "/audit/rules/remove", discordtest.Option("kind", "mmr"), discordtest.Option("cities", 15))
+	resp, err = b.command(t, aliceID, "/audit/rules/remove", fakediscord.Option("kind", "mmr"), fakediscord.Option("cities", 15))
 	require.NoError(t, err)
 	require.Contains(t, resp.Content, "Removed the rule mmr: at least 0/2/5/0")
-	_, err = b.command(t, aliceID, "/audit/rules/remove", discordtest.Option("kind", "mmr"), discordtest.Option("cities", 15))
+	_, err = b.command(t, aliceID, "/audit/rules/remove", fakediscord.Option("kind", "mmr"), fakediscord.Option("cities", 15))
 	require.ErrorContains(t, err, "has no mmr rule")
 	rows, err = b.st.AuditRuleList(ctx, a.ID)
 	require.NoError(t, err)
@@ -167,11 +167,11 @@ func TestAuditRules(t *testing.T) {
 		// may not touch the rules; each refusal is audited.
 		b.manage(t, a, bobID, access.Viewer, nil)
 		before := len(b.denials(t))
-		_, err := b.setRule(t, bobID, discordtest.Option("kind", "color"))
+		_, err := b.setRule(t, bobID, fakediscord.Option("kind", "color"))
 		require.ErrorContains(t, err, "missing canManageMembers")
 		_, err = b.command(t, bobID, "/audit/rules/list")
 		require.ErrorContains(t, err, "missing canManageMembers")
-		_, err = b.command(t, bobID, "/audit/rules/remove", discordtest.Option("kind", "color"))
+		_, err = b.command(t, bobID, "/audit/rules/remove", fakediscord.Option("kind", "color"))
 		require.ErrorContains(t, err, "missing canManageMembers")
 		_, err = b.command(t, carolID, "/audit/run")
 		require.ErrorContains(t, err, "missing canViewMembers")
@@ -236,7 +236,7 @@ func TestAuditRun(t *testing.T) {
 
 	t.Run("NotInServer", func(t *testing.T) {
 		// Carol leaves the server: the discord rule says so.
-		b.game.AddNation(pnwtest.Nation{ID: carolNat, NationName: "Carolina", LeaderName: "Carol", AllianceID: rose, Color: "purple", LastActive: b.now})
+		b.game.AddNation(fakepnw.Nation{ID: carolNat, NationName: "Carolina", LeaderName: "Carol", AllianceID: rose, Color: "purple", LastActive: b.now})
 		require.NoError(t, b.client.InvalidateTag(context.Background(), "alliance:77"))
 		fake, bt := b.fakeDiscord(t)
 		b.deps.Guilds = bt
@@ -251,10 +251,10 @@ func TestAuditRun(t *testing.T) {
 func TestAuditRunPages(t *testing.T) {
 	t.Parallel()
 	b, _, _ := audited(t)
-	_, err := b.setRule(t, aliceID, discordtest.Option("kind", "color"))
+	_, err := b.setRule(t, aliceID, fakediscord.Option("kind", "color"))
 	require.NoError(t, err)
 	for i := range 25 {
-		b.game.AddNation(pnwtest.Nation{ID: 2000 + i, NationName: "Red " + string(rune('A'+i)), AllianceID: rose, Color: "red"})
+		b.game.AddNation(fakepnw.Nation{ID: 2000 + i, NationName: "Red " + string(rune('A'+i)), AllianceID: rose, Color: "red"})
 	}
 	resp, err := b.command(t, aliceID, "/audit/run")
 	require.NoError(t, err)

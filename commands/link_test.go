@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"pnwbot/bot"
-	"pnwbot/pnw/pnwtest"
+	"pnwbot/pnw/fakepnw"
 	"pnwbot/secrets"
 	"pnwbot/store"
 )
@@ -106,7 +106,7 @@ func TestLink(t *testing.T) {
 	t.Run("GameDown", func(t *testing.T) {
 		t.Parallel()
 		_, b := setup(t)
-		b.game.Fail(pnwtest.Failure{Status: 503})
+		b.game.Fail(fakepnw.Failure{Status: 503})
 		_, err := b.link(t, aliceID, aliceKey)
 		require.ErrorContains(t, err, "not answering")
 		require.ErrorContains(t, err, "Nothing was saved")

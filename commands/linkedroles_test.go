@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"pnwbot/pnw"
-	"pnwbot/pnw/pnwtest"
+	"pnwbot/pnw/fakepnw"
 )
 
 // linkedRoles records what the commands asked of the web side's Linked Roles.
@@ -73,7 +73,7 @@ func TestLinkedRolesRoleSyncPass(t *testing.T) {
 	t.Parallel()
 	_, b := setup(t)
 	b.setUp(t)
-	b.game.AddNation(pnwtest.Nation{ID: bobNation, NationName: "Bobistan", AllianceID: rose, AlliancePosition: "APPLICANT"})
+	b.game.AddNation(fakepnw.Nation{ID: bobNation, NationName: "Bobistan", AllianceID: rose, AlliancePosition: "APPLICANT"})
 	roles := &linkedRoles{}
 	b.deps.LinkedRoles = roles
 	n, err := b.deps.Roles.SyncAll(t.Context())

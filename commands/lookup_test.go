@@ -10,7 +10,7 @@ import (
 
 	"pnwbot/bot"
 	"pnwbot/pnw"
-	"pnwbot/pnw/pnwtest"
+	"pnwbot/pnw/fakepnw"
 	"pnwbot/secrets"
 	"pnwbot/store"
 )
@@ -55,7 +55,7 @@ func TestMe(t *testing.T) {
 		// A check a day old is repeated; the game now refuses the key.
 		_, err = b.st.Pool.Exec(ctx, `UPDATE users SET key_verified_at = now() - interval '25 hours'`)
 		require.NoError(t, err)
-		b.game.Fail(pnwtest.Failure{Status: 401, Times: 1})
+		b.game.Fail(fakepnw.Failure{Status: 401, Times: 1})
 		text := embedText(b.reply(t, "me").Embeds[0])
 		require.Contains(t, text, "Refused by the game")
 		require.Contains(t, text, "/link")
@@ -110,7 +110,7 @@ func TestMe(t *testing.T) {
 		_, b := setup(t)
 		_, err := b.link(t, aliceID, aliceKey)
 		require.NoError(t, err)
-		b.game.Fail(pnwtest.Failure{Status: 500})
+		b.game.Fail(fakepnw.Failure{Status: 500})
 		text := embedText(b.reply(t, "me").Embeds[0])
 		require.Contains(t, text, "Nation 1001")
 		require.Contains(t, text, "not answering")
@@ -158,7 +158,7 @@ func TestNation(t *testing.T) {
 		require.Equal(t, first, at)
 
 		// Renamed in the game: the new name is written with the fresh data.
-		b.game.AddNation(pnwtest.Nation{ID: 1003, NationName: "Aliciana", LeaderName: "Other"})
+		b.game.AddNation(fakepnw.Nation{ID: 1003, NationName: "Aliciana", LeaderName: "Other"})
 		require.NoError(t, b.client.InvalidateTag(ctx, pnw.NationTag(1003)))
 		require.Equal(t, "Aliciana", b.reply(t, "nation", "nation", "1003").Embeds[0].Title)
 		name, renamed := seen()
@@ -230,7 +230,7 @@ func TestNation(t *testing.T) {
 		_, err := b.st.Pool.Exec(context.Background(),
 			`UPDATE pnw_data_cache SET data = jsonb_set(data, '{fresh_until}', '"2000-01-01T00:00:00Z"')`)
 		require.NoError(t, err)
-		b.game.Fail(pnwtest.Failure{Status: 503})
+		b.game.Fail(fakepnw.Failure{Status: 503})
 		e := b.reply(t, "nation", "nation", "1001").Embeds[0]
 		require.Equal(t, "Aliceland", e.Title)
 		require.Contains(t, e.Description, "not answering: this is cached data from <t:")
@@ -243,7 +243,7 @@ func TestNation(t *testing.T) {
 	t.Run("EmptyGameFieldsAndHugeIDs", func(t *testing.T) {
 		t.Parallel()
 		_, b := setup(t)
-		b.game.AddNation(pnwtest.Nation{ID: 2000, NationName: "Nameless"})
+		b.game.AddNation(fakepnw.Nation{ID: 2000, NationName: "Nameless"})
 		text := embedText(b.reply(t, "nation", "nation", "2000").Embeds[0])
 		require.Contains(t, text, "Leader: —", "Discord refuses an empty field value")
 		require.Contains(t, text, "Color: —")
@@ -272,7 +272,7 @@ func TestNation(t *testing.T) {
 	t.Run("RateLimited", func(t *testing.T) {
 		t.Parallel()
 		_, b := setup(t)
-		b.game.Fail(pnwtest.Failure{Status: 429})
+		b.game.Fail(fakepnw.Failure{Status: 429})
 		_, err := b.serve(t, "nation", "nation", "1002")
 		require.ErrorContains(t, err, "limit is reached. Try again <t:")
 	})

@@ -15,10 +15,10 @@ import (
 
 	"pnwbot/access"
 	"pnwbot/bot"
-	"pnwbot/bot/discordtest"
+	"pnwbot/bot/fakediscord"
 	"pnwbot/commands"
 	"pnwbot/pnw"
-	"pnwbot/pnw/pnwtest"
+	"pnwbot/pnw/fakepnw"
 	"pnwbot/secrets"
 	"pnwbot/store"
 	"pnwbot/store/kv"
@@ -32,8 +32,8 @@ type stack struct {
 	bot     *bot.Bot
 	handler http.Handler
 	key     ed25519.PrivateKey
-	discord *discordtest.Fake
-	game    *pnwtest.Server
+	discord *fakediscord.Fake
+	game    *fakepnw.Server
 	st      *store.Store
 	queries *storetest.Queries
 }
@@ -47,18 +47,18 @@ func newStack(t testing.TB, extra ...bot.Command) *stack {
 	t.Helper()
 	st := storetest.NewDB(t)
 	rdb, prefix := storetest.NewRedis(t)
-	fake, err := pnwtest.New()
+	fake, err := fakepnw.New()
 	require.NoError(t, err)
 	t.Cleanup(fake.Close)
-	discord, err := discordtest.New()
+	discord, err := fakediscord.New()
 	require.NoError(t, err)
 	t.Cleanup(discord.Close)
 	s := &stack{discord: discord, game: fake, st: st}
 	s.game.AddKey(botKey, 1)
 	s.game.AddKey(aliceKey, aliceNation)
-	s.game.AddAlliance(pnwtest.Alliance{ID: rose, Name: "Rose", Acronym: "Rose", Score: 123456.78, Rank: 3, Color: "purple"})
-	s.game.AddNation(pnwtest.Nation{ID: aliceNation, NationName: "Aliceland", LeaderName: "Alice", AllianceID: rose, AlliancePosition: "OFFICER"})
-	s.game.AddNation(pnwtest.Nation{ID: benchNation, NationName: "Benchland", LeaderName: "Bench", AllianceID: rose, NumCities: 21, Color: "purple"})
+	s.game.AddAlliance(fakepnw.Alliance{ID: rose, Name: "Rose", Acronym: "Rose", Score: 123456.78, Rank: 3, Color: "purple"})
+	s.game.AddNation(fakepnw.Nation{ID: aliceNation, NationName: "Aliceland", LeaderName: "Alice", AllianceID: rose, AlliancePosition: "OFFICER"})
+	s.game.AddNation(fakepnw.Nation{ID: benchNation, NationName: "Benchland", LeaderName: "Bench", AllianceID: rose, NumCities: 21, Color: "purple"})
 
 	counted, queries := storetest.Counted(t, st)
 	s.queries = queries
@@ -76,11 +76,11 @@ func newStack(t testing.TB, extra ...bot.Command) *stack {
 
 	router := deps.Router()
 	router.Add(extra...)
-	pub, priv := discordtest.NewKey()
-	rest, err := bot.DialREST(t.Context(), bot.RESTOptions{Token: discordtest.Token, APIBaseURL: discord.URL})
+	pub, priv := fakediscord.NewKey()
+	rest, err := bot.DialREST(t.Context(), bot.RESTOptions{Token: fakediscord.Token, APIBaseURL: discord.URL})
 	require.NoError(t, err)
 	b, err := bot.New(bot.Options{
-		REST: rest, GuildID: discordtest.GuildID, PublicKey: pub,
+		REST: rest, GuildID: fakediscord.GuildID, PublicKey: pub,
 		Router: router, NoReconnect: true,
 		// Each benchmark user sends more than the production 30 a minute.
 		Limiter: kv.NewRedisLimiter(rdb, prefix, bot.FixedRate(bot.Rate{Requests: 1 << 30, Window: time.Minute})),
@@ -95,7 +95,7 @@ func newStack(t testing.TB, extra ...bot.Command) *stack {
 func (s *stack) post(t testing.TB, i *discordgo.Interaction) *discordgo.InteractionResponse {
 	t.Helper()
 	w := httptest.NewRecorder()
-	s.handler.ServeHTTP(w, discordtest.SignedRequest(s.key, marshal(t, i), time.Now()))
+	s.handler.ServeHTTP(w, fakediscord.SignedRequest(s.key, marshal(t, i), time.Now()))
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 	var resp discordgo.InteractionResponse
 	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &resp))
@@ -104,7 +104,7 @@ func (s *stack) post(t testing.TB, i *discordgo.Interaction) *discordgo.Interact
 
 func marshal(t testing.TB, i *discordgo.Interaction) []byte {
 	t.Helper()
-	raw, err := discordtest.MarshalInteraction(i)
+	raw, err := fakediscord.MarshalInteraction(i)
 	require.NoError(t, err)
 	return raw
 }
@@ -116,7 +116,7 @@ func TestOneRoundTrip(t *testing.T) {
 	s := newStack(t)
 
 	before := s.queries.N()
-	resp := s.post(t, discordtest.Command("/me"))
+	resp := s.post(t, fakediscord.Command("/me"))
 	require.Contains(t, resp.Data.Content, "/link")
 	require.True(t, resp.Data.Flags&discordgo.MessageFlagsEphemeral != 0)
 	require.Equal(t, int64(1), s.queries.N()-before, "/me costs one query: the caller's row")
@@ -124,16 +124,16 @@ func TestOneRoundTrip(t *testing.T) {
 	// The first lookup that spends the bot's key makes the caller's account
 	// (begin, the user, its audit row, commit), to log the spend on it.
 	before = s.queries.N()
-	require.Equal(t, "Aliceland", s.post(t, discordtest.Command("/nation", discordtest.Option("nation", fmt.Sprint(aliceNation)))).Data.Embeds[0].Title)
+	require.Equal(t, "Aliceland", s.post(t, fakediscord.Command("/nation", fakediscord.Option("nation", fmt.Sprint(aliceNation)))).Data.Embeds[0].Title)
 	require.Equal(t, int64(6), s.queries.N()-before, "from the game, a first time: the caller's row, their account made, and the name remembered")
 
-	nation := discordtest.Command("/nation", discordtest.Option("nation", fmt.Sprint(benchNation)))
+	nation := fakediscord.Command("/nation", fakediscord.Option("nation", fmt.Sprint(benchNation)))
 	before = s.queries.N()
 	require.Equal(t, "Benchland", s.post(t, nation).Data.Embeds[0].Title)
 	require.Equal(t, int64(2), s.queries.N()-before, "from the game: the caller's row, and the name remembered")
 	for range 3 {
 		before = s.queries.N()
-		nation = discordtest.Command("/nation", discordtest.Option("nation", fmt.Sprint(benchNation)))
+		nation = fakediscord.Command("/nation", fakediscord.Option("nation", fmt.Sprint(benchNation)))
 		require.Equal(t, "Benchland", s.post(t, nation).Data.Embeds[0].Title)
 		require.Equal(t, int64(1), s.queries.N()-before, "cached: the caller's row only, nothing written")
 	}
@@ -150,7 +150,7 @@ func TestOneRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	_, err = s.st.AllianceManagerUpsert(ctx, store.AllianceManagerUpsertParams{UserID: u.ID, AllianceID: a.ID, Role: access.Manager, Permissions: []byte("{}")})
 	require.NoError(t, err)
-	me := discordtest.Command("/me")
+	me := fakediscord.Command("/me")
 	me.Member.User.ID = aliceID
 	before = s.queries.N()
 	resp = s.post(t, me)

@@ -11,7 +11,7 @@ import (
 
 	"pnwbot/access"
 	"pnwbot/bot"
-	"pnwbot/pnw/pnwtest"
+	"pnwbot/pnw/fakepnw"
 	"pnwbot/war"
 )
 
@@ -64,11 +64,11 @@ func TestWarList(t *testing.T) {
 	t.Parallel()
 	_, b := setup(t)
 	b.setUp(t)
-	b.game.AddAlliance(pnwtest.Alliance{ID: thorn, Name: "Thorn"})
-	b.game.AddNation(pnwtest.Nation{ID: 6001, NationName: "Thornland", AllianceID: thorn})
-	b.game.AddWar(pnwtest.War{ID: 1, Date: time.Now(), WarType: "RAID", TurnsLeft: 40, AttID: aliceNation, AttAllianceID: rose, DefID: 6001,
+	b.game.AddAlliance(fakepnw.Alliance{ID: thorn, Name: "Thorn"})
+	b.game.AddNation(fakepnw.Nation{ID: 6001, NationName: "Thornland", AllianceID: thorn})
+	b.game.AddWar(fakepnw.War{ID: 1, Date: time.Now(), WarType: "RAID", TurnsLeft: 40, AttID: aliceNation, AttAllianceID: rose, DefID: 6001,
 		DefAllianceID: thorn, AttResistance: 90, DefResistance: 40})
-	b.game.AddWar(pnwtest.War{ID: 2, Date: time.Now(), WarType: "ORDINARY", TurnsLeft: 10, AttID: 6001, AttAllianceID: thorn, DefID: bobNation,
+	b.game.AddWar(fakepnw.War{ID: 2, Date: time.Now(), WarType: "ORDINARY", TurnsLeft: 10, AttID: 6001, AttAllianceID: thorn, DefID: bobNation,
 		DefAllianceID: rose, AttResistance: 100, DefResistance: 70})
 
 	resp, err := b.in(t, "war_list", "nation", strconv.Itoa(bobNation))
@@ -91,13 +91,13 @@ func TestWarCounters(t *testing.T) {
 	_, b := setup(t)
 	b.setUp(t)
 	b.deps.War = war.New(war.Options{Store: b.st, Game: b.client})
-	b.game.AddAlliance(pnwtest.Alliance{ID: thorn, Name: "Thorn"})
+	b.game.AddAlliance(fakepnw.Alliance{ID: thorn, Name: "Thorn"})
 	// Alice (score 2500.5, 2 of 5 offensive wars) can declare on 3000; Bob and Carol (score 0) cannot.
-	b.game.AddNation(pnwtest.Nation{ID: aliceNation, NationName: "Aliceland", LeaderName: "Alice", AllianceID: rose, AlliancePosition: "LEADER",
+	b.game.AddNation(fakepnw.Nation{ID: aliceNation, NationName: "Aliceland", LeaderName: "Alice", AllianceID: rose, AlliancePosition: "LEADER",
 		Score: 2500.5, NumCities: 21, Soldiers: 150000, Tanks: 12500, Aircraft: 1500, Ships: 200, OffensiveWarsCount: 2})
-	b.game.AddNation(pnwtest.Nation{ID: 6001, NationName: "Thornland", AllianceID: thorn, Score: 3000, Aircraft: 2000})
-	b.game.AddWar(pnwtest.War{ID: 5, Date: time.Now(), TurnsLeft: 60, AttID: 6001, AttAllianceID: thorn, DefID: bobNation, DefAllianceID: rose})
-	b.game.AddWar(pnwtest.War{ID: 6, Date: time.Now(), TurnsLeft: 60, AttID: 6001, AttAllianceID: thorn, DefID: 1003, DefAllianceID: 12})
+	b.game.AddNation(fakepnw.Nation{ID: 6001, NationName: "Thornland", AllianceID: thorn, Score: 3000, Aircraft: 2000})
+	b.game.AddWar(fakepnw.War{ID: 5, Date: time.Now(), TurnsLeft: 60, AttID: 6001, AttAllianceID: thorn, DefID: bobNation, DefAllianceID: rose})
+	b.game.AddWar(fakepnw.War{ID: 6, Date: time.Now(), TurnsLeft: 60, AttID: 6001, AttAllianceID: thorn, DefID: 1003, DefAllianceID: 12})
 
 	check := func(resp *bot.Response) {
 		t.Helper()

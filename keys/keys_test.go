@@ -10,7 +10,7 @@ import (
 	"pnwbot/access"
 	"pnwbot/keys"
 	"pnwbot/pnw"
-	"pnwbot/pnw/pnwtest"
+	"pnwbot/pnw/fakepnw"
 	"pnwbot/secrets"
 	"pnwbot/store"
 	"pnwbot/store/storetest"
@@ -37,7 +37,7 @@ func (n *notes) Notify(_ context.Context, discordID, text string) {
 
 type bundle struct {
 	st     *store.Store
-	game   *pnwtest.Server
+	game   *fakepnw.Server
 	client *pnw.Client
 	ring   *secrets.Keyring
 	keys   *keys.Keys
@@ -47,13 +47,13 @@ type bundle struct {
 
 func setup(t *testing.T) *bundle {
 	t.Helper()
-	fake, err := pnwtest.New()
+	fake, err := fakepnw.New()
 	require.NoError(t, err)
 	t.Cleanup(fake.Close)
 	fake.AddKey(botKey, 1)
-	fake.AddAlliance(pnwtest.Alliance{ID: rose, Name: "Rose", Bank: pnw.Amounts{pnw.Money: 100}})
-	fake.AddNation(pnwtest.Nation{ID: 101, NationName: "Aliceland", AllianceID: rose, AlliancePosition: "LEADER"})
-	fake.AddNation(pnwtest.Nation{ID: 102, NationName: "Bobistan", AllianceID: rose, AlliancePosition: "OFFICER"})
+	fake.AddAlliance(fakepnw.Alliance{ID: rose, Name: "Rose", Bank: pnw.Amounts{pnw.Money: 100}})
+	fake.AddNation(fakepnw.Nation{ID: 101, NationName: "Aliceland", AllianceID: rose, AlliancePosition: "LEADER"})
+	fake.AddNation(fakepnw.Nation{ID: 102, NationName: "Bobistan", AllianceID: rose, AlliancePosition: "OFFICER"})
 	game, err := pnw.New(pnw.Options{URL: fake.URL, APIKey: botKey})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = game.Close(context.Background()) })

@@ -8,7 +8,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"pnwbot/pnw"
-	"pnwbot/pnw/pnwtest"
+	"pnwbot/pnw/fakepnw"
 	"pnwbot/store"
 	"pnwbot/store/kv"
 	"pnwbot/store/storetest"
@@ -98,7 +98,7 @@ func TestEconomy(t *testing.T) {
 // callers, starting from an empty cache, must cost at most 50 upstream
 // requests.
 type economy struct {
-	fake    *pnwtest.Server
+	fake    *fakepnw.Server
 	backend string
 	rdb     *redis.Client
 	prefix  string
@@ -114,7 +114,7 @@ func newEconomy(tb testing.TB, backend string) *economy {
 	seed(e.fake)
 	e.fake.SetKeyLimit(botKey, 1<<30, 0)
 	for id := range economyDistinct {
-		e.fake.AddNation(pnwtest.Nation{ID: 2000 + id, NationName: fmt.Sprint("N", id), AllianceID: allianceID})
+		e.fake.AddNation(fakepnw.Nation{ID: 2000 + id, NationName: fmt.Sprint("N", id), AllianceID: allianceID})
 	}
 	return e
 }

@@ -9,7 +9,7 @@ import (
 
 	"pnwbot/bot"
 	"pnwbot/pnw"
-	"pnwbot/pnw/pnwtest"
+	"pnwbot/pnw/fakepnw"
 	"pnwbot/store/kv"
 )
 
@@ -59,7 +59,7 @@ func TestKeyBudgets(t *testing.T) {
 	require.Len(t, got, 2)
 	require.True(t, got[0].Own)
 	require.False(t, got[1].Own)
-	require.Equal(t, pnwtest.DefaultMaxRequests-1, got[1].Remaining)
+	require.Equal(t, fakepnw.DefaultMaxRequests-1, got[1].Remaining)
 	requireNoKey(t, "key id", got[1].KeyID)
 }
 

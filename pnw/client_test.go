@@ -17,7 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"pnwbot/pnw"
-	"pnwbot/pnw/pnwtest"
+	"pnwbot/pnw/fakepnw"
 )
 
 func TestMe(t *testing.T) {
@@ -35,7 +35,7 @@ func TestMe(t *testing.T) {
 		require.True(t, info.Permissions.AllianceViewBank)
 		require.True(t, info.Permissions.AllianceWithdrawBank)
 		require.False(t, info.Permissions.AllianceRemoveMembers)
-		require.Equal(t, pnwtest.DefaultMaxRequests, info.MaxRequests)
+		require.Equal(t, fakepnw.DefaultMaxRequests, info.MaxRequests)
 		require.Equal(t, 1, info.Requests)
 	})
 
@@ -52,7 +52,7 @@ func TestMe(t *testing.T) {
 	t.Run("GraphQL error about the key is invalid", func(t *testing.T) {
 		t.Parallel()
 		c, b := setup(t)
-		b.fake.Fail(pnwtest.Failure{Message: "Invalid API key."})
+		b.fake.Fail(fakepnw.Failure{Message: "Invalid API key."})
 		_, err := c.Me(t.Context(), memberKey)
 		require.ErrorIs(t, err, pnw.ErrInvalidKey)
 	})
@@ -122,7 +122,7 @@ func TestNationLookupsAreMerged(t *testing.T) {
 	c, b := setup(t, withoutCache, func(o *pnw.Options, _ *testBundle) { o.BatchWindow = time.Hour })
 	const full = 500 // the game's limit for one nations query
 	for id := 1000; id < 1000+full; id++ {
-		b.fake.AddNation(pnwtest.Nation{ID: id, NationName: "N"})
+		b.fake.AddNation(fakepnw.Nation{ID: id, NationName: "N"})
 	}
 	var wg sync.WaitGroup
 	for id := 1000; id < 1000+full; id++ {
@@ -136,8 +136,8 @@ func TestNationLookupsAreMerged(t *testing.T) {
 	require.Equal(t, 1, b.fake.RequestsFor("nationsByID"))
 
 	c, b = setup(t)
-	b.fake.AddNation(pnwtest.Nation{ID: 1000, NationName: "N"})
-	b.fake.AddNation(pnwtest.Nation{ID: 1001, NationName: "N"})
+	b.fake.AddNation(fakepnw.Nation{ID: 1000, NationName: "N"})
+	b.fake.AddNation(fakepnw.Nation{ID: 1001, NationName: "N"})
 	for _, id := range []int{1000, 1001} {
 		_, err := c.Nation(t.Context(), id)
 		require.NoError(t, err)
@@ -264,7 +264,7 @@ func TestAlliance(t *testing.T) {
 	require.ErrorIs(t, err, pnw.ErrNotFound)
 
 	for i := range 1200 {
-		b.fake.AddNation(pnwtest.Nation{ID: 5000 + i, AllianceID: 8})
+		b.fake.AddNation(fakepnw.Nation{ID: 5000 + i, AllianceID: 8})
 	}
 	members, err := c.AllianceMembers(t.Context(), 8)
 	require.NoError(t, err)
@@ -275,13 +275,13 @@ func TestAlliance(t *testing.T) {
 func TestAllianceWarsAndTrades(t *testing.T) {
 	t.Parallel()
 	c, b := setup(t)
-	b.fake.AddWar(pnwtest.War{ID: 1, AttID: officerID, AttAllianceID: allianceID, DefID: outsiderID, WarType: "RAID", Reason: "spice"})
-	b.fake.AddWar(pnwtest.War{ID: 2, AttID: outsiderID, DefID: memberID, DefAllianceID: allianceID, WarType: "ORDINARY"})
-	b.fake.AddWar(pnwtest.War{ID: 3, AttID: officerID, AttAllianceID: allianceID, DefID: outsiderID, Ended: time.Now()})
-	b.fake.AddTrade(pnwtest.Trade{ID: 1, SenderID: officerID, OfferResource: "food", OfferAmount: 100, Price: 120, Date: time.Now().Add(-time.Hour)})
-	b.fake.AddTrade(pnwtest.Trade{ID: 2, SenderID: memberID, OfferResource: "steel", OfferAmount: 10, Price: 3000, Date: time.Now()})
-	b.fake.AddTrade(pnwtest.Trade{ID: 3, SenderID: outsiderID, OfferResource: "coal"})
-	b.fake.SetTradePrices(pnwtest.TradePrice{Resource: "food", AveragePrice: 120, BestBuyPrice: 118, BestSellPrice: 125}, pnwtest.TradePrice{Resource: "coal", AveragePrice: 3000})
+	b.fake.AddWar(fakepnw.War{ID: 1, AttID: officerID, AttAllianceID: allianceID, DefID: outsiderID, WarType: "RAID", Reason: "spice"})
+	b.fake.AddWar(fakepnw.War{ID: 2, AttID: outsiderID, DefID: memberID, DefAllianceID: allianceID, WarType: "ORDINARY"})
+	b.fake.AddWar(fakepnw.War{ID: 3, AttID: officerID, AttAllianceID: allianceID, DefID: outsiderID, Ended: time.Now()})
+	b.fake.AddTrade(fakepnw.Trade{ID: 1, SenderID: officerID, OfferResource: "food", OfferAmount: 100, Price: 120, Date: time.Now().Add(-time.Hour)})
+	b.fake.AddTrade(fakepnw.Trade{ID: 2, SenderID: memberID, OfferResource: "steel", OfferAmount: 10, Price: 3000, Date: time.Now()})
+	b.fake.AddTrade(fakepnw.Trade{ID: 3, SenderID: outsiderID, OfferResource: "coal"})
+	b.fake.SetTradePrices(fakepnw.TradePrice{Resource: "food", AveragePrice: 120, BestBuyPrice: 118, BestSellPrice: 125}, fakepnw.TradePrice{Resource: "coal", AveragePrice: 3000})
 
 	wars, err := c.AllianceWars(t.Context(), allianceID)
 	require.NoError(t, err)
@@ -305,9 +305,9 @@ func TestAllianceWarsAndTrades(t *testing.T) {
 func TestPrivateDataStaysInItsScope(t *testing.T) {
 	t.Parallel()
 	c, b := setup(t)
-	b.fake.AddBankrec(pnwtest.Bankrec{ID: 1, SenderID: officerID, SenderType: 1, ReceiverID: allianceID, ReceiverType: 2, Resources: pnw.Amounts{pnw.Money: 10}})
-	b.fake.AddBankrec(pnwtest.Bankrec{ID: 2, SenderID: officerID, SenderType: 1, ReceiverID: allianceID, ReceiverType: 2, Resources: pnw.Amounts{pnw.Money: 20}})
-	b.fake.AddBankrec(pnwtest.Bankrec{ID: 3, SenderID: memberID, SenderType: 1, ReceiverID: allianceID, ReceiverType: 2, TaxID: 9, Resources: pnw.Amounts{pnw.Money: 5}})
+	b.fake.AddBankrec(fakepnw.Bankrec{ID: 1, SenderID: officerID, SenderType: 1, ReceiverID: allianceID, ReceiverType: 2, Resources: pnw.Amounts{pnw.Money: 10}})
+	b.fake.AddBankrec(fakepnw.Bankrec{ID: 2, SenderID: officerID, SenderType: 1, ReceiverID: allianceID, ReceiverType: 2, Resources: pnw.Amounts{pnw.Money: 20}})
+	b.fake.AddBankrec(fakepnw.Bankrec{ID: 3, SenderID: memberID, SenderType: 1, ReceiverID: allianceID, ReceiverType: 2, TaxID: 9, Resources: pnw.Amounts{pnw.Money: 5}})
 
 	bank, err := c.AllianceBank(t.Context(), officerKey, allianceID)
 	require.NoError(t, err)
@@ -384,18 +384,18 @@ func TestBankWithdraw(t *testing.T) {
 func TestErrorKinds(t *testing.T) {
 	t.Parallel()
 	cases := map[string]struct {
-		failure pnwtest.Failure
+		failure fakepnw.Failure
 		kind    error
 		status  int
 	}{
-		"401":                {pnwtest.Failure{Status: 401}, pnw.ErrInvalidKey, 401},
-		"GraphQL key error":  {pnwtest.Failure{Message: "The API key you provided is invalid or has been revoked."}, pnw.ErrInvalidKey, 200},
-		"missing permission": {pnwtest.Failure{Message: "This API key does not have the alliance_view_bank permission."}, pnw.ErrPermission, 200},
-		"bad bot key":        {pnwtest.Failure{Message: "Invalid bot key."}, pnw.ErrPermission, 200},
-		"500":                {pnwtest.Failure{Status: 500}, pnw.ErrGameDown, 500},
-		"502":                {pnwtest.Failure{Status: 502}, pnw.ErrGameDown, 502},
-		"invalid query":      {pnwtest.Failure{Message: `Cannot query field "spice" on type "Nation".`}, pnw.ErrInvalidQuery, 200},
-		"429":                {pnwtest.Failure{Status: 429, Reset: time.Now().Add(time.Hour)}, pnw.ErrRateLimited, 429},
+		"401":                {fakepnw.Failure{Status: 401}, pnw.ErrInvalidKey, 401},
+		"GraphQL key error":  {fakepnw.Failure{Message: "The API key you provided is invalid or has been revoked."}, pnw.ErrInvalidKey, 200},
+		"missing permission": {fakepnw.Failure{Message: "This API key does not have the alliance_view_bank permission."}, pnw.ErrPermission, 200},
+		"bad bot key":        {fakepnw.Failure{Message: "Invalid bot key."}, pnw.ErrPermission, 200},
+		"500":                {fakepnw.Failure{Status: 500}, pnw.ErrGameDown, 500},
+		"502":                {fakepnw.Failure{Status: 502}, pnw.ErrGameDown, 502},
+		"invalid query":      {fakepnw.Failure{Message: `Cannot query field "spice" on type "Nation".`}, pnw.ErrInvalidQuery, 200},
+		"429":                {fakepnw.Failure{Status: 429, Reset: time.Now().Add(time.Hour)}, pnw.ErrRateLimited, 429},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -462,7 +462,7 @@ func TestRateLimits(t *testing.T) {
 	t.Run("429 waits for the reset and retries", func(t *testing.T) {
 		t.Parallel()
 		c, b := setup(t, withoutCache)
-		b.fake.Fail(pnwtest.Failure{Status: 429, Reset: time.Now().Add(300 * time.Millisecond), Times: 1})
+		b.fake.Fail(fakepnw.Failure{Status: 429, Reset: time.Now().Add(300 * time.Millisecond), Times: 1})
 		start := time.Now()
 		_, err := c.Alliance(t.Context(), allianceID)
 		require.NoError(t, err)
@@ -474,7 +474,7 @@ func TestRateLimits(t *testing.T) {
 		t.Parallel()
 		c, b := setup(t, withoutCache)
 		reset := time.Now().Add(2 * time.Minute)
-		b.fake.Fail(pnwtest.Failure{Status: 429, Reset: reset, Times: 1})
+		b.fake.Fail(fakepnw.Failure{Status: 429, Reset: reset, Times: 1})
 		_, err := c.Alliance(t.Context(), allianceID)
 		require.ErrorIs(t, err, pnw.ErrRateLimited)
 		var e *pnw.Error
@@ -486,7 +486,7 @@ func TestRateLimits(t *testing.T) {
 	t.Run("a caller waits for the reset only as long as its context", func(t *testing.T) {
 		t.Parallel()
 		c, b := setup(t, withoutCache)
-		b.fake.Fail(pnwtest.Failure{Status: 429, Reset: time.Now().Add(5 * time.Second), Times: 1})
+		b.fake.Fail(fakepnw.Failure{Status: 429, Reset: time.Now().Add(5 * time.Second), Times: 1})
 		ctx, cancel := context.WithTimeout(t.Context(), 500*time.Millisecond)
 		defer cancel()
 		start := time.Now()
@@ -501,7 +501,7 @@ func TestRateLimits(t *testing.T) {
 		// The callers have no deadline, but the shared fetch does: a reset
 		// within maxRateWait yet beyond it fails fast.
 		c, b := setup(t, withoutCache)
-		b.fake.Fail(pnwtest.Failure{Status: 429, Reset: time.Now().Add(45 * time.Second)})
+		b.fake.Fail(fakepnw.Failure{Status: 429, Reset: time.Now().Add(45 * time.Second)})
 		start := time.Now()
 		_, err := c.Alliance(t.Context(), allianceID)
 		require.ErrorIs(t, err, pnw.ErrRateLimited)
@@ -545,7 +545,7 @@ func TestRateLimits(t *testing.T) {
 // none of them is marked not sent.
 func openBreaker(t *testing.T, c *pnw.Client, b *testBundle) {
 	t.Helper()
-	b.fake.Fail(pnwtest.Failure{Status: 503})
+	b.fake.Fail(fakepnw.Failure{Status: 503})
 	for range 5 {
 		_, err := c.Alliance(t.Context(), allianceID)
 		require.ErrorIs(t, err, pnw.ErrGameDown)
@@ -582,7 +582,7 @@ func TestStaleDataWhenTheGameIsDown(t *testing.T) {
 			e.FetchedAt, e.FreshUntil = time.Now().Add(-10*time.Minute), time.Now().Add(-5*time.Minute)
 			require.NoError(t, cache.Set(t.Context(), key, e, []string{"nation:100"}, time.Hour))
 
-			b.fake.Fail(pnwtest.Failure{Status: 500})
+			b.fake.Fail(fakepnw.Failure{Status: 500})
 			stale, err := c.Nation(t.Context(), officerID)
 			require.NoError(t, err)
 			require.True(t, stale.Stale)
@@ -590,11 +590,11 @@ func TestStaleDataWhenTheGameIsDown(t *testing.T) {
 			require.GreaterOrEqual(t, stale.Age(), 10*time.Minute)
 
 			// A key error is not papered over with stale data.
-			b.fake.Fail(pnwtest.Failure{Status: 401})
+			b.fake.Fail(fakepnw.Failure{Status: 401})
 			_, err = c.Nation(t.Context(), officerID)
 			require.ErrorIs(t, err, pnw.ErrInvalidKey)
 
-			b.fake.Fail(pnwtest.Failure{})
+			b.fake.Fail(fakepnw.Failure{})
 			refreshed, err := c.Nation(t.Context(), officerID)
 			require.NoError(t, err)
 			require.False(t, refreshed.Stale)
@@ -676,29 +676,29 @@ func TestNotExecuted(t *testing.T) {
 	w := pnw.Withdrawal{ReceiverID: memberID, ReceiverType: pnw.ReceiverNation, Amounts: pnw.Amounts{pnw.Money: 1}}
 	cases := []struct {
 		name    string
-		failure pnwtest.Failure
+		failure fakepnw.Failure
 		w       pnw.Withdrawal
 		refused bool
 	}{
-		{"401", pnwtest.Failure{Status: 401}, w, true},
-		{"403", pnwtest.Failure{Status: 403}, w, true},
-		{"429 past the wait", pnwtest.Failure{Status: 429, Reset: time.Now().Add(time.Hour)}, w, true},
-		{"key error", pnwtest.Failure{Message: "The API key you provided is invalid or has been revoked."}, w, true},
-		{"missing permission", pnwtest.Failure{Message: "This API key does not have the alliance_withdraw_bank permission."}, w, true},
-		{"rate limit wording", pnwtest.Failure{Message: "Too many requests."}, w, true},
-		{"GraphQL validation", pnwtest.Failure{Message: `Variable "$receiver" got invalid value.`, Category: "graphql"}, w, true},
-		{"argument validation", pnwtest.Failure{Message: "The money field must be at least 0.", Category: "validation"}, w, true},
-		{"game refuses: the bank lacks it", pnwtest.Failure{}, pnw.Withdrawal{ReceiverID: memberID, ReceiverType: pnw.ReceiverNation, Amounts: pnw.Amounts{pnw.Money: 5e9}}, true},
-		{"game refuses: no such receiver", pnwtest.Failure{}, pnw.Withdrawal{ReceiverID: 999999, ReceiverType: pnw.ReceiverNation, Amounts: pnw.Amounts{pnw.Money: 1}}, true},
+		{"401", fakepnw.Failure{Status: 401}, w, true},
+		{"403", fakepnw.Failure{Status: 403}, w, true},
+		{"429 past the wait", fakepnw.Failure{Status: 429, Reset: time.Now().Add(time.Hour)}, w, true},
+		{"key error", fakepnw.Failure{Message: "The API key you provided is invalid or has been revoked."}, w, true},
+		{"missing permission", fakepnw.Failure{Message: "This API key does not have the alliance_withdraw_bank permission."}, w, true},
+		{"rate limit wording", fakepnw.Failure{Message: "Too many requests."}, w, true},
+		{"GraphQL validation", fakepnw.Failure{Message: `Variable "$receiver" got invalid value.`, Category: "graphql"}, w, true},
+		{"argument validation", fakepnw.Failure{Message: "The money field must be at least 0.", Category: "validation"}, w, true},
+		{"game refuses: the bank lacks it", fakepnw.Failure{}, pnw.Withdrawal{ReceiverID: memberID, ReceiverType: pnw.ReceiverNation, Amounts: pnw.Amounts{pnw.Money: 5e9}}, true},
+		{"game refuses: no such receiver", fakepnw.Failure{}, pnw.Withdrawal{ReceiverID: 999999, ReceiverType: pnw.ReceiverNation, Amounts: pnw.Amounts{pnw.Money: 1}}, true},
 
-		{"unknown wording", pnwtest.Failure{Message: "Something went wrong."}, w, false},
-		{"unknown wording, internal", pnwtest.Failure{Message: "Whoops.", Category: "internal"}, w, false},
-		{"permission wording below the mutation", pnwtest.Failure{Message: "Not authorized to see this field.", Path: []any{"bankWithdraw", "receiver"}}, w, false},
-		{"302", pnwtest.Failure{Status: 302}, w, false},
-		{"400", pnwtest.Failure{Status: 400}, w, false},
-		{"404", pnwtest.Failure{Status: 404}, w, false},
-		{"422 with a message", pnwtest.Failure{Status: 422, Message: "Unprocessable."}, w, false},
-		{"500", pnwtest.Failure{Status: 500}, w, false},
+		{"unknown wording", fakepnw.Failure{Message: "Something went wrong."}, w, false},
+		{"unknown wording, internal", fakepnw.Failure{Message: "Whoops.", Category: "internal"}, w, false},
+		{"permission wording below the mutation", fakepnw.Failure{Message: "Not authorized to see this field.", Path: []any{"bankWithdraw", "receiver"}}, w, false},
+		{"302", fakepnw.Failure{Status: 302}, w, false},
+		{"400", fakepnw.Failure{Status: 400}, w, false},
+		{"404", fakepnw.Failure{Status: 404}, w, false},
+		{"422 with a message", fakepnw.Failure{Status: 422, Message: "Unprocessable."}, w, false},
+		{"500", fakepnw.Failure{Status: 500}, w, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

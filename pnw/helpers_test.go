@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"pnwbot/pnw"
-	"pnwbot/pnw/pnwtest"
+	"pnwbot/pnw/fakepnw"
 	"pnwbot/store"
 	"pnwbot/store/kv"
 	"pnwbot/store/storetest"
@@ -37,7 +37,7 @@ const (
 )
 
 type testBundle struct {
-	fake   *pnwtest.Server
+	fake   *fakepnw.Server
 	db     *store.Store
 	rdb    *redis.Client
 	prefix string
@@ -46,9 +46,9 @@ type testBundle struct {
 }
 
 // newFake starts a fake game API, stopped when the test ends.
-func newFake(t testing.TB) *pnwtest.Server {
+func newFake(t testing.TB) *fakepnw.Server {
 	t.Helper()
-	f, err := pnwtest.New()
+	f, err := fakepnw.New()
 	require.NoError(t, err)
 	t.Cleanup(f.Close)
 	return f
@@ -89,24 +89,24 @@ func withoutCache(o *pnw.Options, _ *testBundle) { o.Cache = nil }
 
 // seed builds a small world: alliance 7 with an officer who may see and
 // withdraw from the bank, a member, and a nation outside it.
-func seed(f *pnwtest.Server) {
+func seed(f *fakepnw.Server) {
 	f.SetBotKey(mutatorKey)
-	f.AddAlliance(pnwtest.Alliance{
+	f.AddAlliance(fakepnw.Alliance{
 		ID: allianceID, Name: "Rose", Acronym: "RS", Score: 12345.5, Rank: 3, Color: "red",
 		Flag: "https://example.com/rose.png", DiscordLink: "https://discord.gg/rose",
 		Founded: time.Date(2015, 3, 1, 0, 0, 0, 0, time.UTC),
 		Bank:    pnw.Amounts{pnw.Money: 1_000_000, pnw.Food: 5000, pnw.Steel: 300},
 	})
-	f.AddAlliance(pnwtest.Alliance{ID: 8, Name: "Guardian", Acronym: "GOB"})
-	f.AddNation(pnwtest.Nation{
+	f.AddAlliance(fakepnw.Alliance{ID: 8, Name: "Guardian", Acronym: "GOB"})
+	f.AddNation(fakepnw.Nation{
 		ID: officerID, NationName: "Arrakis", LeaderName: "Paul", AllianceID: allianceID, AlliancePosition: "OFFICER",
 		Score: 2500.25, NumCities: 20, Color: "red", Soldiers: 100000, Tanks: 5000, Aircraft: 1500, Ships: 200,
 		Missiles: 3, Nukes: 1, OffensiveWarsCount: 2, DefensiveWarsCount: 1, DiscordID: "555",
 		LastActive: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC), Founded: time.Date(2016, 1, 1, 0, 0, 0, 0, time.UTC),
 	})
-	f.AddNation(pnwtest.Nation{ID: memberID, NationName: "Caladan", LeaderName: "Leto", AllianceID: allianceID, Score: 1000})
-	f.AddNation(pnwtest.Nation{ID: outsiderID, NationName: "Giedi Prime", LeaderName: "Vladimir", Score: 3000})
-	f.AddNation(pnwtest.Nation{ID: 103, NationName: "Ix", AllianceID: allianceID, AlliancePosition: "APPLICANT"})
+	f.AddNation(fakepnw.Nation{ID: memberID, NationName: "Caladan", LeaderName: "Leto", AllianceID: allianceID, Score: 1000})
+	f.AddNation(fakepnw.Nation{ID: outsiderID, NationName: "Giedi Prime", LeaderName: "Vladimir", Score: 3000})
+	f.AddNation(fakepnw.Nation{ID: 103, NationName: "Ix", AllianceID: allianceID, AlliancePosition: "APPLICANT"})
 	f.AddKey(botKey, outsiderID)
 	f.AddKey(officerKey, officerID, "alliance_view_bank", "alliance_withdraw_bank", "nation_view_trades")
 	f.AddKey(memberKey, memberID)

@@ -6,5 +6,5 @@ import _ "embed"
 var schemaSDL string
 
 // Schema returns the game's GraphQL schema (SDL) the client is generated
-// from; package pnwtest validates queries against it.
+// from; package fakepnw validates queries against it.
 func Schema() string { return schemaSDL }

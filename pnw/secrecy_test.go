@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"pnwbot/pnw"
-	"pnwbot/pnw/pnwtest"
+	"pnwbot/pnw/fakepnw"
 )
 
 // TestKeysNeverLeak drives a transport error, an HTTP error and a GraphQL
@@ -34,17 +34,17 @@ func TestKeysNeverLeak(t *testing.T) {
 			require.NoError(t, err)
 
 			// A GraphQL error that quotes the key.
-			b.fake.Fail(pnwtest.Failure{Message: "Invalid API key " + memberKey + " supplied.", Times: 1})
+			b.fake.Fail(fakepnw.Failure{Message: "Invalid API key " + memberKey + " supplied.", Times: 1})
 			_, err = c.AllianceBank(t.Context(), memberKey, allianceID)
 			require.ErrorIs(t, err, pnw.ErrInvalidKey)
 			errs = append(errs, err)
 
 			// HTTP errors whose bodies quote the key.
-			b.fake.Fail(pnwtest.Failure{Status: 500, Message: officerKey, Times: 1})
+			b.fake.Fail(fakepnw.Failure{Status: 500, Message: officerKey, Times: 1})
 			_, err = c.AllianceBankRecords(t.Context(), officerKey, allianceID, 0)
 			require.ErrorIs(t, err, pnw.ErrGameDown)
 			errs = append(errs, err)
-			b.fake.Fail(pnwtest.Failure{Status: 401, Message: "Unknown key " + outsideKey, Times: 1})
+			b.fake.Fail(fakepnw.Failure{Status: 401, Message: "Unknown key " + outsideKey, Times: 1})
 			_, err = c.Me(t.Context(), outsideKey)
 			require.ErrorIs(t, err, pnw.ErrInvalidKey)
 			errs = append(errs, err)
@@ -128,7 +128,7 @@ func TestLongErrorMessages(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			c, b := setup(t, withoutCache)
-			b.fake.Fail(pnwtest.Failure{Message: msg, Times: 1})
+			b.fake.Fail(fakepnw.Failure{Message: msg, Times: 1})
 			_, err := c.AllianceBank(t.Context(), memberKey, allianceID)
 			var e *pnw.Error
 			require.ErrorAs(t, err, &e)

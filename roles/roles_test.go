@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"pnwbot/pnw"
-	"pnwbot/pnw/pnwtest"
+	"pnwbot/pnw/fakepnw"
 	"pnwbot/roles"
 	"pnwbot/secrets"
 	"pnwbot/store"
@@ -83,14 +83,14 @@ func (s *server) has(user string) []string {
 func TestSync(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	fake, err := pnwtest.New()
+	fake, err := fakepnw.New()
 	require.NoError(t, err)
 	t.Cleanup(fake.Close)
 	fake.AddKey(botKey, 1)
-	fake.AddAlliance(pnwtest.Alliance{ID: rose, Name: "Rose"})
-	fake.AddNation(pnwtest.Nation{ID: 101, NationName: "Aliceland", AllianceID: rose, AlliancePosition: "LEADER"})
-	fake.AddNation(pnwtest.Nation{ID: 102, NationName: "Bobistan", AllianceID: rose, AlliancePosition: "APPLICANT"})
-	fake.AddNation(pnwtest.Nation{ID: 103, NationName: "Carolina"})
+	fake.AddAlliance(fakepnw.Alliance{ID: rose, Name: "Rose"})
+	fake.AddNation(fakepnw.Nation{ID: 101, NationName: "Aliceland", AllianceID: rose, AlliancePosition: "LEADER"})
+	fake.AddNation(fakepnw.Nation{ID: 102, NationName: "Bobistan", AllianceID: rose, AlliancePosition: "APPLICANT"})
+	fake.AddNation(fakepnw.Nation{ID: 103, NationName: "Carolina"})
 	game, err := pnw.New(pnw.Options{URL: fake.URL, APIKey: botKey})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = game.Close(ctx) })

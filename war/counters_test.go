@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"pnwbot/pnw"
-	"pnwbot/pnw/pnwtest"
+	"pnwbot/pnw/fakepnw"
 	"pnwbot/war"
 )
 
@@ -32,7 +32,7 @@ func TestCountersExcludeWhoCannotDeclare(t *testing.T) {
 	w := newWorld(t)
 	svc, _ := w.service(t, false)
 	// The attacker, score 1500: members of score 600 to 2000 can declare.
-	members := []pnwtest.Nation{
+	members := []fakepnw.Nation{
 		{ID: 301, NationName: "Strong", Score: 1400, Soldiers: 200000, Tanks: 15000, Aircraft: 1500, Ships: 100},
 		{ID: 302, NationName: "Weaker", Score: 1000, Soldiers: 100000, Tanks: 8000, Aircraft: 800, Ships: 50},
 		{ID: 303, NationName: "TooSmall", Score: 500, Soldiers: 900000, Aircraft: 9000},
@@ -96,8 +96,8 @@ func TestWarRoom(t *testing.T) {
 	require.False(t, again.Opened)
 
 	// A later war by the same attacker goes to the channel and the room.
-	w.game.AddNation(pnwtest.Nation{ID: 202, NationName: "Giedi", AllianceID: ours, Score: 1300})
-	second := w.subs.DeclareWar(pnwtest.War{AttID: attackerID, AttAllianceID: enemy, DefID: 202, DefAllianceID: ours})
+	w.game.AddNation(fakepnw.Nation{ID: 202, NationName: "Giedi", AllianceID: ours, Score: 1300})
+	second := w.subs.DeclareWar(fakepnw.War{AttID: attackerID, AttAllianceID: enemy, DefID: 202, DefAllianceID: ours})
 	w.alerts(t, 2)
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
@@ -106,12 +106,12 @@ func TestWarRoom(t *testing.T) {
 	require.Contains(t, msgs[1].Embeds[0].Title, "Giedi is attacked by Raidistan")
 
 	// Archived when both wars have ended, not before.
-	w.subs.UpdateWar(first.ID, func(x *pnwtest.War) { x.Ended = time.Now() })
+	w.subs.UpdateWar(first.ID, func(x *fakepnw.War) { x.Ended = time.Now() })
 	_, err = w.discord.WaitChannelEdit(ctx, alertChannel, alert.ID)
 	require.NoError(t, err)
 	th, _ = w.discord.Channel(room.ThreadID)
 	require.False(t, th.Archived)
-	w.subs.UpdateWar(second.ID, func(x *pnwtest.War) { x.Ended = time.Now() })
+	w.subs.UpdateWar(second.ID, func(x *fakepnw.War) { x.Ended = time.Now() })
 	require.Eventually(t, func() bool { th, _ := w.discord.Channel(room.ThreadID); return th.Archived }, 10*time.Second, 10*time.Millisecond)
 
 	// A war with no alert here has no room.

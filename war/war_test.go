@@ -11,10 +11,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"pnwbot/bot"
-	"pnwbot/bot/discordtest"
+	"pnwbot/bot/fakediscord"
 	"pnwbot/commands"
 	"pnwbot/pnw"
-	"pnwbot/pnw/pnwtest"
+	"pnwbot/pnw/fakepnw"
 	"pnwbot/pnw/stream"
 	"pnwbot/store"
 	"pnwbot/store/storetest"
@@ -35,9 +35,9 @@ const (
 
 type world struct {
 	st      *store.Store
-	game    *pnwtest.Server
-	subs    *pnwtest.Subscriptions
-	discord *discordtest.Fake
+	game    *fakepnw.Server
+	subs    *fakepnw.Subscriptions
+	discord *fakediscord.Fake
 	client  *pnw.Client
 	notify  commands.WarAlerts
 	alli    store.Alliance
@@ -50,24 +50,24 @@ func newWorld(t testing.TB) *world {
 	t.Helper()
 	w := &world{st: storetest.NewDB(t)}
 	var err error
-	w.game, err = pnwtest.New()
+	w.game, err = fakepnw.New()
 	require.NoError(t, err)
 	t.Cleanup(w.game.Close)
 	w.game.AddKey(botKey, 1)
-	w.game.AddAlliance(pnwtest.Alliance{ID: ours, Name: "Rose"})
-	w.game.AddAlliance(pnwtest.Alliance{ID: enemy, Name: "Raiders"})
-	w.game.AddNation(pnwtest.Nation{ID: attackerID, NationName: "Raidistan", LeaderName: "Grim", AllianceID: enemy, Score: 1500, NumCities: 15,
+	w.game.AddAlliance(fakepnw.Alliance{ID: ours, Name: "Rose"})
+	w.game.AddAlliance(fakepnw.Alliance{ID: enemy, Name: "Raiders"})
+	w.game.AddNation(fakepnw.Nation{ID: attackerID, NationName: "Raidistan", LeaderName: "Grim", AllianceID: enemy, Score: 1500, NumCities: 15,
 		Soldiers: 150000, Tanks: 12000, Aircraft: 1100, Ships: 90})
-	w.game.AddNation(pnwtest.Nation{ID: defenderID, NationName: "Arrakis", LeaderName: "Paul", AllianceID: ours, Score: 1400, NumCities: 14,
+	w.game.AddNation(fakepnw.Nation{ID: defenderID, NationName: "Arrakis", LeaderName: "Paul", AllianceID: ours, Score: 1400, NumCities: 14,
 		Soldiers: 70000, Tanks: 5000, Aircraft: 600, Ships: 20})
-	w.subs, err = pnwtest.NewSubscriptions(w.game)
+	w.subs, err = fakepnw.NewSubscriptions(w.game)
 	require.NoError(t, err)
 	t.Cleanup(w.subs.Close)
-	w.discord, err = discordtest.New()
+	w.discord, err = fakediscord.New()
 	require.NoError(t, err)
 	t.Cleanup(w.discord.Close)
-	w.discord.AddChannel(discordtest.GuildID, alertChannel, "war-alerts")
-	rest, err := bot.DialREST(t.Context(), bot.RESTOptions{Token: discordtest.Token, APIBaseURL: w.discord.URL})
+	w.discord.AddChannel(fakediscord.GuildID, alertChannel, "war-alerts")
+	rest, err := bot.DialREST(t.Context(), bot.RESTOptions{Token: fakediscord.Token, APIBaseURL: w.discord.URL})
 	require.NoError(t, err)
 	w.notify = commands.WarAlerts{Discord: rest}
 	w.client, err = pnw.New(pnw.Options{URL: w.game.URL, APIKey: botKey})
@@ -117,12 +117,12 @@ func (w *world) following(t testing.TB, sockets int) {
 	require.NoError(t, w.subs.WaitListeners(ctx, sockets, 2))
 }
 
-func (w *world) declare() pnwtest.War {
-	return w.subs.DeclareWar(pnwtest.War{AttID: attackerID, AttAllianceID: enemy, DefID: defenderID, DefAllianceID: ours, Reason: "for the spice"})
+func (w *world) declare() fakepnw.War {
+	return w.subs.DeclareWar(fakepnw.War{AttID: attackerID, AttAllianceID: enemy, DefID: defenderID, DefAllianceID: ours, Reason: "for the spice"})
 }
 
 // alerts waits until the alert channel holds n messages.
-func (w *world) alerts(t *testing.T, n int) []discordtest.Message {
+func (w *world) alerts(t *testing.T, n int) []fakediscord.Message {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
@@ -163,8 +163,8 @@ func TestAlertFromTheStream(t *testing.T) {
 	require.Equal(t, &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}, Users: []string{defenderUser}, Roles: []string{pingRole}}, m.AllowedMentions)
 
 	// A war between others, and one of ours declared on someone else, alert nothing.
-	w.subs.DeclareWar(pnwtest.War{AttID: 1, AttAllianceID: enemy, DefID: 2, DefAllianceID: 8})
-	w.subs.DeclareWar(pnwtest.War{AttID: defenderID, AttAllianceID: ours, DefID: attackerID, DefAllianceID: enemy})
+	w.subs.DeclareWar(fakepnw.War{AttID: 1, AttAllianceID: enemy, DefID: 2, DefAllianceID: 8})
+	w.subs.DeclareWar(fakepnw.War{AttID: defenderID, AttAllianceID: ours, DefID: attackerID, DefAllianceID: enemy})
 	w.quiet(t, 1)
 }
 
@@ -185,7 +185,7 @@ func TestPollAloneAlertsOnce(t *testing.T) {
 	svc, _ := w.service(t, false)
 	require.Contains(t, svc.StreamState(), "off")
 	// A war the game has, that no stream reported.
-	w.game.AddWar(pnwtest.War{ID: 41, Date: time.Now(), AttID: attackerID, AttAllianceID: enemy, DefID: defenderID, DefAllianceID: ours, WarType: "RAID", TurnsLeft: 60})
+	w.game.AddWar(fakepnw.War{ID: 41, Date: time.Now(), AttID: attackerID, AttAllianceID: enemy, DefID: defenderID, DefAllianceID: ours, WarType: "RAID", TurnsLeft: 60})
 	for range 2 {
 		_, err := svc.Poll(t.Context())
 		require.NoError(t, err)
@@ -198,7 +198,7 @@ func TestPollAloneAlertsOnce(t *testing.T) {
 func TestWarDeclaredBeforeAlertsIsNotNews(t *testing.T) {
 	w := newWorld(t)
 	svc, _ := w.service(t, false)
-	w.game.AddWar(pnwtest.War{ID: 42, Date: time.Now().Add(-time.Hour), AttID: attackerID, AttAllianceID: enemy, DefID: defenderID, DefAllianceID: ours, TurnsLeft: 50})
+	w.game.AddWar(fakepnw.War{ID: 42, Date: time.Now().Add(-time.Hour), AttID: attackerID, AttAllianceID: enemy, DefID: defenderID, DefAllianceID: ours, TurnsLeft: 50})
 	_, err := svc.Poll(t.Context())
 	require.NoError(t, err)
 	w.quiet(t, 0)
@@ -279,7 +279,7 @@ func TestWarEndingEditsTheAlert(t *testing.T) {
 		w.following(t, 1)
 		declared := w.declare()
 		m := w.alerts(t, 1)[0]
-		w.subs.UpdateWar(declared.ID, func(x *pnwtest.War) { x.Ended, x.WinnerID, x.TurnsLeft = time.Now(), attackerID, 40 })
+		w.subs.UpdateWar(declared.ID, func(x *fakepnw.War) { x.Ended, x.WinnerID, x.TurnsLeft = time.Now(), attackerID, 40 })
 		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 		defer cancel()
 		edited, err := w.discord.WaitChannelEdit(ctx, alertChannel, m.ID)
@@ -292,11 +292,11 @@ func TestWarEndingEditsTheAlert(t *testing.T) {
 	t.Run("from the poll", func(t *testing.T) {
 		w := newWorld(t)
 		svc, _ := w.service(t, false)
-		w.game.AddWar(pnwtest.War{ID: 43, Date: time.Now(), AttID: attackerID, AttAllianceID: enemy, DefID: defenderID, DefAllianceID: ours, TurnsLeft: 60})
+		w.game.AddWar(fakepnw.War{ID: 43, Date: time.Now(), AttID: attackerID, AttAllianceID: enemy, DefID: defenderID, DefAllianceID: ours, TurnsLeft: 60})
 		_, err := svc.Poll(t.Context())
 		require.NoError(t, err)
 		m := w.alerts(t, 1)[0]
-		w.subs.UpdateWar(43, func(x *pnwtest.War) { x.Ended, x.TurnsLeft = time.Now(), 0 }) // no stream follows: the poll finds it
+		w.subs.UpdateWar(43, func(x *fakepnw.War) { x.Ended, x.TurnsLeft = time.Now(), 0 }) // no stream follows: the poll finds it
 		res, err := svc.Poll(t.Context())
 		require.NoError(t, err)
 		require.Equal(t, 1, res.Ended)
@@ -319,7 +319,7 @@ func TestOffensiveAlertMentionsNobody(t *testing.T) {
 	w.service(t, true)
 	w.following(t, 1)
 	// Our member attacks a nation whose player happens to be linked too.
-	w.subs.DeclareWar(pnwtest.War{AttID: defenderID, AttAllianceID: ours, DefID: 300, DefAllianceID: enemy})
+	w.subs.DeclareWar(fakepnw.War{AttID: defenderID, AttAllianceID: ours, DefID: 300, DefAllianceID: enemy})
 	m := w.alerts(t, 1)[0]
 	require.Contains(t, m.Embeds[0].Title, "Arrakis declared war on")
 	require.Empty(t, m.Content)
@@ -329,7 +329,7 @@ func TestOffensiveAlertMentionsNobody(t *testing.T) {
 func TestAlertSentAgainWhenDiscordFailed(t *testing.T) {
 	w := newWorld(t)
 	svc, _ := w.service(t, false)
-	w.game.AddWar(pnwtest.War{ID: 44, Date: time.Now(), AttID: attackerID, AttAllianceID: enemy, DefID: defenderID, DefAllianceID: ours, TurnsLeft: 60})
+	w.game.AddWar(fakepnw.War{ID: 44, Date: time.Now(), AttID: attackerID, AttAllianceID: enemy, DefID: defenderID, DefAllianceID: ours, TurnsLeft: 60})
 	w.discord.BadGateway(100) // Discord's edge fails every try
 	_, err := svc.Poll(t.Context())
 	require.Error(t, err)
@@ -360,7 +360,7 @@ func TestStreamDownIsSaidNotFatal(t *testing.T) {
 	w.subs.Drop(0)
 	require.Eventually(t, func() bool { return svc.StreamDown() == "connecting; the poll covers" }, 10*time.Second, 10*time.Millisecond)
 	// Meanwhile the poll alerts.
-	w.game.AddWar(pnwtest.War{ID: 45, Date: time.Now(), AttID: attackerID, AttAllianceID: enemy, DefID: defenderID, DefAllianceID: ours, TurnsLeft: 60})
+	w.game.AddWar(fakepnw.War{ID: 45, Date: time.Now(), AttID: attackerID, AttAllianceID: enemy, DefID: defenderID, DefAllianceID: ours, TurnsLeft: 60})
 	_, err := svc.Poll(t.Context())
 	require.NoError(t, err)
 	w.alerts(t, 1)
@@ -376,13 +376,13 @@ func TestAlertsTurnedOnAreFollowed(t *testing.T) {
 	other, err := w.st.AllianceUpsert(t.Context(), store.AllianceUpsertParams{PnwAllianceID: 8, Name: "Thorn", RouteSlug: "thorn"})
 	require.NoError(t, err)
 	const otherChannel = "900000000000000002"
-	w.discord.AddChannel(discordtest.GuildID, otherChannel, "thorn-alerts")
+	w.discord.AddChannel(fakediscord.GuildID, otherChannel, "thorn-alerts")
 	_, err = w.st.WarAlertChannelSet(t.Context(), store.WarAlertChannelSetParams{AllianceID: other.ID, Kind: war.Defensive, ChannelID: otherChannel})
 	require.NoError(t, err)
 	_, subscribes, _ := w.subs.Counts()
 	require.Eventually(t, func() bool { _, n, _ := w.subs.Counts(); return n >= subscribes+2 }, 30*time.Second, 20*time.Millisecond)
 	require.Eventually(t, func() bool { return svc.StreamDown() == "" }, 10*time.Second, 5*time.Millisecond)
-	w.subs.DeclareWar(pnwtest.War{AttID: attackerID, AttAllianceID: enemy, DefID: 400, DefAllianceID: 8})
+	w.subs.DeclareWar(fakepnw.War{AttID: attackerID, AttAllianceID: enemy, DefID: 400, DefAllianceID: 8})
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
 	_, err = w.discord.WaitChannelMessages(ctx, otherChannel, 1)

@@ -16,9 +16,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"pnwbot/bot/discordtest"
+	"pnwbot/bot/fakediscord"
 	"pnwbot/config"
-	"pnwbot/pnw/pnwtest"
+	"pnwbot/pnw/fakepnw"
 	"pnwbot/secrets"
 	"pnwbot/settings"
 	"pnwbot/store"
@@ -62,18 +62,18 @@ func runDemo(ctx context.Context, getenv func(string) string) error {
 // starts pnwbot against them on databaseURL with /demo mounted; stopFakes
 // stops the fakes once the app is closed.
 func startDemo(ctx context.Context, getenv func(string) string, databaseURL string) (a *app, stopFakes func(), err error) {
-	discord, err := discordtest.New()
+	discord, err := fakediscord.New()
 	if err != nil {
 		return nil, nil, err
 	}
-	game, err := pnwtest.New()
+	game, err := fakepnw.New()
 	if err != nil {
 		discord.Close()
 		return nil, nil, err
 	}
 	// The game's subscriptions: subs.DeclareWar puts a war in the game and
 	// on its stream at once.
-	subs, err := pnwtest.NewSubscriptions(game)
+	subs, err := fakepnw.NewSubscriptions(game)
 	if err != nil {
 		game.Close()
 		discord.Close()
@@ -102,9 +102,9 @@ func startDemo(ctx context.Context, getenv func(string) string, databaseURL stri
 	env := map[string]string{
 		config.DatabaseURL:         databaseURL,
 		config.EncryptionKey:       secrets.GenerateKey(),
-		config.DiscordToken:        discordtest.Token,
+		config.DiscordToken:        fakediscord.Token,
 		config.DiscordAPIURL:       discord.URL,
-		config.DiscordGuildID:      discordtest.GuildID,
+		config.DiscordGuildID:      fakediscord.GuildID,
 		config.PNWAPIURL:           game.URL,
 		config.PNWAPIKey:           world.BotKey,
 		config.PNWBotKey:           world.MutationKey,
@@ -115,7 +115,7 @@ func startDemo(ctx context.Context, getenv func(string) string, databaseURL stri
 		config.LogLevel:            getenv(config.LogLevel),
 		config.LogFormat:           or(config.LogFormat, "text"),
 		// The dashboard: sign-in through the fake Discord, tess a super admin.
-		config.DiscordClientSecret:  discordtest.ClientSecret,
+		config.DiscordClientSecret:  fakediscord.ClientSecret,
 		config.PublicURL:            localURL(addr),
 		config.SuperAdminDiscordIDs: world.Users[0].ID,
 	}
@@ -130,7 +130,7 @@ func startDemo(ctx context.Context, getenv func(string) string, databaseURL stri
 	front := func(st *store.Store, server http.Handler) http.Handler {
 		page := demo.New(demo.Options{Discord: discord, World: world, Logger: logger,
 			AllianceSlug: func(ctx context.Context) (string, error) {
-				guild := discordtest.GuildID
+				guild := fakediscord.GuildID
 				al, err := st.AllianceGetByGuild(ctx, &guild)
 				if errors.Is(err, store.ErrNotFound) {
 					return "", nil

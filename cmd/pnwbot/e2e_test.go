@@ -15,9 +15,9 @@ import (
 	"github.com/bwmarrin/discordgo"
 	"github.com/stretchr/testify/require"
 
-	"pnwbot/bot/discordtest"
+	"pnwbot/bot/fakediscord"
 	"pnwbot/config"
-	"pnwbot/pnw/pnwtest"
+	"pnwbot/pnw/fakepnw"
 	"pnwbot/secrets"
 	"pnwbot/store"
 	"pnwbot/store/storetest"
@@ -35,20 +35,20 @@ func TestEndToEnd(t *testing.T) {
 	const botKey, playerKey = "botkey00000000000000", "playerkey00000000000"
 	game.AddKey(botKey, 1)
 	game.AddKey(playerKey, 4242, "nation_view_resources")
-	game.AddAlliance(pnwtest.Alliance{ID: 9, Name: "Rose", Acronym: "Rose", Rank: 4, Color: "purple"})
-	game.AddNation(pnwtest.Nation{ID: 1, NationName: "Bot Nation", LeaderName: "Bot"})
-	game.AddNation(pnwtest.Nation{ID: 4242, NationName: "Testonia", LeaderName: "Tess", AllianceID: 9, NumCities: 30, Color: "purple"})
+	game.AddAlliance(fakepnw.Alliance{ID: 9, Name: "Rose", Acronym: "Rose", Rank: 4, Color: "purple"})
+	game.AddNation(fakepnw.Nation{ID: 1, NationName: "Bot Nation", LeaderName: "Bot"})
+	game.AddNation(fakepnw.Nation{ID: 4242, NationName: "Testonia", LeaderName: "Tess", AllianceID: 9, NumCities: 30, Color: "purple"})
 
-	pub, priv := discordtest.NewKey()
+	pub, priv := fakediscord.NewKey()
 	dbURL := storetest.NewEmptyDB(t)
 	_, prefix := storetest.NewRedis(t) // this run's keys, deleted afterwards
 	env := map[string]string{
 		config.DatabaseURL:          dbURL,
 		config.RedisURL:             storetest.RedisURL(),
 		config.EncryptionKey:        secrets.GenerateKey(),
-		config.DiscordToken:         "Bot " + discordtest.Token,
+		config.DiscordToken:         "Bot " + fakediscord.Token,
 		config.DiscordAPIURL:        discord.URL,
-		config.DiscordGuildID:       discordtest.GuildID,
+		config.DiscordGuildID:       fakediscord.GuildID,
 		config.DiscordPublicKey:     hex.EncodeToString(pub),
 		config.PNWAPIURL:            game.URL,
 		config.PNWAPIKey:            botKey,
@@ -70,12 +70,12 @@ func TestEndToEnd(t *testing.T) {
 
 	// Registration: one bulk overwrite in the configured guild.
 	var names []string
-	for _, c := range discord.Commands(discordtest.GuildID) {
+	for _, c := range discord.Commands(fakediscord.GuildID) {
 		names = append(names, c.Name)
 	}
 	require.ElementsMatch(t, []string{"link", "unlink", "me", "preferences", "delete-account", "nation", "alliance", "bank", "admin", "war", "audit"}, names)
 
-	send := func(i *discordgo.Interaction) *discordtest.Reply {
+	send := func(i *discordgo.Interaction) *fakediscord.Reply {
 		t.Helper()
 		require.NoError(t, discord.SendInteraction(i))
 		r, err := discord.WaitResponse(ctx, i.ID)
@@ -84,22 +84,22 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	// /link opens the modal; submitting it links the nation.
-	r := send(discordtest.Command("/link"))
+	r := send(fakediscord.Command("/link"))
 	require.Equal(t, discordgo.InteractionResponseModal, r.Type)
 	require.Equal(t, "link/submit", r.CustomID)
-	r = send(discordtest.ModalSubmit("link/submit", map[string]string{"api_key": playerKey}))
+	r = send(fakediscord.ModalSubmit("link/submit", map[string]string{"api_key": playerKey}))
 	require.Equal(t, discordgo.InteractionResponseChannelMessageWithSource, r.Type)
 	require.True(t, r.Ephemeral())
 	require.Contains(t, r.Content, "Testonia")
 
 	st := a.st
-	u, err := st.UserGetByDiscordID(ctx, discordtest.UserID)
+	u, err := st.UserGetByDiscordID(ctx, fakediscord.UserID)
 	require.NoError(t, err)
 	require.EqualValues(t, 4242, *u.PnwNationID)
 	require.NotContains(t, string(u.PnwApiKey), playerKey)
 
 	// /me shows the profile, privately, and never the key.
-	r = send(discordtest.Command("/me"))
+	r = send(fakediscord.Command("/me"))
 	require.True(t, r.Ephemeral())
 	require.Len(t, r.Embeds, 1)
 	var me strings.Builder
@@ -122,7 +122,7 @@ func TestEndToEnd(t *testing.T) {
 	_, err = st.UserReplaceKey(ctx, store.UserReplaceKeyParams{ID: u.ID, OldKey: u.PnwApiKey, NewKey: sealed})
 	require.NoError(t, err)
 	a.checkKeys(ctx) // as the hourly check does
-	r = send(discordtest.Command("/me"))
+	r = send(fakediscord.Command("/me"))
 	me.Reset()
 	for _, f := range r.Embeds[0].Fields {
 		me.WriteString(f.Name + ": " + f.Value + "\n")
@@ -132,17 +132,17 @@ func TestEndToEnd(t *testing.T) {
 	require.Contains(t, get(t, "http://"+a.metricsListener.Addr().String()+"/metrics"), "pnwbot_stored_keys_unreadable 1")
 
 	// /nation by name, publicly.
-	r = send(discordtest.Command("/nation", discordtest.Option("nation", "Testonia")))
+	r = send(fakediscord.Command("/nation", fakediscord.Option("nation", "Testonia")))
 	require.False(t, r.Ephemeral())
 	require.Equal(t, "Testonia", r.Embeds[0].Title)
-	r = send(discordtest.Autocomplete("/nation", discordtest.Focused(discordtest.Option("nation", "tes"))))
+	r = send(fakediscord.Autocomplete("/nation", fakediscord.Focused(fakediscord.Option("nation", "tes"))))
 	require.Equal(t, discordgo.InteractionApplicationCommandAutocompleteResult, r.Type)
 	require.Len(t, r.Choices, 1)
 
 	// The same commands over the HTTP interactions endpoint, answered inline.
-	body, err := discordtest.MarshalInteraction(discordtest.Command("/alliance/info", discordtest.Option("alliance", "9")))
+	body, err := fakediscord.MarshalInteraction(fakediscord.Command("/alliance/info", fakediscord.Option("alliance", "9")))
 	require.NoError(t, err)
-	signed := discordtest.SignedRequest(priv, body, time.Now())
+	signed := fakediscord.SignedRequest(priv, body, time.Now())
 	post, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/interactions", bytes.NewReader(body))
 	require.NoError(t, err)
 	post.Header = signed.Header
@@ -163,13 +163,13 @@ func TestEndToEnd(t *testing.T) {
 	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 
 	// /delete-account, then its button, removes the account.
-	r = send(discordtest.Command("/delete-account"))
+	r = send(fakediscord.Command("/delete-account"))
 	require.True(t, r.Ephemeral())
 	confirm := r.Components[0].(*discordgo.ActionsRow).Components[0].(*discordgo.Button)
-	r = send(discordtest.Component(confirm.CustomID))
+	r = send(fakediscord.Component(confirm.CustomID))
 	require.Equal(t, discordgo.InteractionResponseUpdateMessage, r.Type)
 	require.Contains(t, r.Content, "deleted")
-	_, err = st.UserGetByDiscordID(ctx, discordtest.UserID)
+	_, err = st.UserGetByDiscordID(ctx, fakediscord.UserID)
 	require.ErrorIs(t, err, store.ErrNotFound)
 	audit, err := st.AuditLogList(ctx, store.AuditLogListParams{RowLimit: 10})
 	require.NoError(t, err)
@@ -207,12 +207,12 @@ func TestEndToEnd(t *testing.T) {
 }
 
 // newFakes starts a fake Discord and a fake game, stopped when the test ends.
-func newFakes(t testing.TB) (*discordtest.Fake, *pnwtest.Server) {
+func newFakes(t testing.TB) (*fakediscord.Fake, *fakepnw.Server) {
 	t.Helper()
-	discord, err := discordtest.New()
+	discord, err := fakediscord.New()
 	require.NoError(t, err)
 	t.Cleanup(discord.Close)
-	game, err := pnwtest.New()
+	game, err := fakepnw.New()
 	require.NoError(t, err)
 	t.Cleanup(game.Close)
 	return discord, game

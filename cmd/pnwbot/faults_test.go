@@ -17,9 +17,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
-	"pnwbot/bot/discordtest"
+	"pnwbot/bot/fakediscord"
 	"pnwbot/pnw"
-	"pnwbot/pnw/pnwtest"
+	"pnwbot/pnw/fakepnw"
 	"pnwbot/secrets"
 	"pnwbot/store/storetest"
 )
@@ -27,26 +27,26 @@ import (
 // faultBundle is one replica of the binary against the fakes, with a linked
 // player, for a fault test to break something under.
 type faultBundle struct {
-	discord *discordtest.Fake
-	game    *pnwtest.Server
+	discord *fakediscord.Fake
+	game    *fakepnw.Server
 	priv    ed25519.PrivateKey
 	p       *process
 }
 
 // startFaultReplica starts the replica after prepare, when given, changed
 // the fake game and the environment.
-func startFaultReplica(t *testing.T, dbURL, redisURL string, prepare ...func(*pnwtest.Server, map[string]string)) *faultBundle {
+func startFaultReplica(t *testing.T, dbURL, redisURL string, prepare ...func(*fakepnw.Server, map[string]string)) *faultBundle {
 	t.Helper()
 	discord, game := newFakes(t)
 	replicaWorld(game)
-	pub, priv := discordtest.NewKey()
+	pub, priv := fakediscord.NewKey()
 	b := &faultBundle{discord: discord, game: game, priv: priv}
 	env := replicaEnv(discord, game, pub, dbURL, redisURL, secrets.GenerateKey())
 	for _, p := range prepare {
 		p(game, env)
 	}
 	b.p = startProcess(t, env)
-	status, r := b.post(t, discordtest.ModalSubmit("link/submit", map[string]string{"api_key": playerKey}))
+	status, r := b.post(t, fakediscord.ModalSubmit("link/submit", map[string]string{"api_key": playerKey}))
 	require.Equal(t, http.StatusOK, status)
 	require.Contains(t, r.Data.Content, "Testonia")
 	return b
@@ -101,13 +101,13 @@ func someone() *discordgo.User {
 // as sends i from a new user.
 func (b *faultBundle) as(t *testing.T, i *discordgo.Interaction) (int, *reply) {
 	t.Helper()
-	return b.post(t, discordtest.As(someone(), i))
+	return b.post(t, fakediscord.As(someone(), i))
 }
 
 // viaDiscord sends i to the replica as Discord does, so that the fake knows
 // the interaction when a deferred reply arrives over REST.
 func (b *faultBundle) viaDiscord(i *discordgo.Interaction) (int, error) {
-	body, err := discordtest.MarshalInteraction(i)
+	body, err := fakediscord.MarshalInteraction(i)
 	if err != nil {
 		return 0, err
 	}
@@ -115,7 +115,7 @@ func (b *faultBundle) viaDiscord(i *discordgo.Interaction) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	w := b.discord.ServeInteraction(httputil.NewSingleHostReverseProxy(target), discordtest.SignedRequest(b.priv, body, time.Now()), 0)
+	w := b.discord.ServeInteraction(httputil.NewSingleHostReverseProxy(target), fakediscord.SignedRequest(b.priv, body, time.Now()), 0)
 	return w.Code, nil
 }
 
@@ -141,23 +141,23 @@ func TestFaults(t *testing.T) {
 		down := time.Now()
 		for time.Since(down) < 10*time.Second {
 			start := time.Now()
-			status, r := b.post(t, discordtest.Command("/me"))
+			status, r := b.post(t, fakediscord.Command("/me"))
 			require.Less(t, time.Since(start), 3*time.Second, "answered within Discord's 3 s")
 			require.Equal(t, http.StatusOK, status)
 			require.Contains(t, r.text(), "The database is unavailable right now")
 			// What needs no database still answers.
-			status, r = b.as(t, discordtest.Command("/nation", discordtest.Option("nation", "4242")))
+			status, r = b.as(t, fakediscord.Command("/nation", fakediscord.Option("nation", "4242")))
 			require.Equal(t, http.StatusOK, status)
 			require.Contains(t, r.text(), "Testonia")
 			time.Sleep(time.Second) // paced: the linked user's rate limit allows 30 a minute
 		}
 		pg.Start()
 		took := recovered(t, func() bool {
-			status, r := b.as(t, discordtest.Command("/me"))
+			status, r := b.as(t, fakediscord.Command("/me"))
 			return status == http.StatusOK && !strings.Contains(r.text(), "unavailable")
 		})
 		t.Logf("PostgreSQL stopped for 10 s: recovered %v after it started again", took.Round(time.Millisecond))
-		require.True(t, profileShown(b.post(t, discordtest.Command("/me"))))
+		require.True(t, profileShown(b.post(t, fakediscord.Command("/me"))))
 
 		// Nothing lost: every game request of the outage is in the usage
 		// log once the replica flushed it on its way out.
@@ -176,12 +176,12 @@ func TestFaults(t *testing.T) {
 		b := startFaultReplica(t, storetest.NewEmptyDB(t), rd.RedisURL())
 		rd.Kill()
 		for range 10 {
-			status, r := b.post(t, discordtest.Command("/me"))
+			status, r := b.post(t, fakediscord.Command("/me"))
 			require.True(t, profileShown(status, r), "PostgreSQL stands in for Redis")
 		}
 		rd.Start()
 		took := recovered(t, func() bool {
-			status, r := b.as(t, discordtest.Command("/me"))
+			status, r := b.as(t, fakediscord.Command("/me"))
 			return status == http.StatusOK && strings.Contains(r.text(), "/link") && strings.Contains(get(t, b.p.metrics), "pnwbot_redis_breaker_state 0")
 		})
 		t.Logf("Redis killed: no command failed; back on Redis %v after it started again", took.Round(time.Millisecond))
@@ -191,19 +191,19 @@ func TestFaults(t *testing.T) {
 	t.Run("GameFailing", func(t *testing.T) {
 		t.Parallel()
 		b := startFaultReplica(t, storetest.NewEmptyDB(t), redisDB(t, 14))
-		for _, f := range []pnwtest.Failure{{Status: 500}, {Status: 429, Reset: time.Now().Add(5 * time.Second)}} {
+		for _, f := range []fakepnw.Failure{{Status: 500}, {Status: 429, Reset: time.Now().Add(5 * time.Second)}} {
 			b.game.Fail(f)
 			for range 5 {
 				start := time.Now()
-				status, r := b.as(t, discordtest.Command("/nation", discordtest.Option("nation", "1")))
+				status, r := b.as(t, fakediscord.Command("/nation", fakediscord.Option("nation", "1")))
 				require.Less(t, time.Since(start), 3*time.Second)
 				require.Equal(t, http.StatusOK, status)
 				require.NotContains(t, r.text(), "reference", "a clear answer, not an internal error")
 			}
 			healed := time.Now()
-			b.game.Fail(pnwtest.Failure{})
+			b.game.Fail(fakepnw.Failure{})
 			recovered(t, func() bool {
-				status, r := b.as(t, discordtest.Command("/nation", discordtest.Option("nation", "1")))
+				status, r := b.as(t, fakediscord.Command("/nation", fakediscord.Option("nation", "1")))
 				return status == http.StatusOK && strings.Contains(r.text(), "Bot Nation")
 			})
 			t.Logf("game answering %d: every command answered; whole again %v after it healed", f.Status, time.Since(healed).Round(time.Millisecond))
@@ -219,7 +219,7 @@ func TestFaults(t *testing.T) {
 		b.game.SetDelay(2500 * time.Millisecond)
 		b.discord.RateLimit(2)
 		b.discord.BadGateway(2)
-		i := discordtest.Command("/nation", discordtest.Option("nation", "1"))
+		i := fakediscord.Command("/nation", fakediscord.Option("nation", "1"))
 		status, err := b.viaDiscord(i)
 		require.NoError(t, err)
 		require.Equal(t, http.StatusOK, status, "deferred")
@@ -238,14 +238,14 @@ func TestFaults(t *testing.T) {
 		t.Parallel()
 		dbURL := storetest.NewEmptyDB(t)
 		var bind func(*testing.T, string, ed25519.PrivateKey)
-		b := startFaultReplica(t, dbURL, redisDB(t, 9), func(game *pnwtest.Server, env map[string]string) { bind = withdrawalWorld(game, env) })
+		b := startFaultReplica(t, dbURL, redisDB(t, 9), func(game *fakepnw.Server, env map[string]string) { bind = withdrawalWorld(game, env) })
 		bind(t, b.p.base, b.priv)
 		confirm := askWithdrawal(t, b.p.base, b.priv)
 		arrived := b.game.Requests() + 1
 		release := b.game.Hold()
 		answered := make(chan int, 1)
 		go func() {
-			status, _ := b.viaDiscord(discordtest.Component(confirm))
+			status, _ := b.viaDiscord(fakediscord.Component(confirm))
 			answered <- status
 		}()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -273,7 +273,7 @@ func TestFaults(t *testing.T) {
 		b := startFaultReplica(t, storetest.NewEmptyDB(t), redisDB(t, 10))
 		arrived := b.game.Requests() + 1
 		release := b.game.Hold()
-		i := discordtest.Command("/nation", discordtest.Option("nation", "1"))
+		i := fakediscord.Command("/nation", fakediscord.Option("nation", "1"))
 		answered := make(chan int, 1)
 		go func() {
 			status, _ := b.viaDiscord(i)

@@ -26,8 +26,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
-	"pnwbot/bot/discordtest"
-	"pnwbot/pnw/pnwtest"
+	"pnwbot/bot/fakediscord"
+	"pnwbot/pnw/fakepnw"
 	"pnwbot/secrets"
 	"pnwbot/store"
 	"pnwbot/store/storetest"
@@ -66,16 +66,16 @@ func BenchmarkTwoReplicasLoad(b *testing.B) {
 		require.NoError(b, err)
 	}
 	mix := []func() *discordgo.Interaction{
-		func() *discordgo.Interaction { return discordtest.Command("/me") },
-		func() *discordgo.Interaction { return discordtest.Command("/me") },
+		func() *discordgo.Interaction { return fakediscord.Command("/me") },
+		func() *discordgo.Interaction { return fakediscord.Command("/me") },
 		func() *discordgo.Interaction {
-			return discordtest.Command("/nation", discordtest.Option("nation", "4242"))
+			return fakediscord.Command("/nation", fakediscord.Option("nation", "4242"))
 		},
-		func() *discordgo.Interaction { return discordtest.Command("/alliance/members") },
+		func() *discordgo.Interaction { return fakediscord.Command("/alliance/members") },
 	}
 	reqs := make([]signedInteraction, b.N)
 	for n := range reqs {
-		reqs[n] = sign(b, priv, discordtest.As(people[n%users], mix[n%len(mix)]()))
+		reqs[n] = sign(b, priv, fakediscord.As(people[n%users], mix[n%len(mix)]()))
 	}
 
 	idle := make([]int64, len(replicas))
@@ -99,7 +99,7 @@ func BenchmarkTwoReplicasLoad(b *testing.B) {
 // 9 has 300 members and its leader's key is playerKey, a fresh database,
 // and a replica's environment on it with Redis database redisN.
 type loadWorld struct {
-	game *pnwtest.Server
+	game *fakepnw.Server
 	pub  ed25519.PublicKey
 	priv ed25519.PrivateKey
 	st   *store.Store
@@ -110,12 +110,12 @@ type loadWorld struct {
 func newLoadWorld(b *testing.B, redisN int) *loadWorld {
 	discord, game := newFakes(b)
 	replicaWorld(game)
-	game.AddNation(pnwtest.Nation{ID: 4242, NationName: "Testonia", LeaderName: "Tess", AllianceID: 9, AlliancePosition: "LEADER", NumCities: 30})
+	game.AddNation(fakepnw.Nation{ID: 4242, NationName: "Testonia", LeaderName: "Tess", AllianceID: 9, AlliancePosition: "LEADER", NumCities: 30})
 	for i := range 300 {
-		game.AddNation(pnwtest.Nation{ID: 10000 + i, NationName: fmt.Sprintf("Member %d", i), LeaderName: "M", AllianceID: 9, NumCities: 10 + i%20})
+		game.AddNation(fakepnw.Nation{ID: 10000 + i, NationName: fmt.Sprintf("Member %d", i), LeaderName: "M", AllianceID: 9, NumCities: 10 + i%20})
 	}
 	w := &loadWorld{game: game, st: storetest.NewDB(b)}
-	w.pub, w.priv = discordtest.NewKey()
+	w.pub, w.priv = fakediscord.NewKey()
 	encryptionKey := secrets.GenerateKey()
 	master, err := secrets.ParseKey(encryptionKey)
 	require.NoError(b, err)
@@ -127,9 +127,9 @@ func newLoadWorld(b *testing.B, redisN int) *loadWorld {
 
 // bind links the leader and binds alliance 9 to the guild through p.
 func (w *loadWorld) bind(b *testing.B, p *process) store.Alliance {
-	status, _ := post(b, p.base, w.priv, discordtest.ModalSubmit("link/submit", map[string]string{"api_key": playerKey}))
+	status, _ := post(b, p.base, w.priv, fakediscord.ModalSubmit("link/submit", map[string]string{"api_key": playerKey}))
 	require.Equal(b, http.StatusOK, status)
-	status, r := post(b, p.base, w.priv, discordtest.WithPermissions(discordtest.Command("/alliance/setup"), discordgo.PermissionManageGuild))
+	status, r := post(b, p.base, w.priv, fakediscord.WithPermissions(fakediscord.Command("/alliance/setup"), discordgo.PermissionManageGuild))
 	require.Equal(b, http.StatusOK, status)
 	require.Contains(b, r.Data.Content+fmt.Sprint(r.Data.Embeds), "Rose")
 	alliance, err := w.st.AllianceGetByPnwID(context.Background(), 9)
@@ -150,9 +150,9 @@ type signedInteraction struct {
 // sign marshals and signs i.
 func sign(tb testing.TB, key ed25519.PrivateKey, i *discordgo.Interaction) signedInteraction {
 	tb.Helper()
-	body, err := discordtest.MarshalInteraction(i)
+	body, err := fakediscord.MarshalInteraction(i)
 	require.NoError(tb, err)
-	return signedInteraction{body: body, header: discordtest.SignedRequest(key, body, time.Now()).Header}
+	return signedInteraction{body: body, header: fakediscord.SignedRequest(key, body, time.Now()).Header}
 }
 
 // drive sends reqs from benchClients clients, reqs[n] to base(n)'s POST
@@ -266,8 +266,8 @@ func BenchmarkBinary(b *testing.B) {
 	// The leader binds alliance 9; /nation 4242 and its members get cached.
 	alliance := w.bind(b, p)
 	for _, i := range []*discordgo.Interaction{
-		discordtest.Command("/nation", discordtest.Option("nation", "4242")),
-		discordtest.Command("/alliance/members"),
+		fakediscord.Command("/nation", fakediscord.Option("nation", "4242")),
+		fakediscord.Command("/alliance/members"),
 	} {
 		status, _ := post(b, p.base, priv, i)
 		require.Equal(b, http.StatusOK, status)
@@ -302,7 +302,7 @@ func BenchmarkBinary(b *testing.B) {
 		batch := &pgx.Batch{}
 		for _, u := range accounts(b, users) {
 			nation := 20000 + u.ID
-			game.AddNation(pnwtest.Nation{ID: int(nation), NationName: fmt.Sprintf("Nation %d", nation), LeaderName: "L", AllianceID: 9, NumCities: 12})
+			game.AddNation(fakepnw.Nation{ID: int(nation), NationName: fmt.Sprintf("Nation %d", nation), LeaderName: "L", AllianceID: 9, NumCities: 12})
 			sealed, err := keys.Seal(fmt.Sprintf("benchkey%012d", u.ID), u.KeySalt, secrets.NationKey(u.ID))
 			require.NoError(b, err)
 			batch.Queue(`UPDATE users SET pnw_nation_id = $2, pnw_api_key = $3, key_permissions = '{}', key_verified_at = now() WHERE id = $1`,
@@ -318,7 +318,7 @@ func BenchmarkBinary(b *testing.B) {
 		require.NoError(b, st.Pool.SendBatch(ctx, batch).Close())
 	}
 
-	nation := discordtest.Option("nation", "4242")
+	nation := fakediscord.Option("nation", "4242")
 	for _, c := range []struct {
 		name    string
 		prepare func(*testing.B, []*discordgo.User) // the users' accounts
@@ -328,10 +328,10 @@ func BenchmarkBinary(b *testing.B) {
 		// a linked /me looks up the user's own nation, cached afterwards.
 		warm bool
 	}{
-		{"me-unlinked", nil, func() *discordgo.Interaction { return discordtest.Command("/me") }, "/link", false},
-		{"me-linked", linked, func() *discordgo.Interaction { return discordtest.Command("/me") }, "led by L", true},
-		{"nation-cached", nil, func() *discordgo.Interaction { return discordtest.Command("/nation", nation) }, "Testonia", false},
-		{"alliance-members-cached", viewers, func() *discordgo.Interaction { return discordtest.Command("/alliance/members") }, "Member", false},
+		{"me-unlinked", nil, func() *discordgo.Interaction { return fakediscord.Command("/me") }, "/link", false},
+		{"me-linked", linked, func() *discordgo.Interaction { return fakediscord.Command("/me") }, "led by L", true},
+		{"nation-cached", nil, func() *discordgo.Interaction { return fakediscord.Command("/nation", nation) }, "Testonia", false},
+		{"alliance-members-cached", viewers, func() *discordgo.Interaction { return fakediscord.Command("/alliance/members") }, "Member", false},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			users := newUsers(b.N)
@@ -344,7 +344,7 @@ func BenchmarkBinary(b *testing.B) {
 			signAll := func() []signedInteraction {
 				reqs := make([]signedInteraction, b.N)
 				for n, u := range users {
-					reqs[n] = sign(b, priv, discordtest.As(u, c.i()))
+					reqs[n] = sign(b, priv, fakediscord.As(u, c.i()))
 				}
 				return reqs
 			}
@@ -458,7 +458,7 @@ const asFloor = "PNWBOT_TEST_FLOOR"
 // floorRunning is the line the floor logs once it serves.
 const floorRunning = "floor is running"
 
-// serveFloor serves discordtest.Floor on 127.0.0.1, at a free port.
+// serveFloor serves fakediscord.Floor on 127.0.0.1, at a free port.
 func serveFloor(publicKey string) error {
 	pub, err := hex.DecodeString(publicKey)
 	if err != nil {
@@ -469,5 +469,5 @@ func serveFloor(publicKey string) error {
 		return err
 	}
 	slog.New(slog.NewJSONHandler(os.Stderr, nil)).Info(floorRunning, "http", l.Addr().String(), "metrics", "")
-	return http.Serve(l, discordtest.Floor(pub))
+	return http.Serve(l, fakediscord.Floor(pub))
 }

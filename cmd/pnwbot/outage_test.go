@@ -14,9 +14,9 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
-	"pnwbot/bot/discordtest"
+	"pnwbot/bot/fakediscord"
 	"pnwbot/config"
-	"pnwbot/pnw/pnwtest"
+	"pnwbot/pnw/fakepnw"
 	"pnwbot/secrets"
 	"pnwbot/store/storetest"
 )
@@ -27,7 +27,7 @@ type outage struct {
 	t       *testing.T
 	ctx     context.Context
 	a       *app
-	discord *discordtest.Fake
+	discord *fakediscord.Fake
 	logs    *syncBuffer
 	users   int
 }
@@ -51,17 +51,17 @@ func startOutage(t *testing.T, dbURL, redisURL, prefix string, extra ...string) 
 	discord, game := newFakes(t)
 	game.AddKey(outageBotKey, 1)
 	game.AddKey(outagePlayerKey, outageNation)
-	game.AddNation(pnwtest.Nation{ID: 1, NationName: "Bot Nation", LeaderName: "Bot"})
-	game.AddAlliance(pnwtest.Alliance{ID: outageAlliance, Name: "Rose", Acronym: "Rose", Rank: 4, Color: "purple"})
-	game.AddNation(pnwtest.Nation{ID: outageNation, NationName: "Testonia", LeaderName: "Tess", AllianceID: outageAlliance})
-	game.AddNation(pnwtest.Nation{ID: outageOther, NationName: "Otherland", LeaderName: "Otto"})
+	game.AddNation(fakepnw.Nation{ID: 1, NationName: "Bot Nation", LeaderName: "Bot"})
+	game.AddAlliance(fakepnw.Alliance{ID: outageAlliance, Name: "Rose", Acronym: "Rose", Rank: 4, Color: "purple"})
+	game.AddNation(fakepnw.Nation{ID: outageNation, NationName: "Testonia", LeaderName: "Tess", AllianceID: outageAlliance})
+	game.AddNation(fakepnw.Nation{ID: outageOther, NationName: "Otherland", LeaderName: "Otto"})
 	env := map[string]string{
 		config.DatabaseURL:    dbURL,
 		config.RedisURL:       redisURL,
 		config.EncryptionKey:  secrets.GenerateKey(),
-		config.DiscordToken:   discordtest.Token,
+		config.DiscordToken:   fakediscord.Token,
 		config.DiscordAPIURL:  discord.URL,
-		config.DiscordGuildID: discordtest.GuildID,
+		config.DiscordGuildID: fakediscord.GuildID,
 		config.PNWAPIURL:      game.URL,
 		config.PNWAPIKey:      outageBotKey,
 		config.HTTPAddr:       "127.0.0.1:0",
@@ -90,7 +90,7 @@ func startOutage(t *testing.T, dbURL, redisURL, prefix string, extra ...string) 
 
 // answer is what a user saw of one interaction.
 type answer struct {
-	*discordtest.Reply
+	*fakediscord.Reply
 	deferred bool          // Discord showed "thinking…" first
 	took     time.Duration // until the answer itself, for the test's log
 }
@@ -98,7 +98,7 @@ type answer struct {
 // send sends i as user (a Discord user id) and waits for its answer.
 func (o *outage) send(user string, i *discordgo.Interaction) answer {
 	o.t.Helper()
-	i = discordtest.As(&discordgo.User{ID: user, Username: "user" + user}, i)
+	i = fakediscord.As(&discordgo.User{ID: user, Username: "user" + user}, i)
 	start := time.Now()
 	require.NoError(o.t, o.discord.SendInteraction(i))
 	r, err := o.discord.WaitResponse(o.ctx, i.ID)
@@ -122,7 +122,7 @@ func (o *outage) newUser() string {
 // link links outageNation for user.
 func (o *outage) link(user string) {
 	o.t.Helper()
-	r := o.send(user, discordtest.ModalSubmit("link/submit", map[string]string{"api_key": outagePlayerKey}))
+	r := o.send(user, fakediscord.ModalSubmit("link/submit", map[string]string{"api_key": outagePlayerKey}))
 	require.Contains(o.t, r.Content, "Testonia")
 }
 
@@ -152,7 +152,7 @@ func (o *outage) meBurst(user string, n int) (served int) {
 	var slowest time.Duration
 	deferred := 0
 	for range n {
-		r := o.send(user, discordtest.Command("/me"))
+		r := o.send(user, fakediscord.Command("/me"))
 		slowest = max(slowest, r.took)
 		if r.deferred {
 			deferred++
@@ -175,7 +175,7 @@ func (o *outage) waitRedisInUse(rdb *redis.Client) {
 	defer tick.Stop()
 	for {
 		user := o.newUser()
-		o.send(user, discordtest.Command("/me"))
+		o.send(user, fakediscord.Command("/me"))
 		if n, _ := rdb.Exists(o.ctx, redisPrefix+"ratelimit:user:"+user).Result(); n == 1 {
 			require.Equal(o.t, "pnwbot_redis_breaker_state 0", o.metric("pnwbot_redis_breaker_state"))
 			return
@@ -250,7 +250,7 @@ func TestDatabaseOutage(t *testing.T) {
 				user := o.newUser()
 				o.link(user)
 				nation := func(id int) *discordgo.Interaction {
-					return discordtest.Command("/nation", discordtest.Option("nation", fmt.Sprint(id)))
+					return fakediscord.Command("/nation", fakediscord.Option("nation", fmt.Sprint(id)))
 				}
 				require.Equal(t, "Testonia", o.send(user, nation(outageNation)).Embeds[0].Title)
 
@@ -258,7 +258,7 @@ func TestDatabaseOutage(t *testing.T) {
 				c.fail(srv)
 				// The first request finds the database gone, and may pay
 				// each deadline once; the breaker spares the others.
-				first := o.send(user, discordtest.Command("/me"))
+				first := o.send(user, fakediscord.Command("/me"))
 				require.Equal(t, down, first.Content)
 				t.Logf("%s: first /me after the failure: %v (deferred: %v)", t.Name(), first.took.Round(time.Millisecond), first.deferred)
 				var slowest time.Duration
@@ -277,9 +277,9 @@ func TestDatabaseOutage(t *testing.T) {
 				for range 3 {
 					check(nation(outageNation), "Testonia", false)
 					check(nation(outageOther), "Otherland", false)
-					check(discordtest.Command("/alliance/info", discordtest.Option("alliance", fmt.Sprint(outageAlliance))), "Rose (Rose)", false)
-					check(discordtest.Command("/me"), down, true)
-					check(discordtest.Command("/nation"), down, true)
+					check(fakediscord.Command("/alliance/info", fakediscord.Option("alliance", fmt.Sprint(outageAlliance))), "Rose (Rose)", false)
+					check(fakediscord.Command("/me"), down, true)
+					check(fakediscord.Command("/nation"), down, true)
 				}
 				t.Logf("%s: slowest answer with PostgreSQL down: %v", t.Name(), slowest.Round(time.Millisecond))
 				require.NotContains(t, o.logs.String(), `"interaction failed"`)
@@ -289,14 +289,14 @@ func TestDatabaseOutage(t *testing.T) {
 				c.recover(srv)
 				tick := time.NewTicker(100 * time.Millisecond)
 				defer tick.Stop()
-				for o.send(o.newUser(), discordtest.Command("/me")).Content == down {
+				for o.send(o.newUser(), fakediscord.Command("/me")).Content == down {
 					select {
 					case <-o.ctx.Done():
 						t.Fatal("PostgreSQL is back, the bot does not use it")
 					case <-tick.C:
 					}
 				}
-				require.Equal(t, "Your pnwbot profile", o.send(user, discordtest.Command("/me")).Embeds[0].Title)
+				require.Equal(t, "Your pnwbot profile", o.send(user, fakediscord.Command("/me")).Embeds[0].Title)
 			})
 		}
 	}

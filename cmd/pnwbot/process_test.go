@@ -20,7 +20,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
-	"pnwbot/bot/discordtest"
+	"pnwbot/bot/fakediscord"
 	"pnwbot/store/storetest"
 )
 
@@ -132,11 +132,11 @@ type reply struct {
 // the status and the first response.
 func post(t testing.TB, base string, key ed25519.PrivateKey, i *discordgo.Interaction) (int, *reply) {
 	t.Helper()
-	body, err := discordtest.MarshalInteraction(i)
+	body, err := fakediscord.MarshalInteraction(i)
 	require.NoError(t, err)
 	req, err := http.NewRequest(http.MethodPost, base+"/interactions", bytes.NewReader(body))
 	require.NoError(t, err)
-	req.Header = discordtest.SignedRequest(key, body, time.Now()).Header
+	req.Header = fakediscord.SignedRequest(key, body, time.Now()).Header
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()

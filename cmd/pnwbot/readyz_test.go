@@ -8,7 +8,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 	"github.com/stretchr/testify/require"
 
-	"pnwbot/bot/discordtest"
+	"pnwbot/bot/fakediscord"
 	"pnwbot/config"
 	"pnwbot/store/storetest"
 )
@@ -39,7 +39,7 @@ func TestReadyDuringRedisOutage(t *testing.T) {
 	rds.Kill()
 	user := o.newUser()
 	o.link(user)
-	require.Len(t, o.send(user, discordtest.Command("/me")).Embeds, 1, "served through PostgreSQL")
+	require.Len(t, o.send(user, fakediscord.Command("/me")).Embeds, 1, "served through PostgreSQL")
 	code, body = o.readyz()
 	require.Equal(t, http.StatusOK, code)
 	require.Equal(t, "ok\nredis: down, the PostgreSQL fallback in use\nunreadable stored keys: 0\n", body)
@@ -56,14 +56,14 @@ func TestReadyDuringRedisOutage(t *testing.T) {
 func TestCommandBurst(t *testing.T) {
 	t.Parallel()
 	o := startOutage(t, storetest.NewDB(t).Pool.Config().ConnString(), "", redisPrefix, config.DatabasePoolSize, "2")
-	want := o.send(o.newUser(), discordtest.Command("/me")).Content // not linked yet
+	want := o.send(o.newUser(), fakediscord.Command("/me")).Content // not linked yet
 	require.Contains(t, want, "/link")
 
 	const burst = 50
-	replies := make(chan *discordtest.Reply, burst)
+	replies := make(chan *fakediscord.Reply, burst)
 	errs := make(chan error, burst)
 	for range burst {
-		i := discordtest.As(&discordgo.User{ID: o.newUser(), Username: "burst"}, discordtest.Command("/me"))
+		i := fakediscord.As(&discordgo.User{ID: o.newUser(), Username: "burst"}, fakediscord.Command("/me"))
 		go func() {
 			r, err := o.reply(i)
 			if err != nil {
@@ -85,7 +85,7 @@ func TestCommandBurst(t *testing.T) {
 }
 
 // reply sends i and returns its answer, after a deferral when there is one.
-func (o *outage) reply(i *discordgo.Interaction) (*discordtest.Reply, error) {
+func (o *outage) reply(i *discordgo.Interaction) (*fakediscord.Reply, error) {
 	if err := o.discord.SendInteraction(i); err != nil {
 		return nil, err
 	}

@@ -15,10 +15,10 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
-	"pnwbot/bot/discordtest"
+	"pnwbot/bot/fakediscord"
 	"pnwbot/config"
 	"pnwbot/pnw"
-	"pnwbot/pnw/pnwtest"
+	"pnwbot/pnw/fakepnw"
 	"pnwbot/secrets"
 	"pnwbot/store"
 	"pnwbot/store/storetest"
@@ -26,14 +26,14 @@ import (
 
 // replicaEnv is the environment of a replica serving HTTP interactions only,
 // on dbURL and redisURL, against the fakes.
-func replicaEnv(discord *discordtest.Fake, game *pnwtest.Server, pub []byte, dbURL, redisURL, encryptionKey string) map[string]string {
+func replicaEnv(discord *fakediscord.Fake, game *fakepnw.Server, pub []byte, dbURL, redisURL, encryptionKey string) map[string]string {
 	return map[string]string{
 		config.DatabaseURL:      dbURL,
 		config.RedisURL:         redisURL,
 		config.EncryptionKey:    encryptionKey,
-		config.DiscordToken:     discordtest.Token,
+		config.DiscordToken:     fakediscord.Token,
 		config.DiscordAPIURL:    discord.URL,
-		config.DiscordGuildID:   discordtest.GuildID,
+		config.DiscordGuildID:   fakediscord.GuildID,
 		config.DiscordPublicKey: hex.EncodeToString(pub),
 		config.DiscordGateway:   "off",
 		config.PNWAPIURL:        game.URL,
@@ -44,12 +44,12 @@ func replicaEnv(discord *discordtest.Fake, game *pnwtest.Server, pub []byte, dbU
 }
 
 // replicaWorld adds to the fake game the bot's key, a player and an alliance.
-func replicaWorld(game *pnwtest.Server) {
+func replicaWorld(game *fakepnw.Server) {
 	game.AddKey("botkey00000000000000", 1)
-	game.AddNation(pnwtest.Nation{ID: 1, NationName: "Bot Nation", LeaderName: "Bot"})
-	game.AddAlliance(pnwtest.Alliance{ID: 9, Name: "Rose", Acronym: "Rose", Rank: 4, Color: "purple"})
+	game.AddNation(fakepnw.Nation{ID: 1, NationName: "Bot Nation", LeaderName: "Bot"})
+	game.AddAlliance(fakepnw.Alliance{ID: 9, Name: "Rose", Acronym: "Rose", Rank: 4, Color: "purple"})
 	game.AddKey(playerKey, 4242, "nation_view_resources")
-	game.AddNation(pnwtest.Nation{ID: 4242, NationName: "Testonia", LeaderName: "Tess", AllianceID: 9, NumCities: 30, Color: "purple"})
+	game.AddNation(fakepnw.Nation{ID: 4242, NationName: "Testonia", LeaderName: "Tess", AllianceID: 9, NumCities: 30, Color: "purple"})
 }
 
 const playerKey = "playerkey00000000000"
@@ -63,7 +63,7 @@ func TestTwoReplicas(t *testing.T) {
 	ctx := context.Background()
 	discord, game := newFakes(t)
 	replicaWorld(game)
-	pub, priv := discordtest.NewKey()
+	pub, priv := fakediscord.NewKey()
 	dbURL := storetest.NewEmptyDB(t)
 	env := replicaEnv(discord, game, pub, dbURL, redisDB(t, 11), secrets.GenerateKey())
 	bindAlliance := withdrawalWorld(game, env)
@@ -75,36 +75,36 @@ func TestTwoReplicas(t *testing.T) {
 	}
 	a, b := <-started, <-started
 	require.Equal(t, 1, discord.Registrations(), "one replica registered the commands")
-	require.NotEmpty(t, discord.Commands(discordtest.GuildID))
+	require.NotEmpty(t, discord.Commands(fakediscord.GuildID))
 	require.Nil(t, discord.Identify(), "no gateway session")
 	require.Equal(t, "ok\nunreadable stored keys: 0\n", get(t, a.base+"/readyz"), "ready without a gateway")
 
 	// Interactions spread over both: the link made on one is seen by the other.
-	status, r := post(t, a.base, priv, discordtest.ModalSubmit("link/submit", map[string]string{"api_key": playerKey}))
+	status, r := post(t, a.base, priv, fakediscord.ModalSubmit("link/submit", map[string]string{"api_key": playerKey}))
 	require.Equal(t, http.StatusOK, status)
 	require.Contains(t, r.Data.Content, "Testonia")
-	status, r = post(t, b.base, priv, discordtest.Command("/me"))
+	status, r = post(t, b.base, priv, fakediscord.Command("/me"))
 	require.Equal(t, http.StatusOK, status)
 	require.Contains(t, r.Data.Embeds[0].Fields[0].Value, "Testonia")
-	status, r = post(t, a.base, priv, discordtest.Command("/nation", discordtest.Option("nation", "Testonia")))
+	status, r = post(t, a.base, priv, fakediscord.Command("/nation", fakediscord.Option("nation", "Testonia")))
 	require.Equal(t, http.StatusOK, status)
 	require.Equal(t, "Testonia", r.Data.Embeds[0].Title)
 
 	// Discord retrying one interaction on the other replica: refused there.
-	info := discordtest.Command("/alliance/info", discordtest.Option("alliance", "9"))
+	info := fakediscord.Command("/alliance/info", fakediscord.Option("alliance", "9"))
 	status, _ = post(t, b.base, priv, info)
 	require.Equal(t, http.StatusOK, status)
 	status, _ = post(t, a.base, priv, info)
 	require.Equal(t, http.StatusConflict, status)
 
 	// A double click on "delete my account", one click on each replica.
-	status, r = post(t, a.base, priv, discordtest.Command("/delete-account"))
+	status, r = post(t, a.base, priv, fakediscord.Command("/delete-account"))
 	require.Equal(t, http.StatusOK, status)
 	confirm := r.Data.Components[0].Components[0].CustomID
 	clicks := make(chan int, 2)
 	for _, p := range []*process{a, b} {
 		go func() {
-			status, _ := post(t, p.base, priv, discordtest.Component(confirm))
+			status, _ := post(t, p.base, priv, fakediscord.Component(confirm))
 			clicks <- status
 		}()
 	}
@@ -118,14 +118,14 @@ func TestTwoReplicas(t *testing.T) {
 	require.Equal(t, 1, deletions)
 
 	// A withdrawal confirmed twice at once, on each replica: sent once.
-	status, _ = post(t, a.base, priv, discordtest.ModalSubmit("link/submit", map[string]string{"api_key": playerKey}))
+	status, _ = post(t, a.base, priv, fakediscord.ModalSubmit("link/submit", map[string]string{"api_key": playerKey}))
 	require.Equal(t, http.StatusOK, status)
 	bindAlliance(t, a.base, priv)
 	confirm = askWithdrawal(t, b.base, priv)
 	confirmed := make(chan string, 2)
 	for _, p := range []*process{a, b} {
 		go func() {
-			_, r := post(t, p.base, priv, discordtest.Component(confirm))
+			_, r := post(t, p.base, priv, fakediscord.Component(confirm))
 			confirmed <- r.text()
 		}()
 	}
@@ -166,7 +166,7 @@ func TestTwoReplicas(t *testing.T) {
 
 	// A replica that goes leaves the other serving.
 	require.Equal(t, 0, a.stop(t))
-	status, _ = post(t, b.base, priv, discordtest.Command("/nation", discordtest.Option("nation", "Testonia")))
+	status, _ = post(t, b.base, priv, fakediscord.Command("/nation", fakediscord.Option("nation", "Testonia")))
 	require.Equal(t, http.StatusOK, status)
 	require.Equal(t, 0, b.stop(t))
 }
@@ -175,17 +175,17 @@ func TestTwoReplicas(t *testing.T) {
 // key known to the game and to env, and, once binding runs (the leader's
 // /alliance setup done on base), the player's own key linked as the
 // alliance key that may withdraw. It returns binding.
-func withdrawalWorld(game *pnwtest.Server, env map[string]string) func(t *testing.T, base string, priv ed25519.PrivateKey) {
+func withdrawalWorld(game *fakepnw.Server, env map[string]string) func(t *testing.T, base string, priv ed25519.PrivateKey) {
 	const gameBotKey = "gamebotkey0000000000"
 	game.AddKey(playerKey, 4242, "nation_view_resources", "alliance_view_bank", "alliance_withdraw_bank")
-	game.AddNation(pnwtest.Nation{ID: 4242, NationName: "Testonia", LeaderName: "Tess", AllianceID: 9, AlliancePosition: "LEADER", NumCities: 30})
-	game.AddAlliance(pnwtest.Alliance{ID: 9, Name: "Rose", Acronym: "Rose", Rank: 4, Color: "purple", Bank: pnw.Amounts{pnw.Money: 1_000_000}})
+	game.AddNation(fakepnw.Nation{ID: 4242, NationName: "Testonia", LeaderName: "Tess", AllianceID: 9, AlliancePosition: "LEADER", NumCities: 30})
+	game.AddAlliance(fakepnw.Alliance{ID: 9, Name: "Rose", Acronym: "Rose", Rank: 4, Color: "purple", Bank: pnw.Amounts{pnw.Money: 1_000_000}})
 	game.SetBotKey(gameBotKey)
 	env[config.PNWBotKey] = gameBotKey
 	return func(t *testing.T, base string, priv ed25519.PrivateKey) {
 		t.Helper()
 		ctx := context.Background()
-		status, _ := post(t, base, priv, discordtest.WithPermissions(discordtest.Command("/alliance/setup"), discordgo.PermissionManageGuild))
+		status, _ := post(t, base, priv, fakediscord.WithPermissions(fakediscord.Command("/alliance/setup"), discordgo.PermissionManageGuild))
 		require.Equal(t, http.StatusOK, status)
 		st, err := store.Open(ctx, env[config.DatabaseURL], 4)
 		require.NoError(t, err)
@@ -194,7 +194,7 @@ func withdrawalWorld(game *pnwtest.Server, env map[string]string) func(t *testin
 		require.NoError(t, err)
 		keys, err := secrets.NewKeyring(master, nil)
 		require.NoError(t, err)
-		u, err := st.UserGetByDiscordID(ctx, discordtest.UserID)
+		u, err := st.UserGetByDiscordID(ctx, fakediscord.UserID)
 		require.NoError(t, err)
 		a, err := st.AllianceGetByPnwID(ctx, 9)
 		require.NoError(t, err)
@@ -212,8 +212,8 @@ func withdrawalWorld(game *pnwtest.Server, env map[string]string) func(t *testin
 // Confirm button's custom id.
 func askWithdrawal(t *testing.T, base string, priv ed25519.PrivateKey) string {
 	t.Helper()
-	status, r := post(t, base, priv, discordtest.Command("/alliance/withdraw",
-		discordtest.Option("recipient", "4242"), discordtest.Option("money", 700.0)))
+	status, r := post(t, base, priv, fakediscord.Command("/alliance/withdraw",
+		fakediscord.Option("recipient", "4242"), fakediscord.Option("money", 700.0)))
 	require.Equal(t, http.StatusOK, status)
 	require.NotEmpty(t, r.Data.Components, "%s", r.text())
 	return r.Data.Components[0].Components[0].CustomID

@@ -14,9 +14,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"pnwbot/bot/discordtest"
+	"pnwbot/bot/fakediscord"
 	"pnwbot/config"
-	"pnwbot/pnw/pnwtest"
+	"pnwbot/pnw/fakepnw"
 	"pnwbot/secrets"
 	"pnwbot/store/storetest"
 )
@@ -82,7 +82,7 @@ func TestFailedStarts(t *testing.T) {
 	discord, game := newFakes(t)
 	const gameKey = "botkey00000000000000"
 	game.AddKey(gameKey, 1)
-	game.AddNation(pnwtest.Nation{ID: 1, NationName: "Bot Nation", LeaderName: "Bot"})
+	game.AddNation(fakepnw.Nation{ID: 1, NationName: "Bot Nation", LeaderName: "Bot"})
 	dbURL := storetest.NewDB(t).Pool.Config().ConnString()
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -130,14 +130,14 @@ func TestFailedStarts(t *testing.T) {
 			env := map[string]string{
 				config.DatabaseURL:    dbURL,
 				config.EncryptionKey:  secrets.GenerateKey(),
-				config.DiscordToken:   discordtest.Token,
+				config.DiscordToken:   fakediscord.Token,
 				config.DiscordAPIURL:  discord.URL,
 				config.PNWAPIURL:      game.URL,
 				config.PNWAPIKey:      gameKey,
 				config.HTTPAddr:       "127.0.0.1:0",
 				config.MetricsAddr:    "127.0.0.1:0",
 				config.LogLevel:       "error",
-				config.DiscordGuildID: discordtest.GuildID,
+				config.DiscordGuildID: fakediscord.GuildID,
 			}
 			for k, v := range c.change {
 				env[k] = v

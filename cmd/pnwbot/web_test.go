@@ -12,10 +12,10 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
-	"pnwbot/bot/discordtest"
+	"pnwbot/bot/fakediscord"
 	"pnwbot/config"
 	"pnwbot/pnw"
-	"pnwbot/pnw/pnwtest"
+	"pnwbot/pnw/fakepnw"
 	"pnwbot/secrets"
 	"pnwbot/store"
 	"pnwbot/store/storetest"
@@ -34,12 +34,12 @@ func TestDashboardInABrowser(t *testing.T) {
 	discord, game := newFakes(t)
 	const botKey = "botkey00000000000000"
 	game.AddKey(botKey, 1)
-	game.AddAlliance(pnwtest.Alliance{ID: 9, Name: "Rose", Acronym: "Rose", Score: 123456.78, Rank: 4, Color: "purple",
+	game.AddAlliance(fakepnw.Alliance{ID: 9, Name: "Rose", Acronym: "Rose", Score: 123456.78, Rank: 4, Color: "purple",
 		Bank: pnw.Amounts{pnw.Money: 12345678.9, pnw.Steel: 25000, pnw.Aluminum: 18000, pnw.Munitions: 9000, pnw.Gasoline: 7500, pnw.Food: 120000, pnw.Uranium: 800}})
 	const managerKey = "tessbankkey000000000"
 	game.AddKey(managerKey, 4242, "alliance_view_bank")
-	game.AddNation(pnwtest.Nation{ID: 1, NationName: "Bot Nation", LeaderName: "Bot"})
-	for _, n := range []pnwtest.Nation{
+	game.AddNation(fakepnw.Nation{ID: 1, NationName: "Bot Nation", LeaderName: "Bot"})
+	for _, n := range []fakepnw.Nation{
 		{ID: 4242, NationName: "Testonia", LeaderName: "Tess", AlliancePosition: "LEADER", Score: 4210.5, NumCities: 30, Soldiers: 210000, Tanks: 18000, Aircraft: 2250, Ships: 300},
 		{ID: 4243, NationName: "Aliceland", LeaderName: "Alice", AlliancePosition: "OFFICER", Score: 2500.25, NumCities: 21, Soldiers: 150000, Tanks: 12500, Aircraft: 1500, Ships: 200},
 		{ID: 4244, NationName: "Carolina", LeaderName: "Carol", AlliancePosition: "MEMBER", Score: 1320, NumCities: 12, Soldiers: 60000, Tanks: 4000, Aircraft: 600, Ships: 40},
@@ -48,17 +48,17 @@ func TestDashboardInABrowser(t *testing.T) {
 		n.AllianceID, n.Color = 9, "purple"
 		game.AddNation(n)
 	}
-	game.AddNation(pnwtest.Nation{ID: 5000, NationName: "Thornwall", LeaderName: "Thorn", Score: 3900, NumCities: 27})
-	game.AddWar(pnwtest.War{ID: 777, AttID: 4242, AttAllianceID: 9, DefID: 5000, WarType: "ORDINARY", TurnsLeft: 48, AttResistance: 88, DefResistance: 61})
+	game.AddNation(fakepnw.Nation{ID: 5000, NationName: "Thornwall", LeaderName: "Thorn", Score: 3900, NumCities: 27})
+	game.AddWar(fakepnw.War{ID: 777, AttID: 4242, AttAllianceID: 9, DefID: 5000, WarType: "ORDINARY", TurnsLeft: 48, AttResistance: 88, DefResistance: 61})
 
 	addr := freeAddr(t)
 	_, prefix := storetest.NewRedis(t)
 	env := map[string]string{
 		config.DatabaseURL: storetest.NewEmptyDB(t), config.RedisURL: storetest.RedisURL(),
-		config.EncryptionKey: secrets.GenerateKey(), config.DiscordToken: discordtest.Token, config.DiscordAPIURL: discord.URL,
-		config.DiscordGuildID: discordtest.GuildID, config.PNWAPIURL: game.URL, config.PNWAPIKey: botKey,
+		config.EncryptionKey: secrets.GenerateKey(), config.DiscordToken: fakediscord.Token, config.DiscordAPIURL: discord.URL,
+		config.DiscordGuildID: fakediscord.GuildID, config.PNWAPIURL: game.URL, config.PNWAPIKey: botKey,
 		config.HTTPAddr: addr, config.MetricsAddr: "127.0.0.1:0",
-		config.DiscordClientSecret: discordtest.ClientSecret, config.PublicURL: "http://" + addr,
+		config.DiscordClientSecret: fakediscord.ClientSecret, config.PublicURL: "http://" + addr,
 	}
 	cfg, err := loadConfig(func(k string) string { return env[k] }, runNeeds...)
 	require.NoError(t, err)

@@ -12,14 +12,14 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"pnwbot/pnw/pnwtest"
+	"pnwbot/pnw/fakepnw"
 	"pnwbot/pnw/stream"
 )
 
 const key = "stream-key"
 
 type bundle struct {
-	subs   *pnwtest.Subscriptions
+	subs   *fakepnw.Subscriptions
 	client *stream.Client
 	wars   chan map[string]any
 	done   chan error
@@ -29,11 +29,11 @@ type bundle struct {
 // setup runs a client on war create for defenders of alliance 7.
 func setup(t *testing.T) *bundle {
 	t.Helper()
-	game, err := pnwtest.New()
+	game, err := fakepnw.New()
 	require.NoError(t, err)
 	t.Cleanup(game.Close)
 	game.AddKey(key, 1)
-	subs, err := pnwtest.NewSubscriptions(game)
+	subs, err := fakepnw.NewSubscriptions(game)
 	require.NoError(t, err)
 	t.Cleanup(subs.Close)
 	b := &bundle{subs: subs, wars: make(chan map[string]any, 100), done: make(chan error, 1)}
@@ -92,9 +92,9 @@ func (b *bundle) none(t *testing.T) {
 
 func TestEventsOfTheFilteredAlliances(t *testing.T) {
 	b := setup(t)
-	b.subs.DeclareWar(pnwtest.War{ID: 1, AttID: 10, DefID: 20, DefAllianceID: 8}) // not ours
-	b.subs.DeclareWar(pnwtest.War{ID: 2, AttID: 10, DefID: 21, DefAllianceID: 7, Reason: "raid"})
-	b.subs.DeclareWar(pnwtest.War{ID: 3, AttID: 10, DefID: 22, DefAllianceID: 9})
+	b.subs.DeclareWar(fakepnw.War{ID: 1, AttID: 10, DefID: 20, DefAllianceID: 8}) // not ours
+	b.subs.DeclareWar(fakepnw.War{ID: 2, AttID: 10, DefID: 21, DefAllianceID: 7, Reason: "raid"})
+	b.subs.DeclareWar(fakepnw.War{ID: 3, AttID: 10, DefID: 22, DefAllianceID: 9})
 	require.Equal(t, float64(2), b.next(t))
 	require.Equal(t, float64(3), b.next(t))
 	b.none(t)
@@ -105,13 +105,13 @@ func TestEventsOfTheFilteredAlliances(t *testing.T) {
 
 func TestReconnectReplaysTheGap(t *testing.T) {
 	b := setup(t)
-	b.subs.DeclareWar(pnwtest.War{ID: 1, DefAllianceID: 7})
+	b.subs.DeclareWar(fakepnw.War{ID: 1, DefAllianceID: 7})
 	require.Equal(t, float64(1), b.next(t))
 
 	b.subs.Refuse(true)
 	b.subs.Drop(0) // the socket dies without a close code
 	require.Eventually(t, func() bool { return !b.client.Connected() }, 5*time.Second, 5*time.Millisecond)
-	b.subs.DeclareWar(pnwtest.War{ID: 2, DefAllianceID: 7}) // while nobody listens
+	b.subs.DeclareWar(fakepnw.War{ID: 2, DefAllianceID: 7}) // while nobody listens
 	b.subs.Refuse(false)
 	b.waitConnected(t)
 	require.Equal(t, float64(2), b.next(t), "the war of the gap is replayed by rollback")
@@ -124,13 +124,13 @@ func TestReconnectReplaysTheGap(t *testing.T) {
 
 func TestExpiredChannelSubscribesFromTheNewest(t *testing.T) {
 	b := setup(t)
-	b.subs.DeclareWar(pnwtest.War{ID: 1, DefAllianceID: 7})
+	b.subs.DeclareWar(fakepnw.War{ID: 1, DefAllianceID: 7})
 	require.Equal(t, float64(1), b.next(t))
 
 	b.subs.Refuse(true)
 	b.subs.Drop(4200)
 	require.Eventually(t, func() bool { return !b.client.Connected() }, 5*time.Second, 5*time.Millisecond)
-	b.subs.DeclareWar(pnwtest.War{ID: 2, DefAllianceID: 7})
+	b.subs.DeclareWar(fakepnw.War{ID: 2, DefAllianceID: 7})
 	b.subs.Expire()
 	b.subs.Refuse(false)
 	b.waitConnected(t)
@@ -151,7 +151,7 @@ func TestCloseCodes(t *testing.T) {
 		}, 10*time.Second, time.Millisecond)
 		// Other codes wait at least a second first.
 		require.Less(t, time.Since(start), time.Second)
-		b.subs.DeclareWar(pnwtest.War{ID: 5, DefAllianceID: 7})
+		b.subs.DeclareWar(fakepnw.War{ID: 5, DefAllianceID: 7})
 		require.Equal(t, float64(5), b.next(t))
 	})
 	t.Run("4001 stops for good", func(t *testing.T) {
@@ -171,11 +171,11 @@ func TestCloseCodes(t *testing.T) {
 }
 
 func TestPingKeepsAQuietSocket(t *testing.T) {
-	game, err := pnwtest.New()
+	game, err := fakepnw.New()
 	require.NoError(t, err)
 	defer game.Close()
 	game.AddKey(key, 1)
-	subs, err := pnwtest.NewSubscriptions(game)
+	subs, err := fakepnw.NewSubscriptions(game)
 	require.NoError(t, err)
 	defer subs.Close()
 	subs.SetActivityTimeout(1)
@@ -190,10 +190,10 @@ func TestPingKeepsAQuietSocket(t *testing.T) {
 }
 
 func TestBadKeyIsNotInTheError(t *testing.T) {
-	game, err := pnwtest.New()
+	game, err := fakepnw.New()
 	require.NoError(t, err)
 	defer game.Close()
-	subs, err := pnwtest.NewSubscriptions(game)
+	subs, err := fakepnw.NewSubscriptions(game)
 	require.NoError(t, err)
 	defer subs.Close()
 	var logged bytes.Buffer

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"sync"
 
-	"pnwbot/bot/discordtest"
+	"pnwbot/bot/fakediscord"
 )
 
 // step is one item of the first hour's checklist in the side bar. It is
@@ -35,7 +35,7 @@ var steps = []step{
 }
 
 // replyText is what a step's pattern reads of a reply.
-func replyText(r *discordtest.Reply) string {
+func replyText(r *fakediscord.Reply) string {
 	var b strings.Builder
 	b.WriteString(r.Content)
 	for _, e := range r.Embeds {
@@ -63,7 +63,7 @@ func newProgress() progress {
 }
 
 // observe ticks the steps the bot's reply shows done.
-func (p *progress) observe(r *discordtest.Reply) {
+func (p *progress) observe(r *fakediscord.Reply) {
 	text := replyText(r)
 	for _, s := range steps {
 		if s.Reply != nil && s.Reply.MatchString(text) {

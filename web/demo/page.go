@@ -22,7 +22,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
-	"pnwbot/bot/discordtest"
+	"pnwbot/bot/fakediscord"
 )
 
 //go:embed page.html message.html demo.js
@@ -41,7 +41,7 @@ const (
 // Page is the demo client. It serves GET /demo and, under /demo/, the
 // script and the JSON calls the script makes.
 type Page struct {
-	discord  *discordtest.Fake
+	discord  *fakediscord.Fake
 	world    World
 	logger   *slog.Logger
 	slug     func(context.Context) (string, error)
@@ -51,7 +51,7 @@ type Page struct {
 
 // Options are what the page needs.
 type Options struct {
-	Discord *discordtest.Fake
+	Discord *fakediscord.Fake
 	World   World
 	Logger  *slog.Logger
 	// AllianceSlug is the slug of the alliance bound to the demo's server,
@@ -98,7 +98,7 @@ func (p *Page) commands() []command {
 		}
 		out = append(out, command{Path: path, Description: description, Options: opts})
 	}
-	for _, c := range p.discord.Commands(discordtest.GuildID) {
+	for _, c := range p.discord.Commands(fakediscord.GuildID) {
 		walk(c.Name, c.Description, c.Options)
 	}
 	return out
@@ -280,12 +280,12 @@ func (p *Page) news(seen map[string]int, version string) (news, error) {
 			n.DMs[u.ID] = html
 		}
 	}
-	var channels []discordtest.Channel
+	var channels []fakediscord.Channel
 	for _, c := range p.world.Channels {
 		ch, _ := p.discord.Channel(c.ID)
 		channels = append(append(channels, ch), p.discord.Threads(c.ID)...)
 	}
-	posted := map[string][]*discordtest.Reply{}
+	posted := map[string][]*fakediscord.Reply{}
 	for _, c := range channels {
 		edits := 0 // a channel's version: its messages and their edits
 		for _, m := range p.discord.ChannelMessages(c.ID) {
@@ -309,7 +309,7 @@ func (p *Page) news(seen map[string]int, version string) (news, error) {
 }
 
 // renderAll renders messages the bot posted unasked.
-func (p *Page) renderAll(replies []*discordtest.Reply) ([]string, error) {
+func (p *Page) renderAll(replies []*fakediscord.Reply) ([]string, error) {
 	var out []string
 	for _, r := range replies {
 		html, err := renderMessage(r, "", p.world)
@@ -416,20 +416,20 @@ func (p *Page) interaction(a action) (*discordgo.Interaction, error) {
 			return nil, err
 		}
 	case "component":
-		i = discordtest.Component(a.CustomID)
+		i = fakediscord.Component(a.CustomID)
 	case "modal":
-		i = discordtest.ModalSubmit(a.CustomID, a.Values)
+		i = fakediscord.ModalSubmit(a.CustomID, a.Values)
 	default:
 		return nil, fmt.Errorf("unknown action %q", a.Type)
 	}
-	i = discordtest.WithPermissions(i, user.Permissions)
+	i = fakediscord.WithPermissions(i, user.Permissions)
 	if a.DM {
 		if a.Type != "component" && a.Type != "modal" {
 			return nil, errors.New("the server's commands are used in its channel")
 		}
-		i = discordtest.InDM(i)
+		i = fakediscord.InDM(i)
 	}
-	return discordtest.As(&discordgo.User{ID: user.ID, Username: user.Name}, i), nil
+	return fakediscord.As(&discordgo.User{ID: user.ID, Username: user.Name}, i), nil
 }
 
 func (p *Page) commandInteraction(a action) (*discordgo.Interaction, error) {
@@ -480,14 +480,14 @@ func (p *Page) commandInteraction(a action) (*discordgo.Interaction, error) {
 			if c == nil {
 				return nil, fmt.Errorf("%s: choose a channel", def.Name)
 			}
-			resolved.Channels[c.ID] = &discordgo.Channel{ID: c.ID, Name: c.Name, GuildID: discordtest.GuildID, Type: discordgo.ChannelTypeGuildText}
+			resolved.Channels[c.ID] = &discordgo.Channel{ID: c.ID, Name: c.Name, GuildID: fakediscord.GuildID, Type: discordgo.ChannelTypeGuildText}
 		}
 		opts = append(opts, o)
 	}
 	path := "/" + strings.ReplaceAll(cmd.Path, " ", "/")
-	i := discordtest.Command(path, opts...)
+	i := fakediscord.Command(path, opts...)
 	if a.Type == "autocomplete" {
-		i = discordtest.Autocomplete(path, opts...)
+		i = fakediscord.Autocomplete(path, opts...)
 	}
 	d := i.ApplicationCommandData()
 	d.Resolved = resolved

@@ -10,11 +10,11 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
-	"pnwbot/bot/discordtest"
+	"pnwbot/bot/fakediscord"
 )
 
 // render turns the bot's response to a into what the page shows.
-func (p *Page) render(r *discordtest.Reply, a action) (result, error) {
+func (p *Page) render(r *fakediscord.Reply, a action) (result, error) {
 	switch r.Type {
 	case discordgo.InteractionApplicationCommandAutocompleteResult:
 		return result{Kind: "choices", Choices: r.Choices}, nil
@@ -75,7 +75,7 @@ type inputView struct {
 	Paragraph bool
 }
 
-func renderMessage(r *discordtest.Reply, invoker string, w World) (string, error) {
+func renderMessage(r *fakediscord.Reply, invoker string, w World) (string, error) {
 	v := messageView{
 		Invoker: invoker, Private: r.Ephemeral(), Content: w.markdown(r.Content),
 		Thinking: r.Type == discordgo.InteractionResponseDeferredChannelMessageWithSource,
@@ -117,7 +117,7 @@ var buttonStyles = map[discordgo.ButtonStyle]string{
 	discordgo.DangerButton: "danger", discordgo.LinkButton: "link",
 }
 
-func modalOf(r *discordtest.Reply) modalView {
+func modalOf(r *fakediscord.Reply) modalView {
 	v := modalView{CustomID: r.CustomID, Title: r.Title}
 	for _, c := range r.Components {
 		if row, ok := c.(*discordgo.ActionsRow); ok {

@@ -5,9 +5,9 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
-	"pnwbot/bot/discordtest"
+	"pnwbot/bot/fakediscord"
 	"pnwbot/pnw"
-	"pnwbot/pnw/pnwtest"
+	"pnwbot/pnw/fakepnw"
 )
 
 // World is the fixture the demo runs in: what the fake game knows, the game
@@ -24,10 +24,10 @@ type World struct {
 	// Channels are its text channels, where the bot posts unasked.
 	Channels  []Channel
 	Events    []Event
-	Alliances []pnwtest.Alliance
-	Nations   []pnwtest.Nation
+	Alliances []fakepnw.Alliance
+	Nations   []fakepnw.Nation
 	// discord names the threads the bot starts.
-	discord *discordtest.Fake
+	discord *fakediscord.Fake
 }
 
 // Channel is a text channel of the demo's Discord server.
@@ -70,9 +70,9 @@ const (
 // Seed fills game and the Discord server of discord with the fixture world
 // (bob is a member of Rose, its leader tess);
 // its events act through game and its subscriptions, subs.
-func Seed(game *pnwtest.Server, subs *pnwtest.Subscriptions, discord *discordtest.Fake) World {
+func Seed(game *fakepnw.Server, subs *fakepnw.Subscriptions, discord *fakediscord.Fake) World {
 	founded := time.Date(2019, 3, 14, 12, 0, 0, 0, time.UTC)
-	w := World{discord: discord, BotKey: "demoBotKey000000", MutationKey: "demoMutationKey0", Alliances: []pnwtest.Alliance{
+	w := World{discord: discord, BotKey: "demoBotKey000000", MutationKey: "demoMutationKey0", Alliances: []fakepnw.Alliance{
 		{ID: rose, Name: "Rose", Acronym: "Rose", Score: 412345.6, AverageScore: 3120.5, Rank: 4, Color: "purple", AcceptMembers: true, Founded: founded,
 			Bank: pnw.Amounts{pnw.Money: 48_250_000, pnw.Food: 310_000, pnw.Steel: 42_000, pnw.Aluminum: 27_500, pnw.Gasoline: 18_000, pnw.Munitions: 21_000, pnw.Uranium: 1_900}},
 		{ID: arrgh, Name: "Arrgh", Acronym: "ARRGH", Score: 98765.4, AverageScore: 1890.2, Rank: 37, Color: "pink", Founded: founded.AddDate(1, 0, 0)},
@@ -83,24 +83,24 @@ func Seed(game *pnwtest.Server, subs *pnwtest.Subscriptions, discord *discordtes
 	}
 	active := time.Now().Add(-40 * time.Minute)
 	nations := []struct {
-		pnwtest.Nation
+		fakepnw.Nation
 		key, alliance string
 		officer       bool // the key may see and move the alliance's bank
 	}{
-		{pnwtest.Nation{ID: 101, NationName: "Testonia", LeaderName: "Tess", AllianceID: rose, AlliancePosition: "LEADER", Score: 5120.4, NumCities: 31, Color: "purple",
+		{fakepnw.Nation{ID: 101, NationName: "Testonia", LeaderName: "Tess", AllianceID: rose, AlliancePosition: "LEADER", Score: 5120.4, NumCities: 31, Color: "purple",
 			Soldiers: 225000, Tanks: 18000, Aircraft: 2250, Ships: 300, Missiles: 4, Nukes: 1, OffensiveWarsCount: 1}, "demoTestonia0000", "Rose", true},
-		{pnwtest.Nation{ID: 102, NationName: "Aliceland", LeaderName: "Alice", AllianceID: rose, AlliancePosition: "OFFICER", Score: 2500.5, NumCities: 21, Color: "purple",
+		{fakepnw.Nation{ID: 102, NationName: "Aliceland", LeaderName: "Alice", AllianceID: rose, AlliancePosition: "OFFICER", Score: 2500.5, NumCities: 21, Color: "purple",
 			Soldiers: 150000, Tanks: 12500, Aircraft: 1500, Ships: 200}, "demoAliceland000", "Rose", true},
-		{pnwtest.Nation{ID: 103, NationName: "Bobistan", LeaderName: "Bob", AllianceID: rose, Score: 1420.9, NumCities: 14, Color: "purple",
+		{fakepnw.Nation{ID: 103, NationName: "Bobistan", LeaderName: "Bob", AllianceID: rose, Score: 1420.9, NumCities: 14, Color: "purple",
 			Soldiers: 60000, Tanks: 5000, Aircraft: 800, Ships: 90, DefensiveWarsCount: 2}, "demoBobistan0000", "Rose", false},
-		{pnwtest.Nation{ID: 104, NationName: "Carolia", LeaderName: "Carol", AllianceID: syndicate, AlliancePosition: "HEIR", Score: 3890.2, NumCities: 26, Color: "orange",
+		{fakepnw.Nation{ID: 104, NationName: "Carolia", LeaderName: "Carol", AllianceID: syndicate, AlliancePosition: "HEIR", Score: 3890.2, NumCities: 26, Color: "orange",
 			Soldiers: 190000, Tanks: 15500, Aircraft: 1900, Ships: 240, Missiles: 2}, "demoCarolia00000", "The Syndicate", true},
-		{pnwtest.Nation{ID: 105, NationName: "Drifter Isle", LeaderName: "Dave", Score: 640.1, NumCities: 7, Color: "beige", BeigeTurns: 12,
+		{fakepnw.Nation{ID: 105, NationName: "Drifter Isle", LeaderName: "Dave", Score: 640.1, NumCities: 7, Color: "beige", BeigeTurns: 12,
 			Soldiers: 15000, Tanks: 700, Aircraft: 90}, "demoDrifter00000", "", false},
-		{pnwtest.Nation{ID: 106, NationName: "Skullport", LeaderName: "Redbeard", AllianceID: arrgh, AlliancePosition: "LEADER", Score: 4630.8, NumCities: 28, Color: "pink",
+		{fakepnw.Nation{ID: 106, NationName: "Skullport", LeaderName: "Redbeard", AllianceID: arrgh, AlliancePosition: "LEADER", Score: 4630.8, NumCities: 28, Color: "pink",
 			Soldiers: 205000, Tanks: 16500, Aircraft: 2100, Ships: 280, Missiles: 3}, "demoSkullport000", "Arrgh", true},
 	}
-	game.AddNation(pnwtest.Nation{ID: 1, NationName: "Pnwbot Nation", LeaderName: "pnwbot", Founded: founded, LastActive: active})
+	game.AddNation(fakepnw.Nation{ID: 1, NationName: "Pnwbot Nation", LeaderName: "pnwbot", Founded: founded, LastActive: active})
 	game.AddKey(w.BotKey, 1)
 	game.SetBotKey(w.MutationKey)
 	for _, n := range nations {
@@ -123,24 +123,24 @@ func Seed(game *pnwtest.Server, subs *pnwtest.Subscriptions, discord *discordtes
 	// The bot's role is above those it gives, as a server owner sets it.
 	w.Roles = []Role{{ID: "400000000000000002", Name: "Rose"}, {ID: "400000000000000003", Name: "Rose government"}}
 	const botRole = "400000000000000009"
-	discord.AddRole(discordtest.GuildID, discordtest.GuildID, "@everyone", 0)
+	discord.AddRole(fakediscord.GuildID, fakediscord.GuildID, "@everyone", 0)
 	for i, r := range w.Roles {
-		discord.AddRole(discordtest.GuildID, r.ID, r.Name, i+1)
+		discord.AddRole(fakediscord.GuildID, r.ID, r.Name, i+1)
 	}
-	discord.AddRole(discordtest.GuildID, botRole, "pnwbot", len(w.Roles)+1)
-	discord.AddMember(discordtest.GuildID, discordtest.BotUserID, botRole)
+	discord.AddRole(fakediscord.GuildID, botRole, "pnwbot", len(w.Roles)+1)
+	discord.AddMember(fakediscord.GuildID, fakediscord.BotUserID, botRole)
 	for _, u := range w.Users {
-		discord.AddMember(discordtest.GuildID, u.ID)
+		discord.AddMember(fakediscord.GuildID, u.ID)
 	}
 	w.Channels = []Channel{{ID: "600000000000000001", Name: "war-alerts"}, {ID: "600000000000000002", Name: "audits"}}
 	for _, c := range w.Channels {
-		discord.AddChannel(discordtest.GuildID, c.ID, c.Name)
+		discord.AddChannel(fakediscord.GuildID, c.ID, c.Name)
 	}
 	w.Events = []Event{
 		{ID: "war", Label: "Arrgh declares war on Testonia",
 			Hint: "Skullport attacks; the alert arrives in #war-alerts once Rose chose it: /war alerts channel channel: #war-alerts kind: defensive",
 			do: func() error {
-				subs.DeclareWar(pnwtest.War{AttID: 106, AttAllianceID: arrgh, DefID: 101, DefAllianceID: rose, Reason: "Arrr, yer bank."})
+				subs.DeclareWar(fakepnw.War{AttID: 106, AttAllianceID: arrgh, DefID: 101, DefAllianceID: rose, Reason: "Arrr, yer bank."})
 				return nil
 			}},
 		{ID: "deposit", Label: "alice deposits 5,000,000 money with #deposit",

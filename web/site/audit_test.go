@@ -6,7 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"pnwbot/pnw/pnwtest"
+	"pnwbot/pnw/fakepnw"
 	"pnwbot/store"
 )
 
@@ -24,10 +24,10 @@ func TestAuditPage(t *testing.T) {
 	require.Equal(t, http.StatusOK, page.status)
 	require.Contains(t, page.body, "no audit rules yet")
 
-	b.game.AddNation(pnwtest.Nation{ID: 4243, NationName: "Bobistan", LeaderName: "Bob", AllianceID: rose, Color: "red", NumCities: 10,
-		Cities: []pnwtest.City{{ID: 1, Barracks: 30, Factory: 50, Hangar: 50, Drydock: 10}}})
-	b.game.AddNation(pnwtest.Nation{ID: tessNat, NationName: "Testonia", LeaderName: "Tess", AllianceID: rose, AlliancePosition: "LEADER",
-		NumCities: 21, Color: "purple", Cities: []pnwtest.City{{ID: 2, Barracks: 105, Factory: 105, Hangar: 105, Drydock: 63}}})
+	b.game.AddNation(fakepnw.Nation{ID: 4243, NationName: "Bobistan", LeaderName: "Bob", AllianceID: rose, Color: "red", NumCities: 10,
+		Cities: []fakepnw.City{{ID: 1, Barracks: 30, Factory: 50, Hangar: 50, Drydock: 10}}})
+	b.game.AddNation(fakepnw.Nation{ID: tessNat, NationName: "Testonia", LeaderName: "Tess", AllianceID: rose, AlliancePosition: "LEADER",
+		NumCities: 21, Color: "purple", Cities: []fakepnw.City{{ID: 2, Barracks: 105, Factory: 105, Hangar: 105, Drydock: 63}}})
 	for _, r := range []store.AuditRuleUpsertParams{
 		{AllianceID: a.ID, Kind: "color"},
 		{AllianceID: a.ID, Kind: "mmr", Mmr: []int32{5, 5, 5, 3}},

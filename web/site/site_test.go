@@ -28,9 +28,9 @@ import (
 
 	"pnwbot/bank"
 	"pnwbot/bot"
-	"pnwbot/bot/discordtest"
+	"pnwbot/bot/fakediscord"
 	"pnwbot/pnw"
-	"pnwbot/pnw/pnwtest"
+	"pnwbot/pnw/fakepnw"
 	"pnwbot/secrets"
 	"pnwbot/store"
 	"pnwbot/store/kv"
@@ -55,8 +55,8 @@ var (
 type bundle struct {
 	site    *site.Site
 	url     string
-	discord *discordtest.Fake
-	game    *pnwtest.Server
+	discord *fakediscord.Fake
+	game    *fakepnw.Server
 	st      *store.Store
 	rdb     *redis.Client
 	prefix  string
@@ -93,19 +93,19 @@ func setupWith(t testing.TB, cached bool, opts ...func(*site.Options, *bundle)) 
 	b.rdb, prefix = storetest.NewRedis(t)
 	b.prefix = prefix
 	var err error
-	b.discord, err = discordtest.New()
+	b.discord, err = fakediscord.New()
 	require.NoError(t, err)
 	t.Cleanup(b.discord.Close)
-	b.game, err = pnwtest.New()
+	b.game, err = fakepnw.New()
 	require.NoError(t, err)
 	t.Cleanup(b.game.Close)
 	b.game.AddKey(botKey, 1)
-	b.game.AddAlliance(pnwtest.Alliance{ID: rose, Name: "Rose", Acronym: "Rose", Score: 123456.78, Rank: 3, Color: "purple",
+	b.game.AddAlliance(fakepnw.Alliance{ID: rose, Name: "Rose", Acronym: "Rose", Score: 123456.78, Rank: 3, Color: "purple",
 		Flag: "https://politicsandwar.com/uploads/rose.png"})
-	b.game.AddNation(pnwtest.Nation{ID: 1, NationName: "Bot Nation", LeaderName: "Bot"})
-	b.game.AddNation(pnwtest.Nation{ID: tessNat, NationName: "Testonia", LeaderName: "Tess", AllianceID: rose, AlliancePosition: "LEADER",
+	b.game.AddNation(fakepnw.Nation{ID: 1, NationName: "Bot Nation", LeaderName: "Bot"})
+	b.game.AddNation(fakepnw.Nation{ID: tessNat, NationName: "Testonia", LeaderName: "Tess", AllianceID: rose, AlliancePosition: "LEADER",
 		Score: 2500.5, NumCities: 21, Color: "purple", DiscordID: userTess})
-	b.game.AddNation(pnwtest.Nation{ID: 4243, NationName: "Bobistan", LeaderName: "Bob", AllianceID: rose, AlliancePosition: "MEMBER",
+	b.game.AddNation(fakepnw.Nation{ID: 4243, NationName: "Bobistan", LeaderName: "Bob", AllianceID: rose, AlliancePosition: "MEMBER",
 		Score: 900, NumCities: 9, Color: "purple"})
 	var cache pnw.Cache
 	if cached {
@@ -124,7 +124,7 @@ func setupWith(t testing.TB, cached bool, opts ...func(*site.Options, *bundle)) 
 	b.url = "http://" + srv.Listener.Addr().String()
 	o := site.Options{
 		Store: b.st, Sessions: kv.NewSessionCache(b.rdb, prefix, b.macKey), Game: game, Keys: keys,
-		DiscordURL: b.discord.URL, ClientID: discordtest.AppID, ClientSecret: discordtest.ClientSecret,
+		DiscordURL: b.discord.URL, ClientID: fakediscord.AppID, ClientSecret: fakediscord.ClientSecret,
 		PublicURL: b.url, Now: b.clock, Ledger: bank.New(bank.Options{Store: b.st, Game: game, Now: b.clock}),
 		// No manager key can read a bank here; the browser test reads one.
 		Bank: func(context.Context, store.Alliance) (pnw.Result[pnw.AllianceBank], error) {
@@ -512,8 +512,8 @@ func TestAlliancePages(t *testing.T) {
 	_, err = b.st.AuditLogInsert(t.Context(), store.AuditLogInsertParams{UserID: &tessUser.ID, AllianceID: &a.ID, Action: "alliance.settings", ResourceType: "alliance", Success: true})
 	require.NoError(t, err)
 
-	b.game.AddNation(pnwtest.Nation{ID: 6001, NationName: "Thornland", AllianceID: 88})
-	b.game.AddWar(pnwtest.War{ID: 31, Date: time.Now(), WarType: "RAID", TurnsLeft: 17, AttID: 6001, AttAllianceID: 88, DefID: tessNat,
+	b.game.AddNation(fakepnw.Nation{ID: 6001, NationName: "Thornland", AllianceID: 88})
+	b.game.AddWar(fakepnw.War{ID: 31, Date: time.Now(), WarType: "RAID", TurnsLeft: 17, AttID: 6001, AttAllianceID: 88, DefID: tessNat,
 		DefAllianceID: rose, AttResistance: 80, DefResistance: 55})
 
 	page := do(t, manager, http.MethodGet, b.url+"/alliances/rose", nil)
@@ -566,9 +566,9 @@ func (b *bundle) registerMetadata(t *testing.T) {
 	t.Helper()
 	body, err := json.Marshal(site.RoleMetadata)
 	require.NoError(t, err)
-	req, err := http.NewRequest(http.MethodPut, b.discord.URL+"/api/v9/applications/"+discordtest.AppID+"/role-connections/metadata", strings.NewReader(string(body)))
+	req, err := http.NewRequest(http.MethodPut, b.discord.URL+"/api/v9/applications/"+fakediscord.AppID+"/role-connections/metadata", strings.NewReader(string(body)))
 	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bot "+discordtest.Token)
+	req.Header.Set("Authorization", "Bot "+fakediscord.Token)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
@@ -587,7 +587,7 @@ func TestLinkedRoles(t *testing.T) {
 	a := do(t, c, http.MethodGet, b.url+"/linked-role", nil)
 	require.Equal(t, http.StatusOK, a.status, a.body)
 	require.Contains(t, a.body, "connected to Discord")
-	want := &discordtest.RoleConnection{PlatformName: "Politics and War", PlatformUsername: "Testonia",
+	want := &fakediscord.RoleConnection{PlatformName: "Politics and War", PlatformUsername: "Testonia",
 		Metadata: map[string]string{"verified": "1", "alliance_id": "9", "cities": "21", "score": "2500"}}
 	require.Equal(t, want, b.discord.RoleConnection(userTess))
 	var sealed []byte
@@ -599,7 +599,7 @@ func TestLinkedRoles(t *testing.T) {
 	require.NoError(t, err)
 
 	// The nation grows and changes alliance: the periodic refresh follows.
-	b.game.AddNation(pnwtest.Nation{ID: tessNat, NationName: "Testonia", LeaderName: "Tess", AllianceID: 77, Score: 3000, NumCities: 22})
+	b.game.AddNation(fakepnw.Nation{ID: tessNat, NationName: "Testonia", LeaderName: "Tess", AllianceID: 77, Score: 3000, NumCities: 22})
 	n, err := b.site.LinkedRoles().RefreshRoleConnections(t.Context())
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
@@ -609,7 +609,7 @@ func TestLinkedRoles(t *testing.T) {
 	_, err = b.st.UserUnlink(t.Context(), u.ID)
 	require.NoError(t, err)
 	require.NoError(t, b.site.LinkedRoles().SyncRoleConnection(t.Context(), u.ID))
-	require.Equal(t, &discordtest.RoleConnection{PlatformName: "Politics and War", Metadata: map[string]string{"verified": "0"}},
+	require.Equal(t, &fakediscord.RoleConnection{PlatformName: "Politics and War", Metadata: map[string]string{"verified": "0"}},
 		b.discord.RoleConnection(userTess))
 
 	// /delete-account: emptied, and the grant is gone.
@@ -627,7 +627,7 @@ func TestLinkedRolesMembership(t *testing.T) {
 	b := setup(t)
 	b.linkTess(t, false)
 	b.registerMetadata(t)
-	applicant := pnwtest.Nation{ID: tessNat, NationName: "Testonia", LeaderName: "Tess", AllianceID: rose, AlliancePosition: "APPLICANT",
+	applicant := fakepnw.Nation{ID: tessNat, NationName: "Testonia", LeaderName: "Tess", AllianceID: rose, AlliancePosition: "APPLICANT",
 		Score: 2500.5, NumCities: 21, DiscordID: userTess}
 	b.game.AddNation(applicant)
 	b.discord.SignIn(tess)
@@ -664,7 +664,7 @@ func TestLinkedRolesMembership(t *testing.T) {
 func TestSecureCookies(t *testing.T) {
 	t.Parallel()
 	s, err := site.New(site.Options{Store: storetest.NewDB(t), DiscordURL: "https://discord.com",
-		ClientID: discordtest.AppID, ClientSecret: "secret", PublicURL: "https://pnwbot.example.org/"})
+		ClientID: fakediscord.AppID, ClientSecret: "secret", PublicURL: "https://pnwbot.example.org/"})
 	require.NoError(t, err)
 	rec := httptest.NewRecorder()
 	s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "https://pnwbot.example.org/login", nil))
@@ -851,7 +851,7 @@ func TestImagesFromTheGameOnly(t *testing.T) {
 	a := do(t, b.browser(t), http.MethodGet, b.url+"/", nil)
 	require.Contains(t, a.header.Get("Content-Security-Policy"), "img-src https://politicsandwar.com https://*.politicsandwar.com data:;")
 	b.linkTess(t, true)
-	b.game.AddAlliance(pnwtest.Alliance{ID: rose, Name: "Rose", Acronym: "Rose", Flag: "https://tracker.example/rose.png"})
+	b.game.AddAlliance(fakepnw.Alliance{ID: rose, Name: "Rose", Acronym: "Rose", Flag: "https://tracker.example/rose.png"})
 	pub := do(t, b.browser(t), http.MethodGet, b.url+"/a/rose", nil)
 	require.Equal(t, http.StatusOK, pub.status)
 	require.NotContains(t, pub.body, "tracker.example", "a flag elsewhere is left out")

@@ -1,4 +1,4 @@
-package discordtest
+package fakediscord
 
 import (
 	"bytes"
@@ -71,7 +71,7 @@ func Option(name string, value any) *discordgo.ApplicationCommandInteractionData
 	case bool:
 		o.Type = discordgo.ApplicationCommandOptionBoolean
 	default:
-		panic("discordtest: unsupported option value")
+		panic("fakediscord: unsupported option value")
 	}
 	return o
 }

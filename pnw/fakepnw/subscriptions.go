@@ -1,4 +1,4 @@
-package pnwtest
+package fakepnw
 
 import (
 	"context"
@@ -33,9 +33,9 @@ const AppKey = "a22734a47847a64386c8"
 // with auth, ping/pong, BULK_ events each followed by their _METADATA).
 // Every event pushed is kept, so since and rollback replay the gap.
 //
-//	subs, err := pnwtest.NewSubscriptions(game)
+//	subs, err := fakepnw.NewSubscriptions(game)
 //	defer subs.Close()
-//	subs.DeclareWar(pnwtest.War{AttID: 1, DefID: 2, DefAllianceID: 7}) // in GraphQL and on the stream
+//	subs.DeclareWar(fakepnw.War{AttID: 1, DefID: 2, DefAllianceID: 7}) // in GraphQL and on the stream
 //	subs.Drop(4200)                                                    // every socket closed with a code
 type Subscriptions struct {
 	// URL is PNW_SUBSCRIPTIONS_URL; SocketURL is PNW_SOCKET_URL.
@@ -111,7 +111,7 @@ func (k *socket) send(event, channel string, data any) {
 func NewSubscriptions(game *Server) (*Subscriptions, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return nil, fmt.Errorf("pnwtest: %w", err)
+		return nil, fmt.Errorf("fakepnw: %w", err)
 	}
 	s := &Subscriptions{game: game, secret: []byte(rand.Text()), changed: make(chan struct{}),
 		channels: map[string]*subChannel{}, sockets: map[string]*socket{}, activity: 120}

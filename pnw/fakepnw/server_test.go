@@ -1,4 +1,4 @@
-package pnwtest_test
+package fakepnw_test
 
 import (
 	"bytes"
@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"pnwbot/pnw"
-	"pnwbot/pnw/pnwtest"
+	"pnwbot/pnw/fakepnw"
 )
 
 type response struct {
@@ -32,13 +32,13 @@ func post(t *testing.T, url, key, query string, vars map[string]any) response {
 	return r
 }
 
-func setup(t *testing.T) *pnwtest.Server {
-	f, err := pnwtest.New()
+func setup(t *testing.T) *fakepnw.Server {
+	f, err := fakepnw.New()
 	require.NoError(t, err)
 	t.Cleanup(f.Close)
 	f.AddKey("k", 1)
-	f.AddAlliance(pnwtest.Alliance{ID: 9, Name: "Nine", Bank: pnw.Amounts{pnw.Money: 5}})
-	f.AddNation(pnwtest.Nation{ID: 1, NationName: "One", AllianceID: 9, LastActive: time.Date(2025, 5, 6, 7, 8, 9, 0, time.UTC)})
+	f.AddAlliance(fakepnw.Alliance{ID: 9, Name: "Nine", Bank: pnw.Amounts{pnw.Money: 5}})
+	f.AddNation(fakepnw.Nation{ID: 1, NationName: "One", AllianceID: 9, LastActive: time.Date(2025, 5, 6, 7, 8, 9, 0, time.UTC)})
 	return f
 }
 
@@ -82,15 +82,15 @@ func TestFakeSwitches(t *testing.T) {
 	const q = `{ me { requests } }`
 	require.Equal(t, http.StatusUnauthorized, post(t, f.URL, "unknown", q, nil).status)
 
-	f.Fail(pnwtest.Failure{Status: http.StatusTooManyRequests, Reset: time.Now().Add(time.Minute), Times: 1})
+	f.Fail(fakepnw.Failure{Status: http.StatusTooManyRequests, Reset: time.Now().Add(time.Minute), Times: 1})
 	r := post(t, f.URL, "k", q, nil)
 	require.Equal(t, http.StatusTooManyRequests, r.status)
 	require.Equal(t, "0", r.header.Get("X-RateLimit-Remaining"))
 	require.Equal(t, http.StatusOK, post(t, f.URL, "k", q, nil).status, "Times: 1")
 
-	f.Fail(pnwtest.Failure{Message: "Invalid API key."})
+	f.Fail(fakepnw.Failure{Message: "Invalid API key."})
 	require.Equal(t, "Invalid API key.", post(t, f.URL, "k", q, nil).Errors[0]["message"])
-	f.Fail(pnwtest.Failure{})
+	f.Fail(fakepnw.Failure{})
 	require.Empty(t, post(t, f.URL, "k", q, nil).Errors)
 
 	f.SetKeyLimit("k", 10, 10)

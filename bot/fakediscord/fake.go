@@ -1,11 +1,11 @@
-// Package discordtest is a fake Discord on 127.0.0.1, for tests and for
+// Package fakediscord is a fake Discord on 127.0.0.1, for tests and for
 // `pnwbot demo`: the REST endpoints pnwbot uses and a gateway websocket.
 // Point bot.Options.APIBaseURL at Fake.URL and use Token as the token. It behaves like Discord where tests
 // could be fooled: it checks the token, refuses a second callback to one
 // interaction and edits or follow-ups before the first, refuses (400) an
 // embed field without a name or value, refuses command definitions Discord
 // would refuse, and answers 429 with a JSON body.
-package discordtest
+package fakediscord
 
 import (
 	"bytes"
@@ -91,7 +91,7 @@ func (r *Reply) Ephemeral() bool { return r.Flags&discordgo.MessageFlagsEphemera
 func New() (*Fake, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return nil, fmt.Errorf("discordtest: %w", err)
+		return nil, fmt.Errorf("fakediscord: %w", err)
 	}
 	f := &Fake{
 		changed:    make(chan struct{}),
@@ -816,7 +816,7 @@ func (f *Fake) SendInteractionJSON(raw []byte) error {
 		return c != nil
 	})
 	if err != nil {
-		return fmt.Errorf("discordtest: no gateway connection")
+		return fmt.Errorf("fakediscord: no gateway connection")
 	}
 	return c.send(p)
 }

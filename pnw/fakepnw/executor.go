@@ -1,4 +1,4 @@
-package pnwtest
+package fakepnw
 
 import (
 	"encoding/json"

@@ -1,4 +1,4 @@
-package discordtest_test
+package fakediscord_test
 
 import (
 	"bytes"
@@ -10,21 +10,21 @@ import (
 	"github.com/bwmarrin/discordgo"
 	"github.com/stretchr/testify/require"
 
-	"pnwbot/bot/discordtest"
+	"pnwbot/bot/fakediscord"
 )
 
 // TestCommandRules: the fake refuses, as Discord does, a bulk overwrite
 // holding one command Discord would refuse, and keeps the last good set.
 func TestCommandRules(t *testing.T) {
-	fake, err := discordtest.New()
+	fake, err := fakediscord.New()
 	require.NoError(t, err)
 	t.Cleanup(fake.Close)
 	overwrite := func(cmds ...*discordgo.ApplicationCommand) int {
 		body, err := json.Marshal(cmds)
 		require.NoError(t, err)
-		req, err := http.NewRequest(http.MethodPut, fake.URL+"/api/v9/applications/"+discordtest.AppID+"/guilds/"+discordtest.GuildID+"/commands", bytes.NewReader(body))
+		req, err := http.NewRequest(http.MethodPut, fake.URL+"/api/v9/applications/"+fakediscord.AppID+"/guilds/"+fakediscord.GuildID+"/commands", bytes.NewReader(body))
 		require.NoError(t, err)
-		req.Header.Set("Authorization", "Bot "+discordtest.Token)
+		req.Header.Set("Authorization", "Bot "+fakediscord.Token)
 		req.Header.Set("Content-Type", "application/json")
 		resp, err := http.DefaultClient.Do(req)
 		require.NoError(t, err)
@@ -76,7 +76,7 @@ func TestCommandRules(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			require.Equal(t, http.StatusOK, overwrite(good))
 			require.Equal(t, http.StatusBadRequest, overwrite(good, bad))
-			require.Len(t, fake.Commands(discordtest.GuildID), 1, "the last good set stays")
+			require.Len(t, fake.Commands(fakediscord.GuildID), 1, "the last good set stays")
 		})
 	}
 }

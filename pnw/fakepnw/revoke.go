@@ -1,4 +1,4 @@
-package pnwtest
+package fakepnw
 
 // RevokeKey makes the game refuse key from now on, as when its owner
 // regenerates it.

@@ -1,4 +1,4 @@
-// Package pnwtest is an in-process fake of the Politics and War GraphQL API,
+// Package fakepnw is an in-process fake of the Politics and War GraphQL API,
 // for tests of package pnw and of the bot, and for `pnwbot demo`.
 //
 // Like the real server it validates every query against the game's schema
@@ -8,12 +8,12 @@
 // exactly the selected fields come back. Switches simulate the game's
 // failures: Fail (401, 429, 500, GraphQL errors) and SetDelay (slowness).
 //
-//	fake, err := pnwtest.New()
+//	fake, err := fakepnw.New()
 //	defer fake.Close()
 //	fake.AddKey("key", 100, "alliance_view_bank")
-//	fake.AddNation(pnwtest.Nation{ID: 100, NationName: "Arrakis", AllianceID: 7})
+//	fake.AddNation(fakepnw.Nation{ID: 100, NationName: "Arrakis", AllianceID: 7})
 //	client, _ := pnw.New(pnw.Options{URL: fake.URL, APIKey: "key"})
-package pnwtest
+package fakepnw
 
 import (
 	"context"
@@ -104,11 +104,11 @@ type Failure struct {
 func New() (*Server, error) {
 	schema, err := gqlparser.LoadSchema(&ast.Source{Name: "schema.graphql", Input: pnw.Schema()})
 	if err != nil {
-		return nil, fmt.Errorf("pnwtest: schema: %w", err)
+		return nil, fmt.Errorf("fakepnw: schema: %w", err)
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return nil, fmt.Errorf("pnwtest: %w", err)
+		return nil, fmt.Errorf("fakepnw: %w", err)
 	}
 	s := &Server{
 		schema:    schema,
@@ -136,7 +136,7 @@ func (s *Server) AddKey(key string, nationID int, perms ...string) {
 	set := map[string]bool{}
 	for _, p := range perms {
 		if def.Fields.ForName(p) == nil {
-			panic("pnwtest: unknown permission " + p)
+			panic("fakepnw: unknown permission " + p)
 		}
 		set[p] = true
 	}
@@ -218,12 +218,12 @@ func (s *Server) Deposit(nationID int, amounts pnw.Amounts, note string) (Bankre
 	a, inAlliance := s.alliances[n.AllianceID]
 	if !ok || !inAlliance {
 		s.mu.Unlock()
-		return Bankrec{}, fmt.Errorf("pnwtest: nation %d is not in an alliance", nationID)
+		return Bankrec{}, fmt.Errorf("fakepnw: nation %d is not in an alliance", nationID)
 	}
 	for r, v := range amounts {
 		if v < 0 {
 			s.mu.Unlock()
-			return Bankrec{}, fmt.Errorf("pnwtest: a deposit of %s is negative", pnw.Resource(r))
+			return Bankrec{}, fmt.Errorf("fakepnw: a deposit of %s is negative", pnw.Resource(r))
 		}
 		a.Bank[r] += v
 	}
