@@ -205,3 +205,45 @@ func TestAuditAutomation(t *testing.T) {
 	require.NoError(t, err)
 	require.NotNil(t, row.StoppedAt)
 }
+
+// TestAuditVacationMode: a member in vacation mode is away by design. Carol
+// (red, ten days away) goes on vacation: the report, her reminder and the
+// inactive-bracket automation leave her alone until she is back.
+func TestAuditVacationMode(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b, _, fake := reporting(t)
+	_, err := b.command(t, aliceID, "/audit/automation/inactive-bracket", fakediscord.Option("days", 7), fakediscord.Option("bracket", 12))
+	require.NoError(t, err)
+	b.game.SetInactiveDays(carolNat, 10)
+	carol := b.game.Nation(carolNat)
+	carol.VacationModeTurns = 40
+	b.game.AddNation(carol)
+	require.NoError(t, b.client.InvalidateTag(ctx, "alliance:77"))
+	b.now = time.Now() // the game's clock is the real one
+
+	did := b.pass(t)
+	require.Equal(t, 1, did.Reports)
+	require.Zero(t, did.Moved)
+	report := fake.ChannelMessages(auditChannel)[0].Embeds[0].Description
+	require.Contains(t, report, "**3** failing · **3** passing", "Carol passes while in vacation mode")
+	require.NotContains(t, report, "Carolina")
+	require.Empty(t, fake.DMs(carolID))
+	require.Equal(t, 11, b.game.Nation(carolNat).TaxID)
+	resp, err := b.command(t, aliceID, "/audit/run", nationOpt(carolNat))
+	require.NoError(t, err)
+	require.Contains(t, resp.Embeds[0].Description, "**Carolina** passes every rule.")
+
+	// Back from vacation the next day, still away: judged, reminded, moved.
+	carol.VacationModeTurns = 0
+	b.game.AddNation(carol)
+	require.NoError(t, b.client.InvalidateTag(ctx, "alliance:77"))
+	b.now = time.Now().Add(24 * time.Hour)
+	did = b.pass(t)
+	require.Equal(t, 1, did.Reports)
+	require.Equal(t, 1, did.Moved)
+	require.Equal(t, 12, b.game.Nation(carolNat).TaxID)
+	msgs := fake.ChannelMessages(auditChannel)
+	require.Contains(t, msgs[len(msgs)-2].Embeds[0].Description, "inactive 11 days, rule 3 · color red, rule purple")
+	require.Len(t, fake.DMs(carolID), 1)
+}

@@ -24,7 +24,8 @@ type BracketPlan struct {
 // (whole days, as the inactive rule counts them) move to the bracket; a
 // moved member active again moves back. A move undone by a manager stands
 // until the member is active again, else the next pass would redo it.
-// Applicants are not in a bracket yet and are left alone.
+// Applicants are not in a bracket yet, and members in vacation mode are
+// away by design (and pay no taxes meanwhile): both are left alone.
 func PlanBrackets(days int, members []Member, open []Move, undone map[int64]time.Time, now time.Time) BracketPlan {
 	var p BracketPlan
 	byID := make(map[int64]Member, len(members))
@@ -44,7 +45,7 @@ func PlanBrackets(days int, members []Member, open []Move, undone map[int64]time
 	}
 	for _, m := range members {
 		id := int64(m.NationID)
-		if m.Applicant || moved[id] || m.LastActive.IsZero() || InactiveDays(m, now) < days {
+		if m.Applicant || m.VacationTurns > 0 || moved[id] || m.LastActive.IsZero() || InactiveDays(m, now) < days {
 			continue
 		}
 		if at, ok := undone[id]; ok && !activeSince(m, at) {

@@ -22,6 +22,7 @@ func TestPlanBrackets(t *testing.T) {
 		{NationID: 7, LastActive: ago(time.Hour)},                 // undone, then active, now away again? no: active
 		{NationID: 8, Applicant: true, LastActive: ago(30 * day)}, // applicants are in no bracket
 		{NationID: 9}, // last activity unknown
+		{NationID: 10, VacationTurns: 20, LastActive: ago(30 * day)}, // in vacation mode: away by design
 	}
 	open := []ia.Move{
 		{ID: 40, NationID: 4, MovedAt: movedAt},

@@ -96,7 +96,9 @@ type Member struct {
 	Name      string
 	Leader    string
 	Applicant bool
-	Color     string
+	// VacationTurns are the turns left in vacation mode (0: not in it).
+	VacationTurns int
+	Color         string
 	// LastActive is zero when the game did not say.
 	LastActive time.Time
 	// Seniority is the days in the alliance (an applicant's: since applying).
@@ -178,9 +180,15 @@ func Check(r Rule, m Member, env Env) (string, bool) {
 
 // Applies says whether rule r of rules judges m: an applicant is judged by
 // the applicant rule only, a member by the others; of the mmr rules only
-// the one for m's city count.
+// the one for m's city count. A member in vacation mode is judged by the
+// discord rule only: they are away by design and the game freezes their
+// nation, so the other rules would ask what they need not or cannot do
+// until back.
 func Applies(rules []Rule, r Rule, m Member) bool {
 	if m.Applicant != (r.Kind == Applicant) {
+		return false
+	}
+	if m.VacationTurns > 0 && !m.Applicant && r.Kind != Discord {
 		return false
 	}
 	if r.Kind == MMR {

@@ -44,6 +44,12 @@ func TestCheck(t *testing.T) {
 		{"InactiveFiveDays", inactive, ia.Member{LastActive: ago(5*day + time.Hour)}, true, "inactive 5 days, rule 3"},
 		{"InactiveUnknown", inactive, ia.Member{}, false, ""},
 		{"InactiveApplicantNotChecked", inactive, ia.Member{Applicant: true, LastActive: ago(30 * day)}, false, ""},
+		{"InactiveVacationModeNotChecked", inactive, ia.Member{VacationTurns: 40, LastActive: ago(30 * day)}, false, ""},
+		{"ColorVacationModeNotChecked", ia.Rule{Kind: ia.Color}, ia.Member{VacationTurns: 1, Color: "red"}, false, ""},
+		{"MMRVacationModeNotChecked", mmr, ia.Member{VacationTurns: 1, Cities: 10}, false, ""},
+		{"MilitaryVacationModeNotChecked", military, ia.Member{VacationTurns: 1, Buildings: full}, false, ""},
+		{"DiscordVacationModeChecked", ia.Rule{Kind: ia.Discord}, ia.Member{VacationTurns: 1}, true, "discord: nation not linked with /link"},
+		{"ApplicantVacationModeChecked", applicant, ia.Member{Applicant: true, VacationTurns: 1, Seniority: 3}, true, "applicant 3 days, rule 2"},
 
 		{"ColorSame", ia.Rule{Kind: ia.Color}, ia.Member{Color: "Blue"}, false, ""},
 		{"ColorBeigeExcepted", ia.Rule{Kind: ia.Color}, ia.Member{Color: "beige"}, false, ""},
