@@ -242,6 +242,13 @@ type SeenNation struct {
 	SeenAt     time.Time `json:"seen_at"`
 }
 
+type StreamPosition struct {
+	Stream    string    `json:"stream"`
+	Millis    int64     `json:"millis"`
+	Nanos     int64     `json:"nanos"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
 type SystemAdmin struct {
 	ID           int64           `json:"id"`
 	UserID       int64           `json:"user_id"`

@@ -92,7 +92,7 @@ func (w *world) service(t testing.TB, withStream bool) (svc *war.Service, stop f
 	t.Helper()
 	var c *stream.Client
 	if withStream {
-		c = stream.New(stream.Options{SubscriptionsURL: w.subs.URL, SocketURL: w.subs.SocketURL, APIKey: botKey})
+		c = stream.New(stream.Options{SubscriptionsURL: w.subs.URL, SocketURL: w.subs.SocketURL, APIKey: botKey, Positions: war.Positions{Store: w.st}})
 	}
 	svc = war.New(war.Options{Store: w.st, Game: w.client, Notifier: w.notify, Stream: c})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -269,6 +269,35 @@ func TestTwoReplicasOneStream(t *testing.T) {
 	require.Eventually(t, func() bool { return second.StreamState() == "connected" }, 10*time.Second, 10*time.Millisecond)
 	w.declare()
 	w.alerts(t, 2)
+	w.quiet(t, 2)
+}
+
+// TestTakeoverResumesWhereTheStreamWas: the replica that takes the stream
+// over asks the game for what came after the newest event the holder saw,
+// kept in PostgreSQL: a war declared while nobody held the stream alerts
+// without a poll.
+func TestTakeoverResumesWhereTheStreamWas(t *testing.T) {
+	w := newWorld(t)
+	_, stopFirst := w.service(t, true)
+	w.following(t, 1)
+	second, _ := w.service(t, true)
+	require.Eventually(t, func() bool { return second.StreamState() == "held by another replica" }, 10*time.Second, 10*time.Millisecond)
+	w.declare()
+	w.alerts(t, 1)
+	// The holder saves its position once the war's batch is handled.
+	require.Eventually(t, func() bool {
+		_, err := w.st.StreamPositionGet(t.Context(), "war/create")
+		return err == nil
+	}, 10*time.Second, 10*time.Millisecond)
+
+	w.subs.Refuse(true) // nobody follows the stream for a while
+	stopFirst()
+	w.following(t, 0)
+	w.declare()
+	w.subs.Refuse(false)
+	msgs := w.alerts(t, 2) // replayed to the second replica: no poll ran
+	require.NotEqual(t, msgs[0].Embeds[0].Footer.Text, msgs[1].Embeds[0].Footer.Text)
+	require.Eventually(t, func() bool { return second.StreamState() == "connected" }, 10*time.Second, 10*time.Millisecond)
 	w.quiet(t, 2)
 }
 

@@ -313,7 +313,7 @@ func (a *app) newWar(cfg *config.Config, rest *bot.REST) {
 	var warStream *stream.Client
 	if cfg.PNWSubscriptions {
 		warStream = stream.New(stream.Options{SubscriptionsURL: cfg.PNWSubscriptionsURL, SocketURL: cfg.PNWSocketURL,
-			APIKey: string(cfg.PNWAPIKey), Logger: a.logger, Registerer: a.reg})
+			APIKey: string(cfg.PNWAPIKey), Positions: war.Positions{Store: a.st}, Logger: a.logger, Registerer: a.reg})
 	}
 	a.war = war.New(war.Options{Store: a.st, Game: a.game, Notifier: commands.WarAlerts{Discord: rest}, Stream: warStream,
 		Logger: a.logger, Registerer: a.reg})

@@ -66,10 +66,28 @@ type Options struct {
 	APIKey string
 	// HTTP makes the subscribe, auth and rollback calls; nil: a client
 	// with a 15 s timeout.
-	HTTP       *http.Client
+	HTTP *http.Client
+	// Positions keeps the newest event seen beyond this process; nil: in
+	// memory only.
+	Positions  Positions
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer // nil: no metrics
 }
+
+// Positions keeps, per model and event ("war/create"), the time of the
+// newest event seen, so that the next client to follow them, in this
+// process or another, resumes from it.
+type Positions interface {
+	// Load returns the saved time; false when none was.
+	Load(ctx context.Context, key string) (Stamp, bool, error)
+	// Save keeps s, unless a later time is kept already.
+	Save(ctx context.Context, key string, s Stamp) error
+}
+
+// maxResume is how old a saved time may be and still be resumed from: the
+// game replays about 10 minutes (unconfirmed), and the poll that backs the
+// stream covers a longer gap.
+const maxResume = 10 * time.Minute
 
 // Subscription is one stream of the game: a model ("war", "bankrec"), an
 // event ("create", "update", "delete") and filters ("att_alliance_id":
@@ -148,24 +166,48 @@ func (c *Client) Newest(model, event string) (Stamp, bool) {
 	return s, ok
 }
 
-func (c *Client) saw(model, event string, s Stamp) {
+// saw keeps s as the newest time of key when it is, and says whether it was.
+func (c *Client) saw(key string, s Stamp) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	key := model + "/" + event
-	if old, ok := c.newest[key]; !ok || s.after(old) {
-		c.newest[key] = s
+	if old, ok := c.newest[key]; ok && !s.after(old) {
+		return false
+	}
+	c.newest[key] = s
+	return true
+}
+
+// resume takes the saved time of each subscription's model and event when
+// it is later than what this client saw (another replica may have followed
+// them since) and recent enough to replay from.
+func (c *Client) resume(ctx context.Context, subs []Subscription) {
+	if c.o.Positions == nil {
+		return
+	}
+	oldest := time.Now().Add(-maxResume).UnixMilli()
+	for _, sub := range subs {
+		key := sub.Model + "/" + sub.Event
+		s, ok, err := c.o.Positions.Load(ctx, key)
+		switch {
+		case err != nil:
+			c.log.WarnContext(ctx, "pnw stream: the saved position is unreadable; the poll covers what comes before the stream", "subscription", key, "error", err)
+		case ok && s.Millis >= oldest:
+			c.saw(key, s)
+		}
 	}
 }
 
 // Run follows subs until ctx ends (nil) or the game closes the stream for
 // good (ErrClosedForGood). It reconnects on any other failure, with a
 // back-off by the close code. A later Run, with the same or other filters,
-// resumes each model and event from the newest event this client saw.
+// resumes each model and event from the newest event this client saw, or
+// Positions kept, whichever is later.
 func (c *Client) Run(ctx context.Context, subs []Subscription, handle Handler) error {
 	chans := make([]*channel, len(subs))
 	for i, s := range subs {
 		chans[i] = &channel{sub: s}
 	}
+	c.resume(ctx, subs)
 	backoff := time.Second
 	for {
 		start := time.Now()
@@ -395,8 +437,15 @@ func (c *Client) dispatch(ctx context.Context, k *conn, f frame, chans []*channe
 			c.log.WarnContext(ctx, "pnw stream: unreadable metadata", "event", f.Event)
 			return nil
 		}
+		key := ch.sub.Model + "/" + ch.sub.Event
 		last, seen := c.Newest(ch.sub.Model, ch.sub.Event)
-		c.saw(ch.sub.Model, ch.sub.Event, m.Max)
+		if c.saw(key, m.Max) && c.o.Positions != nil {
+			// The metadata follows its batch's events, handled by now: a
+			// replica resuming from it misses none of them.
+			if err := c.o.Positions.Save(ctx, key, m.Max); err != nil {
+				c.log.WarnContext(ctx, "pnw stream: position not saved", "subscription", key, "error", err)
+			}
+		}
 		if seen && m.After.after(last) {
 			// Events between last and After never came: ask for them again.
 			c.log.WarnContext(ctx, "pnw stream: a gap in the events; rolling back", "subscription", ch.sub.Model+"/"+ch.sub.Event)

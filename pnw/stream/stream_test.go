@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/url"
+	"sync"
 	"testing"
 	"time"
 
@@ -205,4 +206,90 @@ func TestBadKeyIsNotInTheError(t *testing.T) {
 	require.NoError(t, c.Run(ctx, []stream.Subscription{{Model: "war", Event: "create"}}, func(context.Context, stream.Event) error { return nil }))
 	require.Contains(t, logged.String(), "subscribe war/create")
 	require.NotContains(t, logged.String(), "secret-key-123")
+}
+
+// positions is a stream.Positions in memory.
+type positions struct {
+	mu    sync.Mutex
+	saved map[string]stream.Stamp
+}
+
+func (p *positions) Load(_ context.Context, key string) (stream.Stamp, bool, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s, ok := p.saved[key]
+	return s, ok, nil
+}
+
+func (p *positions) Save(_ context.Context, key string, s stream.Stamp) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.saved[key] = s
+	return nil
+}
+
+func stampOf(t time.Time) stream.Stamp {
+	return stream.Stamp{Millis: t.UnixMilli(), Nanos: int64(t.Nanosecond() % 1e6)}
+}
+
+// TestResumesFromTheSavedPosition: a new client resumes from the position
+// another saved when it is recent, so the game replays what came since;
+// from now when it is older than the game replays. It saves the newest
+// event it sees.
+func TestResumesFromTheSavedPosition(t *testing.T) {
+	game, err := fakepnw.New()
+	require.NoError(t, err)
+	t.Cleanup(game.Close)
+	game.AddKey(key, 1)
+	subs, err := fakepnw.NewSubscriptions(game)
+	require.NoError(t, err)
+	t.Cleanup(subs.Close)
+	before := time.Now().Add(-time.Second)
+	gap := subs.DeclareWar(fakepnw.War{AttID: 1, DefID: 2, DefAllianceID: 7})
+
+	follow := func(p *positions) chan float64 {
+		wars := make(chan float64, 10)
+		c := stream.New(stream.Options{SubscriptionsURL: subs.URL, SocketURL: subs.SocketURL, APIKey: key, Positions: p})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_ = c.Run(ctx, []stream.Subscription{{Model: "war", Event: "create", Filters: url.Values{"def_alliance_id": {"7"}}}},
+				func(_ context.Context, e stream.Event) error {
+					for _, r := range e.Records {
+						var m map[string]any
+						require.NoError(t, json.Unmarshal(r, &m))
+						wars <- m["id"].(float64)
+					}
+					return nil
+				})
+		}()
+		t.Cleanup(func() {
+			cancel()
+			<-done
+		})
+		require.Eventually(t, c.Connected, 10*time.Second, 5*time.Millisecond)
+		return wars
+	}
+	next := func(wars chan float64) float64 {
+		select {
+		case id := <-wars:
+			return id
+		case <-time.After(10 * time.Second):
+			t.Fatal("no war delivered")
+			return 0
+		}
+	}
+
+	recent := &positions{saved: map[string]stream.Stamp{"war/create": stampOf(before)}}
+	require.EqualValues(t, gap.ID, next(follow(recent)), "the war after the saved position is replayed")
+	require.Eventually(t, func() bool {
+		s, _, _ := recent.Load(t.Context(), "war/create")
+		return s.Millis >= before.UnixMilli()+1000
+	}, 10*time.Second, 5*time.Millisecond, "the newest event's time is saved")
+
+	stale := &positions{saved: map[string]stream.Stamp{"war/create": stampOf(before.Add(-time.Hour))}}
+	wars := follow(stale)
+	later := subs.DeclareWar(fakepnw.War{AttID: 1, DefID: 2, DefAllianceID: 7})
+	require.EqualValues(t, later.ID, next(wars), "an hour-old position is not resumed from: the gap is the poll's")
 }
