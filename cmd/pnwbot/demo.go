@@ -18,6 +18,7 @@ import (
 
 	"pnwbot/bot/fakediscord"
 	"pnwbot/config"
+	"pnwbot/keys"
 	"pnwbot/pnw/fakepnw"
 	"pnwbot/secrets"
 	"pnwbot/settings"
@@ -154,7 +155,37 @@ func startDemo(ctx context.Context, getenv func(string) string, databaseURL stri
 		a.close()
 		return nil, nil, err
 	}
+	if err = linkMembers(ctx, a, world); err != nil {
+		a.close()
+		return nil, nil, err
+	}
 	return a, stop, nil
+}
+
+// linkMembers links the nations the world's members linked before the demo
+// began, as /link does, so that the bot knows them from the start: bob can
+// ask the bank and hear from the audit.
+func linkMembers(ctx context.Context, a *app, world demo.World) error {
+	gameKeys := keys.New(keys.Options{Store: a.st, Game: a.game, Ring: a.keys, Logger: a.logger})
+	for _, k := range world.Keys {
+		for _, u := range world.Users {
+			if k.LinkedBy != u.Name {
+				continue
+			}
+			info, err := gameKeys.Owner(ctx, k.Key, "")
+			if err != nil {
+				return fmt.Errorf("demo link of %s: %w", u.Name, err)
+			}
+			user, err := a.st.UserCreate(ctx, store.UserCreateParams{DiscordID: u.ID, DiscordUsername: u.Name, KeySalt: secrets.NewSalt()})
+			if err != nil {
+				return fmt.Errorf("demo user %s: %w", u.Name, err)
+			}
+			if err := gameKeys.LinkMember(ctx, user, k.Key, info); err != nil {
+				return fmt.Errorf("demo link of %s: %w", u.Name, err)
+			}
+		}
+	}
+	return nil
 }
 
 // demoSettings are the app_config values the demo runs with. Its world

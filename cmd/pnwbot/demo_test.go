@@ -150,7 +150,7 @@ func TestDemoInABrowser(t *testing.T) {
 	require.Contains(t, b.reply(9, "Stored: linked members of Rose"), "@Rose government")
 	b.done("roles")
 	b.send("/alliance sync")
-	b.reply(10, "Given: 2")
+	b.reply(10, "Given: 3") // tess's two roles, and bob's, who linked before the demo began
 	b.done("sync")
 	b.command("/alliance settings")
 	b.do(
@@ -202,10 +202,35 @@ func TestDemoInABrowser(t *testing.T) {
 	b.do(chromedp.Click(chromedp.CSS(`button[data-pane="ch-` + demoAudits + `"]`)))
 	b.wait("#ch-"+demoAudits+" article:nth-of-type(1)", "Bobistan")
 	b.fits("demo-audit")
+	// bob, linked, is reminded in his DMs (opening them acts as bob).
+	b.do(chromedp.WaitVisible(chromedp.CSS(`button[data-pane="dm-` + demoBob + `"] .badge`)))
+	b.do(chromedp.Click(chromedp.CSS(`button[data-pane="dm-` + demoBob + `"]`)))
+	b.wait("#dm-"+demoBob+" article:nth-of-type(1)", "Bobistan fails")
+	b.do(chromedp.SetValue(chromedp.CSS("#user"), demoTess))
 
 	// alice deposits with #deposit: the ledger credits her.
 	b.do(chromedp.Click(chromedp.CSS(`button[data-pane="messages"]`)), chromedp.Click(chromedp.CSS(`button[data-event="deposit"]`)))
-	b.balance(16, "5,000,000")
+	n := b.balance(16, "5,000,000")
+
+	// tess chooses the bank channel; bob asks the bankers there.
+	b.command("/bank channel")
+	b.do(chromedp.SetValue(chromedp.CSS(`#options select[name="channel"]`), demoBankRequests))
+	b.enter()
+	b.reply(n+1, "#bank-requests")
+	b.do(chromedp.SetValue(chromedp.CSS("#user"), demoBob))
+	b.command("/bank request")
+	b.do(
+		chromedp.SetValue(chromedp.CSS(`#options select[name="kind"]`), "grant"),
+		chromedp.SendKeys(chromedp.CSS(`#options input[name="reason"]`), "new city"),
+		chromedp.SendKeys(chromedp.CSS(`#options input[name="money"]`), "5000000"),
+	)
+	b.enter()
+	b.reply(n+2, "is posted in #bank-requests")
+	b.do(chromedp.WaitVisible(chromedp.CSS(`button[data-pane="ch-` + demoBankRequests + `"] .badge`)))
+	b.do(chromedp.Click(chromedp.CSS(`button[data-pane="ch-` + demoBankRequests + `"]`)))
+	request := b.wait("#ch-"+demoBankRequests+" article:nth-of-type(1)", "new city")
+	require.Contains(t, request, "Approve")
+	b.do(chromedp.SetValue(chromedp.CSS("#user"), demoTess))
 
 	// The dashboard, from the side bar's links, signed in as tess.
 	for _, page := range []struct{ to, name, want string }{
@@ -233,11 +258,13 @@ func TestDemoInABrowser(t *testing.T) {
 
 // The demo's users and roles the test picks (web/demo/world.go).
 const (
-	demoTess        = "200000000000000001"
-	demoWarAlerts   = "600000000000000001"
-	demoAudits      = "600000000000000002"
-	demoRoleMember  = "400000000000000002"
-	demoRoleOfficer = "400000000000000003"
+	demoTess         = "200000000000000001"
+	demoBob          = "200000000000000003"
+	demoWarAlerts    = "600000000000000001"
+	demoAudits       = "600000000000000002"
+	demoBankRequests = "600000000000000003"
+	demoRoleMember   = "400000000000000002"
+	demoRoleOfficer  = "400000000000000003"
 )
 
 const (
@@ -278,10 +305,11 @@ func (b demoBrowser) enter() {
 }
 
 // balance asks /bank balance for Aliceland until the nth message (the
-// first answer, then each retry's) shows want: the ledger takes a deposit
-// from the game's stream within seconds once its first pass (each minute
-// in the demo) has read the alliance's records.
-func (b demoBrowser) balance(n int, want string) {
+// first answer, then each retry's) shows want, and returns the number of
+// the message that did: the ledger takes a deposit from the game's stream
+// within seconds once its first pass (each minute in the demo) has read
+// the alliance's records.
+func (b demoBrowser) balance(n int, want string) int {
 	b.t.Helper()
 	for deadline := time.Now().Add(90 * time.Second); ; n++ {
 		b.command("/bank balance")
@@ -293,7 +321,7 @@ func (b demoBrowser) balance(n int, want string) {
 		b.enter()
 		text := b.reply(n, "Aliceland")
 		if strings.Contains(text, want) {
-			return
+			return n
 		}
 		if time.Now().After(deadline) {
 			b.t.Fatalf("/bank balance never showed %s; last:\n%s", want, text)

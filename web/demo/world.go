@@ -50,6 +50,9 @@ type Role struct {
 // Key is a game API key and the nation it belongs to.
 type Key struct {
 	Key, Nation, Leader, Alliance string
+	// LinkedBy names the user who linked the nation with this key before
+	// the demo began (pnwbot demo links it at start); "" for none.
+	LinkedBy string
 }
 
 // User is a member of the demo's Discord server.
@@ -68,7 +71,7 @@ const (
 )
 
 // Seed fills game and the Discord server of discord with the fixture world
-// (bob is a member of Rose, its leader tess);
+// (bob is a member of Rose who linked his nation, its leader tess);
 // its events act through game and its subscriptions, subs.
 func Seed(game *fakepnw.Server, subs *fakepnw.Subscriptions, discord *fakediscord.Fake) World {
 	founded := time.Date(2019, 3, 14, 12, 0, 0, 0, time.UTC)
@@ -85,20 +88,21 @@ func Seed(game *fakepnw.Server, subs *fakepnw.Subscriptions, discord *fakediscor
 	nations := []struct {
 		fakepnw.Nation
 		key, alliance string
-		officer       bool // the key may see and move the alliance's bank
+		officer       bool   // the key may see and move the alliance's bank
+		linkedBy      string // a member who linked it already
 	}{
 		{fakepnw.Nation{ID: 101, NationName: "Testonia", LeaderName: "Tess", AllianceID: rose, AlliancePosition: "LEADER", Score: 5120.4, NumCities: 31, Color: "purple",
-			Soldiers: 225000, Tanks: 18000, Aircraft: 2250, Ships: 300, Missiles: 4, Nukes: 1, OffensiveWarsCount: 1}, "demoTestonia0000", "Rose", true},
+			Soldiers: 225000, Tanks: 18000, Aircraft: 2250, Ships: 300, Missiles: 4, Nukes: 1, OffensiveWarsCount: 1}, "demoTestonia0000", "Rose", true, ""},
 		{fakepnw.Nation{ID: 102, NationName: "Aliceland", LeaderName: "Alice", AllianceID: rose, AlliancePosition: "OFFICER", Score: 2500.5, NumCities: 21, Color: "purple",
-			Soldiers: 150000, Tanks: 12500, Aircraft: 1500, Ships: 200}, "demoAliceland000", "Rose", true},
+			Soldiers: 150000, Tanks: 12500, Aircraft: 1500, Ships: 200}, "demoAliceland000", "Rose", true, ""},
 		{fakepnw.Nation{ID: 103, NationName: "Bobistan", LeaderName: "Bob", AllianceID: rose, Score: 1420.9, NumCities: 14, Color: "purple",
-			Soldiers: 60000, Tanks: 5000, Aircraft: 800, Ships: 90, DefensiveWarsCount: 2}, "demoBobistan0000", "Rose", false},
+			Soldiers: 60000, Tanks: 5000, Aircraft: 800, Ships: 90, DefensiveWarsCount: 2}, "demoBobistan0000", "Rose", false, "bob"},
 		{fakepnw.Nation{ID: 104, NationName: "Carolia", LeaderName: "Carol", AllianceID: syndicate, AlliancePosition: "HEIR", Score: 3890.2, NumCities: 26, Color: "orange",
-			Soldiers: 190000, Tanks: 15500, Aircraft: 1900, Ships: 240, Missiles: 2}, "demoCarolia00000", "The Syndicate", true},
+			Soldiers: 190000, Tanks: 15500, Aircraft: 1900, Ships: 240, Missiles: 2}, "demoCarolia00000", "The Syndicate", true, ""},
 		{fakepnw.Nation{ID: 105, NationName: "Drifter Isle", LeaderName: "Dave", Score: 640.1, NumCities: 7, Color: "beige", BeigeTurns: 12,
-			Soldiers: 15000, Tanks: 700, Aircraft: 90}, "demoDrifter00000", "", false},
+			Soldiers: 15000, Tanks: 700, Aircraft: 90}, "demoDrifter00000", "", false, ""},
 		{fakepnw.Nation{ID: 106, NationName: "Skullport", LeaderName: "Redbeard", AllianceID: arrgh, AlliancePosition: "LEADER", Score: 4630.8, NumCities: 28, Color: "pink",
-			Soldiers: 205000, Tanks: 16500, Aircraft: 2100, Ships: 280, Missiles: 3}, "demoSkullport000", "Arrgh", true},
+			Soldiers: 205000, Tanks: 16500, Aircraft: 2100, Ships: 280, Missiles: 3}, "demoSkullport000", "Arrgh", true, ""},
 	}
 	game.AddNation(fakepnw.Nation{ID: 1, NationName: "Pnwbot Nation", LeaderName: "pnwbot", Founded: founded, LastActive: active})
 	game.AddKey(w.BotKey, 1)
@@ -112,7 +116,7 @@ func Seed(game *fakepnw.Server, subs *fakepnw.Subscriptions, discord *fakediscor
 			perms = append(perms, "alliance_withdraw_bank")
 		}
 		game.AddKey(n.key, n.ID, perms...)
-		w.Keys = append(w.Keys, Key{Key: n.key, Nation: n.NationName, Leader: n.LeaderName, Alliance: n.alliance})
+		w.Keys = append(w.Keys, Key{Key: n.key, Nation: n.NationName, Leader: n.LeaderName, Alliance: n.alliance, LinkedBy: n.linkedBy})
 	}
 	w.Users = []User{
 		{ID: "200000000000000001", Name: "tess", Permissions: discordgo.PermissionAdministrator}, // the server's admin
@@ -132,7 +136,8 @@ func Seed(game *fakepnw.Server, subs *fakepnw.Subscriptions, discord *fakediscor
 	for _, u := range w.Users {
 		discord.AddMember(fakediscord.GuildID, u.ID)
 	}
-	w.Channels = []Channel{{ID: "600000000000000001", Name: "war-alerts"}, {ID: "600000000000000002", Name: "audits"}}
+	w.Channels = []Channel{{ID: "600000000000000001", Name: "war-alerts"}, {ID: "600000000000000002", Name: "audits"},
+		{ID: "600000000000000003", Name: "bank-requests"}}
 	for _, c := range w.Channels {
 		discord.AddChannel(fakediscord.GuildID, c.ID, c.Name)
 	}
@@ -150,7 +155,7 @@ func Seed(game *fakepnw.Server, subs *fakepnw.Subscriptions, discord *fakediscor
 				return err
 			}},
 		{ID: "inactive", Label: "bob goes inactive for 8 days",
-			Hint: "then /audit run shows it, given a rule (/audit rules set kind: inactive); /audit channel channel: #audits posts the daily report there within seconds",
+			Hint: "then /audit run shows it, given a rule (/audit rules set kind: inactive); /audit channel channel: #audits posts the daily report there within seconds, and bob, who linked his nation, gets a reminder in his DMs",
 			do: func() error {
 				game.SetInactiveDays(103, 8)
 				return nil
