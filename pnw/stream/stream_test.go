@@ -30,13 +30,7 @@ type bundle struct {
 // setup runs a client on war create for defenders of alliance 7.
 func setup(t *testing.T) *bundle {
 	t.Helper()
-	game, err := fakepnw.New()
-	require.NoError(t, err)
-	t.Cleanup(game.Close)
-	game.AddKey(key, 1)
-	subs, err := fakepnw.NewSubscriptions(game)
-	require.NoError(t, err)
-	t.Cleanup(subs.Close)
+	subs := newSubs(t)
 	b := &bundle{subs: subs, wars: make(chan map[string]any, 100), done: make(chan error, 1)}
 	b.client = stream.New(stream.Options{SubscriptionsURL: subs.URL, SocketURL: subs.SocketURL, APIKey: key})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -60,6 +54,19 @@ func setup(t *testing.T) *bundle {
 	}()
 	b.waitConnected(t)
 	return b
+}
+
+// newSubs is the game's subscriptions, where key may subscribe.
+func newSubs(t *testing.T) *fakepnw.Subscriptions {
+	t.Helper()
+	game, err := fakepnw.New()
+	require.NoError(t, err)
+	t.Cleanup(game.Close)
+	game.AddKey(key, 1)
+	subs, err := fakepnw.NewSubscriptions(game)
+	require.NoError(t, err)
+	t.Cleanup(subs.Close)
+	return subs
 }
 
 func (b *bundle) waitConnected(t *testing.T) {
@@ -237,13 +244,7 @@ func stampOf(t time.Time) stream.Stamp {
 // from now when it is older than the game replays. It saves the newest
 // event it sees.
 func TestResumesFromTheSavedPosition(t *testing.T) {
-	game, err := fakepnw.New()
-	require.NoError(t, err)
-	t.Cleanup(game.Close)
-	game.AddKey(key, 1)
-	subs, err := fakepnw.NewSubscriptions(game)
-	require.NoError(t, err)
-	t.Cleanup(subs.Close)
+	subs := newSubs(t)
 	before := time.Now().Add(-time.Second)
 	gap := subs.DeclareWar(fakepnw.War{AttID: 1, DefID: 2, DefAllianceID: 7})
 
