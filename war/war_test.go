@@ -295,7 +295,8 @@ func TestTakeoverResumesWhereTheStreamWas(t *testing.T) {
 	w.following(t, 0)
 	w.declare()
 	w.subs.Refuse(false)
-	msgs := w.alerts(t, 2) // replayed to the second replica: no poll ran
+	w.following(t, 1)      // the second replica, within 5 s
+	msgs := w.alerts(t, 2) // replayed to it: no poll ran
 	require.NotEqual(t, msgs[0].Embeds[0].Footer.Text, msgs[1].Embeds[0].Footer.Text)
 	require.Eventually(t, func() bool { return second.StreamState() == "connected" }, 10*time.Second, 10*time.Millisecond)
 	w.quiet(t, 2)
