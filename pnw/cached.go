@@ -92,9 +92,19 @@ func cached[T any](ctx context.Context, c *Client, s spec, fetch func(context.Co
 	start := time.Now()
 	ctx, tr := withTrace(ctx)
 	key := cacheVersion + s.key
+	if s.ownKey {
+		if r, ok := c.hot.get(key, start); ok {
+			c.metrics.cache.WithLabelValues(s.op, "hit").Inc()
+			c.finish(ctx, s, tr, start, outcome(nil), nil, true)
+			return r.(Result[T]), nil
+		}
+	}
 	entry, found := c.cacheGet(ctx, key)
 	if found && start.Before(entry.FreshUntil) {
 		if r, err, ok := fromEntry[T](s, entry); ok {
+			if err == nil && s.ownKey {
+				c.hot.put(key, r, start, entry.FreshUntil, len(entry.Data))
+			}
 			c.metrics.cache.WithLabelValues(s.op, "hit").Inc()
 			c.finish(ctx, s, tr, start, outcome(err), err, true)
 			return r, err
@@ -125,8 +135,11 @@ func cached[T any](ctx context.Context, c *Client, s spec, fetch func(context.Co
 			if s.search && len(tags) == 0 {
 				ttl = max(ttl, ttlNotFound)
 			}
-			c.cacheSet(ctx, key, v, now, ttl, tags)
-			return Result[T]{Data: v, FetchedAt: now}, nil
+			r := Result[T]{Data: v, FetchedAt: now}
+			if size := c.cacheSet(ctx, key, v, now, ttl, tags); s.ownKey {
+				c.hot.put(key, r, now, now.Add(ttl), size)
+			}
+			return r, nil
 		})
 	}
 	if err != nil && found && (errors.Is(err, ErrGameDown) || errors.Is(err, ErrRateLimited) || errors.Is(err, ErrBudgetLow) || errors.Is(err, ErrAllowanceSpent)) {
@@ -218,16 +231,18 @@ func (c *Client) cacheGet(ctx context.Context, key string) (Entry, bool) {
 	return e, ok && err == nil
 }
 
-func (c *Client) cacheSet(ctx context.Context, key string, v any, now time.Time, ttl time.Duration, tags []string) {
+// cacheSet stores v and returns the size of its JSON.
+func (c *Client) cacheSet(ctx context.Context, key string, v any, now time.Time, ttl time.Duration, tags []string) int {
 	if c.cache == nil {
-		return
+		return 0
 	}
 	data, err := json.Marshal(v)
 	if err != nil {
 		c.log.ErrorContext(ctx, "pnw cache encode failed", "err", err)
-		return
+		return 0
 	}
 	c.cachePut(ctx, key, Entry{Data: data, FetchedAt: now, FreshUntil: now.Add(ttl)}, tags)
+	return len(data)
 }
 
 // cachePut stores e, kept past its freshness for the stale window.
@@ -243,8 +258,9 @@ func (c *Client) cachePut(ctx context.Context, key string, e Entry, tags []strin
 }
 
 // InvalidateTag drops every cached entry tagged tag (see NationTag and
-// AllianceTag), in every key scope.
+// AllianceTag), in every key scope, and empties this process's hot layer.
 func (c *Client) InvalidateTag(ctx context.Context, tag string) error {
+	c.hot.clear()
 	if c.cache == nil {
 		return nil
 	}

@@ -69,6 +69,11 @@ type Options struct {
 	// BatchWindow is how long Nation waits to merge concurrent lookups into
 	// one query; default 5ms.
 	BatchWindow time.Duration
+	// HotFor is how long this process keeps public data it read from
+	// Cache or fetched, decoded, in its own memory (never past the data's
+	// TTL): another replica's invalidation reaches it only then. Zero
+	// keeps none. See hot.
+	HotFor time.Duration
 }
 
 // Client calls the game's API. It is safe for concurrent use; Close it to
@@ -81,6 +86,7 @@ type Client struct {
 	timeout  time.Duration
 	staleFor time.Duration
 	cache    Cache
+	hot      *hot
 	ttlOf    func(context.Context, string) time.Duration
 	usage    *usageWriter
 	metrics  *metrics
@@ -114,6 +120,7 @@ func New(opts Options) (*Client, error) {
 		timeout:  orDefault(opts.Timeout, defaultTimeout),
 		staleFor: orDefault(opts.StaleFor, defaultStaleFor),
 		cache:    opts.Cache,
+		hot:      newHot(0),
 		ttlOf:    opts.TTL,
 		log:      orDefault(opts.Logger, slog.New(slog.DiscardHandler)),
 		limits:   limiter{until: map[string]time.Time{}},
@@ -126,6 +133,10 @@ func New(opts Options) (*Client, error) {
 		return nil, err
 	}
 	c.nations = &batcher{c: c, window: orDefault(opts.BatchWindow, defaultBatchWindow)}
+	if opts.Cache != nil {
+		// Sized by what the cache stores: without one, nothing is kept.
+		c.hot = newHot(opts.HotFor)
+	}
 	if opts.Usage != nil {
 		c.usage = newUsageWriter(opts.Usage, c.metrics.usageDropped, c.log)
 	}

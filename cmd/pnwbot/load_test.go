@@ -383,6 +383,7 @@ func BenchmarkBinary(b *testing.B) {
 			mallocs, bytes := metric(b, p, "go_memstats_mallocs_total"), metric(b, p, "go_memstats_alloc_bytes_total")
 			requests := game.Requests()
 			acquires, servers := metric(b, p, "pnwbot_db_pool_acquires_total"), readServerLoad(b, st, rdb)
+			fellBack := fallbacks(b, p)
 			// The floor and the binary take turns, so that a change in the
 			// machine's load (other work on it) weighs on both alike.
 			const turn = 1000
@@ -401,6 +402,7 @@ func BenchmarkBinary(b *testing.B) {
 			b.StopTimer()
 			cpu, floorCPU = cpuTime(b, p)-cpu, cpuTime(b, floor)-floorCPU
 			acquires = metric(b, p, "pnwbot_db_pool_acquires_total") - acquires
+			fellBack = fallbacks(b, p) - fellBack
 			readServerLoad(b, st, rdb).report(b, servers, b.N)
 			slices.Sort(latencies)
 			mallocs, bytes = metric(b, p, "go_memstats_mallocs_total")-mallocs, metric(b, p, "go_memstats_alloc_bytes_total")-bytes
@@ -417,6 +419,7 @@ func BenchmarkBinary(b *testing.B) {
 			b.ReportMetric(bytes/float64(b.N), "B/command")
 			b.ReportMetric(float64(game.Requests()-requests)/float64(b.N), "api-requests/command")
 			b.ReportMetric(acquires/float64(b.N), "pg-acquires/command")
+			b.ReportMetric(fellBack/float64(b.N), "fallbacks/command")
 			b.ReportMetric(float64(deferred)/float64(b.N), "deferred/command")
 			b.ReportMetric(0, "ns/op") // the rate says it better
 		})
@@ -467,6 +470,22 @@ func metric(tb testing.TB, p *process, name string) float64 {
 	}
 	tb.Fatalf("no %s in %s", name, p.metrics)
 	return 0
+}
+
+// fallbacks is how many calls the process sent to a fallback store
+// (pnwbot_store_fallbacks_total, all uses and stores): under load, a Redis
+// call past its deadline sends the next ones to PostgreSQL.
+func fallbacks(tb testing.TB, p *process) float64 {
+	tb.Helper()
+	n := 0.0
+	for _, line := range strings.Split(get(tb, p.metrics), "\n") {
+		if rest, ok := strings.CutPrefix(line, "pnwbot_store_fallbacks_total{"); ok {
+			f, err := strconv.ParseFloat(rest[strings.LastIndexByte(rest, ' ')+1:], 64)
+			require.NoError(tb, err)
+			n += f
+		}
+	}
+	return n
 }
 
 // asFloor, when set in the environment to a hex public key, makes the test

@@ -84,6 +84,12 @@ type app struct {
 	unreadableKeys atomic.Int64
 }
 
+// hotFor is how long a replica keeps the public game data it read,
+// decoded, in its memory: a cached /nation or members page then costs no
+// cache read. It bounds how long a replica serves data another replica
+// invalidated (after a position change, say).
+const hotFor = 2 * time.Second
+
 // redisPrefix starts every key pnwbot writes to Redis.
 const redisPrefix = "pnwbot:"
 
@@ -274,6 +280,7 @@ func (a *app) openGame(connectCtx context.Context, cfg *config.Config, cfgs *set
 			}
 			return pnw.DefaultTTL
 		},
+		HotFor: hotFor,
 	})
 	if err != nil {
 		return err
