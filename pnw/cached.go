@@ -58,7 +58,7 @@ const (
 
 // cacheVersion prefixes every cache key, so a change of stored shape starts
 // from an empty cache.
-const cacheVersion = "pnw:v1:"
+const cacheVersion = "pnw:v2:"
 
 // cacheTimeout bounds each cache operation: a slow cache costs a miss, not a
 // slow command.

@@ -575,7 +575,7 @@ func TestStaleDataWhenTheGameIsDown(t *testing.T) {
 			require.NoError(t, err)
 
 			// Age the entry past its TTL, as if fetched ten minutes ago.
-			const key = "pnw:v1:nation:100"
+			const key = "pnw:v2:nation:100"
 			e, ok, err := cache.Get(t.Context(), key)
 			require.NoError(t, err)
 			require.True(t, ok)

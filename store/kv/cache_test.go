@@ -54,6 +54,13 @@ func TestCacheBackends(t *testing.T) {
 			require.True(t, got.FetchedAt.Equal(now))
 			require.True(t, got.FreshUntil.Equal(now.Add(time.Minute)))
 
+			// A not-found answer.
+			require.NoError(t, cache.Set(ctx, "gone", pnw.Entry{NotFound: "no such nation", FetchedAt: now, FreshUntil: now.Add(time.Minute)}, nil, time.Hour))
+			got, ok, err = cache.Get(ctx, "gone")
+			require.NoError(t, err)
+			require.True(t, ok)
+			require.Equal(t, "no such nation", got.NotFound)
+
 			// Overwriting replaces data and tags.
 			require.NoError(t, cache.Set(ctx, "c", entry("c2"), []string{"nation:3"}, time.Hour))
 			got, _, err = cache.Get(ctx, "c")
