@@ -26,7 +26,8 @@ func (d *Deps) meCommand() bot.Command {
 func (d *Deps) me(ctx context.Context, req *call) (*bot.Response, error) {
 	u := req.Account
 	u, status := d.GameKeys.Recheck(ctx, u, keys.RecheckAge)
-	e := &discordgo.MessageEmbed{Title: "Your pnwbot profile", Color: colorDefault}
+	// At most six fields: Nation, Alliance, Note, API key, Roles, Replies.
+	e := &discordgo.MessageEmbed{Title: "Your pnwbot profile", Color: colorDefault, Fields: make([]*discordgo.MessageEmbedField, 0, 6)}
 	field := func(name, value string) {
 		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: name, Value: fieldValue(value)})
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -128,9 +129,9 @@ func (d *Deps) rememberNation(ctx context.Context, id int64, name, leader, allia
 }
 
 func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
+	if utf8.RuneCountInString(s) <= n { // most: no copy
 		return s
 	}
+	r := []rune(s)
 	return string(r[:n-1]) + "…"
 }
