@@ -11,10 +11,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"pnwbot/bot"
+	"pnwbot/commands"
 	"pnwbot/pnw"
 	"pnwbot/pnw/fakepnw"
 	"pnwbot/secrets"
 	"pnwbot/store"
+	"pnwbot/store/storetest"
 )
 
 // dmRecorder stands in for the bot's direct messages.
@@ -126,6 +128,17 @@ func TestAllianceMembers(t *testing.T) {
 	// A page is a fresh read of cached data: the members list costs one
 	// request until its cache expires.
 	require.Equal(t, 1, b.game.RequestsFor("allianceMembers"))
+
+	// And three queries: the caller, the server's alliance with the
+	// caller's manager row there, the page's linked users.
+	counted, queries := storetest.Counted(t, b.st)
+	b.router = commands.New(commands.Deps{Store: counted, Game: b.client, Keys: b.keys}).Router()
+	_, err = members()
+	require.NoError(t, err)
+	require.EqualValues(t, 3, queries.N())
+	for _, name := range []string{"UserGetCaller", "AllianceGetByGuildForUser", "UserListByNationIDs"} {
+		require.EqualValues(t, 1, queries.Named(name), name)
+	}
 }
 
 func TestAllianceBank(t *testing.T) {

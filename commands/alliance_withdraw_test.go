@@ -166,8 +166,9 @@ func TestAllianceWithdraw(t *testing.T) {
 
 	t.Run("ConfirmReadsTheManagerOnce", func(t *testing.T) {
 		t.Parallel()
-		// The route's check loads the manager row; the bank sends with the
-		// key on that row, not reading it again.
+		// The route's check loads the manager row, with the server's
+		// alliance; the bank sends with the key on that row, not reading it
+		// again.
 		b, _ := banker(t, pnw.Options{})
 		confirm, _ := b.asked(t, money(100))
 		counted, queries := storetest.Counted(t, b.st)
@@ -176,7 +177,9 @@ func TestAllianceWithdraw(t *testing.T) {
 		resp, err := b.click(t, confirm)
 		require.NoError(t, err)
 		require.Contains(t, resp.Embeds[0].Description, "Sent")
-		require.EqualValues(t, 1, queries.Named("AllianceManagerGet"))
+		require.EqualValues(t, 1, queries.Named("AllianceGetByGuildForUser"))
+		require.EqualValues(t, 0, queries.Named("AllianceManagerGet"))
+		require.EqualValues(t, 0, queries.Named("AllianceGetByGuild"))
 		require.EqualValues(t, 1, queries.Named("UserGetCaller"), "and the caller's row once")
 	})
 
