@@ -106,9 +106,11 @@ func (b *Bank) refuse(ctx context.Context, m Manager, id int64, reason, msg stri
 }
 
 // ownKey opens the manager's own alliance key, which a withdrawal is sent
-// with (the game records who acted), or refuses.
+// with (the game records who acted), once the game says its nation is
+// still a member of the alliance and it may withdraw (keys.OwnKey), or
+// refuses. A game that does not answer is its error: nothing is sent.
 func (b *Bank) ownKey(ctx context.Context, m Manager, id int64) (keys.Own, error) {
-	own, err := b.keys.OwnKey(m.User, m.Row, withdrawPerm)
+	own, err := b.keys.OwnKey(ctx, m.User, m.Alliance, m.Row, withdrawPerm)
 	var refused *keys.OwnRefused
 	if errors.As(err, &refused) {
 		return own, b.refuse(ctx, m, id, refused.Reason, refused.Message)

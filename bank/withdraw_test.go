@@ -200,7 +200,7 @@ func TestWithdrawal(t *testing.T) {
 		t.Parallel()
 		b := setup(t, pnw.Options{Timeout: 200 * time.Millisecond})
 		w := b.ask(t, money(100))
-		release := b.game.Hold()
+		release := b.game.Hold("bankWithdraw")
 		got, err := b.bank.Confirm(ctx, b.alice, id(w))
 		release()
 		require.NoError(t, err)
@@ -239,7 +239,7 @@ func TestWithdrawal(t *testing.T) {
 		t.Parallel()
 		b := setup(t, pnw.Options{})
 		w := b.ask(t, money(100))
-		b.game.Fail(fakepnw.Failure{Message: "Your alliance does not have enough money.", Times: 1})
+		b.game.Fail(fakepnw.Failure{Message: "Your alliance does not have enough money.", Times: 1, Op: "bankWithdraw"})
 		got, err := b.bank.Confirm(ctx, b.alice, id(w))
 		require.NoError(t, err)
 		require.Equal(t, bank.Failed, got.State)
@@ -255,7 +255,7 @@ func TestWithdrawal(t *testing.T) {
 		for _, f := range []fakepnw.Failure{{Message: "Something went wrong."}, {Status: 302}, {Status: 400}, {Status: 422, Message: "Unprocessable."}} {
 			b := setup(t, pnw.Options{})
 			w := b.ask(t, money(100))
-			f.Times = 1
+			f.Times, f.Op = 1, "bankWithdraw"
 			b.game.Fail(f)
 			got, err := b.bank.Confirm(ctx, b.alice, id(w))
 			require.NoError(t, err)

@@ -81,15 +81,17 @@ func (d *Deps) refusal(ctx context.Context, u store.User, a store.Alliance, id s
 }
 
 // ownKey opens the caller's own alliance key when the game lets it do perm
-// (keys.OwnKey, with the manager row the route's check loaded); otherwise
-// refuse answers why.
-func (d *Deps) ownKey(req *call, perm string, refuse func(reason, msg string) error) (keys.Own, error) {
-	own, err := d.GameKeys.OwnKey(req.Account, req.Perms.Manager, perm)
+// for the server's alliance now (keys.OwnKey, with the manager row the
+// route's check loaded); otherwise refuse answers why.
+func (d *Deps) ownKey(ctx context.Context, req *call, perm string, refuse func(reason, msg string) error) (keys.Own, error) {
+	own, err := d.GameKeys.OwnKey(ctx, req.Account, req.Alliance, req.Perms.Manager, perm)
 	var refused *keys.OwnRefused
 	if errors.As(err, &refused) {
 		return own, refuse(refused.Reason, refused.Message)
+	} else if err != nil {
+		return own, gameError(err, "Nothing was done.")
 	}
-	return own, err
+	return own, nil
 }
 
 func memberSubject(userID, allianceID int64, action string, nation int, value string) string {
@@ -116,7 +118,7 @@ func (d *Deps) memberAsk(action memberAction) handler {
 		}
 		u, a := req.Account, req.Alliance
 		refuse := d.refusal(ctx, u, a, "")
-		if _, err := d.ownKey(req, action.gamePerm, refuse); err != nil {
+		if _, err := d.ownKey(ctx, req, action.gamePerm, refuse); err != nil {
 			return nil, err
 		}
 		if !d.Game.CanMutate() {
@@ -182,7 +184,7 @@ func (d *Deps) memberConfirm(ctx context.Context, req *call) (*bot.Response, err
 		_ = refuse("expired or not theirs", "") // audited; the answer replaces the buttons
 		return updated("This confirmation has expired or is not yours: run the command again. Nothing was done."), nil
 	}
-	k, err := d.ownKey(req, action.gamePerm, refuse)
+	k, err := d.ownKey(ctx, req, action.gamePerm, refuse)
 	if err != nil {
 		return nil, err
 	}

@@ -145,13 +145,13 @@ func TestAllianceMember(t *testing.T) {
 
 	t.Run("RateLimitedSaysNothingChanged", func(t *testing.T) {
 		t.Parallel()
-		// The manager's key has one request left today: the fresh read
-		// takes it and the mutation is rate-limited, so it certainly did
-		// not run, and the manager is told so.
+		// The manager's key has two requests left today: the key's check
+		// and the fresh read take them and the mutation is rate-limited,
+		// so it certainly did not run, and the manager is told so.
 		b, _ := officer(t)
 		resp, err := b.command(t, aliceID, "/alliance/member/position", nationOpt(carolNat), fakediscord.Option("position", "OFFICER"))
 		require.NoError(t, err)
-		b.game.SetKeyLimit(aliceKey, 100, 99)
+		b.game.SetKeyLimit(aliceKey, 100, 98)
 		_, err = b.click(t, buttonID(t, resp, 0))
 		require.ErrorContains(t, err, "Nothing was changed.")
 		require.NotContains(t, err.Error(), "may have gone through")
@@ -193,12 +193,17 @@ func TestAllianceMember(t *testing.T) {
 		require.ErrorContains(t, err, "missing canManageMembers")
 		require.Len(t, b.denials(t), before+1)
 
-		b.linkAllianceKey(t, a, aliceID, aliceKey, "alliance_accept_applicants")
+		// What the key may do is what the game says now, not what it said
+		// when linked.
+		b.game.AddKey(aliceKey, aliceNation, "alliance_accept_applicants")
 		_, err = b.command(t, aliceID, "/alliance/member/tax-bracket", nationOpt(carolNat), fakediscord.Option("bracket", 12))
 		require.ErrorContains(t, err, "lacks alliance_tax_brackets")
+		m, err := b.st.AllianceManagerGet(ctx, store.AllianceManagerGetParams{UserID: b.user(t, aliceID).ID, AllianceID: a.ID})
+		require.NoError(t, err)
+		require.JSONEq(t, `{"alliance_accept_applicants": true}`, trueOnly(t, m.KeyPermissions), "and is recorded")
 
 		// The game refuses a bracket of another alliance: audited, nothing changed.
-		b.linkAllianceKey(t, a, aliceID, aliceKey, memberPerms...)
+		b.game.AddKey(aliceKey, aliceNation, memberPerms...)
 		resp, err := b.command(t, aliceID, "/alliance/member/tax-bracket", nationOpt(carolNat), fakediscord.Option("bracket", 99))
 		require.NoError(t, err)
 		_, err = b.click(t, buttonID(t, resp, 0))
@@ -220,6 +225,28 @@ func TestAllianceMember(t *testing.T) {
 		require.Equal(t, "expired or not theirs", refused["reason"])
 	})
 
+	t.Run("KeyOfANationThatLeft", func(t *testing.T) {
+		t.Parallel()
+		// Alice asked, then her nation left Rose: her key acts for Rose no
+		// more. Refused, nothing sent, the key retired.
+		b, a := officer(t)
+		resp, err := b.command(t, aliceID, "/alliance/member/accept", nationOpt(daveNation))
+		require.NoError(t, err)
+		b.game.AddNation(fakepnw.Nation{ID: aliceNation, NationName: "Aliceland", LeaderName: "Alice"})
+		_, err = b.click(t, buttonID(t, resp, 0))
+		require.ErrorContains(t, err, "no longer a member of Rose")
+		require.Zero(t, b.game.RequestsFor("assignAlliancePosition"))
+		require.Equal(t, "APPLICANT", b.game.Nation(daveNation).AlliancePosition)
+		row, _, refused := b.memberAudit(t, "alliance.member")
+		require.False(t, row.Success)
+		require.Equal(t, "own key's nation not in the alliance", refused["reason"])
+		row, _, _ = b.memberAudit(t, "alliance.key_retired")
+		require.True(t, row.Success)
+		m, err := b.st.AllianceManagerGet(ctx, store.AllianceManagerGetParams{UserID: b.user(t, aliceID).ID, AllianceID: a.ID})
+		require.NoError(t, err)
+		require.Nil(t, m.ManagerApiKey)
+	})
+
 	t.Run("StandingCheckedAgainOnConfirm", func(t *testing.T) {
 		t.Parallel()
 		// Asked while Carol was a member; she left and applied again before
@@ -235,4 +262,20 @@ func TestAllianceMember(t *testing.T) {
 		require.False(t, row.Success)
 		require.Equal(t, "applicant", refused["reason"])
 	})
+}
+
+// trueOnly is a key_permissions column with only the permissions granted.
+func trueOnly(t *testing.T, raw []byte) string {
+	t.Helper()
+	var all map[string]bool
+	require.NoError(t, json.Unmarshal(raw, &all))
+	granted := map[string]bool{}
+	for p, ok := range all {
+		if ok {
+			granted[p] = true
+		}
+	}
+	out, err := json.Marshal(granted)
+	require.NoError(t, err)
+	return string(out)
 }

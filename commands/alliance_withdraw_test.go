@@ -294,18 +294,18 @@ func TestAllianceWithdraw(t *testing.T) {
 		b, a := banker(t, pnw.Options{Timeout: 200 * time.Millisecond})
 		confirm, _ := b.asked(t, money(900))
 		before := b.game.Requests()
-		release := b.game.Hold()
+		release := b.game.Hold("bankWithdraw")
 		resp, err := b.click(t, confirm)
 		release()
 		require.NoError(t, err)
 		require.Contains(t, resp.Embeds[0].Description, "Unknown outcome")
 		require.Contains(t, resp.Embeds[0].Description, "/alliance bank-history")
-		require.Equal(t, 1, b.game.Requests()-before, "one request reached the game")
+		require.Equal(t, 2, b.game.Requests()-before, "the key's check, then the withdrawal, reached the game")
 
 		resp, err = b.click(t, confirm)
 		require.NoError(t, err)
 		require.Contains(t, resp.Embeds[0].Description, "Unknown outcome")
-		require.Equal(t, 1, b.game.Requests()-before, "unknown is never retried")
+		require.Equal(t, 2, b.game.Requests()-before, "unknown is never retried")
 		b.now = b.now.Add(time.Hour)
 		_, err = b.deps.Bank.Settle(ctx)
 		require.NoError(t, err)
@@ -353,7 +353,7 @@ func TestAllianceWithdraw(t *testing.T) {
 		b, a := banker(t, pnw.Options{})
 		confirm, _ := b.asked(t, money(600))
 		before := b.game.Requests()
-		release := b.game.Hold()
+		release := b.game.Hold("bankWithdraw")
 		defer release()
 		stop, cancel := context.WithCancel(ctx)
 		done := make(chan error, 1)
@@ -361,18 +361,18 @@ func TestAllianceWithdraw(t *testing.T) {
 			_, err := b.router.Serve(stop, interaction(t, "alliance_button", "custom_id", confirm, "guild", guild, "user", aliceID))
 			done <- err
 		}()
-		require.NoError(t, b.game.WaitRequests(ctx, before+1))
+		require.NoError(t, b.game.WaitRequests(ctx, before+2), "the key's check, then the withdrawal")
 		cancel() // the process is shutting down mid-request
 		require.NoError(t, <-done)
 		release()
 
 		w := b.withdrawals(t, a)[0]
 		require.Equal(t, "unknown", w.State, "recorded unknown, not left sending")
-		require.Equal(t, 1, b.game.Requests()-before)
+		require.Equal(t, 2, b.game.Requests()-before)
 		b.restart(t, pnw.Options{})
 		_, err := b.click(t, confirm)
 		require.NoError(t, err)
-		require.Equal(t, 1, b.game.Requests()-before, "never sent again")
+		require.Equal(t, 2, b.game.Requests()-before, "never sent again")
 		require.Equal(t, []string{"alliance.withdraw_pending", "alliance.withdraw_sending", "alliance.withdraw_unknown"}, b.life(t, w.ID))
 	})
 
@@ -380,7 +380,7 @@ func TestAllianceWithdraw(t *testing.T) {
 		t.Parallel()
 		b, a := banker(t, pnw.Options{})
 		confirm, _ := b.asked(t, money(100))
-		b.game.Fail(fakepnw.Failure{Message: "Your alliance does not have enough money.", Times: 1})
+		b.game.Fail(fakepnw.Failure{Message: "Your alliance does not have enough money.", Times: 1, Op: "bankWithdraw"})
 		resp, err := b.click(t, confirm)
 		require.NoError(t, err)
 		require.Contains(t, resp.Embeds[0].Description, "Nothing was sent: the game refused it: Your alliance does not have enough money.")
@@ -398,7 +398,7 @@ func TestAllianceWithdraw(t *testing.T) {
 		// answer: the money may have moved, so it is unknown, not failed.
 		b, a := banker(t, pnw.Options{})
 		confirm, _ := b.asked(t, money(100))
-		b.game.Fail(fakepnw.Failure{Message: "Cannot return null for non-nullable field Nation.nation_name.", Path: []any{"bankWithdraw", "receiver", "nation_name"}, Times: 1})
+		b.game.Fail(fakepnw.Failure{Message: "Cannot return null for non-nullable field Nation.nation_name.", Path: []any{"bankWithdraw", "receiver", "nation_name"}, Times: 1, Op: "bankWithdraw"})
 		resp, err := b.click(t, confirm)
 		require.NoError(t, err)
 		require.Contains(t, resp.Embeds[0].Description, "Unknown outcome")
@@ -408,7 +408,9 @@ func TestAllianceWithdraw(t *testing.T) {
 	t.Run("GameUnreachable", func(t *testing.T) {
 		t.Parallel()
 		// The game failed often enough that the client's breaker is open:
-		// the confirmation sends nothing, so it is failed, not unknown.
+		// the key cannot be checked with the game, so the confirmation
+		// claims and sends nothing; the withdrawal stays pending, to be
+		// confirmed once the game answers.
 		b, a := banker(t, pnw.Options{})
 		confirm, _ := b.asked(t, money(100))
 		b.game.Fail(fakepnw.Failure{Status: 503, Times: 5})
@@ -416,15 +418,13 @@ func TestAllianceWithdraw(t *testing.T) {
 			_, err := b.client.Me(ctx, aliceKey)
 			require.ErrorIs(t, err, pnw.ErrGameDown)
 		}
-		resp, err := b.click(t, confirm)
-		require.NoError(t, err)
-		d := resp.Embeds[0].Description
-		require.Contains(t, d, "Nothing was sent: the game could not be reached")
-		require.NotContains(t, d, "circuit", "no internals")
+		_, err := b.click(t, confirm)
+		require.ErrorContains(t, err, "The game's API is not answering right now. Try again in a few minutes. Nothing was withdrawn.")
+		require.NotContains(t, err.Error(), "circuit", "no internals")
 		require.Zero(t, b.game.RequestsFor("bankWithdraw"))
 		w := b.withdrawals(t, a)[0]
-		require.Equal(t, "failed", w.State)
-		require.Equal(t, []string{"alliance.withdraw_pending", "alliance.withdraw_sending", "alliance.withdraw_failed"}, b.life(t, w.ID))
+		require.Equal(t, "pending", w.State)
+		require.Equal(t, []string{"alliance.withdraw_pending"}, b.life(t, w.ID))
 	})
 
 	t.Run("KeyRefused", func(t *testing.T) {
@@ -433,7 +433,7 @@ func TestAllianceWithdraw(t *testing.T) {
 		dms := &dmRecorder{}
 		b.deps.DM = dms
 		confirm, _ := b.asked(t, money(100))
-		b.game.Fail(fakepnw.Failure{Status: 401, Times: 1})
+		b.game.Fail(fakepnw.Failure{Status: 401, Times: 1, Op: "bankWithdraw"})
 		resp, err := b.click(t, confirm)
 		require.NoError(t, err)
 		require.Contains(t, resp.Embeds[0].Description, "Nothing was sent: the game refused it")
@@ -444,6 +444,56 @@ func TestAllianceWithdraw(t *testing.T) {
 		require.Len(t, dms.to(aliceID), 1, "and its owner told")
 		_, err = b.withdraw(t, aliceID, toBob(), money(100))
 		require.ErrorContains(t, err, "The game refused your alliance key")
+	})
+
+	t.Run("KeyOfANationThatLeft", func(t *testing.T) {
+		t.Parallel()
+		// Alice asked, then left Rose for Thorn, which she leads. The game
+		// withdraws from the bank of the key's own alliance, so her key
+		// would now empty Thorn's: the click is refused, nothing is sent,
+		// and the key, which may no longer act for Rose, is retired.
+		b, a := banker(t, pnw.Options{})
+		dms := &dmRecorder{}
+		b.deps.DM = dms
+		confirm, _ := b.asked(t, money(100))
+		b.game.AddAlliance(fakepnw.Alliance{ID: thorn, Name: "Thorn", Bank: bank})
+		b.game.AddNation(fakepnw.Nation{ID: aliceNation, NationName: "Aliceland", LeaderName: "Alice", AllianceID: thorn, AlliancePosition: "LEADER"})
+		_, err := b.click(t, confirm)
+		require.ErrorContains(t, err, "The game says your nation is no longer a member of Rose")
+		require.ErrorContains(t, err, "Nothing was done.")
+		require.Zero(t, b.game.RequestsFor("bankWithdraw"))
+		require.Equal(t, bank, b.game.Alliance(thorn).Bank)
+		require.Equal(t, "pending", b.withdrawals(t, a)[0].State)
+
+		m, err := b.st.AllianceManagerGet(ctx, store.AllianceManagerGetParams{UserID: b.user(t, aliceID).ID, AllianceID: a.ID})
+		require.NoError(t, err)
+		require.Nil(t, m.ManagerApiKey, "the key is retired")
+		row, _, retired := b.memberAudit(t, "alliance.key_retired")
+		require.True(t, row.Success)
+		require.Equal(t, strconv.Itoa(thorn), retired["nation_alliance_id"])
+		row, _, refused := b.memberAudit(t, "alliance.withdraw")
+		require.False(t, row.Success)
+		require.Equal(t, "own key's nation not in the alliance", refused["reason"])
+		require.Len(t, dms.to(aliceID), 1)
+		require.Contains(t, dms.to(aliceID)[0].Content, "no longer a member of **Rose**")
+
+		_, err = b.withdraw(t, aliceID, toBob(), money(100))
+		require.ErrorContains(t, err, "This needs your own alliance key")
+		require.Zero(t, b.game.RequestsFor("bankWithdraw"))
+	})
+
+	t.Run("KeyOfAnApplicant", func(t *testing.T) {
+		t.Parallel()
+		// Alice left Rose and applied again: an applicant's key acts for
+		// no alliance. Refused when asked, nothing recorded.
+		b, a := banker(t, pnw.Options{})
+		b.game.AddNation(fakepnw.Nation{ID: aliceNation, NationName: "Aliceland", LeaderName: "Alice", AllianceID: rose, AlliancePosition: "APPLICANT"})
+		_, err := b.withdraw(t, aliceID, toBob(), money(100))
+		require.ErrorContains(t, err, "no longer a member of Rose")
+		require.Empty(t, b.withdrawals(t, a))
+		m, err := b.st.AllianceManagerGet(ctx, store.AllianceManagerGetParams{UserID: b.user(t, aliceID).ID, AllianceID: a.ID})
+		require.NoError(t, err)
+		require.Nil(t, m.ManagerApiKey)
 	})
 
 	t.Run("RefusedAmounts", func(t *testing.T) {

@@ -81,7 +81,7 @@ func New(d Deps) *Deps {
 	d.names = &remembered{}
 	out := &d
 	out.GameKeys = keys.New(keys.Options{Store: d.Store, Game: d.Game, Ring: d.Keys, Notify: notices{out}, Logger: d.Logger, Now: d.Now})
-	out.Roles = roles.New(roles.Options{Store: d.Store, Game: d.Game, Guilds: discordGuilds{out}, Connections: linkedConnections{out}, Logger: d.Logger})
+	out.Roles = roles.New(roles.Options{Store: d.Store, Game: d.Game, Guilds: discordGuilds{out}, Connections: linkedConnections{out}, Keys: out.GameKeys, Logger: d.Logger})
 	out.Bank = bank.New(bank.Options{Store: d.Store, Game: d.Game, Keys: out.GameKeys, Settings: d.Settings, Logger: d.Logger, Now: d.Now, Cap: d.WithdrawalCap})
 	out.IA = ia.New(ia.Options{Store: d.Store, Game: d.Game, Keys: out.GameKeys, Guild: guildIDs{out}, Notifier: iaNotices{out}, Logger: d.Logger, Now: d.Now})
 	return out

@@ -78,7 +78,7 @@ func (d *Deps) auditAutomation(ctx context.Context, req *call) (*bot.Response, e
 		return &bot.Response{Ephemeral: true, Content: "The inactive-bracket automation is off. Members it moved stay where they are."}, nil
 	}
 	refuse := d.iaRefusal(ctx, u, a, "audit.automation", "alliance", strconv.FormatInt(a.PnwAllianceID, 10))
-	if _, err := d.ownKey(req, "alliance_tax_brackets", refuse); err != nil {
+	if _, err := d.ownKey(ctx, req, "alliance_tax_brackets", refuse); err != nil {
 		return nil, err
 	}
 	if !d.Game.CanMutate() {
@@ -170,7 +170,7 @@ func (d *Deps) auditUndo(ctx context.Context, req *call) (*bot.Response, error) 
 	}
 	u, a := req.Account, req.Alliance
 	refuse := d.iaRefusal(ctx, u, a, "audit.bracket_undo", "move", strconv.FormatInt(id, 10))
-	k, err := d.ownKey(req, "alliance_tax_brackets", refuse)
+	k, err := d.ownKey(ctx, req, "alliance_tax_brackets", refuse)
 	if err != nil {
 		return nil, err
 	}

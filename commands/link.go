@@ -130,9 +130,14 @@ func (d *Deps) unlink(ctx context.Context, req *call) (*bot.Response, error) {
 	if err := d.allow(ctx, req, u, access.Member(access.LinkAPIKey)); err != nil {
 		return nil, err
 	}
-	if err := d.GameKeys.UnlinkMember(ctx, u); err != nil {
+	retired, err := d.GameKeys.UnlinkMember(ctx, u)
+	if err != nil {
 		return nil, err
 	}
 	d.syncRoles(ctx, u.ID)
-	return &bot.Response{Content: "Done: your key is deleted and your nation unlinked. Use /link to link again.", Ephemeral: true}, nil
+	text := "Done: your key is deleted and your nation unlinked. Use /link to link again."
+	if len(retired) > 0 {
+		text += fmt.Sprintf(" Your alliance key for %s is deleted too: it was your nation's, so link it again with /alliance key after /link.", strings.Join(retired, ", "))
+	}
+	return &bot.Response{Content: text, Ephemeral: true}, nil
 }

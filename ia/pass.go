@@ -207,7 +207,7 @@ func (s *Service) runAutomation(ctx context.Context, row store.AuditAutomationLi
 		return s.stop(ctx, a, "the manager who set it is no longer a manager", did)
 	}
 	setter := store.User{ID: m.UserID, KeySalt: row.KeySalt, DiscordID: row.DiscordID}
-	k, err := s.keys.OwnKey(setter, &m, "alliance_tax_brackets")
+	k, err := s.keys.OwnKey(ctx, setter, a, &m, "alliance_tax_brackets")
 	var refusedKey *keys.OwnRefused
 	if errors.As(err, &refusedKey) {
 		return s.stop(ctx, a, "the alliance key of the manager who set it may not do it ("+refusedKey.Reason+")", did)

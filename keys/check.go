@@ -86,12 +86,15 @@ func (k *Keys) recheck(ctx context.Context, u store.User, key string, maxAge tim
 // Verified counts what Verify did.
 type Verified struct {
 	Checked, Revoked, Skipped int
+	// Retired counts alliance keys whose nation left the alliance.
+	Retired int
 }
 
 // Verify asks the game about every stored key, members' and managers', not
 // checked for a while. A key the game refuses is marked revoked (audited)
-// and its owner told once; a game that does not answer leaves a key as it
-// was (Skipped), for the next pass.
+// and its owner told once, and so is a manager's key whose nation is no
+// longer a member of the alliance retired; a game that does not answer
+// leaves a key as it was (Skipped), for the next pass.
 func (k *Keys) Verify(ctx context.Context) (Verified, error) {
 	var c Verified
 	before := k.now().Add(-verifyAge)
@@ -128,13 +131,15 @@ func (k *Keys) Verify(ctx context.Context) (Verified, error) {
 		}
 		for _, r := range rows {
 			after = r.AllianceManager.ID
-			switch k.verifyManagerKey(ctx, r) {
-			case Revoked:
-				c.Revoked++
-			case Linked:
-				c.Checked++
-			default:
+			switch state, err := k.verifyManagerKey(ctx, r); {
+			case err != nil:
 				c.Skipped++
+			case state == Revoked:
+				c.Revoked++
+			case state == None:
+				c.Retired++
+			default:
+				c.Checked++
 			}
 		}
 		if len(rows) < verifyPage {
@@ -145,30 +150,55 @@ func (k *Keys) Verify(ctx context.Context) (Verified, error) {
 }
 
 // verifyManagerKey asks the game about one manager's key and records the
-// answer: Linked when checked, Revoked when refused, None when skipped.
-func (k *Keys) verifyManagerKey(ctx context.Context, r store.AllianceManagerListKeysToVerifyRow) State {
+// answer (recheckManager): Linked when checked, Revoked when refused, None
+// when retired; an error (logged) when skipped.
+func (k *Keys) verifyManagerKey(ctx context.Context, r store.AllianceManagerListKeysToVerifyRow) (State, error) {
 	m := r.AllianceManager
 	key, err := k.ring.Open(m.ManagerApiKey, r.KeySalt, secrets.AllianceKey(m.UserID, m.AllianceID))
 	if err != nil {
 		k.logger.WarnContext(ctx, "alliance key does not open with ENCRYPTION_KEY: its owner must link it again", "manager_id", m.ID)
-		return None
+		return None, err
 	}
-	info, err := k.game.Me(ctx, key)
-	switch {
-	case errors.Is(err, pnw.ErrInvalidKey):
-		k.RevokeManagerKey(ctx, m.AllianceID, r.AllianceName, m, r.DiscordID)
-		return Revoked
-	case err != nil:
-		k.logger.WarnContext(ctx, "re-check alliance key", "manager_id", m.ID, "error", err)
-		return None
-	}
-	perms, err := json.Marshal(info.Permissions)
-	if err == nil {
-		_, err = k.store.AllianceManagerKeyVerified(ctx, store.AllianceManagerKeyVerifiedParams{ID: m.ID, ManagerApiKey: m.ManagerApiKey, KeyPermissions: perms})
-	}
+	a := store.Alliance{ID: m.AllianceID, PnwAllianceID: r.PnwAllianceID, Name: r.AllianceName}
+	state, _, err := k.recheckManager(ctx, a, m, r.DiscordID, key)
 	if err != nil {
-		k.logger.ErrorContext(ctx, "record alliance key check", "manager_id", m.ID, "error", err)
-		return None
+		k.logger.WarnContext(ctx, "re-check alliance key", "manager_id", m.ID, "error", err)
 	}
-	return Linked
+	return state, err
+}
+
+// RetireLeavers follows alliance a's member list as a pass just read it:
+// the usable alliance key of a manager whose linked nation is not on it as
+// a member (gone, or an applicant) is checked with the game at once
+// (recheckManager), so a key whose nation left is retired, and its owner
+// told, within one pass. It returns how many it retired; a game that does
+// not answer leaves a key for the next pass.
+func (k *Keys) RetireLeavers(ctx context.Context, a store.Alliance, members []pnw.Nation) (int, error) {
+	in := make(map[string]bool, len(members))
+	for _, n := range members {
+		in[n.Id] = n.AlliancePosition != pnw.AlliancePositionEnumAPPLICANT
+	}
+	rows, err := k.store.AllianceManagerListUsableKeys(ctx, store.AllianceManagerListUsableKeysParams{AllianceID: a.ID})
+	if err != nil {
+		return 0, fmt.Errorf("alliance keys: %w", err)
+	}
+	retired := 0
+	for _, r := range rows {
+		m := r.AllianceManager
+		if r.PnwNationID != nil && in[strconv.FormatInt(*r.PnwNationID, 10)] {
+			continue
+		}
+		key, err := k.ring.Open(m.ManagerApiKey, r.KeySalt, secrets.AllianceKey(m.UserID, a.ID))
+		if err != nil {
+			k.logger.WarnContext(ctx, "alliance key does not open with ENCRYPTION_KEY: its owner must link it again", "manager_id", m.ID)
+			continue
+		}
+		switch state, _, err := k.recheckManager(ctx, a, m, r.DiscordID, key); {
+		case err != nil:
+			k.logger.WarnContext(ctx, "re-check the alliance key of a manager off the member list", "manager_id", m.ID, "error", err)
+		case state == None:
+			retired++
+		}
+	}
+	return retired, ctx.Err()
 }

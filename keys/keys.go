@@ -8,6 +8,7 @@ package keys
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -185,27 +186,100 @@ type OwnRefused struct{ Reason, Message string }
 func (e *OwnRefused) Error() string { return e.Message }
 
 // OwnKey opens the alliance key of manager m (u's row in alliance a, as
-// the request loaded it: it is not read again) when the game lets it do
-// perm; otherwise an *OwnRefused says why. The game records who acted, so
-// such actions never use a pooled key.
-func (k *Keys) OwnKey(u store.User, m *store.AllianceManager, perm string) (Own, error) {
+// the request loaded it: it is not read again) when it may act for a now;
+// otherwise an *OwnRefused says why. The game is asked first
+// (recheckManager): a key it refuses is marked revoked, one whose nation is
+// no longer a member of a is retired, and what the key may do is what the
+// game says now. A game that does not answer is its error: nothing may be
+// done on a guess. The game records who acted, so such actions never use a
+// pooled key.
+func (k *Keys) OwnKey(ctx context.Context, u store.User, a store.Alliance, m *store.AllianceManager, perm string) (Own, error) {
 	if m == nil || m.ManagerApiKey == nil {
 		return Own{}, &OwnRefused{"no own key", "This needs your own alliance key: link one with /alliance key. Nothing was done."}
 	}
-	perms := Permissions(m.KeyPermissions)
-	switch {
-	case m.KeyRevokedAt != nil:
-		return Own{}, &OwnRefused{"own key revoked", "The game refused your alliance key: link your current one with /alliance key. Nothing was done."}
-	case !perms[perm]:
-		return Own{}, &OwnRefused{"own key lacks " + perm, fmt.Sprintf("Your alliance key may not do this in the game (it lacks %s): make a key with it "+
-			"(Account, then API Key) and link it with /alliance key. Nothing was done.", perm)}
+	revoked := &OwnRefused{"own key revoked", "The game refused your alliance key: link your current one with /alliance key. Nothing was done."}
+	if m.KeyRevokedAt != nil {
+		return Own{}, revoked
 	}
 	key, err := k.ring.Open(m.ManagerApiKey, u.KeySalt, secrets.AllianceKey(u.ID, m.AllianceID))
 	if err != nil {
 		return Own{}, &OwnRefused{"own key unreadable", "Your alliance key is stored but unreadable (it was encrypted with a master key the bot " +
 			"no longer has): link it again with /alliance key. Nothing was done."}
 	}
+	state, perms, err := k.recheckManager(ctx, a, *m, u.DiscordID, key)
+	switch {
+	case err != nil:
+		return Own{}, err
+	case state == Revoked:
+		return Own{}, revoked
+	case state == None:
+		return Own{}, &OwnRefused{"own key's nation not in the alliance", fmt.Sprintf("The game says your nation is no longer a member of %s, "+
+			"so your alliance key may not act for it: pnwbot deleted it. Nothing was done.", a.Name)}
+	case !perms[perm]:
+		return Own{}, &OwnRefused{"own key lacks " + perm, fmt.Sprintf("Your alliance key may not do this in the game (it lacks %s): make a key with it "+
+			"(Account, then API Key) and link it with /alliance key. Nothing was done.", perm)}
+	}
 	return Own{Key: key, manager: *m, owner: u.DiscordID}, nil
+}
+
+// InAlliance reports whether the game shows nation n as a member of alliance
+// a: in it, above applicant. Only a member's key may act for an alliance.
+func InAlliance(n pnw.KeyOwner, a store.Alliance) bool {
+	pos := n.AlliancePosition
+	return n.AllianceId == strconv.FormatInt(a.PnwAllianceID, 10) && pos != pnw.AlliancePositionEnumAPPLICANT && pos != pnw.AlliancePositionEnumNOALLIANCE
+}
+
+// recheckManager asks the game about manager m's alliance key for a (key,
+// opened; owner is its owner's Discord id) and records the answer: Revoked
+// when the game refuses the key (marked, its owner told once), None when
+// its nation is no longer a member of a (the key is retired, its owner
+// told once), otherwise Linked with what the key may do now. A game that
+// does not answer is an error, and nothing is recorded.
+func (k *Keys) recheckManager(ctx context.Context, a store.Alliance, m store.AllianceManager, owner, key string) (State, map[string]bool, error) {
+	info, err := k.game.Me(ctx, key)
+	switch {
+	case errors.Is(err, pnw.ErrInvalidKey):
+		k.RevokeManagerKey(ctx, a.ID, a.Name, m, owner)
+		return Revoked, nil, nil
+	case err != nil:
+		return None, nil, err
+	case !InAlliance(info.Nation, a):
+		k.retireManagerKey(ctx, a, m, owner, info.Nation)
+		return None, nil, nil
+	}
+	perms, err := json.Marshal(info.Permissions)
+	if err == nil {
+		_, err = k.store.AllianceManagerKeyVerified(ctx, store.AllianceManagerKeyVerifiedParams{ID: m.ID, ManagerApiKey: m.ManagerApiKey, KeyPermissions: perms})
+	}
+	if err != nil { // what the game said stands; the next check records it
+		k.logger.ErrorContext(ctx, "record alliance key check", "manager_id", m.ID, "error", err)
+	}
+	return Linked, Permissions(perms), nil
+}
+
+// retireManagerKey deletes manager m's key for a, whose nation (as the game
+// just said, n) is not a member of a, audited, and tells its owner once:
+// the update matches only that key, not yet deleted.
+func (k *Keys) retireManagerKey(ctx context.Context, a store.Alliance, m store.AllianceManager, owner string, n pnw.KeyOwner) {
+	errGone := errors.New("key already retired or replaced")
+	ctx = context.WithoutCancel(ctx) // the retirement must not be lost with the request
+	err := k.audit.Change(ctx, func(q *store.Queries) (audit.Entry, error) {
+		done, err := q.AllianceManagerRetireKey(ctx, store.AllianceManagerRetireKeyParams{ID: m.ID, ManagerApiKey: m.ManagerApiKey})
+		if err == nil && done == 0 {
+			err = errGone
+		}
+		return audit.Entry{User: &m.UserID, Alliance: &a.ID, Action: "alliance.key_retired", Resource: "alliance_manager", ResourceID: strconv.FormatInt(m.ID, 10),
+			Old: map[string]any{"key": "[redacted]"}, New: map[string]any{"reason": "the key's nation is not a member of the alliance",
+				"nation_id": n.Id, "nation_alliance_id": n.AllianceId, "position": n.AlliancePosition}}, err
+	})
+	if errors.Is(err, errGone) {
+		return
+	} else if err != nil {
+		k.logger.ErrorContext(ctx, "retire alliance key", "manager_id", m.ID, "error", err)
+		return
+	}
+	k.tell(ctx, owner, fmt.Sprintf("The game says your nation is no longer a member of **%s**, so pnwbot deleted your alliance key for it: "+
+		"it acts for no alliance its nation is not in. If you return, link a key again with /alliance key in %s's server.", a.Name, a.Name))
 }
 
 // Refused marks an own key revoked, and tells its owner once, when err

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"pnwbot/audit"
 	"pnwbot/pnw"
@@ -52,7 +53,14 @@ func (k *Keys) LinkMember(ctx context.Context, u store.User, key string, info *p
 	if err != nil {
 		return err
 	}
+	var retired []string
 	err = k.audit.Change(ctx, func(q *store.Queries) (audit.Entry, error) {
+		if u.PnwNationID != nil && *u.PnwNationID != nationID {
+			var err error
+			if retired, err = retireKeysOf(ctx, q, u, "linked another nation"); err != nil {
+				return audit.Entry{}, err
+			}
+		}
 		_, err := q.UserLinkNation(ctx, store.UserLinkNationParams{ID: u.ID, PnwNationID: &nationID, PnwApiKey: sealed, KeyPermissions: perms})
 		return audit.Entry{User: &u.ID, Action: "user.link", Resource: "nation", ResourceID: info.Nation.Id,
 			Old: map[string]any{"nation_id": u.PnwNationID, "had_key": u.PnwApiKey != nil},
@@ -63,7 +71,32 @@ func (k *Keys) LinkMember(ctx context.Context, u store.User, key string, info *p
 	} else if err != nil {
 		return fmt.Errorf("link nation: %w", err)
 	}
+	if len(retired) > 0 {
+		k.tell(ctx, u.DiscordID, fmt.Sprintf("You linked another nation, so pnwbot deleted your alliance key for %s: it was your previous nation's. "+
+			"Link your new nation's key with /alliance key there.", strings.Join(retired, ", ")))
+	}
 	return nil
+}
+
+// retireKeysOf deletes every alliance key of u, whose linked nation goes
+// or changes (why), with an audit row each, inside the caller's
+// transaction: each key proved that nation, and acts for no other. It
+// returns the alliances' names.
+func retireKeysOf(ctx context.Context, q *store.Queries, u store.User, why string) ([]string, error) {
+	rows, err := q.AllianceManagerRetireKeysOfUser(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(rows))
+	for i, r := range rows {
+		names[i] = r.AllianceName
+		if err := audit.Write(ctx, q, audit.Entry{User: &u.ID, Alliance: &r.AllianceID, Action: "alliance.key_retired", Resource: "alliance_manager",
+			ResourceID: strconv.FormatInt(r.ID, 10), Old: map[string]any{"key": "[redacted]"},
+			New: map[string]any{"reason": why, "nation_id": u.PnwNationID}}); err != nil {
+			return nil, err
+		}
+	}
+	return names, nil
 }
 
 // seal seals key for owner, and encodes what the game lets it do.
@@ -75,17 +108,24 @@ func (k *Keys) seal(key string, salt []byte, owner secrets.Owner, info *pnw.KeyI
 	return sealed, perms, err
 }
 
-// UnlinkMember deletes u's nation key and unlinks their nation, audited.
-func (k *Keys) UnlinkMember(ctx context.Context, u store.User) error {
+// UnlinkMember deletes u's nation key and unlinks their nation, and deletes
+// their alliance keys (each proved that nation), audited. It returns the
+// names of the alliances whose key went.
+func (k *Keys) UnlinkMember(ctx context.Context, u store.User) ([]string, error) {
+	var retired []string
 	err := k.audit.Change(ctx, func(q *store.Queries) (audit.Entry, error) {
-		_, err := q.UserUnlink(ctx, u.ID)
+		var err error
+		if retired, err = retireKeysOf(ctx, q, u, "unlinked"); err != nil {
+			return audit.Entry{}, err
+		}
+		_, err = q.UserUnlink(ctx, u.ID)
 		return audit.Entry{User: &u.ID, Action: "user.unlink", Resource: "nation", ResourceID: strconv.FormatInt(*u.PnwNationID, 10),
 			Old: map[string]any{"nation_id": u.PnwNationID, "key": "[redacted]"}}, err
 	})
 	if err != nil {
-		return fmt.Errorf("unlink: %w", err)
+		return nil, fmt.Errorf("unlink: %w", err)
 	}
-	return nil
+	return retired, nil
 }
 
 // OpenMember opens u's nation key to act with it; the caller checked it is
@@ -106,8 +146,7 @@ func (k *Keys) LinkManager(ctx context.Context, u store.User, a store.Alliance, 
 	if u.PnwNationID == nil || info.Nation.Id != strconv.FormatInt(*u.PnwNationID, 10) {
 		return refuse("key of another nation", fmt.Sprintf("This key belongs to %s, not to your linked nation: use a key of your own nation.", info.Nation.NationName))
 	}
-	pos := info.Nation.AlliancePosition
-	if info.Nation.AllianceId != strconv.FormatInt(a.PnwAllianceID, 10) || pos == pnw.AlliancePositionEnumAPPLICANT || pos == pnw.AlliancePositionEnumNOALLIANCE {
+	if !InAlliance(info.Nation, a) {
 		return refuse("nation not in the alliance", fmt.Sprintf("The game says your nation is not a member of %s.", a.Name))
 	}
 	sealed, perms, err := k.seal(key, u.KeySalt, secrets.AllianceKey(u.ID, a.ID), info)

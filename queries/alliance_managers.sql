@@ -37,6 +37,22 @@ UPDATE alliance_managers
 SET manager_api_key = NULL, key_permissions = NULL, key_verified_at = NULL, key_revoked_at = NULL, updated_at = now()
 WHERE id = @id;
 
+-- name: AllianceManagerRetireKey :execrows
+-- Deletes a key that may no longer act for the alliance (the game says its
+-- nation is not a member), once: a key relinked meanwhile is left alone.
+UPDATE alliance_managers
+SET manager_api_key = NULL, key_permissions = NULL, key_verified_at = NULL, key_revoked_at = NULL, updated_at = now()
+WHERE id = @id AND manager_api_key = @manager_api_key;
+
+-- name: AllianceManagerRetireKeysOfUser :many
+-- Deletes every alliance key of a user whose linked nation goes or
+-- changes: each key proved that nation's membership.
+UPDATE alliance_managers m
+SET manager_api_key = NULL, key_permissions = NULL, key_verified_at = NULL, key_revoked_at = NULL, updated_at = now()
+FROM alliances a
+WHERE a.id = m.alliance_id AND m.user_id = @user_id AND m.manager_api_key IS NOT NULL
+RETURNING m.id, m.alliance_id, a.name AS alliance_name;
+
 -- name: AllianceManagerMarkKeyRevoked :execrows
 -- Marks the key that was refused, once: a key relinked meanwhile, or one
 -- already marked, is left alone (0 rows), so its owner is told once.
@@ -67,8 +83,9 @@ RETURNING *;
 -- name: AllianceManagerListUsableKeys :many
 -- The alliance's usable manager keys (with need_bank, only those that may
 -- see its bank), most recently verified first, with their owner's salt to
--- open them and Discord id to tell them when the game refuses one.
-SELECT sqlc.embed(m), u.key_salt, u.discord_id
+-- open them, Discord id to tell them when the game refuses one, and linked
+-- nation.
+SELECT sqlc.embed(m), u.key_salt, u.discord_id, u.pnw_nation_id
 FROM alliance_managers m
 JOIN users u ON u.id = m.user_id
 WHERE m.alliance_id = @alliance_id AND m.is_active

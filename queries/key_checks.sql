@@ -11,7 +11,7 @@ ORDER BY id LIMIT @row_limit;
 -- name: AllianceManagerListKeysToVerify :many
 -- A page, in id order, of usable manager keys not checked since
 -- @checked_before, with what opening the key and telling its owner need.
-SELECT sqlc.embed(m), u.key_salt, u.discord_id, a.name AS alliance_name
+SELECT sqlc.embed(m), u.key_salt, u.discord_id, a.name AS alliance_name, a.pnw_alliance_id
 FROM alliance_managers m
 JOIN users u ON u.id = m.user_id
 JOIN alliances a ON a.id = m.alliance_id

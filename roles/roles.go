@@ -61,14 +61,21 @@ type Connections interface {
 	SyncAlliance(ctx context.Context, allianceID int64, members []pnw.Nation) (int, error)
 }
 
+// Keys retires the alliance keys of managers whose nation left an
+// alliance, as its member list shows (keys.Keys.RetireLeavers).
+type Keys interface {
+	RetireLeavers(ctx context.Context, a store.Alliance, members []pnw.Nation) (int, error)
+}
+
 // Options are what Roles works with.
 type Options struct {
 	Store  *store.Store
 	Game   *pnw.Client
 	Guilds Guilds
-	// Connections, when set, follows each alliance's member list in the
-	// periodic pass.
+	// Connections and Keys, when set, follow each alliance's member list
+	// in the periodic pass.
 	Connections Connections
+	Keys        Keys
 	Logger      *slog.Logger
 }
 
@@ -78,6 +85,7 @@ type Roles struct {
 	game        *pnw.Client
 	guilds      Guilds
 	connections Connections
+	keys        Keys
 	audit       audit.Log
 	logger      *slog.Logger
 }
@@ -87,7 +95,8 @@ func New(o Options) *Roles {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Roles{store: o.Store, game: o.Game, guilds: o.Guilds, connections: o.Connections, audit: audit.Log{Store: o.Store, Logger: o.Logger}, logger: o.Logger}
+	return &Roles{store: o.Store, game: o.Game, guilds: o.Guilds, connections: o.Connections, keys: o.Keys,
+		audit: audit.Log{Store: o.Store, Logger: o.Logger}, logger: o.Logger}
 }
 
 // Chosen reads the roles that follow the game from the alliance's
@@ -380,8 +389,9 @@ func (r *Roles) leftAlliance(ctx context.Context, a store.Alliance, members []Me
 
 // SyncAll is the periodic pass over every alliance bound to a server: its
 // Linked Roles connections follow its member list (a member who joins,
-// turns applicant or leaves is pushed at once), and where roles are chosen
-// Sync runs. An alliance that fails is logged and the others go on; it
+// turns applicant or leaves is pushed at once), so do its managers' alliance
+// keys (a manager who left loses theirs), and where roles are chosen Sync
+// runs. An alliance that fails is logged and the others go on; it
 // returns how many had their roles synced.
 func (r *Roles) SyncAll(ctx context.Context) (int, error) {
 	synced := 0
@@ -396,7 +406,7 @@ func (r *Roles) SyncAll(ctx context.Context) (int, error) {
 			if a.DiscordGuildID == nil {
 				continue
 			}
-			r.syncConnections(ctx, a)
+			r.followMembers(ctx, a)
 			if member, _ := Chosen(a); member == "" {
 				continue
 			}
@@ -412,16 +422,25 @@ func (r *Roles) SyncAll(ctx context.Context) (int, error) {
 	}
 }
 
-// syncConnections hands the alliance's member list to Linked Roles.
-func (r *Roles) syncConnections(ctx context.Context, a store.Alliance) {
-	if r.connections == nil {
+// followMembers hands the alliance's member list to Linked Roles and to
+// the alliance keys.
+func (r *Roles) followMembers(ctx context.Context, a store.Alliance) {
+	if r.connections == nil && r.keys == nil {
 		return
 	}
 	nations, err := r.game.AllianceMembers(ctx, int(a.PnwAllianceID))
-	if err == nil {
-		_, err = r.connections.SyncAlliance(ctx, a.PnwAllianceID, nations.Data)
-	}
 	if err != nil {
-		r.logger.WarnContext(ctx, "Linked Roles of an alliance", "alliance_id", a.ID, "error", err)
+		r.logger.WarnContext(ctx, "member list of an alliance", "alliance_id", a.ID, "error", err)
+		return
+	}
+	if r.connections != nil {
+		if _, err := r.connections.SyncAlliance(ctx, a.PnwAllianceID, nations.Data); err != nil {
+			r.logger.WarnContext(ctx, "Linked Roles of an alliance", "alliance_id", a.ID, "error", err)
+		}
+	}
+	if r.keys != nil {
+		if _, err := r.keys.RetireLeavers(ctx, a, nations.Data); err != nil {
+			r.logger.WarnContext(ctx, "alliance keys of managers who left", "alliance_id", a.ID, "error", err)
+		}
 	}
 }

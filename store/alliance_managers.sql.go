@@ -224,7 +224,7 @@ func (q *Queries) AllianceManagerListKeys(ctx context.Context, arg AllianceManag
 }
 
 const allianceManagerListUsableKeys = `-- name: AllianceManagerListUsableKeys :many
-SELECT m.id, m.user_id, m.alliance_id, m.role, m.permissions, m.manager_api_key, m.key_permissions, m.key_verified_at, m.key_revoked_at, m.is_active, m.assigned_by, m.created_at, m.updated_at, u.key_salt, u.discord_id
+SELECT m.id, m.user_id, m.alliance_id, m.role, m.permissions, m.manager_api_key, m.key_permissions, m.key_verified_at, m.key_revoked_at, m.is_active, m.assigned_by, m.created_at, m.updated_at, u.key_salt, u.discord_id, u.pnw_nation_id
 FROM alliance_managers m
 JOIN users u ON u.id = m.user_id
 WHERE m.alliance_id = $1 AND m.is_active
@@ -242,11 +242,13 @@ type AllianceManagerListUsableKeysRow struct {
 	AllianceManager AllianceManager `json:"alliance_manager"`
 	KeySalt         []byte          `json:"key_salt"`
 	DiscordID       string          `json:"discord_id"`
+	PnwNationID     *int64          `json:"pnw_nation_id"`
 }
 
 // The alliance's usable manager keys (with need_bank, only those that may
 // see its bank), most recently verified first, with their owner's salt to
-// open them and Discord id to tell them when the game refuses one.
+// open them, Discord id to tell them when the game refuses one, and linked
+// nation.
 func (q *Queries) AllianceManagerListUsableKeys(ctx context.Context, arg AllianceManagerListUsableKeysParams) ([]AllianceManagerListUsableKeysRow, error) {
 	rows, err := q.db.Query(ctx, allianceManagerListUsableKeys, arg.AllianceID, arg.NeedBank)
 	if err != nil {
@@ -272,6 +274,7 @@ func (q *Queries) AllianceManagerListUsableKeys(ctx context.Context, arg Allianc
 			&i.AllianceManager.UpdatedAt,
 			&i.KeySalt,
 			&i.DiscordID,
+			&i.PnwNationID,
 		); err != nil {
 			return nil, err
 		}
@@ -351,6 +354,63 @@ func (q *Queries) AllianceManagerReplaceKey(ctx context.Context, arg AllianceMan
 		return 0, err
 	}
 	return result.RowsAffected(), nil
+}
+
+const allianceManagerRetireKey = `-- name: AllianceManagerRetireKey :execrows
+UPDATE alliance_managers
+SET manager_api_key = NULL, key_permissions = NULL, key_verified_at = NULL, key_revoked_at = NULL, updated_at = now()
+WHERE id = $1 AND manager_api_key = $2
+`
+
+type AllianceManagerRetireKeyParams struct {
+	ID            int64  `json:"id"`
+	ManagerApiKey []byte `json:"manager_api_key"`
+}
+
+// Deletes a key that may no longer act for the alliance (the game says its
+// nation is not a member), once: a key relinked meanwhile is left alone.
+func (q *Queries) AllianceManagerRetireKey(ctx context.Context, arg AllianceManagerRetireKeyParams) (int64, error) {
+	result, err := q.db.Exec(ctx, allianceManagerRetireKey, arg.ID, arg.ManagerApiKey)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const allianceManagerRetireKeysOfUser = `-- name: AllianceManagerRetireKeysOfUser :many
+UPDATE alliance_managers m
+SET manager_api_key = NULL, key_permissions = NULL, key_verified_at = NULL, key_revoked_at = NULL, updated_at = now()
+FROM alliances a
+WHERE a.id = m.alliance_id AND m.user_id = $1 AND m.manager_api_key IS NOT NULL
+RETURNING m.id, m.alliance_id, a.name AS alliance_name
+`
+
+type AllianceManagerRetireKeysOfUserRow struct {
+	ID           int64  `json:"id"`
+	AllianceID   int64  `json:"alliance_id"`
+	AllianceName string `json:"alliance_name"`
+}
+
+// Deletes every alliance key of a user whose linked nation goes or
+// changes: each key proved that nation's membership.
+func (q *Queries) AllianceManagerRetireKeysOfUser(ctx context.Context, userID int64) ([]AllianceManagerRetireKeysOfUserRow, error) {
+	rows, err := q.db.Query(ctx, allianceManagerRetireKeysOfUser, userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []AllianceManagerRetireKeysOfUserRow{}
+	for rows.Next() {
+		var i AllianceManagerRetireKeysOfUserRow
+		if err := rows.Scan(&i.ID, &i.AllianceID, &i.AllianceName); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const allianceManagerSetKey = `-- name: AllianceManagerSetKey :one

@@ -32,7 +32,7 @@ func (q *Queries) AllianceManagerKeyVerified(ctx context.Context, arg AllianceMa
 }
 
 const allianceManagerListKeysToVerify = `-- name: AllianceManagerListKeysToVerify :many
-SELECT m.id, m.user_id, m.alliance_id, m.role, m.permissions, m.manager_api_key, m.key_permissions, m.key_verified_at, m.key_revoked_at, m.is_active, m.assigned_by, m.created_at, m.updated_at, u.key_salt, u.discord_id, a.name AS alliance_name
+SELECT m.id, m.user_id, m.alliance_id, m.role, m.permissions, m.manager_api_key, m.key_permissions, m.key_verified_at, m.key_revoked_at, m.is_active, m.assigned_by, m.created_at, m.updated_at, u.key_salt, u.discord_id, a.name AS alliance_name, a.pnw_alliance_id
 FROM alliance_managers m
 JOIN users u ON u.id = m.user_id
 JOIN alliances a ON a.id = m.alliance_id
@@ -53,6 +53,7 @@ type AllianceManagerListKeysToVerifyRow struct {
 	KeySalt         []byte          `json:"key_salt"`
 	DiscordID       string          `json:"discord_id"`
 	AllianceName    string          `json:"alliance_name"`
+	PnwAllianceID   int64           `json:"pnw_alliance_id"`
 }
 
 // A page, in id order, of usable manager keys not checked since
@@ -83,6 +84,7 @@ func (q *Queries) AllianceManagerListKeysToVerify(ctx context.Context, arg Allia
 			&i.KeySalt,
 			&i.DiscordID,
 			&i.AllianceName,
+			&i.PnwAllianceID,
 		); err != nil {
 			return nil, err
 		}

@@ -241,8 +241,8 @@ func TestFaults(t *testing.T) {
 		b := startFaultReplica(t, dbURL, redisDB(t, 9), func(game *fakepnw.Server, env map[string]string) { bind = withdrawalWorld(game, env) })
 		bind(t, b.p.base, b.priv)
 		confirm := askWithdrawal(t, b.p.base, b.priv)
-		arrived := b.game.Requests() + 1
-		release := b.game.Hold()
+		arrived := b.game.Requests() + 2 // the key's check, then bankWithdraw
+		release := b.game.Hold("bankWithdraw")
 		answered := make(chan int, 1)
 		go func() {
 			status, _ := b.viaDiscord(fakediscord.Component(confirm))

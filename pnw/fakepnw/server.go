@@ -22,6 +22,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -62,6 +63,7 @@ type Server struct {
 	failLeft  int // failures still to serve; -1: until Fail(Failure{})
 	delay     time.Duration
 	held      chan struct{} // while set, requests wait for it to close
+	heldOps   []string      // the operations held; none: all
 	arrived   chan struct{} // closed and replaced when a request arrives
 	nextID    int
 }
@@ -274,12 +276,13 @@ func (s *Server) SetDelay(d time.Duration) {
 	s.delay = d
 }
 
-// Hold makes every request wait, once it has arrived, until release is
-// called: a test orders its callers on WaitRequests instead of sleeping.
-func (s *Server) Hold() (release func()) {
+// Hold makes every request (with ops, only requests of these operations)
+// wait, once it has arrived, until release is called: a test orders its
+// callers on WaitRequests instead of sleeping.
+func (s *Server) Hold(ops ...string) (release func()) {
 	held := make(chan struct{})
 	s.mu.Lock()
-	s.held = held
+	s.held, s.heldOps = held, ops
 	s.mu.Unlock()
 	var once sync.Once
 	return func() {
@@ -334,11 +337,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.requests.Add(1)
 	close(s.arrived)
 	s.arrived = make(chan struct{})
-	delay, held := s.delay, s.held
+	delay, held, heldOps := s.delay, s.held, s.heldOps
 	s.mu.Unlock()
+	// What arrived counts even when the client hung up after sending it
+	// (a timed-out mutation still reached the game): the body is read
+	// before any wait.
+	raw, _ := io.ReadAll(r.Body)
+	var req gqlRequest
+	jsonErr := json.Unmarshal(raw, &req)
 	// A client that hangs up meanwhile does not take back what it sent: the
 	// request is served (and counted) as the game would.
-	if held != nil {
+	if held != nil && (len(heldOps) == 0 || slices.Contains(heldOps, req.OperationName)) {
 		select {
 		case <-held:
 		case <-r.Context().Done():
@@ -354,11 +363,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	// What arrived counts even when the client hung up after sending it
-	// (a timed-out mutation still reached the game).
-	raw, _ := io.ReadAll(r.Body)
-	var req gqlRequest
-	jsonErr := json.Unmarshal(raw, &req)
 	if s.failNow(w, req.OperationName) {
 		return
 	}
