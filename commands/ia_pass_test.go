@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -246,4 +247,39 @@ func TestAuditVacationMode(t *testing.T) {
 	msgs := fake.ChannelMessages(auditChannel)
 	require.Contains(t, msgs[len(msgs)-2].Embeds[0].Description, "inactive 11 days, rule 3 · color red, rule purple")
 	require.Len(t, fake.DMs(carolID), 1)
+}
+
+// TestAuditAutomationSetterLeft: the automation acts with the alliance key
+// of the manager who set it. Once the game shows that nation out of the
+// alliance, the pass moves nobody with it: the key is retired and the
+// automation stops, its admins told.
+func TestAuditAutomationSetterLeft(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b, a, fake := reporting(t)
+	_, err := b.command(t, aliceID, "/audit/automation/inactive-bracket", fakediscord.Option("days", 7), fakediscord.Option("bracket", 12))
+	require.NoError(t, err)
+	b.game.AddAlliance(fakepnw.Alliance{ID: thorn, Name: "Thorn"})
+	b.game.AddNation(fakepnw.Nation{ID: aliceNation, NationName: "Aliceland", LeaderName: "Alice", AllianceID: thorn, AlliancePosition: "LEADER"})
+	b.game.SetInactiveDays(bobNation, 8)
+	require.NoError(t, b.client.InvalidateTag(ctx, "alliance:77"))
+	b.now = time.Now()
+
+	did := b.pass(t)
+	require.Equal(t, 1, did.Stopped)
+	require.Zero(t, did.Moved)
+	require.Zero(t, b.game.RequestsFor("assignTaxBracket"))
+	require.Equal(t, 11, b.game.Nation(bobNation).TaxID)
+	m, err := b.st.AllianceManagerGet(ctx, store.AllianceManagerGetParams{UserID: b.user(t, aliceID).ID, AllianceID: a.ID})
+	require.NoError(t, err)
+	require.Nil(t, m.ManagerApiKey, "retired")
+	row, err := b.st.AuditAutomationGet(ctx, a.ID)
+	require.NoError(t, err)
+	require.NotNil(t, row.StoppedAt)
+	require.Contains(t, row.StoppedReason, "own key's nation not in the alliance")
+	var told []string
+	for _, dm := range fake.DMs(aliceID) {
+		told = append(told, dm.Content)
+	}
+	require.Contains(t, strings.Join(told, "\n"), "no longer a member of **Rose**")
 }
