@@ -1,11 +1,15 @@
 package bot
 
 import (
+	"bytes"
 	"context"
+	"crypto/ed25519"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -37,18 +41,9 @@ func (b *Bot) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxInteractionBody)
-	if !discordgo.VerifyInteraction(r, b.opts.PublicKey) {
-		http.Error(w, "invalid request signature", http.StatusUnauthorized)
-		return
-	}
-	if !fresh(r.Header.Get("X-Signature-Timestamp"), time.Now()) {
-		http.Error(w, "stale request timestamp", http.StatusUnauthorized)
-		return
-	}
 	var i discordgo.Interaction
-	if err := json.NewDecoder(r.Body).Decode(&i); err != nil {
-		http.Error(w, "invalid interaction", http.StatusBadRequest)
+	if status, msg := b.readInteraction(w, r, &i); status != http.StatusOK {
+		http.Error(w, msg, status)
 		return
 	}
 	if i.Type == discordgo.InteractionPing {
@@ -96,6 +91,59 @@ func (b *Bot) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// readInteraction reads the signed request into i: it checks the
+// signature and the timestamp, then decodes the body once, from one pooled
+// buffer. Anything but http.StatusOK comes with the message to answer.
+func (b *Bot) readInteraction(w http.ResponseWriter, r *http.Request, i *discordgo.Interaction) (int, string) {
+	const unsigned = "invalid request signature"
+	var sig [ed25519.SignatureSize]byte
+	hexSig := r.Header.Get("X-Signature-Ed25519")
+	timestamp := r.Header.Get("X-Signature-Timestamp")
+	if len(hexSig) != hex.EncodedLen(len(sig)) || timestamp == "" {
+		return http.StatusUnauthorized, unsigned
+	}
+	msg := getBuffer()
+	defer putBuffer(msg)
+	msg.WriteString(hexSig) // decoded from the buffer: no copy of its own
+	_, err := hex.Decode(sig[:], msg.Bytes())
+	if err != nil {
+		return http.StatusUnauthorized, unsigned
+	}
+	// The signed message is the timestamp followed by the body.
+	msg.Reset()
+	msg.WriteString(timestamp)
+	if _, err = msg.ReadFrom(http.MaxBytesReader(w, r.Body, maxInteractionBody)); err != nil {
+		return http.StatusUnauthorized, unsigned
+	}
+	if !ed25519.Verify(b.opts.PublicKey, msg.Bytes(), sig[:]) {
+		return http.StatusUnauthorized, unsigned
+	}
+	if !fresh(timestamp, time.Now()) {
+		return http.StatusUnauthorized, "stale request timestamp"
+	}
+	if err := decodeInteraction(msg.Bytes()[len(timestamp):], i); err != nil {
+		return http.StatusBadRequest, "invalid interaction"
+	}
+	return http.StatusOK, ""
+}
+
+// buffers hold request bodies and encoded answers, reused across requests.
+var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBuffer is the largest buffer kept for reuse: a rare large body
+// should not stay in memory for good.
+const maxPooledBuffer = 64 << 10
+
+func getBuffer() *bytes.Buffer { return buffers.Get().(*bytes.Buffer) }
+
+func putBuffer(buf *bytes.Buffer) {
+	if buf.Cap() > maxPooledBuffer {
+		return
+	}
+	buf.Reset()
+	buffers.Put(buf)
+}
+
 // fresh reports whether a unix-seconds timestamp is within maxClockSkew of now.
 func fresh(timestamp string, now time.Time) bool {
 	sec, err := strconv.ParseInt(timestamp, 10, 64)
@@ -109,14 +157,20 @@ func fresh(timestamp string, now time.Time) bool {
 // writeJSON writes v and flushes it, so that it is on its way to Discord when
 // writeJSON returns.
 func writeJSON(w http.ResponseWriter, v any) error {
-	body, err := json.Marshal(v)
-	if err != nil {
+	body := getBuffer()
+	defer putBuffer(body)
+	if err := json.NewEncoder(body).Encode(v); err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	if _, err := w.Write(body); err != nil {
+	h := w.Header()
+	h["Content-Type"] = contentTypeJSON
+	h["Content-Length"] = []string{strconv.Itoa(body.Len())}
+	if _, err := w.Write(body.Bytes()); err != nil {
 		return err
 	}
 	return http.NewResponseController(w).Flush()
 }
+
+// contentTypeJSON is every answer's Content-Type header, shared: the
+// server only reads it.
+var contentTypeJSON = []string{"application/json"}
