@@ -6,7 +6,6 @@ import (
 	"crypto/ed25519"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strconv"
 	"sync"
@@ -27,7 +26,8 @@ const (
 // InteractionsHandler serves Discord's Interactions Endpoint URL (POST
 // /interactions) through the same router and middleware as the gateway. It
 // answers inline; a slow handler's deferral is answered inline and its result
-// edited in through REST. It is nil when Options.PublicKey is not set.
+// edited in through REST, the request staying open (its answer complete)
+// until then. It is nil when Options.PublicKey is not set.
 func (b *Bot) InteractionsHandler() http.Handler {
 	if b.opts.PublicKey == nil {
 		return nil
@@ -59,36 +59,15 @@ func (b *Bot) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	// The first response is the HTTP response. The handler waits until it has
-	// been written: Discord refuses edits and follow-ups of an interaction it
-	// has not seen answered.
-	first := make(chan *discordgo.InteractionResponse)
-	done := make(chan struct{}) // closed when serveHTTP is through with w
-	var written error           // set before done is closed
-	go func() {
-		defer b.inflight.Done()
-		b.handle(&i, verdict, func(ctx context.Context, resp *discordgo.InteractionResponse) error {
-			select {
-			case first <- resp:
-			case <-done:
-				return errors.New("the interactions request ended before the first response")
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-			select {
-			case <-done:
-				return written
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		})
-	}()
-	defer close(done)
-	select {
-	case resp := <-first:
-		written = writeJSON(w, resp)
-	case <-r.Context().Done():
-	}
+	defer b.inflight.Done()
+	// The handler runs on this goroutine and writes the first response
+	// itself, flushed: a slow handler's deferral reaches Discord while the
+	// handler goes on (Discord refuses edits and follow-ups of an
+	// interaction it has not seen answered), and the bot never writes the
+	// first response twice or from two goroutines at once.
+	b.handle(&i, verdict, func(_ context.Context, resp *discordgo.InteractionResponse) error {
+		return writeJSON(w, resp)
+	})
 }
 
 // readInteraction reads the signed request into i: it checks the
