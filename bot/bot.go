@@ -89,8 +89,9 @@ type Bot struct {
 	logger  *slog.Logger
 	metrics *Metrics
 	gateway *gatewayState
-	// middleware wraps every handler, outermost first.
-	middleware []Middleware
+	// handlers are the router's handlers, each in the router's middleware
+	// and the bot's, chained once.
+	handlers map[routeKey]Handler
 
 	// ctx outlives the requests that start handlers (an HTTP interaction's
 	// handler goes on after its deferral is written); Close cancels it.
@@ -141,11 +142,19 @@ func New(opts Options) (*Bot, error) {
 	}
 	b := &Bot{opts: opts, rest: opts.REST, session: s, logger: opts.Logger, metrics: metrics, gateway: gw}
 	b.ctx, b.cancel = context.WithCancel(context.Background())
-	b.middleware = []Middleware{Observe(b.logger, metrics), AutoDefer(opts.DeferAfter), Recover()}
+	middleware := []Middleware{Observe(b.logger, metrics), AutoDefer(opts.DeferAfter), Recover()}
 	if opts.Limiter != nil {
-		b.middleware = append(b.middleware, RateLimit(opts.Limiter, b.logger))
+		middleware = append(middleware, RateLimit(opts.Limiter, b.logger))
 	}
-	b.middleware = append(b.middleware, RejectBadText())
+	middleware = append(middleware, RejectBadText())
+	b.handlers = map[routeKey]Handler{}
+	for _, rt := range opts.Router.routes() {
+		for _, auto := range []bool{false, true} {
+			if h := rt.handler(auto); h != nil {
+				b.handlers[routeKey{rt, auto}] = Chain(opts.Router.chain(h), middleware...)
+			}
+		}
+	}
 	s.AddHandler(b.onInteraction)
 	s.AddHandler(func(s *discordgo.Session, _ *discordgo.Connect) {
 		b.gateway.onConnect()
@@ -292,6 +301,12 @@ func (b *Bot) onInteraction(s *discordgo.Session, e *discordgo.InteractionCreate
 	})
 }
 
+// routeKey names one of a route's handlers: its Autocomplete or its Handler.
+type routeKey struct {
+	route        *Route
+	autocomplete bool
+}
+
 // exchange is what the bot has told Discord about one interaction so far.
 type exchange struct {
 	// initial sends the first response: a REST callback for the gateway, the
@@ -309,12 +324,12 @@ type exchange struct {
 func (b *Bot) handle(i *discordgo.Interaction, verdict *Verdict, initial func(context.Context, *discordgo.InteractionResponse) error) {
 	ctx, cancel := context.WithTimeout(b.ctx, b.opts.HandlerTimeout)
 	defer cancel()
-	req, h := b.opts.Router.match(i)
+	req, route, auto := b.opts.Router.match(i)
 	req.verdict = verdict
 	x := &exchange{initial: initial}
 	req.deferral = func(ctx context.Context) { b.deferResponse(ctx, req, x) }
 
-	resp, err := Chain(b.opts.Router.chain(h), b.middleware...)(ctx, req)
+	resp, err := b.handlers[routeKey{route, auto}](ctx, req)
 	if err == nil {
 		err = resp.check()
 	}

@@ -55,9 +55,15 @@ func newFake(t testing.TB) *fakediscord.Fake {
 // in what the test cares about.
 func setup(t *testing.T, opts Options, cmds ...Command) (*Bot, *testBundle) {
 	t.Helper()
+	return setupRouter(t, opts, NewRouter(cmds...))
+}
+
+// setupRouter is setup with a router of the test's, its middleware in place.
+func setupRouter(t *testing.T, opts Options, router *Router) (*Bot, *testBundle) {
+	t.Helper()
 	tb := &testBundle{fake: newFake(t), logs: &syncBuffer{}, reg: prometheus.NewRegistry()}
 	opts.REST = dialREST(t, tb.fake, tb.reg)
-	opts.Router = NewRouter(cmds...)
+	opts.Router = router
 	opts.Logger = slog.New(slog.NewJSONHandler(tb.logs, nil))
 	opts.Registerer = tb.reg
 	opts.NoReconnect = true
@@ -287,7 +293,7 @@ func TestAutoDefer(t *testing.T) {
 			return resp, err
 		}
 	}
-	b, tb := setup(t, Options{DeferAfter: 200 * time.Millisecond},
+	router := NewRouter(
 		route("slow", slow(Reply("late but here"), nil), false),
 		route("slow-private", slow(Reply("psst"), nil), true),
 		route("slow-refusal", slow(nil, UserError("No.")), false),
@@ -297,8 +303,9 @@ func TestAutoDefer(t *testing.T) {
 			{Path: "again/{id}", Handler: slow(Reply("A new message."), nil)},
 		}},
 	)
+	router.Use(preferPrivate(func(ctx context.Context, req *Request) bool { return req.User.ID == "200000000000000077" }))
+	b, tb := setupRouter(t, Options{DeferAfter: 200 * time.Millisecond}, router)
 	fake = tb.fake
-	b.opts.Router.Use(preferPrivate(func(ctx context.Context, req *Request) bool { return req.User.ID == "200000000000000077" }))
 
 	t.Run("PublicCommand", func(t *testing.T) {
 		t.Parallel()
@@ -395,12 +402,12 @@ func TestAutoDefer(t *testing.T) {
 func TestSlowCallerLoad(t *testing.T) {
 	t.Parallel()
 	release := make(chan struct{})
-	b, tb := setup(t, Options{DeferAfter: 50 * time.Millisecond},
-		route("ping", func(context.Context, *Request) (*Response, error) { return Reply("fine"), nil }, false))
-	b.opts.Router.Use(preferPrivate(func(context.Context, *Request) bool {
+	router := NewRouter(route("ping", func(context.Context, *Request) (*Response, error) { return Reply("fine"), nil }, false))
+	router.Use(preferPrivate(func(context.Context, *Request) bool {
 		<-release // a database that answers late
 		return true
 	}))
+	b, tb := setupRouter(t, Options{DeferAfter: 50 * time.Millisecond}, router)
 
 	// The deferral goes out while the caller loads, public since the
 	// preference is not known yet; the private reply then replaces it.

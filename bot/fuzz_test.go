@@ -48,7 +48,7 @@ func FuzzInteraction(f *testing.F) {
 		if json.Unmarshal(raw, &want) == nil {
 			require.Equal(t, want, i)
 		}
-		req, _ := b.opts.Router.match(&i)
+		req, _, _ := b.opts.Router.match(&i)
 		var opts struct {
 			S  string             `discord:"alliance"`
 			N  string             `discord:"nation"`

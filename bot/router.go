@@ -136,7 +136,8 @@ func (r *Router) addCustomID(route *Route) {
 }
 
 // Use adds middleware run inside the bot's own (logging, auto-defer, panic
-// recovery, rate limiting), around every handler of this router.
+// recovery, rate limiting), around every handler of this router. Call it
+// before handing the router to New, which chains each route's handler once.
 func (r *Router) Use(mw ...Middleware) { r.mw = append(r.mw, mw...) }
 
 // Definitions returns the commands to register.
@@ -146,8 +147,8 @@ func (r *Router) Definitions() []*discordgo.ApplicationCommand { return r.defs }
 // interactions to handlers. A message comes back private when the user
 // would see it so.
 func (r *Router) Serve(ctx context.Context, i *discordgo.Interaction) (*Response, error) {
-	req, h := r.match(i)
-	resp, err := r.chain(h)(ctx, req)
+	req, route, auto := r.match(i)
+	resp, err := r.chain(route.handler(auto))(ctx, req)
 	return privateIfNeeded(req, resp), err
 }
 
@@ -158,42 +159,70 @@ func (r *Router) chain(h Handler) Handler { return Chain(h, r.mw...) }
 // RouteUnknown is the Route of requests that match no route.
 const RouteUnknown = "unknown"
 
-// match builds the request for i and finds its handler. An interaction that
-// matches no route gets a handler that tells the user so.
-func (r *Router) match(i *discordgo.Interaction) (*Request, Handler) {
-	req := newRequest(i)
-	unknown := func(context.Context, *Request) (*Response, error) {
+// unknownRoute serves the interactions that match no route, noUserRoute
+// those without a user.
+var (
+	unknownRoute = &Route{Path: RouteUnknown, Handler: func(context.Context, *Request) (*Response, error) {
 		return nil, UserError("This command is not available any more.")
+	}}
+	noUserRoute = &Route{Path: RouteUnknown, Handler: func(_ context.Context, req *Request) (*Response, error) {
+		return nil, fmt.Errorf("interaction %s has no user", req.Interaction.ID)
+	}}
+)
+
+// handler is the route's handler for an autocomplete or for the rest.
+func (rt *Route) handler(autocomplete bool) Handler {
+	if autocomplete {
+		return rt.Autocomplete
 	}
-	req.Route = RouteUnknown
-	if req.User == nil {
-		return req, func(context.Context, *Request) (*Response, error) {
-			return nil, fmt.Errorf("interaction %s has no user", i.ID)
-		}
+	return rt.Handler
+}
+
+// routes lists every route, unknownRoute and noUserRoute included.
+func (r *Router) routes() []*Route {
+	routes := []*Route{unknownRoute, noUserRoute}
+	for _, rt := range r.commands {
+		routes = append(routes, rt)
 	}
-	var route *Route
-	var h Handler
-	switch i.Type {
-	case discordgo.InteractionApplicationCommand, discordgo.InteractionApplicationCommandAutocomplete:
-		route = r.commands[req.path]
-		if route != nil {
-			h = route.Handler
-			if i.Type == discordgo.InteractionApplicationCommandAutocomplete {
-				h = route.Autocomplete
-			}
-		}
-	case discordgo.InteractionMessageComponent, discordgo.InteractionModalSubmit:
-		route, req.vars = r.matchCustomID(req.path)
-		if route != nil {
-			h = route.Handler
-		}
+	for _, rt := range r.exact {
+		routes = append(routes, rt)
 	}
-	if h == nil {
-		return req, unknown
+	for _, p := range r.patterns {
+		routes = append(routes, p.route)
+	}
+	return routes
+}
+
+// match builds the request for i and finds its route, and whether i is
+// served by the route's Autocomplete. An interaction that matches no route
+// gets unknownRoute, which tells the user so.
+func (r *Router) match(i *discordgo.Interaction) (*Request, *Route, bool) {
+	req := newRequest(i)
+	route, auto := r.find(req)
+	if route.handler(auto) == nil {
+		route, auto = unknownRoute, false
 	}
 	req.Route = route.Path
 	req.Ephemeral = route.Ephemeral
-	return req, h
+	return req, route, auto
+}
+
+func (r *Router) find(req *Request) (*Route, bool) {
+	if req.User == nil {
+		return noUserRoute, false
+	}
+	switch req.Interaction.Type {
+	case discordgo.InteractionApplicationCommand, discordgo.InteractionApplicationCommandAutocomplete:
+		if route := r.commands[req.path]; route != nil {
+			return route, req.Interaction.Type == discordgo.InteractionApplicationCommandAutocomplete
+		}
+	case discordgo.InteractionMessageComponent, discordgo.InteractionModalSubmit:
+		var route *Route
+		if route, req.vars = r.matchCustomID(req.path); route != nil {
+			return route, false
+		}
+	}
+	return unknownRoute, false
 }
 
 func (r *Router) matchCustomID(id string) (*Route, map[string]string) {
