@@ -31,8 +31,9 @@ func (admitAll) Admit(context.Context, string, time.Duration, string) (bool, Ver
 // BenchmarkWire measures what the bot itself spends on one signed POST
 // /interactions, with no database behind it: the signature, the body, the
 // decoding, the middleware, the access log (JSON, discarded), the metrics
-// and the encoded answer, an embed as /me sends. The binary's benchmark
-// (cmd/pnwbot BenchmarkBinary) adds the network, PostgreSQL and Redis.
+// and the encoded answer: an embed as /me sends, or a refusal as /me gives
+// a user who has not linked. The binary's benchmark (cmd/pnwbot
+// BenchmarkBinary) adds the network, PostgreSQL and Redis.
 //
 //	go test -run '^$' -bench Wire -benchmem ./bot
 func BenchmarkWire(b *testing.B) {
@@ -60,32 +61,41 @@ func BenchmarkWire(b *testing.B) {
 		Router: NewRouter(Command{
 			Definition: &discordgo.ApplicationCommand{Name: "me", Description: "me"},
 			Routes:     []Route{{Path: "/me", Handler: me, Ephemeral: true}},
+		}, Command{
+			Definition: &discordgo.ApplicationCommand{Name: "refused", Description: "refused"},
+			Routes: []Route{{Path: "/refused", Handler: func(context.Context, *Request) (*Response, error) {
+				return nil, UserError("You have no nation linked: use /link first.")
+			}}},
 		}),
 	})
 	if err != nil {
 		b.Fatal(err)
 	}
 	h := bot.InteractionsHandler()
-	reqs := make([]*http.Request, b.N)
-	for n := range reqs {
-		body, err := fakediscord.MarshalInteraction(fakediscord.Command("/me"))
-		if err != nil {
-			b.Fatal(err)
-		}
-		reqs[n] = fakediscord.SignedRequest(priv, body, time.Now())
+	for _, path := range []string{"/me", "/refused"} {
+		b.Run(path[1:], func(b *testing.B) {
+			reqs := make([]*http.Request, b.N)
+			for n := range reqs {
+				body, err := fakediscord.MarshalInteraction(fakediscord.Command(path))
+				if err != nil {
+					b.Fatal(err)
+				}
+				reqs[n] = fakediscord.SignedRequest(priv, body, time.Now())
+			}
+			b.ReportAllocs()
+			cpu := cpuTime(b)
+			b.ResetTimer()
+			for n := range b.N {
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, reqs[n])
+				if w.Code != http.StatusOK {
+					b.Fatalf("%d %s", w.Code, w.Body)
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(float64((cpuTime(b)-cpu).Microseconds())/float64(b.N), "cpu-µs/op")
+		})
 	}
-	b.ReportAllocs()
-	cpu := cpuTime(b)
-	b.ResetTimer()
-	for n := range b.N {
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, reqs[n])
-		if w.Code != http.StatusOK {
-			b.Fatalf("%d %s", w.Code, w.Body)
-		}
-	}
-	b.StopTimer()
-	b.ReportMetric(float64((cpuTime(b)-cpu).Microseconds())/float64(b.N), "cpu-µs/op")
 }
 
 // cpuTime is the CPU time this process has used, user and system: on a

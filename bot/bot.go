@@ -358,8 +358,8 @@ func (b *Bot) handle(i *discordgo.Interaction, verdict *Verdict, initial func(co
 
 // refused reports whether Discord answered a request with a 4xx.
 func refused(err error) bool {
-	var re *discordgo.RESTError
-	return errors.As(err, &re) && re.Response != nil && re.Response.StatusCode >= 400 && re.Response.StatusCode < 500
+	re, ok := errors.AsType[*discordgo.RESTError](err)
+	return ok && re.Response != nil && re.Response.StatusCode >= 400 && re.Response.StatusCode < 500
 }
 
 // deferResponse acknowledges the interaction so that the handler may take

@@ -52,33 +52,28 @@ const (
 
 // outcome classifies what a handler returned.
 func outcome(err error) string {
-	if err == nil { // before the targets below, which escape: no allocation
+	if err == nil {
 		return OutcomeOK
 	}
-	var ue *userError
-	var rl *RateLimitedError
-	var pe *panicError
-	switch {
-	case errors.As(err, &rl):
+	if _, ok := errors.AsType[*RateLimitedError](err); ok {
 		return OutcomeRateLimited
-	case errors.As(err, &ue):
-		return OutcomeUserError
-	case errors.As(err, &pe):
-		return OutcomePanic
-	default:
-		return OutcomeError
 	}
+	if _, ok := errors.AsType[*userError](err); ok {
+		return OutcomeUserError
+	}
+	if _, ok := errors.AsType[*panicError](err); ok {
+		return OutcomePanic
+	}
+	return OutcomeError
 }
 
 // userMessage is the text shown for err: a user error's own text, else a
 // friendly message with a reference to find the logged error.
 func userMessage(err error, ref string) string {
-	var ue *userError
-	var rl *RateLimitedError
-	switch {
-	case errors.As(err, &rl):
+	if rl, ok := errors.AsType[*RateLimitedError](err); ok {
 		return rl.Error()
-	case errors.As(err, &ue):
+	}
+	if ue, ok := errors.AsType[*userError](err); ok {
 		return ue.msg
 	}
 	return "Something went wrong on our side, sorry. If it keeps happening, tell the bot's admins and quote reference `" + ref + "`."
