@@ -85,7 +85,7 @@ func BenchmarkTwoReplicasLoad(b *testing.B) {
 		idle[i] = memory(b, p, "VmRSS")
 	}
 	b.ResetTimer()
-	elapsed, latencies, _ := drive(b, func(n int) string { return replicas[n%2].base }, reqs, "")
+	elapsed, latencies, _ := drive(b, func(n int) string { return replicas[n%2].base }, reqs, "", 0)
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "commands/s")
 	b.ReportMetric(ms(latencies[len(latencies)*99/100]), "p99-ms")
@@ -160,8 +160,12 @@ func sign(tb testing.TB, key ed25519.PrivateKey, i *discordgo.Interaction) signe
 // drive sends reqs from benchClients clients, reqs[n] to base(n)'s POST
 // /interactions, and returns how long they took, each one's latency,
 // sorted, and how many were deferred (a handler slower than 2 s). It fails
-// tb when an answer is neither a deferral nor a 200 holding want.
-func drive(tb testing.TB, base func(n int) string, reqs []signedInteraction, want string) (time.Duration, []time.Duration, int) {
+// tb when an answer is neither a deferral nor a 200 holding want. With
+// every set it sends open loop, reqs[n] at n·every from the start by
+// whichever client is free, and a latency counts from that time (a request
+// that waited for a client waited for the server): the latency at a set
+// rate, not the queue that clients sending as fast as answers come build.
+func drive(tb testing.TB, base func(n int) string, reqs []signedInteraction, want string, every time.Duration) (time.Duration, []time.Duration, int) {
 	tb.Helper()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: benchClients}, Timeout: 30 * time.Second}
 	defer client.CloseIdleConnections()
@@ -178,9 +182,13 @@ func drive(tb testing.TB, base func(n int) string, reqs []signedInteraction, wan
 				if n >= len(reqs) {
 					return
 				}
-				t0 := time.Now()
+				due := time.Now()
+				if every > 0 {
+					due = start.Add(time.Duration(n) * every)
+					time.Sleep(time.Until(due))
+				}
 				late, err := send(client, base(n), reqs[n], want)
-				latencies[n] = time.Since(t0)
+				latencies[n] = time.Since(due)
 				if late {
 					deferred.Add(1)
 				}
@@ -257,6 +265,12 @@ func memory(tb testing.TB, p *process, field string) int64 {
 // commands they ran, listed by name in the log).
 //
 //	go test -run '^$' -bench Binary -benchtime 4000x ./cmd/pnwbot
+//
+// With -binary.rate=N it sends to the binary alone, at N commands a second
+// over the 16 clients, open loop (see drive): p50 and p99 are then the
+// latency at that rate, not at saturation, where they measure the queue.
+//
+//	go test -run '^$' -bench 'Binary/me' -benchtime 4000x ./cmd/pnwbot -binary.rate=2000
 //
 // With -binary.profile=DIR it also saves, for each case, pprof CPU and
 // allocation profiles of the binary over the first 3 s of the load (make
@@ -338,8 +352,12 @@ func BenchmarkBinary(b *testing.B) {
 	for n, u := range newUsers(len(warmUp)) {
 		warmUp[n] = sign(b, priv, fakediscord.As(u, fakediscord.Command("/me")))
 	}
-	drive(b, func(int) string { return p.base }, warmUp, "/link")
+	drive(b, func(int) string { return p.base }, warmUp, "/link", 0)
 
+	var every time.Duration // between two commands to the binary; 0: as fast as answers come
+	if *binaryRate > 0 {
+		every = time.Duration(float64(time.Second) / *binaryRate)
+	}
 	nation := fakediscord.Option("nation", "4242")
 	for _, c := range []struct {
 		name    string
@@ -360,8 +378,8 @@ func BenchmarkBinary(b *testing.B) {
 			if c.prepare != nil {
 				c.prepare(b, users)
 			}
-			sendAll := func(base string, reqs []signedInteraction, want string) (time.Duration, []time.Duration, int) {
-				return drive(b, func(int) string { return base }, reqs, want)
+			sendAll := func(base string, reqs []signedInteraction, want string, every time.Duration) (time.Duration, []time.Duration, int) {
+				return drive(b, func(int) string { return base }, reqs, want, every)
 			}
 			signAll := func() []signedInteraction {
 				reqs := make([]signedInteraction, b.N)
@@ -371,7 +389,7 @@ func BenchmarkBinary(b *testing.B) {
 				return reqs
 			}
 			if c.warm {
-				sendAll(p.base, signAll(), c.want)
+				sendAll(p.base, signAll(), c.want, 0)
 			}
 			reqs := signAll()
 			var profiles sync.WaitGroup
@@ -394,9 +412,11 @@ func BenchmarkBinary(b *testing.B) {
 			b.ResetTimer()
 			for start := 0; start < b.N; start += turn {
 				reqs := reqs[start:min(start+turn, b.N)]
-				took, _, _ := sendAll(floor.base, reqs, "pong")
-				floorTime += took
-				took, l, d := sendAll(p.base, reqs, c.want)
+				if every == 0 {
+					took, _, _ := sendAll(floor.base, reqs, "pong", 0)
+					floorTime += took
+				}
+				took, l, d := sendAll(p.base, reqs, c.want, every)
 				elapsed, latencies, deferred = elapsed+took, append(latencies, l...), deferred+d
 			}
 			b.StopTimer()
@@ -409,12 +429,14 @@ func BenchmarkBinary(b *testing.B) {
 			profiles.Wait()
 			rate, floorRate := float64(b.N)/elapsed.Seconds(), float64(b.N)/floorTime.Seconds()
 			b.ReportMetric(rate, "commands/s")
-			b.ReportMetric(floorRate, "floor-commands/s")
-			b.ReportMetric(rate/floorRate, "share")
+			if every == 0 {
+				b.ReportMetric(floorRate, "floor-commands/s")
+				b.ReportMetric(rate/floorRate, "share")
+				b.ReportMetric(float64(floorCPU.Microseconds())/float64(b.N), "floor-cpu-µs/command")
+			}
 			b.ReportMetric(ms(latencies[len(latencies)/2]), "p50-ms")
 			b.ReportMetric(ms(latencies[len(latencies)*99/100]), "p99-ms")
 			b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/command")
-			b.ReportMetric(float64(floorCPU.Microseconds())/float64(b.N), "floor-cpu-µs/command")
 			b.ReportMetric(mallocs/float64(b.N), "allocs/command")
 			b.ReportMetric(bytes/float64(b.N), "B/command")
 			b.ReportMetric(float64(game.Requests()-requests)/float64(b.N), "api-requests/command")
@@ -426,7 +448,10 @@ func BenchmarkBinary(b *testing.B) {
 	}
 }
 
-var profileDir = flag.String("binary.profile", "", "BenchmarkBinary: save pprof profiles of the binary under load in this directory")
+var (
+	profileDir = flag.String("binary.profile", "", "BenchmarkBinary: save pprof profiles of the binary under load in this directory")
+	binaryRate = flag.Float64("binary.rate", 0, "BenchmarkBinary: send to the binary at this many commands a second, open loop, without the floor (for p50 and p99 at a set rate); 0 sends as fast as answers come")
+)
 
 // saveProfile saves the binary's pprof profile kind ("profile": CPU,
 // "allocs": allocations) over the next 3 s to path.
