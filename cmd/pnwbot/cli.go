@@ -133,11 +133,19 @@ func loadConfig(getenv func(string) string, required ...string) (*config.Config,
 	return cfg, nil
 }
 
-func setupLogger(cfg *config.Config) *slog.Logger {
+// setupLogger logs to stderr, through buf when it is not nil.
+func setupLogger(cfg *config.Config, buf *logBuffer) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
-	var h slog.Handler = slog.NewJSONHandler(os.Stderr, opts)
+	var out io.Writer = os.Stderr
+	if buf != nil {
+		out = buf
+	}
+	var h slog.Handler = slog.NewJSONHandler(out, opts)
 	if cfg.LogFormat == "text" {
-		h = slog.NewTextHandler(os.Stderr, opts)
+		h = slog.NewTextHandler(out, opts)
+	}
+	if buf != nil {
+		h = flushOnWarn{h, buf}
 	}
 	logger := slog.New(h)
 	slog.SetDefault(logger)
@@ -169,7 +177,7 @@ func confirmReset(cfg *config.Config, in io.Reader, out io.Writer) error {
 }
 
 func migrate(ctx context.Context, cfg *config.Config, command string, out io.Writer) error {
-	setupLogger(cfg)
+	setupLogger(cfg, nil)
 	st, err := store.Open(ctx, string(cfg.DatabaseURL), cfg.DatabasePoolSize)
 	if err != nil {
 		return err
@@ -179,7 +187,7 @@ func migrate(ctx context.Context, cfg *config.Config, command string, out io.Wri
 }
 
 func rotateKey(ctx context.Context, cfg *config.Config, out io.Writer) error {
-	setupLogger(cfg)
+	setupLogger(cfg, nil)
 	kr, err := secrets.NewKeyring(cfg.EncryptionKey, cfg.EncryptionKeyOld)
 	if err != nil {
 		return err

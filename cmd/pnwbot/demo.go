@@ -124,7 +124,7 @@ func startDemo(ctx context.Context, getenv func(string) string, databaseURL stri
 	if err != nil {
 		return nil, nil, err
 	}
-	logger := setupLogger(cfg)
+	logger := setupLogger(cfg, nil)
 	logger.Info("starting pnwbot demo", "version", buildVersion(), "config", cfg)
 	// The page plays Discord's client and watches the dashboard, in front
 	// of the bot's own server.

@@ -49,7 +49,9 @@ const (
 func run(ctx context.Context, cfg *config.Config) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	logger := setupLogger(cfg)
+	logs := newLogBuffer(os.Stderr)
+	defer logs.Close()
+	logger := setupLogger(cfg, logs)
 	logger.Info("starting pnwbot", "version", buildVersion(), "config", cfg)
 	a, err := start(ctx, cfg, logger, redisPrefix, nil)
 	if err != nil {
