@@ -12,6 +12,7 @@ import (
 
 	"pnwbot/bot"
 	"pnwbot/bot/fakediscord"
+	"pnwbot/commands"
 	"pnwbot/pnw"
 	"pnwbot/pnw/fakepnw"
 	"pnwbot/secrets"
@@ -28,11 +29,11 @@ type discord struct {
 func (b *testBundle) onDiscord(t *testing.T) discord {
 	t.Helper()
 	fake, rest := b.fakeDiscord(t)
+	b.with(func(d *commands.Deps) { d.DM = rest })
 	bt, err := bot.New(bot.Options{REST: rest, Router: b.router, NoReconnect: true})
 	require.NoError(t, err)
 	require.NoError(t, bt.Start(t.Context()))
 	t.Cleanup(func() { _ = bt.Close(context.Background()) })
-	b.deps.DM = rest
 	return discord{Fake: fake, t: t}
 }
 
@@ -134,7 +135,7 @@ func TestAllianceKey(t *testing.T) {
 		// Sealed under another master key: the status says so, and
 		// actions with it are refused plainly and audited.
 		b, a := banker(t, pnw.Options{})
-		b.deps.DM = &dmRecorder{}
+		b.with(func(d *commands.Deps) { d.DM = &dmRecorder{} })
 		b.sealAllianceKey(t, strangerKeyring(t), a, aliceID, aliceKey, "alliance_view_bank", "alliance_withdraw_bank")
 		resp, err := b.command(t, aliceID, "/alliance/key")
 		require.NoError(t, err)

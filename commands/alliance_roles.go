@@ -24,11 +24,11 @@ type Guilds interface {
 	RemoveMemberRole(ctx context.Context, guildID, userID, roleID string) error
 }
 
-// discordGuilds is roles.Guilds over Deps.Guilds, read when called.
-type discordGuilds struct{ d *Deps }
+// discordGuilds is roles.Guilds over Deps.Guilds.
+type discordGuilds struct{ g Guilds }
 
 func (g discordGuilds) Members(ctx context.Context, guildID string) ([]roles.Member, error) {
-	ms, err := g.guilds().GuildMembers(ctx, guildID)
+	ms, err := g.g.GuildMembers(ctx, guildID)
 	out := make([]roles.Member, 0, len(ms))
 	for _, m := range ms {
 		if m.User != nil {
@@ -39,7 +39,7 @@ func (g discordGuilds) Members(ctx context.Context, guildID string) ([]roles.Mem
 }
 
 func (g discordGuilds) Roles(ctx context.Context, guildID string) ([]roles.Role, error) {
-	rs, err := g.guilds().GuildRoles(ctx, guildID)
+	rs, err := g.g.GuildRoles(ctx, guildID)
 	out := make([]roles.Role, len(rs))
 	for i, r := range rs {
 		out[i] = roles.Role{ID: r.ID, Position: r.Position, Managed: r.Managed, Powers: powers(r.Permissions)}
@@ -48,37 +48,19 @@ func (g discordGuilds) Roles(ctx context.Context, guildID string) ([]roles.Role,
 }
 
 func (g discordGuilds) BotRoles(ctx context.Context, guildID string) ([]string, error) {
-	return g.guilds().BotRoles(ctx, guildID)
+	return g.g.BotRoles(ctx, guildID)
 }
 
 func (g discordGuilds) Add(ctx context.Context, guildID, userID, roleID string) error {
-	return g.guilds().AddMemberRole(ctx, guildID, userID, roleID)
+	return g.g.AddMemberRole(ctx, guildID, userID, roleID)
 }
 
 func (g discordGuilds) Remove(ctx context.Context, guildID, userID, roleID string) error {
-	return g.guilds().RemoveMemberRole(ctx, guildID, userID, roleID)
+	return g.g.RemoveMemberRole(ctx, guildID, userID, roleID)
 }
 
-// linkedConnections is roles.Connections over Deps.LinkedRoles, read when
-// called: nothing to do without the web side.
-type linkedConnections struct{ d *Deps }
-
-func (l linkedConnections) SyncAlliance(ctx context.Context, allianceID int64, members []pnw.Nation) (int, error) {
-	if l.d.LinkedRoles == nil {
-		return 0, nil
-	}
-	return l.d.LinkedRoles.SyncAlliance(ctx, allianceID, members)
-}
-
-// guilds is Deps.Guilds, or one that answers that there is no Discord
-// guild access.
-func (g discordGuilds) guilds() Guilds {
-	if g.d.Guilds == nil {
-		return noGuilds{}
-	}
-	return g.d.Guilds
-}
-
+// noGuilds is Deps.Guilds without Discord: every call answers that there
+// is no Discord guild access.
 type noGuilds struct{}
 
 var errNoGuilds = errors.New("no Discord guild access")

@@ -11,6 +11,7 @@ import (
 	"pnwbot/access"
 	"pnwbot/bot"
 	"pnwbot/bot/fakediscord"
+	"pnwbot/commands"
 	"pnwbot/pnw/fakepnw"
 	"pnwbot/store"
 )
@@ -29,7 +30,7 @@ const (
 func (b *testBundle) rolesOnDiscord(t *testing.T) *fakediscord.Fake {
 	t.Helper()
 	fake, rest := b.fakeDiscord(t)
-	b.deps.Guilds = rest
+	b.with(func(d *commands.Deps) { d.Guilds = rest })
 	fake.AddRole(guild, guild, "@everyone", 0)
 	fake.AddRole(guild, memberRole, "Rose", 2)
 	fake.AddRole(guild, officerRole, "Rose government", 3)

@@ -206,7 +206,7 @@ func TestAllianceBank(t *testing.T) {
 		t.Parallel()
 		b, rows, _ := twoAlliances(t)
 		dms := &dmRecorder{}
-		b.deps.DM = dms
+		b.with(func(d *commands.Deps) { d.DM = dms })
 		b.manage(t, rows, carolID, "manager", nil)
 		b.linkAllianceKey(t, rows, carolID, "revokedkey0000000000", "alliance_view_bank")             // the game does not know it
 		b.game.AddNation(fakepnw.Nation{ID: aliceNation, NationName: "Aliceland", AllianceID: thorn}) // Alice's key can no longer see Rose's bank

@@ -56,8 +56,7 @@ func (b *testBundle) restart(t *testing.T, opts pnw.Options) {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = game.Close(context.Background()) })
 	b.client = game
-	b.deps = commands.New(commands.Deps{Store: b.st, Game: game, Keys: b.keys, Now: func() time.Time { return b.now }, WithdrawalCap: b.deps.WithdrawalCap})
-	b.router = b.deps.Router()
+	b.with(func(d *commands.Deps) { d.Game = game })
 }
 
 // command runs a slash command (a path such as /alliance/withdraw) as user
@@ -172,8 +171,7 @@ func TestAllianceWithdraw(t *testing.T) {
 		b, _ := banker(t, pnw.Options{})
 		confirm, _ := b.asked(t, money(100))
 		counted, queries := storetest.Counted(t, b.st)
-		b.deps = commands.New(commands.Deps{Store: counted, Game: b.client, Keys: b.keys, Now: func() time.Time { return b.now }})
-		b.router = b.deps.Router()
+		b.with(func(d *commands.Deps) { d.Store = counted })
 		resp, err := b.click(t, confirm)
 		require.NoError(t, err)
 		require.Contains(t, resp.Embeds[0].Description, "Sent")
@@ -431,7 +429,7 @@ func TestAllianceWithdraw(t *testing.T) {
 		t.Parallel()
 		b, a := banker(t, pnw.Options{})
 		dms := &dmRecorder{}
-		b.deps.DM = dms
+		b.with(func(d *commands.Deps) { d.DM = dms })
 		confirm, _ := b.asked(t, money(100))
 		b.game.Fail(fakepnw.Failure{Status: 401, Times: 1, Op: "bankWithdraw"})
 		resp, err := b.click(t, confirm)
@@ -538,8 +536,7 @@ func TestAllianceWithdraw(t *testing.T) {
 		// The bank holds coal, the market has no price for it: counted at
 		// nothing it would pass any cap.
 		b, a := banker(t, pnw.Options{})
-		b.deps.WithdrawalCap = 1000
-		b.restart(t, pnw.Options{})
+		b.with(func(d *commands.Deps) { d.WithdrawalCap = 1000 })
 		b.game.AddAlliance(fakepnw.Alliance{ID: rose, Name: "Rose", Acronym: "Rose", Bank: pnw.Amounts{pnw.Money: 1_000_000, pnw.Coal: 1e9}})
 		_, err := b.withdraw(t, aliceID, toBob(), fakediscord.Option("coal", 1e9))
 		require.ErrorContains(t, err, "no average price for coal")
@@ -605,8 +602,7 @@ func TestAllianceWithdraw(t *testing.T) {
 	t.Run("DailyCap", func(t *testing.T) {
 		t.Parallel()
 		b, a := banker(t, pnw.Options{})
-		b.deps.WithdrawalCap = 1500
-		b.restart(t, pnw.Options{})
+		b.with(func(d *commands.Deps) { d.WithdrawalCap = 1500 })
 		first, _ := b.asked(t, money(1000))
 		second, _ := b.asked(t, money(400), fakediscord.Option("food", 1.0)) // $500 in all
 		// Asked while the cap still has room; confirmed once it has none.

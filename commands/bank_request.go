@@ -231,7 +231,7 @@ func (d *Deps) tellMember(ctx context.Context, r store.BankRequest, text string)
 		d.Logger.WarnContext(ctx, "bank request: member not told", "request_id", r.ID, "error", err)
 		return
 	}
-	d.notify(ctx, u.DiscordID, text)
+	d.notices.Notify(ctx, u.DiscordID, text)
 }
 
 // bankAdjust corrects a nation's balance with a signed entry.

@@ -50,7 +50,7 @@ func TestBankRequest(t *testing.T) {
 	t.Parallel()
 	b, _ := banker(t, pnw.Options{})
 	posted, dms := &channelRecorder{}, &dmRecorder{}
-	b.deps.Channels, b.deps.DM = posted, dms
+	b.with(func(d *commands.Deps) { d.Channels, d.DM = posted, dms })
 	ask := func(user string, kind string, money float64) (*bot.Response, error) {
 		return b.command(t, user, "/bank/request", fakediscord.Option("kind", kind), fakediscord.Option("reason", "new city"),
 			fakediscord.Option("money", money))
@@ -107,7 +107,7 @@ func TestBankRequestDenied(t *testing.T) {
 	t.Parallel()
 	b, a := banker(t, pnw.Options{})
 	posted, dms := &channelRecorder{}, &dmRecorder{}
-	b.deps.Channels, b.deps.DM = posted, dms
+	b.with(func(d *commands.Deps) { d.Channels, d.DM = posted, dms })
 	_, err := b.deps.Bank.SetChannel(context.Background(), a, b.user(t, aliceID).ID, bankChannel)
 	require.NoError(t, err)
 	_, err = b.command(t, bobID, "/bank/request", fakediscord.Option("kind", "loan"), fakediscord.Option("reason", "rebuild"),

@@ -44,7 +44,7 @@ type Deps struct {
 	// durably, as jobs; nil sends them with DM at once.
 	Notices Messenger
 	// LinkedRoles keeps users' Discord role connections in step with their
-	// nation; nil when the web side is off.
+	// nation (roles.Linked); nil when the web side is off.
 	LinkedRoles LinkedRoles
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -61,13 +61,14 @@ type Deps struct {
 	// /war counters answering that it is not running.
 	War *war.Service
 
-	names *remembered
+	names   *remembered
+	notices notices
 }
 
-// New completes d once, before anything uses it: the clock, a logger and
-// the settings read from Store when d has none, and the domain the
-// handlers call (GameKeys, Bank, Roles, IA). Router and All only read
-// what it built.
+// New completes d once, before anything uses it: the clock, a logger, the
+// settings read from Store and a Guilds that answers there is no Discord
+// when d has none, and the domain the handlers call (GameKeys, Bank, Roles,
+// IA), built from d's fields. Router and All only read what it built.
 func New(d Deps) *Deps {
 	if d.Now == nil {
 		d.Now = time.Now
@@ -78,13 +79,21 @@ func New(d Deps) *Deps {
 	if d.Settings == nil {
 		d.Settings = settings.New(d.Store, d.Logger)
 	}
+	if d.Guilds == nil {
+		d.Guilds = noGuilds{}
+	}
 	d.names = &remembered{}
-	out := &d
-	out.GameKeys = keys.New(keys.Options{Store: d.Store, Game: d.Game, Ring: d.Keys, Notify: notices{out}, Logger: d.Logger, Now: d.Now})
-	out.Roles = roles.New(roles.Options{Store: d.Store, Game: d.Game, Guilds: discordGuilds{out}, Connections: linkedConnections{out}, Keys: out.GameKeys, Logger: d.Logger})
-	out.Bank = bank.New(bank.Options{Store: d.Store, Game: d.Game, Keys: out.GameKeys, Settings: d.Settings, Logger: d.Logger, Now: d.Now, Cap: d.WithdrawalCap})
-	out.IA = ia.New(ia.Options{Store: d.Store, Game: d.Game, Keys: out.GameKeys, Guild: guildIDs{out}, Notifier: iaNotices{out}, Logger: d.Logger, Now: d.Now})
-	return out
+	d.notices = newNotices(&d)
+	var connections roles.Connections // none without the web side
+	if d.LinkedRoles != nil {
+		connections = d.LinkedRoles
+	}
+	d.GameKeys = keys.New(keys.Options{Store: d.Store, Game: d.Game, Ring: d.Keys, Notify: d.notices, Logger: d.Logger, Now: d.Now})
+	d.Roles = roles.New(roles.Options{Store: d.Store, Game: d.Game, Guilds: discordGuilds{d.Guilds}, Connections: connections, Keys: d.GameKeys, Logger: d.Logger})
+	d.Bank = bank.New(bank.Options{Store: d.Store, Game: d.Game, Keys: d.GameKeys, Settings: d.Settings, Logger: d.Logger, Now: d.Now, Cap: d.WithdrawalCap})
+	d.IA = ia.New(ia.Options{Store: d.Store, Game: d.Game, Keys: d.GameKeys, Guild: guildIDs{d.Guilds},
+		Notifier: iaNotices{channels: d.Channels, notices: d.notices}, Logger: d.Logger, Now: d.Now})
+	return &d
 }
 
 // Router returns the routing table of every command.
@@ -159,8 +168,8 @@ func (d *Deps) change(ctx context.Context, fn func(q *store.Queries) (audit.Entr
 // (audit.Log.Record).
 func (d *Deps) audit(ctx context.Context, e audit.Entry) { d.auditLog().Record(ctx, e) }
 
-// LinkedRoles keeps role connections in step (roles.Linked, which the web
-// side builds with its grants).
+// LinkedRoles keeps role connections in step (roles.Linked, which writes
+// with the web side's grants).
 type LinkedRoles interface {
 	// SyncRoleConnection writes the user's role connection as their
 	// nation now is; a user who never connected one has none.

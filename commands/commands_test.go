@@ -43,7 +43,18 @@ type testBundle struct {
 	keys   *secrets.Keyring
 	router *bot.Router
 	deps   *commands.Deps
-	now    time.Time
+	// built is what deps was built from: a test that changes it builds
+	// the handlers again (with), as a process started so would be.
+	built commands.Deps
+	now   time.Time
+}
+
+// with builds the bundle's handlers again from its Deps as change leaves
+// them.
+func (b *testBundle) with(change func(*commands.Deps)) {
+	change(&b.built)
+	b.deps = commands.New(b.built)
+	b.router = b.deps.Router()
 }
 
 func setup(t testing.TB) (*bot.Router, *testBundle) {
@@ -72,8 +83,8 @@ func setup(t testing.TB) (*bot.Router, *testBundle) {
 	require.NoError(t, err)
 
 	b := &testBundle{st: st, game: fake, client: game, keys: keys, now: time.Now()}
-	b.deps = commands.New(commands.Deps{Store: st, Game: game, Keys: keys, Now: func() time.Time { return b.now }})
-	b.router = b.deps.Router()
+	b.built = commands.Deps{Store: st, Game: game, Keys: keys, Now: func() time.Time { return b.now }}
+	b.with(func(*commands.Deps) {})
 	return b.router, b
 }
 

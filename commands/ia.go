@@ -93,13 +93,10 @@ func (d *Deps) Auditor() ia.Auditor { return d.IA.Auditor }
 
 // guildIDs lists a server's members by id, for the discord rule, with the
 // Deps' Guilds.
-type guildIDs struct{ d *Deps }
+type guildIDs struct{ g Guilds }
 
 func (g guildIDs) MemberIDs(ctx context.Context, guildID string) ([]string, error) {
-	if g.d.Guilds == nil {
-		return nil, errors.New("no Discord to ask")
-	}
-	members, err := g.d.Guilds.GuildMembers(ctx, guildID)
+	members, err := g.g.GuildMembers(ctx, guildID)
 	if err != nil {
 		return nil, err
 	}

@@ -109,7 +109,10 @@ func (d *Deps) iaRefusal(ctx context.Context, u store.User, a store.Alliance, ac
 
 // iaNotices renders what the audit does and sends it with the bot:
 // ia.Notifier.
-type iaNotices struct{ d *Deps }
+type iaNotices struct {
+	channels Channels // nil: nowhere to post
+	notices  notices
+}
 
 func (n iaNotices) Report(ctx context.Context, channelID string, a store.Alliance, rep ia.Report, day time.Time) error {
 	msg := &bot.Response{}
@@ -135,15 +138,15 @@ func (n iaNotices) Moved(ctx context.Context, channelID string, mv ia.Move, text
 }
 
 func (n iaNotices) Notify(ctx context.Context, discordID, text string) {
-	n.d.notify(ctx, discordID, text)
+	n.notices.Notify(ctx, discordID, text)
 }
 
 // post posts msg, pinging nobody.
 func (n iaNotices) post(ctx context.Context, channelID string, msg *bot.Response) error {
-	if n.d.Channels == nil {
+	if n.channels == nil {
 		return errors.New("no Discord to post in")
 	}
-	_, err := n.d.Channels.SendChannelMessage(ctx, channelID, msg, nil, nil)
+	_, err := n.channels.SendChannelMessage(ctx, channelID, msg, nil, nil)
 	return err
 }
 

@@ -12,6 +12,7 @@ import (
 	"pnwbot/access"
 	"pnwbot/bot"
 	"pnwbot/bot/fakediscord"
+	"pnwbot/commands"
 	"pnwbot/pnw/fakepnw"
 	"pnwbot/store"
 )
@@ -40,7 +41,7 @@ func audited(t *testing.T) (*testBundle, store.Alliance, *fakediscord.Fake) {
 	t.Helper()
 	b, a := officer(t)
 	fake, bt := b.fakeDiscord(t)
-	b.deps.Guilds, b.deps.DM, b.deps.Channels = bt, bt, bt
+	b.with(func(d *commands.Deps) { d.Guilds, d.DM, d.Channels = bt, bt, bt })
 	for _, id := range []string{aliceID, bobID, carolID} {
 		fake.AddMember(guild, id)
 	}
@@ -239,7 +240,7 @@ func TestAuditRun(t *testing.T) {
 		b.game.AddNation(fakepnw.Nation{ID: carolNat, NationName: "Carolina", LeaderName: "Carol", AllianceID: rose, Color: "purple", LastActive: b.now})
 		require.NoError(t, b.client.InvalidateTag(context.Background(), "alliance:77"))
 		fake, bt := b.fakeDiscord(t)
-		b.deps.Guilds = bt
+		b.with(func(d *commands.Deps) { d.Guilds = bt })
 		fake.AddMember(guild, aliceID)
 		fake.AddMember(guild, bobID)
 		resp, err := b.command(t, aliceID, "/audit/run", nationOpt(carolNat))

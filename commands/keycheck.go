@@ -2,28 +2,34 @@ package commands
 
 import (
 	"context"
+	"log/slog"
 
 	"pnwbot/bot"
 )
 
-// notices is the keys.Notifier of the handlers: Deps.notify.
-type notices struct{ d *Deps }
-
-func (n notices) Notify(ctx context.Context, discordID, text string) {
-	n.d.notify(ctx, discordID, text)
+// notices tells users what no command waits on, in a DM: through Notices
+// (durable, retried) when set, else DM at once. It is keys.Notifier, and
+// the handlers' and the audit's notices.
+type notices struct {
+	m      Messenger // nil: nowhere to send
+	logger *slog.Logger
 }
 
-// notify tells a user something in a DM that no command waits on: through
-// Notices (durable, retried) when set, else DM at once. A failure is logged.
-func (d *Deps) notify(ctx context.Context, discordID, text string) {
-	m := d.Notices
-	if m == nil {
-		m = d.DM
+// newNotices picks where d's notices go.
+func newNotices(d *Deps) notices {
+	n := notices{m: d.Notices, logger: d.Logger}
+	if n.m == nil {
+		n.m = d.DM
 	}
-	if m == nil {
+	return n
+}
+
+// Notify sends text to the user; a failure is logged.
+func (n notices) Notify(ctx context.Context, discordID, text string) {
+	if n.m == nil {
 		return
 	}
-	if err := m.DirectMessage(ctx, discordID, &bot.Response{Content: text}); err != nil {
-		d.Logger.WarnContext(ctx, "notice", "error", err)
+	if err := n.m.DirectMessage(ctx, discordID, &bot.Response{Content: text}); err != nil {
+		n.logger.WarnContext(ctx, "notice", "error", err)
 	}
 }

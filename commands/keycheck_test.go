@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"pnwbot/commands"
 	"pnwbot/keys"
 	"pnwbot/store"
 )
@@ -21,7 +22,7 @@ func TestVerifyKeys(t *testing.T) {
 	b.manage(t, a, carolID, "manager", nil)
 	b.linkAllianceKey(t, a, carolID, carolAllianceKey, "alliance_view_bank")
 	notices := &dmRecorder{}
-	b.deps.Notices = notices
+	b.with(func(d *commands.Deps) { d.Notices = notices })
 
 	// Checked a moment ago: the pass leaves every key alone.
 	got, err := b.deps.GameKeys.Verify(ctx)

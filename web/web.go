@@ -40,7 +40,9 @@ type Options struct {
 	Interactions http.Handler
 	// Site, when not nil, serves every other path: login, dashboard,
 	// public pages.
-	Site   http.Handler
+	Site http.Handler
+	// Front, when set, is put in front of every path (the demo's page).
+	Front  func(http.Handler) http.Handler
 	Logger *slog.Logger
 }
 
@@ -67,7 +69,11 @@ func New(opts Options) *http.Server {
 	if opts.Site != nil {
 		mux.Handle("/", opts.Site)
 	}
-	return server(opts.Addr, mux, opts.Logger)
+	var h http.Handler = mux
+	if opts.Front != nil {
+		h = opts.Front(mux)
+	}
+	return server(opts.Addr, h, opts.Logger)
 }
 
 // NewMetrics returns the server of g's metrics at /metrics, on addr, with

@@ -25,6 +25,7 @@ import (
 	"pnwbot/jobs"
 	"pnwbot/pnw"
 	"pnwbot/pnw/stream"
+	"pnwbot/roles"
 	"pnwbot/secrets"
 	"pnwbot/settings"
 	"pnwbot/store"
@@ -145,8 +146,16 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 	if err != nil {
 		return nil, err
 	}
-	deps := commands.New(commands.Deps{Store: a.st, Game: a.game, Keys: a.keys, Logger: logger, Settings: cfgs, War: a.war,
-		DM: rest, Guilds: rest, Channels: rest, Notices: notices})
+	oauth, linked, err := a.newLinkedRoles(cfg, rest)
+	if err != nil {
+		return nil, err
+	}
+	in := commands.Deps{Store: a.st, Game: a.game, Keys: a.keys, Logger: logger, Settings: cfgs, War: a.war,
+		DM: rest, Guilds: rest, Channels: rest, Notices: notices}
+	if linked != nil {
+		in.LinkedRoles = linked
+	}
+	deps := commands.New(in)
 	if cfg.PNWSubscriptions {
 		a.followBank = func(ctx context.Context) {
 			deps.Bank.Follow(ctx, func(key string) *stream.Client {
@@ -160,10 +169,10 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 	if err = a.newBot(cfg, rest, deps.Router(), backends); err != nil {
 		return nil, err
 	}
-	if err = a.newSite(cfg, rest, deps, backends); err != nil {
+	if err = a.newSite(cfg, oauth, linked, deps, backends); err != nil {
 		return nil, err
 	}
-	if err = a.newJobs(cfgs, rest, deps); err != nil {
+	if err = a.newJobs(cfgs, rest, deps, linked); err != nil {
 		return nil, err
 	}
 	if err = a.newServers(cfg, front); err != nil {
@@ -351,26 +360,35 @@ func (a *app) newBot(cfg *config.Config, rest *bot.REST, router *bot.Router, b b
 	return nil
 }
 
+// newLinkedRoles builds, when the web side is configured, its OAuth2
+// client at Discord and the Linked Roles connections written with the
+// grants users give it: the commands (/link, /unlink, /delete-account),
+// the site and the jobs all keep them in step. Both nil when it is off.
+func (a *app) newLinkedRoles(cfg *config.Config, rest *bot.REST) (*site.OAuth, *roles.Linked, error) {
+	if !cfg.WebEnabled() {
+		return nil, nil, nil
+	}
+	oauth, err := site.NewOAuth(site.OAuthOptions{Store: a.st, Keys: a.keys,
+		DiscordURL: cfg.DiscordAPIURL, ClientID: rest.ApplicationID(), ClientSecret: string(cfg.DiscordClientSecret),
+		PublicURL: cfg.PublicURL, Logger: a.logger})
+	if err != nil {
+		return nil, nil, err
+	}
+	return oauth, roles.NewLinked(roles.LinkedOptions{Store: a.st, Game: a.game, Writer: oauth, Logger: a.logger}), nil
+}
+
 // newSite builds the web side when it is configured.
-func (a *app) newSite(cfg *config.Config, rest *bot.REST, deps *commands.Deps, b backends) error {
+func (a *app) newSite(cfg *config.Config, oauth *site.OAuth, linked *roles.Linked, deps *commands.Deps, b backends) error {
 	if !cfg.WebEnabled() {
 		return nil
 	}
 	var err error
 	a.site, err = site.New(site.Options{
 		Store: a.st, Sessions: b.sessions, Game: a.game, Keys: a.keys, Bank: deps.Bank.Holdings, Audit: deps.Auditor(), Ledger: deps.Bank,
-		Requests: b.web, Once: b.once, TrustedProxies: cfg.TrustedProxies, Registerer: a.reg,
-		DiscordURL: cfg.DiscordAPIURL, ClientID: rest.ApplicationID(), ClientSecret: string(cfg.DiscordClientSecret),
+		OAuth: oauth, Linked: linked, Requests: b.web, Once: b.once, TrustedProxies: cfg.TrustedProxies, Registerer: a.reg,
 		PublicURL: cfg.PublicURL, Logger: a.logger,
 	})
-	if err != nil {
-		return err
-	}
-	// The web side holds the grants the Linked Roles connections are
-	// written with (roles.Linked), and reads the bank through the commands'
-	// domain: one of the two is handed to the other after it is built.
-	deps.LinkedRoles = a.site.LinkedRoles()
-	return nil
+	return err
 }
 
 // period reads a job period from app_config each time the runner asks, so
@@ -381,7 +399,7 @@ func period(cfgs *settings.Settings, k settings.Key) func() time.Duration {
 
 // newJobs builds the job queue's runner: the periodic passes and the
 // notices' delivery.
-func (a *app) newJobs(cfgs *settings.Settings, rest *bot.REST, deps *commands.Deps) error {
+func (a *app) newJobs(cfgs *settings.Settings, rest *bot.REST, deps *commands.Deps, linked *roles.Linked) error {
 	passes := []jobs.Pass{
 		{Name: "retention", Every: period(cfgs, settings.RetentionInterval), Run: func(ctx context.Context) (any, error) { return a.st.Prune(ctx, time.Now()) }},
 		{Name: "key_check", Every: period(cfgs, settings.KeyVerificationInterval), Run: func(ctx context.Context) (any, error) { return deps.GameKeys.Verify(ctx) }},
@@ -391,9 +409,9 @@ func (a *app) newJobs(cfgs *settings.Settings, rest *bot.REST, deps *commands.De
 		{Name: "audit", Every: period(cfgs, settings.AuditInterval), Run: func(ctx context.Context) (any, error) { return deps.IA.Pass(ctx) }},
 		{Name: "bank_ingest", Every: period(cfgs, settings.BankIngestInterval), Run: func(ctx context.Context) (any, error) { return deps.Bank.Ingest(ctx) }},
 	}
-	if a.site != nil {
+	if linked != nil {
 		passes = append(passes, jobs.Pass{Name: "linked_roles", Every: period(cfgs, settings.LinkedRolesInterval),
-			Run: func(ctx context.Context) (any, error) { return a.site.LinkedRoles().RefreshRoleConnections(ctx) }})
+			Run: func(ctx context.Context) (any, error) { return linked.RefreshRoleConnections(ctx) }})
 	}
 	var err error
 	a.jobs, err = jobs.New(jobs.Options{Store: a.jobsDB, Logger: a.logger, Registerer: a.reg, DM: rest, Passes: passes})
@@ -413,11 +431,12 @@ func (a *app) newServers(cfg *config.Config, front func(*store.Store, http.Handl
 	if a.site != nil {
 		pages = a.site.Handler()
 	}
-	server := web.New(web.Options{Checks: a.checks, Details: a.readyDetails, Interactions: a.bot.InteractionsHandler(), Site: pages, Logger: a.logger})
+	var inFront func(http.Handler) http.Handler
 	if front != nil {
-		server.Handler = front(a.st, server.Handler)
+		inFront = func(h http.Handler) http.Handler { return front(a.st, h) }
 	}
-	a.server = server
+	a.server = web.New(web.Options{Checks: a.checks, Details: a.readyDetails, Interactions: a.bot.InteractionsHandler(), Site: pages,
+		Front: inFront, Logger: a.logger})
 	a.metrics = web.NewMetrics(cfg.MetricsAddr, a.reg, a.logger)
 	return nil
 }

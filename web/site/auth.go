@@ -6,11 +6,9 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"unicode"
@@ -65,7 +63,7 @@ func (s *Site) startOAuth(w http.ResponseWriter, r *http.Request, flow, next str
 		Value: strings.Join([]string{flow, state, verifier, base64.RawURLEncoding.EncodeToString([]byte(next))}, "."),
 		Path:  "/", MaxAge: oauthCookieAge, HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode,
 	})
-	http.Redirect(w, r, s.oauth(scopes[flow]...).AuthCodeURL(state, oauth2.S256ChallengeOption(verifier)), http.StatusFound)
+	http.Redirect(w, r, s.opts.OAuth.config(scopes[flow]...).AuthCodeURL(state, oauth2.S256ChallengeOption(verifier)), http.StatusFound)
 }
 
 // callback finishes the sign-in: the state must match this browser's
@@ -104,8 +102,8 @@ func (s *Site) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	flow := parts[0]
-	ctx := context.WithValue(r.Context(), oauth2.HTTPClient, s.client)
-	tok, err := s.oauth().Exchange(ctx, q.Get("code"), oauth2.VerifierOption(parts[2]))
+	ctx := r.Context()
+	tok, err := s.opts.OAuth.exchange(ctx, q.Get("code"), parts[2])
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) && re.Response != nil && re.Response.StatusCode >= 400 && re.Response.StatusCode < 500 {
 		refuse(http.StatusBadRequest, "code refused", "This sign-in code was already used or has expired.")
@@ -114,7 +112,7 @@ func (s *Site) callback(w http.ResponseWriter, r *http.Request) {
 		s.discordDown(w, r, fmt.Errorf("token exchange: %w", err))
 		return
 	}
-	du, err := s.discordUser(ctx, tok)
+	du, err := s.opts.OAuth.discordUser(ctx, tok)
 	if err != nil {
 		s.discordDown(w, r, err)
 		return
@@ -141,36 +139,6 @@ func (s *Site) callback(w http.ResponseWriter, r *http.Request) {
 func (s *Site) discordDown(w http.ResponseWriter, r *http.Request, err error) {
 	s.opts.Logger.ErrorContext(r.Context(), "Discord OAuth2", "error", err)
 	s.fail(w, r, http.StatusBadGateway, "Sign-in failed", "Discord did not answer as expected. Try again in a moment.")
-}
-
-// discordAccount is the part of Discord's user object the site uses.
-type discordAccount struct {
-	ID       string `json:"id"`
-	Username string `json:"username"`
-}
-
-var snowflake = regexp.MustCompile(`^[0-9]{1,20}$`)
-
-// discordUser reads /users/@me with the user's access token.
-func (s *Site) discordUser(ctx context.Context, tok *oauth2.Token) (discordAccount, error) {
-	var du discordAccount
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.opts.DiscordURL+"/api/v10/users/@me", nil)
-	if err != nil {
-		return du, err
-	}
-	tok.SetAuthHeader(req)
-	resp, err := s.client.Do(req)
-	if err != nil {
-		return du, fmt.Errorf("users/@me: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return du, fmt.Errorf("users/@me: Discord answered %s", resp.Status)
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&du); err != nil || !snowflake.MatchString(du.ID) {
-		return du, fmt.Errorf("users/@me: unexpected answer (%v)", err)
-	}
-	return du, nil
 }
 
 // signIn finds or creates the user, records the login and starts a

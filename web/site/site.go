@@ -21,7 +21,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"golang.org/x/oauth2"
 
 	"pnwbot/bank"
 	"pnwbot/ia"
@@ -50,14 +49,12 @@ type Options struct {
 	// Ledger is the alliances' ledgers (bank.Bank): /alliances/{slug}/bank
 	// and the member's balance on /me; nil leaves them off.
 	Ledger *bank.Bank
-	// DiscordURL is DISCORD_API_URL: the browser is sent to its
-	// /oauth2/authorize, and the token and API calls go to it too.
-	DiscordURL string
-	// ClientID is the application's id, ClientSecret its OAuth2 secret.
-	ClientID     string
-	ClientSecret string
-	// PublicURL is where browsers reach the site; redirect URIs start
-	// with it, and cookies are Secure when it is https.
+	// OAuth signs users in at Discord.
+	OAuth *OAuth
+	// Linked writes users' Linked Roles connections (with OAuth's grants).
+	Linked *roles.Linked
+	// PublicURL is where browsers reach the site: cookies are Secure when
+	// it is https.
 	PublicURL string
 	// Requests limits the requests of each client address and of each
 	// session (keys "web:ip:..." and "web:session:..."), with the
@@ -81,9 +78,7 @@ type Site struct {
 	opts    Options
 	secure  bool
 	pages   map[string]*template.Template
-	client  *http.Client // for Discord's token and API endpoints
-	keys    *keys.Keys   // where a stored key stands, as /me says
-	linked  *roles.Linked
+	keys    *keys.Keys // where a stored key stands, as /me says
 	metrics metrics
 }
 
@@ -96,8 +91,8 @@ func New(opts Options) (*Site, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("site: public URL %q is not an http(s) URL", opts.PublicURL)
 	}
-	if opts.ClientID == "" || opts.ClientSecret == "" {
-		return nil, errors.New("site: no OAuth2 client id or secret")
+	if opts.OAuth == nil || opts.Linked == nil {
+		return nil, errors.New("site: no OAuth2 client or Linked Roles")
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -109,18 +104,15 @@ func New(opts Options) (*Site, error) {
 		opts.Audit = ia.Auditor{Store: opts.Store, Game: opts.Game}
 	}
 	opts.PublicURL = strings.TrimRight(opts.PublicURL, "/")
-	opts.DiscordURL = strings.TrimRight(opts.DiscordURL, "/")
 	s := &Site{
 		opts:   opts,
 		secure: u.Scheme == "https",
 		pages:  map[string]*template.Template{},
-		client: &http.Client{Timeout: 15 * time.Second},
 		keys:   keys.New(keys.Options{Store: opts.Store, Game: opts.Game, Ring: opts.Keys, Logger: opts.Logger, Now: opts.Now}),
 	}
 	if s.metrics, err = newMetrics(opts.Registerer); err != nil {
 		return nil, fmt.Errorf("site: metrics: %w", err)
 	}
-	s.linked = roles.NewLinked(roles.LinkedOptions{Store: opts.Store, Game: opts.Game, Writer: s, Logger: opts.Logger})
 	for _, name := range []string{"home", "me", "alliance", "bank", "public", "error", "linked", "admin", "audit"} {
 		t, err := template.New(name).Funcs(funcs).ParseFS(templates, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
@@ -129,19 +121,6 @@ func New(opts Options) (*Site, error) {
 		s.pages[name] = t
 	}
 	return s, nil
-}
-
-// oauth is the OAuth2 client; scopes are per flow.
-func (s *Site) oauth(scopes ...string) *oauth2.Config {
-	return &oauth2.Config{
-		ClientID: s.opts.ClientID, ClientSecret: s.opts.ClientSecret, Scopes: scopes,
-		RedirectURL: s.opts.PublicURL + "/oauth/callback",
-		Endpoint: oauth2.Endpoint{
-			AuthURL:   s.opts.DiscordURL + "/oauth2/authorize",
-			TokenURL:  s.opts.DiscordURL + "/api/oauth2/token",
-			AuthStyle: oauth2.AuthStyleInHeader,
-		},
-	}
 }
 
 // Handler serves every page, refusing cross-origin form posts.

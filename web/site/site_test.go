@@ -31,6 +31,7 @@ import (
 	"pnwbot/bot/fakediscord"
 	"pnwbot/pnw"
 	"pnwbot/pnw/fakepnw"
+	"pnwbot/roles"
 	"pnwbot/secrets"
 	"pnwbot/store"
 	"pnwbot/store/kv"
@@ -54,6 +55,7 @@ var (
 
 type bundle struct {
 	site    *site.Site
+	linked  *roles.Linked
 	url     string
 	discord *fakediscord.Fake
 	game    *fakepnw.Server
@@ -122,10 +124,13 @@ func setupWith(t testing.TB, cached bool, opts ...func(*site.Options, *bundle)) 
 
 	srv := httptest.NewUnstartedServer(nil)
 	b.url = "http://" + srv.Listener.Addr().String()
+	oauth, err := site.NewOAuth(site.OAuthOptions{Store: b.st, Keys: keys,
+		DiscordURL: b.discord.URL, ClientID: fakediscord.AppID, ClientSecret: fakediscord.ClientSecret, PublicURL: b.url})
+	require.NoError(t, err)
+	b.linked = roles.NewLinked(roles.LinkedOptions{Store: b.st, Game: game, Writer: oauth})
 	o := site.Options{
 		Store: b.st, Sessions: kv.NewSessionCache(b.rdb, prefix, b.macKey), Game: game, Keys: keys,
-		DiscordURL: b.discord.URL, ClientID: fakediscord.AppID, ClientSecret: fakediscord.ClientSecret,
-		PublicURL: b.url, Now: b.clock, Ledger: bank.New(bank.Options{Store: b.st, Game: game, Now: b.clock}),
+		OAuth: oauth, Linked: b.linked, PublicURL: b.url, Now: b.clock, Ledger: bank.New(bank.Options{Store: b.st, Game: game, Now: b.clock}),
 		// No manager key can read a bank here; the browser test reads one.
 		Bank: func(context.Context, store.Alliance) (pnw.Result[pnw.AllianceBank], error) {
 			return pnw.Result[pnw.AllianceBank]{}, errors.New("no alliance key")
@@ -600,7 +605,7 @@ func TestLinkedRoles(t *testing.T) {
 
 	// The nation grows and changes alliance: the periodic refresh follows.
 	b.game.AddNation(fakepnw.Nation{ID: tessNat, NationName: "Testonia", LeaderName: "Tess", AllianceID: 77, Score: 3000, NumCities: 22})
-	n, err := b.site.LinkedRoles().RefreshRoleConnections(t.Context())
+	n, err := b.linked.RefreshRoleConnections(t.Context())
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
 	require.Equal(t, map[string]string{"verified": "1", "alliance_id": "77", "cities": "22", "score": "3000"}, b.discord.RoleConnection(userTess).Metadata)
@@ -608,12 +613,12 @@ func TestLinkedRoles(t *testing.T) {
 	// /unlink: no longer verified.
 	_, err = b.st.UserUnlink(t.Context(), u.ID)
 	require.NoError(t, err)
-	require.NoError(t, b.site.LinkedRoles().SyncRoleConnection(t.Context(), u.ID))
+	require.NoError(t, b.linked.SyncRoleConnection(t.Context(), u.ID))
 	require.Equal(t, &fakediscord.RoleConnection{PlatformName: "Politics and War", Metadata: map[string]string{"verified": "0"}},
 		b.discord.RoleConnection(userTess))
 
 	// /delete-account: emptied, and the grant is gone.
-	require.NoError(t, b.site.LinkedRoles().ForgetRoleConnection(t.Context(), u.ID))
+	require.NoError(t, b.linked.ForgetRoleConnection(t.Context(), u.ID))
 	require.Empty(t, b.discord.RoleConnection(userTess).Metadata)
 	_, err = b.st.RoleConnectionGet(t.Context(), u.ID)
 	require.ErrorIs(t, err, store.ErrNotFound)
@@ -638,12 +643,12 @@ func TestLinkedRolesMembership(t *testing.T) {
 	list := func(position pnw.AlliancePositionEnum) []pnw.Nation {
 		return []pnw.Nation{{Id: strconv.Itoa(tessNat), NationName: "Testonia", AllianceId: strconv.Itoa(rose), AlliancePosition: position, NumCities: 21, Score: 2500.5}}
 	}
-	n, err := b.site.LinkedRoles().SyncAlliance(t.Context(), rose, list(pnw.AlliancePositionEnumAPPLICANT))
+	n, err := b.linked.SyncAlliance(t.Context(), rose, list(pnw.AlliancePositionEnumAPPLICANT))
 	require.NoError(t, err)
 	require.Zero(t, n, "nothing changed")
 
 	// Accepted in the game: the pass pushes alliance_id at once.
-	n, err = b.site.LinkedRoles().SyncAlliance(t.Context(), rose, list(pnw.AlliancePositionEnumMEMBER))
+	n, err = b.linked.SyncAlliance(t.Context(), rose, list(pnw.AlliancePositionEnumMEMBER))
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
 	require.Equal(t, "9", b.discord.RoleConnection(userTess).Metadata["alliance_id"])
@@ -651,11 +656,11 @@ func TestLinkedRolesMembership(t *testing.T) {
 	// She leaves: gone from the list, she is read again and cleared.
 	applicant.AllianceID, applicant.AlliancePosition = 0, ""
 	b.game.AddNation(applicant)
-	n, err = b.site.LinkedRoles().SyncAlliance(t.Context(), rose, nil)
+	n, err = b.linked.SyncAlliance(t.Context(), rose, nil)
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
 	require.Equal(t, map[string]string{"verified": "1", "cities": "21", "score": "2500"}, b.discord.RoleConnection(userTess).Metadata)
-	n, err = b.site.LinkedRoles().SyncAlliance(t.Context(), rose, nil)
+	n, err = b.linked.SyncAlliance(t.Context(), rose, nil)
 	require.NoError(t, err)
 	require.Zero(t, n, "she no longer speaks of the alliance")
 }
@@ -663,8 +668,12 @@ func TestLinkedRolesMembership(t *testing.T) {
 // TestSecureCookies: behind https, the state and session cookies are Secure.
 func TestSecureCookies(t *testing.T) {
 	t.Parallel()
-	s, err := site.New(site.Options{Store: storetest.NewDB(t), DiscordURL: "https://discord.com",
+	st := storetest.NewDB(t)
+	oauth, err := site.NewOAuth(site.OAuthOptions{Store: st, DiscordURL: "https://discord.com",
 		ClientID: fakediscord.AppID, ClientSecret: "secret", PublicURL: "https://pnwbot.example.org/"})
+	require.NoError(t, err)
+	s, err := site.New(site.Options{Store: st, OAuth: oauth, Linked: roles.NewLinked(roles.LinkedOptions{Store: st, Writer: oauth}),
+		PublicURL: "https://pnwbot.example.org/"})
 	require.NoError(t, err)
 	rec := httptest.NewRecorder()
 	s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "https://pnwbot.example.org/login", nil))
