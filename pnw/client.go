@@ -23,6 +23,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"golang.org/x/sync/singleflight"
+
+	"pnwbot/breaker"
 )
 
 // DefaultURL is the game's GraphQL endpoint.
@@ -38,7 +40,8 @@ const (
 	// further away (its daily limit) rests and calls fail fast until then.
 	maxRateWait = time.Minute
 	// The breaker opens after breakerThreshold consecutive game-down errors
-	// and fails calls fast for breakerCooldown.
+	// and fails calls fast for breakerCooldown, then lets one through to see
+	// whether the game is back.
 	breakerThreshold = 5
 	breakerCooldown  = 30 * time.Second
 	maxResponseBytes = 32 << 20
@@ -94,7 +97,7 @@ type Client struct {
 	flights  singleflight.Group
 	nations  *batcher
 	limits   limiter
-	breaker  breaker
+	breaker  *breaker.Breaker
 
 	// budgets holds each key's daily count; ownKID names the bot's key.
 	budgets   budgets
@@ -124,6 +127,7 @@ func New(opts Options) (*Client, error) {
 		ttlOf:    opts.TTL,
 		log:      orDefault(opts.Logger, slog.New(slog.DiscardHandler)),
 		limits:   limiter{until: map[string]time.Time{}},
+		breaker:  breaker.New("pnw", breakerThreshold, breakerCooldown, nil),
 
 		budgets:   budgets{keys: map[string]*KeyBudget{}},
 		ownKID:    keyID(opts.APIKey),
@@ -237,7 +241,8 @@ func (c *Client) do(ctx context.Context, key string, mutation bool, req *graphql
 		return notSent{err}
 	}
 	for attempt := 0; ; attempt++ {
-		if !c.breaker.allow() {
+		done, err := c.breaker.Allow()
+		if err != nil {
 			return notSent{&Error{Kind: ErrGameDown, Op: op, Message: "circuit open after repeated failures"}}
 		}
 		start := time.Now()
@@ -245,7 +250,7 @@ func (c *Client) do(ctx context.Context, key string, mutation bool, req *graphql
 		elapsed := time.Since(start)
 		c.limits.observe(kid, status, header)
 		c.budgets.observe(kid, header, time.Now())
-		c.breaker.record(status, err)
+		done(breakerOutcome(status, err))
 		c.metrics.observeUpstream(op, status, elapsed)
 		c.usage.record(ctx, op, qh, status, elapsed, false)
 		if t, ok := ctx.Value(traceKey{}).(*trace); ok {
@@ -451,31 +456,15 @@ func (l *limiter) observe(kid string, status int, h http.Header) {
 	l.mu.Unlock()
 }
 
-// breaker fails calls fast while the game is down instead of piling up
-// timeouts. After the cooldown calls go through again; the first game-down
-// error reopens it.
-type breaker struct {
-	mu        sync.Mutex
-	failures  int
-	openUntil time.Time
-}
-
-func (b *breaker) allow() bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return !time.Now().Before(b.openUntil)
-}
-
-func (b *breaker) record(status int, err error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+// breakerOutcome is what an answer tells the breaker: the game is down (a 5xx,
+// a timeout, no connection), it answered (a 429 or a refused key too), or
+// nothing (the caller gave up first, or nothing was sent).
+func breakerOutcome(status int, err error) breaker.Outcome {
 	switch {
 	case errors.Is(err, ErrGameDown):
-		b.failures++
-		if b.failures >= breakerThreshold {
-			b.openUntil = time.Now().Add(breakerCooldown)
-		}
-	case status != 0: // the game answered
-		b.failures = 0
+		return breaker.Failed
+	case status != 0:
+		return breaker.Succeeded
 	}
+	return breaker.Unknown
 }

@@ -564,6 +564,22 @@ func TestCircuitBreaker(t *testing.T) {
 	require.Equal(t, 5, b.fake.Requests(), "open: no request")
 }
 
+// TestBreakerCountsGameDownOnly: the game's own answers (a refused key)
+// are no outage, however many in a row: the breaker stays closed.
+func TestBreakerCountsGameDownOnly(t *testing.T) {
+	t.Parallel()
+	c, b := setup(t, withoutCache)
+	b.fake.Fail(fakepnw.Failure{Status: 401})
+	for range 6 {
+		_, err := c.Alliance(t.Context(), allianceID)
+		require.ErrorIs(t, err, pnw.ErrInvalidKey)
+	}
+	b.fake.Fail(fakepnw.Failure{})
+	_, err := c.Alliance(t.Context(), allianceID)
+	require.NoError(t, err)
+	require.Equal(t, 7, b.fake.Requests(), "every request reached the game")
+}
+
 func TestStaleDataWhenTheGameIsDown(t *testing.T) {
 	t.Parallel()
 	for name, opt := range map[string]func(*pnw.Options, *testBundle){"redis": func(*pnw.Options, *testBundle) {}, "postgres": withPostgresCache} {
