@@ -151,7 +151,7 @@ func (d *Deps) adminConfigSet(ctx context.Context, req *call) (*bot.Response, er
 		return audit.Entry{User: &u.ID, Action: "config.set", Resource: "app_config", ResourceID: key, Old: old,
 			New: map[string]any{"value": next.Value, "type": next.DataType, "category": next.Category}}, err
 	})
-	if store.IsCheckViolation(err, "app_config_value_matches_type") {
+	if store.IsNotOfType(err) {
 		return nil, bot.UserErrorf("`%s` is not a %s. Nothing was changed.", truncate(next.Value, 100), next.DataType)
 	} else if err != nil {
 		return nil, fmt.Errorf("config set: %w", err)
