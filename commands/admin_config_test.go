@@ -21,7 +21,7 @@ func TestAdminConfig(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	_, b := setup(t)
-	require.NoError(t, b.deps.BootstrapSuperAdmins(ctx, []string{superID}))
+	require.NoError(t, b.bootstrap(ctx, []string{superID}))
 	k := settings.UserCommandsPerMinute
 
 	t.Run("AdminsOnly", func(t *testing.T) {
@@ -88,7 +88,7 @@ func TestRateLimitSetWithoutRestart(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	_, b := setup(t)
-	require.NoError(t, b.deps.BootstrapSuperAdmins(ctx, []string{superID}))
+	require.NoError(t, b.bootstrap(ctx, []string{superID}))
 	discord, err := fakediscord.New()
 	require.NoError(t, err)
 	t.Cleanup(discord.Close)

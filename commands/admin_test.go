@@ -64,7 +64,7 @@ func TestAdminBootstrap(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	_, b := setup(t)
-	require.NoError(t, b.deps.BootstrapSuperAdmins(ctx, []string{superID, otherID}))
+	require.NoError(t, b.bootstrap(ctx, []string{superID, otherID}))
 	for _, id := range []string{superID, otherID} {
 		a := b.level(t, id)
 		require.Equal(t, access.LevelSuperAdmin, a.Level)
@@ -73,7 +73,7 @@ func TestAdminBootstrap(t *testing.T) {
 	audits := len(b.auditActions(t))
 	require.Equal(t, 2, audits)
 	require.Equal(t, "admin.bootstrap", b.auditActions(t)[0].Action)
-	require.NoError(t, b.deps.BootstrapSuperAdmins(ctx, []string{superID, otherID}))
+	require.NoError(t, b.bootstrap(ctx, []string{superID, otherID}))
 	require.Len(t, b.auditActions(t), audits, "a start that changes nothing audits nothing")
 
 	// A command grants the listed otherID admin and Bob admin.
@@ -84,20 +84,20 @@ func TestAdminBootstrap(t *testing.T) {
 	require.NoError(t, err)
 
 	// Taken off the list, otherID keeps what the command granted.
-	require.NoError(t, b.deps.BootstrapSuperAdmins(ctx, []string{superID}))
+	require.NoError(t, b.bootstrap(ctx, []string{superID}))
 	a := b.level(t, otherID)
 	require.Equal(t, access.LevelAdmin, a.Level)
 	require.False(t, a.Listed)
 	require.Equal(t, "admin.unlist", b.auditActions(t)[0].Action)
 
 	// Put on the list, Bob is super admin; off it, admin again.
-	require.NoError(t, b.deps.BootstrapSuperAdmins(ctx, []string{superID, bobID}))
+	require.NoError(t, b.bootstrap(ctx, []string{superID, bobID}))
 	require.Equal(t, access.LevelSuperAdmin, b.level(t, bobID).Level)
-	require.NoError(t, b.deps.BootstrapSuperAdmins(ctx, []string{superID}))
+	require.NoError(t, b.bootstrap(ctx, []string{superID}))
 	require.Equal(t, access.LevelAdmin, b.level(t, bobID).Level)
 
 	// Only the list made superID an admin: off it, nothing is left.
-	require.NoError(t, b.deps.BootstrapSuperAdmins(ctx, nil))
+	require.NoError(t, b.bootstrap(ctx, nil))
 	require.Nil(t, b.level(t, superID))
 	require.Equal(t, access.LevelAdmin, b.level(t, otherID).Level)
 }
@@ -106,7 +106,7 @@ func TestAdminAdmins(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	_, b := setup(t)
-	require.NoError(t, b.deps.BootstrapSuperAdmins(ctx, []string{superID}))
+	require.NoError(t, b.bootstrap(ctx, []string{superID}))
 
 	t.Run("StrangerRefusedAndAudited", func(t *testing.T) {
 		for _, path := range []string{"/admin/admins/list", "/admin/admins/grant"} {
@@ -159,7 +159,7 @@ func TestAdminAdmins(t *testing.T) {
 
 		_, err = b.as(t, superID, "/admin/admins/grant", "user", discordUser(otherID), "level", "super_admin")
 		require.NoError(t, err)
-		require.NoError(t, b.deps.BootstrapSuperAdmins(ctx, nil)) // superID is off the list
+		require.NoError(t, b.bootstrap(ctx, nil)) // superID is off the list
 		require.Nil(t, b.level(t, superID))
 
 		_, err = b.as(t, otherID, "/admin/admins/revoke", "user", discordUser(otherID))

@@ -16,7 +16,7 @@ func TestAdminUsage(t *testing.T) {
 	ctx := context.Background()
 	_, b := setup(t)
 	a := b.setUp(t)
-	require.NoError(t, b.deps.BootstrapSuperAdmins(ctx, []string{superID}))
+	require.NoError(t, b.bootstrap(ctx, []string{superID}))
 	alice := b.user(t, aliceID).ID
 	// Fixed rows, beside those setUp's commands logged (flushed later, or
 	// not at all): yesterday 30 sent for Alice in Rose, slow; today 100
@@ -65,7 +65,7 @@ func TestAdminCache(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	_, b := setup(t)
-	require.NoError(t, b.deps.BootstrapSuperAdmins(ctx, []string{superID}))
+	require.NoError(t, b.bootstrap(ctx, []string{superID}))
 	_, err := b.client.Alliance(ctx, rose)
 	require.NoError(t, err)
 	_, err = b.client.Alliance(ctx, rose)

@@ -17,7 +17,7 @@ func TestAdminUsersAndAlliances(t *testing.T) {
 	ctx := context.Background()
 	_, b := setup(t)
 	a := b.setUp(t) // Rose, bound to the server, Alice its admin; Bob and Carol linked
-	require.NoError(t, b.deps.BootstrapSuperAdmins(ctx, []string{superID}))
+	require.NoError(t, b.bootstrap(ctx, []string{superID}))
 
 	t.Run("EachNeedsItsPermission", func(t *testing.T) {
 		for path, perm := range map[string]string{
@@ -132,7 +132,7 @@ func TestNoAllianceWithoutAdmin(t *testing.T) {
 	ctx := context.Background()
 	_, b := setup(t)
 	a := b.setUp(t) // Alice is Rose's only admin
-	require.NoError(t, b.deps.BootstrapSuperAdmins(ctx, []string{superID}))
+	require.NoError(t, b.bootstrap(ctx, []string{superID}))
 
 	_, err := b.as(t, superID, "/admin/unassign", "alliance", "Rose", "user", discordUser(aliceID))
 	require.ErrorContains(t, err, "the only admin of Rose")

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/bwmarrin/discordgo"
@@ -17,78 +16,6 @@ import (
 	"pnwbot/secrets"
 	"pnwbot/store"
 )
-
-// errUnchanged ends a change's transaction when there is nothing to do.
-var errUnchanged = errors.New("unchanged")
-
-// BootstrapSuperAdmins makes the SUPER_ADMIN_DISCORD_IDS super admins,
-// creating their accounts when needed, and takes from those it no longer
-// lists what the list gave them: they keep the level a command granted, or
-// stop being admins. Each change is audited.
-func (d *Deps) BootstrapSuperAdmins(ctx context.Context, discordIDs []string) error {
-	for _, id := range discordIDs {
-		u, err := d.Store.UserUpsertByDiscordID(ctx, store.UserUpsertByDiscordIDParams{DiscordID: id, KeySalt: secrets.NewSalt()})
-		if err != nil {
-			return fmt.Errorf("super admin %s: %w", id, err)
-		}
-		err = d.change(ctx, func(q *store.Queries) (audit.Entry, error) {
-			if err := q.SystemAdminLock(ctx); err != nil {
-				return audit.Entry{}, err
-			}
-			before, err := q.SystemAdminGetByUser(ctx, u.ID)
-			after := store.SystemAdminUpsertParams{UserID: u.ID, Level: access.LevelSuperAdmin, Permissions: []byte(`{}`), Listed: true}
-			switch {
-			case err == nil && before.Listed:
-				return audit.Entry{}, errUnchanged
-			case err == nil:
-				after.Permissions, after.GrantedBy, after.GrantedLevel = before.Permissions, before.GrantedBy, &before.Level
-			case !errors.Is(err, store.ErrNotFound):
-				return audit.Entry{}, err
-			}
-			_, err = q.SystemAdminUpsert(ctx, after)
-			return audit.Entry{User: &u.ID, Action: "admin.bootstrap", Resource: "system_admin", ResourceID: strconv.FormatInt(u.ID, 10),
-				Old: map[string]any{"level": before.Level}, New: map[string]any{"level": access.LevelSuperAdmin, "source": "SUPER_ADMIN_DISCORD_IDS"}}, err
-		})
-		if err != nil && !errors.Is(err, errUnchanged) {
-			return fmt.Errorf("super admin %s: %w", id, err)
-		}
-	}
-	rows, err := d.Store.SystemAdminList(ctx)
-	if err != nil {
-		return fmt.Errorf("system admins: %w", err)
-	}
-	for _, r := range rows {
-		if !r.SystemAdmin.Listed || slices.Contains(discordIDs, r.DiscordID) {
-			continue
-		}
-		userID := r.SystemAdmin.UserID
-		err := d.change(ctx, func(q *store.Queries) (audit.Entry, error) {
-			if err := q.SystemAdminLock(ctx); err != nil {
-				return audit.Entry{}, err
-			}
-			before, err := q.SystemAdminGetByUser(ctx, userID)
-			if errors.Is(err, store.ErrNotFound) || err == nil && !before.Listed {
-				return audit.Entry{}, errUnchanged
-			} else if err != nil {
-				return audit.Entry{}, err
-			}
-			e := audit.Entry{User: &userID, Action: "admin.unlist", Resource: "system_admin", ResourceID: strconv.FormatInt(userID, 10),
-				Old: map[string]any{"level": before.Level, "source": "SUPER_ADMIN_DISCORD_IDS"}}
-			if before.GrantedLevel == nil {
-				_, err = q.SystemAdminDelete(ctx, userID)
-				return e, err
-			}
-			e.New = map[string]any{"level": *before.GrantedLevel}
-			_, err = q.SystemAdminUpsert(ctx, store.SystemAdminUpsertParams{UserID: userID, Level: *before.GrantedLevel,
-				Permissions: before.Permissions, GrantedBy: before.GrantedBy})
-			return e, err
-		})
-		if err != nil && !errors.Is(err, errUnchanged) {
-			return fmt.Errorf("unlisted super admin %s: %w", r.DiscordID, err)
-		}
-	}
-	return nil
-}
 
 // adminOptions are the options of /admin admins: each subcommand uses
 // some of them.

@@ -13,6 +13,8 @@ import (
 	"github.com/bwmarrin/discordgo"
 	"github.com/stretchr/testify/require"
 
+	"pnwbot/access"
+	"pnwbot/audit"
 	"pnwbot/bot"
 	"pnwbot/bot/fakediscord"
 	"pnwbot/commands"
@@ -149,4 +151,9 @@ func embedText(e *discordgo.MessageEmbed) string {
 		sb.WriteString(e.Footer.Text)
 	}
 	return sb.String()
+}
+
+// bootstrap makes ids the SUPER_ADMIN_DISCORD_IDS, as a start does.
+func (b *testBundle) bootstrap(ctx context.Context, ids []string) error {
+	return access.Changes{Log: audit.Log{Store: b.st}}.BootstrapSuperAdmins(ctx, ids)
 }

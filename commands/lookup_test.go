@@ -36,7 +36,7 @@ func TestMe(t *testing.T) {
 		require.NoError(t, err)
 		_, err = b.st.AllianceManagerUpsert(ctx, store.AllianceManagerUpsertParams{UserID: alice.ID, AllianceID: a.ID, Role: "manager", Permissions: []byte(`{}`)})
 		require.NoError(t, err)
-		require.NoError(t, b.deps.BootstrapSuperAdmins(ctx, []string{aliceID}))
+		require.NoError(t, b.bootstrap(ctx, []string{aliceID}))
 
 		resp := b.reply(t, "me")
 		require.True(t, resp.Ephemeral)
