@@ -168,9 +168,12 @@ func bankrecFromStream(raw json.RawMessage) (pnw.Bankrec, error) {
 	}
 	r := pnw.Bankrec{Id: str("id"), Date: str("date"), SenderId: str("sender_id"), SenderType: typ("sender_type"),
 		ReceiverId: str("receiver_id"), ReceiverType: typ("receiver_type"), BankerId: str("banker_id"), Note: str("note"),
-		Money: num("money"), Coal: num("coal"), Oil: num("oil"), Uranium: num("uranium"), Iron: num("iron"), Bauxite: num("bauxite"),
-		Lead: num("lead"), Gasoline: num("gasoline"), Munitions: num("munitions"), Steel: num("steel"), Aluminum: num("aluminum"),
-		Food: num("food"), TaxId: str("tax_id")}
+		TaxId: str("tax_id")}
+	var moved pnw.Amounts
+	for _, res := range pnw.Resources {
+		moved[res] = num(res.String())
+	}
+	r.SetAmounts(moved)
 	if r.Id == "" {
 		return r, errors.New("bank record without an id")
 	}

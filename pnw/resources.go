@@ -130,3 +130,9 @@ func (b AllianceBank) Amounts() Amounts {
 func (r Bankrec) Amounts() Amounts {
 	return Amounts{r.Money, r.Coal, r.Oil, r.Uranium, r.Iron, r.Bauxite, r.Lead, r.Gasoline, r.Munitions, r.Steel, r.Aluminum, r.Food}
 }
+
+// SetAmounts makes a what the bank record moved.
+func (r *Bankrec) SetAmounts(a Amounts) {
+	r.Money, r.Coal, r.Oil, r.Uranium, r.Iron, r.Bauxite, r.Lead, r.Gasoline, r.Munitions, r.Steel, r.Aluminum, r.Food =
+		a[Money], a[Coal], a[Oil], a[Uranium], a[Iron], a[Bauxite], a[Lead], a[Gasoline], a[Munitions], a[Steel], a[Aluminum], a[Food]
+}
