@@ -62,7 +62,7 @@ type Deps struct {
 	War *war.Service
 
 	names   *remembered
-	notices notices
+	notices bot.Notifier
 }
 
 // New completes d once, before anything uses it: the clock, a logger, the
@@ -83,7 +83,11 @@ func New(d Deps) *Deps {
 		d.Guilds = noGuilds{}
 	}
 	d.names = &remembered{}
-	d.notices = newNotices(&d)
+	notices := d.Notices // durable, retried
+	if notices == nil {
+		notices = d.DM
+	}
+	d.notices = bot.Notifier{Messenger: notices, Logger: d.Logger}
 	var connections roles.Connections // none without the web side
 	if d.LinkedRoles != nil {
 		connections = d.LinkedRoles

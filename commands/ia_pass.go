@@ -111,7 +111,7 @@ func (d *Deps) iaRefusal(ctx context.Context, u store.User, a store.Alliance, ac
 // ia.Notifier.
 type iaNotices struct {
 	channels Channels // nil: nowhere to post
-	notices  notices
+	notices  bot.Notifier
 }
 
 func (n iaNotices) Report(ctx context.Context, channelID string, a store.Alliance, rep ia.Report, day time.Time) error {
