@@ -14,7 +14,6 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"pnwbot/access"
-	"pnwbot/audit"
 	"pnwbot/bot"
 	"pnwbot/ia"
 	"pnwbot/store"
@@ -198,28 +197,7 @@ func (d *Deps) auditRulesSet(ctx context.Context, req *call) (*bot.Response, err
 	if err != nil {
 		return nil, err
 	}
-	var mmr []int32
-	if r.Kind == ia.MMR {
-		mmr = []int32{int32(r.MMR[0]), int32(r.MMR[1]), int32(r.MMR[2]), int32(r.MMR[3])}
-	}
-	var before *ia.Rule
-	err = d.change(ctx, func(q *store.Queries) (audit.Entry, error) {
-		old, err := q.AuditRuleGet(ctx, store.AuditRuleGetParams{AllianceID: a.ID, Kind: string(r.Kind), MinCities: int32(r.MinCities)})
-		if err == nil {
-			o := ia.FromRow(old)
-			before = &o
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return audit.Entry{}, err
-		}
-		row, err := q.AuditRuleUpsert(ctx, store.AuditRuleUpsertParams{AllianceID: a.ID, Kind: string(r.Kind), Threshold: int32(r.Threshold),
-			Mmr: mmr, MinCities: int32(r.MinCities), CreatedBy: &u.ID})
-		e := audit.Entry{User: &u.ID, Alliance: &a.ID, Action: "audit_rule.set", Resource: "audit_rule", ResourceID: strconv.FormatInt(row.ID, 10),
-			New: map[string]any{"rule": r.String()}}
-		if before != nil {
-			e.Old = map[string]any{"rule": before.String()}
-		}
-		return e, err
-	})
+	before, err := d.IA.SetRule(ctx, u.ID, a, r)
 	if err != nil {
 		return nil, fmt.Errorf("set audit rule: %w", err)
 	}
@@ -239,33 +217,22 @@ func (d *Deps) auditRulesRemove(ctx context.Context, req *call) (*bot.Response, 
 	if !slices.Contains(ia.Kinds, ia.Kind(o.Kind)) {
 		return nil, bot.UserError("Pick the kind of rule from the list. Nothing was changed.")
 	}
-	var params store.AuditRuleDeleteParams
-	params.AllianceID, params.Kind = a.ID, o.Kind
+	var minCities *int
 	if o.Cities >= 0 {
-		c := int32(o.Cities)
-		params.MinCities = &c
+		minCities = &o.Cities
 	}
-	var removed []string
-	err := d.change(ctx, func(q *store.Queries) (audit.Entry, error) {
-		rows, err := q.AuditRuleDelete(ctx, params)
-		for _, r := range rows {
-			removed = append(removed, ia.FromRow(r).String())
-		}
-		if err == nil && len(rows) == 0 {
-			err = errNothingRemoved
-		}
-		return audit.Entry{User: &u.ID, Alliance: &a.ID, Action: "audit_rule.remove", Resource: "audit_rule", ResourceID: o.Kind,
-			Old: map[string]any{"rules": removed}}, err
-	})
-	if errors.Is(err, errNothingRemoved) {
+	rules, err := d.IA.RemoveRules(ctx, u.ID, a, ia.Kind(o.Kind), minCities)
+	if errors.Is(err, ia.ErrNoSuchRule) {
 		return nil, bot.UserErrorf("%s has no %s rule to remove: /audit rules list shows its rules.", a.Name, o.Kind)
 	} else if err != nil {
 		return nil, fmt.Errorf("remove audit rule: %w", err)
 	}
+	removed := make([]string, len(rules))
+	for i, r := range rules {
+		removed[i] = r.String()
+	}
 	return &bot.Response{Ephemeral: true, Content: "Removed the rule " + strings.Join(removed, "; and the rule ") + "."}, nil
 }
-
-var errNothingRemoved = errors.New("no such rule")
 
 // auditRunView is /audit run and its pages: the members failing a rule,
 // worst first, ten a page, and how many pass.

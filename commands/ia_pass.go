@@ -36,15 +36,7 @@ func (d *Deps) auditChannel(ctx context.Context, req *call) (*bot.Response, erro
 		return nil, bot.UserError("Pick a text channel of this server. Nothing was changed.")
 	}
 	u, a := req.Account, req.Alliance
-	err := d.change(ctx, func(q *store.Queries) (audit.Entry, error) {
-		var old map[string]any
-		if prev, err := q.AuditChannelGet(ctx, a.ID); err == nil {
-			old = map[string]any{"channel_id": prev.ChannelID, "hour": prev.Hour}
-		}
-		_, err := q.AuditChannelSet(ctx, store.AuditChannelSetParams{AllianceID: a.ID, ChannelID: o.Channel, Hour: int16(o.Hour)})
-		return audit.Entry{User: &u.ID, Alliance: &a.ID, Action: "audit.channel_set", Resource: "alliance", ResourceID: strconv.FormatInt(a.PnwAllianceID, 10),
-			Old: old, New: map[string]any{"channel_id": o.Channel, "hour": o.Hour}}, err
-	})
+	err := d.IA.SetChannel(ctx, u.ID, a, o.Channel, o.Hour)
 	if err != nil {
 		return nil, fmt.Errorf("set audit channel: %w", err)
 	}
@@ -65,11 +57,7 @@ func (d *Deps) auditAutomation(ctx context.Context, req *call) (*bot.Response, e
 	}
 	u, a := req.Account, req.Alliance
 	if o.Days == 0 {
-		err := d.change(ctx, func(q *store.Queries) (audit.Entry, error) {
-			old, err := q.AuditAutomationDelete(ctx, a.ID)
-			return audit.Entry{User: &u.ID, Alliance: &a.ID, Action: "audit.automation_off", Resource: "alliance", ResourceID: strconv.FormatInt(a.PnwAllianceID, 10),
-				Old: map[string]any{"days": old.Days, "bracket": old.BracketID}}, err
-		})
+		err := d.IA.StopAutomation(ctx, u.ID, a)
 		if errors.Is(err, store.ErrNotFound) {
 			return &bot.Response{Ephemeral: true, Content: "The inactive-bracket automation was already off."}, nil
 		} else if err != nil {
@@ -84,12 +72,7 @@ func (d *Deps) auditAutomation(ctx context.Context, req *call) (*bot.Response, e
 	if !d.Game.CanMutate() {
 		return nil, refuse("no bot key", "This pnwbot has no game bot key (PNW_BOT_KEY), without which the game refuses to move members between brackets: ask its operator. Nothing was changed.")
 	}
-	err := d.change(ctx, func(q *store.Queries) (audit.Entry, error) {
-		m := req.Perms.Manager // ownKey found it
-		_, err := q.AuditAutomationSet(ctx, store.AuditAutomationSetParams{AllianceID: a.ID, Days: int32(o.Days), BracketID: int64(o.Bracket), ManagerID: m.ID})
-		return audit.Entry{User: &u.ID, Alliance: &a.ID, Action: "audit.automation_set", Resource: "alliance", ResourceID: strconv.FormatInt(a.PnwAllianceID, 10),
-			New: map[string]any{"days": o.Days, "bracket": o.Bracket, "manager_id": m.ID}}, err
-	})
+	err := d.IA.SetAutomation(ctx, u.ID, a, o.Days, o.Bracket, req.Perms.Manager.ID) // ownKey found the manager row
 	if err != nil {
 		return nil, fmt.Errorf("set automation: %w", err)
 	}
