@@ -1,7 +1,6 @@
 package commands
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,7 +11,6 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"pnwbot/access"
-	"pnwbot/audit"
 	"pnwbot/bot"
 	"pnwbot/settings"
 	"pnwbot/store"
@@ -133,31 +131,18 @@ func (d *Deps) adminConfigSet(ctx context.Context, req *call) (*bot.Response, er
 	if !slices.Contains(configTypes, o.Type) {
 		return nil, bot.UserError("The type is string, number, boolean or json. Nothing was changed.")
 	}
-	next := store.AppConfigSetParams{Key: key, Value: strings.TrimSpace(o.Value), DataType: o.Type, Category: cmp.Or(strings.TrimSpace(o.Category), "general"), UpdatedBy: &u.ID}
-	if k, known := settings.Find(key); known {
-		if err := k.Check(next.Value, next.DataType); err != nil {
-			return nil, bot.UserErrorf("Refused: %s. Nothing was changed.", err)
-		}
-		next.Category, next.Description = cmp.Or(strings.TrimSpace(o.Category), k.Category), k.Description
-	}
-	var old any
-	err = d.change(ctx, func(q *store.Queries) (audit.Entry, error) {
-		if before, err := q.AppConfigGet(ctx, key); err == nil {
-			old = map[string]any{"value": before.Value, "type": before.DataType, "category": before.Category}
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return audit.Entry{}, err
-		}
-		_, err := q.AppConfigSet(ctx, next)
-		return audit.Entry{User: &u.ID, Action: "config.set", Resource: "app_config", ResourceID: key, Old: old,
-			New: map[string]any{"value": next.Value, "type": next.DataType, "category": next.Category}}, err
-	})
-	if store.IsNotOfType(err) {
-		return nil, bot.UserErrorf("`%s` is not a %s. Nothing was changed.", truncate(next.Value, 100), next.DataType)
-	} else if err != nil {
+	value := strings.TrimSpace(o.Value)
+	err = d.configChanges().Set(ctx, u.ID, key, value, o.Type, strings.TrimSpace(o.Category))
+	var invalid *settings.Invalid
+	switch {
+	case errors.As(err, &invalid):
+		return nil, bot.UserErrorf("Refused: %s. Nothing was changed.", invalid.Reason)
+	case errors.Is(err, settings.ErrNotOfType):
+		return nil, bot.UserErrorf("`%s` is not a %s. Nothing was changed.", truncate(value, 100), o.Type)
+	case err != nil:
 		return nil, fmt.Errorf("config set: %w", err)
 	}
-	d.Settings.Refresh()
-	return &bot.Response{Content: fmt.Sprintf("`%s` is now `%s` (%s). The bot uses it within a minute.", key, truncate(next.Value, 200), next.DataType)}, nil
+	return &bot.Response{Content: fmt.Sprintf("`%s` is now `%s` (%s). The bot uses it within a minute.", key, truncate(value, 200), o.Type)}, nil
 }
 
 func (d *Deps) adminConfigDelete(ctx context.Context, req *call) (*bot.Response, error) {
@@ -170,21 +155,12 @@ func (d *Deps) adminConfigDelete(ctx context.Context, req *call) (*bot.Response,
 	if err != nil {
 		return nil, err
 	}
-	err = d.change(ctx, func(q *store.Queries) (audit.Entry, error) {
-		before, err := q.AppConfigGet(ctx, key)
-		if err != nil {
-			return audit.Entry{}, err
-		}
-		_, err = q.AppConfigDelete(ctx, key)
-		return audit.Entry{User: &u.ID, Action: "config.delete", Resource: "app_config", ResourceID: key,
-			Old: map[string]any{"value": before.Value, "type": before.DataType, "category": before.Category}}, err
-	})
+	err = d.configChanges().Delete(ctx, u.ID, key)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, bot.UserErrorf("`%s` is not stored. Nothing was changed.", key)
 	} else if err != nil {
 		return nil, fmt.Errorf("config delete: %w", err)
 	}
-	d.Settings.Refresh()
 	msg := fmt.Sprintf("`%s` is deleted.", key)
 	if k, known := settings.Find(key); known {
 		msg += fmt.Sprintf(" Its default, `%s`, serves within a minute.", k.Default)
@@ -233,4 +209,9 @@ func (d *Deps) adminConfigAutocomplete(ctx context.Context, req *call) (*bot.Res
 		}
 	}
 	return bot.Choices(out...), nil
+}
+
+// configChanges writes app_config for /admin config.
+func (d *Deps) configChanges() settings.Changes {
+	return settings.Changes{Log: d.auditLog(), Settings: d.Settings}
 }
