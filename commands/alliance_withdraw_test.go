@@ -452,7 +452,7 @@ func TestAllianceWithdraw(t *testing.T) {
 		// and the key, which may no longer act for Rose, is retired.
 		b, a := banker(t, pnw.Options{})
 		dms := &dmRecorder{}
-		b.deps.DM = dms
+		b.with(func(d *commands.Deps) { d.DM = dms })
 		confirm, _ := b.asked(t, money(100))
 		b.game.AddAlliance(fakepnw.Alliance{ID: thorn, Name: "Thorn", Bank: bank})
 		b.game.AddNation(fakepnw.Nation{ID: aliceNation, NationName: "Aliceland", LeaderName: "Alice", AllianceID: thorn, AlliancePosition: "LEADER"})
