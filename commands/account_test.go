@@ -131,15 +131,15 @@ func TestPreferences(t *testing.T) {
 
 	audit := b.auditActions(t)
 	require.Equal(t, "user.preferences", audit[0].Action)
-	require.JSONEq(t, `{"private": false, "audit_reminders": true}`, string(audit[0].OldValues))
-	require.JSONEq(t, `{"private": true, "audit_reminders": true}`, string(audit[0].NewValues))
+	require.JSONEq(t, `{"private": false, "audit_reminders": true, "share_nation": true}`, string(audit[0].OldValues))
+	require.JSONEq(t, `{"private": true, "audit_reminders": true, "share_nation": true}`, string(audit[0].NewValues))
 
 	// Keys this version does not know survive an update.
 	_, err = b.st.Pool.Exec(ctx, `UPDATE users SET preferences = preferences || '{"theme": "dark"}'`)
 	require.NoError(t, err)
 	b.reply(t, "preferences", "replies", "public")
 	require.False(t, b.reply(t, "nation", "nation", "1002").Ephemeral)
-	require.JSONEq(t, `{"private": false, "audit_reminders": true, "theme": "dark"}`, string(b.user(t, aliceID).Preferences))
+	require.JSONEq(t, `{"private": false, "audit_reminders": true, "share_nation": true, "theme": "dark"}`, string(b.user(t, aliceID).Preferences))
 
 	// Without an option it only shows the setting.
 	resp = b.reply(t, "preferences", "replies", "")
@@ -176,7 +176,7 @@ func TestFirstContactRace(t *testing.T) {
 	require.Contains(t, resp.Content, "Saved")
 	require.True(t, raced)
 
-	require.JSONEq(t, `{"private": true, "audit_reminders": true}`, string(b.user(t, aliceID).Preferences))
+	require.JSONEq(t, `{"private": true, "audit_reminders": true, "share_nation": true}`, string(b.user(t, aliceID).Preferences))
 	var creates int
 	for _, a := range b.auditActions(t) {
 		if a.Action == "user.create" {

@@ -121,7 +121,7 @@ func (d *Deps) bankBalance(ctx context.Context, req *call) (*bot.Response, error
 	case q != "":
 		id, err = d.nationNames().resolve(ctx, q)
 	case o.User != nil:
-		id, err = d.linkedNation(ctx, o.User.ID, "That user hasn't linked a nation.")
+		id, err = d.linkedNation(ctx, o.User.ID, "That user hasn't linked a nation.", false)
 	}
 	if err != nil {
 		return nil, err

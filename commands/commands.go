@@ -205,10 +205,13 @@ type preferences struct {
 	// AuditReminders lets the daily audit DM the rules one fails; on
 	// unless turned off.
 	AuditReminders bool `json:"audit_reminders"`
+	// ShareNation lets other members see one's linked nation with
+	// /nation user:@them; on unless turned off.
+	ShareNation bool `json:"share_nation"`
 }
 
 func userPreferences(u store.User) preferences {
-	var p preferences
+	p := preferences{ShareNation: true} // kept when the key is absent
 	_ = json.Unmarshal(u.Preferences, &p) // a CHECK keeps it an object; unknown keys are ignored
 	p.AuditReminders = ia.RemindersOn(u.Preferences)
 	return p

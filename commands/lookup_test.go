@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"pnwbot/bot"
+	"pnwbot/bot/fakediscord"
 	"pnwbot/pnw"
 	"pnwbot/pnw/fakepnw"
 	"pnwbot/secrets"
@@ -218,6 +219,34 @@ func TestNation(t *testing.T) {
 		_, err := b.serve(t, "nation_user", "target", bobID)
 		require.ErrorContains(t, err, "<@"+bobID+"> has not linked a nation")
 		_, err = b.link(t, bobID, bobKey)
+		require.NoError(t, err)
+		require.Equal(t, "Bobistan", b.reply(t, "nation_user", "target", bobID).Embeds[0].Title)
+	})
+
+	// A member who turned share_nation off is not looked up by others:
+	// refused privately, in the same words whether or not they linked a
+	// nation, before any game request. They still look themselves up.
+	t.Run("ByDiscordUserOnlyWhenShared", func(t *testing.T) {
+		t.Parallel()
+		_, b := setup(t)
+		const carolID = "200000000000000003" // never links
+		_, err := b.link(t, bobID, bobKey)
+		require.NoError(t, err)
+		for _, user := range []string{bobID, carolID} {
+			resp, err := b.command(t, user, "/preferences", fakediscord.Option("share_nation", false))
+			require.NoError(t, err)
+			require.Contains(t, resp.Content, "Your linked nation is private")
+		}
+		requests := b.game.Requests()
+		for _, user := range []string{bobID, carolID} {
+			_, err = b.serve(t, "nation_user", "target", user)
+			// A user error: the bot answers it privately.
+			require.EqualError(t, err, "<@"+user+"> keeps their nation private.")
+		}
+		require.Equal(t, requests, b.game.Requests(), "a refusal costs no game request")
+
+		require.Equal(t, "Bobistan", b.reply(t, "nation_user", "target", bobID, "user", bobID).Embeds[0].Title, "Bob looks himself up")
+		_, err = b.command(t, bobID, "/preferences", fakediscord.Option("share_nation", true))
 		require.NoError(t, err)
 		require.Equal(t, "Bobistan", b.reply(t, "nation_user", "target", bobID).Embeds[0].Title)
 	})

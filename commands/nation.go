@@ -42,8 +42,8 @@ func (d *Deps) nation(ctx context.Context, req *call) (*bot.Response, error) {
 	switch {
 	case strings.TrimSpace(opts.Nation) != "":
 		id, err = d.nationNames().resolve(ctx, strings.TrimSpace(opts.Nation))
-	case opts.User != nil:
-		id, err = d.linkedNation(ctx, opts.User.ID, fmt.Sprintf("<@%s> has not linked a nation.", opts.User.ID))
+	case opts.User != nil && opts.User.ID != req.User.ID:
+		id, err = d.linkedNation(ctx, opts.User.ID, fmt.Sprintf("<@%s> has not linked a nation.", opts.User.ID), true)
 	default:
 		id, err = d.callerNation(req, "You haven't linked a nation yet: use /link, or give a nation name.")
 	}
@@ -71,13 +71,20 @@ func (d *Deps) callerNation(req *call, notLinked string) (int, error) {
 	return int(*u.PnwNationID), nil
 }
 
-// linkedNation returns the nation another Discord user linked, or says notLinked.
-func (d *Deps) linkedNation(ctx context.Context, discordID, notLinked string) (int, error) {
+// linkedNation returns the nation another Discord user linked, or says
+// notLinked. With onlyShared, a user whose preferences keep their nation
+// private is refused before anything says whether they linked one.
+func (d *Deps) linkedNation(ctx context.Context, discordID, notLinked string, onlyShared bool) (int, error) {
 	u, err := d.Store.UserGetByDiscordID(ctx, discordID)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && u.PnwNationID == nil) {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
 		return 0, bot.UserError(notLinked)
-	} else if err != nil {
+	case err != nil:
 		return 0, fmt.Errorf("load user: %w", err)
+	case onlyShared && !userPreferences(u).ShareNation:
+		return 0, bot.UserErrorf("<@%s> keeps their nation private.", discordID)
+	case u.PnwNationID == nil:
+		return 0, bot.UserError(notLinked)
 	}
 	return int(*u.PnwNationID), nil
 }

@@ -37,6 +37,10 @@ func (d *Deps) preferencesCommand() bot.Command {
 				Type:        discordgo.ApplicationCommandOptionBoolean,
 				Name:        "audit_reminders",
 				Description: "Whether your alliance's daily audit DMs you the rules you fail (on by default)",
+			}, {
+				Type:        discordgo.ApplicationCommandOptionBoolean,
+				Name:        "share_nation",
+				Description: "Whether other members see your linked nation with /nation user:@you (on by default)",
 			}},
 		},
 		Routes: d.routes(route{Path: "/preferences", Handler: d.preferences, Ephemeral: true}),
@@ -47,12 +51,13 @@ func (d *Deps) preferences(ctx context.Context, req *call) (*bot.Response, error
 	var set struct {
 		Replies        string `discord:"replies"`
 		AuditReminders *bool  `discord:"audit_reminders"`
+		ShareNation    *bool  `discord:"share_nation"`
 	}
 	if err := req.Options(&set); err != nil {
 		return nil, err
 	}
 	replies := set.Replies == repliesPrivate || set.Replies == repliesPublic
-	if !replies && set.AuditReminders == nil {
+	if !replies && set.AuditReminders == nil && set.ShareNation == nil {
 		u, err := d.findUser(req) // without an account, the defaults
 		if errors.Is(err, errDatabaseDown) {
 			return nil, err
@@ -73,6 +78,9 @@ func (d *Deps) preferences(ctx context.Context, req *call) (*bot.Response, error
 	}
 	if set.AuditReminders != nil {
 		updatedPrefs.AuditReminders = *set.AuditReminders
+	}
+	if set.ShareNation != nil {
+		updatedPrefs.ShareNation = *set.ShareNation
 	}
 	raw, err := mergePreferences(u.Preferences, updatedPrefs)
 	if err != nil {
@@ -95,9 +103,14 @@ func describePreferences(p preferences) string {
 		s = "Replies to your commands are private: only you see them."
 	}
 	if p.AuditReminders {
-		return s + " Your alliance's daily audit DMs you the rules you fail."
+		s += " Your alliance's daily audit DMs you the rules you fail."
+	} else {
+		s += " You get no audit reminders by DM."
 	}
-	return s + " You get no audit reminders by DM."
+	if p.ShareNation {
+		return s + " Other members can see your linked nation with /nation user:@you."
+	}
+	return s + " Your linked nation is private: /nation user:@you shows it to nobody but you."
 }
 
 // mergePreferences writes p over the stored object, keeping keys this
@@ -109,5 +122,6 @@ func mergePreferences(stored json.RawMessage, p preferences) (json.RawMessage, e
 	}
 	all["private"] = p.Private
 	all["audit_reminders"] = p.AuditReminders
+	all["share_nation"] = p.ShareNation
 	return json.Marshal(all)
 }
