@@ -51,7 +51,7 @@ func (c *Client) KeyBudgets() []KeyBudget {
 	out := make([]KeyBudget, 0, len(c.budgets.keys))
 	for kid := range c.budgets.keys {
 		b, _ := c.budgets.get(kid, now)
-		b.Own = kid == c.ownKID
+		b.Own = kid == c.budgets.own
 		out = append(out, b)
 	}
 	c.budgets.mu.Unlock()
@@ -77,7 +77,7 @@ const budgetRecheck = time.Hour
 // count per minute, leave `me` as the only source.
 func (c *Client) RecheckBudget(ctx context.Context) error {
 	c.budgets.mu.Lock()
-	b, known := c.budgets.get(c.ownKID, time.Now())
+	b, known := c.budgets.get(c.budgets.own, time.Now())
 	c.budgets.mu.Unlock()
 	if known && time.Since(b.Reported) < budgetRecheck {
 		return nil
@@ -91,7 +91,7 @@ func (c *Client) RecheckBudget(ctx context.Context) error {
 func (c *Client) ownRemaining() float64 {
 	c.budgets.mu.Lock()
 	defer c.budgets.mu.Unlock()
-	b, ok := c.budgets.get(c.ownKID, time.Now())
+	b, ok := c.budgets.get(c.budgets.own, time.Now())
 	if !ok {
 		return math.NaN()
 	}
@@ -105,7 +105,7 @@ func (c *Client) ownRemaining() float64 {
 func (c *Client) spend(ctx context.Context, op string) error {
 	now := time.Now()
 	c.budgets.mu.Lock()
-	b, known := c.budgets.get(c.ownKID, now)
+	b, known := c.budgets.get(c.budgets.own, now)
 	c.budgets.mu.Unlock()
 	// A count that starts again within maxRateWait is a short rest, which
 	// do waits out.
@@ -129,10 +129,18 @@ func (c *Client) spend(ctx context.Context, op string) error {
 	return nil
 }
 
-// budgets tracks each key's KeyBudget, by keyID.
+// maxKeyBudgets bounds the keys budgets remembers. Each linked member's
+// and manager's key is counted, and someone sending key after key (linking
+// a stream of them) must not grow memory without bound: past it, the key
+// the game reported on longest ago is forgotten (its count comes back with
+// its next answer). The bot's own key is always kept.
+const maxKeyBudgets = 10_000
+
+// budgets tracks each key's KeyBudget, by keyID; own names the bot's key.
 type budgets struct {
 	mu   sync.Mutex
 	keys map[string]*KeyBudget
+	own  string
 }
 
 // get returns the key's budget as of now, refilled past its reset; ok is
@@ -159,6 +167,9 @@ func (b *budgets) report(kid string, limit, remaining int, reset, now time.Time)
 	defer b.mu.Unlock()
 	k := b.keys[kid]
 	if k == nil {
+		if len(b.keys) >= maxKeyBudgets {
+			b.forgetOldest()
+		}
 		k = &KeyBudget{KeyID: kid}
 		b.keys[kid] = k
 	}
@@ -169,6 +180,20 @@ func (b *budgets) report(kid string, limit, remaining int, reset, now time.Time)
 		}
 	}
 	k.Limit, k.Remaining, k.Reset, k.Reported = limit, max(remaining, 0), reset, now
+}
+
+// forgetOldest drops the key, other than the bot's own, whose count the
+// game reported longest ago. The caller holds mu.
+func (b *budgets) forgetOldest() {
+	var oldest *KeyBudget
+	for kid, k := range b.keys {
+		if kid != b.own && (oldest == nil || k.Reported.Before(oldest.Reported)) {
+			oldest = k
+		}
+	}
+	if oldest != nil {
+		delete(b.keys, oldest.KeyID)
+	}
 }
 
 // observe reads a response's daily X-RateLimit headers; without them (no

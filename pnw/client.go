@@ -99,9 +99,8 @@ type Client struct {
 	limits   limiter
 	breaker  *breaker.Breaker
 
-	// budgets holds each key's daily count; ownKID names the bot's key.
+	// budgets holds each key's daily count.
 	budgets   budgets
-	ownKID    string
 	allowance Allowance
 }
 
@@ -129,8 +128,7 @@ func New(opts Options) (*Client, error) {
 		limits:   limiter{until: map[string]time.Time{}},
 		breaker:  breaker.New("pnw", breakerThreshold, breakerCooldown, nil),
 
-		budgets:   budgets{keys: map[string]*KeyBudget{}},
-		ownKID:    keyID(opts.APIKey),
+		budgets:   budgets{keys: map[string]*KeyBudget{}, own: keyID(opts.APIKey)},
 		allowance: opts.Allowance,
 	}
 	if c.metrics, err = newMetrics(opts.Registerer, c.ownRemaining); err != nil {
