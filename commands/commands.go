@@ -211,7 +211,7 @@ type preferences struct {
 }
 
 func userPreferences(u store.User) preferences {
-	p := preferences{ShareNation: true} // kept when the key is absent
+	p := preferences{ShareNation: true}   // kept when the key is absent
 	_ = json.Unmarshal(u.Preferences, &p) // a CHECK keeps it an object; unknown keys are ignored
 	p.AuditReminders = ia.RemindersOn(u.Preferences)
 	return p
