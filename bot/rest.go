@@ -166,6 +166,16 @@ func (r *REST) GuildRoles(ctx context.Context, guildID string) ([]*discordgo.Rol
 	return roles, nil
 }
 
+// GuildOwner returns the user id of a guild's owner, whom Discord exempts
+// from the role hierarchy.
+func (r *REST) GuildOwner(ctx context.Context, guildID string) (string, error) {
+	g, err := r.session.Guild(guildID, discordgo.WithContext(ctx))
+	if err != nil {
+		return "", fmt.Errorf("bot: read guild: %w", err)
+	}
+	return g.OwnerID, nil
+}
+
 // BotRoles returns the role ids the bot holds in a guild: the highest of
 // them bounds the roles it may give or take.
 func (r *REST) BotRoles(ctx context.Context, guildID string) ([]string, error) {

@@ -19,6 +19,7 @@ import (
 type Guilds interface {
 	GuildMembers(ctx context.Context, guildID string) ([]*discordgo.Member, error)
 	GuildRoles(ctx context.Context, guildID string) ([]*discordgo.Role, error)
+	GuildOwner(ctx context.Context, guildID string) (string, error)
 	BotRoles(ctx context.Context, guildID string) ([]string, error)
 	AddMemberRole(ctx context.Context, guildID, userID, roleID string) error
 	RemoveMemberRole(ctx context.Context, guildID, userID, roleID string) error
@@ -47,6 +48,10 @@ func (g discordGuilds) Roles(ctx context.Context, guildID string) ([]roles.Role,
 	return out, err
 }
 
+func (g discordGuilds) Owner(ctx context.Context, guildID string) (string, error) {
+	return g.guilds().GuildOwner(ctx, guildID)
+}
+
 func (g discordGuilds) BotRoles(ctx context.Context, guildID string) ([]string, error) {
 	return g.g.BotRoles(ctx, guildID)
 }
@@ -71,6 +76,7 @@ func (noGuilds) GuildMembers(context.Context, string) ([]*discordgo.Member, erro
 func (noGuilds) GuildRoles(context.Context, string) ([]*discordgo.Role, error) {
 	return nil, errNoGuilds
 }
+func (noGuilds) GuildOwner(context.Context, string) (string, error)             { return "", errNoGuilds }
 func (noGuilds) BotRoles(context.Context, string) ([]string, error)             { return nil, errNoGuilds }
 func (noGuilds) AddMemberRole(context.Context, string, string, string) error    { return errNoGuilds }
 func (noGuilds) RemoveMemberRole(context.Context, string, string, string) error { return errNoGuilds }
@@ -135,7 +141,9 @@ func (d *Deps) allianceRoles(ctx context.Context, req *call) (*bot.Response, err
 	if err := req.Options(&opts); err != nil {
 		return nil, err
 	}
-	a, err := d.Roles.Choose(ctx, req.Account.ID, req.Alliance, opts.Member, opts.Officer)
+	// The route needs a member with Manage Roles: req.Member is set.
+	by := roles.Chooser{UserID: req.Account.ID, DiscordID: req.User.ID, Roles: req.Member.Roles}
+	a, err := d.Roles.Choose(ctx, by, req.Alliance, opts.Member, opts.Officer)
 	var invalid *roles.Invalid
 	if errors.As(err, &invalid) {
 		return nil, bot.UserError(invalid.Message)

@@ -25,8 +25,8 @@ const (
 )
 
 // rolesOnDiscord gives the bundle's commands a bot on a fake Discord whose
-// server has the roles above (the bot's at position 5, highRole above it)
-// and the bundle's users as members.
+// server has the roles above (the bot's at position 5, highRole above it),
+// owned by Alice.
 func (b *testBundle) rolesOnDiscord(t *testing.T) *fakediscord.Fake {
 	t.Helper()
 	fake, rest := b.fakeDiscord(t)
@@ -37,15 +37,17 @@ func (b *testBundle) rolesOnDiscord(t *testing.T) *fakediscord.Fake {
 	fake.AddRole(guild, botRole, "pnwbot", 5)
 	fake.AddRole(guild, highRole, "Moderators", 7)
 	fake.AddMember(guild, fakediscord.BotUserID, botRole)
+	fake.SetOwner(guild, aliceID)
 	return fake
 }
 
-// chooseRoles runs /alliance roles as user, who holds Manage Roles on Discord.
-func (b *testBundle) chooseRoles(t *testing.T, user, member, officer string) (*bot.Response, error) {
+// chooseRoles runs /alliance roles as user, who holds Manage Roles on
+// Discord and these roles in the server.
+func (b *testBundle) chooseRoles(t *testing.T, user, member, officer string, roles ...string) (*bot.Response, error) {
 	t.Helper()
 	i := fakediscord.As(&discordgo.User{ID: user, Username: user}, fakediscord.Command("/alliance/roles",
 		fakediscord.Option("member-role", member), fakediscord.Option("officer-role", officer)))
-	i.GuildID, i.Member.GuildID = guild, guild
+	i.GuildID, i.Member.GuildID, i.Member.Roles = guild, guild, roles
 	return b.router.Serve(context.Background(), fakediscord.WithPermissions(i, discordgo.PermissionManageRoles))
 }
 
@@ -174,6 +176,44 @@ func TestAllianceRolesDiscordPower(t *testing.T) {
 	var pass struct{ Kept []string }
 	require.NoError(t, json.Unmarshal(b.auditActions(t)[0].NewValues, &pass))
 	require.Equal(t, []string{daveID + ":" + memberRole}, pass.Kept, "the audit row says what was kept")
+}
+
+// TestAllianceRolesBelowCaller: as Discord when a member gives a role, a
+// caller with Manage Roles chooses only roles below their own highest role;
+// the server's owner chooses any. A refusal is audited and stores nothing.
+func TestAllianceRolesBelowCaller(t *testing.T) {
+	t.Parallel()
+	_, b := setup(t)
+	a := b.setUp(t)
+	fake := b.rolesOnDiscord(t)
+	const staffRole = "900000000000000003"
+	fake.AddRole(guild, staffRole, "Staff", 4)
+	fake.AddMember(guild, aliceID)
+	fake.AddMember(guild, bobID, memberRole)
+	b.manage(t, a, bobID, access.Admin, nil)
+
+	// Bob's highest role is the member role (2): it and the officer role
+	// (3) are not below it.
+	for _, held := range [][]string{nil, {memberRole}, {memberRole, officerRole}} {
+		_, err := b.chooseRoles(t, bobID, memberRole, officerRole, held...)
+		require.ErrorContains(t, err, "is not below your highest role in this server", "Bob holds %v", held)
+		require.Equal(t, map[string]any{}, settingsOf(t, b, a), "nothing stored")
+	}
+	denial := b.denials(t)[0]
+	require.Equal(t, &a.ID, denial.AllianceID)
+	require.Contains(t, string(denial.NewValues), "discord:role above "+officerRole)
+
+	// Staff (4) is above both: Bob chooses them; not the high role (7).
+	_, err := b.chooseRoles(t, bobID, memberRole, officerRole, memberRole, staffRole)
+	require.NoError(t, err)
+	require.Equal(t, map[string]any{"member_role": memberRole, "officer_role": officerRole}, settingsOf(t, b, a))
+	_, err = b.chooseRoles(t, bobID, memberRole, highRole, memberRole, staffRole)
+	require.ErrorContains(t, err, "<@&"+highRole+"> is not below your highest role")
+
+	// Alice owns the server: Discord lets her give any role, so may she.
+	resp, err := b.chooseRoles(t, aliceID, memberRole, highRole)
+	require.NoError(t, err)
+	require.Contains(t, resp.Content, "Stored")
 }
 
 func settingsOf(t *testing.T, b *testBundle, a store.Alliance) map[string]any {

@@ -49,6 +49,8 @@ type Role struct {
 type Guilds interface {
 	Members(ctx context.Context, guildID string) ([]Member, error)
 	Roles(ctx context.Context, guildID string) ([]Role, error)
+	// Owner is the user id of the server's owner.
+	Owner(ctx context.Context, guildID string) (string, error)
 	// BotRoles are the roles the bot holds there.
 	BotRoles(ctx context.Context, guildID string) ([]string, error)
 	Add(ctx context.Context, guildID, userID, roleID string) error
@@ -114,10 +116,18 @@ type Invalid struct{ Message string }
 
 func (e *Invalid) Error() string { return e.Message }
 
+// Chooser is who chooses the roles, as the interaction says.
+type Chooser struct {
+	UserID    int64    // users.id
+	DiscordID string   // their Discord user id
+	Roles     []string // their roles in the server
+}
+
 // Choose stores which roles of the alliance's server mean member and
-// government, audited as by (users.id), and returns the alliance as
-// stored.
-func (r *Roles) Choose(ctx context.Context, by int64, a store.Alliance, member, officer string) (store.Alliance, error) {
+// government, audited as by, and returns the alliance as stored. As
+// Discord would when by gives a role, a role at or above by's highest
+// role is refused (and the refusal audited) unless by owns the server.
+func (r *Roles) Choose(ctx context.Context, by Chooser, a store.Alliance, member, officer string) (store.Alliance, error) {
 	switch {
 	case member == "" || officer == "":
 		return a, &Invalid{"Choose both roles. Nothing was changed."}
@@ -133,10 +143,28 @@ func (r *Roles) Choose(ctx context.Context, by int64, a store.Alliance, member, 
 	if err != nil {
 		return a, fmt.Errorf("server roles: %w", err)
 	}
+	top := 0 // @everyone's
 	for _, role := range all {
-		if (role.ID == member || role.ID == officer) && len(role.Powers) > 0 {
+		if slices.Contains(by.Roles, role.ID) {
+			top = max(top, role.Position)
+		}
+	}
+	var above string
+	for _, role := range all {
+		if role.ID != member && role.ID != officer {
+			continue
+		}
+		if len(role.Powers) > 0 {
 			return a, &Invalid{fmt.Sprintf("<@&%s> carries %s: a role the bot hands out as the game says may not. "+
 				"Choose a role without moderation or admin permissions. Nothing was changed.", role.ID, strings.Join(role.Powers, ", "))}
+		}
+		if role.Position >= top {
+			above = role.ID
+		}
+	}
+	if above != "" {
+		if err := r.mayGiveAbove(ctx, by, a, above); err != nil {
+			return a, err
 		}
 	}
 	err = r.audit.Change(ctx, func(q *store.Queries) (audit.Entry, error) {
@@ -158,7 +186,7 @@ func (r *Roles) Choose(ctx context.Context, by int64, a store.Alliance, member, 
 			return audit.Entry{}, err
 		}
 		a, err = q.AllianceUpdateSettings(ctx, store.AllianceUpdateSettingsParams{ID: a.ID, Settings: raw, IsPublic: cur.IsPublic})
-		return audit.Entry{User: &by, Alliance: &a.ID, Action: "alliance.roles", Resource: "alliance", ResourceID: strconv.FormatInt(a.PnwAllianceID, 10),
+		return audit.Entry{User: &by.UserID, Alliance: &a.ID, Action: "alliance.roles", Resource: "alliance", ResourceID: strconv.FormatInt(a.PnwAllianceID, 10),
 			Old: map[string]any{MemberSetting: oldMember, OfficerSetting: oldOfficer},
 			New: map[string]any{MemberSetting: member, OfficerSetting: officer}}, err
 	})
@@ -166,6 +194,22 @@ func (r *Roles) Choose(ctx context.Context, by int64, a store.Alliance, member, 
 		return a, fmt.Errorf("store roles: %w", err)
 	}
 	return a, nil
+}
+
+// mayGiveAbove lets by choose role, at or above their highest role, only
+// when they own the server; a refusal is audited.
+func (r *Roles) mayGiveAbove(ctx context.Context, by Chooser, a store.Alliance, role string) error {
+	owner, err := r.guilds.Owner(ctx, *a.DiscordGuildID)
+	if err != nil {
+		return fmt.Errorf("server owner: %w", err)
+	}
+	if owner == by.DiscordID {
+		return nil
+	}
+	r.audit.Record(ctx, audit.Entry{User: &by.UserID, Alliance: &a.ID, Action: "permission.denied", Resource: "guild", ResourceID: *a.DiscordGuildID,
+		Failed: true, New: map[string]any{"route": "/alliance/roles", "missing": []string{"discord:role above " + role}, "discord_id": by.DiscordID}})
+	return &Invalid{fmt.Sprintf("<@&%s> is not below your highest role in this server: Discord would not let you give it, so the bot "+
+		"will not hand it out for you. Choose a lower role, or ask someone above it. Nothing was changed.", role)}
 }
 
 // Skip is a role a sync does not attempt, and why.

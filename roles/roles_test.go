@@ -51,6 +51,8 @@ func (s *server) Members(context.Context, string) ([]roles.Member, error) {
 
 func (s *server) Roles(context.Context, string) ([]roles.Role, error) { return s.roles, nil }
 
+func (s *server) Owner(context.Context, string) (string, error) { return alice, nil }
+
 func (s *server) BotRoles(context.Context, string) ([]string, error) { return []string{"bot"}, nil }
 
 func (s *server) Add(_ context.Context, _, user, role string) error {
@@ -95,12 +97,12 @@ func TestSync(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = game.Close(ctx) })
 	st := storetest.NewDB(t)
-	var by int64 // Alice, who chooses the roles
+	by := roles.Chooser{DiscordID: alice} // who chooses the roles: the server's owner
 	for id, nation := range map[string]int64{alice: 101, bob: 102, carol: 103} {
 		u, err := st.UserCreate(ctx, store.UserCreateParams{DiscordID: id, KeySalt: secrets.NewSalt()})
 		require.NoError(t, err)
 		if id == alice {
-			by = u.ID
+			by.UserID = u.ID
 		}
 		_, err = st.UserLinkNation(ctx, store.UserLinkNationParams{ID: u.ID, PnwNationID: &nation, PnwApiKey: []byte("sealed"), KeyPermissions: []byte(`{}`)})
 		require.NoError(t, err)

@@ -18,15 +18,17 @@ type guilds struct {
 	mu      sync.Mutex
 	roles   map[string][]*discordgo.Role   // by guild
 	members map[string]map[string][]string // role ids by user id, by guild
+	owners  map[string]string              // owner's user id, by guild
 	intent  bool
 	changes int
 }
 
 func newGuilds() *guilds {
-	return &guilds{roles: map[string][]*discordgo.Role{}, members: map[string]map[string][]string{}, intent: true}
+	return &guilds{roles: map[string][]*discordgo.Role{}, members: map[string]map[string][]string{}, owners: map[string]string{}, intent: true}
 }
 
 func (g *guilds) routes(mux *http.ServeMux, auth func(http.HandlerFunc) http.HandlerFunc) {
+	mux.HandleFunc("GET /api/v9/guilds/{guild}", auth(g.guild))
 	mux.HandleFunc("GET /api/v9/guilds/{guild}/roles", auth(g.listRoles))
 	mux.HandleFunc("GET /api/v9/guilds/{guild}/members", auth(g.listMembers))
 	mux.HandleFunc("GET /api/v9/guilds/{guild}/members/{user}", auth(g.member))
@@ -40,6 +42,15 @@ func (f *Fake) AddRole(guildID, roleID, name string, position int) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.roles[guildID] = append(g.roles[guildID], &discordgo.Role{ID: roleID, Name: name, Position: position})
+}
+
+// SetOwner makes a user the guild's owner, whom Discord exempts from the
+// role hierarchy.
+func (f *Fake) SetOwner(guildID, userID string) {
+	g := f.guilds
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.owners[guildID] = userID
 }
 
 // SetRolePermissions sets the permissions a role grants.
@@ -90,6 +101,17 @@ func (f *Fake) SetMembersIntent(on bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.intent = on
+}
+
+func (g *guilds) guild(w http.ResponseWriter, r *http.Request) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	id := r.PathValue("guild")
+	if _, ok := g.roles[id]; !ok {
+		writeError(w, http.StatusNotFound, 10004, "Unknown Guild")
+		return
+	}
+	writeJSON(w, http.StatusOK, &discordgo.Guild{ID: id, OwnerID: g.owners[id], Roles: append([]*discordgo.Role{}, g.roles[id]...)})
 }
 
 func (g *guilds) listRoles(w http.ResponseWriter, r *http.Request) {

@@ -119,7 +119,7 @@ func Seed(game *fakepnw.Server, subs *fakepnw.Subscriptions, discord *fakediscor
 		w.Keys = append(w.Keys, Key{Key: n.key, Nation: n.NationName, Leader: n.LeaderName, Alliance: n.alliance, LinkedBy: n.linkedBy})
 	}
 	w.Users = []User{
-		{ID: "200000000000000001", Name: "tess", Permissions: discordgo.PermissionAdministrator}, // the server's admin
+		{ID: "200000000000000001", Name: "tess", Permissions: discordgo.PermissionAdministrator}, // the server's owner and admin
 		{ID: "200000000000000002", Name: "alice"},
 		{ID: "200000000000000003", Name: "bob"},
 		{ID: "200000000000000004", Name: "carol"},
@@ -136,6 +136,7 @@ func Seed(game *fakepnw.Server, subs *fakepnw.Subscriptions, discord *fakediscor
 	for _, u := range w.Users {
 		discord.AddMember(fakediscord.GuildID, u.ID)
 	}
+	discord.SetOwner(fakediscord.GuildID, w.Users[0].ID) // tess: she chooses the roles that follow the game
 	w.Channels = []Channel{{ID: "600000000000000001", Name: "war-alerts"}, {ID: "600000000000000002", Name: "audits"},
 		{ID: "600000000000000003", Name: "bank-requests"}}
 	for _, c := range w.Channels {
