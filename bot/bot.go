@@ -292,11 +292,11 @@ func (b *Bot) onInteraction(s *discordgo.Session, e *discordgo.InteractionCreate
 		return
 	}
 	defer b.inflight.Done()
-	ok, verdict := b.firstTime(b.ctx, e.Interaction)
-	if !ok {
+	seen, verdict := b.firstTime(b.ctx, e.Interaction)
+	if seen == replayed {
 		return
 	}
-	b.handle(e.Interaction, verdict, func(ctx context.Context, resp *discordgo.InteractionResponse) error {
+	b.handle(e.Interaction, seen, verdict, func(ctx context.Context, resp *discordgo.InteractionResponse) error {
 		return s.InteractionRespond(e.Interaction, resp, discordgo.WithContext(ctx))
 	})
 }
@@ -321,7 +321,8 @@ type exchange struct {
 }
 
 // handle is the one code path of every interaction, from either transport.
-func (b *Bot) handle(i *discordgo.Interaction, verdict *Verdict, initial func(context.Context, *discordgo.InteractionResponse) error) {
+// An interaction the replay check left unanswered runs no handler.
+func (b *Bot) handle(i *discordgo.Interaction, seen admission, verdict *Verdict, initial func(context.Context, *discordgo.InteractionResponse) error) {
 	ctx, cancel := context.WithTimeout(b.ctx, b.opts.HandlerTimeout)
 	defer cancel()
 	req, route, auto := b.opts.Router.match(i)
@@ -329,7 +330,13 @@ func (b *Bot) handle(i *discordgo.Interaction, verdict *Verdict, initial func(co
 	x := &exchange{initial: initial}
 	req.deferral = func(ctx context.Context) { b.deferResponse(ctx, req, x) }
 
-	resp, err := b.handlers[routeKey{route, auto}](ctx, req)
+	var resp *Response
+	var err error
+	if seen == unanswered {
+		err = UserError(notChecked) // nothing runs, the middleware included
+	} else {
+		resp, err = b.handlers[routeKey{route, auto}](ctx, req)
+	}
 	if err == nil {
 		err = resp.check()
 	}

@@ -104,7 +104,7 @@ func route(name string, h Handler, ephemeral bool) Command {
 // first response.
 func serve(b *Bot, i *discordgo.Interaction) *discordgo.InteractionResponse {
 	var first *discordgo.InteractionResponse
-	b.handle(i, nil, func(_ context.Context, resp *discordgo.InteractionResponse) error {
+	b.handle(i, firstSeen, nil, func(_ context.Context, resp *discordgo.InteractionResponse) error {
 		first = resp
 		return nil
 	})

@@ -65,7 +65,7 @@ func FuzzInteraction(f *testing.F) {
 		_ = req.Options(&opts)
 		_ = req.Var("token")
 		if i.Type != discordgo.InteractionPing {
-			b.handle(&i, nil, func(context.Context, *discordgo.InteractionResponse) error { return nil })
+			b.handle(&i, firstSeen, nil, func(context.Context, *discordgo.InteractionResponse) error { return nil })
 		}
 	})
 }

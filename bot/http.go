@@ -50,8 +50,8 @@ func (b *Bot) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		_ = writeJSON(w, &discordgo.InteractionResponse{Type: discordgo.InteractionResponsePong})
 		return
 	}
-	isNew, verdict := b.firstTime(r.Context(), &i)
-	if !isNew {
+	seen, verdict := b.firstTime(r.Context(), &i)
+	if seen == replayed {
 		http.Error(w, "interaction already handled", http.StatusConflict)
 		return
 	}
@@ -65,7 +65,7 @@ func (b *Bot) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	// handler goes on (Discord refuses edits and follow-ups of an
 	// interaction it has not seen answered), and the bot never writes the
 	// first response twice or from two goroutines at once.
-	b.handle(&i, verdict, func(_ context.Context, resp *discordgo.InteractionResponse) error {
+	b.handle(&i, seen, verdict, func(_ context.Context, resp *discordgo.InteractionResponse) error {
 		return writeJSON(w, resp)
 	})
 }

@@ -43,14 +43,30 @@ type Verdict struct {
 	Err        error
 }
 
-// firstTime reports whether the bot should handle interaction i: false for
-// a repeat of one it has handled. When the log cannot be reached it lets i
-// through, with a warning: a replay that matters needs the database anyway.
-// With an Admitter it also counts i against its user's rate limit, and
-// returns the verdict for RateLimit.
-func (b *Bot) firstTime(ctx context.Context, i *discordgo.Interaction) (bool, *Verdict) {
+// admission is what the replay check says of an interaction.
+type admission int
+
+const (
+	firstSeen  admission = iota // not seen before: handle it
+	replayed                    // handled before: drop it
+	unanswered                  // neither store answered: see firstTime
+)
+
+// notChecked answers a click or a form the replay check could not vouch
+// for.
+const notChecked = "pnwbot could not check that this was not sent twice (its stores are not answering), so it did nothing. Try again in a moment."
+
+// firstTime reports whether the bot should handle interaction i: replayed
+// for a repeat of one it has handled. When the log cannot be reached, a
+// slash command or autocomplete goes through, with a warning: they read,
+// set a value a repeat sets again, or ask for a confirmation button. A
+// button or a form submission, which may change things (send a
+// withdrawal, confirm a deletion), is unanswered: handle answers it with
+// notChecked and runs nothing. With an Admitter it also counts i against
+// its user's rate limit, and returns the verdict for RateLimit.
+func (b *Bot) firstTime(ctx context.Context, i *discordgo.Interaction) (admission, *Verdict) {
 	if b.opts.Replays == nil {
-		return true, nil
+		return firstSeen, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, replayTimeout)
 	defer cancel()
@@ -68,12 +84,16 @@ func (b *Bot) firstTime(ctx context.Context, i *discordgo.Interaction) (bool, *V
 	} else {
 		ok, err = b.opts.Replays.Claim(ctx, i.ID, replayWindow)
 	}
-	if err != nil {
+	switch {
+	case err != nil && (i.Type == discordgo.InteractionMessageComponent || i.Type == discordgo.InteractionModalSubmit):
+		b.logger.WarnContext(ctx, "replay check failed, refusing a click or form", "interaction_id", i.ID, "error", err)
+		return unanswered, v
+	case err != nil:
 		b.logger.WarnContext(ctx, "replay check failed, allowing", "interaction_id", i.ID, "error", err)
-		return true, v
-	}
-	if !ok {
+		return firstSeen, v
+	case !ok:
 		b.logger.WarnContext(ctx, "replayed interaction refused", "interaction_id", i.ID, "type", interactionType(i.Type))
+		return replayed, v
 	}
-	return ok, v
+	return firstSeen, v
 }

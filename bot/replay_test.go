@@ -2,14 +2,18 @@ package bot_test
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
 	"pnwbot/bot"
@@ -166,4 +170,103 @@ func TestInteractionLogExpires(t *testing.T) {
 	require.NoError(t, err)
 	require.EqualValues(t, 1, deleted["seen_interactions"])
 	require.True(t, claim())
+}
+
+// TestReplayCheckDown: with Redis and PostgreSQL both down (private ones,
+// stopped), nothing can say whether an interaction is new. A button or a
+// form submission, which may change things, runs nothing and is answered
+// privately to try again, over the gateway and over HTTP; a slash command
+// still runs, as it always has (it reads, or sets a value a repeat sets
+// again).
+func TestReplayCheckDown(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	rd, pg := storetest.StartRedis(t), storetest.StartPostgres(t)
+	st := pg.NewDB(t)
+	opts, err := redis.ParseURL(rd.RedisURL())
+	require.NoError(t, err)
+	opts.ContextTimeoutEnabled = true
+	rdb := redis.NewClient(opts)
+	t.Cleanup(func() { _ = rdb.Close() })
+	failover, err := kv.NewFailover(prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	rate := bot.FixedRate(bot.Rate{Requests: 100, Window: time.Minute})
+	admit := failover.Admitter(kv.NewRedisAdmitter(kv.NewRedisInteractionLog(rdb, ""), kv.NewRedisLimiter(rdb, "", rate)),
+		kv.NewPostgresInteractionLog(st), kv.NewPostgresLimiter(st, rate), bot.NewMemoryLimiter(rate))
+
+	fake, err := fakediscord.New()
+	require.NoError(t, err)
+	t.Cleanup(fake.Close)
+	pub, priv := fakediscord.NewKey()
+	rest, err := bot.DialREST(ctx, bot.RESTOptions{Token: fakediscord.Token, APIBaseURL: fake.URL})
+	require.NoError(t, err)
+	var ran sync.Map // route -> runs
+	count := func(path string) bot.Handler {
+		return func(context.Context, *bot.Request) (*bot.Response, error) {
+			n, _ := ran.LoadOrStore(path, new(atomic.Int32))
+			n.(*atomic.Int32).Add(1)
+			return bot.Reply("done"), nil
+		}
+	}
+	runs := func(path string) int32 {
+		n, ok := ran.Load(path)
+		if !ok {
+			return 0
+		}
+		return n.(*atomic.Int32).Load()
+	}
+	b, err := bot.New(bot.Options{
+		REST: rest, PublicKey: pub, NoReconnect: true,
+		Router: bot.NewRouter(bot.Command{
+			Definition: &discordgo.ApplicationCommand{Name: "preferences", Description: "preferences"},
+			Routes: []bot.Route{
+				{Path: "/preferences", Handler: count("/preferences")},
+				{Path: "withdraw/{id}/confirm", Handler: count("withdraw/{id}/confirm")},
+				{Path: "link/submit", Handler: count("link/submit")},
+			},
+		}),
+		Admit: admit,
+	})
+	require.NoError(t, err)
+	require.NoError(t, b.Start(ctx))
+	t.Cleanup(func() { _ = b.Close(context.Background()) })
+
+	// Up, a click runs.
+	click := fakediscord.Component("withdraw/7/confirm")
+	require.NoError(t, fake.SendInteraction(click))
+	r, err := fake.WaitResponse(ctx, click.ID)
+	require.NoError(t, err)
+	require.Equal(t, "done", r.Content)
+
+	rd.Kill()
+	pg.Stop()
+	const tryAgain = "pnwbot could not check that this was not sent twice (its stores are not answering), so it did nothing. Try again in a moment."
+	for _, i := range []*discordgo.Interaction{fakediscord.Component("withdraw/7/confirm"), fakediscord.ModalSubmit("link/submit", map[string]string{"key": "x"})} {
+		require.NoError(t, fake.SendInteraction(i))
+		r, err := fake.WaitResponse(ctx, i.ID)
+		require.NoError(t, err)
+		require.Equal(t, tryAgain, r.Content)
+		require.NotZero(t, r.Flags&discordgo.MessageFlagsEphemeral, "private")
+
+		i.ID = "9" + i.ID[1:] // the same click, delivered anew over HTTP
+		raw, err := fakediscord.MarshalInteraction(i)
+		require.NoError(t, err)
+		w := httptest.NewRecorder()
+		b.InteractionsHandler().ServeHTTP(w, fakediscord.SignedRequest(priv, raw, time.Now()))
+		require.Equal(t, http.StatusOK, w.Code)
+		var resp discordgo.InteractionResponse
+		require.NoError(t, json.Unmarshal(w.Body.Bytes(), &resp))
+		require.Equal(t, tryAgain, resp.Data.Content)
+		require.NotZero(t, resp.Data.Flags&discordgo.MessageFlagsEphemeral)
+	}
+	require.EqualValues(t, 1, runs("withdraw/{id}/confirm"), "only the click made while the stores answered")
+	require.Zero(t, runs("link/submit"))
+
+	cmd := fakediscord.Command("/preferences")
+	require.NoError(t, fake.SendInteraction(cmd))
+	r, err = fake.WaitResponse(ctx, cmd.ID)
+	require.NoError(t, err)
+	require.Equal(t, "done", r.Content)
+	require.EqualValues(t, 1, runs("/preferences"), "a slash command still runs")
 }
