@@ -49,7 +49,7 @@ func (g discordGuilds) Roles(ctx context.Context, guildID string) ([]roles.Role,
 }
 
 func (g discordGuilds) Owner(ctx context.Context, guildID string) (string, error) {
-	return g.guilds().GuildOwner(ctx, guildID)
+	return g.g.GuildOwner(ctx, guildID)
 }
 
 func (g discordGuilds) BotRoles(ctx context.Context, guildID string) ([]string, error) {

@@ -30,8 +30,11 @@ import (
 // DefaultURL is the game's GraphQL endpoint.
 const DefaultURL = "https://api.politicsandwar.com/graphql"
 
+// DefaultTimeout bounds one request to the game when Options.Timeout is
+// not set; the web server's deadlines are derived from it.
+const DefaultTimeout = 10 * time.Second
+
 const (
-	defaultTimeout     = 10 * time.Second
 	defaultStaleFor    = 24 * time.Hour
 	defaultBatchWindow = 5 * time.Millisecond
 	// maxRetries bounds the retries after a 429.
@@ -119,7 +122,7 @@ func New(opts Options) (*Client, error) {
 		apiKey:   opts.APIKey,
 		botKey:   opts.BotKey,
 		http:     orDefault(opts.HTTPClient, &http.Client{CheckRedirect: noRedirects}),
-		timeout:  orDefault(opts.Timeout, defaultTimeout),
+		timeout:  orDefault(opts.Timeout, DefaultTimeout),
 		staleFor: orDefault(opts.StaleFor, defaultStaleFor),
 		cache:    opts.Cache,
 		hot:      newHot(0),

@@ -14,6 +14,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"pnwbot/pnw"
 )
 
 // Check is one dependency /readyz pings, such as store.Pool.Ping or
@@ -46,6 +48,19 @@ type Options struct {
 	Logger *slog.Logger
 }
 
+// RequestTimeout bounds how long a request may wait on what it calls: a
+// page that asks the game waits at most two requests to the game's
+// timeout (a call and a retry after a short rest, or two calls), then its
+// context ends and so do its waits, the game client's rests for a rate
+// limit included.
+const RequestTimeout = 2 * pnw.DefaultTimeout
+
+// writeTimeout is RequestTimeout and the time to write what the request
+// has to say once it ended (an error page when the game did not answer),
+// so that no answer is cut mid-write. Discord waits 3 s for an
+// interaction's answer; metrics and pings are quick.
+const writeTimeout = RequestTimeout + 5*time.Second
+
 // checkTimeout bounds each readiness ping.
 const checkTimeout = 2 * time.Second
 
@@ -73,7 +88,11 @@ func New(opts Options) *http.Server {
 	if opts.Front != nil {
 		h = opts.Front(mux)
 	}
-	return server(opts.Addr, h, opts.Logger)
+	return server(opts.Addr, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), RequestTimeout)
+		defer cancel()
+		h.ServeHTTP(w, r.WithContext(ctx))
+	}), opts.Logger)
 }
 
 // NewMetrics returns the server of g's metrics at /metrics, on addr, with
@@ -97,12 +116,10 @@ func server(addr string, h http.Handler, logger *slog.Logger) *http.Server {
 		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
-		// Discord waits 3 s for an interaction's answer; metrics and pings
-		// are quick.
-		WriteTimeout:   10 * time.Second,
-		IdleTimeout:    60 * time.Second,
-		MaxHeaderBytes: 64 << 10,
-		ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 }
 

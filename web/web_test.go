@@ -11,6 +11,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
+	"pnwbot/pnw"
+	"pnwbot/pnw/fakepnw"
 	"pnwbot/store/storetest"
 )
 
@@ -141,4 +143,43 @@ func TestShutdownWaitsForRequests(t *testing.T) {
 	close(release)
 	require.Equal(t, "done", <-result)
 	require.NoError(t, <-shutdown)
+}
+
+// TestPageWaitingOnTheGameIsAnswered: a page that waits on the game for as
+// long as the game client waits (pnw.DefaultTimeout, the game holding the
+// request) still writes its answer whole: the write deadline outlasts the
+// request's deadline, which outlasts a request to the game.
+func TestPageWaitingOnTheGameIsAnswered(t *testing.T) {
+	t.Parallel()
+	require.GreaterOrEqual(t, RequestTimeout, 2*pnw.DefaultTimeout, "a call and a retry")
+	require.Greater(t, writeTimeout, RequestTimeout)
+
+	game, err := fakepnw.New()
+	require.NoError(t, err)
+	t.Cleanup(game.Close)
+	game.AddKey("botkey00000000000000", 1)
+	t.Cleanup(game.Hold()) // the game never answers
+	client, err := pnw.New(pnw.Options{URL: game.URL, APIKey: "botkey00000000000000"})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = client.Close(context.Background()) })
+
+	srv := New(Options{Addr: "127.0.0.1:0", Site: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := client.Nation(r.Context(), 1); err == nil {
+			t.Error("the game answered")
+		}
+		w.WriteHeader(http.StatusGatewayTimeout)
+		_, _ = w.Write([]byte("The game did not answer in time."))
+	})})
+	ts := httptest.NewUnstartedServer(srv.Handler)
+	ts.Config = srv
+	ts.Start()
+	defer ts.Close()
+
+	resp, err := http.Get(ts.URL + "/nations/1")
+	require.NoError(t, err, "the connection was cut before the page could answer")
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusGatewayTimeout, resp.StatusCode)
+	require.Equal(t, "The game did not answer in time.", string(body))
 }

@@ -32,7 +32,7 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{"json": to
 
 // Waits on the bot: Discord gives an interaction 3 s for its first response
 // (a loaded machine gets more here); a deferred message is waited for in
-// polls that stay under the HTTP server's 10 s write timeout.
+// polls that stay well under the HTTP server's deadline (web.RequestTimeout).
 const (
 	responseWait = 10 * time.Second
 	deliveryWait = 8 * time.Second
