@@ -120,8 +120,15 @@ func (d *Deps) bankBalance(ctx context.Context, req *call) (*bot.Response, error
 	switch q := strings.TrimSpace(o.Nation); {
 	case q != "":
 		id, err = d.nationNames().resolve(ctx, q)
-	case o.User != nil:
-		id, err = d.linkedNation(ctx, o.User.ID, "That user hasn't linked a nation.", false)
+	case o.User != nil && o.User.ID != req.User.ID:
+		// Another member's balance is canViewBank's: decided before
+		// anything says whether they linked a nation.
+		if req.Alliance, err = d.serverAlliance(ctx, req.Request); err == nil {
+			err = d.allow(ctx, req, req.Account, access.Alliance(access.ViewBank))
+		}
+		if err == nil {
+			id, err = d.linkedNation(ctx, o.User.ID, "That user hasn't linked a nation.", false)
+		}
 	}
 	if err != nil {
 		return nil, err

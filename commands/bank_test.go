@@ -73,15 +73,21 @@ func TestBankBalance(t *testing.T) {
 		bob := b.user(t, bobID)
 		require.Equal(t, &bob.ID, denied[0].UserID)
 
-		i := fakediscord.As(&discordgo.User{ID: aliceID, Username: "alice"}, fakediscord.Command("/bank/balance",
-			&discordgo.ApplicationCommandInteractionDataOption{Name: "user", Type: discordgo.ApplicationCommandOptionUser, Value: carolID}))
-		i.GuildID, i.Member.GuildID = guild, guild
-		data := i.Data.(discordgo.ApplicationCommandInteractionData)
-		data.Resolved = &discordgo.ApplicationCommandInteractionDataResolved{Users: map[string]*discordgo.User{carolID: {ID: carolID, Username: "carol"}}}
-		i.Data = data
-		resp, err := b.router.Serve(context.Background(), i)
+		resp, err := b.balanceOf(t, aliceID, carolID)
 		require.NoError(t, err)
 		require.Contains(t, embedText(resp.Embeds[0]), "**Balance**: $7")
+	})
+
+	// Bob may not see another member's balance, and is told so in the
+	// same words whether or not they linked a nation (Dave never did).
+	t.Run("someone else's by user tells nothing of their link", func(t *testing.T) {
+		for _, user := range []string{carolID, daveID} {
+			_, err := b.balanceOf(t, bobID, user)
+			require.ErrorContains(t, err, "missing canViewBank", user)
+		}
+		resp, err := b.balanceOf(t, bobID, bobID)
+		require.NoError(t, err)
+		require.Contains(t, embedText(resp.Embeds[0]), "Bobistan in the bank of Rose", "his own, named by user")
 	})
 
 	t.Run("a nation outside the alliance needs canViewBank for its own", func(t *testing.T) {
@@ -90,6 +96,18 @@ func TestBankBalance(t *testing.T) {
 		_, err := b.command(t, carolID, "/bank/balance")
 		require.ErrorContains(t, err, "missing canViewBank")
 	})
+}
+
+// balanceOf runs /bank balance user:@target as user.
+func (b *testBundle) balanceOf(t *testing.T, user, target string) (*bot.Response, error) {
+	t.Helper()
+	i := fakediscord.As(&discordgo.User{ID: user, Username: user}, fakediscord.Command("/bank/balance",
+		&discordgo.ApplicationCommandInteractionDataOption{Name: "user", Type: discordgo.ApplicationCommandOptionUser, Value: target}))
+	i.GuildID, i.Member.GuildID = guild, guild
+	data := i.Data.(discordgo.ApplicationCommandInteractionData)
+	data.Resolved = &discordgo.ApplicationCommandInteractionDataResolved{Users: map[string]*discordgo.User{target: {ID: target, Username: target}}}
+	i.Data = data
+	return b.router.Serve(context.Background(), i)
 }
 
 func TestBankLedger(t *testing.T) {
