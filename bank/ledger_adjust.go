@@ -3,6 +3,7 @@ package bank
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -16,8 +17,10 @@ import (
 // Adjust adds a banker's manual entry to a nation's account in the
 // manager's alliance: amounts signed (a negative one debits), with a note
 // saying why. It is audited as bank.adjust with the balance before and
-// after, in the transaction that writes it.
-func (b *Bank) Adjust(ctx context.Context, m Manager, nationID int64, a pnw.Amounts, note string) (before, after pnw.Amounts, err error) {
+// after, in the transaction that writes it. interactionID is the Discord
+// interaction that adjusts: applied again (a replay), it changes nothing and
+// answers Repeated.
+func (b *Bank) Adjust(ctx context.Context, m Manager, interactionID string, nationID int64, a pnw.Amounts, note string) (before, after pnw.Amounts, err error) {
 	for _, r := range pnw.Resources {
 		v := a[r]
 		switch {
@@ -51,7 +54,10 @@ func (b *Bank) Adjust(ctx context.Context, m Manager, nationID int64, a pnw.Amou
 		}
 		before = acc.Balance
 		rec, err := q.BankRecordInsertAdjustment(ctx, store.BankRecordInsertAdjustmentParams{AllianceID: m.Alliance.ID, Date: b.now(),
-			AlliancePnwID: m.Alliance.PnwAllianceID, NationID: nationID, Note: note, Amounts: raw, CreatedBy: &m.User.ID})
+			AlliancePnwID: m.Alliance.PnwAllianceID, NationID: nationID, Note: note, Amounts: raw, CreatedBy: &m.User.ID, InteractionID: interactionID})
+		if errors.Is(err, store.ErrNotFound) {
+			return audit.Entry{}, &Repeated{"This adjustment is already recorded: this was the same interaction again. Nothing more was changed."}
+		}
 		if err != nil {
 			return audit.Entry{}, err
 		}

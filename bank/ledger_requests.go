@@ -57,6 +57,13 @@ type Decided struct{ Request store.BankRequest }
 
 func (e *Decided) Error() string { return "This request was already " + e.Request.State + "." }
 
+// Repeated answers a second attempt of the Discord interaction that
+// already recorded an adjustment or a request (a replay the replay check
+// missed): nothing more was written.
+type Repeated struct{ Message string }
+
+func (e *Repeated) Error() string { return e.Message }
+
 // Member is who asks: their account, their nation in the alliance.
 type Member struct {
 	User       store.User
@@ -68,8 +75,9 @@ type Member struct {
 // Ask records a member's request to the bankers: amounts checked as a
 // withdrawal's, a reason, a due date for a loan (today or later); a
 // withdraw request may not exceed the member's balance. Audited as
-// bank.request.
-func (b *Bank) AskRequest(ctx context.Context, m Member, kind string, a pnw.Amounts, reason string, due time.Time) (store.BankRequest, error) {
+// bank.request. interactionID is the Discord interaction that asks: asked
+// again (a replay), it records nothing more and answers Repeated.
+func (b *Bank) AskRequest(ctx context.Context, m Member, interactionID string, kind string, a pnw.Amounts, reason string, due time.Time) (store.BankRequest, error) {
 	if _, ok := requestTags[kind]; !ok {
 		return store.BankRequest{}, &Invalid{"A request is a withdraw, a grant or a loan. Nothing was asked."}
 	}
@@ -87,11 +95,6 @@ func (b *Bank) AskRequest(ctx context.Context, m Member, kind string, a pnw.Amou
 	case !due.IsZero() && due.Before(b.now().UTC().Truncate(24*time.Hour)):
 		return store.BankRequest{}, &Invalid{"The due date is in the past. Nothing was asked."}
 	}
-	if kind == RequestWithdraw {
-		if err := withinBalance(ctx, b.store.Queries, m.Alliance, m.NationID, a); err != nil {
-			return store.BankRequest{}, err
-		}
-	}
 	raw, err := json.Marshal(a)
 	if err != nil {
 		return store.BankRequest{}, err
@@ -103,8 +106,25 @@ func (b *Bank) AskRequest(ctx context.Context, m Member, kind string, a pnw.Amou
 	var r store.BankRequest
 	err = b.audit.Change(ctx, func(q *store.Queries) (audit.Entry, error) {
 		r, err = q.BankRequestCreate(ctx, store.BankRequestCreateParams{AllianceID: m.Alliance.ID, UserID: &m.User.ID, NationID: m.NationID,
-			NationName: m.NationName, Kind: kind, Amounts: raw, Reason: reason, Due: dueDay})
-		return requestEntry(r, &m.User.ID, "", RequestPending, map[string]any{"kind": kind, "amounts": json.RawMessage(raw), "reason": reason}), err
+			NationName: m.NationName, Kind: kind, Amounts: raw, Reason: reason, Due: dueDay, InteractionID: interactionID})
+		if errors.Is(err, store.ErrNotFound) {
+			// Before the balance check: a replay is answered as one
+			// even once the first request has been sent.
+			if r, err = q.BankRequestGetByInteraction(ctx, interactionID); err != nil {
+				return audit.Entry{}, err
+			}
+			return audit.Entry{}, &Repeated{fmt.Sprintf("Request #%d is already recorded: this was the same interaction again. Nothing more was asked.", r.ID)}
+		}
+		if err != nil {
+			return audit.Entry{}, err
+		}
+		if kind == RequestWithdraw {
+			// The request is pending, so not counted in what it checks.
+			if err := withinBalance(ctx, q, m.Alliance, m.NationID, a); err != nil {
+				return audit.Entry{}, err
+			}
+		}
+		return requestEntry(r, &m.User.ID, "", RequestPending, map[string]any{"kind": kind, "amounts": json.RawMessage(raw), "reason": reason}), nil
 	})
 	if err != nil {
 		return r, fmt.Errorf("create request: %w", err)

@@ -3,7 +3,9 @@ package bank_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -30,6 +32,11 @@ func (b *bundle) member(t *testing.T, deposit float64) bank.Member {
 	b.ingest(t)
 	return bank.Member{User: u, Alliance: b.rose, NationID: carol, NationName: "Carolina"}
 }
+
+var interactions atomic.Int64
+
+// interaction is a new Discord interaction id.
+func interaction() string { return strconv.FormatInt(interactions.Add(1), 10) }
 
 func (b *bundle) ingest(t *testing.T) {
 	t.Helper()
@@ -67,7 +74,7 @@ func TestRequests(t *testing.T) {
 		t.Parallel()
 		b := setup(t, pnw.Options{})
 		m := b.member(t, 500_000)
-		r, err := b.bank.AskRequest(ctx, m, bank.RequestWithdraw, money(300_000), "new city", time.Time{})
+		r, err := b.bank.AskRequest(ctx, m, interaction(), bank.RequestWithdraw, money(300_000), "new city", time.Time{})
 		require.NoError(t, err)
 		require.Equal(t, bank.RequestPending, r.State)
 		r, w, err := b.bank.Approve(ctx, b.alice, r.ID)
@@ -85,7 +92,7 @@ func TestRequests(t *testing.T) {
 		t.Parallel()
 		b := setup(t, pnw.Options{})
 		m := b.member(t, 100)
-		_, err := b.bank.AskRequest(ctx, m, bank.RequestWithdraw, money(101), "more", time.Time{})
+		_, err := b.bank.AskRequest(ctx, m, interaction(), bank.RequestWithdraw, money(101), "more", time.Time{})
 		var over *bank.OverBalance
 		require.ErrorAs(t, err, &over)
 		require.Contains(t, err.Error(), "holds $100 for you")
@@ -95,9 +102,9 @@ func TestRequests(t *testing.T) {
 		t.Parallel()
 		b := setup(t, pnw.Options{})
 		m := b.member(t, 500)
-		first, err := b.bank.AskRequest(ctx, m, bank.RequestWithdraw, money(300), "one", time.Time{})
+		first, err := b.bank.AskRequest(ctx, m, interaction(), bank.RequestWithdraw, money(300), "one", time.Time{})
 		require.NoError(t, err)
-		second, err := b.bank.AskRequest(ctx, m, bank.RequestWithdraw, money(300), "two", time.Time{})
+		second, err := b.bank.AskRequest(ctx, m, interaction(), bank.RequestWithdraw, money(300), "two", time.Time{})
 		require.NoError(t, err, "each alone fits the balance")
 		_, _, err = b.bank.Approve(ctx, b.alice, first.ID)
 		require.NoError(t, err)
@@ -118,7 +125,7 @@ func TestRequests(t *testing.T) {
 		t.Parallel()
 		b := setup(t, pnw.Options{})
 		m := b.member(t, 0)
-		r, err := b.bank.AskRequest(ctx, m, bank.RequestGrant, money(1000), "war chest", time.Time{})
+		r, err := b.bank.AskRequest(ctx, m, interaction(), bank.RequestGrant, money(1000), "war chest", time.Time{})
 		require.NoError(t, err)
 		var wg sync.WaitGroup
 		var mu sync.Mutex
@@ -159,7 +166,7 @@ func TestRequests(t *testing.T) {
 		b := setup(t, pnw.Options{})
 		m := b.member(t, 0)
 		due := time.Now().UTC().AddDate(0, 1, 0).Truncate(24 * time.Hour)
-		r, err := b.bank.AskRequest(ctx, m, bank.RequestLoan, money(5000), "rebuild", due)
+		r, err := b.bank.AskRequest(ctx, m, interaction(), bank.RequestLoan, money(5000), "rebuild", due)
 		require.NoError(t, err)
 		_, _, err = b.bank.Approve(ctx, b.alice, r.ID)
 		require.NoError(t, err)
@@ -174,7 +181,7 @@ func TestRequests(t *testing.T) {
 		t.Parallel()
 		b := setup(t, pnw.Options{})
 		m := b.member(t, 0)
-		r, err := b.bank.AskRequest(ctx, m, bank.RequestGrant, money(10), "x", time.Time{})
+		r, err := b.bank.AskRequest(ctx, m, interaction(), bank.RequestGrant, money(10), "x", time.Time{})
 		require.NoError(t, err)
 		r, err = b.bank.Deny(ctx, b.bob, r.ID)
 		require.NoError(t, err)
@@ -189,7 +196,7 @@ func TestRequests(t *testing.T) {
 		t.Parallel()
 		b := setup(t, pnw.Options{})
 		m := b.member(t, 0)
-		r, err := b.bank.AskRequest(ctx, m, bank.RequestGrant, money(5_000_000), "too much", time.Time{})
+		r, err := b.bank.AskRequest(ctx, m, interaction(), bank.RequestGrant, money(5_000_000), "too much", time.Time{})
 		require.NoError(t, err)
 		_, _, err = b.bank.Approve(ctx, b.alice, r.ID)
 		var refused *bank.Refused
@@ -197,6 +204,27 @@ func TestRequests(t *testing.T) {
 		got, err := b.st.BankRequestGet(ctx, r.ID)
 		require.NoError(t, err)
 		require.Equal(t, bank.RequestPending, got.State)
+	})
+
+	t.Run("asked again by the same interaction, it is recorded once", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, pnw.Options{})
+		m := b.member(t, 500)
+		id := interaction()
+		first, err := b.bank.AskRequest(ctx, m, id, bank.RequestWithdraw, money(400), "one", time.Time{})
+		require.NoError(t, err)
+		_, _, err = b.bank.Approve(ctx, b.alice, first.ID)
+		require.NoError(t, err)
+		_, err = b.bank.AskRequest(ctx, m, id, bank.RequestWithdraw, money(400), "one", time.Time{})
+		var repeated *bank.Repeated
+		require.ErrorAs(t, err, &repeated, "a replay, not a request over the balance left")
+		require.Contains(t, err.Error(), "Request #1 is already recorded")
+		var n int
+		require.NoError(t, b.st.Pool.QueryRow(ctx, `SELECT count(*) FROM bank_requests`).Scan(&n))
+		require.Equal(t, 1, n)
+		require.NoError(t, b.st.Pool.QueryRow(ctx, `SELECT count(*) FROM audit_logs WHERE action = 'bank.request_pending'`).Scan(&n))
+		require.Equal(t, 1, n)
+		require.Equal(t, []string{"#deposit request 1: one"}, b.sentTo(t))
 	})
 
 	t.Run("bad requests change nothing", func(t *testing.T) {
@@ -216,7 +244,7 @@ func TestRequests(t *testing.T) {
 			{bank.RequestLoan, "x", money(1), time.Now().AddDate(0, 0, -2), "in the past"},
 			{"steal", "x", money(1), time.Time{}, "withdraw, a grant or a loan"},
 		} {
-			_, err := b.bank.AskRequest(ctx, m, c.kind, c.a, c.reason, c.due)
+			_, err := b.bank.AskRequest(ctx, m, interaction(), c.kind, c.a, c.reason, c.due)
 			var invalid *bank.Invalid
 			require.ErrorAs(t, err, &invalid, c.want)
 			require.Contains(t, err.Error(), c.want)
@@ -234,7 +262,7 @@ func TestAdjust(t *testing.T) {
 	b := setup(t, pnw.Options{})
 	b.member(t, 1000)
 	b.now = time.Now() // after the deposit, as a banker's correction comes
-	before, after, err := b.bank.Adjust(ctx, b.alice, carol, pnw.Amounts{pnw.Money: -250, pnw.Steel: 12.5}, " missed a withdrawal ")
+	before, after, err := b.bank.Adjust(ctx, b.alice, interaction(), carol, pnw.Amounts{pnw.Money: -250, pnw.Steel: 12.5}, " missed a withdrawal ")
 	require.NoError(t, err)
 	require.Equal(t, money(1000), before)
 	want := pnw.Amounts{pnw.Money: 750, pnw.Steel: 12.5}
@@ -251,6 +279,24 @@ func TestAdjust(t *testing.T) {
 	require.JSONEq(t, `{"balance": {"money": 1000}}`, string(rows[0].OldValues))
 	require.Contains(t, string(rows[0].NewValues), `"balance": {"money": 750, "steel": 12.5}`)
 
+	t.Run("applied again by the same interaction, it changes nothing", func(t *testing.T) {
+		id := interaction()
+		_, after, err := b.bank.Adjust(ctx, b.alice, id, carol, money(100), "bonus")
+		require.NoError(t, err)
+		require.Equal(t, money(850).Add(pnw.Amounts{pnw.Steel: 12.5}), after)
+		_, _, err = b.bank.Adjust(ctx, b.alice, id, carol, money(100), "bonus")
+		var repeated *bank.Repeated
+		require.ErrorAs(t, err, &repeated)
+		require.Contains(t, err.Error(), "already recorded")
+		acc := b.balance(t)
+		require.Equal(t, after, acc.Balance)
+		require.Len(t, acc.Entries, 3, "the deposit and two adjustments")
+		rows, err := b.st.AuditLogList(ctx, store.AuditLogListParams{RowLimit: 10})
+		require.NoError(t, err)
+		require.Len(t, rows, 2)
+	})
+	want = b.balance(t).Balance
+
 	for _, c := range []struct {
 		a    pnw.Amounts
 		note string
@@ -260,7 +306,7 @@ func TestAdjust(t *testing.T) {
 		{money(1), "  ", "Say why"},
 		{money(0.001), "x", "two decimals"},
 	} {
-		_, _, err := b.bank.Adjust(ctx, b.alice, carol, c.a, c.note)
+		_, _, err := b.bank.Adjust(ctx, b.alice, interaction(), carol, c.a, c.note)
 		var invalid *bank.Invalid
 		require.ErrorAs(t, err, &invalid)
 		require.Contains(t, err.Error(), c.want)

@@ -98,7 +98,7 @@ func (d *Deps) bankRequest(ctx context.Context, req *call) (*bot.Response, error
 	}
 	nationID := *u.PnwNationID
 	r, err := d.Bank.AskRequest(ctx, bank.Member{User: u, Alliance: a, NationID: nationID, NationName: d.nationName(ctx, int(nationID))},
-		o.Kind, want, o.Reason, due)
+		req.Interaction.ID, o.Kind, want, o.Reason, due)
 	var over *bank.OverBalance
 	if errors.As(err, &over) {
 		return nil, bot.UserError(over.Error())
@@ -251,7 +251,7 @@ func (d *Deps) bankAdjust(ctx context.Context, req *call) (*bot.Response, error)
 	if err != nil {
 		return nil, err
 	}
-	before, after, err := d.Bank.Adjust(ctx, manager(req), int64(id), change, o.Note)
+	before, after, err := d.Bank.Adjust(ctx, manager(req), req.Interaction.ID, int64(id), change, o.Note)
 	if err != nil {
 		return nil, domainError(err, "Nothing was withdrawn.")
 	}

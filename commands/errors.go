@@ -18,6 +18,7 @@ func domainError(err error, suffix string) error {
 	var (
 		bankInvalid *bank.Invalid
 		bankRefused *bank.Refused
+		repeated    *bank.Repeated
 		keyRefused  *keys.Refused
 		noKey       *keys.NoAllianceKey
 		pe          *pnw.Error
@@ -27,6 +28,8 @@ func domainError(err error, suffix string) error {
 		return bot.UserError(bankInvalid.Message)
 	case errors.As(err, &bankRefused):
 		return bot.UserError(bankRefused.Message)
+	case errors.As(err, &repeated):
+		return bot.UserError(repeated.Message)
 	case errors.As(err, &keyRefused):
 		return bot.UserError(keyRefused.Message)
 	case errors.As(err, &noKey):

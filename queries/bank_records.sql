@@ -14,8 +14,10 @@ ON CONFLICT (alliance_id, kind, pnw_id) DO NOTHING;
 
 -- name: BankRecordInsertAdjustment :one
 -- A manual entry: the alliance credits (or, negative, debits) the nation.
-INSERT INTO bank_records (alliance_id, kind, date, sender_id, sender_type, receiver_id, receiver_type, note, amounts, nation_id, created_by)
-VALUES (@alliance_id, 'adjustment', @date, @alliance_pnw_id, 2, @nation_id, 1, @note, @amounts, @nation_id, @created_by)
+-- No row when its interaction already wrote one (a replay).
+INSERT INTO bank_records (alliance_id, kind, date, sender_id, sender_type, receiver_id, receiver_type, note, amounts, nation_id, created_by, interaction_id)
+VALUES (@alliance_id, 'adjustment', @date, @alliance_pnw_id, 2, @nation_id, 1, @note, @amounts, @nation_id, @created_by, @interaction_id::text)
+ON CONFLICT (interaction_id) DO NOTHING
 RETURNING *;
 
 -- name: BankRecordListNation :many

@@ -1,7 +1,12 @@
 -- name: BankRequestCreate :one
-INSERT INTO bank_requests (alliance_id, user_id, nation_id, nation_name, kind, amounts, reason, due)
-VALUES (@alliance_id, @user_id, @nation_id, @nation_name, @kind, @amounts, @reason, @due)
+-- No row when its interaction already asked (a replay).
+INSERT INTO bank_requests (alliance_id, user_id, nation_id, nation_name, kind, amounts, reason, due, interaction_id)
+VALUES (@alliance_id, @user_id, @nation_id, @nation_name, @kind, @amounts, @reason, @due, @interaction_id::text)
+ON CONFLICT (interaction_id) DO NOTHING
 RETURNING *;
+
+-- name: BankRequestGetByInteraction :one
+SELECT * FROM bank_requests WHERE interaction_id = @interaction_id::text;
 
 -- name: BankRequestGet :one
 SELECT * FROM bank_requests WHERE id = @id;

@@ -23,9 +23,10 @@ func (q *Queries) BankRecordCount(ctx context.Context, allianceID int64) (int64,
 }
 
 const bankRecordInsertAdjustment = `-- name: BankRecordInsertAdjustment :one
-INSERT INTO bank_records (alliance_id, kind, date, sender_id, sender_type, receiver_id, receiver_type, note, amounts, nation_id, created_by)
-VALUES ($1, 'adjustment', $2, $3, 2, $4, 1, $5, $6, $4, $7)
-RETURNING id, alliance_id, kind, pnw_id, date, sender_id, sender_type, receiver_id, receiver_type, banker_id, note, tax_id, amounts, nation_id, created_by, created_at
+INSERT INTO bank_records (alliance_id, kind, date, sender_id, sender_type, receiver_id, receiver_type, note, amounts, nation_id, created_by, interaction_id)
+VALUES ($1, 'adjustment', $2, $3, 2, $4, 1, $5, $6, $4, $7, $8::text)
+ON CONFLICT (interaction_id) DO NOTHING
+RETURNING id, alliance_id, kind, pnw_id, date, sender_id, sender_type, receiver_id, receiver_type, banker_id, note, tax_id, amounts, nation_id, created_by, created_at, interaction_id
 `
 
 type BankRecordInsertAdjustmentParams struct {
@@ -36,9 +37,11 @@ type BankRecordInsertAdjustmentParams struct {
 	Note          string          `json:"note"`
 	Amounts       json.RawMessage `json:"amounts"`
 	CreatedBy     *int64          `json:"created_by"`
+	InteractionID string          `json:"interaction_id"`
 }
 
 // A manual entry: the alliance credits (or, negative, debits) the nation.
+// No row when its interaction already wrote one (a replay).
 func (q *Queries) BankRecordInsertAdjustment(ctx context.Context, arg BankRecordInsertAdjustmentParams) (BankRecord, error) {
 	row := q.db.QueryRow(ctx, bankRecordInsertAdjustment,
 		arg.AllianceID,
@@ -48,6 +51,7 @@ func (q *Queries) BankRecordInsertAdjustment(ctx context.Context, arg BankRecord
 		arg.Note,
 		arg.Amounts,
 		arg.CreatedBy,
+		arg.InteractionID,
 	)
 	var i BankRecord
 	err := row.Scan(
@@ -67,6 +71,7 @@ func (q *Queries) BankRecordInsertAdjustment(ctx context.Context, arg BankRecord
 		&i.NationID,
 		&i.CreatedBy,
 		&i.CreatedAt,
+		&i.InteractionID,
 	)
 	return i, err
 }
@@ -100,7 +105,7 @@ func (q *Queries) BankRecordInsertGame(ctx context.Context, arg BankRecordInsert
 }
 
 const bankRecordListAlliance = `-- name: BankRecordListAlliance :many
-SELECT id, alliance_id, kind, pnw_id, date, sender_id, sender_type, receiver_id, receiver_type, banker_id, note, tax_id, amounts, nation_id, created_by, created_at FROM bank_records
+SELECT id, alliance_id, kind, pnw_id, date, sender_id, sender_type, receiver_id, receiver_type, banker_id, note, tax_id, amounts, nation_id, created_by, created_at, interaction_id FROM bank_records
 WHERE alliance_id = $1 AND nation_id IS NOT NULL
 ORDER BY date, id
 `
@@ -132,6 +137,7 @@ func (q *Queries) BankRecordListAlliance(ctx context.Context, allianceID int64) 
 			&i.NationID,
 			&i.CreatedBy,
 			&i.CreatedAt,
+			&i.InteractionID,
 		); err != nil {
 			return nil, err
 		}
@@ -144,7 +150,7 @@ func (q *Queries) BankRecordListAlliance(ctx context.Context, allianceID int64) 
 }
 
 const bankRecordListNation = `-- name: BankRecordListNation :many
-SELECT id, alliance_id, kind, pnw_id, date, sender_id, sender_type, receiver_id, receiver_type, banker_id, note, tax_id, amounts, nation_id, created_by, created_at FROM bank_records
+SELECT id, alliance_id, kind, pnw_id, date, sender_id, sender_type, receiver_id, receiver_type, banker_id, note, tax_id, amounts, nation_id, created_by, created_at, interaction_id FROM bank_records
 WHERE alliance_id = $1 AND nation_id = $2
 ORDER BY date, id
 `
@@ -182,6 +188,7 @@ func (q *Queries) BankRecordListNation(ctx context.Context, arg BankRecordListNa
 			&i.NationID,
 			&i.CreatedBy,
 			&i.CreatedAt,
+			&i.InteractionID,
 		); err != nil {
 			return nil, err
 		}

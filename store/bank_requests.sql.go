@@ -12,22 +12,25 @@ import (
 )
 
 const bankRequestCreate = `-- name: BankRequestCreate :one
-INSERT INTO bank_requests (alliance_id, user_id, nation_id, nation_name, kind, amounts, reason, due)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-RETURNING id, alliance_id, user_id, nation_id, nation_name, kind, amounts, reason, due, state, decided_by, withdrawal_id, channel_id, message_id, created_at, updated_at
+INSERT INTO bank_requests (alliance_id, user_id, nation_id, nation_name, kind, amounts, reason, due, interaction_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text)
+ON CONFLICT (interaction_id) DO NOTHING
+RETURNING id, alliance_id, user_id, nation_id, nation_name, kind, amounts, reason, due, state, decided_by, withdrawal_id, channel_id, message_id, created_at, updated_at, interaction_id
 `
 
 type BankRequestCreateParams struct {
-	AllianceID int64           `json:"alliance_id"`
-	UserID     *int64          `json:"user_id"`
-	NationID   int64           `json:"nation_id"`
-	NationName string          `json:"nation_name"`
-	Kind       string          `json:"kind"`
-	Amounts    json.RawMessage `json:"amounts"`
-	Reason     string          `json:"reason"`
-	Due        *time.Time      `json:"due"`
+	AllianceID    int64           `json:"alliance_id"`
+	UserID        *int64          `json:"user_id"`
+	NationID      int64           `json:"nation_id"`
+	NationName    string          `json:"nation_name"`
+	Kind          string          `json:"kind"`
+	Amounts       json.RawMessage `json:"amounts"`
+	Reason        string          `json:"reason"`
+	Due           *time.Time      `json:"due"`
+	InteractionID string          `json:"interaction_id"`
 }
 
+// No row when its interaction already asked (a replay).
 func (q *Queries) BankRequestCreate(ctx context.Context, arg BankRequestCreateParams) (BankRequest, error) {
 	row := q.db.QueryRow(ctx, bankRequestCreate,
 		arg.AllianceID,
@@ -38,6 +41,7 @@ func (q *Queries) BankRequestCreate(ctx context.Context, arg BankRequestCreatePa
 		arg.Amounts,
 		arg.Reason,
 		arg.Due,
+		arg.InteractionID,
 	)
 	var i BankRequest
 	err := row.Scan(
@@ -57,6 +61,7 @@ func (q *Queries) BankRequestCreate(ctx context.Context, arg BankRequestCreatePa
 		&i.MessageID,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.InteractionID,
 	)
 	return i, err
 }
@@ -64,7 +69,7 @@ func (q *Queries) BankRequestCreate(ctx context.Context, arg BankRequestCreatePa
 const bankRequestDecide = `-- name: BankRequestDecide :one
 UPDATE bank_requests SET state = $1, decided_by = $2, updated_at = now()
 WHERE id = $3 AND state = 'pending'
-RETURNING id, alliance_id, user_id, nation_id, nation_name, kind, amounts, reason, due, state, decided_by, withdrawal_id, channel_id, message_id, created_at, updated_at
+RETURNING id, alliance_id, user_id, nation_id, nation_name, kind, amounts, reason, due, state, decided_by, withdrawal_id, channel_id, message_id, created_at, updated_at, interaction_id
 `
 
 type BankRequestDecideParams struct {
@@ -95,12 +100,13 @@ func (q *Queries) BankRequestDecide(ctx context.Context, arg BankRequestDecidePa
 		&i.MessageID,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.InteractionID,
 	)
 	return i, err
 }
 
 const bankRequestGet = `-- name: BankRequestGet :one
-SELECT id, alliance_id, user_id, nation_id, nation_name, kind, amounts, reason, due, state, decided_by, withdrawal_id, channel_id, message_id, created_at, updated_at FROM bank_requests WHERE id = $1
+SELECT id, alliance_id, user_id, nation_id, nation_name, kind, amounts, reason, due, state, decided_by, withdrawal_id, channel_id, message_id, created_at, updated_at, interaction_id FROM bank_requests WHERE id = $1
 `
 
 func (q *Queries) BankRequestGet(ctx context.Context, id int64) (BankRequest, error) {
@@ -123,6 +129,36 @@ func (q *Queries) BankRequestGet(ctx context.Context, id int64) (BankRequest, er
 		&i.MessageID,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.InteractionID,
+	)
+	return i, err
+}
+
+const bankRequestGetByInteraction = `-- name: BankRequestGetByInteraction :one
+SELECT id, alliance_id, user_id, nation_id, nation_name, kind, amounts, reason, due, state, decided_by, withdrawal_id, channel_id, message_id, created_at, updated_at, interaction_id FROM bank_requests WHERE interaction_id = $1::text
+`
+
+func (q *Queries) BankRequestGetByInteraction(ctx context.Context, interactionID string) (BankRequest, error) {
+	row := q.db.QueryRow(ctx, bankRequestGetByInteraction, interactionID)
+	var i BankRequest
+	err := row.Scan(
+		&i.ID,
+		&i.AllianceID,
+		&i.UserID,
+		&i.NationID,
+		&i.NationName,
+		&i.Kind,
+		&i.Amounts,
+		&i.Reason,
+		&i.Due,
+		&i.State,
+		&i.DecidedBy,
+		&i.WithdrawalID,
+		&i.ChannelID,
+		&i.MessageID,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.InteractionID,
 	)
 	return i, err
 }
@@ -164,7 +200,7 @@ func (q *Queries) BankRequestInFlight(ctx context.Context, arg BankRequestInFlig
 }
 
 const bankRequestListPending = `-- name: BankRequestListPending :many
-SELECT id, alliance_id, user_id, nation_id, nation_name, kind, amounts, reason, due, state, decided_by, withdrawal_id, channel_id, message_id, created_at, updated_at FROM bank_requests WHERE alliance_id = $1 AND state = 'pending' ORDER BY created_at, id
+SELECT id, alliance_id, user_id, nation_id, nation_name, kind, amounts, reason, due, state, decided_by, withdrawal_id, channel_id, message_id, created_at, updated_at, interaction_id FROM bank_requests WHERE alliance_id = $1 AND state = 'pending' ORDER BY created_at, id
 `
 
 func (q *Queries) BankRequestListPending(ctx context.Context, allianceID int64) ([]BankRequest, error) {
@@ -193,6 +229,7 @@ func (q *Queries) BankRequestListPending(ctx context.Context, allianceID int64) 
 			&i.MessageID,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.InteractionID,
 		); err != nil {
 			return nil, err
 		}
@@ -207,7 +244,7 @@ func (q *Queries) BankRequestListPending(ctx context.Context, allianceID int64) 
 const bankRequestReopen = `-- name: BankRequestReopen :one
 UPDATE bank_requests SET state = 'pending', decided_by = NULL, updated_at = now()
 WHERE id = $1 AND state = 'approved'
-RETURNING id, alliance_id, user_id, nation_id, nation_name, kind, amounts, reason, due, state, decided_by, withdrawal_id, channel_id, message_id, created_at, updated_at
+RETURNING id, alliance_id, user_id, nation_id, nation_name, kind, amounts, reason, due, state, decided_by, withdrawal_id, channel_id, message_id, created_at, updated_at, interaction_id
 `
 
 // An approval that sent nothing (refused before the game, or failed)
@@ -232,6 +269,7 @@ func (q *Queries) BankRequestReopen(ctx context.Context, id int64) (BankRequest,
 		&i.MessageID,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.InteractionID,
 	)
 	return i, err
 }
@@ -254,7 +292,7 @@ func (q *Queries) BankRequestSetMessage(ctx context.Context, arg BankRequestSetM
 
 const bankRequestSetWithdrawal = `-- name: BankRequestSetWithdrawal :one
 UPDATE bank_requests SET withdrawal_id = $1, updated_at = now() WHERE id = $2
-RETURNING id, alliance_id, user_id, nation_id, nation_name, kind, amounts, reason, due, state, decided_by, withdrawal_id, channel_id, message_id, created_at, updated_at
+RETURNING id, alliance_id, user_id, nation_id, nation_name, kind, amounts, reason, due, state, decided_by, withdrawal_id, channel_id, message_id, created_at, updated_at, interaction_id
 `
 
 type BankRequestSetWithdrawalParams struct {
@@ -282,6 +320,7 @@ func (q *Queries) BankRequestSetWithdrawal(ctx context.Context, arg BankRequestS
 		&i.MessageID,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.InteractionID,
 	)
 	return i, err
 }

@@ -151,41 +151,43 @@ type BankIngest struct {
 }
 
 type BankRecord struct {
-	ID           int64           `json:"id"`
-	AllianceID   int64           `json:"alliance_id"`
-	Kind         string          `json:"kind"`
-	PnwID        *int64          `json:"pnw_id"`
-	Date         time.Time       `json:"date"`
-	SenderID     int64           `json:"sender_id"`
-	SenderType   int16           `json:"sender_type"`
-	ReceiverID   int64           `json:"receiver_id"`
-	ReceiverType int16           `json:"receiver_type"`
-	BankerID     int64           `json:"banker_id"`
-	Note         string          `json:"note"`
-	TaxID        *int64          `json:"tax_id"`
-	Amounts      json.RawMessage `json:"amounts"`
-	NationID     *int64          `json:"nation_id"`
-	CreatedBy    *int64          `json:"created_by"`
-	CreatedAt    time.Time       `json:"created_at"`
+	ID            int64           `json:"id"`
+	AllianceID    int64           `json:"alliance_id"`
+	Kind          string          `json:"kind"`
+	PnwID         *int64          `json:"pnw_id"`
+	Date          time.Time       `json:"date"`
+	SenderID      int64           `json:"sender_id"`
+	SenderType    int16           `json:"sender_type"`
+	ReceiverID    int64           `json:"receiver_id"`
+	ReceiverType  int16           `json:"receiver_type"`
+	BankerID      int64           `json:"banker_id"`
+	Note          string          `json:"note"`
+	TaxID         *int64          `json:"tax_id"`
+	Amounts       json.RawMessage `json:"amounts"`
+	NationID      *int64          `json:"nation_id"`
+	CreatedBy     *int64          `json:"created_by"`
+	CreatedAt     time.Time       `json:"created_at"`
+	InteractionID *string         `json:"interaction_id"`
 }
 
 type BankRequest struct {
-	ID           int64           `json:"id"`
-	AllianceID   int64           `json:"alliance_id"`
-	UserID       *int64          `json:"user_id"`
-	NationID     int64           `json:"nation_id"`
-	NationName   string          `json:"nation_name"`
-	Kind         string          `json:"kind"`
-	Amounts      json.RawMessage `json:"amounts"`
-	Reason       string          `json:"reason"`
-	Due          *time.Time      `json:"due"`
-	State        string          `json:"state"`
-	DecidedBy    *int64          `json:"decided_by"`
-	WithdrawalID *int64          `json:"withdrawal_id"`
-	ChannelID    *string         `json:"channel_id"`
-	MessageID    *string         `json:"message_id"`
-	CreatedAt    time.Time       `json:"created_at"`
-	UpdatedAt    time.Time       `json:"updated_at"`
+	ID            int64           `json:"id"`
+	AllianceID    int64           `json:"alliance_id"`
+	UserID        *int64          `json:"user_id"`
+	NationID      int64           `json:"nation_id"`
+	NationName    string          `json:"nation_name"`
+	Kind          string          `json:"kind"`
+	Amounts       json.RawMessage `json:"amounts"`
+	Reason        string          `json:"reason"`
+	Due           *time.Time      `json:"due"`
+	State         string          `json:"state"`
+	DecidedBy     *int64          `json:"decided_by"`
+	WithdrawalID  *int64          `json:"withdrawal_id"`
+	ChannelID     *string         `json:"channel_id"`
+	MessageID     *string         `json:"message_id"`
+	CreatedAt     time.Time       `json:"created_at"`
+	UpdatedAt     time.Time       `json:"updated_at"`
+	InteractionID *string         `json:"interaction_id"`
 }
 
 type BankSnapshot struct {
