@@ -95,6 +95,11 @@ func (b *Bank) AskRequest(ctx context.Context, m Member, interactionID string, k
 	case !due.IsZero() && due.Before(b.now().UTC().Truncate(24*time.Hour)):
 		return store.BankRequest{}, &Invalid{"The due date is in the past. Nothing was asked."}
 	}
+	if kind == RequestWithdraw {
+		if err := withinBalance(ctx, b.store.Queries, m.Alliance, m.NationID, a); err != nil {
+			return store.BankRequest{}, err
+		}
+	}
 	raw, err := json.Marshal(a)
 	if err != nil {
 		return store.BankRequest{}, err
@@ -108,8 +113,6 @@ func (b *Bank) AskRequest(ctx context.Context, m Member, interactionID string, k
 		r, err = q.BankRequestCreate(ctx, store.BankRequestCreateParams{AllianceID: m.Alliance.ID, UserID: &m.User.ID, NationID: m.NationID,
 			NationName: m.NationName, Kind: kind, Amounts: raw, Reason: reason, Due: dueDay, InteractionID: interactionID})
 		if errors.Is(err, store.ErrNotFound) {
-			// Before the balance check: a replay is answered as one
-			// even once the first request has been sent.
 			if r, err = q.BankRequestGetByInteraction(ctx, interactionID); err != nil {
 				return audit.Entry{}, err
 			}
@@ -117,12 +120,6 @@ func (b *Bank) AskRequest(ctx context.Context, m Member, interactionID string, k
 		}
 		if err != nil {
 			return audit.Entry{}, err
-		}
-		if kind == RequestWithdraw {
-			// The request is pending, so not counted in what it checks.
-			if err := withinBalance(ctx, q, m.Alliance, m.NationID, a); err != nil {
-				return audit.Entry{}, err
-			}
 		}
 		return requestEntry(r, &m.User.ID, "", RequestPending, map[string]any{"kind": kind, "amounts": json.RawMessage(raw), "reason": reason}), nil
 	})

@@ -63,9 +63,14 @@ func (b *testBundle) restart(t *testing.T, opts pnw.Options) {
 // in the alliance's server.
 func (b *testBundle) command(t *testing.T, user, path string, opts ...*discordgo.ApplicationCommandInteractionDataOption) (*bot.Response, error) {
 	t.Helper()
+	return b.router.Serve(context.Background(), commandIn(user, path, opts...))
+}
+
+// commandIn is user's command interaction in the test guild.
+func commandIn(user, path string, opts ...*discordgo.ApplicationCommandInteractionDataOption) *discordgo.Interaction {
 	i := fakediscord.As(&discordgo.User{ID: user, Username: user}, fakediscord.Command(path, opts...))
 	i.GuildID, i.Member.GuildID = guild, guild
-	return b.router.Serve(context.Background(), i)
+	return i
 }
 
 func (b *testBundle) withdraw(t *testing.T, user string, opts ...*discordgo.ApplicationCommandInteractionDataOption) (*bot.Response, error) {

@@ -101,6 +101,17 @@ func TestBankRequest(t *testing.T) {
 	text = embedText(resp.Embeds[0])
 	require.Contains(t, text, "**Balance**: $200,000")
 	require.Contains(t, text, "**withdrawal** $300,000 · #deposit request 1: new city")
+
+	// The same interaction twice (a replay the replay check missed, across
+	// a Redis failover): one request, posted once.
+	i := commandIn(bobID, "/bank/request", fakediscord.Option("kind", "grant"), fakediscord.Option("reason", "war chest"),
+		fakediscord.Option("money", 1000.0))
+	resp, err = b.router.Serve(context.Background(), i)
+	require.NoError(t, err)
+	require.Contains(t, resp.Content, "Request #2 is posted")
+	_, err = b.router.Serve(context.Background(), i)
+	require.ErrorContains(t, err, "Request #2 is already recorded")
+	require.Len(t, posted.all(), 2, "the first request and this one, once")
 }
 
 func TestBankRequestDenied(t *testing.T) {
@@ -145,4 +156,17 @@ func TestBankAdjust(t *testing.T) {
 	require.Contains(t, text, "Before: $1,000")
 	require.Contains(t, text, "After: $600 · 5 steel")
 	require.Equal(t, "bank.adjust", b.auditActions(t)[0].Action)
+
+	// The same interaction twice (a replay the replay check missed, across
+	// a Redis failover): adjusted once.
+	i := commandIn(aliceID, "/bank/adjust", fakediscord.Option("nation", "Bobistan"), fakediscord.Option("note", "bonus"),
+		fakediscord.Option("money", 100.0))
+	resp, err = b.router.Serve(context.Background(), i)
+	require.NoError(t, err)
+	require.Contains(t, embedText(resp.Embeds[0]), "After: $700 · 5 steel")
+	_, err = b.router.Serve(context.Background(), i)
+	require.ErrorContains(t, err, "already recorded")
+	resp, err = b.command(t, bobID, "/bank/balance")
+	require.NoError(t, err)
+	require.Contains(t, embedText(resp.Embeds[0]), "**Balance**: $700 · 5 steel")
 }
