@@ -46,7 +46,7 @@ func TestBankPage(t *testing.T) {
 	bobUser, err := b.st.UserUpsertByDiscordID(t.Context(), store.UserUpsertByDiscordIDParams{DiscordID: userBob, DiscordUsername: "bob", KeySalt: []byte("0123456789abcdef")})
 	require.NoError(t, err)
 	_, err = b.st.BankRequestCreate(t.Context(), store.BankRequestCreateParams{AllianceID: a.ID, UserID: &bobUser.ID, NationID: 4243,
-		NationName: "Bobistan", Kind: "grant", Amounts: []byte(`{"money": 9}`), Reason: "rebuild after war"})
+		NationName: "Bobistan", Kind: "grant", Amounts: []byte(`{"money": 9}`), Reason: "rebuild after war", InteractionID: "1"})
 	require.NoError(t, err)
 
 	page := do(t, manager, http.MethodGet, b.url+"/alliances/rose/bank", nil)
