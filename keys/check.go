@@ -149,15 +149,17 @@ func (k *Keys) Verify(ctx context.Context) (Verified, error) {
 	return c, ctx.Err()
 }
 
+// errUnopened skips a stored key that does not open (k.open logged it).
+var errUnopened = errors.New("stored key does not open with ENCRYPTION_KEY")
+
 // verifyManagerKey asks the game about one manager's key and records the
 // answer (recheckManager): Linked when checked, Revoked when refused, None
 // when retired; an error (logged) when skipped.
 func (k *Keys) verifyManagerKey(ctx context.Context, r store.AllianceManagerListKeysToVerifyRow) (State, error) {
 	m := r.AllianceManager
-	key, err := k.ring.Open(m.ManagerApiKey, r.KeySalt, secrets.AllianceKey(m.UserID, m.AllianceID))
-	if err != nil {
-		k.logger.WarnContext(ctx, "alliance key does not open with ENCRYPTION_KEY: its owner must link it again", "manager_id", m.ID)
-		return None, err
+	key, ok := k.open(ctx, m.ManagerApiKey, r.KeySalt, secrets.AllianceKey(m.UserID, m.AllianceID))
+	if !ok {
+		return None, errUnopened
 	}
 	a := store.Alliance{ID: m.AllianceID, PnwAllianceID: r.PnwAllianceID, Name: r.AllianceName}
 	state, _, err := k.recheckManager(ctx, a, m, r.DiscordID, key)
@@ -188,9 +190,8 @@ func (k *Keys) RetireLeavers(ctx context.Context, a store.Alliance, members []pn
 		if r.PnwNationID != nil && in[strconv.FormatInt(*r.PnwNationID, 10)] {
 			continue
 		}
-		key, err := k.ring.Open(m.ManagerApiKey, r.KeySalt, secrets.AllianceKey(m.UserID, a.ID))
-		if err != nil {
-			k.logger.WarnContext(ctx, "alliance key does not open with ENCRYPTION_KEY: its owner must link it again", "manager_id", m.ID)
+		key, ok := k.open(ctx, m.ManagerApiKey, r.KeySalt, secrets.AllianceKey(m.UserID, a.ID))
+		if !ok {
 			continue
 		}
 		switch state, _, err := k.recheckManager(ctx, a, m, r.DiscordID, key); {

@@ -244,7 +244,9 @@ func (k *Keys) recheckManager(ctx context.Context, a store.Alliance, m store.All
 	case err != nil:
 		return None, nil, err
 	case !InAlliance(info.Nation, a):
-		k.retireManagerKey(ctx, a, m, owner, info.Nation)
+		if err := k.retireManagerKey(ctx, a, m, owner, info.Nation); err != nil {
+			return None, nil, fmt.Errorf("retire alliance key: %w", err)
+		}
 		return None, nil, nil
 	}
 	perms, err := json.Marshal(info.Permissions)
@@ -259,8 +261,9 @@ func (k *Keys) recheckManager(ctx context.Context, a store.Alliance, m store.All
 
 // retireManagerKey deletes manager m's key for a, whose nation (as the game
 // just said, n) is not a member of a, audited, and tells its owner once:
-// the update matches only that key, not yet deleted.
-func (k *Keys) retireManagerKey(ctx context.Context, a store.Alliance, m store.AllianceManager, owner string, n pnw.KeyOwner) {
+// the update matches only that key, not yet deleted. A key retired or
+// replaced meanwhile is no error; a failed deletion is.
+func (k *Keys) retireManagerKey(ctx context.Context, a store.Alliance, m store.AllianceManager, owner string, n pnw.KeyOwner) error {
 	errGone := errors.New("key already retired or replaced")
 	ctx = context.WithoutCancel(ctx) // the retirement must not be lost with the request
 	err := k.audit.Change(ctx, func(q *store.Queries) (audit.Entry, error) {
@@ -273,13 +276,13 @@ func (k *Keys) retireManagerKey(ctx context.Context, a store.Alliance, m store.A
 				"nation_id": n.Id, "nation_alliance_id": n.AllianceId, "position": n.AlliancePosition}}, err
 	})
 	if errors.Is(err, errGone) {
-		return
+		return nil
 	} else if err != nil {
-		k.logger.ErrorContext(ctx, "retire alliance key", "manager_id", m.ID, "error", err)
-		return
+		return err
 	}
 	k.tell(ctx, owner, fmt.Sprintf("The game says your nation is no longer a member of **%s**, so pnwbot deleted your alliance key for it: "+
 		"it acts for no alliance its nation is not in. If you return, link a key again with /alliance key in %s's server.", a.Name, a.Name))
+	return nil
 }
 
 // Refused marks an own key revoked, and tells its owner once, when err
