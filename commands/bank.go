@@ -15,6 +15,7 @@ import (
 	"pnwbot/access"
 	"pnwbot/bank"
 	"pnwbot/bot"
+	"pnwbot/keys"
 	"pnwbot/pnw"
 	"pnwbot/store"
 )
@@ -85,7 +86,7 @@ func (d *Deps) bankNation(ctx context.Context, req *call, nationID int) (int, er
 		if err != nil {
 			return 0, gameError(err, "")
 		}
-		if n.Data.AllianceId == strconv.FormatInt(a.PnwAllianceID, 10) && n.Data.AlliancePosition != pnw.AlliancePositionEnumAPPLICANT {
+		if keys.InAlliance(n.Data.AllianceId, n.Data.AlliancePosition, a) {
 			return nationID, nil
 		}
 	}
