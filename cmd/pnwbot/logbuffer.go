@@ -24,13 +24,14 @@ const (
 type logBuffer struct {
 	mu   sync.Mutex
 	w    *bufio.Writer
+	dst  io.Writer
 	stop chan struct{}
 	done chan struct{}
 }
 
 // newLogBuffer starts buffering for w; Close flushes and stops it.
 func newLogBuffer(w io.Writer) *logBuffer {
-	b := &logBuffer{w: bufio.NewWriterSize(w, logBufferSize), stop: make(chan struct{}), done: make(chan struct{})}
+	b := &logBuffer{w: bufio.NewWriterSize(w, logBufferSize), dst: w, stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(b.done)
 		t := time.NewTicker(logFlushEvery)
@@ -50,14 +51,22 @@ func newLogBuffer(w io.Writer) *logBuffer {
 func (b *logBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.w.Write(p)
+	n, err := b.w.Write(p)
+	if err != nil {
+		b.w.Reset(b.dst) // a bufio.Writer keeps its first error: logging would stop for good
+	}
+	return n, err
 }
 
 // Flush writes out what waits.
 func (b *logBuffer) Flush() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	_ = b.w.Flush() // nowhere to report a failing stderr
+	// Nowhere to report a failing stderr: what failed is dropped and the
+	// next lines are written (a bufio.Writer would refuse them all).
+	if err := b.w.Flush(); err != nil {
+		b.w.Reset(b.dst)
+	}
 }
 
 // Close stops the periodic flush and writes out what waits.
