@@ -92,6 +92,7 @@ func cached[T any](ctx context.Context, c *Client, s spec, fetch func(context.Co
 	start := time.Now()
 	ctx, tr := withTrace(ctx)
 	key := cacheVersion + s.key
+	gen := c.hot.generation()
 	if s.ownKey {
 		if r, ok := c.hot.get(key, start); ok {
 			c.metrics.cache.WithLabelValues(s.op, "hit").Inc()
@@ -103,7 +104,7 @@ func cached[T any](ctx context.Context, c *Client, s spec, fetch func(context.Co
 	if found && start.Before(entry.FreshUntil) {
 		if r, err, ok := fromEntry[T](s, entry); ok {
 			if err == nil && s.ownKey {
-				c.hot.put(key, r, start, entry.FreshUntil, len(entry.Data))
+				c.hot.put(gen, key, r, start, entry.FreshUntil, len(entry.Data))
 			}
 			c.metrics.cache.WithLabelValues(s.op, "hit").Inc()
 			c.finish(ctx, s, tr, start, outcome(err), err, true)
@@ -137,7 +138,7 @@ func cached[T any](ctx context.Context, c *Client, s spec, fetch func(context.Co
 			}
 			r := Result[T]{Data: v, FetchedAt: now}
 			if size := c.cacheSet(ctx, key, v, now, ttl, tags); s.ownKey {
-				c.hot.put(key, r, now, now.Add(ttl), size)
+				c.hot.put(gen, key, r, now, now.Add(ttl), size)
 			}
 			return r, nil
 		})

@@ -23,6 +23,7 @@ type hot struct {
 	mu      sync.Mutex
 	entries map[string]hotEntry
 	size    int
+	cleared uint64 // clears so far: a result read before one is not put after it
 }
 
 type hotEntry struct {
@@ -53,10 +54,18 @@ func (h *hot) get(key string, now time.Time) (any, bool) {
 	return e.result, true
 }
 
+// generation is what put needs to tell a result read before the last clear.
+func (h *hot) generation() uint64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.cleared
+}
+
 // put holds result under key until freshUntil, or HotFor from now if
-// sooner; size is its JSON's. Past hotBytes, expired entries go first, then
-// any.
-func (h *hot) put(key string, result any, now, freshUntil time.Time, size int) {
+// sooner; size is its JSON's. A result read before a clear (gen is not the
+// generation any more) is not kept: the invalidation may have been about
+// it. Past hotBytes, expired entries go first, then any.
+func (h *hot) put(gen uint64, key string, result any, now, freshUntil time.Time, size int) {
 	if h.keep <= 0 || size > hotBytes/8 {
 		return
 	}
@@ -69,6 +78,9 @@ func (h *hot) put(key string, result any, now, freshUntil time.Time, size int) {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if gen != h.cleared {
+		return
+	}
 	if old, ok := h.entries[key]; ok {
 		h.drop(key, old)
 	}
@@ -102,4 +114,5 @@ func (h *hot) clear() {
 	defer h.mu.Unlock()
 	clear(h.entries)
 	h.size = 0
+	h.cleared++
 }

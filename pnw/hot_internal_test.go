@@ -13,13 +13,13 @@ import (
 func TestHotBounds(t *testing.T) {
 	now := time.Now()
 	h := newHot(time.Minute)
-	h.put("too big", 0, now, now.Add(time.Hour), hotBytes/8+1)
+	h.put(0, "too big", 0, now, now.Add(time.Hour), hotBytes/8+1)
 	_, ok := h.get("too big", now)
 	require.False(t, ok)
 
-	h.put("expires", 1, now, now.Add(time.Second), hotBytes/8)
+	h.put(0, "expires", 1, now, now.Add(time.Second), hotBytes/8)
 	for i := range 8 {
-		h.put(string(rune('a'+i)), i, now, now.Add(time.Hour), hotBytes/8)
+		h.put(0, string(rune('a'+i)), i, now, now.Add(time.Hour), hotBytes/8)
 	}
 	require.LessOrEqual(t, h.size, hotBytes)
 	v, ok := h.get("h", now)
@@ -27,7 +27,7 @@ func TestHotBounds(t *testing.T) {
 	require.Equal(t, 7, v)
 
 	later := now.Add(2 * time.Second)
-	h.put("i", 8, later, later.Add(time.Hour), hotBytes/8)
+	h.put(0, "i", 8, later, later.Add(time.Hour), hotBytes/8)
 	_, ok = h.get("expires", later)
 	require.False(t, ok, "past its freshness")
 	require.LessOrEqual(t, h.size, hotBytes)
@@ -41,7 +41,24 @@ func TestHotBounds(t *testing.T) {
 	require.Zero(t, h.size)
 
 	off := newHot(0)
-	off.put("k", 1, now, now.Add(time.Hour), 1)
+	off.put(0, "k", 1, now, now.Add(time.Hour), 1)
 	_, ok = off.get("k", now)
 	require.False(t, ok, "HotFor 0 keeps nothing")
+}
+
+// TestHotAfterClear: a result read before an invalidation cleared the
+// layer is not kept after it, so the replica that invalidated reads anew.
+func TestHotAfterClear(t *testing.T) {
+	now := time.Now()
+	h := newHot(time.Minute)
+	gen := h.generation()
+	h.clear() // an invalidation while the old data was on its way
+	h.put(gen, "nation", "old", now, now.Add(time.Hour), 1)
+	_, ok := h.get("nation", now)
+	require.False(t, ok, "read before the clear")
+
+	h.put(h.generation(), "nation", "new", now, now.Add(time.Hour), 1)
+	v, ok := h.get("nation", now)
+	require.True(t, ok)
+	require.Equal(t, "new", v)
 }
