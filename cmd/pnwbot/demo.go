@@ -18,7 +18,6 @@ import (
 
 	"pnwbot/bot/fakediscord"
 	"pnwbot/config"
-	"pnwbot/keys"
 	"pnwbot/pnw/fakepnw"
 	"pnwbot/secrets"
 	"pnwbot/settings"
@@ -166,13 +165,12 @@ func startDemo(ctx context.Context, getenv func(string) string, databaseURL stri
 // began, as /link does, so that the bot knows them from the start: bob can
 // ask the bank and hear from the audit.
 func linkMembers(ctx context.Context, a *app, world demo.World) error {
-	gameKeys := keys.New(keys.Options{Store: a.st, Game: a.game, Ring: a.keys, Logger: a.logger})
 	for _, k := range world.Keys {
 		for _, u := range world.Users {
 			if k.LinkedBy != u.Name {
 				continue
 			}
-			info, err := gameKeys.Owner(ctx, k.Key, "")
+			info, err := a.gameKeys.Owner(ctx, k.Key, "")
 			if err != nil {
 				return fmt.Errorf("demo link of %s: %w", u.Name, err)
 			}
@@ -180,7 +178,7 @@ func linkMembers(ctx context.Context, a *app, world demo.World) error {
 			if err != nil {
 				return fmt.Errorf("demo user %s: %w", u.Name, err)
 			}
-			if err := gameKeys.LinkMember(ctx, user, k.Key, info); err != nil {
+			if err := a.gameKeys.LinkMember(ctx, user, k.Key, info); err != nil {
 				return fmt.Errorf("demo link of %s: %w", u.Name, err)
 			}
 		}

@@ -25,6 +25,7 @@ import (
 	"pnwbot/commands"
 	"pnwbot/config"
 	"pnwbot/jobs"
+	"pnwbot/keys"
 	"pnwbot/pnw"
 	"pnwbot/pnw/stream"
 	"pnwbot/roles"
@@ -77,6 +78,7 @@ type app struct {
 	metrics         *http.Server // METRICS_ADDR: /metrics
 	metricsListener net.Listener
 	keys            *secrets.Keyring
+	gameKeys        *keys.Keys   // commands.New's, the one the site also gets: the demo links its members with it
 	jobsDB          *store.Store // river's own pool
 	jobs            *jobs.Runner
 	site            *site.Site // nil when the web side is off
@@ -158,6 +160,7 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 		in.LinkedRoles = linked
 	}
 	deps := commands.New(in)
+	a.gameKeys = deps.GameKeys
 	if cfg.PNWSubscriptions {
 		a.followBank = func(ctx context.Context) {
 			deps.Bank.Follow(ctx, func(key string) *stream.Client {
@@ -386,7 +389,7 @@ func (a *app) newSite(cfg *config.Config, oauth *site.OAuth, linked *roles.Linke
 	}
 	var err error
 	a.site, err = site.New(site.Options{
-		Store: a.st, Sessions: b.sessions, Game: a.game, Keys: a.keys, Bank: deps.Bank.Holdings, Audit: deps.Auditor(), Ledger: deps.Bank,
+		Store: a.st, Sessions: b.sessions, Game: a.game, Keys: deps.GameKeys, Bank: deps.Bank.Holdings, Audit: deps.Auditor(), Ledger: deps.Bank,
 		OAuth: oauth, Linked: linked, Requests: b.web, Once: b.once, TrustedProxies: cfg.TrustedProxies, Registerer: a.reg,
 		PublicURL: cfg.PublicURL, Logger: a.logger,
 	})

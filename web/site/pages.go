@@ -55,7 +55,7 @@ func (s *Site) me(w http.ResponseWriter, r *http.Request, u *store.User, current
 			"You are not allowed to see your own data here (missing permission canViewOwnData). Ask the bot's admins if you think you should be.")
 		return
 	}
-	d := meData{KeyStatus: s.keys.MemberStatus(ctx, *u).Text(func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") })}
+	d := meData{KeyStatus: s.opts.Keys.MemberStatus(ctx, *u).Text(func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") })}
 	var prefs struct {
 		Private bool `json:"private"`
 	}

@@ -27,7 +27,6 @@ import (
 	"pnwbot/keys"
 	"pnwbot/pnw"
 	"pnwbot/roles"
-	"pnwbot/secrets"
 	"pnwbot/store"
 )
 
@@ -37,7 +36,9 @@ type Options struct {
 	// Sessions, when set, caches session lookups.
 	Sessions SessionCache
 	Game     *pnw.Client
-	Keys     *secrets.Keyring
+	// Keys says where a member's stored key stands, as /me in Discord
+	// does: the one keys.Keys the commands were built with.
+	Keys *keys.Keys
 	// Bank reads an alliance's bank with one of its managers' keys, as
 	// /alliance bank does (bank.Bank.Holdings); nil leaves the
 	// bank off the alliance page.
@@ -78,7 +79,6 @@ type Site struct {
 	opts    Options
 	secure  bool
 	pages   map[string]*template.Template
-	keys    *keys.Keys // where a stored key stands, as /me says
 	metrics metrics
 }
 
@@ -91,8 +91,8 @@ func New(opts Options) (*Site, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("site: public URL %q is not an http(s) URL", opts.PublicURL)
 	}
-	if opts.OAuth == nil || opts.Linked == nil {
-		return nil, errors.New("site: no OAuth2 client or Linked Roles")
+	if opts.OAuth == nil || opts.Linked == nil || opts.Keys == nil {
+		return nil, errors.New("site: no OAuth2 client, Linked Roles or keys")
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -108,7 +108,6 @@ func New(opts Options) (*Site, error) {
 		opts:   opts,
 		secure: u.Scheme == "https",
 		pages:  map[string]*template.Template{},
-		keys:   keys.New(keys.Options{Store: opts.Store, Game: opts.Game, Ring: opts.Keys, Logger: opts.Logger, Now: opts.Now}),
 	}
 	if s.metrics, err = newMetrics(opts.Registerer); err != nil {
 		return nil, fmt.Errorf("site: metrics: %w", err)

@@ -29,6 +29,7 @@ import (
 	"pnwbot/bank"
 	"pnwbot/bot"
 	"pnwbot/bot/fakediscord"
+	"pnwbot/keys"
 	"pnwbot/pnw"
 	"pnwbot/pnw/fakepnw"
 	"pnwbot/roles"
@@ -119,17 +120,18 @@ func setupWith(t testing.TB, cached bool, opts ...func(*site.Options, *bundle)) 
 	master, err := secrets.ParseKey(secrets.GenerateKey())
 	require.NoError(t, err)
 	b.macKey = secrets.MACKey(master, "session cache")
-	keys, err := secrets.NewKeyring(master, nil)
+	ring, err := secrets.NewKeyring(master, nil)
 	require.NoError(t, err)
 
 	srv := httptest.NewUnstartedServer(nil)
 	b.url = "http://" + srv.Listener.Addr().String()
-	oauth, err := site.NewOAuth(site.OAuthOptions{Store: b.st, Keys: keys,
+	oauth, err := site.NewOAuth(site.OAuthOptions{Store: b.st, Keys: ring,
 		DiscordURL: b.discord.URL, ClientID: fakediscord.AppID, ClientSecret: fakediscord.ClientSecret, PublicURL: b.url})
 	require.NoError(t, err)
 	b.linked = roles.NewLinked(roles.LinkedOptions{Store: b.st, Game: game, Writer: oauth})
 	o := site.Options{
-		Store: b.st, Sessions: kv.NewSessionCache(b.rdb, prefix, b.macKey), Game: game, Keys: keys,
+		Store: b.st, Sessions: kv.NewSessionCache(b.rdb, prefix, b.macKey), Game: game,
+		Keys:  keys.New(keys.Options{Store: b.st, Game: game, Ring: ring, Now: b.clock}),
 		OAuth: oauth, Linked: b.linked, PublicURL: b.url, Now: b.clock, Ledger: bank.New(bank.Options{Store: b.st, Game: game, Now: b.clock}),
 		// No manager key can read a bank here; the browser test reads one.
 		Bank: func(context.Context, store.Alliance) (pnw.Result[pnw.AllianceBank], error) {
@@ -673,7 +675,7 @@ func TestSecureCookies(t *testing.T) {
 		ClientID: fakediscord.AppID, ClientSecret: "secret", PublicURL: "https://pnwbot.example.org/"})
 	require.NoError(t, err)
 	s, err := site.New(site.Options{Store: st, OAuth: oauth, Linked: roles.NewLinked(roles.LinkedOptions{Store: st, Writer: oauth}),
-		PublicURL: "https://pnwbot.example.org/"})
+		Keys: keys.New(keys.Options{Store: st}), PublicURL: "https://pnwbot.example.org/"})
 	require.NoError(t, err)
 	rec := httptest.NewRecorder()
 	s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "https://pnwbot.example.org/login", nil))
