@@ -389,7 +389,7 @@ func (a *app) newSite(cfg *config.Config, oauth *site.OAuth, linked *roles.Linke
 	}
 	var err error
 	a.site, err = site.New(site.Options{
-		Store: a.st, Sessions: b.sessions, Game: a.game, Keys: deps.GameKeys, Bank: deps.Bank.Holdings, Audit: deps.Auditor(), Ledger: deps.Bank,
+		Store: a.st, Sessions: b.sessions, Game: a.game, Keys: deps.GameKeys, Bank: deps.Bank, Audit: deps.Auditor(),
 		OAuth: oauth, Linked: linked, Requests: b.web, Once: b.once, TrustedProxies: cfg.TrustedProxies, Registerer: a.reg,
 		PublicURL: cfg.PublicURL, Logger: a.logger,
 	})

@@ -65,11 +65,11 @@ func (s *Site) allianceBank(w http.ResponseWriter, r *http.Request, u *store.Use
 	}
 	var err error
 	d := bankData{Alliance: a}
-	if d.Status, err = s.opts.Ledger.Status(ctx, a.ID); err != nil {
+	if d.Status, err = s.opts.Bank.Status(ctx, a.ID); err != nil {
 		s.internal(w, r, err)
 		return
 	}
-	accounts, err := s.opts.Ledger.Accounts(ctx, a)
+	accounts, err := s.opts.Bank.Accounts(ctx, a)
 	if err != nil {
 		s.internal(w, r, err)
 		return
@@ -192,7 +192,7 @@ type myBalance struct {
 // myLedger finds the account of the user's nation; nil when its alliance
 // keeps no ledger here.
 func (s *Site) myLedger(r *http.Request, n *pnw.Nation) (*myBalance, error) {
-	if s.opts.Ledger == nil || n == nil {
+	if s.opts.Bank == nil || n == nil {
 		return nil, nil
 	}
 	ctx := r.Context()
@@ -207,7 +207,7 @@ func (s *Site) myLedger(r *http.Request, n *pnw.Nation) (*myBalance, error) {
 	} else if err != nil {
 		return nil, err
 	}
-	acc, err := s.opts.Ledger.Account(ctx, a, nationID)
+	acc, err := s.opts.Bank.Account(ctx, a, nationID)
 	if err != nil {
 		return nil, err
 	}

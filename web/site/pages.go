@@ -250,9 +250,9 @@ func (s *Site) alliance(w http.ResponseWriter, r *http.Request, u *store.User, _
 	d.MembersP = newPager(r, "members", n, len(all))
 
 	d.CanBank = s.opts.Bank != nil && held[access.ViewBank]
-	d.Ledger = s.opts.Ledger != nil
+	d.Ledger = s.opts.Bank != nil
 	if d.CanBank {
-		if bank, err := s.opts.Bank(ctx, a); err != nil {
+		if bank, err := s.opts.Bank.Holdings(ctx, a); err != nil {
 			s.opts.Logger.WarnContext(ctx, "web alliance bank", "alliance_id", a.ID, "error", err)
 			d.BankNote = "The bank cannot be read now: a manager whose game key may see it (alliance_view_bank) links it with /alliance key in Discord."
 		} else {

@@ -6,7 +6,6 @@
 package site
 
 import (
-	"context"
 	"embed"
 	"errors"
 	"fmt"
@@ -39,17 +38,15 @@ type Options struct {
 	// Keys says where a member's stored key stands, as /me in Discord
 	// does: the one keys.Keys the commands were built with.
 	Keys *keys.Keys
-	// Bank reads an alliance's bank with one of its managers' keys, as
-	// /alliance bank does (bank.Bank.Holdings); nil leaves the
-	// bank off the alliance page.
-	Bank func(context.Context, store.Alliance) (pnw.Result[pnw.AllianceBank], error)
+	// Bank is the alliances' banks, as the commands have them: the
+	// holdings on /alliances/{slug} (read with a manager's key, as
+	// /alliance bank), the ledger on /alliances/{slug}/bank and the
+	// member's balance on /me. nil leaves them all off.
+	Bank *bank.Bank
 	// Audit judges an alliance's members against its audit rules, as
 	// /audit run does; its zero value reads with Store and Game and leaves
 	// the discord rule's "in the server" unchecked.
 	Audit ia.Auditor
-	// Ledger is the alliances' ledgers (bank.Bank): /alliances/{slug}/bank
-	// and the member's balance on /me; nil leaves them off.
-	Ledger *bank.Bank
 	// OAuth signs users in at Discord.
 	OAuth *OAuth
 	// Linked writes users' Linked Roles connections (with OAuth's grants).
@@ -134,7 +131,7 @@ func (s *Site) Handler() http.Handler {
 	mux.HandleFunc("GET /me", s.signedIn(s.me))
 	mux.HandleFunc("GET /alliances/{slug}", s.signedIn(s.alliance))
 	mux.HandleFunc("GET /alliances/{slug}/audit", s.signedIn(s.auditPage))
-	if s.opts.Ledger != nil {
+	if s.opts.Bank != nil {
 		mux.HandleFunc("GET /alliances/{slug}/bank", s.signedIn(s.allianceBank))
 	}
 	mux.HandleFunc("GET /a/{slug}", s.public)

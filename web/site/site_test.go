@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -129,14 +128,13 @@ func setupWith(t testing.TB, cached bool, opts ...func(*site.Options, *bundle)) 
 		DiscordURL: b.discord.URL, ClientID: fakediscord.AppID, ClientSecret: fakediscord.ClientSecret, PublicURL: b.url})
 	require.NoError(t, err)
 	b.linked = roles.NewLinked(roles.LinkedOptions{Store: b.st, Game: game, Writer: oauth})
+	gameKeys := keys.New(keys.Options{Store: b.st, Game: game, Ring: ring, Now: b.clock})
 	o := site.Options{
 		Store: b.st, Sessions: kv.NewSessionCache(b.rdb, prefix, b.macKey), Game: game,
-		Keys:  keys.New(keys.Options{Store: b.st, Game: game, Ring: ring, Now: b.clock}),
-		OAuth: oauth, Linked: b.linked, PublicURL: b.url, Now: b.clock, Ledger: bank.New(bank.Options{Store: b.st, Game: game, Now: b.clock}),
-		// No manager key can read a bank here; the browser test reads one.
-		Bank: func(context.Context, store.Alliance) (pnw.Result[pnw.AllianceBank], error) {
-			return pnw.Result[pnw.AllianceBank]{}, errors.New("no alliance key")
-		},
+		Keys: gameKeys, OAuth: oauth, Linked: b.linked, PublicURL: b.url, Now: b.clock,
+		// No manager has linked a key that reads a bank here; the browser
+		// test links one.
+		Bank: bank.New(bank.Options{Store: b.st, Game: game, Keys: gameKeys, Now: b.clock}),
 	}
 	for _, f := range opts {
 		f(&o, b)
