@@ -273,7 +273,7 @@ func TestAllianceWithdraw(t *testing.T) {
 		b, a := banker(t, pnw.Options{})
 		confirm, _ := b.asked(t, money(700))
 		b.deps = commands.New(commands.Deps{Store: b.st, Game: b.client, Keys: b.keys, Now: func() time.Time { return b.now },
-			Settings: settings.New(unreadable{}, nil)})
+			Settings: settings.New(unreadable{}, settings.Options{})})
 		b.router = b.deps.Router()
 		_, err := b.click(t, confirm)
 		require.ErrorContains(t, err, "cannot check your daily cap")

@@ -77,7 +77,7 @@ func New(d Deps) *Deps {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
 	if d.Settings == nil {
-		d.Settings = settings.New(d.Store, d.Logger)
+		d.Settings = settings.New(d.Store, settings.Options{Logger: d.Logger})
 	}
 	if d.Guilds == nil {
 		d.Guilds = noGuilds{}

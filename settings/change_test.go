@@ -22,8 +22,7 @@ func TestChanges(t *testing.T) {
 	u, err := st.UserCreate(ctx, store.UserCreateParams{DiscordID: "1", DiscordUsername: "admin", KeySalt: []byte("0123456789abcdef")})
 	require.NoError(t, err)
 	now := time.Now()
-	s := settings.New(st, nil)
-	s.Now = func() time.Time { return now } // only Changes makes it read again
+	s := settings.New(st, settings.Options{Now: func() time.Time { return now }}) // only Changes makes it read again
 	c := settings.Changes{Log: audit.Log{Store: st}, Settings: s}
 	k := settings.UserCommandsPerMinute
 

@@ -150,8 +150,7 @@ type Source interface {
 type Settings struct {
 	src Source
 	log *slog.Logger
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
+	now func() time.Time
 
 	mu      sync.Mutex
 	values  map[string]store.AppConfig
@@ -160,20 +159,22 @@ type Settings struct {
 	group   singleflight.Group
 }
 
-// New returns settings read from src; a failed reload is logged on logger
-// and the values read before serve meanwhile (the defaults before any).
-func New(src Source, logger *slog.Logger) *Settings {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	return &Settings{src: src, log: logger}
+// Options are what Settings works with besides its source.
+type Options struct {
+	Logger *slog.Logger     // where a failed reload is logged; nil: nowhere
+	Now    func() time.Time // the clock that says when a reload is due; nil: time.Now
 }
 
-func (s *Settings) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
+// New returns settings read from src; a failed reload is logged and the
+// values read before serve meanwhile (the defaults before any).
+func New(src Source, o Options) *Settings {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return time.Now()
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Settings{src: src, log: o.Logger, now: o.Now}
 }
 
 // Refresh makes the next read load the settings again: after a change made

@@ -21,8 +21,7 @@ func TestChangeWithoutRestart(t *testing.T) {
 	ctx := context.Background()
 	st := storetest.NewDB(t)
 	now := time.Now()
-	s := settings.New(st, nil)
-	s.Now = func() time.Time { return now }
+	s := settings.New(st, settings.Options{Now: func() time.Time { return now }})
 	k := settings.UserCommandsPerMinute
 	require.Equal(t, 30, s.Int(ctx, k), "the default")
 
@@ -74,8 +73,7 @@ func TestStrict(t *testing.T) {
 	st := storetest.NewDB(t)
 	src := &flaky{Source: st, fail: true}
 	now := time.Now()
-	s := settings.New(src, nil)
-	s.Now = func() time.Time { return now }
+	s := settings.New(src, settings.Options{Now: func() time.Time { return now }})
 	k := settings.WithdrawalCap
 	_, err := s.Strict(ctx, k)
 	require.ErrorIs(t, err, settings.ErrUnread)

@@ -126,7 +126,7 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 	if err = a.openStore(ctx, connectCtx, cfg); err != nil {
 		return nil, err
 	}
-	cfgs := settings.New(a.st, logger)
+	cfgs := settings.New(a.st, settings.Options{Logger: logger})
 	backends, err := a.openBackends(connectCtx, cfg, cfgs, prefix)
 	if err != nil {
 		return nil, err
