@@ -1,24 +1,18 @@
 package site
 
 import (
-	"bytes"
 	"cmp"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"html/template"
-	"image/color"
 	"net/http"
 	"slices"
 	"strconv"
 	"time"
 
-	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/vg"
-
 	"pnwbot/access"
 	"pnwbot/bank"
+	"pnwbot/chart"
 	"pnwbot/pnw"
 	"pnwbot/store"
 )
@@ -147,36 +141,13 @@ func orNothing(a pnw.Amounts) string {
 }
 
 // holdingsChart draws the bank's value (money plus resources at that day's
-// average prices) per day: a PNG, 768×384.
+// average prices) per day.
 func holdingsChart(snaps []store.BankSnapshot) ([]byte, error) {
-	p := plot.New()
-	p.Title.Text = "Bank holdings, value in dollars (UTC days)"
-	p.X.Tick.Marker = plot.TimeTicks{Format: "Jan 2"}
-	pts := make(plotter.XYs, len(snaps))
+	points := make([]chart.Point, len(snaps))
 	for i, sn := range snaps {
-		pts[i].X, pts[i].Y = float64(sn.Day.Unix()), sn.Value
+		points[i] = chart.Point{At: sn.Day, Value: sn.Value}
 	}
-	line, err := plotter.NewLine(pts)
-	if err != nil {
-		return nil, fmt.Errorf("chart: %w", err)
-	}
-	line.Color, line.Width = color.RGBA{R: 0x58, G: 0x65, B: 0xf2, A: 0xff}, vg.Points(2)
-	dots, err := plotter.NewScatter(pts)
-	if err != nil {
-		return nil, fmt.Errorf("chart: %w", err)
-	}
-	dots.Color = line.Color
-	p.Add(line, dots)
-	p.Y.Min = 0
-	w, err := p.WriterTo(8*vg.Inch, 4*vg.Inch, "png")
-	if err != nil {
-		return nil, fmt.Errorf("chart: %w", err)
-	}
-	var buf bytes.Buffer
-	if _, err := w.WriteTo(&buf); err != nil {
-		return nil, fmt.Errorf("chart: %w", err)
-	}
-	return buf.Bytes(), nil
+	return chart.Line("Bank holdings, value in dollars (UTC days)", points)
 }
 
 // myBalance is a member's own balance on /me: in the ledger of the
