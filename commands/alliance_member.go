@@ -138,7 +138,7 @@ func (d *Deps) memberAsk(action memberAction) handler {
 				target = &members.Data[i]
 			}
 		}
-		applicant := target != nil && target.AlliancePosition == pnw.AlliancePositionEnumAPPLICANT
+		applicant := target != nil && !target.AlliancePosition.IsMember()
 		switch {
 		case target == nil:
 			return nil, bot.UserErrorf("The game says nation %d is neither a member nor an applicant of %s. Nothing was done.", id, a.Name)
@@ -205,7 +205,7 @@ func (d *Deps) memberConfirm(ctx context.Context, req *call) (*bot.Response, err
 		return updated(fmt.Sprintf("Nation %d is no longer in %s. Nothing was done.", nation, a.Name)), nil
 	case before.Position == pnw.AlliancePositionEnumLEADER:
 		return nil, refuse("leader", fmt.Sprintf("Nation %d leads %s: the game lets no one change the leader's place. Nothing was done.", nation, a.Name))
-	case before.Position == pnw.AlliancePositionEnumAPPLICANT && action.name != "accept" && action.name != "remove":
+	case !before.Position.IsMember() && action.name != "accept" && action.name != "remove":
 		return nil, refuse("applicant", fmt.Sprintf("Nation %d is an applicant again: accept it first (/alliance member accept). Nothing was done.", nation))
 	case old == value && action.name == "tax-bracket":
 		return updated(fmt.Sprintf("Already done: nation %d is in tax bracket %s. Nothing was sent again.", nation, old)), nil

@@ -78,8 +78,8 @@ var memberSorts = map[string]func(a, b *pnw.Nation) int{
 
 var memberFilters = map[string]func(n *pnw.Nation) bool{
 	"all":        func(*pnw.Nation) bool { return true },
-	"members":    func(n *pnw.Nation) bool { return n.AlliancePosition != pnw.AlliancePositionEnumAPPLICANT },
-	"applicants": func(n *pnw.Nation) bool { return n.AlliancePosition == pnw.AlliancePositionEnumAPPLICANT },
+	"members":    func(n *pnw.Nation) bool { return n.AlliancePosition.IsMember() },
+	"applicants": func(n *pnw.Nation) bool { return !n.AlliancePosition.IsMember() },
 	"vacation":   func(n *pnw.Nation) bool { return n.VacationModeTurns > 0 },
 }
 
@@ -132,7 +132,7 @@ func (d *Deps) membersView(ctx context.Context, req *call, n int, args []string)
 	for _, m := range shown {
 		name := fmt.Sprintf("%s · %s", m.NationName, capitalize(string(m.AlliancePosition)))
 		var marks []string
-		if m.AlliancePosition == pnw.AlliancePositionEnumAPPLICANT {
+		if !m.AlliancePosition.IsMember() {
 			marks = append(marks, "📝 applicant")
 		}
 		if m.VacationModeTurns > 0 {

@@ -15,7 +15,6 @@ import (
 	"pnwbot/access"
 	"pnwbot/bank"
 	"pnwbot/bot"
-	"pnwbot/keys"
 	"pnwbot/pnw"
 	"pnwbot/store"
 )
@@ -86,7 +85,7 @@ func (d *Deps) bankNation(ctx context.Context, req *call, nationID int) (int, er
 		if err != nil {
 			return 0, gameError(err, "")
 		}
-		if keys.InAlliance(n.Data.AllianceId, n.Data.AlliancePosition, a) {
+		if pnw.InAlliance(n.Data.AllianceId, n.Data.AlliancePosition, a.PnwAllianceID) {
 			return nationID, nil
 		}
 	}

@@ -136,7 +136,7 @@ func member(n pnw.Nation, x pnw.AuditNation) Member {
 	id, _ := strconv.Atoi(n.Id)
 	m := Member{
 		NationID: id, Name: n.NationName, Leader: n.LeaderName, Color: n.Color,
-		Applicant:     n.AlliancePosition == pnw.AlliancePositionEnumAPPLICANT,
+		Applicant:     !n.AlliancePosition.IsMember(),
 		VacationTurns: n.VacationModeTurns,
 		Seniority:     x.AllianceSeniority, Cities: n.NumCities,
 		Units: [4]int{n.Soldiers, n.Tanks, n.Aircraft, n.Ships},

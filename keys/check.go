@@ -178,7 +178,7 @@ func (k *Keys) verifyManagerKey(ctx context.Context, r store.AllianceManagerList
 func (k *Keys) RetireLeavers(ctx context.Context, a store.Alliance, members []pnw.Nation) (int, error) {
 	in := make(map[string]bool, len(members))
 	for _, n := range members {
-		in[n.Id] = InAlliance(n.AllianceId, n.AlliancePosition, a)
+		in[n.Id] = pnw.InAlliance(n.AllianceId, n.AlliancePosition, a.PnwAllianceID)
 	}
 	rows, err := k.store.AllianceManagerListUsableKeys(ctx, store.AllianceManagerListUsableKeysParams{AllianceID: a.ID})
 	if err != nil {

@@ -222,13 +222,6 @@ func (k *Keys) OwnKey(ctx context.Context, u store.User, a store.Alliance, m *st
 	return Own{Key: key, manager: *m, owner: u.DiscordID}, nil
 }
 
-// InAlliance reports whether the game shows a nation (in allianceID at
-// position pos) as a member of alliance a: in it, above applicant. Only a
-// member's key may act for an alliance, and only a member banks with it.
-func InAlliance(allianceID string, pos pnw.AlliancePositionEnum, a store.Alliance) bool {
-	return allianceID == strconv.FormatInt(a.PnwAllianceID, 10) && pos != pnw.AlliancePositionEnumAPPLICANT && pos != pnw.AlliancePositionEnumNOALLIANCE
-}
-
 // recheckManager asks the game about manager m's alliance key for a (key,
 // opened; owner is its owner's Discord id) and records the answer: Revoked
 // when the game refuses the key (marked, its owner told once), None when
@@ -243,7 +236,7 @@ func (k *Keys) recheckManager(ctx context.Context, a store.Alliance, m store.All
 		return Revoked, nil, nil
 	case err != nil:
 		return None, nil, err
-	case !InAlliance(info.Nation.AllianceId, info.Nation.AlliancePosition, a):
+	case !pnw.InAlliance(info.Nation.AllianceId, info.Nation.AlliancePosition, a.PnwAllianceID):
 		if err := k.retireManagerKey(ctx, a, m, owner, info.Nation); err != nil {
 			return None, nil, fmt.Errorf("retire alliance key: %w", err)
 		}

@@ -146,7 +146,7 @@ func (k *Keys) LinkManager(ctx context.Context, u store.User, a store.Alliance, 
 	if u.PnwNationID == nil || info.Nation.Id != strconv.FormatInt(*u.PnwNationID, 10) {
 		return refuse("key of another nation", fmt.Sprintf("This key belongs to %s, not to your linked nation: use a key of your own nation.", info.Nation.NationName))
 	}
-	if !InAlliance(info.Nation.AllianceId, info.Nation.AlliancePosition, a) {
+	if !pnw.InAlliance(info.Nation.AllianceId, info.Nation.AlliancePosition, a.PnwAllianceID) {
 		return refuse("nation not in the alliance", fmt.Sprintf("The game says your nation is not a member of %s.", a.Name))
 	}
 	sealed, perms, err := k.seal(key, u.KeySalt, secrets.AllianceKey(u.ID, a.ID), info)

@@ -164,7 +164,7 @@ func (c *Client) AlliancesByName(ctx context.Context, name string) (Result[[]All
 func (a *Alliance) MemberCount() int {
 	n := 0
 	for _, m := range a.Nations {
-		if m.AlliancePosition != AlliancePositionEnumAPPLICANT {
+		if m.AlliancePosition.IsMember() {
 			n++
 		}
 	}

@@ -213,11 +213,8 @@ func connectionFrom(n pnw.Nation) Connection {
 	c := Connection{PlatformName: PlatformName, PlatformUsername: n.NationName, Metadata: map[string]string{
 		"verified": "1", "cities": strconv.Itoa(n.NumCities), "score": strconv.Itoa(int(n.Score)),
 	}}
-	switch n.AlliancePosition {
-	case pnw.AlliancePositionEnumMEMBER, pnw.AlliancePositionEnumOFFICER, pnw.AlliancePositionEnumHEIR, pnw.AlliancePositionEnumLEADER:
-		if n.AllianceId != "" && n.AllianceId != "0" {
-			c.Metadata["alliance_id"] = n.AllianceId
-		}
+	if n.AlliancePosition.IsMember() && n.AllianceId != "" && n.AllianceId != "0" {
+		c.Metadata["alliance_id"] = n.AllianceId
 	}
 	return c
 }

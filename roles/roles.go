@@ -336,7 +336,7 @@ func (r *Roles) Sync(ctx context.Context, a store.Alliance, by *int64) (Synced, 
 	for _, u := range linked {
 		p := position[*u.PnwNationID]
 		want[u.DiscordID] = map[string]bool{
-			memberRole:  p != pnw.AlliancePositionEnumAPPLICANT,
+			memberRole:  p.IsMember(),
 			officerRole: p == pnw.AlliancePositionEnumOFFICER || p == pnw.AlliancePositionEnumHEIR || p == pnw.AlliancePositionEnumLEADER,
 		}
 	}

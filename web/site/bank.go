@@ -169,7 +169,7 @@ func (s *Site) myLedger(r *http.Request, n *pnw.Nation) (*myBalance, error) {
 	ctx := r.Context()
 	allianceID, _ := strconv.ParseInt(n.AllianceId, 10, 64)
 	nationID, _ := strconv.ParseInt(n.Id, 10, 64)
-	if allianceID == 0 || n.AlliancePosition == pnw.AlliancePositionEnumAPPLICANT {
+	if allianceID == 0 || !n.AlliancePosition.IsMember() {
 		return nil, nil
 	}
 	a, err := s.opts.Store.AllianceGetByPnwID(ctx, allianceID)

@@ -330,7 +330,7 @@ func (s *Site) public(w http.ResponseWriter, r *http.Request) {
 	var d publicData
 	d.Alliance, d.ActiveWars, d.FetchedAt = info.Data, len(wars.Data), info.FetchedAt
 	for _, m := range members.Data {
-		if m.AlliancePosition != pnw.AlliancePositionEnumAPPLICANT {
+		if m.AlliancePosition.IsMember() {
 			d.Top = append(d.Top, m)
 		}
 	}
