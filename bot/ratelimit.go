@@ -85,6 +85,11 @@ type MemoryLimiter struct {
 
 	mu   sync.Mutex
 	hits map[string][]time.Time // admitted requests by key, oldest first
+	// sweepAt is the number of keys at which the next request drops the keys
+	// with no request left in the window: memoryKeys, or twice what the last
+	// sweep kept, so that while more keys than memoryKeys are in the window
+	// each request does not walk them all again.
+	sweepAt int
 }
 
 // memoryKeys bounds the keys a MemoryLimiter holds before it drops those
@@ -109,10 +114,11 @@ func (l *MemoryLimiter) Allow(ctx context.Context, key string) (bool, time.Durat
 	if len(hits) >= rate.Requests {
 		return false, hits[0].Add(rate.Window).Sub(now), nil
 	}
-	if len(l.hits) >= memoryKeys {
+	if len(l.hits) >= max(memoryKeys, l.sweepAt) {
 		for k := range l.hits {
 			l.inWindow(k, now, rate.Window)
 		}
+		l.sweepAt = 2 * len(l.hits)
 	}
 	l.hits[key] = append(hits, now)
 	return true, 0, nil
