@@ -161,8 +161,9 @@ func adminValues(a *store.SystemAdminUpsertParams) any {
 	return v
 }
 
-// errUnchanged ends a change's transaction when there is nothing to do.
-var errUnchanged = errors.New("unchanged")
+// ErrUnchanged is a change that would leave things as they are: nothing
+// was written, nor audited.
+var ErrUnchanged = errors.New("unchanged")
 
 // BootstrapSuperAdmins makes the SUPER_ADMIN_DISCORD_IDS super admins,
 // creating their accounts when needed, and takes from those it no longer
@@ -182,7 +183,7 @@ func (c Changes) BootstrapSuperAdmins(ctx context.Context, discordIDs []string) 
 			after := store.SystemAdminUpsertParams{UserID: u.ID, Level: LevelSuperAdmin, Permissions: []byte(`{}`), Listed: true}
 			switch {
 			case err == nil && before.Listed:
-				return audit.Entry{}, errUnchanged
+				return audit.Entry{}, ErrUnchanged
 			case err == nil:
 				after.Permissions, after.GrantedBy, after.GrantedLevel = before.Permissions, before.GrantedBy, &before.Level
 			case !errors.Is(err, store.ErrNotFound):
@@ -192,7 +193,7 @@ func (c Changes) BootstrapSuperAdmins(ctx context.Context, discordIDs []string) 
 			return audit.Entry{User: &u.ID, Action: "admin.bootstrap", Resource: "system_admin", ResourceID: strconv.FormatInt(u.ID, 10),
 				Old: map[string]any{"level": before.Level}, New: map[string]any{"level": LevelSuperAdmin, "source": "SUPER_ADMIN_DISCORD_IDS"}}, err
 		})
-		if err != nil && !errors.Is(err, errUnchanged) {
+		if err != nil && !errors.Is(err, ErrUnchanged) {
 			return fmt.Errorf("super admin %s: %w", id, err)
 		}
 	}
@@ -211,7 +212,7 @@ func (c Changes) BootstrapSuperAdmins(ctx context.Context, discordIDs []string) 
 			}
 			before, err := q.SystemAdminGetByUser(ctx, userID)
 			if errors.Is(err, store.ErrNotFound) || err == nil && !before.Listed {
-				return audit.Entry{}, errUnchanged
+				return audit.Entry{}, ErrUnchanged
 			} else if err != nil {
 				return audit.Entry{}, err
 			}
@@ -226,7 +227,7 @@ func (c Changes) BootstrapSuperAdmins(ctx context.Context, discordIDs []string) 
 				Permissions: before.Permissions, GrantedBy: before.GrantedBy})
 			return e, err
 		})
-		if err != nil && !errors.Is(err, errUnchanged) {
+		if err != nil && !errors.Is(err, ErrUnchanged) {
 			return fmt.Errorf("unlisted super admin %s: %w", r.DiscordID, err)
 		}
 	}

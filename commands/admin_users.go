@@ -12,7 +12,6 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"pnwbot/access"
-	"pnwbot/audit"
 	"pnwbot/bot"
 	"pnwbot/store"
 )
@@ -123,29 +122,10 @@ func (d *Deps) adminUserPermission(ctx context.Context, req *call) (*bot.Respons
 	if err != nil {
 		return nil, err
 	}
-	before, err := permissionMap(u.Permissions)
-	if err != nil {
-		return nil, err
-	}
-	if before[o.Permission] == o.Value {
+	err = d.Access.SetMemberPermission(ctx, actor.ID, u, access.MemberPermission(o.Permission), o.Value)
+	if errors.Is(err, access.ErrUnchanged) {
 		return nil, bot.UserErrorf("<@%s> already %s %s. Nothing was changed.", u.DiscordID, map[bool]string{true: "holds", false: "lacks"}[o.Value], o.Permission)
-	}
-	after := map[string]bool{}
-	for k, v := range before {
-		after[k] = v
-	}
-	after[o.Permission] = o.Value
-	raw, err := json.Marshal(after)
-	if err != nil {
-		return nil, err
-	}
-	err = d.change(ctx, func(q *store.Queries) (audit.Entry, error) {
-		_, err := q.AdminUserSetPermissions(ctx, store.AdminUserSetPermissionsParams{ID: u.ID, Permissions: raw})
-		// Not resource "user": that is for rows about the actor itself.
-		return audit.Entry{User: &actor.ID, Action: "admin.user_permission", Resource: "user_permissions", ResourceID: strconv.FormatInt(u.ID, 10),
-			Old: map[string]any{o.Permission: before[o.Permission]}, New: map[string]any{o.Permission: o.Value}}, err
-	})
-	if err != nil {
+	} else if err != nil {
 		return nil, fmt.Errorf("user permission: %w", err)
 	}
 	return &bot.Response{Content: fmt.Sprintf("<@%s> now %s %s.", u.DiscordID, map[bool]string{true: "holds", false: "lacks"}[o.Value], o.Permission)}, nil
@@ -283,29 +263,11 @@ func (d *Deps) adminAssign(ctx context.Context, req *call) (*bot.Response, error
 	if err != nil {
 		return nil, err
 	}
-	err = d.change(ctx, func(q *store.Queries) (audit.Entry, error) {
-		if _, err := q.AllianceLock(ctx, a.ID); err != nil {
-			return audit.Entry{}, err
-		}
-		var old any
-		before, err := q.AllianceManagerGet(ctx, store.AllianceManagerGetParams{UserID: u.ID, AllianceID: a.ID})
-		switch {
-		case err == nil && before.IsActive:
-			old = map[string]any{"role": before.Role}
-			_, err = q.AllianceManagerUpdate(ctx, store.AllianceManagerUpdateParams{ID: before.ID, Role: o.Role, Permissions: before.Permissions})
-		case err == nil || errors.Is(err, store.ErrNotFound):
-			_, err = q.AllianceManagerUpsert(ctx, store.AllianceManagerUpsertParams{UserID: u.ID, AllianceID: a.ID, Role: o.Role, Permissions: []byte(`{}`), AssignedBy: &actor.ID})
-		}
-		return audit.Entry{User: &actor.ID, Alliance: &a.ID, Action: "admin.assign", Resource: "alliance_manager", ResourceID: strconv.FormatInt(u.ID, 10),
-			Old: old, New: map[string]any{"role": o.Role}}, err
-	})
-	if err != nil {
+	if err := d.Access.Assign(ctx, actor.ID, a, u.ID, o.Role); err != nil {
 		return nil, fmt.Errorf("assign: %w", err)
 	}
 	return &bot.Response{Content: fmt.Sprintf("<@%s> is now a %s of %s.", u.DiscordID, o.Role, a.Name)}, nil
 }
-
-var errLastAdmin = errors.New("the alliance's last admin")
 
 // adminUnassign removes a manager from an alliance, never its last admin.
 func (d *Deps) adminUnassign(ctx context.Context, req *call) (*bot.Response, error) {
@@ -322,32 +284,11 @@ func (d *Deps) adminUnassign(ctx context.Context, req *call) (*bot.Response, err
 	if err != nil {
 		return nil, err
 	}
-	var last bool
-	err = d.change(ctx, func(q *store.Queries) (audit.Entry, error) {
-		sole, err := q.SoleAdminOf(ctx, u.ID)
-		if err != nil {
-			return audit.Entry{}, err
-		}
-		if last = slices.ContainsFunc(sole, func(r store.AllianceManagerSoleAdminOfRow) bool { return r.ID == a.ID }); last {
-			return audit.Entry{}, errLastAdmin
-		}
-		before, err := q.AllianceManagerGet(ctx, store.AllianceManagerGetParams{UserID: u.ID, AllianceID: a.ID})
-		if err == nil && !before.IsActive {
-			err = store.ErrNotFound
-		}
-		if err != nil {
-			return audit.Entry{}, err
-		}
-		_, err = q.AllianceManagerDeactivate(ctx, store.AllianceManagerDeactivateParams{UserID: u.ID, AllianceID: a.ID})
-		return audit.Entry{User: &actor.ID, Alliance: &a.ID, Action: "admin.unassign", Resource: "alliance_manager", ResourceID: strconv.FormatInt(u.ID, 10),
-			Old: map[string]any{"role": before.Role}}, err
-	})
+	err = d.Access.Unassign(ctx, actor.ID, a, u.ID)
 	switch {
-	case last:
-		d.audit(ctx, audit.Entry{User: &actor.ID, Alliance: &a.ID, Action: "admin.unassign", Resource: "alliance_manager", ResourceID: strconv.FormatInt(u.ID, 10),
-			Failed: true, New: map[string]any{"reason": "last admin"}})
+	case errors.Is(err, access.ErrLastAdmin): // audited by Unassign
 		return nil, bot.UserErrorf("<@%s> is the only admin of %s: assign another admin first (/admin assign). Nothing was changed.", u.DiscordID, a.Name)
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, access.ErrNotManager):
 		return nil, bot.UserErrorf("<@%s> does not manage %s. Nothing was changed.", u.DiscordID, a.Name)
 	case err != nil:
 		return nil, fmt.Errorf("unassign: %w", err)

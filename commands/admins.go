@@ -161,7 +161,7 @@ func (d *Deps) changeAdmin(ctx context.Context, req *call, action string,
 	if err != nil {
 		return nil, fmt.Errorf("target user: %w", err)
 	}
-	after, err := access.Changes{Log: d.auditLog()}.ChangeAdmin(ctx, actor.ID, target.ID, action, func(before *store.SystemAdmin) (*store.SystemAdminUpsertParams, error) {
+	after, err := d.Access.ChangeAdmin(ctx, actor.ID, target.ID, action, func(before *store.SystemAdmin) (*store.SystemAdminUpsertParams, error) {
 		return next(o, before)
 	})
 	var denied *access.Denied

@@ -132,7 +132,7 @@ func (d *Deps) changeManager(ctx context.Context, req *call, action string,
 	} else if err != nil {
 		return nil, fmt.Errorf("target user: %w", err)
 	}
-	after, err := access.Changes{Log: d.auditLog()}.ChangeManager(ctx, actor.ID, a, target.ID, action, func(before *access.Standing) (*access.Standing, error) {
+	after, err := d.Access.ChangeManager(ctx, actor.ID, a, target.ID, action, func(before *access.Standing) (*access.Standing, error) {
 		return next(o, before)
 	})
 	var denied *access.Denied

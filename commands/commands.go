@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"pnwbot/access"
 	"pnwbot/audit"
 	"pnwbot/bank"
 	"pnwbot/bot"
@@ -60,7 +61,11 @@ type Deps struct {
 	// War is the war room (counters, rooms); nil leaves its buttons and
 	// /war counters answering that it is not running.
 	War *war.Service
+	// Access writes who may do what (managers, system admins, member
+	// permissions), built by New.
+	Access access.Changes
 
+	log     audit.Log // what the handlers audit themselves: denials, refusals
 	names   *remembered
 	notices bot.Notifier
 }
@@ -83,6 +88,8 @@ func New(d Deps) *Deps {
 		d.Guilds = noGuilds{}
 	}
 	d.names = &remembered{}
+	d.log = audit.Log{Store: d.Store, Logger: d.Logger}
+	d.Access = access.Changes{Log: d.log}
 	notices := d.Notices // durable, retried
 	if notices == nil {
 		notices = d.DM
@@ -159,18 +166,15 @@ func (d *Deps) ensureUser(ctx context.Context, req *call) (store.User, error) {
 	return u, nil
 }
 
-// auditLog is the audit log the handlers write.
-func (d *Deps) auditLog() audit.Log { return audit.Log{Store: d.Store, Logger: d.Logger} }
-
 // change runs a state change and writes the audit entry it returns in one
 // transaction (audit.Log.Change).
 func (d *Deps) change(ctx context.Context, fn func(q *store.Queries) (audit.Entry, error)) error {
-	return d.auditLog().Change(ctx, fn)
+	return d.log.Change(ctx, fn)
 }
 
 // audit records a refusal or denial, which changes nothing else
 // (audit.Log.Record).
-func (d *Deps) audit(ctx context.Context, e audit.Entry) { d.auditLog().Record(ctx, e) }
+func (d *Deps) audit(ctx context.Context, e audit.Entry) { d.log.Record(ctx, e) }
 
 // LinkedRoles keeps role connections in step (roles.Linked, which writes
 // with the web side's grants).

@@ -19,8 +19,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
 
-	"pnwbot/access"
-	"pnwbot/audit"
 	"pnwbot/bot"
 	"pnwbot/commands"
 	"pnwbot/config"
@@ -168,7 +166,7 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 			})
 		}
 	}
-	if err = (access.Changes{Log: audit.Log{Store: a.st, Logger: logger}}).BootstrapSuperAdmins(ctx, cfg.SuperAdminDiscordIDs); err != nil {
+	if err = deps.Access.BootstrapSuperAdmins(ctx, cfg.SuperAdminDiscordIDs); err != nil {
 		return nil, err
 	}
 	if err = a.newBot(cfg, rest, deps.Router(), backends); err != nil {
