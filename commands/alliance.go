@@ -73,7 +73,7 @@ func (d *Deps) allianceCommand() bot.Command {
 				sub("trades", "Recent trades of the alliance's members", limit),
 				sub("settings", "Show or change the alliance's settings",
 					&discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionBoolean, Name: "public", Description: "Whether the alliance's page is public"},
-					&discordgo.ApplicationCommandOption{Type: str, Name: "slug", Description: "The alliance's page address, e.g. the-knights", MaxLength: maxSlugLength},
+					&discordgo.ApplicationCommandOption{Type: str, Name: "slug", Description: "The alliance's page address, e.g. the-knights", MaxLength: access.MaxSlugLength},
 					&discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionNumber, Name: "tax-credit-percent",
 						Description: "Share of members' taxes credited to their bank balance (bank.tax_credit_percent)", MinValue: &zero, MaxValue: 100}),
 				sub("audit", "The alliance's audit log", user("Only what this user did", false),

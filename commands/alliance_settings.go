@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"pnwbot/access"
 	"pnwbot/audit"
 	"pnwbot/bank"
 	"pnwbot/bot"
@@ -31,6 +33,14 @@ func (d *Deps) allianceSettings(ctx context.Context, req *call) (*bot.Response, 
 	if o.Public == nil && o.Slug == "" && o.Tax == "" {
 		return &bot.Response{Embeds: []*discordgo.MessageEmbed{settingsEmbed(a, "Settings of "+a.Name)}}, nil
 	}
+	var slug string
+	if o.Slug != "" {
+		var err error
+		// Checked before the tax credit is written: a refusal changes nothing.
+		if slug, err = access.Slug(o.Slug); err != nil {
+			return nil, bot.UserErrorf("A slug is lowercase letters and digits in words joined by single hyphens, at most %d characters, such as `the-knights`. Nothing was changed.", access.MaxSlugLength)
+		}
+	}
 	if o.Tax != "" {
 		p, err := strconv.ParseFloat(o.Tax, 64)
 		if err != nil || p < 0 || p > 100 {
@@ -46,26 +56,16 @@ func (d *Deps) allianceSettings(ctx context.Context, req *call) (*bot.Response, 
 			return &bot.Response{Embeds: []*discordgo.MessageEmbed{settingsEmbed(a, "Settings of "+a.Name+" changed")}}, nil
 		}
 	}
-	next := store.AllianceSetPublicSlugParams{ID: a.ID, IsPublic: a.IsPublic, RouteSlug: a.RouteSlug}
+	public := a.IsPublic
 	if o.Public != nil {
-		next.IsPublic = *o.Public
+		public = *o.Public
 	}
-	if o.Slug != "" {
-		next.RouteSlug = strings.ToLower(strings.TrimSpace(o.Slug))
-		if len(next.RouteSlug) > maxSlugLength || !slugPattern.MatchString(next.RouteSlug) {
-			return nil, bot.UserErrorf("A slug is lowercase letters and digits in words joined by single hyphens, at most %d characters, such as `the-knights`. Nothing was changed.", maxSlugLength)
-		}
+	if o.Slug == "" {
+		slug = a.RouteSlug
 	}
-	old := a
-	err := d.change(ctx, func(q *store.Queries) (audit.Entry, error) {
-		var err error
-		a, err = q.AllianceSetPublicSlug(ctx, next)
-		return audit.Entry{User: &u.ID, Alliance: &old.ID, Action: "alliance.settings", Resource: "alliance", ResourceID: strconv.FormatInt(old.PnwAllianceID, 10),
-			Old: map[string]any{"is_public": old.IsPublic, "route_slug": old.RouteSlug},
-			New: map[string]any{"is_public": next.IsPublic, "route_slug": next.RouteSlug}}, err
-	})
-	if store.IsSlugTaken(err) {
-		return nil, bot.UserErrorf("The slug `%s` is taken by another alliance. Nothing was changed.", next.RouteSlug)
+	a, err := d.Access.SetPage(ctx, u.ID, a, public, slug)
+	if errors.Is(err, access.ErrSlugTaken) {
+		return nil, bot.UserErrorf("The slug `%s` is taken by another alliance. Nothing was changed.", slug)
 	} else if err != nil {
 		return nil, fmt.Errorf("settings: %w", err)
 	}

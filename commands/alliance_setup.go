@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -23,9 +22,6 @@ const (
 	moveConfirmTTL    = 2 * time.Minute
 	maxSlugLength     = 64
 )
-
-// slugPattern is what alliances.route_slug accepts.
-var slugPattern = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 
 // allianceSetup binds this server to the caller's alliance and makes the
 // caller its first admin, once the game says the caller leads it.
