@@ -68,3 +68,59 @@ func TestSetPage(t *testing.T) {
 	require.Equal(t, map[string]any{"is_public": false, "route_slug": "rose"}, values(t, r.OldValues))
 	require.Equal(t, map[string]any{"is_public": true, "route_slug": "the-rose"}, values(t, r.NewValues))
 }
+
+// TestBind: setup makes the alliance's row with a free slug, binds it to
+// the server and makes the leader admin; a move to another server keeps
+// every role; a server holds one alliance. Each bind is audited.
+func TestBind(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := storetest.NewDB(t)
+	c := access.Changes{Log: audit.Log{Store: st}}
+	alice, bob := newUser(t, st, "1"), newUser(t, st, "2")
+	// "the-rose" is taken: the new alliance's slug carries its game id.
+	_, err := st.AllianceUpsert(ctx, store.AllianceUpsertParams{PnwAllianceID: 8, Name: "Other", RouteSlug: "the-rose"})
+	require.NoError(t, err)
+	lead := access.Leader{AllianceID: 7, Name: "The Rose!", Acronym: "TR", Position: "LEADER"}
+
+	a, err := c.Bind(ctx, alice.ID, lead, "300000000000000001", nil)
+	require.NoError(t, err)
+	require.Equal(t, "the-rose-7", a.RouteSlug)
+	require.Equal(t, "300000000000000001", *a.DiscordGuildID)
+	m, err := st.AllianceManagerGet(ctx, store.AllianceManagerGetParams{UserID: alice.ID, AllianceID: a.ID})
+	require.NoError(t, err)
+	require.Equal(t, access.Admin, m.Role)
+	require.Equal(t, alice.ID, *m.AssignedBy)
+
+	// Demoted meanwhile, Alice moves it: her role stays as it is.
+	_, err = st.AllianceManagerUpdate(ctx, store.AllianceManagerUpdateParams{ID: m.ID, Role: access.Manager, Permissions: []byte(`{}`)})
+	require.NoError(t, err)
+	from := "300000000000000001"
+	moved, err := c.Bind(ctx, alice.ID, lead, "300000000000000002", &from)
+	require.NoError(t, err)
+	require.Equal(t, a.ID, moved.ID)
+	require.Equal(t, "300000000000000002", *moved.DiscordGuildID)
+	require.Equal(t, "the-rose-7", moved.RouteSlug, "an alliance keeps its slug")
+	m, err = st.AllianceManagerGet(ctx, store.AllianceManagerGetParams{UserID: alice.ID, AllianceID: a.ID})
+	require.NoError(t, err)
+	require.Equal(t, access.Manager, m.Role)
+
+	// Another alliance in guild-2 is refused, and writes nothing.
+	_, err = c.Bind(ctx, bob.ID, access.Leader{AllianceID: 9, Name: "Thorn", Position: "HEIR"}, "300000000000000002", nil)
+	require.ErrorIs(t, err, access.ErrGuildTaken)
+	_, err = st.AllianceGetByPnwID(ctx, 9)
+	require.ErrorIs(t, err, store.ErrNotFound)
+
+	rows := auditRows(t, st)
+	require.Len(t, rows, 2)
+	require.Equal(t, "alliance.setup", rows[0].Action)
+	require.Equal(t, "7", rows[0].ResourceID)
+	require.Equal(t, alice.ID, *rows[0].UserID)
+	require.Equal(t, a.ID, *rows[0].AllianceID)
+	require.Empty(t, rows[0].OldValues)
+	require.Equal(t, map[string]any{"guild_id": "300000000000000001", "route_slug": "the-rose-7", "admin": float64(alice.ID), "position": "LEADER"},
+		values(t, rows[0].NewValues))
+	require.Equal(t, "alliance.move", rows[1].Action)
+	require.Equal(t, map[string]any{"guild_id": "300000000000000001"}, values(t, rows[1].OldValues))
+	require.Equal(t, "300000000000000002", values(t, rows[1].NewValues)["guild_id"])
+}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -20,7 +19,6 @@ import (
 const (
 	routeAllianceMove = "alliance/move/{token}"
 	moveConfirmTTL    = 2 * time.Minute
-	maxSlugLength     = 64
 )
 
 // allianceSetup binds this server to the caller's alliance and makes the
@@ -196,86 +194,14 @@ func setupRefusal(u store.User, l leader, reason string) audit.Entry {
 		New: map[string]any{"reason": reason, "position": l.position}}
 }
 
-// bindAlliance creates or updates the alliance's row bound to this server
-// and makes the caller an admin, with its audit row, in one transaction.
-// fromGuild is the server it moves from, if any: a move keeps the roles,
-// the caller's too, and makes the caller admin only if they had none.
+// bindAlliance binds the alliance l leads to this server and makes the
+// caller its admin (access.Changes.Bind). fromGuild is the server it moves
+// from, if any: a move keeps the roles, the caller's too.
 func (d *Deps) bindAlliance(ctx context.Context, req *call, u store.User, l leader, fromGuild *string) (store.Alliance, error) {
-	var a store.Alliance
-	err := d.change(ctx, func(q *store.Queries) (audit.Entry, error) {
-		slug, err := freeSlug(ctx, q, l.name, l.allianceID)
-		if err != nil {
-			return audit.Entry{}, err
-		}
-		a, err = q.AllianceUpsert(ctx, store.AllianceUpsertParams{PnwAllianceID: l.allianceID, Name: l.name, Acronym: l.acronym, RouteSlug: slug})
-		if err != nil {
-			return audit.Entry{}, fmt.Errorf("alliance: %w", err)
-		}
-		if a, err = q.AllianceSetGuild(ctx, store.AllianceSetGuildParams{ID: a.ID, DiscordGuildID: &req.GuildID}); err != nil {
-			return audit.Entry{}, fmt.Errorf("bind server: %w", err)
-		}
-		_, err = q.AllianceManagerGet(ctx, store.AllianceManagerGetParams{UserID: u.ID, AllianceID: a.ID})
-		switch {
-		case fromGuild != nil && err == nil: // a move keeps the caller's role
-		case err != nil && !errors.Is(err, store.ErrNotFound):
-			return audit.Entry{}, fmt.Errorf("manager: %w", err)
-		default:
-			if _, err = q.AllianceManagerUpsert(ctx, store.AllianceManagerUpsertParams{UserID: u.ID, AllianceID: a.ID, Role: access.Admin,
-				Permissions: []byte("{}"), AssignedBy: &u.ID}); err != nil {
-				return audit.Entry{}, fmt.Errorf("first admin: %w", err)
-			}
-		}
-		e := audit.Entry{User: &u.ID, Alliance: &a.ID, Action: "alliance.setup", Resource: "alliance", ResourceID: strconv.FormatInt(l.allianceID, 10),
-			New: map[string]any{"guild_id": req.GuildID, "route_slug": a.RouteSlug, "admin": u.ID, "position": l.position}}
-		if fromGuild != nil {
-			e.Action, e.Old = "alliance.move", map[string]any{"guild_id": *fromGuild}
-		}
-		return e, nil
-	})
-	if store.IsGuildTaken(err) {
+	a, err := d.Access.Bind(ctx, u.ID, access.Leader{AllianceID: l.allianceID, Name: l.name, Acronym: l.acronym, Position: string(l.position)},
+		req.GuildID, fromGuild)
+	if errors.Is(err, access.ErrGuildTaken) {
 		return a, bot.UserError("This server was bound to another alliance meanwhile. Nothing was changed.")
 	}
 	return a, err
-}
-
-// freeSlug returns the alliance's slug, or for a new alliance a free one
-// made from its name: the name itself, else the name with the game id.
-func freeSlug(ctx context.Context, q *store.Queries, name string, pnwID int64) (string, error) {
-	if a, err := q.AllianceGetByPnwID(ctx, pnwID); err == nil {
-		return a.RouteSlug, nil
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return "", err
-	}
-	id := strconv.FormatInt(pnwID, 10)
-	base := slugify(name)
-	candidates := []string{base, strings.TrimPrefix(base+"-"+id, "-")}
-	if base == "" {
-		candidates = []string{"alliance-" + id}
-	}
-	for _, slug := range candidates {
-		_, err := q.AllianceGetBySlug(ctx, slug)
-		if errors.Is(err, store.ErrNotFound) {
-			return slug, nil
-		} else if err != nil {
-			return "", err
-		}
-	}
-	return "alliance-" + id, nil
-}
-
-// slugify lowercases name and joins its runs of letters and digits with
-// hyphens: "The Knights Radiant!" is "the-knights-radiant".
-func slugify(name string) string {
-	slug := strings.Join(strings.FieldsFunc(strings.ToLower(name), func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9')
-	}), "-")
-	for len(slug) > maxSlugLength-12 { // room for "-" and a game id
-		i := strings.LastIndexByte(slug, '-')
-		if i < 0 {
-			slug = slug[:maxSlugLength-12]
-			break
-		}
-		slug = slug[:i]
-	}
-	return slug
 }
