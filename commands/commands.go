@@ -6,9 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
-	"strconv"
 	"time"
 
 	"pnwbot/access"
@@ -151,19 +149,7 @@ func (d *Deps) ensureUser(ctx context.Context, req *call) (store.User, error) {
 	if !errors.Is(err, errNoAccount) {
 		return u, err
 	}
-	err = d.change(ctx, func(q *store.Queries) (audit.Entry, error) {
-		u, err = q.UserCreate(ctx, store.UserCreateParams{DiscordID: req.User.ID, DiscordUsername: req.User.Username, KeySalt: secrets.NewSalt()})
-		return audit.Entry{User: &u.ID, Action: "user.create", Resource: "user", ResourceID: strconv.FormatInt(u.ID, 10)}, err
-	})
-	if errors.Is(err, store.ErrNotFound) { // created by a concurrent interaction
-		if u, err = d.Store.UserGetByDiscordID(ctx, req.User.ID); err != nil {
-			return u, fmt.Errorf("load user: %w", err)
-		}
-		return u, nil
-	} else if err != nil {
-		return u, fmt.Errorf("create user: %w", err)
-	}
-	return u, nil
+	return d.Access.CreateAccount(ctx, req.User.ID, req.User.Username)
 }
 
 // change runs a state change and writes the audit entry it returns in one
