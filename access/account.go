@@ -2,6 +2,7 @@ package access
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -30,4 +31,46 @@ func (c Changes) CreateAccount(ctx context.Context, discordID, username string) 
 		return u, fmt.Errorf("create user: %w", err)
 	}
 	return u, nil
+}
+
+// Preferences are a user's own choices (users.preferences).
+type Preferences struct {
+	// Private makes every reply ephemeral.
+	Private bool `json:"private"`
+	// AuditReminders lets the daily audit DM the rules one fails.
+	AuditReminders bool `json:"audit_reminders"`
+	// ShareNation lets other members see one's linked nation with
+	// /nation user:@them.
+	ShareNation bool `json:"share_nation"`
+}
+
+// PreferencesOf decodes users.preferences: replies public, audit
+// reminders and a shared nation unless the user chose otherwise. Keys it
+// does not know, or of another type, count for nothing.
+func PreferencesOf(raw json.RawMessage) Preferences {
+	p := Preferences{AuditReminders: true, ShareNation: true} // kept when a key is absent
+	_ = json.Unmarshal(raw, &p)                               // a CHECK keeps it an object
+	return p
+}
+
+// SetPreferences stores the preferences of u, as it was read, as they
+// choose (audited user.preferences), keeping the keys of users.preferences
+// Preferences does not know.
+func (c Changes) SetPreferences(ctx context.Context, u store.User, p Preferences) error {
+	all := map[string]any{}
+	if err := json.Unmarshal(u.Preferences, &all); err != nil {
+		return fmt.Errorf("stored preferences: %w", err)
+	}
+	all["private"] = p.Private
+	all["audit_reminders"] = p.AuditReminders
+	all["share_nation"] = p.ShareNation
+	raw, err := json.Marshal(all)
+	if err != nil {
+		return err
+	}
+	return c.Log.Change(ctx, func(q *store.Queries) (audit.Entry, error) {
+		_, err := q.UserSetPreferences(ctx, store.UserSetPreferencesParams{ID: u.ID, Preferences: raw})
+		return audit.Entry{User: &u.ID, Action: "user.preferences", Resource: "user", ResourceID: strconv.FormatInt(u.ID, 10),
+			Old: PreferencesOf(u.Preferences), New: p}, err
+	})
 }

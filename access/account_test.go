@@ -10,6 +10,7 @@ import (
 
 	"pnwbot/access"
 	"pnwbot/audit"
+	"pnwbot/store"
 	"pnwbot/store/storetest"
 )
 
@@ -53,4 +54,42 @@ func TestCreateAccountConcurrently(t *testing.T) {
 	require.Equal(t, "user", rows[0].ResourceType)
 	require.Equal(t, strconv.FormatInt(u.ID, 10), rows[0].ResourceID)
 	require.Equal(t, u.ID, *rows[0].UserID)
+}
+
+func TestPreferencesOf(t *testing.T) {
+	t.Parallel()
+	for raw, want := range map[string]access.Preferences{
+		`{}`: {AuditReminders: true, ShareNation: true},
+		`{"private": true, "audit_reminders": false, "share_nation": false}`: {Private: true},
+		`{"audit_reminders": null, "share_nation": "no", "theme": "dark"}`:   {AuditReminders: true, ShareNation: true},
+	} {
+		require.Equal(t, want, access.PreferencesOf([]byte(raw)), raw)
+	}
+}
+
+// TestSetPreferences: the preferences are stored over the keys this
+// version does not know, and audited with what they were.
+func TestSetPreferences(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := storetest.NewDB(t)
+	c := access.Changes{Log: audit.Log{Store: st}}
+	u := newUser(t, st, "1")
+	u, err := st.UserSetPreferences(ctx, store.UserSetPreferencesParams{ID: u.ID, Preferences: []byte(`{"share_nation": false, "theme": "dark"}`)})
+	require.NoError(t, err)
+
+	require.NoError(t, c.SetPreferences(ctx, u, access.Preferences{Private: true, AuditReminders: false, ShareNation: false}))
+	stored, err := st.UserGetByID(ctx, u.ID)
+	require.NoError(t, err)
+	require.JSONEq(t, `{"private": true, "audit_reminders": false, "share_nation": false, "theme": "dark"}`, string(stored.Preferences))
+
+	rows := auditRows(t, st)
+	require.Len(t, rows, 1)
+	r := rows[0]
+	require.Equal(t, "user.preferences", r.Action)
+	require.Equal(t, "user", r.ResourceType)
+	require.Equal(t, strconv.FormatInt(u.ID, 10), r.ResourceID)
+	require.Equal(t, u.ID, *r.UserID)
+	require.JSONEq(t, `{"private": false, "audit_reminders": true, "share_nation": false}`, string(r.OldValues))
+	require.JSONEq(t, `{"private": true, "audit_reminders": false, "share_nation": false}`, string(r.NewValues))
 }

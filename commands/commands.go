@@ -4,7 +4,6 @@ package commands
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"time"
@@ -186,23 +185,4 @@ func (d *Deps) syncRoles(ctx context.Context, userID int64) {
 	if err := d.LinkedRoles.SyncRoleConnection(ctx, userID); err != nil {
 		d.Logger.WarnContext(ctx, "update Linked Roles connection", "user_id", userID, "error", err)
 	}
-}
-
-// preferences is the shape of users.preferences.
-type preferences struct {
-	// Private makes every reply ephemeral.
-	Private bool `json:"private"`
-	// AuditReminders lets the daily audit DM the rules one fails; on
-	// unless turned off.
-	AuditReminders bool `json:"audit_reminders"`
-	// ShareNation lets other members see one's linked nation with
-	// /nation user:@them; on unless turned off.
-	ShareNation bool `json:"share_nation"`
-}
-
-func userPreferences(u store.User) preferences {
-	p := preferences{ShareNation: true}   // kept when the key is absent
-	_ = json.Unmarshal(u.Preferences, &p) // a CHECK keeps it an object; unknown keys are ignored
-	p.AuditReminders = ia.RemindersOn(u.Preferences)
-	return p
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"pnwbot/access"
 	"pnwbot/bot"
 	"pnwbot/pnw"
 	"pnwbot/store"
@@ -81,7 +82,7 @@ func (d *Deps) linkedNation(ctx context.Context, discordID, notLinked string, on
 		return 0, bot.UserError(notLinked)
 	case err != nil:
 		return 0, fmt.Errorf("load user: %w", err)
-	case onlyShared && !userPreferences(u).ShareNation:
+	case onlyShared && !access.PreferencesOf(u.Preferences).ShareNation:
 		return 0, bot.UserErrorf("<@%s> keeps their nation private.", discordID)
 	case u.PnwNationID == nil:
 		return 0, bot.UserError(notLinked)

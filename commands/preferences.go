@@ -2,17 +2,13 @@ package commands
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 
 	"github.com/bwmarrin/discordgo"
 
 	"pnwbot/access"
-	"pnwbot/audit"
 	"pnwbot/bot"
-	"pnwbot/store"
 )
 
 const (
@@ -62,42 +58,32 @@ func (d *Deps) preferences(ctx context.Context, req *call) (*bot.Response, error
 		if errors.Is(err, errDatabaseDown) {
 			return nil, err
 		}
-		return &bot.Response{Content: describePreferences(userPreferences(u)), Ephemeral: true}, nil
+		return &bot.Response{Content: describePreferences(access.PreferencesOf(u.Preferences)), Ephemeral: true}, nil
 	}
 	u, err := d.ensureUser(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	old := userPreferences(u)
 	if err := d.allow(ctx, req, u, access.Member(access.EditOwnProfile)); err != nil {
 		return nil, err
 	}
-	updatedPrefs := old
+	p := access.PreferencesOf(u.Preferences)
 	if replies {
-		updatedPrefs.Private = set.Replies == repliesPrivate
+		p.Private = set.Replies == repliesPrivate
 	}
 	if set.AuditReminders != nil {
-		updatedPrefs.AuditReminders = *set.AuditReminders
+		p.AuditReminders = *set.AuditReminders
 	}
 	if set.ShareNation != nil {
-		updatedPrefs.ShareNation = *set.ShareNation
+		p.ShareNation = *set.ShareNation
 	}
-	raw, err := mergePreferences(u.Preferences, updatedPrefs)
-	if err != nil {
-		return nil, err
-	}
-	err = d.change(ctx, func(q *store.Queries) (audit.Entry, error) {
-		_, err := q.UserSetPreferences(ctx, store.UserSetPreferencesParams{ID: u.ID, Preferences: raw})
-		return audit.Entry{User: &u.ID, Action: "user.preferences", Resource: "user", ResourceID: strconv.FormatInt(u.ID, 10),
-			Old: old, New: updatedPrefs}, err
-	})
-	if err != nil {
+	if err := d.Access.SetPreferences(ctx, u, p); err != nil {
 		return nil, fmt.Errorf("save preferences: %w", err)
 	}
-	return &bot.Response{Content: "Saved. " + describePreferences(updatedPrefs), Ephemeral: true}, nil
+	return &bot.Response{Content: "Saved. " + describePreferences(p), Ephemeral: true}, nil
 }
 
-func describePreferences(p preferences) string {
+func describePreferences(p access.Preferences) string {
 	s := "Replies to your commands are public, except those about your account and keys, which are always private."
 	if p.Private {
 		s = "Replies to your commands are private: only you see them."
@@ -111,17 +97,4 @@ func describePreferences(p preferences) string {
 		return s + " Other members can see your linked nation with /nation user:@you."
 	}
 	return s + " Your linked nation is private: /nation user:@you shows it to nobody but you."
-}
-
-// mergePreferences writes p over the stored object, keeping keys this
-// version does not know.
-func mergePreferences(stored json.RawMessage, p preferences) (json.RawMessage, error) {
-	all := map[string]any{}
-	if err := json.Unmarshal(stored, &all); err != nil {
-		return nil, fmt.Errorf("stored preferences: %w", err)
-	}
-	all["private"] = p.Private
-	all["audit_reminders"] = p.AuditReminders
-	all["share_nation"] = p.ShareNation
-	return json.Marshal(all)
 }

@@ -70,7 +70,7 @@ type Caller struct {
 	// Account is nil when they have none, or when it could not be read.
 	Account *store.User
 	// Prefs are the account's preferences, decoded.
-	Prefs preferences
+	Prefs access.Preferences
 	// Admin is their system admin grant (Role is the level); nil when they
 	// are none.
 	Admin *access.Grant
@@ -163,7 +163,7 @@ func (d *Deps) loadCaller(ctx context.Context, req *bot.Request) (Caller, error)
 
 // callerOf is the Caller of an account read with UserGetCaller.
 func callerOf(row store.UserGetCallerRow) Caller {
-	c := Caller{Account: &row.User, Prefs: userPreferences(row.User)}
+	c := Caller{Account: &row.User, Prefs: access.PreferencesOf(row.User.Preferences)}
 	if row.AdminLevel != nil {
 		c.Admin = &access.Grant{Role: *row.AdminLevel, Overrides: row.AdminPermissions}
 	}

@@ -2,7 +2,6 @@ package ia
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -66,16 +65,6 @@ func New(o Options) *Service {
 // reminderDays is how long sent reminders are remembered: one day would
 // do; a week survives clock skew and late passes.
 const reminderDays = 7
-
-// RemindersOn says whether a user's preferences (users.preferences) let
-// the daily audit DM them: on unless audit_reminders is false.
-func RemindersOn(prefs json.RawMessage) bool {
-	p := struct {
-		On *bool `json:"audit_reminders"`
-	}{}
-	_ = json.Unmarshal(prefs, &p) // a CHECK keeps it an object
-	return p.On == nil || *p.On
-}
 
 func day(t time.Time) time.Time {
 	return t.UTC().Truncate(24 * time.Hour)
@@ -166,7 +155,7 @@ func (s *Service) remind(ctx context.Context, a store.Alliance, rep Report, now 
 	}
 	off := map[int64]bool{}
 	for _, r := range rows {
-		off[*r.PnwNationID] = !RemindersOn(r.Preferences)
+		off[*r.PnwNationID] = !access.PreferencesOf(r.Preferences).AuditReminders
 	}
 	sent := 0
 	for _, r := range rep.Failing {
