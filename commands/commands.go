@@ -55,8 +55,9 @@ type Deps struct {
 	Bank     *bank.Bank
 	Roles    *roles.Roles
 	IA       *ia.Service
-	// War is the war room (counters, rooms); nil leaves its buttons and
-	// /war counters answering that it is not running.
+	// War is the war room (alerts, counters, rooms): cmd builds it, with
+	// the game's stream, before the commands, and runs its poll; nil builds
+	// one from the fields above that only answers the commands (tests).
 	War *war.Service
 	// Access writes who may do what (managers, system admins, member
 	// permissions), built by New.
@@ -99,6 +100,9 @@ func New(d Deps) *Deps {
 	d.GameKeys = keys.New(keys.Options{Store: d.Store, Game: d.Game, Ring: d.Keys, Notify: d.notices, Logger: d.Logger, Now: d.Now})
 	d.Roles = roles.New(roles.Options{Store: d.Store, Game: d.Game, Guilds: discordGuilds{d.Guilds}, Connections: connections, Keys: d.GameKeys, Logger: d.Logger})
 	d.Bank = bank.New(bank.Options{Store: d.Store, Game: d.Game, Keys: d.GameKeys, Settings: d.Settings, Logger: d.Logger, Now: d.Now, Cap: d.WithdrawalCap})
+	if d.War == nil {
+		d.War = war.New(war.Options{Store: d.Store, Game: d.Game, Notifier: WarAlerts{Discord: d.Channels}, Logger: d.Logger})
+	}
 	d.IA = ia.New(ia.Options{Store: d.Store, Game: d.Game, Keys: d.GameKeys, Guild: guildIDs{d.Guilds},
 		Notifier: iaNotices{channels: d.Channels, notices: d.notices}, Logger: d.Logger, Now: d.Now})
 	return &d
@@ -149,12 +153,6 @@ func (d *Deps) ensureUser(ctx context.Context, req *call) (store.User, error) {
 		return u, err
 	}
 	return d.Access.CreateAccount(ctx, req.User.ID, req.User.Username)
-}
-
-// change runs a state change and writes the audit entry it returns in one
-// transaction (audit.Log.Change).
-func (d *Deps) change(ctx context.Context, fn func(q *store.Queries) (audit.Entry, error)) error {
-	return d.log.Change(ctx, fn)
 }
 
 // audit records a refusal or denial, which changes nothing else

@@ -12,10 +12,8 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"pnwbot/access"
-	"pnwbot/audit"
 	"pnwbot/bot"
 	"pnwbot/pnw"
-	"pnwbot/store"
 	"pnwbot/war"
 )
 
@@ -77,18 +75,13 @@ func (d *Deps) warAlertsChannel(ctx context.Context, req *call) (*bot.Response, 
 	u, a := req.Account, req.Alliance
 	var role *string
 	if o.Ping != nil {
-		if o.Kind != war.Defensive {
-			return nil, bot.UserError("Only defensive alerts ping a role. Nothing was changed.")
-		}
 		role = &o.Ping.ID
 	}
-	err := d.change(ctx, func(q *store.Queries) (audit.Entry, error) {
-		_, err := q.WarAlertChannelSet(ctx, store.WarAlertChannelSetParams{AllianceID: a.ID, Kind: o.Kind, ChannelID: o.Channel.ID, PingRoleID: role})
-		return audit.Entry{User: &u.ID, Alliance: &a.ID, Action: "war.alerts_set", Resource: "war_alerts", ResourceID: o.Kind,
-			New: map[string]any{"kind": o.Kind, "channel_id": o.Channel.ID, "ping_role_id": role}}, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("war alerts: %w", err)
+	err := d.War.SetAlerts(ctx, u.ID, a.ID, o.Kind, o.Channel.ID, role)
+	if errors.Is(err, war.ErrPingOffensive) {
+		return nil, bot.UserError("Only defensive alerts ping a role. Nothing was changed.")
+	} else if err != nil {
+		return nil, err
 	}
 	text := fmt.Sprintf("%s alerts of %s now go to <#%s>", capitalize(o.Kind), a.Name, o.Channel.ID)
 	if role != nil {
@@ -108,15 +101,11 @@ func (d *Deps) warAlertsOff(ctx context.Context, req *call) (*bot.Response, erro
 		return nil, bot.UserError("Choose a kind: defensive or offensive. Nothing was changed.")
 	}
 	u, a := req.Account, req.Alliance
-	err := d.change(ctx, func(q *store.Queries) (audit.Entry, error) {
-		old, err := q.WarAlertChannelDelete(ctx, store.WarAlertChannelDeleteParams{AllianceID: a.ID, Kind: o.Kind})
-		return audit.Entry{User: &u.ID, Alliance: &a.ID, Action: "war.alerts_off", Resource: "war_alerts", ResourceID: o.Kind,
-			Old: map[string]any{"kind": o.Kind, "channel_id": old.ChannelID, "ping_role_id": old.PingRoleID}}, err
-	})
-	if errors.Is(err, store.ErrNotFound) {
+	err := d.War.AlertsOff(ctx, u.ID, a.ID, o.Kind)
+	if errors.Is(err, war.ErrAlertsOff) {
 		return bot.Reply(fmt.Sprintf("%s alerts of %s were already off.", capitalize(o.Kind), a.Name)), nil
 	} else if err != nil {
-		return nil, fmt.Errorf("war alerts off: %w", err)
+		return nil, err
 	}
 	return bot.Reply(fmt.Sprintf("%s alerts of %s are off.", capitalize(o.Kind), a.Name)), nil
 }
@@ -265,8 +254,6 @@ const (
 	routeWarRoomAdd  = "war/room/{war}/add/{user}"
 )
 
-var errWarOff = bot.UserError("The war room is not running on this bot.")
-
 // warID reads the war: the /war counters option, or a button's {war}.
 func warID(req *call) (int64, error) {
 	if v := req.Var("war"); v != "" {
@@ -292,9 +279,6 @@ func warID(req *call) (int64, error) {
 // up to 8 members who can declare on the enemy now, each with a button to
 // add them to the war room when they linked a Discord user.
 func (d *Deps) warCounters(ctx context.Context, req *call) (*bot.Response, error) {
-	if d.War == nil {
-		return nil, errWarOff
-	}
 	id, err := warID(req)
 	if err != nil {
 		return nil, err
@@ -361,9 +345,6 @@ func (d *Deps) warRoomAdd(ctx context.Context, req *call) (*bot.Response, error)
 var snowflake = regexp.MustCompile(`^[0-9]{1,20}$`)
 
 func (d *Deps) roomWith(ctx context.Context, req *call, users ...string) (*bot.Response, error) {
-	if d.War == nil {
-		return nil, errWarOff
-	}
 	id, err := warID(req)
 	if err != nil {
 		return nil, err

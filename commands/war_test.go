@@ -11,9 +11,7 @@ import (
 
 	"pnwbot/access"
 	"pnwbot/bot"
-	"pnwbot/commands"
 	"pnwbot/pnw/fakepnw"
-	"pnwbot/war"
 )
 
 const warChannel = "900000000000000001"
@@ -91,7 +89,6 @@ func TestWarCounters(t *testing.T) {
 	t.Parallel()
 	_, b := setup(t)
 	b.setUp(t)
-	b.with(func(d *commands.Deps) { d.War = war.New(war.Options{Store: b.st, Game: b.client}) })
 	b.game.AddAlliance(fakepnw.Alliance{ID: thorn, Name: "Thorn"})
 	// Alice (score 2500.5, 2 of 5 offensive wars) can declare on 3000; Bob and Carol (score 0) cannot.
 	b.game.AddNation(fakepnw.Nation{ID: aliceNation, NationName: "Aliceland", LeaderName: "Alice", AllianceID: rose, AlliancePosition: "LEADER",

@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"pnwbot/audit"
 	"pnwbot/pnw"
 	"pnwbot/pnw/stream"
 	"pnwbot/store"
@@ -73,6 +74,7 @@ type Service struct {
 	notify Notifier
 	stream *stream.Client
 	log    *slog.Logger
+	audit  audit.Log
 	m      *metrics
 
 	mu    sync.Mutex
@@ -85,6 +87,7 @@ func New(o Options) *Service {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.audit = audit.Log{Store: s.st, Logger: s.log}
 	if s.stream == nil {
 		s.state = "off (PNW_SUBSCRIPTIONS=off): the poll alone finds wars"
 	}
