@@ -2,9 +2,12 @@
 // roles (viewer < manager < admin) and system admin levels (admin <
 // super_admin), each a preset refined by per-row overrides. A front door
 // loads a caller's Perms once per request for what its route Needs
-// (load.go, the one file that reads the database) and asks Check; the
-// decisions work on Grants and Sets, never on rows. It knows nothing of
-// Discord or HTTP, so slash commands and web pages decide alike.
+// (load.go) and asks Check; the decisions work on Grants and Sets, never
+// on rows. Changes writes what decides who may do what, each change with
+// its audit row in one transaction: managers and system admins, member
+// permissions, an alliance's binding to its server and its pages, and the
+// account itself (created on first contact, its preferences). It knows
+// nothing of Discord or HTTP, so slash commands and web pages decide alike.
 package access
 
 import (
