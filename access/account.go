@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"pnwbot/audit"
 	"pnwbot/secrets"
@@ -73,4 +74,26 @@ func (c Changes) SetPreferences(ctx context.Context, u store.User, p Preferences
 		return audit.Entry{User: &u.ID, Action: "user.preferences", Resource: "user", ResourceID: strconv.FormatInt(u.ID, 10),
 			Old: PreferencesOf(u.Preferences), New: p}, err
 	})
+}
+
+// SoleAdmin refuses to delete the account of the only admin (who may
+// manage settings) of Alliances, by name: no alliance is left without one.
+type SoleAdmin struct{ Alliances []string }
+
+func (e *SoleAdmin) Error() string { return "the only admin of " + strings.Join(e.Alliances, ", ") }
+
+// DeleteAccount deletes u's account, as they asked, with every personal
+// row (store.DeleteAccount), audited user.delete without their name. A
+// *SoleAdmin refusal is audited; store.ErrNotFound when it is gone already.
+func (c Changes) DeleteAccount(ctx context.Context, u store.User) error {
+	e := audit.Entry{User: &u.ID, Action: "user.delete", Resource: "account", ResourceID: strconv.FormatInt(u.ID, 10),
+		Old: map[string]any{"linked_nation": u.PnwNationID != nil}}
+	err := c.Log.Store.DeleteAccount(ctx, u.ID, e.Params())
+	var sole *store.SoleAdminError
+	if errors.As(err, &sole) {
+		c.Log.Record(ctx, audit.Entry{User: &u.ID, Action: "user.delete", Resource: "account", ResourceID: strconv.FormatInt(u.ID, 10), Failed: true,
+			New: map[string]any{"reason": "last admin", "alliances": sole.Alliances}})
+		return &SoleAdmin{Alliances: sole.Alliances}
+	}
+	return err
 }

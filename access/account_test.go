@@ -93,3 +93,42 @@ func TestSetPreferences(t *testing.T) {
 	require.JSONEq(t, `{"private": false, "audit_reminders": true, "share_nation": false}`, string(r.OldValues))
 	require.JSONEq(t, `{"private": true, "audit_reminders": false, "share_nation": false}`, string(r.NewValues))
 }
+
+// TestDeleteAccount: the only admin of an alliance keeps their account
+// (the refusal audited); anyone else's goes, audited without their name.
+func TestDeleteAccount(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := storetest.NewDB(t)
+	c := access.Changes{Log: audit.Log{Store: st}}
+	alice, bob := newUser(t, st, "1"), newUser(t, st, "2")
+	a, err := st.AllianceUpsert(ctx, store.AllianceUpsertParams{PnwAllianceID: 7, Name: "Rose", RouteSlug: "rose"})
+	require.NoError(t, err)
+	require.NoError(t, c.Assign(ctx, bob.ID, a, alice.ID, access.Admin))
+	require.NoError(t, c.Assign(ctx, alice.ID, a, bob.ID, access.Manager))
+
+	var sole *access.SoleAdmin
+	require.ErrorAs(t, c.DeleteAccount(ctx, alice), &sole)
+	require.Equal(t, []string{"Rose"}, sole.Alliances)
+	_, err = st.UserGetByID(ctx, alice.ID)
+	require.NoError(t, err, "the account stays")
+
+	require.NoError(t, c.DeleteAccount(ctx, bob))
+	_, err = st.UserGetByID(ctx, bob.ID)
+	require.ErrorIs(t, err, store.ErrNotFound)
+	require.ErrorIs(t, c.DeleteAccount(ctx, bob), store.ErrNotFound)
+
+	rows := auditRows(t, st)
+	require.Len(t, rows, 4) // two assigns, the refusal, the deletion
+	refused, deleted := rows[2], rows[3]
+	require.Equal(t, "user.delete", refused.Action)
+	require.False(t, refused.Success)
+	require.Equal(t, alice.ID, *refused.UserID)
+	require.JSONEq(t, `{"reason": "last admin", "alliances": ["Rose"]}`, string(refused.NewValues))
+	require.Equal(t, "user.delete", deleted.Action)
+	require.True(t, deleted.Success)
+	require.Nil(t, deleted.UserID, "the deleted user is not named")
+	require.Equal(t, "account", deleted.ResourceType)
+	require.Equal(t, strconv.FormatInt(bob.ID, 10), deleted.ResourceID)
+	require.JSONEq(t, `{"linked_nation": false}`, string(deleted.OldValues))
+}

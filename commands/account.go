@@ -11,7 +11,6 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"pnwbot/access"
-	"pnwbot/audit"
 	"pnwbot/bot"
 	"pnwbot/store"
 )
@@ -92,13 +91,9 @@ func (d *Deps) deleteAccountConfirm(ctx context.Context, req *call) (*bot.Respon
 			d.Logger.WarnContext(ctx, "empty Linked Roles connection", "user_id", u.ID, "error", err)
 		}
 	}
-	e := audit.Entry{User: &u.ID, Action: "user.delete", Resource: "account", ResourceID: strconv.FormatInt(u.ID, 10),
-		Old: map[string]any{"linked_nation": u.PnwNationID != nil}}
-	err = d.Store.DeleteAccount(ctx, u.ID, e.Params())
-	var sole *store.SoleAdminError
-	if errors.As(err, &sole) {
-		d.audit(ctx, audit.Entry{User: &u.ID, Action: "user.delete", Resource: "account", ResourceID: strconv.FormatInt(u.ID, 10), Failed: true,
-			New: map[string]any{"reason": "last admin", "alliances": sole.Alliances}})
+	err = d.Access.DeleteAccount(ctx, u)
+	var sole *access.SoleAdmin
+	if errors.As(err, &sole) { // audited by DeleteAccount
 		return updated(fmt.Sprintf("You are the only admin of %s: make another manager admin first (/alliance managers role), "+
 			"or ask pnwbot's system admins. Your account stays as it is.", strings.Join(sole.Alliances, ", "))), nil
 	}
