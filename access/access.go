@@ -6,8 +6,9 @@
 // on rows. Changes writes what decides who may do what, each change with
 // its audit row in one transaction: managers and system admins, member
 // permissions, an alliance's binding to its server and its pages, and the
-// account itself (created on first contact, its preferences). It knows
-// nothing of Discord or HTTP, so slash commands and web pages decide alike.
+// account itself (made on first contact, its preferences, its deletion).
+// It knows nothing of Discord or HTTP, so slash commands and web pages
+// decide alike.
 package access
 
 import (
