@@ -59,7 +59,7 @@ func CanCounter(m, attacker pnw.Nation) string {
 	switch {
 	case m.Id == attacker.Id:
 		return IsTheAttacker
-	case m.AlliancePosition == "APPLICANT" || m.AlliancePosition == "NOALLIANCE":
+	case !m.AlliancePosition.IsMember():
 		return NotMember
 	case m.VacationModeTurns > 0:
 		return InVacation
