@@ -2,7 +2,6 @@ package site
 
 import (
 	"cmp"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -56,11 +55,7 @@ func (s *Site) me(w http.ResponseWriter, r *http.Request, u *store.User, current
 		return
 	}
 	d := meData{KeyStatus: s.opts.Keys.MemberStatus(ctx, *u).Text(func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") })}
-	var prefs struct {
-		Private bool `json:"private"`
-	}
-	_ = json.Unmarshal(u.Preferences, &prefs) // a CHECK keeps it an object
-	d.PrivateReplies = prefs.Private
+	d.PrivateReplies = access.PreferencesOf(u.Preferences).Private
 	if u.PnwNationID == nil {
 		d.NationNote = "No nation linked: use /link in Discord."
 	} else if n, err := s.opts.Game.Nation(ctx, int(*u.PnwNationID)); err != nil {

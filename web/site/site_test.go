@@ -287,6 +287,12 @@ func TestSignIn(t *testing.T) {
 	require.Contains(t, me.body, "No nation linked")
 	require.Contains(t, me.body, agent, "the session list shows the browser")
 	require.Contains(t, me.body, "Sign out everywhere")
+	require.Contains(t, me.body, "<dt>Private replies</dt><dd>off")
+
+	// The page reads /preferences as the bot does.
+	_, err = b.st.Pool.Exec(t.Context(), `UPDATE users SET preferences = '{"private": true, "unknown": 1}' WHERE discord_id = $1`, userTess)
+	require.NoError(t, err)
+	require.Contains(t, do(t, c, http.MethodGet, b.url+"/me", nil).body, "<dt>Private replies</dt><dd>on")
 
 	u, err := b.st.UserGetByDiscordID(t.Context(), userTess)
 	require.NoError(t, err)
