@@ -213,5 +213,5 @@ func (d *Deps) adminConfigAutocomplete(ctx context.Context, req *call) (*bot.Res
 
 // configChanges writes app_config for /admin config.
 func (d *Deps) configChanges() settings.Changes {
-	return settings.Changes{Log: d.log, Settings: d.Settings}
+	return settings.Changes{Log: d.AuditLog, Settings: d.Settings}
 }

@@ -25,11 +25,12 @@ type Guilds interface {
 	RemoveMemberRole(ctx context.Context, guildID, userID, roleID string) error
 }
 
-// discordGuilds is roles.Guilds over Deps.Guilds.
-type discordGuilds struct{ g Guilds }
+// RoleGuilds is roles.Guilds over the bot's REST client: the members' and
+// roles' Discord types made roles' own.
+type RoleGuilds struct{ Discord Guilds }
 
-func (g discordGuilds) Members(ctx context.Context, guildID string) ([]roles.Member, error) {
-	ms, err := g.g.GuildMembers(ctx, guildID)
+func (g RoleGuilds) Members(ctx context.Context, guildID string) ([]roles.Member, error) {
+	ms, err := g.Discord.GuildMembers(ctx, guildID)
 	out := make([]roles.Member, 0, len(ms))
 	for _, m := range ms {
 		if m.User != nil {
@@ -39,8 +40,8 @@ func (g discordGuilds) Members(ctx context.Context, guildID string) ([]roles.Mem
 	return out, err
 }
 
-func (g discordGuilds) Roles(ctx context.Context, guildID string) ([]roles.Role, error) {
-	rs, err := g.g.GuildRoles(ctx, guildID)
+func (g RoleGuilds) Roles(ctx context.Context, guildID string) ([]roles.Role, error) {
+	rs, err := g.Discord.GuildRoles(ctx, guildID)
 	out := make([]roles.Role, len(rs))
 	for i, r := range rs {
 		out[i] = roles.Role{ID: r.ID, Position: r.Position, Managed: r.Managed, Powers: powers(r.Permissions)}
@@ -48,20 +49,20 @@ func (g discordGuilds) Roles(ctx context.Context, guildID string) ([]roles.Role,
 	return out, err
 }
 
-func (g discordGuilds) Owner(ctx context.Context, guildID string) (string, error) {
-	return g.g.GuildOwner(ctx, guildID)
+func (g RoleGuilds) Owner(ctx context.Context, guildID string) (string, error) {
+	return g.Discord.GuildOwner(ctx, guildID)
 }
 
-func (g discordGuilds) BotRoles(ctx context.Context, guildID string) ([]string, error) {
-	return g.g.BotRoles(ctx, guildID)
+func (g RoleGuilds) BotRoles(ctx context.Context, guildID string) ([]string, error) {
+	return g.Discord.BotRoles(ctx, guildID)
 }
 
-func (g discordGuilds) Add(ctx context.Context, guildID, userID, roleID string) error {
-	return g.g.AddMemberRole(ctx, guildID, userID, roleID)
+func (g RoleGuilds) Add(ctx context.Context, guildID, userID, roleID string) error {
+	return g.Discord.AddMemberRole(ctx, guildID, userID, roleID)
 }
 
-func (g discordGuilds) Remove(ctx context.Context, guildID, userID, roleID string) error {
-	return g.g.RemoveMemberRole(ctx, guildID, userID, roleID)
+func (g RoleGuilds) Remove(ctx context.Context, guildID, userID, roleID string) error {
+	return g.Discord.RemoveMemberRole(ctx, guildID, userID, roleID)
 }
 
 // noGuilds is Deps.Guilds without Discord: every call answers that there

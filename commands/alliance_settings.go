@@ -153,7 +153,7 @@ func (d *Deps) auditPage(ctx context.Context, req *call, page int, userID, actio
 // auditEmbed renders one page of the audit log (audit.Log.Page), naming
 // each row's alliance when withAlliance.
 func (d *Deps) auditEmbed(ctx context.Context, title string, q audit.Query, page int, withAlliance bool) (*discordgo.MessageEmbed, bool, error) {
-	rows, more, err := d.log.Page(ctx, q, page, auditPageSize)
+	rows, more, err := d.AuditLog.Page(ctx, q, page, auditPageSize)
 	if err != nil {
 		return nil, false, err
 	}

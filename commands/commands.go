@@ -33,7 +33,9 @@ type Deps struct {
 	Settings *settings.Settings
 	// DM sends direct messages: the bot's REST client.
 	DM Messenger
-	// Guilds gives and takes server roles: the bot's REST client.
+	// Guilds gives and takes server roles: the bot's REST client, for the
+	// Roles and IA New builds when Deps has none (tests); nil answers there
+	// is no Discord.
 	Guilds Guilds
 	// Channels posts in server channels (the daily audit report, bank
 	// requests): the bot's REST client.
@@ -46,32 +48,37 @@ type Deps struct {
 	LinkedRoles LinkedRoles
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// WithdrawalCap is the most value a manager may withdraw in 24 hours;
-	// zero means the setting bank.withdrawal_cap_per_manager_per_day.
+	// WithdrawalCap is the most value a manager may withdraw in 24 hours,
+	// for the Bank New builds when Deps has none; zero means the setting
+	// bank.withdrawal_cap_per_manager_per_day.
 	WithdrawalCap float64
-	// GameKeys, Bank, Roles and IA are the domain the handlers call, built by New
-	// from the fields above; jobs and pages use them too.
+
+	// The domain the handlers call: cmd builds it once (newDomain) and the
+	// web side and the jobs get the same objects from there. New builds
+	// what is left unset from the fields above (tests do so).
 	GameKeys *keys.Keys
 	Bank     *bank.Bank
 	Roles    *roles.Roles
 	IA       *ia.Service
 	// War is the war room (alerts, counters, rooms): cmd builds it, with
-	// the game's stream, before the commands, and runs its poll; nil builds
-	// one from the fields above that only answers the commands (tests).
+	// the game's stream, and runs its poll; the one New builds only
+	// answers the commands.
 	War *war.Service
 	// Access writes who may do what (managers, system admins, member
-	// permissions), built by New.
+	// permissions).
 	Access access.Changes
+	// AuditLog is what the handlers audit themselves (denials, refusals,
+	// /admin config) and the audit pages they read.
+	AuditLog audit.Log
 
-	log     audit.Log // what the handlers audit themselves: denials, refusals
 	names   *remembered
 	notices bot.Notifier
 }
 
 // New completes d once, before anything uses it: the clock, a logger, the
-// settings read from Store and a Guilds that answers there is no Discord
-// when d has none, and the domain the handlers call (GameKeys, Bank, Roles,
-// IA), built from d's fields. Router and All only read what it built.
+// settings read from Store, and the domain fields d leaves unset, built
+// from d's other fields (a Guilds that answers there is no Discord when d
+// has none). Router and All only read what it built.
 func New(d Deps) *Deps {
 	if d.Now == nil {
 		d.Now = time.Now
@@ -86,25 +93,37 @@ func New(d Deps) *Deps {
 		d.Guilds = noGuilds{}
 	}
 	d.names = &remembered{}
-	d.log = audit.Log{Store: d.Store, Logger: d.Logger}
-	d.Access = access.Changes{Log: d.log}
+	if d.AuditLog == (audit.Log{}) {
+		d.AuditLog = audit.Log{Store: d.Store, Logger: d.Logger}
+	}
+	if d.Access == (access.Changes{}) {
+		d.Access = access.Changes{Log: d.AuditLog}
+	}
 	notices := d.Notices // durable, retried
 	if notices == nil {
 		notices = d.DM
 	}
 	d.notices = bot.Notifier{Messenger: notices, Logger: d.Logger}
-	var connections roles.Connections // none without the web side
-	if d.LinkedRoles != nil {
-		connections = d.LinkedRoles
+	if d.GameKeys == nil {
+		d.GameKeys = keys.New(keys.Options{Store: d.Store, Game: d.Game, Ring: d.Keys, Notify: d.notices, Logger: d.Logger, Now: d.Now})
 	}
-	d.GameKeys = keys.New(keys.Options{Store: d.Store, Game: d.Game, Ring: d.Keys, Notify: d.notices, Logger: d.Logger, Now: d.Now})
-	d.Roles = roles.New(roles.Options{Store: d.Store, Game: d.Game, Guilds: discordGuilds{d.Guilds}, Connections: connections, Keys: d.GameKeys, Logger: d.Logger})
-	d.Bank = bank.New(bank.Options{Store: d.Store, Game: d.Game, Keys: d.GameKeys, Settings: d.Settings, Logger: d.Logger, Now: d.Now, Cap: d.WithdrawalCap})
+	if d.Roles == nil {
+		var connections roles.Connections // none without the web side
+		if d.LinkedRoles != nil {
+			connections = d.LinkedRoles
+		}
+		d.Roles = roles.New(roles.Options{Store: d.Store, Game: d.Game, Guilds: RoleGuilds{Discord: d.Guilds}, Connections: connections, Keys: d.GameKeys, Logger: d.Logger})
+	}
+	if d.Bank == nil {
+		d.Bank = bank.New(bank.Options{Store: d.Store, Game: d.Game, Keys: d.GameKeys, Settings: d.Settings, Logger: d.Logger, Now: d.Now, Cap: d.WithdrawalCap})
+	}
 	if d.War == nil {
 		d.War = war.New(war.Options{Store: d.Store, Game: d.Game, Notifier: WarAlerts{Discord: d.Channels}, Logger: d.Logger})
 	}
-	d.IA = ia.New(ia.Options{Store: d.Store, Game: d.Game, Keys: d.GameKeys, Guild: guildIDs{d.Guilds},
-		Notifier: iaNotices{channels: d.Channels, notices: d.notices}, Logger: d.Logger, Now: d.Now})
+	if d.IA == nil {
+		d.IA = ia.New(ia.Options{Store: d.Store, Game: d.Game, Keys: d.GameKeys, Guild: IAGuild{Discord: d.Guilds},
+			Notifier: IANotices{Discord: d.Channels, Notices: d.notices}, Logger: d.Logger, Now: d.Now})
+	}
 	return &d
 }
 
@@ -157,7 +176,7 @@ func (d *Deps) ensureUser(ctx context.Context, req *call) (store.User, error) {
 
 // audit records a refusal or denial, which changes nothing else
 // (audit.Log.Record).
-func (d *Deps) audit(ctx context.Context, e audit.Entry) { d.log.Record(ctx, e) }
+func (d *Deps) audit(ctx context.Context, e audit.Entry) { d.AuditLog.Record(ctx, e) }
 
 // LinkedRoles keeps role connections in step (roles.Linked, which writes
 // with the web side's grants).

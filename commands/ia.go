@@ -86,16 +86,12 @@ func (d *Deps) iaCommand() bot.Command {
 	}
 }
 
-// Auditor reads and judges alliances' members, with the bot listing
-// servers' members for the discord rule: the web page uses it too.
-func (d *Deps) Auditor() ia.Auditor { return d.IA.Auditor }
+// IAGuild lists a server's members by id, for the audit's discord rule,
+// with the bot's REST client: ia.Guild.
+type IAGuild struct{ Discord Guilds }
 
-// guildIDs lists a server's members by id, for the discord rule, with the
-// Deps' Guilds.
-type guildIDs struct{ g Guilds }
-
-func (g guildIDs) MemberIDs(ctx context.Context, guildID string) ([]string, error) {
-	members, err := g.g.GuildMembers(ctx, guildID)
+func (g IAGuild) MemberIDs(ctx context.Context, guildID string) ([]string, error) {
+	members, err := g.Discord.GuildMembers(ctx, guildID)
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +106,7 @@ func (g guildIDs) MemberIDs(ctx context.Context, guildID string) ([]string, erro
 
 func (d *Deps) auditRulesList(ctx context.Context, req *call) (*bot.Response, error) {
 	a := req.Alliance
-	rules, err := d.Auditor().Rules(ctx, a.ID)
+	rules, err := d.IA.Auditor.Rules(ctx, a.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -248,7 +244,7 @@ func (d *Deps) auditRunView(ctx context.Context, req *call, n int, args []string
 		}
 	}
 	a := req.Alliance
-	rep, err := d.Auditor().Run(ctx, a, id, d.Now())
+	rep, err := d.IA.Auditor.Run(ctx, a, id, d.Now())
 	switch {
 	case errors.Is(err, ia.ErrNoRules):
 		return nil, bot.UserErrorf("%s has no audit rules yet: a manager adds them with /audit rules set.", a.Name)

@@ -90,14 +90,14 @@ func (d *Deps) iaRefusal(ctx context.Context, u store.User, a store.Alliance, ac
 	}
 }
 
-// iaNotices renders what the audit does and sends it with the bot:
+// IANotices renders what the audit does and sends it with the bot:
 // ia.Notifier.
-type iaNotices struct {
-	channels Channels // nil: nowhere to post
-	notices  bot.Notifier
+type IANotices struct {
+	Discord Channels // nil: nowhere to post
+	Notices bot.Notifier
 }
 
-func (n iaNotices) Report(ctx context.Context, channelID string, a store.Alliance, rep ia.Report, day time.Time) error {
+func (n IANotices) Report(ctx context.Context, channelID string, a store.Alliance, rep ia.Report, day time.Time) error {
 	msg := &bot.Response{}
 	if len(rep.Rules) == 0 {
 		msg.Content = fmt.Sprintf("Daily audit of **%s**: no rules yet. A manager adds them with /audit rules set.", a.Name)
@@ -110,7 +110,7 @@ func (n iaNotices) Report(ctx context.Context, channelID string, a store.Allianc
 	return n.post(ctx, channelID, msg)
 }
 
-func (n iaNotices) Moved(ctx context.Context, channelID string, mv ia.Move, text string, back bool) error {
+func (n IANotices) Moved(ctx context.Context, channelID string, mv ia.Move, text string, back bool) error {
 	msg := &bot.Response{Content: text}
 	if !back {
 		msg.Components = []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
@@ -120,16 +120,16 @@ func (n iaNotices) Moved(ctx context.Context, channelID string, mv ia.Move, text
 	return n.post(ctx, channelID, msg)
 }
 
-func (n iaNotices) Notify(ctx context.Context, discordID, text string) {
-	n.notices.Notify(ctx, discordID, text)
+func (n IANotices) Notify(ctx context.Context, discordID, text string) {
+	n.Notices.Notify(ctx, discordID, text)
 }
 
 // post posts msg, pinging nobody.
-func (n iaNotices) post(ctx context.Context, channelID string, msg *bot.Response) error {
-	if n.channels == nil {
+func (n IANotices) post(ctx context.Context, channelID string, msg *bot.Response) error {
+	if n.Discord == nil {
 		return errors.New("no Discord to post in")
 	}
-	_, err := n.channels.SendChannelMessage(ctx, channelID, msg, nil, nil)
+	_, err := n.Discord.SendChannelMessage(ctx, channelID, msg, nil, nil)
 	return err
 }
 

@@ -19,9 +19,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
 
+	"pnwbot/access"
+	"pnwbot/audit"
+	"pnwbot/bank"
 	"pnwbot/bot"
 	"pnwbot/commands"
 	"pnwbot/config"
+	"pnwbot/ia"
 	"pnwbot/jobs"
 	"pnwbot/keys"
 	"pnwbot/pnw"
@@ -76,7 +80,7 @@ type app struct {
 	metrics         *http.Server // METRICS_ADDR: /metrics
 	metricsListener net.Listener
 	keys            *secrets.Keyring
-	gameKeys        *keys.Keys   // commands.New's, the one the site also gets: the demo links its members with it
+	gameKeys        *keys.Keys   // newDomain's, the one the commands and the site also get: the demo links its members with it
 	jobsDB          *store.Store // river's own pool
 	jobs            *jobs.Runner
 	site            *site.Site // nil when the web side is off
@@ -105,12 +109,13 @@ const connectTimeout = 15 * time.Second
 // start builds pnwbot in one pass, one step per subsystem, each from what
 // the steps before it built: the database (applying pending migrations),
 // the storage backends (Redis keys under prefix), the game client, the
-// keyring, Discord's REST client, the commands, the bot, the web side, the
-// job queue and the HTTP servers; then it connects the bot and starts the
-// queue. front, when set, is put in front of the HTTP server's handler (the
-// demo's page), given the store. On error it
-// closes what it opened, and the error says what failed and what to do, on
-// one line.
+// keyring, Discord's REST client, the war room, the Linked Roles
+// connections, the domain (keys, roles, bank, ia, access, the audit log),
+// the commands, the bot, the web side, the job queue and the HTTP servers;
+// then it connects the bot and starts the queue. front, when set, is put in
+// front of the HTTP server's handler (the demo's page), given the store. On
+// error it closes what it opened, and the error says what failed and what
+// to do, on one line.
 func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix string, front func(*store.Store, http.Handler) http.Handler) (_ *app, err error) {
 	a := &app{logger: logger, reg: prometheus.NewRegistry()}
 	defer func() {
@@ -152,30 +157,24 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 	if err != nil {
 		return nil, err
 	}
-	in := commands.Deps{Store: a.st, Game: a.game, Keys: a.keys, Logger: logger, Settings: cfgs, War: a.war,
-		DM: rest, Guilds: rest, Channels: rest, Notices: notices}
+	dom := a.newDomain(cfg, cfgs, rest, notices, linked)
+	if err = dom.access.BootstrapSuperAdmins(ctx, cfg.SuperAdminDiscordIDs); err != nil {
+		return nil, err
+	}
+	in := commands.Deps{Store: a.st, Game: a.game, Keys: a.keys, Logger: logger, Settings: cfgs,
+		DM: rest, Channels: rest, Notices: notices,
+		GameKeys: dom.keys, Bank: dom.bank, Roles: dom.roles, IA: dom.ia, War: a.war, Access: dom.access, AuditLog: dom.log}
 	if linked != nil {
 		in.LinkedRoles = linked
 	}
 	deps := commands.New(in)
-	a.gameKeys = deps.GameKeys
-	if cfg.PNWSubscriptions {
-		a.followBank = func(ctx context.Context) {
-			deps.Bank.Follow(ctx, func(key string) *stream.Client {
-				return stream.New(stream.Options{SubscriptionsURL: cfg.PNWSubscriptionsURL, SocketURL: cfg.PNWSocketURL, APIKey: key, Logger: a.logger})
-			})
-		}
-	}
-	if err = deps.Access.BootstrapSuperAdmins(ctx, cfg.SuperAdminDiscordIDs); err != nil {
-		return nil, err
-	}
 	if err = a.newBot(cfg, rest, deps.Router(), backends); err != nil {
 		return nil, err
 	}
-	if err = a.newSite(cfg, oauth, linked, deps, backends); err != nil {
+	if err = a.newSite(cfg, oauth, linked, dom, backends); err != nil {
 		return nil, err
 	}
-	if err = a.newJobs(cfgs, rest, deps, linked); err != nil {
+	if err = a.newJobs(cfgs, rest, dom, linked); err != nil {
 		return nil, err
 	}
 	if err = a.newServers(cfg, front); err != nil {
@@ -340,6 +339,53 @@ func (a *app) newWar(cfg *config.Config, rest *bot.REST) {
 		Logger: a.logger, Registerer: a.reg})
 }
 
+// domain is the floor the three front doors call, built once by newDomain:
+// the commands, the web side, the jobs and the demo get these, one of each.
+type domain struct {
+	log    audit.Log
+	access access.Changes
+	keys   *keys.Keys
+	roles  *roles.Roles
+	bank   *bank.Bank
+	ia     *ia.Service
+}
+
+// newDomain builds the domain on the store, the game, the keyring, the
+// settings and Discord's REST client: keys tell the owner of a revoked key
+// through the durable notices, roles keep the Linked Roles connections
+// (linked; nil when the web side is off) in step with each alliance's
+// members. The demo links its members with these keys; with
+// PNW_SUBSCRIPTIONS on, the bank follows the alliances' bank record
+// streams once serve runs.
+func (a *app) newDomain(cfg *config.Config, cfgs *settings.Settings, rest *bot.REST, notices *jobs.Notices, linked *roles.Linked) domain {
+	auditLog := audit.Log{Store: a.st, Logger: a.logger}
+	notify := bot.Notifier{Messenger: notices, Logger: a.logger}
+	gameKeys := keys.New(keys.Options{Store: a.st, Game: a.game, Ring: a.keys, Notify: notify, Logger: a.logger})
+	var connections roles.Connections // none without the web side
+	if linked != nil {
+		connections = linked
+	}
+	d := domain{
+		log:    auditLog,
+		access: access.Changes{Log: auditLog},
+		keys:   gameKeys,
+		roles: roles.New(roles.Options{Store: a.st, Game: a.game, Guilds: commands.RoleGuilds{Discord: rest}, Connections: connections,
+			Keys: gameKeys, Logger: a.logger}),
+		bank: bank.New(bank.Options{Store: a.st, Game: a.game, Keys: gameKeys, Settings: cfgs, Logger: a.logger}),
+		ia: ia.New(ia.Options{Store: a.st, Game: a.game, Keys: gameKeys, Guild: commands.IAGuild{Discord: rest},
+			Notifier: commands.IANotices{Discord: rest, Notices: notify}, Logger: a.logger}),
+	}
+	a.gameKeys = d.keys
+	if cfg.PNWSubscriptions {
+		a.followBank = func(ctx context.Context) {
+			d.bank.Follow(ctx, func(key string) *stream.Client {
+				return stream.New(stream.Options{SubscriptionsURL: cfg.PNWSubscriptionsURL, SocketURL: cfg.PNWSocketURL, APIKey: key, Logger: a.logger})
+			})
+		}
+	}
+	return d
+}
+
 // newBot builds the bot serving router, not connected yet.
 func (a *app) newBot(cfg *config.Config, rest *bot.REST, router *bot.Router, b backends) error {
 	shards := cfg.DiscordShardCount
@@ -381,13 +427,13 @@ func (a *app) newLinkedRoles(cfg *config.Config, rest *bot.REST) (*site.OAuth, *
 }
 
 // newSite builds the web side when it is configured.
-func (a *app) newSite(cfg *config.Config, oauth *site.OAuth, linked *roles.Linked, deps *commands.Deps, b backends) error {
+func (a *app) newSite(cfg *config.Config, oauth *site.OAuth, linked *roles.Linked, dom domain, b backends) error {
 	if !cfg.WebEnabled() {
 		return nil
 	}
 	var err error
 	a.site, err = site.New(site.Options{
-		Store: a.st, Sessions: b.sessions, Game: a.game, Keys: deps.GameKeys, Bank: deps.Bank, Audit: deps.Auditor(),
+		Store: a.st, Sessions: b.sessions, Game: a.game, Keys: dom.keys, Bank: dom.bank, Audit: dom.ia.Auditor,
 		OAuth: oauth, Linked: linked, Requests: b.web, Once: b.once, TrustedProxies: cfg.TrustedProxies, Registerer: a.reg,
 		PublicURL: cfg.PublicURL, Logger: a.logger,
 	})
@@ -402,15 +448,15 @@ func period(cfgs *settings.Settings, k settings.Key) func() time.Duration {
 
 // newJobs builds the job queue's runner: the periodic passes and the
 // notices' delivery.
-func (a *app) newJobs(cfgs *settings.Settings, rest *bot.REST, deps *commands.Deps, linked *roles.Linked) error {
+func (a *app) newJobs(cfgs *settings.Settings, rest *bot.REST, dom domain, linked *roles.Linked) error {
 	passes := []jobs.Pass{
 		{Name: "retention", Every: period(cfgs, settings.RetentionInterval), Run: func(ctx context.Context) (any, error) { return a.st.Prune(ctx, time.Now()) }},
-		{Name: "key_check", Every: period(cfgs, settings.KeyVerificationInterval), Run: func(ctx context.Context) (any, error) { return deps.GameKeys.Verify(ctx) }},
-		{Name: "withdrawals_settle", Every: period(cfgs, settings.SettleInterval), Run: func(ctx context.Context) (any, error) { return deps.Bank.Settle(ctx) }},
-		{Name: "role_sync", Every: period(cfgs, settings.RoleSyncInterval), Run: func(ctx context.Context) (any, error) { return deps.Roles.SyncAll(ctx) }},
+		{Name: "key_check", Every: period(cfgs, settings.KeyVerificationInterval), Run: func(ctx context.Context) (any, error) { return dom.keys.Verify(ctx) }},
+		{Name: "withdrawals_settle", Every: period(cfgs, settings.SettleInterval), Run: func(ctx context.Context) (any, error) { return dom.bank.Settle(ctx) }},
+		{Name: "role_sync", Every: period(cfgs, settings.RoleSyncInterval), Run: func(ctx context.Context) (any, error) { return dom.roles.SyncAll(ctx) }},
 		{Name: "war_poll", Every: period(cfgs, settings.WarPollInterval), Run: func(ctx context.Context) (any, error) { return a.war.Poll(ctx) }},
-		{Name: "audit", Every: period(cfgs, settings.AuditInterval), Run: func(ctx context.Context) (any, error) { return deps.IA.Pass(ctx) }},
-		{Name: "bank_ingest", Every: period(cfgs, settings.BankIngestInterval), Run: func(ctx context.Context) (any, error) { return deps.Bank.Ingest(ctx) }},
+		{Name: "audit", Every: period(cfgs, settings.AuditInterval), Run: func(ctx context.Context) (any, error) { return dom.ia.Pass(ctx) }},
+		{Name: "bank_ingest", Every: period(cfgs, settings.BankIngestInterval), Run: func(ctx context.Context) (any, error) { return dom.bank.Ingest(ctx) }},
 	}
 	if linked != nil {
 		passes = append(passes, jobs.Pass{Name: "linked_roles", Every: period(cfgs, settings.LinkedRolesInterval),
