@@ -72,11 +72,16 @@ type Member struct {
 	NationName string
 }
 
-// Ask records a member's request to the bankers: amounts checked as a
-// withdrawal's, a reason, a due date for a loan (today or later); a
+// AskRequest records a member's request to the bankers: amounts checked
+// as a withdrawal's, a reason, a due date for a loan (today or later); a
 // withdraw request may not exceed the member's balance. Audited as
-// bank.request. interactionID is the Discord interaction that asks: asked
-// again (a replay), it records nothing more and answers Repeated.
+// bank.request. It returns the request for the caller to post in the bank
+// channel, then to call Posted, or NotPosted when the post failed: the
+// request is posted once. interactionID is the Discord interaction that
+// asks: asked again (a replay), it records nothing more; it answers
+// Repeated when the request is posted or being posted, and otherwise (the
+// first run stopped before its post, or its post failed) returns the
+// request to post, as to the first run.
 func (b *Bank) AskRequest(ctx context.Context, m Member, interactionID string, kind string, a pnw.Amounts, reason string, due time.Time) (store.BankRequest, error) {
 	if _, ok := requestTags[kind]; !ok {
 		return store.BankRequest{}, &Invalid{"A request is a withdraw, a grant or a loan. Nothing was asked."}
@@ -109,6 +114,7 @@ func (b *Bank) AskRequest(ctx context.Context, m Member, interactionID string, k
 		dueDay = &due
 	}
 	var r store.BankRequest
+	recorded := errors.New("recorded before") // rolls back: nothing to write, nothing to audit
 	err = b.audit.Change(ctx, func(q *store.Queries) (audit.Entry, error) {
 		r, err = q.BankRequestCreate(ctx, store.BankRequestCreateParams{AllianceID: m.Alliance.ID, UserID: &m.User.ID, NationID: m.NationID,
 			NationName: m.NationName, Kind: kind, Amounts: raw, Reason: reason, Due: dueDay, InteractionID: interactionID})
@@ -116,17 +122,43 @@ func (b *Bank) AskRequest(ctx context.Context, m Member, interactionID string, k
 			if r, err = q.BankRequestGetByInteraction(ctx, interactionID); err != nil {
 				return audit.Entry{}, err
 			}
-			return audit.Entry{}, &Repeated{fmt.Sprintf("Request #%d is already recorded: this was the same interaction again. Nothing more was asked.", r.ID)}
+			return audit.Entry{}, recorded
 		}
 		if err != nil {
 			return audit.Entry{}, err
 		}
 		return requestEntry(r, &m.User.ID, "", RequestPending, map[string]any{"kind": kind, "amounts": json.RawMessage(raw), "reason": reason}), nil
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, recorded) {
 		return r, fmt.Errorf("create request: %w", err)
 	}
-	return r, nil
+	// Claimed after the insert commits, so that a run that stops before its
+	// post leaves the request to a replay; a run that stops while posting
+	// leaves it claimed for a minute (BankRequestClaimPost).
+	claimed, err := b.store.BankRequestClaimPost(ctx, r.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return r, &Repeated{fmt.Sprintf("Request #%d is already recorded: this was the same interaction again. Nothing more was asked.", r.ID)}
+	} else if err != nil {
+		return r, fmt.Errorf("claim request post: %w", err)
+	}
+	return claimed, nil
+}
+
+// Posted records where the caller of AskRequest posted the request.
+func (b *Bank) Posted(ctx context.Context, id int64, channelID, messageID string) error {
+	if err := b.store.BankRequestSetMessage(ctx, store.BankRequestSetMessageParams{ID: id, ChannelID: &channelID, MessageID: &messageID}); err != nil {
+		return fmt.Errorf("request message: %w", err)
+	}
+	return nil
+}
+
+// NotPosted says the post of the caller of AskRequest failed: a replay of
+// the request's interaction posts it.
+func (b *Bank) NotPosted(ctx context.Context, id int64) error {
+	if err := b.store.BankRequestUnclaimPost(ctx, id); err != nil {
+		return fmt.Errorf("request not posted: %w", err)
+	}
+	return nil
 }
 
 // withinBalance refuses amounts above what the nation may still withdraw:

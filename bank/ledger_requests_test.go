@@ -227,6 +227,70 @@ func TestRequests(t *testing.T) {
 		require.Equal(t, []string{"#deposit request 1: one"}, b.sentTo(t))
 	})
 
+	t.Run("asked again, a request its first run did not post is posted once", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, pnw.Options{})
+		m := b.member(t, 0)
+		id := interaction()
+		first, err := b.bank.AskRequest(ctx, m, id, bank.RequestGrant, money(10), "one", time.Time{})
+		require.NoError(t, err)
+		require.NoError(t, b.bank.NotPosted(ctx, first.ID), "its post failed")
+
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		var toPost []store.BankRequest
+		repeats := 0
+		for range 4 {
+			wg.Go(func() {
+				r, err := b.bank.AskRequest(ctx, m, id, bank.RequestGrant, money(10), "one", time.Time{})
+				mu.Lock()
+				defer mu.Unlock()
+				var repeated *bank.Repeated
+				switch {
+				case err == nil:
+					toPost = append(toPost, r)
+				case errors.As(err, &repeated):
+					repeats++
+				default:
+					t.Errorf("ask again: %v", err)
+				}
+			})
+		}
+		wg.Wait()
+		require.Len(t, toPost, 1, "one replay posts it")
+		require.Equal(t, first.ID, toPost[0].ID)
+		require.Equal(t, 3, repeats)
+
+		require.NoError(t, b.bank.Posted(ctx, first.ID, "400", "500"))
+		_, err = b.bank.AskRequest(ctx, m, id, bank.RequestGrant, money(10), "one", time.Time{})
+		var repeated *bank.Repeated
+		require.ErrorAs(t, err, &repeated, "posted, it is not posted again")
+		got, err := b.st.BankRequestGet(ctx, first.ID)
+		require.NoError(t, err)
+		require.Equal(t, "500", *got.MessageID)
+		require.Equal(t, "400", *got.ChannelID)
+		var n int
+		require.NoError(t, b.st.Pool.QueryRow(ctx, `SELECT count(*) FROM audit_logs WHERE action = 'bank.request_pending'`).Scan(&n))
+		require.Equal(t, 1, n)
+	})
+
+	t.Run("a post its caller left a minute ago is taken over", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, pnw.Options{})
+		m := b.member(t, 0)
+		id := interaction()
+		r, err := b.bank.AskRequest(ctx, m, id, bank.RequestGrant, money(10), "one", time.Time{})
+		require.NoError(t, err)
+		_, err = b.bank.AskRequest(ctx, m, id, bank.RequestGrant, money(10), "one", time.Time{})
+		var repeated *bank.Repeated
+		require.ErrorAs(t, err, &repeated, "its first run is posting it")
+		_, err = b.st.Pool.Exec(ctx, `UPDATE bank_requests SET updated_at = now() - interval '61 seconds' WHERE id = $1`, r.ID)
+		require.NoError(t, err)
+		again, err := b.bank.AskRequest(ctx, m, id, bank.RequestGrant, money(10), "one", time.Time{})
+		require.NoError(t, err, "the first run stopped while posting")
+		require.Equal(t, r.ID, again.ID)
+	})
+
 	t.Run("bad requests change nothing", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t, pnw.Options{})

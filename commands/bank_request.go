@@ -68,7 +68,8 @@ func (d *Deps) requestRoutes() []route {
 }
 
 // bankRequest records a member's request and posts it in the bank channel
-// for the bankers.
+// for the bankers, once: a replay of the interaction posts it only when no
+// run did (bank.AskRequest).
 func (d *Deps) bankRequest(ctx context.Context, req *call) (*bot.Response, error) {
 	var o struct {
 		Kind   string `discord:"kind"`
@@ -111,12 +112,17 @@ func (d *Deps) bankRequest(ctx context.Context, req *call) (*bot.Response, error
 		discordgo.Button{Label: "Approve", Style: discordgo.SuccessButton, CustomID: bot.CustomID(routeRequestApprove, id)},
 		discordgo.Button{Label: "Deny", Style: discordgo.SecondaryButton, CustomID: bot.CustomID(routeRequestDeny, id)},
 	}}}
+	// Past the interaction's deadline too (a post that timed out ends ctx):
+	// the claim on the post is given back, or what was posted recorded.
 	messageID, err := d.Channels.SendChannelMessage(ctx, channel, msg, nil, nil)
 	if err != nil {
 		d.Logger.WarnContext(ctx, "bank request not posted", "request_id", r.ID, "error", err)
+		if err := d.Bank.NotPosted(context.WithoutCancel(ctx), r.ID); err != nil {
+			d.Logger.ErrorContext(ctx, "bank request left claimed", "request_id", r.ID, "error", err)
+		}
 		return nil, bot.UserErrorf("Your request #%d is recorded, but the bot could not post it in <#%s>: tell a banker (the bot needs to see that channel and send messages there).", r.ID, channel)
 	}
-	if err := d.Store.BankRequestSetMessage(ctx, store.BankRequestSetMessageParams{ID: r.ID, ChannelID: &channel, MessageID: &messageID}); err != nil {
+	if err := d.Bank.Posted(context.WithoutCancel(ctx), r.ID, channel, messageID); err != nil {
 		d.Logger.WarnContext(ctx, "bank request message", "request_id", r.ID, "error", err)
 	}
 	return &bot.Response{Ephemeral: true, Content: fmt.Sprintf("Request #%d is posted in <#%s>: you get a direct message when a banker decides.", r.ID, channel)}, nil

@@ -3,6 +3,7 @@ package commands_test
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/bwmarrin/discordgo"
@@ -112,6 +113,95 @@ func TestBankRequest(t *testing.T) {
 	_, err = b.router.Serve(context.Background(), i)
 	require.ErrorContains(t, err, "Request #2 is already recorded")
 	require.Len(t, posted.all(), 2, "the first request and this one, once")
+}
+
+// heldPost holds the first post until release is closed, so that another
+// handler runs while the first posts.
+type heldPost struct {
+	commands.Channels
+	held             atomic.Bool
+	posting, release chan struct{}
+}
+
+func (h *heldPost) SendChannelMessage(ctx context.Context, channelID string, msg *bot.Response, users, roles []string) (string, error) {
+	if h.held.CompareAndSwap(false, true) {
+		close(h.posting)
+		<-h.release
+	}
+	return h.Channels.SendChannelMessage(ctx, channelID, msg, users, roles)
+}
+
+// A first run that recorded the request but did not post it (here its post
+// failed: the bot could not see the bank channel yet) leaves the post to a
+// replay of its interaction.
+func TestBankRequestPostedOnReplay(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	notPosted := func(t *testing.T) (*testBundle, *fakediscord.Fake, *bot.REST, *discordgo.Interaction) {
+		b, a := banker(t, pnw.Options{})
+		fake, rest := b.fakeDiscord(t)
+		b.with(func(d *commands.Deps) { d.Channels = rest })
+		_, err := b.deps.Bank.SetChannel(ctx, a, b.user(t, aliceID).ID, bankChannel)
+		require.NoError(t, err)
+		i := commandIn(bobID, "/bank/request", fakediscord.Option("kind", "grant"), fakediscord.Option("reason", "war chest"),
+			fakediscord.Option("money", 1000.0))
+		_, err = b.router.Serve(ctx, i)
+		require.ErrorContains(t, err, "Your request #1 is recorded, but the bot could not post it")
+		require.Empty(t, fake.ChannelMessages(bankChannel))
+		fake.AddChannel(guild, bankChannel, "bank")
+		return b, fake, rest, i
+	}
+	posted := func(t *testing.T, b *testBundle, fake *fakediscord.Fake) {
+		msgs := fake.ChannelMessages(bankChannel)
+		require.Len(t, msgs, 1)
+		require.Contains(t, embedText(msgs[0].Embeds[0]), "Request #1: grant for Bobistan")
+		r, err := b.st.BankRequestGet(ctx, 1)
+		require.NoError(t, err)
+		require.NotNil(t, r.MessageID)
+		require.Equal(t, msgs[0].ID, *r.MessageID)
+	}
+
+	t.Run("the same interaction again posts it, once", func(t *testing.T) {
+		t.Parallel()
+		b, fake, _, i := notPosted(t)
+		resp, err := b.router.Serve(ctx, i)
+		require.NoError(t, err)
+		require.Contains(t, resp.Content, "Request #1 is posted in <#"+bankChannel+">")
+		posted(t, b, fake)
+
+		_, err = b.router.Serve(ctx, i)
+		require.ErrorContains(t, err, "Request #1 is already recorded")
+		posted(t, b, fake)
+	})
+
+	t.Run("two replays at once post it once", func(t *testing.T) {
+		t.Parallel()
+		b, fake, rest, i := notPosted(t)
+		held := &heldPost{Channels: rest, posting: make(chan struct{}), release: make(chan struct{})}
+		b.with(func(d *commands.Deps) { d.Channels = held })
+		type answer struct {
+			resp *bot.Response
+			err  error
+		}
+		first := make(chan answer, 1)
+		go func() {
+			resp, err := b.router.Serve(ctx, i)
+			first <- answer{resp, err}
+		}()
+		select {
+		case <-held.posting:
+		case a := <-first:
+			close(held.release)
+			t.Fatalf("the first replay did not post: %v", a.err)
+		}
+		_, err := b.router.Serve(ctx, i)
+		require.ErrorContains(t, err, "Request #1 is already recorded", "the first replay is posting it")
+		close(held.release)
+		a := <-first
+		require.NoError(t, a.err)
+		require.Contains(t, a.resp.Content, "Request #1 is posted in <#"+bankChannel+">")
+		posted(t, b, fake)
+	})
 }
 
 func TestBankRequestDenied(t *testing.T) {

@@ -11,9 +11,27 @@ SELECT * FROM bank_requests WHERE interaction_id = @interaction_id::text;
 -- name: BankRequestGet :one
 SELECT * FROM bank_requests WHERE id = @id;
 
+-- name: BankRequestClaimPost :one
+-- The one caller that posts a pending request in the bank channel: its
+-- message_id is '' while that caller posts, until BankRequestSetMessage or
+-- BankRequestUnclaimPost. A claim a minute old is taken over: its caller
+-- stopped while posting (the REST client gives up on a post after 20 s).
+-- No row when the request is posted, being posted, or decided.
+UPDATE bank_requests SET message_id = '', updated_at = now()
+WHERE id = @id AND state = 'pending'
+  AND (message_id IS NULL OR message_id = '' AND updated_at < now() - interval '1 minute')
+RETURNING *;
+
 -- name: BankRequestSetMessage :exec
--- Where the request was posted for the bankers.
-UPDATE bank_requests SET channel_id = @channel_id, message_id = @message_id, updated_at = now() WHERE id = @id;
+-- Where the request was posted for the bankers, by the caller that claimed
+-- its post.
+UPDATE bank_requests SET channel_id = @channel_id, message_id = @message_id, updated_at = now()
+WHERE id = @id AND message_id = '';
+
+-- name: BankRequestUnclaimPost :exec
+-- A post that failed: the request is not posted, and a replay of its
+-- interaction may post it.
+UPDATE bank_requests SET message_id = NULL, updated_at = now() WHERE id = @id AND message_id = '';
 
 -- name: BankRequestDecide :one
 -- The one way out of pending: a request is approved or denied once, by

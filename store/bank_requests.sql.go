@@ -11,6 +11,43 @@ import (
 	"time"
 )
 
+const bankRequestClaimPost = `-- name: BankRequestClaimPost :one
+UPDATE bank_requests SET message_id = '', updated_at = now()
+WHERE id = $1 AND state = 'pending'
+  AND (message_id IS NULL OR message_id = '' AND updated_at < now() - interval '1 minute')
+RETURNING id, alliance_id, user_id, nation_id, nation_name, kind, amounts, reason, due, state, decided_by, withdrawal_id, channel_id, message_id, created_at, updated_at, interaction_id
+`
+
+// The one caller that posts a pending request in the bank channel: its
+// message_id is ” while that caller posts, until BankRequestSetMessage or
+// BankRequestUnclaimPost. A claim a minute old is taken over: its caller
+// stopped while posting (the REST client gives up on a post after 20 s).
+// No row when the request is posted, being posted, or decided.
+func (q *Queries) BankRequestClaimPost(ctx context.Context, id int64) (BankRequest, error) {
+	row := q.db.QueryRow(ctx, bankRequestClaimPost, id)
+	var i BankRequest
+	err := row.Scan(
+		&i.ID,
+		&i.AllianceID,
+		&i.UserID,
+		&i.NationID,
+		&i.NationName,
+		&i.Kind,
+		&i.Amounts,
+		&i.Reason,
+		&i.Due,
+		&i.State,
+		&i.DecidedBy,
+		&i.WithdrawalID,
+		&i.ChannelID,
+		&i.MessageID,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.InteractionID,
+	)
+	return i, err
+}
+
 const bankRequestCreate = `-- name: BankRequestCreate :one
 INSERT INTO bank_requests (alliance_id, user_id, nation_id, nation_name, kind, amounts, reason, due, interaction_id)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text)
@@ -275,7 +312,8 @@ func (q *Queries) BankRequestReopen(ctx context.Context, id int64) (BankRequest,
 }
 
 const bankRequestSetMessage = `-- name: BankRequestSetMessage :exec
-UPDATE bank_requests SET channel_id = $1, message_id = $2, updated_at = now() WHERE id = $3
+UPDATE bank_requests SET channel_id = $1, message_id = $2, updated_at = now()
+WHERE id = $3 AND message_id = ''
 `
 
 type BankRequestSetMessageParams struct {
@@ -284,7 +322,8 @@ type BankRequestSetMessageParams struct {
 	ID        int64   `json:"id"`
 }
 
-// Where the request was posted for the bankers.
+// Where the request was posted for the bankers, by the caller that claimed
+// its post.
 func (q *Queries) BankRequestSetMessage(ctx context.Context, arg BankRequestSetMessageParams) error {
 	_, err := q.db.Exec(ctx, bankRequestSetMessage, arg.ChannelID, arg.MessageID, arg.ID)
 	return err
@@ -323,4 +362,15 @@ func (q *Queries) BankRequestSetWithdrawal(ctx context.Context, arg BankRequestS
 		&i.InteractionID,
 	)
 	return i, err
+}
+
+const bankRequestUnclaimPost = `-- name: BankRequestUnclaimPost :exec
+UPDATE bank_requests SET message_id = NULL, updated_at = now() WHERE id = $1 AND message_id = ''
+`
+
+// A post that failed: the request is not posted, and a replay of its
+// interaction may post it.
+func (q *Queries) BankRequestUnclaimPost(ctx context.Context, id int64) error {
+	_, err := q.db.Exec(ctx, bankRequestUnclaimPost, id)
+	return err
 }
