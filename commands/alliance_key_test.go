@@ -12,7 +12,6 @@ import (
 
 	"pnwbot/bot"
 	"pnwbot/bot/fakediscord"
-	"pnwbot/commands"
 	"pnwbot/pnw"
 	"pnwbot/pnw/fakepnw"
 	"pnwbot/secrets"
@@ -29,7 +28,7 @@ type discord struct {
 func (b *testBundle) onDiscord(t *testing.T) discord {
 	t.Helper()
 	fake, rest := b.fakeDiscord(t)
-	b.with(func(d *commands.Deps) { d.DM = rest })
+	b.with(func(d *wiring) { d.DM = rest })
 	bt, err := bot.New(bot.Options{REST: rest, Router: b.router, NoReconnect: true})
 	require.NoError(t, err)
 	require.NoError(t, bt.Start(t.Context()))
@@ -135,7 +134,7 @@ func TestAllianceKey(t *testing.T) {
 		// Sealed under another master key: the status says so, and
 		// actions with it are refused plainly and audited.
 		b, a := banker(t, pnw.Options{})
-		b.with(func(d *commands.Deps) { d.DM = &dmRecorder{} })
+		b.with(func(d *wiring) { d.DM = &dmRecorder{} })
 		b.sealAllianceKey(t, strangerKeyring(t), a, aliceID, aliceKey, "alliance_view_bank", "alliance_withdraw_bank")
 		resp, err := b.command(t, aliceID, "/alliance/key")
 		require.NoError(t, err)

@@ -65,23 +65,6 @@ func (g RoleGuilds) Remove(ctx context.Context, guildID, userID, roleID string) 
 	return g.Discord.RemoveMemberRole(ctx, guildID, userID, roleID)
 }
 
-// noGuilds is Deps.Guilds without Discord: every call answers that there
-// is no Discord guild access.
-type noGuilds struct{}
-
-var errNoGuilds = errors.New("no Discord guild access")
-
-func (noGuilds) GuildMembers(context.Context, string) ([]*discordgo.Member, error) {
-	return nil, errNoGuilds
-}
-func (noGuilds) GuildRoles(context.Context, string) ([]*discordgo.Role, error) {
-	return nil, errNoGuilds
-}
-func (noGuilds) GuildOwner(context.Context, string) (string, error)             { return "", errNoGuilds }
-func (noGuilds) BotRoles(context.Context, string) ([]string, error)             { return nil, errNoGuilds }
-func (noGuilds) AddMemberRole(context.Context, string, string, string) error    { return errNoGuilds }
-func (noGuilds) RemoveMemberRole(context.Context, string, string, string) error { return errNoGuilds }
-
 // powerful are the Discord permissions a role that follows the game may not
 // carry: the bot gives such roles to whoever the game says, so they would
 // hand out Discord-side power the server's own admins never gave.

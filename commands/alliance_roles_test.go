@@ -11,7 +11,6 @@ import (
 	"pnwbot/access"
 	"pnwbot/bot"
 	"pnwbot/bot/fakediscord"
-	"pnwbot/commands"
 	"pnwbot/pnw/fakepnw"
 	"pnwbot/store"
 )
@@ -30,7 +29,7 @@ const (
 func (b *testBundle) rolesOnDiscord(t *testing.T) *fakediscord.Fake {
 	t.Helper()
 	fake, rest := b.fakeDiscord(t)
-	b.with(func(d *commands.Deps) { d.Guilds = rest })
+	b.with(func(d *wiring) { d.Guilds = rest })
 	fake.AddRole(guild, guild, "@everyone", 0)
 	fake.AddRole(guild, memberRole, "Rose", 2)
 	fake.AddRole(guild, officerRole, "Rose government", 3)

@@ -132,7 +132,7 @@ func TestAllianceMembers(t *testing.T) {
 	// And three queries: the caller, the server's alliance with the
 	// caller's manager row there, the page's linked users.
 	counted, queries := storetest.Counted(t, b.st)
-	b.router = commands.New(commands.Deps{Store: counted, Game: b.client, Keys: b.keys}).Router()
+	b.router = build(wiring{Deps: commands.Deps{Store: counted, Game: b.client, Keys: b.keys}}).Router()
 	_, err = members()
 	require.NoError(t, err)
 	require.EqualValues(t, 3, queries.N())
@@ -206,7 +206,7 @@ func TestAllianceBank(t *testing.T) {
 		t.Parallel()
 		b, rows, _ := twoAlliances(t)
 		dms := &dmRecorder{}
-		b.with(func(d *commands.Deps) { d.DM = dms })
+		b.with(func(d *wiring) { d.DM = dms })
 		b.manage(t, rows, carolID, "manager", nil)
 		b.linkAllianceKey(t, rows, carolID, "revokedkey0000000000", "alliance_view_bank")             // the game does not know it
 		b.game.AddNation(fakepnw.Nation{ID: aliceNation, NationName: "Aliceland", AllianceID: thorn}) // Alice's key can no longer see Rose's bank

@@ -56,7 +56,7 @@ func (b *testBundle) restart(t *testing.T, opts pnw.Options) {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = game.Close(context.Background()) })
 	b.client = game
-	b.with(func(d *commands.Deps) { d.Game = game })
+	b.with(func(d *wiring) { d.Game = game })
 }
 
 // command runs a slash command (a path such as /alliance/withdraw) as user
@@ -176,7 +176,7 @@ func TestAllianceWithdraw(t *testing.T) {
 		b, _ := banker(t, pnw.Options{})
 		confirm, _ := b.asked(t, money(100))
 		counted, queries := storetest.Counted(t, b.st)
-		b.with(func(d *commands.Deps) { d.Store = counted })
+		b.with(func(d *wiring) { d.Store = counted })
 		resp, err := b.click(t, confirm)
 		require.NoError(t, err)
 		require.Contains(t, resp.Embeds[0].Description, "Sent")
@@ -258,7 +258,7 @@ func TestAllianceWithdraw(t *testing.T) {
 		pool, err := pgxpool.NewWithConfig(ctx, cfg)
 		require.NoError(t, err)
 		t.Cleanup(pool.Close)
-		b.deps = commands.New(commands.Deps{Store: store.Wrap(pool), Game: b.client, Keys: b.keys, Now: func() time.Time { return b.now }})
+		b.deps = build(wiring{Deps: commands.Deps{Store: store.Wrap(pool), Game: b.client, Keys: b.keys, Now: func() time.Time { return b.now }}})
 		b.router = b.deps.Router()
 		_, err = b.click(t, second)
 		require.ErrorContains(t, err, "above your daily cap")
@@ -272,8 +272,8 @@ func TestAllianceWithdraw(t *testing.T) {
 		// one an administrator set, so nothing is asked or sent.
 		b, a := banker(t, pnw.Options{})
 		confirm, _ := b.asked(t, money(700))
-		b.deps = commands.New(commands.Deps{Store: b.st, Game: b.client, Keys: b.keys, Now: func() time.Time { return b.now },
-			Settings: settings.New(unreadable{}, settings.Options{})})
+		b.deps = build(wiring{Deps: commands.Deps{Store: b.st, Game: b.client, Keys: b.keys, Now: func() time.Time { return b.now },
+			Settings: settings.New(unreadable{}, settings.Options{})}})
 		b.router = b.deps.Router()
 		_, err := b.click(t, confirm)
 		require.ErrorContains(t, err, "cannot check your daily cap")
@@ -434,7 +434,7 @@ func TestAllianceWithdraw(t *testing.T) {
 		t.Parallel()
 		b, a := banker(t, pnw.Options{})
 		dms := &dmRecorder{}
-		b.with(func(d *commands.Deps) { d.DM = dms })
+		b.with(func(d *wiring) { d.DM = dms })
 		confirm, _ := b.asked(t, money(100))
 		b.game.Fail(fakepnw.Failure{Status: 401, Times: 1, Op: "bankWithdraw"})
 		resp, err := b.click(t, confirm)
@@ -457,7 +457,7 @@ func TestAllianceWithdraw(t *testing.T) {
 		// and the key, which may no longer act for Rose, is retired.
 		b, a := banker(t, pnw.Options{})
 		dms := &dmRecorder{}
-		b.with(func(d *commands.Deps) { d.DM = dms })
+		b.with(func(d *wiring) { d.DM = dms })
 		confirm, _ := b.asked(t, money(100))
 		b.game.AddAlliance(fakepnw.Alliance{ID: thorn, Name: "Thorn", Bank: bank})
 		b.game.AddNation(fakepnw.Nation{ID: aliceNation, NationName: "Aliceland", LeaderName: "Alice", AllianceID: thorn, AlliancePosition: "LEADER"})
@@ -541,7 +541,7 @@ func TestAllianceWithdraw(t *testing.T) {
 		// The bank holds coal, the market has no price for it: counted at
 		// nothing it would pass any cap.
 		b, a := banker(t, pnw.Options{})
-		b.with(func(d *commands.Deps) { d.WithdrawalCap = 1000 })
+		b.with(func(d *wiring) { d.WithdrawalCap = 1000 })
 		b.game.AddAlliance(fakepnw.Alliance{ID: rose, Name: "Rose", Acronym: "Rose", Bank: pnw.Amounts{pnw.Money: 1_000_000, pnw.Coal: 1e9}})
 		_, err := b.withdraw(t, aliceID, toBob(), fakediscord.Option("coal", 1e9))
 		require.ErrorContains(t, err, "no average price for coal")
@@ -598,7 +598,7 @@ func TestAllianceWithdraw(t *testing.T) {
 		b, _ := banker(t, pnw.Options{})
 		game, err := pnw.New(pnw.Options{URL: b.game.URL, APIKey: botKey})
 		require.NoError(t, err)
-		b.deps = commands.New(commands.Deps{Store: b.st, Game: game, Keys: b.keys, Now: func() time.Time { return b.now }})
+		b.deps = build(wiring{Deps: commands.Deps{Store: b.st, Game: game, Keys: b.keys, Now: func() time.Time { return b.now }}})
 		b.router = b.deps.Router()
 		_, err = b.withdraw(t, aliceID, toBob(), money(10))
 		require.ErrorContains(t, err, "PNW_BOT_KEY")
@@ -607,7 +607,7 @@ func TestAllianceWithdraw(t *testing.T) {
 	t.Run("DailyCap", func(t *testing.T) {
 		t.Parallel()
 		b, a := banker(t, pnw.Options{})
-		b.with(func(d *commands.Deps) { d.WithdrawalCap = 1500 })
+		b.with(func(d *wiring) { d.WithdrawalCap = 1500 })
 		first, _ := b.asked(t, money(1000))
 		second, _ := b.asked(t, money(400), fakediscord.Option("food", 1.0)) // $500 in all
 		// Asked while the cap still has room; confirmed once it has none.

@@ -51,7 +51,7 @@ func TestBankRequest(t *testing.T) {
 	t.Parallel()
 	b, _ := banker(t, pnw.Options{})
 	posted, dms := &channelRecorder{}, &dmRecorder{}
-	b.with(func(d *commands.Deps) { d.Channels, d.DM = posted, dms })
+	b.with(func(d *wiring) { d.Channels, d.DM = posted, dms })
 	ask := func(user string, kind string, money float64) (*bot.Response, error) {
 		return b.command(t, user, "/bank/request", fakediscord.Option("kind", kind), fakediscord.Option("reason", "new city"),
 			fakediscord.Option("money", money))
@@ -140,7 +140,7 @@ func TestBankRequestPostedOnReplay(t *testing.T) {
 	notPosted := func(t *testing.T) (*testBundle, *fakediscord.Fake, *bot.REST, *discordgo.Interaction) {
 		b, a := banker(t, pnw.Options{})
 		fake, rest := b.fakeDiscord(t)
-		b.with(func(d *commands.Deps) { d.Channels = rest })
+		b.with(func(d *wiring) { d.Channels = rest })
 		_, err := b.deps.Bank.SetChannel(ctx, a, b.user(t, aliceID).ID, bankChannel)
 		require.NoError(t, err)
 		i := commandIn(bobID, "/bank/request", fakediscord.Option("kind", "grant"), fakediscord.Option("reason", "war chest"),
@@ -178,7 +178,7 @@ func TestBankRequestPostedOnReplay(t *testing.T) {
 		t.Parallel()
 		b, fake, rest, i := notPosted(t)
 		held := &heldPost{Channels: rest, posting: make(chan struct{}), release: make(chan struct{})}
-		b.with(func(d *commands.Deps) { d.Channels = held })
+		b.with(func(d *wiring) { d.Channels = held })
 		type answer struct {
 			resp *bot.Response
 			err  error
@@ -208,7 +208,7 @@ func TestBankRequestDenied(t *testing.T) {
 	t.Parallel()
 	b, a := banker(t, pnw.Options{})
 	posted, dms := &channelRecorder{}, &dmRecorder{}
-	b.with(func(d *commands.Deps) { d.Channels, d.DM = posted, dms })
+	b.with(func(d *wiring) { d.Channels, d.DM = posted, dms })
 	_, err := b.deps.Bank.SetChannel(context.Background(), a, b.user(t, aliceID).ID, bankChannel)
 	require.NoError(t, err)
 	_, err = b.command(t, bobID, "/bank/request", fakediscord.Option("kind", "loan"), fakediscord.Option("reason", "rebuild"),

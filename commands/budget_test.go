@@ -49,7 +49,7 @@ func withAllowance(t *testing.T, b *testBundle, backend string, n int) {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = game.Close(context.Background()) })
 	b.client = game
-	b.deps = commands.New(commands.Deps{Store: b.st, Game: game, Keys: b.keys, Now: b.deps.Now})
+	b.deps = build(wiring{Deps: commands.Deps{Store: b.st, Game: game, Keys: b.keys, Now: b.deps.Now}})
 	b.router = b.deps.Router()
 }
 

@@ -33,10 +33,6 @@ type Deps struct {
 	Settings *settings.Settings
 	// DM sends direct messages: the bot's REST client.
 	DM Messenger
-	// Guilds gives and takes server roles: the bot's REST client, for the
-	// Roles and IA New builds when Deps has none (tests); nil answers there
-	// is no Discord.
-	Guilds Guilds
 	// Channels posts in server channels (the daily audit report, bank
 	// requests): the bot's REST client.
 	Channels Channels
@@ -48,14 +44,9 @@ type Deps struct {
 	LinkedRoles LinkedRoles
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// WithdrawalCap is the most value a manager may withdraw in 24 hours,
-	// for the Bank New builds when Deps has none; zero means the setting
-	// bank.withdrawal_cap_per_manager_per_day.
-	WithdrawalCap float64
 
-	// The domain the handlers call: cmd builds it once (newDomain) and the
-	// web side and the jobs get the same objects from there. New builds
-	// what is left unset from the fields above (tests do so).
+	// The domain the handlers call, required: cmd builds it once
+	// (newDomain) and the web side and the jobs get the same objects.
 	GameKeys *keys.Keys
 	Bank     *bank.Bank
 	Roles    *roles.Roles
@@ -75,10 +66,9 @@ type Deps struct {
 	notices bot.Notifier
 }
 
-// New completes d once, before anything uses it: the clock, a logger, the
-// settings read from Store, and the domain fields d leaves unset, built
-// from d's other fields (a Guilds that answers there is no Discord when d
-// has none). Router and All only read what it built.
+// New completes d once, before anything uses it: the clock, a logger and
+// the settings read from Store when d has none. Router and All only read
+// what it built.
 func New(d Deps) *Deps {
 	if d.Now == nil {
 		d.Now = time.Now
@@ -89,41 +79,12 @@ func New(d Deps) *Deps {
 	if d.Settings == nil {
 		d.Settings = settings.New(d.Store, settings.Options{Logger: d.Logger})
 	}
-	if d.Guilds == nil {
-		d.Guilds = noGuilds{}
-	}
 	d.names = &remembered{}
-	if d.AuditLog == (audit.Log{}) {
-		d.AuditLog = audit.Log{Store: d.Store, Logger: d.Logger}
-	}
-	if d.Access == (access.Changes{}) {
-		d.Access = access.Changes{Log: d.AuditLog}
-	}
 	notices := d.Notices // durable, retried
 	if notices == nil {
 		notices = d.DM
 	}
 	d.notices = bot.Notifier{Messenger: notices, Logger: d.Logger}
-	if d.GameKeys == nil {
-		d.GameKeys = keys.New(keys.Options{Store: d.Store, Game: d.Game, Ring: d.Keys, Notify: d.notices, Logger: d.Logger, Now: d.Now})
-	}
-	if d.Roles == nil {
-		var connections roles.Connections // none without the web side
-		if d.LinkedRoles != nil {
-			connections = d.LinkedRoles
-		}
-		d.Roles = roles.New(roles.Options{Store: d.Store, Game: d.Game, Guilds: RoleGuilds{Discord: d.Guilds}, Connections: connections, Keys: d.GameKeys, Logger: d.Logger})
-	}
-	if d.Bank == nil {
-		d.Bank = bank.New(bank.Options{Store: d.Store, Game: d.Game, Keys: d.GameKeys, Settings: d.Settings, Logger: d.Logger, Now: d.Now, Cap: d.WithdrawalCap})
-	}
-	if d.War == nil {
-		d.War = war.New(war.Options{Store: d.Store, Game: d.Game, Notifier: WarAlerts{Discord: d.Channels}, Logger: d.Logger})
-	}
-	if d.IA == nil {
-		d.IA = ia.New(ia.Options{Store: d.Store, Game: d.Game, Keys: d.GameKeys, Guild: IAGuild{Discord: d.Guilds},
-			Notifier: IANotices{Discord: d.Channels, Notices: d.notices}, Logger: d.Logger, Now: d.Now})
-	}
 	return &d
 }
 

@@ -3,6 +3,8 @@ package commands_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -15,15 +17,21 @@ import (
 
 	"pnwbot/access"
 	"pnwbot/audit"
+	pnwbank "pnwbot/bank"
 	"pnwbot/bot"
 	"pnwbot/bot/fakediscord"
 	"pnwbot/commands"
+	"pnwbot/ia"
+	"pnwbot/keys"
 	"pnwbot/pnw"
 	"pnwbot/pnw/fakepnw"
+	"pnwbot/roles"
 	"pnwbot/secrets"
+	"pnwbot/settings"
 	"pnwbot/store"
 	"pnwbot/store/kv"
 	"pnwbot/store/storetest"
+	"pnwbot/war"
 )
 
 const (
@@ -47,17 +55,97 @@ type testBundle struct {
 	deps   *commands.Deps
 	// built is what deps was built from: a test that changes it builds
 	// the handlers again (with), as a process started so would be.
-	built commands.Deps
+	built wiring
 	now   time.Time
 }
 
-// with builds the bundle's handlers again from its Deps as change leaves
-// them.
-func (b *testBundle) with(change func(*commands.Deps)) {
+// with builds the bundle's handlers again from its wiring as change
+// leaves it.
+func (b *testBundle) with(change func(*wiring)) {
 	change(&b.built)
-	b.deps = commands.New(b.built)
+	b.deps = build(b.built)
 	b.router = b.deps.Router()
 }
+
+// wiring is what a test builds the handlers from: the commands' Deps, and
+// what the domain is built with besides.
+type wiring struct {
+	commands.Deps
+	// Guilds gives and takes server roles; nil answers that there is no
+	// Discord.
+	Guilds commands.Guilds
+	// WithdrawalCap is the most value a manager may withdraw in 24 hours;
+	// zero means the setting bank.withdrawal_cap_per_manager_per_day.
+	WithdrawalCap float64
+}
+
+// build builds the domain from w as cmd's newDomain does, each of its
+// fields w's Deps leaves unset, then the handlers on it.
+func build(w wiring) *commands.Deps {
+	d := w.Deps
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Settings == nil {
+		d.Settings = settings.New(d.Store, settings.Options{Logger: d.Logger})
+	}
+	var guilds commands.Guilds = noGuilds{}
+	if w.Guilds != nil {
+		guilds = w.Guilds
+	}
+	notices := d.Notices
+	if notices == nil {
+		notices = d.DM
+	}
+	notify := bot.Notifier{Messenger: notices, Logger: d.Logger}
+	if d.AuditLog == (audit.Log{}) {
+		d.AuditLog = audit.Log{Store: d.Store, Logger: d.Logger}
+	}
+	if d.Access == (access.Changes{}) {
+		d.Access = access.Changes{Log: d.AuditLog}
+	}
+	if d.GameKeys == nil {
+		d.GameKeys = keys.New(keys.Options{Store: d.Store, Game: d.Game, Ring: d.Keys, Notify: notify, Logger: d.Logger, Now: d.Now})
+	}
+	if d.Roles == nil {
+		var connections roles.Connections // none without the web side
+		if d.LinkedRoles != nil {
+			connections = d.LinkedRoles
+		}
+		d.Roles = roles.New(roles.Options{Store: d.Store, Game: d.Game, Guilds: commands.RoleGuilds{Discord: guilds}, Connections: connections, Keys: d.GameKeys, Logger: d.Logger})
+	}
+	if d.Bank == nil {
+		d.Bank = pnwbank.New(pnwbank.Options{Store: d.Store, Game: d.Game, Keys: d.GameKeys, Settings: d.Settings, Logger: d.Logger, Now: d.Now, Cap: w.WithdrawalCap})
+	}
+	if d.War == nil {
+		d.War = war.New(war.Options{Store: d.Store, Game: d.Game, Notifier: commands.WarAlerts{Discord: d.Channels}, Logger: d.Logger})
+	}
+	if d.IA == nil {
+		d.IA = ia.New(ia.Options{Store: d.Store, Game: d.Game, Keys: d.GameKeys, Guild: commands.IAGuild{Discord: guilds},
+			Notifier: commands.IANotices{Discord: d.Channels, Notices: notify}, Logger: d.Logger, Now: d.Now})
+	}
+	return commands.New(d)
+}
+
+// noGuilds is Discord's guilds when a test has none: every call answers
+// that there is no Discord guild access.
+type noGuilds struct{}
+
+var errNoGuilds = errors.New("no Discord guild access")
+
+func (noGuilds) GuildMembers(context.Context, string) ([]*discordgo.Member, error) {
+	return nil, errNoGuilds
+}
+func (noGuilds) GuildRoles(context.Context, string) ([]*discordgo.Role, error) {
+	return nil, errNoGuilds
+}
+func (noGuilds) GuildOwner(context.Context, string) (string, error)             { return "", errNoGuilds }
+func (noGuilds) BotRoles(context.Context, string) ([]string, error)             { return nil, errNoGuilds }
+func (noGuilds) AddMemberRole(context.Context, string, string, string) error    { return errNoGuilds }
+func (noGuilds) RemoveMemberRole(context.Context, string, string, string) error { return errNoGuilds }
 
 func setup(t testing.TB) (*bot.Router, *testBundle) {
 	t.Helper()
@@ -85,8 +173,8 @@ func setup(t testing.TB) (*bot.Router, *testBundle) {
 	require.NoError(t, err)
 
 	b := &testBundle{st: st, game: fake, client: game, keys: keys, now: time.Now()}
-	b.built = commands.Deps{Store: st, Game: game, Keys: keys, Now: func() time.Time { return b.now }}
-	b.with(func(*commands.Deps) {})
+	b.built = wiring{Deps: commands.Deps{Store: st, Game: game, Keys: keys, Now: func() time.Time { return b.now }}}
+	b.with(func(*wiring) {})
 	return b.router, b
 }
 

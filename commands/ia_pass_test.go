@@ -75,7 +75,7 @@ func TestAuditReport(t *testing.T) {
 
 	// The next day, two replicas pass at once: one report, one reminder.
 	b.now = b.now.Add(24 * time.Hour)
-	other := commands.New(commands.Deps{Store: b.st, Game: b.client, Keys: b.keys, Now: b.deps.Now, DM: b.deps.DM, Guilds: b.deps.Guilds, Channels: b.deps.Channels})
+	other := build(wiring{Deps: commands.Deps{Store: b.st, Game: b.client, Keys: b.keys, Now: b.deps.Now, DM: b.deps.DM, Channels: b.deps.Channels}, Guilds: b.built.Guilds})
 	var wg sync.WaitGroup
 	for _, d := range []*commands.Deps{b.deps, other} {
 		wg.Go(func() {

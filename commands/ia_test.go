@@ -12,7 +12,6 @@ import (
 	"pnwbot/access"
 	"pnwbot/bot"
 	"pnwbot/bot/fakediscord"
-	"pnwbot/commands"
 	"pnwbot/pnw/fakepnw"
 	"pnwbot/store"
 )
@@ -41,7 +40,7 @@ func audited(t *testing.T) (*testBundle, store.Alliance, *fakediscord.Fake) {
 	t.Helper()
 	b, a := officer(t)
 	fake, bt := b.fakeDiscord(t)
-	b.with(func(d *commands.Deps) { d.Guilds, d.DM, d.Channels = bt, bt, bt })
+	b.with(func(d *wiring) { d.Guilds, d.DM, d.Channels = bt, bt, bt })
 	for _, id := range []string{aliceID, bobID, carolID} {
 		fake.AddMember(guild, id)
 	}
@@ -240,7 +239,7 @@ func TestAuditRun(t *testing.T) {
 		b.game.AddNation(fakepnw.Nation{ID: carolNat, NationName: "Carolina", LeaderName: "Carol", AllianceID: rose, Color: "purple", LastActive: b.now})
 		require.NoError(t, b.client.InvalidateTag(context.Background(), "alliance:77"))
 		fake, bt := b.fakeDiscord(t)
-		b.with(func(d *commands.Deps) { d.Guilds = bt })
+		b.with(func(d *wiring) { d.Guilds = bt })
 		fake.AddMember(guild, aliceID)
 		fake.AddMember(guild, bobID)
 		resp, err := b.command(t, aliceID, "/audit/run", nationOpt(carolNat))

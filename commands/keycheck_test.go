@@ -7,7 +7,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"pnwbot/commands"
 	"pnwbot/keys"
 	"pnwbot/store"
 )
@@ -22,7 +21,7 @@ func TestVerifyKeys(t *testing.T) {
 	b.manage(t, a, carolID, "manager", nil)
 	b.linkAllianceKey(t, a, carolID, carolAllianceKey, "alliance_view_bank")
 	notices := &dmRecorder{}
-	b.with(func(d *commands.Deps) { d.Notices = notices })
+	b.with(func(d *wiring) { d.Notices = notices })
 
 	// Checked a moment ago: the pass leaves every key alone.
 	got, err := b.deps.GameKeys.Verify(ctx)

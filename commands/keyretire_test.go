@@ -9,7 +9,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"pnwbot/access"
-	"pnwbot/commands"
 	"pnwbot/pnw/fakepnw"
 	"pnwbot/store"
 )
@@ -33,7 +32,7 @@ func TestAllianceKeysFollowTheNation(t *testing.T) {
 		b.linkAllianceKey(t, a, carolID, carolAllianceKey, "alliance_view_bank")
 		b.linkAllianceKey(t, a, aliceID, aliceKey, "alliance_view_bank")
 		dms := &dmRecorder{}
-		b.with(func(d *commands.Deps) { d.Notices = dms })
+		b.with(func(d *wiring) { d.Notices = dms })
 		return b, a, dms
 	}
 	hasKey := func(t *testing.T, b *testBundle, a store.Alliance, discordID string) bool {

@@ -8,7 +8,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"pnwbot/commands"
 	"pnwbot/pnw"
 	"pnwbot/pnw/fakepnw"
 )
@@ -50,7 +49,7 @@ func TestLinkedRolesFollow(t *testing.T) {
 	t.Parallel()
 	_, b := setup(t)
 	roles := &linkedRoles{}
-	b.with(func(d *commands.Deps) { d.LinkedRoles = roles })
+	b.with(func(d *wiring) { d.LinkedRoles = roles })
 
 	_, err := b.link(t, aliceID, aliceKey)
 	require.NoError(t, err)
@@ -76,7 +75,7 @@ func TestLinkedRolesRoleSyncPass(t *testing.T) {
 	b.setUp(t)
 	b.game.AddNation(fakepnw.Nation{ID: bobNation, NationName: "Bobistan", AllianceID: rose, AlliancePosition: "APPLICANT"})
 	roles := &linkedRoles{}
-	b.with(func(d *commands.Deps) { d.LinkedRoles = roles })
+	b.with(func(d *wiring) { d.LinkedRoles = roles })
 	n, err := b.deps.Roles.SyncAll(t.Context())
 	require.NoError(t, err)
 	require.Zero(t, n, "no Discord roles chosen")

@@ -72,7 +72,7 @@ func newStack(t testing.TB, extra ...bot.Command) *stack {
 	require.NoError(t, err)
 	keys, err := secrets.NewKeyring(master, nil)
 	require.NoError(t, err)
-	deps := commands.New(commands.Deps{Store: counted, Game: game, Keys: keys})
+	deps := build(wiring{Deps: commands.Deps{Store: counted, Game: game, Keys: keys}})
 
 	router := deps.Router()
 	router.Add(extra...)
