@@ -95,10 +95,16 @@ func startDemo(ctx context.Context, getenv func(string) string, databaseURL stri
 	}
 	// The web side signs in through the fake Discord, so PUBLIC_URL must be
 	// the page's own address: a port chosen by the system is chosen now.
-	addr, err := fixedAddr(or(config.HTTPAddr, demoDefaultAddr)) // the page acts as anyone: keep it on this machine
+	l, err := listen(or(config.HTTPAddr, demoDefaultAddr)) // the page acts as anyone: keep it on this machine
 	if err != nil {
 		return nil, nil, err
 	}
+	defer func() {
+		if err != nil {
+			l.Close() // a second Close, after the app's, is harmless
+		}
+	}()
+	addr := l.Addr()
 	env := map[string]string{
 		config.DatabaseURL:         databaseURL,
 		config.EncryptionKey:       secrets.GenerateKey(),
@@ -147,7 +153,7 @@ func startDemo(ctx context.Context, getenv func(string) string, databaseURL stri
 	if err = quicken(ctx, databaseURL); err != nil {
 		return nil, nil, err
 	}
-	if a, err = start(ctx, cfg, logger, redisPrefix, front); err != nil {
+	if a, err = start(ctx, cfg, logger, redisPrefix, host{listener: l, front: front}); err != nil {
 		return nil, nil, err
 	}
 	if err = seeNames(ctx, a.st, world); err != nil {
@@ -216,16 +222,6 @@ func quicken(ctx context.Context, databaseURL string) error {
 		}
 	}
 	return nil
-}
-
-// fixedAddr returns addr, with a free port in place of port 0.
-func fixedAddr(addr string) (net.Addr, error) {
-	l, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, todo(fmt.Errorf("HTTP_ADDR: %w", err), "set HTTP_ADDR to a free port, or stop what listens there")
-	}
-	defer l.Close()
-	return l.Addr(), nil
 }
 
 // seeNames records the world's names as seen, as a bot running for a while

@@ -61,7 +61,7 @@ func TestEndToEnd(t *testing.T) {
 
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	a, err := start(ctx, cfg, logger, prefix, nil)
+	a, err := start(ctx, cfg, logger, prefix, host{})
 	require.NoError(t, err)
 	runCtx, stop := context.WithCancel(ctx)
 	served := make(chan error, 1)

@@ -73,7 +73,7 @@ func startOutage(t *testing.T, dbURL, redisURL, prefix string, extra ...string) 
 	cfg, err := loadConfig(func(k string) string { return env[k] }, runNeeds...)
 	require.NoError(t, err)
 	o := &outage{t: t, ctx: ctx, discord: discord, logs: &syncBuffer{}}
-	o.a, err = start(ctx, cfg, slog.New(slog.NewJSONHandler(o.logs, nil)), prefix, nil)
+	o.a, err = start(ctx, cfg, slog.New(slog.NewJSONHandler(o.logs, nil)), prefix, host{})
 	require.NoError(t, err)
 	runCtx, stop := context.WithCancel(ctx)
 	served := make(chan error, 1)

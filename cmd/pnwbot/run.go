@@ -59,7 +59,7 @@ func run(ctx context.Context, cfg *config.Config) error {
 	defer logs.Close()
 	logger := setupLogger(cfg, logs)
 	logger.Info("starting pnwbot", "version", buildVersion(), "config", cfg)
-	a, err := start(ctx, cfg, logger, redisPrefix, nil)
+	a, err := start(ctx, cfg, logger, redisPrefix, host{})
 	if err != nil {
 		return err
 	}
@@ -112,12 +112,12 @@ const connectTimeout = 15 * time.Second
 // keyring, Discord's REST client, the war room, the Linked Roles
 // connections, the domain (keys, roles, bank, ia, access, the audit log),
 // the commands, the bot, the web side, the job queue and the HTTP servers;
-// then it connects the bot and starts the queue. front, when set, is put in
-// front of the HTTP server's handler (the demo's page), given the store. On
+// then it connects the bot and starts the queue. h is what the caller
+// decides about the HTTP server (nothing, for `pnwbot run`). On
 // error it closes what it opened, and the error says what failed and what
 // to do, on one line.
-func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix string, front func(*store.Store, http.Handler) http.Handler) (_ *app, err error) {
-	a := &app{logger: logger, reg: prometheus.NewRegistry()}
+func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix string, h host) (_ *app, err error) {
+	a := &app{logger: logger, reg: prometheus.NewRegistry(), listener: h.listener}
 	defer func() {
 		if err != nil {
 			a.close()
@@ -177,7 +177,7 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 	if err = a.newJobs(cfgs, rest, dom, linked); err != nil {
 		return nil, err
 	}
-	if err = a.newServers(cfg, front); err != nil {
+	if err = a.newServers(cfg, h.front); err != nil {
 		return nil, err
 	}
 	return a, a.connect(ctx, cfg, rest)
@@ -467,11 +467,32 @@ func (a *app) newJobs(cfgs *settings.Settings, rest *bot.REST, dom domain, linke
 	return err
 }
 
-// newServers opens the HTTP listeners and builds their servers.
+// host is what a caller of start decides about the HTTP server: a
+// listener it opened on HTTP_ADDR, because PUBLIC_URL names its port (kept
+// open so that nothing takes the port meanwhile; the app closes it), and a
+// handler put in front of the server's, given the store (the demo's page).
+type host struct {
+	listener net.Listener
+	front    func(*store.Store, http.Handler) http.Handler
+}
+
+// listen opens the HTTP server's listener on addr (HTTP_ADDR).
+func listen(addr string) (net.Listener, error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, todo(fmt.Errorf("HTTP_ADDR: %w", err), "set HTTP_ADDR to a free port, or stop what listens there")
+	}
+	return l, nil
+}
+
+// newServers opens the HTTP listeners, unless start was given one, and
+// builds their servers.
 func (a *app) newServers(cfg *config.Config, front func(*store.Store, http.Handler) http.Handler) error {
 	var err error
-	if a.listener, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
-		return todo(fmt.Errorf("HTTP_ADDR: %w", err), "set HTTP_ADDR to a free port, or stop what listens there")
+	if a.listener == nil {
+		if a.listener, err = listen(cfg.HTTPAddr); err != nil {
+			return err
+		}
 	}
 	if a.metricsListener, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
 		return todo(fmt.Errorf("METRICS_ADDR: %w", err), "set METRICS_ADDR to a free port, or stop what listens there")

@@ -60,19 +60,9 @@ func runPnwbot(t *testing.T, env map[string]string, args ...string) (string, int
 }
 
 // refusedAddr is a local address where nothing listens, ever: a port freed
-// by freeAddr can be taken meanwhile by a server of a test running in
+// by a test can be taken meanwhile by a server of a test running in
 // parallel (an HTTP server once answered a "down" Redis there).
 const refusedAddr = "127.0.0.1:1"
-
-// freeAddr returns a local address where nothing listens now.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close())
-	return addr
-}
 
 // TestFailedStarts runs `pnwbot run` against fakes of Discord and the game,
 // breaking one thing each time: every failed start prints one line with the

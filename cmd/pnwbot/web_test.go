@@ -51,7 +51,9 @@ func TestDashboardInABrowser(t *testing.T) {
 	game.AddNation(fakepnw.Nation{ID: 5000, NationName: "Thornwall", LeaderName: "Thorn", Score: 3900, NumCities: 27})
 	game.AddWar(fakepnw.War{ID: 777, AttID: 4242, AttAllianceID: 9, DefID: 5000, WarType: "ORDINARY", TurnsLeft: 48, AttResistance: 88, DefResistance: 61})
 
-	addr := freeAddr(t)
+	l, err := listen("127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
 	_, prefix := storetest.NewRedis(t)
 	env := map[string]string{
 		config.DatabaseURL: storetest.NewEmptyDB(t), config.RedisURL: storetest.RedisURL(),
@@ -62,7 +64,7 @@ func TestDashboardInABrowser(t *testing.T) {
 	}
 	cfg, err := loadConfig(func(k string) string { return env[k] }, runNeeds...)
 	require.NoError(t, err)
-	a, err := start(ctx, cfg, slog.New(slog.DiscardHandler), prefix, nil)
+	a, err := start(ctx, cfg, slog.New(slog.DiscardHandler), prefix, host{listener: l})
 	require.NoError(t, err)
 	runCtx, stop := context.WithCancel(ctx)
 	served := make(chan error, 1)
