@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-
 	"regexp"
 	"strconv"
 	"strings"
 
 	"pnwbot/audit"
+	"pnwbot/pnw"
 	"pnwbot/store"
 )
 
@@ -61,22 +61,126 @@ func (c Changes) SetPage(ctx context.Context, actor int64, a store.Alliance, pub
 	return after, err
 }
 
-// Leader is what the game says of the alliance whose leader or heir sets
-// it up: the front door asked the game with their own key.
+// Leader is what the game says, asked now with their own key, of the
+// nation of the caller who sets an alliance up or moves it.
 type Leader struct {
-	AllianceID    int64 // the game's
+	AllianceID    int64 // the game's; 0 in none
 	Name, Acronym string
-	Position      string // LEADER or HEIR
+	Position      pnw.AlliancePositionEnum
 }
 
-// Bind binds the alliance l leads to the Discord server guildID, creating
+// Eligible refuses, audited, an actor whose nation (l) may neither set an
+// alliance up nor move it: only its leader or heir may. Setup and Move
+// check it first; a front door checks it before asking the game more.
+func (c Changes) Eligible(ctx context.Context, actor int64, l Leader) error {
+	if l.AllianceID == 0 || (l.Position != pnw.AlliancePositionEnumLEADER && l.Position != pnw.AlliancePositionEnumHEIR) {
+		return c.refuseSetup(ctx, actor, l, ErrNotEligible, "not leader or heir")
+	}
+	return nil
+}
+
+// Refusals of setting an alliance up and of moving it. Each is audited
+// here (alliance.setup, failed), and changes nothing.
+var (
+	// ErrNotEligible: the caller's nation is not the leader or heir of an
+	// alliance.
+	ErrNotEligible = errors.New("not the leader or heir of an alliance")
+	// ErrServerBound: the server binds another alliance already.
+	ErrServerBound = errors.New("the server is bound to another alliance")
+	// ErrSetUpAlready: setting it up again would make the caller admin
+	// again, undoing a demotion, so only the game's leader may.
+	ErrSetUpAlready = errors.New("set up already: only the game's leader may run setup again")
+	// ErrMayNotMove: only the game's leader, or a leader or heir who is one
+	// of its admins in pnwbot, may move it to another server.
+	ErrMayNotMove = errors.New("only the game's leader or an admin may move the alliance")
+)
+
+// ErrBoundElsewhere is no refusal: the alliance is bound to another server,
+// and the caller may move it (Move), once they confirm.
+var ErrBoundElsewhere = errors.New("the alliance is bound to another server")
+
+// Setup binds the alliance l leads to the Discord server guildID and makes
+// actor its admin (bind). The alliance is returned, and with a refusal or
+// ErrBoundElsewhere the alliance it is about (for ErrServerBound, the one
+// bound to guildID).
+func (c Changes) Setup(ctx context.Context, actor int64, l Leader, guildID string) (store.Alliance, error) {
+	if err := c.Eligible(ctx, actor, l); err != nil {
+		return store.Alliance{}, err
+	}
+	here, err := c.Log.Store.AllianceGetByGuild(ctx, &guildID)
+	switch {
+	case err == nil && here.PnwAllianceID != l.AllianceID:
+		return here, c.refuseSetup(ctx, actor, l, ErrServerBound, "server bound to another alliance")
+	case err != nil && !errors.Is(err, store.ErrNotFound):
+		return store.Alliance{}, fmt.Errorf("server alliance: %w", err)
+	}
+	existing, err := c.Log.Store.AllianceGetByPnwID(ctx, l.AllianceID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return c.bind(ctx, actor, l, guildID, nil)
+	case err != nil:
+		return store.Alliance{}, fmt.Errorf("alliance: %w", err)
+	case existing.DiscordGuildID != nil && *existing.DiscordGuildID != guildID:
+		if err := c.mayMove(ctx, actor, l, existing); err != nil {
+			return existing, err
+		}
+		return existing, ErrBoundElsewhere
+	case l.Position != pnw.AlliancePositionEnumLEADER:
+		return existing, c.refuseSetup(ctx, actor, l, ErrSetUpAlready, "set up already: not the leader")
+	}
+	return c.bind(ctx, actor, l, guildID, nil)
+}
+
+// Move binds the alliance l leads, bound to another server, to guildID
+// instead, as actor, whom Setup answered ErrBoundElsewhere and who
+// confirmed: its managers keep their roles, and actor becomes admin only
+// if they managed it not. store.ErrNotFound when pnwbot has no such
+// alliance (any more); ErrGuildTaken when guildID binds another one.
+func (c Changes) Move(ctx context.Context, actor int64, l Leader, guildID string) (store.Alliance, error) {
+	if err := c.Eligible(ctx, actor, l); err != nil {
+		return store.Alliance{}, err
+	}
+	existing, err := c.Log.Store.AllianceGetByPnwID(ctx, l.AllianceID)
+	if err != nil {
+		return store.Alliance{}, fmt.Errorf("alliance: %w", err)
+	}
+	if err := c.mayMove(ctx, actor, l, existing); err != nil {
+		return existing, err
+	}
+	return c.bind(ctx, actor, l, guildID, existing.DiscordGuildID)
+}
+
+// mayMove lets the game's leader, or a leader or heir who is an admin of
+// a in pnwbot, move its binding; a refusal is audited.
+func (c Changes) mayMove(ctx context.Context, actor int64, l Leader, a store.Alliance) error {
+	if l.Position == pnw.AlliancePositionEnumLEADER {
+		return nil
+	}
+	m, err := c.Log.Store.AllianceManagerGet(ctx, store.AllianceManagerGetParams{UserID: actor, AllianceID: a.ID})
+	switch {
+	case err == nil && m.Role == Admin:
+		return nil
+	case err != nil && !errors.Is(err, store.ErrNotFound):
+		return fmt.Errorf("manager: %w", err)
+	}
+	return c.refuseSetup(ctx, actor, l, ErrMayNotMove, "move: neither the leader nor an admin")
+}
+
+// refuseSetup audits a refused setup or move, and returns err.
+func (c Changes) refuseSetup(ctx context.Context, actor int64, l Leader, err error, reason string) error {
+	c.Log.Record(ctx, audit.Entry{User: &actor, Action: "alliance.setup", Resource: "alliance", ResourceID: strconv.FormatInt(l.AllianceID, 10),
+		Failed: true, New: map[string]any{"reason": reason, "position": l.Position}})
+	return err
+}
+
+// bind binds the alliance l leads to the Discord server guildID, creating
 // its row (with a free slug) when pnwbot has none, and makes actor its
 // admin, all audited in one transaction (alliance.setup). fromGuild is
 // the server it moves from, if any (alliance.move): a move keeps every
 // manager's role, the actor's too, and makes the actor admin only if they
 // managed it not. ErrGuildTaken when the server was bound to another
 // alliance meanwhile.
-func (c Changes) Bind(ctx context.Context, actor int64, l Leader, guildID string, fromGuild *string) (store.Alliance, error) {
+func (c Changes) bind(ctx context.Context, actor int64, l Leader, guildID string, fromGuild *string) (store.Alliance, error) {
 	var a store.Alliance
 	err := c.Log.Change(ctx, func(q *store.Queries) (audit.Entry, error) {
 		slug, err := freeSlug(ctx, q, l.Name, l.AllianceID)

@@ -10,6 +10,7 @@ import (
 
 	"pnwbot/access"
 	"pnwbot/audit"
+	"pnwbot/pnw"
 	"pnwbot/store"
 	"pnwbot/store/storetest"
 )
@@ -69,58 +70,100 @@ func TestSetPage(t *testing.T) {
 	require.Equal(t, map[string]any{"is_public": true, "route_slug": "the-rose"}, values(t, r.NewValues))
 }
 
-// TestBind: setup makes the alliance's row with a free slug, binds it to
-// the server and makes the leader admin; a move to another server keeps
-// every role; a server holds one alliance. Each bind is audited.
-func TestBind(t *testing.T) {
+// TestSetupAndMove: the game's leader or heir sets an alliance up and
+// becomes its admin; only the leader runs setup again; an alliance bound
+// elsewhere is moved after a confirmation, by its leader or an admin, and
+// keeps its roles and slug; a server binds one alliance. Every change and
+// every refusal is audited, and a refusal writes nothing else.
+func TestSetupAndMove(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	st := storetest.NewDB(t)
 	c := access.Changes{Log: audit.Log{Store: st}}
-	alice, bob := newUser(t, st, "1"), newUser(t, st, "2")
+	alice, bob, carol := newUser(t, st, "1"), newUser(t, st, "2"), newUser(t, st, "3")
+	const guild1, guild2, guild3 = "300000000000000001", "300000000000000002", "300000000000000003"
 	// "the-rose" is taken: the new alliance's slug carries its game id.
 	_, err := st.AllianceUpsert(ctx, store.AllianceUpsertParams{PnwAllianceID: 8, Name: "Other", RouteSlug: "the-rose"})
 	require.NoError(t, err)
-	lead := access.Leader{AllianceID: 7, Name: "The Rose!", Acronym: "TR", Position: "LEADER"}
+	leader := access.Leader{AllianceID: 7, Name: "The Rose!", Acronym: "TR", Position: pnw.AlliancePositionEnumLEADER}
+	heir := leader
+	heir.Position = pnw.AlliancePositionEnumHEIR
 
-	a, err := c.Bind(ctx, alice.ID, lead, "300000000000000001", nil)
+	for _, l := range []access.Leader{{Position: pnw.AlliancePositionEnumNOALLIANCE}, {AllianceID: 7, Position: pnw.AlliancePositionEnumOFFICER}} {
+		_, err = c.Setup(ctx, carol.ID, l, guild1)
+		require.ErrorIs(t, err, access.ErrNotEligible)
+	}
+	a, err := c.Setup(ctx, alice.ID, leader, guild1)
 	require.NoError(t, err)
 	require.Equal(t, "the-rose-7", a.RouteSlug)
-	require.Equal(t, "300000000000000001", *a.DiscordGuildID)
+	require.Equal(t, guild1, *a.DiscordGuildID)
 	m, err := st.AllianceManagerGet(ctx, store.AllianceManagerGetParams{UserID: alice.ID, AllianceID: a.ID})
 	require.NoError(t, err)
 	require.Equal(t, access.Admin, m.Role)
 	require.Equal(t, alice.ID, *m.AssignedBy)
 
-	// Demoted meanwhile, Alice moves it: her role stays as it is.
+	// Demoted meanwhile, Alice as heir may neither run setup again (it
+	// would make her admin again) nor move it.
 	_, err = st.AllianceManagerUpdate(ctx, store.AllianceManagerUpdateParams{ID: m.ID, Role: access.Manager, Permissions: []byte(`{}`)})
 	require.NoError(t, err)
-	from := "300000000000000001"
-	moved, err := c.Bind(ctx, alice.ID, lead, "300000000000000002", &from)
+	_, err = c.Setup(ctx, alice.ID, heir, guild1)
+	require.ErrorIs(t, err, access.ErrSetUpAlready)
+	_, err = c.Setup(ctx, alice.ID, heir, guild2)
+	require.ErrorIs(t, err, access.ErrMayNotMove)
+	_, err = c.Move(ctx, alice.ID, heir, guild2)
+	require.ErrorIs(t, err, access.ErrMayNotMove)
+	// As the game's leader she is asked to confirm, then moves it: her
+	// role stays as it is.
+	asked, err := c.Setup(ctx, alice.ID, leader, guild2)
+	require.ErrorIs(t, err, access.ErrBoundElsewhere)
+	require.Equal(t, guild1, *asked.DiscordGuildID, "nothing moves before the confirmation")
+	moved, err := c.Move(ctx, alice.ID, leader, guild2)
 	require.NoError(t, err)
 	require.Equal(t, a.ID, moved.ID)
-	require.Equal(t, "300000000000000002", *moved.DiscordGuildID)
+	require.Equal(t, guild2, *moved.DiscordGuildID)
 	require.Equal(t, "the-rose-7", moved.RouteSlug, "an alliance keeps its slug")
 	m, err = st.AllianceManagerGet(ctx, store.AllianceManagerGetParams{UserID: alice.ID, AllianceID: a.ID})
 	require.NoError(t, err)
 	require.Equal(t, access.Manager, m.Role)
 
-	// Another alliance in guild-2 is refused, and writes nothing.
-	_, err = c.Bind(ctx, bob.ID, access.Leader{AllianceID: 9, Name: "Thorn", Position: "HEIR"}, "300000000000000002", nil)
-	require.ErrorIs(t, err, access.ErrGuildTaken)
+	// Another alliance in guild-2 is refused, and is not made.
+	thorn := access.Leader{AllianceID: 9, Name: "Thorn", Position: pnw.AlliancePositionEnumHEIR}
+	bound, err := c.Setup(ctx, bob.ID, thorn, guild2)
+	require.ErrorIs(t, err, access.ErrServerBound)
+	require.Equal(t, a.ID, bound.ID, "the refusal names the alliance bound there")
 	_, err = st.AllianceGetByPnwID(ctx, 9)
 	require.ErrorIs(t, err, store.ErrNotFound)
+	_, err = c.Move(ctx, bob.ID, thorn, guild2)
+	require.ErrorIs(t, err, store.ErrNotFound, "no alliance to move")
+	// Set up in guild-3, Thorn cannot be moved onto Rose's server.
+	_, err = c.Setup(ctx, bob.ID, thorn, guild3)
+	require.NoError(t, err)
+	_, err = c.Move(ctx, bob.ID, thorn, guild2)
+	require.ErrorIs(t, err, access.ErrGuildTaken)
 
 	rows := auditRows(t, st)
-	require.Len(t, rows, 2)
-	require.Equal(t, "alliance.setup", rows[0].Action)
-	require.Equal(t, "7", rows[0].ResourceID)
-	require.Equal(t, alice.ID, *rows[0].UserID)
-	require.Equal(t, a.ID, *rows[0].AllianceID)
-	require.Empty(t, rows[0].OldValues)
-	require.Equal(t, map[string]any{"guild_id": "300000000000000001", "route_slug": "the-rose-7", "admin": float64(alice.ID), "position": "LEADER"},
-		values(t, rows[0].NewValues))
-	require.Equal(t, "alliance.move", rows[1].Action)
-	require.Equal(t, map[string]any{"guild_id": "300000000000000001"}, values(t, rows[1].OldValues))
-	require.Equal(t, "300000000000000002", values(t, rows[1].NewValues)["guild_id"])
+	var got [][3]string
+	for _, r := range rows {
+		reason, _ := values(t, r.NewValues)["reason"].(string)
+		got = append(got, [3]string{r.Action, r.ResourceID, reason})
+		require.Equal(t, reason != "", !r.Success, "refusals, and only they, are failed rows")
+	}
+	require.Equal(t, [][3]string{
+		{"alliance.setup", "0", "not leader or heir"},
+		{"alliance.setup", "7", "not leader or heir"},
+		{"alliance.setup", "7", ""},
+		{"alliance.setup", "7", "set up already: not the leader"},
+		{"alliance.setup", "7", "move: neither the leader nor an admin"},
+		{"alliance.setup", "7", "move: neither the leader nor an admin"},
+		{"alliance.move", "7", ""},
+		{"alliance.setup", "9", "server bound to another alliance"},
+		{"alliance.setup", "9", ""},
+	}, got)
+	require.Equal(t, map[string]any{"guild_id": guild1, "route_slug": "the-rose-7", "admin": float64(alice.ID), "position": "LEADER"},
+		values(t, rows[2].NewValues))
+	require.Equal(t, alice.ID, *rows[2].UserID)
+	require.Equal(t, a.ID, *rows[2].AllianceID)
+	require.Equal(t, "HEIR", values(t, rows[3].NewValues)["position"])
+	require.Equal(t, map[string]any{"guild_id": guild1}, values(t, rows[6].OldValues))
+	require.Equal(t, guild2, values(t, rows[6].NewValues)["guild_id"])
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -121,4 +122,41 @@ func TestWithAllianceKey(t *testing.T) {
 	require.Equal(t, "No manager of Rose has an alliance key that may see the bank (the game's alliance_view_bank permission) linked: a manager links one with /alliance key.", none.Error())
 	require.Len(t, b.notes.sent["1001"], 1, "told once")
 	require.Len(t, b.notes.sent["1002"], 1)
+}
+
+// TestOwnNation: the game is asked, with the member's own stored key, who
+// their nation is now; a key it refuses, marked refused before, or now of
+// another nation is a refusal.
+func TestOwnNation(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	b.game.AddKey(aliceKey, 101)
+	u, err := b.st.UserCreate(ctx, store.UserCreateParams{DiscordID: "1001", KeySalt: secrets.NewSalt()})
+	require.NoError(t, err)
+	info, err := b.keys.Owner(ctx, aliceKey, "")
+	require.NoError(t, err)
+	require.NoError(t, b.keys.LinkMember(ctx, u, aliceKey, info))
+	u, err = b.st.UserGetByID(ctx, u.ID)
+	require.NoError(t, err)
+
+	n, err := b.keys.OwnNation(ctx, u)
+	require.NoError(t, err)
+	require.Equal(t, "101", n.Id)
+	require.Equal(t, pnw.AlliancePositionEnumLEADER, n.AlliancePosition)
+	require.Equal(t, "7", n.AllianceId)
+
+	b.game.AddKey(aliceKey, 102) // the key now opens Bobistan
+	_, err = b.keys.OwnNation(ctx, u)
+	require.ErrorIs(t, err, keys.ErrKeyMoved)
+
+	b.game.RevokeKey(aliceKey)
+	_, err = b.keys.OwnNation(ctx, u)
+	require.ErrorIs(t, err, keys.ErrKeyRefused)
+
+	b.game.AddKey(aliceKey, 101)
+	revoked := u
+	revoked.KeyRevokedAt = new(time.Now())
+	_, err = b.keys.OwnNation(ctx, revoked)
+	require.ErrorIs(t, err, keys.ErrKeyRefused, "a key marked refused is not sent")
 }

@@ -128,10 +128,35 @@ func (k *Keys) UnlinkMember(ctx context.Context, u store.User) ([]string, error)
 	return retired, nil
 }
 
-// OpenMember opens u's nation key to act with it; the caller checked it is
-// stored and not refused.
-func (k *Keys) OpenMember(u store.User) (string, error) {
-	return k.ring.Open(u.PnwApiKey, u.KeySalt, secrets.NationKey(u.ID))
+// Refusals of OwnNation.
+var (
+	// ErrKeyRefused: the game refused u's stored nation key, now or before.
+	ErrKeyRefused = errors.New("the game refused the stored nation key")
+	// ErrKeyMoved: the stored key now belongs to another nation.
+	ErrKeyMoved = errors.New("the stored nation key belongs to another nation")
+)
+
+// OwnNation asks the game now, with u's own stored nation key and never
+// from a cache, what u's nation is: who u is in the game, for what only
+// its leaders may do. The caller checked that u linked a nation.
+func (k *Keys) OwnNation(ctx context.Context, u store.User) (pnw.KeyOwner, error) {
+	if u.KeyRevokedAt != nil {
+		return pnw.KeyOwner{}, ErrKeyRefused
+	}
+	key, err := k.ring.Open(u.PnwApiKey, u.KeySalt, secrets.NationKey(u.ID))
+	if err != nil {
+		return pnw.KeyOwner{}, fmt.Errorf("open key: %w", err)
+	}
+	info, err := k.game.Me(ctx, key)
+	switch {
+	case errors.Is(err, pnw.ErrInvalidKey):
+		return pnw.KeyOwner{}, ErrKeyRefused
+	case err != nil:
+		return pnw.KeyOwner{}, err
+	case info.Nation.Id != strconv.FormatInt(*u.PnwNationID, 10):
+		return info.Nation, ErrKeyMoved
+	}
+	return info.Nation, nil
 }
 
 // LinkManager stores key (whose owner the game told, info) as manager m's
