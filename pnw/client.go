@@ -449,12 +449,20 @@ func (l *limiter) observe(kid string, status int, h http.Header) {
 	if status != http.StatusTooManyRequests && h.Get("X-RateLimit-Remaining") != "0" {
 		return
 	}
-	reset := resetTime(h, time.Now())
+	now := time.Now()
+	reset := resetTime(h, now)
 	l.mu.Lock()
+	defer l.mu.Unlock()
+	// Rests of keys never used again (unlinked, replaced) are forgotten
+	// here, when a rest begins: rarely, and the map holds only keys resting.
+	for k, t := range l.until {
+		if !t.After(now) {
+			delete(l.until, k)
+		}
+	}
 	if reset.After(l.until[kid]) {
 		l.until[kid] = reset
 	}
-	l.mu.Unlock()
 }
 
 // breakerOutcome is what an answer tells the breaker: the game is down (a 5xx,

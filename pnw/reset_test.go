@@ -1,7 +1,10 @@
 package pnw
 
 import (
+	"context"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -38,4 +41,24 @@ func TestResetTime(t *testing.T) {
 		}
 		require.True(t, tc.want.Equal(resetTime(h, now)), "%s: got %s, want %s", name, resetTime(h, now), tc.want)
 	}
+}
+
+// TestLimiterForgetsPastRests: a key that rested and was never used again
+// (unlinked, replaced) is forgotten once another key begins a rest, so the
+// rests held are those of keys resting now.
+func TestLimiterForgetsPastRests(t *testing.T) {
+	t.Parallel()
+	l := limiter{until: map[string]time.Time{}}
+	past := http.Header{}
+	past.Set("X-RateLimit-Reset-After", "0")
+	for i := range 1000 {
+		l.observe(strconv.Itoa(i), http.StatusTooManyRequests, past)
+	}
+	resting := http.Header{}
+	resting.Set("X-RateLimit-Reset-After", "60")
+	l.observe("busy", http.StatusTooManyRequests, resting)
+	require.Equal(t, []string{"busy"}, slices.Collect(maps.Keys(l.until)))
+	ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+	defer cancel()
+	require.ErrorIs(t, l.wait(ctx, "busy", "nation"), ErrRateLimited, "the resting key still rests, longer than ctx allows")
 }
