@@ -50,7 +50,7 @@ func TestKeysNeverLeak(t *testing.T) {
 			errs = append(errs, err)
 
 			// Transport errors: *url.Error carries the URL with ?api_key=.
-			down, db := setup(t, opt, func(o *pnw.Options, _ *testBundle) { o.URL = closedURL(t) })
+			down, db := setup(t, opt, func(o *pnw.Options, _ *testBundle) { o.URL = closedURL })
 			_, err = down.AllianceTrades(t.Context(), officerKey, allianceID, 0)
 			require.ErrorIs(t, err, pnw.ErrGameDown)
 			require.Contains(t, err.Error(), "connection refused")
