@@ -14,6 +14,7 @@ import (
 	"pnwbot/bot"
 	"pnwbot/ia"
 	"pnwbot/keys"
+	"pnwbot/members"
 	"pnwbot/pnw"
 	"pnwbot/roles"
 	"pnwbot/secrets"
@@ -51,6 +52,7 @@ type Deps struct {
 	Bank     *bank.Bank
 	Roles    *roles.Roles
 	IA       *ia.Service
+	Members  *members.Members
 	// War is the war room (alerts, counters, rooms): cmd builds it, with
 	// the game's stream, and runs its poll; the one New builds only
 	// answers the commands.

@@ -23,6 +23,7 @@ import (
 	"pnwbot/commands"
 	"pnwbot/ia"
 	"pnwbot/keys"
+	"pnwbot/members"
 	"pnwbot/pnw"
 	"pnwbot/pnw/fakepnw"
 	"pnwbot/roles"
@@ -126,6 +127,9 @@ func build(w wiring) *commands.Deps {
 	if d.IA == nil {
 		d.IA = ia.New(ia.Options{Store: d.Store, Game: d.Game, Keys: d.GameKeys, Guild: commands.IAGuild{Discord: guilds},
 			Notifier: commands.IANotices{Discord: d.Channels, Notices: notify}, Logger: d.Logger, Now: d.Now})
+	}
+	if d.Members == nil {
+		d.Members = members.New(members.Options{Store: d.Store, Game: d.Game, Keys: d.GameKeys, Logger: d.Logger})
 	}
 	return commands.New(d)
 }

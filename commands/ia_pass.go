@@ -15,6 +15,7 @@ import (
 	"pnwbot/audit"
 	"pnwbot/bot"
 	"pnwbot/ia"
+	"pnwbot/keys"
 	"pnwbot/pnw"
 	"pnwbot/store"
 )
@@ -78,6 +79,20 @@ func (d *Deps) auditAutomation(ctx context.Context, req *call) (*bot.Response, e
 	}
 	return &bot.Response{Ephemeral: true, Content: fmt.Sprintf("From the next audit pass, members of %s inactive %d days or more move to tax bracket %d with your alliance key, "+
 		"and back to their bracket once active again. Each move is audited and posted in the audit channel (/audit channel) with an Undo button.", a.Name, o.Days, o.Bracket)}, nil
+}
+
+// ownKey opens the caller's own alliance key when the game lets it do perm
+// for the server's alliance now (keys.OwnKey, with the manager row the
+// route's check loaded); otherwise refuse answers why.
+func (d *Deps) ownKey(ctx context.Context, req *call, perm string, refuse func(reason, msg string) error) (keys.Own, error) {
+	own, err := d.GameKeys.OwnKey(ctx, req.Account, req.Alliance, req.Perms.Manager, perm)
+	var refused *keys.OwnRefused
+	if errors.As(err, &refused) {
+		return own, refuse(refused.Reason, refused.Message)
+	} else if err != nil {
+		return own, gameError(err, "Nothing was done.")
+	}
+	return own, nil
 }
 
 // iaRefusal returns a function that audits a refused audit action and

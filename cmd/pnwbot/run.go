@@ -28,6 +28,7 @@ import (
 	"pnwbot/ia"
 	"pnwbot/jobs"
 	"pnwbot/keys"
+	"pnwbot/members"
 	"pnwbot/pnw"
 	"pnwbot/pnw/stream"
 	"pnwbot/roles"
@@ -163,7 +164,7 @@ func start(ctx context.Context, cfg *config.Config, logger *slog.Logger, prefix 
 	}
 	in := commands.Deps{Store: a.st, Game: a.game, Keys: a.keys, Logger: logger, Settings: cfgs,
 		DM: rest, Channels: rest, Notices: notices,
-		GameKeys: dom.keys, Bank: dom.bank, Roles: dom.roles, IA: dom.ia, War: a.war, Access: dom.access, AuditLog: dom.log}
+		GameKeys: dom.keys, Bank: dom.bank, Roles: dom.roles, IA: dom.ia, Members: dom.members, War: a.war, Access: dom.access, AuditLog: dom.log}
 	if linked != nil {
 		in.LinkedRoles = linked
 	}
@@ -342,12 +343,13 @@ func (a *app) newWar(cfg *config.Config, rest *bot.REST) {
 // domain is the floor the three front doors call, built once by newDomain:
 // the commands, the web side, the jobs and the demo get these, one of each.
 type domain struct {
-	log    audit.Log
-	access access.Changes
-	keys   *keys.Keys
-	roles  *roles.Roles
-	bank   *bank.Bank
-	ia     *ia.Service
+	log     audit.Log
+	access  access.Changes
+	keys    *keys.Keys
+	roles   *roles.Roles
+	bank    *bank.Bank
+	ia      *ia.Service
+	members *members.Members
 }
 
 // newDomain builds the domain on the store, the game, the keyring, the
@@ -374,6 +376,7 @@ func (a *app) newDomain(cfg *config.Config, cfgs *settings.Settings, rest *bot.R
 		bank: bank.New(bank.Options{Store: a.st, Game: a.game, Keys: gameKeys, Settings: cfgs, Logger: a.logger}),
 		ia: ia.New(ia.Options{Store: a.st, Game: a.game, Keys: gameKeys, Guild: commands.IAGuild{Discord: rest},
 			Notifier: commands.IANotices{Discord: rest, Notices: notify}, Logger: a.logger}),
+		members: members.New(members.Options{Store: a.st, Game: a.game, Keys: gameKeys, Logger: a.logger}),
 	}
 	a.gameKeys = d.keys
 	if cfg.PNWSubscriptions {
