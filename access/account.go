@@ -97,3 +97,51 @@ func (c Changes) DeleteAccount(ctx context.Context, u store.User) error {
 	}
 	return err
 }
+
+// Refusals of LinkedNation and SharedNation.
+var (
+	// ErrNotLinked: the user has no account, or linked no nation.
+	ErrNotLinked = errors.New("the user linked no nation")
+	// ErrNationPrivate: the user keeps their nation from others
+	// (Preferences.ShareNation off).
+	ErrNationPrivate = errors.New("the user keeps their nation private")
+)
+
+// LinkedNation returns the game id of the nation the Discord user
+// discordID linked, for someone allowed to see anyone's (a banker).
+func (c Changes) LinkedNation(ctx context.Context, discordID string) (int64, error) {
+	u, err := c.Log.Store.UserGetByDiscordID(ctx, discordID)
+	if errors.Is(err, store.ErrNotFound) || err == nil && u.PnwNationID == nil {
+		return 0, ErrNotLinked
+	} else if err != nil {
+		return 0, fmt.Errorf("load user: %w", err)
+	}
+	return *u.PnwNationID, nil
+}
+
+// SharedNation returns the game id of the nation the Discord user
+// discordID linked, for viewer (users.id, 0 without an account; Discord
+// id viewerDiscordID) to see. A user who keeps it private is refused
+// before anything says whether they linked one, and the refusal audited.
+func (c Changes) SharedNation(ctx context.Context, viewer int64, viewerDiscordID, discordID string) (int64, error) {
+	u, err := c.Log.Store.UserGetByDiscordID(ctx, discordID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return 0, ErrNotLinked
+	case err != nil:
+		return 0, fmt.Errorf("load user: %w", err)
+	case !PreferencesOf(u.Preferences).ShareNation:
+		e := audit.Entry{Action: "permission.denied", Resource: "nation_share", ResourceID: strconv.FormatInt(u.ID, 10), Failed: true,
+			New: map[string]any{"reason": "nation private"}}
+		if viewer != 0 {
+			e.User = &viewer
+		} else {
+			e.New = map[string]any{"reason": "nation private", "discord_id": viewerDiscordID}
+		}
+		c.Log.Record(ctx, e)
+		return 0, ErrNationPrivate
+	case u.PnwNationID == nil:
+		return 0, ErrNotLinked
+	}
+	return *u.PnwNationID, nil
+}

@@ -126,8 +126,12 @@ func (d *Deps) bankBalance(ctx context.Context, req *call) (*bot.Response, error
 		if req.Alliance, err = d.serverAlliance(ctx, req.Request); err == nil {
 			err = d.allow(ctx, req, req.Account, access.Alliance(access.ViewBank))
 		}
+		var n int64
 		if err == nil {
-			id, err = d.linkedNation(ctx, o.User.ID, "That user hasn't linked a nation.", false)
+			n, err = d.Access.LinkedNation(ctx, o.User.ID)
+		}
+		if id = int(n); errors.Is(err, access.ErrNotLinked) {
+			err = bot.UserError("That user hasn't linked a nation.")
 		}
 	}
 	if err != nil {

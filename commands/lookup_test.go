@@ -2,6 +2,7 @@ package commands_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -244,6 +245,15 @@ func TestNation(t *testing.T) {
 			require.EqualError(t, err, "<@"+user+"> keeps their nation private.")
 		}
 		require.Equal(t, requests, b.game.Requests(), "a refusal costs no game request")
+		var refused []string
+		for _, r := range b.auditActions(t) {
+			if r.Action == "permission.denied" && r.ResourceType == "nation_share" {
+				require.False(t, r.Success)
+				refused = append(refused, r.ResourceID)
+			}
+		}
+		require.ElementsMatch(t, []string{strconv.FormatInt(b.user(t, bobID).ID, 10), strconv.FormatInt(b.user(t, carolID).ID, 10)}, refused,
+			"each refusal is audited")
 
 		require.Equal(t, "Bobistan", b.reply(t, "nation_user", "target", bobID, "user", bobID).Embeds[0].Title, "Bob looks himself up")
 		_, err = b.command(t, bobID, "/preferences", fakediscord.Option("share_nation", true))

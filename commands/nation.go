@@ -44,7 +44,7 @@ func (d *Deps) nation(ctx context.Context, req *call) (*bot.Response, error) {
 	case strings.TrimSpace(opts.Nation) != "":
 		id, err = d.nationNames().resolve(ctx, strings.TrimSpace(opts.Nation))
 	case opts.User != nil && opts.User.ID != req.User.ID:
-		id, err = d.linkedNation(ctx, opts.User.ID, fmt.Sprintf("<@%s> has not linked a nation.", opts.User.ID), true)
+		id, err = d.sharedNation(ctx, req, opts.User.ID)
 	default:
 		id, err = d.callerNation(req, "You haven't linked a nation yet: use /link, or give a nation name.")
 	}
@@ -72,22 +72,21 @@ func (d *Deps) callerNation(req *call, notLinked string) (int, error) {
 	return int(*u.PnwNationID), nil
 }
 
-// linkedNation returns the nation another Discord user linked, or says
-// notLinked. With onlyShared, a user whose preferences keep their nation
-// private is refused before anything says whether they linked one.
-func (d *Deps) linkedNation(ctx context.Context, discordID, notLinked string, onlyShared bool) (int, error) {
-	u, err := d.Store.UserGetByDiscordID(ctx, discordID)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return 0, bot.UserError(notLinked)
-	case err != nil:
-		return 0, fmt.Errorf("load user: %w", err)
-	case onlyShared && !access.PreferencesOf(u.Preferences).ShareNation:
-		return 0, bot.UserErrorf("<@%s> keeps their nation private.", discordID)
-	case u.PnwNationID == nil:
-		return 0, bot.UserError(notLinked)
+// sharedNation returns the nation another Discord user linked, unless
+// they keep it private (access.Changes.SharedNation, the refusal audited).
+func (d *Deps) sharedNation(ctx context.Context, req *call, discordID string) (int, error) {
+	var viewer int64
+	if req.Caller.Account != nil {
+		viewer = req.Caller.Account.ID
 	}
-	return int(*u.PnwNationID), nil
+	id, err := d.Access.SharedNation(ctx, viewer, req.User.ID, discordID)
+	switch {
+	case errors.Is(err, access.ErrNationPrivate):
+		return 0, bot.UserErrorf("<@%s> keeps their nation private.", discordID)
+	case errors.Is(err, access.ErrNotLinked):
+		return 0, bot.UserErrorf("<@%s> has not linked a nation.", discordID)
+	}
+	return int(id), err
 }
 
 // nationNames looks up nations by name.
