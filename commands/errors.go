@@ -20,6 +20,7 @@ func domainError(err error, suffix string) error {
 		bankRefused *bank.Refused
 		repeated    *bank.Repeated
 		keyRefused  *keys.Refused
+		ownRefused  *keys.OwnRefused
 		noKey       *keys.NoAllianceKey
 		pe          *pnw.Error
 	)
@@ -32,6 +33,8 @@ func domainError(err error, suffix string) error {
 		return bot.UserError(repeated.Message)
 	case errors.As(err, &keyRefused):
 		return bot.UserError(keyRefused.Message)
+	case errors.As(err, &ownRefused):
+		return bot.UserError(ownRefused.Message)
 	case errors.As(err, &noKey):
 		return bot.UserError(noKey.Error())
 	case errors.As(err, &pe):

@@ -12,10 +12,8 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
-	"pnwbot/audit"
 	"pnwbot/bot"
 	"pnwbot/ia"
-	"pnwbot/keys"
 	"pnwbot/pnw"
 	"pnwbot/store"
 )
@@ -66,43 +64,14 @@ func (d *Deps) auditAutomation(ctx context.Context, req *call) (*bot.Response, e
 		}
 		return &bot.Response{Ephemeral: true, Content: "The inactive-bracket automation is off. Members it moved stay where they are."}, nil
 	}
-	refuse := d.iaRefusal(ctx, u, a, "audit.automation", "alliance", strconv.FormatInt(a.PnwAllianceID, 10))
-	if _, err := d.ownKey(ctx, req, "alliance_tax_brackets", refuse); err != nil {
-		return nil, err
-	}
-	if !d.Game.CanMutate() {
-		return nil, refuse("no bot key", "This pnwbot has no game bot key (PNW_BOT_KEY), without which the game refuses to move members between brackets: ask its operator. Nothing was changed.")
-	}
-	err := d.IA.SetAutomation(ctx, u.ID, a, o.Days, o.Bracket, req.Perms.Manager.ID) // ownKey found the manager row
-	if err != nil {
-		return nil, fmt.Errorf("set automation: %w", err)
+	err := d.IA.SetAutomation(ctx, ia.Manager{User: u, Alliance: a, Row: req.Perms.Manager}, o.Days, o.Bracket)
+	if errors.Is(err, ia.ErrNoBotKey) {
+		return nil, bot.UserError("This pnwbot has no game bot key (PNW_BOT_KEY), without which the game refuses to move members between brackets: ask its operator. Nothing was changed.")
+	} else if err != nil {
+		return nil, domainError(err, "Nothing was done.") // the own key's refusal, or a game that did not answer
 	}
 	return &bot.Response{Ephemeral: true, Content: fmt.Sprintf("From the next audit pass, members of %s inactive %d days or more move to tax bracket %d with your alliance key, "+
 		"and back to their bracket once active again. Each move is audited and posted in the audit channel (/audit channel) with an Undo button.", a.Name, o.Days, o.Bracket)}, nil
-}
-
-// ownKey opens the caller's own alliance key when the game lets it do perm
-// for the server's alliance now (keys.OwnKey, with the manager row the
-// route's check loaded); otherwise refuse answers why.
-func (d *Deps) ownKey(ctx context.Context, req *call, perm string, refuse func(reason, msg string) error) (keys.Own, error) {
-	own, err := d.GameKeys.OwnKey(ctx, req.Account, req.Alliance, req.Perms.Manager, perm)
-	var refused *keys.OwnRefused
-	if errors.As(err, &refused) {
-		return own, refuse(refused.Reason, refused.Message)
-	} else if err != nil {
-		return own, gameError(err, "Nothing was done.")
-	}
-	return own, nil
-}
-
-// iaRefusal returns a function that audits a refused audit action and
-// answers msg.
-func (d *Deps) iaRefusal(ctx context.Context, u store.User, a store.Alliance, action, resource, id string) func(reason, msg string) error {
-	return func(reason, msg string) error {
-		d.audit(ctx, audit.Entry{User: &u.ID, Alliance: &a.ID, Action: action, Resource: resource, ResourceID: id, Failed: true,
-			New: map[string]any{"reason": reason}})
-		return bot.UserError(msg)
-	}
 }
 
 // IANotices renders what the audit does and sends it with the bot:
@@ -169,13 +138,7 @@ func (d *Deps) auditUndo(ctx context.Context, req *call) (*bot.Response, error) 
 	if err != nil {
 		return nil, bot.UserError("This button is broken.")
 	}
-	u, a := req.Account, req.Alliance
-	refuse := d.iaRefusal(ctx, u, a, "audit.bracket_undo", "move", strconv.FormatInt(id, 10))
-	k, err := d.ownKey(ctx, req, "alliance_tax_brackets", refuse)
-	if err != nil {
-		return nil, err
-	}
-	mv, err := d.IA.Undo(ctx, a, u.ID, k, id)
+	mv, err := d.IA.Undo(ctx, ia.Manager{User: req.Account, Alliance: req.Alliance, Row: req.Perms.Manager}, id)
 	var pe *pnw.Error
 	switch {
 	case errors.Is(err, ia.ErrNotOurs):
@@ -187,7 +150,7 @@ func (d *Deps) auditUndo(ctx context.Context, req *call) (*bot.Response, error) 
 	case errors.Is(err, pnw.ErrPermission) && errors.As(err, &pe) && pe.Message != "":
 		return nil, bot.UserErrorf("The game refused it: %s Nothing was changed.", pe.Message)
 	case err != nil:
-		return nil, gameError(err, "Nothing was changed.")
+		return nil, domainError(err, "Nothing was changed.") // also the own key's refusal
 	}
 	return updated(fmt.Sprintf("Undone by <@%s>: nation %d is back in tax bracket %s. The automation leaves it there until it is active again.",
 		req.User.ID, mv.NationID, ia.BracketName(mv.FromBracket))), nil

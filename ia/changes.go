@@ -6,12 +6,48 @@ import (
 	"strconv"
 
 	"pnwbot/audit"
+	"pnwbot/keys"
 	"pnwbot/store"
 )
 
 // The managers' changes of an alliance's audit: its rules, its report
 // channel and its inactive-bracket automation, each audited with the
-// change in one transaction, as user (users.id).
+// change in one transaction, as the manager who makes it (user: users.id).
+
+// Manager is who acts: their account, the alliance, and their manager row
+// there as the request loaded it (access.Perms.Manager).
+type Manager struct {
+	User     store.User
+	Alliance store.Alliance
+	Row      *store.AllianceManager
+}
+
+// ErrNoBotKey is the bot without a game bot key, without which the game
+// refuses to move members between brackets.
+var ErrNoBotKey = errors.New("ia: the bot has no game bot key")
+
+// bracketPerm is what a manager's own key needs in the game to move
+// members between tax brackets.
+const bracketPerm = "alliance_tax_brackets"
+
+// refuse audits m's refused action on resource id.
+func (s *Service) refuse(ctx context.Context, m Manager, action, resource, id, reason string) {
+	s.log.Record(ctx, audit.Entry{User: &m.User.ID, Alliance: &m.Alliance.ID, Action: action, Resource: resource, ResourceID: id, Failed: true,
+		New: map[string]any{"reason": reason}})
+}
+
+// ownKey opens m's own alliance key when the game lets it move members
+// between brackets now (keys.OwnKey); a refusal is audited as action on
+// resource id and returned as the *keys.OwnRefused. A game that does not
+// answer is its error.
+func (s *Service) ownKey(ctx context.Context, m Manager, action, resource, id string) (keys.Own, error) {
+	own, err := s.keys.OwnKey(ctx, m.User, m.Alliance, m.Row, bracketPerm)
+	var refused *keys.OwnRefused
+	if errors.As(err, &refused) {
+		s.refuse(ctx, m, action, resource, id, refused.Reason)
+	}
+	return own, err
+}
 
 // SetRule adds r to the alliance's rules, or replaces the rule of its kind
 // and city floor, and returns the rule it replaced (nil: none).
@@ -84,12 +120,23 @@ func (s *Service) SetChannel(ctx context.Context, user int64, a store.Alliance, 
 }
 
 // SetAutomation moves the alliance's members inactive days or more to
-// bracket, with the alliance key of manager (alliance_managers.id).
-func (s *Service) SetAutomation(ctx context.Context, user int64, a store.Alliance, days, bracket int, manager int64) error {
+// bracket, with m's own alliance key, once it may move members between
+// brackets (*keys.OwnRefused) and the bot has a game bot key (ErrNoBotKey);
+// refusals are audited.
+func (s *Service) SetAutomation(ctx context.Context, m Manager, days, bracket int) error {
+	user, a := m.User.ID, m.Alliance
+	id := strconv.FormatInt(a.PnwAllianceID, 10)
+	if _, err := s.ownKey(ctx, m, "audit.automation", "alliance", id); err != nil {
+		return err
+	}
+	if !s.Game.CanMutate() {
+		s.refuse(ctx, m, "audit.automation", "alliance", id, "no bot key")
+		return ErrNoBotKey
+	}
 	return s.log.Change(ctx, func(q *store.Queries) (audit.Entry, error) {
-		_, err := q.AuditAutomationSet(ctx, store.AuditAutomationSetParams{AllianceID: a.ID, Days: int32(days), BracketID: int64(bracket), ManagerID: manager})
-		return audit.Entry{User: &user, Alliance: &a.ID, Action: "audit.automation_set", Resource: "alliance", ResourceID: strconv.FormatInt(a.PnwAllianceID, 10),
-			New: map[string]any{"days": days, "bracket": bracket, "manager_id": manager}}, err
+		_, err := q.AuditAutomationSet(ctx, store.AuditAutomationSetParams{AllianceID: a.ID, Days: int32(days), BracketID: int64(bracket), ManagerID: m.Row.ID})
+		return audit.Entry{User: &user, Alliance: &a.ID, Action: "audit.automation_set", Resource: "alliance", ResourceID: id,
+			New: map[string]any{"days": days, "bracket": bracket, "manager_id": m.Row.ID}}, err
 	})
 }
 

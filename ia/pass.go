@@ -310,9 +310,15 @@ var ErrRestored = errors.New("ia: move already restored")
 var ErrNotOurs = errors.New("ia: move of another alliance")
 
 // Undo puts the member of move id back in the bracket it came from, with
-// own, the clicking manager's own key, and audits it as user's act. The
-// automation leaves it there until the member is active again.
-func (s *Service) Undo(ctx context.Context, a store.Alliance, user int64, own keys.Own, id int64) (Move, error) {
+// m's own alliance key once it may (*keys.OwnRefused, audited), and audits
+// it as m's act. The automation leaves it there until the member is active
+// again.
+func (s *Service) Undo(ctx context.Context, m Manager, id int64) (Move, error) {
+	a, user := m.Alliance, m.User.ID
+	own, err := s.ownKey(ctx, m, "audit.bracket_undo", "move", strconv.FormatInt(id, 10))
+	if err != nil {
+		return Move{}, err
+	}
 	mv, err := s.Store.AuditMoveGet(ctx, id)
 	switch {
 	case errors.Is(err, store.ErrNotFound) || err == nil && mv.AllianceID != a.ID:
