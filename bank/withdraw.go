@@ -333,8 +333,8 @@ func (b *Bank) Confirm(ctx context.Context, m Manager, id string) (store.Withdra
 	return b.finish(context.WithoutCancel(ctx), m.User.ID, w, state, details), nil
 }
 
-// Outcome classifies the game's answer to a mutation (a withdrawal, a
-// member action): Sent; Failed only when the game certainly did not run it
+// Outcome classifies the game's answer to a withdrawal: Sent; Failed only
+// when the game certainly did not run it
 // (pnw.NotExecuted: the request never left, or the game refused it before
 // running it); Unknown otherwise (a timeout, a dropped connection, a 5xx,
 // an unreadable answer, an error in words the game is not known to refuse

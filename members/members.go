@@ -211,6 +211,11 @@ func (s *Members) Confirm(ctx context.Context, m Manager, action Action, nation 
 			o.State = AlreadyDone
 		}
 		return o, nil
+	case action == Accept && before.Position.IsMember():
+		// Accepted meanwhile, and perhaps promoted since: sending MEMBER
+		// again would demote them.
+		o.State = AlreadyDone
+		return o, nil
 	case before.Position == pnw.AlliancePositionEnumLEADER:
 		s.refuse(ctx, m, nation, "leader")
 		return o, ErrLeader

@@ -137,6 +137,18 @@ func TestMembers(t *testing.T) {
 		require.Equal(t, members.AlreadyDone, o.State)
 		require.Equal(t, 1, b.game.RequestsFor("assignAlliancePosition"))
 		require.Len(t, b.audited(t), 1)
+
+		// Promoted in the game before a late click: the click does not
+		// demote them.
+		officer := b.game.Nation(dave)
+		officer.AlliancePosition = "OFFICER"
+		b.game.AddNation(officer)
+		o, err = b.members.Confirm(ctx, b.alice, members.Accept, dave, "MEMBER")
+		require.NoError(t, err)
+		require.Equal(t, members.AlreadyDone, o.State)
+		require.Equal(t, "OFFICER", o.Old)
+		require.Equal(t, "OFFICER", b.game.Nation(dave).AlliancePosition)
+		require.Equal(t, 1, b.game.RequestsFor("assignAlliancePosition"))
 	})
 
 	t.Run("RefusedTargets", func(t *testing.T) {
