@@ -84,21 +84,32 @@ func marshal[P comparable](o map[P]bool) []byte {
 	return b
 }
 
-// ChangeAdmin sets the target's system admin row (users.id) to what next
-// makes of it (nil before: no admin; nil after: removed), as actor, and
-// returns it, decided by CheckAdminChange. action names the audit entry.
-func (c Changes) ChangeAdmin(ctx context.Context, actor, target int64, action string,
-	next func(before *store.SystemAdmin) (*store.SystemAdminUpsertParams, error)) (*store.SystemAdminUpsertParams, error) {
+// AdminTarget is the Discord user a change of system admins is about.
+type AdminTarget struct{ DiscordID, Username string }
+
+// ChangeAdmin sets the target's system admin row to what next makes of it
+// (nil before: no admin; nil after: removed), as actor, and returns it and
+// the target's account (users.id; 0 when they have none), decided by
+// CheckAdminChange. A target without an account gets one only when the
+// change is made, in its transaction: a refused grant creates nothing.
+// action names the audit entry.
+func (c Changes) ChangeAdmin(ctx context.Context, actor int64, t AdminTarget, action string,
+	next func(before *store.SystemAdmin) (*store.SystemAdminUpsertParams, error)) (_ *store.SystemAdminUpsertParams, target int64, _ error) {
 	var after *store.SystemAdminUpsertParams
 	err := c.Log.Change(ctx, func(q *store.Queries) (audit.Entry, error) {
 		if err := q.SystemAdminLock(ctx); err != nil {
 			return audit.Entry{}, fmt.Errorf("lock system admins: %w", err)
 		}
 		var before *store.SystemAdmin
-		if row, err := q.SystemAdminGetByUser(ctx, target); err == nil {
-			before = &row
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return audit.Entry{}, err
+		if u, err := q.UserGetByDiscordID(ctx, t.DiscordID); err == nil {
+			target = u.ID
+			if row, err := q.SystemAdminGetByUser(ctx, target); err == nil {
+				before = &row
+			} else if !errors.Is(err, store.ErrNotFound) {
+				return audit.Entry{}, err
+			}
+		} else if !errors.Is(err, store.ErrNotFound) { // no account: no admin row either
+			return audit.Entry{}, fmt.Errorf("target user: %w", err)
 		}
 		var err error
 		if after, err = next(before); err != nil {
@@ -122,6 +133,13 @@ func (c Changes) ChangeAdmin(ctx context.Context, actor, target int64, action st
 		if err := CheckAdminChange(change); err != nil {
 			return audit.Entry{}, err
 		}
+		if after != nil && target == 0 { // an admin made of someone without an account
+			u, err := q.UserUpsertByDiscordID(ctx, store.UserUpsertByDiscordIDParams{DiscordID: t.DiscordID, DiscordUsername: t.Username, KeySalt: secrets.NewSalt()})
+			if err != nil {
+				return audit.Entry{}, fmt.Errorf("target user: %w", err)
+			}
+			target = u.ID
+		}
 		if after == nil {
 			_, err = q.SystemAdminDelete(ctx, target)
 		} else {
@@ -133,10 +151,14 @@ func (c Changes) ChangeAdmin(ctx context.Context, actor, target int64, action st
 	})
 	var refused *AdminRefused
 	if errors.As(err, &refused) {
+		values := map[string]any{"reason": refused.Reason}
+		if target == 0 {
+			values["discord_id"] = t.DiscordID // no account to name
+		}
 		c.Log.Record(ctx, audit.Entry{User: &actor, Action: action, Resource: "system_admin", ResourceID: strconv.FormatInt(target, 10),
-			Failed: true, New: map[string]any{"reason": refused.Reason}})
+			Failed: true, New: values})
 	}
-	return after, err
+	return after, target, err
 }
 
 // adminParams is a stored row as the change's params, to compare and audit.

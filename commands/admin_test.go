@@ -142,7 +142,12 @@ func TestAdminAdmins(t *testing.T) {
 
 		_, err = b.as(t, aliceID, "/admin/admins/grant", "user", discordUser(bobID), "level", "super_admin")
 		require.ErrorContains(t, err, "only a super admin")
-		require.Nil(t, b.level(t, bobID))
+		_, err = b.st.UserGetByDiscordID(ctx, bobID)
+		require.ErrorIs(t, err, store.ErrNotFound, "a refused grant makes no account")
+		refusal := b.auditActions(t)[0]
+		require.Equal(t, "admin.grant", refusal.Action)
+		require.False(t, refusal.Success)
+		require.JSONEq(t, `{"reason": "only a super admin makes or unmakes a super admin", "discord_id": "`+bobID+`"}`, string(refusal.NewValues))
 		_, err = b.as(t, aliceID, "/admin/admins/grant", "user", discordUser(bobID), "level", "admin")
 		require.NoError(t, err, "an admin with canManageAdmins makes admins")
 

@@ -13,7 +13,6 @@ import (
 	"pnwbot/access"
 	"pnwbot/audit"
 	"pnwbot/bot"
-	"pnwbot/secrets"
 	"pnwbot/store"
 )
 
@@ -151,25 +150,16 @@ func (d *Deps) changeAdmin(ctx context.Context, req *call, action string,
 	if o.User == nil {
 		return nil, bot.UserError("Pick a Discord user.")
 	}
-	var target store.User
-	var err error
-	if action == "admin.grant" {
-		target, err = d.Store.UserUpsertByDiscordID(ctx, store.UserUpsertByDiscordIDParams{DiscordID: o.User.ID, DiscordUsername: o.User.Username, KeySalt: secrets.NewSalt()})
-	} else if target, err = d.Store.UserGetByDiscordID(ctx, o.User.ID); errors.Is(err, store.ErrNotFound) {
-		return nil, errNotAdmin(o.User.ID)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("target user: %w", err)
-	}
-	after, err := d.Access.ChangeAdmin(ctx, actor.ID, target.ID, action, func(before *store.SystemAdmin) (*store.SystemAdminUpsertParams, error) {
-		return next(o, before)
-	})
+	after, target, err := d.Access.ChangeAdmin(ctx, actor.ID, access.AdminTarget{DiscordID: o.User.ID, Username: o.User.Username}, action,
+		func(before *store.SystemAdmin) (*store.SystemAdminUpsertParams, error) {
+			return next(o, before)
+		})
 	var denied *access.Denied
 	var r *access.AdminRefused
 	switch {
 	case errors.As(err, &denied):
 		d.audit(ctx, audit.Entry{User: &actor.ID, Action: "permission.denied", Resource: "system", ResourceID: req.Route, Failed: true,
-			New: map[string]any{"route": req.Route, "missing": denied.Missing, "target": target.ID}})
+			New: map[string]any{"route": req.Route, "missing": denied.Missing, "target": target}})
 		return nil, bot.UserErrorf("You may not change this admin: you are missing %s. Nothing was changed.", denied.List())
 	case errors.As(err, &r): // audited by ChangeAdmin
 		return nil, bot.UserErrorf("Refused: %s. Nothing was changed.", r.Reason)
