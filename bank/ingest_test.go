@@ -55,16 +55,9 @@ func setupIngest(t testing.TB, n int) *ingestBundle {
 		fake.AddNation(fakepnw.Nation{ID: alice + i*1000, NationName: fmt.Sprintf("Alice %d", i), AllianceID: pnwID})
 		key := fmt.Sprintf("banker-key-%d", i)
 		fake.AddKey(key, officer+i*1000, "alliance_view_bank")
-		u, err := st.UserCreate(ctx, store.UserCreateParams{DiscordID: strconv.Itoa(9000 + i), KeySalt: secrets.NewSalt()})
-		require.NoError(t, err)
 		a, err := st.AllianceUpsert(ctx, store.AllianceUpsertParams{PnwAllianceID: int64(pnwID), Name: fmt.Sprintf("Rose %d", i), RouteSlug: fmt.Sprintf("rose-%d", i)})
 		require.NoError(t, err)
-		m, err := st.AllianceManagerUpsert(ctx, store.AllianceManagerUpsertParams{UserID: u.ID, AllianceID: a.ID, Role: "admin", Permissions: []byte(`{}`)})
-		require.NoError(t, err)
-		sealed, err := ring.Seal(key, u.KeySalt, secrets.AllianceKey(u.ID, a.ID))
-		require.NoError(t, err)
-		_, err = st.AllianceManagerSetKey(ctx, store.AllianceManagerSetKeyParams{ID: m.ID, ManagerApiKey: sealed, KeyPermissions: []byte(`{"alliance_view_bank": true}`)})
-		require.NoError(t, err)
+		storetest.AddManager(t, st, ring, a, strconv.Itoa(9000+i), key, "alliance_view_bank")
 	}
 	b := &ingestBundle{st: st, fake: fake, game: game}
 	clock := func() time.Time {

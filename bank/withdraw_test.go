@@ -10,7 +10,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"pnwbot/access"
 	"pnwbot/bank"
 	"pnwbot/keys"
 	"pnwbot/pnw"
@@ -75,15 +74,7 @@ func setup(t *testing.T, opts pnw.Options) *bundle {
 	require.NoError(t, err)
 	manager := func(discordID string, nation int, key string) bank.Manager {
 		fake.AddKey(key, nation, "alliance_view_bank", "alliance_withdraw_bank")
-		u, err := b.st.UserCreate(ctx, store.UserCreateParams{DiscordID: discordID, KeySalt: secrets.NewSalt()})
-		require.NoError(t, err)
-		m, err := b.st.AllianceManagerUpsert(ctx, store.AllianceManagerUpsertParams{UserID: u.ID, AllianceID: b.rose.ID, Role: access.Admin, Permissions: []byte(`{}`)})
-		require.NoError(t, err)
-		sealed, err := ring.Seal(key, u.KeySalt, secrets.AllianceKey(u.ID, b.rose.ID))
-		require.NoError(t, err)
-		m, err = b.st.AllianceManagerSetKey(ctx, store.AllianceManagerSetKeyParams{ID: m.ID, ManagerApiKey: sealed,
-			KeyPermissions: []byte(`{"alliance_view_bank": true, "alliance_withdraw_bank": true}`)})
-		require.NoError(t, err)
+		u, m := storetest.AddManager(t, b.st, ring, b.rose, discordID, key, "alliance_view_bank", "alliance_withdraw_bank")
 		return bank.Manager{User: u, Alliance: b.rose, Row: &m}
 	}
 	b.manager = manager

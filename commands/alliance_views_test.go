@@ -2,7 +2,6 @@ package commands_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sync"
 	"testing"
@@ -55,16 +54,7 @@ func (b *testBundle) sealAllianceKey(t *testing.T, kr *secrets.Keyring, a store.
 	u := b.user(t, discordID)
 	m, err := b.st.AllianceManagerGet(ctx, store.AllianceManagerGetParams{UserID: u.ID, AllianceID: a.ID})
 	require.NoError(t, err)
-	sealed, err := kr.Seal(key, u.KeySalt, secrets.AllianceKey(u.ID, a.ID))
-	require.NoError(t, err)
-	granted := map[string]bool{}
-	for _, p := range perms {
-		granted[p] = true
-	}
-	raw, err := json.Marshal(granted)
-	require.NoError(t, err)
-	_, err = b.st.AllianceManagerSetKey(ctx, store.AllianceManagerSetKeyParams{ID: m.ID, ManagerApiKey: sealed, KeyPermissions: raw})
-	require.NoError(t, err)
+	storetest.SetAllianceKey(t, b.st, kr, u, m, key, perms...)
 }
 
 func TestAllianceMembers(t *testing.T) {

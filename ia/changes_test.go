@@ -7,7 +7,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"pnwbot/access"
 	"pnwbot/ia"
 	"pnwbot/keys"
 	"pnwbot/pnw"
@@ -57,19 +56,11 @@ func setup(t *testing.T) *bundle {
 	b := &bundle{st: storetest.NewDB(t), game: fake, ring: ring}
 	a, err := b.st.AllianceUpsert(ctx, store.AllianceUpsertParams{PnwAllianceID: rose, Name: "Rose", RouteSlug: "rose"})
 	require.NoError(t, err)
-	manager := func(discordID string) ia.Manager {
-		u, err := b.st.UserCreate(ctx, store.UserCreateParams{DiscordID: discordID, KeySalt: secrets.NewSalt()})
-		require.NoError(t, err)
-		m, err := b.st.AllianceManagerUpsert(ctx, store.AllianceManagerUpsertParams{UserID: u.ID, AllianceID: a.ID, Role: access.Admin, Permissions: []byte(`{}`)})
-		require.NoError(t, err)
+	manager := func(discordID, key string) ia.Manager {
+		u, m := storetest.AddManager(t, b.st, ring, a, discordID, key)
 		return ia.Manager{User: u, Alliance: a, Row: &m}
 	}
-	b.alice, b.bob = manager("1001"), manager("1002")
-	sealed, err := ring.Seal(aliceKey, b.alice.User.KeySalt, secrets.AllianceKey(b.alice.User.ID, a.ID))
-	require.NoError(t, err)
-	m, err := b.st.AllianceManagerSetKey(ctx, store.AllianceManagerSetKeyParams{ID: b.alice.Row.ID, ManagerApiKey: sealed, KeyPermissions: []byte(`{}`)})
-	require.NoError(t, err)
-	b.alice.Row = &m
+	b.alice, b.bob = manager("1001", aliceKey), manager("1002", "")
 	b.ia = b.service(t, gameBotKey)
 	return b
 }

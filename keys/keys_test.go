@@ -8,7 +8,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"pnwbot/access"
 	"pnwbot/keys"
 	"pnwbot/pnw"
 	"pnwbot/pnw/fakepnw"
@@ -74,15 +73,8 @@ func setup(t *testing.T) *bundle {
 func (b *bundle) manager(t *testing.T, discordID, key string) store.AllianceManager {
 	t.Helper()
 	ctx := context.Background()
-	u, err := b.st.UserCreate(ctx, store.UserCreateParams{DiscordID: discordID, KeySalt: secrets.NewSalt()})
-	require.NoError(t, err)
-	m, err := b.st.AllianceManagerUpsert(ctx, store.AllianceManagerUpsertParams{UserID: u.ID, AllianceID: b.rose.ID, Role: access.Admin, Permissions: []byte(`{}`)})
-	require.NoError(t, err)
-	sealed, err := b.ring.Seal(key, u.KeySalt, secrets.AllianceKey(u.ID, b.rose.ID))
-	require.NoError(t, err)
-	_, err = b.st.AllianceManagerSetKey(ctx, store.AllianceManagerSetKeyParams{ID: m.ID, ManagerApiKey: sealed, KeyPermissions: []byte(`{"alliance_view_bank": true}`)})
-	require.NoError(t, err)
-	_, err = b.st.AllianceManagerKeyVerified(ctx, store.AllianceManagerKeyVerifiedParams{ID: m.ID, ManagerApiKey: sealed, KeyPermissions: []byte(`{"alliance_view_bank": true}`)})
+	u, m := storetest.AddManager(t, b.st, b.ring, b.rose, discordID, key, "alliance_view_bank")
+	_, err := b.st.AllianceManagerKeyVerified(ctx, store.AllianceManagerKeyVerifiedParams{ID: m.ID, ManagerApiKey: m.ManagerApiKey, KeyPermissions: m.KeyPermissions})
 	require.NoError(t, err)
 	m, err = b.st.AllianceManagerGet(ctx, store.AllianceManagerGetParams{UserID: u.ID, AllianceID: b.rose.ID})
 	require.NoError(t, err)

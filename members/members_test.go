@@ -6,7 +6,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"pnwbot/access"
 	"pnwbot/keys"
 	"pnwbot/members"
 	"pnwbot/pnw"
@@ -65,14 +64,7 @@ func setup(t *testing.T) *bundle {
 	b := &bundle{st: storetest.NewDB(t), game: fake, ring: ring}
 	a, err := b.st.AllianceUpsert(ctx, store.AllianceUpsertParams{PnwAllianceID: rose, Name: "Rose", RouteSlug: "rose"})
 	require.NoError(t, err)
-	u, err := b.st.UserCreate(ctx, store.UserCreateParams{DiscordID: "1001", KeySalt: secrets.NewSalt()})
-	require.NoError(t, err)
-	m, err := b.st.AllianceManagerUpsert(ctx, store.AllianceManagerUpsertParams{UserID: u.ID, AllianceID: a.ID, Role: access.Admin, Permissions: []byte(`{}`)})
-	require.NoError(t, err)
-	sealed, err := ring.Seal(aliceKey, u.KeySalt, secrets.AllianceKey(u.ID, a.ID))
-	require.NoError(t, err)
-	m, err = b.st.AllianceManagerSetKey(ctx, store.AllianceManagerSetKeyParams{ID: m.ID, ManagerApiKey: sealed, KeyPermissions: []byte(`{}`)})
-	require.NoError(t, err)
+	u, m := storetest.AddManager(t, b.st, ring, a, "1001", aliceKey)
 	b.alice = members.Manager{User: u, Alliance: a, Row: &m}
 	gameKeys := keys.New(keys.Options{Store: b.st, Game: game, Ring: ring})
 	b.members = members.New(members.Options{Store: b.st, Game: game, Keys: gameKeys})

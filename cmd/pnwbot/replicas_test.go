@@ -226,11 +226,7 @@ func withdrawalWorld(game *fakepnw.Server, env map[string]string) func(t *testin
 		require.NoError(t, err)
 		m, err := st.AllianceManagerGet(ctx, store.AllianceManagerGetParams{UserID: u.ID, AllianceID: a.ID})
 		require.NoError(t, err)
-		sealed, err := keys.Seal(playerKey, u.KeySalt, secrets.AllianceKey(u.ID, a.ID))
-		require.NoError(t, err)
-		_, err = st.AllianceManagerSetKey(ctx, store.AllianceManagerSetKeyParams{ID: m.ID, ManagerApiKey: sealed,
-			KeyPermissions: []byte(`{"alliance_view_bank": true, "alliance_withdraw_bank": true}`)})
-		require.NoError(t, err)
+		storetest.SetAllianceKey(t, st, keys, u, m, playerKey, "alliance_view_bank", "alliance_withdraw_bank")
 	}
 }
 

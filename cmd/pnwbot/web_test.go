@@ -218,8 +218,5 @@ func linkAllianceKey(t *testing.T, a *app, u *discordgo.User, key string) {
 	require.NoError(t, err)
 	m, err := a.st.AllianceManagerGet(ctx, store.AllianceManagerGetParams{UserID: row.ID, AllianceID: al.ID})
 	require.NoError(t, err)
-	sealed, err := a.keys.Seal(key, row.KeySalt, secrets.AllianceKey(row.ID, al.ID))
-	require.NoError(t, err)
-	_, err = a.st.AllianceManagerSetKey(ctx, store.AllianceManagerSetKeyParams{ID: m.ID, ManagerApiKey: sealed, KeyPermissions: []byte(`{"alliance_view_bank": true}`)})
-	require.NoError(t, err)
+	storetest.SetAllianceKey(t, a.st, a.keys, row, m, key, "alliance_view_bank")
 }
