@@ -195,13 +195,14 @@ func linkMembers(ctx context.Context, a *app, world demo.World) error {
 // demoSettings are the app_config values the demo runs with. Its world
 // moves faster than the game: the war poll and the bank records' ingest,
 // which repair what the game's stream missed, and the audit pass, which
-// posts the daily report, run as often as they may, and members' data stays fresh 5 s instead of 10 min,
-// so that the world's events show within seconds.
+// posts the daily report, run as often as they may, and members' data is
+// read afresh each time instead of kept 10 min, so that the world's events
+// show within seconds, and bob's inactivity at once.
 var demoSettings = map[settings.Key]int{
 	settings.WarPollInterval:     settings.WarPollInterval.Min,
 	settings.AuditInterval:       settings.AuditInterval.Min,
 	settings.BankIngestInterval:  settings.BankIngestInterval.Min,
-	settings.CacheTTL["members"]: 5,
+	settings.CacheTTL["members"]: 0,
 }
 
 // quicken migrates the demo's database and stores demoSettings before the
