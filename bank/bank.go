@@ -138,7 +138,7 @@ func (b *Bank) Cap(ctx context.Context) (Caps, error) {
 // may withdraw value more in the last 24 hours under caps (read before any
 // transaction: its read takes a connection of its own). When they may
 // not, it returns the refusal's message.
-func (b *Bank) withinCap(ctx context.Context, q *store.Queries, m Manager, value float64, caps Caps) (refusal string, err error) {
+func (b *Bank) withinCap(ctx context.Context, q *store.Queries, m keys.Actor, value float64, caps Caps) (refusal string, err error) {
 	since := b.now().Add(-24 * time.Hour)
 	spent, err := q.WithdrawalSpentSince(ctx, store.WithdrawalSpentSinceParams{RequesterDiscordID: m.User.DiscordID, Since: since})
 	if err != nil {

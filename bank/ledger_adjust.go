@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"pnwbot/audit"
+	"pnwbot/keys"
 	"pnwbot/pnw"
 	"pnwbot/store"
 )
@@ -20,7 +21,7 @@ import (
 // after, in the transaction that writes it. interactionID is the Discord
 // interaction that adjusts: applied again (a replay), it changes nothing and
 // answers Repeated.
-func (b *Bank) Adjust(ctx context.Context, m Manager, interactionID string, nationID int64, a pnw.Amounts, note string) (before, after pnw.Amounts, err error) {
+func (b *Bank) Adjust(ctx context.Context, m keys.Actor, interactionID string, nationID int64, a pnw.Amounts, note string) (before, after pnw.Amounts, err error) {
 	for _, r := range pnw.Resources {
 		v := a[r]
 		switch {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"pnwbot/audit"
+	"pnwbot/keys"
 	"pnwbot/pnw"
 	"pnwbot/store"
 )
@@ -206,7 +207,7 @@ func Note(r store.BankRequest) string {
 // gets a *Decided. A withdraw request is checked against the member's
 // balance again first. When nothing was sent (refused, or failed) the
 // request is pending again.
-func (b *Bank) Approve(ctx context.Context, m Manager, id int64) (store.BankRequest, store.Withdrawal, error) {
+func (b *Bank) Approve(ctx context.Context, m keys.Actor, id int64) (store.BankRequest, store.Withdrawal, error) {
 	r, err := b.request(ctx, m, id)
 	if err != nil {
 		return r, store.Withdrawal{}, err
@@ -257,7 +258,7 @@ func (b *Bank) Approve(ctx context.Context, m Manager, id int64) (store.BankRequ
 }
 
 // Deny closes a pending request; a *Decided when it was no longer pending.
-func (b *Bank) Deny(ctx context.Context, m Manager, id int64) (store.BankRequest, error) {
+func (b *Bank) Deny(ctx context.Context, m keys.Actor, id int64) (store.BankRequest, error) {
 	r, err := b.request(ctx, m, id)
 	if err != nil {
 		return r, err
@@ -277,7 +278,7 @@ func (b *Bank) Deny(ctx context.Context, m Manager, id int64) (store.BankRequest
 }
 
 // request loads a request of the manager's alliance that is pending.
-func (b *Bank) request(ctx context.Context, m Manager, id int64) (store.BankRequest, error) {
+func (b *Bank) request(ctx context.Context, m keys.Actor, id int64) (store.BankRequest, error) {
 	r, err := b.store.BankRequestGet(ctx, id)
 	if errors.Is(err, store.ErrNotFound) || err == nil && r.AllianceID != m.Alliance.ID {
 		return r, b.refuseRequest(ctx, m, id, "not this alliance's request", "This request is not one of this server's alliance.")
@@ -299,7 +300,7 @@ func (b *Bank) decided(ctx context.Context, id int64) (store.BankRequest, store.
 }
 
 // reopen gives back to the bankers a request whose approval sent nothing.
-func (b *Bank) reopen(ctx context.Context, m Manager, r store.BankRequest) store.BankRequest {
+func (b *Bank) reopen(ctx context.Context, m keys.Actor, r store.BankRequest) store.BankRequest {
 	err := b.audit.Change(context.WithoutCancel(ctx), func(q *store.Queries) (audit.Entry, error) {
 		open, err := q.BankRequestReopen(ctx, r.ID)
 		if err == nil {
@@ -315,7 +316,7 @@ func (b *Bank) reopen(ctx context.Context, m Manager, r store.BankRequest) store
 
 // refuseRequest audits a refused approval or denial and returns the
 // *Refused.
-func (b *Bank) refuseRequest(ctx context.Context, m Manager, id int64, reason, msg string) error {
+func (b *Bank) refuseRequest(ctx context.Context, m keys.Actor, id int64, reason, msg string) error {
 	b.audit.Record(ctx, audit.Entry{User: &m.User.ID, Alliance: &m.Alliance.ID, Action: "bank.request", Resource: "bank_request",
 		ResourceID: strconv.FormatInt(id, 10), Failed: true, New: map[string]any{"reason": reason}})
 	return &Refused{reason, msg}

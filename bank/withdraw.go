@@ -45,15 +45,6 @@ const (
 	withdrawPerm = "alliance_withdraw_bank"
 )
 
-// Manager is who acts on a bank: their account, the alliance, and their
-// manager row there as the request loaded it to authorize them
-// (access.Perms.Manager); nothing reads it again.
-type Manager struct {
-	User     store.User
-	Alliance store.Alliance
-	Row      *store.AllianceManager
-}
-
 // Invalid is a request that cannot be done as asked; nothing was recorded.
 type Invalid struct{ Message string }
 
@@ -95,7 +86,7 @@ func Check(a pnw.Amounts, note string) (string, error) {
 
 // refuse audits a refused withdrawal (id 0: not yet recorded) and returns
 // the *Refused.
-func (b *Bank) refuse(ctx context.Context, m Manager, id int64, reason, msg string) error {
+func (b *Bank) refuse(ctx context.Context, m keys.Actor, id int64, reason, msg string) error {
 	rid := ""
 	if id != 0 {
 		rid = strconv.FormatInt(id, 10)
@@ -109,8 +100,8 @@ func (b *Bank) refuse(ctx context.Context, m Manager, id int64, reason, msg stri
 // with (the game records who acted), once the game says its nation is
 // still a member of the alliance and it may withdraw (keys.OwnKey), or
 // refuses. A game that does not answer is its error: nothing is sent.
-func (b *Bank) ownKey(ctx context.Context, m Manager, id int64) (keys.Own, error) {
-	own, err := b.keys.OwnKey(ctx, m.User, m.Alliance, m.Row, withdrawPerm)
+func (b *Bank) ownKey(ctx context.Context, m keys.Actor, id int64) (keys.Own, error) {
+	own, err := b.keys.OwnKey(ctx, m, withdrawPerm)
 	var refused *keys.OwnRefused
 	if errors.As(err, &refused) {
 		return own, b.refuse(ctx, m, id, refused.Reason, refused.Message)
@@ -123,7 +114,7 @@ func (b *Bank) ownKey(ctx context.Context, m Manager, id int64) (keys.Own, error
 // manager's own key, the bot key, what the bank holds, the value and the
 // daily cap. Nothing moves until Confirm. Refusals are *Refused, bad
 // requests *Invalid; a failed game read is returned as the game's error.
-func (b *Bank) Ask(ctx context.Context, m Manager, receiverID int, a pnw.Amounts, note string) (store.Withdrawal, error) {
+func (b *Bank) Ask(ctx context.Context, m keys.Actor, receiverID int, a pnw.Amounts, note string) (store.Withdrawal, error) {
 	note, err := Check(a, note)
 	if err != nil {
 		return store.Withdrawal{}, err
@@ -240,7 +231,7 @@ func entry(w store.Withdrawal, user *int64, from, to string, details map[string]
 
 // mine loads the withdrawal a request names (id as it came, from a button)
 // for the manager: it must be of their alliance and asked by them.
-func (b *Bank) mine(ctx context.Context, m Manager, id string) (store.Withdrawal, error) {
+func (b *Bank) mine(ctx context.Context, m keys.Actor, id string) (store.Withdrawal, error) {
 	n, err := strconv.ParseInt(id, 10, 64)
 	if err != nil {
 		return store.Withdrawal{}, b.refuse(ctx, m, 0, "broken button", "This button is broken: run /alliance withdraw again.")
@@ -267,7 +258,7 @@ var errOverCap = errors.New("over the daily withdrawal cap")
 // withdrawal as it ended: sent, failed (the game certainly did not execute
 // it) or unknown (it may have), or its state when it was no longer
 // pending.
-func (b *Bank) Confirm(ctx context.Context, m Manager, id string) (store.Withdrawal, error) {
+func (b *Bank) Confirm(ctx context.Context, m keys.Actor, id string) (store.Withdrawal, error) {
 	w, err := b.mine(ctx, m, id)
 	if err != nil {
 		return w, err
@@ -388,7 +379,7 @@ func (b *Bank) finish(ctx context.Context, userID int64, w store.Withdrawal, sta
 // notPending answers a click on a withdrawal that is no longer pending, or
 // expired: nothing is sent again. An expired or stuck row is settled
 // first; the click is audited as refused.
-func (b *Bank) notPending(ctx context.Context, m Manager, w store.Withdrawal) (store.Withdrawal, error) {
+func (b *Bank) notPending(ctx context.Context, m keys.Actor, w store.Withdrawal) (store.Withdrawal, error) {
 	if w.State == Pending && !w.ExpiresAt.After(b.now()) || w.State == Sending && w.UpdatedAt.Before(b.now().Add(-stuckAfter)) {
 		settled, err := b.settle(ctx, w)
 		if errors.Is(err, store.ErrNotFound) {
@@ -406,7 +397,7 @@ func (b *Bank) notPending(ctx context.Context, m Manager, w store.Withdrawal) (s
 
 // Cancel cancels the manager's pending withdrawal id; one no longer
 // pending is returned as it is.
-func (b *Bank) Cancel(ctx context.Context, m Manager, id string) (store.Withdrawal, error) {
+func (b *Bank) Cancel(ctx context.Context, m keys.Actor, id string) (store.Withdrawal, error) {
 	w, err := b.mine(ctx, m, id)
 	if err != nil {
 		return w, err

@@ -41,10 +41,10 @@ type bundle struct {
 	bank   *bank.Bank
 	rose   store.Alliance
 	now    time.Time
-	alice  bank.Manager
-	bob    bank.Manager
+	alice  keys.Actor
+	bob    keys.Actor
 	// manager makes a Discord user a manager of Rose with a key.
-	manager func(discordID string, nation int, key string) bank.Manager
+	manager func(discordID string, nation int, key string) keys.Actor
 }
 
 func setup(t *testing.T, opts pnw.Options) *bundle {
@@ -72,10 +72,10 @@ func setup(t *testing.T, opts pnw.Options) *bundle {
 	b := &bundle{st: storetest.NewDB(t), game: fake, client: game, now: time.Now()}
 	b.rose, err = b.st.AllianceUpsert(ctx, store.AllianceUpsertParams{PnwAllianceID: rose, Name: "Rose", RouteSlug: "rose"})
 	require.NoError(t, err)
-	manager := func(discordID string, nation int, key string) bank.Manager {
+	manager := func(discordID string, nation int, key string) keys.Actor {
 		fake.AddKey(key, nation, "alliance_view_bank", "alliance_withdraw_bank")
 		u, m := storetest.AddManager(t, b.st, ring, b.rose, discordID, key, "alliance_view_bank", "alliance_withdraw_bank")
-		return bank.Manager{User: u, Alliance: b.rose, Row: &m}
+		return keys.Actor{User: u, Alliance: b.rose, Row: &m}
 	}
 	b.manager = manager
 	b.alice, b.bob = manager("1001", alice, aliceKey), manager("1002", bob, bobKey)

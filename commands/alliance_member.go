@@ -89,7 +89,7 @@ func (d *Deps) memberAsk(action members.Action) handler {
 			return nil, bot.UserError("Give the tax bracket's id, a number (in the game: Alliance, then Taxes).")
 		}
 		u, a := req.Account, req.Alliance
-		m := members.Manager{User: u, Alliance: a, Row: req.Perms.Manager}
+		m := manager(req)
 		if err := d.Members.Check(ctx, m, action); err != nil {
 			return nil, memberError(err)
 		}
@@ -152,7 +152,7 @@ func (d *Deps) memberConfirm(ctx context.Context, req *call) (*bot.Response, err
 	}
 	value := req.Var("value")
 	u, a := req.Account, req.Alliance
-	m := members.Manager{User: u, Alliance: a, Row: req.Perms.Manager}
+	m := manager(req)
 	if !d.Keys.VerifyToken(req.Var("token"), memberSubject(u.ID, a.ID, string(action), nation, value), d.Now()) {
 		d.Members.Unconfirmed(ctx, m, nation) // audited; the answer replaces the buttons
 		return updated("This confirmation has expired or is not yours: run the command again. Nothing was done."), nil

@@ -12,6 +12,7 @@ import (
 	"pnwbot/access"
 	"pnwbot/bank"
 	"pnwbot/bot"
+	"pnwbot/keys"
 	"pnwbot/pnw"
 	"pnwbot/store"
 )
@@ -71,10 +72,10 @@ func amounts(req *call) (pnw.Amounts, error) {
 	return out, nil
 }
 
-// manager is the caller as package bank knows them, with the manager row
-// the route's check loaded.
-func manager(req *call) bank.Manager {
-	return bank.Manager{User: req.Account, Alliance: req.Alliance, Row: req.Perms.Manager}
+// manager is the caller as the domain knows a manager acting with their
+// own key, with the manager row the route's check loaded.
+func manager(req *call) keys.Actor {
+	return keys.Actor{User: req.Account, Alliance: req.Alliance, Row: req.Perms.Manager}
 }
 
 // allianceWithdraw asks package bank to record a withdrawal and shows it for

@@ -64,7 +64,7 @@ func (d *Deps) auditAutomation(ctx context.Context, req *call) (*bot.Response, e
 		}
 		return &bot.Response{Ephemeral: true, Content: "The inactive-bracket automation is off. Members it moved stay where they are."}, nil
 	}
-	err := d.IA.SetAutomation(ctx, ia.Manager{User: u, Alliance: a, Row: req.Perms.Manager}, o.Days, o.Bracket)
+	err := d.IA.SetAutomation(ctx, manager(req), o.Days, o.Bracket)
 	if errors.Is(err, ia.ErrNoBotKey) {
 		return nil, bot.UserError("This pnwbot has no game bot key (PNW_BOT_KEY), without which the game refuses to move members between brackets: ask its operator. Nothing was changed.")
 	} else if err != nil {
@@ -138,7 +138,7 @@ func (d *Deps) auditUndo(ctx context.Context, req *call) (*bot.Response, error) 
 	if err != nil {
 		return nil, bot.UserError("This button is broken.")
 	}
-	mv, err := d.IA.Undo(ctx, ia.Manager{User: req.Account, Alliance: req.Alliance, Row: req.Perms.Manager}, id)
+	mv, err := d.IA.Undo(ctx, manager(req), id)
 	var pe *pnw.Error
 	switch {
 	case errors.Is(err, ia.ErrNotOurs):

@@ -14,14 +14,6 @@ import (
 // channel and its inactive-bracket automation, each audited with the
 // change in one transaction, as the manager who makes it (user: users.id).
 
-// Manager is who acts: their account, the alliance, and their manager row
-// there as the request loaded it (access.Perms.Manager).
-type Manager struct {
-	User     store.User
-	Alliance store.Alliance
-	Row      *store.AllianceManager
-}
-
 // ErrNoBotKey is the bot without a game bot key, without which the game
 // refuses to move members between brackets.
 var ErrNoBotKey = errors.New("ia: the bot has no game bot key")
@@ -31,7 +23,7 @@ var ErrNoBotKey = errors.New("ia: the bot has no game bot key")
 const bracketPerm = "alliance_tax_brackets"
 
 // refuse audits m's refused action on resource id.
-func (s *Service) refuse(ctx context.Context, m Manager, action, resource, id, reason string) {
+func (s *Service) refuse(ctx context.Context, m keys.Actor, action, resource, id, reason string) {
 	s.log.Record(ctx, audit.Entry{User: &m.User.ID, Alliance: &m.Alliance.ID, Action: action, Resource: resource, ResourceID: id, Failed: true,
 		New: map[string]any{"reason": reason}})
 }
@@ -40,8 +32,8 @@ func (s *Service) refuse(ctx context.Context, m Manager, action, resource, id, r
 // between brackets now (keys.OwnKey); a refusal is audited as action on
 // resource id and returned as the *keys.OwnRefused. A game that does not
 // answer is its error.
-func (s *Service) ownKey(ctx context.Context, m Manager, action, resource, id string) (keys.Own, error) {
-	own, err := s.keys.OwnKey(ctx, m.User, m.Alliance, m.Row, bracketPerm)
+func (s *Service) ownKey(ctx context.Context, m keys.Actor, action, resource, id string) (keys.Own, error) {
+	own, err := s.keys.OwnKey(ctx, m, bracketPerm)
 	var refused *keys.OwnRefused
 	if errors.As(err, &refused) {
 		s.refuse(ctx, m, action, resource, id, refused.Reason)
@@ -123,7 +115,7 @@ func (s *Service) SetChannel(ctx context.Context, user int64, a store.Alliance, 
 // bracket, with m's own alliance key, once it may move members between
 // brackets (*keys.OwnRefused) and the bot has a game bot key (ErrNoBotKey);
 // refusals are audited.
-func (s *Service) SetAutomation(ctx context.Context, m Manager, days, bracket int) error {
+func (s *Service) SetAutomation(ctx context.Context, m keys.Actor, days, bracket int) error {
 	user, a := m.User.ID, m.Alliance
 	id := strconv.FormatInt(a.PnwAllianceID, 10)
 	if _, err := s.ownKey(ctx, m, "audit.automation", "alliance", id); err != nil {

@@ -30,8 +30,8 @@ type bundle struct {
 	game  *fakepnw.Server
 	ring  *secrets.Keyring
 	ia    *ia.Service
-	alice ia.Manager // her alliance key may move members between brackets
-	bob   ia.Manager // a manager without a key
+	alice keys.Actor // her alliance key may move members between brackets
+	bob   keys.Actor // a manager without a key
 }
 
 // setup is Rose in the game and in pnwbot: Alice its leader, Carol a member
@@ -56,9 +56,9 @@ func setup(t *testing.T) *bundle {
 	b := &bundle{st: storetest.NewDB(t), game: fake, ring: ring}
 	a, err := b.st.AllianceUpsert(ctx, store.AllianceUpsertParams{PnwAllianceID: rose, Name: "Rose", RouteSlug: "rose"})
 	require.NoError(t, err)
-	manager := func(discordID, key string) ia.Manager {
+	manager := func(discordID, key string) keys.Actor {
 		u, m := storetest.AddManager(t, b.st, ring, a, discordID, key)
-		return ia.Manager{User: u, Alliance: a, Row: &m}
+		return keys.Actor{User: u, Alliance: a, Row: &m}
 	}
 	b.alice, b.bob = manager("1001", aliceKey), manager("1002", "")
 	b.ia = b.service(t, gameBotKey)

@@ -196,7 +196,7 @@ func (s *Service) runAutomation(ctx context.Context, row store.AuditAutomationLi
 		return s.stop(ctx, a, "the manager who set it is no longer a manager", did)
 	}
 	setter := store.User{ID: m.UserID, KeySalt: row.KeySalt, DiscordID: row.DiscordID}
-	k, err := s.keys.OwnKey(ctx, setter, a, &m, "alliance_tax_brackets")
+	k, err := s.keys.OwnKey(ctx, keys.Actor{User: setter, Alliance: a, Row: &m}, bracketPerm)
 	var refusedKey *keys.OwnRefused
 	if errors.As(err, &refusedKey) {
 		return s.stop(ctx, a, "the alliance key of the manager who set it may not do it ("+refusedKey.Reason+")", did)
@@ -313,7 +313,7 @@ var ErrNotOurs = errors.New("ia: move of another alliance")
 // m's own alliance key once it may (*keys.OwnRefused, audited), and audits
 // it as m's act. The automation leaves it there until the member is active
 // again.
-func (s *Service) Undo(ctx context.Context, m Manager, id int64) (Move, error) {
+func (s *Service) Undo(ctx context.Context, m keys.Actor, id int64) (Move, error) {
 	a, user := m.Alliance, m.User.ID
 	own, err := s.ownKey(ctx, m, "audit.bracket_undo", "move", strconv.FormatInt(id, 10))
 	if err != nil {

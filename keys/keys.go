@@ -185,15 +185,25 @@ type OwnRefused struct{ Reason, Message string }
 
 func (e *OwnRefused) Error() string { return e.Message }
 
-// OwnKey opens the alliance key of manager m (u's row in alliance a, as
-// the request loaded it: it is not read again) when it may act for a now;
-// otherwise an *OwnRefused says why. The game is asked first
-// (recheckManager): a key it refuses is marked revoked, one whose nation is
-// no longer a member of a is retired, and what the key may do is what the
-// game says now. A game that does not answer is its error: nothing may be
-// done on a guess. The game records who acted, so such actions never use a
-// pooled key.
-func (k *Keys) OwnKey(ctx context.Context, u store.User, a store.Alliance, m *store.AllianceManager, perm string) (Own, error) {
+// Actor is a manager acting with their own alliance key: their account,
+// the alliance, and their manager row there as the request loaded it to
+// authorize them (access.Perms.Manager; nil for someone who manages
+// nothing). Nothing reads the row again.
+type Actor struct {
+	User     store.User
+	Alliance store.Alliance
+	Row      *store.AllianceManager
+}
+
+// OwnKey opens the acting manager's own alliance key when it may act for
+// their alliance now; otherwise an *OwnRefused says why. The game is asked
+// first (recheckManager): a key it refuses is marked revoked, one whose
+// nation is no longer a member of the alliance is retired, and what the key
+// may do is what the game says now. A game that does not answer is its error:
+// nothing may be done on a guess. The game records who acted, so such
+// actions never use a pooled key.
+func (k *Keys) OwnKey(ctx context.Context, mgr Actor, perm string) (Own, error) {
+	u, a, m := mgr.User, mgr.Alliance, mgr.Row
 	if m == nil || m.ManagerApiKey == nil {
 		return Own{}, &OwnRefused{"no own key", "This needs your own alliance key: link one with /alliance key. Nothing was done."}
 	}

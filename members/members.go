@@ -45,14 +45,6 @@ var (
 	ErrLeader       = errors.New("members: the alliance's leader")
 )
 
-// Manager is who acts: their account, the alliance, and their manager row
-// there as the request loaded it (access.Perms.Manager).
-type Manager struct {
-	User     store.User
-	Alliance store.Alliance
-	Row      *store.AllianceManager
-}
-
 // Options are what New needs.
 type Options struct {
 	Store  *store.Store
@@ -78,7 +70,7 @@ func New(o Options) *Members {
 
 // refuse audits a refused member action on nation (0 before one is
 // named).
-func (s *Members) refuse(ctx context.Context, m Manager, nation int, reason string) {
+func (s *Members) refuse(ctx context.Context, m keys.Actor, nation int, reason string) {
 	id := ""
 	if nation != 0 {
 		id = strconv.Itoa(nation)
@@ -91,8 +83,8 @@ func (s *Members) refuse(ctx context.Context, m Manager, nation int, reason stri
 // action for the alliance now (keys.OwnKey); a refusal is audited and
 // returned as the *keys.OwnRefused. A game that does not answer is its
 // error.
-func (s *Members) ownKey(ctx context.Context, m Manager, action Action, nation int) (keys.Own, error) {
-	own, err := s.keys.OwnKey(ctx, m.User, m.Alliance, m.Row, perms[action])
+func (s *Members) ownKey(ctx context.Context, m keys.Actor, action Action, nation int) (keys.Own, error) {
+	own, err := s.keys.OwnKey(ctx, m, perms[action])
 	var refused *keys.OwnRefused
 	if errors.As(err, &refused) {
 		s.refuse(ctx, m, nation, refused.Reason)
@@ -104,7 +96,7 @@ func (s *Members) ownKey(ctx context.Context, m Manager, action Action, nation i
 // (*keys.OwnRefused) and the bot has a game bot key, without which the
 // game refuses every mutation (ErrNoBotKey). Refusals are audited. It
 // comes before the nation is even looked up.
-func (s *Members) Check(ctx context.Context, m Manager, action Action) error {
+func (s *Members) Check(ctx context.Context, m keys.Actor, action Action) error {
 	if _, err := s.ownKey(ctx, m, action, 0); err != nil {
 		return err
 	}
@@ -120,7 +112,7 @@ func (s *Members) Check(ctx context.Context, m Manager, action Action) error {
 // applicant, position and tax bracket only a member, and never the leader.
 // It returns the nation as the list has it, also with a refusal once
 // found. Nothing is sent: Confirm checks everything again.
-func (s *Members) Ask(ctx context.Context, m Manager, action Action, nation int) (pnw.Nation, error) {
+func (s *Members) Ask(ctx context.Context, m keys.Actor, action Action, nation int) (pnw.Nation, error) {
 	list, err := s.game.AllianceMembers(ctx, int(m.Alliance.PnwAllianceID))
 	if err != nil {
 		return pnw.Nation{}, err
@@ -148,7 +140,7 @@ func (s *Members) Ask(ctx context.Context, m Manager, action Action, nation int)
 
 // Unconfirmed audits a confirmation of an action on nation that the front
 // door found expired or not m's: nothing is done.
-func (s *Members) Unconfirmed(ctx context.Context, m Manager, nation int) {
+func (s *Members) Unconfirmed(ctx context.Context, m keys.Actor, nation int) {
 	s.refuse(ctx, m, nation, "expired or not theirs")
 }
 
@@ -189,7 +181,7 @@ type Outcome struct {
 // (ErrLeader, ErrApplicant, audited). What is sent is audited as
 // alliance.member_<action> with the old and new values, and the game's
 // error when it failed; a key the game refused is revoked (keys.Refused).
-func (s *Members) Confirm(ctx context.Context, m Manager, action Action, nation int, value string) (Outcome, error) {
+func (s *Members) Confirm(ctx context.Context, m keys.Actor, action Action, nation int, value string) (Outcome, error) {
 	k, err := s.ownKey(ctx, m, action, nation)
 	if err != nil {
 		return Outcome{}, err

@@ -33,7 +33,7 @@ type bundle struct {
 	game    *fakepnw.Server
 	ring    *secrets.Keyring
 	members *members.Members
-	alice   members.Manager
+	alice   keys.Actor
 }
 
 // setup is Rose in the game and in pnwbot: Alice its leader and manager,
@@ -65,7 +65,7 @@ func setup(t *testing.T) *bundle {
 	a, err := b.st.AllianceUpsert(ctx, store.AllianceUpsertParams{PnwAllianceID: rose, Name: "Rose", RouteSlug: "rose"})
 	require.NoError(t, err)
 	u, m := storetest.AddManager(t, b.st, ring, a, "1001", aliceKey)
-	b.alice = members.Manager{User: u, Alliance: a, Row: &m}
+	b.alice = keys.Actor{User: u, Alliance: a, Row: &m}
 	gameKeys := keys.New(keys.Options{Store: b.st, Game: game, Ring: ring})
 	b.members = members.New(members.Options{Store: b.st, Game: game, Keys: gameKeys})
 	return b
